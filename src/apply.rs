@@ -1,0 +1,246 @@
+//! Apply: the only stage that writes. One transaction over every file of a plan:
+//! lock, re-check, back up, then for each file temp-write + fsync + rename + fsync(dir);
+//! on any failure the files already replaced are put back.
+
+use std::fs::{File, OpenOptions, TryLockError};
+use std::io::Write;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde_json::json;
+
+use crate::error::{Error, Result};
+use crate::plan::{FileChange, FileKind, Plan};
+use crate::root::Env;
+
+pub const LOCK_FILE: &str = ".gaterouter.lock";
+pub const BACKUP_DIR: &str = ".gaterouter-backup";
+
+#[derive(Debug, Clone)]
+pub struct Applied {
+    /// The backup set made for this run: copies of the files replaced, and a manifest
+    /// naming the files created (so a rollback can remove them).
+    pub backup: Option<PathBuf>,
+    pub written: Vec<PathBuf>,
+}
+
+/// Holds `<root>/.gaterouter.lock` for as long as it lives.
+struct Lock {
+    _file: File,
+}
+
+fn lock(root: &Path) -> Result<Lock> {
+    let path = root.join(LOCK_FILE);
+    let mut file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| Error::io(&path, e))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(TryLockError::WouldBlock) => return Err(Error::Locked { path }),
+        Err(TryLockError::Error(e)) => return Err(Error::io(&path, e)),
+    }
+    // The pid is for a person looking at a stale file; the lock itself is the flock.
+    let _ = file.set_len(0);
+    let _ = writeln!(file, "{}", std::process::id());
+    Ok(Lock { _file: file })
+}
+
+/// Writes the plan. Nothing is written when the config is read-only, the lock is held, or a
+/// file changed since it was planned; a failure mid-way restores what was already replaced.
+pub fn apply(plan: &Plan, env: &Env) -> Result<Applied> {
+    if let Some(var) = env.readonly_var() {
+        return Err(Error::ReadOnly { var });
+    }
+    let pending: Vec<&FileChange> = plan.pending().collect();
+    if pending.is_empty() {
+        return Ok(Applied {
+            backup: None,
+            written: Vec::new(),
+        });
+    }
+    let _lock = lock(&plan.root)?;
+    for f in &pending {
+        let now = match std::fs::read(&f.target) {
+            Ok(b) => Some(b),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(Error::io(&f.path, e)),
+        };
+        if now != f.before {
+            return Err(Error::ChangedOnDisk {
+                path: f.path.clone(),
+            });
+        }
+    }
+    let backup = backup(&plan.root, &pending)?;
+
+    let mut done: Vec<&FileChange> = Vec::new();
+    for f in &pending {
+        if let Err(source) = write_one(f) {
+            let (restored, restore_errors) = restore(&done);
+            return Err(Error::ApplyFailed {
+                failed: f.path.clone(),
+                source,
+                restored,
+                restore_errors,
+            });
+        }
+        done.push(f);
+    }
+    Ok(Applied {
+        backup,
+        written: pending.iter().map(|f| f.path.clone()).collect(),
+    })
+}
+
+/// Copies every existing file about to change into `<root>/.gaterouter-backup/<UTC stamp>/`,
+/// with a manifest saying which files existed (so a rollback also removes files we created).
+fn backup(root: &Path, pending: &[&FileChange]) -> Result<Option<PathBuf>> {
+    let base = root.join(BACKUP_DIR);
+    let stamp = utc_stamp(SystemTime::now());
+    let mut dir = base.join(&stamp);
+    let mut n = 1;
+    while dir.exists() {
+        n += 1;
+        dir = base.join(format!("{stamp}-{n}"));
+    }
+    create_private_dir(&base)?;
+    create_private_dir(&dir)?;
+    let mut manifest = Vec::new();
+    for f in pending {
+        manifest.push(json!({
+            "path": f.rel,
+            "existed": !f.is_new(),
+            "mode": f.mode_before.map(|m| format!("{m:o}")),
+        }));
+        let Some(before) = &f.before else { continue };
+        let dest = dir.join(&f.rel);
+        if let Some(parent) = dest.parent() {
+            create_private_dir(parent)?;
+        }
+        // Backups of .env hold the key: never looser than 0600 whatever the original was.
+        let mode = match f.kind {
+            FileKind::Env => 0o600,
+            _ => f.mode_before.unwrap_or(0o600),
+        };
+        write_durable(&dest, before, mode).map_err(|e| Error::io(&dest, e))?;
+    }
+    let manifest = serde_json::to_vec_pretty(&json!({ "version": 1, "files": manifest }))
+        .expect("a json! value serialises");
+    let mpath = dir.join("manifest.json");
+    write_durable(&mpath, &manifest, 0o600).map_err(|e| Error::io(&mpath, e))?;
+    Ok(Some(dir))
+}
+
+fn create_private_dir(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    match std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+    {
+        Ok(()) => Ok(()),
+        Err(e) => Err(Error::io(dir, e)),
+    }
+}
+
+fn write_one(f: &FileChange) -> std::io::Result<()> {
+    if !f.content_changed() {
+        // Only the mode changes (a loose .env): no need to rewrite the bytes.
+        return std::fs::set_permissions(&f.target, std::fs::Permissions::from_mode(f.mode_after));
+    }
+    if let Some(parent) = f.target.parent()
+        && !parent.exists()
+    {
+        fs_err::create_dir_all(parent)?;
+    }
+    write_durable(&f.target, &f.after, f.mode_after)
+}
+
+/// Temp file beside `path`, same owner as the file it replaces when we may set it, fsync,
+/// rename over `path`, fsync the directory: a reader sees the old or the new file, never a
+/// torn one, and the rename survives a power cut.
+fn write_durable(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let owner = std::fs::metadata(path).ok().map(|m| (m.uid(), m.gid()));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".gaterouter-tmp-")
+        .tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(mode))?;
+    if let Some((uid, gid)) = owner {
+        // Running as root on a user's files must not leave them owned by root; as the
+        // owner this is a no-op, and without the right to chown we keep our ownership.
+        let _ = std::os::unix::fs::fchown(tmp.as_file(), Some(uid), Some(gid));
+    }
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    File::open(dir)?.sync_all()
+}
+
+/// Puts back files already replaced: old bytes and mode, or removal of a file we created.
+fn restore(done: &[&FileChange]) -> (Vec<PathBuf>, Vec<String>) {
+    let mut restored = Vec::new();
+    let mut errors = Vec::new();
+    for f in done.iter().rev() {
+        let r = match (&f.before, f.mode_before) {
+            (Some(b), Some(m)) => write_durable(&f.target, b, m),
+            (Some(b), None) => write_durable(&f.target, b, 0o600),
+            (None, _) => std::fs::remove_file(&f.target),
+        };
+        match r {
+            Ok(()) => restored.push(f.path.clone()),
+            Err(e) => errors.push(format!("{}: {e}", f.path.display())),
+        }
+    }
+    (restored, errors)
+}
+
+/// `20261124T182745Z`: sortable, and safe in a file name on every platform.
+pub fn utc_stamp(t: SystemTime) -> String {
+    let secs = t
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    let (y, m, d) = civil_from_days(days as i64);
+    format!(
+        "{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Howard Hinnant's days-to-civil algorithm (proleptic Gregorian, UTC).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn stamps_are_utc_and_sortable() {
+        assert_eq!(utc_stamp(UNIX_EPOCH), "19700101T000000Z");
+        let t = UNIX_EPOCH + Duration::from_secs(1_795_545_600 + 3_661);
+        assert_eq!(utc_stamp(t), "20261124T194101Z");
+        let leap = UNIX_EPOCH + Duration::from_secs(951_782_400);
+        assert_eq!(utc_stamp(leap), "20000229T000000Z");
+    }
+}

@@ -1,0 +1,119 @@
+//! Unified diffs of a plan, redacted, optionally coloured.
+
+use std::fmt::Write;
+
+use anstyle::{AnsiColor, Style};
+use similar::{ChangeTag, TextDiff};
+
+use crate::plan::{FileChange, Plan};
+use crate::redact;
+
+const CONTEXT: usize = 3;
+
+fn paint(color: bool, style: Style, text: &str) -> String {
+    if color {
+        format!("{}{text}{}", style.render(), style.render_reset())
+    } else {
+        text.to_owned()
+    }
+}
+
+/// All pending changes of a plan, one unified diff per file.
+pub fn render_plan(plan: &Plan, color: bool) -> String {
+    let secrets: Vec<&str> = plan.secrets.iter().map(String::as_str).collect();
+    plan.pending().map(|f| render(f, &secrets, color)).collect()
+}
+
+/// One file's change as a git-style unified diff. Lines are compared as written but shown
+/// redacted, so a key swapped for another with the same visible ends still shows as a change.
+pub fn render(f: &FileChange, secrets: &[&str], color: bool) -> String {
+    let bold = Style::new().bold();
+    let mut out = String::new();
+    let header = |out: &mut String, s: String| {
+        out.push_str(&paint(color, bold, &s));
+        out.push('\n');
+    };
+    header(&mut out, format!("diff --gaterouter a/{0} b/{0}", f.rel));
+    if f.symlink {
+        header(
+            &mut out,
+            format!("symlink: writes go to {}", f.target.display()),
+        );
+    }
+    match (f.mode_before, f.is_new()) {
+        (_, true) => header(&mut out, format!("new file mode 100{:o}", f.mode_after)),
+        (Some(m), false) if m != f.mode_after => {
+            header(&mut out, format!("old mode 100{m:o}"));
+            header(&mut out, format!("new mode 100{:o}", f.mode_after));
+        }
+        _ => {}
+    }
+    if !f.content_changed() {
+        return out;
+    }
+    let before = f
+        .before
+        .as_deref()
+        .map(String::from_utf8_lossy)
+        .unwrap_or_default();
+    let after = String::from_utf8_lossy(&f.after);
+    let old_name = if f.is_new() {
+        "/dev/null".to_owned()
+    } else {
+        format!("a/{}", f.rel)
+    };
+    header(&mut out, format!("--- {old_name}"));
+    header(&mut out, format!("+++ b/{}", f.rel));
+
+    let diff = TextDiff::from_lines(before.as_ref(), after.as_ref());
+    for group in diff.grouped_ops(CONTEXT) {
+        let (first, last) = (&group[0], &group[group.len() - 1]);
+        let old = first.old_range().start..last.old_range().end;
+        let new = first.new_range().start..last.new_range().end;
+        let hunk = format!(
+            "@@ -{} +{} @@",
+            range(old.start, old.len()),
+            range(new.start, new.len())
+        );
+        out.push_str(&paint(
+            color,
+            Style::new().fg_color(Some(AnsiColor::Cyan.into())),
+            &hunk,
+        ));
+        out.push('\n');
+        for op in &group {
+            for change in diff.iter_changes(op) {
+                let (sign, style) = match change.tag() {
+                    ChangeTag::Delete => ('-', Style::new().fg_color(Some(AnsiColor::Red.into()))),
+                    ChangeTag::Insert => {
+                        ('+', Style::new().fg_color(Some(AnsiColor::Green.into())))
+                    }
+                    ChangeTag::Equal => (' ', Style::new()),
+                };
+                let raw = change.value();
+                let text = raw.strip_suffix('\n').unwrap_or(raw);
+                let text = text.strip_suffix('\r').unwrap_or(text);
+                let shown = redact::line(f.kind, text, secrets);
+                let _ = write!(
+                    out,
+                    "{}",
+                    paint(color && sign != ' ', style, &format!("{sign}{shown}"))
+                );
+                out.push('\n');
+                if !raw.ends_with('\n') {
+                    out.push_str("\\ No newline at end of file\n");
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Unified-diff range: 1-based start, and the length when it is not 1.
+fn range(start: usize, len: usize) -> String {
+    match len {
+        0 => format!("{start},0"),
+        1 => format!("{}", start + 1),
+        n => format!("{},{n}", start + 1),
+    }
+}

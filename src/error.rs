@@ -1,0 +1,180 @@
+//! One error type for the whole pipeline. Every variant names the file, JSON path or
+//! setting involved, so the one-paragraph message a user sees says what and where.
+
+use std::path::PathBuf;
+
+/// Process exit codes (see DESIGN.md, "Modes and exit codes").
+pub mod exit {
+    pub const OK: i32 = 0;
+    pub const INPUT: i32 = 1;
+    pub const PENDING: i32 = 2;
+    pub const PROBE: i32 = 3;
+    pub const APPLY: i32 = 4;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Command-line usage that clap cannot catch (conflicting sources of the key, ...).
+    #[error("{0}")]
+    Usage(String),
+
+    /// An I/O failure. fs-err has already put the path into `source`'s message.
+    #[error("{source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("the OpenClaw root {} does not exist; pass the directory that holds openclaw.json (usually ~/.openclaw)", path.display())]
+    RootMissing { path: PathBuf },
+
+    #[error("the OpenClaw root {} is not a directory; pass the directory that holds openclaw.json, not the file itself", path.display())]
+    RootNotDir { path: PathBuf },
+
+    #[error("{}: is a symlink to {}, which does not exist; fix or remove the link, then run again", path.display(), target.display())]
+    DanglingSymlink { path: PathBuf, target: PathBuf },
+
+    #[error("{}: {what}; nothing was changed", path.display())]
+    Unreadable { path: PathBuf, what: String },
+
+    #[error("{}:{line}:{column}: not valid JSON5: {message}; fix the file (or restore it from a backup) and run again, nothing was changed", path.display())]
+    Parse {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+
+    #[error("{}{}: `{pointer}` must be {expected}, but it is {found}; fix that value and run again, nothing was changed", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default())]
+    WrongType {
+        path: PathBuf,
+        line: Option<usize>,
+        pointer: String,
+        expected: &'static str,
+        found: String,
+    },
+
+    #[error("{}{}: `{pointer}` appears more than once; OpenClaw reads only one of them, so remove the duplicate and run again, nothing was changed", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default())]
+    DuplicateKey {
+        path: PathBuf,
+        line: Option<usize>,
+        pointer: String,
+    },
+
+    #[error("{}:{line}: {message}; nothing was changed", path.display())]
+    EnvSyntax {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+
+    #[error(
+        "the API key {0}; copy the key again from the GateRouter dashboard (Console → Settings → API keys)"
+    )]
+    InvalidKey(String),
+
+    #[error("no API key given and none found in {}; pass it as the first argument, with --api-key-stdin, or in the GATEROUTER_API_KEY environment variable", env_path.display())]
+    NoKey { env_path: PathBuf },
+
+    #[error("{0}")]
+    Template(String),
+
+    #[error(
+        "{var}=1 is set, so OpenClaw's configuration is read-only here and nothing was written; unset {var} to let gaterouter-setup apply changes (--dry-run still shows them)"
+    )]
+    ReadOnly { var: &'static str },
+
+    #[error(
+        "standard input is not a terminal, so there is nobody to confirm the changes and nothing was written; pass --yes to apply without asking, or --dry-run to only see the diff"
+    )]
+    NotInteractive,
+
+    #[error("another gaterouter-setup holds the lock {}; wait for it to finish (or remove the file if no such process is running), nothing was written", path.display())]
+    Locked { path: PathBuf },
+
+    #[error("{} changed on disk after the plan was made (another program wrote it), so nothing was written; run gaterouter-setup again to plan against the new contents", path.display())]
+    ChangedOnDisk { path: PathBuf },
+
+    #[error("{}", apply_message(.failed, .source, .restored, .restore_errors))]
+    ApplyFailed {
+        failed: PathBuf,
+        #[source]
+        source: std::io::Error,
+        restored: Vec<PathBuf>,
+        restore_errors: Vec<String>,
+    },
+}
+
+fn apply_message(
+    failed: &std::path::Path,
+    source: &std::io::Error,
+    restored: &[PathBuf],
+    restore_errors: &[String],
+) -> String {
+    let mut msg = format!("writing {} failed: {source}. ", failed.display());
+    if restored.is_empty() && restore_errors.is_empty() {
+        msg.push_str("No file had been replaced yet, so everything is as it was.");
+    } else if !restored.is_empty() {
+        let list: Vec<String> = restored.iter().map(|p| p.display().to_string()).collect();
+        msg.push_str(&format!(
+            "Restored the files already replaced to their previous contents: {}.",
+            list.join(", ")
+        ));
+    }
+    if !restore_errors.is_empty() {
+        msg.push_str(&format!(
+            " Could NOT restore: {}; copies of the originals are in the backup directory named above.",
+            restore_errors.join("; ")
+        ));
+    }
+    msg
+}
+
+impl Error {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::ApplyFailed { .. } => exit::APPLY,
+            _ => exit::INPUT,
+        }
+    }
+
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// The file this error is about, for the JSON report.
+    pub fn path(&self) -> Option<&std::path::Path> {
+        match self {
+            Error::Io { path, .. }
+            | Error::RootMissing { path }
+            | Error::RootNotDir { path }
+            | Error::DanglingSymlink { path, .. }
+            | Error::Unreadable { path, .. }
+            | Error::Parse { path, .. }
+            | Error::WrongType { path, .. }
+            | Error::DuplicateKey { path, .. }
+            | Error::EnvSyntax { path, .. }
+            | Error::Locked { path }
+            | Error::ChangedOnDisk { path } => Some(path),
+            Error::NoKey { env_path } => Some(env_path),
+            Error::ApplyFailed { failed, .. } => Some(failed),
+            _ => None,
+        }
+    }
+}
+
+/// Lets fs-err results flow into `Error` with `?`: its messages already carry the path.
+impl From<std::io::Error> for Error {
+    fn from(source: std::io::Error) -> Self {
+        Error::Io {
+            path: PathBuf::new(),
+            source,
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

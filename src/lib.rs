@@ -1,0 +1,16 @@
+//! gaterouter-setup: wire an OpenClaw installation to GateRouter.
+//!
+//! The pipeline (see DESIGN.md): discover ([`root`]) → probe ([`probe`]) → plan ([`plan`])
+//! → review ([`diff`], [`report`]) → apply ([`apply`]). Only `apply` writes.
+
+pub mod apply;
+pub mod cli;
+pub mod diff;
+pub mod error;
+pub mod key;
+pub mod plan;
+pub mod probe;
+pub mod redact;
+pub mod report;
+pub mod root;
+pub mod templates;

@@ -1,0 +1,461 @@
+//! The format-preserving JSON/JSON5 editor both JSON planners share.
+//!
+//! Edits go through jsonc-parser's CST, so comments, trailing commas, unquoted keys, quote
+//! style, indentation (spaces or tabs), CRLF and key order of everything we do not touch stay
+//! byte-for-byte as they were, and a diff shows only what really changed. Every read checks
+//! the type it expects and reports a wrong one with the file, the JSON path and the line.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use jsonc_parser::ParseOptions;
+use jsonc_parser::common::Ranged;
+use jsonc_parser::cst::{CstArray, CstInputValue, CstNode, CstObject, CstObjectProp, CstRootNode};
+
+use crate::error::{Error, Result};
+
+const BOM: &str = "\u{feff}";
+
+/// A path into a document, shown the way OpenClaw's validator shows paths:
+/// `agents.defaults.model.fallbacks[1]`, `auth.profiles["gaterouter:default"]`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct JsonPath(Vec<Seg>);
+
+#[derive(Debug, Clone, PartialEq)]
+enum Seg {
+    Key(String),
+    Index(usize),
+}
+
+impl JsonPath {
+    pub fn root() -> Self {
+        JsonPath(Vec::new())
+    }
+
+    pub fn key(&self, k: &str) -> Self {
+        let mut p = self.clone();
+        p.0.push(Seg::Key(k.to_owned()));
+        p
+    }
+
+    pub fn index(&self, i: usize) -> Self {
+        let mut p = self.clone();
+        p.0.push(Seg::Index(i));
+        p
+    }
+}
+
+impl fmt::Display for JsonPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            return write!(f, "(top level)");
+        }
+        for (i, seg) in self.0.iter().enumerate() {
+            match seg {
+                Seg::Key(k) if is_ident(k) => {
+                    if i > 0 {
+                        write!(f, ".")?;
+                    }
+                    write!(f, "{k}")?;
+                }
+                Seg::Key(k) => write!(f, "[{}]", serde_json::Value::from(k.as_str()))?,
+                Seg::Index(n) => write!(f, "[{n}]")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+fn is_ident(k: &str) -> bool {
+    let mut chars = k.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '$')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$' || c == '-')
+}
+
+/// JSON5 as OpenClaw reads it. Missing commas are a jsonc extension JSON5 does not allow;
+/// accepting them would let us "fix" a file OpenClaw itself rejects.
+fn parse_options() -> ParseOptions {
+    ParseOptions {
+        allow_missing_commas: false,
+        ..ParseOptions::default()
+    }
+}
+
+/// One parsed document being edited.
+pub struct Doc {
+    root: CstRootNode,
+    path: PathBuf,
+    source: String,
+    bom: bool,
+}
+
+impl Doc {
+    /// Parses `text` (an empty or missing file is an empty object). The top level must be
+    /// an object.
+    pub fn parse(path: &Path, text: &str) -> Result<Doc> {
+        let (bom, body) = match text.strip_prefix(BOM) {
+            Some(rest) => (true, rest),
+            None => (false, text),
+        };
+        let root = CstRootNode::parse(body, &parse_options()).map_err(|e| Error::Parse {
+            path: path.to_path_buf(),
+            line: e.line_display(),
+            column: e.column_display(),
+            message: e.kind().to_string(),
+        })?;
+        let doc = Doc {
+            root,
+            path: path.to_path_buf(),
+            source: body.to_owned(),
+            bom,
+        };
+        match doc.root.value() {
+            None => {
+                doc.root.object_value_or_set();
+            }
+            Some(v) if v.as_object().is_none() => {
+                return Err(doc.wrong_type(&JsonPath::root(), "an object", &v));
+            }
+            Some(_) => {}
+        }
+        Ok(doc)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn root_object(&self) -> CstObject {
+        self.root.object_value_or_set()
+    }
+
+    /// The document as text, in the file's own style.
+    pub fn render(&self) -> String {
+        let body = self.root.to_string();
+        if self.bom {
+            format!("{BOM}{body}")
+        } else {
+            body
+        }
+    }
+
+    /// The property `key` of `obj`; more than one is an error, since OpenClaw would read
+    /// only the last and our edit might land on the wrong one.
+    pub fn prop(&self, obj: &CstObject, at: &JsonPath, key: &str) -> Result<Option<CstObjectProp>> {
+        let mut found = None;
+        for p in obj.properties() {
+            if p.decoded_name().as_deref() == Some(key) {
+                if found.is_some() {
+                    let pointer = at.key(key);
+                    return Err(Error::DuplicateKey {
+                        path: self.path.clone(),
+                        line: self.line_of(&pointer),
+                        pointer: pointer.to_string(),
+                    });
+                }
+                found = Some(p);
+            }
+        }
+        Ok(found)
+    }
+
+    /// `obj[key]` as an object, `None` when absent.
+    pub fn object(&self, obj: &CstObject, at: &JsonPath, key: &str) -> Result<Option<CstObject>> {
+        let Some(p) = self.prop(obj, at, key)? else {
+            return Ok(None);
+        };
+        let v = self.value_of(&p, &at.key(key))?;
+        v.as_object()
+            .map(Some)
+            .ok_or_else(|| self.wrong_type(&at.key(key), "an object", &v))
+    }
+
+    /// `obj[key]` as an object, created (empty) when absent.
+    pub fn ensure_object(&self, obj: &CstObject, at: &JsonPath, key: &str) -> Result<CstObject> {
+        match self.object(obj, at, key)? {
+            Some(o) => Ok(o),
+            None => {
+                let p = obj.append(key, CstInputValue::Object(Vec::new()));
+                Ok(p.object_value().expect("just inserted an object"))
+            }
+        }
+    }
+
+    /// Walks (and creates) nested objects: `ensure_path(root, ["agents", "defaults"])`.
+    pub fn ensure_path(&self, obj: &CstObject, keys: &[&str]) -> Result<(CstObject, JsonPath)> {
+        let mut cur = obj.clone();
+        let mut at = JsonPath::root();
+        for k in keys {
+            cur = self.ensure_object(&cur, &at, k)?;
+            at = at.key(k);
+        }
+        Ok((cur, at))
+    }
+
+    /// `obj[key]` as a string, `None` when absent.
+    pub fn string(&self, obj: &CstObject, at: &JsonPath, key: &str) -> Result<Option<String>> {
+        let Some(p) = self.prop(obj, at, key)? else {
+            return Ok(None);
+        };
+        let v = self.value_of(&p, &at.key(key))?;
+        string_value(&v)
+            .map(Some)
+            .ok_or_else(|| self.wrong_type(&at.key(key), "a string", &v))
+    }
+
+    /// `obj[key]` as an array, `None` when absent.
+    pub fn array(&self, obj: &CstObject, at: &JsonPath, key: &str) -> Result<Option<CstArray>> {
+        let Some(p) = self.prop(obj, at, key)? else {
+            return Ok(None);
+        };
+        let v = self.value_of(&p, &at.key(key))?;
+        v.as_array()
+            .map(Some)
+            .ok_or_else(|| self.wrong_type(&at.key(key), "an array", &v))
+    }
+
+    /// The strings of an array of strings; any other element is a type error.
+    pub fn strings(&self, arr: &CstArray, at: &JsonPath) -> Result<Vec<String>> {
+        arr.elements()
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                string_value(e).ok_or_else(|| self.wrong_type(&at.index(i), "a string", e))
+            })
+            .collect()
+    }
+
+    /// Sets `obj[key]` to a string, touching nothing when it already has that value.
+    pub fn set_string(&self, obj: &CstObject, at: &JsonPath, key: &str, value: &str) -> Result<()> {
+        match self.prop(obj, at, key)? {
+            Some(p) => {
+                let v = self.value_of(&p, &at.key(key))?;
+                if string_value(&v).as_deref() != Some(value) {
+                    p.set_value(CstInputValue::String(value.to_owned()));
+                }
+            }
+            None => {
+                obj.append(key, CstInputValue::String(value.to_owned()));
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes the array hold exactly `desired`. When the current strings are a subsequence of
+    /// `desired` the missing ones are inserted in place (the diff shows only new lines);
+    /// otherwise the array is rewritten, keeping it multi-line if it was.
+    pub fn sync_strings(&self, arr: &CstArray, current: &[String], desired: &[String]) {
+        if current == desired {
+            return;
+        }
+        if is_subsequence(current, desired) {
+            let mut ci = 0;
+            for (di, d) in desired.iter().enumerate() {
+                if ci < current.len() && &current[ci] == d {
+                    ci += 1;
+                } else {
+                    arr.insert(di, CstInputValue::String(d.clone()));
+                }
+            }
+            return;
+        }
+        let multiline = arr.to_string().contains('\n');
+        for e in arr.elements() {
+            e.remove();
+        }
+        for d in desired {
+            arr.append(CstInputValue::String(d.clone()));
+        }
+        if multiline {
+            arr.ensure_multiline();
+        }
+    }
+
+    fn value_of(&self, p: &CstObjectProp, at: &JsonPath) -> Result<CstNode> {
+        p.value().ok_or_else(|| Error::Parse {
+            path: self.path.clone(),
+            line: self.line_of(at).unwrap_or(0),
+            column: 0,
+            message: format!("`{at}` has no value"),
+        })
+    }
+
+    pub fn wrong_type(&self, at: &JsonPath, expected: &'static str, found: &CstNode) -> Error {
+        Error::WrongType {
+            path: self.path.clone(),
+            line: self.line_of(at),
+            pointer: at.to_string(),
+            expected,
+            found: describe(found),
+        }
+    }
+
+    /// The 1-based line where `at` starts in the original text. Only errors need it, so
+    /// the CST (which has no positions) is not burdened with it: we re-parse to an AST.
+    pub fn line_of(&self, at: &JsonPath) -> Option<usize> {
+        use jsonc_parser::ast::Value;
+        let parsed = jsonc_parser::parse_to_ast(
+            &self.source,
+            &jsonc_parser::CollectOptions::default(),
+            &parse_options(),
+        )
+        .ok()?;
+        let mut cur = parsed.value?;
+        let mut start = cur.start();
+        for seg in &at.0 {
+            cur = match (seg, cur) {
+                (Seg::Key(k), Value::Object(o)) => {
+                    let prop = o.properties.into_iter().rfind(|p| p.name.as_str() == k)?;
+                    start = prop.range.start;
+                    prop.value
+                }
+                (Seg::Index(i), Value::Array(a)) => {
+                    let v = a.elements.into_iter().nth(*i)?;
+                    start = v.start();
+                    v
+                }
+                _ => return None,
+            };
+        }
+        Some(self.source[..start].matches('\n').count() + 1)
+    }
+}
+
+/// A string literal's decoded value (a bare word is not a string in JSON5 values).
+pub fn string_value(n: &CstNode) -> Option<String> {
+    n.as_string_lit().and_then(|s| s.decoded_value().ok())
+}
+
+fn describe(n: &CstNode) -> String {
+    if n.as_object().is_some() {
+        "an object".into()
+    } else if n.as_array().is_some() {
+        "an array".into()
+    } else if n.as_string_lit().is_some() {
+        "a string".into()
+    } else if let Some(b) = n.as_boolean_lit() {
+        format!("the boolean {}", b.value())
+    } else if n.as_null_keyword().is_some() {
+        "null".into()
+    } else if let Some(num) = n.as_number_lit() {
+        format!("the number {num}")
+    } else {
+        format!("`{n}`")
+    }
+}
+
+fn is_subsequence(sub: &[String], of: &[String]) -> bool {
+    let mut it = of.iter();
+    sub.iter().all(|s| it.any(|o| o == s))
+}
+
+/// serde_json → CST input, keeping key order (serde_json is built with `preserve_order`).
+pub fn to_input(v: &serde_json::Value) -> CstInputValue {
+    use serde_json::Value as V;
+    match v {
+        V::Null => CstInputValue::Null,
+        V::Bool(b) => CstInputValue::Bool(*b),
+        V::Number(n) => CstInputValue::Number(n.to_string()),
+        V::String(s) => CstInputValue::String(s.clone()),
+        V::Array(a) => CstInputValue::Array(a.iter().map(to_input).collect()),
+        V::Object(o) => {
+            CstInputValue::Object(o.iter().map(|(k, v)| (k.clone(), to_input(v))).collect())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(text: &str) -> Doc {
+        Doc::parse(Path::new("t.json"), text).unwrap()
+    }
+
+    #[test]
+    fn paths_read_like_openclaw_paths() {
+        let p = JsonPath::root()
+            .key("auth")
+            .key("profiles")
+            .key("gaterouter:default");
+        assert_eq!(p.to_string(), r#"auth.profiles["gaterouter:default"]"#);
+        assert_eq!(JsonPath::root().key("a").index(2).to_string(), "a[2]");
+    }
+
+    #[test]
+    fn wrong_type_names_path_and_line() {
+        let d = doc("{\n  // c\n  agents: {\n    defaults: { model: 5 },\n  },\n}\n");
+        let (defaults, at) = d
+            .ensure_path(&d.root_object(), &["agents", "defaults"])
+            .unwrap();
+        let err = d.string(&defaults, &at, "model").unwrap_err().to_string();
+        assert!(
+            err.starts_with(
+                "t.json:4: `agents.defaults.model` must be a string, but it is the number 5"
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn parse_errors_carry_line_and_column() {
+        let err = Doc::parse(Path::new("t.json"), "{\n  \"a\": 1\n  \"b\": 2\n}")
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.starts_with("t.json:2:9: not valid JSON5: Expected comma"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn top_level_must_be_an_object() {
+        let err = Doc::parse(Path::new("t.json"), "[1]")
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("`(top level)` must be an object, but it is an array"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn duplicate_keys_are_refused() {
+        let d = doc("{\"a\": 1, \"a\": 2}");
+        assert!(matches!(
+            d.prop(&d.root_object(), &JsonPath::root(), "a"),
+            Err(Error::DuplicateKey { .. })
+        ));
+    }
+
+    #[test]
+    fn sync_inserts_in_place_when_possible() {
+        let d = doc("{\n  \"f\": [\n    \"x\",\n    \"y\"\n  ]\n}\n");
+        let arr = d
+            .array(&d.root_object(), &JsonPath::root(), "f")
+            .unwrap()
+            .unwrap();
+        let cur = d.strings(&arr, &JsonPath::root().key("f")).unwrap();
+        d.sync_strings(
+            &arr,
+            &cur,
+            &["a".into(), "x".into(), "y".into(), "z".into()],
+        );
+        assert_eq!(
+            d.render(),
+            "{\n  \"f\": [\n    \"a\",\n    \"x\",\n    \"y\",\n    \"z\"\n  ]\n}\n"
+        );
+    }
+
+    #[test]
+    fn bom_is_kept() {
+        let d = doc("\u{feff}{\"a\": 1}\n");
+        d.set_string(&d.root_object(), &JsonPath::root(), "b", "c")
+            .unwrap();
+        assert!(d.render().starts_with('\u{feff}'));
+    }
+}

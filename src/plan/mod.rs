@@ -1,0 +1,179 @@
+//! Planning: pure functions from (current bytes, settings) to new bytes, one per file.
+//! No I/O happens here; an empty plan means the root is already configured.
+
+pub mod env_file;
+pub mod json_edit;
+pub mod models_json;
+pub mod openclaw_json;
+mod provider;
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::key::ApiKey;
+use crate::root::{FileState, Root};
+use crate::templates::Settings;
+
+/// Mode for files we create; OpenClaw writes its own files 0600 too.
+pub const NEW_FILE_MODE: u32 = 0o600;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FileKind {
+    Env,
+    Config,
+    Models,
+}
+
+/// One file's before and after. `before == None` means the file is created.
+#[derive(Debug, Clone)]
+pub struct FileChange {
+    pub kind: FileKind,
+    /// The path as addressed, inside the root.
+    pub path: PathBuf,
+    /// Where the bytes are written (a symlink's target).
+    pub target: PathBuf,
+    pub rel: String,
+    pub before: Option<Vec<u8>>,
+    pub after: Vec<u8>,
+    pub mode_before: Option<u32>,
+    pub mode_after: u32,
+    pub symlink: bool,
+}
+
+impl FileChange {
+    pub fn content_changed(&self) -> bool {
+        self.before.as_deref() != Some(self.after.as_slice())
+    }
+
+    pub fn mode_changed(&self) -> bool {
+        self.mode_before != Some(self.mode_after)
+    }
+
+    pub fn changed(&self) -> bool {
+        self.content_changed() || self.mode_changed()
+    }
+
+    pub fn is_new(&self) -> bool {
+        self.before.is_none()
+    }
+}
+
+/// Where the key written to `.env` comes from.
+#[derive(Debug, Clone)]
+pub enum KeyChoice {
+    Set(ApiKey),
+    /// No key given: keep the one `.env` already has (an error if it has none).
+    KeepExisting,
+}
+
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub root: PathBuf,
+    /// Every file considered, changed or not, in a stable order: .env, openclaw.json, models.
+    pub files: Vec<FileChange>,
+    pub warnings: Vec<String>,
+    /// Values to redact wherever the plan is shown: the new key and any key it replaces.
+    pub secrets: Vec<String>,
+}
+
+impl Plan {
+    pub fn pending(&self) -> impl Iterator<Item = &FileChange> {
+        self.files.iter().filter(|f| f.changed())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.pending().next().is_none()
+    }
+}
+
+fn text(f: &FileState) -> Result<Option<&str>> {
+    f.text()
+}
+
+fn change(kind: FileKind, f: &FileState, after: String, mode_after: u32) -> FileChange {
+    FileChange {
+        kind,
+        path: f.path.clone(),
+        target: f.target.clone(),
+        rel: f.rel.clone(),
+        before: f.bytes.clone(),
+        after: after.into_bytes(),
+        mode_before: f.mode,
+        mode_after,
+        symlink: f.symlink,
+    }
+}
+
+/// Plans every file of `root`. Fails on the first file that cannot be planned, naming it;
+/// nothing has been written at that point, so a failure loses nothing.
+pub fn plan(root: &Root, key: &KeyChoice, settings: &Settings) -> Result<Plan> {
+    let mut warnings = Vec::new();
+    let mut secrets = Vec::new();
+
+    let env_text = text(&root.env)?;
+    let existing = match env_text {
+        Some(t) => env_file::current_key(&root.env.path, t)?,
+        None => None,
+    };
+    let key = match key {
+        KeyChoice::Set(k) => k.clone(),
+        KeyChoice::KeepExisting => {
+            let Some(old) = &existing else {
+                return Err(Error::NoKey {
+                    env_path: root.env.path.clone(),
+                });
+            };
+            ApiKey::parse(old).map_err(|e| Error::EnvSyntax {
+                path: root.env.path.clone(),
+                line: 0,
+                message: format!("the GATEROUTER_API_KEY already there is not usable: {e}"),
+            })?
+        }
+    };
+    secrets.push(key.expose().to_owned());
+    if let Some(old) = existing.filter(|o| o != key.expose()) {
+        secrets.push(old);
+    }
+    let env_after = env_file::set_key(&root.env.path, env_text, &key)?;
+    // .env holds a secret: a new file is 0600 and a looser existing mode is tightened.
+    let env_mode = match root.env.mode {
+        Some(m) if m & 0o077 == 0 => m,
+        Some(m) => {
+            warnings.push(format!(
+                "{} was readable by other users (mode {m:o}); it will be made 0600",
+                root.env.path.display()
+            ));
+            NEW_FILE_MODE
+        }
+        None => NEW_FILE_MODE,
+    };
+    let mut files = vec![change(FileKind::Env, &root.env, env_after, env_mode)];
+
+    let config_after = openclaw_json::plan(&root.config.path, text(&root.config)?, settings)?;
+    files.push(change(
+        FileKind::Config,
+        &root.config,
+        config_after,
+        root.config.mode.unwrap_or(NEW_FILE_MODE),
+    ));
+
+    for m in &root.models {
+        let after = models_json::plan(&m.path, text(m)?, settings)?;
+        files.push(change(
+            FileKind::Models,
+            m,
+            after,
+            m.mode.unwrap_or(NEW_FILE_MODE),
+        ));
+    }
+
+    Ok(Plan {
+        root: root.dir.clone(),
+        files,
+        warnings,
+        secrets,
+    })
+}

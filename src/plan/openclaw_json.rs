@@ -1,0 +1,201 @@
+//! `openclaw.json`: the default model, the auth profile, allowlists, and the provider.
+//! Strings such as `${VAR}` and `$include` entries are never expanded: we edit the text
+//! OpenClaw will expand, not the expanded result.
+
+use std::path::Path;
+
+use jsonc_parser::cst::{CstInputValue, CstObject};
+use serde_json::{Value, json};
+
+use super::json_edit::{Doc, JsonPath, string_value, to_input};
+use super::provider;
+use crate::error::Result;
+use crate::templates::{PROFILE_ID, PROVIDER_ID, Settings};
+
+pub fn plan(path: &Path, before: Option<&str>, s: &Settings) -> Result<String> {
+    let doc = Doc::parse(path, before.unwrap_or(""))?;
+    let root = doc.root_object();
+    let (defaults, at) = doc.ensure_path(&root, &["agents", "defaults"])?;
+    set_model(&doc, &defaults, &at, s)?;
+    allow_refs(&doc, &defaults, &at, &s.refs())?;
+
+    let (profiles, at) = doc.ensure_path(&root, &["auth", "profiles"])?;
+    match doc.object(&profiles, &at, PROFILE_ID)? {
+        None => {
+            profiles.append(PROFILE_ID, to_input(&Value::Object(s.profile.clone())));
+        }
+        Some(p) => {
+            let at = at.key(PROFILE_ID);
+            for (k, v) in &s.profile {
+                if let Some(v) = v.as_str() {
+                    doc.set_string(&p, &at, k, v)?;
+                }
+            }
+        }
+    }
+
+    let (providers, at) = doc.ensure_path(&root, &["models", "providers"])?;
+    provider::merge(
+        &doc,
+        &providers,
+        &at,
+        PROVIDER_ID,
+        &s.provider_entry(&s.config_api_key),
+    )?;
+    Ok(doc.render())
+}
+
+/// The fallback list setup wants: ours first, then the user's own in their order, then the
+/// user's previous primary, never the primary itself and never twice. When the primary is
+/// already ours and all our fallbacks are there, the user's order is left as it is.
+pub fn merge_fallbacks(
+    primary: &str,
+    ours: &[String],
+    current: &[String],
+    old_primary: Option<&str>,
+) -> Vec<String> {
+    if old_primary == Some(primary)
+        && ours
+            .iter()
+            .filter(|f| *f != primary)
+            .all(|f| current.contains(f))
+        && !current.iter().any(|c| c == primary)
+    {
+        return current.to_vec();
+    }
+    let mut out: Vec<String> = Vec::new();
+    let old = old_primary.map(str::to_owned);
+    for f in ours.iter().chain(current).chain(old.iter()) {
+        if f != primary && !out.contains(f) {
+            out.push(f.clone());
+        }
+    }
+    out
+}
+
+fn model_value(primary: &str, fallbacks: &[String]) -> CstInputValue {
+    let mut v = json!({ "primary": primary });
+    if !fallbacks.is_empty() {
+        v["fallbacks"] = json!(fallbacks);
+    }
+    to_input(&v)
+}
+
+fn set_model(doc: &Doc, defaults: &CstObject, at: &JsonPath, s: &Settings) -> Result<()> {
+    let primary = s.primary.as_str();
+    let Some(prop) = doc.prop(defaults, at, "model")? else {
+        defaults.append(
+            "model",
+            model_value(primary, &merge_fallbacks(primary, &s.fallbacks, &[], None)),
+        );
+        return Ok(());
+    };
+    let at = at.key("model");
+    let value = prop.value().expect("a property has a value");
+    if let Some(old) = string_value(&value) {
+        // `"model": "anthropic/…"` becomes `{primary, fallbacks}`, the old model kept last.
+        let fallbacks = merge_fallbacks(primary, &s.fallbacks, &[], Some(&old));
+        if old != primary || !fallbacks.is_empty() {
+            prop.set_value(model_value(primary, &fallbacks));
+        }
+        return Ok(());
+    }
+    let Some(model) = value.as_object() else {
+        return Err(doc.wrong_type(&at, "a string or an object {primary, fallbacks}", &value));
+    };
+    let old_primary = doc.string(&model, &at, "primary")?;
+    let arr = doc.array(&model, &at, "fallbacks")?;
+    let current = match &arr {
+        Some(a) => doc.strings(a, &at.key("fallbacks"))?,
+        None => Vec::new(),
+    };
+    let desired = merge_fallbacks(primary, &s.fallbacks, &current, old_primary.as_deref());
+    if old_primary.is_none() {
+        model.insert(0, "primary", CstInputValue::String(primary.to_owned()));
+    } else {
+        doc.set_string(&model, &at, "primary", primary)?;
+    }
+    match arr {
+        Some(a) => doc.sync_strings(&a, &current, &desired),
+        None if !desired.is_empty() => {
+            model.append("fallbacks", to_input(&json!(desired)));
+        }
+        None => {}
+    }
+    Ok(())
+}
+
+/// Makes sure OpenClaw's allowlists admit every ref we configure. A non-empty
+/// `agents.defaults.models` map is the (legacy) allowlist: add our refs as keys. A non-empty
+/// `modelPolicy.allow` is the newer one: add `gaterouter/*`, and any other ref of ours it
+/// does not admit yet. Empty or absent lists permit everything, so they are left alone.
+fn allow_refs(doc: &Doc, defaults: &CstObject, at: &JsonPath, refs: &[String]) -> Result<()> {
+    if let Some(map) = doc.object(defaults, at, "models")?
+        && !map.properties().is_empty()
+    {
+        let mat = at.key("models");
+        for r in refs {
+            if doc.prop(&map, &mat, r)?.is_none() {
+                map.append(r, CstInputValue::Object(Vec::new()));
+            }
+        }
+    }
+    let Some(policy) = doc.object(defaults, at, "modelPolicy")? else {
+        return Ok(());
+    };
+    let pat = at.key("modelPolicy");
+    let Some(allow) = doc.array(&policy, &pat, "allow")? else {
+        return Ok(());
+    };
+    let mut have = doc.strings(&allow, &pat.key("allow"))?;
+    if have.is_empty() {
+        return Ok(());
+    }
+    let wildcard = format!("{PROVIDER_ID}/*");
+    let admits = |have: &[String], r: &str| {
+        let provider = r.split('/').next().unwrap_or_default();
+        have.iter().any(|h| h == r || *h == format!("{provider}/*"))
+    };
+    let mut wanted = vec![wildcard];
+    wanted.extend(refs.iter().cloned());
+    for r in wanted {
+        if !admits(&have, &r) {
+            allow.append(CstInputValue::String(r.clone()));
+            have.push(r);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(xs: &[&str]) -> Vec<String> {
+        xs.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn fallbacks_ours_first_then_users_then_old_primary() {
+        let ours = v(&["g/s", "o/s"]);
+        assert_eq!(
+            merge_fallbacks("g/auto", &ours, &v(&["x/y"]), Some("a/opus")),
+            v(&["g/s", "o/s", "x/y", "a/opus"])
+        );
+        assert_eq!(
+            merge_fallbacks("g/auto", &ours, &[], Some("g/s")),
+            v(&["g/s", "o/s"])
+        );
+        assert_eq!(
+            merge_fallbacks("g/auto", &ours, &v(&["g/auto", "o/s"]), None),
+            v(&["g/s", "o/s"])
+        );
+    }
+
+    #[test]
+    fn a_user_reordering_is_kept_once_configured() {
+        let ours = v(&["g/s", "o/s"]);
+        let cur = v(&["x/y", "o/s", "g/s"]);
+        assert_eq!(merge_fallbacks("g/auto", &ours, &cur, Some("g/auto")), cur);
+    }
+}

@@ -1,0 +1,308 @@
+//! Discover an OpenClaw root: which files we will touch, and their exact current state.
+//! Everything is read once here; later stages work on these bytes only.
+
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::io::ErrorKind;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// The environment variables that steer discovery, snapshotted so tests can supply their own.
+#[derive(Debug, Clone, Default)]
+pub struct Env {
+    vars: HashMap<String, OsString>,
+}
+
+impl Env {
+    const NAMES: &'static [&'static str] = &[
+        "HOME",
+        "OPENCLAW_HOME",
+        "OPENCLAW_STATE_DIR",
+        "OPENCLAW_PROFILE",
+        "OPENCLAW_CONFIG_PATH",
+        "OPENCLAW_CONFIG_READONLY",
+        "OPENCLAW_NIX_MODE",
+        crate::key::ENV_VAR,
+    ];
+
+    pub fn from_process() -> Self {
+        let vars = Self::NAMES
+            .iter()
+            .filter_map(|n| std::env::var_os(n).map(|v| (n.to_string(), v)))
+            .collect();
+        Env { vars }
+    }
+
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        let vars = pairs
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), OsString::from(v)))
+            .collect();
+        Env { vars }
+    }
+
+    /// A variable's value; set-but-empty counts as unset, as in OpenClaw.
+    pub fn get(&self, name: &str) -> Option<&OsString> {
+        self.vars.get(name).filter(|v| !v.is_empty())
+    }
+
+    fn flag(&self, name: &str) -> bool {
+        self.get(name)
+            .is_some_and(|v| matches!(v.to_str(), Some("1" | "true" | "yes")))
+    }
+
+    /// The variable that makes OpenClaw's config read-only, if any is set.
+    pub fn readonly_var(&self) -> Option<&'static str> {
+        ["OPENCLAW_CONFIG_READONLY", "OPENCLAW_NIX_MODE"]
+            .into_iter()
+            .find(|v| self.flag(v))
+    }
+}
+
+/// Which root the user means: an explicit directory wins; otherwise OpenClaw's own rules.
+/// Returns the root and, when `OPENCLAW_CONFIG_PATH` applies, the config file it names.
+pub fn resolve(explicit: Option<&Path>, env: &Env) -> (PathBuf, Option<PathBuf>) {
+    if let Some(dir) = explicit {
+        return (dir.to_path_buf(), None);
+    }
+    let config = env.get("OPENCLAW_CONFIG_PATH").map(PathBuf::from);
+    if let Some(dir) = env.get("OPENCLAW_STATE_DIR") {
+        return (PathBuf::from(dir), config);
+    }
+    let home = env
+        .get("OPENCLAW_HOME")
+        .or_else(|| env.get("HOME"))
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."));
+    let dir = match env.get("OPENCLAW_PROFILE").and_then(|p| p.to_str()) {
+        Some(profile) if profile != "default" => home.join(format!(".openclaw-{profile}")),
+        _ => {
+            let current = home.join(".openclaw");
+            let legacy = home.join(".clawdbot");
+            if !current.exists() && legacy.is_dir() {
+                legacy
+            } else {
+                current
+            }
+        }
+    };
+    (dir, config)
+}
+
+/// What a file that we may rewrite looks like right now.
+#[derive(Debug, Clone)]
+pub struct FileState {
+    /// The path as addressed (inside the root), used in diffs and messages.
+    pub path: PathBuf,
+    /// Where writes go: the symlink's final target, or `path` itself.
+    pub target: PathBuf,
+    /// `path` relative to the root, for diff headers and reports.
+    pub rel: String,
+    /// The exact bytes; `None` when the file does not exist yet.
+    pub bytes: Option<Vec<u8>>,
+    /// Permission bits (`0o600`...), `None` for a new file.
+    pub mode: Option<u32>,
+    pub symlink: bool,
+}
+
+impl FileState {
+    /// Reads `path` fully, following symlinks. A missing file is a state, not an error.
+    pub fn read(root: &Path, path: PathBuf) -> Result<FileState> {
+        let rel = path
+            .strip_prefix(root)
+            .unwrap_or(&path)
+            .to_string_lossy()
+            .into_owned();
+        let symlink = std::fs::symlink_metadata(&path)
+            .map(|m| m.file_type().is_symlink())
+            .unwrap_or(false);
+        let target = if symlink {
+            match std::fs::canonicalize(&path) {
+                Ok(t) => t,
+                Err(_) => {
+                    let link = std::fs::read_link(&path).unwrap_or_default();
+                    return Err(Error::DanglingSymlink { path, target: link });
+                }
+            }
+        } else {
+            path.clone()
+        };
+        match std::fs::metadata(&target) {
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(FileState {
+                path,
+                target,
+                rel,
+                bytes: None,
+                mode: None,
+                symlink,
+            }),
+            Err(e) => Err(Error::io(&path, e)),
+            Ok(meta) if meta.is_dir() => Err(Error::Unreadable {
+                path,
+                what: "is a directory where a file was expected".into(),
+            }),
+            Ok(meta) => {
+                let bytes = fs_err::read(&target).map_err(|e| Error::io(&path, e))?;
+                Ok(FileState {
+                    path,
+                    target,
+                    rel,
+                    bytes: Some(bytes),
+                    mode: Some(meta.permissions().mode() & 0o7777),
+                    symlink,
+                })
+            }
+        }
+    }
+
+    /// The contents as text. Non-UTF-8 bytes are refused with their offset: silently
+    /// re-encoding would corrupt the file on write.
+    pub fn text(&self) -> Result<Option<&str>> {
+        match &self.bytes {
+            None => Ok(None),
+            Some(b) => std::str::from_utf8(b).map(Some).map_err(|e| {
+                let upto = &b[..e.valid_up_to()];
+                let line = upto.iter().filter(|&&c| c == b'\n').count() + 1;
+                Error::Unreadable {
+                    path: self.path.clone(),
+                    what: format!(
+                        "is not UTF-8 text (invalid byte at offset {}, line {line}); save it as UTF-8",
+                        e.valid_up_to()
+                    ),
+                }
+            }),
+        }
+    }
+}
+
+/// Everything the planners need from one OpenClaw root.
+#[derive(Debug, Clone)]
+pub struct Root {
+    pub dir: PathBuf,
+    pub config: FileState,
+    pub env: FileState,
+    /// Every models.json we will edit (one per agent, or the root-level one).
+    pub models: Vec<FileState>,
+}
+
+/// Reads the root's files. `agent` limits models.json to that agent.
+pub fn discover(dir: &Path, config_override: Option<&Path>, agent: Option<&str>) -> Result<Root> {
+    match std::fs::metadata(dir) {
+        Err(e) if e.kind() == ErrorKind::NotFound => {
+            return Err(Error::RootMissing {
+                path: dir.to_path_buf(),
+            });
+        }
+        Err(e) => return Err(Error::io(dir, e)),
+        Ok(m) if !m.is_dir() => {
+            return Err(Error::RootNotDir {
+                path: dir.to_path_buf(),
+            });
+        }
+        Ok(_) => {}
+    }
+    let config_path = match config_override {
+        Some(p) => p.to_path_buf(),
+        None => {
+            let current = dir.join("openclaw.json");
+            let legacy = dir.join("clawdbot.json");
+            if !current.exists() && legacy.is_file() {
+                legacy
+            } else {
+                current
+            }
+        }
+    };
+    let config = FileState::read(dir, config_path)?;
+    let env = FileState::read(dir, dir.join(".env"))?;
+    let models = model_files(dir, agent)?
+        .into_iter()
+        .map(|p| FileState::read(dir, p))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Root {
+        dir: dir.to_path_buf(),
+        config,
+        env,
+        models,
+    })
+}
+
+/// `agents/<id>/agent/models.json` for every agent directory (sorted, so plans are stable);
+/// a root-level `models.json` when the root has one and no agents; else the main agent's.
+fn model_files(dir: &Path, agent: Option<&str>) -> Result<Vec<PathBuf>> {
+    let agents = dir.join("agents");
+    let per_agent = |id: &str| agents.join(id).join("agent").join("models.json");
+    if let Some(id) = agent {
+        if id.is_empty() || id.contains('/') || id.starts_with('.') {
+            return Err(Error::Usage(format!(
+                "--agent {id:?} is not an agent id (a directory name under agents/)"
+            )));
+        }
+        return Ok(vec![per_agent(id)]);
+    }
+    let mut ids = Vec::new();
+    match std::fs::read_dir(&agents) {
+        Ok(entries) => {
+            for entry in entries {
+                let entry = entry.map_err(|e| Error::io(&agents, e))?;
+                let is_dir = std::fs::metadata(entry.path()).is_ok_and(|m| m.is_dir());
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if is_dir && !name.starts_with('.') {
+                    ids.push(name);
+                }
+            }
+        }
+        Err(e) if e.kind() == ErrorKind::NotFound => {}
+        Err(e) => return Err(Error::io(&agents, e)),
+    }
+    ids.sort();
+    if !ids.is_empty() {
+        return Ok(ids.iter().map(|id| per_agent(id)).collect());
+    }
+    let root_level = dir.join("models.json");
+    if root_level.exists() {
+        return Ok(vec![root_level]);
+    }
+    Ok(vec![per_agent("main")])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_dir_wins_over_home_and_profile_picks_a_suffixed_dir() {
+        let env = Env::from_pairs([("HOME", "/h"), ("OPENCLAW_STATE_DIR", "/s")]);
+        assert_eq!(resolve(None, &env).0, PathBuf::from("/s"));
+        let env = Env::from_pairs([("HOME", "/h"), ("OPENCLAW_PROFILE", "work")]);
+        assert_eq!(resolve(None, &env).0, PathBuf::from("/h/.openclaw-work"));
+        let env = Env::from_pairs([("HOME", "/h"), ("OPENCLAW_HOME", "/oc")]);
+        assert_eq!(resolve(None, &env).0, PathBuf::from("/oc/.openclaw"));
+        let env = Env::from_pairs([("HOME", "/h"), ("OPENCLAW_CONFIG_PATH", "/c/x.json")]);
+        assert_eq!(
+            resolve(None, &env),
+            (
+                PathBuf::from("/h/.openclaw"),
+                Some(PathBuf::from("/c/x.json"))
+            )
+        );
+        assert_eq!(
+            resolve(Some(Path::new("/r")), &env),
+            (PathBuf::from("/r"), None)
+        );
+    }
+
+    #[test]
+    fn readonly_flags() {
+        assert_eq!(
+            Env::from_pairs([("OPENCLAW_NIX_MODE", "1")]).readonly_var(),
+            Some("OPENCLAW_NIX_MODE")
+        );
+        assert_eq!(
+            Env::from_pairs([("OPENCLAW_CONFIG_READONLY", "0")]).readonly_var(),
+            None
+        );
+    }
+}
