@@ -10,7 +10,12 @@ use std::path::{Path, PathBuf};
 
 use jsonc_parser::ParseOptions;
 use jsonc_parser::common::Ranged;
-use jsonc_parser::cst::{CstArray, CstInputValue, CstNode, CstObject, CstObjectProp, CstRootNode};
+use std::cell::RefCell;
+
+use jsonc_parser::cst::{
+    CstArray, CstInputValue, CstNode, CstObject, CstObjectProp, CstRootNode, ObjectPropName,
+    TrailingCommaMode,
+};
 
 use crate::error::{Error, Result};
 
@@ -83,12 +88,124 @@ fn parse_options() -> ParseOptions {
     }
 }
 
+/// How a hand-written JSON5 file writes things, so what we insert reads like the rest.
+#[derive(Debug, Default, Clone, Copy)]
+struct Style {
+    word_keys: bool,
+    single_quotes: bool,
+    trailing_commas: bool,
+}
+
+impl Style {
+    fn detect(root: &CstObject) -> Style {
+        #[derive(Default)]
+        struct Counts {
+            words: usize,
+            quoted: usize,
+            single: usize,
+            double: usize,
+        }
+        fn quote(raw: &str, c: &mut Counts) {
+            if raw.starts_with('\'') {
+                c.single += 1;
+            } else {
+                c.double += 1;
+            }
+        }
+        fn walk(n: &CstNode, c: &mut Counts) {
+            if let Some(o) = n.as_object() {
+                for p in o.properties() {
+                    match p.name() {
+                        Some(ObjectPropName::Word(_)) => c.words += 1,
+                        Some(ObjectPropName::String(s)) => {
+                            c.quoted += 1;
+                            quote(&s.raw_value(), c);
+                        }
+                        None => {}
+                    }
+                    if let Some(v) = p.value() {
+                        walk(&v, c);
+                    }
+                }
+            } else if let Some(a) = n.as_array() {
+                for e in a.elements() {
+                    walk(&e, c);
+                }
+            } else if let Some(s) = n.as_string_lit() {
+                quote(&s.raw_value(), c);
+            }
+        }
+        let mut c = Counts::default();
+        walk(&root.clone().into(), &mut c);
+        Style {
+            word_keys: c.words > c.quoted,
+            single_quotes: c.single > c.double,
+            trailing_commas: !root.properties().is_empty() && root.uses_trailing_commas(),
+        }
+    }
+
+    /// Rewrites an inserted node (a property or a value) in this style.
+    fn apply(&self, n: &CstNode) {
+        if let Some(p) = n.as_object_prop() {
+            // Check the raw text first: a subtree can be visited twice, and jsonc-parser
+            // panics (rather than erring) when decoding a name already made bare.
+            if let (true, Some(ObjectPropName::String(name))) = (self.word_keys, p.name())
+                && name.raw_value().starts_with('"')
+                && let Ok(decoded) = name.decoded_value()
+            {
+                if is_json5_ident(&decoded) {
+                    name.set_raw_value(decoded);
+                } else if self.single_quotes && !decoded.contains(['\'', '\\', '\n', '\r']) {
+                    name.set_raw_value(format!("'{decoded}'"));
+                }
+            }
+            if let Some(v) = p.value() {
+                self.apply(&v);
+            }
+        } else if let Some(o) = n.as_object() {
+            for p in o.properties() {
+                self.apply(&p.into());
+            }
+            if self.trailing_commas {
+                o.set_trailing_commas(TrailingCommaMode::IfMultiline);
+            }
+        } else if let Some(a) = n.as_array() {
+            for e in a.elements() {
+                self.apply(&e);
+            }
+            if self.trailing_commas {
+                a.set_trailing_commas(TrailingCommaMode::IfMultiline);
+            }
+        } else if let Some(s) = n.as_string_lit()
+            && self.single_quotes
+            && s.raw_value().starts_with('"')
+            && let Ok(d) = s.decoded_value()
+            && !d.contains(['\'', '\\', '\n', '\r'])
+        {
+            s.set_raw_value(format!("'{d}'"));
+        }
+    }
+}
+
+/// An identifier JSON5 accepts as a bare key (ASCII subset).
+fn is_json5_ident(k: &str) -> bool {
+    let mut chars = k.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '$')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+}
+
 /// One parsed document being edited.
 pub struct Doc {
     root: CstRootNode,
     path: PathBuf,
     source: String,
     bom: bool,
+    style: Style,
+    /// What we inserted, restyled to the file's own style when rendering (not earlier:
+    /// lookups during planning rely on the nodes as the CST created them).
+    inserted: RefCell<Vec<CstNode>>,
 }
 
 impl Doc {
@@ -105,11 +222,14 @@ impl Doc {
             column: e.column_display(),
             message: e.kind().to_string(),
         })?;
+        let style = root.object_value().map(|o| Style::detect(&o)).unwrap_or_default();
         let doc = Doc {
             root,
             path: path.to_path_buf(),
             source: body.to_owned(),
             bom,
+            style,
+            inserted: RefCell::new(Vec::new()),
         };
         match doc.root.value() {
             None => {
@@ -133,11 +253,43 @@ impl Doc {
 
     /// The document as text, in the file's own style.
     pub fn render(&self) -> String {
+        for n in self.inserted.borrow_mut().drain(..) {
+            self.style.apply(&n);
+        }
         let body = self.root.to_string();
         if self.bom {
             format!("{BOM}{body}")
         } else {
             body
+        }
+    }
+
+    /// Appends `key: value` to `obj`. An inserted value is written multi-line, and an
+    /// enclosing object written on one line (`"agents": { "defaults": { … } }`) is spread
+    /// over lines too, so the result never mixes the two styles in one construct.
+    pub fn append(&self, obj: &CstObject, key: &str, value: CstInputValue) -> CstObjectProp {
+        let p = obj.append(key, value);
+        expand(obj);
+        self.inserted.borrow_mut().push(p.clone().into());
+        p
+    }
+
+    /// Like [`Doc::append`], at position `index`.
+    pub fn insert(&self, obj: &CstObject, index: usize, key: &str, value: CstInputValue) -> CstObjectProp {
+        let p = obj.insert(index, key, value);
+        expand(obj);
+        self.inserted.borrow_mut().push(p.clone().into());
+        p
+    }
+
+    /// Replaces a property's value, expanding enclosing objects as [`Doc::append`] does.
+    pub fn replace(&self, prop: &CstObjectProp, value: CstInputValue) {
+        prop.set_value(value);
+        if let Some(obj) = prop.parent().and_then(|p| p.as_object()) {
+            expand(&obj);
+        }
+        if let Some(v) = prop.value() {
+            self.inserted.borrow_mut().push(v);
         }
     }
 
@@ -177,7 +329,7 @@ impl Doc {
         match self.object(obj, at, key)? {
             Some(o) => Ok(o),
             None => {
-                let p = obj.append(key, CstInputValue::Object(Vec::new()));
+                let p = self.append(obj, key, CstInputValue::Object(Vec::new()));
                 Ok(p.object_value().expect("just inserted an object"))
             }
         }
@@ -233,11 +385,11 @@ impl Doc {
             Some(p) => {
                 let v = self.value_of(&p, &at.key(key))?;
                 if string_value(&v).as_deref() != Some(value) {
-                    p.set_value(CstInputValue::String(value.to_owned()));
+                    self.replace(&p, CstInputValue::String(value.to_owned()));
                 }
             }
             None => {
-                obj.append(key, CstInputValue::String(value.to_owned()));
+                self.append(obj, key, CstInputValue::String(value.to_owned()));
             }
         }
         Ok(())
@@ -256,7 +408,8 @@ impl Doc {
                 if ci < current.len() && &current[ci] == d {
                     ci += 1;
                 } else {
-                    arr.insert(di, CstInputValue::String(d.clone()));
+                    let n = arr.insert(di, CstInputValue::String(d.clone()));
+                    self.inserted.borrow_mut().push(n);
                 }
             }
             return;
@@ -266,7 +419,8 @@ impl Doc {
             e.remove();
         }
         for d in desired {
-            arr.append(CstInputValue::String(d.clone()));
+            let n = arr.append(CstInputValue::String(d.clone()));
+            self.inserted.borrow_mut().push(n);
         }
         if multiline {
             arr.ensure_multiline();
@@ -320,6 +474,31 @@ impl Doc {
             };
         }
         Some(self.source[..start].matches('\n').count() + 1)
+    }
+}
+
+/// Spreads `obj` and every object or array around it over lines (a no-op for those that
+/// already are).
+fn expand(obj: &CstObject) {
+    obj.ensure_multiline();
+    for a in obj.ancestors() {
+        if let Some(o) = a.as_object() {
+            o.ensure_multiline();
+        } else if let Some(arr) = a.as_array() {
+            arr.ensure_multiline();
+        }
+    }
+}
+
+/// Appends a string to an array, in the file's style.
+impl Doc {
+    pub fn push_string(&self, arr: &CstArray, value: &str) {
+        self.push_value(arr, CstInputValue::String(value.to_owned()));
+    }
+
+    pub fn push_value(&self, arr: &CstArray, value: CstInputValue) {
+        let n = arr.append(value);
+        self.inserted.borrow_mut().push(n);
     }
 }
 

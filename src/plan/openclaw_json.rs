@@ -22,7 +22,7 @@ pub fn plan(path: &Path, before: Option<&str>, s: &Settings) -> Result<String> {
     let (profiles, at) = doc.ensure_path(&root, &["auth", "profiles"])?;
     match doc.object(&profiles, &at, PROFILE_ID)? {
         None => {
-            profiles.append(PROFILE_ID, to_input(&Value::Object(s.profile.clone())));
+            doc.append(&profiles, PROFILE_ID, to_input(&Value::Object(s.profile.clone())));
         }
         Some(p) => {
             let at = at.key(PROFILE_ID);
@@ -81,13 +81,19 @@ fn model_value(primary: &str, fallbacks: &[String]) -> CstInputValue {
     to_input(&v)
 }
 
+/// A fallback list we write is one ref per line: easier to read and to diff later.
+fn spread_fallbacks(model: &jsonc_parser::cst::CstObjectProp) {
+    if let Some(a) = model.object_value().and_then(|m| m.array_value("fallbacks")) {
+        a.ensure_multiline();
+    }
+}
+
 fn set_model(doc: &Doc, defaults: &CstObject, at: &JsonPath, s: &Settings) -> Result<()> {
     let primary = s.primary.as_str();
     let Some(prop) = doc.prop(defaults, at, "model")? else {
-        defaults.append(
-            "model",
-            model_value(primary, &merge_fallbacks(primary, &s.fallbacks, &[], None)),
-        );
+        let fallbacks = merge_fallbacks(primary, &s.fallbacks, &[], None);
+        let p = doc.append(defaults, "model", model_value(primary, &fallbacks));
+        spread_fallbacks(&p);
         return Ok(());
     };
     let at = at.key("model");
@@ -96,7 +102,8 @@ fn set_model(doc: &Doc, defaults: &CstObject, at: &JsonPath, s: &Settings) -> Re
         // `"model": "anthropic/…"` becomes `{primary, fallbacks}`, the old model kept last.
         let fallbacks = merge_fallbacks(primary, &s.fallbacks, &[], Some(&old));
         if old != primary || !fallbacks.is_empty() {
-            prop.set_value(model_value(primary, &fallbacks));
+            doc.replace(&prop, model_value(primary, &fallbacks));
+            spread_fallbacks(&prop);
         }
         return Ok(());
     }
@@ -111,14 +118,17 @@ fn set_model(doc: &Doc, defaults: &CstObject, at: &JsonPath, s: &Settings) -> Re
     };
     let desired = merge_fallbacks(primary, &s.fallbacks, &current, old_primary.as_deref());
     if old_primary.is_none() {
-        model.insert(0, "primary", CstInputValue::String(primary.to_owned()));
+        doc.insert(&model, 0, "primary", CstInputValue::String(primary.to_owned()));
     } else {
         doc.set_string(&model, &at, "primary", primary)?;
     }
     match arr {
         Some(a) => doc.sync_strings(&a, &current, &desired),
         None if !desired.is_empty() => {
-            model.append("fallbacks", to_input(&json!(desired)));
+            let p = doc.append(&model, "fallbacks", to_input(&json!(desired)));
+            if let Some(a) = p.array_value() {
+                a.ensure_multiline();
+            }
         }
         None => {}
     }
@@ -136,7 +146,7 @@ fn allow_refs(doc: &Doc, defaults: &CstObject, at: &JsonPath, refs: &[String]) -
         let mat = at.key("models");
         for r in refs {
             if doc.prop(&map, &mat, r)?.is_none() {
-                map.append(r, CstInputValue::Object(Vec::new()));
+                doc.append(&map, r, CstInputValue::Object(Vec::new()));
             }
         }
     }
@@ -160,7 +170,7 @@ fn allow_refs(doc: &Doc, defaults: &CstObject, at: &JsonPath, refs: &[String]) -
     wanted.extend(refs.iter().cloned());
     for r in wanted {
         if !admits(&have, &r) {
-            allow.append(CstInputValue::String(r.clone()));
+            doc.push_string(&allow, &r);
             have.push(r);
         }
     }

@@ -16,7 +16,7 @@ pub fn merge(
     want: &Map<String, Value>,
 ) -> Result<()> {
     let Some(existing) = doc.object(providers, at, id)? else {
-        providers.append(id, to_input(&Value::Object(want.clone())));
+        doc.append(providers, id, to_input(&Value::Object(want.clone())));
         return Ok(());
     };
     let at = at.key(id);
@@ -26,9 +26,9 @@ pub fn merge(
             (_, Value::String(s)) => doc.set_string(&existing, &at, field, s)?,
             _ => match doc.prop(&existing, &at, field)? {
                 Some(p) if p.to_serde_value().as_ref() == Some(value) => {}
-                Some(p) => p.set_value(to_input(value)),
+                Some(p) => doc.replace(&p, to_input(value)),
                 None => {
-                    existing.append(field, to_input(value));
+                    doc.append(&existing, field, to_input(value));
                 }
             },
         }
@@ -38,10 +38,8 @@ pub fn merge(
 
 fn merge_models(doc: &Doc, provider: &CstObject, at: &JsonPath, want: &[Value]) -> Result<()> {
     let Some(arr) = doc.array(provider, at, "models")? else {
-        provider.append(
-            "models",
-            CstInputValue::Array(want.iter().map(to_input).collect()),
-        );
+        let models = CstInputValue::Array(want.iter().map(to_input).collect());
+        doc.append(provider, "models", models);
         return Ok(());
     };
     let at = at.key("models");
@@ -61,7 +59,7 @@ fn merge_models(doc: &Doc, provider: &CstObject, at: &JsonPath, want: &[Value]) 
     for m in want {
         let id = m.get("id").and_then(Value::as_str).unwrap_or_default();
         if !have.iter().any(|h| h == id) {
-            arr.append(to_input(m));
+            doc.push_value(&arr, to_input(m));
         }
     }
     Ok(())

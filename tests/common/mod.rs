@@ -1,0 +1,109 @@
+//! Shared helpers for the end-to-end tests: fixture roots copied into temp dirs, a whole-tree
+//! snapshot (bytes and modes) to prove what changed and what did not, and the binary run
+//! with a clean environment so the developer's own OpenClaw setup cannot leak in.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+
+/// The key every fixture run uses; long enough to be redacted as `sk-or-…abcd`.
+pub const KEY: &str = "sk-or-v1-fixture-SENTINEL-00000000abcd";
+
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/roots")
+}
+
+/// Every fixture case, sorted.
+pub fn cases() -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(fixtures())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+/// Copies a directory tree (files, dirs and symlinks), skipping `.keep` placeholders that only
+/// exist because git cannot hold an empty directory.
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name();
+        let (src, dst) = (entry.path(), to.join(&name));
+        let ft = entry.file_type().unwrap();
+        if ft.is_symlink() {
+            std::os::unix::fs::symlink(std::fs::read_link(&src).unwrap(), &dst).unwrap();
+        } else if ft.is_dir() {
+            copy_tree(&src, &dst);
+        } else if name != ".keep" {
+            std::fs::copy(&src, &dst).unwrap();
+        }
+    }
+}
+
+/// A temp dir holding a copy of `fixtures/roots/<case>/input`, as `<tmp>/root`.
+pub fn root_from(case: &str) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("root");
+    copy_tree(&fixtures().join(case).join("input"), &root);
+    (tmp, root)
+}
+
+#[derive(Debug, PartialEq, Eq, Clone)]
+pub enum Entry {
+    File { bytes: Vec<u8>, mode: u32 },
+    Dir { mode: u32 },
+    Link(PathBuf),
+}
+
+/// Path → content and mode of everything under `root`.
+pub fn snapshot(root: &Path) -> BTreeMap<String, Entry> {
+    fn walk(base: &Path, dir: &Path, out: &mut BTreeMap<String, Entry>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let entry = entry.unwrap();
+            let path = entry.path();
+            let rel = path.strip_prefix(base).unwrap().to_string_lossy().into_owned();
+            let meta = std::fs::symlink_metadata(&path).unwrap();
+            let mode = meta.permissions().mode() & 0o7777;
+            if meta.file_type().is_symlink() {
+                out.insert(rel, Entry::Link(std::fs::read_link(&path).unwrap()));
+            } else if meta.is_dir() {
+                out.insert(rel, Entry::Dir { mode });
+                walk(base, &path, out);
+            } else {
+                out.insert(rel, Entry::File { bytes: std::fs::read(&path).unwrap(), mode });
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(root, root, &mut out);
+    out
+}
+
+/// The binary, with an environment holding nothing of the developer's: HOME points into the
+/// temp dir and no OPENCLAW_* / GATEROUTER_* variable is inherited.
+pub fn cmd(home: &Path) -> Command {
+    let mut c = Command::cargo_bin("gaterouter-setup").unwrap();
+    c.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("NO_COLOR", "1");
+    c
+}
+
+pub fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Asserts the sentinel key appears nowhere in a run's output.
+pub fn assert_no_key(out: &Output, key: &str) {
+    for (name, stream) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
+        let s = text(stream);
+        assert!(!s.contains(key), "the full key leaked into {name}:\n{s}");
+    }
+}
