@@ -44,8 +44,16 @@ fn check_case(case: &str) {
             "{case}: stderr does not contain {:?}:\n{stderr}",
             expected.trim()
         );
-        assert_eq!(stderr.lines().count(), 1, "{case}: one paragraph, got:\n{stderr}");
-        assert_eq!(snapshot(&root), before, "{case}: a failed run touched the tree");
+        assert_eq!(
+            stderr.lines().count(),
+            1,
+            "{case}: one paragraph, got:\n{stderr}"
+        );
+        assert_eq!(
+            snapshot(&root),
+            before,
+            "{case}: a failed run touched the tree"
+        );
         return;
     }
     assert_eq!(out.status.code(), Some(0), "{case}: {}", text(&out.stderr));
@@ -76,12 +84,23 @@ fn check_case(case: &str) {
             .map(|(r, _)| r.clone())
             .collect()
     };
-    assert_eq!(files(&got), files(&want), "{case}: the set of files differs");
+    assert_eq!(
+        files(&got),
+        files(&want),
+        "{case}: the set of files differs"
+    );
     for rel in files(&want) {
-        let (Entry::File { bytes: g, mode }, Entry::File { bytes: w, .. }) = (&got[&rel], &want[&rel]) else {
+        let (Entry::File { bytes: g, mode }, Entry::File { bytes: w, .. }) =
+            (&got[&rel], &want[&rel])
+        else {
             unreachable!()
         };
-        assert!(g == w, "{case}: {rel} differs from expected:\n--- got\n{}\n--- want\n{}", text(g), text(w));
+        assert!(
+            g == w,
+            "{case}: {rel} differs from expected:\n--- got\n{}\n--- want\n{}",
+            text(g),
+            text(w)
+        );
         if rel == ".env" {
             assert_eq!(mode & 0o777, 0o600, "{case}: .env mode");
         }
@@ -89,7 +108,9 @@ fn check_case(case: &str) {
         if was_new {
             assert_eq!(mode & 0o777, 0o600, "{case}: new file {rel} must be 0600");
         } else if rel != ".env" {
-            let Entry::File { mode: old, .. } = before[&rel] else { unreachable!() };
+            let Entry::File { mode: old, .. } = before[&rel] else {
+                unreachable!()
+            };
             assert_eq!(*mode, old, "{case}: {rel} mode must be kept");
         }
     }
@@ -102,13 +123,22 @@ fn check_case(case: &str) {
         .args(extra_args(case))
         .output()
         .unwrap();
-    assert_eq!(again.status.code(), Some(0), "{case}: {}", text(&again.stderr));
+    assert_eq!(
+        again.status.code(),
+        Some(0),
+        "{case}: {}",
+        text(&again.stderr)
+    );
     assert!(
         text(&again.stdout).contains("Already configured"),
         "{case}: second run was not a no-op:\n{}",
         text(&again.stdout)
     );
-    assert_eq!(snapshot(&root), after_first, "{case}: second run changed the tree");
+    assert_eq!(
+        snapshot(&root),
+        after_first,
+        "{case}: second run changed the tree"
+    );
 }
 
 #[test]
@@ -132,7 +162,11 @@ fn dry_run_writes_nothing_anywhere() {
             .unwrap();
         assert!(matches!(out.status.code(), Some(0 | 1)), "{case}");
         assert_no_key(&out, KEY);
-        assert_eq!(snapshot(tmp.path()), before, "{case}: --dry-run changed the tree");
+        assert_eq!(
+            snapshot(tmp.path()),
+            before,
+            "{case}: --dry-run changed the tree"
+        );
     }
 }
 
@@ -144,7 +178,10 @@ fn expected_outputs_exist_for_every_success_case() {
             dir.join("expected").is_dir() || dir.join("expected-error.txt").is_file(),
             "{case} has neither expected/ nor expected-error.txt"
         );
-        assert!(Path::new(&dir.join("input")).is_dir(), "{case} has no input/");
+        assert!(
+            Path::new(&dir.join("input")).is_dir(),
+            "{case} has no input/"
+        );
     }
     let _ = std::fs::Permissions::from_mode(0o600);
 }

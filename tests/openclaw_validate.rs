@@ -16,8 +16,13 @@ use common::*;
 fn validator() -> Option<PathBuf> {
     let cache = std::env::var_os("GATEROUTER_VALIDATOR_CACHE")
         .map(PathBuf::from)
-        .or_else(|| std::env::var_os("XDG_CACHE_HOME").map(|c| Path::new(&c).join("gaterouter-setup/openclaw")))
-        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache/gaterouter-setup/openclaw")))?;
+        .or_else(|| {
+            std::env::var_os("XDG_CACHE_HOME")
+                .map(|c| Path::new(&c).join("gaterouter-setup/openclaw"))
+        })
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache/gaterouter-setup/openclaw"))
+        })?;
     let v = cache.join("validate");
     v.is_file().then_some(v)
 }
@@ -33,7 +38,9 @@ fn openclaw_accepts_every_config_we_write() {
             !in_ci(),
             "CI=true but OpenClaw's validator is not installed: .ci/run must call scripts/openclaw-validator.sh"
         );
-        eprintln!("SKIPPED openclaw_accepts_every_config_we_write: run scripts/openclaw-validator.sh to install OpenClaw's validator");
+        eprintln!(
+            "SKIPPED openclaw_accepts_every_config_we_write: run scripts/openclaw-validator.sh to install OpenClaw's validator"
+        );
         return;
     };
     let mut files = Vec::new();
@@ -73,9 +80,14 @@ fn openclaw_accepts_every_config_we_write() {
     for (f, out) in &results {
         let stdout = text(&out.stdout);
         let json_start = stdout.find('{').unwrap_or(0);
-        let verdict: serde_json::Value = serde_json::from_str(&stdout[json_start..]).unwrap_or_else(|e| {
-            panic!("{}: validator printed no JSON ({e}):\n{stdout}\n{}", f.display(), text(&out.stderr))
-        });
+        let verdict: serde_json::Value = serde_json::from_str(&stdout[json_start..])
+            .unwrap_or_else(|e| {
+                panic!(
+                    "{}: validator printed no JSON ({e}):\n{stdout}\n{}",
+                    f.display(),
+                    text(&out.stderr)
+                )
+            });
         if verdict["valid"] != serde_json::Value::Bool(true) || !out.status.success() {
             bad.push(format!("{}: {}", f.display(), verdict["issues"]));
         }

@@ -222,7 +222,10 @@ impl Doc {
             column: e.column_display(),
             message: e.kind().to_string(),
         })?;
-        let style = root.object_value().map(|o| Style::detect(&o)).unwrap_or_default();
+        let style = root
+            .object_value()
+            .map(|o| Style::detect(&o))
+            .unwrap_or_default();
         let doc = Doc {
             root,
             path: path.to_path_buf(),
@@ -275,7 +278,13 @@ impl Doc {
     }
 
     /// Like [`Doc::append`], at position `index`.
-    pub fn insert(&self, obj: &CstObject, index: usize, key: &str, value: CstInputValue) -> CstObjectProp {
+    pub fn insert(
+        &self,
+        obj: &CstObject,
+        index: usize,
+        key: &str,
+        value: CstInputValue,
+    ) -> CstObjectProp {
         let p = obj.insert(index, key, value);
         expand(obj);
         self.inserted.borrow_mut().push(p.clone().into());

@@ -22,7 +22,11 @@ pub fn plan(path: &Path, before: Option<&str>, s: &Settings) -> Result<String> {
     let (profiles, at) = doc.ensure_path(&root, &["auth", "profiles"])?;
     match doc.object(&profiles, &at, PROFILE_ID)? {
         None => {
-            doc.append(&profiles, PROFILE_ID, to_input(&Value::Object(s.profile.clone())));
+            doc.append(
+                &profiles,
+                PROFILE_ID,
+                to_input(&Value::Object(s.profile.clone())),
+            );
         }
         Some(p) => {
             let at = at.key(PROFILE_ID);
@@ -83,7 +87,10 @@ fn model_value(primary: &str, fallbacks: &[String]) -> CstInputValue {
 
 /// A fallback list we write is one ref per line: easier to read and to diff later.
 fn spread_fallbacks(model: &jsonc_parser::cst::CstObjectProp) {
-    if let Some(a) = model.object_value().and_then(|m| m.array_value("fallbacks")) {
+    if let Some(a) = model
+        .object_value()
+        .and_then(|m| m.array_value("fallbacks"))
+    {
         a.ensure_multiline();
     }
 }
@@ -118,7 +125,12 @@ fn set_model(doc: &Doc, defaults: &CstObject, at: &JsonPath, s: &Settings) -> Re
     };
     let desired = merge_fallbacks(primary, &s.fallbacks, &current, old_primary.as_deref());
     if old_primary.is_none() {
-        doc.insert(&model, 0, "primary", CstInputValue::String(primary.to_owned()));
+        doc.insert(
+            &model,
+            0,
+            "primary",
+            CstInputValue::String(primary.to_owned()),
+        );
     } else {
         doc.set_string(&model, &at, "primary", primary)?;
     }

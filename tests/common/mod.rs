@@ -67,7 +67,11 @@ pub fn snapshot(root: &Path) -> BTreeMap<String, Entry> {
         for entry in std::fs::read_dir(dir).unwrap() {
             let entry = entry.unwrap();
             let path = entry.path();
-            let rel = path.strip_prefix(base).unwrap().to_string_lossy().into_owned();
+            let rel = path
+                .strip_prefix(base)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
             let meta = std::fs::symlink_metadata(&path).unwrap();
             let mode = meta.permissions().mode() & 0o7777;
             if meta.file_type().is_symlink() {
@@ -76,7 +80,13 @@ pub fn snapshot(root: &Path) -> BTreeMap<String, Entry> {
                 out.insert(rel, Entry::Dir { mode });
                 walk(base, &path, out);
             } else {
-                out.insert(rel, Entry::File { bytes: std::fs::read(&path).unwrap(), mode });
+                out.insert(
+                    rel,
+                    Entry::File {
+                        bytes: std::fs::read(&path).unwrap(),
+                        mode,
+                    },
+                );
             }
         }
     }
