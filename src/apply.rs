@@ -2,6 +2,7 @@
 //! lock, re-check, back up, then for each file temp-write + fsync + rename + fsync(dir);
 //! on any failure the files already replaced are put back.
 
+use std::cell::Cell;
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::Write;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -23,6 +24,44 @@ pub struct Applied {
     /// naming the files created (so a rollback can remove them).
     pub backup: Option<PathBuf>,
     pub written: Vec<PathBuf>,
+}
+
+/// Fault injection for tests: fails the Nth filesystem step of an apply (backup writes,
+/// temp file creation, write, chmod, fsync, rename, directory fsync), so every failure point
+/// can be shown to leave the tree as it was. `Faults::none()` is what real runs use.
+#[derive(Debug, Default)]
+pub struct Faults {
+    fail_at: Option<usize>,
+    count: Cell<usize>,
+}
+
+impl Faults {
+    pub fn none() -> Self {
+        Faults::default()
+    }
+
+    pub fn fail_at(n: usize) -> Self {
+        Faults {
+            fail_at: Some(n),
+            count: Cell::new(0),
+        }
+    }
+
+    /// How many steps ran (to size a sweep over every failure point).
+    pub fn steps(&self) -> usize {
+        self.count.get()
+    }
+
+    fn step(&self, what: &str) -> std::io::Result<()> {
+        let n = self.count.get() + 1;
+        self.count.set(n);
+        if self.fail_at == Some(n) {
+            return Err(std::io::Error::other(format!(
+                "injected fault at step {n} ({what})"
+            )));
+        }
+        Ok(())
+    }
 }
 
 /// Holds `<root>/.gaterouter.lock` for as long as it lives.
@@ -52,6 +91,11 @@ fn lock(root: &Path) -> Result<Lock> {
 /// Writes the plan. Nothing is written when the config is read-only, the lock is held, or a
 /// file changed since it was planned; a failure mid-way restores what was already replaced.
 pub fn apply(plan: &Plan, env: &Env) -> Result<Applied> {
+    apply_with(plan, env, &Faults::none())
+}
+
+/// [`apply`] with fault injection.
+pub fn apply_with(plan: &Plan, env: &Env, faults: &Faults) -> Result<Applied> {
     if let Some(var) = env.readonly_var() {
         return Err(Error::ReadOnly { var });
     }
@@ -75,12 +119,31 @@ pub fn apply(plan: &Plan, env: &Env) -> Result<Applied> {
             });
         }
     }
-    let backup = backup(&plan.root, &pending)?;
+    let backup = backup(&plan.root, &pending, faults)?;
+
+    // Directories that new files need and that do not exist yet, deepest first, so a
+    // failure can remove them again.
+    let mut new_dirs: Vec<PathBuf> = Vec::new();
+    for f in pending.iter().filter(|f| f.is_new()) {
+        let mut d = f.target.parent();
+        while let Some(dir) = d.filter(|d| !d.exists()) {
+            if !new_dirs.iter().any(|n| n == dir) {
+                new_dirs.push(dir.to_path_buf());
+            }
+            d = dir.parent();
+        }
+    }
+    new_dirs.sort_by_key(|d| std::cmp::Reverse(d.components().count()));
 
     let mut done: Vec<&FileChange> = Vec::new();
     for f in &pending {
-        if let Err(source) = write_one(f) {
+        if let Err(source) = write_one(f, faults) {
+            // The failing file too: the step that failed may have come after its rename.
+            done.push(f);
             let (restored, restore_errors) = restore(&done);
+            for d in &new_dirs {
+                let _ = std::fs::remove_dir(d);
+            }
             return Err(Error::ApplyFailed {
                 failed: f.path.clone(),
                 source,
@@ -98,7 +161,7 @@ pub fn apply(plan: &Plan, env: &Env) -> Result<Applied> {
 
 /// Copies every existing file about to change into `<root>/.gaterouter-backup/<UTC stamp>/`,
 /// with a manifest saying which files existed (so a rollback also removes files we created).
-fn backup(root: &Path, pending: &[&FileChange]) -> Result<Option<PathBuf>> {
+fn backup(root: &Path, pending: &[&FileChange], faults: &Faults) -> Result<Option<PathBuf>> {
     let base = root.join(BACKUP_DIR);
     let stamp = utc_stamp(SystemTime::now());
     let mut dir = base.join(&stamp);
@@ -126,12 +189,12 @@ fn backup(root: &Path, pending: &[&FileChange]) -> Result<Option<PathBuf>> {
             FileKind::Env => 0o600,
             _ => f.mode_before.unwrap_or(0o600),
         };
-        write_durable(&dest, before, mode).map_err(|e| Error::io(&dest, e))?;
+        write_durable(&dest, before, mode, faults).map_err(|e| Error::io(&dest, e))?;
     }
     let manifest = serde_json::to_vec_pretty(&json!({ "version": 1, "files": manifest }))
         .expect("a json! value serialises");
     let mpath = dir.join("manifest.json");
-    write_durable(&mpath, &manifest, 0o600).map_err(|e| Error::io(&mpath, e))?;
+    write_durable(&mpath, &manifest, 0o600, faults).map_err(|e| Error::io(&mpath, e))?;
     Ok(Some(dir))
 }
 
@@ -147,29 +210,34 @@ fn create_private_dir(dir: &Path) -> Result<()> {
     }
 }
 
-fn write_one(f: &FileChange) -> std::io::Result<()> {
+fn write_one(f: &FileChange, faults: &Faults) -> std::io::Result<()> {
     if !f.content_changed() {
+        faults.step("chmod")?;
         // Only the mode changes (a loose .env): no need to rewrite the bytes.
         return std::fs::set_permissions(&f.target, std::fs::Permissions::from_mode(f.mode_after));
     }
     if let Some(parent) = f.target.parent()
         && !parent.exists()
     {
+        faults.step("create directory")?;
         fs_err::create_dir_all(parent)?;
     }
-    write_durable(&f.target, &f.after, f.mode_after)
+    write_durable(&f.target, &f.after, f.mode_after, faults)
 }
 
 /// Temp file beside `path`, same owner as the file it replaces when we may set it, fsync,
 /// rename over `path`, fsync the directory: a reader sees the old or the new file, never a
 /// torn one, and the rename survives a power cut.
-fn write_durable(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
+fn write_durable(path: &Path, bytes: &[u8], mode: u32, faults: &Faults) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let owner = std::fs::metadata(path).ok().map(|m| (m.uid(), m.gid()));
+    faults.step("create temp file")?;
     let mut tmp = tempfile::Builder::new()
         .prefix(".gaterouter-tmp-")
         .tempfile_in(dir)?;
+    faults.step("write")?;
     tmp.write_all(bytes)?;
+    faults.step("chmod")?;
     tmp.as_file()
         .set_permissions(std::fs::Permissions::from_mode(mode))?;
     if let Some((uid, gid)) = owner {
@@ -177,19 +245,30 @@ fn write_durable(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
         // owner this is a no-op, and without the right to chown we keep our ownership.
         let _ = std::os::unix::fs::fchown(tmp.as_file(), Some(uid), Some(gid));
     }
+    faults.step("fsync")?;
     tmp.as_file().sync_all()?;
+    faults.step("rename")?;
     tmp.persist(path).map_err(|e| e.error)?;
+    faults.step("fsync directory")?;
     File::open(dir)?.sync_all()
 }
 
-/// Puts back files already replaced: old bytes and mode, or removal of a file we created.
+/// Puts back files that may have been replaced: old bytes and mode, or removal of a file we
+/// created. A file still as it was is left alone (and not reported).
 fn restore(done: &[&FileChange]) -> (Vec<PathBuf>, Vec<String>) {
     let mut restored = Vec::new();
     let mut errors = Vec::new();
+    let none = Faults::none();
     for f in done.iter().rev() {
+        let now = std::fs::read(&f.target).ok();
+        let mode_now = std::fs::metadata(&f.target)
+            .ok()
+            .map(|m| m.permissions().mode() & 0o7777);
+        if now == f.before && (f.before.is_none() || mode_now == f.mode_before) {
+            continue;
+        }
         let r = match (&f.before, f.mode_before) {
-            (Some(b), Some(m)) => write_durable(&f.target, b, m),
-            (Some(b), None) => write_durable(&f.target, b, 0o600),
+            (Some(b), m) => write_durable(&f.target, b, m.unwrap_or(0o600), &none),
             (None, _) => std::fs::remove_file(&f.target),
         };
         match r {

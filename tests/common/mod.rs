@@ -42,6 +42,12 @@ pub fn copy_tree(from: &Path, to: &Path) {
             copy_tree(&src, &dst);
         } else if name != ".keep" {
             std::fs::copy(&src, &dst).unwrap();
+            // git checks files out 0644; OpenClaw keeps .env at 0600, so a fixture root does
+            // too (the loose-mode case is tested on its own). JSON files keep 0644, which
+            // proves their modes are preserved.
+            if name == ".env" {
+                std::fs::set_permissions(&dst, std::fs::Permissions::from_mode(0o600)).unwrap();
+            }
         }
     }
 }

@@ -1,0 +1,441 @@
+//! End-to-end behaviour of the binary: modes, exit codes, key sources, refusals, secrets.
+
+mod common;
+
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+
+use common::*;
+
+fn run(tmp: &std::path::Path, args: &[&str]) -> std::process::Output {
+    cmd(tmp).args(args).output().unwrap()
+}
+
+#[test]
+fn check_exits_2_when_pending_and_0_when_configured() {
+    let (tmp, root) = root_from("onboarded");
+    let r = root.to_str().unwrap();
+    let out = run(tmp.path(), &["--offline", "--check", KEY, r]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("would change"));
+    let (tmp2, root2) = root_from("configured");
+    let out = run(
+        tmp2.path(),
+        &["--offline", "--check", root2.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("Already configured"));
+}
+
+#[test]
+fn without_yes_and_without_a_terminal_nothing_is_written() {
+    let (tmp, root) = root_from("onboarded");
+    let before = snapshot(&root);
+    let out = run(tmp.path(), &["--offline", KEY, root.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("pass --yes"), "{err}");
+    // The diff was still shown, so the user can see what --yes would do.
+    assert!(text(&out.stdout).contains("+++ b/openclaw.json"));
+    assert_eq!(snapshot(&root), before);
+}
+
+#[test]
+fn json_report_is_one_document_with_redacted_diffs() {
+    let (tmp, root) = root_from("crlf-env");
+    let out = run(
+        tmp.path(),
+        &[
+            "--offline",
+            "--dry-run",
+            "--json",
+            KEY,
+            root.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_no_key(&out, KEY);
+    let v: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("stdout is one JSON document");
+    assert_eq!(v["version"], 1);
+    assert_eq!(v["mode"], "dry-run");
+    assert_eq!(v["status"], "pending");
+    assert_eq!(v["changed"], true);
+    assert_eq!(v["applied"], false);
+    assert_eq!(v["exit_code"], 0);
+    assert_eq!(v["probe"]["status"], "skipped");
+    let files = v["files"].as_array().unwrap();
+    let env = files.iter().find(|f| f["path"] == ".env").unwrap();
+    assert_eq!(env["action"], "modify");
+    let diff = env["diff"].as_str().unwrap();
+    // The new key, the key it replaces, and the neighbours' secrets are all masked.
+    assert!(
+        diff.contains("+export GATEROUTER_API_KEY=sk-or-…abcd # rotated 2026-10"),
+        "{diff}"
+    );
+    assert!(
+        !diff.contains("sk-or-v1-old-key-000000000000000000"),
+        "{diff}"
+    );
+    assert!(!diff.contains("ABCdefGhIJKlmNoPQRsTUVwxyZ"), "{diff}");
+    assert!(
+        !diff.contains("sk-ant-api03-crlf-00000000000000000000"),
+        "{diff}"
+    );
+}
+
+#[test]
+fn json_report_on_error_names_the_file() {
+    let (tmp, root) = root_from("broken-json");
+    let out = run(
+        tmp.path(),
+        &["--offline", "--yes", "--json", KEY, root.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["status"], "error");
+    assert_eq!(v["exit_code"], 1);
+    assert!(
+        v["error"]["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("openclaw.json")
+    );
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains(":6:4: not valid JSON5")
+    );
+}
+
+#[test]
+fn key_from_stdin_and_from_the_environment() {
+    let (tmp, root) = root_from("fresh");
+    let mut child = cmd(tmp.path())
+        .args(["--offline", "--yes", "--api-key-stdin"])
+        .arg(&root)
+        .write_stdin(format!("{KEY}\n"))
+        .output()
+        .unwrap();
+    assert_eq!(child.status.code(), Some(0), "{}", text(&child.stderr));
+    assert_eq!(
+        std::fs::read_to_string(root.join(".env")).unwrap(),
+        format!("GATEROUTER_API_KEY={KEY}\n")
+    );
+    assert_no_key(&child, KEY);
+
+    let (tmp, root) = root_from("fresh");
+    child = cmd(tmp.path())
+        .env("GATEROUTER_API_KEY", KEY)
+        .args(["--offline", "--yes"])
+        .arg(&root)
+        .output()
+        .unwrap();
+    assert_eq!(child.status.code(), Some(0), "{}", text(&child.stderr));
+    assert_eq!(
+        std::fs::read_to_string(root.join(".env")).unwrap(),
+        format!("GATEROUTER_API_KEY={KEY}\n")
+    );
+}
+
+#[test]
+fn no_key_keeps_the_one_in_env_file_or_fails_clearly() {
+    let (tmp, root) = root_from("configured");
+    let out = run(tmp.path(), &["--offline", "--yes", root.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+
+    let (tmp, root) = root_from("onboarded");
+    let before = snapshot(&root);
+    let out = run(tmp.path(), &["--offline", "--yes", root.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("no API key given"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(snapshot(&root), before);
+}
+
+#[test]
+fn bad_keys_are_refused_without_being_echoed() {
+    let (tmp, root) = root_from("fresh");
+    for bad in [
+        "sk-or-v1 with-space",
+        "sk-or-v1-#hash-0000",
+        "sk-or-v1-$dollar-000",
+        "sk-or-v1-\"quote\"-0",
+    ] {
+        let out = run(
+            tmp.path(),
+            &["--offline", "--yes", bad, root.to_str().unwrap()],
+        );
+        assert_eq!(out.status.code(), Some(1), "{bad}");
+        let err = text(&out.stderr);
+        assert!(err.contains("the API key contains"), "{err}");
+        assert!(!err.contains(bad), "{err}");
+    }
+    assert!(snapshot(&root).is_empty());
+}
+
+#[test]
+fn a_missing_root_or_a_file_as_root_is_an_input_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let missing = tmp.path().join("nope");
+    let out = run(
+        tmp.path(),
+        &["--offline", "--yes", KEY, missing.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("does not exist"),
+        "{}",
+        text(&out.stderr)
+    );
+    let file = tmp.path().join("file");
+    std::fs::write(&file, "x").unwrap();
+    let out = run(
+        tmp.path(),
+        &["--offline", "--yes", KEY, file.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("is not a directory"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn default_root_follows_openclaw_env_vars() {
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    std::fs::create_dir(&state).unwrap();
+    let out = cmd(tmp.path())
+        .env("OPENCLAW_STATE_DIR", &state)
+        .args(["--offline", "--yes", KEY])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(state.join("openclaw.json").is_file());
+
+    // With no state dir: $HOME/.openclaw-<profile>.
+    let prof = tmp.path().join(".openclaw-work");
+    std::fs::create_dir(&prof).unwrap();
+    let out = cmd(tmp.path())
+        .env("OPENCLAW_PROFILE", "work")
+        .args(["--offline", "--yes", KEY])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(prof.join(".env").is_file());
+}
+
+#[test]
+fn a_lone_directory_argument_is_the_root() {
+    let (tmp, root) = root_from("configured");
+    let out = run(
+        tmp.path(),
+        &["--offline", "--check", root.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
+
+#[test]
+fn primary_and_fallbacks_can_be_overridden() {
+    let (tmp, root) = root_from("onboarded");
+    let out = run(
+        tmp.path(),
+        &[
+            "--offline",
+            "--yes",
+            "--primary",
+            "gaterouter/anthropic/claude-sonnet-4.6",
+            "--fallback",
+            "gaterouter/openai/gpt-5.4",
+            KEY,
+            root.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let cfg: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("openclaw.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        cfg["agents"]["defaults"]["model"],
+        serde_json::json!({
+            "primary": "gaterouter/anthropic/claude-sonnet-4.6",
+            "fallbacks": ["gaterouter/openai/gpt-5.4", "anthropic/claude-opus-4-6"]
+        })
+    );
+    let out = run(
+        tmp.path(),
+        &[
+            "--offline",
+            "--yes",
+            "--primary",
+            "auto",
+            KEY,
+            root.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("is not a model ref"));
+}
+
+#[test]
+fn agent_flag_limits_models_json_to_one_agent() {
+    let (tmp, root) = root_from("two-agents");
+    let out = run(
+        tmp.path(),
+        &[
+            "--offline",
+            "--yes",
+            "--agent",
+            "work",
+            KEY,
+            root.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(root.join("agents/work/agent/models.json").is_file());
+    let main = std::fs::read_to_string(root.join("agents/main/agent/models.json")).unwrap();
+    assert!(!main.contains("gaterouter"), "main agent was touched");
+}
+
+#[test]
+fn readonly_config_is_refused_before_writing() {
+    for var in ["OPENCLAW_CONFIG_READONLY", "OPENCLAW_NIX_MODE"] {
+        let (tmp, root) = root_from("onboarded");
+        let before = snapshot(&root);
+        let out = cmd(tmp.path())
+            .env(var, "1")
+            .args(["--offline", "--yes", KEY])
+            .arg(&root)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        assert!(text(&out.stderr).contains(var), "{}", text(&out.stderr));
+        assert_eq!(snapshot(&root), before);
+    }
+}
+
+#[test]
+fn loose_env_mode_is_tightened_and_shown() {
+    let (tmp, root) = root_from("onboarded");
+    std::fs::set_permissions(root.join(".env"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = run(
+        tmp.path(),
+        &["--offline", "--dry-run", KEY, root.to_str().unwrap()],
+    );
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("old mode 100644") && stdout.contains("new mode 100600"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("mode 644 → 600"), "{stdout}");
+    let out = run(
+        tmp.path(),
+        &["--offline", "--yes", KEY, root.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let mode = std::fs::metadata(root.join(".env"))
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o600);
+    // The backup of .env holds the key too: never looser than 0600.
+    let backups = root.join(".gaterouter-backup");
+    let set = std::fs::read_dir(&backups)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let m = std::fs::metadata(set.join(".env"))
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(m, 0o600);
+}
+
+#[test]
+fn symlinked_config_is_written_through_to_its_target() {
+    let (tmp, root) = root_from("onboarded");
+    let real = tmp.path().join("dotfiles/openclaw.json");
+    std::fs::create_dir_all(real.parent().unwrap()).unwrap();
+    std::fs::rename(root.join("openclaw.json"), &real).unwrap();
+    std::os::unix::fs::symlink(&real, root.join("openclaw.json")).unwrap();
+    let out = run(
+        tmp.path(),
+        &["--offline", "--yes", KEY, root.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        std::fs::symlink_metadata(root.join("openclaw.json"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert!(
+        std::fs::read_to_string(&real)
+            .unwrap()
+            .contains("gaterouter/auto")
+    );
+}
+
+#[test]
+fn backups_hold_the_originals_and_a_manifest() {
+    let (tmp, root) = root_from("onboarded");
+    let before = snapshot(&root);
+    let out = run(
+        tmp.path(),
+        &["--offline", "--yes", KEY, root.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let set = std::fs::read_dir(root.join(".gaterouter-backup"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    for rel in [".env", "openclaw.json", "agents/main/agent/models.json"] {
+        let Entry::File { bytes, .. } = &before[rel] else {
+            panic!()
+        };
+        assert_eq!(&std::fs::read(set.join(rel)).unwrap(), bytes, "{rel}");
+    }
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(set.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["files"].as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn a_different_key_in_the_shell_is_warned_about() {
+    let (tmp, root) = root_from("fresh");
+    let out = cmd(tmp.path())
+        .env("GATEROUTER_API_KEY", "sk-or-v1-some-other-key-000000000000")
+        .args(["--offline", "--dry-run", KEY])
+        .arg(&root)
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert!(err.contains("process environment win"), "{err}");
+    assert!(!err.contains("sk-or-v1-some-other-key-000000000000"));
+}
+
+#[test]
+fn usage_errors_exit_1_and_help_exits_0() {
+    let tmp = tempfile::tempdir().unwrap();
+    assert_eq!(run(tmp.path(), &["--no-such-flag"]).status.code(), Some(1));
+    assert_eq!(
+        run(tmp.path(), &["--dry-run", "--check"]).status.code(),
+        Some(1)
+    );
+    let help = run(tmp.path(), &["--help"]);
+    assert_eq!(help.status.code(), Some(0));
+    assert!(text(&help.stdout).contains("Exit codes"));
+    let _ = std::io::stdout().flush();
+}
