@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use anstyle::{AnsiColor, Style};
-use similar::{ChangeTag, TextDiff};
+use similar::{Algorithm, ChangeTag};
 
 use crate::plan::{FileChange, Plan};
 use crate::redact;
@@ -21,7 +21,13 @@ fn paint(color: bool, style: Style, text: &str) -> String {
 /// All pending changes of a plan, one unified diff per file.
 pub fn render_plan(plan: &Plan, color: bool) -> String {
     let secrets: Vec<&str> = plan.secrets.iter().map(String::as_str).collect();
-    plan.pending().map(|f| render(f, &secrets, color)).collect()
+    let pending: Vec<&FileChange> = plan.pending().collect();
+    crate::par::map(
+        &pending,
+        |f| f.after.len() + f.before.as_ref().map_or(0, Vec::len),
+        |f| render(f, &secrets, color),
+    )
+    .concat()
 }
 
 /// One file's change as a git-style unified diff. Lines are compared as written but shown
@@ -51,12 +57,8 @@ pub fn render(f: &FileChange, secrets: &[&str], color: bool) -> String {
     if !f.content_changed() {
         return out;
     }
-    let before = f
-        .before
-        .as_deref()
-        .map(String::from_utf8_lossy)
-        .unwrap_or_default();
-    let after = String::from_utf8_lossy(&f.after);
+    let before = f.before.as_deref().map(text).unwrap_or_default();
+    let after = text(&f.after);
     let old_name = if f.is_new() {
         "/dev/null".to_owned()
     } else {
@@ -65,8 +67,12 @@ pub fn render(f: &FileChange, secrets: &[&str], color: bool) -> String {
     header(&mut out, format!("--- {old_name}"));
     header(&mut out, format!("+++ b/{}", f.rel));
 
-    let diff = TextDiff::from_lines(before.as_ref(), after.as_ref());
-    for group in diff.grouped_ops(CONTEXT) {
+    // Lines split once and diffed as slices: several times faster than `TextDiff::from_lines`
+    // on a large file (see benches/plan.rs).
+    let old_lines: Vec<&str> = before.split_inclusive('\n').collect();
+    let new_lines: Vec<&str> = after.split_inclusive('\n').collect();
+    let ops = similar::capture_diff_slices(Algorithm::Myers, &old_lines, &new_lines);
+    for group in similar::group_diff_ops(ops, CONTEXT) {
         let (first, last) = (&group[0], &group[group.len() - 1]);
         let old = first.old_range().start..last.old_range().end;
         let new = first.new_range().start..last.new_range().end;
@@ -82,7 +88,7 @@ pub fn render(f: &FileChange, secrets: &[&str], color: bool) -> String {
         ));
         out.push('\n');
         for op in &group {
-            for change in diff.iter_changes(op) {
+            for change in op.iter_changes(&old_lines, &new_lines) {
                 let (sign, style) = match change.tag() {
                     ChangeTag::Delete => ('-', Style::new().fg_color(Some(AnsiColor::Red.into()))),
                     ChangeTag::Insert => {
@@ -107,6 +113,15 @@ pub fn render(f: &FileChange, secrets: &[&str], color: bool) -> String {
         }
     }
     out
+}
+
+/// Planned files are UTF-8 (the planner refuses anything else); `from_utf8` is much faster
+/// than `from_utf8_lossy`, which stays only as the fallback.
+fn text(b: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(b) {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(b),
+    }
 }
 
 /// Unified-diff range: 1-based start, and the length when it is not 1.

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod diff;
 pub mod error;
 pub mod key;
+mod par;
 pub mod plan;
 pub mod probe;
 pub mod redact;

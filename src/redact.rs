@@ -56,6 +56,22 @@ pub fn env_line(line: &str) -> String {
     format!("{}{}{masked}{tail}", &line[..value_start], &rest[..lead])
 }
 
+/// Substrings every name `secret_name` accepts contains (case-insensitively).
+const SECRET_HINTS: &[&str] = &[
+    "key",
+    "token",
+    "secret",
+    "pass",
+    "authorization",
+    "credential",
+];
+
+fn contains_ignore_case(hay: &str, needle: &str) -> bool {
+    hay.as_bytes()
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
 /// A property name that usually holds a credential.
 fn secret_name(name: &str) -> bool {
     let n: String = name
@@ -89,6 +105,10 @@ fn is_reference(v: &str) -> bool {
 
 /// Masks `"apiKey": "sk-…"`-style string values on one JSON/JSON5 line.
 pub fn json_line(line: &str) -> String {
+    // Most lines hold no credential-like name at all: skip the tokenizer for them.
+    if !line.contains(':') || !SECRET_HINTS.iter().any(|h| contains_ignore_case(line, h)) {
+        return line.to_owned();
+    }
     // Tokens on the line: (start, end, decoded-ish text, is_string).
     let bytes = line.as_bytes();
     let mut tokens: Vec<(usize, usize, &str, bool)> = Vec::new();

@@ -439,3 +439,30 @@ fn usage_errors_exit_1_and_help_exits_0() {
     assert!(text(&help.stdout).contains("Exit codes"));
     let _ = std::io::stdout().flush();
 }
+
+#[test]
+fn pathological_nesting_is_an_error_not_a_crash() {
+    let (tmp, root) = root_from("fresh");
+    for body in [
+        format!("{{\"a\": {}1{}}}", "[".repeat(100_000), "]".repeat(100_000)),
+        // The scanner gives up early on the hex number; the depth guard must still hold.
+        format!(
+            "{{\"h\": 0x1F, \"a\": {}1{}}}",
+            "[".repeat(100_000),
+            "]".repeat(100_000)
+        ),
+    ] {
+        std::fs::write(root.join("openclaw.json"), &body).unwrap();
+        let out = run(
+            tmp.path(),
+            &["--offline", "--yes", KEY, root.to_str().unwrap()],
+        );
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+        assert!(
+            text(&out.stderr).contains("nested more than 512 levels deep"),
+            "{}",
+            text(&out.stderr)
+        );
+        assert!(!root.join(".env").exists());
+    }
+}

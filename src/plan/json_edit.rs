@@ -17,6 +17,7 @@ use jsonc_parser::cst::{
     TrailingCommaMode,
 };
 
+use super::elide;
 use crate::error::{Error, Result};
 
 const BOM: &str = "\u{feff}";
@@ -97,50 +98,23 @@ struct Style {
 }
 
 impl Style {
-    fn detect(root: &CstObject) -> Style {
-        #[derive(Default)]
-        struct Counts {
-            words: usize,
-            quoted: usize,
-            single: usize,
-            double: usize,
-        }
-        fn quote(raw: &str, c: &mut Counts) {
-            if raw.starts_with('\'') {
-                c.single += 1;
-            } else {
-                c.double += 1;
-            }
-        }
-        fn walk(n: &CstNode, c: &mut Counts) {
-            if let Some(o) = n.as_object() {
-                for p in o.properties() {
-                    match p.name() {
-                        Some(ObjectPropName::Word(_)) => c.words += 1,
-                        Some(ObjectPropName::String(s)) => {
-                            c.quoted += 1;
-                            quote(&s.raw_value(), c);
-                        }
-                        None => {}
-                    }
-                    if let Some(v) = p.value() {
-                        walk(&v, c);
-                    }
-                }
-            } else if let Some(a) = n.as_array() {
-                for e in a.elements() {
-                    walk(&e, c);
-                }
-            } else if let Some(s) = n.as_string_lit() {
-                quote(&s.raw_value(), c);
-            }
-        }
-        let mut c = Counts::default();
-        walk(&root.clone().into(), &mut c);
+    /// Votes over the whole document. With elision the scanner has already counted every
+    /// token (the CST only sees the remainder); otherwise the CST is walked.
+    fn detect(root: &CstObject, counts: Option<elide::Counts>) -> Style {
+        let c = counts.unwrap_or_else(|| {
+            let mut c = elide::Counts::default();
+            walk(&root.clone().into(), &mut c);
+            c
+        });
+        // jsonc-parser judges trailing commas by the first multi-line container, breadth
+        // first: the top-level object whenever it spans lines, and that one is never elided.
+        let props = root.properties();
+        let multiline = root.to_string().contains('\n');
         Style {
-            word_keys: c.words > c.quoted,
+            word_keys: c.word_keys > c.quoted_keys,
             single_quotes: c.single > c.double,
-            trailing_commas: !root.properties().is_empty() && root.uses_trailing_commas(),
+            trailing_commas: multiline
+                && props.last().is_some_and(|p| p.trailing_comma().is_some()),
         }
     }
 
@@ -187,6 +161,38 @@ impl Style {
     }
 }
 
+fn count_quote(raw: &str, c: &mut elide::Counts) {
+    if raw.starts_with('\'') {
+        c.single += 1;
+    } else {
+        c.double += 1;
+    }
+}
+
+fn walk(n: &CstNode, c: &mut elide::Counts) {
+    if let Some(o) = n.as_object() {
+        for p in o.properties() {
+            match p.name() {
+                Some(ObjectPropName::Word(_)) => c.word_keys += 1,
+                Some(ObjectPropName::String(s)) => {
+                    c.quoted_keys += 1;
+                    count_quote(&s.raw_value(), c);
+                }
+                None => {}
+            }
+            if let Some(v) = p.value() {
+                walk(&v, c);
+            }
+        }
+    } else if let Some(a) = n.as_array() {
+        for e in a.elements() {
+            walk(&e, c);
+        }
+    } else if let Some(s) = n.as_string_lit() {
+        count_quote(&s.raw_value(), c);
+    }
+}
+
 /// An identifier JSON5 accepts as a bare key (ASCII subset).
 fn is_json5_ident(k: &str) -> bool {
     let mut chars = k.chars();
@@ -206,25 +212,53 @@ pub struct Doc {
     /// What we inserted, restyled to the file's own style when rendering (not earlier:
     /// lookups during planning rely on the nodes as the CST created them).
     inserted: RefCell<Vec<CstNode>>,
+    elided: Option<elide::Elided>,
 }
 
 impl Doc {
     /// Parses `text` (an empty or missing file is an empty object). The top level must be
-    /// an object.
-    pub fn parse(path: &Path, text: &str) -> Result<Doc> {
+    /// an object. `keep` names the subtrees the caller will read or edit; everything else
+    /// may be elided from the CST (see `elide`) and is written back byte for byte.
+    pub fn parse(path: &Path, text: &str, keep: &[&[&str]]) -> Result<Doc> {
         let (bom, body) = match text.strip_prefix(BOM) {
             Some(rest) => (true, rest),
             None => (false, text),
         };
-        let root = CstRootNode::parse(body, &parse_options()).map_err(|e| Error::Parse {
+        let too_deep = |line, column| Error::Parse {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message: format!("nested more than {} levels deep", elide::MAX_DEPTH),
+        };
+        let parse_error = |e: jsonc_parser::errors::ParseError| Error::Parse {
             path: path.to_path_buf(),
             line: e.line_display(),
             column: e.column_display(),
             message: e.kind().to_string(),
-        })?;
+        };
+        let elided = match elide::elide(body, keep) {
+            Ok(e) => Some(e),
+            Err(elide::GiveUp::TooDeep { line, column }) => return Err(too_deep(line, column)),
+            Err(elide::GiveUp::Unsure) => {
+                if let Some((line, column)) = elide::too_deep(body) {
+                    return Err(too_deep(line, column));
+                }
+                None
+            }
+        };
+        let root = match &elided {
+            Some(e) => CstRootNode::parse(&e.text, &parse_options()).or_else(|_| {
+                // Positions must point into the user's file, not the elided text.
+                CstRootNode::parse(body, &parse_options()).map_err(parse_error)?;
+                Err(Error::Template(
+                    "internal: elided text did not parse".into(),
+                ))
+            })?,
+            None => CstRootNode::parse(body, &parse_options()).map_err(parse_error)?,
+        };
         let style = root
             .object_value()
-            .map(|o| Style::detect(&o))
+            .map(|o| Style::detect(&o, elided.as_ref().map(|e| e.counts)))
             .unwrap_or_default();
         let doc = Doc {
             root,
@@ -233,6 +267,7 @@ impl Doc {
             bom,
             style,
             inserted: RefCell::new(Vec::new()),
+            elided,
         };
         match doc.root.value() {
             None => {
@@ -259,7 +294,10 @@ impl Doc {
         for n in self.inserted.borrow_mut().drain(..) {
             self.style.apply(&n);
         }
-        let body = self.root.to_string();
+        let mut body = self.root.to_string();
+        if let Some(e) = &self.elided {
+            body = e.restore(&body, &self.source);
+        }
         if self.bom {
             format!("{BOM}{body}")
         } else {
@@ -558,8 +596,11 @@ pub fn to_input(v: &serde_json::Value) -> CstInputValue {
 mod tests {
     use super::*;
 
+    /// Keep everything: these tests exercise the editor, not the elision.
+    const ALL: &[&[&str]] = &[&[]];
+
     fn doc(text: &str) -> Doc {
-        Doc::parse(Path::new("t.json"), text).unwrap()
+        Doc::parse(Path::new("t.json"), text, ALL).unwrap()
     }
 
     #[test]
@@ -589,7 +630,7 @@ mod tests {
 
     #[test]
     fn parse_errors_carry_line_and_column() {
-        let err = Doc::parse(Path::new("t.json"), "{\n  \"a\": 1\n  \"b\": 2\n}")
+        let err = Doc::parse(Path::new("t.json"), "{\n  \"a\": 1\n  \"b\": 2\n}", ALL)
             .err()
             .unwrap()
             .to_string();
@@ -601,7 +642,7 @@ mod tests {
 
     #[test]
     fn top_level_must_be_an_object() {
-        let err = Doc::parse(Path::new("t.json"), "[1]")
+        let err = Doc::parse(Path::new("t.json"), "[1]", ALL)
             .err()
             .unwrap()
             .to_string();

@@ -1,6 +1,7 @@
 //! Planning: pure functions from (current bytes, settings) to new bytes, one per file.
 //! No I/O happens here; an empty plan means the root is already configured.
 
+mod elide;
 pub mod env_file;
 pub mod json_edit;
 pub mod models_json;
@@ -152,22 +153,36 @@ pub fn plan(root: &Root, key: &KeyChoice, settings: &Settings) -> Result<Plan> {
     };
     let mut files = vec![change(FileKind::Env, &root.env, env_after, env_mode)];
 
-    let config_after = openclaw_json::plan(&root.config.path, text(&root.config)?, settings)?;
-    files.push(change(
-        FileKind::Config,
-        &root.config,
-        config_after,
-        root.config.mode.unwrap_or(NEW_FILE_MODE),
-    ));
-
-    for m in &root.models {
-        let after = models_json::plan(&m.path, text(m)?, settings)?;
-        files.push(change(
-            FileKind::Models,
-            m,
-            after,
-            m.mode.unwrap_or(NEW_FILE_MODE),
-        ));
+    // openclaw.json and every models.json are independent: plan them side by side (a large
+    // installation has one big config and dozens of agents). Errors are reported for the
+    // first file in plan order, whatever thread found them.
+    enum Job<'a> {
+        Config(&'a FileState),
+        Models(&'a FileState),
+    }
+    let jobs: Vec<Job> = std::iter::once(Job::Config(&root.config))
+        .chain(root.models.iter().map(Job::Models))
+        .collect();
+    let results = crate::par::map(
+        &jobs,
+        |j| match j {
+            Job::Config(f) | Job::Models(f) => f.bytes.as_ref().map_or(0, Vec::len) + 4096,
+        },
+        |j| -> Result<FileChange> {
+            Ok(match j {
+                Job::Config(f) => {
+                    let after = openclaw_json::plan(&f.path, text(f)?, settings)?;
+                    change(FileKind::Config, f, after, f.mode.unwrap_or(NEW_FILE_MODE))
+                }
+                Job::Models(f) => {
+                    let after = models_json::plan(&f.path, text(f)?, settings)?;
+                    change(FileKind::Models, f, after, f.mode.unwrap_or(NEW_FILE_MODE))
+                }
+            })
+        },
+    );
+    for r in results {
+        files.push(r?);
     }
 
     Ok(Plan {

@@ -10,7 +10,7 @@ use crate::key::ENV_VAR;
 use crate::templates::{PROVIDER_ID, Settings};
 
 pub fn plan(path: &Path, before: Option<&str>, settings: &Settings) -> Result<String> {
-    let doc = Doc::parse(path, before.unwrap_or(""))?;
+    let doc = Doc::parse(path, before.unwrap_or(""), &[&["providers", PROVIDER_ID]])?;
     let (providers, at) = doc.ensure_path(&doc.root_object(), &["providers"])?;
     provider::merge(
         &doc,

@@ -12,8 +12,25 @@ use super::provider;
 use crate::error::Result;
 use crate::templates::{PROFILE_ID, PROVIDER_ID, Settings};
 
+/// The subtrees this planner reads or edits; the rest of a (possibly huge) config is
+/// carried through untouched without entering the CST.
+const KEEP: &[&[&str]] = &[
+    &["agents", "defaults"],
+    &["auth", "profiles"],
+    &["models", "providers", PROVIDER_ID],
+];
+
 pub fn plan(path: &Path, before: Option<&str>, s: &Settings) -> Result<String> {
-    let doc = Doc::parse(path, before.unwrap_or(""))?;
+    plan_keeping(path, before, s, KEEP)
+}
+
+fn plan_keeping(
+    path: &Path,
+    before: Option<&str>,
+    s: &Settings,
+    keep: &[&[&str]],
+) -> Result<String> {
+    let doc = Doc::parse(path, before.unwrap_or(""), keep)?;
     let root = doc.root_object();
     let (defaults, at) = doc.ensure_path(&root, &["agents", "defaults"])?;
     set_model(&doc, &defaults, &at, s)?;
@@ -212,6 +229,49 @@ mod tests {
             merge_fallbacks("g/auto", &ours, &v(&["g/auto", "o/s"]), None),
             v(&["g/s", "o/s"])
         );
+    }
+
+    /// Eliding untouched subtrees is an optimisation only: the bytes must be identical to
+    /// planning on the full CST, for every fixture and for a large generated config.
+    #[test]
+    fn elision_never_changes_the_output() {
+        let settings = Settings::builtin().unwrap();
+        let all: &[&[&str]] = &[&[]];
+        let mut inputs = Vec::new();
+        let roots = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/roots");
+        for case in std::fs::read_dir(&roots).unwrap() {
+            let f = case.unwrap().path().join("input/openclaw.json");
+            if let Ok(t) = std::fs::read_to_string(&f) {
+                inputs.push(t);
+            }
+        }
+        let mut big =
+            String::from("{\n  // big\n  agents: { defaults: { model: 'a/b' }, entries: {\n");
+        for i in 0..200 {
+            big.push_str(&format!(
+                "    a{i}: {{ identity: {{ name: 'Agent {i}', emoji: '🦞' }} }},\n"
+            ));
+        }
+        big.push_str("  } },\n  models: { providers: { x: { baseUrl: 'http://h', models: [\n");
+        for i in 0..500 {
+            big.push_str(&format!(
+                "    {{ id: 'm{i}', name: \"M {i}\", cost: {{ input: 1.5e-3, output: -2 }} }},\n"
+            ));
+        }
+        big.push_str("  ] } } },\n  channels: { telegram: { enabled: true, allowFrom: [\"1\", \"2\"] } },\n}\n");
+        inputs.push(big);
+        assert!(inputs.len() >= 10);
+        for text in &inputs {
+            let p = Path::new("openclaw.json");
+            match (
+                plan(p, Some(text), &settings),
+                plan_keeping(p, Some(text), &settings, all),
+            ) {
+                (Ok(a), Ok(b)) => assert_eq!(a, b, "elided and full plans differ for:\n{text}"),
+                (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+                (a, b) => panic!("one path failed: {:?} vs {:?}", a.err(), b.err()),
+            }
+        }
     }
 
     #[test]
