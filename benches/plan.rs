@@ -82,6 +82,15 @@ fn main() {
         assert_eq!(p.pending().count(), 2 + AGENTS);
         d.len()
     };
+    if std::env::args().any(|a| a == "--models-only") {
+        let m = &r.models[0];
+        for _ in 0..200 {
+            std::hint::black_box(
+                plan::models_json::plan(&m.path, m.text().unwrap(), &settings).unwrap(),
+            );
+        }
+        return;
+    }
     if std::env::args().any(|a| a == "--breakdown") {
         breakdown(&r, &settings);
         return;

@@ -109,7 +109,7 @@ impl Style {
         // jsonc-parser judges trailing commas by the first multi-line container, breadth
         // first: the top-level object whenever it spans lines, and that one is never elided.
         let props = root.properties();
-        let multiline = root.to_string().contains('\n');
+        let multiline = root.children().iter().any(|c| c.is_newline());
         Style {
             word_keys: c.word_keys > c.quoted_keys,
             single_quotes: c.single > c.double,
