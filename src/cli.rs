@@ -3,14 +3,14 @@
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 
-use clap::{Parser, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::apply::{self, Applied};
 use crate::diff;
 use crate::error::{Error, Result, exit};
 use crate::key::{self, ApiKey};
 use crate::plan::{self, KeyChoice, Plan};
-use crate::probe::ProbeOutcome;
+use crate::probe::{self, AutoRouting, ProbeConfig, ProbeOutcome, ProbeReport};
 use crate::report::{self, Mode, Outcome};
 use crate::root::{self, Env};
 use crate::templates::{self, Settings};
@@ -41,8 +41,16 @@ pub enum ColorChoice {
 /// Wire an OpenClaw installation to GateRouter: key in .env, the gaterouter provider in
 /// models.json, gaterouter/auto as the default model in openclaw.json. Shows a diff first.
 #[derive(Debug, Parser)]
-#[command(name = "gaterouter-setup", version, after_help = AFTER_HELP)]
+#[command(
+    name = "gaterouter-setup",
+    version,
+    after_help = AFTER_HELP,
+    args_conflicts_with_subcommands = true
+)]
 pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// GateRouter API key. In CI prefer --api-key-stdin or the GATEROUTER_API_KEY variable,
     /// so the key is not on a command line. Omitted: keep the key already in <root>/.env.
     #[arg(value_name = "API_KEY")]
@@ -94,13 +102,47 @@ pub struct Cli {
     #[arg(long, value_name = "ID")]
     pub agent: Option<String>,
 
-    /// GateRouter's OpenAI-compatible base URL.
-    #[arg(long, value_name = "URL", env = "GATEROUTER_BASE_URL")]
-    pub base_url: Option<String>,
+    #[command(flatten)]
+    pub probe: ProbeArgs,
 
     /// Colour the diff: auto (on a terminal, unless NO_COLOR is set), always, never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Only check GateRouter: reachable, key accepted, auto routing on, live models.
+    /// Exit 0 when setup would work, 3 when it would not.
+    Probe {
+        /// GateRouter API key (else --api-key-stdin or GATEROUTER_API_KEY).
+        #[arg(value_name = "API_KEY")]
+        api_key: Option<String>,
+        /// Read the API key from standard input (one line).
+        #[arg(long)]
+        api_key_stdin: bool,
+        /// Print the probe report as JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        probe: ProbeArgs,
+    },
+}
+
+/// How GateRouter is reached; shared by setup and `probe`.
+#[derive(Debug, Clone, Args)]
+pub struct ProbeArgs {
+    /// GateRouter's OpenAI-compatible base URL (default https://api.gaterouter.ai/openai/v1).
+    #[arg(long, value_name = "URL", env = "GATEROUTER_BASE_URL")]
+    pub base_url: Option<String>,
+
+    /// Seconds each probe request may take, retries included.
+    #[arg(long, value_name = "SECS", default_value_t = 15)]
+    pub timeout: u64,
+
+    /// Fail (exit 3) when auto routing is not enabled, instead of falling back to a fixed model.
+    #[arg(long)]
+    pub require_auto: bool,
 }
 
 impl Cli {
@@ -153,8 +195,8 @@ fn positionals(cli: &Cli) -> (Option<String>, Option<PathBuf>) {
     }
 }
 
-fn key_choice(cli: &Cli, arg: Option<String>, env: &Env) -> Result<KeyChoice> {
-    if cli.api_key_stdin {
+fn key_choice(stdin: bool, arg: Option<String>, env: &Env) -> Result<KeyChoice> {
+    if stdin {
         if arg.is_some() {
             return Err(Error::Usage(
                 "the API key was given both as an argument and with --api-key-stdin; pass it one way".into(),
@@ -180,6 +222,15 @@ fn key_choice(cli: &Cli, arg: Option<String>, env: &Env) -> Result<KeyChoice> {
     Ok(KeyChoice::KeepExisting)
 }
 
+/// The probe configuration for a base URL, and a warning when its path looks wrong.
+fn probe_config(args: &ProbeArgs) -> Result<(ProbeConfig, Option<String>)> {
+    let raw = args.base_url.as_deref().unwrap_or(probe::DEFAULT_BASE_URL);
+    let (url, warning) = probe::normalize_base_url(raw).map_err(Error::Usage)?;
+    let mut cfg = ProbeConfig::new(&url);
+    cfg.timeout = std::time::Duration::from_secs(args.timeout.max(1));
+    Ok((cfg, warning))
+}
+
 fn settings(cli: &Cli) -> Result<Settings> {
     let mut s = Settings::builtin()?;
     if let Some(p) = &cli.primary {
@@ -192,59 +243,146 @@ fn settings(cli: &Cli) -> Result<Settings> {
         }
         s.fallbacks = cli.fallbacks.clone();
     }
-    if let Some(url) = &cli.base_url {
-        let url = url.trim_end_matches('/');
-        if !(url.starts_with("https://") || url.starts_with("http://")) {
-            return Err(Error::Usage(format!(
-                "--base-url {url:?} must start with https:// (for example https://api.gaterouter.ai/openai/v1)"
-            )));
-        }
-        s.patch_provider(&serde_json::json!({ "baseUrl": url }))?;
-    }
     Ok(s)
 }
 
+/// A run that stopped before anything was written, with what it knew by then.
+struct Stopped {
+    error: Error,
+    root: Option<PathBuf>,
+    probe: Option<Box<ProbeOutcome>>,
+}
+
+impl From<Error> for Box<Stopped> {
+    fn from(error: Error) -> Self {
+        Box::new(Stopped {
+            error,
+            root: None,
+            probe: None,
+        })
+    }
+}
+
+struct Prepared {
+    dir: PathBuf,
+    probe: ProbeOutcome,
+    plan: Plan,
+    warnings: Vec<String>,
+}
+
 /// Everything up to the plan; errors here have written nothing.
-fn prepare(
-    cli: &Cli,
-    env: &Env,
-    secrets: &mut Vec<String>,
-) -> Result<(PathBuf, ProbeOutcome, Plan, Vec<String>)> {
+fn prepare(cli: &Cli, env: &Env, secrets: &mut Vec<String>) -> Result<Prepared, Box<Stopped>> {
     let (key_arg, root_arg) = positionals(cli);
     if let Some(k) = &key_arg {
         secrets.push(k.clone());
     }
-    let key = key_choice(cli, key_arg, env)?;
+    let key = key_choice(cli.api_key_stdin, key_arg, env)?;
     if let KeyChoice::Set(k) = &key {
         secrets.push(k.expose().to_owned());
     }
-    let settings = settings(cli)?;
+    let mut settings = settings(cli)?;
+    let (cfg, url_warning) = probe_config(&cli.probe)?;
+    settings.patch_provider(&serde_json::json!({ "baseUrl": cfg.base_url }))?;
+    let mut warnings: Vec<String> = url_warning.into_iter().collect();
     let (dir, config_override) = root::resolve(root_arg.as_deref(), env);
     let root = root::discover(&dir, config_override.as_deref(), cli.agent.as_deref())?;
-    let probe = ProbeOutcome::Skipped {
-        reason: if cli.offline {
-            "--offline".into()
-        } else {
-            "not available in this build; using the bundled model catalog".into()
-        },
+    let stop = |error: Error, probe: Option<ProbeOutcome>| {
+        Box::new(Stopped {
+            error,
+            root: Some(dir.clone()),
+            probe: probe.map(Box::new),
+        })
     };
-    let plan = plan::plan(&root, &key, &settings)?;
-    let mut warnings = Vec::new();
+
+    let probe = if cli.offline {
+        ProbeOutcome::Skipped {
+            reason: "--offline".into(),
+        }
+    } else {
+        let k = plan::effective_key(&root, &key).map_err(|e| stop(e, None))?;
+        secrets.push(k.expose().to_owned());
+        ProbeOutcome::Done(probe::run(&k, &cfg))
+    };
+    if let Some(report) = probe.report() {
+        if let Some(f) = &report.blocking {
+            let e = Error::Probe {
+                message: f.message.clone(),
+            };
+            return Err(stop(e, Some(probe)));
+        }
+        warnings.extend(report.warnings.iter().cloned());
+        apply_probe(cli, report, &mut settings, &mut warnings)
+            .map_err(|e| stop(e, Some(probe.clone())))?;
+    }
+
+    let plan = plan::plan(&root, &key, &settings).map_err(|e| stop(e, Some(probe.clone())))?;
     if let (Some(shell), KeyChoice::Set(k)) = (env.get(key::ENV_VAR), &key)
         && shell.to_str() != Some(k.expose())
     {
         warnings.push(
             "GATEROUTER_API_KEY is also set in this shell's environment with a different value; \
-                 OpenClaw lets the process environment win over .env, so unset or update it"
+             OpenClaw lets the process environment win over .env, so unset or update it"
                 .to_owned(),
         );
     }
     if let Some(var) = env.readonly_var()
         && cli.mode() != Mode::Apply
     {
-        warnings.push(format!("{var}=1 is set: OpenClaw's configuration is read-only here, so applying would be refused"));
+        warnings.push(format!(
+            "{var}=1 is set: OpenClaw's configuration is read-only here, so applying would be refused"
+        ));
     }
-    Ok((dir, probe, plan, warnings))
+    Ok(Prepared {
+        dir,
+        probe,
+        plan,
+        warnings,
+    })
+}
+
+/// What the probe changes in the plan: the live catalog, and a fixed primary when auto
+/// routing is off (unless the user asked for a primary, or for auto to be required).
+fn apply_probe(
+    cli: &Cli,
+    report: &ProbeReport,
+    settings: &mut Settings,
+    warnings: &mut Vec<String>,
+) -> Result<()> {
+    if let Some(models) = &report.models {
+        let compat = serde_json::json!({ "maxTokensField": "max_completion_tokens" });
+        let list: Vec<serde_json::Value> = models
+            .iter()
+            .map(|m| serde_json::json!({ "id": m.id, "name": m.name, "compat": compat }))
+            .collect();
+        settings.patch_provider(&serde_json::json!({ "models": list }))?;
+    }
+    if report.auto_routing == AutoRouting::Off {
+        if cli.probe.require_auto {
+            return Err(Error::Probe {
+                message: "auto routing is not enabled for this GateRouter account and --require-auto was given; switch it on in the dashboard (Dashboard → routing settings → enable Auto Routing)".into(),
+            });
+        }
+        let fixed = settings
+            .fallbacks
+            .iter()
+            .find(|f| f.starts_with("gaterouter/") && f.as_str() != "gaterouter/auto")
+            .cloned();
+        match (&cli.primary, fixed) {
+            (Some(p), _) => warnings.push(format!(
+                "auto routing is not enabled for this GateRouter account; keeping --primary {p} as asked. Switch it on in the dashboard (Dashboard → routing settings → enable Auto Routing)"
+            )),
+            (None, Some(f)) => {
+                warnings.push(format!(
+                    "auto routing is not enabled for this GateRouter account, so the primary model will be {f} instead of gaterouter/auto; switch it on in the dashboard (Dashboard → routing settings → enable Auto Routing) and run again to use auto"
+                ));
+                settings.primary = f;
+            }
+            (None, None) => warnings.push(
+                "auto routing is not enabled for this GateRouter account; switch it on in the dashboard (Dashboard → routing settings → enable Auto Routing)".into(),
+            ),
+        }
+    }
+    Ok(())
 }
 
 fn confirm(n: usize) -> bool {
@@ -262,12 +400,36 @@ fn confirm(n: usize) -> bool {
 
 /// Runs one invocation and returns its exit code.
 pub fn run(cli: &Cli, env: &Env) -> i32 {
+    if let Some(Command::Probe {
+        api_key,
+        api_key_stdin,
+        json,
+        probe,
+    }) = &cli.command
+    {
+        return run_probe(api_key.clone(), *api_key_stdin, *json, probe, env);
+    }
     let mode = cli.mode();
     let mut secrets = Vec::new();
-    let prepared = prepare(cli, env, &mut secrets);
-    let (dir, probe, plan, warnings) = match prepared {
+    let Prepared {
+        dir,
+        probe,
+        plan,
+        warnings,
+    } = match prepare(cli, env, &mut secrets) {
         Ok(p) => p,
-        Err(e) => return fail(cli, mode, None, None, None, &e, &[], &secrets),
+        Err(s) => {
+            return fail(
+                cli,
+                mode,
+                s.root.as_deref(),
+                s.probe.as_deref(),
+                None,
+                &s.error,
+                &[],
+                &secrets,
+            );
+        }
     };
     let stdout_tty = std::io::stdout().is_terminal();
     let color = use_color(cli.color, stdout_tty);
@@ -384,6 +546,76 @@ pub fn run(cli: &Cli, env: &Env) -> i32 {
             &secrets,
         ),
     }
+}
+
+/// `gaterouter-setup probe`: the probe alone, printed or as JSON; exit 0 or 3.
+fn run_probe(key_arg: Option<String>, stdin: bool, json: bool, args: &ProbeArgs, env: &Env) -> i32 {
+    let mut secrets: Vec<String> = key_arg.iter().cloned().collect();
+    let result = (|| -> Result<(ProbeReport, Vec<String>)> {
+        let key = match key_choice(stdin, key_arg, env)? {
+            KeyChoice::Set(k) => k,
+            KeyChoice::KeepExisting => {
+                return Err(Error::Usage(
+                    "probe needs an API key: pass it as an argument, with --api-key-stdin, or in GATEROUTER_API_KEY".into(),
+                ));
+            }
+        };
+        secrets.push(key.expose().to_owned());
+        let (cfg, warning) = probe_config(args)?;
+        Ok((probe::run(&key, &cfg), warning.into_iter().collect()))
+    })();
+    let all: Vec<&str> = secrets.iter().map(String::as_str).collect();
+    let (report, warnings) = match result {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {}", key::redact_all(&e.to_string(), &all));
+            return e.exit_code();
+        }
+    };
+    let auto_missing = args.require_auto && report.auto_routing != AutoRouting::On;
+    let code = if report.blocking.is_some() || auto_missing {
+        exit::PROBE
+    } else {
+        exit::OK
+    };
+    if json {
+        let mut v = serde_json::to_value(&report).expect("report serialises");
+        v["version"] = serde_json::json!(report::REPORT_VERSION);
+        v["exit_code"] = serde_json::json!(code);
+        let mut w = warnings.clone();
+        w.extend(report.warnings.iter().cloned());
+        v["warnings"] = serde_json::json!(w);
+        let text = serde_json::to_string_pretty(&v).expect("json");
+        println!("{}", key::redact_all(&text, &all));
+        return code;
+    }
+    println!("GateRouter: {}", report.base_url);
+    for r in &report.requests {
+        let status = r.status.map_or("no answer".to_owned(), |s| s.to_string());
+        println!(
+            "  {} {}  {status}  {} ms{}",
+            r.method,
+            r.url,
+            r.latency_ms,
+            if r.attempts > 1 {
+                format!(" ({} attempts)", r.attempts)
+            } else {
+                String::new()
+            }
+        );
+    }
+    println!("Result: {}", report.summary());
+    for w in warnings.iter().chain(&report.warnings) {
+        eprintln!("warning: {w}");
+    }
+    if let Some(f) = &report.blocking {
+        eprintln!("error: {}", f.message);
+    } else if auto_missing {
+        eprintln!(
+            "error: auto routing is not enabled (--require-auto); switch it on in the dashboard (Dashboard → routing settings → enable Auto Routing)"
+        );
+    }
+    code
 }
 
 #[allow(clippy::too_many_arguments)]

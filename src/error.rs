@@ -80,6 +80,10 @@ pub enum Error {
     #[error("{0}")]
     Template(String),
 
+    /// The GateRouter probe says setup would not work; the message is the cause and fix.
+    #[error("{message}; nothing was written (use --offline to skip the check)")]
+    Probe { message: String },
+
     #[error(
         "{var}=1 is set, so OpenClaw's configuration is read-only here and nothing was written; unset {var} to let gaterouter-setup apply changes (--dry-run still shows them)"
     )]
@@ -135,6 +139,7 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::ApplyFailed { .. } => exit::APPLY,
+            Error::Probe { .. } => exit::PROBE,
             _ => exit::INPUT,
         }
     }

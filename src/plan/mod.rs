@@ -108,6 +108,29 @@ fn change(kind: FileKind, f: &FileState, after: String, mode_after: u32) -> File
     }
 }
 
+/// The key setup will use: the one given, or the one `.env` already has.
+pub fn effective_key(root: &Root, key: &KeyChoice) -> Result<ApiKey> {
+    match key {
+        KeyChoice::Set(k) => Ok(k.clone()),
+        KeyChoice::KeepExisting => {
+            let existing = match text(&root.env)? {
+                Some(t) => env_file::current_key(&root.env.path, t)?,
+                None => None,
+            };
+            let Some(old) = existing else {
+                return Err(Error::NoKey {
+                    env_path: root.env.path.clone(),
+                });
+            };
+            ApiKey::parse(&old).map_err(|e| Error::EnvSyntax {
+                path: root.env.path.clone(),
+                line: 0,
+                message: format!("the GATEROUTER_API_KEY already there is not usable: {e}"),
+            })
+        }
+    }
+}
+
 /// Plans every file of `root`. Fails on the first file that cannot be planned, naming it;
 /// nothing has been written at that point, so a failure loses nothing.
 pub fn plan(root: &Root, key: &KeyChoice, settings: &Settings) -> Result<Plan> {
@@ -119,21 +142,7 @@ pub fn plan(root: &Root, key: &KeyChoice, settings: &Settings) -> Result<Plan> {
         Some(t) => env_file::current_key(&root.env.path, t)?,
         None => None,
     };
-    let key = match key {
-        KeyChoice::Set(k) => k.clone(),
-        KeyChoice::KeepExisting => {
-            let Some(old) = &existing else {
-                return Err(Error::NoKey {
-                    env_path: root.env.path.clone(),
-                });
-            };
-            ApiKey::parse(old).map_err(|e| Error::EnvSyntax {
-                path: root.env.path.clone(),
-                line: 0,
-                message: format!("the GATEROUTER_API_KEY already there is not usable: {e}"),
-            })?
-        }
-    };
+    let key = effective_key(root, key)?;
     secrets.push(key.expose().to_owned());
     if let Some(old) = existing.filter(|o| o != key.expose()) {
         secrets.push(old);
