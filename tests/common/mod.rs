@@ -10,6 +10,8 @@ use std::process::Output;
 
 use assert_cmd::Command;
 
+pub mod stand_in;
+
 /// The key every fixture run uses; long enough to be redacted as `sk-or-…abcd`.
 pub const KEY: &str = "sk-or-v1-fixture-SENTINEL-00000000abcd";
 

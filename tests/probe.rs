@@ -1,0 +1,453 @@
+//! The GateRouter probe against a real HTTP server on 127.0.0.1, one test per outcome.
+
+mod common;
+
+use std::time::Duration;
+
+use common::stand_in::{LIVE_MODELS, Reply, StandIn, healthy_reply};
+use common::*;
+use gaterouter_setup::key::ApiKey;
+use gaterouter_setup::probe::{self, AutoRouting, FailureKind, ProbeConfig, ProbeReport};
+
+fn key() -> ApiKey {
+    ApiKey::parse(KEY).unwrap()
+}
+
+fn config(base: &str) -> ProbeConfig {
+    let mut c = ProbeConfig::new(base);
+    c.timeout = Duration::from_secs(5);
+    c.backoff = Duration::from_millis(10);
+    c
+}
+
+fn probe(server: &StandIn) -> ProbeReport {
+    probe::run(&key(), &config(&server.base_url()))
+}
+
+/// Nothing the probe reports may carry the key.
+fn assert_clean(r: &ProbeReport) {
+    let s = serde_json::to_string(r).unwrap();
+    assert!(!s.contains(KEY), "key leaked into the report: {s}");
+}
+
+#[test]
+fn healthy_service() {
+    let server = StandIn::healthy(KEY);
+    let r = probe(&server);
+    assert_clean(&r);
+    assert!(r.blocking.is_none(), "{:?}", r.blocking);
+    assert!(r.reachable);
+    assert_eq!(r.key_accepted, Some(true));
+    assert_eq!(r.auto_routing, AutoRouting::On);
+    let ids: Vec<&str> = r
+        .models
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(|m| m.id.as_str())
+        .collect();
+    assert_eq!(ids, LIVE_MODELS);
+    assert_eq!(r.models.as_ref().unwrap()[1].name, "Claude Sonnet 4.6");
+    let hits = server.hits();
+    assert_eq!(hits.len(), 2);
+    for h in &hits {
+        assert_eq!(
+            h.authorization.as_deref(),
+            Some(format!("Bearer {KEY}").as_str())
+        );
+    }
+    let chat = hits.iter().find(|h| h.method == "POST").unwrap();
+    let body: serde_json::Value = serde_json::from_str(&chat.body).unwrap();
+    assert_eq!(body["model"], "auto");
+    assert_eq!(body["max_completion_tokens"], 16);
+    assert!(
+        body.get("max_tokens").is_none(),
+        "the probe must never send max_tokens"
+    );
+}
+
+#[test]
+fn the_two_requests_overlap_at_the_server() {
+    let server = StandIn::start(|r| healthy_reply(r, KEY).after(Duration::from_millis(300)));
+    let r = probe(&server);
+    assert!(r.blocking.is_none());
+    let hits = server.hits();
+    let get = hits.iter().find(|h| h.method == "GET").unwrap();
+    let post = hits.iter().find(|h| h.method == "POST").unwrap();
+    assert!(
+        get.arrived < post.answered && post.arrived < get.answered,
+        "requests were serial: GET {:?}..{:?}, POST {:?}..{:?}",
+        get.arrived,
+        get.answered,
+        post.arrived,
+        post.answered
+    );
+}
+
+#[test]
+fn auto_routing_disabled() {
+    let server = StandIn::start(|r| {
+        if r.method == "POST" {
+            Reply::error(400, "auto routing is not enabled")
+        } else {
+            healthy_reply(r, KEY)
+        }
+    });
+    let r = probe(&server);
+    assert!(r.blocking.is_none());
+    assert_eq!(r.auto_routing, AutoRouting::Off);
+    assert!(r.models.is_some());
+}
+
+#[test]
+fn key_rejected() {
+    let server = StandIn::healthy("sk-or-v1-some-other-key-00000000000");
+    let r = probe(&server);
+    assert_clean(&r);
+    let f = r.blocking.unwrap();
+    assert_eq!(f.kind, FailureKind::KeyRejected);
+    assert!(
+        f.message.contains("Console → Settings → API keys"),
+        "{}",
+        f.message
+    );
+    assert_eq!(r.key_accepted, Some(false));
+}
+
+#[test]
+fn wrong_path_404() {
+    let server = StandIn::healthy(KEY);
+    let r = probe::run(&key(), &config(&format!("{}/v1", server.root_url())));
+    let f = r.blocking.unwrap();
+    assert_eq!(f.kind, FailureKind::WrongBaseUrl);
+    assert!(
+        f.message.contains("must end in /openai/v1"),
+        "{}",
+        f.message
+    );
+}
+
+#[test]
+fn rate_limited_then_success_honours_retry_after() {
+    let server = StandIn::start(|r| {
+        if r.method == "GET" && r.nth == 0 {
+            Reply::error(429, "slow down").header("retry-after", "1")
+        } else {
+            healthy_reply(r, KEY)
+        }
+    });
+    let r = probe(&server);
+    assert!(r.blocking.is_none(), "{:?}", r.blocking);
+    assert_eq!(r.requests[0].attempts, 2);
+    let gets: Vec<_> = server
+        .hits()
+        .into_iter()
+        .filter(|h| h.method == "GET")
+        .collect();
+    assert_eq!(gets.len(), 2);
+    let waited = gets[1].arrived - gets[0].answered;
+    assert!(
+        waited >= Duration::from_millis(900),
+        "Retry-After: 1 was not honoured ({waited:?})"
+    );
+}
+
+#[test]
+fn service_unavailable_three_times_then_up() {
+    let server = StandIn::start(|r| {
+        if r.method == "GET" && r.nth < 3 {
+            Reply::error(503, "upstream unavailable")
+        } else {
+            healthy_reply(r, KEY)
+        }
+    });
+    let r = probe(&server);
+    assert!(r.blocking.is_none(), "{:?}", r.blocking);
+    assert_eq!(r.requests[0].attempts, 4);
+}
+
+#[test]
+fn service_unavailable_every_time() {
+    let server = StandIn::start(|r| {
+        if r.method == "GET" {
+            Reply::error(503, "upstream unavailable")
+        } else {
+            healthy_reply(r, KEY)
+        }
+    });
+    let r = probe(&server);
+    let f = r.blocking.unwrap();
+    assert_eq!(f.kind, FailureKind::ServerError);
+    assert!(f.message.contains("503 after 4 attempts"), "{}", f.message);
+    assert_eq!(
+        server.hits().iter().filter(|h| h.method == "GET").count(),
+        4
+    );
+}
+
+#[test]
+fn slower_than_the_timeout() {
+    let server = StandIn::start(|r| healthy_reply(r, KEY).after(Duration::from_secs(3)));
+    let mut c = config(&server.base_url());
+    c.timeout = Duration::from_millis(700);
+    let r = probe::run(&key(), &c);
+    let f = r.blocking.unwrap();
+    assert_eq!(f.kind, FailureKind::Timeout);
+    assert!(
+        f.message.contains("timed out") && f.message.contains("--timeout"),
+        "{}",
+        f.message
+    );
+    assert_eq!(r.auto_routing, AutoRouting::Unknown);
+}
+
+#[test]
+fn html_502_from_a_proxy() {
+    let server = StandIn::start(|_| {
+        Reply::text(
+            502,
+            "text/html",
+            "<html><body><h1>502 Bad Gateway</h1></body></html>",
+        )
+    });
+    let r = probe(&server);
+    let f = r.blocking.unwrap();
+    assert_eq!(f.kind, FailureKind::Html);
+    assert!(
+        f.message.contains("HTML page instead of JSON"),
+        "{}",
+        f.message
+    );
+}
+
+#[test]
+fn malformed_json_model_list() {
+    let server = StandIn::start(|r| {
+        if r.method == "GET" {
+            Reply::text(200, "application/json", "{\"data\": [ {\"id\": ")
+        } else {
+            healthy_reply(r, KEY)
+        }
+    });
+    let r = probe(&server);
+    let f = r.blocking.unwrap();
+    assert_eq!(f.kind, FailureKind::NotJson);
+    assert!(
+        f.message.contains("not with a JSON model list"),
+        "{}",
+        f.message
+    );
+}
+
+#[test]
+fn connection_refused() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let r = probe::run(
+        &key(),
+        &config(&format!("http://127.0.0.1:{port}/openai/v1")),
+    );
+    assert_clean(&r);
+    let f = r.blocking.unwrap();
+    assert_eq!(f.kind, FailureKind::Connect);
+    assert!(
+        f.message.contains("could not connect") && f.message.contains(&port.to_string()),
+        "{}",
+        f.message
+    );
+    assert!(!r.reachable);
+}
+
+// ---- End to end: the binary with the probe against the stand-in ----
+
+fn setup(
+    server: &StandIn,
+    case: &str,
+    extra: &[&str],
+) -> (tempfile::TempDir, std::path::PathBuf, std::process::Output) {
+    let (tmp, root) = root_from(case);
+    let out = cmd(tmp.path())
+        .args(["--yes", "--base-url", &server.base_url(), "--timeout", "5"])
+        .args(extra)
+        .arg(KEY)
+        .arg(&root)
+        .output()
+        .unwrap();
+    assert_no_key(&out, KEY);
+    (tmp, root, out)
+}
+
+fn config_model(root: &std::path::Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(root.join("openclaw.json")).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v["agents"]["defaults"]["model"].clone()
+}
+
+#[test]
+fn cli_healthy_writes_the_live_catalog() {
+    let server = StandIn::healthy(KEY);
+    let (_tmp, root, out) = setup(&server, "onboarded", &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("auto routing on, 4 models"),
+        "{}",
+        text(&out.stdout)
+    );
+    let models = std::fs::read_to_string(root.join("agents/main/agent/models.json")).unwrap();
+    assert!(
+        models.contains("deepseek/deepseek-v3.2"),
+        "live models were not used"
+    );
+    assert!(models.contains(&format!("\"baseUrl\": \"{}\"", server.base_url())));
+    assert_eq!(config_model(&root)["primary"], "gaterouter/auto");
+}
+
+#[test]
+fn cli_auto_disabled_switches_the_primary_to_a_fixed_model() {
+    let disabled = |r: &common::stand_in::Req| {
+        if r.method == "POST" {
+            Reply::error(400, "auto routing is not enabled")
+        } else {
+            healthy_reply(r, KEY)
+        }
+    };
+    let server = StandIn::start(disabled);
+    let (_tmp, root, out) = setup(&server, "onboarded", &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("Dashboard → routing settings"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stdout)
+            .contains("+        \"primary\": \"gaterouter/anthropic/claude-sonnet-4.6\""),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_eq!(
+        config_model(&root),
+        serde_json::json!({
+            "primary": "gaterouter/anthropic/claude-sonnet-4.6",
+            "fallbacks": ["openrouter/anthropic/claude-sonnet-4.6", "anthropic/claude-opus-4-6"]
+        })
+    );
+
+    // --primary gaterouter/auto keeps auto anyway.
+    let server = StandIn::start(disabled);
+    let (_tmp, root, out) = setup(&server, "onboarded", &["--primary", "gaterouter/auto"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(config_model(&root)["primary"], "gaterouter/auto");
+
+    // --require-auto makes it an error, and nothing is written.
+    let server = StandIn::start(disabled);
+    let (tmp, root) = root_from("onboarded");
+    let before = snapshot(&root);
+    let out = cmd(tmp.path())
+        .args([
+            "--yes",
+            "--require-auto",
+            "--base-url",
+            &server.base_url(),
+            KEY,
+        ])
+        .arg(&root)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("--require-auto"));
+    assert_eq!(snapshot(&root), before);
+}
+
+#[test]
+fn cli_rejected_key_exits_3_and_writes_nothing() {
+    let server = StandIn::healthy("sk-or-v1-some-other-key-00000000000");
+    let (tmp, root) = root_from("onboarded");
+    let before = snapshot(&root);
+    let out = cmd(tmp.path())
+        .args(["--yes", "--json", "--base-url", &server.base_url(), KEY])
+        .arg(&root)
+        .output()
+        .unwrap();
+    assert_no_key(&out, KEY);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        text(&out.stderr).contains("rejected the API key"),
+        "{}",
+        text(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["exit_code"], 3);
+    assert_eq!(v["probe"]["status"], "done");
+    assert_eq!(v["probe"]["blocking"]["kind"], "key-rejected");
+    assert_eq!(snapshot(&root), before);
+}
+
+#[test]
+fn cli_probe_subcommand() {
+    let server = StandIn::healthy(KEY);
+    let tmp = tempfile::tempdir().unwrap();
+    let out = cmd(tmp.path())
+        .args(["probe", KEY, "--base-url", &server.base_url()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("Result: reachable, key accepted, auto routing on"));
+    assert_no_key(&out, KEY);
+
+    let out = cmd(tmp.path())
+        .env("GATEROUTER_API_KEY", KEY)
+        .args(["probe", "--json", "--base-url", &server.base_url()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["auto_routing"], "on");
+    assert_eq!(v["models"].as_array().unwrap().len(), LIVE_MODELS.len());
+
+    let bad = StandIn::healthy("sk-or-v1-some-other-key-00000000000");
+    let out = cmd(tmp.path())
+        .args(["probe", KEY, "--base-url", &bad.base_url()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert_no_key(&out, KEY);
+}
+
+#[test]
+fn cli_honours_proxy_environment_variables() {
+    let target = StandIn::healthy(KEY);
+    // A forward proxy sees absolute URLs in the request line; answer as GateRouter would.
+    let proxy = StandIn::start(|r| {
+        let path = r
+            .path
+            .split_once("/openai/v1")
+            .map(|(_, p)| format!("/openai/v1{p}"))
+            .unwrap_or_default();
+        healthy_reply(&common::stand_in::Req { path: &path, ..*r }, KEY)
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    for var in ["HTTP_PROXY", "http_proxy"] {
+        let out = cmd(tmp.path())
+            .env(var, proxy.root_url())
+            .args(["probe", KEY, "--base-url", &target.base_url()])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{var}: {}", text(&out.stderr));
+    }
+    assert_eq!(proxy.hits().len(), 4, "the proxy was not used");
+    assert!(target.hits().is_empty());
+
+    // NO_PROXY exempts the host: requests go straight to the target.
+    let out = cmd(tmp.path())
+        .env("HTTP_PROXY", proxy.root_url())
+        .env("NO_PROXY", "127.0.0.1")
+        .args(["probe", KEY, "--base-url", &target.base_url()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(target.hits().len(), 2);
+    assert_eq!(proxy.hits().len(), 4);
+}
