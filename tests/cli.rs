@@ -466,3 +466,194 @@ fn pathological_nesting_is_an_error_not_a_crash() {
         assert!(!root.join(".env").exists());
     }
 }
+
+#[test]
+fn wrong_types_are_named_with_file_path_and_line() {
+    let cases = [
+        (
+            "{\n  \"agents\": { \"defaults\": { \"model\": 42 } }\n}\n",
+            "`agents.defaults.model` must be a string or an object {primary, fallbacks}, but it is the number 42",
+        ),
+        (
+            "{\n  \"models\": {\n    \"providers\": [1, 2]\n  }\n}\n",
+            "openclaw.json:3: `models.providers` must be an object, but it is an array",
+        ),
+        (
+            "{ \"auth\": { \"profiles\": { \"gaterouter:default\": \"x\" } } }",
+            "`auth.profiles[\"gaterouter:default\"]` must be an object, but it is a string",
+        ),
+        (
+            "{ \"agents\": { \"defaults\": { \"model\": { \"fallbacks\": [\"a/b\", 7] } } } }",
+            "`agents.defaults.model.fallbacks[1]` must be a string, but it is the number 7",
+        ),
+        (
+            "[\"not\", \"an\", \"object\"]",
+            "`(top level)` must be an object, but it is an array",
+        ),
+        (
+            "{ \"a\": 1, \"a\": 2, \"agents\": {}, \"agents\": {} }",
+            "`agents` appears more than once",
+        ),
+    ];
+    for (body, want) in cases {
+        let (tmp, root) = root_from("onboarded");
+        std::fs::write(root.join("openclaw.json"), body).unwrap();
+        let before = snapshot(&root);
+        let out = run(
+            tmp.path(),
+            &["--offline", "--yes", KEY, root.to_str().unwrap()],
+        );
+        assert_eq!(out.status.code(), Some(1), "{body}");
+        let err = text(&out.stderr);
+        assert!(err.contains(want), "for {body}\nwant {want}\ngot  {err}");
+        assert!(err.contains("openclaw.json"), "{err}");
+        assert_eq!(snapshot(&root), before, "{body}");
+    }
+}
+
+#[test]
+fn a_bad_models_json_names_the_agent_file() {
+    let (tmp, root) = root_from("two-agents");
+    std::fs::write(
+        root.join("agents/work/agent/models.json"),
+        "{ \"providers\": { \"gaterouter\": { \"models\": {} } } }",
+    )
+    .unwrap();
+    let before = snapshot(&root);
+    let out = run(
+        tmp.path(),
+        &["--offline", "--yes", KEY, root.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("agents/work/agent/models.json")
+            && err.contains("`providers.gaterouter.models` must be an array"),
+        "{err}"
+    );
+    assert_eq!(snapshot(&root), before);
+}
+
+#[test]
+fn unreadable_or_non_utf8_files_are_refused() {
+    let (tmp, root) = root_from("onboarded");
+    std::fs::write(root.join("openclaw.json"), b"{\"a\": \"caf\xe9\"}").unwrap();
+    let out = run(
+        tmp.path(),
+        &["--offline", "--yes", KEY, root.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("is not UTF-8 text (invalid byte at offset 10, line 1)"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let (tmp, root) = root_from("onboarded");
+    std::fs::remove_file(root.join(".env")).unwrap();
+    std::fs::create_dir(root.join(".env")).unwrap();
+    let out = run(
+        tmp.path(),
+        &["--offline", "--yes", KEY, root.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains(".env: is a directory where a file was expected"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let (tmp, root) = root_from("onboarded");
+    std::os::unix::fs::symlink(
+        tmp.path().join("gone.json"),
+        root.join("agents/main/agent/x"),
+    )
+    .unwrap();
+    std::fs::remove_file(root.join("openclaw.json")).unwrap();
+    std::os::unix::fs::symlink(tmp.path().join("gone.json"), root.join("openclaw.json")).unwrap();
+    let out = run(
+        tmp.path(),
+        &["--offline", "--yes", KEY, root.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("is a symlink to"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn include_and_variables_are_kept_verbatim() {
+    let (tmp, root) = root_from("include-and-vars");
+    let shared = std::fs::read(root.join("shared.json5")).unwrap();
+    let out = run(
+        tmp.path(),
+        &["--offline", "--yes", KEY, root.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let cfg = std::fs::read_to_string(root.join("openclaw.json")).unwrap();
+    for kept in [
+        "\"$include\": \"./shared.json5\"",
+        "\"${OPENCLAW_WORKSPACE}\"",
+        "\"$${NOT_EXPANDED}\"",
+        "\"${GATEROUTER_API_KEY}\"",
+    ] {
+        assert!(cfg.contains(kept), "{kept} missing from:\n{cfg}");
+    }
+    assert_eq!(
+        std::fs::read(root.join("shared.json5")).unwrap(),
+        shared,
+        "an included file was touched"
+    );
+}
+
+/// Runs the binary on a pseudo-terminal (util-linux `script`), typing `answer` at the prompt.
+fn on_a_terminal(root: &std::path::Path, answer: &str) -> (Option<i32>, String) {
+    let bin = assert_cmd::cargo::cargo_bin("gaterouter-setup");
+    let command = format!("{} --offline {KEY} {}", bin.display(), root.display());
+    let out = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env_remove("NO_COLOR")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin.take().unwrap().write_all(answer.as_bytes())?;
+            c.wait_with_output()
+        })
+        .expect("util-linux `script` is needed to test the prompt on a terminal");
+    (out.status.code(), text(&out.stdout))
+}
+
+#[test]
+fn on_a_terminal_it_asks_and_defaults_to_no() {
+    let (_tmp, root) = root_from("onboarded");
+    let before = snapshot(&root);
+    let (code, screen) = on_a_terminal(&root, "\n");
+    assert!(
+        screen.contains("Apply these changes to 3 files? [y/N]"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("\u{1b}[32m+"),
+        "a terminal gets a coloured diff:\n{screen}"
+    );
+    assert!(!screen.contains(KEY), "{screen}");
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        snapshot(&root),
+        before,
+        "answering the default wrote something"
+    );
+
+    let (code, screen) = on_a_terminal(&root, "y\n");
+    assert_eq!(code, Some(0), "{screen}");
+    assert!(screen.contains("Wrote 3 files"), "{screen}");
+    assert!(
+        std::fs::read_to_string(root.join("openclaw.json"))
+            .unwrap()
+            .contains("gaterouter/auto")
+    );
+}
