@@ -277,10 +277,27 @@ async fn probe(key: &ApiKey, cfg: &ProbeConfig) -> ProbeReport {
 /// The outcome of one request after retries: the final status and body, or a transport error.
 struct Sent {
     report: RequestReport,
-    status: Option<u16>,
     body: String,
     content_type: String,
     transport: Option<Failure>,
+}
+
+impl Sent {
+    fn status(&self) -> Option<u16> {
+        self.report.status
+    }
+
+    /// The cause and fix for this request's (non-success) HTTP answer.
+    fn http_failure(&self, status: u16) -> Failure {
+        http_failure(
+            self.report.method,
+            &self.report.url,
+            status,
+            &self.content_type,
+            &self.body,
+            self.report.attempts,
+        )
+    }
 }
 
 async fn send(
@@ -356,7 +373,6 @@ async fn send(
                     latency_ms,
                     failure: None,
                 },
-                status: Some(status),
                 body: redact_all(&body, &secrets),
                 content_type,
                 transport: None,
@@ -376,7 +392,6 @@ async fn send(
                         latency_ms,
                         failure: Some(failure.clone()),
                     },
-                    status: None,
                     body: String::new(),
                     content_type: String::new(),
                     transport: Some(failure),
@@ -605,7 +620,7 @@ fn assemble(cfg: &ProbeConfig, key: &ApiKey, models: Sent, chat: Sent) -> ProbeR
 
     // GET /models decides reachability, the key, and the catalog.
     let reachable;
-    match (&models.transport, models.status) {
+    match (&models.transport, models.status()) {
         (Some(f), _) => {
             reachable = false;
             blocking = Some(f.clone());
@@ -638,14 +653,7 @@ fn assemble(cfg: &ProbeConfig, key: &ApiKey, models: Sent, chat: Sent) -> ProbeR
             }
         }
         (None, Some(s)) => {
-            let f = http_failure(
-                "GET",
-                &models.report.url,
-                s,
-                &models.content_type,
-                &models.body,
-                models.report.attempts,
-            );
+            let f = models.http_failure(s);
             reachable = !matches!(f.kind, FailureKind::Html | FailureKind::WrongBaseUrl);
             if f.kind == FailureKind::KeyRejected {
                 key_accepted = Some(false);
@@ -656,7 +664,7 @@ fn assemble(cfg: &ProbeConfig, key: &ApiKey, models: Sent, chat: Sent) -> ProbeR
     }
 
     // POST /chat/completions with model "auto" decides auto routing.
-    let auto_routing = match (&chat.transport, chat.status) {
+    let auto_routing = match (&chat.transport, chat.status()) {
         (Some(f), _) => {
             if blocking.is_none() {
                 warnings.push(format!(
@@ -668,14 +676,7 @@ fn assemble(cfg: &ProbeConfig, key: &ApiKey, models: Sent, chat: Sent) -> ProbeR
         }
         (None, Some(s)) if (200..300).contains(&s) => AutoRouting::On,
         (None, Some(s)) => {
-            let f = http_failure(
-                "POST",
-                &chat.report.url,
-                s,
-                &chat.content_type,
-                &chat.body,
-                chat.report.attempts,
-            );
+            let f = chat.http_failure(s);
             match f.kind {
                 FailureKind::AutoRoutingDisabled => AutoRouting::Off,
                 FailureKind::KeyRejected => {
