@@ -5,55 +5,32 @@
 //! end up in CI logs; it must never carry a credential.
 
 use crate::key::{redact, redact_all};
+use crate::plan::env_file::Assignment;
 
 /// Masks the value of a `NAME=value` line (with optional `export`); other lines unchanged.
 pub fn env_line(line: &str) -> String {
-    let body = line.trim_start();
-    let after_export = body
-        .strip_prefix("export")
-        .filter(|r| r.starts_with([' ', '\t']))
-        .map(str::trim_start)
-        .unwrap_or(body);
-    if after_export.starts_with('#') {
-        return line.to_owned();
-    }
-    let Some(eq) = after_export.find('=') else {
+    let Some(a) = Assignment::parse(line) else {
         return line.to_owned();
     };
-    let name = after_export[..eq].trim_end();
-    if name.is_empty()
-        || !name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
-    {
-        return line.to_owned();
-    }
-    let value_start = line.len() - after_export.len() + eq + 1;
-    let rest = &line[value_start..];
-    let lead = rest.len() - rest.trim_start().len();
-    let value = rest.trim_start();
-    let (inner, q) = match value.chars().next() {
-        Some(q @ ('"' | '\'' | '`')) => match value[1..].find(q) {
-            Some(end) => (&value[1..end + 1], Some((q, &value[end + 2..]))),
-            None => (&value[1..], None),
-        },
-        _ => (value, None),
-    };
-    let (inner, tail) = match q {
-        Some((_, tail)) => (inner, tail),
-        None => match inner.find(" #") {
-            Some(i) => (&inner[..i], &inner[i..]),
-            None => (inner, ""),
-        },
+    let quote = a
+        .value
+        .chars()
+        .next()
+        .filter(|c| matches!(c, '"' | '\'' | '`'));
+    let inner = match quote {
+        Some(q) if !a.unclosed => &a.value[1..a.value.len() - q.len_utf8()],
+        Some(_) => &a.value[1..],
+        None => a.value,
     };
     if inner.is_empty() {
         return line.to_owned();
     }
-    let masked = match q {
-        Some((q, _)) => format!("{q}{}{q}", redact(inner)),
+    let masked = match quote {
+        Some(q) if !a.unclosed => format!("{q}{}{q}", redact(inner)),
+        Some(q) => format!("{q}{}", redact(inner)),
         None => redact(inner),
     };
-    format!("{}{}{masked}{tail}", &line[..value_start], &rest[..lead])
+    format!("{}{masked}{}", a.head, a.tail)
 }
 
 /// Substrings every name `secret_name` accepts contains (case-insensitively).

@@ -8,60 +8,87 @@ use std::path::Path;
 use crate::error::{Error, Result};
 use crate::key::{ApiKey, ENV_VAR};
 
-/// One `NAME=value` line, split so the value can be swapped and the rest kept.
-struct Assignment<'a> {
+/// One `NAME=value` line, split so the value can be swapped (or masked) and the rest kept.
+/// The one parser of assignment lines: the editor and the diff redactor both use it, so they
+/// always agree on where a value starts and ends.
+pub struct Assignment<'a> {
+    pub name: &'a str,
     /// Indentation, `export `, the name and `=` (with any spaces around it).
-    head: &'a str,
+    pub head: &'a str,
+    /// The value as written, quotes included.
+    pub value: &'a str,
     /// What follows the value on the line: spaces and an inline `# comment`.
-    tail: &'a str,
+    pub tail: &'a str,
+    /// The value opens a quote that the line does not close.
+    pub unclosed: bool,
     /// The whole line without its line ending (for dotenvy).
-    line: &'a str,
+    pub line: &'a str,
 }
 
-fn parse_line<'a>(path: &Path, lineno: usize, line: &'a str) -> Result<Option<Assignment<'a>>> {
-    let body = line.trim_start();
-    let after_export = body
-        .strip_prefix("export")
-        .filter(|r| r.starts_with([' ', '\t']))
-        .map(str::trim_start)
-        .unwrap_or(body);
-    let name_len = after_export
-        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-'))
-        .unwrap_or(after_export.len());
-    if &after_export[..name_len] != ENV_VAR {
-        return Ok(None);
+impl<'a> Assignment<'a> {
+    /// Splits `NAME=value` (optionally `export NAME=value`); `None` for comments, blanks and
+    /// anything else.
+    pub fn parse(line: &'a str) -> Option<Assignment<'a>> {
+        let body = line.trim_start();
+        let after_export = body
+            .strip_prefix("export")
+            .filter(|r| r.starts_with([' ', '\t']))
+            .map(str::trim_start)
+            .unwrap_or(body);
+        let name_len = after_export
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-'))
+            .unwrap_or(after_export.len());
+        let name = &after_export[..name_len];
+        if name.is_empty() {
+            return None;
+        }
+        let rest = after_export[name_len..].trim_start_matches([' ', '\t']);
+        let value_and_tail = rest.strip_prefix('=')?;
+        let value = value_and_tail.trim_start_matches([' ', '\t']);
+        let value_start = line.len() - value.len();
+        let (value_len, unclosed) = match value.chars().next() {
+            Some(q @ ('"' | '\'' | '`')) => match value[1..].find(q) {
+                Some(end) => (end + 2, false),
+                None => (value.len(), true),
+            },
+            // Unquoted: the value ends where an inline comment (whitespace then `#`) starts.
+            _ => (
+                value
+                    .find([' ', '\t'])
+                    .filter(|&i| {
+                        value[i..].trim_start().starts_with('#') || value[i..].trim().is_empty()
+                    })
+                    .unwrap_or(value.len()),
+                false,
+            ),
+        };
+        Some(Assignment {
+            name,
+            head: &line[..value_start],
+            value: &line[value_start..value_start + value_len],
+            tail: &line[value_start + value_len..],
+            unclosed,
+            line,
+        })
     }
-    let rest = after_export[name_len..].trim_start_matches([' ', '\t']);
-    let Some(value_and_tail) = rest.strip_prefix('=') else {
+}
+
+/// The assignment of our variable on this line, if it is one.
+fn parse_line<'a>(path: &Path, lineno: usize, line: &'a str) -> Result<Option<Assignment<'a>>> {
+    let Some(a) = Assignment::parse(line).filter(|a| a.name == ENV_VAR) else {
         return Ok(None);
     };
-    let value = value_and_tail.trim_start_matches([' ', '\t']);
-    let value_start = line.len() - value.len();
-    let value_len = match value.chars().next() {
-        Some(q @ ('"' | '\'' | '`')) => match value[1..].find(q) {
-            Some(end) => end + 2,
-            None => {
-                return Err(Error::EnvSyntax {
-                    path: path.to_path_buf(),
-                    line: lineno,
-                    message: format!(
-                        "the {ENV_VAR} value opens a quote that is not closed on the same line; \
-                         make it one line (or delete it) and run again"
-                    ),
-                });
-            }
-        },
-        // Unquoted: the value ends where an inline comment (whitespace then `#`) starts.
-        _ => value
-            .find([' ', '\t'])
-            .filter(|&i| value[i..].trim_start().starts_with('#') || value[i..].trim().is_empty())
-            .unwrap_or(value.len()),
-    };
-    Ok(Some(Assignment {
-        head: &line[..value_start],
-        tail: &line[value_start + value_len..],
-        line,
-    }))
+    if a.unclosed {
+        return Err(Error::EnvSyntax {
+            path: path.to_path_buf(),
+            line: lineno,
+            message: format!(
+                "the {ENV_VAR} value opens a quote that is not closed on the same line; \
+                 make it one line (or delete it) and run again"
+            ),
+        });
+    }
+    Ok(Some(a))
 }
 
 /// Splits into (line without ending, ending) pairs, keeping `\r\n` / `\n` / none.

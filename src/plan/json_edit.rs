@@ -58,7 +58,7 @@ impl fmt::Display for JsonPath {
         }
         for (i, seg) in self.0.iter().enumerate() {
             match seg {
-                Seg::Key(k) if is_ident(k) => {
+                Seg::Key(k) if is_json5_ident(k) => {
                     if i > 0 {
                         write!(f, ".")?;
                     }
@@ -70,14 +70,6 @@ impl fmt::Display for JsonPath {
         }
         Ok(())
     }
-}
-
-fn is_ident(k: &str) -> bool {
-    let mut chars = k.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '$')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$' || c == '-')
 }
 
 /// JSON5 as OpenClaw reads it. Missing commas are a jsonc extension JSON5 does not allow;

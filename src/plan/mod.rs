@@ -110,25 +110,31 @@ fn change(kind: FileKind, f: &FileState, after: String, mode_after: u32) -> File
 
 /// The key setup will use: the one given, or the one `.env` already has.
 pub fn effective_key(root: &Root, key: &KeyChoice) -> Result<ApiKey> {
-    match key {
-        KeyChoice::Set(k) => Ok(k.clone()),
+    Ok(key_and_existing(root, key)?.0)
+}
+
+/// The key setup will use, and the value `.env` holds now (to redact it, and to keep it).
+fn key_and_existing(root: &Root, key: &KeyChoice) -> Result<(ApiKey, Option<String>)> {
+    let existing = match text(&root.env)? {
+        Some(t) => env_file::current_key(&root.env.path, t)?,
+        None => None,
+    };
+    let key = match key {
+        KeyChoice::Set(k) => k.clone(),
         KeyChoice::KeepExisting => {
-            let existing = match text(&root.env)? {
-                Some(t) => env_file::current_key(&root.env.path, t)?,
-                None => None,
-            };
-            let Some(old) = existing else {
+            let Some(old) = &existing else {
                 return Err(Error::NoKey {
                     env_path: root.env.path.clone(),
                 });
             };
-            ApiKey::parse(&old).map_err(|e| Error::EnvSyntax {
+            ApiKey::parse(old).map_err(|e| Error::EnvSyntax {
                 path: root.env.path.clone(),
                 line: 0,
                 message: format!("the GATEROUTER_API_KEY already there is not usable: {e}"),
-            })
+            })?
         }
-    }
+    };
+    Ok((key, existing))
 }
 
 /// Plans every file of `root`. Fails on the first file that cannot be planned, naming it;
@@ -138,11 +144,7 @@ pub fn plan(root: &Root, key: &KeyChoice, settings: &Settings) -> Result<Plan> {
     let mut secrets = Vec::new();
 
     let env_text = text(&root.env)?;
-    let existing = match env_text {
-        Some(t) => env_file::current_key(&root.env.path, t)?,
-        None => None,
-    };
-    let key = effective_key(root, key)?;
+    let (key, existing) = key_and_existing(root, key)?;
     secrets.push(key.expose().to_owned());
     if let Some(old) = existing.filter(|o| o != key.expose()) {
         secrets.push(old);
