@@ -294,6 +294,11 @@ fn prepare(cli: &Cli, env: &Env, secrets: &mut Vec<String>) -> Result<Prepared, 
         })
     };
 
+    // Input errors (a broken config, a bad type) are found in milliseconds by planning; do
+    // that before the probe, so nobody waits on the network to learn about a typo.
+    if !cli.offline {
+        plan::plan(&root, &key, &settings).map_err(|e| stop(e, None))?;
+    }
     let probe = if cli.offline {
         ProbeOutcome::Skipped {
             reason: "--offline".into(),

@@ -451,3 +451,24 @@ fn cli_honours_proxy_environment_variables() {
     assert_eq!(target.hits().len(), 2);
     assert_eq!(proxy.hits().len(), 4);
 }
+
+#[test]
+fn cli_reports_a_broken_config_before_contacting_gaterouter() {
+    let server = StandIn::healthy(KEY);
+    let (tmp, root) = root_from("broken-json");
+    let out = cmd(tmp.path())
+        .args(["--yes", "--base-url", &server.base_url(), KEY])
+        .arg(&root)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("not valid JSON5"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(
+        server.hits().is_empty(),
+        "the probe ran before the input was checked"
+    );
+}
