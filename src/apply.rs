@@ -7,7 +7,7 @@ use std::fs::{File, OpenOptions, TryLockError};
 use std::io::Write;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::json;
 
@@ -64,38 +64,101 @@ impl Faults {
     }
 }
 
+/// How an apply runs. `Default` is what real runs use.
+#[derive(Debug)]
+pub struct ApplyOptions {
+    /// How long to wait for another gaterouter-setup, or OpenClaw itself, to finish writing.
+    pub lock_timeout: Duration,
+    pub faults: Faults,
+}
+
+impl Default for ApplyOptions {
+    fn default() -> Self {
+        ApplyOptions {
+            lock_timeout: Duration::from_secs(10),
+            faults: Faults::none(),
+        }
+    }
+}
+
+/// OpenClaw holds `openclaw.json.lock` while it writes its config; a lock file older than
+/// this is left over from a crash, not a writer at work.
+const OPENCLAW_LOCK_FRESH: Duration = Duration::from_secs(30);
+const POLL: Duration = Duration::from_millis(100);
+
 /// Holds `<root>/.gaterouter.lock` for as long as it lives.
 struct Lock {
     _file: File,
 }
 
-fn lock(root: &Path) -> Result<Lock> {
+/// Takes our lock, waiting up to `timeout` for another run to finish; then waits (within the
+/// same budget) while OpenClaw's own config lock is fresh.
+fn lock(root: &Path, config: &Path, timeout: Duration) -> Result<Lock> {
     let path = root.join(LOCK_FILE);
+    let start = Instant::now();
     let mut file = OpenOptions::new()
         .create(true)
         .truncate(false)
+        .read(true)
         .write(true)
         .open(&path)
         .map_err(|e| Error::io(&path, e))?;
-    match file.try_lock() {
-        Ok(()) => {}
-        Err(TryLockError::WouldBlock) => return Err(Error::Locked { path }),
-        Err(TryLockError::Error(e)) => return Err(Error::io(&path, e)),
+    loop {
+        match file.try_lock() {
+            Ok(()) => break,
+            Err(TryLockError::WouldBlock) if start.elapsed() < timeout => std::thread::sleep(POLL),
+            Err(TryLockError::WouldBlock) => {
+                let holder = std::fs::read_to_string(&path)
+                    .ok()
+                    .map(|s| s.trim().to_owned())
+                    .filter(|s| !s.is_empty());
+                return Err(Error::Locked {
+                    path,
+                    holder,
+                    waited_secs: start.elapsed().as_secs(),
+                });
+            }
+            Err(TryLockError::Error(e)) => return Err(Error::io(&path, e)),
+        }
     }
-    // The pid is for a person looking at a stale file; the lock itself is the flock.
+    // The pid is for the next run's message (and a person looking); the lock is the flock.
     let _ = file.set_len(0);
     let _ = writeln!(file, "{}", std::process::id());
+    let _ = file.sync_all();
+
+    let theirs = config.with_file_name(format!(
+        "{}.lock",
+        config
+            .file_name()
+            .map_or("openclaw.json".into(), |n| n.to_string_lossy())
+    ));
+    loop {
+        let fresh = std::fs::metadata(&theirs)
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t.elapsed().unwrap_or_default() < OPENCLAW_LOCK_FRESH);
+        if !fresh {
+            break;
+        }
+        if start.elapsed() >= timeout {
+            return Err(Error::OpenClawBusy {
+                path: theirs,
+                waited_secs: start.elapsed().as_secs(),
+            });
+        }
+        std::thread::sleep(POLL);
+    }
     Ok(Lock { _file: file })
 }
 
 /// Writes the plan. Nothing is written when the config is read-only, the lock is held, or a
 /// file changed since it was planned; a failure mid-way restores what was already replaced.
 pub fn apply(plan: &Plan, env: &Env) -> Result<Applied> {
-    apply_with(plan, env, &Faults::none())
+    apply_with(plan, env, &ApplyOptions::default())
 }
 
-/// [`apply`] with fault injection.
-pub fn apply_with(plan: &Plan, env: &Env, faults: &Faults) -> Result<Applied> {
+/// [`apply`] with options (lock timeout, fault injection).
+pub fn apply_with(plan: &Plan, env: &Env, opts: &ApplyOptions) -> Result<Applied> {
+    let faults = &opts.faults;
     if let Some(var) = env.readonly_var() {
         return Err(Error::ReadOnly { var });
     }
@@ -106,7 +169,12 @@ pub fn apply_with(plan: &Plan, env: &Env, faults: &Faults) -> Result<Applied> {
             written: Vec::new(),
         });
     }
-    let _lock = lock(&plan.root)?;
+    let config = plan
+        .files
+        .iter()
+        .find(|f| f.kind == FileKind::Config)
+        .map_or_else(|| plan.root.join("openclaw.json"), |f| f.target.clone());
+    let _lock = lock(&plan.root, &config, opts.lock_timeout)?;
     for f in &pending {
         let now = match std::fs::read(&f.target) {
             Ok(b) => Some(b),

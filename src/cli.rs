@@ -105,6 +105,10 @@ pub struct Cli {
     #[command(flatten)]
     pub probe: ProbeArgs,
 
+    /// Seconds to wait for another gaterouter-setup (or OpenClaw itself) to finish writing.
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    pub lock_timeout: u64,
+
     /// Colour the diff: auto (on a terminal, unless NO_COLOR is set), always, never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
@@ -521,7 +525,11 @@ pub fn run(cli: &Cli, env: &Env) -> i32 {
             return finish(None, exit::INPUT);
         }
     }
-    match apply::apply(&plan, env) {
+    let opts = apply::ApplyOptions {
+        lock_timeout: std::time::Duration::from_secs(cli.lock_timeout),
+        ..apply::ApplyOptions::default()
+    };
+    match apply::apply_with(&plan, env, &opts) {
         Ok(applied) => {
             if !cli.json {
                 println!(

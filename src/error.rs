@@ -94,8 +94,15 @@ pub enum Error {
     )]
     NotInteractive,
 
-    #[error("another gaterouter-setup holds the lock {}; wait for it to finish (or remove the file if no such process is running), nothing was written", path.display())]
-    Locked { path: PathBuf },
+    #[error("another gaterouter-setup is running ({}) and held {} for {waited_secs}s; nothing was written. Wait for it to finish and run again (or raise --lock-timeout)", holder.as_deref().map(|p| format!("pid {p}")).unwrap_or_else(|| "pid unknown".into()), path.display())]
+    Locked {
+        path: PathBuf,
+        holder: Option<String>,
+        waited_secs: u64,
+    },
+
+    #[error("OpenClaw is writing its configuration right now ({} is fresh) and was still at it after {waited_secs}s; nothing was written. Run again in a moment", path.display())]
+    OpenClawBusy { path: PathBuf, waited_secs: u64 },
 
     #[error("{} changed on disk after the plan was made (another program wrote it), so nothing was written; run gaterouter-setup again to plan against the new contents", path.display())]
     ChangedOnDisk { path: PathBuf },
@@ -163,7 +170,8 @@ impl Error {
             | Error::WrongType { path, .. }
             | Error::DuplicateKey { path, .. }
             | Error::EnvSyntax { path, .. }
-            | Error::Locked { path }
+            | Error::Locked { path, .. }
+            | Error::OpenClawBusy { path, .. }
             | Error::ChangedOnDisk { path } => Some(path),
             Error::NoKey { env_path } => Some(env_path),
             Error::ApplyFailed { failed, .. } => Some(failed),

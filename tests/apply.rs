@@ -6,7 +6,7 @@ mod common;
 use std::fs::OpenOptions;
 
 use common::*;
-use gaterouter_setup::apply::{self, Faults, LOCK_FILE};
+use gaterouter_setup::apply::{self, ApplyOptions, Faults, LOCK_FILE};
 use gaterouter_setup::error::Error;
 use gaterouter_setup::key::ApiKey;
 use gaterouter_setup::plan::{self, KeyChoice, Plan};
@@ -42,8 +42,40 @@ fn a_file_changed_after_planning_stops_everything() {
     assert_eq!(user_files(&root), before);
 }
 
+fn quick_lock() -> ApplyOptions {
+    ApplyOptions {
+        lock_timeout: std::time::Duration::from_millis(300),
+        ..ApplyOptions::default()
+    }
+}
+
 #[test]
-fn a_held_lock_stops_a_second_run() {
+fn a_held_lock_stops_a_second_run_naming_the_holder() {
+    let (_tmp, root) = root_from("onboarded");
+    let plan = plan_for(&root);
+    let mut f = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(root.join(LOCK_FILE))
+        .unwrap();
+    f.try_lock().unwrap();
+    std::io::Write::write_all(&mut f, b"4242\n").unwrap();
+    let before = user_files(&root);
+    let err = apply::apply_with(&plan, &Env::default(), &quick_lock()).unwrap_err();
+    assert!(matches!(err, Error::Locked { .. }), "{err}");
+    assert!(
+        err.to_string()
+            .contains("another gaterouter-setup is running (pid 4242)"),
+        "{err}"
+    );
+    assert_eq!(user_files(&root), before);
+    drop(f);
+    apply::apply(&plan, &Env::default()).unwrap();
+}
+
+#[test]
+fn a_lock_released_while_waiting_lets_the_run_go_on() {
     let (_tmp, root) = root_from("onboarded");
     let plan = plan_for(&root);
     let f = OpenOptions::new()
@@ -53,12 +85,33 @@ fn a_held_lock_stops_a_second_run() {
         .open(root.join(LOCK_FILE))
         .unwrap();
     f.try_lock().unwrap();
+    let releaser = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        drop(f);
+    });
+    let applied = apply::apply(&plan, &Env::default()).unwrap();
+    releaser.join().unwrap();
+    assert_eq!(applied.written.len(), 3);
+}
+
+#[test]
+fn a_fresh_openclaw_lock_is_waited_for_and_a_stale_one_ignored() {
+    let (_tmp, root) = root_from("onboarded");
+    let plan = plan_for(&root);
+    std::fs::write(root.join("openclaw.json.lock"), "").unwrap();
     let before = user_files(&root);
-    let err = apply::apply(&plan, &Env::default()).unwrap_err();
-    assert!(matches!(err, Error::Locked { .. }), "{err}");
+    let err = apply::apply_with(&plan, &Env::default(), &quick_lock()).unwrap_err();
+    assert!(matches!(err, Error::OpenClawBusy { .. }), "{err}");
     assert_eq!(user_files(&root), before);
-    drop(f);
-    apply::apply(&plan, &Env::default()).unwrap();
+    // A lock file an hour old is a leftover from a crash.
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    std::fs::File::options()
+        .write(true)
+        .open(root.join("openclaw.json.lock"))
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    apply::apply_with(&plan, &Env::default(), &quick_lock()).unwrap();
 }
 
 #[test]
@@ -70,9 +123,9 @@ fn a_failure_at_any_step_leaves_every_user_file_as_it_was() {
 /// Learns how many filesystem steps a full apply takes, then fails each one in turn.
 fn sweep(case: &str) {
     let (_tmp, root) = root_from(case);
-    let faults = Faults::none();
-    apply::apply_with(&plan_for(&root), &Env::default(), &faults).unwrap();
-    let total = faults.steps();
+    let opts = ApplyOptions::default();
+    apply::apply_with(&plan_for(&root), &Env::default(), &opts).unwrap();
+    let total = opts.faults.steps();
     assert!(
         total >= 20,
         "{case}: an apply should take dozens of steps, took {total}"
@@ -83,7 +136,11 @@ fn sweep(case: &str) {
         let (_tmp, root) = root_from(case);
         let plan = plan_for(&root);
         let before = user_files(&root);
-        let err = apply::apply_with(&plan, &Env::default(), &Faults::fail_at(n)).unwrap_err();
+        let opts = ApplyOptions {
+            faults: Faults::fail_at(n),
+            ..ApplyOptions::default()
+        };
+        let err = apply::apply_with(&plan, &Env::default(), &opts).unwrap_err();
         assert!(
             err.to_string()
                 .contains(&format!("injected fault at step {n}")),
