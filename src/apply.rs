@@ -69,6 +69,9 @@ impl Faults {
 pub struct ApplyOptions {
     /// How long to wait for another gaterouter-setup, or OpenClaw itself, to finish writing.
     pub lock_timeout: Duration,
+    /// Recorded in the backup manifest (`setup`, `rollback`), so a rollback never picks the
+    /// safety copy it made itself as the state to go back to.
+    pub kind: &'static str,
     pub faults: Faults,
 }
 
@@ -76,6 +79,7 @@ impl Default for ApplyOptions {
     fn default() -> Self {
         ApplyOptions {
             lock_timeout: Duration::from_secs(10),
+            kind: "setup",
             faults: Faults::none(),
         }
     }
@@ -187,7 +191,7 @@ pub fn apply_with(plan: &Plan, env: &Env, opts: &ApplyOptions) -> Result<Applied
             });
         }
     }
-    let backup = backup(&plan.root, &pending, faults)?;
+    let backup = backup(&plan.root, &pending, opts.kind, faults)?;
 
     // Directories that new files need and that do not exist yet, deepest first, so a
     // failure can remove them again.
@@ -221,15 +225,42 @@ pub fn apply_with(plan: &Plan, env: &Env, opts: &ApplyOptions) -> Result<Applied
         }
         done.push(f);
     }
+    // Only after success: a failed run keeps every set it might need.
+    prune_backups(&plan.root, KEEP_BACKUPS);
     Ok(Applied {
         backup,
         written: pending.iter().map(|f| f.path.clone()).collect(),
     })
 }
 
+/// Backup sets kept; older ones are removed after each successful apply.
+pub const KEEP_BACKUPS: usize = 10;
+
+/// Removes all but the newest `keep` backup sets. Best effort: a set that cannot be removed
+/// costs disk space, not correctness.
+fn prune_backups(root: &Path, keep: usize) {
+    let Ok(entries) = std::fs::read_dir(root.join(BACKUP_DIR)) else {
+        return;
+    };
+    let mut sets: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.join("manifest.json").is_file())
+        .collect();
+    sets.sort();
+    let excess = sets.len().saturating_sub(keep);
+    for old in &sets[..excess] {
+        let _ = std::fs::remove_dir_all(old);
+    }
+}
+
 /// Copies every existing file about to change into `<root>/.gaterouter-backup/<UTC stamp>/`,
 /// with a manifest saying which files existed (so a rollback also removes files we created).
-fn backup(root: &Path, pending: &[&FileChange], faults: &Faults) -> Result<Option<PathBuf>> {
+fn backup(
+    root: &Path,
+    pending: &[&FileChange],
+    kind: &str,
+    faults: &Faults,
+) -> Result<Option<PathBuf>> {
     let base = root.join(BACKUP_DIR);
     let stamp = utc_stamp(SystemTime::now());
     let mut dir = base.join(&stamp);
@@ -259,8 +290,9 @@ fn backup(root: &Path, pending: &[&FileChange], faults: &Faults) -> Result<Optio
         };
         write_durable(&dest, before, mode, faults).map_err(|e| Error::io(&dest, e))?;
     }
-    let manifest = serde_json::to_vec_pretty(&json!({ "version": 1, "files": manifest }))
-        .expect("a json! value serialises");
+    let manifest =
+        serde_json::to_vec_pretty(&json!({ "version": 1, "kind": kind, "files": manifest }))
+            .expect("a json! value serialises");
     let mpath = dir.join("manifest.json");
     write_durable(&mpath, &manifest, 0o600, faults).map_err(|e| Error::io(&mpath, e))?;
     Ok(Some(dir))
@@ -279,6 +311,13 @@ fn create_private_dir(dir: &Path) -> Result<()> {
 }
 
 fn write_one(f: &FileChange, faults: &Faults) -> std::io::Result<()> {
+    let Some(after) = &f.after else {
+        faults.step("remove")?;
+        std::fs::remove_file(&f.target)?;
+        let dir = f.target.parent().unwrap_or(Path::new("."));
+        faults.step("fsync directory")?;
+        return File::open(dir)?.sync_all();
+    };
     if !f.content_changed() {
         faults.step("chmod")?;
         // Only the mode changes (a loose .env): no need to rewrite the bytes.
@@ -290,7 +329,7 @@ fn write_one(f: &FileChange, faults: &Faults) -> std::io::Result<()> {
         faults.step("create directory")?;
         fs_err::create_dir_all(parent)?;
     }
-    write_durable(&f.target, &f.after, f.mode_after, faults)
+    write_durable(&f.target, after, f.mode_after, faults)
 }
 
 /// Temp file beside `path`, same owner as the file it replaces when we may set it, fsync,

@@ -12,6 +12,7 @@ use crate::key::{self, ApiKey};
 use crate::plan::{self, KeyChoice, Plan};
 use crate::probe::{self, AutoRouting, ProbeConfig, ProbeOutcome, ProbeReport};
 use crate::report::{self, Mode, Outcome};
+use crate::rollback;
 use crate::root::{self, Env};
 use crate::templates::{self, Settings};
 
@@ -131,6 +132,33 @@ pub enum Command {
         #[command(flatten)]
         probe: ProbeArgs,
     },
+    /// Put back the files as they were before the last setup (from <root>/.gaterouter-backup).
+    Rollback(RollbackArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// The OpenClaw root (default as for setup).
+    #[arg(value_name = "OPENCLAW_ROOT")]
+    pub root: Option<PathBuf>,
+    /// List the backup sets instead of restoring one.
+    #[arg(long)]
+    pub list: bool,
+    /// Restore without asking.
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    /// Show the diff and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print one JSON report on standard output.
+    #[arg(long)]
+    pub json: bool,
+    /// Seconds to wait for another run (or OpenClaw) to finish writing.
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    pub lock_timeout: u64,
+    /// Colour the diff: auto, always, never.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
 }
 
 /// How GateRouter is reached; shared by setup and `probe`.
@@ -418,6 +446,9 @@ pub fn run(cli: &Cli, env: &Env) -> i32 {
     {
         return run_probe(api_key.clone(), *api_key_stdin, *json, probe, env);
     }
+    if let Some(Command::Rollback(a)) = &cli.command {
+        return run_rollback(a, env);
+    }
     let mode = cli.mode();
     let mut secrets = Vec::new();
     let Prepared {
@@ -429,7 +460,7 @@ pub fn run(cli: &Cli, env: &Env) -> i32 {
         Ok(p) => p,
         Err(s) => {
             return fail(
-                cli,
+                cli.json,
                 mode,
                 s.root.as_deref(),
                 s.probe.as_deref(),
@@ -440,8 +471,45 @@ pub fn run(cli: &Cli, env: &Env) -> i32 {
             );
         }
     };
-    let stdout_tty = std::io::stdout().is_terminal();
-    let color = use_color(cli.color, stdout_tty);
+    let review = Review {
+        json: cli.json,
+        mode,
+        yes: cli.yes,
+        can_prompt: !cli.api_key_stdin && std::io::stdin().is_terminal(),
+        color: cli.color,
+        lock_timeout: cli.lock_timeout,
+        kind: "setup",
+        dir: &dir,
+        probe: Some(&probe),
+        warnings: &warnings,
+        secrets: &secrets,
+        nothing_to_do: "Already configured: nothing to change.",
+        done_hint: "Restart the OpenClaw gateway (openclaw gateway restart) to pick up the new model.",
+    };
+    review_and_apply(&review, &plan, env)
+}
+
+/// How a plan is shown, confirmed and applied; shared by setup and rollback.
+struct Review<'a> {
+    json: bool,
+    mode: Mode,
+    yes: bool,
+    can_prompt: bool,
+    color: ColorChoice,
+    lock_timeout: u64,
+    kind: &'static str,
+    dir: &'a std::path::Path,
+    probe: Option<&'a ProbeOutcome>,
+    warnings: &'a [String],
+    secrets: &'a [String],
+    nothing_to_do: &'static str,
+    done_hint: &'static str,
+}
+
+/// Summary and diff (or the JSON report), then: nothing to do, dry run, check, or confirm
+/// and apply. Returns the exit code.
+fn review_and_apply(r: &Review, plan: &Plan, env: &Env) -> i32 {
+    let color = use_color(r.color, std::io::stdout().is_terminal());
     let mut out = anstream::AutoStream::new(
         std::io::stdout(),
         if color {
@@ -450,54 +518,64 @@ pub fn run(cli: &Cli, env: &Env) -> i32 {
             anstream::ColorChoice::Never
         },
     );
-
-    if !cli.json {
-        let _ = write!(out, "{}", report::summary(&plan, &probe));
-        for w in warnings.iter().chain(&plan.warnings) {
+    if !r.json {
+        let _ = write!(out, "{}", report::summary(plan, r.probe));
+        for w in r.warnings.iter().chain(&plan.warnings) {
             eprintln!("warning: {w}");
         }
         if !plan.is_empty() {
             let _ = writeln!(out);
-            let _ = write!(out, "{}", diff::render_plan(&plan, color));
+            let _ = write!(out, "{}", diff::render_plan(plan, color));
         }
     }
-
     let pending = plan.pending().count();
     let finish = |applied: Option<&Applied>, code: i32| {
-        if cli.json {
+        if r.json {
             println!(
                 "{}",
                 report::json(&Outcome {
-                    mode,
-                    root: Some(&dir),
-                    probe: Some(&probe),
-                    plan: Some(&plan),
+                    mode: r.mode,
+                    root: Some(r.dir),
+                    probe: r.probe,
+                    plan: Some(plan),
                     applied,
                     error: None,
-                    warnings: &warnings,
+                    warnings: r.warnings,
                     exit_code: code,
-                    secrets: &secrets,
+                    secrets: r.secrets,
                 })
             );
         }
         code
     };
+    let fail_with = |e: &Error| {
+        fail(
+            r.json,
+            r.mode,
+            Some(r.dir),
+            r.probe,
+            Some(plan),
+            e,
+            r.warnings,
+            r.secrets,
+        )
+    };
 
     if pending == 0 {
-        if !cli.json {
-            println!("Already configured: nothing to change.");
+        if !r.json {
+            println!("{}", r.nothing_to_do);
         }
         return finish(None, exit::OK);
     }
-    match mode {
+    match r.mode {
         Mode::DryRun => {
-            if !cli.json {
+            if !r.json {
                 println!("Dry run: nothing was written. Run again without --dry-run to apply.");
             }
             return finish(None, exit::OK);
         }
         Mode::Check => {
-            if !cli.json {
+            if !r.json {
                 println!(
                     "{pending} file{} would change (exit 2).",
                     if pending == 1 { "" } else { "s" }
@@ -507,18 +585,9 @@ pub fn run(cli: &Cli, env: &Env) -> i32 {
         }
         Mode::Apply => {}
     }
-    if !cli.yes {
-        if cli.api_key_stdin || !std::io::stdin().is_terminal() {
-            return fail(
-                cli,
-                mode,
-                Some(&dir),
-                Some(&probe),
-                Some(&plan),
-                &Error::NotInteractive,
-                &warnings,
-                &secrets,
-            );
+    if !r.yes {
+        if !r.can_prompt {
+            return fail_with(&Error::NotInteractive);
         }
         if !confirm(pending) {
             eprintln!("Cancelled: nothing was written.");
@@ -526,12 +595,13 @@ pub fn run(cli: &Cli, env: &Env) -> i32 {
         }
     }
     let opts = apply::ApplyOptions {
-        lock_timeout: std::time::Duration::from_secs(cli.lock_timeout),
+        lock_timeout: std::time::Duration::from_secs(r.lock_timeout),
+        kind: r.kind,
         ..apply::ApplyOptions::default()
     };
-    match apply::apply_with(&plan, env, &opts) {
+    match apply::apply_with(plan, env, &opts) {
         Ok(applied) => {
-            if !cli.json {
+            if !r.json {
                 println!(
                     "Wrote {} file{}.{}",
                     applied.written.len(),
@@ -539,26 +609,88 @@ pub fn run(cli: &Cli, env: &Env) -> i32 {
                     applied
                         .backup
                         .as_ref()
-                        .map(|b| format!(" Originals backed up in {}", b.display()))
+                        .map(|b| format!(" Previous contents backed up in {}", b.display()))
                         .unwrap_or_default()
                 );
-                println!(
-                    "Restart the OpenClaw gateway (openclaw gateway restart) to pick up the new model."
-                );
+                println!("{}", r.done_hint);
             }
             finish(Some(&applied), exit::OK)
         }
-        Err(e) => fail(
-            cli,
-            mode,
-            Some(&dir),
-            Some(&probe),
-            Some(&plan),
-            &e,
-            &warnings,
-            &secrets,
-        ),
+        Err(e) => fail_with(&e),
     }
+}
+
+/// `gaterouter-setup rollback`: put back the newest backup set made by setup.
+fn run_rollback(a: &RollbackArgs, env: &Env) -> i32 {
+    let mode = if a.dry_run { Mode::DryRun } else { Mode::Apply };
+    let (dir, _) = root::resolve(a.root.as_deref(), env);
+    let prepared = (|| -> Result<Option<(rollback::BackupSet, Plan)>> {
+        if !dir.is_dir() {
+            root::discover(&dir, None, None)?;
+        }
+        if a.list {
+            return Ok(None);
+        }
+        let set = rollback::newest(&dir)?;
+        let plan = rollback::plan(&dir, &set)?;
+        Ok(Some((set, plan)))
+    })();
+    let (set, plan) = match prepared {
+        Ok(Some(p)) => p,
+        Ok(None) => return list_backups(&dir, a.json),
+        Err(e) => return fail(a.json, mode, Some(&dir), None, None, &e, &[], &[]),
+    };
+    if !a.json {
+        println!(
+            "Rolling back to the backup made at {} ({})",
+            set.stamp,
+            set.dir.display()
+        );
+    }
+    let review = Review {
+        json: a.json,
+        mode,
+        yes: a.yes,
+        can_prompt: std::io::stdin().is_terminal(),
+        color: a.color,
+        lock_timeout: a.lock_timeout,
+        kind: "rollback",
+        dir: &dir,
+        probe: None,
+        warnings: &[],
+        secrets: &[],
+        nothing_to_do: "Nothing to roll back: the files already match the backup.",
+        done_hint: "Restart the OpenClaw gateway (openclaw gateway restart) to pick up the restored configuration.",
+    };
+    review_and_apply(&review, &plan, env)
+}
+
+fn list_backups(dir: &std::path::Path, json: bool) -> i32 {
+    let sets = match rollback::list(dir) {
+        Ok(s) => s,
+        Err(e) => return fail(json, Mode::DryRun, Some(dir), None, None, &e, &[], &[]),
+    };
+    if json {
+        let v: Vec<serde_json::Value> = sets
+            .iter()
+            .map(|s| serde_json::json!({"stamp": s.stamp, "kind": s.kind, "dir": s.dir, "files": s.files}))
+            .collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(
+                &serde_json::json!({"version": report::REPORT_VERSION, "backups": v})
+            )
+            .expect("json")
+        );
+        return exit::OK;
+    }
+    if sets.is_empty() {
+        println!("No backups in {}", dir.join(apply::BACKUP_DIR).display());
+    }
+    for s in sets.iter().rev() {
+        println!("{}  {:<8}  {}", s.stamp, s.kind, s.files.join(", "));
+    }
+    exit::OK
 }
 
 /// `gaterouter-setup probe`: the probe alone, printed or as JSON; exit 0 or 3.
@@ -633,7 +765,7 @@ fn run_probe(key_arg: Option<String>, stdin: bool, json: bool, args: &ProbeArgs,
 
 #[allow(clippy::too_many_arguments)]
 fn fail(
-    cli: &Cli,
+    json: bool,
     mode: Mode,
     root: Option<&std::path::Path>,
     probe: Option<&ProbeOutcome>,
@@ -652,7 +784,7 @@ fn fail(
         )
         .collect();
     eprintln!("error: {}", key::redact_all(&e.to_string(), &all));
-    if cli.json {
+    if json {
         println!(
             "{}",
             report::json(&Outcome {

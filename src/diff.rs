@@ -24,7 +24,7 @@ pub fn render_plan(plan: &Plan, color: bool) -> String {
     let pending: Vec<&FileChange> = plan.pending().collect();
     crate::par::map(
         &pending,
-        |f| f.after.len() + f.before.as_ref().map_or(0, Vec::len),
+        |f| f.after.as_ref().map_or(0, Vec::len) + f.before.as_ref().map_or(0, Vec::len),
         |f| render(f, &secrets, color),
     )
     .concat()
@@ -47,6 +47,10 @@ pub fn render(f: &FileChange, secrets: &[&str], color: bool) -> String {
         );
     }
     match (f.mode_before, f.is_new()) {
+        _ if f.is_removal() => header(
+            &mut out,
+            format!("deleted file mode 100{:o}", f.mode_before.unwrap_or(0o600)),
+        ),
         (_, true) => header(&mut out, format!("new file mode 100{:o}", f.mode_after)),
         (Some(m), false) if m != f.mode_after => {
             header(&mut out, format!("old mode 100{m:o}"));
@@ -58,14 +62,19 @@ pub fn render(f: &FileChange, secrets: &[&str], color: bool) -> String {
         return out;
     }
     let before = f.before.as_deref().map(text).unwrap_or_default();
-    let after = text(&f.after);
+    let after = f.after.as_deref().map(text).unwrap_or_default();
     let old_name = if f.is_new() {
         "/dev/null".to_owned()
     } else {
         format!("a/{}", f.rel)
     };
     header(&mut out, format!("--- {old_name}"));
-    header(&mut out, format!("+++ b/{}", f.rel));
+    let new_name = if f.is_removal() {
+        "/dev/null".to_owned()
+    } else {
+        format!("b/{}", f.rel)
+    };
+    header(&mut out, format!("+++ {new_name}"));
 
     // Lines split once and diffed as slices: several times faster than `TextDiff::from_lines`
     // on a large file (see benches/plan.rs).

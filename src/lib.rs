@@ -13,5 +13,6 @@ pub mod plan;
 pub mod probe;
 pub mod redact;
 pub mod report;
+pub mod rollback;
 pub mod root;
 pub mod templates;

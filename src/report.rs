@@ -76,6 +76,8 @@ fn action(f: &FileChange) -> &'static str {
         "unchanged"
     } else if f.is_new() {
         "create"
+    } else if f.is_removal() {
+        "delete"
     } else if f.content_changed() {
         "modify"
     } else {
@@ -168,14 +170,17 @@ fn what(f: &FileChange) -> String {
 }
 
 /// The lines shown before the diff: root, probe result, each file and what it gets.
-pub fn summary(plan: &Plan, probe: &ProbeOutcome) -> String {
+pub fn summary(plan: &Plan, probe: Option<&ProbeOutcome>) -> String {
     let mut out = format!("OpenClaw root: {}\n", plan.root.display());
-    out.push_str(&format!("GateRouter probe: {}\n", probe.summary()));
+    if let Some(p) = probe {
+        out.push_str(&format!("GateRouter probe: {}\n", p.summary()));
+    }
     let width = plan.files.iter().map(|f| f.rel.len()).max().unwrap_or(0);
     for f in &plan.files {
         let (mark, label) = match action(f) {
             "unchanged" => ("=", "unchanged".to_owned()),
             "create" => ("+", format!("create: {}", what(f))),
+            "delete" => ("-", "delete (setup created it)".to_owned()),
             _ => ("~", what(f)),
         };
         out.push_str(&format!("  {mark} {:width$}  {label}\n", f.rel));

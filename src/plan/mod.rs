@@ -28,7 +28,8 @@ pub enum FileKind {
     Models,
 }
 
-/// One file's before and after. `before == None` means the file is created.
+/// One file's before and after. `before == None`: the file is created; `after == None`: it
+/// is removed (a rollback of a file that setup created).
 #[derive(Debug, Clone)]
 pub struct FileChange {
     pub kind: FileKind,
@@ -38,7 +39,7 @@ pub struct FileChange {
     pub target: PathBuf,
     pub rel: String,
     pub before: Option<Vec<u8>>,
-    pub after: Vec<u8>,
+    pub after: Option<Vec<u8>>,
     pub mode_before: Option<u32>,
     pub mode_after: u32,
     pub symlink: bool,
@@ -46,11 +47,11 @@ pub struct FileChange {
 
 impl FileChange {
     pub fn content_changed(&self) -> bool {
-        self.before.as_deref() != Some(self.after.as_slice())
+        self.before != self.after
     }
 
     pub fn mode_changed(&self) -> bool {
-        self.mode_before != Some(self.mode_after)
+        self.after.is_some() && self.mode_before != Some(self.mode_after)
     }
 
     pub fn changed(&self) -> bool {
@@ -59,6 +60,10 @@ impl FileChange {
 
     pub fn is_new(&self) -> bool {
         self.before.is_none()
+    }
+
+    pub fn is_removal(&self) -> bool {
+        self.after.is_none() && self.before.is_some()
     }
 }
 
@@ -101,7 +106,7 @@ fn change(kind: FileKind, f: &FileState, after: String, mode_after: u32) -> File
         target: f.target.clone(),
         rel: f.rel.clone(),
         before: f.bytes.clone(),
-        after: after.into_bytes(),
+        after: Some(after.into_bytes()),
         mode_before: f.mode,
         mode_after,
         symlink: f.symlink,

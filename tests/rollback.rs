@@ -1,0 +1,158 @@
+//! `gaterouter-setup rollback`: back to exactly what was there before setup.
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+
+use common::*;
+
+fn user_files(root: &std::path::Path) -> std::collections::BTreeMap<String, Entry> {
+    snapshot(root)
+        .into_iter()
+        .filter(|(k, e)| !k.starts_with(".gaterouter") && !matches!(e, Entry::Dir { .. }))
+        .collect()
+}
+
+fn setup(tmp: &std::path::Path, root: &std::path::Path) {
+    let out = cmd(tmp)
+        .args(["--offline", "--yes", KEY])
+        .arg(root)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
+
+#[test]
+fn rollback_restores_every_file_and_removes_what_setup_created() {
+    for case in ["onboarded", "fresh", "two-agents", "crlf-env"] {
+        let (tmp, root) = root_from(case);
+        std::fs::set_permissions(root.join("."), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let before = user_files(&root);
+        setup(tmp.path(), &root);
+        assert_ne!(user_files(&root), before, "{case}: setup changed nothing");
+
+        let out = cmd(tmp.path())
+            .args(["rollback", "--yes"])
+            .arg(&root)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{case}: {}", text(&out.stderr));
+        assert_no_key(&out, KEY);
+        assert_eq!(
+            user_files(&root),
+            before,
+            "{case}: rollback did not restore the tree"
+        );
+
+        // Rolling back again is a no-op, not a toggle back to the configured state.
+        let out = cmd(tmp.path())
+            .args(["rollback", "--yes"])
+            .arg(&root)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{case}: {}", text(&out.stderr));
+        assert!(
+            text(&out.stdout).contains("Nothing to roll back"),
+            "{case}: {}",
+            text(&out.stdout)
+        );
+        assert_eq!(user_files(&root), before);
+    }
+}
+
+#[test]
+fn rollback_shows_the_diff_first_and_needs_consent() {
+    let (tmp, root) = root_from("onboarded");
+    setup(tmp.path(), &root);
+    let configured = user_files(&root);
+    let out = cmd(tmp.path())
+        .args(["rollback"])
+        .arg(&root)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stdout).contains("-    \"gaterouter\": {"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(text(&out.stderr).contains("pass --yes"));
+    assert_no_key(&out, KEY);
+    let out = cmd(tmp.path())
+        .args(["rollback", "--dry-run"])
+        .arg(&root)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(user_files(&root), configured);
+}
+
+#[test]
+fn list_shows_setup_and_rollback_sets() {
+    let (tmp, root) = root_from("onboarded");
+    setup(tmp.path(), &root);
+    let out = cmd(tmp.path())
+        .args(["rollback", "--yes"])
+        .arg(&root)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let out = cmd(tmp.path())
+        .args(["rollback", "--list", "--json"])
+        .arg(&root)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let kinds: Vec<&str> = v["backups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["setup", "rollback"]);
+}
+
+#[test]
+fn rollback_without_backups_says_so() {
+    let (tmp, root) = root_from("onboarded");
+    let out = cmd(tmp.path())
+        .args(["rollback", "--yes"])
+        .arg(&root)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("there is no backup to roll back to"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn only_the_newest_ten_sets_are_kept() {
+    let (tmp, root) = root_from("onboarded");
+    let base = root.join(".gaterouter-backup");
+    std::fs::create_dir_all(&base).unwrap();
+    for i in 0..12 {
+        let d = base.join(format!("2020010{}T00000{}Z", i / 10 + 1, i % 10));
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(
+            d.join("manifest.json"),
+            r#"{"version":1,"kind":"setup","files":[]}"#,
+        )
+        .unwrap();
+    }
+    setup(tmp.path(), &root);
+    let mut sets: Vec<String> = std::fs::read_dir(&base)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    sets.sort();
+    assert_eq!(sets.len(), 10, "{sets:?}");
+    assert!(
+        !sets.iter().any(|s| s == "20200101T000000Z"),
+        "the oldest set was kept: {sets:?}"
+    );
+    assert!(sets.last().unwrap().starts_with("20"), "{sets:?}");
+}
