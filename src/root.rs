@@ -91,6 +91,9 @@ pub fn resolve(explicit: Option<&Path>, env: &Env) -> (PathBuf, Option<PathBuf>)
     (dir, config)
 }
 
+/// Larger files are refused before they are read.
+pub const MAX_FILE: u64 = 16_000_000;
+
 /// What a file that we may rewrite looks like right now.
 #[derive(Debug, Clone)]
 pub struct FileState {
@@ -143,6 +146,14 @@ impl FileState {
                 path,
                 what: "is a directory where a file was expected".into(),
             }),
+            Ok(meta) if meta.len() > MAX_FILE => Err(Error::Unreadable {
+                path,
+                what: format!(
+                    "is {:.1} MB; gaterouter-setup edits files up to {} MB (OpenClaw's files are normally a few KB), so this is probably not the right file",
+                    meta.len() as f64 / 1e6,
+                    MAX_FILE / 1_000_000
+                ),
+            }),
             Ok(meta) => {
                 let bytes = fs_err::read(&target).map_err(|e| Error::io(&path, e))?;
                 Ok(FileState {
@@ -157,11 +168,52 @@ impl FileState {
         }
     }
 
+    /// Refuses a file (or, for a new file, its directory) that is marked read-only. As root
+    /// the write would succeed anyway, overriding a protection someone set on purpose.
+    pub fn check_writable(&self) -> Result<()> {
+        if let Some(mode) = self.mode
+            && mode & 0o200 == 0
+        {
+            return Err(Error::Unreadable {
+                path: self.path.clone(),
+                what: format!(
+                    "is read-only (mode {mode:o}); make it writable (chmod u+w) if it should be changed, nothing was written"
+                ),
+            });
+        }
+        let mut dir = self.target.parent();
+        while let Some(d) = dir {
+            match std::fs::metadata(d) {
+                Ok(m) if m.permissions().mode() & 0o200 == 0 => {
+                    return Err(Error::Unreadable {
+                        path: d.to_path_buf(),
+                        what: format!(
+                            "is a read-only directory (mode {:o}); {} cannot be written there, nothing was written",
+                            m.permissions().mode() & 0o7777,
+                            self.rel
+                        ),
+                    });
+                }
+                Ok(_) => return Ok(()),
+                Err(_) => dir = d.parent(),
+            }
+        }
+        Ok(())
+    }
+
     /// The contents as text. Non-UTF-8 bytes are refused with their offset: silently
     /// re-encoding would corrupt the file on write.
     pub fn text(&self) -> Result<Option<&str>> {
         match &self.bytes {
             None => Ok(None),
+            Some(b) if b.contains(&0) => {
+                let at = b.iter().position(|&c| c == 0).unwrap_or(0);
+                let line = b[..at].iter().filter(|&&c| c == b'\n').count() + 1;
+                Err(Error::Unreadable {
+                    path: self.path.clone(),
+                    what: format!("contains a NUL byte (offset {at}, line {line}), so it is not a text file; remove it and run again"),
+                })
+            }
             Some(b) => std::str::from_utf8(b).map(Some).map_err(|e| {
                 let upto = &b[..e.valid_up_to()];
                 let line = upto.iter().filter(|&&c| c == b'\n').count() + 1;

@@ -17,6 +17,9 @@ use crate::key::ApiKey;
 use crate::root::{FileState, Root};
 use crate::templates::Settings;
 
+/// OpenClaw's limit for `.env` files.
+const ENV_MAX: usize = 1_000_000;
+
 /// Mode for files we create; OpenClaw writes its own files 0600 too.
 pub const NEW_FILE_MODE: u32 = 0o600;
 
@@ -149,6 +152,18 @@ pub fn plan(root: &Root, key: &KeyChoice, settings: &Settings) -> Result<Plan> {
     let mut secrets = Vec::new();
 
     let env_text = text(&root.env)?;
+    // OpenClaw does not read a .env over 1 MB: a key written there would silently not work.
+    if let Some(b) = &root.env.bytes
+        && b.len() > ENV_MAX
+    {
+        return Err(Error::Unreadable {
+            path: root.env.path.clone(),
+            what: format!(
+                "is {} bytes, and OpenClaw ignores a .env over 1 MB, so the key would not be seen; trim it and run again",
+                b.len()
+            ),
+        });
+    }
     let (key, existing) = key_and_existing(root, key)?;
     secrets.push(key.expose().to_owned());
     if let Some(old) = existing.filter(|o| o != key.expose()) {
@@ -201,10 +216,82 @@ pub fn plan(root: &Root, key: &KeyChoice, settings: &Settings) -> Result<Plan> {
         files.push(r?);
     }
 
+    for (f, state) in files.iter().zip(
+        std::iter::once(&root.env)
+            .chain(std::iter::once(&root.config))
+            .chain(&root.models),
+    ) {
+        if f.changed() {
+            state.check_writable()?;
+        }
+    }
+    warnings.extend(include_warnings(root));
     Ok(Plan {
         root: root.dir.clone(),
         files,
         warnings,
         secrets,
     })
+}
+
+/// The top-level members of a JSON5 object (values as serde values), or nothing when the
+/// text is not one. For warnings only: errors in the text are reported by the planners.
+fn top_level(text: &str) -> Vec<(String, serde_json::Value)> {
+    let Ok(root) = jsonc_parser::cst::CstRootNode::parse(text, &Default::default()) else {
+        return Vec::new();
+    };
+    root.object_value()
+        .map(|o| {
+            o.properties()
+                .into_iter()
+                .filter_map(|p| Some((p.decoded_name()?, p.value()?.to_serde_value()?)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// `$include`d files are merged into the config by OpenClaw; we edit only openclaw.json, so
+/// say when an included file also defines `models` or `agents` (it could override ours).
+fn include_warnings(root: &Root) -> Vec<String> {
+    let Some(text) = root
+        .config
+        .bytes
+        .as_deref()
+        .and_then(|b| std::str::from_utf8(b).ok())
+    else {
+        return Vec::new();
+    };
+    let includes: Vec<String> = top_level(text)
+        .into_iter()
+        .filter(|(k, _)| k == "$include")
+        .flat_map(|(_, v)| match v {
+            serde_json::Value::String(s) => vec![s],
+            serde_json::Value::Array(a) => a
+                .into_iter()
+                .filter_map(|x| x.as_str().map(str::to_owned))
+                .collect(),
+            _ => Vec::new(),
+        })
+        .collect();
+    let base = root.config.path.parent().unwrap_or(&root.dir);
+    let mut out = Vec::new();
+    for inc in includes {
+        let path = base.join(&inc);
+        let Ok(t) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let defined: Vec<String> = top_level(&t).into_iter().map(|(k, _)| k).collect();
+        let keys: Vec<&str> = ["models", "agents", "auth"]
+            .into_iter()
+            .filter(|k| defined.iter().any(|d| d == k))
+            .collect();
+        if !keys.is_empty() {
+            out.push(format!(
+                "{} (included by openclaw.json) also defines {}; only openclaw.json was edited, so check that the included file does not override the gaterouter settings",
+                path.display(),
+                keys.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(" and ")
+            ));
+        }
+    }
+    out
 }

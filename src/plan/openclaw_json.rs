@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::json_edit::{Doc, JsonPath, string_value, to_input};
 use super::provider;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::templates::{PROFILE_ID, PROVIDER_ID, Settings};
 
 /// The subtrees this planner reads or edits; the rest of a (possibly huge) config is
@@ -134,6 +134,19 @@ fn set_model(doc: &Doc, defaults: &CstObject, at: &JsonPath, s: &Settings) -> Re
     let Some(model) = value.as_object() else {
         return Err(doc.wrong_type(&at, "a string or an object {primary, fallbacks}", &value));
     };
+    // OpenClaw's schema for this object is strict: anything else stops the Gateway.
+    for p in model.properties() {
+        let name = p.decoded_name().unwrap_or_default();
+        if name != "primary" && name != "fallbacks" {
+            return Err(Error::WrongType {
+                path: doc.path().to_path_buf(),
+                line: doc.line_of(&at.key(&name)),
+                pointer: at.key(&name).to_string(),
+                expected: "absent (the model object takes only `primary` and `fallbacks`)",
+                found: "present".into(),
+            });
+        }
+    }
     let old_primary = doc.string(&model, &at, "primary")?;
     let arr = doc.array(&model, &at, "fallbacks")?;
     let current = match &arr {
