@@ -191,7 +191,7 @@ pub fn apply_with(plan: &Plan, env: &Env, opts: &ApplyOptions) -> Result<Applied
             });
         }
     }
-    let backup = backup(&plan.root, &pending, opts.kind, faults)?;
+    let backup = backup(&plan.root, &pending, opts.kind, &plan.meta, faults)?;
 
     // Directories that new files need and that do not exist yet, deepest first, so a
     // failure can remove them again.
@@ -259,6 +259,7 @@ fn backup(
     root: &Path,
     pending: &[&FileChange],
     kind: &str,
+    meta: &serde_json::Map<String, serde_json::Value>,
     faults: &Faults,
 ) -> Result<Option<PathBuf>> {
     let base = root.join(BACKUP_DIR);
@@ -290,9 +291,10 @@ fn backup(
         };
         write_durable(&dest, before, mode, faults).map_err(|e| Error::io(&dest, e))?;
     }
-    let manifest =
-        serde_json::to_vec_pretty(&json!({ "version": 1, "kind": kind, "files": manifest }))
-            .expect("a json! value serialises");
+    let manifest = serde_json::to_vec_pretty(
+        &json!({ "version": 1, "kind": kind, "files": manifest, "meta": meta }),
+    )
+    .expect("a json! value serialises");
     let mpath = dir.join("manifest.json");
     write_durable(&mpath, &manifest, 0o600, faults).map_err(|e| Error::io(&mpath, e))?;
     Ok(Some(dir))

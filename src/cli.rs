@@ -134,17 +134,15 @@ pub enum Command {
     },
     /// Put back the files as they were before the last setup (from <root>/.gaterouter-backup).
     Rollback(RollbackArgs),
+    /// Remove what setup added (key, provider, auth profile, our model refs) and restore the
+    /// default model you had before; format-preserving, diff first.
+    Uninstall(UninstallArgs),
 }
 
-#[derive(Debug, Args)]
-pub struct RollbackArgs {
-    /// The OpenClaw root (default as for setup).
-    #[arg(value_name = "OPENCLAW_ROOT")]
-    pub root: Option<PathBuf>,
-    /// List the backup sets instead of restoring one.
-    #[arg(long)]
-    pub list: bool,
-    /// Restore without asking.
+/// How rollback and uninstall review and write (as setup does).
+#[derive(Debug, Clone, Args)]
+pub struct ReviewArgs {
+    /// Write without asking.
     #[arg(short = 'y', long)]
     pub yes: bool,
     /// Show the diff and write nothing.
@@ -159,6 +157,27 @@ pub struct RollbackArgs {
     /// Colour the diff: auto, always, never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
+}
+
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// The OpenClaw root (default as for setup).
+    #[arg(value_name = "OPENCLAW_ROOT")]
+    pub root: Option<PathBuf>,
+    /// List the backup sets instead of restoring one.
+    #[arg(long)]
+    pub list: bool,
+    #[command(flatten)]
+    pub review: ReviewArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct UninstallArgs {
+    /// The OpenClaw root (default as for setup).
+    #[arg(value_name = "OPENCLAW_ROOT")]
+    pub root: Option<PathBuf>,
+    #[command(flatten)]
+    pub review: ReviewArgs,
 }
 
 /// How GateRouter is reached; shared by setup and `probe`.
@@ -449,6 +468,9 @@ pub fn run(cli: &Cli, env: &Env) -> i32 {
     if let Some(Command::Rollback(a)) = &cli.command {
         return run_rollback(a, env);
     }
+    if let Some(Command::Uninstall(a)) = &cli.command {
+        return run_uninstall(a, env);
+    }
     let mode = cli.mode();
     let mut secrets = Vec::new();
     let Prepared {
@@ -622,7 +644,8 @@ fn review_and_apply(r: &Review, plan: &Plan, env: &Env) -> i32 {
 
 /// `gaterouter-setup rollback`: put back the newest backup set made by setup.
 fn run_rollback(a: &RollbackArgs, env: &Env) -> i32 {
-    let mode = if a.dry_run { Mode::DryRun } else { Mode::Apply };
+    let r = &a.review;
+    let mode = if r.dry_run { Mode::DryRun } else { Mode::Apply };
     let (dir, _) = root::resolve(a.root.as_deref(), env);
     let prepared = (|| -> Result<Option<(rollback::BackupSet, Plan)>> {
         if !dir.is_dir() {
@@ -637,10 +660,10 @@ fn run_rollback(a: &RollbackArgs, env: &Env) -> i32 {
     })();
     let (set, plan) = match prepared {
         Ok(Some(p)) => p,
-        Ok(None) => return list_backups(&dir, a.json),
-        Err(e) => return fail(a.json, mode, Some(&dir), None, None, &e, &[], &[]),
+        Ok(None) => return list_backups(&dir, r.json),
+        Err(e) => return fail(r.json, mode, Some(&dir), None, None, &e, &[], &[]),
     };
-    if !a.json {
+    if !r.json {
         println!(
             "Rolling back to the backup made at {} ({})",
             set.stamp,
@@ -648,12 +671,12 @@ fn run_rollback(a: &RollbackArgs, env: &Env) -> i32 {
         );
     }
     let review = Review {
-        json: a.json,
+        json: r.json,
         mode,
-        yes: a.yes,
+        yes: r.yes,
         can_prompt: std::io::stdin().is_terminal(),
-        color: a.color,
-        lock_timeout: a.lock_timeout,
+        color: r.color,
+        lock_timeout: r.lock_timeout,
         kind: "rollback",
         dir: &dir,
         probe: None,
@@ -661,6 +684,38 @@ fn run_rollback(a: &RollbackArgs, env: &Env) -> i32 {
         secrets: &[],
         nothing_to_do: "Nothing to roll back: the files already match the backup.",
         done_hint: "Restart the OpenClaw gateway (openclaw gateway restart) to pick up the restored configuration.",
+    };
+    review_and_apply(&review, &plan, env)
+}
+
+/// `gaterouter-setup uninstall`: remove what setup added, restoring the previous model.
+fn run_uninstall(a: &UninstallArgs, env: &Env) -> i32 {
+    let r = &a.review;
+    let mode = if r.dry_run { Mode::DryRun } else { Mode::Apply };
+    let (dir, config_override) = root::resolve(a.root.as_deref(), env);
+    let prepared = (|| -> Result<Plan> {
+        let root = root::discover(&dir, config_override.as_deref(), None)?;
+        let (previous, added) = rollback::recorded(&dir)?;
+        plan::plan_uninstall(&root, previous.as_ref(), &added)
+    })();
+    let plan = match prepared {
+        Ok(p) => p,
+        Err(e) => return fail(r.json, mode, Some(&dir), None, None, &e, &[], &[]),
+    };
+    let review = Review {
+        json: r.json,
+        mode,
+        yes: r.yes,
+        can_prompt: std::io::stdin().is_terminal(),
+        color: r.color,
+        lock_timeout: r.lock_timeout,
+        kind: "uninstall",
+        dir: &dir,
+        probe: None,
+        warnings: &[],
+        secrets: &[],
+        nothing_to_do: "Nothing to uninstall: no GateRouter settings found.",
+        done_hint: "Restart the OpenClaw gateway (openclaw gateway restart) to pick up the change.",
     };
     review_and_apply(&review, &plan, env)
 }

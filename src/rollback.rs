@@ -22,6 +22,8 @@ struct Manifest {
     #[serde(default = "setup_kind")]
     kind: String,
     files: Vec<ManifestFile>,
+    #[serde(default)]
+    meta: serde_json::Map<String, serde_json::Value>,
 }
 
 fn setup_kind() -> String {
@@ -150,5 +152,39 @@ pub fn plan(root: &Path, set: &BackupSet) -> Result<Plan> {
         files,
         warnings: Vec::new(),
         secrets,
+        meta: serde_json::Map::new(),
     })
+}
+
+/// What setup recorded in its backups: the model the user had before (newest record first;
+/// setup records it only while the model is not a gaterouter one) and every allowlist entry
+/// any setup added.
+pub fn recorded(
+    root: &Path,
+) -> Result<(Option<serde_json::Value>, crate::plan::openclaw_json::Added)> {
+    let mut model = None;
+    let mut added = crate::plan::openclaw_json::Added::default();
+    for set in list(root)?.iter().rev() {
+        let Some(m) = read_manifest(&set.dir) else {
+            continue;
+        };
+        if model.is_none() {
+            model = m.meta.get("previous_model").cloned();
+        }
+        let strings = |k: &str| -> Vec<String> {
+            m.meta
+                .get("added")
+                .and_then(|a| a.get(k))
+                .and_then(|v| v.as_array())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|x| x.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        added.allowlist_map.extend(strings("allowlist_map"));
+        added.policy_allow.extend(strings("policy_allow"));
+    }
+    Ok((model, added))
 }

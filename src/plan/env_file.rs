@@ -190,6 +190,18 @@ pub fn set_key(path: &Path, before: Option<&str>, key: &ApiKey) -> Result<String
     }
 }
 
+/// The `.env` text without any assignment of the key (each such line and its ending go).
+pub fn remove_key(path: &Path, before: &str) -> Result<String> {
+    let mut out = String::with_capacity(before.len());
+    for (i, (line, ending)) in lines(before).enumerate() {
+        if parse_line(path, i + 1, line)?.is_none() {
+            out.push_str(line);
+            out.push_str(ending);
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -385,6 +385,35 @@ impl Doc {
         Ok((cur, at))
     }
 
+    /// Walks nested objects without creating any: `None` as soon as one is absent.
+    pub fn find_path(
+        &self,
+        obj: &CstObject,
+        keys: &[&str],
+    ) -> Result<Option<(CstObject, JsonPath)>> {
+        let mut cur = obj.clone();
+        let mut at = JsonPath::root();
+        for k in keys {
+            match self.object(&cur, &at, k)? {
+                Some(o) => cur = o,
+                None => return Ok(None),
+            }
+            at = at.key(k);
+        }
+        Ok(Some((cur, at)))
+    }
+
+    /// Removes `obj[key]` (with its comma), if present.
+    pub fn remove(&self, obj: &CstObject, at: &JsonPath, key: &str) -> Result<bool> {
+        Ok(match self.prop(obj, at, key)? {
+            Some(p) => {
+                p.remove();
+                true
+            }
+            None => false,
+        })
+    }
+
     /// `obj[key]` as a string, `None` when absent.
     pub fn string(&self, obj: &CstObject, at: &JsonPath, key: &str) -> Result<Option<String>> {
         let Some(p) = self.prop(obj, at, key)? else {
@@ -439,6 +468,19 @@ impl Doc {
     /// otherwise the array is rewritten, keeping it multi-line if it was.
     pub fn sync_strings(&self, arr: &CstArray, current: &[String], desired: &[String]) {
         if current == desired {
+            return;
+        }
+        if is_subsequence(desired, current) {
+            // Only removals: drop the extra elements, leaving the rest as written.
+            let elements = arr.elements();
+            let mut di = 0;
+            for (ci, c) in current.iter().enumerate() {
+                if di < desired.len() && &desired[di] == c {
+                    di += 1;
+                } else {
+                    elements[ci].clone().remove();
+                }
+            }
             return;
         }
         if is_subsequence(current, desired) {

@@ -86,6 +86,8 @@ pub struct Plan {
     pub warnings: Vec<String>,
     /// Values to redact wherever the plan is shown: the new key and any key it replaces.
     pub secrets: Vec<String>,
+    /// Recorded in the backup manifest: `previous_model`, for uninstall.
+    pub meta: serde_json::Map<String, serde_json::Value>,
 }
 
 impl Plan {
@@ -226,11 +228,110 @@ pub fn plan(root: &Root, key: &KeyChoice, settings: &Settings) -> Result<Plan> {
         }
     }
     warnings.extend(include_warnings(root));
+    let mut meta = serde_json::Map::new();
+    let config_before = openclaw_json::before(&root.config.path, text(&root.config)?)?;
+    if let Some(m) = config_before.model {
+        meta.insert("previous_model".into(), m);
+    }
+    if let Some(after) = files
+        .iter()
+        .find(|f| f.kind == FileKind::Config)
+        .and_then(|f| f.after.as_deref())
+    {
+        let after = openclaw_json::before(&root.config.path, std::str::from_utf8(after).ok())?;
+        let new = |b: &[String], a: &[String]| -> Vec<String> {
+            a.iter().filter(|x| !b.contains(x)).cloned().collect()
+        };
+        meta.insert(
+            "added".into(),
+            serde_json::json!({
+                "allowlist_map": new(&config_before.allowlist_map, &after.allowlist_map),
+                "policy_allow": new(&config_before.policy_allow, &after.policy_allow),
+            }),
+        );
+    }
     Ok(Plan {
         root: root.dir.clone(),
         files,
         warnings,
         secrets,
+        meta,
+    })
+}
+
+/// The plan that removes what setup added (see `openclaw_json::unplan`); files that do not
+/// exist stay absent. `previous` is the model recorded at setup, if any.
+pub fn plan_uninstall(
+    root: &Root,
+    previous: Option<&serde_json::Value>,
+    added: &openclaw_json::Added,
+) -> Result<Plan> {
+    let mut files = Vec::new();
+    let mut secrets = Vec::new();
+    if let Some(t) = text(&root.env)? {
+        if let Some(k) = env_file::current_key(&root.env.path, t)? {
+            secrets.push(k);
+        }
+        let after = env_file::remove_key(&root.env.path, t)?;
+        let mut c = change(
+            FileKind::Env,
+            &root.env,
+            after,
+            root.env.mode.unwrap_or(NEW_FILE_MODE),
+        );
+        // A .env left with nothing in it was setup's alone: remove it.
+        if c.after
+            .as_deref()
+            .is_some_and(|a| a.iter().all(u8::is_ascii_whitespace))
+        {
+            c.after = None;
+        }
+        files.push(c);
+    }
+    if let Some(t) = text(&root.config)? {
+        let after = openclaw_json::unplan(&root.config.path, Some(t), previous, added)?;
+        files.push(change(
+            FileKind::Config,
+            &root.config,
+            after,
+            root.config.mode.unwrap_or(NEW_FILE_MODE),
+        ));
+    }
+    for m in &root.models {
+        if let Some(t) = text(m)? {
+            let after = models_json::unplan(&m.path, Some(t))?;
+            let empty = serde_json::from_str::<serde_json::Value>(&after).is_ok_and(|v| {
+                v.as_object().is_some_and(|o| {
+                    o.iter().all(|(k, v)| {
+                        k == "providers" && v.as_object().is_some_and(|p| p.is_empty())
+                    })
+                })
+            });
+            let mut c = change(FileKind::Models, m, after, m.mode.unwrap_or(NEW_FILE_MODE));
+            // Nothing but an empty provider map: the file was setup's alone (OpenClaw
+            // regenerates it anyway).
+            if empty {
+                c.after = None;
+            }
+            files.push(c);
+        }
+    }
+    for (f, state) in files.iter().zip(
+        std::iter::once(&root.env)
+            .filter(|s| s.bytes.is_some())
+            .chain(std::iter::once(&root.config).filter(|s| s.bytes.is_some()))
+            .chain(root.models.iter().filter(|s| s.bytes.is_some())),
+    ) {
+        if f.changed() {
+            state.check_writable()?;
+        }
+    }
+    Ok(Plan {
+        root: root.dir.clone(),
+        files,
+        warnings: Vec::new(),
+        secrets,
+        meta: serde_json::Map::new(),
     })
 }
 

@@ -21,3 +21,12 @@ pub fn plan(path: &Path, before: Option<&str>, settings: &Settings) -> Result<St
     )?;
     Ok(doc.render())
 }
+
+/// Undoes setup: `providers.gaterouter` goes, everything else stays as it is.
+pub fn unplan(path: &Path, before: Option<&str>) -> Result<String> {
+    let doc = Doc::parse(path, before.unwrap_or(""), &[&["providers", PROVIDER_ID]])?;
+    if let Some((providers, at)) = doc.find_path(&doc.root_object(), &["providers"])? {
+        doc.remove(&providers, &at, PROVIDER_ID)?;
+    }
+    Ok(doc.render())
+}

@@ -294,3 +294,170 @@ mod tests {
         assert_eq!(merge_fallbacks("g/auto", &ours, &cur, Some("g/auto")), cur);
     }
 }
+
+/// What setup records before changing the config, so uninstall can undo exactly that: the
+/// model (JSON `null` when there was none) unless it is already a gaterouter one, and the
+/// allowlist entries present before (to tell which ones setup added).
+#[derive(Debug, Default)]
+pub struct Before {
+    pub model: Option<Value>,
+    pub allowlist_map: Vec<String>,
+    pub policy_allow: Vec<String>,
+}
+
+pub fn before(path: &Path, text: Option<&str>) -> Result<Before> {
+    let doc = Doc::parse(path, text.unwrap_or(""), &[&["agents", "defaults"]])?;
+    let mut out = Before::default();
+    let Some((defaults, at)) = doc.find_path(&doc.root_object(), &["agents", "defaults"])? else {
+        out.model = Some(Value::Null);
+        return Ok(out);
+    };
+    let v = doc
+        .prop(&defaults, &at, "model")?
+        .and_then(|p| p.to_serde_value());
+    let ours = match &v {
+        Some(Value::String(s)) => is_ours(s),
+        Some(Value::Object(o)) => o
+            .get("primary")
+            .and_then(Value::as_str)
+            .is_some_and(is_ours),
+        _ => false,
+    };
+    if !ours {
+        out.model = Some(v.unwrap_or(Value::Null));
+    }
+    if let Some(Value::Object(m)) = doc
+        .prop(&defaults, &at, "models")?
+        .and_then(|p| p.to_serde_value())
+    {
+        out.allowlist_map = m.keys().cloned().collect();
+    }
+    if let Some(Value::Array(a)) = doc
+        .object(&defaults, &at, "modelPolicy")?
+        .and_then(|o| o.get("allow"))
+        .and_then(|p| p.to_serde_value())
+    {
+        out.policy_allow = a
+            .iter()
+            .filter_map(|x| x.as_str().map(str::to_owned))
+            .collect();
+    }
+    Ok(out)
+}
+
+/// What uninstall removes besides gaterouter refs: refs setup added to the allowlists.
+#[derive(Debug, Default, Clone)]
+pub struct Added {
+    pub allowlist_map: Vec<String>,
+    pub policy_allow: Vec<String>,
+}
+
+fn is_ours(r: &str) -> bool {
+    r.starts_with("gaterouter/")
+}
+
+/// Undoes setup: the auth profile and the provider go, our refs leave the allowlists and
+/// fallbacks, and the model is what it was before setup (`previous`, recorded then), or
+/// else the first fallback that is not ours.
+pub fn unplan(
+    path: &Path,
+    before: Option<&str>,
+    previous: Option<&Value>,
+    added: &Added,
+) -> Result<String> {
+    let doc = Doc::parse(path, before.unwrap_or(""), KEEP)?;
+    let root = doc.root_object();
+    if let Some((defaults, at)) = doc.find_path(&root, &["agents", "defaults"])? {
+        unset_model(&doc, &defaults, &at, previous)?;
+        if let Some(map) = doc.object(&defaults, &at, "models")? {
+            for p in map.properties() {
+                if p.decoded_name()
+                    .is_some_and(|n| is_ours(&n) || added.allowlist_map.contains(&n))
+                {
+                    p.remove();
+                }
+            }
+        }
+        if let Some(policy) = doc.object(&defaults, &at, "modelPolicy")? {
+            let pat = at.key("modelPolicy");
+            if let Some(allow) = doc.array(&policy, &pat, "allow")? {
+                let current = doc.strings(&allow, &pat.key("allow"))?;
+                let keep: Vec<String> = current
+                    .iter()
+                    .filter(|r| !is_ours(r) && !added.policy_allow.contains(r))
+                    .cloned()
+                    .collect();
+                doc.sync_strings(&allow, &current, &keep);
+            }
+        }
+    }
+    for (outer, inner, id) in [
+        ("auth", "profiles", PROFILE_ID),
+        ("models", "providers", PROVIDER_ID),
+    ] {
+        if let Some((container, at)) = doc.find_path(&root, &[outer, inner])?
+            && doc.remove(&container, &at, id)?
+            && container.properties().is_empty()
+        {
+            // Containers setup created only for its own entry go too.
+            let (parent, pat) = doc.find_path(&root, &[outer])?.expect("just walked it");
+            doc.remove(&parent, &pat, inner)?;
+            if parent.properties().is_empty() {
+                doc.remove(&root, &JsonPath::root(), outer)?;
+            }
+        }
+    }
+    Ok(doc.render())
+}
+
+fn unset_model(
+    doc: &Doc,
+    defaults: &CstObject,
+    at: &JsonPath,
+    previous: Option<&Value>,
+) -> Result<()> {
+    let Some(prop) = doc.prop(defaults, at, "model")? else {
+        return Ok(());
+    };
+    let mat = at.key("model");
+    let value = prop.value().expect("a property has a value");
+    let (primary, fallbacks, arr, obj) = if let Some(s) = string_value(&value) {
+        (Some(s), Vec::new(), None, None)
+    } else if let Some(o) = value.as_object() {
+        let arr = doc.array(&o, &mat, "fallbacks")?;
+        let fallbacks = match &arr {
+            Some(a) => doc.strings(a, &mat.key("fallbacks"))?,
+            None => Vec::new(),
+        };
+        (doc.string(&o, &mat, "primary")?, fallbacks, arr, Some(o))
+    } else {
+        return Err(doc.wrong_type(&mat, "a string or an object {primary, fallbacks}", &value));
+    };
+    let theirs: Vec<String> = fallbacks.iter().filter(|f| !is_ours(f)).cloned().collect();
+    if !primary.as_deref().is_some_and(is_ours) {
+        // The primary is the user's own: only our fallbacks leave.
+        if let Some(a) = arr {
+            doc.sync_strings(&a, &fallbacks, &theirs);
+        }
+        return Ok(());
+    }
+    match (previous, theirs.split_first(), obj) {
+        // There was no model before setup: none again (OpenClaw uses its own default).
+        (Some(Value::Null), _, _) => prop.remove(),
+        (Some(prev), _, _) => doc.replace(&prop, to_input(prev)),
+        (None, Some((first, rest)), Some(o)) => {
+            doc.set_string(&o, &mat, "primary", first)?;
+            if let Some(a) = arr {
+                if rest.is_empty() {
+                    doc.remove(&o, &mat, "fallbacks")?;
+                } else {
+                    doc.sync_strings(&a, &fallbacks, rest);
+                }
+            }
+        }
+        _ => {
+            prop.remove();
+        }
+    }
+    Ok(())
+}
