@@ -137,6 +137,19 @@ pub enum Command {
     /// Remove what setup added (key, provider, auth profile, our model refs) and restore the
     /// default model you had before; format-preserving, diff first.
     Uninstall(UninstallArgs),
+    /// Check a root without changing it: a line per check, a fix for each problem.
+    /// Exit 0 when healthy, 1 when something needs fixing.
+    Doctor {
+        /// The OpenClaw root (default as for setup).
+        #[arg(value_name = "OPENCLAW_ROOT")]
+        root: Option<PathBuf>,
+        /// Check only this agent's models.json.
+        #[arg(long, value_name = "ID")]
+        agent: Option<String>,
+        /// Print the checks as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// How rollback and uninstall review and write (as setup does).
@@ -471,6 +484,9 @@ pub fn run(cli: &Cli, env: &Env) -> i32 {
     if let Some(Command::Uninstall(a)) = &cli.command {
         return run_uninstall(a, env);
     }
+    if let Some(Command::Doctor { root, agent, json }) = &cli.command {
+        return run_doctor(root.as_deref(), agent.as_deref(), *json, env);
+    }
     let mode = cli.mode();
     let mut secrets = Vec::new();
     let Prepared {
@@ -718,6 +734,59 @@ fn run_uninstall(a: &UninstallArgs, env: &Env) -> i32 {
         done_hint: "Restart the OpenClaw gateway (openclaw gateway restart) to pick up the change.",
     };
     review_and_apply(&review, &plan, env)
+}
+
+/// `gaterouter-setup doctor`: read-only checks; exit 0 healthy, 1 problems.
+fn run_doctor(
+    root_arg: Option<&std::path::Path>,
+    agent: Option<&str>,
+    json: bool,
+    env: &Env,
+) -> i32 {
+    let (dir, config_override) = root::resolve(root_arg, env);
+    let root = match root::discover(&dir, config_override.as_deref(), agent) {
+        Ok(r) => r,
+        Err(e) => return fail(json, Mode::DryRun, Some(&dir), None, None, &e, &[], &[]),
+    };
+    let checks = crate::doctor::run(&root, env);
+    let problems = checks
+        .iter()
+        .filter(|c| c.status == crate::doctor::Status::Problem)
+        .count();
+    let code = if problems == 0 { exit::OK } else { exit::INPUT };
+    if json {
+        let v = serde_json::json!({
+            "version": report::REPORT_VERSION,
+            "root": dir,
+            "healthy": problems == 0,
+            "problems": problems,
+            "checks": checks,
+            "exit_code": code,
+        });
+        println!("{}", serde_json::to_string_pretty(&v).expect("json"));
+        return code;
+    }
+    println!("OpenClaw root: {}", dir.display());
+    for c in &checks {
+        let tag = match c.status {
+            crate::doctor::Status::Ok => "ok  ",
+            crate::doctor::Status::Warn => "warn",
+            crate::doctor::Status::Problem => "FAIL",
+        };
+        match &c.fix {
+            Some(fix) => println!("  {tag}  {} → {fix}", c.what),
+            None => println!("  {tag}  {}", c.what),
+        }
+    }
+    if problems == 0 {
+        println!("Healthy: OpenClaw is set up for GateRouter.");
+    } else {
+        println!(
+            "{problems} problem{} found.",
+            if problems == 1 { "" } else { "s" }
+        );
+    }
+    code
 }
 
 fn list_backups(dir: &std::path::Path, json: bool) -> i32 {

@@ -6,6 +6,7 @@
 pub mod apply;
 pub mod cli;
 pub mod diff;
+pub mod doctor;
 pub mod error;
 pub mod key;
 mod par;
