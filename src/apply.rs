@@ -32,8 +32,13 @@ pub struct Applied {
 #[derive(Debug, Default)]
 pub struct Faults {
     fail_at: Option<usize>,
+    pause_at: Option<usize>,
     count: Cell<usize>,
 }
+
+/// Test hook: makes a real process stop at a given step, announce it on stderr and wait to
+/// be killed, so crash tests can SIGKILL it at an exact point. A deliberately unwieldy name.
+pub const PAUSE_ENV: &str = "GATEROUTER_SETUP_TEST_PAUSE_AT_STEP";
 
 impl Faults {
     pub fn none() -> Self {
@@ -43,7 +48,15 @@ impl Faults {
     pub fn fail_at(n: usize) -> Self {
         Faults {
             fail_at: Some(n),
-            count: Cell::new(0),
+            ..Faults::default()
+        }
+    }
+
+    /// Real runs: no faults, unless the crash-test hook is set in the environment.
+    pub fn from_env() -> Self {
+        Faults {
+            pause_at: std::env::var(PAUSE_ENV).ok().and_then(|v| v.parse().ok()),
+            ..Faults::default()
         }
     }
 
@@ -59,6 +72,10 @@ impl Faults {
             return Err(std::io::Error::other(format!(
                 "injected fault at step {n} ({what})"
             )));
+        }
+        if self.pause_at == Some(n) {
+            eprintln!("gaterouter-setup: test pause at step {n} ({what})");
+            std::thread::sleep(Duration::from_secs(600));
         }
         Ok(())
     }
@@ -179,6 +196,8 @@ pub fn apply_with(plan: &Plan, env: &Env, opts: &ApplyOptions) -> Result<Applied
         .find(|f| f.kind == FileKind::Config)
         .map_or_else(|| plan.root.join("openclaw.json"), |f| f.target.clone());
     let _lock = lock(&plan.root, &config, opts.lock_timeout)?;
+    sweep_temp_files(&pending);
+    sweep_incomplete_backups(&plan.root);
     for f in &pending {
         let now = match std::fs::read(&f.target) {
             Ok(b) => Some(b),
@@ -250,6 +269,40 @@ fn prune_backups(root: &Path, keep: usize) {
     let excess = sets.len().saturating_sub(keep);
     for old in &sets[..excess] {
         let _ = std::fs::remove_dir_all(old);
+    }
+}
+
+/// Removes temp files a killed run left beside the files we write. Safe: we hold the lock,
+/// so no other gaterouter-setup is writing, and the names are ours alone.
+fn sweep_temp_files(pending: &[&FileChange]) {
+    let mut dirs: Vec<&Path> = pending.iter().filter_map(|f| f.target.parent()).collect();
+    dirs.dedup();
+    for d in dirs {
+        let Ok(entries) = std::fs::read_dir(d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            if e.file_name().to_string_lossy().starts_with(TEMP_PREFIX) {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
+}
+
+const TEMP_PREFIX: &str = ".gaterouter-tmp-";
+
+/// Removes backup sets without a manifest: the manifest is written last and no file is
+/// replaced before it exists, so such a set belongs to a run killed before it changed
+/// anything. Rollback ignores them and pruning would never reach them.
+fn sweep_incomplete_backups(root: &Path) {
+    let Ok(entries) = std::fs::read_dir(root.join(BACKUP_DIR)) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() && !p.join("manifest.json").exists() {
+            let _ = std::fs::remove_dir_all(&p);
+        }
     }
 }
 
@@ -342,7 +395,7 @@ fn write_durable(path: &Path, bytes: &[u8], mode: u32, faults: &Faults) -> std::
     let owner = std::fs::metadata(path).ok().map(|m| (m.uid(), m.gid()));
     faults.step("create temp file")?;
     let mut tmp = tempfile::Builder::new()
-        .prefix(".gaterouter-tmp-")
+        .prefix(TEMP_PREFIX)
         .tempfile_in(dir)?;
     faults.step("write")?;
     tmp.write_all(bytes)?;

@@ -635,7 +635,7 @@ fn review_and_apply(r: &Review, plan: &Plan, env: &Env) -> i32 {
     let opts = apply::ApplyOptions {
         lock_timeout: std::time::Duration::from_secs(r.lock_timeout),
         kind: r.kind,
-        ..apply::ApplyOptions::default()
+        faults: apply::Faults::from_env(),
     };
     match apply::apply_with(plan, env, &opts) {
         Ok(applied) => {

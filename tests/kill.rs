@@ -1,0 +1,137 @@
+//! Crash safety with real processes: gaterouter-setup is SIGKILLed at every filesystem step
+//! of an apply. Afterwards each file is exactly its old or its new content (never torn),
+//! doctor explains a half-configured root, and running setup again finishes the job.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+
+use common::*;
+use gaterouter_setup::apply::{self, ApplyOptions, PAUSE_ENV};
+
+const CASE: &str = "two-agents";
+
+/// The files setup writes, with their contents before and after (from the golden output).
+fn old_and_new() -> BTreeMap<String, (Option<Vec<u8>>, Vec<u8>)> {
+    let input = fixtures().join(CASE).join("input");
+    let expected = fixtures().join(CASE).join("expected");
+    let mut out = BTreeMap::new();
+    for (rel, e) in snapshot(&expected) {
+        if let Entry::File { bytes, .. } = e {
+            out.insert(rel.clone(), (std::fs::read(input.join(&rel)).ok(), bytes));
+        }
+    }
+    out
+}
+
+fn total_steps() -> usize {
+    let (_tmp, root) = root_from(CASE);
+    let r = gaterouter_setup::root::discover(&root, None, None).unwrap();
+    let key =
+        gaterouter_setup::plan::KeyChoice::Set(gaterouter_setup::key::ApiKey::parse(KEY).unwrap());
+    let plan = gaterouter_setup::plan::plan(
+        &r,
+        &key,
+        &gaterouter_setup::templates::Settings::builtin().unwrap(),
+    )
+    .unwrap();
+    let opts = ApplyOptions::default();
+    apply::apply_with(&plan, &Default::default(), &opts).unwrap();
+    opts.faults.steps()
+}
+
+#[test]
+fn sigkill_at_every_step_never_tears_a_file() {
+    let files = old_and_new();
+    let total = total_steps();
+    assert!(total >= 30, "expected dozens of steps, got {total}");
+    let mut mixed_seen = 0;
+    for n in 1..=total {
+        let (tmp, root) = root_from(CASE);
+        let mut child =
+            std::process::Command::new(assert_cmd::cargo::cargo_bin("gaterouter-setup"))
+                .env_clear()
+                .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+                .env("HOME", tmp.path())
+                .env(PAUSE_ENV, n.to_string())
+                .args(["--offline", "--yes", KEY])
+                .arg(&root)
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stderr.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert!(
+            line.contains(&format!("test pause at step {n}")),
+            "step {n}: {line}"
+        );
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+
+        let mut new = 0;
+        for (rel, (old, fresh)) in &files {
+            let now = std::fs::read(root.join(rel)).ok();
+            if now.as_deref() == Some(fresh.as_slice()) {
+                new += 1;
+            } else {
+                assert_eq!(
+                    &now, old,
+                    "step {n}: {rel} is neither its old nor its new content"
+                );
+            }
+        }
+        let doctor = cmd(tmp.path())
+            .args(["doctor"])
+            .arg(&root)
+            .output()
+            .unwrap();
+        let report = text(&doctor.stdout);
+        if new > 0 && new < files.len() {
+            mixed_seen += 1;
+            assert_eq!(doctor.status.code(), Some(1), "step {n}: {report}");
+            assert!(
+                report.contains("half configured"),
+                "step {n}: doctor did not explain the mixed state:\n{report}"
+            );
+        } else if new == files.len() {
+            assert_eq!(doctor.status.code(), Some(0), "step {n}: {report}");
+        }
+
+        // Running again finishes the job and leaves no temp file behind.
+        let again = cmd(tmp.path())
+            .args(["--offline", "--yes", KEY])
+            .arg(&root)
+            .output()
+            .unwrap();
+        assert_eq!(
+            again.status.code(),
+            Some(0),
+            "step {n}: {}",
+            text(&again.stderr)
+        );
+        for (rel, (_, fresh)) in &files {
+            assert_eq!(
+                &std::fs::read(root.join(rel)).unwrap(),
+                fresh,
+                "step {n}: {rel} after re-run"
+            );
+        }
+        let litter: Vec<String> = snapshot(&root)
+            .into_keys()
+            .filter(|k| k.contains(".gaterouter-tmp-"))
+            .collect();
+        assert!(
+            litter.is_empty(),
+            "step {n}: temp files left after the re-run: {litter:?}"
+        );
+    }
+    assert!(
+        mixed_seen > 0,
+        "no kill point left a mixed state, so doctor's explanation went untested"
+    );
+}
