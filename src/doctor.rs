@@ -233,6 +233,7 @@ pub fn run(root: &Root, env: &Env) -> Vec<Check> {
             }
         }
         check_models(c, &gr_models, &mut out);
+        check_providers(c, root, env, &mut out);
     }
 
     // Each agent's models.json.
@@ -305,6 +306,61 @@ pub fn run(root: &Root, env: &Env) -> Vec<Check> {
         }
     }
     out
+}
+
+/// Every ref's provider must be something OpenClaw can authenticate to: a configured
+/// provider, an auth profile for it, or its `<PROVIDER>_API_KEY` in .env or the environment.
+/// Otherwise that fallback fails when it is needed (a warning: OpenClaw has built-in
+/// providers we cannot see from here).
+fn check_providers(c: &Value, root: &Root, env: &Env, out: &mut Vec<Check>) {
+    let model = &c["agents"]["defaults"]["model"];
+    let refs: Vec<&str> = match model {
+        Value::String(s) => vec![s.as_str()],
+        Value::Object(o) => o
+            .get("primary")
+            .and_then(Value::as_str)
+            .into_iter()
+            .chain(
+                o.get("fallbacks")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str),
+            )
+            .collect(),
+        _ => Vec::new(),
+    };
+    let env_text = root.env.text().ok().flatten().unwrap_or_default();
+    let mut seen = Vec::new();
+    for r in refs {
+        let Some((provider, _)) = r.split_once('/') else {
+            continue;
+        };
+        if provider == PROVIDER_ID || seen.contains(&provider) {
+            continue;
+        }
+        seen.push(provider);
+        let var = format!(
+            "{}_API_KEY",
+            provider.to_ascii_uppercase().replace('-', "_")
+        );
+        let configured = c
+            .pointer(&format!("/models/providers/{provider}"))
+            .is_some()
+            || c["auth"]["profiles"]
+                .as_object()
+                .is_some_and(|p| p.values().any(|v| v["provider"] == provider))
+            || env.get(&var).is_some()
+            || env_text
+                .lines()
+                .any(|l| env_file::Assignment::parse(l).is_some_and(|a| a.name == var));
+        if !configured {
+            out.push(warn(
+                format!("fallback provider {provider} ({r}) has no provider entry, auth profile or {var}; that fallback will fail when it is needed"),
+                format!("set {var} in .env, run `openclaw onboard` for {provider}, or drop the fallback with --fallback"),
+            ));
+        }
+    }
 }
 
 /// The default model and the allowlists: every gaterouter ref names a listed model, and

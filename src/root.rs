@@ -27,10 +27,11 @@ impl Env {
         crate::key::ENV_VAR,
     ];
 
+    /// The variables above, and every `*_API_KEY` (doctor checks fallback providers' keys).
     pub fn from_process() -> Self {
-        let vars = Self::NAMES
-            .iter()
-            .filter_map(|n| std::env::var_os(n).map(|v| (n.to_string(), v)))
+        let vars = std::env::vars_os()
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v)))
+            .filter(|(k, _)| Self::NAMES.contains(&k.as_str()) || k.ends_with("_API_KEY"))
             .collect();
         Env { vars }
     }

@@ -130,3 +130,13 @@ fn broken_files_and_inconsistencies_are_named() {
         "{out}"
     );
 }
+
+#[test]
+fn a_fallback_provider_without_credentials_is_warned_about() {
+    let (tmp, root) = configured();
+    let (code, out, _) = doctor(tmp.path(), &root, &[]);
+    assert_eq!(code, Some(0), "a warning is not a problem: {out}");
+    assert!(out.contains("warn  fallback provider openrouter"), "{out}");
+    let (_, out, _) = doctor(tmp.path(), &root, &[("OPENROUTER_API_KEY", "sk-or-x")]);
+    assert!(!out.contains("fallback provider openrouter"), "{out}");
+}
