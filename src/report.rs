@@ -149,6 +149,11 @@ pub fn json(o: &Outcome) -> String {
     redact_all(&text, &secrets)
 }
 
+/// The report of one root as a value, for the many-roots document.
+pub fn value(o: &Outcome) -> serde_json::Value {
+    serde_json::from_str(&json(o)).expect("our own JSON parses")
+}
+
 /// What each file gets, in words, for the summary before the diff.
 fn what(f: &FileChange) -> String {
     let mut parts = Vec::new();

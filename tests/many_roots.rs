@@ -1,0 +1,140 @@
+//! Many roots in one run: one probe for all, a plan and a result per root.
+
+mod common;
+
+use common::stand_in::StandIn;
+use common::*;
+
+fn three(tmp: &std::path::Path) -> Vec<std::path::PathBuf> {
+    ["onboarded", "json5", "broken-json"]
+        .iter()
+        .map(|c| {
+            let dst = tmp.join(c);
+            copy_tree(&fixtures().join(c).join("input"), &dst);
+            dst
+        })
+        .collect()
+}
+
+#[test]
+fn one_broken_root_fails_alone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let roots = three(tmp.path());
+    let broken_before = snapshot(&roots[2]);
+    let out = cmd(tmp.path())
+        .args(["--offline", "--yes", "--json", KEY])
+        .args(
+            roots
+                .iter()
+                .flat_map(|r| ["--root".to_owned(), r.display().to_string()]),
+        )
+        .output()
+        .unwrap();
+    assert_no_key(&out, KEY);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let per: Vec<(&str, i64)> = v["roots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["status"].as_str().unwrap(),
+                r["exit_code"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(per, [("applied", 0), ("applied", 0), ("error", 1)]);
+    assert_eq!(v["failed"], 1);
+    assert!(
+        std::fs::read_to_string(roots[0].join("openclaw.json"))
+            .unwrap()
+            .contains("gaterouter/auto")
+    );
+    assert!(
+        std::fs::read_to_string(roots[1].join("openclaw.json"))
+            .unwrap()
+            .contains("gaterouter/auto")
+    );
+    assert_eq!(snapshot(&roots[2]), broken_before);
+}
+
+#[test]
+fn fail_fast_writes_nothing_when_a_root_is_bad() {
+    let tmp = tempfile::tempdir().unwrap();
+    let roots = three(tmp.path());
+    let before: Vec<_> = roots.iter().map(|r| snapshot(r)).collect();
+    let out = cmd(tmp.path())
+        .args(["--offline", "--yes", "--fail-fast", KEY])
+        .args(
+            roots
+                .iter()
+                .flat_map(|r| ["--root".to_owned(), r.display().to_string()]),
+        )
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    for (r, b) in roots.iter().zip(before) {
+        assert_eq!(
+            snapshot(r),
+            b,
+            "{} was written despite --fail-fast",
+            r.display()
+        );
+    }
+}
+
+#[test]
+fn roots_from_a_file_with_one_probe_and_check_exit_codes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut roots = Vec::new();
+    for i in 0..5 {
+        let dst = tmp.path().join(format!("r{i}"));
+        copy_tree(&fixtures().join("onboarded").join("input"), &dst);
+        roots.push(dst);
+    }
+    let list = tmp.path().join("roots.txt");
+    let mut body = String::from("# fleet\n\n");
+    for r in &roots {
+        body.push_str(&format!("{}\n", r.display()));
+    }
+    std::fs::write(&list, body).unwrap();
+    let server = StandIn::healthy(KEY);
+    let base = server.base_url();
+
+    let check = cmd(tmp.path())
+        .args(["--check", "--base-url", &base, "--roots-from"])
+        .arg(&list)
+        .arg(KEY)
+        .output()
+        .unwrap();
+    assert_eq!(check.status.code(), Some(2), "{}", text(&check.stderr));
+    assert_eq!(server.hits().len(), 2, "one probe for all roots");
+
+    let apply = cmd(tmp.path())
+        .args(["--yes", "--base-url", &base, "--roots-from"])
+        .arg(&list)
+        .arg(KEY)
+        .output()
+        .unwrap();
+    assert_eq!(apply.status.code(), Some(0), "{}", text(&apply.stderr));
+    assert!(
+        text(&apply.stdout).contains("5 roots: 0 already configured, 5 written, 0 failed."),
+        "{}",
+        text(&apply.stdout)
+    );
+
+    // Checked the way it was applied (the live catalog and this base URL); the key comes
+    // from each root's .env now.
+    let again = cmd(tmp.path())
+        .args(["--check", "--base-url", &base, "--roots-from"])
+        .arg(&list)
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again.stderr));
+    assert!(
+        text(&again.stdout).contains("5 roots: 5 already configured"),
+        "{}",
+        text(&again.stdout)
+    );
+}
