@@ -79,12 +79,12 @@ pub struct Cli {
     #[arg(long)]
     pub api_key_stdin: bool,
 
-    /// Show the diff and write nothing.
-    #[arg(long, conflicts_with_all = ["check", "yes"])]
+    /// Show the diff and write nothing (wins over --yes).
+    #[arg(long, conflicts_with = "check")]
     pub dry_run: bool,
 
     /// Like --dry-run, but exit 2 when changes are pending (a CI drift check).
-    #[arg(long, conflicts_with = "yes")]
+    #[arg(long)]
     pub check: bool,
 
     /// Apply without asking (required when standard input is not a terminal).

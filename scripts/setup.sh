@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Drop-in replacement for GateRouter's OpenClaw setup.sh, with the same arguments:
+#
+#   scripts/setup.sh <API_KEY> [OPENCLAW_ROOT]
+#
+# Like the original it does not ask: it probes GateRouter, prints the summary and the diff,
+# then applies (gaterouter-setup --yes). Extra options are passed on (e.g. --dry-run, --json).
+# It runs gaterouter-setup from $GATEROUTER_SETUP_BIN, else from PATH, else builds it once with
+# cargo from the repository this script lives in.
+set -euo pipefail
+
+if [ $# -lt 1 ] || [ "$1" = "-h" ] || [ "$1" = "--help" ]; then
+  echo "usage: setup.sh <API_KEY> [OPENCLAW_ROOT] [gaterouter-setup options]" >&2
+  exit 1
+fi
+key=$1
+shift
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+if [ -n "${GATEROUTER_SETUP_BIN:-}" ]; then
+  bin=$GATEROUTER_SETUP_BIN
+elif command -v gaterouter-setup >/dev/null 2>&1; then
+  bin=$(command -v gaterouter-setup)
+else
+  bin=$repo/target/release/gaterouter-setup
+  if [ ! -x "$bin" ]; then
+    command -v cargo >/dev/null 2>&1 || {
+      echo "setup.sh: gaterouter-setup is not on PATH and cargo is not installed to build it" >&2
+      exit 1
+    }
+    echo "setup.sh: building gaterouter-setup (once)…" >&2
+    cargo build --release --quiet --manifest-path "$repo/Cargo.toml" >&2
+  fi
+fi
+
+# The key goes to the tool on stdin, never on its command line.
+printf '%s\n' "$key" | "$bin" --yes --api-key-stdin "$@"

@@ -1,0 +1,84 @@
+//! scripts/setup.sh, the drop-in for the original script: same arguments, no questions,
+//! the diff printed, then applied; end to end against a fixture root and the stand-in.
+
+mod common;
+
+use common::stand_in::StandIn;
+use common::*;
+
+fn script() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/setup.sh")
+}
+
+#[test]
+fn setup_sh_applies_like_the_original_and_keeps_the_key_off_the_tools_argv() {
+    let server = StandIn::healthy(KEY);
+    let (tmp, root) = root_from("onboarded");
+    let out = std::process::Command::new("bash")
+        .arg(script())
+        .arg(KEY)
+        .arg(&root)
+        .env(
+            "GATEROUTER_SETUP_BIN",
+            assert_cmd::cargo::cargo_bin("gaterouter-setup"),
+        )
+        .env("GATEROUTER_BASE_URL", server.base_url())
+        .env("HOME", tmp.path())
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_no_key(&out, KEY);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("GateRouter probe: reachable, key accepted, auto routing on"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("+++ b/openclaw.json") && stdout.contains("Wrote 3 files"),
+        "{stdout}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(root.join(".env")).unwrap(),
+        format!(
+            "ANTHROPIC_API_KEY=sk-ant-api03-onboarded-0000000000000000\nGATEROUTER_API_KEY={KEY}\n"
+        )
+    );
+}
+
+#[test]
+fn setup_sh_finds_the_tool_on_path_and_passes_options_on() {
+    let (tmp, root) = root_from("onboarded");
+    let before = snapshot(&root);
+    let bin_dir = assert_cmd::cargo::cargo_bin("gaterouter-setup")
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = std::process::Command::new("bash")
+        .arg(script())
+        .args([KEY, root.to_str().unwrap(), "--offline", "--dry-run"])
+        .env("PATH", path)
+        .env_remove("GATEROUTER_SETUP_BIN")
+        .env("HOME", tmp.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("Dry run: nothing was written"));
+    assert_eq!(snapshot(&root), before);
+}
+
+#[test]
+fn setup_sh_without_arguments_prints_usage() {
+    let out = std::process::Command::new("bash")
+        .arg(script())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("usage: setup.sh <API_KEY> [OPENCLAW_ROOT]"));
+}
