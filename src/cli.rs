@@ -119,6 +119,14 @@ pub struct Cli {
     #[arg(long, value_name = "SECS", default_value_t = 10)]
     pub lock_timeout: u64,
 
+    /// Print errors only (no summary, diff or warnings).
+    #[arg(short, long, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Also print the requests made to GateRouter (URL, status, latency; never the key).
+    #[arg(short, long)]
+    pub verbose: bool,
+
     /// Colour the diff: auto (on a terminal, unless NO_COLOR is set), always, never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
@@ -146,6 +154,13 @@ pub enum Command {
     /// Remove what setup added (key, provider, auth profile, our model refs) and restore the
     /// default model you had before; format-preserving, diff first.
     Uninstall(UninstallArgs),
+    /// Print a shell completion script: gaterouter-setup completions bash > /etc/bash_completion.d/gaterouter-setup
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): gaterouter-setup man | man -l -
+    Man,
     /// Check a root without changing it: a line per check, a fix for each problem.
     /// Exit 0 when healthy, 1 when something needs fixing.
     Doctor {
@@ -401,7 +416,7 @@ fn prepare(cli: &Cli, env: &Env, secrets: &mut Vec<String>) -> Result<Prepared, 
     } else {
         let k = plan::effective_key(&root, &key).map_err(|e| stop(e, None))?;
         secrets.push(k.expose().to_owned());
-        ProbeOutcome::Done(probe::run(&k, &cfg))
+        ProbeOutcome::Done(probe_with_feedback(cli, &k, &cfg))
     };
     if let Some(report) = probe.report() {
         if let Some(f) = &report.blocking {
@@ -438,6 +453,38 @@ fn prepare(cli: &Cli, env: &Env, secrets: &mut Vec<String>) -> Result<Prepared, 
         plan,
         warnings,
     })
+}
+
+/// Runs the probe with a spinner on a terminal (stderr, so piped output stays clean), and
+/// with -v prints each request made.
+fn probe_with_feedback(cli: &Cli, key: &ApiKey, cfg: &ProbeConfig) -> ProbeReport {
+    let spinner = (!cli.quiet && !cli.json && std::io::stderr().is_terminal()).then(|| {
+        let pb = indicatif::ProgressBar::new_spinner();
+        pb.set_message(format!("Checking GateRouter at {}…", cfg.base_url));
+        pb.enable_steady_tick(std::time::Duration::from_millis(80));
+        pb
+    });
+    let report = probe::run(key, cfg);
+    if let Some(pb) = spinner {
+        pb.finish_and_clear();
+    }
+    if cli.verbose {
+        for r in &report.requests {
+            eprintln!(
+                "{} {} → {} in {} ms{}",
+                r.method,
+                r.url,
+                r.status.map_or("no answer".to_owned(), |s| s.to_string()),
+                r.latency_ms,
+                if r.attempts > 1 {
+                    format!(" ({} attempts)", r.attempts)
+                } else {
+                    String::new()
+                }
+            );
+        }
+    }
+    report
 }
 
 /// What the probe changes in the plan: the live catalog, and a fixed primary when auto
@@ -512,6 +559,21 @@ pub fn run(cli: &Cli, env: &Env) -> i32 {
     if let Some(Command::Rollback(a)) = &cli.command {
         return run_rollback(a, env);
     }
+    if let Some(Command::Completions { shell }) = &cli.command {
+        let mut cmd = <Cli as clap::CommandFactory>::command();
+        clap_complete::generate(*shell, &mut cmd, "gaterouter-setup", &mut std::io::stdout());
+        return exit::OK;
+    }
+    if let Some(Command::Man) = &cli.command {
+        let cmd = <Cli as clap::CommandFactory>::command();
+        return match clap_mangen::Man::new(cmd).render(&mut std::io::stdout()) {
+            Ok(()) => exit::OK,
+            Err(e) => {
+                eprintln!("error: {e}");
+                exit::INPUT
+            }
+        };
+    }
     if let Some(Command::Uninstall(a)) = &cli.command {
         return run_uninstall(a, env);
     }
@@ -549,6 +611,7 @@ pub fn run(cli: &Cli, env: &Env) -> i32 {
     };
     let review = Review {
         json: cli.json,
+        quiet: cli.quiet,
         mode,
         yes: cli.yes,
         can_prompt: !cli.api_key_stdin && std::io::stdin().is_terminal(),
@@ -568,6 +631,7 @@ pub fn run(cli: &Cli, env: &Env) -> i32 {
 /// How a plan is shown, confirmed and applied; shared by setup and rollback.
 struct Review<'a> {
     json: bool,
+    quiet: bool,
     mode: Mode,
     yes: bool,
     can_prompt: bool,
@@ -594,7 +658,7 @@ fn review_and_apply(r: &Review, plan: &Plan, env: &Env) -> i32 {
             anstream::ColorChoice::Never
         },
     );
-    if !r.json {
+    if !r.json && !r.quiet {
         let _ = write!(out, "{}", report::summary(plan, r.probe));
         for w in r.warnings.iter().chain(&plan.warnings) {
             eprintln!("warning: {w}");
@@ -638,20 +702,20 @@ fn review_and_apply(r: &Review, plan: &Plan, env: &Env) -> i32 {
     };
 
     if pending == 0 {
-        if !r.json {
+        if !r.json && !r.quiet {
             println!("{}", r.nothing_to_do);
         }
         return finish(None, exit::OK);
     }
     match r.mode {
         Mode::DryRun => {
-            if !r.json {
+            if !r.json && !r.quiet {
                 println!("Dry run: nothing was written. Run again without --dry-run to apply.");
             }
             return finish(None, exit::OK);
         }
         Mode::Check => {
-            if !r.json {
+            if !r.json && !r.quiet {
                 println!(
                     "{pending} file{} would change (exit 2).",
                     if pending == 1 { "" } else { "s" }
@@ -677,7 +741,7 @@ fn review_and_apply(r: &Review, plan: &Plan, env: &Env) -> i32 {
     };
     match apply::apply_with(plan, env, &opts) {
         Ok(applied) => {
-            if !r.json {
+            if !r.json && !r.quiet {
                 println!(
                     "Wrote {} file{}.{}",
                     applied.written.len(),
@@ -726,6 +790,7 @@ fn run_rollback(a: &RollbackArgs, env: &Env) -> i32 {
     }
     let review = Review {
         json: r.json,
+        quiet: false,
         mode,
         yes: r.yes,
         can_prompt: std::io::stdin().is_terminal(),
@@ -758,6 +823,7 @@ fn run_uninstall(a: &UninstallArgs, env: &Env) -> i32 {
     };
     let review = Review {
         json: r.json,
+        quiet: false,
         mode,
         yes: r.yes,
         can_prompt: std::io::stdin().is_terminal(),
@@ -950,7 +1016,7 @@ fn run_many(cli: &Cli, env: &Env, roots: &[PathBuf]) -> i32 {
         match probe_key {
             Some(k) => {
                 secrets.push(k.expose().to_owned());
-                ProbeOutcome::Done(probe::run(&k, &cfg))
+                ProbeOutcome::Done(probe_with_feedback(cli, &k, &cfg))
             }
             None => ProbeOutcome::Skipped {
                 reason: "no API key to probe with".into(),

@@ -657,3 +657,81 @@ fn on_a_terminal_it_asks_and_defaults_to_no() {
             .contains("gaterouter/auto")
     );
 }
+
+#[test]
+fn quiet_prints_nothing_but_errors() {
+    let (tmp, root) = root_from("onboarded");
+    let out = run(
+        tmp.path(),
+        &["--offline", "--yes", "-q", KEY, root.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        out.stdout.is_empty() && out.stderr.is_empty(),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert!(
+        std::fs::read_to_string(root.join("openclaw.json"))
+            .unwrap()
+            .contains("gaterouter/auto")
+    );
+    let (tmp, root) = root_from("broken-json");
+    let out = run(
+        tmp.path(),
+        &["--offline", "--yes", "-q", KEY, root.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    assert!(text(&out.stderr).contains("not valid JSON5"));
+}
+
+#[test]
+fn verbose_lists_the_requests_without_the_key() {
+    let server = common::stand_in::StandIn::healthy(KEY);
+    let (tmp, root) = root_from("onboarded");
+    let out = run(
+        tmp.path(),
+        &[
+            "--dry-run",
+            "-v",
+            "--base-url",
+            &server.base_url(),
+            KEY,
+            root.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(&format!("GET {}/models → 200 in", server.base_url())),
+        "{err}"
+    );
+    assert!(
+        err.contains("POST") && err.contains("/chat/completions → 200"),
+        "{err}"
+    );
+    assert_no_key(&out, KEY);
+}
+
+#[test]
+fn completions_and_man_page() {
+    let tmp = tempfile::tempdir().unwrap();
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let out = run(tmp.path(), &["completions", shell]);
+        assert_eq!(out.status.code(), Some(0), "{shell}");
+        let s = text(&out.stdout);
+        assert!(
+            s.contains("gaterouter-setup") && s.contains("rollback"),
+            "{shell}: {s}"
+        );
+    }
+    let man = run(tmp.path(), &["man"]);
+    assert_eq!(man.status.code(), Some(0));
+    assert!(
+        text(&man.stdout).starts_with(".ie") || text(&man.stdout).contains(".TH gaterouter-setup"),
+        "{}",
+        text(&man.stdout)
+    );
+}
