@@ -108,6 +108,11 @@ pub struct Cli {
     #[arg(long = "fallback", value_name = "REF")]
     pub fallbacks: Vec<String>,
 
+    /// Use provider.json and/or openclaw.json from DIR instead of the built-in templates
+    /// (start from a copy of the repository's templates/).
+    #[arg(long, value_name = "DIR")]
+    pub template_dir: Option<PathBuf>,
+
     /// Only edit this agent's models.json (agents/<ID>/agent/models.json).
     #[arg(long, value_name = "ID")]
     pub agent: Option<String>,
@@ -332,9 +337,10 @@ fn key_choice(stdin: bool, arg: Option<String>, env: &Env) -> Result<KeyChoice> 
     Ok(KeyChoice::KeepExisting)
 }
 
-/// The probe configuration for a base URL, and a warning when its path looks wrong.
-fn probe_config(args: &ProbeArgs) -> Result<(ProbeConfig, Option<String>)> {
-    let raw = args.base_url.as_deref().unwrap_or(probe::DEFAULT_BASE_URL);
+/// The probe configuration: `--base-url` (or `GATEROUTER_BASE_URL`), else `default` (the
+/// template's baseUrl), and a warning when its path looks wrong.
+fn probe_config(args: &ProbeArgs, default: &str) -> Result<(ProbeConfig, Option<String>)> {
+    let raw = args.base_url.as_deref().unwrap_or(default);
     let (url, warning) = probe::normalize_base_url(raw).map_err(Error::Usage)?;
     let mut cfg = ProbeConfig::new(&url);
     cfg.timeout = std::time::Duration::from_secs(args.timeout.max(1));
@@ -342,7 +348,30 @@ fn probe_config(args: &ProbeArgs) -> Result<(ProbeConfig, Option<String>)> {
 }
 
 fn settings(cli: &Cli) -> Result<Settings> {
-    let mut s = Settings::builtin()?;
+    let mut s = match &cli.template_dir {
+        None => Settings::builtin()?,
+        Some(dir) => {
+            let read = |name: &str, builtin: &str| -> Result<String> {
+                let p = dir.join(name);
+                match fs_err::read_to_string(&p) {
+                    Ok(t) => Ok(t),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(builtin.to_owned()),
+                    Err(e) => Err(Error::io(&p, e)),
+                }
+            };
+            if !dir.is_dir() {
+                return Err(Error::Usage(format!(
+                    "--template-dir {} is not a directory",
+                    dir.display()
+                )));
+            }
+            Settings::from_templates(
+                &read("provider.json", templates::PROVIDER_JSON)?,
+                &read("openclaw.json", templates::OPENCLAW_JSON)?,
+            )
+            .map_err(|e| Error::Template(format!("{} ({})", e, dir.display())))?
+        }
+    };
     if let Some(p) = &cli.primary {
         templates::check_ref(p, "--primary")?;
         s.primary = p.clone();
@@ -391,7 +420,7 @@ fn prepare(cli: &Cli, env: &Env, secrets: &mut Vec<String>) -> Result<Prepared, 
         secrets.push(k.expose().to_owned());
     }
     let mut settings = settings(cli)?;
-    let (cfg, url_warning) = probe_config(&cli.probe)?;
+    let (cfg, url_warning) = probe_config(&cli.probe, settings.base_url())?;
     settings.patch_provider(&serde_json::json!({ "baseUrl": cfg.base_url }))?;
     let mut warnings: Vec<String> = url_warning.into_iter().collect();
     let (dir, config_override) = root::resolve(root_arg.as_deref(), env);
@@ -953,7 +982,7 @@ fn run_many(cli: &Cli, env: &Env, roots: &[PathBuf]) -> i32 {
     let shared = (|| -> Result<(KeyChoice, Settings, ProbeConfig, Vec<String>)> {
         let key = key_choice(cli.api_key_stdin, key_arg, env)?;
         let mut settings = settings(cli)?;
-        let (cfg, url_warning) = probe_config(&cli.probe)?;
+        let (cfg, url_warning) = probe_config(&cli.probe, settings.base_url())?;
         settings.patch_provider(&serde_json::json!({ "baseUrl": cfg.base_url }))?;
         Ok((key, settings, cfg, url_warning.into_iter().collect()))
     })();
@@ -1251,7 +1280,7 @@ fn run_probe(key_arg: Option<String>, stdin: bool, json: bool, args: &ProbeArgs,
             }
         };
         secrets.push(key.expose().to_owned());
-        let (cfg, warning) = probe_config(args)?;
+        let (cfg, warning) = probe_config(args, probe::DEFAULT_BASE_URL)?;
         Ok((probe::run(&key, &cfg), warning.into_iter().collect()))
     })();
     let all: Vec<&str> = secrets.iter().map(String::as_str).collect();

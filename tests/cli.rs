@@ -735,3 +735,61 @@ fn completions_and_man_page() {
         text(&man.stdout)
     );
 }
+
+#[test]
+fn a_template_dir_replaces_the_built_in_templates() {
+    let (tmp, root) = root_from("onboarded");
+    let t = tmp.path().join("tpl");
+    std::fs::create_dir(&t).unwrap();
+    std::fs::write(
+        t.join("provider.json"),
+        r#"{ "baseUrl": "https://gw.example.com/openai/v1", "api": "openai-completions", "models": [ { "id": "auto", "name": "Company Auto" } ] }"#,
+    )
+    .unwrap();
+    let out = run(
+        tmp.path(),
+        &[
+            "--offline",
+            "--yes",
+            "--template-dir",
+            t.to_str().unwrap(),
+            KEY,
+            root.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let m = std::fs::read_to_string(root.join("agents/main/agent/models.json")).unwrap();
+    assert!(
+        m.contains("https://gw.example.com/openai/v1") && m.contains("Company Auto"),
+        "{m}"
+    );
+    // The defaults of the other template still apply.
+    assert!(
+        std::fs::read_to_string(root.join("openclaw.json"))
+            .unwrap()
+            .contains("gaterouter/auto")
+    );
+
+    std::fs::write(
+        t.join("provider.json"),
+        r#"{ "baseUrl": "x", "api": "openai-completions", "models": [ { "id": "auto" } ] }"#,
+    )
+    .unwrap();
+    let out = run(
+        tmp.path(),
+        &[
+            "--offline",
+            "--yes",
+            "--template-dir",
+            t.to_str().unwrap(),
+            KEY,
+            root.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("models[0] needs a non-empty `id` and `name`"),
+        "{}",
+        text(&out.stderr)
+    );
+}
