@@ -18,10 +18,17 @@ use crate::templates::{self, Settings};
 
 const AFTER_HELP: &str = "\
 Examples:
-  gaterouter-setup sk-or-v1-… ~/.openclaw            show the diff, ask, then write
-  gaterouter-setup --dry-run sk-or-v1-… ~/.openclaw  only show what would change
+  gaterouter-setup sk-or-v1-… ~/.openclaw              check GateRouter, show the diff, ask, write
+  gaterouter-setup --dry-run sk-or-v1-… ~/.openclaw    only show what would change
+  gaterouter-setup --check ~/.openclaw                 CI drift check: exit 2 if changes are pending
   GATEROUTER_API_KEY=… gaterouter-setup --yes --json /srv/openclaw   CI: no prompt, JSON report
-  gaterouter-setup --check ~/.openclaw               exit 2 if the root is not configured (drift check)
+  printf %s \"$KEY\" | gaterouter-setup --api-key-stdin --yes      key never on a command line
+  gaterouter-setup --offline sk-or-v1-… ~/.openclaw    no network: bundled model catalog
+  gaterouter-setup --roots-from roots.txt --yes        many roots, one probe
+  gaterouter-setup probe sk-or-v1-…                    only check GateRouter (exit 3 if setup would fail)
+  gaterouter-setup doctor ~/.openclaw                  read-only health check with fixes
+  gaterouter-setup rollback ~/.openclaw                undo the last setup (--list shows backups)
+  gaterouter-setup uninstall ~/.openclaw               remove GateRouter, restore your model
 
 Files (under the OpenClaw root, default $OPENCLAW_STATE_DIR or ~/.openclaw):
   .env                            GATEROUTER_API_KEY=<key>  (mode 0600)
@@ -30,7 +37,7 @@ Files (under the OpenClaw root, default $OPENCLAW_STATE_DIR or ~/.openclaw):
 Originals are backed up to <root>/.gaterouter-backup/<UTC time>/ before anything is written.
 
 Exit codes: 0 done or nothing to do; 1 usage or input error; 2 changes pending (--check);
-            3 GateRouter probe failed; 4 apply failed and was rolled back.";
+            3 GateRouter check failed; 4 write failed and every file was restored.";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {

@@ -793,3 +793,40 @@ fn a_template_dir_replaces_the_built_in_templates() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn colour_follows_the_terminal_and_the_usual_variables() {
+    let (tmp, root) = root_from("onboarded");
+    let r = root.to_str().unwrap();
+    let esc = |o: &std::process::Output| o.stdout.contains(&0x1b);
+    // Piped: plain, even without NO_COLOR.
+    let plain = cmd(tmp.path())
+        .env_remove("NO_COLOR")
+        .args(["--offline", "--dry-run", KEY, r])
+        .output()
+        .unwrap();
+    assert!(!esc(&plain), "piped output must be plain");
+    let forced = cmd(tmp.path())
+        .env_remove("NO_COLOR")
+        .env("CLICOLOR_FORCE", "1")
+        .args(["--offline", "--dry-run", KEY, r])
+        .output()
+        .unwrap();
+    assert!(esc(&forced), "CLICOLOR_FORCE=1 colours piped output");
+    let no = cmd(tmp.path())
+        .env("NO_COLOR", "1")
+        .env("CLICOLOR_FORCE", "1")
+        .args(["--offline", "--dry-run", KEY, r])
+        .output()
+        .unwrap();
+    assert!(!esc(&no), "NO_COLOR wins");
+    let always = cmd(tmp.path())
+        .args(["--offline", "--dry-run", "--color", "always", KEY, r])
+        .output()
+        .unwrap();
+    assert!(esc(&always), "--color always colours");
+    assert!(
+        text(&always.stdout).contains("\u{1b}[36m@@"),
+        "cyan hunk headers"
+    );
+}

@@ -17,21 +17,60 @@ fn set(xs: &[&str]) -> BTreeSet<String> {
 #[test]
 fn one_root_report_fields() {
     let (tmp, root) = root_from("crlf-env");
-    let out = cmd(tmp.path()).args(["--offline", "--yes", "--json", KEY]).arg(&root).output().unwrap();
+    let out = cmd(tmp.path())
+        .args(["--offline", "--yes", "--json", KEY])
+        .arg(&root)
+        .output()
+        .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         keys(&v),
-        set(&["version", "tool_version", "mode", "status", "root", "changed", "applied", "exit_code", "probe", "files", "backup", "warnings", "error"])
+        set(&[
+            "version",
+            "tool_version",
+            "mode",
+            "status",
+            "root",
+            "changed",
+            "applied",
+            "exit_code",
+            "probe",
+            "files",
+            "backup",
+            "warnings",
+            "error"
+        ])
     );
     assert_eq!(v["version"], 1);
     assert_eq!(keys(&v["probe"]), set(&["status", "reason"]));
     for f in v["files"].as_array().unwrap() {
-        assert_eq!(keys(f), set(&["path", "kind", "action", "changed", "mode_before", "mode_after", "symlink", "diff"]));
+        assert_eq!(
+            keys(f),
+            set(&[
+                "path",
+                "kind",
+                "action",
+                "changed",
+                "mode_before",
+                "mode_after",
+                "symlink",
+                "diff"
+            ])
+        );
     }
-    assert!(v["backup"].as_str().unwrap().contains(".gaterouter-backup/"));
+    assert!(
+        v["backup"]
+            .as_str()
+            .unwrap()
+            .contains(".gaterouter-backup/")
+    );
 
     let (tmp, root) = root_from("broken-json");
-    let out = cmd(tmp.path()).args(["--offline", "--yes", "--json", KEY]).arg(&root).output().unwrap();
+    let out = cmd(tmp.path())
+        .args(["--offline", "--yes", "--json", KEY])
+        .arg(&root)
+        .output()
+        .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(keys(&v["error"]), set(&["message", "path"]));
 }
@@ -40,14 +79,38 @@ fn one_root_report_fields() {
 fn probe_fields() {
     let server = common::stand_in::StandIn::healthy(KEY);
     let tmp = tempfile::tempdir().unwrap();
-    let out = cmd(tmp.path()).args(["probe", "--json", "--base-url", &server.base_url(), KEY]).output().unwrap();
+    let out = cmd(tmp.path())
+        .args(["probe", "--json", "--base-url", &server.base_url(), KEY])
+        .output()
+        .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         keys(&v),
-        set(&["version", "exit_code", "warnings", "base_url", "reachable", "key_accepted", "auto_routing", "models", "requests", "blocking"])
+        set(&[
+            "version",
+            "exit_code",
+            "warnings",
+            "base_url",
+            "reachable",
+            "key_accepted",
+            "auto_routing",
+            "models",
+            "requests",
+            "blocking"
+        ])
     );
     for r in v["requests"].as_array().unwrap() {
-        assert_eq!(keys(r), set(&["method", "url", "status", "attempts", "latency_ms", "failure"]));
+        assert_eq!(
+            keys(r),
+            set(&[
+                "method",
+                "url",
+                "status",
+                "attempts",
+                "latency_ms",
+                "failure"
+            ])
+        );
     }
 }
 
@@ -56,14 +119,47 @@ fn many_roots_and_doctor_fields() {
     let tmp = tempfile::tempdir().unwrap();
     let a = tmp.path().join("a");
     copy_tree(&fixtures().join("onboarded/input"), &a);
-    let out = cmd(tmp.path()).args(["--offline", "--check", "--json", KEY, "--root"]).arg(&a).arg("--root").arg(&a).output().unwrap();
+    let out = cmd(tmp.path())
+        .args(["--offline", "--check", "--json", KEY, "--root"])
+        .arg(&a)
+        .arg("--root")
+        .arg(&a)
+        .output()
+        .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(keys(&v), set(&["version", "tool_version", "mode", "probe", "roots", "changed", "failed", "warnings", "exit_code"]));
+    assert_eq!(
+        keys(&v),
+        set(&[
+            "version",
+            "tool_version",
+            "mode",
+            "probe",
+            "roots",
+            "changed",
+            "failed",
+            "warnings",
+            "exit_code"
+        ])
+    );
     assert_eq!(v["roots"].as_array().unwrap().len(), 2);
 
-    let out = cmd(tmp.path()).args(["doctor", "--json"]).arg(&a).output().unwrap();
+    let out = cmd(tmp.path())
+        .args(["doctor", "--json"])
+        .arg(&a)
+        .output()
+        .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(keys(&v), set(&["version", "root", "healthy", "problems", "checks", "exit_code"]));
+    assert_eq!(
+        keys(&v),
+        set(&[
+            "version",
+            "root",
+            "healthy",
+            "problems",
+            "checks",
+            "exit_code"
+        ])
+    );
     for c in v["checks"].as_array().unwrap() {
         assert_eq!(keys(c), set(&["status", "what", "fix"]));
     }
