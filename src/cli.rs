@@ -568,17 +568,20 @@ fn apply_probe(
     Ok(())
 }
 
-fn confirm(n: usize) -> bool {
-    eprint!(
-        "Apply these changes to {n} file{}? [y/N] ",
-        if n == 1 { "" } else { "s" }
-    );
-    let _ = std::io::stderr().flush();
-    let mut answer = String::new();
-    if std::io::stdin().read_line(&mut answer).is_err() {
-        return false;
-    }
-    matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes")
+/// Asks on the terminal (stderr), defaulting to No; any failure to ask is a No.
+fn confirm(question: &str) -> bool {
+    dialoguer::Confirm::new()
+        .with_prompt(question)
+        .default(false)
+        .wait_for_newline(true)
+        .interact_opt()
+        .ok()
+        .flatten()
+        .unwrap_or(false)
+}
+
+fn files(n: usize) -> String {
+    format!("{n} file{}", if n == 1 { "" } else { "s" })
 }
 
 /// Runs one invocation and returns its exit code.
@@ -765,7 +768,7 @@ fn review_and_apply(r: &Review, plan: &Plan, env: &Env) -> i32 {
         if !r.can_prompt {
             return fail_with(&Error::NotInteractive);
         }
-        if !confirm(pending) {
+        if !confirm(&format!("Apply these changes to {}?", files(pending))) {
             eprintln!("Cancelled: nothing was written.");
             return finish(None, exit::INPUT);
         }
@@ -1160,12 +1163,10 @@ fn run_many(cli: &Cli, env: &Env, roots: &[PathBuf]) -> i32 {
             refused = Some(Error::NotInteractive);
             may_apply = false;
         } else {
-            eprint!("Apply these changes to {pending} files in {changed_roots} roots? [y/N] ");
-            let _ = std::io::stderr().flush();
-            let mut answer = String::new();
-            let yes = std::io::stdin().read_line(&mut answer).is_ok()
-                && matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes");
-            if !yes {
+            if !confirm(&format!(
+                "Apply these changes to {} in {changed_roots} roots?",
+                files(pending)
+            )) {
                 eprintln!("Cancelled: nothing was written.");
                 refused = Some(Error::Usage("cancelled".into()));
                 may_apply = false;
