@@ -145,7 +145,6 @@ fn lock(root: &Path, config: &Path, timeout: Duration) -> Result<Lock> {
     // The pid is for the next run's message (and a person looking); the lock is the flock.
     let _ = file.set_len(0);
     let _ = writeln!(file, "{}", std::process::id());
-    let _ = file.sync_all();
 
     let theirs = config.with_file_name(format!(
         "{}.lock",
@@ -226,23 +225,29 @@ pub fn apply_with(plan: &Plan, env: &Env, opts: &ApplyOptions) -> Result<Applied
     }
     new_dirs.sort_by_key(|d| std::cmp::Reverse(d.components().count()));
 
+    // Undoes a partial apply: every file back as it was, directories we created removed.
+    let undo = |done: &[&FileChange], failed: &Path, source: std::io::Error| {
+        let (restored, restore_errors) = restore(done);
+        for d in &new_dirs {
+            let _ = std::fs::remove_dir(d);
+        }
+        Error::ApplyFailed {
+            failed: failed.to_path_buf(),
+            source,
+            restored,
+            restore_errors,
+        }
+    };
     let mut done: Vec<&FileChange> = Vec::new();
     for f in &pending {
-        if let Err(source) = write_one(f, faults) {
-            // The failing file too: the step that failed may have come after its rename.
-            done.push(f);
-            let (restored, restore_errors) = restore(&done);
-            for d in &new_dirs {
-                let _ = std::fs::remove_dir(d);
-            }
-            return Err(Error::ApplyFailed {
-                failed: f.path.clone(),
-                source,
-                restored,
-                restore_errors,
-            });
-        }
+        // Pushed first: the step that fails may come after this file's rename.
         done.push(f);
+        if let Err(source) = write_one(f, faults) {
+            return Err(undo(&done, &f.path, source));
+        }
+    }
+    if let Err(source) = sync_dirs(pending.iter().map(|f| parent(&f.target)), faults) {
+        return Err(undo(&done, &plan.root, source));
     }
     // Only after success: a failed run keeps every set it might need.
     prune_backups(&plan.root, KEEP_BACKUPS);
@@ -323,8 +328,10 @@ fn backup(
         n += 1;
         dir = base.join(format!("{stamp}-{n}"));
     }
+    let base_is_new = !base.exists();
     create_private_dir(&base)?;
     create_private_dir(&dir)?;
+    let mut written: Vec<PathBuf> = Vec::new();
     let mut manifest = Vec::new();
     for f in pending {
         manifest.push(json!({
@@ -342,14 +349,26 @@ fn backup(
             FileKind::Env => 0o600,
             _ => f.mode_before.unwrap_or(0o600),
         };
-        write_durable(&dest, before, mode, faults).map_err(|e| Error::io(&dest, e))?;
+        write_file(&dest, before, mode, faults).map_err(|e| Error::io(&dest, e))?;
+        written.push(dest);
     }
     let manifest = serde_json::to_vec_pretty(
         &json!({ "version": 1, "kind": kind, "files": manifest, "meta": meta }),
     )
     .expect("a json! value serialises");
+    // The copies must be on disk before any original is replaced: their directories (and
+    // the set's own entry) are synced before the manifest, which is written last and marks
+    // the set complete, and synced itself before apply goes on.
+    let mut dirs: Vec<&Path> = written.iter().map(|p| parent(p)).collect();
+    dirs.push(&dir);
+    dirs.push(&base);
+    if base_is_new {
+        dirs.push(root);
+    }
+    sync_dirs(dirs, faults).map_err(|e| Error::io(&dir, e))?;
     let mpath = dir.join("manifest.json");
-    write_durable(&mpath, &manifest, 0o600, faults).map_err(|e| Error::io(&mpath, e))?;
+    write_file(&mpath, &manifest, 0o600, faults).map_err(|e| Error::io(&mpath, e))?;
+    sync_dirs([dir.as_path()], faults).map_err(|e| Error::io(&dir, e))?;
     Ok(Some(dir))
 }
 
@@ -368,10 +387,7 @@ fn create_private_dir(dir: &Path) -> Result<()> {
 fn write_one(f: &FileChange, faults: &Faults) -> std::io::Result<()> {
     let Some(after) = &f.after else {
         faults.step("remove")?;
-        std::fs::remove_file(&f.target)?;
-        let dir = f.target.parent().unwrap_or(Path::new("."));
-        faults.step("fsync directory")?;
-        return File::open(dir)?.sync_all();
+        return std::fs::remove_file(&f.target);
     };
     if !f.content_changed() {
         faults.step("chmod")?;
@@ -384,13 +400,13 @@ fn write_one(f: &FileChange, faults: &Faults) -> std::io::Result<()> {
         faults.step("create directory")?;
         fs_err::create_dir_all(parent)?;
     }
-    write_durable(&f.target, after, f.mode_after, faults)
+    write_file(&f.target, after, f.mode_after, faults)
 }
 
 /// Temp file beside `path`, same owner as the file it replaces when we may set it, fsync,
-/// rename over `path`, fsync the directory: a reader sees the old or the new file, never a
-/// torn one, and the rename survives a power cut.
-fn write_durable(path: &Path, bytes: &[u8], mode: u32, faults: &Faults) -> std::io::Result<()> {
+/// rename over `path`: a reader sees the old or the new file, never a torn one. The rename
+/// is made durable by `sync_dirs` on the directory, once per directory per phase.
+fn write_file(path: &Path, bytes: &[u8], mode: u32, faults: &Faults) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let owner = std::fs::metadata(path).ok().map(|m| (m.uid(), m.gid()));
     faults.step("create temp file")?;
@@ -411,8 +427,25 @@ fn write_durable(path: &Path, bytes: &[u8], mode: u32, faults: &Faults) -> std::
     tmp.as_file().sync_all()?;
     faults.step("rename")?;
     tmp.persist(path).map_err(|e| e.error)?;
-    faults.step("fsync directory")?;
-    File::open(dir)?.sync_all()
+    Ok(())
+}
+
+/// fsyncs each directory once (renames and new entries in it become durable).
+fn sync_dirs<'a>(dirs: impl IntoIterator<Item = &'a Path>, faults: &Faults) -> std::io::Result<()> {
+    let mut seen: Vec<&Path> = Vec::new();
+    for d in dirs {
+        if seen.contains(&d) {
+            continue;
+        }
+        seen.push(d);
+        faults.step("fsync directory")?;
+        File::open(d)?.sync_all()?;
+    }
+    Ok(())
+}
+
+fn parent(p: &Path) -> &Path {
+    p.parent().unwrap_or(Path::new("."))
 }
 
 /// Puts back files that may have been replaced: old bytes and mode, or removal of a file we
@@ -430,13 +463,22 @@ fn restore(done: &[&FileChange]) -> (Vec<PathBuf>, Vec<String>) {
             continue;
         }
         let r = match (&f.before, f.mode_before) {
-            (Some(b), m) => write_durable(&f.target, b, m.unwrap_or(0o600), &none),
+            (Some(b), m) => write_file(&f.target, b, m.unwrap_or(0o600), &none),
             (None, _) => std::fs::remove_file(&f.target),
         };
         match r {
             Ok(()) => restored.push(f.path.clone()),
             Err(e) => errors.push(format!("{}: {e}", f.path.display())),
         }
+    }
+    // A directory the failed run never got to create has nothing to sync.
+    if let Err(e) = sync_dirs(
+        done.iter()
+            .map(|f| parent(&f.target))
+            .filter(|d| d.exists()),
+        &none,
+    ) {
+        errors.push(format!("syncing the restored files to disk: {e}"));
     }
     (restored, errors)
 }

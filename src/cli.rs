@@ -1112,7 +1112,7 @@ fn run_many(cli: &Cli, env: &Env, roots: &[PathBuf]) -> i32 {
     }
 
     let color = use_color(cli.color, std::io::stdout().is_terminal());
-    if !cli.json {
+    if !cli.json && !cli.quiet {
         let mut out = anstream::AutoStream::new(
             std::io::stdout(),
             if color {
@@ -1174,24 +1174,29 @@ fn run_many(cli: &Cli, env: &Env, roots: &[PathBuf]) -> i32 {
         }
     }
     if may_apply {
-        let opts = apply::ApplyOptions {
-            lock_timeout: std::time::Duration::from_secs(cli.lock_timeout),
-            kind: "setup",
-            faults: apply::Faults::from_env(),
-        };
-        for r in &mut runs {
-            let Some(p) = &r.plan else { continue };
-            if r.error.is_some() || p.is_empty() {
-                continue;
-            }
-            match apply::apply_with(p, env, &opts) {
-                Ok(a) => r.applied = Some(a),
-                Err(e) => {
-                    r.error = Some(e);
-                    if cli.fail_fast {
-                        break;
-                    }
-                }
+        // Each root is its own transaction with its own lock, so they can go side by side:
+        // most of the time is the disk syncing, which overlaps well.
+        let todo: Vec<usize> = (0..runs.len())
+            .filter(|&i| {
+                runs[i].error.is_none() && runs[i].plan.as_ref().is_some_and(|p| !p.is_empty())
+            })
+            .collect();
+        let results = crate::par::map(
+            &todo,
+            |_| 64 * 1024,
+            |&i| {
+                let opts = apply::ApplyOptions {
+                    lock_timeout: std::time::Duration::from_secs(cli.lock_timeout),
+                    kind: "setup",
+                    faults: apply::Faults::from_env(),
+                };
+                apply::apply_with(runs[i].plan.as_ref().expect("filtered above"), env, &opts)
+            },
+        );
+        for (i, r) in todo.into_iter().zip(results) {
+            match r {
+                Ok(a) => runs[i].applied = Some(a),
+                Err(e) => runs[i].error = Some(e),
             }
         }
     }
@@ -1212,6 +1217,18 @@ fn run_many(cli: &Cli, env: &Env, roots: &[PathBuf]) -> i32 {
         };
         root_codes.push(c);
         code = worst(code, c);
+    }
+    if cli.quiet && !cli.json {
+        let all: Vec<&str> = secrets.iter().map(String::as_str).collect();
+        for r in &runs {
+            if let Some(e) = &r.error {
+                eprintln!(
+                    "error: {}: {}",
+                    r.dir.display(),
+                    key::redact_all(&e.to_string(), &all)
+                );
+            }
+        }
     }
     if let Some(e) = &refused
         && !cli.json
@@ -1254,7 +1271,7 @@ fn run_many(cli: &Cli, env: &Env, roots: &[PathBuf]) -> i32 {
             "{}",
             key::redact_all(&serde_json::to_string_pretty(&doc).expect("json"), &all)
         );
-    } else {
+    } else if !cli.quiet {
         let failed = runs.iter().filter(|r| r.error.is_some()).count();
         let applied = runs.iter().filter(|r| r.applied.is_some()).count();
         println!(

@@ -138,3 +138,26 @@ fn roots_from_a_file_with_one_probe_and_check_exit_codes() {
         text(&again.stdout)
     );
 }
+
+#[test]
+fn quiet_many_roots_print_only_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let roots = three(tmp.path());
+    let out = cmd(tmp.path())
+        .args(["--offline", "--yes", "-q", KEY])
+        .args(
+            roots
+                .iter()
+                .flat_map(|r| ["--root".to_owned(), r.display().to_string()]),
+        )
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty(), "{}", text(&out.stdout));
+    let err = text(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("broken-json") && err.contains("not valid JSON5"),
+        "{err}"
+    );
+}

@@ -8,7 +8,7 @@ pub mod models_json;
 pub mod openclaw_json;
 mod provider;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
@@ -201,21 +201,33 @@ pub fn plan(root: &Root, key: &KeyChoice, settings: &Settings) -> Result<Plan> {
         |j| match j {
             Job::Config(f) | Job::Models(f) => f.bytes.as_ref().map_or(0, Vec::len) + 4096,
         },
-        |j| -> Result<FileChange> {
+        |j| -> Result<(FileChange, Option<openclaw_json::Record>)> {
             Ok(match j {
                 Job::Config(f) => {
-                    let after = openclaw_json::plan(&f.path, text(f)?, settings)?;
-                    change(FileKind::Config, f, after, f.mode.unwrap_or(NEW_FILE_MODE))
+                    let (after, record) =
+                        openclaw_json::plan_recording(&f.path, text(f)?, settings)?;
+                    (
+                        change(FileKind::Config, f, after, f.mode.unwrap_or(NEW_FILE_MODE)),
+                        Some(record),
+                    )
                 }
                 Job::Models(f) => {
                     let after = models_json::plan(&f.path, text(f)?, settings)?;
-                    change(FileKind::Models, f, after, f.mode.unwrap_or(NEW_FILE_MODE))
+                    (
+                        change(FileKind::Models, f, after, f.mode.unwrap_or(NEW_FILE_MODE)),
+                        None,
+                    )
                 }
             })
         },
     );
+    let mut record = openclaw_json::Record::default();
     for r in results {
-        files.push(r?);
+        let (change, rec) = r?;
+        files.push(change);
+        if let Some(rec) = rec {
+            record = rec;
+        }
     }
 
     for (f, state) in files.iter().zip(
@@ -229,27 +241,16 @@ pub fn plan(root: &Root, key: &KeyChoice, settings: &Settings) -> Result<Plan> {
     }
     warnings.extend(include_warnings(root));
     let mut meta = serde_json::Map::new();
-    let config_before = openclaw_json::before(&root.config.path, text(&root.config)?)?;
-    if let Some(m) = config_before.model {
+    if let Some(m) = record.previous_model {
         meta.insert("previous_model".into(), m);
     }
-    if let Some(after) = files
-        .iter()
-        .find(|f| f.kind == FileKind::Config)
-        .and_then(|f| f.after.as_deref())
-    {
-        let after = openclaw_json::before(&root.config.path, std::str::from_utf8(after).ok())?;
-        let new = |b: &[String], a: &[String]| -> Vec<String> {
-            a.iter().filter(|x| !b.contains(x)).cloned().collect()
-        };
-        meta.insert(
-            "added".into(),
-            serde_json::json!({
-                "allowlist_map": new(&config_before.allowlist_map, &after.allowlist_map),
-                "policy_allow": new(&config_before.policy_allow, &after.policy_allow),
-            }),
-        );
-    }
+    meta.insert(
+        "added".into(),
+        serde_json::json!({
+            "allowlist_map": record.added.allowlist_map,
+            "policy_allow": record.added.policy_allow,
+        }),
+    );
     Ok(Plan {
         root: root.dir.clone(),
         files,
@@ -335,20 +336,33 @@ pub fn plan_uninstall(
     })
 }
 
-/// The top-level members of a JSON5 object (values as serde values), or nothing when the
-/// text is not one. For warnings only: errors in the text are reported by the planners.
-fn top_level(text: &str) -> Vec<(String, serde_json::Value)> {
-    let Ok(root) = jsonc_parser::cst::CstRootNode::parse(text, &Default::default()) else {
+/// The top-level members of a JSON5 object, with the values of those named in `values`
+/// (others are `Null`): or nothing when the text is not one. For warnings only. Goes
+/// through the eliding parser, so a large config costs a scan, not a full CST.
+fn top_level(path: &Path, text: &str, values: &[&str]) -> Vec<(String, serde_json::Value)> {
+    let keep: Vec<[&str; 1]> = values.iter().map(|v| [*v]).collect();
+    let keep: Vec<&[&str]> = keep.iter().map(|k| k.as_slice()).collect();
+    let keep: &[&[&str]] = if keep.is_empty() {
+        &[&["\u{0}"]]
+    } else {
+        &keep
+    };
+    let Ok(doc) = json_edit::Doc::parse(path, text, keep) else {
         return Vec::new();
     };
-    root.object_value()
-        .map(|o| {
-            o.properties()
-                .into_iter()
-                .filter_map(|p| Some((p.decoded_name()?, p.value()?.to_serde_value()?)))
-                .collect()
+    doc.root_object()
+        .properties()
+        .into_iter()
+        .filter_map(|p| {
+            let name = p.decoded_name()?;
+            let v = if values.contains(&name.as_str()) {
+                p.value()?.to_serde_value()?
+            } else {
+                serde_json::Value::Null
+            };
+            Some((name, v))
         })
-        .unwrap_or_default()
+        .collect()
 }
 
 /// `$include`d files are merged into the config by OpenClaw; we edit only openclaw.json, so
@@ -362,7 +376,11 @@ fn include_warnings(root: &Root) -> Vec<String> {
     else {
         return Vec::new();
     };
-    let includes: Vec<String> = top_level(text)
+    // No `$include` anywhere in the text: nothing to parse (the common case, and cheap).
+    if !text.contains("$include") {
+        return Vec::new();
+    }
+    let includes: Vec<String> = top_level(&root.config.path, text, &["$include"])
         .into_iter()
         .filter(|(k, _)| k == "$include")
         .flat_map(|(_, v)| match v {
@@ -381,7 +399,10 @@ fn include_warnings(root: &Root) -> Vec<String> {
         let Ok(t) = std::fs::read_to_string(&path) else {
             continue;
         };
-        let defined: Vec<String> = top_level(&t).into_iter().map(|(k, _)| k).collect();
+        let defined: Vec<String> = top_level(&path, &t, &[])
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
         let keys: Vec<&str> = ["models", "agents", "auth"]
             .into_iter()
             .filter(|k| defined.iter().any(|d| d == k))

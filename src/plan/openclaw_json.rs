@@ -21,6 +21,11 @@ const KEEP: &[&[&str]] = &[
 ];
 
 pub fn plan(path: &Path, before: Option<&str>, s: &Settings) -> Result<String> {
+    Ok(plan_recording(path, before, s)?.0)
+}
+
+/// [`plan`], and what setup should record for uninstall.
+pub fn plan_recording(path: &Path, before: Option<&str>, s: &Settings) -> Result<(String, Record)> {
     plan_keeping(path, before, s, KEEP)
 }
 
@@ -29,12 +34,16 @@ fn plan_keeping(
     before: Option<&str>,
     s: &Settings,
     keep: &[&[&str]],
-) -> Result<String> {
+) -> Result<(String, Record)> {
     let doc = Doc::parse(path, before.unwrap_or(""), keep)?;
     let root = doc.root_object();
     let (defaults, at) = doc.ensure_path(&root, &["agents", "defaults"])?;
+    let mut record = Record {
+        previous_model: previous_model(&doc, &defaults, &at)?,
+        added: Added::default(),
+    };
     set_model(&doc, &defaults, &at, s)?;
-    allow_refs(&doc, &defaults, &at, &s.refs())?;
+    allow_refs(&doc, &defaults, &at, &s.refs(), &mut record.added)?;
 
     let (profiles, at) = doc.ensure_path(&root, &["auth", "profiles"])?;
     match doc.object(&profiles, &at, PROFILE_ID)? {
@@ -63,7 +72,26 @@ fn plan_keeping(
         PROVIDER_ID,
         &s.provider_entry(&s.config_api_key),
     )?;
-    Ok(doc.render())
+    Ok((doc.render(), record))
+}
+
+fn previous_model(doc: &Doc, defaults: &CstObject, at: &JsonPath) -> Result<Option<Value>> {
+    let v = doc
+        .prop(defaults, at, "model")?
+        .and_then(|p| p.to_serde_value());
+    let ours = match &v {
+        Some(Value::String(s)) => is_ours(s),
+        Some(Value::Object(o)) => o
+            .get("primary")
+            .and_then(Value::as_str)
+            .is_some_and(is_ours),
+        _ => false,
+    };
+    Ok(if ours {
+        None
+    } else {
+        Some(v.unwrap_or(Value::Null))
+    })
 }
 
 /// The fallback list setup wants: ours first, then the user's own in their order, then the
@@ -181,7 +209,13 @@ fn set_model(doc: &Doc, defaults: &CstObject, at: &JsonPath, s: &Settings) -> Re
 /// `agents.defaults.models` map is the (legacy) allowlist: add our refs as keys. A non-empty
 /// `modelPolicy.allow` is the newer one: add `gaterouter/*`, and any other ref of ours it
 /// does not admit yet. Empty or absent lists permit everything, so they are left alone.
-fn allow_refs(doc: &Doc, defaults: &CstObject, at: &JsonPath, refs: &[String]) -> Result<()> {
+fn allow_refs(
+    doc: &Doc,
+    defaults: &CstObject,
+    at: &JsonPath,
+    refs: &[String],
+    added: &mut Added,
+) -> Result<()> {
     if let Some(map) = doc.object(defaults, at, "models")?
         && !map.properties().is_empty()
     {
@@ -189,6 +223,7 @@ fn allow_refs(doc: &Doc, defaults: &CstObject, at: &JsonPath, refs: &[String]) -
         for r in refs {
             if doc.prop(&map, &mat, r)?.is_none() {
                 doc.append(&map, r, CstInputValue::Object(Vec::new()));
+                added.allowlist_map.push(r.clone());
             }
         }
     }
@@ -213,6 +248,7 @@ fn allow_refs(doc: &Doc, defaults: &CstObject, at: &JsonPath, refs: &[String]) -
     for r in wanted {
         if !admits(&have, &r) {
             doc.push_string(&allow, &r);
+            added.policy_allow.push(r.clone());
             have.push(r);
         }
     }
@@ -277,7 +313,7 @@ mod tests {
         for text in &inputs {
             let p = Path::new("openclaw.json");
             match (
-                plan(p, Some(text), &settings),
+                plan_recording(p, Some(text), &settings),
                 plan_keeping(p, Some(text), &settings, all),
             ) {
                 (Ok(a), Ok(b)) => assert_eq!(a, b, "elided and full plans differ for:\n{text}"),
@@ -295,61 +331,21 @@ mod tests {
     }
 }
 
-/// What setup records before changing the config, so uninstall can undo exactly that: the
-/// model (JSON `null` when there was none) unless it is already a gaterouter one, and the
-/// allowlist entries present before (to tell which ones setup added).
-#[derive(Debug, Default)]
-pub struct Before {
-    pub model: Option<Value>,
-    pub allowlist_map: Vec<String>,
-    pub policy_allow: Vec<String>,
-}
-
-pub fn before(path: &Path, text: Option<&str>) -> Result<Before> {
-    let doc = Doc::parse(path, text.unwrap_or(""), &[&["agents", "defaults"]])?;
-    let mut out = Before::default();
-    let Some((defaults, at)) = doc.find_path(&doc.root_object(), &["agents", "defaults"])? else {
-        out.model = Some(Value::Null);
-        return Ok(out);
-    };
-    let v = doc
-        .prop(&defaults, &at, "model")?
-        .and_then(|p| p.to_serde_value());
-    let ours = match &v {
-        Some(Value::String(s)) => is_ours(s),
-        Some(Value::Object(o)) => o
-            .get("primary")
-            .and_then(Value::as_str)
-            .is_some_and(is_ours),
-        _ => false,
-    };
-    if !ours {
-        out.model = Some(v.unwrap_or(Value::Null));
-    }
-    if let Some(Value::Object(m)) = doc
-        .prop(&defaults, &at, "models")?
-        .and_then(|p| p.to_serde_value())
-    {
-        out.allowlist_map = m.keys().cloned().collect();
-    }
-    if let Some(Value::Array(a)) = doc
-        .object(&defaults, &at, "modelPolicy")?
-        .and_then(|o| o.get("allow"))
-        .and_then(|p| p.to_serde_value())
-    {
-        out.policy_allow = a
-            .iter()
-            .filter_map(|x| x.as_str().map(str::to_owned))
-            .collect();
-    }
-    Ok(out)
-}
-
 /// What uninstall removes besides gaterouter refs: refs setup added to the allowlists.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, PartialEq)]
 pub struct Added {
     pub allowlist_map: Vec<String>,
     pub policy_allow: Vec<String>,
+}
+
+/// What setup records (in the backup manifest) so uninstall can undo exactly its edits: the
+/// model it replaced (JSON `null` when there was none; absent when it was already a
+/// gaterouter one, so the original survives repeated setups), and what it added to the
+/// allowlists. Noted while editing, at no extra cost.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Record {
+    pub previous_model: Option<Value>,
+    pub added: Added,
 }
 
 fn is_ours(r: &str) -> bool {
