@@ -1,0 +1,243 @@
+//! The commands besides setup: probe, rollback, uninstall, doctor.
+
+use std::io::IsTerminal;
+
+use super::setup::{Review, review_and_apply};
+use super::*;
+
+/// `gaterouter-setup rollback`: put back the newest backup set made by setup.
+pub(super) fn run_rollback(a: &RollbackArgs, env: &Env) -> i32 {
+    let r = &a.review;
+    let mode = if r.dry_run { Mode::DryRun } else { Mode::Apply };
+    let (dir, _) = root::resolve(a.root.as_deref(), env);
+    let prepared = (|| -> Result<Option<(rollback::BackupSet, Plan)>> {
+        if !dir.is_dir() {
+            root::discover(&dir, None, None)?;
+        }
+        if a.list {
+            return Ok(None);
+        }
+        let set = rollback::newest(&dir)?;
+        let plan = rollback::plan(&dir, &set)?;
+        Ok(Some((set, plan)))
+    })();
+    let (set, plan) = match prepared {
+        Ok(Some(p)) => p,
+        Ok(None) => return list_backups(&dir, r.json),
+        Err(e) => return fail(r.json, mode, Some(&dir), None, None, &e, &[], &[]),
+    };
+    if !r.json {
+        println!(
+            "Rolling back to the backup made at {} ({})",
+            set.stamp,
+            set.dir.display()
+        );
+    }
+    let review = Review {
+        json: r.json,
+        quiet: false,
+        mode,
+        yes: r.yes,
+        can_prompt: std::io::stdin().is_terminal(),
+        color: r.color,
+        lock_timeout: r.lock_timeout,
+        kind: "rollback",
+        dir: &dir,
+        probe: None,
+        warnings: &[],
+        secrets: &[],
+        nothing_to_do: "Nothing to roll back: the files already match the backup.",
+        done_hint: "Restart the OpenClaw gateway (openclaw gateway restart) to pick up the restored configuration.",
+    };
+    review_and_apply(&review, &plan, env)
+}
+
+/// `gaterouter-setup uninstall`: remove what setup added, restoring the previous model.
+pub(super) fn run_uninstall(a: &UninstallArgs, env: &Env) -> i32 {
+    let r = &a.review;
+    let mode = if r.dry_run { Mode::DryRun } else { Mode::Apply };
+    let (dir, config_override) = root::resolve(a.root.as_deref(), env);
+    let prepared = (|| -> Result<Plan> {
+        let root = root::discover(&dir, config_override.as_deref(), None)?;
+        let (previous, added) = rollback::recorded(&dir)?;
+        plan::plan_uninstall(&root, previous.as_ref(), &added)
+    })();
+    let plan = match prepared {
+        Ok(p) => p,
+        Err(e) => return fail(r.json, mode, Some(&dir), None, None, &e, &[], &[]),
+    };
+    let review = Review {
+        json: r.json,
+        quiet: false,
+        mode,
+        yes: r.yes,
+        can_prompt: std::io::stdin().is_terminal(),
+        color: r.color,
+        lock_timeout: r.lock_timeout,
+        kind: "uninstall",
+        dir: &dir,
+        probe: None,
+        warnings: &[],
+        secrets: &[],
+        nothing_to_do: "Nothing to uninstall: no GateRouter settings found.",
+        done_hint: "Restart the OpenClaw gateway (openclaw gateway restart) to pick up the change.",
+    };
+    review_and_apply(&review, &plan, env)
+}
+
+/// `gaterouter-setup doctor`: read-only checks; exit 0 healthy, 1 problems.
+pub(super) fn run_doctor(
+    root_arg: Option<&std::path::Path>,
+    agent: Option<&str>,
+    json: bool,
+    env: &Env,
+) -> i32 {
+    let (dir, config_override) = root::resolve(root_arg, env);
+    let root = match root::discover(&dir, config_override.as_deref(), agent) {
+        Ok(r) => r,
+        Err(e) => return fail(json, Mode::DryRun, Some(&dir), None, None, &e, &[], &[]),
+    };
+    let checks = crate::doctor::run(&root, env);
+    let problems = checks
+        .iter()
+        .filter(|c| c.status == crate::doctor::Status::Problem)
+        .count();
+    let code = if problems == 0 { exit::OK } else { exit::INPUT };
+    if json {
+        let v = serde_json::json!({
+            "version": report::REPORT_VERSION,
+            "root": dir,
+            "healthy": problems == 0,
+            "problems": problems,
+            "checks": checks,
+            "exit_code": code,
+        });
+        println!("{}", serde_json::to_string_pretty(&v).expect("json"));
+        return code;
+    }
+    println!("OpenClaw root: {}", dir.display());
+    for c in &checks {
+        let tag = match c.status {
+            crate::doctor::Status::Ok => "ok  ",
+            crate::doctor::Status::Warn => "warn",
+            crate::doctor::Status::Problem => "FAIL",
+        };
+        match &c.fix {
+            Some(fix) => println!("  {tag}  {} → {fix}", c.what),
+            None => println!("  {tag}  {}", c.what),
+        }
+    }
+    if problems == 0 {
+        println!("Healthy: OpenClaw is set up for GateRouter.");
+    } else {
+        println!(
+            "{problems} problem{} found.",
+            if problems == 1 { "" } else { "s" }
+        );
+    }
+    code
+}
+
+fn list_backups(dir: &std::path::Path, json: bool) -> i32 {
+    let sets = match rollback::list(dir) {
+        Ok(s) => s,
+        Err(e) => return fail(json, Mode::DryRun, Some(dir), None, None, &e, &[], &[]),
+    };
+    if json {
+        let v: Vec<serde_json::Value> = sets
+            .iter()
+            .map(|s| serde_json::json!({"stamp": s.stamp, "kind": s.kind, "dir": s.dir, "files": s.files}))
+            .collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(
+                &serde_json::json!({"version": report::REPORT_VERSION, "backups": v})
+            )
+            .expect("json")
+        );
+        return exit::OK;
+    }
+    if sets.is_empty() {
+        println!("No backups in {}", dir.join(apply::BACKUP_DIR).display());
+    }
+    for s in sets.iter().rev() {
+        println!("{}  {:<8}  {}", s.stamp, s.kind, s.files.join(", "));
+    }
+    exit::OK
+}
+
+/// `gaterouter-setup probe`: the probe alone, printed or as JSON; exit 0 or 3.
+pub(super) fn run_probe(
+    key_arg: Option<String>,
+    stdin: bool,
+    json: bool,
+    args: &ProbeArgs,
+    env: &Env,
+) -> i32 {
+    let mut secrets: Vec<String> = key_arg.iter().cloned().collect();
+    let result = (|| -> Result<(ProbeReport, Vec<String>)> {
+        let key = match key_choice(stdin, key_arg, env)? {
+            KeyChoice::Set(k) => k,
+            KeyChoice::KeepExisting => {
+                return Err(Error::Usage(
+                    "probe needs an API key: pass it as an argument, with --api-key-stdin, or in GATEROUTER_API_KEY".into(),
+                ));
+            }
+        };
+        secrets.push(key.expose().to_owned());
+        let (cfg, warning) = probe_config(args, probe::DEFAULT_BASE_URL)?;
+        Ok((probe::run(&key, &cfg), warning.into_iter().collect()))
+    })();
+    let all: Vec<&str> = secrets.iter().map(String::as_str).collect();
+    let (report, warnings) = match result {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {}", key::redact_all(&e.to_string(), &all));
+            return e.exit_code();
+        }
+    };
+    let auto_missing = args.require_auto && report.auto_routing != AutoRouting::On;
+    let code = if report.blocking.is_some() || auto_missing {
+        exit::PROBE
+    } else {
+        exit::OK
+    };
+    if json {
+        let mut v = serde_json::to_value(&report).expect("report serialises");
+        v["version"] = serde_json::json!(report::REPORT_VERSION);
+        v["exit_code"] = serde_json::json!(code);
+        let mut w = warnings.clone();
+        w.extend(report.warnings.iter().cloned());
+        v["warnings"] = serde_json::json!(w);
+        let text = serde_json::to_string_pretty(&v).expect("json");
+        println!("{}", key::redact_all(&text, &all));
+        return code;
+    }
+    println!("GateRouter: {}", report.base_url);
+    for r in &report.requests {
+        let status = r.status.map_or("no answer".to_owned(), |s| s.to_string());
+        println!(
+            "  {} {}  {status}  {} ms{}",
+            r.method,
+            r.url,
+            r.latency_ms,
+            if r.attempts > 1 {
+                format!(" ({} attempts)", r.attempts)
+            } else {
+                String::new()
+            }
+        );
+    }
+    println!("Result: {}", report.summary());
+    for w in warnings.iter().chain(&report.warnings) {
+        eprintln!("warning: {w}");
+    }
+    if let Some(f) = &report.blocking {
+        eprintln!("error: {}", f.message);
+    } else if auto_missing {
+        eprintln!(
+            "error: auto routing is not enabled (--require-auto); switch it on in the dashboard (Dashboard → routing settings → enable Auto Routing)"
+        );
+    }
+    code
+}

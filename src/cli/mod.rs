@@ -1,0 +1,498 @@
+//! The command line: parse arguments, run the pipeline, print, and map to an exit code.
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+mod commands;
+mod many;
+mod setup;
+
+use crate::apply::{self, Applied};
+use crate::diff;
+use crate::error::{Error, Result, exit};
+use crate::key::{self, ApiKey};
+use crate::plan::{self, KeyChoice, Plan};
+use crate::probe::{self, AutoRouting, ProbeConfig, ProbeOutcome, ProbeReport};
+use crate::report::{self, Mode, Outcome};
+use crate::rollback;
+use crate::root::{self, Env};
+use crate::templates::{self, Settings};
+
+const AFTER_HELP: &str = "\
+Examples:
+  gaterouter-setup sk-or-v1-… ~/.openclaw              check GateRouter, show the diff, ask, write
+  gaterouter-setup --dry-run sk-or-v1-… ~/.openclaw    only show what would change
+  gaterouter-setup --check ~/.openclaw                 CI drift check: exit 2 if changes are pending
+  GATEROUTER_API_KEY=… gaterouter-setup --yes --json /srv/openclaw   CI: no prompt, JSON report
+  printf %s \"$KEY\" | gaterouter-setup --api-key-stdin --yes      key never on a command line
+  gaterouter-setup --offline sk-or-v1-… ~/.openclaw    no network: bundled model catalog
+  gaterouter-setup --roots-from roots.txt --yes        many roots, one probe
+  gaterouter-setup probe sk-or-v1-…                    only check GateRouter (exit 3 if setup would fail)
+  gaterouter-setup doctor ~/.openclaw                  read-only health check with fixes
+  gaterouter-setup rollback ~/.openclaw                undo the last setup (--list shows backups)
+  gaterouter-setup uninstall ~/.openclaw               remove GateRouter, restore your model
+
+Files (under the OpenClaw root, default $OPENCLAW_STATE_DIR or ~/.openclaw):
+  .env                            GATEROUTER_API_KEY=<key>  (mode 0600)
+  openclaw.json                   default model gaterouter/auto + fallbacks, auth profile, provider
+  agents/<id>/agent/models.json   the gaterouter provider (apiKey is the variable name, never the key)
+Originals are backed up to <root>/.gaterouter-backup/<UTC time>/ before anything is written.
+
+Exit codes: 0 done or nothing to do; 1 usage or input error; 2 changes pending (--check);
+            3 GateRouter check failed; 4 write failed and every file was restored.";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Wire an OpenClaw installation to GateRouter: key in .env, the gaterouter provider in
+/// models.json, gaterouter/auto as the default model in openclaw.json. Shows a diff first.
+#[derive(Debug, Parser)]
+#[command(
+    name = "gaterouter-setup",
+    version,
+    after_help = AFTER_HELP,
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// GateRouter API key. In CI prefer --api-key-stdin or the GATEROUTER_API_KEY variable,
+    /// so the key is not on a command line. Omitted: keep the key already in <root>/.env.
+    #[arg(value_name = "API_KEY")]
+    pub api_key: Option<String>,
+
+    /// The OpenClaw root (state directory). Default: $OPENCLAW_STATE_DIR, else ~/.openclaw
+    /// (honouring OPENCLAW_HOME, OPENCLAW_PROFILE and OPENCLAW_CONFIG_PATH).
+    #[arg(value_name = "OPENCLAW_ROOT")]
+    pub root: Option<PathBuf>,
+
+    /// An OpenClaw root, as a flag (then a lone positional is the key). Repeat it to set up
+    /// several roots in one run: one probe for all, a plan and a result per root.
+    #[arg(long = "root", value_name = "DIR")]
+    pub root_flags: Vec<PathBuf>,
+
+    /// Read more roots from FILE, one path per line (blank lines and # comments skipped).
+    #[arg(long, value_name = "FILE")]
+    pub roots_from: Option<PathBuf>,
+
+    /// With several roots: stop at the first root that fails instead of going on.
+    #[arg(long)]
+    pub fail_fast: bool,
+
+    /// Read the API key from standard input (one line).
+    #[arg(long)]
+    pub api_key_stdin: bool,
+
+    /// Show the diff and write nothing (wins over --yes).
+    #[arg(long, conflicts_with = "check")]
+    pub dry_run: bool,
+
+    /// Like --dry-run, but exit 2 when changes are pending (a CI drift check).
+    #[arg(long)]
+    pub check: bool,
+
+    /// Apply without asking (required when standard input is not a terminal).
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+
+    /// Print one JSON report on standard output instead of the summary and diff.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Do not contact GateRouter; use the bundled model catalog.
+    #[arg(long)]
+    pub offline: bool,
+
+    /// The default model (default: gaterouter/auto).
+    #[arg(long, value_name = "REF")]
+    pub primary: Option<String>,
+
+    /// A fallback model; repeat for several (default: gaterouter/anthropic/claude-sonnet-4.6,
+    /// openrouter/anthropic/claude-sonnet-4.6).
+    #[arg(long = "fallback", value_name = "REF")]
+    pub fallbacks: Vec<String>,
+
+    /// Use provider.json and/or openclaw.json from DIR instead of the built-in templates
+    /// (start from a copy of the repository's templates/).
+    #[arg(long, value_name = "DIR")]
+    pub template_dir: Option<PathBuf>,
+
+    /// Only edit this agent's models.json (agents/<ID>/agent/models.json).
+    #[arg(long, value_name = "ID")]
+    pub agent: Option<String>,
+
+    #[command(flatten)]
+    pub probe: ProbeArgs,
+
+    /// Seconds to wait for another gaterouter-setup (or OpenClaw itself) to finish writing.
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    pub lock_timeout: u64,
+
+    /// Print errors only (no summary, diff or warnings).
+    #[arg(short, long, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Also print the requests made to GateRouter (URL, status, latency; never the key).
+    #[arg(short, long)]
+    pub verbose: bool,
+
+    /// Colour the diff: auto (on a terminal, unless NO_COLOR is set), always, never.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Only check GateRouter: reachable, key accepted, auto routing on, live models.
+    /// Exit 0 when setup would work, 3 when it would not.
+    Probe {
+        /// GateRouter API key (else --api-key-stdin or GATEROUTER_API_KEY).
+        #[arg(value_name = "API_KEY")]
+        api_key: Option<String>,
+        /// Read the API key from standard input (one line).
+        #[arg(long)]
+        api_key_stdin: bool,
+        /// Print the probe report as JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        probe: ProbeArgs,
+    },
+    /// Put back the files as they were before the last setup (from <root>/.gaterouter-backup).
+    Rollback(RollbackArgs),
+    /// Remove what setup added (key, provider, auth profile, our model refs) and restore the
+    /// default model you had before; format-preserving, diff first.
+    Uninstall(UninstallArgs),
+    /// Print a shell completion script: gaterouter-setup completions bash > /etc/bash_completion.d/gaterouter-setup
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): gaterouter-setup man | man -l -
+    Man,
+    /// Check a root without changing it: a line per check, a fix for each problem.
+    /// Exit 0 when healthy, 1 when something needs fixing.
+    Doctor {
+        /// The OpenClaw root (default as for setup).
+        #[arg(value_name = "OPENCLAW_ROOT")]
+        root: Option<PathBuf>,
+        /// Check only this agent's models.json.
+        #[arg(long, value_name = "ID")]
+        agent: Option<String>,
+        /// Print the checks as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// How rollback and uninstall review and write (as setup does).
+#[derive(Debug, Clone, Args)]
+pub struct ReviewArgs {
+    /// Write without asking.
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    /// Show the diff and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print one JSON report on standard output.
+    #[arg(long)]
+    pub json: bool,
+    /// Seconds to wait for another run (or OpenClaw) to finish writing.
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    pub lock_timeout: u64,
+    /// Colour the diff: auto, always, never.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// The OpenClaw root (default as for setup).
+    #[arg(value_name = "OPENCLAW_ROOT")]
+    pub root: Option<PathBuf>,
+    /// List the backup sets instead of restoring one.
+    #[arg(long)]
+    pub list: bool,
+    #[command(flatten)]
+    pub review: ReviewArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct UninstallArgs {
+    /// The OpenClaw root (default as for setup).
+    #[arg(value_name = "OPENCLAW_ROOT")]
+    pub root: Option<PathBuf>,
+    #[command(flatten)]
+    pub review: ReviewArgs,
+}
+
+/// How GateRouter is reached; shared by setup and `probe`.
+#[derive(Debug, Clone, Args)]
+pub struct ProbeArgs {
+    /// GateRouter's OpenAI-compatible base URL (default https://api.gaterouter.ai/openai/v1).
+    #[arg(long, value_name = "URL", env = "GATEROUTER_BASE_URL")]
+    pub base_url: Option<String>,
+
+    /// Seconds each probe request may take, retries included.
+    #[arg(long, value_name = "SECS", default_value_t = 15)]
+    pub timeout: u64,
+
+    /// Fail (exit 3) when auto routing is not enabled, instead of falling back to a fixed model.
+    #[arg(long)]
+    pub require_auto: bool,
+}
+
+impl Cli {
+    fn mode(&self) -> Mode {
+        if self.check {
+            Mode::Check
+        } else if self.dry_run {
+            Mode::DryRun
+        } else {
+            Mode::Apply
+        }
+    }
+}
+
+/// Entry point for `main.rs`: never panics on bad input, always returns an exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    exit::OK
+                }
+                _ => exit::INPUT,
+            };
+        }
+    };
+    run(&cli, &Env::from_process())
+}
+
+fn use_color(choice: ColorChoice, tty: bool) -> bool {
+    let set = |v: &str| std::env::var_os(v).is_some_and(|x| !x.is_empty() && x != "0");
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto if set("NO_COLOR") => false,
+        ColorChoice::Auto if set("CLICOLOR_FORCE") => true,
+        ColorChoice::Auto => tty,
+    }
+}
+
+/// Splits the positionals: a lone positional naming an existing directory is the root
+/// (a key is never a directory), otherwise positionals are `API_KEY [ROOT]`.
+fn positionals(cli: &Cli) -> (Option<String>, Option<PathBuf>) {
+    let root = cli.root_flags.first().cloned().or_else(|| cli.root.clone());
+    match (&cli.api_key, &cli.root, cli.root_flags.is_empty()) {
+        (Some(k), None, true) if PathBuf::from(k).is_dir() => (None, Some(PathBuf::from(k))),
+        _ => (cli.api_key.clone(), root),
+    }
+}
+
+/// Every root named: the positional one, each --root, and the lines of --roots-from.
+fn all_roots(cli: &Cli) -> Result<Vec<PathBuf>> {
+    let (_, positional) = positionals(cli);
+    let mut roots: Vec<PathBuf> = Vec::new();
+    if cli.root_flags.is_empty() {
+        roots.extend(positional);
+    } else {
+        roots.extend(cli.root.clone());
+        roots.extend(cli.root_flags.iter().cloned());
+    }
+    if let Some(f) = &cli.roots_from {
+        let text = fs_err::read_to_string(f).map_err(|e| Error::io(f, e))?;
+        roots.extend(
+            text.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                .map(PathBuf::from),
+        );
+    }
+    Ok(roots)
+}
+
+fn key_choice(stdin: bool, arg: Option<String>, env: &Env) -> Result<KeyChoice> {
+    if stdin {
+        if arg.is_some() {
+            return Err(Error::Usage(
+                "the API key was given both as an argument and with --api-key-stdin; pass it one way".into(),
+            ));
+        }
+        let mut s = String::new();
+        std::io::stdin().read_to_string(&mut s).map_err(|e| {
+            Error::Usage(format!("--api-key-stdin: cannot read standard input: {e}"))
+        })?;
+        let line = s.strip_suffix('\n').unwrap_or(&s);
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        return Ok(KeyChoice::Set(ApiKey::parse(line)?));
+    }
+    if let Some(k) = arg {
+        return Ok(KeyChoice::Set(ApiKey::parse(&k)?));
+    }
+    if let Some(k) = env.get(key::ENV_VAR) {
+        let k = k
+            .to_str()
+            .ok_or_else(|| Error::InvalidKey("in GATEROUTER_API_KEY is not valid UTF-8".into()))?;
+        return Ok(KeyChoice::Set(ApiKey::parse(k)?));
+    }
+    Ok(KeyChoice::KeepExisting)
+}
+
+/// The probe configuration: `--base-url` (or `GATEROUTER_BASE_URL`), else `default` (the
+/// template's baseUrl), and a warning when its path looks wrong.
+fn probe_config(args: &ProbeArgs, default: &str) -> Result<(ProbeConfig, Option<String>)> {
+    let raw = args.base_url.as_deref().unwrap_or(default);
+    let (url, warning) = probe::normalize_base_url(raw).map_err(Error::Usage)?;
+    let mut cfg = ProbeConfig::new(&url);
+    cfg.timeout = std::time::Duration::from_secs(args.timeout.max(1));
+    Ok((cfg, warning))
+}
+
+fn settings(cli: &Cli) -> Result<Settings> {
+    let mut s = match &cli.template_dir {
+        None => Settings::builtin()?,
+        Some(dir) => {
+            let read = |name: &str, builtin: &str| -> Result<String> {
+                let p = dir.join(name);
+                match fs_err::read_to_string(&p) {
+                    Ok(t) => Ok(t),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(builtin.to_owned()),
+                    Err(e) => Err(Error::io(&p, e)),
+                }
+            };
+            if !dir.is_dir() {
+                return Err(Error::Usage(format!(
+                    "--template-dir {} is not a directory",
+                    dir.display()
+                )));
+            }
+            Settings::from_templates(
+                &read("provider.json", templates::PROVIDER_JSON)?,
+                &read("openclaw.json", templates::OPENCLAW_JSON)?,
+            )
+            .map_err(|e| Error::Template(format!("{} ({})", e, dir.display())))?
+        }
+    };
+    if let Some(p) = &cli.primary {
+        templates::check_ref(p, "--primary")?;
+        s.primary = p.clone();
+    }
+    if !cli.fallbacks.is_empty() {
+        for f in &cli.fallbacks {
+            templates::check_ref(f, "--fallback")?;
+        }
+        s.fallbacks = cli.fallbacks.clone();
+    }
+    Ok(s)
+}
+
+/// Asks on the terminal (stderr), defaulting to No; any failure to ask is a No.
+fn confirm(question: &str) -> bool {
+    dialoguer::Confirm::new()
+        .with_prompt(question)
+        .default(false)
+        .wait_for_newline(true)
+        .interact_opt()
+        .ok()
+        .flatten()
+        .unwrap_or(false)
+}
+
+fn files(n: usize) -> String {
+    format!("{n} file{}", if n == 1 { "" } else { "s" })
+}
+
+/// Runs one invocation and returns its exit code.
+pub fn run(cli: &Cli, env: &Env) -> i32 {
+    if let Some(Command::Probe {
+        api_key,
+        api_key_stdin,
+        json,
+        probe,
+    }) = &cli.command
+    {
+        return commands::run_probe(api_key.clone(), *api_key_stdin, *json, probe, env);
+    }
+    if let Some(Command::Rollback(a)) = &cli.command {
+        return commands::run_rollback(a, env);
+    }
+    if let Some(Command::Completions { shell }) = &cli.command {
+        let mut cmd = <Cli as clap::CommandFactory>::command();
+        clap_complete::generate(*shell, &mut cmd, "gaterouter-setup", &mut std::io::stdout());
+        return exit::OK;
+    }
+    if let Some(Command::Man) = &cli.command {
+        let cmd = <Cli as clap::CommandFactory>::command();
+        return match clap_mangen::Man::new(cmd).render(&mut std::io::stdout()) {
+            Ok(()) => exit::OK,
+            Err(e) => {
+                eprintln!("error: {e}");
+                exit::INPUT
+            }
+        };
+    }
+    if let Some(Command::Uninstall(a)) = &cli.command {
+        return commands::run_uninstall(a, env);
+    }
+    if let Some(Command::Doctor { root, agent, json }) = &cli.command {
+        return commands::run_doctor(root.as_deref(), agent.as_deref(), *json, env);
+    }
+    match all_roots(cli) {
+        Ok(roots) if roots.len() > 1 || cli.roots_from.is_some() => {
+            return many::run_many(cli, env, &roots);
+        }
+        Ok(_) => {}
+        Err(e) => return fail(cli.json, cli.mode(), None, None, None, &e, &[], &[]),
+    }
+    setup::run_setup(cli, env)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn fail(
+    json: bool,
+    mode: Mode,
+    root: Option<&std::path::Path>,
+    probe: Option<&ProbeOutcome>,
+    plan: Option<&Plan>,
+    e: &Error,
+    warnings: &[String],
+    secrets: &[String],
+) -> i32 {
+    let code = e.exit_code();
+    let all: Vec<&str> = secrets
+        .iter()
+        .map(String::as_str)
+        .chain(
+            plan.into_iter()
+                .flat_map(|p| p.secrets.iter().map(String::as_str)),
+        )
+        .collect();
+    eprintln!("error: {}", key::redact_all(&e.to_string(), &all));
+    if json {
+        println!(
+            "{}",
+            report::json(&Outcome {
+                mode,
+                root,
+                probe,
+                plan,
+                applied: None,
+                error: Some(e),
+                warnings,
+                exit_code: code,
+                secrets,
+            })
+        );
+    }
+    code
+}

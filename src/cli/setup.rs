@@ -1,0 +1,357 @@
+//! Setup of one root: prepare (discover, check inputs, probe, plan), then review and apply.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use super::*;
+
+/// A run that stopped before anything was written, with what it knew by then.
+struct Stopped {
+    error: Error,
+    root: Option<PathBuf>,
+    probe: Option<Box<ProbeOutcome>>,
+}
+
+impl From<Error> for Box<Stopped> {
+    fn from(error: Error) -> Self {
+        Box::new(Stopped {
+            error,
+            root: None,
+            probe: None,
+        })
+    }
+}
+
+struct Prepared {
+    dir: PathBuf,
+    probe: ProbeOutcome,
+    plan: Plan,
+    warnings: Vec<String>,
+}
+
+/// Everything up to the plan; errors here have written nothing.
+fn prepare(cli: &Cli, env: &Env, secrets: &mut Vec<String>) -> Result<Prepared, Box<Stopped>> {
+    let (key_arg, root_arg) = positionals(cli);
+    if let Some(k) = &key_arg {
+        secrets.push(k.clone());
+    }
+    let key = key_choice(cli.api_key_stdin, key_arg, env)?;
+    if let KeyChoice::Set(k) = &key {
+        secrets.push(k.expose().to_owned());
+    }
+    let mut settings = settings(cli)?;
+    let (cfg, url_warning) = probe_config(&cli.probe, settings.base_url())?;
+    settings.patch_provider(&serde_json::json!({ "baseUrl": cfg.base_url }))?;
+    let mut warnings: Vec<String> = url_warning.into_iter().collect();
+    let (dir, config_override) = root::resolve(root_arg.as_deref(), env);
+    let root = root::discover(&dir, config_override.as_deref(), cli.agent.as_deref())?;
+    let stop = |error: Error, probe: Option<ProbeOutcome>| {
+        Box::new(Stopped {
+            error,
+            root: Some(dir.clone()),
+            probe: probe.map(Box::new),
+        })
+    };
+
+    // Input errors (a broken config, a bad type) are found in milliseconds by planning; do
+    // that before the probe, so nobody waits on the network to learn about a typo.
+    if !cli.offline {
+        plan::plan(&root, &key, &settings).map_err(|e| stop(e, None))?;
+    }
+    let probe = if cli.offline {
+        ProbeOutcome::Skipped {
+            reason: "--offline".into(),
+        }
+    } else {
+        let k = plan::effective_key(&root, &key).map_err(|e| stop(e, None))?;
+        secrets.push(k.expose().to_owned());
+        ProbeOutcome::Done(probe_with_feedback(cli, &k, &cfg))
+    };
+    if let Some(report) = probe.report() {
+        if let Some(f) = &report.blocking {
+            let e = Error::Probe {
+                message: f.message.clone(),
+            };
+            return Err(stop(e, Some(probe)));
+        }
+        warnings.extend(report.warnings.iter().cloned());
+        apply_probe(cli, report, &mut settings, &mut warnings)
+            .map_err(|e| stop(e, Some(probe.clone())))?;
+    }
+
+    let plan = plan::plan(&root, &key, &settings).map_err(|e| stop(e, Some(probe.clone())))?;
+    if let (Some(shell), KeyChoice::Set(k)) = (env.get(key::ENV_VAR), &key)
+        && shell.to_str() != Some(k.expose())
+    {
+        warnings.push(
+            "GATEROUTER_API_KEY is also set in this shell's environment with a different value; \
+             OpenClaw lets the process environment win over .env, so unset or update it"
+                .to_owned(),
+        );
+    }
+    if let Some(var) = env.readonly_var()
+        && cli.mode() != Mode::Apply
+    {
+        warnings.push(format!(
+            "{var}=1 is set: OpenClaw's configuration is read-only here, so applying would be refused"
+        ));
+    }
+    Ok(Prepared {
+        dir,
+        probe,
+        plan,
+        warnings,
+    })
+}
+
+/// Runs the probe with a spinner on a terminal (stderr, so piped output stays clean), and
+/// with -v prints each request made.
+pub(super) fn probe_with_feedback(cli: &Cli, key: &ApiKey, cfg: &ProbeConfig) -> ProbeReport {
+    let spinner = (!cli.quiet && !cli.json && std::io::stderr().is_terminal()).then(|| {
+        let pb = indicatif::ProgressBar::new_spinner();
+        pb.set_message(format!("Checking GateRouter at {}…", cfg.base_url));
+        pb.enable_steady_tick(std::time::Duration::from_millis(80));
+        pb
+    });
+    let report = probe::run(key, cfg);
+    if let Some(pb) = spinner {
+        pb.finish_and_clear();
+    }
+    if cli.verbose {
+        for r in &report.requests {
+            eprintln!(
+                "{} {} → {} in {} ms{}",
+                r.method,
+                r.url,
+                r.status.map_or("no answer".to_owned(), |s| s.to_string()),
+                r.latency_ms,
+                if r.attempts > 1 {
+                    format!(" ({} attempts)", r.attempts)
+                } else {
+                    String::new()
+                }
+            );
+        }
+    }
+    report
+}
+
+/// What the probe changes in the plan: the live catalog, and a fixed primary when auto
+/// routing is off (unless the user asked for a primary, or for auto to be required).
+pub(super) fn apply_probe(
+    cli: &Cli,
+    report: &ProbeReport,
+    settings: &mut Settings,
+    warnings: &mut Vec<String>,
+) -> Result<()> {
+    if let Some(models) = &report.models {
+        let compat = serde_json::json!({ "maxTokensField": "max_completion_tokens" });
+        let list: Vec<serde_json::Value> = models
+            .iter()
+            .map(|m| serde_json::json!({ "id": m.id, "name": m.name, "compat": compat }))
+            .collect();
+        settings.patch_provider(&serde_json::json!({ "models": list }))?;
+    }
+    if report.auto_routing == AutoRouting::Off {
+        if cli.probe.require_auto {
+            return Err(Error::Probe {
+                message: "auto routing is not enabled for this GateRouter account and --require-auto was given; switch it on in the dashboard (Dashboard → routing settings → enable Auto Routing)".into(),
+            });
+        }
+        let fixed = settings
+            .fallbacks
+            .iter()
+            .find(|f| f.starts_with("gaterouter/") && f.as_str() != "gaterouter/auto")
+            .cloned();
+        match (&cli.primary, fixed) {
+            (Some(p), _) => warnings.push(format!(
+                "auto routing is not enabled for this GateRouter account; keeping --primary {p} as asked. Switch it on in the dashboard (Dashboard → routing settings → enable Auto Routing)"
+            )),
+            (None, Some(f)) => {
+                warnings.push(format!(
+                    "auto routing is not enabled for this GateRouter account, so the primary model will be {f} instead of gaterouter/auto; switch it on in the dashboard (Dashboard → routing settings → enable Auto Routing) and run again to use auto"
+                ));
+                settings.primary = f;
+            }
+            (None, None) => warnings.push(
+                "auto routing is not enabled for this GateRouter account; switch it on in the dashboard (Dashboard → routing settings → enable Auto Routing)".into(),
+            ),
+        }
+    }
+    Ok(())
+}
+
+/// One root: prepare, review, confirm, apply.
+pub(super) fn run_setup(cli: &Cli, env: &Env) -> i32 {
+    let mode = cli.mode();
+    let mut secrets = Vec::new();
+    let Prepared {
+        dir,
+        probe,
+        plan,
+        warnings,
+    } = match prepare(cli, env, &mut secrets) {
+        Ok(p) => p,
+        Err(s) => {
+            return fail(
+                cli.json,
+                mode,
+                s.root.as_deref(),
+                s.probe.as_deref(),
+                None,
+                &s.error,
+                &[],
+                &secrets,
+            );
+        }
+    };
+    let review = Review {
+        json: cli.json,
+        quiet: cli.quiet,
+        mode,
+        yes: cli.yes,
+        can_prompt: !cli.api_key_stdin && std::io::stdin().is_terminal(),
+        color: cli.color,
+        lock_timeout: cli.lock_timeout,
+        kind: "setup",
+        dir: &dir,
+        probe: Some(&probe),
+        warnings: &warnings,
+        secrets: &secrets,
+        nothing_to_do: "Already configured: nothing to change.",
+        done_hint: "Restart the OpenClaw gateway (openclaw gateway restart) to pick up the new model.",
+    };
+    review_and_apply(&review, &plan, env)
+}
+
+/// How a plan is shown, confirmed and applied; shared by setup and rollback.
+pub(super) struct Review<'a> {
+    pub(super) json: bool,
+    pub(super) quiet: bool,
+    pub(super) mode: Mode,
+    pub(super) yes: bool,
+    pub(super) can_prompt: bool,
+    pub(super) color: ColorChoice,
+    pub(super) lock_timeout: u64,
+    pub(super) kind: &'static str,
+    pub(super) dir: &'a std::path::Path,
+    pub(super) probe: Option<&'a ProbeOutcome>,
+    pub(super) warnings: &'a [String],
+    pub(super) secrets: &'a [String],
+    pub(super) nothing_to_do: &'static str,
+    pub(super) done_hint: &'static str,
+}
+
+/// Summary and diff (or the JSON report), then: nothing to do, dry run, check, or confirm
+/// and apply. Returns the exit code.
+pub(super) fn review_and_apply(r: &Review, plan: &Plan, env: &Env) -> i32 {
+    let color = use_color(r.color, std::io::stdout().is_terminal());
+    let mut out = anstream::AutoStream::new(
+        std::io::stdout(),
+        if color {
+            anstream::ColorChoice::Always
+        } else {
+            anstream::ColorChoice::Never
+        },
+    );
+    if !r.json && !r.quiet {
+        let _ = write!(out, "{}", report::summary(plan, r.probe));
+        for w in r.warnings.iter().chain(&plan.warnings) {
+            eprintln!("warning: {w}");
+        }
+        if !plan.is_empty() {
+            let _ = writeln!(out);
+            let _ = write!(out, "{}", diff::render_plan(plan, color));
+        }
+    }
+    let pending = plan.pending().count();
+    let finish = |applied: Option<&Applied>, code: i32| {
+        if r.json {
+            println!(
+                "{}",
+                report::json(&Outcome {
+                    mode: r.mode,
+                    root: Some(r.dir),
+                    probe: r.probe,
+                    plan: Some(plan),
+                    applied,
+                    error: None,
+                    warnings: r.warnings,
+                    exit_code: code,
+                    secrets: r.secrets,
+                })
+            );
+        }
+        code
+    };
+    let fail_with = |e: &Error| {
+        fail(
+            r.json,
+            r.mode,
+            Some(r.dir),
+            r.probe,
+            Some(plan),
+            e,
+            r.warnings,
+            r.secrets,
+        )
+    };
+
+    if pending == 0 {
+        if !r.json && !r.quiet {
+            println!("{}", r.nothing_to_do);
+        }
+        return finish(None, exit::OK);
+    }
+    match r.mode {
+        Mode::DryRun => {
+            if !r.json && !r.quiet {
+                println!("Dry run: nothing was written. Run again without --dry-run to apply.");
+            }
+            return finish(None, exit::OK);
+        }
+        Mode::Check => {
+            if !r.json && !r.quiet {
+                println!(
+                    "{pending} file{} would change (exit 2).",
+                    if pending == 1 { "" } else { "s" }
+                );
+            }
+            return finish(None, exit::PENDING);
+        }
+        Mode::Apply => {}
+    }
+    if !r.yes {
+        if !r.can_prompt {
+            return fail_with(&Error::NotInteractive);
+        }
+        if !confirm(&format!("Apply these changes to {}?", files(pending))) {
+            eprintln!("Cancelled: nothing was written.");
+            return finish(None, exit::INPUT);
+        }
+    }
+    let opts = apply::ApplyOptions {
+        lock_timeout: std::time::Duration::from_secs(r.lock_timeout),
+        kind: r.kind,
+        faults: apply::Faults::from_env(),
+    };
+    match apply::apply_with(plan, env, &opts) {
+        Ok(applied) => {
+            if !r.json && !r.quiet {
+                println!(
+                    "Wrote {} file{}.{}",
+                    applied.written.len(),
+                    if applied.written.len() == 1 { "" } else { "s" },
+                    applied
+                        .backup
+                        .as_ref()
+                        .map(|b| format!(" Previous contents backed up in {}", b.display()))
+                        .unwrap_or_default()
+                );
+                println!("{}", r.done_hint);
+            }
+            finish(Some(&applied), exit::OK)
+        }
+        Err(e) => fail_with(&e),
+    }
+}
