@@ -46,8 +46,8 @@ echo "== 1. end to end, stand-in at ${LATENCY_MS} ms"
 hyperfine -N --warmup 1 --runs "$RUNS" --export-json "$OUT/round-trip.json" \
   "curl -s -o /dev/null -H 'Authorization: Bearer $KEY' $URL/models" >/dev/null
 hyperfine --warmup 1 --runs "$RUNS" --export-json "$OUT/e2e.json" \
-  --prepare "rm -rf $W/ours && cp -r $FIX $W/ours" "$BIN --yes -q $KEY $W/ours" \
-  --prepare "rm -rf $W/ref && cp -r $FIX $W/ref" "bash $REF $KEY $W/ref >/dev/null"
+  --prepare "rm -rf $W/ours && cp -r $FIX $W/ours && sync" "$BIN --yes -q $KEY $W/ours" \
+  --prepare "rm -rf $W/ref && cp -r $FIX $W/ref && sync" "bash $REF $KEY $W/ref >/dev/null"
 RTT=$(median "$OUT/round-trip.json" 0); E_OURS=$(median "$OUT/e2e.json" 0); E_REF=$(median "$OUT/e2e.json" 1)
 
 echo "== 2. offline, large root (1 MB config, 50 agents)"
@@ -73,8 +73,8 @@ for a in range(50):
     open(f"{d}/models.json", "w").write(json.dumps({"providers": {"anthropic": {"baseUrl": "https://api.anthropic.com", "apiKey": "ANTHROPIC_API_KEY", "api": "anthropic-messages", "models": [{"id": "claude-opus-4-6", "name": "Claude Opus 4.6"}]}}}, indent=2) + "\n")
 PY
 hyperfine --warmup 1 --runs "$RUNS" --export-json "$OUT/offline.json" \
-  --prepare "rm -rf $W/o && cp -r $W/big $W/o" "$BIN --offline --yes -q $KEY $W/o" \
-  --prepare "rm -rf $W/r && cp -r $W/big $W/r" "SKIP_PROBE=1 bash $REF $KEY $W/r >/dev/null"
+  --prepare "rm -rf $W/o && cp -r $W/big $W/o && sync" "$BIN --offline --yes -q $KEY $W/o" \
+  --prepare "rm -rf $W/r && cp -r $W/big $W/r && sync" "SKIP_PROBE=1 bash $REF $KEY $W/r >/dev/null"
 O_OURS=$(median "$OUT/offline.json" 0); O_REF=$(median "$OUT/offline.json" 1)
 
 echo "== 3. $FLEET roots in one invocation"
@@ -82,7 +82,7 @@ mkdir -p "$W/fleet-src"
 for i in $(seq "$FLEET"); do cp -r "$FIX" "$W/fleet-src/r$i"; done
 seq "$FLEET" | sed "s|^|$W/fleet/r|" > "$W/roots.txt"
 hyperfine --runs 3 --export-json "$OUT/fleet.json" \
-  --prepare "rm -rf $W/fleet && cp -r $W/fleet-src $W/fleet" "$BIN --offline --yes -q --roots-from $W/roots.txt $KEY"
+  --prepare "rm -rf $W/fleet && cp -r $W/fleet-src $W/fleet && sync" "$BIN --offline --yes -q --roots-from $W/roots.txt $KEY"
 F=$(median "$OUT/fleet.json" 0)
 
 echo "== 4. peak memory and binary size"
