@@ -1,7 +1,5 @@
 //! The commands besides setup: probe, rollback, uninstall, doctor.
 
-use std::io::IsTerminal;
-
 use super::setup::{Review, review_and_apply};
 use super::*;
 
@@ -33,22 +31,13 @@ pub(super) fn run_rollback(a: &RollbackArgs, env: &Env) -> i32 {
             set.dir.display()
         );
     }
-    let review = Review {
-        json: r.json,
-        quiet: false,
-        mode,
-        yes: r.yes,
-        can_prompt: std::io::stdin().is_terminal(),
-        color: r.color,
-        lock_timeout: r.lock_timeout,
-        kind: "rollback",
-        dir: &dir,
-        probe: None,
-        warnings: &[],
-        secrets: &[],
-        nothing_to_do: "Nothing to roll back: the files already match the backup.",
-        done_hint: "Restart the OpenClaw gateway (openclaw gateway restart) to pick up the restored configuration.",
-    };
+    let review = Review::for_command(
+        r,
+        "rollback",
+        &dir,
+        "Nothing to roll back: the files already match the backup.",
+        "Restart the OpenClaw gateway (openclaw gateway restart) to pick up the restored configuration.",
+    );
     review_and_apply(&review, &plan, env)
 }
 
@@ -66,22 +55,13 @@ pub(super) fn run_uninstall(a: &UninstallArgs, env: &Env) -> i32 {
         Ok(p) => p,
         Err(e) => return fail(r.json, mode, Some(&dir), None, None, &e, &[], &[]),
     };
-    let review = Review {
-        json: r.json,
-        quiet: false,
-        mode,
-        yes: r.yes,
-        can_prompt: std::io::stdin().is_terminal(),
-        color: r.color,
-        lock_timeout: r.lock_timeout,
-        kind: "uninstall",
-        dir: &dir,
-        probe: None,
-        warnings: &[],
-        secrets: &[],
-        nothing_to_do: "Nothing to uninstall: no GateRouter settings found.",
-        done_hint: "Restart the OpenClaw gateway (openclaw gateway restart) to pick up the change.",
-    };
+    let review = Review::for_command(
+        r,
+        "uninstall",
+        &dir,
+        "Nothing to uninstall: no GateRouter settings found.",
+        "Restart the OpenClaw gateway (openclaw gateway restart) to pick up the change.",
+    );
     review_and_apply(&review, &plan, env)
 }
 

@@ -109,33 +109,25 @@ pub(super) fn run_many(cli: &Cli, env: &Env, roots: &[PathBuf]) -> i32 {
         }
     };
     if let Some(report) = probe.report() {
-        if let Some(f) = &report.blocking {
-            let e = Error::Probe {
-                message: f.message.clone(),
-            };
-            return fail(
+        let stopped = |e: Error, warnings: &[String]| {
+            fail(
                 cli.json,
                 mode,
                 None,
                 Some(&probe),
                 None,
                 &e,
-                &warnings,
+                warnings,
                 &secrets,
-            );
+            )
+        };
+        if let Some(f) = &report.blocking {
+            let message = f.message.clone();
+            return stopped(Error::Probe { message }, &warnings);
         }
         warnings.extend(report.warnings.iter().cloned());
         if let Err(e) = apply_probe(cli, report, &mut settings, &mut warnings) {
-            return fail(
-                cli.json,
-                mode,
-                None,
-                Some(&probe),
-                None,
-                &e,
-                &warnings,
-                &secrets,
-            );
+            return stopped(e, &warnings);
         }
     }
 
@@ -159,14 +151,7 @@ pub(super) fn run_many(cli: &Cli, env: &Env, roots: &[PathBuf]) -> i32 {
 
     let color = use_color(cli.color, std::io::stdout().is_terminal());
     if !cli.json && !cli.quiet {
-        let mut out = anstream::AutoStream::new(
-            std::io::stdout(),
-            if color {
-                anstream::ColorChoice::Always
-            } else {
-                anstream::ColorChoice::Never
-            },
-        );
+        let mut out = stdout(color);
         for w in &warnings {
             eprintln!("warning: {w}");
         }

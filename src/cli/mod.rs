@@ -278,6 +278,16 @@ pub fn main() -> i32 {
     run(&cli, &Env::from_process())
 }
 
+/// Standard output, coloured or plain.
+fn stdout(color: bool) -> anstream::AutoStream<std::io::Stdout> {
+    let choice = if color {
+        anstream::ColorChoice::Always
+    } else {
+        anstream::ColorChoice::Never
+    };
+    anstream::AutoStream::new(std::io::stdout(), choice)
+}
+
 fn use_color(choice: ColorChoice, tty: bool) -> bool {
     let set = |v: &str| std::env::var_os(v).is_some_and(|x| !x.is_empty() && x != "0");
     match choice {

@@ -242,18 +242,39 @@ pub(super) struct Review<'a> {
     pub(super) done_hint: &'static str,
 }
 
+impl<'a> Review<'a> {
+    /// Rollback and uninstall: the review flags of their command, nothing probed.
+    pub(super) fn for_command(
+        r: &ReviewArgs,
+        kind: &'static str,
+        dir: &'a std::path::Path,
+        nothing_to_do: &'static str,
+        done_hint: &'static str,
+    ) -> Review<'a> {
+        Review {
+            json: r.json,
+            quiet: false,
+            mode: if r.dry_run { Mode::DryRun } else { Mode::Apply },
+            yes: r.yes,
+            can_prompt: std::io::stdin().is_terminal(),
+            color: r.color,
+            lock_timeout: r.lock_timeout,
+            kind,
+            dir,
+            probe: None,
+            warnings: &[],
+            secrets: &[],
+            nothing_to_do,
+            done_hint,
+        }
+    }
+}
+
 /// Summary and diff (or the JSON report), then: nothing to do, dry run, check, or confirm
 /// and apply. Returns the exit code.
 pub(super) fn review_and_apply(r: &Review, plan: &Plan, env: &Env) -> i32 {
     let color = use_color(r.color, std::io::stdout().is_terminal());
-    let mut out = anstream::AutoStream::new(
-        std::io::stdout(),
-        if color {
-            anstream::ColorChoice::Always
-        } else {
-            anstream::ColorChoice::Never
-        },
-    );
+    let mut out = stdout(color);
     if !r.json && !r.quiet {
         let _ = write!(out, "{}", report::summary(plan, r.probe));
         for w in r.warnings.iter().chain(&plan.warnings) {
