@@ -32,23 +32,15 @@ pub(super) fn run_many(cli: &Cli, env: &Env, roots: &[PathBuf]) -> i32 {
     let mode = cli.mode();
     let mut secrets = Vec::new();
     let (key_arg, _) = positionals(cli);
-    if let Some(k) = &key_arg {
-        secrets.push(k.clone());
-    }
-    let shared = (|| -> Result<(KeyChoice, Settings, ProbeConfig, Vec<String>)> {
-        let key = key_choice(cli.api_key_stdin, key_arg, env)?;
-        let mut settings = settings(cli)?;
-        let (cfg, url_warning) = probe_config(&cli.probe, settings.base_url())?;
-        settings.patch_provider(&serde_json::json!({ "baseUrl": cfg.base_url }))?;
-        Ok((key, settings, cfg, url_warning.into_iter().collect()))
-    })();
-    let (key, mut settings, cfg, mut warnings) = match shared {
-        Ok(s) => s,
+    let Inputs {
+        key,
+        mut settings,
+        probe: cfg,
+        mut warnings,
+    } = match inputs(cli, env, key_arg, &mut secrets) {
+        Ok(i) => i,
         Err(e) => return fail(cli.json, mode, None, None, None, &e, &[], &secrets),
     };
-    if let KeyChoice::Set(k) = &key {
-        secrets.push(k.expose().to_owned());
-    }
     if roots.is_empty() {
         let e = Error::Usage("no OpenClaw roots given (the --roots-from file lists none)".into());
         return fail(cli.json, mode, None, None, None, &e, &[], &secrets);

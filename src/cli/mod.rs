@@ -278,6 +278,40 @@ pub fn main() -> i32 {
     run(&cli, &Env::from_process())
 }
 
+/// What every setup run needs before it looks at a root: the key (collected into `secrets`
+/// for redaction as soon as it is known), the settings from the templates and flags, and
+/// how to reach GateRouter (with a warning when the base URL looks wrong).
+struct Inputs {
+    key: KeyChoice,
+    settings: Settings,
+    probe: ProbeConfig,
+    warnings: Vec<String>,
+}
+
+fn inputs(
+    cli: &Cli,
+    env: &Env,
+    key_arg: Option<String>,
+    secrets: &mut Vec<String>,
+) -> Result<Inputs> {
+    if let Some(k) = &key_arg {
+        secrets.push(k.clone());
+    }
+    let key = key_choice(cli.api_key_stdin, key_arg, env)?;
+    if let KeyChoice::Set(k) = &key {
+        secrets.push(k.expose().to_owned());
+    }
+    let mut settings = settings(cli)?;
+    let (probe, url_warning) = probe_config(&cli.probe, settings.base_url())?;
+    settings.patch_provider(&serde_json::json!({ "baseUrl": probe.base_url }))?;
+    Ok(Inputs {
+        key,
+        settings,
+        probe,
+        warnings: url_warning.into_iter().collect(),
+    })
+}
+
 /// Standard output, coloured or plain.
 fn stdout(color: bool) -> anstream::AutoStream<std::io::Stdout> {
     let choice = if color {

@@ -32,17 +32,12 @@ struct Prepared {
 /// Everything up to the plan; errors here have written nothing.
 fn prepare(cli: &Cli, env: &Env, secrets: &mut Vec<String>) -> Result<Prepared, Box<Stopped>> {
     let (key_arg, root_arg) = positionals(cli);
-    if let Some(k) = &key_arg {
-        secrets.push(k.clone());
-    }
-    let key = key_choice(cli.api_key_stdin, key_arg, env)?;
-    if let KeyChoice::Set(k) = &key {
-        secrets.push(k.expose().to_owned());
-    }
-    let mut settings = settings(cli)?;
-    let (cfg, url_warning) = probe_config(&cli.probe, settings.base_url())?;
-    settings.patch_provider(&serde_json::json!({ "baseUrl": cfg.base_url }))?;
-    let mut warnings: Vec<String> = url_warning.into_iter().collect();
+    let Inputs {
+        key,
+        mut settings,
+        probe: cfg,
+        mut warnings,
+    } = inputs(cli, env, key_arg, secrets)?;
     let (dir, config_override) = root::resolve(root_arg.as_deref(), env);
     let root = root::discover(&dir, config_override.as_deref(), cli.agent.as_deref())?;
     let stop = |error: Error, probe: Option<ProbeOutcome>| {
