@@ -23,6 +23,11 @@ impl ApiKey {
         if n == 0 {
             return Err(Error::InvalidKey("is empty".into()));
         }
+        if raw.starts_with(['/', '~']) || raw.starts_with("./") || raw.starts_with("../") {
+            return Err(Error::InvalidKey(
+                "looks like a file path, not a key (the key comes first: gaterouter-setup KEY ROOT)".into(),
+            ));
+        }
         for (i, c) in raw.chars().enumerate() {
             let what = match c {
                 c if c.is_control() => Some("a control character (a stray newline or tab?)"),

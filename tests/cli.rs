@@ -830,3 +830,38 @@ fn colour_follows_the_terminal_and_the_usual_variables() {
         "cyan hunk headers"
     );
 }
+
+#[test]
+fn a_missing_root_is_never_mistaken_for_the_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    let missing = tmp.path().join("not-yet");
+    // The lone argument is a path: it is the root (and it does not exist), never the key.
+    let out = cmd(tmp.path())
+        .env("GATEROUTER_API_KEY", KEY)
+        .args(["--offline", "--yes"])
+        .arg(&missing)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("does not exist"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(
+        !tmp.path().join(".openclaw").exists(),
+        "the default root was written to"
+    );
+    // Two arguments in the wrong order: the "key" is a path.
+    let (tmp, root) = root_from("onboarded");
+    let out = run(
+        tmp.path(),
+        &["--offline", "--yes", root.to_str().unwrap(), KEY],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("looks like a file path, not a key"),
+        "{}",
+        text(&out.stderr)
+    );
+}

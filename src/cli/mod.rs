@@ -338,9 +338,16 @@ fn use_color(choice: ColorChoice, tty: bool) -> bool {
 fn positionals(cli: &Cli) -> (Option<String>, Option<PathBuf>) {
     let root = cli.root_flags.first().cloned().or_else(|| cli.root.clone());
     match (&cli.api_key, &cli.root, cli.root_flags.is_empty()) {
-        (Some(k), None, true) if PathBuf::from(k).is_dir() => (None, Some(PathBuf::from(k))),
+        (Some(k), None, true) if looks_like_a_root(k) => (None, Some(PathBuf::from(k))),
         _ => (cli.api_key.clone(), root),
     }
+}
+
+/// A lone positional is the root when it names a directory, or is written like a path
+/// (`/…`, `./…`, `../…`, `~…`): a key never is, and taking a missing root for a key would
+/// write the path into .env as the key.
+fn looks_like_a_root(arg: &str) -> bool {
+    PathBuf::from(arg).is_dir() || arg.starts_with(['/', '.', '~'])
 }
 
 /// Every root named: the positional one, each --root, and the lines of --roots-from.
