@@ -334,13 +334,15 @@ fn backup(
     let mut written: Vec<PathBuf> = Vec::new();
     let mut manifest = Vec::new();
     for f in pending {
+        let name = backup_name(&f.rel);
         manifest.push(json!({
             "path": f.rel,
+            "backup": name,
             "existed": !f.is_new(),
             "mode": f.mode_before.map(|m| format!("{m:o}")),
         }));
         let Some(before) = &f.before else { continue };
-        let dest = dir.join(&f.rel);
+        let dest = dir.join(&name);
         if let Some(parent) = dest.parent() {
             create_private_dir(parent)?;
         }
@@ -370,6 +372,16 @@ fn backup(
     write_file(&mpath, &manifest, 0o600, faults).map_err(|e| Error::io(&mpath, e))?;
     sync_dirs([dir.as_path()], faults).map_err(|e| Error::io(&dir, e))?;
     Ok(Some(dir))
+}
+
+/// Where a file's copy goes inside a backup set. A file outside the root (a config found
+/// through OPENCLAW_CONFIG_PATH) has an absolute `rel`, and `set.join(absolute)` would be the
+/// original itself: such copies go under `external/`.
+pub fn backup_name(rel: &str) -> String {
+    match rel.strip_prefix('/') {
+        Some(abs) => format!("external/{abs}"),
+        None => rel.to_owned(),
+    }
 }
 
 fn create_private_dir(dir: &Path) -> Result<()> {

@@ -12,7 +12,10 @@ use crate::root::FileState;
 
 #[derive(Debug, Clone, Deserialize)]
 struct ManifestFile {
+    /// Relative to the root, or absolute for a file outside it (OPENCLAW_CONFIG_PATH).
     path: String,
+    /// The copy's name inside the set (older sets: derived from `path`).
+    backup: Option<String>,
     existed: bool,
     mode: Option<String>,
 }
@@ -103,15 +106,21 @@ pub fn plan(root: &Path, set: &BackupSet) -> Result<Plan> {
     let mut files = Vec::new();
     let mut secrets = Vec::new();
     for f in &manifest.files {
-        if f.path.split('/').any(|c| c == "..") || Path::new(&f.path).is_absolute() {
+        let backup = f
+            .backup
+            .clone()
+            .unwrap_or_else(|| crate::apply::backup_name(&f.path));
+        let climbs = |p: &str| p.split('/').any(|c| c == "..");
+        if climbs(&f.path) || climbs(&backup) || Path::new(&backup).is_absolute() {
             return Err(Error::Unreadable {
                 path: set.dir.join("manifest.json"),
-                what: format!("names a file outside the root ({:?})", f.path),
+                what: format!("names a file it cannot have written ({:?})", f.path),
             });
         }
+        // `join` keeps an absolute path as it is: a config outside the root.
         let current = FileState::read(root, root.join(&f.path))?;
         let after = if f.existed {
-            let b = set.dir.join(&f.path);
+            let b = set.dir.join(&backup);
             Some(fs_err::read(&b).map_err(|e| Error::io(&b, e))?)
         } else {
             None

@@ -156,3 +156,36 @@ fn only_the_newest_ten_sets_are_kept() {
     );
     assert!(sets.last().unwrap().starts_with("20"), "{sets:?}");
 }
+
+#[test]
+fn a_config_outside_the_root_is_backed_up_and_rolled_back_too() {
+    // OPENCLAW_CONFIG_PATH may point anywhere; its backup must not land on itself.
+    let (tmp, root) = root_from("onboarded");
+    let elsewhere = tmp.path().join("etc/openclaw.json");
+    std::fs::create_dir_all(elsewhere.parent().unwrap()).unwrap();
+    std::fs::rename(root.join("openclaw.json"), &elsewhere).unwrap();
+    let original = std::fs::read(&elsewhere).unwrap();
+    let out = cmd(tmp.path())
+        .env("OPENCLAW_STATE_DIR", &root)
+        .env("OPENCLAW_CONFIG_PATH", &elsewhere)
+        .args(["--offline", "--yes", KEY])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        std::fs::read_to_string(&elsewhere)
+            .unwrap()
+            .contains("gaterouter/auto")
+    );
+    let out = cmd(tmp.path())
+        .args(["rollback", "--yes"])
+        .arg(&root)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        std::fs::read(&elsewhere).unwrap(),
+        original,
+        "the config outside the root was not restored"
+    );
+}
