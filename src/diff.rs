@@ -39,7 +39,14 @@ pub fn render(f: &FileChange, secrets: &[&str], color: bool) -> String {
         out.push_str(&paint(color, bold, &s));
         out.push('\n');
     };
-    header(&mut out, format!("diff --gaterouter a/{0} b/{0}", f.rel));
+    header(
+        &mut out,
+        format!(
+            "diff --gaterouter {} {}",
+            side("a", &f.rel),
+            side("b", &f.rel)
+        ),
+    );
     if f.symlink {
         header(
             &mut out,
@@ -66,13 +73,13 @@ pub fn render(f: &FileChange, secrets: &[&str], color: bool) -> String {
     let old_name = if f.is_new() {
         "/dev/null".to_owned()
     } else {
-        format!("a/{}", f.rel)
+        side("a", &f.rel)
     };
     header(&mut out, format!("--- {old_name}"));
     let new_name = if f.is_removal() {
         "/dev/null".to_owned()
     } else {
-        format!("b/{}", f.rel)
+        side("b", &f.rel)
     };
     header(&mut out, format!("+++ {new_name}"));
 
@@ -130,6 +137,15 @@ fn text(b: &[u8]) -> std::borrow::Cow<'_, str> {
     match std::str::from_utf8(b) {
         Ok(s) => std::borrow::Cow::Borrowed(s),
         Err(_) => String::from_utf8_lossy(b),
+    }
+}
+
+/// `a/openclaw.json`; a file outside the root (an absolute path) is shown as it is.
+fn side(prefix: &str, rel: &str) -> String {
+    if rel.starts_with('/') {
+        rel.to_owned()
+    } else {
+        format!("{prefix}/{rel}")
     }
 }
 

@@ -865,3 +865,32 @@ fn a_missing_root_is_never_mistaken_for_the_key() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn probe_without_a_key_uses_the_one_in_the_default_root() {
+    let server = common::stand_in::StandIn::healthy(KEY);
+    let (tmp, root) = root_from("configured");
+    let out = cmd(tmp.path())
+        .env("OPENCLAW_STATE_DIR", &root)
+        .args(["probe", "--base-url", &server.base_url()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        server.hits()[0].authorization.as_deref(),
+        Some(format!("Bearer {KEY}").as_str())
+    );
+    // Nowhere to find one: a clear usage error naming where it looked.
+    let empty = tempfile::tempdir().unwrap();
+    let out = cmd(empty.path())
+        .args(["probe", "--base-url", &server.base_url()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("probe needs an API key")
+            && text(&out.stderr).contains(".openclaw/.env"),
+        "{}",
+        text(&out.stderr)
+    );
+}

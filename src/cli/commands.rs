@@ -158,10 +158,17 @@ pub(super) fn run_probe(
     let result = (|| -> Result<(ProbeReport, Vec<String>)> {
         let key = match key_choice(stdin, key_arg, env)? {
             KeyChoice::Set(k) => k,
+            // No key given: the one setup wrote to the default root's .env, if any.
             KeyChoice::KeepExisting => {
-                return Err(Error::Usage(
-                    "probe needs an API key: pass it as an argument, with --api-key-stdin, or in GATEROUTER_API_KEY".into(),
-                ));
+                let (dir, config) = root::resolve(None, env);
+                root::discover(&dir, config.as_deref(), None)
+                    .and_then(|r| plan::effective_key(&r, &KeyChoice::KeepExisting))
+                    .map_err(|_| {
+                        Error::Usage(format!(
+                            "probe needs an API key: pass it as an argument, with --api-key-stdin, or in GATEROUTER_API_KEY (none found in {})",
+                            dir.join(".env").display()
+                        ))
+                    })?
             }
         };
         secrets.push(key.expose().to_owned());
