@@ -169,39 +169,6 @@ impl FileState {
         }
     }
 
-    /// Refuses a file (or, for a new file, its directory) that is marked read-only. As root
-    /// the write would succeed anyway, overriding a protection someone set on purpose.
-    pub fn check_writable(&self) -> Result<()> {
-        if let Some(mode) = self.mode
-            && mode & 0o200 == 0
-        {
-            return Err(Error::Unreadable {
-                path: self.path.clone(),
-                what: format!(
-                    "is read-only (mode {mode:o}); make it writable (chmod u+w) if it should be changed, nothing was written"
-                ),
-            });
-        }
-        let mut dir = self.target.parent();
-        while let Some(d) = dir {
-            match std::fs::metadata(d) {
-                Ok(m) if m.permissions().mode() & 0o200 == 0 => {
-                    return Err(Error::Unreadable {
-                        path: d.to_path_buf(),
-                        what: format!(
-                            "is a read-only directory (mode {:o}); {} cannot be written there, nothing was written",
-                            m.permissions().mode() & 0o7777,
-                            self.rel
-                        ),
-                    });
-                }
-                Ok(_) => return Ok(()),
-                Err(_) => dir = d.parent(),
-            }
-        }
-        Ok(())
-    }
-
     /// The contents as text. Non-UTF-8 bytes are refused with their offset: silently
     /// re-encoding would corrupt the file on write.
     pub fn text(&self) -> Result<Option<&str>> {

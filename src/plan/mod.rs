@@ -8,6 +8,7 @@ pub mod models_json;
 pub mod openclaw_json;
 mod provider;
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -68,6 +69,39 @@ impl FileChange {
     pub fn is_removal(&self) -> bool {
         self.after.is_none() && self.before.is_some()
     }
+
+    /// Refuses a file (or, for a new file, its directory) that is marked read-only. As root
+    /// the write would succeed anyway, overriding a protection someone set on purpose.
+    pub fn check_writable(&self) -> Result<()> {
+        if let Some(mode) = self.mode_before
+            && mode & 0o200 == 0
+        {
+            return Err(Error::Unreadable {
+                path: self.path.clone(),
+                what: format!(
+                    "is read-only (mode {mode:o}); make it writable (chmod u+w) if it should be changed, nothing was written"
+                ),
+            });
+        }
+        let mut dir = self.target.parent();
+        while let Some(d) = dir {
+            match std::fs::metadata(d) {
+                Ok(m) if m.permissions().mode() & 0o200 == 0 => {
+                    return Err(Error::Unreadable {
+                        path: d.to_path_buf(),
+                        what: format!(
+                            "is a read-only directory (mode {:o}); {} cannot be written there, nothing was written",
+                            m.permissions().mode() & 0o7777,
+                            self.rel
+                        ),
+                    });
+                }
+                Ok(_) => return Ok(()),
+                Err(_) => dir = d.parent(),
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Where the key written to `.env` comes from.
@@ -100,10 +134,6 @@ impl Plan {
     }
 }
 
-fn text(f: &FileState) -> Result<Option<&str>> {
-    f.text()
-}
-
 fn change(kind: FileKind, f: &FileState, after: String, mode_after: u32) -> FileChange {
     FileChange {
         kind,
@@ -125,7 +155,7 @@ pub fn effective_key(root: &Root, key: &KeyChoice) -> Result<ApiKey> {
 
 /// The key setup will use, and the value `.env` holds now (to redact it, and to keep it).
 fn key_and_existing(root: &Root, key: &KeyChoice) -> Result<(ApiKey, Option<String>)> {
-    let existing = match text(&root.env)? {
+    let existing = match root.env.text()? {
         Some(t) => env_file::current_key(&root.env.path, t)?,
         None => None,
     };
@@ -153,7 +183,7 @@ pub fn plan(root: &Root, key: &KeyChoice, settings: &Settings) -> Result<Plan> {
     let mut warnings = Vec::new();
     let mut secrets = Vec::new();
 
-    let env_text = text(&root.env)?;
+    let env_text = root.env.text()?;
     // OpenClaw does not read a .env over 1 MB: a key written there would silently not work.
     if let Some(b) = &root.env.bytes
         && b.len() > ENV_MAX
@@ -205,14 +235,14 @@ pub fn plan(root: &Root, key: &KeyChoice, settings: &Settings) -> Result<Plan> {
             Ok(match j {
                 Job::Config(f) => {
                     let (after, record) =
-                        openclaw_json::plan_recording(&f.path, text(f)?, settings)?;
+                        openclaw_json::plan_recording(&f.path, f.text()?, settings)?;
                     (
                         change(FileKind::Config, f, after, f.mode.unwrap_or(NEW_FILE_MODE)),
                         Some(record),
                     )
                 }
                 Job::Models(f) => {
-                    let after = models_json::plan(&f.path, text(f)?, settings)?;
+                    let after = models_json::plan(&f.path, f.text()?, settings)?;
                     (
                         change(FileKind::Models, f, after, f.mode.unwrap_or(NEW_FILE_MODE)),
                         None,
@@ -230,14 +260,8 @@ pub fn plan(root: &Root, key: &KeyChoice, settings: &Settings) -> Result<Plan> {
         }
     }
 
-    for (f, state) in files.iter().zip(
-        std::iter::once(&root.env)
-            .chain(std::iter::once(&root.config))
-            .chain(&root.models),
-    ) {
-        if f.changed() {
-            state.check_writable()?;
-        }
+    for f in files.iter().filter(|f| f.changed()) {
+        f.check_writable()?;
     }
     warnings.extend(include_warnings(root));
     let mut meta = serde_json::Map::new();
@@ -269,7 +293,7 @@ pub fn plan_uninstall(
 ) -> Result<Plan> {
     let mut files = Vec::new();
     let mut secrets = Vec::new();
-    if let Some(t) = text(&root.env)? {
+    if let Some(t) = root.env.text()? {
         if let Some(k) = env_file::current_key(&root.env.path, t)? {
             secrets.push(k);
         }
@@ -289,7 +313,7 @@ pub fn plan_uninstall(
         }
         files.push(c);
     }
-    if let Some(t) = text(&root.config)? {
+    if let Some(t) = root.config.text()? {
         let after = openclaw_json::unplan(&root.config.path, Some(t), previous, added)?;
         files.push(change(
             FileKind::Config,
@@ -299,7 +323,7 @@ pub fn plan_uninstall(
         ));
     }
     for m in &root.models {
-        if let Some(t) = text(m)? {
+        if let Some(t) = m.text()? {
             let after = models_json::unplan(&m.path, Some(t))?;
             let empty = serde_json::from_str::<serde_json::Value>(&after).is_ok_and(|v| {
                 v.as_object().is_some_and(|o| {
@@ -317,15 +341,8 @@ pub fn plan_uninstall(
             files.push(c);
         }
     }
-    for (f, state) in files.iter().zip(
-        std::iter::once(&root.env)
-            .filter(|s| s.bytes.is_some())
-            .chain(std::iter::once(&root.config).filter(|s| s.bytes.is_some()))
-            .chain(root.models.iter().filter(|s| s.bytes.is_some())),
-    ) {
-        if f.changed() {
-            state.check_writable()?;
-        }
+    for f in files.iter().filter(|f| f.changed()) {
+        f.check_writable()?;
     }
     Ok(Plan {
         root: root.dir.clone(),
