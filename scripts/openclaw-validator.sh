@@ -26,6 +26,7 @@ install() {
 }
 
 if [ ! -x "$NODE" ] || [ ! -e "$CACHE/node_modules/openclaw/package.json" ]; then
+  rm -f "$CACHE/.first-run-done"
   install
 fi
 
@@ -33,6 +34,21 @@ if [ ! -f "$CLI" ]; then
   # Fall back to the package's declared bin entry.
   bin=$("$NODE" -e 'const p=require(process.argv[1]);const b=typeof p.bin==="string"?p.bin:(p.bin.openclaw||Object.values(p.bin)[0]);console.log(b)' "$CACHE/node_modules/openclaw/package.json")
   CLI="$CACHE/node_modules/openclaw/$bin"
+fi
+
+# After an --ignore-scripts install, OpenClaw's first run finishes a package lifecycle step
+# under a lock; several first runs at once (parallel tests) fail with "package lifecycle is
+# incomplete". Run one command alone, once, before anything else may start OpenClaw.
+if [ ! -e "$CACHE/.first-run-done" ]; then
+  first=$(mktemp -d)
+  if ! HOME="$first" OPENCLAW_STATE_DIR="$first/state" "$NODE" "$CLI" --version >"$first/out" 2>&1; then
+    echo "openclaw-validator: OpenClaw's first run failed:" >&2
+    cat "$first/out" >&2
+    rm -rf "$first"
+    exit 1
+  fi
+  rm -rf "$first"
+  touch "$CACHE/.first-run-done"
 fi
 
 cat >"$WRAPPER" <<WRAP
