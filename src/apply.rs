@@ -3,8 +3,8 @@
 //! on any failure the files already replaced are put back.
 
 use std::cell::Cell;
-use std::fs::{File, OpenOptions, TryLockError};
-use std::io::Write;
+use std::fs::{File, TryLockError};
+use std::io::{Read, Write};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -117,22 +117,21 @@ struct Lock {
 fn lock(root: &Path, config: &Path, timeout: Duration) -> Result<Lock> {
     let path = root.join(LOCK_FILE);
     let start = Instant::now();
-    let mut file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .read(true)
-        .write(true)
-        .open(&path)
-        .map_err(|e| Error::io(&path, e))?;
+    // Never through a symlink: a planted link would make us truncate its target.
+    let mut file = crate::fsx::open_owned_file(&path).map_err(|e| Error::Unreadable {
+        path: path.clone(),
+        what: e.to_string(),
+    })?;
     loop {
         match file.try_lock() {
             Ok(()) => break,
             Err(TryLockError::WouldBlock) if start.elapsed() < timeout => std::thread::sleep(POLL),
             Err(TryLockError::WouldBlock) => {
-                let holder = std::fs::read_to_string(&path)
-                    .ok()
-                    .map(|s| s.trim().to_owned())
-                    .filter(|s| !s.is_empty());
+                // Only a pid is ever written there: anything else is not shown.
+                let mut text = String::new();
+                let _ = (&file).take(32).read_to_string(&mut text);
+                let holder = Some(text.trim().to_owned())
+                    .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()));
                 return Err(Error::Locked {
                     path,
                     holder,
@@ -153,9 +152,17 @@ fn lock(root: &Path, config: &Path, timeout: Duration) -> Result<Lock> {
             .map_or("openclaw.json".into(), |n| n.to_string_lossy())
     ));
     loop {
-        let fresh = std::fs::metadata(&theirs)
+        // Fresh means modified within the window on either side of now: a clock that jumped,
+        // or a file stamped in the future, must not block us forever.
+        let fresh = std::fs::symlink_metadata(&theirs)
             .and_then(|m| m.modified())
-            .is_ok_and(|t| t.elapsed().unwrap_or_default() < OPENCLAW_LOCK_FRESH);
+            .is_ok_and(|t| {
+                let age = match t.elapsed() {
+                    Ok(age) => age,
+                    Err(ahead) => ahead.duration(),
+                };
+                age < OPENCLAW_LOCK_FRESH
+            });
         if !fresh {
             break;
         }
@@ -198,18 +205,25 @@ pub fn apply_with(plan: &Plan, env: &Env, opts: &ApplyOptions) -> Result<Applied
     sweep_temp_files(&pending);
     sweep_incomplete_backups(&plan.root);
     for f in &pending {
-        let now = match std::fs::read(&f.target) {
-            Ok(b) => Some(b),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(Error::io(&f.path, e)),
-        };
-        if now != f.before {
-            return Err(Error::ChangedOnDisk {
+        unchanged_since_plan(f).map_err(|e| match e.kind() {
+            std::io::ErrorKind::Other => Error::ChangedOnDisk {
                 path: f.path.clone(),
-            });
-        }
+            },
+            _ => Error::io(&f.path, e),
+        })?;
     }
-    let backup = backup(&plan.root, &pending, opts.kind, &plan.meta, faults)?;
+    // A backup that cannot be written (disk full, ...) is a failed write like any other
+    // (exit 4): nothing has been replaced yet, and the message says so.
+    let backup =
+        backup(&plan.root, &pending, opts.kind, &plan.meta, faults).map_err(|e| match e {
+            Error::Io { path, source } => Error::ApplyFailed {
+                failed: path,
+                source,
+                restored: Vec::new(),
+                restore_errors: Vec::new(),
+            },
+            other => other,
+        })?;
 
     // Directories that new files need and that do not exist yet, deepest first, so a
     // failure can remove them again.
@@ -287,7 +301,14 @@ fn sweep_temp_files(pending: &[&FileChange]) {
             continue;
         };
         for e in entries.flatten() {
-            if e.file_name().to_string_lossy().starts_with(TEMP_PREFIX) {
+            // Only what we create: our prefix, tempfile's six random characters, a regular
+            // file (never a link or a directory someone named alike).
+            let name = e.file_name();
+            let ours = name
+                .to_str()
+                .and_then(|n| n.strip_prefix(TEMP_PREFIX))
+                .is_some_and(|r| r.len() == 6 && r.bytes().all(|b| b.is_ascii_alphanumeric()));
+            if ours && e.file_type().is_ok_and(|t| t.is_file()) {
                 let _ = std::fs::remove_file(e.path());
             }
         }
@@ -384,21 +405,40 @@ pub fn backup_name(rel: &str) -> String {
     }
 }
 
+/// 0700 whatever the umask, owned like the directory it is made in (see `fsx`).
 fn create_private_dir(dir: &Path) -> Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    match std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-    {
-        Ok(()) => Ok(()),
-        Err(e) => Err(Error::io(dir, e)),
+    crate::fsx::create_dirs(dir)
+        .map(drop)
+        .map_err(|e| Error::io(dir, e))
+}
+
+/// The file is still what the plan was made from: the same bytes, a regular file (or still
+/// absent), and a symlink still pointing where it pointed. An `Other` error means it changed.
+fn unchanged_since_plan(f: &FileChange) -> std::io::Result<()> {
+    let changed = || std::io::Error::other("changed on disk since the plan was made");
+    if f.symlink {
+        match std::fs::canonicalize(&f.path) {
+            Ok(t) if t == f.target => {}
+            _ => return Err(changed()),
+        }
+    } else if std::fs::symlink_metadata(&f.path).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(changed());
     }
+    let now = match crate::fsx::read_regular(&f.target, crate::root::MAX_FILE) {
+        Ok(b) => b.map(|(b, _)| b),
+        Err(crate::fsx::ReadError::Io(e)) => return Err(e),
+        Err(_) => return Err(changed()),
+    };
+    if now != f.before {
+        return Err(changed());
+    }
+    Ok(())
 }
 
 fn write_one(f: &FileChange, faults: &Faults) -> std::io::Result<()> {
     let Some(after) = &f.after else {
         faults.step("remove")?;
+        unchanged_since_plan(f)?;
         return std::fs::remove_file(&f.target);
     };
     if !f.content_changed() {
@@ -410,17 +450,36 @@ fn write_one(f: &FileChange, faults: &Faults) -> std::io::Result<()> {
         && !parent.exists()
     {
         faults.step("create directory")?;
-        fs_err::create_dir_all(parent)?;
+        crate::fsx::create_dirs(parent)?;
     }
-    write_file(&f.target, after, f.mode_after, faults)
+    // Checked again right before the rename, so a writer that ignores OpenClaw's lock has
+    // the smallest window in which its update could be lost.
+    write_file_checked(&f.target, after, f.mode_after, faults, &|| {
+        unchanged_since_plan(f)
+    })
 }
 
-/// Temp file beside `path`, same owner as the file it replaces when we may set it, fsync,
-/// rename over `path`: a reader sees the old or the new file, never a torn one. The rename
-/// is made durable by `sync_dirs` on the directory, once per directory per phase.
+/// [`write_file_checked`] with nothing to re-check (backups, restores).
 fn write_file(path: &Path, bytes: &[u8], mode: u32, faults: &Faults) -> std::io::Result<()> {
+    write_file_checked(path, bytes, mode, faults, &|| Ok(()))
+}
+
+/// Temp file beside `path`, with the owner of the file it replaces (or of the directory, for
+/// a new file) when we are root, fsync, `check`, rename over `path`: a reader sees the old or
+/// the new file, never a torn one. The rename is made durable by `sync_dirs` on the
+/// directory, once per directory per phase.
+fn write_file_checked(
+    path: &Path,
+    bytes: &[u8],
+    mode: u32,
+    faults: &Faults,
+    check: &dyn Fn() -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    let owner = std::fs::metadata(path).ok().map(|m| (m.uid(), m.gid()));
+    let owner = std::fs::metadata(path)
+        .or_else(|_| std::fs::metadata(dir))
+        .ok()
+        .map(|m| (m.uid(), m.gid()));
     faults.step("create temp file")?;
     let mut tmp = tempfile::Builder::new()
         .prefix(TEMP_PREFIX)
@@ -431,12 +490,12 @@ fn write_file(path: &Path, bytes: &[u8], mode: u32, faults: &Faults) -> std::io:
     tmp.as_file()
         .set_permissions(std::fs::Permissions::from_mode(mode))?;
     if let Some((uid, gid)) = owner {
-        // Running as root on a user's files must not leave them owned by root; as the
-        // owner this is a no-op, and without the right to chown we keep our ownership.
-        let _ = std::os::unix::fs::fchown(tmp.as_file(), Some(uid), Some(gid));
+        // Running as root on a user's files must not leave them owned by root.
+        crate::fsx::own_as(tmp.as_file(), uid, gid);
     }
     faults.step("fsync")?;
     tmp.as_file().sync_all()?;
+    check()?;
     faults.step("rename")?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())

@@ -107,6 +107,10 @@ pub enum Error {
     #[error("{} changed on disk after the plan was made (another program wrote it), so nothing was written; run gaterouter-setup again to plan against the new contents", path.display())]
     ChangedOnDisk { path: PathBuf },
 
+    /// A check that must never fail did: a bug of ours, caught before anything was written.
+    #[error("{}: internal error: {what}; nothing was written. This is a bug in gaterouter-setup: please report it with this message", path.display())]
+    Internal { path: PathBuf, what: String },
+
     #[error("{}", apply_message(.failed, .source, .restored, .restore_errors))]
     ApplyFailed {
         failed: PathBuf,
@@ -166,6 +170,7 @@ impl Error {
             | Error::RootNotDir { path }
             | Error::DanglingSymlink { path, .. }
             | Error::Unreadable { path, .. }
+            | Error::Internal { path, .. }
             | Error::Parse { path, .. }
             | Error::WrongType { path, .. }
             | Error::DuplicateKey { path, .. }

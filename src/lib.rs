@@ -8,6 +8,7 @@ pub mod cli;
 pub mod diff;
 pub mod doctor;
 pub mod error;
+pub mod fsx;
 pub mod key;
 mod par;
 pub mod plan;

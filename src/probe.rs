@@ -580,6 +580,26 @@ fn http_failure(
     Failure { kind, message }
 }
 
+/// More models than GateRouter has (25+) by two orders of magnitude: beyond this the list
+/// is cut, so a hostile or broken server cannot make us write a config we cannot read back.
+pub const MAX_CATALOG: usize = 2000;
+
+/// A display name from the server, made safe to write: control characters dropped, at most
+/// 100 characters, and `${` escaped as `$${` (OpenClaw's escape) so it is never expanded as
+/// a variable reference when OpenClaw loads the config.
+fn catalog_name(n: &str) -> String {
+    n.chars()
+        .filter(|c| !c.is_control() && !is_bidi_control(*c))
+        .take(100)
+        .collect::<String>()
+        .replace("${", "$${")
+}
+
+/// Bidirectional overrides and isolates: invisible, and they reorder what a terminal shows.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}')
+}
+
 fn parse_models(body: &str) -> Option<Vec<Model>> {
     let v: Value = serde_json::from_str(body).ok()?;
     let data = v.get("data").or_else(|| v.get("models"))?.as_array()?;
@@ -589,14 +609,20 @@ fn parse_models(body: &str) -> Option<Vec<Model>> {
             Value::String(s) => s.clone(),
             _ => m.get("id")?.as_str()?.to_owned(),
         };
-        if id.is_empty() || out.iter().any(|o| o.id == id) {
+        // The server's text goes into the user's config: only well-formed ids, and names
+        // made inert (see `catalog_name`). A catalog larger than any real one is cut.
+        if !crate::templates::model_id_ok(&id) || out.iter().any(|o| o.id == id) {
             continue;
+        }
+        if out.len() >= MAX_CATALOG {
+            break;
         }
         let name = m
             .get("name")
             .and_then(Value::as_str)
+            .map(catalog_name)
             .filter(|n| !n.trim().is_empty())
-            .map_or_else(|| display_name(&id), str::to_owned);
+            .unwrap_or_else(|| display_name(&id));
         out.push(Model { id, name });
     }
     if !out.iter().any(|m| m.id == "auto") {

@@ -197,3 +197,15 @@ pub fn recorded(
     }
     Ok((model, added))
 }
+
+/// Whether setup created `rel` (the oldest surviving record of it says it did not exist).
+/// Unknown (no record left) counts as no: uninstall then keeps the file rather than delete
+/// something the user may have had before.
+pub fn created_by_setup(root: &Path, rel: &str) -> bool {
+    let Ok(sets) = list(root) else { return false };
+    sets.iter()
+        .filter(|s| s.kind == "setup")
+        .filter_map(|s| read_manifest(&s.dir))
+        .find_map(|m| m.files.into_iter().find(|f| f.path == rel))
+        .is_some_and(|f| !f.existed)
+}

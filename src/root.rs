@@ -68,17 +68,19 @@ pub fn resolve(explicit: Option<&Path>, env: &Env) -> (PathBuf, Option<PathBuf>)
     if let Some(dir) = explicit {
         return (dir.to_path_buf(), None);
     }
-    let config = env.get("OPENCLAW_CONFIG_PATH").map(PathBuf::from);
-    if let Some(dir) = env.get("OPENCLAW_STATE_DIR") {
-        return (PathBuf::from(dir), config);
+    let config = env.path("OPENCLAW_CONFIG_PATH");
+    if let Some(dir) = env.path("OPENCLAW_STATE_DIR") {
+        return (dir, config);
     }
-    let home = env
-        .get("OPENCLAW_HOME")
-        .or_else(|| env.get("HOME"))
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("."));
-    let dir = match env.get("OPENCLAW_PROFILE").and_then(|p| p.to_str()) {
-        Some(profile) if profile != "default" => home.join(format!(".openclaw-{profile}")),
+    let home = env.home();
+    let dir = match env
+        .get("OPENCLAW_PROFILE")
+        .and_then(|p| p.to_str())
+        .map(str::trim)
+    {
+        Some(profile) if !profile.is_empty() && profile != "default" => {
+            home.join(format!(".openclaw-{profile}"))
+        }
         _ => {
             let current = home.join(".openclaw");
             let legacy = home.join(".clawdbot");
@@ -92,8 +94,89 @@ pub fn resolve(explicit: Option<&Path>, env: &Env) -> (PathBuf, Option<PathBuf>)
     (dir, config)
 }
 
-/// Larger files are refused before they are read.
+impl Env {
+    /// OpenClaw's effective home: `OPENCLAW_HOME` (itself `~`-expanded), else `HOME`, as an
+    /// absolute path (the working directory when neither is set, as OpenClaw falls back).
+    fn home(&self) -> PathBuf {
+        let os_home = self.get("HOME").map(PathBuf::from);
+        let home = match self
+            .get("OPENCLAW_HOME")
+            .and_then(|h| h.to_str())
+            .map(str::trim)
+        {
+            Some(h) if !h.is_empty() => expand_home(h, os_home.as_deref()),
+            _ => os_home.unwrap_or_else(|| PathBuf::from(".")),
+        };
+        absolute(&home)
+    }
+
+    /// A path variable as OpenClaw resolves it (`resolveUserPath`): trimmed, a leading `~`
+    /// expanded with the effective home, then made absolute against the working directory.
+    /// Without this a relative or `~/…` value named a different file than OpenClaw uses.
+    fn path(&self, name: &str) -> Option<PathBuf> {
+        let v = self.get(name)?.to_str()?.trim();
+        if v.is_empty() {
+            return None;
+        }
+        let p = if v.starts_with('~') {
+            expand_home(v, Some(&self.home()))
+        } else {
+            PathBuf::from(v)
+        };
+        Some(absolute(&p))
+    }
+}
+
+/// `~` or `~/rest` → `home/rest`; `~user` is left as it is (OpenClaw does the same).
+fn expand_home(v: &str, home: Option<&Path>) -> PathBuf {
+    match (v.strip_prefix('~'), home) {
+        (Some(rest), Some(home)) if rest.is_empty() || rest.starts_with('/') => {
+            home.join(rest.trim_start_matches('/'))
+        }
+        _ => PathBuf::from(v),
+    }
+}
+
+fn absolute(p: &Path) -> PathBuf {
+    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
+/// Larger files are refused (while reading: a device or a growing file reports no size).
 pub const MAX_FILE: u64 = 16_000_000;
+
+/// One paragraph for a file we cannot read: what it is, where, and what to do.
+pub fn read_error(path: PathBuf, via: Option<&Path>, e: crate::fsx::ReadError) -> Error {
+    use crate::fsx::ReadError;
+    let link = via
+        .map(|t| format!(" (a symlink to {})", t.display()))
+        .unwrap_or_default();
+    match e {
+        ReadError::NotRegular {
+            what: "a directory",
+        } => Error::Unreadable {
+            path,
+            what: format!("is a directory{link} where a file was expected"),
+        },
+        ReadError::NotRegular { what } => Error::Unreadable {
+            path,
+            what: format!(
+                "is {what}{link}, not a regular file; gaterouter-setup reads and writes only regular files (it would block on a pipe, read a device without end, or replace the device node), so replace it with a plain file or remove it"
+            ),
+        },
+        ReadError::TooLarge { limit, size } => Error::Unreadable {
+            path,
+            what: format!(
+                "is {}{link}; gaterouter-setup edits files up to {} MB (OpenClaw's files are normally a few KB), so this is probably not the right file",
+                size.map_or_else(
+                    || format!("larger than {} MB", limit / 1_000_000),
+                    |s| format!("{:.1} MB", s as f64 / 1e6)
+                ),
+                limit / 1_000_000
+            ),
+        },
+        ReadError::Io(e) => Error::io(&path, e),
+    }
+}
 
 /// What a file that we may rewrite looks like right now.
 #[derive(Debug, Clone)]
@@ -109,6 +192,9 @@ pub struct FileState {
     /// Permission bits (`0o600`...), `None` for a new file.
     pub mode: Option<u32>,
     pub symlink: bool,
+    /// Hard links to the file (1 for a plain file): writing replaces the file, so the other
+    /// names keep the old contents, which the plan says.
+    pub links: u64,
 }
 
 impl FileState {
@@ -133,39 +219,26 @@ impl FileState {
         } else {
             path.clone()
         };
-        match std::fs::metadata(&target) {
-            Err(e) if e.kind() == ErrorKind::NotFound => Ok(FileState {
+        match crate::fsx::read_regular(&target, MAX_FILE) {
+            Ok(None) => Ok(FileState {
                 path,
                 target,
                 rel,
                 bytes: None,
                 mode: None,
                 symlink,
+                links: 0,
             }),
-            Err(e) => Err(Error::io(&path, e)),
-            Ok(meta) if meta.is_dir() => Err(Error::Unreadable {
+            Ok(Some((bytes, meta))) => Ok(FileState {
                 path,
-                what: "is a directory where a file was expected".into(),
+                target,
+                rel,
+                bytes: Some(bytes),
+                mode: Some(meta.permissions().mode() & 0o7777),
+                symlink,
+                links: std::os::unix::fs::MetadataExt::nlink(&meta),
             }),
-            Ok(meta) if meta.len() > MAX_FILE => Err(Error::Unreadable {
-                path,
-                what: format!(
-                    "is {:.1} MB; gaterouter-setup edits files up to {} MB (OpenClaw's files are normally a few KB), so this is probably not the right file",
-                    meta.len() as f64 / 1e6,
-                    MAX_FILE / 1_000_000
-                ),
-            }),
-            Ok(meta) => {
-                let bytes = fs_err::read(&target).map_err(|e| Error::io(&path, e))?;
-                Ok(FileState {
-                    path,
-                    target,
-                    rel,
-                    bytes: Some(bytes),
-                    mode: Some(meta.permissions().mode() & 0o7777),
-                    symlink,
-                })
-            }
+            Err(e) => Err(read_error(path, symlink.then_some(target.as_path()), e)),
         }
     }
 
@@ -300,7 +373,7 @@ mod tests {
         assert_eq!(resolve(None, &env).0, PathBuf::from("/h/.openclaw-work"));
         let env = Env::from_pairs([("HOME", "/h"), ("OPENCLAW_HOME", "/oc")]);
         assert_eq!(resolve(None, &env).0, PathBuf::from("/oc/.openclaw"));
-        let env = Env::from_pairs([("HOME", "/h"), ("OPENCLAW_CONFIG_PATH", "/c/x.json")]);
+        let env = Env::from_pairs([("HOME", "/h"), ("OPENCLAW_CONFIG_PATH", " /c/x.json ")]);
         assert_eq!(
             resolve(None, &env),
             (
@@ -312,6 +385,21 @@ mod tests {
             resolve(Some(Path::new("/r")), &env),
             (PathBuf::from("/r"), None)
         );
+    }
+
+    #[test]
+    fn path_variables_resolve_like_openclaw() {
+        let cwd = std::env::current_dir().unwrap();
+        let env = Env::from_pairs([("HOME", "/h"), ("OPENCLAW_CONFIG_PATH", "~/cfg.json")]);
+        assert_eq!(resolve(None, &env).1, Some(PathBuf::from("/h/cfg.json")));
+        let env = Env::from_pairs([("HOME", "/h"), ("OPENCLAW_CONFIG_PATH", "cfg/x.json")]);
+        assert_eq!(resolve(None, &env).1, Some(cwd.join("cfg/x.json")));
+        let env = Env::from_pairs([("HOME", "/h"), ("OPENCLAW_HOME", "~/oc")]);
+        assert_eq!(resolve(None, &env).0, PathBuf::from("/h/oc/.openclaw"));
+        let env = Env::from_pairs([("HOME", "/h"), ("OPENCLAW_STATE_DIR", "~")]);
+        assert_eq!(resolve(None, &env).0, PathBuf::from("/h"));
+        let env = Env::from_pairs([("HOME", "/h"), ("OPENCLAW_STATE_DIR", "  ")]);
+        assert_eq!(resolve(None, &env).0, PathBuf::from("/h/.openclaw"));
     }
 
     #[test]

@@ -137,20 +137,59 @@ fn check_models(models: Option<&Value>) -> Result<()> {
                 "models[{i}] needs a non-empty `id` and `name` (OpenClaw refuses a model without either)"
             )));
         }
+        let id = m.get("id").and_then(Value::as_str).unwrap_or_default();
+        if !model_id_ok(id) {
+            return Err(bad(format!(
+                "models[{i}].id {} is not a model id (letters, digits and . _ - : @ + /, at most {MAX_ID_LEN} characters)",
+                quoted(id)
+            )));
+        }
     }
     Ok(())
+}
+
+/// Whether a model ref names our provider (`gaterouter/…`): split on the first `/`, as
+/// OpenClaw does.
+pub fn is_our_ref(r: &str) -> bool {
+    r.split_once('/').is_some_and(|(p, _)| p == PROVIDER_ID)
+}
+
+/// The longest model id we accept (GateRouter's are under 64 characters).
+pub const MAX_ID_LEN: usize = 128;
+
+/// Whether `id` can be a model id we write: the characters model ids use (letters, digits,
+/// `. _ - : @ +` and `/` between parts), bounded in length. Anything else (quotes, `$`,
+/// braces, spaces, control characters) could change what OpenClaw reads (`${VAR}` is
+/// expanded at load time) or what a terminal shows, and is no model id.
+pub fn model_id_ok(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= MAX_ID_LEN
+        && !id.starts_with('/')
+        && !id.ends_with('/')
+        && !id.contains("//")
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-:@+/".contains(&b))
 }
 
 /// Checks a model ref given on the command line: `provider/model`, split on the first `/`.
 pub fn check_ref(r: &str, flag: &str) -> Result<()> {
     match r.split_once('/') {
-        Some((p, m)) if !p.is_empty() && !m.is_empty() && !r.chars().any(char::is_whitespace) => {
+        Some((p, m)) if model_id_ok(p) && model_id_ok(m) && !p.contains(['/', ':', '@', '+']) => {
             Ok(())
         }
         _ => Err(Error::Usage(format!(
-            "{flag} {r:?} is not a model ref; write provider/model, e.g. gaterouter/anthropic/claude-sonnet-4.6"
+            "{flag} {} is not a model ref; write provider/model using letters, digits and . _ - : @ + (e.g. gaterouter/anthropic/claude-sonnet-4.6)",
+            crate::templates::quoted(r)
         ))),
     }
+}
+
+/// `s` quoted for a message, control characters escaped and cut at 80 characters.
+pub fn quoted(s: &str) -> String {
+    let cut: String = s.chars().take(80).collect();
+    let more = if cut.len() < s.len() { "…" } else { "" };
+    format!("{:?}{more}", cut)
 }
 
 #[cfg(test)]

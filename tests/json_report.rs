@@ -118,12 +118,14 @@ fn probe_fields() {
 fn many_roots_and_doctor_fields() {
     let tmp = tempfile::tempdir().unwrap();
     let a = tmp.path().join("a");
+    let b = tmp.path().join("b");
     copy_tree(&fixtures().join("onboarded/input"), &a);
+    copy_tree(&fixtures().join("onboarded/input"), &b);
     let out = cmd(tmp.path())
         .args(["--offline", "--check", "--json", KEY, "--root"])
         .arg(&a)
         .arg("--root")
-        .arg(&a)
+        .arg(&b)
         .output()
         .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

@@ -49,7 +49,8 @@ pub(super) fn run_uninstall(a: &UninstallArgs, env: &Env) -> i32 {
     let prepared = (|| -> Result<Plan> {
         let root = root::discover(&dir, config_override.as_deref(), None)?;
         let (previous, added) = rollback::recorded(&dir)?;
-        plan::plan_uninstall(&root, previous.as_ref(), &added)
+        let env_created = rollback::created_by_setup(&dir, ".env");
+        plan::plan_uninstall(&root, previous.as_ref(), &added, env_created)
     })();
     let plan = match prepared {
         Ok(p) => p,

@@ -1,7 +1,7 @@
 //! The command line: parse arguments, run the pipeline, print, and map to an exit code.
 
 use std::io::Read;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -350,8 +350,10 @@ fn looks_like_a_root(arg: &str) -> bool {
     PathBuf::from(arg).is_dir() || arg.starts_with(['/', '.', '~'])
 }
 
-/// Every root named: the positional one, each --root, and the lines of --roots-from.
-fn all_roots(cli: &Cli) -> Result<Vec<PathBuf>> {
+/// Every root named: the positional one, each --root, and the lines of --roots-from, each
+/// once; and whether more than one was named (the many-roots report, even when two names
+/// turn out to be one root).
+fn all_roots(cli: &Cli) -> Result<(Vec<PathBuf>, bool)> {
     let (_, positional) = positionals(cli);
     let mut roots: Vec<PathBuf> = Vec::new();
     if cli.root_flags.is_empty() {
@@ -361,7 +363,7 @@ fn all_roots(cli: &Cli) -> Result<Vec<PathBuf>> {
         roots.extend(cli.root_flags.iter().cloned());
     }
     if let Some(f) = &cli.roots_from {
-        let text = fs_err::read_to_string(f).map_err(|e| Error::io(f, e))?;
+        let text = read_roots_list(f)?;
         roots.extend(
             text.lines()
                 .map(str::trim)
@@ -369,7 +371,45 @@ fn all_roots(cli: &Cli) -> Result<Vec<PathBuf>> {
                 .map(PathBuf::from),
         );
     }
-    Ok(roots)
+    let named = roots.len();
+    Ok((dedupe_roots(roots), named > 1))
+}
+
+/// The same root named twice (also through a symlink or `a/../a`) is one root: two plans of
+/// one directory would race each other, and the second would find the first's changes.
+fn dedupe_roots(roots: Vec<PathBuf>) -> Vec<PathBuf> {
+    let mut seen = std::collections::HashSet::new();
+    roots
+        .into_iter()
+        .filter(|r| seen.insert(std::fs::canonicalize(r).unwrap_or_else(|_| r.clone())))
+        .collect()
+}
+
+/// The `--roots-from` list. A pipe is fine (`--roots-from <(ls -d /srv/*/.openclaw)`), but
+/// the read is bounded, so `/dev/zero` or a runaway producer ends in an error, not in memory.
+fn read_roots_list(f: &Path) -> Result<String> {
+    const LIMIT: u64 = 4_000_000;
+    let file = fs_err::File::open(f).map_err(|e| Error::io(f, e))?;
+    let mut bytes = Vec::new();
+    file.take(LIMIT + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io(f, e))?;
+    if bytes.len() as u64 > LIMIT {
+        return Err(Error::Unreadable {
+            path: f.to_path_buf(),
+            what: format!(
+                "is longer than {} MB; --roots-from takes a list of root directories, one per line",
+                LIMIT / 1_000_000
+            ),
+        });
+    }
+    String::from_utf8(bytes).map_err(|e| Error::Unreadable {
+        path: f.to_path_buf(),
+        what: format!(
+            "is not UTF-8 text (invalid byte at offset {}); --roots-from takes a list of root directories, one per line",
+            e.utf8_error().valid_up_to()
+        ),
+    })
 }
 
 fn key_choice(stdin: bool, arg: Option<String>, env: &Env) -> Result<KeyChoice> {
@@ -499,7 +539,7 @@ pub fn run(cli: &Cli, env: &Env) -> i32 {
         return commands::run_doctor(root.as_deref(), agent.as_deref(), *json, env);
     }
     match all_roots(cli) {
-        Ok(roots) if roots.len() > 1 || cli.roots_from.is_some() => {
+        Ok((roots, many)) if many || cli.roots_from.is_some() => {
             return many::run_many(cli, env, &roots);
         }
         Ok(_) => {}

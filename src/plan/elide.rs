@@ -18,6 +18,8 @@ pub const MAX_DEPTH: usize = 512;
 pub struct Elided {
     pub text: String,
     pieces: Vec<Range<usize>>,
+    /// Part of every placeholder (see `restore`).
+    nonce: String,
     /// Style votes over the *whole* text, elided parts included (see `json_edit::Style`).
     pub counts: Counts,
 }
@@ -32,26 +34,63 @@ pub struct Counts {
 }
 
 impl Elided {
-    /// Puts the original bytes back where the placeholders are.
+    /// Puts the original bytes back where the placeholders are. A placeholder is only ever
+    /// recognised with this parse's random nonce, which no file, argument, template or server
+    /// answer can know, so text we insert cannot be taken for one. Anything unexpected (an
+    /// index out of order) is left as it is: the gate before writing (`plan::gate`) parses
+    /// every new file back and refuses it.
     pub fn restore(&self, rendered: &str, original: &str) -> String {
         if self.pieces.is_empty() {
             return rendered.to_owned();
         }
+        let marker = format!("\"{PREFIX}{}_", self.nonce);
         let mut out = String::with_capacity(original.len() + rendered.len());
         let mut rest = rendered;
-        while let Some(i) = rest.find(PREFIX) {
-            // The placeholder is a quoted string: `"__gaterouter_elided_<n>__"`.
-            let start = i - 1;
-            let tail = &rest[i + PREFIX.len()..];
-            let end_digits = tail.find("__").expect("placeholder ends with __");
-            let n: usize = tail[..end_digits].parse().expect("placeholder index");
-            out.push_str(&rest[..start]);
-            out.push_str(&original[self.pieces[n].clone()]);
-            rest = &tail[end_digits + 3..];
+        let mut next = 0;
+        while let Some(i) = rest.find(&marker) {
+            let tail = &rest[i + marker.len()..];
+            let index = tail
+                .find("__\"")
+                .and_then(|end| Some((tail[..end].parse::<usize>().ok()?, end)));
+            match index {
+                Some((n, end)) if n == next && n < self.pieces.len() => {
+                    out.push_str(&rest[..i]);
+                    out.push_str(&original[self.pieces[n].clone()]);
+                    rest = &tail[end + 3..];
+                    next += 1;
+                }
+                _ => {
+                    out.push_str(&rest[..i + marker.len()]);
+                    rest = tail;
+                }
+            }
         }
         out.push_str(rest);
         out
     }
+}
+
+/// 128 unpredictable bits, new for every parse: `RandomState` is seeded from the OS's
+/// randomness once per process and differs per instance; mixing in the time and a counter
+/// keeps two parses in one process apart even so.
+fn nonce() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let mut words = [0u64; 2];
+    for (i, w) in words.iter_mut().enumerate() {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u64(n);
+        h.write_u128(t);
+        h.write_usize(i);
+        *w = h.finish();
+    }
+    format!("{:016x}{:016x}", words[0], words[1])
 }
 
 /// Why the scanner gave up; only nesting depth is reported to the user, everything else
@@ -66,7 +105,8 @@ pub enum GiveUp {
 /// A container *on* a path (a prefix of a keep path) is kept with its other members elided;
 /// the value *at* a keep path is kept whole.
 pub fn elide(src: &str, keep: &[&[&str]]) -> Result<Elided, GiveUp> {
-    if src.contains(PREFIX) {
+    let nonce = nonce();
+    if src.contains(&nonce) {
         return Err(GiveUp::Unsure);
     }
     let mut s = Scanner {
@@ -81,6 +121,7 @@ pub fn elide(src: &str, keep: &[&[&str]]) -> Result<Elided, GiveUp> {
         return Ok(Elided {
             text: src.to_owned(),
             pieces: Vec::new(),
+            nonce,
             counts: s.counts,
         });
     }
@@ -195,6 +236,8 @@ pub fn elide(src: &str, keep: &[&[&str]]) -> Result<Elided, GiveUp> {
         text.push_str(&src[last..r.start]);
         text.push('"');
         text.push_str(PREFIX);
+        text.push_str(&nonce);
+        text.push('_');
         text.push_str(&n.to_string());
         text.push_str("__\"");
         last = r.end;
@@ -203,6 +246,7 @@ pub fn elide(src: &str, keep: &[&[&str]]) -> Result<Elided, GiveUp> {
     Ok(Elided {
         text,
         pieces: cuts,
+        nonce,
         counts: s.counts,
     })
 }
@@ -497,6 +541,28 @@ mod tests {
         assert!(!e.text.contains("13, 14"), "{}", e.text);
         assert!(e.text.contains("model: 'a/b'"));
         assert_eq!(e.restore(&e.text, src), src);
+    }
+
+    #[test]
+    fn inserted_text_cannot_pass_for_a_placeholder() {
+        let src = "{\n  agents: { defaults: { model: 'a/b' } },\n  channels: { telegram: { token: 'not-ours-0123456789', enabled: true, extra: [1, 2, 3] } },\n}\n";
+        let e = elide(src, KEEP).unwrap();
+        assert!(!e.text.contains("telegram"), "{}", e.text);
+        // Whatever an argument, a template or a server says, without this parse's nonce it
+        // stays text: every index, every guess at the old fixed format.
+        for forged in [
+            "__gaterouter_elided_0__".to_string(),
+            "\"__gaterouter_elided_0__\"".to_string(),
+            "__gaterouter_elided_7__".to_string(),
+            format!("\"{PREFIX}0000000000000000_0__\""),
+        ] {
+            let rendered = e.text.replace("'a/b'", &format!("'{forged}'"));
+            let out = e.restore(&rendered, src);
+            assert!(out.contains(&forged), "{forged}: {out}");
+            assert!(out.contains("telegram"), "{out}");
+            assert_eq!(out.matches("telegram").count(), 1, "{out}");
+        }
+        assert_ne!(elide(src, KEEP).unwrap().nonce, e.nonce);
     }
 
     #[test]

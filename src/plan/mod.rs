@@ -3,6 +3,7 @@
 
 mod elide;
 pub mod env_file;
+pub mod gate;
 pub mod json_edit;
 pub mod models_json;
 pub mod openclaw_json;
@@ -260,10 +261,23 @@ pub fn plan(root: &Root, key: &KeyChoice, settings: &Settings) -> Result<Plan> {
         }
     }
 
+    let refs = settings.refs();
+    let ours = |r: &str| crate::templates::is_our_ref(r) || refs.iter().any(|x| x == r);
+    gate_all(&files, &ours)?;
     for f in files.iter().filter(|f| f.changed()) {
         f.check_writable()?;
     }
     warnings.extend(include_warnings(root));
+    for f in [&root.env, &root.config].into_iter().chain(&root.models) {
+        let changes = files.iter().any(|c| c.path == f.path && c.changed());
+        if changes && f.links > 1 {
+            warnings.push(format!(
+                "{} has {} hard links; it is replaced by a new file (atomically), so its other names keep the old contents",
+                f.path.display(),
+                f.links
+            ));
+        }
+    }
     let mut meta = serde_json::Map::new();
     if let Some(m) = record.previous_model {
         meta.insert("previous_model".into(), m);
@@ -286,10 +300,12 @@ pub fn plan(root: &Root, key: &KeyChoice, settings: &Settings) -> Result<Plan> {
 
 /// The plan that removes what setup added (see `openclaw_json::unplan`); files that do not
 /// exist stay absent. `previous` is the model recorded at setup, if any.
+/// `env_created`: setup created `.env` (so an empty one left behind may go).
 pub fn plan_uninstall(
     root: &Root,
     previous: Option<&serde_json::Value>,
     added: &openclaw_json::Added,
+    env_created: bool,
 ) -> Result<Plan> {
     let mut files = Vec::new();
     let mut secrets = Vec::new();
@@ -304,10 +320,13 @@ pub fn plan_uninstall(
             after,
             root.env.mode.unwrap_or(NEW_FILE_MODE),
         );
-        // A .env left with nothing in it was setup's alone: remove it.
-        if c.after
-            .as_deref()
-            .is_some_and(|a| a.iter().all(u8::is_ascii_whitespace))
+        // A .env left with nothing in it that setup created is setup's alone: remove it. Never
+        // through a symlink (that would delete the user's target), and never one the user had.
+        if env_created
+            && !root.env.symlink
+            && c.after
+                .as_deref()
+                .is_some_and(|a| a.iter().all(u8::is_ascii_whitespace))
         {
             c.after = None;
         }
@@ -335,12 +354,15 @@ pub fn plan_uninstall(
             let mut c = change(FileKind::Models, m, after, m.mode.unwrap_or(NEW_FILE_MODE));
             // Nothing but an empty provider map: the file was setup's alone (OpenClaw
             // regenerates it anyway).
-            if empty {
+            if empty && !m.symlink {
                 c.after = None;
             }
             files.push(c);
         }
     }
+    let ours =
+        |r: &str| crate::templates::is_our_ref(r) || added.allowlist_map.iter().any(|x| x == r);
+    gate_all(&files, &ours)?;
     for f in files.iter().filter(|f| f.changed()) {
         f.check_writable()?;
     }
@@ -351,6 +373,27 @@ pub fn plan_uninstall(
         secrets,
         meta: serde_json::Map::new(),
     })
+}
+
+/// The last gate (see `gate`): every JSON file about to change must parse back and differ
+/// only in the paths we own.
+fn gate_all(files: &[FileChange], ours: &dyn Fn(&str) -> bool) -> Result<()> {
+    for f in files.iter().filter(|f| f.content_changed()) {
+        let (Some(after), owned) = (
+            f.after.as_deref(),
+            match f.kind {
+                FileKind::Config => gate::CONFIG_OWNED,
+                FileKind::Models => gate::MODELS_OWNED,
+                FileKind::Env => continue,
+            },
+        ) else {
+            continue;
+        };
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        let before = f.before.as_deref().map(text);
+        gate::check(&f.path, before.as_deref(), &text(after), owned, ours)?;
+    }
+    Ok(())
 }
 
 /// The top-level members of a JSON5 object, with the values of those named in `values`
@@ -413,8 +456,28 @@ fn include_warnings(root: &Root) -> Vec<String> {
     let mut out = Vec::new();
     for inc in includes {
         let path = base.join(&inc);
-        let Ok(t) = std::fs::read_to_string(&path) else {
-            continue;
+        // Read like every other file (bounded, never blocking on a pipe); an include we
+        // cannot read is OpenClaw's problem to report, we only lose this warning.
+        let t = match crate::fsx::read_regular(&path, crate::root::MAX_FILE) {
+            Ok(Some((b, _))) => match String::from_utf8(b) {
+                Ok(t) => t,
+                Err(_) => continue,
+            },
+            Ok(None) => continue,
+            Err(e) => {
+                let why = match e {
+                    crate::fsx::ReadError::NotRegular { what } => format!("it is {what}"),
+                    crate::fsx::ReadError::TooLarge { limit, .. } => {
+                        format!("it is over {} MB", limit / 1_000_000)
+                    }
+                    crate::fsx::ReadError::Io(e) => e.to_string(),
+                };
+                out.push(format!(
+                    "{} (included by openclaw.json) was not checked for settings that override gaterouter's: {why}",
+                    path.display()
+                ));
+                continue;
+            }
         };
         let defined: Vec<String> = top_level(&path, &t, &[])
             .into_iter()

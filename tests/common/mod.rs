@@ -64,9 +64,18 @@ pub fn root_from(case: &str) -> (tempfile::TempDir, PathBuf) {
 
 #[derive(Debug, PartialEq, Eq, Clone)]
 pub enum Entry {
-    File { bytes: Vec<u8>, mode: u32 },
-    Dir { mode: u32 },
+    File {
+        bytes: Vec<u8>,
+        mode: u32,
+    },
+    Dir {
+        mode: u32,
+    },
     Link(PathBuf),
+    /// A FIFO, device or socket: never opened (a FIFO would block the test).
+    Special {
+        mode: u32,
+    },
 }
 
 /// Path → content and mode of everything under `root`.
@@ -87,6 +96,8 @@ pub fn snapshot(root: &Path) -> BTreeMap<String, Entry> {
             } else if meta.is_dir() {
                 out.insert(rel, Entry::Dir { mode });
                 walk(base, &path, out);
+            } else if !meta.is_file() {
+                out.insert(rel, Entry::Special { mode });
             } else {
                 out.insert(
                     rel,
