@@ -189,17 +189,22 @@ pub fn run(root: &Root, env: &Env) -> Vec<Check> {
                             .collect()
                     })
                     .unwrap_or_default();
-                let key_ref = str_at(p, "/apiKey");
+                let want = crate::templates::env_secret_ref(key::ENV_VAR);
+                let key_ref = p.get("apiKey");
                 match (&base_url, key_ref) {
                     (None, _) => out.push(problem("the gaterouter provider in openclaw.json has no baseUrl", SETUP)),
-                    (Some(_), Some("${GATEROUTER_API_KEY}")) if !gr_models.is_empty() => out.push(ok(format!(
-                        "openclaw.json has the gaterouter provider ({}, {} models)",
+                    (Some(_), Some(k)) if *k == want && !gr_models.is_empty() => out.push(ok(format!(
+                        "openclaw.json has the gaterouter provider ({}, {} models, key from the environment's GATEROUTER_API_KEY)",
                         base_url.as_deref().unwrap_or_default(),
                         gr_models.len()
                     ))),
-                    (Some(_), Some("${GATEROUTER_API_KEY}")) => out.push(problem("the gaterouter provider in openclaw.json lists no models", SETUP)),
+                    (Some(_), Some(k)) if *k == want => out.push(problem("the gaterouter provider in openclaw.json lists no models", SETUP)),
+                    (Some(_), Some(Value::String(s))) if crate::templates::env_placeholder(s).is_some() => out.push(problem(
+                        format!("the gaterouter apiKey in openclaw.json is the string {s:?}: OpenClaw expands it when loading, so it counts as a plaintext key (`openclaw doctor --lint` flags it, `openclaw doctor --fix` copies the key into OpenClaw's own store)"),
+                        "run gaterouter-setup: it writes the SecretRef {\"source\": \"env\", \"provider\": \"default\", \"id\": \"GATEROUTER_API_KEY\"} instead",
+                    )),
                     (Some(_), _) => out.push(problem(
-                        "the gaterouter provider in openclaw.json does not take its key from ${GATEROUTER_API_KEY}",
+                        "the gaterouter provider in openclaw.json does not take its key from the SecretRef to GATEROUTER_API_KEY",
                         SETUP,
                     )),
                 }
@@ -268,8 +273,11 @@ pub fn run(root: &Root, env: &Env) -> Vec<Check> {
                             ),
                             SETUP,
                         ));
-                    } else if str_at(p, "/apiKey").is_some_and(|k| k != key::ENV_VAR) {
-                        out.push(problem(format!("{}: the gaterouter apiKey should be the variable name GATEROUTER_API_KEY", m.rel), SETUP));
+                    } else if p.get("apiKey").is_some() {
+                        out.push(problem(
+                            format!("{}: the gaterouter entry has an apiKey; there it authenticates nothing and `openclaw secrets audit` reports it (the key comes from openclaw.json's SecretRef)", m.rel),
+                            "run gaterouter-setup (it removes the one it wrote), or delete that apiKey line",
+                        ));
                     } else {
                         out.push(ok(format!("{} has the gaterouter provider", m.rel)));
                     }

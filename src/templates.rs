@@ -18,8 +18,8 @@ pub struct Settings {
     pub profile: Map<String, Value>,
     /// The provider entry without `apiKey`: `baseUrl`, `api`, `models`.
     pub provider: Map<String, Value>,
-    /// `apiKey` as written in openclaw.json (`${GATEROUTER_API_KEY}`).
-    pub config_api_key: String,
+    /// `apiKey` as written in openclaw.json: a SecretRef, never a string (see [`secret_ref`]).
+    pub config_api_key: Value,
 }
 
 impl Settings {
@@ -67,10 +67,12 @@ impl Settings {
                     "openclaw.json needs auth.profiles[\"{PROFILE_ID}\"]"
                 ))
             })?;
-        let config_api_key = fragment["models"]["providers"][PROVIDER_ID]["apiKey"]
-            .as_str()
-            .unwrap_or("${GATEROUTER_API_KEY}")
-            .to_owned();
+        let config_api_key = secret_ref(&fragment["models"]["providers"][PROVIDER_ID]["apiKey"])
+            .map_err(|e| {
+                bad(&format!(
+                    "openclaw.json models.providers.gaterouter.apiKey: {e}"
+                ))
+            })?;
         Ok(Settings {
             primary,
             fallbacks,
@@ -96,16 +98,19 @@ impl Settings {
         self.provider["baseUrl"].as_str().unwrap_or_default()
     }
 
-    /// The provider entry for one file, `apiKey` placed after `baseUrl` as OpenClaw's docs show it.
-    pub fn provider_entry(&self, api_key: &str) -> Map<String, Value> {
+    /// The provider entry for one file, `apiKey` (when given) placed after `baseUrl` as
+    /// OpenClaw's docs show it. models.json gets none: see `plan::models_json`.
+    pub fn provider_entry(&self, api_key: Option<&Value>) -> Map<String, Value> {
         let mut out = Map::new();
         for (k, v) in &self.provider {
             out.insert(k.clone(), v.clone());
-            if k == "baseUrl" {
-                out.insert("apiKey".into(), json!(api_key));
+            if let (Some(key), "baseUrl") = (api_key, k.as_str()) {
+                out.insert("apiKey".into(), key.clone());
             }
         }
-        out.entry("apiKey").or_insert_with(|| json!(api_key));
+        if let Some(key) = api_key {
+            out.entry("apiKey").or_insert_with(|| key.clone());
+        }
         out
     }
 
@@ -119,6 +124,50 @@ impl Settings {
         }
         out
     }
+}
+
+/// The SecretRef OpenClaw resolves from its environment at use time.
+pub fn env_secret_ref(var: &str) -> Value {
+    json!({ "source": "env", "provider": "default", "id": var })
+}
+
+/// `apiKey` for openclaw.json, always a SecretRef. A `"${VAR}"` string (what setup wrote
+/// before, and what an older customised template may hold) is expanded by OpenClaw when the
+/// config loads, so OpenClaw treats the result as a plaintext key: `doctor --lint` flags it
+/// and `doctor --fix` copies the real key into its own store. It becomes the equivalent
+/// SecretRef. Any other string would be a key in plain text in a JSON file: refused. Absent
+/// means the default, `GATEROUTER_API_KEY` from the environment.
+pub fn secret_ref(v: &Value) -> std::result::Result<Value, String> {
+    match v {
+        Value::Null => Ok(env_secret_ref(crate::key::ENV_VAR)),
+        Value::String(s) => match env_placeholder(s) {
+            Some(var) => Ok(env_secret_ref(var)),
+            None => Err(
+                "a plain string would put a key into openclaw.json in plain text; write a SecretRef such as {\"source\": \"env\", \"provider\": \"default\", \"id\": \"GATEROUTER_API_KEY\"}".into(),
+            ),
+        },
+        Value::Object(o) => {
+            let field = |k: &str| o.get(k).and_then(Value::as_str).filter(|s| !s.is_empty());
+            match (field("source"), field("provider"), field("id")) {
+                (Some("env" | "file" | "exec" | "store"), Some(_), Some(_)) if o.len() == 3 => {
+                    Ok(v.clone())
+                }
+                _ => Err("a SecretRef is {\"source\": \"env\"|\"file\"|\"exec\"|\"store\", \"provider\": …, \"id\": …} and nothing else".into()),
+            }
+        }
+        _ => Err("must be a SecretRef object".into()),
+    }
+}
+
+/// `VAR` when `s` is exactly `${VAR}` with an OpenClaw variable name (uppercase, digits, `_`).
+pub fn env_placeholder(s: &str) -> Option<&str> {
+    let var = s.strip_prefix("${")?.strip_suffix('}')?;
+    let mut chars = var.chars();
+    let first = chars.next()?;
+    (first.is_ascii_uppercase() || first == '_')
+        .then_some(())
+        .filter(|_| chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'))
+        .map(|_| var)
 }
 
 fn check_models(models: Option<&Value>) -> Result<()> {
@@ -169,9 +218,14 @@ mod tests {
             ]
         );
         assert_eq!(s.base_url(), "https://api.gaterouter.ai/openai/v1");
-        let entry = s.provider_entry("${GATEROUTER_API_KEY}");
+        let entry = s.provider_entry(Some(&s.config_api_key));
         let keys: Vec<&str> = entry.keys().map(String::as_str).collect();
         assert_eq!(keys, ["baseUrl", "apiKey", "api", "models"]);
+        assert_eq!(
+            entry["apiKey"],
+            json!({"source": "env", "provider": "default", "id": "GATEROUTER_API_KEY"})
+        );
+        assert!(!s.provider_entry(None).contains_key("apiKey"));
     }
 
     #[test]
@@ -181,6 +235,39 @@ mod tests {
             .unwrap();
         assert_eq!(s.base_url(), "http://127.0.0.1:9/openai/v1");
         assert!(s.patch_provider(&json!({"models": [{"id": "x"}]})).is_err());
+    }
+
+    /// Whatever a (customised) template says, openclaw.json gets a SecretRef: the `${VAR}`
+    /// string we used to write becomes one, and a literal key is refused.
+    #[test]
+    fn the_config_key_is_always_a_secret_ref() {
+        let with = |k: Value| {
+            let mut frag: Value = serde_json::from_str(OPENCLAW_JSON).unwrap();
+            frag["models"]["providers"][PROVIDER_ID]["apiKey"] = k;
+            Settings::from_templates(PROVIDER_JSON, &frag.to_string())
+        };
+        let want = env_secret_ref("GATEROUTER_API_KEY");
+        assert_eq!(
+            with(json!("${GATEROUTER_API_KEY}")).unwrap().config_api_key,
+            want
+        );
+        assert_eq!(with(Value::Null).unwrap().config_api_key, want);
+        assert_eq!(
+            with(json!("${MY_KEY_2}")).unwrap().config_api_key,
+            env_secret_ref("MY_KEY_2")
+        );
+        let file = json!({"source": "file", "provider": "vault", "id": "/gaterouter"});
+        assert_eq!(with(file.clone()).unwrap().config_api_key, file);
+        for bad in [
+            json!("sk-or-v1-literal-key"),
+            json!("${lower}"),
+            json!("prefix ${GATEROUTER_API_KEY}"),
+            json!({"source": "env", "id": "X"}),
+            json!({"source": "env", "provider": "default", "id": "X", "extra": 1}),
+            json!(42),
+        ] {
+            assert!(with(bad.clone()).is_err(), "accepted {bad}");
+        }
     }
 
     #[test]

@@ -70,7 +70,7 @@ fn plan_keeping(
         &providers,
         &at,
         PROVIDER_ID,
-        &s.provider_entry(&s.config_api_key),
+        &s.provider_entry(Some(&s.config_api_key)),
     )?;
     Ok((doc.render(), record))
 }

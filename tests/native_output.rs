@@ -1,0 +1,186 @@
+//! What setup writes is what OpenClaw itself accepts without objections (issue 11): the key
+//! is a SecretRef (never a string OpenClaw expands into a plaintext key), models.json holds
+//! no `apiKey`, a fallback is only added for a provider that has credentials, and doctor
+//! agrees. Checked over every fixture root, so any root shape that breaks a rule shows up.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+use serde_json::{Value, json};
+
+fn secret_ref() -> Value {
+    json!({"source": "env", "provider": "default", "id": "GATEROUTER_API_KEY"})
+}
+
+/// Every fixture that setup accepts, set up offline; `(case, tmp, root)`.
+fn set_up_every_fixture(extra: &[&str]) -> Vec<(String, tempfile::TempDir, std::path::PathBuf)> {
+    let mut out = Vec::new();
+    for case in cases() {
+        if fixtures().join(&case).join("expected-error.txt").exists() {
+            continue;
+        }
+        let (tmp, root) = root_from(&case);
+        let args = std::fs::read_to_string(fixtures().join(&case).join("args")).unwrap_or_default();
+        let o = cmd(tmp.path())
+            .args(["--offline", "--yes", KEY])
+            .arg(&root)
+            .args(args.split_whitespace())
+            .args(extra)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{case}: {}", text(&o.stderr));
+        out.push((case, tmp, root));
+    }
+    assert!(out.len() >= 10);
+    out
+}
+
+fn json5(path: &Path) -> Value {
+    let t = std::fs::read_to_string(path).unwrap();
+    jsonc_parser::cst::CstRootNode::parse(t.trim_start_matches('\u{feff}'), &Default::default())
+        .unwrap()
+        .to_serde_value()
+        .unwrap()
+}
+
+/// Every models.json of a root (per agent, or the root-level one).
+fn models_files(root: &Path) -> Vec<std::path::PathBuf> {
+    let mut v = Vec::new();
+    if root.join("models.json").is_file() {
+        v.push(root.join("models.json"));
+    }
+    if let Ok(rd) = std::fs::read_dir(root.join("agents")) {
+        for a in rd {
+            let f = a.unwrap().path().join("agent/models.json");
+            if f.is_file() {
+                v.push(f);
+            }
+        }
+    }
+    v
+}
+
+/// Walks a JSON value, calling `f` with each JSON pointer and value.
+fn walk(v: &Value, at: &str, f: &mut dyn FnMut(&str, &Value)) {
+    f(at, v);
+    match v {
+        Value::Object(o) => o.iter().for_each(|(k, x)| walk(x, &format!("{at}/{k}"), f)),
+        Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .for_each(|(i, x)| walk(x, &format!("{at}/{i}"), f)),
+        _ => {}
+    }
+}
+
+/// The key reaches OpenClaw through a SecretRef to the environment, in every root; no file
+/// we write holds a string naming the variable that OpenClaw would expand or audit.
+#[test]
+fn the_key_is_a_secret_ref_and_no_json_file_names_it() {
+    for (case, _tmp, root) in set_up_every_fixture(&[]) {
+        let cfg = json5(&root.join("openclaw.json"));
+        assert_eq!(
+            cfg["models"]["providers"]["gaterouter"]["apiKey"],
+            secret_ref(),
+            "{case}"
+        );
+        let mut files = models_files(&root);
+        files.push(root.join("openclaw.json"));
+        for f in files {
+            walk(&json5(&f), "", &mut |at, v| {
+                if let Value::String(s) = v
+                    && at != "/models/providers/gaterouter/apiKey/id"
+                {
+                    assert!(
+                        !s.contains("GATEROUTER_API_KEY") && !s.contains(KEY),
+                        "{case}: {}{at} is the string {s:?}",
+                        f.display()
+                    );
+                }
+            });
+        }
+    }
+}
+
+/// models.json's gaterouter entry has no `apiKey` (it authenticates nothing there and
+/// `openclaw secrets audit` reports it), in every root.
+#[test]
+fn models_json_has_no_api_key() {
+    for (case, _tmp, root) in set_up_every_fixture(&[]) {
+        let files = models_files(&root);
+        assert!(!files.is_empty(), "{case}");
+        for f in files {
+            let v = json5(&f);
+            let p = &v["providers"]["gaterouter"];
+            assert!(p.is_object(), "{case}: {}", f.display());
+            assert!(p.get("apiKey").is_none(), "{case}: {}: {p}", f.display());
+        }
+    }
+}
+
+/// A root set up by an earlier version (`"${GATEROUTER_API_KEY}"` in openclaw.json, the
+/// variable's name in models.json) is migrated, and doctor says why before it is.
+#[test]
+fn the_old_string_forms_are_migrated_and_doctor_flags_them() {
+    let (tmp, root) = root_from("legacy-string-key");
+    let before = std::fs::read_to_string(root.join("openclaw.json")).unwrap();
+    assert!(
+        before.contains("\"${GATEROUTER_API_KEY}\""),
+        "fixture changed"
+    );
+    let doc = cmd(tmp.path())
+        .args(["doctor"])
+        .arg(&root)
+        .output()
+        .unwrap();
+    let out = text(&doc.stdout);
+    assert_eq!(doc.status.code(), Some(1), "{out}");
+    assert!(out.contains("counts as a plaintext key"), "{out}");
+    assert!(out.contains("has an apiKey"), "{out}");
+
+    let o = cmd(tmp.path())
+        .args(["--offline", "--yes", KEY])
+        .arg(&root)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let cfg = json5(&root.join("openclaw.json"));
+    assert_eq!(
+        cfg["models"]["providers"]["gaterouter"]["apiKey"],
+        secret_ref()
+    );
+    let m = json5(&root.join("agents/main/agent/models.json"));
+    assert!(m["providers"]["gaterouter"].get("apiKey").is_none());
+    // Migrated once: a second run has nothing to do.
+    let again = cmd(tmp.path())
+        .args(["--offline", "--check", KEY])
+        .arg(&root)
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again.stdout));
+}
+
+/// An `apiKey` in models.json that setup did not write (a SecretRef of the user's) stays.
+#[test]
+fn a_users_own_models_json_key_is_kept() {
+    let (tmp, root) = root_from("fresh");
+    let f = root.join("agents/main/agent/models.json");
+    std::fs::create_dir_all(f.parent().unwrap()).unwrap();
+    std::fs::write(
+        &f,
+        r#"{"providers": {"gaterouter": {"apiKey": {"source": "file", "provider": "vault", "id": "/gr"}}}}"#,
+    )
+    .unwrap();
+    let o = cmd(tmp.path())
+        .args(["--offline", "--yes", KEY])
+        .arg(&root)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert_eq!(
+        json5(&f)["providers"]["gaterouter"]["apiKey"],
+        json!({"source": "file", "provider": "vault", "id": "/gr"})
+    );
+}
