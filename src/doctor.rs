@@ -338,7 +338,9 @@ fn check_providers(c: &Value, root: &Root, env: &Env, out: &mut Vec<Check>) {
             .collect(),
         _ => Vec::new(),
     };
-    let env_text = root.env.text().ok().flatten().unwrap_or_default();
+    let env_text = root.env.text().ok().flatten();
+    let facts = crate::credentials::ConfigFacts::from_value(c);
+    let ambient = crate::credentials::Ambient::from_env(env);
     let mut seen = Vec::new();
     for r in refs {
         let Some((provider, _)) = r.split_once('/') else {
@@ -348,23 +350,10 @@ fn check_providers(c: &Value, root: &Root, env: &Env, out: &mut Vec<Check>) {
             continue;
         }
         seen.push(provider);
-        let var = format!(
-            "{}_API_KEY",
-            provider.to_ascii_uppercase().replace('-', "_")
-        );
-        let configured = c
-            .pointer(&format!("/models/providers/{provider}"))
-            .is_some()
-            || c["auth"]["profiles"]
-                .as_object()
-                .is_some_and(|p| p.values().any(|v| v["provider"] == provider))
-            || env.get(&var).is_some()
-            || env_text
-                .lines()
-                .any(|l| env_file::Assignment::parse(l).is_some_and(|a| a.name == var));
-        if !configured {
+        if crate::credentials::source(provider, &facts, env_text, &ambient).is_none() {
+            let var = crate::credentials::env_var_for(provider);
             out.push(warn(
-                format!("fallback provider {provider} ({r}) has no provider entry, auth profile or {var}; that fallback will fail when it is needed"),
+                format!("fallback {r}: {}; that fallback will fail when it is needed", crate::credentials::missing(provider)),
                 format!("set {var} in .env, run `openclaw onboard` for {provider}, or drop the fallback with --fallback"),
             ));
         }

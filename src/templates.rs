@@ -14,6 +14,11 @@ pub const OPENCLAW_JSON: &str = include_str!("../templates/openclaw.json");
 pub struct Settings {
     pub primary: String,
     pub fallbacks: Vec<String>,
+    /// `--fallback` was given: the fallbacks are the user's choice, kept even for a provider
+    /// without credentials (with a warning). The template's are added only where they work.
+    pub fallbacks_given: bool,
+    /// Variables OpenClaw inherits from outside the root (names only), for the rule above.
+    pub ambient: crate::credentials::Ambient,
     /// `auth.profiles["gaterouter:default"]`.
     pub profile: Map<String, Value>,
     /// The provider entry without `apiKey`: `baseUrl`, `api`, `models`.
@@ -76,6 +81,8 @@ impl Settings {
         Ok(Settings {
             primary,
             fallbacks,
+            fallbacks_given: false,
+            ambient: Default::default(),
             profile,
             provider,
             config_api_key,

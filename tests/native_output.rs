@@ -37,8 +37,11 @@ fn set_up_every_fixture(extra: &[&str]) -> Vec<(String, tempfile::TempDir, std::
     out
 }
 
+/// A JSON5 file as a value; a missing file is `{}`.
 fn json5(path: &Path) -> Value {
-    let t = std::fs::read_to_string(path).unwrap();
+    let Ok(t) = std::fs::read_to_string(path) else {
+        return json!({});
+    };
     jsonc_parser::cst::CstRootNode::parse(t.trim_start_matches('\u{feff}'), &Default::default())
         .unwrap()
         .to_serde_value()
@@ -183,4 +186,157 @@ fn a_users_own_models_json_key_is_kept() {
         json5(&f)["providers"]["gaterouter"]["apiKey"],
         json!({"source": "file", "provider": "vault", "id": "/gr"})
     );
+}
+
+/// Every model ref in a config: the default model (string or primary + fallbacks), the
+/// allowlist map's keys and `modelPolicy.allow`.
+fn refs(cfg: &Value) -> Vec<String> {
+    let d = &cfg["agents"]["defaults"];
+    let mut out: Vec<String> = Vec::new();
+    match &d["model"] {
+        Value::String(s) => out.push(s.clone()),
+        m => {
+            out.extend(m["primary"].as_str().map(str::to_owned));
+            for f in m["fallbacks"].as_array().into_iter().flatten() {
+                out.extend(f.as_str().map(str::to_owned));
+            }
+        }
+    }
+    out.extend(
+        d["models"]
+            .as_object()
+            .into_iter()
+            .flat_map(|o| o.keys().cloned()),
+    );
+    for a in d["modelPolicy"]["allow"].as_array().into_iter().flatten() {
+        out.extend(a.as_str().map(str::to_owned));
+    }
+    out
+}
+
+/// Where OpenRouter's credentials may be; setup must add the OpenRouter fallback with any
+/// of them and without all of them, in every fixture root, and say so when it leaves it out.
+#[test]
+fn the_openrouter_fallback_is_added_exactly_where_openrouter_has_credentials() {
+    #[derive(Debug, Clone, Copy)]
+    enum Cred {
+        None,
+        ProcessEnv,
+        RootEnv,
+        GatewayEnv,
+    }
+    let or = "openrouter/anthropic/claude-sonnet-4.6";
+    for cred in [
+        Cred::None,
+        Cred::ProcessEnv,
+        Cred::RootEnv,
+        Cred::GatewayEnv,
+    ] {
+        for case in cases() {
+            if fixtures().join(&case).join("expected-error.txt").exists() {
+                continue;
+            }
+            let (tmp, root) = root_from(&case);
+            let input = json5(&root.join("openclaw.json"));
+            // Already there (the user's own, or from an earlier version): kept, not added.
+            let there = refs(&input).iter().any(|r| r == or);
+            let in_config = input["auth"]["profiles"]
+                .as_object()
+                .is_some_and(|p| p.keys().any(|k| k.starts_with("openrouter:")))
+                || input["models"]["providers"].get("openrouter").is_some();
+            let mut c = cmd(tmp.path());
+            match cred {
+                Cred::None => {}
+                Cred::ProcessEnv => {
+                    c.env("OPENROUTER_API_KEY", "sk-or-v1-other");
+                }
+                Cred::RootEnv => {
+                    let f = root.join(".env");
+                    let mut t = std::fs::read_to_string(&f).unwrap_or_default();
+                    if !t.is_empty() && !t.ends_with('\n') {
+                        t.push('\n');
+                    }
+                    t.push_str("OPENROUTER_API_KEY=sk-or-v1-other\n");
+                    std::fs::write(&f, t).unwrap();
+                }
+                Cred::GatewayEnv => {
+                    let d = tmp.path().join(".config/openclaw");
+                    std::fs::create_dir_all(&d).unwrap();
+                    std::fs::write(d.join("gateway.env"), "OPENROUTER_API_KEY=sk-or-v1-x\n")
+                        .unwrap();
+                }
+            }
+            let args =
+                std::fs::read_to_string(fixtures().join(&case).join("args")).unwrap_or_default();
+            let o = c
+                .args(["--offline", "--yes", KEY])
+                .arg(&root)
+                .args(args.split_whitespace())
+                .output()
+                .unwrap();
+            assert_eq!(o.status.code(), Some(0), "{case}: {}", text(&o.stderr));
+            let has = refs(&json5(&root.join("openclaw.json")))
+                .iter()
+                .any(|r| r.starts_with("openrouter/"));
+            let should = in_config || !matches!(cred, Cred::None);
+            assert_eq!(has, should || there, "{case} with {cred:?}");
+            let said = format!("{}{}", text(&o.stdout), text(&o.stderr));
+            assert_eq!(
+                said.contains(&format!("fallback {or} left out")),
+                !should && !there,
+                "{case} with {cred:?}: {said}"
+            );
+            assert_eq!(
+                said.contains(&format!("fallback {or} is already in the config and stays")),
+                !should && there,
+                "{case} with {cred:?}: {said}"
+            );
+        }
+    }
+}
+
+/// Uninstall takes out every ref setup added, also after the user made another model the
+/// primary: what remains is the user's own refs and their new primary.
+#[test]
+fn uninstall_removes_what_setup_added_after_the_primary_changed() {
+    for case in cases() {
+        if fixtures().join(&case).join("expected-error.txt").exists()
+            || ["configured", "legacy-string-key"].contains(&case.as_str())
+        {
+            continue;
+        }
+        let (tmp, root) = root_from(&case);
+        let before = refs(&json5(&root.join("openclaw.json")));
+        let o = cmd(tmp.path())
+            .env("OPENROUTER_API_KEY", "sk-or-v1-other")
+            .args(["--offline", "--yes", KEY])
+            .arg(&root)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{case}: {}", text(&o.stderr));
+        let cfg = root.join("openclaw.json");
+        let t = std::fs::read_to_string(&cfg).unwrap();
+        let changed = [
+            "\"primary\": \"gaterouter/auto\"",
+            "primary: 'gaterouter/auto'",
+        ]
+        .iter()
+        .find(|p| t.contains(**p))
+        .map(|p| t.replace(p, &p.replace("gaterouter/auto", "openai/gpt-5.4")))
+        .unwrap_or_else(|| panic!("{case}: no primary to change in\n{t}"));
+        std::fs::write(&cfg, changed).unwrap();
+        let o = cmd(tmp.path())
+            .args(["uninstall", "--yes"])
+            .arg(&root)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{case}: {}", text(&o.stderr));
+        let after = refs(&json5(&cfg));
+        for r in &after {
+            assert!(
+                before.contains(r) || r == "openai/gpt-5.4",
+                "{case}: {r} was added by setup and is still there after uninstall: {after:?}"
+            );
+        }
+    }
 }

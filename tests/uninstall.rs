@@ -100,8 +100,8 @@ fn without_a_record_the_first_fallback_that_is_not_ours_becomes_primary() {
     assert_eq!(
         json(&root.join("openclaw.json"))["agents"]["defaults"]["model"],
         serde_json::json!({
-            "primary": "openrouter/anthropic/claude-sonnet-4.6",
-            "fallbacks": ["openai/gpt-5.4", "anthropic/claude-opus-4-6"]
+            "primary": "openai/gpt-5.4",
+            "fallbacks": ["openrouter/anthropic/claude-sonnet-4.6", "anthropic/claude-opus-4-6"]
         })
     );
 }

@@ -302,6 +302,7 @@ fn inputs(
         secrets.push(k.expose().to_owned());
     }
     let mut settings = settings(cli)?;
+    settings.ambient = crate::credentials::Ambient::from_env(env);
     let (probe, url_warning) = probe_config(&cli.probe, settings.base_url())?;
     settings.patch_provider(&serde_json::json!({ "baseUrl": probe.base_url }))?;
     Ok(Inputs {
@@ -443,6 +444,7 @@ fn settings(cli: &Cli) -> Result<Settings> {
             templates::check_ref(f, "--fallback")?;
         }
         s.fallbacks = cli.fallbacks.clone();
+        s.fallbacks_given = true;
     }
     Ok(s)
 }
