@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::key::{self, ApiKey};
-use crate::plan::env_file;
+use crate::plan::{env_file, json_edit, openclaw_json};
 use crate::root::{Env, FileState, Root};
 use crate::templates::{PROFILE_ID, PROVIDER_ID};
 
@@ -50,23 +50,18 @@ fn warn(what: impl Into<String>, fix: impl Into<String>) -> Check {
 
 const SETUP: &str = "run gaterouter-setup (it changes only what is missing)";
 
-/// A JSON5 file as a value; `Err` is the parse error as a user would read it.
+/// A JSON5 file as a value; `Err` is the parse error as a user would read it. Read with
+/// the planners' own reader (`json_edit::Doc::parse`), so doctor passes exactly the files
+/// setup can edit and OpenClaw can load: a file setup refuses is a failure here too.
 fn value(f: &FileState) -> Result<Option<Value>, String> {
     let Some(t) = f.text().map_err(|e| e.to_string())? else {
         return Ok(None);
     };
-    let t = t.trim_start_matches('\u{feff}');
-    let root = jsonc_parser::cst::CstRootNode::parse(t, &Default::default()).map_err(|e| {
-        format!(
-            "{}:{}:{}: not valid JSON5: {}",
-            f.path.display(),
-            e.line_display(),
-            e.column_display(),
-            e.kind()
-        )
-    })?;
+    // Keep everything: doctor reads the whole config, nothing is elided.
+    let doc = json_edit::Doc::parse(&f.path, t, &[&[]]).map_err(|e| e.to_string())?;
     Ok(Some(
-        root.to_serde_value()
+        doc.root_object()
+            .to_serde_value()
             .unwrap_or(Value::Object(Default::default())),
     ))
 }
@@ -169,7 +164,18 @@ pub fn run(root: &Root, env: &Env) -> Vec<Check> {
             None
         }
         Ok(Some(v)) => {
-            out.push(ok(format!("{} parses", root.config.rel)));
+            // What setup would refuse (a value of the wrong type where it edits), doctor
+            // reports: the planner itself is asked, so the two cannot disagree.
+            let text = root.config.text().ok().flatten();
+            match crate::templates::Settings::builtin()
+                .and_then(|s| openclaw_json::plan(&root.config.path, text, &s))
+            {
+                Ok(_) => out.push(ok(format!("{} parses", root.config.rel))),
+                Err(e) => out.push(problem(
+                    e.to_string(),
+                    "fix that value (OpenClaw's schema refuses it too), or restore the file with gaterouter-setup rollback",
+                )),
+            }
             Some(v)
         }
     };
@@ -354,7 +360,7 @@ fn check_providers(c: &Value, root: &Root, env: &Env, out: &mut Vec<Check>) {
             let var = crate::credentials::env_var_for(provider);
             out.push(warn(
                 format!("fallback {r}: {}; that fallback will fail when it is needed", crate::credentials::missing(provider)),
-                format!("set {var} in .env, run `openclaw onboard` for {provider}, or drop the fallback with --fallback"),
+                format!("set {var} in .env, run `openclaw onboard` for {provider}, or remove it from agents.defaults.model.fallbacks"),
             ));
         }
     }

@@ -340,3 +340,120 @@ fn uninstall_removes_what_setup_added_after_the_primary_changed() {
         }
     }
 }
+
+/// After a successful setup doctor finds no problem, in every fixture root, and nothing to
+/// warn about in what setup wrote: a warning may only name a fallback the user had before.
+#[test]
+fn doctor_is_clean_after_every_successful_setup() {
+    for (case, tmp, root) in set_up_every_fixture(&[]) {
+        let before = refs(&json5(&fixtures().join(&case).join("input/openclaw.json")));
+        let o = cmd(tmp.path())
+            .args(["doctor", "--json"])
+            .arg(&root)
+            .output()
+            .unwrap();
+        let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(v["healthy"], true, "{case}: {v:#}");
+        for c in v["checks"].as_array().unwrap() {
+            if c["status"] == "warn" {
+                let what = c["what"].as_str().unwrap();
+                assert!(
+                    before
+                        .iter()
+                        .any(|r| what.starts_with(&format!("fallback {r}:"))),
+                    "{case}: {what}"
+                );
+            }
+        }
+    }
+}
+
+/// Doctor and setup read openclaw.json with the same reader: whatever setup refuses to
+/// parse, doctor reports as a problem with the same position, and whatever setup parses,
+/// doctor does not call broken. Differential, over one-character damage to every fixture.
+#[test]
+fn doctor_and_setup_agree_on_what_parses() {
+    use gaterouter_setup::{doctor, plan, root};
+    let env = root::Env::from_pairs([("HOME", "/nonexistent")]);
+    let settings = gaterouter_setup::templates::Settings::builtin().unwrap();
+    let key = plan::KeyChoice::Set(gaterouter_setup::key::ApiKey::parse(KEY).unwrap());
+    let mut texts: Vec<String> = Vec::new();
+    for case in cases() {
+        if let Ok(t) = std::fs::read_to_string(fixtures().join(&case).join("input/openclaw.json")) {
+            texts.push(t);
+        }
+    }
+    let (mut broken, mut fine) = (0, 0);
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("root");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(".env"), format!("GATEROUTER_API_KEY={KEY}\n")).unwrap();
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    const CHARS: &[char] = &[',', '}', '{', '"', '\'', ':', '[', ']', '/', 'x', ' ', '\n'];
+    for t in &texts {
+        for _ in 0..40 {
+            let chars: Vec<char> = t.chars().collect();
+            let i = next(chars.len());
+            let mut m: Vec<char> = chars.clone();
+            if next(2) == 0 {
+                m.remove(i);
+            } else {
+                m.insert(i, CHARS[next(CHARS.len())]);
+            }
+            let m: String = m.into_iter().collect();
+            std::fs::write(dir.join("openclaw.json"), &m).unwrap();
+            let r = root::discover(&dir, None, None).unwrap();
+            let planned = plan::plan(&r, &key, &settings);
+            let checks = doctor::run(&r, &env);
+            let doctor_parse_fail = checks.iter().find(|c| {
+                c.status == doctor::Status::Problem && c.what.contains("not valid JSON5")
+            });
+            match planned {
+                Err(gaterouter_setup::error::Error::Parse { line, column, .. }) => {
+                    broken += 1;
+                    let c = doctor_parse_fail
+                        .unwrap_or_else(|| panic!("setup refuses, doctor passes:\n{m}"));
+                    assert!(
+                        c.what.contains(&format!("openclaw.json:{line}:{column}:")),
+                        "{} vs {line}:{column}",
+                        c.what
+                    );
+                    assert!(!checks.iter().any(|c| c.what.ends_with("parses")));
+                }
+                _ => {
+                    fine += 1;
+                    assert!(
+                        doctor_parse_fail.is_none(),
+                        "setup parses, doctor does not: {doctor_parse_fail:?}\n{m}"
+                    );
+                }
+            }
+        }
+    }
+    assert!(broken > 50 && fine > 50, "broken {broken}, fine {fine}");
+}
+
+/// The fixtures setup refuses (a broken or wrongly typed openclaw.json) fail doctor too.
+#[test]
+fn doctor_fails_every_root_setup_refuses() {
+    for case in cases() {
+        if !fixtures().join(&case).join("expected-error.txt").exists() {
+            continue;
+        }
+        let (tmp, root) = root_from(&case);
+        let o = cmd(tmp.path())
+            .args(["doctor"])
+            .arg(&root)
+            .output()
+            .unwrap();
+        let out = text(&o.stdout);
+        assert_eq!(o.status.code(), Some(1), "{case}: {out}");
+        assert!(!out.contains("openclaw.json parses"), "{case}: {out}");
+    }
+}
