@@ -56,6 +56,46 @@ impl Reply {
         )
     }
 
+    /// A streamed chat completion, as GateRouter sends one for `stream: true`: SSE
+    /// `data: {chunk}` events carrying `text` in two pieces, a final chunk with the finish
+    /// reason and usage, then `data: [DONE]`.
+    pub fn sse(model: &str, text: &str) -> Reply {
+        let chunk = |delta: serde_json::Value, finish: Option<&str>, usage: bool| {
+            let mut c = serde_json::json!({
+                "id": "chatcmpl-standin", "object": "chat.completion.chunk", "created": 1,
+                "model": model,
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+            });
+            if usage {
+                c["usage"] = serde_json::json!({"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7});
+            }
+            format!("data: {c}\n\n")
+        };
+        let mid = text
+            .char_indices()
+            .nth(text.chars().count() / 2)
+            .map_or(0, |(i, _)| i);
+        let mut body = chunk(
+            serde_json::json!({"role": "assistant", "content": &text[..mid]}),
+            None,
+            false,
+        );
+        body.push_str(&chunk(
+            serde_json::json!({"content": &text[mid..]}),
+            None,
+            false,
+        ));
+        body.push_str(&chunk(serde_json::json!({}), Some("stop"), true));
+        body.push_str("data: [DONE]\n\n");
+        Reply {
+            status: 200,
+            content_type: "text/event-stream",
+            body,
+            delay: Duration::ZERO,
+            headers: vec![("cache-control", "no-cache".to_owned())],
+        }
+    }
+
     pub fn after(mut self, d: Duration) -> Reply {
         self.delay = d;
         self
@@ -154,6 +194,9 @@ pub fn healthy_reply(r: &Req, key: &str) -> Reply {
             let body: serde_json::Value = serde_json::from_str(r.body).unwrap_or_default();
             if body.get("max_tokens").is_some() {
                 return Reply::error(400, "unsupported parameter: max_tokens");
+            }
+            if body["stream"] == true {
+                return Reply::sse("deepseek.v3-v1:0", "pong");
             }
             Reply::json(
                 200,
