@@ -360,7 +360,7 @@ fn check_providers(c: &Value, root: &Root, env: &Env, out: &mut Vec<Check>) {
             let var = crate::credentials::env_var_for(provider);
             out.push(warn(
                 format!("fallback {r}: {}; that fallback will fail when it is needed", crate::credentials::missing(provider)),
-                format!("set {var} in .env, run `openclaw onboard` for {provider}, or remove it from agents.defaults.model.fallbacks"),
+                format!("set {var} in .env, run `openclaw onboard` for {provider}, or remove it from agents.defaults.model.fallbacks (gaterouter-setup --replace-fallbacks --fallback REF… sets them exactly)"),
             ));
         }
     }

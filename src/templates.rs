@@ -17,6 +17,13 @@ pub struct Settings {
     /// `--fallback` was given: the fallbacks are the user's choice, kept even for a provider
     /// without credentials (with a warning). The template's are added only where they work.
     pub fallbacks_given: bool,
+    /// `--primary` was given.
+    pub primary_given: bool,
+    /// `--replace-fallbacks`: the fallbacks are exactly `fallbacks`, not merged.
+    pub replace_fallbacks: bool,
+    /// The provider's model list is GateRouter's live catalog (else the bundled one): a
+    /// gaterouter ref missing from it is refused, not only warned about.
+    pub catalog_live: bool,
     /// Variables OpenClaw inherits from outside the root (names only), for the rule above.
     pub ambient: crate::credentials::Ambient,
     /// `auth.profiles["gaterouter:default"]`.
@@ -82,6 +89,9 @@ impl Settings {
             primary,
             fallbacks,
             fallbacks_given: false,
+            primary_given: false,
+            replace_fallbacks: false,
+            catalog_live: false,
             ambient: Default::default(),
             profile,
             provider,
@@ -119,6 +129,16 @@ impl Settings {
             out.entry("apiKey").or_insert_with(|| key.clone());
         }
         out
+    }
+
+    /// The ids of the provider's model list (the catalog).
+    pub fn model_ids(&self) -> Vec<String> {
+        self.provider["models"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|m| m["id"].as_str().map(str::to_owned))
+            .collect()
     }
 
     /// Every model ref setup configures: the primary, then the fallbacks, without duplicates.
@@ -195,6 +215,32 @@ fn check_models(models: Option<&Value>) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Up to three ids of `catalog` closest to `id` (edit distance), closest first: what the
+/// user probably meant.
+pub fn nearest<'a>(id: &str, catalog: &'a [String]) -> Vec<&'a str> {
+    let mut scored: Vec<(usize, &str)> = catalog
+        .iter()
+        .map(|c| (edit_distance(id, c), c.as_str()))
+        .collect();
+    scored.sort();
+    scored.into_iter().take(3).map(|(_, c)| c).collect()
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
 }
 
 /// Checks a model ref given on the command line: `provider/model`, split on the first `/`.
@@ -275,6 +321,25 @@ mod tests {
         ] {
             assert!(with(bad.clone()).is_err(), "accepted {bad}");
         }
+    }
+
+    #[test]
+    fn nearest_ids_come_first() {
+        let cat: Vec<String> = [
+            "auto",
+            "openai/gpt-5.4",
+            "openai/gpt-5.4-mini",
+            "anthropic/claude-sonnet-4.6",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        assert_eq!(nearest("openai/gpt-9", &cat)[0], "openai/gpt-5.4");
+        assert_eq!(
+            nearest("anthropic/claude-sonnet-4-6", &cat)[0],
+            "anthropic/claude-sonnet-4.6"
+        );
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
     }
 
     #[test]

@@ -457,3 +457,108 @@ fn doctor_fails_every_root_setup_refuses() {
         assert!(!out.contains("openclaw.json parses"), "{case}: {out}");
     }
 }
+
+fn model_of(root: &Path) -> Value {
+    json5(&root.join("openclaw.json"))["agents"]["defaults"]["model"].clone()
+}
+
+/// A gaterouter ref that GateRouter's live catalog does not have is refused, naming the
+/// nearest ids, and nothing is written; with --offline (the bundled catalog) it is a warning.
+#[test]
+fn a_ref_outside_the_catalog_is_refused_live_and_warned_about_offline() {
+    let gr = common::stand_in::StandIn::healthy(KEY);
+    for (flag, bad) in [
+        ("--primary", "gaterouter/openai/gpt-9"),
+        ("--fallback", "gaterouter/openai/gpt-9"),
+    ] {
+        let (tmp, root) = root_from("onboarded");
+        let before = snapshot(&root);
+        let o = cmd(tmp.path())
+            .args(["--yes", "--base-url", &gr.base_url(), KEY, flag, bad])
+            .arg(&root)
+            .output()
+            .unwrap();
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{flag}: {err}");
+        assert!(
+            err.contains(&format!(
+                "{flag} {bad} is not in GateRouter's live model list"
+            )),
+            "{err}"
+        );
+        assert!(
+            err.contains("nearest ids are gaterouter/openai/gpt-5.4"),
+            "{err}"
+        );
+        assert_eq!(snapshot(&root), before, "{flag}: something was written");
+
+        let o = cmd(tmp.path())
+            .args(["--offline", "--yes", KEY, flag, bad])
+            .arg(&root)
+            .output()
+            .unwrap();
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(0), "{flag}: {err}");
+        assert!(err.contains("bundled (--offline) model list"), "{err}");
+    }
+}
+
+/// Re-running setup does not carry a gaterouter ref the catalog lacks into the fallbacks
+/// (it used to move a bad primary there, where doctor kept failing).
+#[test]
+fn a_stale_gaterouter_ref_is_not_carried_over() {
+    let (tmp, root) = root_from("onboarded");
+    let cfg = root.join("openclaw.json");
+    let t = std::fs::read_to_string(&cfg).unwrap();
+    std::fs::write(
+        &cfg,
+        t.replace(
+            "\"anthropic/claude-opus-4-6\"",
+            "\"gaterouter/openai/gpt-9\"",
+        ),
+    )
+    .unwrap();
+    let o = cmd(tmp.path())
+        .args(["--offline", "--yes", KEY])
+        .arg(&root)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("gaterouter/openai/gpt-9 is not in GateRouter's model list"));
+    assert!(
+        !model_of(&root).to_string().contains("gpt-9"),
+        "{}",
+        model_of(&root)
+    );
+    let d = cmd(tmp.path())
+        .args(["doctor"])
+        .arg(&root)
+        .output()
+        .unwrap();
+    assert_eq!(d.status.code(), Some(0), "{}", text(&d.stdout));
+}
+
+/// --replace-fallbacks makes the fallbacks exactly the --fallback refs.
+#[test]
+fn fallbacks_can_be_replaced_rather_than_merged() {
+    let (tmp, root) = root_from("existing-fallbacks");
+    let o = cmd(tmp.path())
+        .args(["--offline", "--yes", KEY, "--replace-fallbacks"])
+        .args(["--fallback", "gaterouter/openai/gpt-5.4"])
+        .arg(&root)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert_eq!(
+        model_of(&root),
+        json!({"primary": "gaterouter/auto", "fallbacks": ["gaterouter/openai/gpt-5.4"]})
+    );
+    // None at all.
+    let o = cmd(tmp.path())
+        .args(["--offline", "--yes", "--replace-fallbacks"])
+        .arg(&root)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert_eq!(model_of(&root), json!({"primary": "gaterouter/auto"}));
+}

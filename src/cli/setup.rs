@@ -146,6 +146,7 @@ pub(super) fn apply_probe(
             .map(|m| serde_json::json!({ "id": m.id, "name": m.name, "compat": compat }))
             .collect();
         settings.patch_provider(&serde_json::json!({ "models": list }))?;
+        settings.catalog_live = true;
     }
     if report.auto_routing == AutoRouting::Off {
         if cli.probe.require_auto {

@@ -48,6 +48,8 @@ fn plan_keeping(
     let doc = Doc::parse(path, before.unwrap_or(""), keep)?;
     let root = doc.root_object();
     let mut record = Record::default();
+    let catalog = catalog(&doc, &root, s);
+    let s = &check_catalog(s, &catalog, &mut record.notes)?;
     let (fallbacks, unusable) = usable_fallbacks(&doc, &root, s, root_env, &mut record.notes);
     let (defaults, at) = doc.ensure_path(&root, &["agents", "defaults"])?;
     record.previous_model = previous_model(&doc, &defaults, &at)?;
@@ -55,7 +57,21 @@ fn plan_keeping(
         fallbacks,
         ..s.clone()
     };
-    set_model(&doc, &defaults, &at, s, &mut record.added)?;
+    // A gaterouter ref outside the catalog (an earlier bad --primary, a retired model) can
+    // only fail: it is not carried over into the fallbacks.
+    let stale = |r: &str| {
+        r.strip_prefix(PROVIDER_PREFIX)
+            .is_some_and(|id| !catalog.iter().any(|c| c == id))
+    };
+    set_model(
+        &doc,
+        &defaults,
+        &at,
+        s,
+        &stale,
+        &mut record.added,
+        &mut record.notes,
+    )?;
     note_unusable_in_place(&doc, &defaults, &at, &unusable, &mut record.notes);
     allow_refs(&doc, &defaults, &at, &s.refs(), &mut record.added)?;
 
@@ -87,6 +103,89 @@ fn plan_keeping(
         &s.provider_entry(Some(&s.config_api_key)),
     )?;
     Ok((doc.render(), record))
+}
+
+const PROVIDER_PREFIX: &str = "gaterouter/";
+
+/// The model ids the provider will list after setup: those already configured in
+/// `models.providers.gaterouter.models` and the catalog setup adds (merged by id).
+fn catalog(doc: &Doc, root: &CstObject, s: &Settings) -> Vec<String> {
+    let mut ids = s.model_ids();
+    if let Ok(Some((p, at))) = doc.find_path(root, &["models", "providers", PROVIDER_ID])
+        && let Ok(Some(arr)) = doc.array(&p, &at, "models")
+    {
+        for e in arr.elements() {
+            if let Some(id) = e
+                .to_serde_value()
+                .and_then(|v| v["id"].as_str().map(str::to_owned))
+                && !ids.contains(&id)
+            {
+                ids.push(id);
+            }
+        }
+    }
+    ids
+}
+
+/// Every gaterouter ref setup is asked to configure must be in the catalog: OpenClaw
+/// refuses a ref its provider does not list. One given on the command line is refused when
+/// the catalog is GateRouter's live one (with `--offline` it is the bundled one, which may
+/// be out of date: a warning); a template's fallback that is missing is left out.
+fn check_catalog(s: &Settings, catalog: &[String], notes: &mut Vec<String>) -> Result<Settings> {
+    fn missing<'r>(r: &'r str, catalog: &[String]) -> Option<&'r str> {
+        r.strip_prefix(PROVIDER_PREFIX)
+            .filter(|id| !catalog.iter().any(|c| c == id))
+    }
+    let explain = |r: &str, id: &str| {
+        format!(
+            "{r} is not in GateRouter's {} model list; the nearest ids are {}",
+            if s.catalog_live {
+                "live"
+            } else {
+                "bundled (--offline)"
+            },
+            crate::templates::nearest(id, catalog)
+                .iter()
+                .map(|n| format!("{PROVIDER_PREFIX}{n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    let mut out = s.clone();
+    let explicit = |given: bool, flag: &str, r: &str, id: &str, notes: &mut Vec<String>| {
+        if given && !s.catalog_live {
+            notes.push(format!(
+                "{}; written as asked, check the id",
+                explain(r, id)
+            ));
+            Ok(())
+        } else {
+            Err(Error::Usage(format!(
+                "{flag} {}; nothing was changed",
+                explain(r, id)
+            )))
+        }
+    };
+    if let Some(id) = missing(&s.primary, catalog) {
+        let flag = if s.primary_given {
+            "--primary"
+        } else {
+            "the template's primary"
+        };
+        explicit(s.primary_given, flag, &s.primary, id, notes)?;
+    }
+    out.fallbacks.clear();
+    for f in &s.fallbacks {
+        match missing(f, catalog) {
+            None => out.fallbacks.push(f.clone()),
+            Some(id) if s.fallbacks_given => {
+                explicit(true, "--fallback", f, id, notes)?;
+                out.fallbacks.push(f.clone());
+            }
+            Some(id) => notes.push(format!("fallback left out: {}", explain(f, id))),
+        }
+    }
+    Ok(out)
 }
 
 /// What of the config says where credentials are; read leniently (a part of the wrong type
@@ -259,8 +358,24 @@ fn set_model(
     defaults: &CstObject,
     at: &JsonPath,
     s: &Settings,
+    stale: &dyn Fn(&str) -> bool,
     added: &mut Added,
+    notes: &mut Vec<String>,
 ) -> Result<()> {
+    let mut fresh = |refs: &[String]| -> Vec<String> {
+        refs.iter()
+            .filter(|r| {
+                let bad = stale(r);
+                if bad {
+                    notes.push(format!(
+                        "{r} is not in GateRouter's model list and was taken out of the default model"
+                    ));
+                }
+                !bad
+            })
+            .cloned()
+            .collect()
+    };
     let primary = s.primary.as_str();
     // Fallbacks setup adds that are not gaterouter refs: recorded, so uninstall can take
     // them out again even after the user changed the primary.
@@ -282,7 +397,8 @@ fn set_model(
     let value = prop.value().expect("a property has a value");
     if let Some(old) = string_value(&value) {
         // `"model": "anthropic/…"` becomes `{primary, fallbacks}`, the old model kept last.
-        let fallbacks = merge_fallbacks(primary, &s.fallbacks, &[], Some(&old));
+        let old_kept = fresh(std::slice::from_ref(&old)).pop();
+        let fallbacks = merge_fallbacks(primary, &s.fallbacks, &[], old_kept.as_deref());
         if old != primary || !fallbacks.is_empty() {
             note_added(&[], &fallbacks);
             doc.replace(&prop, model_value(primary, &fallbacks));
@@ -312,7 +428,15 @@ fn set_model(
         Some(a) => doc.strings(a, &at.key("fallbacks"))?,
         None => Vec::new(),
     };
-    let desired = merge_fallbacks(primary, &s.fallbacks, &current, old_primary.as_deref());
+    let desired = if s.replace_fallbacks {
+        merge_fallbacks(primary, &s.fallbacks, &[], None)
+    } else {
+        let kept = fresh(&current);
+        let old_kept = old_primary
+            .as_ref()
+            .and_then(|o| fresh(std::slice::from_ref(o)).pop());
+        merge_fallbacks(primary, &s.fallbacks, &kept, old_kept.as_deref())
+    };
     note_added(&current, &desired);
     if old_primary.is_none() {
         doc.insert(
@@ -325,6 +449,10 @@ fn set_model(
         doc.set_string(&model, &at, "primary", primary)?;
     }
     match arr {
+        // Nothing left (--replace-fallbacks with none): no empty list either.
+        Some(_) if desired.is_empty() && !current.is_empty() => {
+            doc.remove(&model, &at, "fallbacks")?;
+        }
         Some(a) => doc.sync_strings(&a, &current, &desired),
         None if !desired.is_empty() => {
             let p = doc.append(&model, "fallbacks", to_input(&json!(desired)));
