@@ -562,3 +562,70 @@ fn fallbacks_can_be_replaced_rather_than_merged() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     assert_eq!(model_of(&root), json!({"primary": "gaterouter/auto"}));
 }
+
+/// Where GateRouter's `/models` gives a context window or an output limit, OpenClaw gets
+/// it (`contextWindow`, `maxTokens`) in both files; an entry already there gains what it
+/// lacks, and a value the user set stays.
+#[test]
+fn live_limits_are_carried_into_the_catalog() {
+    let gr = common::stand_in::StandIn::healthy(KEY);
+    let (tmp, root) = root_from("onboarded");
+    // The user tuned gpt-5.4's window already; sonnet is listed without limits.
+    let cfg = root.join("openclaw.json");
+    let t = std::fs::read_to_string(&cfg).unwrap();
+    std::fs::write(
+        &cfg,
+        t.replacen(
+            "\"gateway\"",
+            r#""models": {"providers": {"gaterouter": {"baseUrl": "http://x/openai/v1", "models": [
+                {"id": "openai/gpt-5.4", "name": "Mine", "contextWindow": 1234},
+                {"id": "anthropic/claude-sonnet-4.6", "name": "Sonnet"}]}}},
+            "gateway""#,
+            1,
+        ),
+    )
+    .unwrap();
+    let o = cmd(tmp.path())
+        .args(["--yes", "--base-url", &gr.base_url(), KEY])
+        .arg(&root)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let by_id = |v: &Value, id: &str| -> Value {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["id"] == id)
+            .cloned()
+            .unwrap_or_else(|| panic!("{id} missing from {v}"))
+    };
+    let c = &json5(&cfg)["models"]["providers"]["gaterouter"]["models"];
+    let sonnet = by_id(c, "anthropic/claude-sonnet-4.6");
+    assert_eq!(
+        (
+            sonnet["contextWindow"].as_u64(),
+            sonnet["maxTokens"].as_u64()
+        ),
+        (Some(1_000_000), Some(64_000))
+    );
+    let gpt = by_id(c, "openai/gpt-5.4");
+    assert_eq!(
+        (gpt["contextWindow"].as_u64(), gpt["maxTokens"].as_u64()),
+        (Some(1234), Some(128_000))
+    );
+    assert!(by_id(c, "auto").get("contextWindow").is_none());
+    let m =
+        &json5(&root.join("agents/main/agent/models.json"))["providers"]["gaterouter"]["models"];
+    let gpt = by_id(m, "openai/gpt-5.4");
+    assert_eq!(
+        (gpt["contextWindow"].as_u64(), gpt["maxTokens"].as_u64()),
+        (Some(400_000), Some(128_000))
+    );
+    // And again: nothing to do.
+    let o = cmd(tmp.path())
+        .args(["--check", "--base-url", &gr.base_url(), KEY])
+        .arg(&root)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
+}

@@ -177,6 +177,24 @@ pub const LIVE_MODELS: &[&str] = &[
     "deepseek/deepseek-v3.2",
 ];
 
+/// One `/models` entry. Two carry limits, spelled the two ways catalogs do (OpenRouter's
+/// `context_length` + `top_provider`, and flat `context_window` + `max_output_tokens`).
+pub fn live_model(id: &str) -> serde_json::Value {
+    let mut m = serde_json::json!({"id": id, "object": "model"});
+    match id {
+        "anthropic/claude-sonnet-4.6" => {
+            m["context_length"] = 1_000_000.into();
+            m["top_provider"] = serde_json::json!({"max_completion_tokens": 64_000});
+        }
+        "openai/gpt-5.4" => {
+            m["context_window"] = 400_000.into();
+            m["max_output_tokens"] = 128_000.into();
+        }
+        _ => {}
+    }
+    m
+}
+
 /// The answers of a healthy GateRouter, including its plain-text 404 for unknown paths.
 pub fn healthy_reply(r: &Req, key: &str) -> Reply {
     if r.authorization != Some(&format!("Bearer {key}")) {
@@ -187,7 +205,7 @@ pub fn healthy_reply(r: &Req, key: &str) -> Reply {
             200,
             serde_json::json!({
                 "object": "list",
-                "data": LIVE_MODELS.iter().map(|id| serde_json::json!({"id": id, "object": "model"})).collect::<Vec<_>>()
+                "data": LIVE_MODELS.iter().map(|id| live_model(id)).collect::<Vec<_>>()
             }),
         ),
         ("POST", "/openai/v1/chat/completions") => {
