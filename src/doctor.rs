@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::key::{self, ApiKey};
-use crate::plan::env_file;
+use crate::plan::{env_file, json_edit, openclaw_json};
 use crate::root::{Env, FileState, Root};
 use crate::templates::{PROFILE_ID, PROVIDER_ID};
 
@@ -50,23 +50,18 @@ fn warn(what: impl Into<String>, fix: impl Into<String>) -> Check {
 
 const SETUP: &str = "run gaterouter-setup (it changes only what is missing)";
 
-/// A JSON5 file as a value; `Err` is the parse error as a user would read it.
+/// A JSON5 file as a value; `Err` is the parse error as a user would read it. Read with
+/// the planners' own reader (`json_edit::Doc::parse`), so doctor passes exactly the files
+/// setup can edit and OpenClaw can load: a file setup refuses is a failure here too.
 fn value(f: &FileState) -> Result<Option<Value>, String> {
     let Some(t) = f.text().map_err(|e| e.to_string())? else {
         return Ok(None);
     };
-    let t = t.trim_start_matches('\u{feff}');
-    let root = jsonc_parser::cst::CstRootNode::parse(t, &Default::default()).map_err(|e| {
-        format!(
-            "{}:{}:{}: not valid JSON5: {}",
-            f.path.display(),
-            e.line_display(),
-            e.column_display(),
-            e.kind()
-        )
-    })?;
+    // Keep everything: doctor reads the whole config, nothing is elided.
+    let doc = json_edit::Doc::parse(&f.path, t, &[&[]]).map_err(|e| e.to_string())?;
     Ok(Some(
-        root.to_serde_value()
+        doc.root_object()
+            .to_serde_value()
             .unwrap_or(Value::Object(Default::default())),
     ))
 }
@@ -169,7 +164,18 @@ pub fn run(root: &Root, env: &Env) -> Vec<Check> {
             None
         }
         Ok(Some(v)) => {
-            out.push(ok(format!("{} parses", root.config.rel)));
+            // What setup would refuse (a value of the wrong type where it edits), doctor
+            // reports: the planner itself is asked, so the two cannot disagree.
+            let text = root.config.text().ok().flatten();
+            match crate::templates::Settings::builtin()
+                .and_then(|s| openclaw_json::plan(&root.config.path, text, &s))
+            {
+                Ok(_) => out.push(ok(format!("{} parses", root.config.rel))),
+                Err(e) => out.push(problem(
+                    e.to_string(),
+                    "fix that value (OpenClaw's schema refuses it too), or restore the file with gaterouter-setup rollback",
+                )),
+            }
             Some(v)
         }
     };
@@ -189,17 +195,22 @@ pub fn run(root: &Root, env: &Env) -> Vec<Check> {
                             .collect()
                     })
                     .unwrap_or_default();
-                let key_ref = str_at(p, "/apiKey");
+                let want = crate::templates::env_secret_ref(key::ENV_VAR);
+                let key_ref = p.get("apiKey");
                 match (&base_url, key_ref) {
                     (None, _) => out.push(problem("the gaterouter provider in openclaw.json has no baseUrl", SETUP)),
-                    (Some(_), Some("${GATEROUTER_API_KEY}")) if !gr_models.is_empty() => out.push(ok(format!(
-                        "openclaw.json has the gaterouter provider ({}, {} models)",
+                    (Some(_), Some(k)) if *k == want && !gr_models.is_empty() => out.push(ok(format!(
+                        "openclaw.json has the gaterouter provider ({}, {} models, key from the environment's GATEROUTER_API_KEY)",
                         base_url.as_deref().unwrap_or_default(),
                         gr_models.len()
                     ))),
-                    (Some(_), Some("${GATEROUTER_API_KEY}")) => out.push(problem("the gaterouter provider in openclaw.json lists no models", SETUP)),
+                    (Some(_), Some(k)) if *k == want => out.push(problem("the gaterouter provider in openclaw.json lists no models", SETUP)),
+                    (Some(_), Some(Value::String(s))) if crate::templates::env_placeholder(s).is_some() => out.push(problem(
+                        format!("the gaterouter apiKey in openclaw.json is the string {s:?}: OpenClaw expands it when loading, so it counts as a plaintext key (`openclaw doctor --lint` flags it, `openclaw doctor --fix` copies the key into OpenClaw's own store)"),
+                        "run gaterouter-setup: it writes the SecretRef {\"source\": \"env\", \"provider\": \"default\", \"id\": \"GATEROUTER_API_KEY\"} instead",
+                    )),
                     (Some(_), _) => out.push(problem(
-                        "the gaterouter provider in openclaw.json does not take its key from ${GATEROUTER_API_KEY}",
+                        "the gaterouter provider in openclaw.json does not take its key from the SecretRef to GATEROUTER_API_KEY",
                         SETUP,
                     )),
                 }
@@ -268,8 +279,11 @@ pub fn run(root: &Root, env: &Env) -> Vec<Check> {
                             ),
                             SETUP,
                         ));
-                    } else if str_at(p, "/apiKey").is_some_and(|k| k != key::ENV_VAR) {
-                        out.push(problem(format!("{}: the gaterouter apiKey should be the variable name GATEROUTER_API_KEY", m.rel), SETUP));
+                    } else if p.get("apiKey").is_some() {
+                        out.push(problem(
+                            format!("{}: the gaterouter entry has an apiKey; there it authenticates nothing and `openclaw secrets audit` reports it (the key comes from openclaw.json's SecretRef)", m.rel),
+                            "run gaterouter-setup (it removes the one it wrote), or delete that apiKey line",
+                        ));
                     } else {
                         out.push(ok(format!("{} has the gaterouter provider", m.rel)));
                     }
@@ -330,7 +344,9 @@ fn check_providers(c: &Value, root: &Root, env: &Env, out: &mut Vec<Check>) {
             .collect(),
         _ => Vec::new(),
     };
-    let env_text = root.env.text().ok().flatten().unwrap_or_default();
+    let env_text = root.env.text().ok().flatten();
+    let facts = crate::credentials::ConfigFacts::from_value(c);
+    let ambient = crate::credentials::Ambient::from_env(env);
     let mut seen = Vec::new();
     for r in refs {
         let Some((provider, _)) = r.split_once('/') else {
@@ -340,24 +356,11 @@ fn check_providers(c: &Value, root: &Root, env: &Env, out: &mut Vec<Check>) {
             continue;
         }
         seen.push(provider);
-        let var = format!(
-            "{}_API_KEY",
-            provider.to_ascii_uppercase().replace('-', "_")
-        );
-        let configured = c
-            .pointer(&format!("/models/providers/{provider}"))
-            .is_some()
-            || c["auth"]["profiles"]
-                .as_object()
-                .is_some_and(|p| p.values().any(|v| v["provider"] == provider))
-            || env.get(&var).is_some()
-            || env_text
-                .lines()
-                .any(|l| env_file::Assignment::parse(l).is_some_and(|a| a.name == var));
-        if !configured {
+        if crate::credentials::source(provider, &facts, env_text, &ambient).is_none() {
+            let var = crate::credentials::env_var_for(provider);
             out.push(warn(
-                format!("fallback provider {provider} ({r}) has no provider entry, auth profile or {var}; that fallback will fail when it is needed"),
-                format!("set {var} in .env, run `openclaw onboard` for {provider}, or drop the fallback with --fallback"),
+                format!("fallback {r}: {}; that fallback will fail when it is needed", crate::credentials::missing(provider)),
+                format!("set {var} in .env, run `openclaw onboard` for {provider}, or remove it from agents.defaults.model.fallbacks (gaterouter-setup --replace-fallbacks --fallback REF… sets them exactly)"),
             ));
         }
     }

@@ -5,6 +5,7 @@
 
 pub mod apply;
 pub mod cli;
+pub mod credentials;
 pub mod diff;
 pub mod doctor;
 pub mod error;

@@ -86,6 +86,21 @@ pub struct RequestReport {
 pub struct Model {
     pub id: String,
     pub name: String,
+    /// The context window in tokens, when `/models` gives one (OpenClaw's `contextWindow`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context_window: Option<u64>,
+    /// The most output tokens per reply, when `/models` gives it (OpenClaw's `maxTokens`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<u64>,
+}
+
+/// The first positive integer among `paths` (JSON pointers) of a `/models` entry. Catalogs
+/// spell limits differently (OpenAI-style, OpenRouter-style `context_length` and
+/// `top_provider.max_completion_tokens`, camelCase); anything else is ignored, never guessed.
+fn limit(m: &Value, paths: &[&str]) -> Option<u64> {
+    paths
+        .iter()
+        .find_map(|p| m.pointer(p).and_then(Value::as_u64).filter(|n| *n > 0))
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -623,7 +638,31 @@ fn parse_models(body: &str) -> Option<Vec<Model>> {
             .map(catalog_name)
             .filter(|n| !n.trim().is_empty())
             .unwrap_or_else(|| display_name(&id));
-        out.push(Model { id, name });
+        let context_window = limit(
+            m,
+            &[
+                "/context_window",
+                "/context_length",
+                "/contextWindow",
+                "/max_context_length",
+                "/top_provider/context_length",
+            ],
+        );
+        let max_tokens = limit(
+            m,
+            &[
+                "/max_output_tokens",
+                "/max_completion_tokens",
+                "/maxTokens",
+                "/top_provider/max_completion_tokens",
+            ],
+        );
+        out.push(Model {
+            id,
+            name,
+            context_window,
+            max_tokens,
+        });
     }
     if !out.iter().any(|m| m.id == "auto") {
         out.insert(
@@ -631,6 +670,8 @@ fn parse_models(body: &str) -> Option<Vec<Model>> {
             Model {
                 id: "auto".into(),
                 name: display_name("auto"),
+                context_window: None,
+                max_tokens: None,
             },
         );
     }

@@ -194,6 +194,7 @@ pub fn recorded(
         };
         added.allowlist_map.extend(strings("allowlist_map"));
         added.policy_allow.extend(strings("policy_allow"));
+        added.fallbacks.extend(strings("fallbacks"));
     }
     Ok((model, added))
 }

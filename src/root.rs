@@ -49,6 +49,14 @@ impl Env {
         self.vars.get(name).filter(|v| !v.is_empty())
     }
 
+    /// The names of the variables held that are set (and not empty).
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.vars
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, _)| k.as_str())
+    }
+
     fn flag(&self, name: &str) -> bool {
         self.get(name)
             .is_some_and(|v| matches!(v.to_str(), Some("1" | "true" | "yes")))

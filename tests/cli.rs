@@ -597,7 +597,6 @@ fn include_and_variables_are_kept_verbatim() {
         "\"$include\": \"./shared.json5\"",
         "\"${OPENCLAW_WORKSPACE}\"",
         "\"$${NOT_EXPANDED}\"",
-        "\"${GATEROUTER_API_KEY}\"",
     ] {
         assert!(cfg.contains(kept), "{kept} missing from:\n{cfg}");
     }

@@ -134,9 +134,20 @@ fn broken_files_and_inconsistencies_are_named() {
 #[test]
 fn a_fallback_provider_without_credentials_is_warned_about() {
     let (tmp, root) = configured();
+    // Setup adds no such fallback itself; a user (or an earlier version) did.
+    let cfg = std::fs::read_to_string(root.join("openclaw.json")).unwrap();
+    std::fs::write(
+        root.join("openclaw.json"),
+        cfg.replacen(
+            "\"fallbacks\": [",
+            "\"fallbacks\": [\"openrouter/anthropic/claude-sonnet-4.6\",",
+            1,
+        ),
+    )
+    .unwrap();
     let (code, out, _) = doctor(tmp.path(), &root, &[]);
     assert_eq!(code, Some(0), "a warning is not a problem: {out}");
-    assert!(out.contains("warn  fallback provider openrouter"), "{out}");
+    assert!(out.contains("warn  fallback openrouter/"), "{out}");
     let (_, out, _) = doctor(tmp.path(), &root, &[("OPENROUTER_API_KEY", "sk-or-x")]);
-    assert!(!out.contains("fallback provider openrouter"), "{out}");
+    assert!(!out.contains("fallback openrouter/"), "{out}");
 }

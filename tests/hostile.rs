@@ -446,7 +446,10 @@ fn foreign_fields_in_our_provider_are_kept() {
         p["models"][0],
         serde_json::json!({"id": "auto", "name": "Mine", "contextWindow": 200000})
     );
-    assert_eq!(p["apiKey"], "${GATEROUTER_API_KEY}");
+    assert_eq!(
+        p["apiKey"],
+        serde_json::json!({"source": "env", "provider": "default", "id": "GATEROUTER_API_KEY"})
+    );
 }
 
 #[test]

@@ -350,7 +350,8 @@ fn cli_auto_disabled_switches_the_primary_to_a_fixed_model() {
         config_model(&root),
         serde_json::json!({
             "primary": "gaterouter/anthropic/claude-sonnet-4.6",
-            "fallbacks": ["openrouter/anthropic/claude-sonnet-4.6", "anthropic/claude-opus-4-6"]
+            // No OpenRouter credentials in this root: no OpenRouter fallback.
+            "fallbacks": ["anthropic/claude-opus-4-6"]
         })
     );
 

@@ -115,9 +115,15 @@ pub struct Cli {
     pub primary: Option<String>,
 
     /// A fallback model; repeat for several (default: gaterouter/anthropic/claude-sonnet-4.6,
-    /// openrouter/anthropic/claude-sonnet-4.6).
+    /// and openrouter/anthropic/claude-sonnet-4.6 when OpenRouter has credentials). Merged
+    /// with the fallbacks already configured, unless --replace-fallbacks.
     #[arg(long = "fallback", value_name = "REF")]
     pub fallbacks: Vec<String>,
+
+    /// The fallbacks become exactly the --fallback refs (none without any), instead of being
+    /// merged with those already configured.
+    #[arg(long)]
+    pub replace_fallbacks: bool,
 
     /// Use provider.json and/or openclaw.json from DIR instead of the built-in templates
     /// (start from a copy of the repository's templates/).
@@ -302,6 +308,7 @@ fn inputs(
         secrets.push(k.expose().to_owned());
     }
     let mut settings = settings(cli)?;
+    settings.ambient = crate::credentials::Ambient::from_env(env);
     let (probe, url_warning) = probe_config(&cli.probe, settings.base_url())?;
     settings.patch_provider(&serde_json::json!({ "baseUrl": probe.base_url }))?;
     Ok(Inputs {
@@ -477,12 +484,19 @@ fn settings(cli: &Cli) -> Result<Settings> {
     if let Some(p) = &cli.primary {
         templates::check_ref(p, "--primary")?;
         s.primary = p.clone();
+        s.primary_given = true;
+    }
+    if cli.replace_fallbacks {
+        s.replace_fallbacks = true;
+        s.fallbacks = cli.fallbacks.clone();
+        s.fallbacks_given = true;
     }
     if !cli.fallbacks.is_empty() {
         for f in &cli.fallbacks {
             templates::check_ref(f, "--fallback")?;
         }
         s.fallbacks = cli.fallbacks.clone();
+        s.fallbacks_given = true;
     }
     Ok(s)
 }

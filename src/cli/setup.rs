@@ -143,9 +143,22 @@ pub(super) fn apply_probe(
         let compat = serde_json::json!({ "maxTokensField": "max_completion_tokens" });
         let list: Vec<serde_json::Value> = models
             .iter()
-            .map(|m| serde_json::json!({ "id": m.id, "name": m.name, "compat": compat }))
+            .map(|m| {
+                let mut e = serde_json::json!({ "id": m.id, "name": m.name });
+                // OpenClaw budgets prompts and replies with these; without them it assumes
+                // its defaults for every model.
+                if let Some(n) = m.context_window {
+                    e["contextWindow"] = n.into();
+                }
+                if let Some(n) = m.max_tokens {
+                    e["maxTokens"] = n.into();
+                }
+                e["compat"] = compat.clone();
+                e
+            })
             .collect();
         settings.patch_provider(&serde_json::json!({ "models": list }))?;
+        settings.catalog_live = true;
     }
     if report.auto_routing == AutoRouting::Off {
         if cli.probe.require_auto {

@@ -236,7 +236,7 @@ pub fn plan(root: &Root, key: &KeyChoice, settings: &Settings) -> Result<Plan> {
             Ok(match j {
                 Job::Config(f) => {
                     let (after, record) =
-                        openclaw_json::plan_recording(&f.path, f.text()?, settings)?;
+                        openclaw_json::plan_recording(&f.path, f.text()?, settings, env_text)?;
                     (
                         change(FileKind::Config, f, after, f.mode.unwrap_or(NEW_FILE_MODE)),
                         Some(record),
@@ -260,6 +260,7 @@ pub fn plan(root: &Root, key: &KeyChoice, settings: &Settings) -> Result<Plan> {
             record = rec;
         }
     }
+    warnings.append(&mut record.notes);
 
     let refs = settings.refs();
     let ours = |r: &str| crate::templates::is_our_ref(r) || refs.iter().any(|x| x == r);
@@ -287,6 +288,7 @@ pub fn plan(root: &Root, key: &KeyChoice, settings: &Settings) -> Result<Plan> {
         serde_json::json!({
             "allowlist_map": record.added.allowlist_map,
             "policy_allow": record.added.policy_allow,
+            "fallbacks": record.added.fallbacks,
         }),
     );
     Ok(Plan {

@@ -1,13 +1,15 @@
-//! An agent's `models.json`: `providers.gaterouter`, with `apiKey` the variable's *name*
-//! (that is how OpenClaw stores env-backed keys there; the key itself is never written).
+//! An agent's `models.json`: `providers.gaterouter`, without `apiKey`. OpenClaw takes the
+//! key from openclaw.json's provider entry (a SecretRef); in models.json a variable *name*
+//! authenticates nothing for a provider OpenClaw does not know, and `openclaw secrets
+//! audit` reports it as a plaintext secret. The name we wrote there before is removed.
 
 use std::path::Path;
 
-use super::json_edit::Doc;
+use super::json_edit::{Doc, string_value};
 use super::provider;
 use crate::error::Result;
 use crate::key::ENV_VAR;
-use crate::templates::{PROVIDER_ID, Settings};
+use crate::templates::{PROVIDER_ID, Settings, env_placeholder};
 
 pub fn plan(path: &Path, before: Option<&str>, settings: &Settings) -> Result<String> {
     let doc = Doc::parse(path, before.unwrap_or(""), &[&["providers", PROVIDER_ID]])?;
@@ -17,9 +19,26 @@ pub fn plan(path: &Path, before: Option<&str>, settings: &Settings) -> Result<St
         &providers,
         &at,
         PROVIDER_ID,
-        &settings.provider_entry(ENV_VAR),
+        &settings.provider_entry(None),
     )?;
+    let entry = doc
+        .object(&providers, &at, PROVIDER_ID)?
+        .expect("merge just made it");
+    let eat = at.key(PROVIDER_ID);
+    if let Some(p) = doc.prop(&entry, &eat, "apiKey")?
+        && p.value()
+            .and_then(|v| string_value(&v))
+            .is_some_and(|k| ours(&k))
+    {
+        p.remove();
+    }
     Ok(doc.render())
+}
+
+/// An `apiKey` value setup (or an older OpenClaw) wrote: the variable's name, or `${NAME}`.
+/// Anything else is the user's and stays (doctor reports it).
+fn ours(k: &str) -> bool {
+    k == ENV_VAR || env_placeholder(k) == Some(ENV_VAR)
 }
 
 /// Undoes setup: `providers.gaterouter` goes, everything else stays as it is.

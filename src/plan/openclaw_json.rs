@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use super::json_edit::{Doc, JsonPath, string_value, to_input};
 use super::provider;
+use crate::credentials::{self, ConfigFacts};
 use crate::error::{Error, Result};
 use crate::templates::{PROFILE_ID, PROVIDER_ID, Settings};
 
@@ -18,15 +19,23 @@ const KEEP: &[&[&str]] = &[
     &["agents", "defaults"],
     &["auth", "profiles"],
     &["models", "providers", PROVIDER_ID],
+    &["env", "vars"],
 ];
 
+/// [`plan_recording`] for a root without a `.env`.
 pub fn plan(path: &Path, before: Option<&str>, s: &Settings) -> Result<String> {
-    Ok(plan_recording(path, before, s)?.0)
+    Ok(plan_recording(path, before, s, None)?.0)
 }
 
-/// [`plan`], and what setup should record for uninstall.
-pub fn plan_recording(path: &Path, before: Option<&str>, s: &Settings) -> Result<(String, Record)> {
-    plan_keeping(path, before, s, KEEP)
+/// The new openclaw.json, and what setup should record for uninstall. `root_env` is the
+/// root's `.env` text: one of the places a fallback provider's key may be.
+pub fn plan_recording(
+    path: &Path,
+    before: Option<&str>,
+    s: &Settings,
+    root_env: Option<&str>,
+) -> Result<(String, Record)> {
+    plan_keeping(path, before, s, KEEP, root_env)
 }
 
 fn plan_keeping(
@@ -34,15 +43,36 @@ fn plan_keeping(
     before: Option<&str>,
     s: &Settings,
     keep: &[&[&str]],
+    root_env: Option<&str>,
 ) -> Result<(String, Record)> {
     let doc = Doc::parse(path, before.unwrap_or(""), keep)?;
     let root = doc.root_object();
+    let mut record = Record::default();
+    let catalog = catalog(&doc, &root, s);
+    let s = &check_catalog(s, &catalog, &mut record.notes)?;
+    let (fallbacks, unusable) = usable_fallbacks(&doc, &root, s, root_env, &mut record.notes);
     let (defaults, at) = doc.ensure_path(&root, &["agents", "defaults"])?;
-    let mut record = Record {
-        previous_model: previous_model(&doc, &defaults, &at)?,
-        added: Added::default(),
+    record.previous_model = previous_model(&doc, &defaults, &at)?;
+    let s = &Settings {
+        fallbacks,
+        ..s.clone()
     };
-    set_model(&doc, &defaults, &at, s)?;
+    // A gaterouter ref outside the catalog (an earlier bad --primary, a retired model) can
+    // only fail: it is not carried over into the fallbacks.
+    let stale = |r: &str| {
+        r.strip_prefix(PROVIDER_PREFIX)
+            .is_some_and(|id| !catalog.iter().any(|c| c == id))
+    };
+    set_model(
+        &doc,
+        &defaults,
+        &at,
+        s,
+        &stale,
+        &mut record.added,
+        &mut record.notes,
+    )?;
+    note_unusable_in_place(&doc, &defaults, &at, &unusable, &mut record.notes);
     allow_refs(&doc, &defaults, &at, &s.refs(), &mut record.added)?;
 
     let (profiles, at) = doc.ensure_path(&root, &["auth", "profiles"])?;
@@ -70,9 +100,192 @@ fn plan_keeping(
         &providers,
         &at,
         PROVIDER_ID,
-        &s.provider_entry(&s.config_api_key),
+        &s.provider_entry(Some(&s.config_api_key)),
     )?;
     Ok((doc.render(), record))
+}
+
+const PROVIDER_PREFIX: &str = "gaterouter/";
+
+/// The model ids the provider will list after setup: those already configured in
+/// `models.providers.gaterouter.models` and the catalog setup adds (merged by id).
+fn catalog(doc: &Doc, root: &CstObject, s: &Settings) -> Vec<String> {
+    let mut ids = s.model_ids();
+    if let Ok(Some((p, at))) = doc.find_path(root, &["models", "providers", PROVIDER_ID])
+        && let Ok(Some(arr)) = doc.array(&p, &at, "models")
+    {
+        for e in arr.elements() {
+            if let Some(id) = e
+                .to_serde_value()
+                .and_then(|v| v["id"].as_str().map(str::to_owned))
+                && !ids.contains(&id)
+            {
+                ids.push(id);
+            }
+        }
+    }
+    ids
+}
+
+/// Every gaterouter ref setup is asked to configure must be in the catalog: OpenClaw
+/// refuses a ref its provider does not list. One given on the command line is refused when
+/// the catalog is GateRouter's live one (with `--offline` it is the bundled one, which may
+/// be out of date: a warning); a template's fallback that is missing is left out.
+fn check_catalog(s: &Settings, catalog: &[String], notes: &mut Vec<String>) -> Result<Settings> {
+    fn missing<'r>(r: &'r str, catalog: &[String]) -> Option<&'r str> {
+        r.strip_prefix(PROVIDER_PREFIX)
+            .filter(|id| !catalog.iter().any(|c| c == id))
+    }
+    let explain = |r: &str, id: &str| {
+        format!(
+            "{r} is not in GateRouter's {} model list; the nearest ids are {}",
+            if s.catalog_live {
+                "live"
+            } else {
+                "bundled (--offline)"
+            },
+            crate::templates::nearest(id, catalog)
+                .iter()
+                .map(|n| format!("{PROVIDER_PREFIX}{n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    let mut out = s.clone();
+    let explicit = |given: bool, flag: &str, r: &str, id: &str, notes: &mut Vec<String>| {
+        if given && !s.catalog_live {
+            notes.push(format!(
+                "{}; written as asked, check the id",
+                explain(r, id)
+            ));
+            Ok(())
+        } else {
+            Err(Error::Usage(format!(
+                "{flag} {}; nothing was changed",
+                explain(r, id)
+            )))
+        }
+    };
+    if let Some(id) = missing(&s.primary, catalog) {
+        let flag = if s.primary_given {
+            "--primary"
+        } else {
+            "the template's primary"
+        };
+        explicit(s.primary_given, flag, &s.primary, id, notes)?;
+    }
+    out.fallbacks.clear();
+    for f in &s.fallbacks {
+        match missing(f, catalog) {
+            None => out.fallbacks.push(f.clone()),
+            Some(id) if s.fallbacks_given => {
+                explicit(true, "--fallback", f, id, notes)?;
+                out.fallbacks.push(f.clone());
+            }
+            Some(id) => notes.push(format!("fallback left out: {}", explain(f, id))),
+        }
+    }
+    Ok(out)
+}
+
+/// What of the config says where credentials are; read leniently (a part of the wrong type
+/// is simply not a source), as OpenClaw's own checks report such a config anyway.
+fn config_facts(doc: &Doc, root: &CstObject) -> ConfigFacts {
+    let names = |keys: &[&str]| -> Vec<(String, Option<Value>)> {
+        match doc.find_path(root, keys) {
+            Ok(Some((o, _))) => o
+                .properties()
+                .into_iter()
+                .filter_map(|p| Some((p.decoded_name()?, p.to_serde_value())))
+                .collect(),
+            _ => Vec::new(),
+        }
+    };
+    ConfigFacts {
+        providers: names(&["models", "providers"])
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect(),
+        profiles: names(&["auth", "profiles"])
+            .into_iter()
+            .map(|(k, v)| {
+                let p = v.and_then(|v| v.get("provider")?.as_str().map(str::to_owned));
+                (k, p)
+            })
+            .collect(),
+        env_vars: names(&["env", "vars"])
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect(),
+    }
+}
+
+/// The template's fallbacks that can work here, and those that cannot: a fallback to a
+/// provider without credentials only fails (and `openclaw doctor --fix` switches that
+/// provider's plugin on). Fallbacks given with `--fallback` are kept, with a warning.
+fn usable_fallbacks(
+    doc: &Doc,
+    root: &CstObject,
+    s: &Settings,
+    root_env: Option<&str>,
+    notes: &mut Vec<String>,
+) -> (Vec<String>, Vec<String>) {
+    let facts = config_facts(doc, root);
+    let (mut keep, mut unusable) = (Vec::new(), Vec::new());
+    for f in &s.fallbacks {
+        let provider = f.split('/').next().unwrap_or_default();
+        if provider == PROVIDER_ID
+            || credentials::source(provider, &facts, root_env, &s.ambient).is_some()
+        {
+            keep.push(f.clone());
+        } else if s.fallbacks_given {
+            notes.push(format!(
+                "fallback {f} is kept as asked, but {}; it will fail when it is needed",
+                credentials::missing(provider)
+            ));
+            keep.push(f.clone());
+        } else {
+            unusable.push(f.clone());
+        }
+    }
+    (keep, unusable)
+}
+
+/// Says why each unusable fallback was left out. One the config already has (the user's,
+/// or one an earlier version of setup added) stays where it is, since nothing of the
+/// user's is taken away, but the plan says it cannot work.
+fn note_unusable_in_place(
+    doc: &Doc,
+    defaults: &CstObject,
+    at: &JsonPath,
+    unusable: &[String],
+    notes: &mut Vec<String>,
+) {
+    let model = doc
+        .prop(defaults, at, "model")
+        .ok()
+        .flatten()
+        .and_then(|p| p.to_serde_value());
+    let present = model
+        .as_ref()
+        .and_then(|m| m.get("fallbacks"))
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).collect::<Vec<_>>())
+        .unwrap_or_default();
+    for u in unusable {
+        let provider = u.split('/').next().unwrap_or_default();
+        notes.push(if present.contains(&u.as_str()) {
+            format!(
+                "fallback {u} is already in the config and stays, but it will fail when it is needed: {}; remove it from agents.defaults.model.fallbacks unless you set that up",
+                credentials::missing(provider)
+            )
+        } else {
+            format!(
+                "fallback {u} left out: {}",
+                credentials::missing(provider)
+            )
+        });
+    }
 }
 
 fn previous_model(doc: &Doc, defaults: &CstObject, at: &JsonPath) -> Result<Option<Value>> {
@@ -140,10 +353,42 @@ fn spread_fallbacks(model: &jsonc_parser::cst::CstObjectProp) {
     }
 }
 
-fn set_model(doc: &Doc, defaults: &CstObject, at: &JsonPath, s: &Settings) -> Result<()> {
+fn set_model(
+    doc: &Doc,
+    defaults: &CstObject,
+    at: &JsonPath,
+    s: &Settings,
+    stale: &dyn Fn(&str) -> bool,
+    added: &mut Added,
+    notes: &mut Vec<String>,
+) -> Result<()> {
+    let mut fresh = |refs: &[String]| -> Vec<String> {
+        refs.iter()
+            .filter(|r| {
+                let bad = stale(r);
+                if bad {
+                    notes.push(format!(
+                        "{r} is not in GateRouter's model list and was taken out of the default model"
+                    ));
+                }
+                !bad
+            })
+            .cloned()
+            .collect()
+    };
     let primary = s.primary.as_str();
+    // Fallbacks setup adds that are not gaterouter refs: recorded, so uninstall can take
+    // them out again even after the user changed the primary.
+    let mut note_added = |current: &[String], desired: &[String]| {
+        for f in desired {
+            if !is_ours(f) && !current.contains(f) && !added.fallbacks.contains(f) {
+                added.fallbacks.push(f.clone());
+            }
+        }
+    };
     let Some(prop) = doc.prop(defaults, at, "model")? else {
         let fallbacks = merge_fallbacks(primary, &s.fallbacks, &[], None);
+        note_added(&[], &fallbacks);
         let p = doc.append(defaults, "model", model_value(primary, &fallbacks));
         spread_fallbacks(&p);
         return Ok(());
@@ -152,8 +397,10 @@ fn set_model(doc: &Doc, defaults: &CstObject, at: &JsonPath, s: &Settings) -> Re
     let value = prop.value().expect("a property has a value");
     if let Some(old) = string_value(&value) {
         // `"model": "anthropic/…"` becomes `{primary, fallbacks}`, the old model kept last.
-        let fallbacks = merge_fallbacks(primary, &s.fallbacks, &[], Some(&old));
+        let old_kept = fresh(std::slice::from_ref(&old)).pop();
+        let fallbacks = merge_fallbacks(primary, &s.fallbacks, &[], old_kept.as_deref());
         if old != primary || !fallbacks.is_empty() {
+            note_added(&[], &fallbacks);
             doc.replace(&prop, model_value(primary, &fallbacks));
             spread_fallbacks(&prop);
         }
@@ -181,7 +428,16 @@ fn set_model(doc: &Doc, defaults: &CstObject, at: &JsonPath, s: &Settings) -> Re
         Some(a) => doc.strings(a, &at.key("fallbacks"))?,
         None => Vec::new(),
     };
-    let desired = merge_fallbacks(primary, &s.fallbacks, &current, old_primary.as_deref());
+    let desired = if s.replace_fallbacks {
+        merge_fallbacks(primary, &s.fallbacks, &[], None)
+    } else {
+        let kept = fresh(&current);
+        let old_kept = old_primary
+            .as_ref()
+            .and_then(|o| fresh(std::slice::from_ref(o)).pop());
+        merge_fallbacks(primary, &s.fallbacks, &kept, old_kept.as_deref())
+    };
+    note_added(&current, &desired);
     if old_primary.is_none() {
         doc.insert(
             &model,
@@ -193,6 +449,10 @@ fn set_model(doc: &Doc, defaults: &CstObject, at: &JsonPath, s: &Settings) -> Re
         doc.set_string(&model, &at, "primary", primary)?;
     }
     match arr {
+        // Nothing left (--replace-fallbacks with none): no empty list either.
+        Some(_) if desired.is_empty() && !current.is_empty() => {
+            doc.remove(&model, &at, "fallbacks")?;
+        }
         Some(a) => doc.sync_strings(&a, &current, &desired),
         None if !desired.is_empty() => {
             let p = doc.append(&model, "fallbacks", to_input(&json!(desired)));
@@ -313,8 +573,8 @@ mod tests {
         for text in &inputs {
             let p = Path::new("openclaw.json");
             match (
-                plan_recording(p, Some(text), &settings),
-                plan_keeping(p, Some(text), &settings, all),
+                plan_recording(p, Some(text), &settings, None),
+                plan_keeping(p, Some(text), &settings, all, None),
             ) {
                 (Ok(a), Ok(b)) => assert_eq!(a, b, "elided and full plans differ for:\n{text}"),
                 (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
@@ -336,6 +596,8 @@ mod tests {
 pub struct Added {
     pub allowlist_map: Vec<String>,
     pub policy_allow: Vec<String>,
+    /// Fallbacks that are not gaterouter refs (a template's other provider, the old primary).
+    pub fallbacks: Vec<String>,
 }
 
 /// What setup records (in the backup manifest) so uninstall can undo exactly its edits: the
@@ -346,6 +608,8 @@ pub struct Added {
 pub struct Record {
     pub previous_model: Option<Value>,
     pub added: Added,
+    /// What the plan should tell the user (a fallback left out, and why).
+    pub notes: Vec<String>,
 }
 
 fn is_ours(r: &str) -> bool {
@@ -364,7 +628,7 @@ pub fn unplan(
     let doc = Doc::parse(path, before.unwrap_or(""), KEEP)?;
     let root = doc.root_object();
     if let Some((defaults, at)) = doc.find_path(&root, &["agents", "defaults"])? {
-        unset_model(&doc, &defaults, &at, previous)?;
+        unset_model(&doc, &defaults, &at, previous, &added.fallbacks)?;
         if let Some(map) = doc.object(&defaults, &at, "models")? {
             for p in map.properties() {
                 if p.decoded_name()
@@ -411,6 +675,7 @@ fn unset_model(
     defaults: &CstObject,
     at: &JsonPath,
     previous: Option<&Value>,
+    added_fallbacks: &[String],
 ) -> Result<()> {
     let Some(prop) = doc.prop(defaults, at, "model")? else {
         return Ok(());
@@ -429,11 +694,19 @@ fn unset_model(
     } else {
         return Err(doc.wrong_type(&mat, "a string or an object {primary, fallbacks}", &value));
     };
-    let theirs: Vec<String> = fallbacks.iter().filter(|f| !is_ours(f)).cloned().collect();
+    let theirs: Vec<String> = fallbacks
+        .iter()
+        .filter(|f| !is_ours(f) && !added_fallbacks.contains(f))
+        .cloned()
+        .collect();
     if !primary.as_deref().is_some_and(is_ours) {
-        // The primary is the user's own: only our fallbacks leave.
-        if let Some(a) = arr {
-            doc.sync_strings(&a, &fallbacks, &theirs);
+        // The primary is the user's own: only the fallbacks setup added leave.
+        if let (Some(a), Some(o)) = (arr, &obj) {
+            if theirs.is_empty() && !fallbacks.is_empty() {
+                doc.remove(o, &mat, "fallbacks")?;
+            } else {
+                doc.sync_strings(&a, &fallbacks, &theirs);
+            }
         }
         return Ok(());
     }

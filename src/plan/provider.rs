@@ -36,6 +36,30 @@ pub fn merge(
     Ok(())
 }
 
+/// The budget fields OpenClaw reads (see `probe::Model`): carried into a model entry that
+/// is already there but lacks them; a value the user set is never changed.
+const LIMITS: [&str; 2] = ["contextWindow", "maxTokens"];
+
+fn add_limits(
+    doc: &Doc,
+    arr: &jsonc_parser::cst::CstArray,
+    i: usize,
+    at: &JsonPath,
+    m: &Value,
+) -> Result<()> {
+    let Some(obj) = arr.elements().get(i).and_then(|e| e.as_object()) else {
+        return Ok(());
+    };
+    for f in LIMITS {
+        if let Some(v) = m.get(f)
+            && doc.prop(&obj, at, f)?.is_none()
+        {
+            doc.append(&obj, f, to_input(v));
+        }
+    }
+    Ok(())
+}
+
 fn merge_models(doc: &Doc, provider: &CstObject, at: &JsonPath, want: &[Value]) -> Result<()> {
     let Some(arr) = doc.array(provider, at, "models")? else {
         let models = CstInputValue::Array(want.iter().map(to_input).collect());
@@ -51,15 +75,16 @@ fn merge_models(doc: &Doc, provider: &CstObject, at: &JsonPath, want: &[Value]) 
         let id_at = at.index(i);
         if let Some(v) = doc.prop(&obj, &id_at, "id")?.and_then(|p| p.value()) {
             match string_value(&v) {
-                Some(s) => have.push(s),
+                Some(s) => have.push((i, s)),
                 None => return Err(doc.wrong_type(&id_at.key("id"), "a string", &v)),
             }
         }
     }
     for m in want {
         let id = m.get("id").and_then(Value::as_str).unwrap_or_default();
-        if !have.iter().any(|h| h == id) {
-            doc.push_value(&arr, to_input(m));
+        match have.iter().find(|(_, h)| h == id) {
+            None => doc.push_value(&arr, to_input(m)),
+            Some((i, _)) => add_limits(doc, &arr, *i, &at.index(*i), m)?,
         }
     }
     Ok(())

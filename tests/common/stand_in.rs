@@ -56,6 +56,46 @@ impl Reply {
         )
     }
 
+    /// A streamed chat completion, as GateRouter sends one for `stream: true`: SSE
+    /// `data: {chunk}` events carrying `text` in two pieces, a final chunk with the finish
+    /// reason and usage, then `data: [DONE]`.
+    pub fn sse(model: &str, text: &str) -> Reply {
+        let chunk = |delta: serde_json::Value, finish: Option<&str>, usage: bool| {
+            let mut c = serde_json::json!({
+                "id": "chatcmpl-standin", "object": "chat.completion.chunk", "created": 1,
+                "model": model,
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+            });
+            if usage {
+                c["usage"] = serde_json::json!({"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7});
+            }
+            format!("data: {c}\n\n")
+        };
+        let mid = text
+            .char_indices()
+            .nth(text.chars().count() / 2)
+            .map_or(0, |(i, _)| i);
+        let mut body = chunk(
+            serde_json::json!({"role": "assistant", "content": &text[..mid]}),
+            None,
+            false,
+        );
+        body.push_str(&chunk(
+            serde_json::json!({"content": &text[mid..]}),
+            None,
+            false,
+        ));
+        body.push_str(&chunk(serde_json::json!({}), Some("stop"), true));
+        body.push_str("data: [DONE]\n\n");
+        Reply {
+            status: 200,
+            content_type: "text/event-stream",
+            body,
+            delay: Duration::ZERO,
+            headers: vec![("cache-control", "no-cache".to_owned())],
+        }
+    }
+
     pub fn after(mut self, d: Duration) -> Reply {
         self.delay = d;
         self
@@ -137,6 +177,24 @@ pub const LIVE_MODELS: &[&str] = &[
     "deepseek/deepseek-v3.2",
 ];
 
+/// One `/models` entry. Two carry limits, spelled the two ways catalogs do (OpenRouter's
+/// `context_length` + `top_provider`, and flat `context_window` + `max_output_tokens`).
+pub fn live_model(id: &str) -> serde_json::Value {
+    let mut m = serde_json::json!({"id": id, "object": "model"});
+    match id {
+        "anthropic/claude-sonnet-4.6" => {
+            m["context_length"] = 1_000_000.into();
+            m["top_provider"] = serde_json::json!({"max_completion_tokens": 64_000});
+        }
+        "openai/gpt-5.4" => {
+            m["context_window"] = 400_000.into();
+            m["max_output_tokens"] = 128_000.into();
+        }
+        _ => {}
+    }
+    m
+}
+
 /// The answers of a healthy GateRouter, including its plain-text 404 for unknown paths.
 pub fn healthy_reply(r: &Req, key: &str) -> Reply {
     if r.authorization != Some(&format!("Bearer {key}")) {
@@ -147,13 +205,16 @@ pub fn healthy_reply(r: &Req, key: &str) -> Reply {
             200,
             serde_json::json!({
                 "object": "list",
-                "data": LIVE_MODELS.iter().map(|id| serde_json::json!({"id": id, "object": "model"})).collect::<Vec<_>>()
+                "data": LIVE_MODELS.iter().map(|id| live_model(id)).collect::<Vec<_>>()
             }),
         ),
         ("POST", "/openai/v1/chat/completions") => {
             let body: serde_json::Value = serde_json::from_str(r.body).unwrap_or_default();
             if body.get("max_tokens").is_some() {
                 return Reply::error(400, "unsupported parameter: max_tokens");
+            }
+            if body["stream"] == true {
+                return Reply::sse("deepseek.v3-v1:0", "pong");
             }
             Reply::json(
                 200,
