@@ -10,11 +10,15 @@ use crate::redact;
 
 const CONTEXT: usize = 3;
 
+/// Styles a piece of the diff. The text (a file name, a line of a file) is escaped first:
+/// once our own colour codes are around it, the output layer can no longer tell them apart
+/// from ESC sequences inside the file, so untrusted bytes must be made inert here.
 fn paint(color: bool, style: Style, text: &str) -> String {
+    let text = crate::output::escape(text);
     if color {
         format!("{}{text}{}", style.render(), style.render_reset())
     } else {
-        text.to_owned()
+        text.into_owned()
     }
 }
 

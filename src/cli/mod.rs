@@ -266,12 +266,18 @@ pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
-            let _ = e.print();
+            // clap quotes the offending argument, which may be the key or hold control
+            // characters: its message goes through the output layer like everything else.
+            let text = e.render().to_string();
             return match e.kind() {
                 clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    crate::output::out(&text);
                     exit::OK
                 }
-                _ => exit::INPUT,
+                _ => {
+                    crate::output::err(&text);
+                    exit::INPUT
+                }
             };
         }
     };
@@ -312,14 +318,13 @@ fn inputs(
     })
 }
 
-/// Standard output, coloured or plain.
-fn stdout(color: bool) -> anstream::AutoStream<std::io::Stdout> {
-    let choice = if color {
-        anstream::ColorChoice::Always
+/// Prints a rendered diff: with our colours, or plain.
+fn print_diff(text: &str, color: bool) {
+    if color {
+        crate::output::out_styled(text);
     } else {
-        anstream::ColorChoice::Never
-    };
-    anstream::AutoStream::new(std::io::stdout(), choice)
+        crate::output::out(text);
+    }
 }
 
 fn use_color(choice: ColorChoice, tty: bool) -> bool {
@@ -478,16 +483,24 @@ pub fn run(cli: &Cli, env: &Env) -> i32 {
         return commands::run_rollback(a, env);
     }
     if let Some(Command::Completions { shell }) = &cli.command {
+        // Rendered into memory first: clap_complete panics when its writer fails, and a
+        // closed pipe (`completions bash | head`) must not.
         let mut cmd = <Cli as clap::CommandFactory>::command();
-        clap_complete::generate(*shell, &mut cmd, "gaterouter-setup", &mut std::io::stdout());
+        let mut script = Vec::new();
+        clap_complete::generate(*shell, &mut cmd, "gaterouter-setup", &mut script);
+        crate::output::out_generated(&script);
         return exit::OK;
     }
     if let Some(Command::Man) = &cli.command {
         let cmd = <Cli as clap::CommandFactory>::command();
-        return match clap_mangen::Man::new(cmd).render(&mut std::io::stdout()) {
-            Ok(()) => exit::OK,
+        let mut page = Vec::new();
+        return match clap_mangen::Man::new(cmd).render(&mut page) {
+            Ok(()) => {
+                crate::output::out_generated(&page);
+                exit::OK
+            }
             Err(e) => {
-                eprintln!("error: {e}");
+                crate::errln!("error: {e}");
                 exit::INPUT
             }
         };
@@ -528,22 +541,19 @@ fn fail(
                 .flat_map(|p| p.secrets.iter().map(String::as_str)),
         )
         .collect();
-    eprintln!("error: {}", key::redact_all(&e.to_string(), &all));
+    crate::errln!("error: {}", key::redact_all(&e.to_string(), &all));
     if json {
-        println!(
-            "{}",
-            report::json(&Outcome {
-                mode,
-                root,
-                probe,
-                plan,
-                applied: None,
-                error: Some(e),
-                warnings,
-                exit_code: code,
-                secrets,
-            })
-        );
+        crate::output::json(&report::value(&Outcome {
+            mode,
+            root,
+            probe,
+            plan,
+            applied: None,
+            error: Some(e),
+            warnings,
+            exit_code: code,
+            secrets,
+        }));
     }
     code
 }
