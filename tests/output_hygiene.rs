@@ -250,3 +250,171 @@ fn a_closed_stdout_does_not_stop_an_apply_half_way() {
     );
     assert!(out.stderr.is_empty(), "{}", text(&out.stderr));
 }
+
+// ---------- any command line: no panic, nothing printed raw, nothing odd created ----------
+
+mod any_command_line {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Values a hostile or careless user passes: the key where a path goes, numbers that
+    /// overflow, newlines and escapes, paths that climb, placeholders, expansions.
+    fn value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just(SENTINEL.to_owned()),
+            Just("ROOT".to_owned()),
+            Just("ROOTS_FILE".to_owned()),
+            Just(format!("{SENTINEL} x")),
+            Just("openclaw-prod".to_owned()),
+            Just("a\nb".to_owned()),
+            Just("\u{1b}[2J\u{1b}]0;t\u{7}".to_owned()),
+            Just("\u{202e}evil".to_owned()),
+            Just("..".to_owned()),
+            Just("9223372036854775807".to_owned()),
+            Just("18446744073709551616".to_owned()),
+            Just("-1".to_owned()),
+            Just("0".to_owned()),
+            Just("x".repeat(300)),
+            Just("gaterouter/__gaterouter_elided_0__".to_owned()),
+            Just("${HOME}".to_owned()),
+            Just("~".to_owned()),
+            Just(String::new()),
+            "[a-z0-9/._-]{1,12}",
+            "[\\x01-\\x1f\\x7f\u{80}-\u{9f}\u{202a}-\u{202e}a-z/]{1,10}",
+        ]
+    }
+
+    fn flag() -> impl Strategy<Value = Vec<String>> {
+        let number = prop_oneof![
+            Just("9223372036854775807".to_owned()),
+            Just("18446744073709551615".to_owned()),
+            Just("18446744073709551616".to_owned()),
+            Just("-1".to_owned()),
+            Just("0".to_owned()),
+            Just("1".to_owned()),
+            any::<u64>().prop_map(|n| n.to_string()),
+        ];
+        let id = prop_oneof![
+            Just("a\nb".to_owned()),
+            Just("work\n".to_owned()),
+            Just("..".to_owned()),
+            Just("x/y".to_owned()),
+            Just("\u{1b}[2J".to_owned()),
+            Just("main".to_owned()),
+            value(),
+        ];
+        let with_value = prop_oneof![
+            2 => (prop_oneof![Just("--timeout"), Just("--lock-timeout")], number),
+            2 => (Just("--agent"), id),
+            3 => (
+                prop_oneof![
+                    Just("--primary"),
+                    Just("--fallback"),
+                    Just("--base-url"),
+                    Just("--root"),
+                    Just("--roots-from"),
+                    Just("--template-dir"),
+                    Just("--color"),
+                ],
+                value()
+            ),
+        ];
+        let switch = prop_oneof![
+            Just("--offline"),
+            Just("--dry-run"),
+            Just("--check"),
+            Just("--yes"),
+            Just("--json"),
+            Just("-q"),
+            Just("-v"),
+            Just("--require-auto"),
+            Just("--list"),
+            Just("--api-key-stdin"),
+            Just("--fail-fast"),
+        ];
+        prop_oneof![
+            3 => with_value.prop_map(|(f, v)| vec![f.to_owned(), v]),
+            3 => switch.prop_map(|s| vec![s.to_owned()]),
+            1 => value().prop_map(|v| vec![v]),
+        ]
+    }
+
+    fn command_line() -> impl Strategy<Value = Vec<String>> {
+        let sub = prop_oneof![
+            Just(None),
+            Just(None),
+            Just(Some("probe")),
+            Just(Some("doctor")),
+            Just(Some("rollback")),
+            Just(Some("uninstall")),
+            Just(Some("completions")),
+            Just(Some("man")),
+        ];
+        // Mostly the shape people type (`[SUB] [FLAGS] KEY ROOT`), so runs get past argument
+        // parsing into the probe, the plan and the write.
+        let positionals = prop_oneof![
+            4 => Just(vec!["KEY", "ROOT"]),
+            1 => Just(vec!["ROOT"]),
+            1 => Just(vec!["KEY"]),
+            1 => Just(vec!["ROOT", "KEY"]),
+            1 => Just(vec![]),
+        ];
+        (sub, prop::collection::vec(flag(), 0..4), positionals).prop_map(|(sub, flags, pos)| {
+            sub.map(str::to_owned)
+                .into_iter()
+                .chain(flags.into_iter().flatten())
+                .chain(pos.into_iter().map(|p| match p {
+                    "KEY" => SENTINEL.to_owned(),
+                    p => p.to_owned(),
+                }))
+                .collect()
+        })
+    }
+
+    /// Every path under `dir` whose name holds a control character.
+    fn odd_names(dir: &std::path::Path) -> Vec<String> {
+        snapshot(dir)
+            .into_keys()
+            .filter(|p| p.chars().any(|c| c.is_control()))
+            .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(
+            std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(64)
+        ))]
+
+        #[test]
+        fn no_command_line_panics_leaks_or_prints_raw_controls(args in command_line()) {
+            let server = StandIn::start(|r| {
+                if r.method == "POST" {
+                    Reply::error(401, "\u{1b}[2Jbad key sk-or-v1-SENTINELKEY01****")
+                } else {
+                    healthy_reply(r, SENTINEL)
+                }
+            });
+            let (tmp, root) = root_from("onboarded");
+            let roots_file = tmp.path().join("roots.txt");
+            std::fs::write(&roots_file, format!("{}\n{SENTINEL}\n\u{1b}[2J\n", root.display())).unwrap();
+            let args: Vec<String> = args
+                .into_iter()
+                .map(|a| match a.as_str() {
+                    "ROOT" => root.display().to_string(),
+                    "ROOTS_FILE" => roots_file.display().to_string(),
+                    _ => a,
+                })
+                .collect();
+            let out = cmd(tmp.path())
+                .current_dir(tmp.path())
+                .env("GATEROUTER_BASE_URL", server.base_url())
+                .args(&args)
+                .write_stdin("")
+                .timeout(std::time::Duration::from_secs(60))
+                .output()
+                .unwrap();
+            let what = format!("{args:?}");
+            assert_hygienic(&out, &what);
+            prop_assert!(odd_names(tmp.path()).is_empty(), "{what}: created {:?}", odd_names(tmp.path()));
+        }
+    }
+}

@@ -43,6 +43,25 @@ Originals are backed up to <root>/.gaterouter-backup/<UTC time>/ before anything
 Exit codes: 0 done or nothing to do; 1 usage or input error; 2 changes pending (--check);
             3 GateRouter check failed; 4 write failed and every file was restored.";
 
+/// The longest any wait may be (a day). Bounded so that `now + timeout` can never overflow:
+/// a huge `--timeout` was a panic, not an error.
+const MAX_WAIT_SECS: u64 = 86_400;
+
+/// An agent id as OpenClaw accepts it (`VALID_ID_RE` in its dist: `^[a-z0-9][a-z0-9_-]{0,63}$`,
+/// case-insensitive). It becomes a directory name under `agents/`, so anything else (a
+/// newline, `..`, a slash, an escape sequence) is refused before it reaches the disk.
+fn agent_id(s: &str) -> Result<String, String> {
+    let ok = s.len() <= 64
+        && s.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if ok {
+        Ok(s.to_owned())
+    } else {
+        Err("an agent id is 1 to 64 letters, digits, `_` or `-`, starting with a letter or digit (the name of a directory under agents/)".into())
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
     Auto,
@@ -125,14 +144,14 @@ pub struct Cli {
     pub template_dir: Option<PathBuf>,
 
     /// Only edit this agent's models.json (agents/<ID>/agent/models.json).
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", value_parser = agent_id)]
     pub agent: Option<String>,
 
     #[command(flatten)]
     pub probe: ProbeArgs,
 
     /// Seconds to wait for another gaterouter-setup (or OpenClaw itself) to finish writing.
-    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(0..=MAX_WAIT_SECS))]
     pub lock_timeout: u64,
 
     /// Print errors only (no summary, diff or warnings).
@@ -184,7 +203,7 @@ pub enum Command {
         #[arg(value_name = "OPENCLAW_ROOT")]
         root: Option<PathBuf>,
         /// Check only this agent's models.json.
-        #[arg(long, value_name = "ID")]
+        #[arg(long, value_name = "ID", value_parser = agent_id)]
         agent: Option<String>,
         /// Print the checks as JSON.
         #[arg(long)]
@@ -205,7 +224,7 @@ pub struct ReviewArgs {
     #[arg(long)]
     pub json: bool,
     /// Seconds to wait for another run (or OpenClaw) to finish writing.
-    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(0..=MAX_WAIT_SECS))]
     pub lock_timeout: u64,
     /// Colour the diff: auto, always, never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
@@ -241,7 +260,7 @@ pub struct ProbeArgs {
     pub base_url: Option<String>,
 
     /// Seconds each probe request may take, retries included.
-    #[arg(long, value_name = "SECS", default_value_t = 15)]
+    #[arg(long, value_name = "SECS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=MAX_WAIT_SECS))]
     pub timeout: u64,
 
     /// Fail (exit 3) when auto routing is not enabled, instead of falling back to a fixed model.
