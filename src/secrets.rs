@@ -84,11 +84,16 @@ fn key_shaped(run: &str) -> bool {
         .any(|p| run.starts_with(p) && run.len() >= p.len() + MIN_AFTER_PREFIX)
 }
 
-/// Whether `s` (a whole argument) looks like an API key: a key-shaped run, or a string we
-/// already know is a secret. Used to refuse printing an argument given as a path.
+/// Whether `s` (a whole argument) looks like an API key: a key-shaped run, a long run of
+/// key characters of which a quarter or more are digits (random tokens; names people give
+/// directories rarely are), or a string we already know is a secret. Used to refuse
+/// printing an argument given where a path goes.
 pub fn looks_like_key(s: &str) -> bool {
-    if s.chars().all(key_char) && key_shaped(s) {
-        return true;
+    if s.chars().all(key_char) {
+        let digits = s.chars().filter(char::is_ascii_digit).count();
+        if key_shaped(s) || (s.len() >= 24 && digits * 4 >= s.len()) {
+            return true;
+        }
     }
     let known = KNOWN.read().map(|k| k.clone()).unwrap_or_default();
     known.iter().any(|k| s.contains(k.as_str()))

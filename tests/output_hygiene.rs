@@ -418,3 +418,81 @@ mod any_command_line {
         }
     }
 }
+
+// ---------- secrets: in the root's place, in diff context ----------
+
+#[test]
+fn a_key_where_the_root_goes_is_called_swapped_and_never_printed() {
+    let tmp = tempfile::tempdir().unwrap();
+    for args in [
+        vec!["openclaw-prod", SENTINEL],
+        vec!["--json", "openclaw-prod", SENTINEL],
+        vec!["--offline", "--yes", "openclaw-prod", SENTINEL],
+        vec!["doctor", SENTINEL],
+        vec!["doctor", "--json", SENTINEL],
+        vec!["rollback", SENTINEL],
+        vec!["rollback", "--json", SENTINEL],
+        vec!["rollback", "--list", SENTINEL],
+        vec!["uninstall", SENTINEL],
+        vec!["uninstall", "--json", "--yes", SENTINEL],
+        vec!["--offline", "--root", SENTINEL],
+    ] {
+        let what = args.join(" ");
+        let out = cmd(tmp.path()).args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{what}: {}", text(&out.stderr));
+        assert_hygienic(&out, &what);
+        let err = text(&out.stderr);
+        assert!(
+            err.contains("look swapped") || err.contains("looks like an API key"),
+            "{what}: {err}"
+        );
+        if args.contains(&"--json") {
+            let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            assert!(v["error"]["path"].is_null(), "{what}: {v}");
+            assert!(v["error"]["message"].as_str().unwrap().contains("API key"));
+        }
+    }
+    assert_eq!(
+        std::fs::read_dir(tmp.path()).unwrap().count(),
+        0,
+        "something was created"
+    );
+}
+
+#[test]
+fn secrets_in_json_diff_context_are_masked_by_structure() {
+    let (tmp, root) = root_from("onboarded");
+    std::fs::write(
+        root.join("openclaw.json"),
+        r#"{
+  agents: {
+    defaults: {
+      apiKey:
+        "sk-ant-NEXTLINESECRET0123456789",
+      model: "anthropic/claude-opus-4-6",
+      apiKeys: ["ARRAYSECRET0123456789xyz", 'ARRAYSECRET9876543210abc'],
+      CORP_TOKEN_VALUE: "CORPSECRETabc0123456789",
+    },
+  },
+}
+"#,
+    )
+    .unwrap();
+    for args in [
+        vec!["--offline", "--dry-run", SENTINEL],
+        vec!["--offline", "--dry-run", "--json", SENTINEL],
+        vec!["--offline", "--dry-run", "--color", "always", SENTINEL],
+    ] {
+        let what = args.join(" ");
+        let out = cmd(tmp.path()).args(&args).arg(&root).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{what}: {}", text(&out.stderr));
+        let shown = text(&out.stdout);
+        assert!(
+            shown.contains("apiKeys"),
+            "{what}: the context is not in the diff:\n{shown}"
+        );
+        for secret in ["NEXTLINESECRET", "ARRAYSECRET", "CORPSECRET"] {
+            assert!(!shown.contains(secret), "{what}: {secret} shown:\n{shown}");
+        }
+    }
+}

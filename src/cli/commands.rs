@@ -7,6 +7,9 @@ use super::*;
 pub(super) fn run_rollback(a: &RollbackArgs, env: &Env) -> i32 {
     let r = &a.review;
     let mode = if r.dry_run { Mode::DryRun } else { Mode::Apply };
+    if let Some(Err(e)) = a.root.as_deref().map(|p| check_root_arg(p, false)) {
+        return fail(r.json, mode, None, None, None, &e, &[], &[]);
+    }
     let (dir, _) = root::resolve(a.root.as_deref(), env);
     let prepared = (|| -> Result<Option<(rollback::BackupSet, Plan)>> {
         if !dir.is_dir() {
@@ -45,6 +48,9 @@ pub(super) fn run_rollback(a: &RollbackArgs, env: &Env) -> i32 {
 pub(super) fn run_uninstall(a: &UninstallArgs, env: &Env) -> i32 {
     let r = &a.review;
     let mode = if r.dry_run { Mode::DryRun } else { Mode::Apply };
+    if let Some(Err(e)) = a.root.as_deref().map(|p| check_root_arg(p, false)) {
+        return fail(r.json, mode, None, None, None, &e, &[], &[]);
+    }
     let (dir, config_override) = root::resolve(a.root.as_deref(), env);
     let prepared = (|| -> Result<Plan> {
         let root = root::discover(&dir, config_override.as_deref(), None)?;
@@ -72,6 +78,9 @@ pub(super) fn run_doctor(
     json: bool,
     env: &Env,
 ) -> i32 {
+    if let Some(Err(e)) = root_arg.map(|p| check_root_arg(p, false)) {
+        return fail(json, Mode::DryRun, None, None, None, &e, &[], &[]);
+    }
     let (dir, config_override) = root::resolve(root_arg, env);
     let root = match root::discover(&dir, config_override.as_deref(), agent) {
         Ok(r) => r,

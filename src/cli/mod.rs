@@ -374,6 +374,27 @@ fn looks_like_a_root(arg: &str) -> bool {
     PathBuf::from(arg).is_dir() || arg.starts_with(['/', '.', '~'])
 }
 
+/// Refuses a root argument that does not exist and looks like an API key (the key typed in
+/// the root's place), before anything prints it: a missing root is otherwise named in the
+/// error. `swapped` says a key argument was given too, so the two look exchanged.
+fn check_root_arg(root: &std::path::Path, swapped: bool) -> Result<()> {
+    if std::fs::symlink_metadata(root).is_ok() {
+        return Ok(());
+    }
+    let keyish: Vec<&str> = root
+        .components()
+        .filter_map(|c| c.as_os_str().to_str())
+        .filter(|c| crate::secrets::looks_like_key(c))
+        .collect();
+    if keyish.is_empty() {
+        return Ok(());
+    }
+    for k in keyish {
+        crate::secrets::register(k);
+    }
+    Err(Error::KeyAsRoot { swapped })
+}
+
 /// Every root named: the positional one, each --root, and the lines of --roots-from.
 fn all_roots(cli: &Cli) -> Result<Vec<PathBuf>> {
     let (_, positional) = positionals(cli);
@@ -392,6 +413,10 @@ fn all_roots(cli: &Cli) -> Result<Vec<PathBuf>> {
                 .filter(|l| !l.is_empty() && !l.starts_with('#'))
                 .map(PathBuf::from),
         );
+    }
+    let (key_arg, _) = positionals(cli);
+    for r in &roots {
+        check_root_arg(r, key_arg.is_some())?;
     }
     Ok(roots)
 }
