@@ -74,7 +74,7 @@ impl Faults {
             )));
         }
         if self.pause_at == Some(n) {
-            eprintln!("gaterouter-setup: test pause at step {n} ({what})");
+            crate::errln!("gaterouter-setup: test pause at step {n} ({what})");
             std::thread::sleep(Duration::from_secs(600));
         }
         Ok(())

@@ -10,11 +10,15 @@ use crate::redact;
 
 const CONTEXT: usize = 3;
 
+/// Styles a piece of the diff. The text (a file name, a line of a file) is escaped first:
+/// once our own colour codes are around it, the output layer can no longer tell them apart
+/// from ESC sequences inside the file, so untrusted bytes must be made inert here.
 fn paint(color: bool, style: Style, text: &str) -> String {
+    let text = crate::output::escape(text);
     if color {
         format!("{}{text}{}", style.render(), style.render_reset())
     } else {
-        text.to_owned()
+        text.into_owned()
     }
 }
 
@@ -88,6 +92,10 @@ pub fn render(f: &FileChange, secrets: &[&str], color: bool) -> String {
     let old_lines: Vec<&str> = before.split_inclusive('\n').collect();
     let new_lines: Vec<&str> = after.split_inclusive('\n').collect();
     let ops = similar::capture_diff_slices(Algorithm::Myers, &old_lines, &new_lines);
+    // Shown lines come from the whole file, redacted by its structure (a secret's name and
+    // value can be on different lines); they line up one to one with the compared lines.
+    let old_shown = redact::file_lines(f.kind, &before, secrets);
+    let new_shown = redact::file_lines(f.kind, &after, secrets);
     for group in similar::group_diff_ops(ops, CONTEXT) {
         let (first, last) = (&group[0], &group[group.len() - 1]);
         let old = first.old_range().start..last.old_range().end;
@@ -115,7 +123,13 @@ pub fn render(f: &FileChange, secrets: &[&str], color: bool) -> String {
                 let raw = change.value();
                 let text = raw.strip_suffix('\n').unwrap_or(raw);
                 let text = text.strip_suffix('\r').unwrap_or(text);
-                let shown = redact::line(f.kind, text, secrets);
+                let shown = match (change.old_index(), change.new_index()) {
+                    (Some(i), _) if change.tag() != ChangeTag::Insert => old_shown.get(i),
+                    (_, Some(i)) => new_shown.get(i),
+                    _ => None,
+                }
+                .cloned()
+                .unwrap_or_else(|| redact::line(f.kind, text, secrets));
                 let _ = write!(
                     out,
                     "{}",

@@ -29,6 +29,11 @@ pub enum Error {
     #[error("the OpenClaw root {} does not exist; pass the directory that holds openclaw.json (usually ~/.openclaw)", path.display())]
     RootMissing { path: PathBuf },
 
+    /// A key where the root goes (`gaterouter-setup ROOT KEY`, `doctor KEY`): the argument is
+    /// never echoed, not even in the JSON report's `error.path`.
+    #[error("{}", key_as_root_message(*.swapped))]
+    KeyAsRoot { swapped: bool },
+
     #[error("the OpenClaw root {} is not a directory; pass the directory that holds openclaw.json, not the file itself", path.display())]
     RootNotDir { path: PathBuf },
 
@@ -119,6 +124,14 @@ pub enum Error {
         restored: Vec<PathBuf>,
         restore_errors: Vec<String>,
     },
+}
+
+fn key_as_root_message(swapped: bool) -> String {
+    if swapped {
+        "the API key and the OpenClaw root look swapped: the argument in the root's place looks like an API key and is not a directory (so it is not shown here), and nothing was done. The key comes first: gaterouter-setup KEY ROOT".into()
+    } else {
+        "the argument given as the OpenClaw root looks like an API key and is not a directory (so it is not shown here); nothing was done. Pass the OpenClaw root there, the directory that holds openclaw.json (usually ~/.openclaw). Setup takes the key first (gaterouter-setup KEY ROOT) or from GATEROUTER_API_KEY; doctor, rollback and uninstall take no key".into()
+    }
 }
 
 fn apply_message(

@@ -56,6 +56,8 @@ impl ApiKey {
                 "is {n} characters long (more than {MAX_LEN}); was more than the key pasted?"
             )));
         }
+        // Known from now on to every redaction, whoever prints what.
+        crate::secrets::register(raw);
         Ok(ApiKey(SecretString::from(raw.to_owned())))
     }
 
@@ -91,15 +93,10 @@ pub fn redact(secret: &str) -> String {
     format!("{h}…{t}")
 }
 
-/// Replaces every occurrence of each secret in `text` with its redacted form.
+/// Replaces every occurrence of each secret in `text` (and of every secret seen before, and
+/// of anything key-shaped) with its redacted form; see `secrets::redact_text`.
 pub fn redact_all(text: &str, secrets: &[&str]) -> String {
-    let mut out = text.to_owned();
-    for s in secrets.iter().filter(|s| s.len() >= 4) {
-        if out.contains(*s) {
-            out = out.replace(*s, &redact(s));
-        }
-    }
-    out
+    crate::secrets::redact_text(text, secrets)
 }
 
 #[cfg(test)]

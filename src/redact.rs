@@ -49,6 +49,63 @@ fn contains_ignore_case(hay: &str, needle: &str) -> bool {
         .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
 }
 
+/// Words that make a property name a credential's name (`apiKeys`, `CORP_TOKEN_VALUE`,
+/// `x-api-key`, `clientSecret`). Not `tokens` (counts: `maxTokens`) and not `auth` (the
+/// `auth.profiles` block holds no secret and is what setup edits).
+const SECRET_WORDS: &[&str] = &[
+    "key",
+    "keys",
+    "apikey",
+    "apikeys",
+    "token",
+    "secret",
+    "secrets",
+    "password",
+    "passwords",
+    "passwd",
+    "pwd",
+    "passphrase",
+    "authorization",
+    "credential",
+    "credentials",
+    "cookie",
+    "bearer",
+    "privatekey",
+];
+
+/// A last word that makes the name describe a credential rather than hold one
+/// (`maxTokensField`, `keyFile`, `tokenUrl`, `apiKeyEnv`).
+const META_WORDS: &[&str] = &[
+    "field", "fields", "name", "names", "id", "ids", "type", "types", "count", "env", "var",
+    "path", "file", "url", "header", "mode", "format", "source", "ref", "limit", "length",
+    "prefix", "hint", "label", "kind", "policy", "provider", "style",
+];
+
+/// The words of a property name: split at non-alphanumerics and camelCase humps, lowercased.
+fn words(name: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    let mut prev_lower = false;
+    for c in name.chars() {
+        if !c.is_alphanumeric() {
+            if !cur.is_empty() {
+                out.push(std::mem::take(&mut cur));
+            }
+            prev_lower = false;
+            continue;
+        }
+        if c.is_uppercase() && prev_lower && !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
+        }
+        prev_lower = c.is_lowercase() || c.is_ascii_digit();
+        cur.extend(c.to_lowercase());
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
 /// A property name that usually holds a credential.
 fn secret_name(name: &str) -> bool {
     let n: String = name
@@ -56,8 +113,8 @@ fn secret_name(name: &str) -> bool {
         .filter(|c| c.is_ascii_alphanumeric())
         .collect::<String>()
         .to_ascii_lowercase();
-    // Endings, not substrings: `accessToken` is a secret, `maxTokensField` is not.
-    [
+    // Run-together names (`accesstoken`, `clientsecret`) by their ending.
+    let ending = [
         "apikey",
         "token",
         "secret",
@@ -69,15 +126,24 @@ fn secret_name(name: &str) -> bool {
         "privatekey",
     ]
     .iter()
-    .any(|s| n.ends_with(s))
+    .any(|s| n.ends_with(s));
+    let w = words(name);
+    let last_is_meta = w.last().is_some_and(|l| META_WORDS.contains(&l.as_str()));
+    (ending || w.iter().any(|x| SECRET_WORDS.contains(&x.as_str()))) && !last_is_meta
 }
 
 /// A value that is a reference, not a credential: `${VAR}`, a bare variable name, empty.
+/// A bare name is an environment variable's: upper-case letters, digits and `_`, starting
+/// with a letter, mostly letters (`CORPSECRET0123456789` or an AWS key id is a value).
 fn is_reference(v: &str) -> bool {
+    let digits = v.chars().filter(char::is_ascii_digit).count();
     v.is_empty()
         || (v.starts_with("${") && v.ends_with('}'))
-        || v.chars()
-            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+        || (v.starts_with(|c: char| c.is_ascii_uppercase())
+            && v.chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+            && digits * 4 < v.len()
+            && !crate::secrets::looks_like_key(v))
 }
 
 /// Masks `"apiKey": "sk-…"`-style string values on one JSON/JSON5 line.
@@ -134,6 +200,117 @@ pub fn json_line(line: &str) -> String {
     out
 }
 
+/// Byte ranges (inside the quotes) of every string, and every number, that sits under a
+/// secret-looking name at any depth of a JSON/JSON5 document: `apiKey: "…"` with the value
+/// on the next line, every element of `apiKeys: […]`, every leaf of `credentials: {…}`.
+/// References (`${VAR}`, a bare variable name) and SecretRef objects (`{source, id}`) are
+/// not credentials and stay visible. `None` when the text does not parse.
+fn json_secret_spans(text: &str) -> Option<Vec<(usize, usize)>> {
+    use jsonc_parser::ast::{ObjectPropName, Value};
+    fn is_secret_ref(o: &jsonc_parser::ast::Object) -> bool {
+        let get = |k: &str| {
+            o.properties
+                .iter()
+                .find(|p| p.name.as_str() == k)
+                .and_then(|p| p.value.as_string_lit())
+                .map(|s| s.value.to_string())
+        };
+        matches!(get("source").as_deref(), Some("env" | "file" | "exec")) && get("id").is_some()
+    }
+    fn walk(v: &Value, secret: bool, text: &str, out: &mut Vec<(usize, usize)>) {
+        match v {
+            Value::StringLit(s) if secret && !is_reference(&s.value) => {
+                let (a, b) = (s.range.start, s.range.end);
+                let quoted = text[a..b].starts_with(['"', '\'']) && b >= a + 2;
+                out.push(if quoted { (a + 1, b - 1) } else { (a, b) });
+            }
+            Value::NumberLit(n) if secret => out.push((n.range.start, n.range.end)),
+            Value::Object(o) if !(secret && is_secret_ref(o)) => {
+                for p in &o.properties {
+                    let name = match &p.name {
+                        ObjectPropName::String(s) => s.value.as_ref(),
+                        ObjectPropName::Word(w) => w.value,
+                    };
+                    walk(&p.value, secret || secret_name(name), text, out);
+                }
+            }
+            Value::Array(a) => a.elements.iter().for_each(|e| walk(e, secret, text, out)),
+            _ => {}
+        }
+    }
+    let parsed = jsonc_parser::parse_to_ast(
+        text,
+        &jsonc_parser::CollectOptions::default(),
+        &jsonc_parser::ParseOptions::default(),
+    )
+    .ok()?;
+    let mut spans = Vec::new();
+    if let Some(v) = &parsed.value {
+        walk(v, false, text, &mut spans);
+    }
+    spans.sort_unstable();
+    Some(spans)
+}
+
+/// The lines of a JSON/JSON5 file as a diff shows them: secrets masked by their place in
+/// the parsed structure, so a value on a line of its own is masked as well as one beside
+/// its name. One entry per `split_inclusive('\n')` line, terminators removed. A file that
+/// does not parse falls back to masking line by line.
+pub fn json_lines(text: &str) -> Vec<String> {
+    let count = text.split_inclusive('\n').count();
+    let by_line = || {
+        text.split_inclusive('\n')
+            .map(|l| json_line(strip_eol(l)))
+            .collect::<Vec<_>>()
+    };
+    let Some(spans) = json_secret_spans(text) else {
+        return by_line();
+    };
+    let mut masked = String::with_capacity(text.len());
+    let mut last = 0;
+    for (a, b) in spans {
+        if a < last || b > text.len() || !text.is_char_boundary(a) || !text.is_char_boundary(b) {
+            continue;
+        }
+        masked.push_str(&text[last..a]);
+        let inner = &text[a..b];
+        // Keep the line count: the masked value on the first line, its line breaks after.
+        let flat: String = inner.chars().filter(|c| *c != '\n' && *c != '\r').collect();
+        masked.push_str(&redact(&flat));
+        masked.extend(std::iter::repeat_n('\n', inner.matches('\n').count()));
+        last = b;
+    }
+    masked.push_str(&text[last..]);
+    let lines: Vec<String> = masked
+        .split_inclusive('\n')
+        .map(|l| json_line(strip_eol(l)))
+        .collect();
+    if lines.len() == count {
+        lines
+    } else {
+        by_line()
+    }
+}
+
+fn strip_eol(l: &str) -> &str {
+    let l = l.strip_suffix('\n').unwrap_or(l);
+    l.strip_suffix('\r').unwrap_or(l)
+}
+
+/// The lines of a whole file as a diff shows them (see `json_lines`; `.env` files line by
+/// line through `env_line`), every known secret masked too. One entry per
+/// `split_inclusive('\n')` line of `text`.
+pub fn file_lines(kind: crate::plan::FileKind, text: &str, secrets: &[&str]) -> Vec<String> {
+    let lines = match kind {
+        crate::plan::FileKind::Env => text
+            .split_inclusive('\n')
+            .map(|l| env_line(strip_eol(l)))
+            .collect(),
+        _ => json_lines(text),
+    };
+    lines.into_iter().map(|l| redact_all(&l, secrets)).collect()
+}
+
 /// Redacts one line of a file of the given kind, then any known secret anywhere in it.
 pub fn line(kind: crate::plan::FileKind, text: &str, secrets: &[&str]) -> String {
     let masked = match kind {
@@ -162,6 +339,62 @@ mod tests {
             "# GATEROUTER_API_KEY=sk-secret-value-123"
         );
         assert_eq!(env_line("EMPTY="), "EMPTY=");
+    }
+
+    #[test]
+    fn secret_names_by_word() {
+        for yes in [
+            "apiKey",
+            "apiKeys",
+            "CORP_TOKEN_VALUE",
+            "x-api-key",
+            "clientSecret",
+            "accesstoken",
+            "OPENAI_API_KEY",
+            "db_password",
+            "Authorization",
+        ] {
+            assert!(secret_name(yes), "{yes}");
+        }
+        for no in [
+            "maxTokensField",
+            "maxTokens",
+            "contextTokens",
+            "auth",
+            "profiles",
+            "primary",
+            "keyFile",
+            "apiKeyEnv",
+            "monkey",
+        ] {
+            assert!(!secret_name(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn json_secrets_are_masked_by_structure() {
+        let text = "{\n  // c\n  apiKey:\n    'sk-ant-NEXTLINE0123456789abcd',\n  apiKeys: [\"ARRAYSECRET-0123456789\", \"ARRAYSECRET-abcdefghij\"],\n  CORP_TOKEN_VALUE: \"CORPSECRET0123456789\",\n  nested: { credentials: { user: \"NESTEDSECRET-0123456789\", pin: 123456789 } },\n  gaterouter: { apiKey: { source: \"env\", provider: \"default\", id: \"GATEROUTER_API_KEY\" } },\n  primary: \"gaterouter/auto\",\n}\n";
+        let lines = json_lines(text);
+        assert_eq!(lines.len(), text.lines().count());
+        let all = lines.join("\n");
+        for secret in [
+            "NEXTLINE",
+            "ARRAYSECRET",
+            "CORPSECRET",
+            "NESTEDSECRET",
+            "123456789",
+        ] {
+            assert!(!all.contains(secret), "{secret} shown:\n{all}");
+        }
+        for kept in [
+            "GATEROUTER_API_KEY",
+            "\"env\"",
+            "gaterouter/auto",
+            "// c",
+            "apiKey:",
+        ] {
+            assert!(all.contains(kept), "{kept} hidden:\n{all}");
+        }
     }
 
     #[test]

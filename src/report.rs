@@ -7,7 +7,6 @@ use serde::Serialize;
 use crate::apply::Applied;
 use crate::diff;
 use crate::error::Error;
-use crate::key::redact_all;
 use crate::plan::{FileChange, FileKind, Plan};
 use crate::probe::ProbeOutcome;
 
@@ -95,8 +94,15 @@ fn status(o: &Outcome) -> &'static str {
     }
 }
 
-/// The JSON report: stable field names, every secret redacted.
+/// The JSON report as text: stable field names, every secret redacted (see `value`).
 pub fn json(o: &Outcome) -> String {
+    crate::output::json_text(&value(o))
+}
+
+/// The report of one run (or of one root, for the many-roots document) as a value whose
+/// every string is already redacted: secrets are masked on the structure, not by
+/// re-parsing printed text.
+pub fn value(o: &Outcome) -> serde_json::Value {
     let mut secrets: Vec<&str> = o.secrets.iter().map(String::as_str).collect();
     if let Some(p) = o.plan {
         secrets.extend(p.secrets.iter().map(String::as_str));
@@ -144,14 +150,13 @@ pub fn json(o: &Outcome) -> String {
             path: e.path().map(|p| p.display().to_string()),
         }),
     };
-    let text = serde_json::to_string_pretty(&report).expect("report serialises");
-    // Belt and braces: nothing that reached the report may carry a secret.
-    redact_all(&text, &secrets)
-}
-
-/// The report of one root as a value, for the many-roots document.
-pub fn value(o: &Outcome) -> serde_json::Value {
-    serde_json::from_str(&json(o)).expect("our own JSON parses")
+    for s in &secrets {
+        crate::secrets::register(s);
+    }
+    // Every field is a plain string, number, bool or map: serialising cannot fail.
+    let mut v = serde_json::to_value(&report).unwrap_or_default();
+    crate::secrets::redact_value(&mut v);
+    v
 }
 
 /// What each file gets, in words, for the summary before the diff.

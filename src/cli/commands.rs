@@ -7,6 +7,9 @@ use super::*;
 pub(super) fn run_rollback(a: &RollbackArgs, env: &Env) -> i32 {
     let r = &a.review;
     let mode = if r.dry_run { Mode::DryRun } else { Mode::Apply };
+    if let Some(Err(e)) = a.root.as_deref().map(|p| check_root_arg(p, false)) {
+        return fail(r.json, mode, None, None, None, &e, &[], &[]);
+    }
     let (dir, _) = root::resolve(a.root.as_deref(), env);
     let prepared = (|| -> Result<Option<(rollback::BackupSet, Plan)>> {
         if !dir.is_dir() {
@@ -25,7 +28,7 @@ pub(super) fn run_rollback(a: &RollbackArgs, env: &Env) -> i32 {
         Err(e) => return fail(r.json, mode, Some(&dir), None, None, &e, &[], &[]),
     };
     if !r.json {
-        println!(
+        crate::outln!(
             "Rolling back to the backup made at {} ({})",
             set.stamp,
             set.dir.display()
@@ -45,6 +48,9 @@ pub(super) fn run_rollback(a: &RollbackArgs, env: &Env) -> i32 {
 pub(super) fn run_uninstall(a: &UninstallArgs, env: &Env) -> i32 {
     let r = &a.review;
     let mode = if r.dry_run { Mode::DryRun } else { Mode::Apply };
+    if let Some(Err(e)) = a.root.as_deref().map(|p| check_root_arg(p, false)) {
+        return fail(r.json, mode, None, None, None, &e, &[], &[]);
+    }
     let (dir, config_override) = root::resolve(a.root.as_deref(), env);
     let prepared = (|| -> Result<Plan> {
         let root = root::discover(&dir, config_override.as_deref(), None)?;
@@ -73,6 +79,9 @@ pub(super) fn run_doctor(
     json: bool,
     env: &Env,
 ) -> i32 {
+    if let Some(Err(e)) = root_arg.map(|p| check_root_arg(p, false)) {
+        return fail(json, Mode::DryRun, None, None, None, &e, &[], &[]);
+    }
     let (dir, config_override) = root::resolve(root_arg, env);
     let root = match root::discover(&dir, config_override.as_deref(), agent) {
         Ok(r) => r,
@@ -93,10 +102,10 @@ pub(super) fn run_doctor(
             "checks": checks,
             "exit_code": code,
         });
-        println!("{}", serde_json::to_string_pretty(&v).expect("json"));
+        crate::output::json(&v);
         return code;
     }
-    println!("OpenClaw root: {}", dir.display());
+    crate::outln!("OpenClaw root: {}", dir.display());
     for c in &checks {
         let tag = match c.status {
             crate::doctor::Status::Ok => "ok  ",
@@ -104,14 +113,14 @@ pub(super) fn run_doctor(
             crate::doctor::Status::Problem => "FAIL",
         };
         match &c.fix {
-            Some(fix) => println!("  {tag}  {} → {fix}", c.what),
-            None => println!("  {tag}  {}", c.what),
+            Some(fix) => crate::outln!("  {tag}  {} → {fix}", c.what),
+            None => crate::outln!("  {tag}  {}", c.what),
         }
     }
     if problems == 0 {
-        println!("Healthy: OpenClaw is set up for GateRouter.");
+        crate::outln!("Healthy: OpenClaw is set up for GateRouter.");
     } else {
-        println!(
+        crate::outln!(
             "{problems} problem{} found.",
             if problems == 1 { "" } else { "s" }
         );
@@ -129,20 +138,14 @@ fn list_backups(dir: &std::path::Path, json: bool) -> i32 {
             .iter()
             .map(|s| serde_json::json!({"stamp": s.stamp, "kind": s.kind, "dir": s.dir, "files": s.files}))
             .collect();
-        println!(
-            "{}",
-            serde_json::to_string_pretty(
-                &serde_json::json!({"version": report::REPORT_VERSION, "backups": v})
-            )
-            .expect("json")
-        );
+        crate::output::json(&serde_json::json!({"version": report::REPORT_VERSION, "backups": v}));
         return exit::OK;
     }
     if sets.is_empty() {
-        println!("No backups in {}", dir.join(apply::BACKUP_DIR).display());
+        crate::outln!("No backups in {}", dir.join(apply::BACKUP_DIR).display());
     }
     for s in sets.iter().rev() {
-        println!("{}  {:<8}  {}", s.stamp, s.kind, s.files.join(", "));
+        crate::outln!("{}  {:<8}  {}", s.stamp, s.kind, s.files.join(", "));
     }
     exit::OK
 }
@@ -180,7 +183,7 @@ pub(super) fn run_probe(
     let (report, warnings) = match result {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: {}", key::redact_all(&e.to_string(), &all));
+            crate::errln!("error: {}", key::redact_all(&e.to_string(), &all));
             return e.exit_code();
         }
     };
@@ -191,20 +194,19 @@ pub(super) fn run_probe(
         exit::OK
     };
     if json {
-        let mut v = serde_json::to_value(&report).expect("report serialises");
+        let mut v = serde_json::to_value(&report).unwrap_or_default();
         v["version"] = serde_json::json!(report::REPORT_VERSION);
         v["exit_code"] = serde_json::json!(code);
         let mut w = warnings.clone();
         w.extend(report.warnings.iter().cloned());
         v["warnings"] = serde_json::json!(w);
-        let text = serde_json::to_string_pretty(&v).expect("json");
-        println!("{}", key::redact_all(&text, &all));
+        crate::output::json(&v);
         return code;
     }
-    println!("GateRouter: {}", report.base_url);
+    crate::outln!("GateRouter: {}", report.base_url);
     for r in &report.requests {
         let status = r.status.map_or("no answer".to_owned(), |s| s.to_string());
-        println!(
+        crate::outln!(
             "  {} {}  {status}  {} ms{}",
             r.method,
             r.url,
@@ -216,14 +218,14 @@ pub(super) fn run_probe(
             }
         );
     }
-    println!("Result: {}", report.summary());
+    crate::outln!("Result: {}", report.summary());
     for w in warnings.iter().chain(&report.warnings) {
-        eprintln!("warning: {w}");
+        crate::errln!("warning: {w}");
     }
     if let Some(f) = &report.blocking {
-        eprintln!("error: {}", f.message);
+        crate::errln!("error: {}", f.message);
     } else if auto_missing {
-        eprintln!(
+        crate::errln!(
             "error: auto routing is not enabled (--require-auto); switch it on in the dashboard (Dashboard → routing settings → enable Auto Routing)"
         );
     }

@@ -1,6 +1,6 @@
 //! Several roots in one run: one probe, a plan and a result per root.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use super::setup::{apply_probe, probe_with_feedback};
@@ -141,23 +141,22 @@ pub(super) fn run_many(cli: &Cli, env: &Env, roots: &[PathBuf]) -> i32 {
         }
     }
 
-    let color = use_color(cli.color, std::io::stdout().is_terminal());
+    let color = use_color(cli.color, crate::output::stdout_is_terminal());
     if !cli.json && !cli.quiet {
-        let mut out = stdout(color);
         for w in &warnings {
-            eprintln!("warning: {w}");
+            crate::errln!("warning: {w}");
         }
         for r in &runs {
             match (&r.plan, &r.error) {
                 (Some(p), _) => {
-                    let _ = write!(out, "{}", report::summary(p, Some(&probe)));
+                    crate::output::out(&report::summary(p, Some(&probe)));
                     if !p.is_empty() {
-                        let _ = write!(out, "{}", diff::render_plan(p, color));
+                        print_diff(&diff::render_plan(p, color), color);
                     }
                 }
                 (None, Some(e)) => {
                     let all: Vec<&str> = secrets.iter().map(String::as_str).collect();
-                    eprintln!(
+                    crate::errln!(
                         "error: {}: {}",
                         r.dir.display(),
                         key::redact_all(&e.to_string(), &all)
@@ -190,7 +189,7 @@ pub(super) fn run_many(cli: &Cli, env: &Env, roots: &[PathBuf]) -> i32 {
                 "Apply these changes to {} in {changed_roots} roots?",
                 files(pending)
             )) {
-                eprintln!("Cancelled: nothing was written.");
+                crate::errln!("Cancelled: nothing was written.");
                 refused = Some(Error::Usage("cancelled".into()));
                 may_apply = false;
             }
@@ -245,7 +244,7 @@ pub(super) fn run_many(cli: &Cli, env: &Env, roots: &[PathBuf]) -> i32 {
         let all: Vec<&str> = secrets.iter().map(String::as_str).collect();
         for r in &runs {
             if let Some(e) = &r.error {
-                eprintln!(
+                crate::errln!(
                     "error: {}: {}",
                     r.dir.display(),
                     key::redact_all(&e.to_string(), &all)
@@ -257,7 +256,7 @@ pub(super) fn run_many(cli: &Cli, env: &Env, roots: &[PathBuf]) -> i32 {
         && !cli.json
         && matches!(e, Error::NotInteractive)
     {
-        eprintln!("error: {e}");
+        crate::errln!("error: {e}");
     }
 
     if cli.json {
@@ -289,15 +288,11 @@ pub(super) fn run_many(cli: &Cli, env: &Env, roots: &[PathBuf]) -> i32 {
             "warnings": warnings,
             "exit_code": code,
         });
-        let all: Vec<&str> = secrets.iter().map(String::as_str).collect();
-        println!(
-            "{}",
-            key::redact_all(&serde_json::to_string_pretty(&doc).expect("json"), &all)
-        );
+        crate::output::json(&doc);
     } else if !cli.quiet {
         let failed = runs.iter().filter(|r| r.error.is_some()).count();
         let applied = runs.iter().filter(|r| r.applied.is_some()).count();
-        println!(
+        crate::outln!(
             "{} roots: {} already configured, {} {}, {} failed.",
             runs.len(),
             runs.iter()

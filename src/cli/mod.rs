@@ -43,6 +43,25 @@ Originals are backed up to <root>/.gaterouter-backup/<UTC time>/ before anything
 Exit codes: 0 done or nothing to do; 1 usage or input error; 2 changes pending (--check);
             3 GateRouter check failed; 4 write failed and every file was restored.";
 
+/// The longest any wait may be (a day). Bounded so that `now + timeout` can never overflow:
+/// a huge `--timeout` was a panic, not an error.
+const MAX_WAIT_SECS: u64 = 86_400;
+
+/// An agent id as OpenClaw accepts it (`VALID_ID_RE` in its dist: `^[a-z0-9][a-z0-9_-]{0,63}$`,
+/// case-insensitive). It becomes a directory name under `agents/`, so anything else (a
+/// newline, `..`, a slash, an escape sequence) is refused before it reaches the disk.
+fn agent_id(s: &str) -> Result<String, String> {
+    let ok = s.len() <= 64
+        && s.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if ok {
+        Ok(s.to_owned())
+    } else {
+        Err("an agent id is 1 to 64 letters, digits, `_` or `-`, starting with a letter or digit (the name of a directory under agents/)".into())
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
     Auto,
@@ -131,14 +150,14 @@ pub struct Cli {
     pub template_dir: Option<PathBuf>,
 
     /// Only edit this agent's models.json (agents/<ID>/agent/models.json).
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", value_parser = agent_id)]
     pub agent: Option<String>,
 
     #[command(flatten)]
     pub probe: ProbeArgs,
 
     /// Seconds to wait for another gaterouter-setup (or OpenClaw itself) to finish writing.
-    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(0..=MAX_WAIT_SECS))]
     pub lock_timeout: u64,
 
     /// Print errors only (no summary, diff or warnings).
@@ -190,7 +209,7 @@ pub enum Command {
         #[arg(value_name = "OPENCLAW_ROOT")]
         root: Option<PathBuf>,
         /// Check only this agent's models.json.
-        #[arg(long, value_name = "ID")]
+        #[arg(long, value_name = "ID", value_parser = agent_id)]
         agent: Option<String>,
         /// Print the checks as JSON.
         #[arg(long)]
@@ -211,7 +230,7 @@ pub struct ReviewArgs {
     #[arg(long)]
     pub json: bool,
     /// Seconds to wait for another run (or OpenClaw) to finish writing.
-    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(0..=MAX_WAIT_SECS))]
     pub lock_timeout: u64,
     /// Colour the diff: auto, always, never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
@@ -247,7 +266,7 @@ pub struct ProbeArgs {
     pub base_url: Option<String>,
 
     /// Seconds each probe request may take, retries included.
-    #[arg(long, value_name = "SECS", default_value_t = 15)]
+    #[arg(long, value_name = "SECS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=MAX_WAIT_SECS))]
     pub timeout: u64,
 
     /// Fail (exit 3) when auto routing is not enabled, instead of falling back to a fixed model.
@@ -272,12 +291,18 @@ pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
-            let _ = e.print();
+            // clap quotes the offending argument, which may be the key or hold control
+            // characters: its message goes through the output layer like everything else.
+            let text = e.render().to_string();
             return match e.kind() {
                 clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    crate::output::out(&text);
                     exit::OK
                 }
-                _ => exit::INPUT,
+                _ => {
+                    crate::output::err(&text);
+                    exit::INPUT
+                }
             };
         }
     };
@@ -319,14 +344,13 @@ fn inputs(
     })
 }
 
-/// Standard output, coloured or plain.
-fn stdout(color: bool) -> anstream::AutoStream<std::io::Stdout> {
-    let choice = if color {
-        anstream::ColorChoice::Always
+/// Prints a rendered diff: with our colours, or plain.
+fn print_diff(text: &str, color: bool) {
+    if color {
+        crate::output::out_styled(text);
     } else {
-        anstream::ColorChoice::Never
-    };
-    anstream::AutoStream::new(std::io::stdout(), choice)
+        crate::output::out(text);
+    }
 }
 
 fn use_color(choice: ColorChoice, tty: bool) -> bool {
@@ -357,6 +381,27 @@ fn looks_like_a_root(arg: &str) -> bool {
     PathBuf::from(arg).is_dir() || arg.starts_with(['/', '.', '~'])
 }
 
+/// Refuses a root argument that does not exist and looks like an API key (the key typed in
+/// the root's place), before anything prints it: a missing root is otherwise named in the
+/// error. `swapped` says a key argument was given too, so the two look exchanged.
+fn check_root_arg(root: &std::path::Path, swapped: bool) -> Result<()> {
+    if std::fs::symlink_metadata(root).is_ok() {
+        return Ok(());
+    }
+    let keyish: Vec<&str> = root
+        .components()
+        .filter_map(|c| c.as_os_str().to_str())
+        .filter(|c| crate::secrets::looks_like_key(c))
+        .collect();
+    if keyish.is_empty() {
+        return Ok(());
+    }
+    for k in keyish {
+        crate::secrets::register(k);
+    }
+    Err(Error::KeyAsRoot { swapped })
+}
+
 /// Every root named: the positional one, each --root, and the lines of --roots-from, each
 /// once; and whether more than one was named (the many-roots report, even when two names
 /// turn out to be one root).
@@ -377,6 +422,10 @@ fn all_roots(cli: &Cli) -> Result<(Vec<PathBuf>, bool)> {
                 .filter(|l| !l.is_empty() && !l.starts_with('#'))
                 .map(PathBuf::from),
         );
+    }
+    let (key_arg, _) = positionals(cli);
+    for r in &roots {
+        check_root_arg(r, key_arg.is_some())?;
     }
     let named = roots.len();
     Ok((dedupe_roots(roots), named > 1))
@@ -532,16 +581,24 @@ pub fn run(cli: &Cli, env: &Env) -> i32 {
         return commands::run_rollback(a, env);
     }
     if let Some(Command::Completions { shell }) = &cli.command {
+        // Rendered into memory first: clap_complete panics when its writer fails, and a
+        // closed pipe (`completions bash | head`) must not.
         let mut cmd = <Cli as clap::CommandFactory>::command();
-        clap_complete::generate(*shell, &mut cmd, "gaterouter-setup", &mut std::io::stdout());
+        let mut script = Vec::new();
+        clap_complete::generate(*shell, &mut cmd, "gaterouter-setup", &mut script);
+        crate::output::out_generated(&script);
         return exit::OK;
     }
     if let Some(Command::Man) = &cli.command {
         let cmd = <Cli as clap::CommandFactory>::command();
-        return match clap_mangen::Man::new(cmd).render(&mut std::io::stdout()) {
-            Ok(()) => exit::OK,
+        let mut page = Vec::new();
+        return match clap_mangen::Man::new(cmd).render(&mut page) {
+            Ok(()) => {
+                crate::output::out_generated(&page);
+                exit::OK
+            }
             Err(e) => {
-                eprintln!("error: {e}");
+                crate::errln!("error: {e}");
                 exit::INPUT
             }
         };
@@ -582,22 +639,19 @@ fn fail(
                 .flat_map(|p| p.secrets.iter().map(String::as_str)),
         )
         .collect();
-    eprintln!("error: {}", key::redact_all(&e.to_string(), &all));
+    crate::errln!("error: {}", key::redact_all(&e.to_string(), &all));
     if json {
-        println!(
-            "{}",
-            report::json(&Outcome {
-                mode,
-                root,
-                probe,
-                plan,
-                applied: None,
-                error: Some(e),
-                warnings,
-                exit_code: code,
-                secrets,
-            })
-        );
+        crate::output::json(&report::value(&Outcome {
+            mode,
+            root,
+            probe,
+            plan,
+            applied: None,
+            error: Some(e),
+            warnings,
+            exit_code: code,
+            secrets,
+        }));
     }
     code
 }

@@ -1,6 +1,6 @@
 //! Setup of one root: prepare (discover, check inputs, probe, plan), then review and apply.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use super::*;
@@ -102,7 +102,7 @@ fn prepare(cli: &Cli, env: &Env, secrets: &mut Vec<String>) -> Result<Prepared, 
 /// Runs the probe with a spinner on a terminal (stderr, so piped output stays clean), and
 /// with -v prints each request made.
 pub(super) fn probe_with_feedback(cli: &Cli, key: &ApiKey, cfg: &ProbeConfig) -> ProbeReport {
-    let spinner = (!cli.quiet && !cli.json && std::io::stderr().is_terminal()).then(|| {
+    let spinner = (!cli.quiet && !cli.json && crate::output::stderr_is_terminal()).then(|| {
         let pb = indicatif::ProgressBar::new_spinner();
         pb.set_message(format!("Checking GateRouter at {}…", cfg.base_url));
         pb.enable_steady_tick(std::time::Duration::from_millis(80));
@@ -114,7 +114,7 @@ pub(super) fn probe_with_feedback(cli: &Cli, key: &ApiKey, cfg: &ProbeConfig) ->
     }
     if cli.verbose {
         for r in &report.requests {
-            eprintln!(
+            crate::errln!(
                 "{} {} → {} in {} ms{}",
                 r.method,
                 r.url,
@@ -281,35 +281,31 @@ impl<'a> Review<'a> {
 /// Summary and diff (or the JSON report), then: nothing to do, dry run, check, or confirm
 /// and apply. Returns the exit code.
 pub(super) fn review_and_apply(r: &Review, plan: &Plan, env: &Env) -> i32 {
-    let color = use_color(r.color, std::io::stdout().is_terminal());
-    let mut out = stdout(color);
+    let color = use_color(r.color, crate::output::stdout_is_terminal());
     if !r.json && !r.quiet {
-        let _ = write!(out, "{}", report::summary(plan, r.probe));
+        crate::output::out(&report::summary(plan, r.probe));
         for w in r.warnings.iter().chain(&plan.warnings) {
-            eprintln!("warning: {w}");
+            crate::errln!("warning: {w}");
         }
         if !plan.is_empty() {
-            let _ = writeln!(out);
-            let _ = write!(out, "{}", diff::render_plan(plan, color));
+            crate::outln!();
+            print_diff(&diff::render_plan(plan, color), color);
         }
     }
     let pending = plan.pending().count();
     let finish = |applied: Option<&Applied>, code: i32| {
         if r.json {
-            println!(
-                "{}",
-                report::json(&Outcome {
-                    mode: r.mode,
-                    root: Some(r.dir),
-                    probe: r.probe,
-                    plan: Some(plan),
-                    applied,
-                    error: None,
-                    warnings: r.warnings,
-                    exit_code: code,
-                    secrets: r.secrets,
-                })
-            );
+            crate::output::json(&report::value(&Outcome {
+                mode: r.mode,
+                root: Some(r.dir),
+                probe: r.probe,
+                plan: Some(plan),
+                applied,
+                error: None,
+                warnings: r.warnings,
+                exit_code: code,
+                secrets: r.secrets,
+            }));
         }
         code
     };
@@ -328,20 +324,22 @@ pub(super) fn review_and_apply(r: &Review, plan: &Plan, env: &Env) -> i32 {
 
     if pending == 0 {
         if !r.json && !r.quiet {
-            println!("{}", r.nothing_to_do);
+            crate::outln!("{}", r.nothing_to_do);
         }
         return finish(None, exit::OK);
     }
     match r.mode {
         Mode::DryRun => {
             if !r.json && !r.quiet {
-                println!("Dry run: nothing was written. Run again without --dry-run to apply.");
+                crate::outln!(
+                    "Dry run: nothing was written. Run again without --dry-run to apply."
+                );
             }
             return finish(None, exit::OK);
         }
         Mode::Check => {
             if !r.json && !r.quiet {
-                println!(
+                crate::outln!(
                     "{pending} file{} would change (exit 2).",
                     if pending == 1 { "" } else { "s" }
                 );
@@ -355,7 +353,7 @@ pub(super) fn review_and_apply(r: &Review, plan: &Plan, env: &Env) -> i32 {
             return fail_with(&Error::NotInteractive);
         }
         if !confirm(&format!("Apply these changes to {}?", files(pending))) {
-            eprintln!("Cancelled: nothing was written.");
+            crate::errln!("Cancelled: nothing was written.");
             return finish(None, exit::INPUT);
         }
     }
@@ -367,7 +365,7 @@ pub(super) fn review_and_apply(r: &Review, plan: &Plan, env: &Env) -> i32 {
     match apply::apply_with(plan, env, &opts) {
         Ok(applied) => {
             if !r.json && !r.quiet {
-                println!(
+                crate::outln!(
                     "Wrote {} file{}.{}",
                     applied.written.len(),
                     if applied.written.len() == 1 { "" } else { "s" },
@@ -377,7 +375,7 @@ pub(super) fn review_and_apply(r: &Review, plan: &Plan, env: &Env) -> i32 {
                         .map(|b| format!(" Previous contents backed up in {}", b.display()))
                         .unwrap_or_default()
                 );
-                println!("{}", r.done_hint);
+                crate::outln!("{}", r.done_hint);
             }
             finish(Some(&applied), exit::OK)
         }

@@ -1,0 +1,250 @@
+//! The one door every byte we print goes through. Whatever reaches standard output or
+//! standard error (summaries, diffs, warnings, errors, JSON reports, `-v` request logs,
+//! doctor, rollback, uninstall, probe, clap's own errors) is
+//!
+//! 1. **redacted**: every known secret and every key-shaped string (`secrets`);
+//! 2. **escaped**: control characters (ESC, CR, other C0 and C1, DEL) and the Unicode
+//!    characters that reorder or hide text (bidi overrides and isolates, zero-width
+//!    characters, line/paragraph separators, BOM) become visible escapes, so a file name, a
+//!    server message or a lock file's content cannot drive the terminal or forge a line;
+//! 3. **written without panicking**: a closed pipe (`… | head -1`) or any other write error
+//!    silences that stream for the rest of the run, which goes on and ends with its own
+//!    exit code. Stopping half-way would be worse: a write may already have happened, and
+//!    whether the reader left before or after it would decide what is on disk.
+//!
+//! `println!`/`eprintln!` are denied elsewhere in the crate (clippy `print_stdout`,
+//! `print_stderr`), and a test below fails when any other source file opens standard output
+//! or standard error itself, so new output cannot bypass this module by accident.
+
+use std::borrow::Cow;
+use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::secrets;
+
+static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
+static STDERR_CLOSED: AtomicBool = AtomicBool::new(false);
+
+#[derive(Clone, Copy)]
+enum Stream {
+    Out,
+    Err,
+}
+
+fn write_bytes(stream: Stream, bytes: &[u8]) {
+    let closed = match stream {
+        Stream::Out => &STDOUT_CLOSED,
+        Stream::Err => &STDERR_CLOSED,
+    };
+    if closed.load(Ordering::Relaxed) {
+        return;
+    }
+    let result = match stream {
+        Stream::Out => {
+            let mut o = std::io::stdout().lock();
+            o.write_all(bytes).and_then(|()| o.flush())
+        }
+        Stream::Err => {
+            let mut e = std::io::stderr().lock();
+            e.write_all(bytes).and_then(|()| e.flush())
+        }
+    };
+    if result.is_err() {
+        closed.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Whether a character is shown as an escape rather than as itself.
+fn dangerous(c: char) -> bool {
+    match c {
+        '\n' | '\t' => false,
+        c if c.is_control() => true, // C0, DEL, C1
+        '\u{061C}' | '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' => true,
+        '\u{2060}'..='\u{2069}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}' => true,
+        _ => false,
+    }
+}
+
+/// Control and text-reordering characters as visible escapes: `\x1b`, `\r`, `\u{202e}`.
+pub fn escape(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(dangerous) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\r' => out.push_str("\\r"),
+            c if dangerous(c) && (c as u32) < 0x100 => {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            }
+            c if dangerous(c) => out.push_str(&format!("\\u{{{:04x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Redacted and escaped: what any text from anywhere looks like when printed.
+pub fn clean(text: &str) -> String {
+    escape(&secrets::redact_text(text, &[])).into_owned()
+}
+
+/// Prints to standard output, cleaned.
+pub fn out(text: &str) {
+    write_bytes(Stream::Out, clean(text).as_bytes());
+}
+
+/// Prints to standard error, cleaned.
+pub fn err(text: &str) {
+    write_bytes(Stream::Err, clean(text).as_bytes());
+}
+
+/// Prints text styled by us (the coloured diff). Every untrusted part was passed through
+/// `escape` before the styles were added (`diff::paint`); as a second net, any ESC that is
+/// not one of our SGR colour sequences (`ESC [ digits;… m`) is escaped here too.
+pub fn out_styled(text: &str) {
+    let redacted = secrets::redact_text(text, &[]);
+    write_bytes(Stream::Out, keep_sgr_only(&redacted).as_bytes());
+}
+
+fn keep_sgr_only(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find('\x1b') {
+        out.push_str(&escape(&rest[..i]));
+        let after = &rest[i + 1..];
+        let sgr_len = after
+            .strip_prefix('[')
+            .and_then(|s| {
+                let n = s
+                    .bytes()
+                    .take_while(|b| b.is_ascii_digit() || *b == b';')
+                    .count();
+                (s.as_bytes().get(n) == Some(&b'm')).then_some(n + 2)
+            })
+            .unwrap_or(0);
+        if sgr_len > 0 {
+            out.push('\x1b');
+            out.push_str(&after[..sgr_len]);
+        } else {
+            out.push_str("\\x1b");
+        }
+        rest = &after[sgr_len..];
+    }
+    out.push_str(&escape(rest));
+    out
+}
+
+/// Prints bytes we generated ourselves and that hold nothing from input (a completion
+/// script, the man page): no escaping, but still no panic on a closed pipe.
+pub fn out_generated(bytes: &[u8]) {
+    write_bytes(Stream::Out, bytes);
+}
+
+/// A JSON document as text: every string redacted before serialising, and the characters
+/// serde_json leaves raw inside strings (DEL, C1, bidi, …) written as `\uXXXX` escapes,
+/// which keeps it valid JSON with the same value.
+pub fn json_text(value: &serde_json::Value) -> String {
+    let mut v = value.clone();
+    secrets::redact_value(&mut v);
+    let text = serde_json::to_string_pretty(&v).unwrap_or_default();
+    if !text.chars().any(dangerous) {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if dangerous(c) {
+            // Serialised JSON has raw characters only inside strings, where \u escapes are
+            // valid; characters above the BMP are never in the dangerous set.
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Prints one JSON document (and a newline) on standard output.
+pub fn json(value: &serde_json::Value) {
+    let mut text = json_text(value);
+    text.push('\n');
+    write_bytes(Stream::Out, text.as_bytes());
+}
+
+pub fn stdout_is_terminal() -> bool {
+    std::io::stdout().is_terminal()
+}
+
+pub fn stderr_is_terminal() -> bool {
+    std::io::stderr().is_terminal()
+}
+
+/// `println!` through the output layer.
+#[macro_export]
+macro_rules! outln {
+    () => { $crate::output::out("\n") };
+    ($($t:tt)*) => { $crate::output::out(&format!("{}\n", format_args!($($t)*))) };
+}
+
+/// `eprintln!` through the output layer.
+#[macro_export]
+macro_rules! errln {
+    ($($t:tt)*) => { $crate::output::err(&format!("{}\n", format_args!($($t)*))) };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The mechanism behind "every byte goes through here": no other module may hold a
+    /// handle to standard output or error (clippy already denies print macros).
+    #[test]
+    fn no_other_module_writes_to_stdout_or_stderr() {
+        fn walk(dir: &std::path::Path, bad: &mut Vec<String>) {
+            for e in std::fs::read_dir(dir).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    walk(&p, bad);
+                } else if p.extension().is_some_and(|x| x == "rs") && !p.ends_with("src/output.rs")
+                {
+                    let text = std::fs::read_to_string(&p).unwrap();
+                    for needle in ["io::stdout()", "io::stderr()", "print!(", "println!("] {
+                        if text.contains(needle) {
+                            bad.push(format!("{}: {needle}", p.display()));
+                        }
+                    }
+                }
+            }
+        }
+        let mut bad = Vec::new();
+        walk(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut bad,
+        );
+        assert!(bad.is_empty(), "output bypassing crate::output: {bad:?}");
+    }
+
+    #[test]
+    fn control_and_bidi_characters_are_escaped() {
+        assert_eq!(escape("a\x1b[2Jb\rc\td\n"), "a\\x1b[2Jb\\rc\td\n");
+        assert_eq!(escape("x\u{202e}y\u{9b}z"), "x\\u{202e}y\\x9bz");
+        assert!(matches!(escape("plain"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn only_our_colour_sequences_survive_styled_output() {
+        assert_eq!(
+            keep_sgr_only("\x1b[32m+ok\x1b[0m \x1b]0;title\x07 \x1b[2J"),
+            "\x1b[32m+ok\x1b[0m \\x1b]0;title\\x07 \\x1b[2J"
+        );
+    }
+
+    #[test]
+    fn json_stays_valid_and_escapes_what_serde_leaves_raw() {
+        let v = serde_json::json!({"m": "a\u{1b}b\u{202e}c\u{7f}"});
+        let t = json_text(&v);
+        assert!(!t.chars().any(dangerous), "{t}");
+        let back: serde_json::Value = serde_json::from_str(&t).unwrap();
+        assert_eq!(back, v);
+    }
+}

@@ -1,0 +1,256 @@
+//! Secrets in text we did not write ourselves: error messages (ours, a server's), paths,
+//! reports. Two nets, both applied to every byte printed (see `output`):
+//!
+//! 1. **Known secrets.** Every key this process has seen (a validated `ApiKey`, the raw key
+//!    argument, a key read from `.env`, any secret handed to `key::redact_all`) is kept in a
+//!    process-wide registry, so a message printed later masks it even when the code that
+//!    prints it never had the key in hand. A *piece* of a known key (a server echoing a
+//!    truncated `sk-or-v1-SENTINELKEY012…`, or the key's middle) is caught too: any run of
+//!    key characters that shares 8 consecutive characters with a known secret is masked.
+//! 2. **Key-shaped strings.** A run that starts with a well-known credential prefix (`sk-`,
+//!    `ghp_`, `AKIA`, …) and is long enough to be a credential is masked even when we never
+//!    saw it: another provider's key in a config, or a key someone typed as a root.
+//!
+//! Masking keeps what `key::redact` shows (first 6 and last 4 characters) for a whole known
+//! secret or a key-shaped run; a *fragment* of a known secret shows only the head the full
+//! redaction shows anyway, so fragments cannot be pieced together into more of the key.
+
+use std::collections::HashSet;
+use std::sync::RwLock;
+
+use crate::key::redact;
+
+/// Secrets shorter than this are replaced only where they appear whole (see `redact_text`):
+/// shorter strings are too likely to be ordinary words.
+const MIN_SECRET: usize = 4;
+/// A fragment this long of a known secret marks a run as part of it.
+const GRAM: usize = 8;
+
+static KNOWN: RwLock<Vec<String>> = RwLock::new(Vec::new());
+
+/// Remembers a secret for every later redaction in this process.
+pub fn register(secret: &str) {
+    if secret.len() < MIN_SECRET {
+        return;
+    }
+    let Ok(mut known) = KNOWN.write() else {
+        return;
+    };
+    if !known.iter().any(|k| k == secret) {
+        known.push(secret.to_owned());
+    }
+}
+
+/// Characters a key is made of. A run of them is the unit that is masked or kept.
+fn key_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '*')
+}
+
+/// Well-known credential prefixes (OpenAI/OpenRouter/GateRouter `sk-`, Stripe, GitHub,
+/// GitLab, Slack, AWS, Google, Hugging Face, npm, PyPI, JWTs).
+const PREFIXES: &[&str] = &[
+    "sk-",
+    "sk_",
+    "rk_",
+    "pk_live_",
+    "ghp_",
+    "gho_",
+    "ghu_",
+    "ghs_",
+    "ghr_",
+    "github_pat_",
+    "glpat-",
+    "xoxb-",
+    "xoxp-",
+    "xoxa-",
+    "xoxs-",
+    "xapp-",
+    "AKIA",
+    "ASIA",
+    "AIza",
+    "hf_",
+    "npm_",
+    "pypi-",
+    "eyJ",
+];
+
+/// How many characters after the prefix make a run a credential rather than a word.
+const MIN_AFTER_PREFIX: usize = 12;
+
+/// A run of key characters that starts with a credential prefix and is long enough.
+fn key_shaped(run: &str) -> bool {
+    PREFIXES
+        .iter()
+        .any(|p| run.starts_with(p) && run.len() >= p.len() + MIN_AFTER_PREFIX)
+}
+
+/// Whether `s` (a whole argument) looks like an API key: a key-shaped run, a long run of
+/// key characters of which a quarter or more are digits (random tokens; names people give
+/// directories rarely are), or a string we already know is a secret. Used to refuse
+/// printing an argument given where a path goes.
+pub fn looks_like_key(s: &str) -> bool {
+    if s.chars().all(key_char) {
+        let digits = s.chars().filter(char::is_ascii_digit).count();
+        if key_shaped(s) || (s.len() >= 24 && digits * 4 >= s.len()) {
+            return true;
+        }
+    }
+    let known = KNOWN.read().map(|k| k.clone()).unwrap_or_default();
+    known.iter().any(|k| s.contains(k.as_str()))
+}
+
+/// Masks every known secret (plus `extra`, which is registered too) and every key-shaped
+/// run in `text`.
+pub fn redact_text(text: &str, extra: &[&str]) -> String {
+    for s in extra {
+        register(s);
+    }
+    let known = KNOWN.read().map(|k| k.clone()).unwrap_or_default();
+    // Whole secrets first: one may hold characters that are not key characters.
+    let mut out = text.to_owned();
+    for s in &known {
+        if out.contains(s.as_str()) {
+            out = out.replace(s.as_str(), &redact(s));
+        }
+    }
+    let hidden: Vec<String> = known.iter().map(|s| hidden_part(s)).collect();
+    let grams: HashSet<&[u8]> = hidden
+        .iter()
+        .filter(|s| s.len() >= GRAM)
+        .flat_map(|s| s.as_bytes().windows(GRAM))
+        .collect();
+    mask_runs(&out, |run| {
+        if let Some(k) = known.iter().find(|k| k.as_str() == run) {
+            return Some(redact(k));
+        }
+        if run.len() >= GRAM && run.as_bytes().windows(GRAM).any(|w| grams.contains(w)) {
+            return Some(fragment(run, &known));
+        }
+        key_shaped(run).then(|| redact(run))
+    })
+}
+
+/// The characters `key::redact` hides. Fragments are matched against these only: the
+/// shown ends are public anyway, and a shared prefix such as `sk-or-v1-` is not a secret.
+fn hidden_part(secret: &str) -> String {
+    let n = secret.chars().count();
+    let shown = redact(secret);
+    let (head, tail) = shown.split_once('…').unwrap_or(("", ""));
+    let (h, t) = (head.chars().count(), tail.chars().count());
+    secret
+        .chars()
+        .skip(h)
+        .take(n.saturating_sub(h + t))
+        .collect()
+}
+
+/// A piece of a known secret: only the head the full redaction shows anyway (when the piece
+/// starts like the secret), then `…`.
+fn fragment(run: &str, known: &[String]) -> String {
+    let head = known
+        .iter()
+        .filter_map(|k| {
+            let shown = redact(k);
+            let head = shown.split('…').next().unwrap_or("");
+            (!head.is_empty() && run.starts_with(head)).then(|| head.to_owned())
+        })
+        .max_by_key(String::len)
+        .unwrap_or_default();
+    format!("{head}…")
+}
+
+/// Rewrites each maximal run of key characters for which `f` returns a replacement.
+fn mask_runs(text: &str, f: impl Fn(&str) -> Option<String>) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut run_start: Option<usize> = None;
+    let flush = |out: &mut String, run: &str| match f(run) {
+        Some(r) => out.push_str(&r),
+        None => out.push_str(run),
+    };
+    for (i, c) in text.char_indices() {
+        match (key_char(c), run_start) {
+            (true, None) => run_start = Some(i),
+            (true, Some(_)) => {}
+            (false, Some(s)) => {
+                flush(&mut out, &text[s..i]);
+                run_start = None;
+                out.push(c);
+            }
+            (false, None) => out.push(c),
+        }
+    }
+    if let Some(s) = run_start {
+        flush(&mut out, &text[s..]);
+    }
+    out
+}
+
+/// Redacts every string (and object key) of a JSON value in place, so a report is clean
+/// before it is serialised.
+pub fn redact_value(v: &mut serde_json::Value) {
+    use serde_json::Value;
+    match v {
+        Value::String(s) => {
+            let r = redact_text(s, &[]);
+            if r != *s {
+                *s = r;
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(redact_value),
+        Value::Object(o) => {
+            let needs_rename = o.keys().any(|k| redact_text(k, &[]) != *k);
+            if needs_rename {
+                let old = std::mem::take(o);
+                for (k, mut val) in old {
+                    redact_value(&mut val);
+                    o.insert(redact_text(&k, &[]), val);
+                }
+            } else {
+                o.values_mut().for_each(redact_value);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_known_key_and_its_fragments_are_masked() {
+        let key = "sk-or-v1-UNITSENTINEL0123456789abcdef";
+        let t = redact_text(&format!("bad key {key}."), &[key]);
+        assert_eq!(t, "bad key sk-or-…cdef.");
+        // A server echoing a truncated key, with or without its prefix.
+        let t = redact_text("Incorrect API key: sk-or-v1-UNITSENT****cdef", &[]);
+        assert!(!t.contains("UNITSENT"), "{t}");
+        let t = redact_text("key UNITSENTINEL0123 invalid", &[]);
+        assert_eq!(t, "key … invalid");
+    }
+
+    #[test]
+    fn key_shaped_runs_are_masked_words_are_not() {
+        let t = redact_text("token ghp_abcdefghijklmnopqrstuvwxyz0123 here", &[]);
+        assert_eq!(t, "token ghp_ab…0123 here");
+        let plain =
+            "sk-or-v1-… is an example; task-list.json; gaterouter/auto; 2026-11-25T22:00:00Z";
+        assert_eq!(redact_text(plain, &[]), plain);
+    }
+
+    #[test]
+    fn redaction_is_idempotent() {
+        let key = "sk-or-v1-IDEMPOTENT0123456789abcdef";
+        let once = redact_text(&format!("{key} / sk-proj-abcdefghijklmnop"), &[key]);
+        assert_eq!(redact_text(&once, &[]), once);
+    }
+
+    #[test]
+    fn json_values_are_redacted_structurally() {
+        let key = "sk-or-v1-VALUESENTINEL0123456789abcd";
+        let mut v =
+            serde_json::json!({"error": {"message": format!("no {key}"), "path": key}, key: 1});
+        redact_value(&mut v);
+        assert!(!v.to_string().contains("VALUESENTINEL"), "{v}");
+    }
+}

@@ -1,0 +1,503 @@
+//! Everything printed goes through one layer (src/output.rs): no secret, no raw control
+//! character, no panic when the reader goes away. Each test drives the binary end to end
+//! with hostile input from a different source (a server, a file name, a lock file, the
+//! command line, a closed pipe) and checks the bytes that came out.
+
+mod common;
+
+use std::io::Write;
+use std::process::{Command as StdCommand, Output, Stdio};
+
+use common::stand_in::{Reply, StandIn, healthy_reply};
+use common::*;
+
+const SENTINEL: &str = "sk-or-v1-SENTINELKEY0123456789abcdef";
+/// The part of the key no redaction ever shows.
+const SECRET_MIDDLE: &str = "SENTINELKEY";
+
+/// Bytes a terminal acts on: C0 controls other than \n and \t, DEL, C1 (as UTF-8), and the
+/// bidi / zero-width characters that reorder or hide text.
+fn raw_controls(s: &[u8]) -> Vec<String> {
+    let text = String::from_utf8_lossy(s);
+    text.char_indices()
+        .filter(|(_, c)| {
+            (c.is_control() && *c != '\n' && *c != '\t')
+                || matches!(*c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200B}'..='\u{200F}')
+        })
+        .map(|(i, c)| {
+            let from = text[..i].char_indices().rev().nth(20).map_or(0, |(j, _)| j);
+            format!("U+{:04X} after {:?}", c as u32, &text[from..i])
+        })
+        .collect()
+}
+
+/// No raw control character, no piece of the key, no panic.
+fn assert_hygienic(out: &Output, what: &str) {
+    for (name, s) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
+        let bad = raw_controls(s);
+        assert!(
+            bad.is_empty(),
+            "{what}: raw control characters in {name}: {bad:?}"
+        );
+        assert!(
+            !text(s).contains(SECRET_MIDDLE),
+            "{what}: the key leaked into {name}:\n{}",
+            text(s)
+        );
+    }
+    assert_ne!(out.status.code(), Some(101), "{what}: panicked");
+    assert!(!text(&out.stderr).contains("panicked"), "{what}: panicked");
+}
+
+#[test]
+fn a_servers_error_message_is_escaped_and_its_key_fragment_masked() {
+    // A hostile (or just sloppy) server: terminal escapes in its message, and the key echoed
+    // back truncated, with and without its prefix.
+    let message = "\u{1b}]0;pwned\u{7}\u{1b}[2J\u{1b}[31mIncorrect API key sk-or-v1-SENTINELKEY0123****cdef \u{202e}(SENTINELKEY0123)\r\u{9b}31m";
+    let server = StandIn::start(move |_| Reply::error(401, message));
+    let (tmp, root) = root_from("onboarded");
+    for (what, args) in [
+        (
+            "probe",
+            vec!["probe", "--base-url", &server.base_url(), SENTINEL],
+        ),
+        (
+            "probe json",
+            vec![
+                "probe",
+                "--json",
+                "--base-url",
+                &server.base_url(),
+                SENTINEL,
+            ],
+        ),
+        (
+            "setup",
+            vec![
+                "--dry-run",
+                "--base-url",
+                &server.base_url(),
+                SENTINEL,
+                root.to_str().unwrap(),
+            ],
+        ),
+        (
+            "setup json",
+            vec![
+                "--json",
+                "--dry-run",
+                "--base-url",
+                &server.base_url(),
+                SENTINEL,
+                root.to_str().unwrap(),
+            ],
+        ),
+        (
+            "setup -v",
+            vec![
+                "-v",
+                "--dry-run",
+                "--base-url",
+                &server.base_url(),
+                SENTINEL,
+                root.to_str().unwrap(),
+            ],
+        ),
+    ] {
+        let out = cmd(tmp.path()).args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(3), "{what}: {}", text(&out.stderr));
+        assert_hygienic(&out, what);
+        if what.contains("json") {
+            let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+                .unwrap_or_else(|e| panic!("{what}: not JSON ({e}): {}", text(&out.stdout)));
+            assert!(!v.to_string().contains(SECRET_MIDDLE), "{what}: {v}");
+        }
+    }
+}
+
+#[test]
+fn a_file_name_with_escapes_is_printed_inert_even_in_colour() {
+    let (tmp, root) = root_from("onboarded");
+    let evil = "ev\u{1b}[2J\u{1b}]0;x\u{7}il\u{202e}";
+    copy_tree(&root.join("agents/main"), &root.join("agents").join(evil));
+    let r = root.to_str().unwrap();
+    let out = cmd(tmp.path())
+        .args(["--offline", "--dry-run", SENTINEL, r])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_hygienic(&out, "dry-run");
+    assert!(
+        text(&out.stdout).contains("ev\\x1b[2J"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    // With colour on, the only ESC bytes are our own SGR colour codes.
+    let out = cmd(tmp.path())
+        .args(["--offline", "--dry-run", "--color", "always", SENTINEL, r])
+        .output()
+        .unwrap();
+    let s = text(&out.stdout);
+    for (i, _) in s.match_indices('\u{1b}') {
+        let rest = &s[i + 1..];
+        let n = rest.strip_prefix('[').map(|r| {
+            r.bytes()
+                .take_while(|b| b.is_ascii_digit() || *b == b';')
+                .count()
+        });
+        assert!(
+            n.is_some_and(|n| rest.as_bytes().get(n + 1) == Some(&b'm')),
+            "a non-colour escape in coloured output: {:?}",
+            &s[i..(i + 12).min(s.len())]
+        );
+    }
+    assert!(!s.contains('\u{7}') && !s.contains('\u{202e}'));
+}
+
+#[test]
+fn a_lock_files_content_is_printed_inert() {
+    let (tmp, root) = root_from("onboarded");
+    let lock = root.join(".gaterouter.lock");
+    let mut f = std::fs::File::create(&lock).unwrap();
+    f.write_all(b"\x1b]0;owned\x07\x1b[2J4242\r").unwrap();
+    f.lock().unwrap();
+    let out = cmd(tmp.path())
+        .args(["--offline", "--yes", "--lock-timeout", "0", SENTINEL])
+        .arg(&root)
+        .output()
+        .unwrap();
+    drop(f);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("another gaterouter-setup is running"));
+    assert_hygienic(&out, "locked");
+}
+
+/// Runs the binary with its standard output already closed by the reader (`… | head -0`).
+fn with_closed_stdout(home: &std::path::Path, args: &[&str]) -> Output {
+    let mut c = StdCommand::new(env!("CARGO_BIN_EXE_gaterouter-setup"));
+    c.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("NO_COLOR", "1")
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    drop(child.stdout.take());
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_closed_stdout_ends_no_command_with_a_panic() {
+    let server = StandIn::start(|r| healthy_reply(r, SENTINEL));
+    let (tmp, root) = root_from("onboarded");
+    let r = root.to_str().unwrap();
+    let url = server.base_url();
+    let runs: Vec<(Vec<&str>, i32)> = vec![
+        (vec!["--offline", "--dry-run", SENTINEL, r], 0),
+        (vec!["--offline", "--check", SENTINEL, r], 2),
+        (vec!["--offline", "--json", "--dry-run", SENTINEL, r], 0),
+        (vec!["--base-url", &url, "--dry-run", "-v", SENTINEL, r], 0),
+        (vec!["probe", "--base-url", &url, SENTINEL], 0),
+        (vec!["probe", "--json", "--base-url", &url, SENTINEL], 0),
+        (vec!["--offline", "--yes", SENTINEL, r], 0),
+        (vec!["--offline", "--yes", SENTINEL, r], 0),
+        (vec!["doctor", r], 0),
+        (vec!["doctor", "--json", r], 0),
+        (vec!["rollback", "--list", r], 0),
+        (vec!["rollback", "--list", "--json", r], 0),
+        (vec!["rollback", "--dry-run", r], 0),
+        (vec!["rollback", "--yes", r], 0),
+        (vec!["--offline", "--yes", "--json", SENTINEL, r], 0),
+        (vec!["uninstall", "--dry-run", r], 0),
+        (vec!["uninstall", "--yes", r], 0),
+        (vec!["completions", "bash"], 0),
+        (vec!["man"], 0),
+        (vec!["--help"], 0),
+        (vec!["--version"], 0),
+        (vec!["--no-such-flag"], 1),
+    ];
+    for (args, code) in runs {
+        let out = with_closed_stdout(tmp.path(), &args);
+        let what = args.join(" ");
+        assert_hygienic(&out, &what);
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{what}: {}",
+            text(&out.stderr)
+        );
+    }
+    // The run went on to the end: setup wrote, rollback and uninstall undid.
+    let env = std::fs::read_to_string(root.join(".env")).unwrap();
+    assert!(!env.contains(SENTINEL), "uninstall ran: {env}");
+}
+
+#[test]
+fn a_closed_stdout_does_not_stop_an_apply_half_way() {
+    let (tmp, root) = root_from("onboarded");
+    let out = with_closed_stdout(
+        tmp.path(),
+        &["--offline", "--yes", SENTINEL, root.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        std::fs::read_to_string(root.join(".env"))
+            .unwrap()
+            .contains(SENTINEL)
+    );
+    // Warnings may go to stderr (still open); no error, no panic.
+    let err = text(&out.stderr);
+    assert!(
+        !err.contains("panicked") && !err.lines().any(|l| l.starts_with("error")),
+        "{err}"
+    );
+}
+
+// ---------- any command line: no panic, nothing printed raw, nothing odd created ----------
+
+mod any_command_line {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Values a hostile or careless user passes: the key where a path goes, numbers that
+    /// overflow, newlines and escapes, paths that climb, placeholders, expansions.
+    fn value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just(SENTINEL.to_owned()),
+            Just("ROOT".to_owned()),
+            Just("ROOTS_FILE".to_owned()),
+            Just(format!("{SENTINEL} x")),
+            Just("openclaw-prod".to_owned()),
+            Just("a\nb".to_owned()),
+            Just("\u{1b}[2J\u{1b}]0;t\u{7}".to_owned()),
+            Just("\u{202e}evil".to_owned()),
+            Just("..".to_owned()),
+            Just("9223372036854775807".to_owned()),
+            Just("18446744073709551616".to_owned()),
+            Just("-1".to_owned()),
+            Just("0".to_owned()),
+            Just("x".repeat(300)),
+            Just("gaterouter/__gaterouter_elided_0__".to_owned()),
+            Just("${HOME}".to_owned()),
+            Just("~".to_owned()),
+            Just(String::new()),
+            "[a-z0-9/._-]{1,12}",
+            "[\\x01-\\x1f\\x7f\u{80}-\u{9f}\u{202a}-\u{202e}a-z/]{1,10}",
+        ]
+    }
+
+    fn flag() -> impl Strategy<Value = Vec<String>> {
+        let number = prop_oneof![
+            Just("9223372036854775807".to_owned()),
+            Just("18446744073709551615".to_owned()),
+            Just("18446744073709551616".to_owned()),
+            Just("-1".to_owned()),
+            Just("0".to_owned()),
+            Just("1".to_owned()),
+            any::<u64>().prop_map(|n| n.to_string()),
+        ];
+        let id = prop_oneof![
+            Just("a\nb".to_owned()),
+            Just("work\n".to_owned()),
+            Just("..".to_owned()),
+            Just("x/y".to_owned()),
+            Just("\u{1b}[2J".to_owned()),
+            Just("main".to_owned()),
+            value(),
+        ];
+        let with_value = prop_oneof![
+            2 => (prop_oneof![Just("--timeout"), Just("--lock-timeout")], number),
+            2 => (Just("--agent"), id),
+            3 => (
+                prop_oneof![
+                    Just("--primary"),
+                    Just("--fallback"),
+                    Just("--base-url"),
+                    Just("--root"),
+                    Just("--roots-from"),
+                    Just("--template-dir"),
+                    Just("--color"),
+                ],
+                value()
+            ),
+        ];
+        let switch = prop_oneof![
+            Just("--offline"),
+            Just("--dry-run"),
+            Just("--check"),
+            Just("--yes"),
+            Just("--json"),
+            Just("-q"),
+            Just("-v"),
+            Just("--require-auto"),
+            Just("--list"),
+            Just("--api-key-stdin"),
+            Just("--fail-fast"),
+        ];
+        prop_oneof![
+            3 => with_value.prop_map(|(f, v)| vec![f.to_owned(), v]),
+            3 => switch.prop_map(|s| vec![s.to_owned()]),
+            1 => value().prop_map(|v| vec![v]),
+        ]
+    }
+
+    fn command_line() -> impl Strategy<Value = Vec<String>> {
+        let sub = prop_oneof![
+            Just(None),
+            Just(None),
+            Just(Some("probe")),
+            Just(Some("doctor")),
+            Just(Some("rollback")),
+            Just(Some("uninstall")),
+            Just(Some("completions")),
+            Just(Some("man")),
+        ];
+        // Mostly the shape people type (`[SUB] [FLAGS] KEY ROOT`), so runs get past argument
+        // parsing into the probe, the plan and the write.
+        let positionals = prop_oneof![
+            4 => Just(vec!["KEY", "ROOT"]),
+            1 => Just(vec!["ROOT"]),
+            1 => Just(vec!["KEY"]),
+            1 => Just(vec!["ROOT", "KEY"]),
+            1 => Just(vec![]),
+        ];
+        (sub, prop::collection::vec(flag(), 0..4), positionals).prop_map(|(sub, flags, pos)| {
+            sub.map(str::to_owned)
+                .into_iter()
+                .chain(flags.into_iter().flatten())
+                .chain(pos.into_iter().map(|p| match p {
+                    "KEY" => SENTINEL.to_owned(),
+                    p => p.to_owned(),
+                }))
+                .collect()
+        })
+    }
+
+    /// Every path under `dir` whose name holds a control character.
+    fn odd_names(dir: &std::path::Path) -> Vec<String> {
+        snapshot(dir)
+            .into_keys()
+            .filter(|p| p.chars().any(|c| c.is_control()))
+            .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(
+            std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(64)
+        ))]
+
+        #[test]
+        fn no_command_line_panics_leaks_or_prints_raw_controls(args in command_line()) {
+            let server = StandIn::start(|r| {
+                if r.method == "POST" {
+                    Reply::error(401, "\u{1b}[2Jbad key sk-or-v1-SENTINELKEY01****")
+                } else {
+                    healthy_reply(r, SENTINEL)
+                }
+            });
+            let (tmp, root) = root_from("onboarded");
+            let roots_file = tmp.path().join("roots.txt");
+            std::fs::write(&roots_file, format!("{}\n{SENTINEL}\n\u{1b}[2J\n", root.display())).unwrap();
+            let args: Vec<String> = args
+                .into_iter()
+                .map(|a| match a.as_str() {
+                    "ROOT" => root.display().to_string(),
+                    "ROOTS_FILE" => roots_file.display().to_string(),
+                    _ => a,
+                })
+                .collect();
+            let out = cmd(tmp.path())
+                .current_dir(tmp.path())
+                .env("GATEROUTER_BASE_URL", server.base_url())
+                .args(&args)
+                .write_stdin("")
+                .timeout(std::time::Duration::from_secs(60))
+                .output()
+                .unwrap();
+            let what = format!("{args:?}");
+            assert_hygienic(&out, &what);
+            prop_assert!(odd_names(tmp.path()).is_empty(), "{what}: created {:?}", odd_names(tmp.path()));
+        }
+    }
+}
+
+// ---------- secrets: in the root's place, in diff context ----------
+
+#[test]
+fn a_key_where_the_root_goes_is_called_swapped_and_never_printed() {
+    let tmp = tempfile::tempdir().unwrap();
+    for args in [
+        vec!["openclaw-prod", SENTINEL],
+        vec!["--json", "openclaw-prod", SENTINEL],
+        vec!["--offline", "--yes", "openclaw-prod", SENTINEL],
+        vec!["doctor", SENTINEL],
+        vec!["doctor", "--json", SENTINEL],
+        vec!["rollback", SENTINEL],
+        vec!["rollback", "--json", SENTINEL],
+        vec!["rollback", "--list", SENTINEL],
+        vec!["uninstall", SENTINEL],
+        vec!["uninstall", "--json", "--yes", SENTINEL],
+        vec!["--offline", "--root", SENTINEL],
+    ] {
+        let what = args.join(" ");
+        let out = cmd(tmp.path()).args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{what}: {}", text(&out.stderr));
+        assert_hygienic(&out, &what);
+        let err = text(&out.stderr);
+        assert!(
+            err.contains("look swapped") || err.contains("looks like an API key"),
+            "{what}: {err}"
+        );
+        if args.contains(&"--json") {
+            let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            assert!(v["error"]["path"].is_null(), "{what}: {v}");
+            assert!(v["error"]["message"].as_str().unwrap().contains("API key"));
+        }
+    }
+    assert_eq!(
+        std::fs::read_dir(tmp.path()).unwrap().count(),
+        0,
+        "something was created"
+    );
+}
+
+#[test]
+fn secrets_in_json_diff_context_are_masked_by_structure() {
+    let (tmp, root) = root_from("onboarded");
+    std::fs::write(
+        root.join("openclaw.json"),
+        r#"{
+  agents: {
+    defaults: {
+      apiKey:
+        "sk-ant-NEXTLINESECRET0123456789",
+      model: "anthropic/claude-opus-4-6",
+      apiKeys: ["ARRAYSECRET0123456789xyz", 'ARRAYSECRET9876543210abc'],
+      CORP_TOKEN_VALUE: "CORPSECRETabc0123456789",
+    },
+  },
+}
+"#,
+    )
+    .unwrap();
+    for args in [
+        vec!["--offline", "--dry-run", SENTINEL],
+        vec!["--offline", "--dry-run", "--json", SENTINEL],
+        vec!["--offline", "--dry-run", "--color", "always", SENTINEL],
+    ] {
+        let what = args.join(" ");
+        let out = cmd(tmp.path()).args(&args).arg(&root).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{what}: {}", text(&out.stderr));
+        let shown = text(&out.stdout);
+        assert!(
+            shown.contains("apiKeys"),
+            "{what}: the context is not in the diff:\n{shown}"
+        );
+        for secret in ["NEXTLINESECRET", "ARRAYSECRET", "CORPSECRET"] {
+            assert!(!shown.contains(secret), "{what}: {secret} shown:\n{shown}");
+        }
+    }
+}
