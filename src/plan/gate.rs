@@ -6,8 +6,7 @@
 
 use std::path::Path;
 
-use serde_json::Value;
-
+use super::json5::{self, Value};
 use crate::error::{Error, Result};
 
 /// A JSON pointer pattern: literal segments, `*` for any one segment.
@@ -63,18 +62,9 @@ pub fn check(
     Ok(())
 }
 
-/// Reads a JSON5 document as OpenClaw does.
+/// Reads a JSON5 document exactly as OpenClaw does (its `json5` library, see `json5`).
 fn read(text: &str) -> std::result::Result<Value, String> {
-    let body = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let opts = jsonc_parser::ParseOptions {
-        allow_missing_commas: false,
-        ..Default::default()
-    };
-    jsonc_parser::parse_to_ast(body, &Default::default(), &opts)
-        .map_err(|e| e.to_string())?
-        .value
-        .map(Value::from)
-        .ok_or_else(|| "empty document".to_string())
+    json5::parse(text).map_err(|e| e.to_string())
 }
 
 /// Every place where `a` and `b` differ, down to the leaves: a member present on one side
@@ -83,17 +73,17 @@ fn read(text: &str) -> std::result::Result<Value, String> {
 fn diff(a: &Value, b: &Value, at: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
     match (a, b) {
         (Value::Object(x), Value::Object(y)) => {
-            for (k, v) in x {
-                at.push(k.clone());
-                match y.get(k) {
+            for (k, v) in x.iter_js() {
+                at.push(k.to_lossy());
+                match y.get_js(k) {
                     Some(w) => diff(v, w, at, out),
                     None => leaves(v, at, out),
                 }
                 at.pop();
             }
-            for (k, w) in y {
-                if !x.contains_key(k) {
-                    at.push(k.clone());
+            for (k, w) in y.iter_js() {
+                if x.get_js(k).is_none() {
+                    at.push(k.to_lossy());
                     leaves(w, at, out);
                     at.pop();
                 }
@@ -109,8 +99,8 @@ fn diff(a: &Value, b: &Value, at: &mut Vec<String>, out: &mut Vec<Vec<String>>) 
 fn leaves(v: &Value, at: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
     match v {
         Value::Object(m) => {
-            for (k, w) in m {
-                at.push(k.clone());
+            for (k, w) in m.iter_js() {
+                at.push(k.to_lossy());
                 leaves(w, at, out);
                 at.pop();
             }

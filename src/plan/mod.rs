@@ -4,6 +4,7 @@
 mod elide;
 pub mod env_file;
 pub mod gate;
+pub mod json5;
 pub mod json_edit;
 pub mod models_json;
 pub mod openclaw_json;

@@ -1,0 +1,132 @@
+//! Where two documents differ, as RFC 6901 JSON pointers: the check, before writing, that a
+//! new file reads back with only the paths we own changed.
+
+use super::value::Value;
+
+/// The JSON pointers (RFC 6901: `~` is written `~0`, `/` is `~1`) of every difference
+/// between `a` and `b`, in document order (JavaScript key order, `a`'s keys first). A
+/// member or element present on one side only is one difference at its own pointer; values
+/// of different types, or unequal scalars, are one difference where they sit (`""` for the
+/// whole document). Numbers compare as `Object.is` does (`NaN` equals `NaN`, `0` is not
+/// `-0`). Iterative, so no depth overflows the stack.
+pub fn diff(a: &Value, b: &Value) -> Vec<String> {
+    /// A pair still to compare, or a member found on one side only.
+    enum Item<'v> {
+        Pair(String, &'v Value, &'v Value),
+        OneSided(String),
+    }
+    let mut out = Vec::new();
+    let mut work = vec![Item::Pair(String::new(), a, b)];
+    while let Some(item) = work.pop() {
+        let (at, a, b) = match item {
+            Item::OneSided(p) => {
+                out.push(p);
+                continue;
+            }
+            Item::Pair(at, a, b) => (at, a, b),
+        };
+        let mut children = Vec::new();
+        match (a, b) {
+            (Value::Object(x), Value::Object(y)) => {
+                for (k, va) in x.iter_js() {
+                    let p = format!("{at}/{}", escape(&k.to_lossy()));
+                    children.push(match y.get_js(k) {
+                        Some(vb) => Item::Pair(p, va, vb),
+                        None => Item::OneSided(p),
+                    });
+                }
+                for (k, _) in y.iter_js() {
+                    if x.get_js(k).is_none() {
+                        children.push(Item::OneSided(format!("{at}/{}", escape(&k.to_lossy()))));
+                    }
+                }
+            }
+            (Value::Array(x), Value::Array(y)) => {
+                for i in 0..x.len().max(y.len()) {
+                    let p = format!("{at}/{i}");
+                    children.push(match (x.get(i), y.get(i)) {
+                        (Some(va), Some(vb)) => Item::Pair(p, va, vb),
+                        _ => Item::OneSided(p),
+                    });
+                }
+            }
+            _ => {
+                if a != b {
+                    out.push(at);
+                }
+            }
+        }
+        // Reversed, so the stack pops them in document order.
+        work.extend(children.into_iter().rev());
+    }
+    out
+}
+
+/// One RFC 6901 reference token.
+fn escape(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::parse;
+    use super::*;
+
+    fn d(a: &str, b: &str) -> Vec<String> {
+        diff(&parse(a).unwrap(), &parse(b).unwrap())
+    }
+
+    #[test]
+    fn equal_documents_have_no_differences() {
+        assert!(
+            d(
+                "{a: [1, {b: 'x'}], c: null}",
+                "{c: null, a: [1, {b: \"x\"}]}"
+            )
+            .is_empty()
+        );
+        assert!(d("NaN", "NaN").is_empty());
+    }
+
+    #[test]
+    fn changed_added_and_removed_members() {
+        assert_eq!(
+            d("{a: 1, b: {c: 2, d: 3}}", "{a: 1, b: {c: 5, e: 3}}"),
+            ["/b/c", "/b/d", "/b/e"]
+        );
+        assert_eq!(d("{a: 1}", "{}"), ["/a"]);
+        assert_eq!(d("{}", "{a: {b: 1}}"), ["/a"]);
+    }
+
+    #[test]
+    fn arrays_by_index() {
+        assert_eq!(d("[1, 2, 3]", "[1, 5]"), ["/1", "/2"]);
+        assert_eq!(d("{x: [[1]]}", "{x: [[1, 2]]}"), ["/x/0/1"]);
+    }
+
+    #[test]
+    fn type_changes_and_the_whole_document() {
+        assert_eq!(d("{a: [1]}", "{a: {'0': 1}}"), ["/a"]);
+        assert_eq!(d("1", "'1'"), [""]);
+        assert_eq!(d("0", "-0"), [""]);
+        assert_eq!(d("{a: 0}", "{a: -0}"), ["/a"]);
+    }
+
+    #[test]
+    fn pointers_are_escaped() {
+        assert_eq!(
+            d("{'a/b': 1, 'm~n': 1, '': 1}", "{'a/b': 2, 'm~n': 2, '': 2}"),
+            ["/a~1b", "/m~0n", "/"]
+        );
+        let v = parse("{'a/b': {'m~n': 7}}").unwrap();
+        assert!(matches!(v.pointer("/a~1b/m~0n"), Some(Value::Number(n)) if *n == 7.0));
+    }
+
+    #[test]
+    fn deep_documents_do_not_overflow() {
+        let deep = format!("{}1{}", "[".repeat(500), "]".repeat(500));
+        let other = format!("{}2{}", "[".repeat(500), "]".repeat(500));
+        let p = d(&deep, &other);
+        assert_eq!(p, ["/0".repeat(500)]);
+    }
+}

@@ -1,0 +1,866 @@
+//! A JSON5 reader faithful to the `json5` npm library (2.2.3), the parser OpenClaw loads
+//! `openclaw.json` with: the same set of accepted texts, the same values, and the same error
+//! positions and messages (`invalid character 'x' at 3:7`).
+//!
+//! Our editor (`json_edit`, over jsonc-parser's CST) reads JSON5 slightly differently: a
+//! U+2028 ends a `//` comment for json5 but not for jsonc-parser, a raw CR in a string is
+//! fine for jsonc-parser but not for json5, and so on. This module is the reference the
+//! editor's reading is checked against (see `json_edit::Doc::parse`), and what the read-only
+//! commands use directly. It is differentially tested against the real library
+//! (`tests/json5_differential.rs`).
+//!
+//! What json5 does, and so what this does:
+//! - whitespace: TAB VT FF SP NBSP BOM (anywhere, not only at the start) LF CR U+2028
+//!   U+2029 and every Space_Separator; `//` comments end at LF, CR, U+2028 or U+2029;
+//! - strings: single or double quoted; a raw LF or CR is an error, raw U+2028/U+2029 and
+//!   other control characters are not; escapes `\b \f \n \r \t \v \0 \xHH \uHHHH`, a line
+//!   continuation (backslash + LF, CR, CRLF, U+2028 or U+2029), `\1`–`\9` and `\0` before a
+//!   digit are errors, any other escaped character stands for itself (`\a` is `a`); `\u`
+//!   escapes may leave unpaired surrogates ([`JsString`] keeps them);
+//! - numbers: `+`/`-` signs, leading or trailing decimal point, hex, `Infinity`, `NaN`, all
+//!   as JavaScript doubles (`-0` stays negative zero);
+//! - keys: strings or ECMAScript identifiers (Unicode ID_Start/ID_Continue as of the
+//!   library's tables, `\uHHHH` escapes allowed); duplicates: the last value wins, in the
+//!   first one's place; `__proto__` is an ordinary key;
+//! - any value at the top level; empty input is an error.
+//!
+//! One deliberate difference: nesting deeper than [`MAX_DEPTH`] is refused (json5 has no
+//! limit), so that no caller's recursion can overflow the stack. The parser itself is
+//! iterative.
+
+mod diff;
+#[rustfmt::skip]
+mod unicode;
+mod value;
+
+pub use diff::diff;
+pub use value::{JsString, Object, Value, js_number, same_number};
+
+use std::fmt;
+
+/// Deeper nesting is refused (the same limit as the editor's scanner).
+pub const MAX_DEPTH: usize = 512;
+
+/// Why json5 rejects a text, and where: `line` and `column` exactly as json5 reports them
+/// (lines count LF only; columns count UTF-16 code units, starting at 1; a rejected LF is
+/// reported at column 0 of the next line, as json5 does).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyntaxError {
+    pub kind: ErrorKind,
+    pub line: usize,
+    pub column: usize,
+    /// Byte offset of the offending character in the text.
+    pub offset: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ErrorKind {
+    InvalidChar(char),
+    InvalidEnd,
+    InvalidIdentifier,
+    TooDeep,
+}
+
+impl SyntaxError {
+    /// What is wrong, without the position: `invalid character '\n'`.
+    pub fn reason(&self) -> String {
+        match &self.kind {
+            ErrorKind::InvalidChar(c) => format!("invalid character '{}'", format_char(*c)),
+            ErrorKind::InvalidEnd => "invalid end of input".into(),
+            ErrorKind::InvalidIdentifier => "invalid identifier character".into(),
+            ErrorKind::TooDeep => format!("nested more than {MAX_DEPTH} levels deep"),
+        }
+    }
+}
+
+/// json5's own message: `JSON5: invalid character 'x' at 1:2`.
+impl fmt::Display for SyntaxError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "JSON5: {} at {}:{}",
+            self.reason(),
+            self.line,
+            self.column
+        )
+    }
+}
+
+impl std::error::Error for SyntaxError {}
+
+/// json5's `formatChar`: how a character is quoted in a message.
+fn format_char(c: char) -> String {
+    match c {
+        '\'' => "\\'".into(),
+        '"' => "\\\"".into(),
+        '\\' => "\\\\".into(),
+        '\u{8}' => "\\b".into(),
+        '\u{c}' => "\\f".into(),
+        '\n' => "\\n".into(),
+        '\r' => "\\r".into(),
+        '\t' => "\\t".into(),
+        '\u{b}' => "\\v".into(),
+        '\0' => "\\0".into(),
+        '\u{2028}' => "\\u2028".into(),
+        '\u{2029}' => "\\u2029".into(),
+        c if (c as u32) < 0x20 => format!("\\x{:02x}", c as u32),
+        c => c.to_string(),
+    }
+}
+
+/// `JSON5.parse(text)`.
+pub fn parse(text: &str) -> Result<Value, SyntaxError> {
+    Parser::new(text, None)
+        .run()
+        .map(|v| v.unwrap_or(Value::Null))
+}
+
+/// Checks all of `text` exactly as [`parse`] does, but builds only the parts on `keep`'s
+/// paths: an object on the way to a keep path holds only the members on the way (later
+/// duplicates win, as in [`parse`]); the value at a keep path is whole; an array or scalar
+/// met on the way is whole. Everything else is validated and dropped, which keeps a check
+/// of a large config cheap. A keep path of no keys keeps everything. `None` when the top
+/// level is dropped (no keep paths).
+pub fn parse_projected(text: &str, keep: &[&[&str]]) -> Result<Option<Value>, SyntaxError> {
+    Parser::new(text, Some(keep)).run()
+}
+
+/// The part of `v` that [`parse_projected`] would have built for `keep`.
+pub fn project(v: &Value, keep: &[&[&str]]) -> Option<Value> {
+    fn go(v: &Value, keep: &[&[&str]], path: &mut Vec<String>) -> Value {
+        let Value::Object(o) = v else {
+            return v.clone();
+        };
+        let mut out = Object::new();
+        for (k, child) in o.iter() {
+            let Some(key) = k.as_str() else { continue };
+            match status(keep, path, key) {
+                Mode::Skip => {}
+                Mode::Full => out.insert(k.clone(), child.clone()),
+                Mode::OnPath => {
+                    path.push(key.to_owned());
+                    out.insert(k.clone(), go(child, keep, path));
+                    path.pop();
+                }
+            }
+        }
+        Value::Object(out)
+    }
+    match root_mode(Some(keep)) {
+        Mode::Skip => None,
+        Mode::Full => Some(v.clone()),
+        Mode::OnPath => Some(go(v, keep, &mut Vec::new())),
+    }
+}
+
+/// What to build of a value.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Mode {
+    /// Build it whole.
+    Full,
+    /// Validate only.
+    Skip,
+    /// An object on the way to a keep path: build the members on the way.
+    OnPath,
+}
+
+fn root_mode(keep: Option<&[&[&str]]>) -> Mode {
+    match keep {
+        None => Mode::Full,
+        Some(k) if k.iter().any(|p| p.is_empty()) => Mode::Full,
+        Some([]) => Mode::Skip,
+        Some(_) => Mode::OnPath,
+    }
+}
+
+/// The mode of member `key` of the on-path object at `path`.
+fn status(keep: &[&[&str]], path: &[String], key: &str) -> Mode {
+    let n = path.len();
+    let mut mode = Mode::Skip;
+    for k in keep {
+        if k.len() > n && k[n] == key && k[..n].iter().zip(path).all(|(a, b)| *a == b) {
+            if k.len() == n + 1 {
+                return Mode::Full;
+            }
+            mode = Mode::OnPath;
+        }
+    }
+    mode
+}
+
+fn in_table(table: &[(u32, u32)], cp: u32) -> bool {
+    table
+        .binary_search_by(|&(lo, hi)| {
+            if hi < cp {
+                std::cmp::Ordering::Less
+            } else if lo > cp {
+                std::cmp::Ordering::Greater
+            } else {
+                std::cmp::Ordering::Equal
+            }
+        })
+        .is_ok()
+}
+
+fn is_id_start(cp: u32) -> bool {
+    in_table(&unicode::ID_START, cp)
+}
+
+fn is_id_continue(cp: u32) -> bool {
+    in_table(&unicode::ID_CONTINUE, cp)
+}
+
+/// json5's whitespace outside ASCII.
+fn is_unicode_space(c: char) -> bool {
+    matches!(c, '\u{a0}' | '\u{feff}' | '\u{2028}' | '\u{2029}')
+        || in_table(&unicode::SPACE_SEPARATOR, c as u32)
+}
+
+/// A string being decoded: UTF-8 until an escape yields a surrogate, UTF-16 from then on.
+#[derive(Default)]
+struct StrBuf {
+    s: String,
+    units: Option<Vec<u16>>,
+}
+
+impl StrBuf {
+    fn push_str(&mut self, t: &str) {
+        match &mut self.units {
+            None => self.s.push_str(t),
+            Some(u) => u.extend(t.encode_utf16()),
+        }
+    }
+
+    fn push_char(&mut self, c: char) {
+        match &mut self.units {
+            None => self.s.push(c),
+            Some(u) => {
+                let mut b = [0u16; 2];
+                u.extend_from_slice(c.encode_utf16(&mut b));
+            }
+        }
+    }
+
+    fn push_unit(&mut self, unit: u16) {
+        match char::from_u32(u32::from(unit)) {
+            Some(c) if self.units.is_none() => self.s.push(c),
+            _ => {
+                let u = self
+                    .units
+                    .get_or_insert_with(|| self.s.encode_utf16().collect());
+                u.push(unit);
+            }
+        }
+    }
+
+    fn finish(self) -> JsString {
+        match self.units {
+            None => JsString::from(self.s),
+            Some(u) => JsString::from_units(u),
+        }
+    }
+}
+
+enum Frame {
+    Array {
+        items: Option<Vec<Value>>,
+        mode: Mode,
+    },
+    Object {
+        obj: Option<Object>,
+        mode: Mode,
+        /// Keys of the on-path objects down to this one.
+        path: Vec<String>,
+        /// The member being read, when it is built.
+        key: Option<JsString>,
+    },
+}
+
+enum State {
+    /// A value starts here (whitespace not yet skipped).
+    Value(Mode),
+    /// A value ended; `None` when it was not built.
+    After(Option<Value>),
+    BeforeKey,
+    BeforeElement,
+}
+
+struct Parser<'a> {
+    s: &'a str,
+    b: &'a [u8],
+    i: usize,
+    keep: Option<&'a [&'a [&'a str]]>,
+}
+
+type R<T> = Result<T, SyntaxError>;
+
+impl<'a> Parser<'a> {
+    fn new(s: &'a str, keep: Option<&'a [&'a [&'a str]]>) -> Self {
+        Parser {
+            s,
+            b: s.as_bytes(),
+            i: 0,
+            keep,
+        }
+    }
+
+    fn char_at(&self, i: usize) -> Option<char> {
+        match self.b.get(i) {
+            None => None,
+            Some(&b) if b < 0x80 => Some(b as char),
+            Some(_) => self.s[i..].chars().next(),
+        }
+    }
+
+    /// The error for the character at `at` (or the end of input), positioned as json5
+    /// positions it: just after reading that character.
+    fn error_at(&self, at: usize, kind: Option<ErrorKind>) -> SyntaxError {
+        let ch = self.char_at(at);
+        let kind = kind.unwrap_or(match ch {
+            Some(c) => ErrorKind::InvalidChar(c),
+            None => ErrorKind::InvalidEnd,
+        });
+        let before = &self.s[..at];
+        let mut line = 1 + before.bytes().filter(|&b| b == b'\n').count();
+        let line_start = before.rfind('\n').map_or(0, |p| p + 1);
+        let column = if ch == Some('\n') {
+            line += 1;
+            0
+        } else {
+            before[line_start..].encode_utf16().count() + ch.map_or(1, char::len_utf16)
+        };
+        let column = if kind == ErrorKind::InvalidIdentifier {
+            column - 5
+        } else {
+            column
+        };
+        SyntaxError {
+            kind,
+            line,
+            column,
+            offset: at,
+        }
+    }
+
+    fn invalid(&self) -> SyntaxError {
+        self.error_at(self.i, None)
+    }
+
+    /// Skips whitespace and comments.
+    fn skip_ws(&mut self) -> R<()> {
+        loop {
+            match self.b.get(self.i) {
+                Some(b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c) => self.i += 1,
+                Some(b'/') => {
+                    self.i += 1;
+                    match self.b.get(self.i) {
+                        Some(b'*') => {
+                            self.i += 1;
+                            match self.s[self.i..].find("*/") {
+                                Some(p) => self.i += p + 2,
+                                None => {
+                                    self.i = self.b.len();
+                                    return Err(self.invalid());
+                                }
+                            }
+                        }
+                        Some(b'/') => {
+                            self.i += 1;
+                            self.skip_line_comment();
+                        }
+                        _ => return Err(self.invalid()),
+                    }
+                }
+                Some(&b) if b >= 0x80 => {
+                    let c = self.char_at(self.i).expect("in bounds");
+                    if !is_unicode_space(c) {
+                        return Ok(());
+                    }
+                    self.i += c.len_utf8();
+                }
+                _ => return Ok(()),
+            }
+        }
+    }
+
+    /// To just after the line terminator (LF, CR, U+2028, U+2029) or to the end.
+    fn skip_line_comment(&mut self) {
+        let b = self.b;
+        while self.i < b.len() {
+            match b[self.i] {
+                b'\n' | b'\r' => {
+                    self.i += 1;
+                    return;
+                }
+                0xe2 if b.get(self.i + 1) == Some(&0x80)
+                    && matches!(b.get(self.i + 2), Some(0xa8 | 0xa9)) =>
+                {
+                    self.i += 3;
+                    return;
+                }
+                _ => self.i += 1,
+            }
+        }
+    }
+
+    fn run(mut self) -> R<Option<Value>> {
+        let mut stack: Vec<Frame> = Vec::new();
+        let mut state = State::Value(root_mode(self.keep));
+        loop {
+            state = match state {
+                State::Value(mode) => {
+                    self.skip_ws()?;
+                    match self.b.get(self.i) {
+                        Some(&open @ (b'{' | b'[')) => {
+                            if stack.len() >= MAX_DEPTH {
+                                return Err(self.error_at(self.i, Some(ErrorKind::TooDeep)));
+                            }
+                            self.i += 1;
+                            if open == b'{' {
+                                let path = match stack.last() {
+                                    Some(Frame::Object {
+                                        path,
+                                        key: Some(k),
+                                        mode: Mode::OnPath,
+                                        ..
+                                    }) if mode == Mode::OnPath => {
+                                        let mut p = path.clone();
+                                        p.push(k.to_lossy());
+                                        p
+                                    }
+                                    _ => Vec::new(),
+                                };
+                                stack.push(Frame::Object {
+                                    obj: (mode != Mode::Skip).then(Object::new),
+                                    mode,
+                                    path,
+                                    key: None,
+                                });
+                                State::BeforeKey
+                            } else {
+                                // An array on the way to a keep path is built whole.
+                                let mode = if mode == Mode::OnPath {
+                                    Mode::Full
+                                } else {
+                                    mode
+                                };
+                                stack.push(Frame::Array {
+                                    items: (mode != Mode::Skip).then(Vec::new),
+                                    mode,
+                                });
+                                State::BeforeElement
+                            }
+                        }
+                        Some(_) => State::After(self.scalar(mode != Mode::Skip)?),
+                        None => return Err(self.invalid()),
+                    }
+                }
+                State::BeforeElement => {
+                    self.skip_ws()?;
+                    match self.b.get(self.i) {
+                        Some(b']') => {
+                            self.i += 1;
+                            State::After(pop(&mut stack))
+                        }
+                        None => return Err(self.invalid()),
+                        Some(_) => match stack.last() {
+                            Some(Frame::Array { mode, .. }) => State::Value(*mode),
+                            _ => unreachable!("elements are read inside arrays"),
+                        },
+                    }
+                }
+                State::BeforeKey => {
+                    self.skip_ws()?;
+                    if self.b.get(self.i) == Some(&b'}') {
+                        self.i += 1;
+                        State::After(pop(&mut stack))
+                    } else {
+                        let Some(Frame::Object {
+                            mode, path, key, ..
+                        }) = stack.last_mut()
+                        else {
+                            unreachable!("keys are read inside objects")
+                        };
+                        let name = self.key(*mode != Mode::Skip)?;
+                        let child = match (*mode, &name) {
+                            (Mode::OnPath, Some(n)) => match n.as_str() {
+                                Some(s) => status(self.keep.unwrap_or(&[]), path, s),
+                                None => Mode::Skip,
+                            },
+                            (m, _) => m,
+                        };
+                        *key = if child == Mode::Skip { None } else { name };
+                        self.skip_ws()?;
+                        if self.b.get(self.i) != Some(&b':') {
+                            return Err(self.invalid());
+                        }
+                        self.i += 1;
+                        State::Value(child)
+                    }
+                }
+                State::After(v) => {
+                    let Some(top) = stack.last_mut() else {
+                        self.skip_ws()?;
+                        if self.i < self.b.len() {
+                            return Err(self.invalid());
+                        }
+                        return Ok(v);
+                    };
+                    let close = match top {
+                        Frame::Array { items, .. } => {
+                            if let (Some(items), Some(v)) = (items, v) {
+                                items.push(v);
+                            }
+                            b']'
+                        }
+                        Frame::Object { obj, key, .. } => {
+                            if let (Some(obj), Some(k), Some(v)) = (obj, key.take(), v) {
+                                obj.insert(k, v);
+                            }
+                            b'}'
+                        }
+                    };
+                    self.skip_ws()?;
+                    match self.b.get(self.i) {
+                        Some(b',') => {
+                            self.i += 1;
+                            if close == b']' {
+                                State::BeforeElement
+                            } else {
+                                State::BeforeKey
+                            }
+                        }
+                        Some(&c) if c == close => {
+                            self.i += 1;
+                            State::After(pop(&mut stack))
+                        }
+                        _ => return Err(self.invalid()),
+                    }
+                }
+            };
+        }
+    }
+
+    /// A property name: a string or an identifier.
+    fn key(&mut self, build: bool) -> R<Option<JsString>> {
+        match self.b.get(self.i) {
+            Some(&q @ (b'"' | b'\'')) => {
+                self.i += 1;
+                self.string(q, build)
+            }
+            _ => self.identifier(build),
+        }
+    }
+
+    fn identifier(&mut self, build: bool) -> R<Option<JsString>> {
+        let mut buf = String::new();
+        let mut first = true;
+        loop {
+            let Some(c) = self.char_at(self.i) else {
+                if first {
+                    return Err(self.invalid());
+                }
+                break;
+            };
+            if c == '\\' {
+                self.i += 1;
+                if self.b.get(self.i) != Some(&b'u') {
+                    return Err(self.invalid());
+                }
+                self.i += 1;
+                let unit = self.hex_digits(4)?;
+                let ok = if first {
+                    is_id_start(unit)
+                } else {
+                    is_id_continue(unit)
+                };
+                if !ok {
+                    return Err(self.error_at(self.i - 1, Some(ErrorKind::InvalidIdentifier)));
+                }
+                if build {
+                    buf.push(char::from_u32(unit).expect("tables hold no surrogates"));
+                }
+            } else {
+                let ok = if first {
+                    is_id_start(c as u32)
+                } else {
+                    is_id_continue(c as u32)
+                };
+                if !ok {
+                    if first {
+                        return Err(self.invalid());
+                    }
+                    break;
+                }
+                self.i += c.len_utf8();
+                if build {
+                    buf.push(c);
+                }
+            }
+            first = false;
+        }
+        Ok(build.then(|| JsString::from(buf)))
+    }
+
+    /// `n` hex digits (`\xHH`, `\uHHHH`), as a number.
+    fn hex_digits(&mut self, n: usize) -> R<u32> {
+        let mut v = 0;
+        for _ in 0..n {
+            match self.b.get(self.i).and_then(|&b| (b as char).to_digit(16)) {
+                Some(d) => v = v * 16 + d,
+                None => return Err(self.invalid()),
+            }
+            self.i += 1;
+        }
+        Ok(v)
+    }
+
+    /// The rest of a string after its opening quote `q`.
+    fn string(&mut self, q: u8, build: bool) -> R<Option<JsString>> {
+        let mut buf = StrBuf::default();
+        loop {
+            let start = self.i;
+            // Runs of ordinary bytes: only the quote, a backslash, LF and CR matter (every
+            // other character, U+2028 and control characters included, is taken as is).
+            let rest = &self.b[start..];
+            let n = rest
+                .iter()
+                .position(|&b| b == q || b == b'\\' || b == b'\n' || b == b'\r')
+                .unwrap_or(rest.len());
+            if build && n > 0 {
+                buf.push_str(&self.s[start..start + n]);
+            }
+            self.i += n;
+            match self.b.get(self.i) {
+                Some(&b) if b == q => {
+                    self.i += 1;
+                    return Ok(build.then(|| buf.finish()));
+                }
+                Some(b'\\') => {
+                    self.i += 1;
+                    self.escape(&mut buf, build)?;
+                }
+                _ => return Err(self.invalid()),
+            }
+        }
+    }
+
+    /// One escape, after its backslash.
+    fn escape(&mut self, buf: &mut StrBuf, build: bool) -> R<()> {
+        let Some(c) = self.char_at(self.i) else {
+            return Err(self.invalid());
+        };
+        let simple = match c {
+            'b' => Some('\u{8}'),
+            'f' => Some('\u{c}'),
+            'n' => Some('\n'),
+            'r' => Some('\r'),
+            't' => Some('\t'),
+            'v' => Some('\u{b}'),
+            _ => None,
+        };
+        if let Some(out) = simple {
+            self.i += 1;
+            if build {
+                buf.push_char(out);
+            }
+            return Ok(());
+        }
+        match c {
+            '0' => {
+                self.i += 1;
+                if self.b.get(self.i).is_some_and(u8::is_ascii_digit) {
+                    return Err(self.invalid());
+                }
+                if build {
+                    buf.push_char('\0');
+                }
+            }
+            'x' => {
+                self.i += 1;
+                let v = self.hex_digits(2)?;
+                if build {
+                    buf.push_char(char::from_u32(v).expect("below 0x100"));
+                }
+            }
+            'u' => {
+                self.i += 1;
+                let v = self.hex_digits(4)?;
+                if build {
+                    buf.push_unit(v as u16);
+                }
+            }
+            // Line continuations.
+            '\n' | '\u{2028}' | '\u{2029}' => self.i += c.len_utf8(),
+            '\r' => {
+                self.i += 1;
+                if self.b.get(self.i) == Some(&b'\n') {
+                    self.i += 1;
+                }
+            }
+            '1'..='9' => return Err(self.invalid()),
+            c => {
+                self.i += c.len_utf8();
+                if build {
+                    buf.push_char(c);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Expects `word` at the current position (its first character already matched).
+    fn literal(&mut self, word: &str) -> R<()> {
+        for &w in &word.as_bytes()[1..] {
+            self.i += 1;
+            if self.b.get(self.i) != Some(&w) {
+                return Err(self.invalid());
+            }
+        }
+        self.i += 1;
+        Ok(())
+    }
+
+    /// A value that is not an object or array (json5's `value` lexer state).
+    fn scalar(&mut self, build: bool) -> R<Option<Value>> {
+        let v = match self.b[self.i] {
+            b'n' => {
+                self.literal("null")?;
+                Value::Null
+            }
+            b't' => {
+                self.literal("true")?;
+                Value::Bool(true)
+            }
+            b'f' => {
+                self.literal("false")?;
+                Value::Bool(false)
+            }
+            q @ (b'"' | b'\'') => {
+                self.i += 1;
+                return Ok(self.string(q, build)?.map(Value::String));
+            }
+            b'+' | b'-' => {
+                let sign = if self.b[self.i] == b'-' { -1.0 } else { 1.0 };
+                self.i += 1;
+                match self.b.get(self.i) {
+                    Some(b'.' | b'0'..=b'9' | b'I' | b'N') => Value::Number(sign * self.number()?),
+                    _ => return Err(self.invalid()),
+                }
+            }
+            b'.' | b'0'..=b'9' | b'I' | b'N' => Value::Number(self.number()?),
+            _ => return Err(self.invalid()),
+        };
+        Ok(build.then_some(v))
+    }
+
+    fn digits(&mut self) {
+        while self.b.get(self.i).is_some_and(u8::is_ascii_digit) {
+            self.i += 1;
+        }
+    }
+
+    fn digit_required(&mut self) -> R<()> {
+        if !self.b.get(self.i).is_some_and(u8::is_ascii_digit) {
+            return Err(self.invalid());
+        }
+        self.digits();
+        Ok(())
+    }
+
+    /// An unsigned number, `Infinity` or `NaN`, as JavaScript's `Number()` reads it.
+    fn number(&mut self) -> R<f64> {
+        let start = self.i;
+        match self.b[self.i] {
+            b'I' => {
+                self.literal("Infinity")?;
+                return Ok(f64::INFINITY);
+            }
+            b'N' => {
+                self.literal("NaN")?;
+                return Ok(f64::NAN);
+            }
+            b'.' => {
+                self.i += 1;
+                self.digit_required()?;
+            }
+            b'0' => {
+                self.i += 1;
+                match self.b.get(self.i) {
+                    Some(b'x' | b'X') => {
+                        self.i += 1;
+                        if !self.b.get(self.i).is_some_and(u8::is_ascii_hexdigit) {
+                            return Err(self.invalid());
+                        }
+                        let from = self.i;
+                        while self.b.get(self.i).is_some_and(u8::is_ascii_hexdigit) {
+                            self.i += 1;
+                        }
+                        return Ok(hex_to_f64(&self.b[from..self.i]));
+                    }
+                    Some(b'.') => {
+                        self.i += 1;
+                        self.digits();
+                    }
+                    _ => {}
+                }
+            }
+            _ => {
+                self.digits();
+                if self.b.get(self.i) == Some(&b'.') {
+                    self.i += 1;
+                    self.digits();
+                }
+            }
+        }
+        if matches!(self.b.get(self.i), Some(b'e' | b'E')) {
+            self.i += 1;
+            if matches!(self.b.get(self.i), Some(b'+' | b'-')) {
+                self.i += 1;
+            }
+            self.digit_required()?;
+        }
+        Ok(self.s[start..self.i]
+            .parse::<f64>()
+            .expect("a JSON5 decimal literal is a Rust float literal"))
+    }
+}
+
+fn pop(stack: &mut Vec<Frame>) -> Option<Value> {
+    match stack.pop().expect("a container is open") {
+        Frame::Array { items, .. } => items.map(Value::Array),
+        Frame::Object { obj, .. } => obj.map(Value::Object),
+    }
+}
+
+/// Hex digits as a double, rounded to nearest, ties to even (as `Number("0x…")`).
+fn hex_to_f64(digits: &[u8]) -> f64 {
+    let digits = match digits.iter().position(|&d| d != b'0') {
+        Some(p) => &digits[p..],
+        None => return 0.0,
+    };
+    let val = |d: u8| u64::from((d as char).to_digit(16).expect("hex digit"));
+    if digits.len() <= 16 {
+        // `as` rounds to nearest, ties to even.
+        return digits.iter().fold(0u64, |a, &d| a * 16 + val(d)) as f64;
+    }
+    let m = digits[..16].iter().fold(0u64, |a, &d| a * 16 + val(d));
+    let sticky_tail = digits[16..].iter().any(|&d| d != b'0');
+    let shift = 4 * (digits.len() - 16) as i32;
+    let bits = 64 - m.leading_zeros();
+    let drop = bits - 53;
+    let mut mantissa = m >> drop;
+    let rem = m & ((1u64 << drop) - 1);
+    let half = 1u64 << (drop - 1);
+    if rem > half || (rem == half && (sticky_tail || mantissa & 1 == 1)) {
+        mantissa += 1;
+    }
+    let exp = drop as i32 + shift;
+    if exp > 1023 {
+        return f64::INFINITY;
+    }
+    mantissa as f64 * f64::from_bits(((exp + 1023) as u64) << 52)
+}
+
+#[cfg(test)]
+mod tests;
