@@ -293,9 +293,9 @@ pub fn run(root: &Root, env: &Env) -> Vec<Check> {
     // Backups hold the key: they must be private too.
     if let Ok(sets) = crate::rollback::list(&root.dir) {
         use std::os::unix::fs::PermissionsExt;
-        for s in sets {
+        for s in sets.iter().filter(|s| s.problem.is_none()) {
             let f = s.dir.join(".env");
-            if let Ok(m) = std::fs::metadata(&f)
+            if let Ok(m) = std::fs::symlink_metadata(&f)
                 && m.permissions().mode() & 0o077 != 0
             {
                 out.push(problem(

@@ -107,6 +107,18 @@ pub enum Error {
     #[error("{} changed on disk after the plan was made (another program wrote it), so nothing was written; run gaterouter-setup again to plan against the new contents", path.display())]
     ChangedOnDisk { path: PathBuf },
 
+    /// The backup directory is not the one this tool made (a link, a file, someone else's).
+    #[error("{}: {what}; nothing was changed", path.display())]
+    BackupDir { path: PathBuf, what: String },
+
+    /// A backup set that cannot be used as it is: a rollback refuses it rather than guess.
+    #[error("the backup set {}: {what}; nothing was changed", set.display())]
+    BadBackup { set: PathBuf, what: String },
+
+    /// Files edited since the run a rollback would undo: rolling back would discard that.
+    #[error("{} changed since gaterouter-setup wrote {} (backup set {stamp}), so rolling back would throw those edits away; nothing was changed. See what would be lost with `rollback --dry-run`, and pass --force to roll back anyway", list_paths(.paths), if .paths.len() == 1 { "it" } else { "them" })]
+    ChangedSinceSetup { paths: Vec<PathBuf>, stamp: String },
+
     #[error("{}", apply_message(.failed, .source, .restored, .restore_errors))]
     ApplyFailed {
         failed: PathBuf,
@@ -115,6 +127,11 @@ pub enum Error {
         restored: Vec<PathBuf>,
         restore_errors: Vec<String>,
     },
+}
+
+fn list_paths(paths: &[PathBuf]) -> String {
+    let v: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    v.join(", ")
 }
 
 fn apply_message(
@@ -172,7 +189,10 @@ impl Error {
             | Error::EnvSyntax { path, .. }
             | Error::Locked { path, .. }
             | Error::OpenClawBusy { path, .. }
-            | Error::ChangedOnDisk { path } => Some(path),
+            | Error::ChangedOnDisk { path }
+            | Error::BackupDir { path, .. } => Some(path),
+            Error::BadBackup { set, .. } => Some(set),
+            Error::ChangedSinceSetup { paths, .. } => paths.first().map(PathBuf::as_path),
             Error::NoKey { env_path } => Some(env_path),
             Error::ApplyFailed { failed, .. } => Some(failed),
             _ => None,

@@ -4,6 +4,7 @@
 //! → review ([`diff`], [`report`]) → apply ([`apply`]). Only `apply` writes.
 
 pub mod apply;
+pub mod backup;
 pub mod cli;
 pub mod diff;
 pub mod doctor;
