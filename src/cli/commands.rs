@@ -26,7 +26,7 @@ pub(super) fn run_rollback(a: &RollbackArgs, env: &Env) -> i32 {
     };
     if !r.json {
         println!(
-            "Rolling back to the backup made at {} ({})",
+            "Rolling back to the files saved in backup set {} ({})",
             set.stamp,
             set.dir.display()
         );
