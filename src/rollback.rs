@@ -397,3 +397,89 @@ pub fn recorded(
     }
     Ok((model, added))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn set_with(paths: &[String]) -> BackupSet {
+        let files = paths
+            .iter()
+            .map(|p| ManifestFile {
+                path: p.clone(),
+                kind: None,
+                backup: None,
+                existed: true,
+                mode: Some("600".into()),
+                target: None,
+                written: None,
+            })
+            .collect();
+        BackupSet {
+            dir: PathBuf::from("/r/.gaterouter-backup/20261124T182745Z-000001"),
+            stamp: "20261124T182745Z-000001".into(),
+            kind: "setup".into(),
+            files: paths.to_vec(),
+            problem: None,
+            manifest: Some(Manifest {
+                version: 1,
+                kind: "setup".into(),
+                files,
+                meta: Default::default(),
+            }),
+        }
+    }
+
+    /// `root.join(p)` with `.` and `..` applied as text, as the kernel would once no link
+    /// is involved.
+    fn lexical(root: &Path, p: &str) -> Option<PathBuf> {
+        let mut out = root.to_path_buf();
+        for c in Path::new(p).components() {
+            match c {
+                std::path::Component::Normal(n) => out.push(n),
+                std::path::Component::ParentDir => {
+                    if !out.pop() {
+                        return None;
+                    }
+                }
+                std::path::Component::CurDir => {}
+                _ => out = PathBuf::from("/"),
+            }
+        }
+        Some(out)
+    }
+
+    proptest! {
+        /// Whatever paths a manifest names, every one a rollback accepts lands inside the
+        /// root, outside the tool's own bookkeeping (an absolute path needs a recorded
+        /// target, which these manifests lack, so it is always refused).
+        #[test]
+        fn accepted_paths_stay_inside_the_root(
+            parts in proptest::collection::vec(
+                proptest::collection::vec(
+                    prop_oneof![
+                        Just(""), Just("."), Just(".."), Just("a"), Just("openclaw.json"),
+                        Just(".env"), Just(BACKUP_DIR), Just(LOCK_FILE), Just("/"), Just("agents"),
+                    ],
+                    1..6,
+                ),
+                1..4,
+            )
+        ) {
+            let paths: Vec<String> = parts.iter().map(|p| p.join("/")).collect();
+            let set = set_with(&paths);
+            let root = Path::new("/r");
+            if let Ok(entries) = checked(&set, set.manifest.as_ref().unwrap()) {
+                for e in entries {
+                    let at = lexical(root, &e.file.path);
+                    prop_assert!(at.as_ref().is_some_and(|a| a.starts_with(root) && a != root), "{:?}", e.file.path);
+                    let at = at.unwrap();
+                    prop_assert!(!at.starts_with(root.join(BACKUP_DIR)), "{:?}", e.file.path);
+                    prop_assert!(at != root.join(LOCK_FILE), "{:?}", e.file.path);
+                    prop_assert!(!e.file.path.starts_with('/'));
+                }
+            }
+        }
+    }
+}
