@@ -527,3 +527,30 @@ fn backup_sets_are_made_complete_or_not_at_all() {
         );
     }
 }
+
+#[test]
+fn doctor_names_an_untrusted_backup_dir_and_unusable_sets() {
+    let (tmp, root) = root_from("onboarded");
+    let second = {
+        setup_with(tmp.path(), &root, KEY);
+        setup_with(tmp.path(), &root, KEY_B)
+    };
+    std::fs::write(second.join("manifest.json"), "not json").unwrap();
+    let out = cmd(tmp.path()).arg("doctor").arg(&root).output().unwrap();
+    let report = text(&out.stdout);
+    assert!(
+        report.contains(&name(&second)) && report.contains("cannot be used"),
+        "{report}"
+    );
+
+    let (tmp, root) = root_from("onboarded");
+    setup_with(tmp.path(), &root, KEY);
+    let (stuff, _) = stuff(tmp.path());
+    let base = root.join(".gaterouter-backup");
+    std::fs::rename(&base, tmp.path().join("old-backups")).unwrap();
+    symlink(&stuff, &base).unwrap();
+    let out = cmd(tmp.path()).arg("doctor").arg(&root).output().unwrap();
+    let report = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{report}");
+    assert!(report.contains("symlink"), "{report}");
+}
