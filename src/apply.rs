@@ -7,16 +7,17 @@ use std::fs::{File, TryLockError};
 use std::io::{Read, Write};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::json;
 
+use crate::backup::{self, SetName};
 use crate::error::{Error, Result};
 use crate::plan::{FileChange, FileKind, Plan};
 use crate::root::Env;
 
 pub const LOCK_FILE: &str = ".gaterouter.lock";
-pub const BACKUP_DIR: &str = ".gaterouter-backup";
+pub use crate::backup::{BACKUP_DIR, backup_name, utc_stamp};
 
 #[derive(Debug, Clone)]
 pub struct Applied {
@@ -203,7 +204,10 @@ pub fn apply_with(plan: &Plan, env: &Env, opts: &ApplyOptions) -> Result<Applied
         .map_or_else(|| plan.root.join("openclaw.json"), |f| f.target.clone());
     let _lock = lock(&plan.root, &config, opts.lock_timeout)?;
     sweep_temp_files(&pending);
-    sweep_incomplete_backups(&plan.root);
+    // Refused before anything is written when it is a link or not ours.
+    if let Some(base) = backup::checked_base(&plan.root)? {
+        backup::sweep_partial(&base);
+    }
     for f in &pending {
         unchanged_since_plan(f).map_err(|e| match e.kind() {
             std::io::ErrorKind::Other => Error::ChangedOnDisk {
@@ -264,7 +268,9 @@ pub fn apply_with(plan: &Plan, env: &Env, opts: &ApplyOptions) -> Result<Applied
         return Err(undo(&done, &plan.root, source));
     }
     // Only after success: a failed run keeps every set it might need.
-    prune_backups(&plan.root, KEEP_BACKUPS);
+    if let Some(set) = &backup {
+        prune_backups(&plan.root, KEEP_BACKUPS, set);
+    }
     Ok(Applied {
         backup,
         written: pending.iter().map(|f| f.path.clone()).collect(),
@@ -274,20 +280,25 @@ pub fn apply_with(plan: &Plan, env: &Env, opts: &ApplyOptions) -> Result<Applied
 /// Backup sets kept; older ones are removed after each successful apply.
 pub const KEEP_BACKUPS: usize = 10;
 
-/// Removes all but the newest `keep` backup sets. Best effort: a set that cannot be removed
-/// costs disk space, not correctness.
-fn prune_backups(root: &Path, keep: usize) {
-    let Ok(entries) = std::fs::read_dir(root.join(BACKUP_DIR)) else {
+/// Removes all but the newest `keep` complete backup sets, oldest first by their name's
+/// key (not as text: an older version's `…Z-10` sorts after `…Z-2`). The set this run just
+/// made and announced is never removed, whatever the clock says. Only real directories named
+/// like a set are considered, so nothing else in the directory is touched. Best effort: a
+/// set that cannot be removed costs disk space, not correctness.
+fn prune_backups(root: &Path, keep: usize, just_made: &Path) {
+    let Ok(Some(base)) = backup::checked_base(root) else {
         return;
     };
-    let mut sets: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.join("manifest.json").is_file())
+    let Ok(entries) = backup::set_entries(&base) else {
+        return;
+    };
+    let sets: Vec<_> = entries
+        .into_iter()
+        .filter(|e| backup::is_complete(&e.dir))
         .collect();
-    sets.sort();
-    let excess = sets.len().saturating_sub(keep);
-    for old in &sets[..excess] {
-        let _ = std::fs::remove_dir_all(old);
+    let excess = sets.len().saturating_sub(keep.max(1));
+    for old in sets[..excess].iter().filter(|e| e.dir != just_made) {
+        let _ = std::fs::remove_dir_all(&old.dir);
     }
 }
 
@@ -317,23 +328,11 @@ fn sweep_temp_files(pending: &[&FileChange]) {
 
 const TEMP_PREFIX: &str = ".gaterouter-tmp-";
 
-/// Removes backup sets without a manifest: the manifest is written last and no file is
-/// replaced before it exists, so such a set belongs to a run killed before it changed
-/// anything. Rollback ignores them and pruning would never reach them.
-fn sweep_incomplete_backups(root: &Path) {
-    let Ok(entries) = std::fs::read_dir(root.join(BACKUP_DIR)) else {
-        return;
-    };
-    for e in entries.flatten() {
-        let p = e.path();
-        if p.is_dir() && !p.join("manifest.json").exists() {
-            let _ = std::fs::remove_dir_all(&p);
-        }
-    }
-}
-
-/// Copies every existing file about to change into `<root>/.gaterouter-backup/<UTC stamp>/`,
-/// with a manifest saying which files existed (so a rollback also removes files we created).
+/// Copies every existing file about to change into a new backup set under
+/// `<root>/.gaterouter-backup/`, with a manifest saying which files existed (so a rollback
+/// also removes files we created), where each was written and what (so a rollback can tell
+/// an edit made since). The set is built under a partial name and renamed to its final name
+/// only when complete, and that rename is on disk before any original is replaced.
 fn backup(
     root: &Path,
     pending: &[&FileChange],
@@ -342,28 +341,34 @@ fn backup(
     faults: &Faults,
 ) -> Result<Option<PathBuf>> {
     let base = root.join(BACKUP_DIR);
-    let stamp = utc_stamp(SystemTime::now());
-    let mut dir = base.join(&stamp);
-    let mut n = 1;
-    while dir.exists() {
-        n += 1;
-        dir = base.join(format!("{stamp}-{n}"));
-    }
-    let base_is_new = !base.exists();
+    let base_is_new = backup::checked_base(root)?.is_none();
     create_private_dir(&base)?;
+    // Checked again now that it exists (something may have raced us to the name).
+    backup::checked_base(root)?;
+    let mut taken: Vec<SetName> = backup::set_entries(&base)?
+        .into_iter()
+        .map(|e| e.key)
+        .collect();
+    taken.extend(backup::partial_keys(&base));
+    let name = SetName::next(&taken, SystemTime::now()).to_string();
+    let dir = base.join(format!("{}{name}", backup::PARTIAL_PREFIX));
+    let done = base.join(&name);
     create_private_dir(&dir)?;
     let mut written: Vec<PathBuf> = Vec::new();
     let mut manifest = Vec::new();
     for f in pending {
-        let name = backup_name(&f.rel);
+        let copy = backup_name(&f.rel);
         manifest.push(json!({
             "path": f.rel,
-            "backup": name,
+            "kind": backup::kind_name(f.kind),
+            "backup": copy,
             "existed": !f.is_new(),
             "mode": f.mode_before.map(|m| format!("{m:o}")),
+            "target": backup::resolved(&f.target),
+            "written": { "sha256": f.after.as_deref().map(backup::sha256_hex) },
         }));
         let Some(before) = &f.before else { continue };
-        let dest = dir.join(&name);
+        let dest = dir.join(&copy);
         if let Some(parent) = dest.parent() {
             create_private_dir(parent)?;
         }
@@ -376,12 +381,12 @@ fn backup(
         written.push(dest);
     }
     let manifest = serde_json::to_vec_pretty(
-        &json!({ "version": 1, "kind": kind, "files": manifest, "meta": meta }),
+        &json!({ "version": 2, "kind": kind, "files": manifest, "meta": meta }),
     )
     .expect("a json! value serialises");
     // The copies must be on disk before any original is replaced: their directories (and
-    // the set's own entry) are synced before the manifest, which is written last and marks
-    // the set complete, and synced itself before apply goes on.
+    // the set's own entry) are synced before the manifest, then the manifest, then the
+    // rename that gives the set its final name, and the backup directory holding it.
     let mut dirs: Vec<&Path> = written.iter().map(|p| parent(p)).collect();
     dirs.push(&dir);
     dirs.push(&base);
@@ -392,17 +397,21 @@ fn backup(
     let mpath = dir.join("manifest.json");
     write_file(&mpath, &manifest, 0o600, faults).map_err(|e| Error::io(&mpath, e))?;
     sync_dirs([dir.as_path()], faults).map_err(|e| Error::io(&dir, e))?;
-    Ok(Some(dir))
-}
-
-/// Where a file's copy goes inside a backup set. A file outside the root (a config found
-/// through OPENCLAW_CONFIG_PATH) has an absolute `rel`, and `set.join(absolute)` would be the
-/// original itself: such copies go under `external/`.
-pub fn backup_name(rel: &str) -> String {
-    match rel.strip_prefix('/') {
-        Some(abs) => format!("external/{abs}"),
-        None => rel.to_owned(),
+    faults
+        .step("name the backup set")
+        .map_err(|e| Error::io(&done, e))?;
+    // Under our lock the name is new; a rename onto an existing empty directory would
+    // succeed silently, so make sure nothing appeared there.
+    if std::fs::symlink_metadata(&done).is_ok() {
+        return Err(Error::BackupDir {
+            path: done,
+            what: "appeared while the backup was being made (another program is writing there)"
+                .into(),
+        });
     }
+    std::fs::rename(&dir, &done).map_err(|e| Error::io(&done, e))?;
+    sync_dirs([base.as_path()], faults).map_err(|e| Error::io(&base, e))?;
+    Ok(Some(done))
 }
 
 /// 0700 whatever the umask, owned like the directory it is made in (see `fsx`).
@@ -552,49 +561,4 @@ fn restore(done: &[&FileChange]) -> (Vec<PathBuf>, Vec<String>) {
         errors.push(format!("syncing the restored files to disk: {e}"));
     }
     (restored, errors)
-}
-
-/// `20261124T182745Z`: sortable, and safe in a file name on every platform.
-pub fn utc_stamp(t: SystemTime) -> String {
-    let secs = t
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    let (y, m, d) = civil_from_days(days as i64);
-    format!(
-        "{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
-/// Howard Hinnant's days-to-civil algorithm (proleptic Gregorian, UTC).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::time::Duration;
-
-    #[test]
-    fn stamps_are_utc_and_sortable() {
-        assert_eq!(utc_stamp(UNIX_EPOCH), "19700101T000000Z");
-        let t = UNIX_EPOCH + Duration::from_secs(1_795_545_600 + 3_661);
-        assert_eq!(utc_stamp(t), "20261124T194101Z");
-        let leap = UNIX_EPOCH + Duration::from_secs(951_782_400);
-        assert_eq!(utc_stamp(leap), "20000229T000000Z");
-    }
 }

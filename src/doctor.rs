@@ -304,12 +304,33 @@ pub fn run(root: &Root, env: &Env) -> Vec<Check> {
         ));
     }
 
-    // Backups hold the key: they must be private too.
-    if let Ok(sets) = crate::rollback::list(&root.dir) {
+    // Backups hold the key: they must be private too. And a backup directory or set that
+    // setup and rollback would refuse is worth knowing about before one is needed.
+    let sets = match crate::rollback::list(&root.dir) {
+        Ok(sets) => sets,
+        Err(e) => {
+            out.push(problem(
+                e.to_string(),
+                "move .gaterouter-backup away; the next setup makes a new one",
+            ));
+            Vec::new()
+        }
+    };
+    {
         use std::os::unix::fs::PermissionsExt;
-        for s in sets {
+        for s in sets.iter().filter(|s| s.problem.is_some()) {
+            out.push(warn(
+                format!(
+                    "the backup set {} cannot be used: {}",
+                    s.dir.display(),
+                    s.problem.as_deref().unwrap_or_default()
+                ),
+                "rollback stops at it when it is the newest; pick another with rollback --to, or remove it",
+            ));
+        }
+        for s in sets.iter().filter(|s| s.problem.is_none()) {
             let f = s.dir.join(".env");
-            if let Ok(m) = std::fs::metadata(&f)
+            if let Ok(m) = std::fs::symlink_metadata(&f)
                 && m.permissions().mode() & 0o077 != 0
             {
                 out.push(problem(

@@ -116,6 +116,18 @@ pub enum Error {
     #[error("{}: internal error: {what}; nothing was written. This is a bug in gaterouter-setup: please report it with this message", path.display())]
     Internal { path: PathBuf, what: String },
 
+    /// The backup directory is not the one this tool made (a link, a file, someone else's).
+    #[error("{}: {what}; nothing was changed", path.display())]
+    BackupDir { path: PathBuf, what: String },
+
+    /// A backup set that cannot be used as it is: a rollback refuses it rather than guess.
+    #[error("the backup set {}: {what}; nothing was changed", set.display())]
+    BadBackup { set: PathBuf, what: String },
+
+    /// Files edited since the run a rollback would undo: rolling back would discard that.
+    #[error("{} changed since gaterouter-setup wrote {} (backup set {stamp}), so rolling back would throw those edits away; nothing was changed. See what would be lost with `rollback --dry-run`, and pass --force to roll back anyway", list_paths(.paths), if .paths.len() == 1 { "it" } else { "them" })]
+    ChangedSinceSetup { paths: Vec<PathBuf>, stamp: String },
+
     #[error("{}", apply_message(.failed, .source, .restored, .restore_errors))]
     ApplyFailed {
         failed: PathBuf,
@@ -132,6 +144,11 @@ fn key_as_root_message(swapped: bool) -> String {
     } else {
         "the argument given as the OpenClaw root looks like an API key and is not a directory (so it is not shown here); nothing was done. Pass the OpenClaw root there, the directory that holds openclaw.json (usually ~/.openclaw). Setup takes the key first (gaterouter-setup KEY ROOT) or from GATEROUTER_API_KEY; doctor, rollback and uninstall take no key".into()
     }
+}
+
+fn list_paths(paths: &[PathBuf]) -> String {
+    let v: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    v.join(", ")
 }
 
 fn apply_message(
@@ -190,7 +207,10 @@ impl Error {
             | Error::EnvSyntax { path, .. }
             | Error::Locked { path, .. }
             | Error::OpenClawBusy { path, .. }
-            | Error::ChangedOnDisk { path } => Some(path),
+            | Error::ChangedOnDisk { path }
+            | Error::BackupDir { path, .. } => Some(path),
+            Error::BadBackup { set, .. } => Some(set),
+            Error::ChangedSinceSetup { paths, .. } => paths.first().map(PathBuf::as_path),
             Error::NoKey { env_path } => Some(env_path),
             Error::ApplyFailed { failed, .. } => Some(failed),
             _ => None,

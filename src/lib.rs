@@ -8,6 +8,7 @@
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod apply;
+pub mod backup;
 pub mod cli;
 pub mod credentials;
 pub mod diff;

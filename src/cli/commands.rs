@@ -18,9 +18,9 @@ pub(super) fn run_rollback(a: &RollbackArgs, env: &Env) -> i32 {
         if a.list {
             return Ok(None);
         }
-        let set = rollback::newest(&dir)?;
-        let plan = rollback::plan(&dir, &set)?;
-        Ok(Some((set, plan)))
+        // A dry run writes nothing, so it may show what a rollback over edits would discard.
+        let force = a.force || r.dry_run;
+        Ok(Some(rollback::prepare(&dir, a.to.as_deref(), force)?))
     })();
     let (set, plan) = match prepared {
         Ok(Some(p)) => p,
@@ -29,7 +29,7 @@ pub(super) fn run_rollback(a: &RollbackArgs, env: &Env) -> i32 {
     };
     if !r.json {
         crate::outln!(
-            "Rolling back to the backup made at {} ({})",
+            "Rolling back to the files saved in backup set {} ({})",
             set.stamp,
             set.dir.display()
         );
@@ -136,7 +136,7 @@ fn list_backups(dir: &std::path::Path, json: bool) -> i32 {
     if json {
         let v: Vec<serde_json::Value> = sets
             .iter()
-            .map(|s| serde_json::json!({"stamp": s.stamp, "kind": s.kind, "dir": s.dir, "files": s.files}))
+            .map(|s| serde_json::json!({"stamp": s.stamp, "kind": s.kind, "dir": s.dir, "files": s.files, "problem": s.problem}))
             .collect();
         crate::output::json(&serde_json::json!({"version": report::REPORT_VERSION, "backups": v}));
         return exit::OK;
@@ -145,7 +145,11 @@ fn list_backups(dir: &std::path::Path, json: bool) -> i32 {
         crate::outln!("No backups in {}", dir.join(apply::BACKUP_DIR).display());
     }
     for s in sets.iter().rev() {
-        crate::outln!("{}  {:<8}  {}", s.stamp, s.kind, s.files.join(", "));
+        match &s.problem {
+            None => crate::outln!("{}  {:<9}  {}", s.stamp, s.kind, s.files.join(", ")),
+            // Listed, not hidden: a set rollback cannot use must be visible.
+            Some(why) => crate::outln!("{}  {:<9}  {why}", s.stamp, "UNUSABLE"),
+        }
     }
     exit::OK
 }

@@ -245,6 +245,13 @@ pub struct RollbackArgs {
     /// List the backup sets instead of restoring one.
     #[arg(long)]
     pub list: bool,
+    /// Go back to before the backup set NAME (from --list; a unique prefix will do),
+    /// undoing that run and every later one. Default: the newest set made by setup.
+    #[arg(long, value_name = "NAME", conflicts_with = "list")]
+    pub to: Option<String>,
+    /// Roll back even files edited since gaterouter-setup wrote them (those edits are lost).
+    #[arg(long, conflicts_with = "list")]
+    pub force: bool,
     #[command(flatten)]
     pub review: ReviewArgs,
 }
