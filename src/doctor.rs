@@ -244,6 +244,25 @@ pub fn run(root: &Root, env: &Env) -> Vec<Check> {
             }
         }
         check_models(c, &gr_models, &mut out);
+        // An agent with its own model ignores the default: GateRouter does not reach it.
+        for a in crate::agents::declared(c) {
+            let Some(m) = &a.model else { continue };
+            let refs = crate::agents::refs(m);
+            match refs.first() {
+                Some(p) if p.starts_with("gaterouter/") => {
+                    out.push(ok(format!("agent {} uses {p}", a.id)))
+                }
+                p => out.push(warn(
+                    format!(
+                        "agent {} has its own model ({}, at {}) and does not use GateRouter",
+                        a.id,
+                        p.map_or("?", String::as_str),
+                        a.at
+                    ),
+                    "run gaterouter-setup --all-agents to move it too (its model kept as its last fallback)",
+                )),
+            }
+        }
         check_providers(c, root, env, &mut out);
     }
 

@@ -3,6 +3,7 @@
 //! The pipeline (see DESIGN.md): discover ([`root`]) → probe ([`probe`]) → plan ([`plan`])
 //! → review ([`diff`], [`report`]) → apply ([`apply`]). Only `apply` writes.
 
+pub mod agents;
 pub mod apply;
 pub mod cli;
 pub mod credentials;

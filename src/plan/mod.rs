@@ -259,6 +259,7 @@ pub fn plan(root: &Root, key: &KeyChoice, settings: &Settings) -> Result<Plan> {
             record = rec;
         }
     }
+    warnings.extend(root.notes.iter().cloned());
     warnings.append(&mut record.notes);
 
     for f in files.iter().filter(|f| f.changed()) {
@@ -276,6 +277,10 @@ pub fn plan(root: &Root, key: &KeyChoice, settings: &Settings) -> Result<Plan> {
             "policy_allow": record.added.policy_allow,
             "fallbacks": record.added.fallbacks,
         }),
+    );
+    meta.insert(
+        "agent_models".into(),
+        serde_json::Value::Object(record.agent_models),
     );
     Ok(Plan {
         root: root.dir.clone(),
