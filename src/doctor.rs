@@ -266,6 +266,9 @@ pub fn run(root: &Root, env: &Env) -> Vec<Check> {
         check_providers(c, root, env, &mut out);
     }
 
+    // Before 2026.8 OpenClaw writes the variable's name into models.json itself.
+    let openclaw_json_version = config.as_ref().and_then(crate::version::Version::of_config);
+
     // Each agent's models.json.
     for m in &root.models {
         match value(m) {
@@ -298,7 +301,11 @@ pub fn run(root: &Root, env: &Env) -> Vec<Check> {
                             ),
                             SETUP,
                         ));
-                    } else if p.get("apiKey").is_some() {
+                    } else if p.get("apiKey").is_some_and(|k| {
+                        !k.as_str().is_some_and(|k| {
+                            crate::plan::models_json::openclaws(k, openclaw_json_version)
+                        })
+                    }) {
                         out.push(problem(
                             format!("{}: the gaterouter entry has an apiKey; there it authenticates nothing and `openclaw secrets audit` reports it (the key comes from openclaw.json's SecretRef)", m.rel),
                             "run gaterouter-setup (it removes the one it wrote), or delete that apiKey line",

@@ -19,3 +19,4 @@ pub mod report;
 pub mod rollback;
 pub mod root;
 pub mod templates;
+pub mod version;

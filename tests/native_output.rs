@@ -48,6 +48,14 @@ fn json5(path: &Path) -> Value {
         .unwrap()
 }
 
+/// Whether OpenClaw (before 2026.8) writes `apiKey: "GATEROUTER_API_KEY"` into models.json
+/// itself in this fixture root (its config says which release last wrote it).
+fn openclaw_writes_the_name(case: &str) -> bool {
+    let cfg = json5(&fixtures().join(case).join("input/openclaw.json"));
+    gaterouter_setup::version::Version::of_config(&cfg)
+        .is_some_and(|v| v.rewrites_models_json_api_key())
+}
+
 /// Every models.json of a root (per agent, or the root-level one).
 fn models_files(root: &Path) -> Vec<std::path::PathBuf> {
     let mut v = Vec::new();
@@ -89,7 +97,11 @@ fn the_key_is_a_secret_ref_and_no_json_file_names_it() {
             secret_ref(),
             "{case}"
         );
-        let mut files = models_files(&root);
+        let mut files = if openclaw_writes_the_name(&case) {
+            Vec::new()
+        } else {
+            models_files(&root)
+        };
         files.push(root.join("openclaw.json"));
         for f in files {
             walk(&json5(&f), "", &mut |at, v| {
@@ -118,7 +130,15 @@ fn models_json_has_no_api_key() {
             let v = json5(&f);
             let p = &v["providers"]["gaterouter"];
             assert!(p.is_object(), "{case}: {}", f.display());
-            assert!(p.get("apiKey").is_none(), "{case}: {}: {p}", f.display());
+            if openclaw_writes_the_name(&case) {
+                // Before 2026.8 OpenClaw writes it back itself: left as OpenClaw has it.
+                assert!(
+                    p.get("apiKey").is_none_or(|k| k == "GATEROUTER_API_KEY"),
+                    "{case}: {p}"
+                );
+            } else {
+                assert!(p.get("apiKey").is_none(), "{case}: {}: {p}", f.display());
+            }
         }
     }
 }
@@ -301,7 +321,7 @@ fn the_openrouter_fallback_is_added_exactly_where_openrouter_has_credentials() {
 fn uninstall_removes_what_setup_added_after_the_primary_changed() {
     for case in cases() {
         if fixtures().join(&case).join("expected-error.txt").exists()
-            || ["configured", "legacy-string-key"].contains(&case.as_str())
+            || ["configured", "legacy-string-key", "openclaw-2026-7"].contains(&case.as_str())
         {
             continue;
         }
