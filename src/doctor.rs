@@ -244,8 +244,30 @@ pub fn run(root: &Root, env: &Env) -> Vec<Check> {
             }
         }
         check_models(c, &gr_models, &mut out);
+        // An agent with its own model ignores the default: GateRouter does not reach it.
+        for a in crate::agents::declared(c) {
+            let Some(m) = &a.model else { continue };
+            let refs = crate::agents::refs(m);
+            match refs.first() {
+                Some(p) if p.starts_with("gaterouter/") => {
+                    out.push(ok(format!("agent {} uses {p}", a.id)))
+                }
+                p => out.push(warn(
+                    format!(
+                        "agent {} has its own model ({}, at {}) and does not use GateRouter",
+                        a.id,
+                        p.map_or("?", String::as_str),
+                        a.at
+                    ),
+                    "run gaterouter-setup --all-agents to move it too (its model kept as its last fallback)",
+                )),
+            }
+        }
         check_providers(c, root, env, &mut out);
     }
+
+    // Before 2026.8 OpenClaw writes the variable's name into models.json itself.
+    let openclaw_json_version = config.as_ref().and_then(crate::version::Version::of_config);
 
     // Each agent's models.json.
     for m in &root.models {
@@ -279,7 +301,11 @@ pub fn run(root: &Root, env: &Env) -> Vec<Check> {
                             ),
                             SETUP,
                         ));
-                    } else if p.get("apiKey").is_some() {
+                    } else if p.get("apiKey").is_some_and(|k| {
+                        !k.as_str().is_some_and(|k| {
+                            crate::plan::models_json::openclaws(k, openclaw_json_version)
+                        })
+                    }) {
                         out.push(problem(
                             format!("{}: the gaterouter entry has an apiKey; there it authenticates nothing and `openclaw secrets audit` reports it (the key comes from openclaw.json's SecretRef)", m.rel),
                             "run gaterouter-setup (it removes the one it wrote), or delete that apiKey line",

@@ -7,6 +7,7 @@
 //! any other way of printing a build or test failure.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod agents;
 pub mod apply;
 pub mod backup;
 pub mod cli;
@@ -26,3 +27,4 @@ pub mod rollback;
 pub mod root;
 pub mod secrets;
 pub mod templates;
+pub mod version;

@@ -395,6 +395,12 @@ pub fn recorded(
         added.allowlist_map.extend(strings("allowlist_map"));
         added.policy_allow.extend(strings("policy_allow"));
         added.fallbacks.extend(strings("fallbacks"));
+        // Newest record first: the model an agent had before the setup that moved it.
+        if let Some(a) = m.meta.get("agent_models").and_then(|a| a.as_object()) {
+            for (id, prev) in a {
+                added.agent_models.entry(id.clone()).or_insert(prev.clone());
+            }
+        }
     }
     Ok((model, added))
 }

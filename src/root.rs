@@ -286,6 +286,8 @@ pub struct Root {
     pub env: FileState,
     /// Every models.json we will edit (one per agent, or the root-level one).
     pub models: Vec<FileState>,
+    /// What the plan should say about the root (an agent directory outside it, skipped).
+    pub notes: Vec<String>,
 }
 
 /// Reads the root's files. `agent` limits models.json to that agent.
@@ -318,7 +320,9 @@ pub fn discover(dir: &Path, config_override: Option<&Path>, agent: Option<&str>)
     };
     let config = FileState::read(dir, config_path)?;
     let env = FileState::read(dir, dir.join(".env"))?;
-    let models = model_files(dir, agent)?
+    let declared = declared_agents(&config);
+    let mut notes = Vec::new();
+    let models = model_files(dir, agent, &declared, &mut notes)?
         .into_iter()
         .map(|p| FileState::read(dir, p))
         .collect::<Result<Vec<_>>>()?;
@@ -327,12 +331,72 @@ pub fn discover(dir: &Path, config_override: Option<&Path>, agent: Option<&str>)
         config,
         env,
         models,
+        notes,
     })
 }
 
-/// `agents/<id>/agent/models.json` for every agent directory (sorted, so plans are stable);
-/// a root-level `models.json` when the root has one and no agents; else the main agent's.
-fn model_files(dir: &Path, agent: Option<&str>) -> Result<Vec<PathBuf>> {
+/// The agents openclaw.json declares; none when it cannot be read (the planner reports
+/// that, with the position).
+fn declared_agents(config: &FileState) -> Vec<crate::agents::Agent> {
+    let Ok(Some(text)) = config.text() else {
+        return Vec::new();
+    };
+    if !text.contains("agents") {
+        return Vec::new();
+    }
+    let keep: &[&[&str]] = &[&["agents", "entries"], &["agents", "list"]];
+    crate::plan::json_edit::Doc::parse(&config.path, text, keep)
+        .ok()
+        .and_then(|d| d.root_object().to_serde_value())
+        .map(|v| crate::agents::declared(&v))
+        .unwrap_or_default()
+}
+
+/// An agent's `agentDir` as a path, when it is inside the root (we touch nothing outside).
+fn agent_dir(root: &Path, a: &crate::agents::Agent) -> Option<PathBuf> {
+    let Some(d) = &a.dir else {
+        return Some(root.join("agents").join(&a.id).join("agent"));
+    };
+    if d.starts_with('~')
+        || Path::new(d)
+            .components()
+            .any(|c| c == std::path::Component::ParentDir)
+    {
+        return None;
+    }
+    let p = root.join(d); // an absolute `d` replaces `root`
+    if p.starts_with(root) {
+        return Some(p);
+    }
+    // The root may be named through another path (a symlink): compare real paths.
+    let real_root = std::fs::canonicalize(root).ok()?;
+    let mut existing = p.as_path();
+    let mut rest = Vec::new();
+    while !existing.exists() {
+        rest.push(existing.file_name()?.to_owned());
+        existing = existing.parent()?;
+    }
+    let real = std::fs::canonicalize(existing).ok()?;
+    if !real.starts_with(&real_root) {
+        return None;
+    }
+    // Address it through the root as given, so relative names in messages stay short.
+    let mut inside = root.join(real.strip_prefix(&real_root).ok()?);
+    for r in rest.iter().rev() {
+        inside.push(r);
+    }
+    Some(inside)
+}
+
+/// `models.json` in every agent directory under `agents/` and in every declared agent's
+/// `agentDir` (sorted, so plans are stable); when there is neither, a root-level
+/// `models.json` when the root has one, else the main agent's.
+fn model_files(
+    dir: &Path,
+    agent: Option<&str>,
+    declared: &[crate::agents::Agent],
+    notes: &mut Vec<String>,
+) -> Result<Vec<PathBuf>> {
     let agents = dir.join("agents");
     let per_agent = |id: &str| agents.join(id).join("agent").join("models.json");
     if let Some(id) = agent {
@@ -358,9 +422,22 @@ fn model_files(dir: &Path, agent: Option<&str>) -> Result<Vec<PathBuf>> {
         Err(e) if e.kind() == ErrorKind::NotFound => {}
         Err(e) => return Err(Error::io(&agents, e)),
     }
-    ids.sort();
-    if !ids.is_empty() {
-        return Ok(ids.iter().map(|id| per_agent(id)).collect());
+    let mut files: Vec<PathBuf> = ids.iter().map(|id| per_agent(id)).collect();
+    for a in declared {
+        match agent_dir(dir, a) {
+            Some(d) => files.push(d.join("models.json")),
+            None => notes.push(format!(
+                "agent {} ({}) keeps its files in {}, outside the root: its models.json was not touched",
+                a.id,
+                a.at,
+                a.dir.as_deref().unwrap_or_default()
+            )),
+        }
+    }
+    files.sort();
+    files.dedup();
+    if !files.is_empty() {
+        return Ok(files);
     }
     let root_level = dir.join("models.json");
     if root_level.exists() {

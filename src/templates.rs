@@ -19,6 +19,8 @@ pub struct Settings {
     pub fallbacks_given: bool,
     /// `--primary` was given.
     pub primary_given: bool,
+    /// `--all-agents`: agents with their own model move to GateRouter too.
+    pub all_agents: bool,
     /// `--replace-fallbacks`: the fallbacks are exactly `fallbacks`, not merged.
     pub replace_fallbacks: bool,
     /// The provider's model list is GateRouter's live catalog (else the bundled one): a
@@ -90,6 +92,7 @@ impl Settings {
             fallbacks,
             fallbacks_given: false,
             primary_given: false,
+            all_agents: false,
             replace_fallbacks: false,
             catalog_live: false,
             ambient: Default::default(),

@@ -330,12 +330,11 @@ fn openclaw_runs_real_turns_through_what_setup_wrote() {
 
     // 1. A real turn reaches GateRouter as `auto`, with the key from .env (OpenClaw's own
     // environment does not have it), streaming, and OpenClaw prints the reply.
-    let (v, stdout) = agent_turn(&oc, "Say hello.");
+    let (_, stdout) = agent_turn(&oc, "Say hello.");
     assert!(
         stdout.contains(AUTO_SAYS),
         "OpenClaw did not print the reply:\n{stdout}"
     );
-    assert_eq!(v["meta"]["executionTrace"]["winnerProvider"], "gaterouter");
     let sent = turns(&gr);
     assert!(!sent.is_empty(), "OpenClaw sent GateRouter nothing");
     for (auth, body) in &sent {
@@ -348,16 +347,13 @@ fn openclaw_runs_real_turns_through_what_setup_wrote() {
     // 2. `auto` fails: OpenClaw falls back to gaterouter/anthropic/claude-sonnet-4.6.
     auto_fails.store(true, Ordering::SeqCst);
     let n = turns(&gr).len();
-    let (v, stdout) = agent_turn(&oc, "Say hello again.");
+    let (_, stdout) = agent_turn(&oc, "Say hello again.");
     assert!(
         stdout.contains(SONNET_SAYS),
         "the fallback did not answer:\n{stdout}"
     );
-    assert_eq!(
-        v["meta"]["executionTrace"]["fallbackUsed"], true,
-        "{}",
-        v["meta"]["executionTrace"]
-    );
+    // What GateRouter saw is the evidence (OpenClaw's own trace of attempts differs
+    // between releases): `auto` first, then the fallback.
     let models: Vec<String> = turns(&gr)[n..]
         .iter()
         .map(|(_, b)| b["model"].as_str().unwrap_or_default().to_owned())

@@ -37,7 +37,8 @@ Examples:
 Files (under the OpenClaw root, default $OPENCLAW_STATE_DIR or ~/.openclaw):
   .env                            GATEROUTER_API_KEY=<key>  (mode 0600)
   openclaw.json                   default model gaterouter/auto + fallbacks, auth profile, provider
-  agents/<id>/agent/models.json   the gaterouter provider (apiKey is the variable name, never the key)
+                                  (its apiKey a SecretRef to the env var GATEROUTER_API_KEY)
+  agents/<id>/agent/models.json   the gaterouter provider, without any apiKey
 Originals are backed up to <root>/.gaterouter-backup/<UTC time>/ before anything is written.
 
 Exit codes: 0 done or nothing to do; 1 usage or input error; 2 changes pending (--check);
@@ -138,6 +139,11 @@ pub struct Cli {
     /// with the fallbacks already configured, unless --replace-fallbacks.
     #[arg(long = "fallback", value_name = "REF")]
     pub fallbacks: Vec<String>,
+
+    /// Also move agents that have their own model (they ignore the default) to GateRouter,
+    /// each keeping its old model as its last fallback.
+    #[arg(long)]
+    pub all_agents: bool,
 
     /// The fallbacks become exactly the --fallback refs (none without any), instead of being
     /// merged with those already configured.
@@ -542,6 +548,7 @@ fn settings(cli: &Cli) -> Result<Settings> {
         s.primary = p.clone();
         s.primary_given = true;
     }
+    s.all_agents = cli.all_agents;
     if cli.replace_fallbacks {
         s.replace_fallbacks = true;
         s.fallbacks = cli.fallbacks.clone();

@@ -225,6 +225,7 @@ pub fn plan(root: &Root, key: &KeyChoice, settings: &Settings) -> Result<Plan> {
         Config(&'a FileState),
         Models(&'a FileState),
     }
+    let version = config_version(root);
     let jobs: Vec<Job> = std::iter::once(Job::Config(&root.config))
         .chain(root.models.iter().map(Job::Models))
         .collect();
@@ -244,7 +245,7 @@ pub fn plan(root: &Root, key: &KeyChoice, settings: &Settings) -> Result<Plan> {
                     )
                 }
                 Job::Models(f) => {
-                    let after = models_json::plan(&f.path, f.text()?, settings)?;
+                    let after = models_json::plan_for(&f.path, f.text()?, settings, version)?;
                     (
                         change(FileKind::Models, f, after, f.mode.unwrap_or(NEW_FILE_MODE)),
                         None,
@@ -261,6 +262,7 @@ pub fn plan(root: &Root, key: &KeyChoice, settings: &Settings) -> Result<Plan> {
             record = rec;
         }
     }
+    warnings.extend(root.notes.iter().cloned());
     warnings.append(&mut record.notes);
 
     let refs = settings.refs();
@@ -292,6 +294,10 @@ pub fn plan(root: &Root, key: &KeyChoice, settings: &Settings) -> Result<Plan> {
             "fallbacks": record.added.fallbacks,
         }),
     );
+    meta.insert(
+        "agent_models".into(),
+        serde_json::Value::Object(record.agent_models),
+    );
     Ok(Plan {
         root: root.dir.clone(),
         files,
@@ -299,6 +305,21 @@ pub fn plan(root: &Root, key: &KeyChoice, settings: &Settings) -> Result<Plan> {
         secrets,
         meta,
     })
+}
+
+/// The OpenClaw release that last wrote the root's config, when it says (a cheap scan: the
+/// stamp sits in `meta` or `wizard`).
+fn config_version(root: &Root) -> Option<crate::version::Version> {
+    let text = root.config.text().ok().flatten()?;
+    if !text.contains("Version") {
+        return None;
+    }
+    let keep: &[&[&str]] = &[&["meta"], &["wizard"]];
+    let v = json_edit::Doc::parse(&root.config.path, text, keep)
+        .ok()?
+        .root_object()
+        .to_serde_value()?;
+    crate::version::Version::of_config(&v)
 }
 
 /// The plan that removes what setup added (see `openclaw_json::unplan`); files that do not

@@ -10,8 +10,22 @@ use super::provider;
 use crate::error::Result;
 use crate::key::ENV_VAR;
 use crate::templates::{PROVIDER_ID, Settings, env_placeholder};
+use crate::version::Version;
 
+/// [`plan_for`] a current OpenClaw.
 pub fn plan(path: &Path, before: Option<&str>, settings: &Settings) -> Result<String> {
+    plan_for(path, before, settings, None)
+}
+
+/// The new models.json. `version` is the OpenClaw release the config was last written by:
+/// before 2026.8 OpenClaw writes `apiKey: "GATEROUTER_API_KEY"` back into this entry
+/// itself, so there it is left alone rather than removed at every run.
+pub fn plan_for(
+    path: &Path,
+    before: Option<&str>,
+    settings: &Settings,
+    version: Option<Version>,
+) -> Result<String> {
     let doc = Doc::parse(path, before.unwrap_or(""), &[&["providers", PROVIDER_ID]])?;
     let (providers, at) = doc.ensure_path(&doc.root_object(), &["providers"])?;
     provider::merge(
@@ -28,7 +42,7 @@ pub fn plan(path: &Path, before: Option<&str>, settings: &Settings) -> Result<St
     if let Some(p) = doc.prop(&entry, &eat, "apiKey")?
         && p.value()
             .and_then(|v| string_value(&v))
-            .is_some_and(|k| ours(&k))
+            .is_some_and(|k| ours(&k) && !openclaws(&k, version))
     {
         p.remove();
     }
@@ -39,6 +53,11 @@ pub fn plan(path: &Path, before: Option<&str>, settings: &Settings) -> Result<St
 /// Anything else is the user's and stays (doctor reports it).
 fn ours(k: &str) -> bool {
     k == ENV_VAR || env_placeholder(k) == Some(ENV_VAR)
+}
+
+/// The value an OpenClaw before 2026.8 writes there itself.
+pub fn openclaws(k: &str, version: Option<Version>) -> bool {
+    k == ENV_VAR && version.is_some_and(Version::rewrites_models_json_api_key)
 }
 
 /// Undoes setup: `providers.gaterouter` goes, everything else stays as it is.

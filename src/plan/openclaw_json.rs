@@ -20,6 +20,8 @@ const KEEP: &[&[&str]] = &[
     &["auth", "profiles"],
     &["models", "providers", PROVIDER_ID],
     &["env", "vars"],
+    &["agents", "entries"],
+    &["agents", "list"],
 ];
 
 /// [`plan_recording`] for a root without a `.env`.
@@ -74,6 +76,7 @@ fn plan_keeping(
     )?;
     note_unusable_in_place(&doc, &defaults, &at, &unusable, &mut record.notes);
     allow_refs(&doc, &defaults, &at, &s.refs(), &mut record.added)?;
+    own_models(&doc, &root, s, &stale, &mut record)?;
 
     let (profiles, at) = doc.ensure_path(&root, &["auth", "profiles"])?;
     match doc.object(&profiles, &at, PROFILE_ID)? {
@@ -106,6 +109,80 @@ fn plan_keeping(
 }
 
 const PROVIDER_PREFIX: &str = "gaterouter/";
+
+/// Each agent of the config's list (`agents.entries` or `agents.list`) as its object and
+/// path, with its id.
+fn agent_objects(doc: &Doc, root: &CstObject) -> Result<Vec<(String, CstObject, JsonPath)>> {
+    let mut out = Vec::new();
+    let Some((agents, at)) = doc.find_path(root, &["agents"])? else {
+        return Ok(out);
+    };
+    if let Some(entries) = doc.object(&agents, &at, "entries")? {
+        let eat = at.key("entries");
+        for p in entries.properties() {
+            let (Some(id), Some(o)) = (p.decoded_name(), p.value().and_then(|v| v.as_object()))
+            else {
+                continue;
+            };
+            let pat = eat.key(&id);
+            out.push((id, o, pat));
+        }
+    }
+    if let Some(list) = doc.array(&agents, &at, "list")? {
+        let lat = at.key("list");
+        for (i, e) in list.elements().iter().enumerate() {
+            let Some(o) = e.as_object() else { continue };
+            if let Some(id) = doc.string(&o, &lat.index(i), "id")? {
+                out.push((id, o, lat.index(i)));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Agents with their own `model` do not use the default. With `--all-agents` each moves to
+/// GateRouter the way the default does (its old model kept as its last fallback, recorded
+/// for uninstall); otherwise the plan names them.
+fn own_models(
+    doc: &Doc,
+    root: &CstObject,
+    s: &Settings,
+    stale: &dyn Fn(&str) -> bool,
+    record: &mut Record,
+) -> Result<()> {
+    for (id, obj, at) in agent_objects(doc, root)? {
+        let Some(model) = doc
+            .prop(&obj, &at, "model")?
+            .and_then(|p| p.to_serde_value())
+        else {
+            continue;
+        };
+        let refs = crate::agents::refs(&model);
+        if refs.first().is_some_and(|p| is_ours(p)) {
+            continue;
+        }
+        if !s.all_agents {
+            record.notes.push(format!(
+                "agent {id} has its own model ({}) and does not use the default; --all-agents moves it to GateRouter too, its model kept as its last fallback",
+                refs.first().map_or("?", String::as_str)
+            ));
+            continue;
+        }
+        if let Some(prev) = previous_model(doc, &obj, &at)? {
+            record.agent_models.insert(id.clone(), prev);
+        }
+        set_model(
+            doc,
+            &obj,
+            &at,
+            s,
+            stale,
+            &mut record.added,
+            &mut record.notes,
+        )?;
+    }
+    Ok(())
+}
 
 /// The model ids the provider will list after setup: those already configured in
 /// `models.providers.gaterouter.models` and the catalog setup adds (merged by id).
@@ -598,6 +675,8 @@ pub struct Added {
     pub policy_allow: Vec<String>,
     /// Fallbacks that are not gaterouter refs (a template's other provider, the old primary).
     pub fallbacks: Vec<String>,
+    /// Each agent's model before `--all-agents` (agent id → model).
+    pub agent_models: serde_json::Map<String, Value>,
 }
 
 /// What setup records (in the backup manifest) so uninstall can undo exactly its edits: the
@@ -610,6 +689,8 @@ pub struct Record {
     pub added: Added,
     /// What the plan should tell the user (a fallback left out, and why).
     pub notes: Vec<String>,
+    /// The model each agent had before `--all-agents` moved it (agent id → model).
+    pub agent_models: serde_json::Map<String, Value>,
 }
 
 fn is_ours(r: &str) -> bool {
@@ -649,6 +730,17 @@ pub fn unplan(
                     .collect();
                 doc.sync_strings(&allow, &current, &keep);
             }
+        }
+    }
+    for (id, obj, at) in agent_objects(&doc, &root)? {
+        if doc.prop(&obj, &at, "model")?.is_some() {
+            unset_model(
+                &doc,
+                &obj,
+                &at,
+                added.agent_models.get(&id),
+                &added.fallbacks,
+            )?;
         }
     }
     for (outer, inner, id) in [
