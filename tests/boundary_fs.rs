@@ -449,3 +449,59 @@ fn a_forged_placeholder_is_written_as_text() {
 fn text_of(out: &std::process::Output) -> String {
     text(&out.stdout) + &text(&out.stderr)
 }
+
+/// A server's catalog is text from outside: crafted ids (quotes, placeholders, `${VAR}`,
+/// control characters) are dropped, names are made inert, a huge list is capped, and what
+/// is written can always be read back and undone.
+#[test]
+fn a_hostile_catalog_cannot_shape_the_config() {
+    use common::stand_in::{Reply, StandIn, healthy_reply};
+    let mut data = vec![
+        serde_json::json!({"id": "auto"}),
+        serde_json::json!({"id": "anthropic/claude-sonnet-4.6", "name": "Sonnet ${HOME} \u{1b}[2J\u{202e}"}),
+        serde_json::json!({"id": "x\", \"injected\": \"1"}),
+        serde_json::json!({"id": "__gaterouter_elided_0__\"}, injected: {\""}),
+        serde_json::json!({"id": "${OPENAI_API_KEY}"}),
+        serde_json::json!({"id": "a\nb"}),
+    ];
+    for i in 0..100_000 {
+        data.push(serde_json::json!({"id": format!("bulk/model-{i}")}));
+    }
+    let body = serde_json::json!({"object": "list", "data": data}).to_string();
+    let server = StandIn::start(move |r| {
+        if r.path.ends_with("/models") && r.method == "GET" {
+            Reply::text(200, "application/json", &body)
+        } else {
+            healthy_reply(r, KEY)
+        }
+    });
+    let (tmp, root) = root_from("onboarded");
+    let run = |args: &[&str]| {
+        cmd(tmp.path())
+            .args(args)
+            .timeout(Duration::from_secs(60))
+            .output()
+            .unwrap()
+    };
+    let url = server.base_url();
+    let out = run(&["--yes", "--base-url", &url, KEY, root.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text_of(&out));
+    let cfg = std::fs::read_to_string(root.join("openclaw.json")).unwrap();
+    assert!(!cfg.contains("injected"), "an id shaped the config");
+    assert!(
+        !cfg.replace("$${", "").contains("${HOME}"),
+        "a name stays live: {}",
+        cfg.lines()
+            .filter(|l| l.contains("Sonnet"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    assert!(!cfg.contains('\u{1b}') && !cfg.contains('\u{202e}'));
+    assert!(!cfg.contains("OPENAI_API_KEY"));
+    assert!(cfg.len() < 1_000_000, "{} bytes", cfg.len());
+    // And it can be read again and undone.
+    let out = run(&["--yes", "--base-url", &url, KEY, root.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text_of(&out));
+    let out = run(&["uninstall", "--yes", root.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text_of(&out));
+}

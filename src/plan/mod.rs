@@ -413,6 +413,17 @@ fn gate_all(files: &[FileChange], ours: &dyn Fn(&str) -> bool) -> Result<()> {
         ) else {
             continue;
         };
+        // We must always be able to read back (and so undo) what we write.
+        if after.len() as u64 > crate::root::MAX_FILE {
+            return Err(Error::Internal {
+                path: f.path.clone(),
+                what: format!(
+                    "the new contents would be {} bytes, more than gaterouter-setup reads back ({} MB)",
+                    after.len(),
+                    crate::root::MAX_FILE / 1_000_000
+                ),
+            });
+        }
         let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
         let before = f.before.as_deref().map(text);
         gate::check(&f.path, before.as_deref(), &text(after), owned, ours)?;
