@@ -17,7 +17,7 @@ use jsonc_parser::cst::{
     TrailingCommaMode,
 };
 
-use super::elide;
+use super::{agree, elide, json5};
 use crate::error::{Error, Result};
 
 const BOM: &str = "\u{feff}";
@@ -222,11 +222,23 @@ impl Doc {
             column,
             message: format!("nested more than {} levels deep", elide::MAX_DEPTH),
         };
-        let parse_error = |e: jsonc_parser::errors::ParseError| Error::Parse {
-            path: path.to_path_buf(),
-            line: e.line_display(),
-            column: e.column_display(),
-            message: e.kind().to_string(),
+        // OpenClaw's reading first: what json5 rejects is an error at json5's position.
+        let reference = agree::reference(path, text, keep)?;
+        let parse_error = |e: jsonc_parser::errors::ParseError| match reference {
+            // json5 accepts it, so the problem is the editor's.
+            Some(_) => agree::editor_cannot_parse(
+                path,
+                body,
+                e.line_display(),
+                e.column_display(),
+                &e.kind().to_string(),
+            ),
+            None => Error::Parse {
+                path: path.to_path_buf(),
+                line: e.line_display(),
+                column: e.column_display(),
+                message: e.kind().to_string(),
+            },
         };
         let elided = match elide::elide(body, keep) {
             Ok(e) => Some(e),
@@ -261,6 +273,12 @@ impl Doc {
             inserted: RefCell::new(Vec::new()),
             elided,
         };
+        if let Some(reference) = &reference {
+            agree::check(path, body, &doc.root, keep, reference, |keys| {
+                let at = keys.iter().fold(JsonPath::root(), |p, k| p.key(k));
+                doc.line_of(&at)
+            })?;
+        }
         match doc.root.value() {
             None => {
                 doc.root.object_value_or_set();
@@ -271,6 +289,12 @@ impl Doc {
             Some(_) => {}
         }
         Ok(doc)
+    }
+
+    /// The editor's reading of the document as a JSON5 value (of the kept paths, when the
+    /// rest was elided); `Null` for an empty document.
+    pub fn value(&self) -> json5::Value {
+        agree::editor_value(&self.root).unwrap_or(json5::Value::Null)
     }
 
     pub fn path(&self) -> &Path {
@@ -669,7 +693,8 @@ mod tests {
             .unwrap()
             .to_string();
         assert!(
-            err.starts_with("t.json:2:9: not valid JSON5: Expected comma"),
+            // OpenClaw's position and words (json5's), not jsonc-parser's.
+            err.starts_with("t.json:3:3: not valid JSON5: invalid character '\\\"'"),
             "{err}"
         );
     }

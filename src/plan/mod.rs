@@ -1,6 +1,7 @@
 //! Planning: pure functions from (current bytes, settings) to new bytes, one per file.
 //! No I/O happens here; an empty plan means the root is already configured.
 
+mod agree;
 mod elide;
 pub mod env_file;
 pub mod json5;
