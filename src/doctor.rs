@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::key::{self, ApiKey};
-use crate::plan::env_file;
+use crate::plan::{env_file, json5};
 use crate::root::{Env, FileState, Root};
 use crate::templates::{PROFILE_ID, PROVIDER_ID};
 
@@ -50,25 +50,24 @@ fn warn(what: impl Into<String>, fix: impl Into<String>) -> Check {
 
 const SETUP: &str = "run gaterouter-setup (it changes only what is missing)";
 
-/// A JSON5 file as a value; `Err` is the parse error as a user would read it.
+/// A JSON5 file as a value, read exactly as OpenClaw reads it (npm json5); `Err` is the
+/// parse error as a user would read it, at json5's position.
 fn value(f: &FileState) -> Result<Option<Value>, String> {
     let Some(t) = f.text().map_err(|e| e.to_string())? else {
         return Ok(None);
     };
-    let t = t.trim_start_matches('\u{feff}');
-    let root = jsonc_parser::cst::CstRootNode::parse(t, &Default::default()).map_err(|e| {
+    if json5::is_blank(t) {
+        return Ok(Some(Value::Object(Default::default())));
+    }
+    json5::parse(t).map(|v| Some(v.to_serde())).map_err(|e| {
         format!(
             "{}:{}:{}: not valid JSON5: {}",
             f.path.display(),
-            e.line_display(),
-            e.column_display(),
-            e.kind()
+            e.line,
+            e.column,
+            e.reason()
         )
-    })?;
-    Ok(Some(
-        root.to_serde_value()
-            .unwrap_or(Value::Object(Default::default())),
-    ))
+    })
 }
 
 fn str_at<'a>(v: &'a Value, ptr: &str) -> Option<&'a str> {

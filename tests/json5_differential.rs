@@ -639,3 +639,60 @@ fn setup_refuses_a_raw_cr_in_a_string() {
         &["openclaw.json:4:31: not valid JSON5: invalid character '\\r'"],
     );
 }
+
+/// doctor reads what OpenClaw reads: the model behind the U+2028, and json5's errors.
+#[test]
+fn doctor_reads_the_config_as_openclaw_does() {
+    let (tmp, root) = common::root_from("onboarded");
+    std::fs::write(
+        root.join("openclaw.json"),
+        "{\n  agents: {\n    defaults: {\n      model: { primary: 'anthropic/claude-opus-4-6' }, // was:\u{2028}model: { primary: 'openai/gpt-5.4' },\n    },\n  },\n}\n",
+    )
+    .unwrap();
+    let out = common::cmd(tmp.path())
+        .arg("doctor")
+        .arg(&root)
+        .output()
+        .unwrap();
+    let text = common::text(&out.stdout);
+    assert!(text.contains("default model openai/gpt-5.4"), "{text}");
+
+    std::fs::write(
+        root.join("openclaw.json"),
+        "{\n  agents: {\n    defaults: {\n      model: 'anthropic/claude\ropus-4-6',\n    },\n  },\n}\n",
+    )
+    .unwrap();
+    let out = common::cmd(tmp.path())
+        .arg("doctor")
+        .arg(&root)
+        .output()
+        .unwrap();
+    let text = common::text(&out.stdout);
+    assert!(
+        text.contains("openclaw.json:4:31: not valid JSON5: invalid character '\\r'"),
+        "{text}"
+    );
+}
+
+/// An `$include`d file is read as OpenClaw reads it: a `models` key after a U+2028 in a
+/// comment is real, so setup warns that the included file could override its settings.
+#[test]
+fn included_files_are_read_as_openclaw_does() {
+    let (tmp, root) = common::root_from("include-and-vars");
+    std::fs::write(
+        root.join("shared.json5"),
+        "{ // shared settings\u{2028}models: { providers: {} } }",
+    )
+    .unwrap();
+    let out = common::cmd(tmp.path())
+        .args(["--offline", "--dry-run", common::KEY])
+        .arg(&root)
+        .output()
+        .unwrap();
+    let err = common::text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("shared.json5 (included by openclaw.json) also defines `models`"),
+        "{err}"
+    );
+}
