@@ -48,7 +48,7 @@ pub fn editor_cannot_parse(
         line: Some(line),
         pointer: None,
         what: format!(
-            "column {column}: the editor cannot parse this ({why}), though it is valid JSON5"
+            "at column {column} the editor cannot parse this ({why}), though it is valid JSON5"
         ),
         fix: fix(text),
     }
@@ -203,4 +203,41 @@ fn cst_value(n: &CstNode) -> Option<Value> {
 /// The editor's reading of the whole document (kept paths only when elided).
 pub fn editor_value(root: &CstRootNode) -> Option<Value> {
     root.value().and_then(|v| cst_value(&v))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::json_edit::Doc;
+    use super::*;
+
+    fn refusal(text: &str) -> String {
+        match Doc::parse(Path::new("t.json"), text, &[&[]]) {
+            Ok(_) => panic!("accepted {text:?}"),
+            Err(e @ Error::Misread { .. }) => e.to_string(),
+            Err(e) => panic!("{text:?}: not a Misread: {e}"),
+        }
+    }
+
+    #[test]
+    fn a_different_reading_names_the_path_both_readings_and_the_cause() {
+        let e = refusal("{\n  a: {\n    b: 1, // c\u{2029}b: 2,\n  },\n}");
+        assert!(e.starts_with("t.json:3: `a.b`: OpenClaw would read the number 2 where the editor sees the number 1;"), "{e}");
+        assert!(e.contains("Line 3 has a U+2029 PARAGRAPH SEPARATOR"), "{e}");
+    }
+
+    #[test]
+    fn what_only_the_editor_cannot_parse_is_refused_not_called_invalid() {
+        for text in ["{a\\u0062: 1}", "{a: 1}\u{feff}", "{a: '\\uD800'}"] {
+            let e = refusal(text);
+            assert!(e.contains("though it is valid JSON5"), "{e}");
+        }
+    }
+
+    #[test]
+    fn only_kept_paths_are_compared() {
+        // The hidden key is outside what the planner reads: nothing to refuse.
+        let text = "{x: {y: 1, // c\u{2028}y: 2\n}, a: {b: 1}}";
+        assert!(Doc::parse(Path::new("t.json"), text, &[&["a"]]).is_ok());
+        assert!(Doc::parse(Path::new("t.json"), text, &[&["x"]]).is_err());
+    }
 }
