@@ -234,6 +234,21 @@ mod tests {
     }
 
     #[test]
+    fn large_documents_are_checked_too() {
+        // Past the size where json5 reads on a second thread.
+        let pad = format!("pad: [{}],\n", "'xxxxxxxxxxxxxxxx', ".repeat(20_000));
+        let hidden = format!("{{\n{pad}  a: {{ b: 1, // c\u{2028}b: 2\n  }},\n}}");
+        assert!(refusal(&hidden).contains("`a.b`"));
+        let raw_cr = format!("{{\n{pad}  a: 'x\ry',\n}}");
+        assert!(matches!(
+            Doc::parse(Path::new("t.json"), &raw_cr, &[&["a"]]),
+            Err(Error::Parse { line: 3, .. })
+        ));
+        let fine = format!("{{\n{pad}  a: {{ b: 1 }},\n}}");
+        assert!(Doc::parse(Path::new("t.json"), &fine, &[&["a"]]).is_ok());
+    }
+
+    #[test]
     fn only_kept_paths_are_compared() {
         // The hidden key is outside what the planner reads: nothing to refuse.
         let text = "{x: {y: 1, // c\u{2028}y: 2\n}, a: {b: 1}}";

@@ -194,6 +194,10 @@ fn is_json5_ident(k: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
 }
 
+/// Texts this long are read by the json5 check on a second thread while the editor parses
+/// them (openclaw.json is the longest job of a plan); shorter ones are not worth a thread.
+const PARALLEL_FROM: usize = 256 * 1024;
+
 /// One parsed document being edited.
 pub struct Doc {
     root: CstRootNode,
@@ -212,53 +216,85 @@ impl Doc {
     /// an object. `keep` names the subtrees the caller will read or edit; everything else
     /// may be elided from the CST (see `elide`) and is written back byte for byte.
     pub fn parse(path: &Path, text: &str, keep: &[&[&str]]) -> Result<Doc> {
+        if text.len() < PARALLEL_FROM {
+            let reference = agree::reference(path, text, keep);
+            return Self::parse_checked(path, text, keep, move || reference);
+        }
+        std::thread::scope(|s| {
+            let reading = s.spawn(|| agree::reference(path, text, keep));
+            Self::parse_checked(path, text, keep, move || {
+                reading
+                    .join()
+                    .unwrap_or_else(|p| std::panic::resume_unwind(p))
+            })
+        })
+    }
+
+    /// [`Doc::parse`], given OpenClaw's reading of the kept paths (see `agree`), which is
+    /// asked for only once the editor has parsed.
+    fn parse_checked(
+        path: &Path,
+        text: &str,
+        keep: &[&[&str]],
+        reference: impl FnOnce() -> Result<Option<json5::Value>>,
+    ) -> Result<Doc> {
         let (bom, body) = match text.strip_prefix(BOM) {
             Some(rest) => (true, rest),
             None => (false, text),
         };
-        let too_deep = |line, column| Error::Parse {
-            path: path.to_path_buf(),
-            line,
-            column,
-            message: format!("nested more than {} levels deep", elide::MAX_DEPTH),
+        let elided = elide::elide(body, keep);
+        let deep = match &elided {
+            Ok(_) => None,
+            Err(elide::GiveUp::TooDeep { line, column }) => Some((*line, *column)),
+            Err(elide::GiveUp::Unsure) => elide::too_deep(body),
         };
-        // OpenClaw's reading first: what json5 rejects is an error at json5's position.
-        let reference = agree::reference(path, text, keep)?;
-        let parse_error = |e: jsonc_parser::errors::ParseError| match reference {
-            // json5 accepts it, so the problem is the editor's.
-            Some(_) => agree::editor_cannot_parse(
-                path,
-                body,
-                e.line_display(),
-                e.column_display(),
-                &e.kind().to_string(),
+        let elided = elided.ok();
+        // The editor's parse; `Err(None)`: the elided text failed but the whole one parses.
+        let cst = match (deep, &elided) {
+            (Some(_), _) => None,
+            (None, Some(e)) => Some(
+                CstRootNode::parse(&e.text, &parse_options())
+                    .map_err(|_| CstRootNode::parse(body, &parse_options()).err()),
             ),
-            None => Error::Parse {
+            (None, None) => Some(CstRootNode::parse(body, &parse_options()).map_err(Some)),
+        };
+        // OpenClaw's reading decides first: what json5 rejects is an error at json5's
+        // position, whatever the editor made of it.
+        let reference = reference()?;
+        if let Some((line, column)) = deep {
+            return Err(Error::Parse {
                 path: path.to_path_buf(),
-                line: e.line_display(),
-                column: e.column_display(),
-                message: e.kind().to_string(),
-            },
-        };
-        let elided = match elide::elide(body, keep) {
-            Ok(e) => Some(e),
-            Err(elide::GiveUp::TooDeep { line, column }) => return Err(too_deep(line, column)),
-            Err(elide::GiveUp::Unsure) => {
-                if let Some((line, column)) = elide::too_deep(body) {
-                    return Err(too_deep(line, column));
-                }
-                None
+                line,
+                column,
+                message: format!("nested more than {} levels deep", elide::MAX_DEPTH),
+            });
+        }
+        let root = match cst.expect("parsed unless too deep") {
+            Ok(root) => root,
+            // Positions point into the user's file, not the elided text.
+            Err(Some(e)) => {
+                return Err(match reference {
+                    // json5 accepts it, so the problem is the editor's.
+                    Some(_) => agree::editor_cannot_parse(
+                        path,
+                        body,
+                        e.line_display(),
+                        e.column_display(),
+                        &e.kind().to_string(),
+                    ),
+                    None => Error::Parse {
+                        path: path.to_path_buf(),
+                        line: e.line_display(),
+                        column: e.column_display(),
+                        message: e.kind().to_string(),
+                    },
+                });
             }
-        };
-        let root = match &elided {
-            Some(e) => CstRootNode::parse(&e.text, &parse_options()).or_else(|_| {
-                // Positions must point into the user's file, not the elided text.
-                CstRootNode::parse(body, &parse_options()).map_err(parse_error)?;
-                Err(Error::Template(
+            Err(None) => {
+                return Err(Error::Template(
                     "internal: elided text did not parse".into(),
-                ))
-            })?,
-            None => CstRootNode::parse(body, &parse_options()).map_err(parse_error)?,
+                ));
+            }
         };
         let style = root
             .object_value()
