@@ -65,7 +65,7 @@ fn value(f: &FileState) -> Result<Option<Value>, String> {
             f.path.display(),
             e.line,
             e.column,
-            e.reason()
+            e.explain()
         )
     })
 }

@@ -66,7 +66,9 @@ hostile!(
     unterminated_block_comment,
     write("openclaw.json", "{\n  /* note\n  \"a\": 1\n}\n"),
     // json5's position (what OpenClaw reports): the end of the file.
-    ["openclaw.json:5:1: not valid JSON5: invalid end of input"]
+    [
+        "openclaw.json:5:1: not valid JSON5: invalid end of input (the /* comment opened at 2:3 is not closed)"
+    ]
 );
 hostile!(
     missing_comma_between_members,
@@ -76,7 +78,9 @@ hostile!(
 hostile!(
     unterminated_single_quoted_string,
     write("openclaw.json", "{ a: 'open }\n"),
-    ["openclaw.json:2:0: not valid JSON5: invalid character '\\n'"]
+    [
+        "openclaw.json:2:0: not valid JSON5: invalid character '\\n' (the string opened at 1:6 is not closed)"
+    ]
 );
 hostile!(
     bad_escape,

@@ -30,7 +30,7 @@ pub fn reference(path: &Path, text: &str, keep: &[&[&str]]) -> Result<Option<Val
             path: path.to_path_buf(),
             line: e.line,
             column: e.column,
-            message: e.reason(),
+            message: e.explain(),
         }),
     }
 }

@@ -51,6 +51,9 @@ pub struct SyntaxError {
     pub column: usize,
     /// Byte offset of the offending character in the text.
     pub offset: usize,
+    /// What json5's message leaves out and a person needs, such as where an unclosed
+    /// string or comment began (not part of json5's message, `Display`).
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -62,6 +65,14 @@ pub enum ErrorKind {
 }
 
 impl SyntaxError {
+    /// [`SyntaxError::reason`] with the note, for people.
+    pub fn explain(&self) -> String {
+        match &self.note {
+            Some(n) => format!("{} ({n})", self.reason()),
+            None => self.reason(),
+        }
+    }
+
     /// What is wrong, without the position: `invalid character '\n'`.
     pub fn reason(&self) -> String {
         match &self.kind {
@@ -381,7 +392,25 @@ impl<'a> Parser<'a> {
             line,
             column,
             offset: at,
+            note: None,
         })
+    }
+
+    /// json5's line and column of the character at `at` (before reading it).
+    fn position(&self, at: usize) -> (usize, usize) {
+        let before = &self.s[..at];
+        let line = 1 + before.bytes().filter(|&b| b == b'\n').count();
+        let line_start = before.rfind('\n').map_or(0, |p| p + 1);
+        (line, before[line_start..].encode_utf16().count() + 1)
+    }
+
+    /// An error that says where the unclosed construct at `opened` began.
+    #[cold]
+    fn unclosed(&self, what: &str, opened: usize) -> Box<SyntaxError> {
+        let mut e = self.invalid();
+        let (line, column) = self.position(opened);
+        e.note = Some(format!("{what} opened at {line}:{column} is not closed"));
+        e
     }
 
     #[cold]
@@ -421,7 +450,7 @@ impl<'a> Parser<'a> {
                         Some(p) => i += 2 + p + 2,
                         None => {
                             self.i = b.len();
-                            return Err(self.invalid());
+                            return Err(self.unclosed("the /* comment", i));
                         }
                     },
                     _ => {
@@ -769,6 +798,7 @@ impl<'a> Parser<'a> {
 
     /// The rest of a string after its opening quote `q`.
     fn string(&mut self, q: u8, build: bool) -> R<Option<JsString>> {
+        let opened = self.i - 1;
         let mut buf = StrBuf::default();
         loop {
             let start = self.i;
@@ -792,7 +822,8 @@ impl<'a> Parser<'a> {
                     self.i += 1;
                     self.escape(&mut buf, build)?;
                 }
-                _ => return Err(self.invalid()),
+                // A raw line break or the end: the string is not closed on its line.
+                _ => return Err(self.unclosed("the string", opened)),
             }
         }
     }
