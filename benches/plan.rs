@@ -91,6 +91,32 @@ fn main() {
         }
         return;
     }
+    // For instruction counts (`perf stat -e instructions:u`), which a loaded machine
+    // does not skew: the json5 check alone, or the config planner (which includes it).
+    let n: usize = std::env::var("ITERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(50);
+    if std::env::args().any(|a| a == "--json5-only") {
+        let text = r.config.text().unwrap().unwrap();
+        let keep: &[&[&str]] = &[
+            &["agents", "defaults"],
+            &["models", "providers", "gaterouter"],
+        ];
+        for _ in 0..n {
+            std::hint::black_box(plan::json5::parse_projected(text, keep).unwrap());
+        }
+        return;
+    }
+    if std::env::args().any(|a| a == "--config-only") {
+        let text = r.config.text().unwrap();
+        for _ in 0..n {
+            std::hint::black_box(
+                plan::openclaw_json::plan(&r.config.path, text, &settings).unwrap(),
+            );
+        }
+        return;
+    }
     if std::env::args().any(|a| a == "--breakdown") {
         breakdown(&r, &settings);
         return;
@@ -137,6 +163,16 @@ fn breakdown(r: &root::Root, settings: &Settings) {
     time("similar line diff", &mut || {
         let d = similar::TextDiff::from_lines(text, after.as_str());
         std::hint::black_box(d.grouped_ops(3).len());
+    });
+    time("json5 check (projected)", &mut || {
+        let keep: &[&[&str]] = &[
+            &["agents", "defaults"],
+            &["models", "providers", "gaterouter"],
+        ];
+        std::hint::black_box(plan::json5::parse_projected(text, keep).unwrap());
+    });
+    time("json5 parse (whole value)", &mut || {
+        std::hint::black_box(plan::json5::parse(text).unwrap());
     });
     let key = KeyChoice::Set(ApiKey::parse("sk-or-v1-bench-0000000000000000abcd").unwrap());
     let mut p = None;

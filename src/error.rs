@@ -67,6 +67,17 @@ pub enum Error {
         pointer: String,
     },
 
+    /// OpenClaw's JSON5 reader (npm json5) and our editor (jsonc-parser) would read the file
+    /// differently: editing it could change what OpenClaw loads without us seeing it.
+    #[error("{}{}: {}{what}; OpenClaw reads this file with the json5 library and gaterouter-setup's editor does not read it the same way, so to be safe nothing was changed. {fix}, then run again", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default(), pointer.as_deref().map(|p| format!("`{p}`: ")).unwrap_or_default())]
+    Misread {
+        path: PathBuf,
+        line: Option<usize>,
+        pointer: Option<String>,
+        what: String,
+        fix: String,
+    },
+
     #[error("{}:{line}: {message}; nothing was changed", path.display())]
     EnvSyntax {
         path: PathBuf,
@@ -204,6 +215,7 @@ impl Error {
             | Error::Parse { path, .. }
             | Error::WrongType { path, .. }
             | Error::DuplicateKey { path, .. }
+            | Error::Misread { path, .. }
             | Error::EnvSyntax { path, .. }
             | Error::Locked { path, .. }
             | Error::OpenClawBusy { path, .. }

@@ -105,7 +105,7 @@ fn json_report_on_error_names_the_file() {
         v["error"]["message"]
             .as_str()
             .unwrap()
-            .contains(":6:4: not valid JSON5")
+            .contains(":7:3: not valid JSON5")
     );
 }
 

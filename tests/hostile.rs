@@ -65,17 +65,22 @@ hostile!(
 hostile!(
     unterminated_block_comment,
     write("openclaw.json", "{\n  /* note\n  \"a\": 1\n}\n"),
-    ["openclaw.json:2:", "not valid JSON5"]
+    // json5's position (what OpenClaw reports): the end of the file.
+    [
+        "openclaw.json:5:1: not valid JSON5: invalid end of input (the /* comment opened at 2:3 is not closed)"
+    ]
 );
 hostile!(
     missing_comma_between_members,
     write("openclaw.json", "{\n  a: 1\n  b: 2\n}\n"),
-    ["openclaw.json:2:7: not valid JSON5: Expected comma"]
+    ["openclaw.json:3:3: not valid JSON5: invalid character 'b'"]
 );
 hostile!(
     unterminated_single_quoted_string,
     write("openclaw.json", "{ a: 'open }\n"),
-    ["openclaw.json:1:", "not valid JSON5"]
+    [
+        "openclaw.json:2:0: not valid JSON5: invalid character '\\n' (the string opened at 1:6 is not closed)"
+    ]
 );
 hostile!(
     bad_escape,

@@ -17,7 +17,7 @@ use jsonc_parser::cst::{
     TrailingCommaMode,
 };
 
-use super::elide;
+use super::{agree, elide, json5};
 use crate::error::{Error, Result};
 
 const BOM: &str = "\u{feff}";
@@ -194,6 +194,10 @@ fn is_json5_ident(k: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
 }
 
+/// Texts this long are read by the json5 check on a second thread while the editor parses
+/// them (openclaw.json is the longest job of a plan); shorter ones are not worth a thread.
+const PARALLEL_FROM: usize = 256 * 1024;
+
 /// One parsed document being edited.
 pub struct Doc {
     root: CstRootNode,
@@ -212,41 +216,85 @@ impl Doc {
     /// an object. `keep` names the subtrees the caller will read or edit; everything else
     /// may be elided from the CST (see `elide`) and is written back byte for byte.
     pub fn parse(path: &Path, text: &str, keep: &[&[&str]]) -> Result<Doc> {
+        if text.len() < PARALLEL_FROM {
+            let reference = agree::reference(path, text, keep);
+            return Self::parse_checked(path, text, keep, move || reference);
+        }
+        std::thread::scope(|s| {
+            let reading = s.spawn(|| agree::reference(path, text, keep));
+            Self::parse_checked(path, text, keep, move || {
+                reading
+                    .join()
+                    .unwrap_or_else(|p| std::panic::resume_unwind(p))
+            })
+        })
+    }
+
+    /// [`Doc::parse`], given OpenClaw's reading of the kept paths (see `agree`), which is
+    /// asked for only once the editor has parsed.
+    fn parse_checked(
+        path: &Path,
+        text: &str,
+        keep: &[&[&str]],
+        reference: impl FnOnce() -> Result<Option<json5::Value>>,
+    ) -> Result<Doc> {
         let (bom, body) = match text.strip_prefix(BOM) {
             Some(rest) => (true, rest),
             None => (false, text),
         };
-        let too_deep = |line, column| Error::Parse {
-            path: path.to_path_buf(),
-            line,
-            column,
-            message: format!("nested more than {} levels deep", elide::MAX_DEPTH),
+        let elided = elide::elide(body, keep);
+        let deep = match &elided {
+            Ok(_) => None,
+            Err(elide::GiveUp::TooDeep { line, column }) => Some((*line, *column)),
+            Err(elide::GiveUp::Unsure) => elide::too_deep(body),
         };
-        let parse_error = |e: jsonc_parser::errors::ParseError| Error::Parse {
-            path: path.to_path_buf(),
-            line: e.line_display(),
-            column: e.column_display(),
-            message: e.kind().to_string(),
+        let elided = elided.ok();
+        // The editor's parse; `Err(None)`: the elided text failed but the whole one parses.
+        let cst = match (deep, &elided) {
+            (Some(_), _) => None,
+            (None, Some(e)) => Some(
+                CstRootNode::parse(&e.text, &parse_options())
+                    .map_err(|_| CstRootNode::parse(body, &parse_options()).err()),
+            ),
+            (None, None) => Some(CstRootNode::parse(body, &parse_options()).map_err(Some)),
         };
-        let elided = match elide::elide(body, keep) {
-            Ok(e) => Some(e),
-            Err(elide::GiveUp::TooDeep { line, column }) => return Err(too_deep(line, column)),
-            Err(elide::GiveUp::Unsure) => {
-                if let Some((line, column)) = elide::too_deep(body) {
-                    return Err(too_deep(line, column));
-                }
-                None
+        // OpenClaw's reading decides first: what json5 rejects is an error at json5's
+        // position, whatever the editor made of it.
+        let reference = reference()?;
+        if let Some((line, column)) = deep {
+            return Err(Error::Parse {
+                path: path.to_path_buf(),
+                line,
+                column,
+                message: format!("nested more than {} levels deep", elide::MAX_DEPTH),
+            });
+        }
+        let root = match cst.expect("parsed unless too deep") {
+            Ok(root) => root,
+            // Positions point into the user's file, not the elided text.
+            Err(Some(e)) => {
+                return Err(match reference {
+                    // json5 accepts it, so the problem is the editor's.
+                    Some(_) => agree::editor_cannot_parse(
+                        path,
+                        body,
+                        e.line_display(),
+                        e.column_display(),
+                        &e.kind().to_string(),
+                    ),
+                    None => Error::Parse {
+                        path: path.to_path_buf(),
+                        line: e.line_display(),
+                        column: e.column_display(),
+                        message: e.kind().to_string(),
+                    },
+                });
             }
-        };
-        let root = match &elided {
-            Some(e) => CstRootNode::parse(&e.text, &parse_options()).or_else(|_| {
-                // Positions must point into the user's file, not the elided text.
-                CstRootNode::parse(body, &parse_options()).map_err(parse_error)?;
-                Err(Error::Template(
+            Err(None) => {
+                return Err(Error::Template(
                     "internal: elided text did not parse".into(),
-                ))
-            })?,
-            None => CstRootNode::parse(body, &parse_options()).map_err(parse_error)?,
+                ));
+            }
         };
         let style = root
             .object_value()
@@ -261,6 +309,12 @@ impl Doc {
             inserted: RefCell::new(Vec::new()),
             elided,
         };
+        if let Some(reference) = &reference {
+            agree::check(path, body, &doc.root, keep, reference, |keys| {
+                let at = keys.iter().fold(JsonPath::root(), |p, k| p.key(k));
+                doc.line_of(&at)
+            })?;
+        }
         match doc.root.value() {
             None => {
                 doc.root.object_value_or_set();
@@ -271,6 +325,12 @@ impl Doc {
             Some(_) => {}
         }
         Ok(doc)
+    }
+
+    /// The editor's reading of the document as a JSON5 value (of the kept paths, when the
+    /// rest was elided); `Null` for an empty document.
+    pub fn value(&self) -> json5::Value {
+        agree::editor_value(&self.root).unwrap_or(json5::Value::Null)
     }
 
     pub fn path(&self) -> &Path {
@@ -669,7 +729,8 @@ mod tests {
             .unwrap()
             .to_string();
         assert!(
-            err.starts_with("t.json:2:9: not valid JSON5: Expected comma"),
+            // OpenClaw's position and words (json5's), not jsonc-parser's.
+            err.starts_with("t.json:3:3: not valid JSON5: invalid character '\\\"'"),
             "{err}"
         );
     }

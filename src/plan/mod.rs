@@ -1,6 +1,7 @@
 //! Planning: pure functions from (current bytes, settings) to new bytes, one per file.
 //! No I/O happens here; an empty plan means the root is already configured.
 
+mod agree;
 mod elide;
 pub mod env_file;
 pub mod gate;
@@ -11,7 +12,7 @@ pub mod openclaw_json;
 mod provider;
 
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::Serialize;
 
@@ -368,7 +369,7 @@ pub fn plan_uninstall(
     for m in &root.models {
         if let Some(t) = m.text()? {
             let after = models_json::unplan(&m.path, Some(t))?;
-            let empty = serde_json::from_str::<serde_json::Value>(&after).is_ok_and(|v| {
+            let empty = json5::parse(&after).is_ok_and(|v| {
                 v.as_object().is_some_and(|o| {
                     o.iter().all(|(k, v)| {
                         k == "providers" && v.as_object().is_some_and(|p| p.is_empty())
@@ -431,35 +432,6 @@ fn gate_all(files: &[FileChange], ours: &dyn Fn(&str) -> bool) -> Result<()> {
     Ok(())
 }
 
-/// The top-level members of a JSON5 object, with the values of those named in `values`
-/// (others are `Null`): or nothing when the text is not one. For warnings only. Goes
-/// through the eliding parser, so a large config costs a scan, not a full CST.
-fn top_level(path: &Path, text: &str, values: &[&str]) -> Vec<(String, serde_json::Value)> {
-    let keep: Vec<[&str; 1]> = values.iter().map(|v| [*v]).collect();
-    let keep: Vec<&[&str]> = keep.iter().map(|k| k.as_slice()).collect();
-    let keep: &[&[&str]] = if keep.is_empty() {
-        &[&["\u{0}"]]
-    } else {
-        &keep
-    };
-    let Ok(doc) = json_edit::Doc::parse(path, text, keep) else {
-        return Vec::new();
-    };
-    doc.root_object()
-        .properties()
-        .into_iter()
-        .filter_map(|p| {
-            let name = p.decoded_name()?;
-            let v = if values.contains(&name.as_str()) {
-                p.value()?.to_serde_value()?
-            } else {
-                serde_json::Value::Null
-            };
-            Some((name, v))
-        })
-        .collect()
-}
-
 /// `$include`d files are merged into the config by OpenClaw; we edit only openclaw.json, so
 /// say when an included file also defines `models` or `agents` (it could override ours).
 fn include_warnings(root: &Root) -> Vec<String> {
@@ -475,18 +447,18 @@ fn include_warnings(root: &Root) -> Vec<String> {
     if !text.contains("$include") {
         return Vec::new();
     }
-    let includes: Vec<String> = top_level(&root.config.path, text, &["$include"])
-        .into_iter()
-        .filter(|(k, _)| k == "$include")
-        .flat_map(|(_, v)| match v {
-            serde_json::Value::String(s) => vec![s],
-            serde_json::Value::Array(a) => a
-                .into_iter()
-                .filter_map(|x| x.as_str().map(str::to_owned))
-                .collect(),
-            _ => Vec::new(),
-        })
-        .collect();
+    // Read as OpenClaw reads it (json5), building only `$include`.
+    let Ok(Some(top)) = json5::parse_projected(text, &[&["$include"]]) else {
+        return Vec::new();
+    };
+    let includes: Vec<String> = match top.get("$include") {
+        Some(json5::Value::String(s)) => s.as_str().map(str::to_owned).into_iter().collect(),
+        Some(json5::Value::Array(a)) => a
+            .iter()
+            .filter_map(|x| x.as_str().map(str::to_owned))
+            .collect(),
+        _ => Vec::new(),
+    };
     let base = root.config.path.parent().unwrap_or(&root.dir);
     let mut out = Vec::new();
     for inc in includes {
@@ -514,10 +486,10 @@ fn include_warnings(root: &Root) -> Vec<String> {
                 continue;
             }
         };
-        let defined: Vec<String> = top_level(&path, &t, &[])
-            .into_iter()
-            .map(|(k, _)| k)
-            .collect();
+        let Ok(json5::Value::Object(included)) = json5::parse(&t) else {
+            continue;
+        };
+        let defined: Vec<String> = included.iter().map(|(k, _)| k.to_lossy()).collect();
         let keys: Vec<&str> = ["models", "agents", "auth"]
             .into_iter()
             .filter(|k| defined.iter().any(|d| d == k))

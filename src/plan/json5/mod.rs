@@ -51,6 +51,9 @@ pub struct SyntaxError {
     pub column: usize,
     /// Byte offset of the offending character in the text.
     pub offset: usize,
+    /// What json5's message leaves out and a person needs, such as where an unclosed
+    /// string or comment began (not part of json5's message, `Display`).
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -62,6 +65,14 @@ pub enum ErrorKind {
 }
 
 impl SyntaxError {
+    /// [`SyntaxError::reason`] with the note, for people.
+    pub fn explain(&self) -> String {
+        match &self.note {
+            Some(n) => format!("{} ({n})", self.reason()),
+            None => self.reason(),
+        }
+    }
+
     /// What is wrong, without the position: `invalid character '\n'`.
     pub fn reason(&self) -> String {
         match &self.kind {
@@ -108,11 +119,19 @@ fn format_char(c: char) -> String {
     }
 }
 
+/// Whether `text` is nothing but json5 whitespace (no comments): the one kind of text
+/// json5 rejects that the editor takes as an empty document (a missing or emptied file).
+pub fn is_blank(text: &str) -> bool {
+    text.chars()
+        .all(|c| matches!(c, '\t' | '\n' | '\r' | ' ' | '\u{b}' | '\u{c}') || is_unicode_space(c))
+}
+
 /// `JSON5.parse(text)`.
 pub fn parse(text: &str) -> Result<Value, SyntaxError> {
     Parser::new(text, None)
         .run()
         .map(|v| v.unwrap_or(Value::Null))
+        .map_err(|e| *e)
 }
 
 /// Checks all of `text` exactly as [`parse`] does, but builds only the parts on `keep`'s
@@ -122,7 +141,7 @@ pub fn parse(text: &str) -> Result<Value, SyntaxError> {
 /// of a large config cheap. A keep path of no keys keeps everything. `None` when the top
 /// level is dropped (no keep paths).
 pub fn parse_projected(text: &str, keep: &[&[&str]]) -> Result<Option<Value>, SyntaxError> {
-    Parser::new(text, Some(keep)).run()
+    Parser::new(text, Some(keep)).run().map_err(|e| *e)
 }
 
 /// The part of `v` that [`parse_projected`] would have built for `keep`.
@@ -188,6 +207,32 @@ fn status(keep: &[&[&str]], path: &[String], key: &str) -> Mode {
     mode
 }
 
+const ID_START_B: u8 = 1;
+const ID_CONT_B: u8 = 2;
+const SPACE_B: u8 = 4;
+
+/// json5's classes of the ASCII bytes, for the hot loops.
+static ASCII: [u8; 128] = {
+    let mut t = [0u8; 128];
+    let mut c = 0;
+    while c < 128 {
+        let b = c as u8;
+        if b.is_ascii_alphabetic() || b == b'$' || b == b'_' {
+            t[c] = ID_START_B | ID_CONT_B;
+        } else if b.is_ascii_digit() {
+            t[c] = ID_CONT_B;
+        } else if matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c) {
+            t[c] = SPACE_B;
+        }
+        c += 1;
+    }
+    t
+};
+
+fn ascii_is(b: u8, class: u8) -> bool {
+    b < 0x80 && ASCII[b as usize] & class != 0
+}
+
 fn in_table(table: &[(u32, u32)], cp: u32) -> bool {
     table
         .binary_search_by(|&(lo, hi)| {
@@ -203,10 +248,16 @@ fn in_table(table: &[(u32, u32)], cp: u32) -> bool {
 }
 
 fn is_id_start(cp: u32) -> bool {
+    if cp < 0x80 {
+        return ascii_is(cp as u8, ID_START_B);
+    }
     in_table(&unicode::ID_START, cp)
 }
 
 fn is_id_continue(cp: u32) -> bool {
+    if cp < 0x80 {
+        return ascii_is(cp as u8, ID_CONT_B);
+    }
     in_table(&unicode::ID_CONTINUE, cp)
 }
 
@@ -292,7 +343,8 @@ struct Parser<'a> {
     keep: Option<&'a [&'a [&'a str]]>,
 }
 
-type R<T> = Result<T, SyntaxError>;
+/// Boxed inside the parser: a small `Result` keeps the hot paths cheap.
+type R<T> = Result<T, Box<SyntaxError>>;
 
 impl<'a> Parser<'a> {
     fn new(s: &'a str, keep: Option<&'a [&'a [&'a str]]>) -> Self {
@@ -314,7 +366,8 @@ impl<'a> Parser<'a> {
 
     /// The error for the character at `at` (or the end of input), positioned as json5
     /// positions it: just after reading that character.
-    fn error_at(&self, at: usize, kind: Option<ErrorKind>) -> SyntaxError {
+    #[cold]
+    fn error_at(&self, at: usize, kind: Option<ErrorKind>) -> Box<SyntaxError> {
         let ch = self.char_at(at);
         let kind = kind.unwrap_or(match ch {
             Some(c) => ErrorKind::InvalidChar(c),
@@ -334,73 +387,89 @@ impl<'a> Parser<'a> {
         } else {
             column
         };
-        SyntaxError {
+        Box::new(SyntaxError {
             kind,
             line,
             column,
             offset: at,
-        }
+            note: None,
+        })
     }
 
-    fn invalid(&self) -> SyntaxError {
+    /// json5's line and column of the character at `at` (before reading it).
+    fn position(&self, at: usize) -> (usize, usize) {
+        let before = &self.s[..at];
+        let line = 1 + before.bytes().filter(|&b| b == b'\n').count();
+        let line_start = before.rfind('\n').map_or(0, |p| p + 1);
+        (line, before[line_start..].encode_utf16().count() + 1)
+    }
+
+    /// An error that says where the unclosed construct at `opened` began.
+    #[cold]
+    fn unclosed(&self, what: &str, opened: usize) -> Box<SyntaxError> {
+        let mut e = self.invalid();
+        let (line, column) = self.position(opened);
+        e.note = Some(format!("{what} opened at {line}:{column} is not closed"));
+        e
+    }
+
+    #[cold]
+    fn invalid(&self) -> Box<SyntaxError> {
         self.error_at(self.i, None)
     }
 
-    /// Skips whitespace and comments.
+    /// Skips whitespace and comments. This and [`Parser::skip_container`] are the hot loop
+    /// of checking a large config, hence the byte-level fast paths.
+    #[inline]
     fn skip_ws(&mut self) -> R<()> {
-        loop {
-            match self.b.get(self.i) {
-                Some(b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c) => self.i += 1,
-                Some(b'/') => {
-                    self.i += 1;
-                    match self.b.get(self.i) {
-                        Some(b'*') => {
-                            self.i += 1;
-                            match self.s[self.i..].find("*/") {
-                                Some(p) => self.i += p + 2,
-                                None => {
-                                    self.i = self.b.len();
-                                    return Err(self.invalid());
-                                }
-                            }
-                        }
-                        Some(b'/') => {
-                            self.i += 1;
-                            self.skip_line_comment();
-                        }
-                        _ => return Err(self.invalid()),
-                    }
-                }
-                Some(&b) if b >= 0x80 => {
-                    let c = self.char_at(self.i).expect("in bounds");
-                    if !is_unicode_space(c) {
-                        return Ok(());
-                    }
-                    self.i += c.len_utf8();
-                }
-                _ => return Ok(()),
+        // Most calls find a token right away, or after one space.
+        let mut i = self.i;
+        if self.b.get(i) == Some(&b' ') {
+            i += 1;
+        }
+        match self.b.get(i) {
+            Some(&c) if c < 0x80 && c != b'/' && !ascii_is(c, SPACE_B) => {
+                self.i = i;
+                Ok(())
             }
+            _ => self.skip_ws_slow(),
         }
     }
 
-    /// To just after the line terminator (LF, CR, U+2028, U+2029) or to the end.
-    fn skip_line_comment(&mut self) {
+    fn skip_ws_slow(&mut self) -> R<()> {
         let b = self.b;
-        while self.i < b.len() {
-            match b[self.i] {
-                b'\n' | b'\r' => {
-                    self.i += 1;
-                    return;
+        let mut i = self.i;
+        loop {
+            while b.get(i).is_some_and(|&c| ascii_is(c, SPACE_B)) {
+                i += 1;
+            }
+            match b.get(i) {
+                Some(b'/') => match b.get(i + 1) {
+                    Some(b'/') => i = line_comment_end(b, i + 2),
+                    Some(b'*') => match self.s[i + 2..].find("*/") {
+                        Some(p) => i += 2 + p + 2,
+                        None => {
+                            self.i = b.len();
+                            return Err(self.unclosed("the /* comment", i));
+                        }
+                    },
+                    _ => {
+                        self.i = i + 1;
+                        return Err(self.invalid());
+                    }
+                },
+                Some(&c) if c >= 0x80 => {
+                    let ch = self.char_at(i).expect("in bounds");
+                    if !is_unicode_space(ch) {
+                        break;
+                    }
+                    i += ch.len_utf8();
                 }
-                0xe2 if b.get(self.i + 1) == Some(&0x80)
-                    && matches!(b.get(self.i + 2), Some(0xa8 | 0xa9)) =>
-                {
-                    self.i += 3;
-                    return;
-                }
-                _ => self.i += 1,
+                _ => break,
             }
         }
+        self.i = i;
+        Ok(())
     }
 
     fn run(mut self) -> R<Option<Value>> {
@@ -411,6 +480,10 @@ impl<'a> Parser<'a> {
                 State::Value(mode) => {
                     self.skip_ws()?;
                     match self.b.get(self.i) {
+                        Some(b'{' | b'[') if mode == Mode::Skip => {
+                            self.skip_container(stack.len())?;
+                            State::After(None)
+                        }
                         Some(&open @ (b'{' | b'[')) => {
                             if stack.len() >= MAX_DEPTH {
                                 return Err(self.error_at(self.i, Some(ErrorKind::TooDeep)));
@@ -541,6 +614,99 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// Checks the object or array starting here, building nothing: the same grammar and
+    /// errors as [`Parser::run`], without its values, for the bulk of a large config that
+    /// nobody reads. `depth` containers are already open around it.
+    fn skip_container(&mut self, depth: usize) -> R<()> {
+        #[derive(Clone, Copy)]
+        enum S {
+            Value,
+            BeforeKey,
+            BeforeElement,
+            After,
+        }
+        // The closing bracket of each open container.
+        let mut open: Vec<u8> = Vec::new();
+        let mut st = S::Value;
+        loop {
+            st = match st {
+                S::Value => {
+                    self.skip_ws()?;
+                    match self.b.get(self.i) {
+                        Some(&c @ (b'{' | b'[')) => {
+                            if depth + open.len() >= MAX_DEPTH {
+                                return Err(self.error_at(self.i, Some(ErrorKind::TooDeep)));
+                            }
+                            self.i += 1;
+                            if c == b'{' {
+                                open.push(b'}');
+                                S::BeforeKey
+                            } else {
+                                open.push(b']');
+                                S::BeforeElement
+                            }
+                        }
+                        Some(_) => {
+                            self.skip_scalar()?;
+                            S::After
+                        }
+                        None => return Err(self.invalid()),
+                    }
+                }
+                S::BeforeElement => {
+                    self.skip_ws()?;
+                    match self.b.get(self.i) {
+                        Some(b']') => {
+                            self.i += 1;
+                            open.pop();
+                            S::After
+                        }
+                        None => return Err(self.invalid()),
+                        Some(_) => S::Value,
+                    }
+                }
+                S::BeforeKey => {
+                    self.skip_ws()?;
+                    if self.b.get(self.i) == Some(&b'}') {
+                        self.i += 1;
+                        open.pop();
+                        S::After
+                    } else {
+                        self.key(false)?;
+                        self.skip_ws()?;
+                        if self.b.get(self.i) != Some(&b':') {
+                            return Err(self.invalid());
+                        }
+                        self.i += 1;
+                        S::Value
+                    }
+                }
+                S::After => {
+                    let Some(&close) = open.last() else {
+                        return Ok(());
+                    };
+                    self.skip_ws()?;
+                    match self.b.get(self.i) {
+                        Some(b',') => {
+                            self.i += 1;
+                            if close == b']' {
+                                S::BeforeElement
+                            } else {
+                                S::BeforeKey
+                            }
+                        }
+                        Some(&c) if c == close => {
+                            self.i += 1;
+                            open.pop();
+                            S::After
+                        }
+                        _ => return Err(self.invalid()),
+                    }
+                }
+            };
+        }
+    }
+
     /// A property name: a string or an identifier.
     fn key(&mut self, build: bool) -> R<Option<JsString>> {
         match self.b.get(self.i) {
@@ -556,6 +722,21 @@ impl<'a> Parser<'a> {
         let mut buf = String::new();
         let mut first = true;
         loop {
+            // Runs of ASCII identifier characters, the usual case, byte by byte.
+            let run = self.i;
+            let class = if first { ID_START_B } else { ID_CONT_B };
+            if self.b.get(run).is_some_and(|&c| ascii_is(c, class)) {
+                first = false;
+                let rest = &self.b[run + 1..];
+                let n = rest
+                    .iter()
+                    .position(|&c| !ascii_is(c, ID_CONT_B))
+                    .unwrap_or(rest.len());
+                self.i = run + 1 + n;
+            }
+            if build && self.i > run {
+                buf.push_str(&self.s[run..self.i]);
+            }
             let Some(c) = self.char_at(self.i) else {
                 if first {
                     return Err(self.invalid());
@@ -617,6 +798,7 @@ impl<'a> Parser<'a> {
 
     /// The rest of a string after its opening quote `q`.
     fn string(&mut self, q: u8, build: bool) -> R<Option<JsString>> {
+        let opened = self.i - 1;
         let mut buf = StrBuf::default();
         loop {
             let start = self.i;
@@ -640,7 +822,8 @@ impl<'a> Parser<'a> {
                     self.i += 1;
                     self.escape(&mut buf, build)?;
                 }
-                _ => return Err(self.invalid()),
+                // A raw line break or the end: the string is not closed on its line.
+                _ => return Err(self.unclosed("the string", opened)),
             }
         }
     }
@@ -744,20 +927,46 @@ impl<'a> Parser<'a> {
                 let sign = if self.b[self.i] == b'-' { -1.0 } else { 1.0 };
                 self.i += 1;
                 match self.b.get(self.i) {
-                    Some(b'.' | b'0'..=b'9' | b'I' | b'N') => Value::Number(sign * self.number()?),
+                    Some(b'.' | b'0'..=b'9' | b'I' | b'N') => {
+                        Value::Number(sign * self.number(build)?)
+                    }
                     _ => return Err(self.invalid()),
                 }
             }
-            b'.' | b'0'..=b'9' | b'I' | b'N' => Value::Number(self.number()?),
+            b'.' | b'0'..=b'9' | b'I' | b'N' => Value::Number(self.number(build)?),
             _ => return Err(self.invalid()),
         };
         Ok(build.then_some(v))
     }
 
-    fn digits(&mut self) {
-        while self.b.get(self.i).is_some_and(u8::is_ascii_digit) {
-            self.i += 1;
+    /// [`Parser::scalar`] without building anything.
+    fn skip_scalar(&mut self) -> R<()> {
+        match self.b[self.i] {
+            q @ (b'"' | b'\'') => {
+                self.i += 1;
+                self.string(q, false).map(drop)
+            }
+            b'+' | b'-' => {
+                self.i += 1;
+                match self.b.get(self.i) {
+                    Some(b'.' | b'0'..=b'9' | b'I' | b'N') => self.number(false).map(drop),
+                    _ => Err(self.invalid()),
+                }
+            }
+            b'.' | b'0'..=b'9' | b'I' | b'N' => self.number(false).map(drop),
+            b'n' => self.literal("null"),
+            b't' => self.literal("true"),
+            b'f' => self.literal("false"),
+            _ => Err(self.invalid()),
         }
+    }
+
+    fn digits(&mut self) {
+        let rest = &self.b[self.i..];
+        self.i += rest
+            .iter()
+            .position(|c| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
     }
 
     fn digit_required(&mut self) -> R<()> {
@@ -768,8 +977,9 @@ impl<'a> Parser<'a> {
         Ok(())
     }
 
-    /// An unsigned number, `Infinity` or `NaN`, as JavaScript's `Number()` reads it.
-    fn number(&mut self) -> R<f64> {
+    /// An unsigned number, `Infinity` or `NaN`, as JavaScript's `Number()` reads it (its
+    /// value only when `build`: a dropped number is only checked).
+    fn number(&mut self, build: bool) -> R<f64> {
         let start = self.i;
         match self.b[self.i] {
             b'I' => {
@@ -796,7 +1006,11 @@ impl<'a> Parser<'a> {
                         while self.b.get(self.i).is_some_and(u8::is_ascii_hexdigit) {
                             self.i += 1;
                         }
-                        return Ok(hex_to_f64(&self.b[from..self.i]));
+                        return Ok(if build {
+                            hex_to_f64(&self.b[from..self.i])
+                        } else {
+                            0.0
+                        });
                     }
                     Some(b'.') => {
                         self.i += 1;
@@ -820,10 +1034,31 @@ impl<'a> Parser<'a> {
             }
             self.digit_required()?;
         }
+        if !build {
+            return Ok(0.0);
+        }
         Ok(self.s[start..self.i]
             .parse::<f64>()
             .expect("a JSON5 decimal literal is a Rust float literal"))
     }
+}
+
+/// Where a `//` comment whose text starts at `from` ends: just after its LF, CR, U+2028 or
+/// U+2029, or at the end of the input.
+fn line_comment_end(b: &[u8], from: usize) -> usize {
+    let mut i = from;
+    while let Some(p) = memchr::memchr3(b'\n', b'\r', 0xe2, &b[i..]) {
+        i += p;
+        if b[i] != 0xe2 {
+            return i + 1;
+        }
+        // U+2028 and U+2029 are E2 80 A8 and E2 80 A9.
+        if b.get(i + 1) == Some(&0x80) && matches!(b.get(i + 2), Some(0xa8 | 0xa9)) {
+            return i + 3;
+        }
+        i += 1;
+    }
+    b.len()
 }
 
 fn pop(stack: &mut Vec<Frame>) -> Option<Value> {

@@ -163,3 +163,18 @@ fn to_serde_keeps_plain_data() {
         r#"{"b":1,"a":[true,null,"x",1.5,-0.0,null]}"#
     );
 }
+
+#[test]
+fn unclosed_strings_and_comments_say_where_they_began() {
+    let e = parse("{\n  a: 'open,\n}").unwrap_err();
+    assert_eq!(e.to_string(), "JSON5: invalid character '\\n' at 3:0");
+    assert_eq!(
+        e.explain(),
+        "invalid character '\\n' (the string opened at 2:6 is not closed)"
+    );
+    let e = parse("{a: 1, /* x\n\n").unwrap_err();
+    assert_eq!(
+        e.explain(),
+        "invalid end of input (the /* comment opened at 1:8 is not closed)"
+    );
+}
