@@ -6,7 +6,7 @@ use anstyle::{AnsiColor, Style};
 use similar::{Algorithm, ChangeTag};
 
 use crate::plan::{FileChange, Plan};
-use crate::redact;
+use crate::{key, redact};
 
 const CONTEXT: usize = 3;
 
@@ -88,6 +88,17 @@ pub fn render(f: &FileChange, secrets: &[&str], color: bool) -> String {
     let old_lines: Vec<&str> = before.split_inclusive('\n').collect();
     let new_lines: Vec<&str> = after.split_inclusive('\n').collect();
     let ops = similar::capture_diff_slices(Algorithm::Myers, &old_lines, &new_lines);
+    // A .env value can span lines (a PEM key): mask the whole file by entry, then show line
+    // `i` of the masked text (same line breaks, so the same lines) for line `i`.
+    let env_masked = (f.kind == crate::plan::FileKind::Env).then(|| {
+        let lines = |t: &str| -> Vec<String> {
+            redact::env_text(t)
+                .split_inclusive('\n')
+                .map(str::to_owned)
+                .collect()
+        };
+        (lines(&before), lines(&after))
+    });
     for group in similar::group_diff_ops(ops, CONTEXT) {
         let (first, last) = (&group[0], &group[group.len() - 1]);
         let old = first.old_range().start..last.old_range().end;
@@ -113,9 +124,15 @@ pub fn render(f: &FileChange, secrets: &[&str], color: bool) -> String {
                     ChangeTag::Equal => (' ', Style::new()),
                 };
                 let raw = change.value();
-                let text = raw.strip_suffix('\n').unwrap_or(raw);
-                let text = text.strip_suffix('\r').unwrap_or(text);
-                let shown = redact::line(f.kind, text, secrets);
+                let strip = |l: &str| -> String {
+                    let l = l.strip_suffix('\n').unwrap_or(l);
+                    l.strip_suffix('\r').unwrap_or(l).to_owned()
+                };
+                let shown = match (&env_masked, change.old_index(), change.new_index()) {
+                    (Some((old, _)), Some(i), _) => key::redact_all(&strip(&old[i]), secrets),
+                    (Some((_, new)), None, Some(i)) => key::redact_all(&strip(&new[i]), secrets),
+                    _ => redact::line(f.kind, &strip(raw), secrets),
+                };
                 let _ = write!(
                     out,
                     "{}",

@@ -351,9 +351,9 @@ fn check_providers(c: &Value, root: &Root, env: &Env, out: &mut Vec<Check>) {
                 .as_object()
                 .is_some_and(|p| p.values().any(|v| v["provider"] == provider))
             || env.get(&var).is_some()
-            || env_text
-                .lines()
-                .any(|l| env_file::Assignment::parse(l).is_some_and(|a| a.name == var));
+            || crate::plan::dotenv::parse(env_text)
+                .iter()
+                .any(|e| e.name == var);
         if !configured {
             out.push(warn(
                 format!("fallback provider {provider} ({r}) has no provider entry, auth profile or {var}; that fallback will fail when it is needed"),
