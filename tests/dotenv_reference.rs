@@ -7,6 +7,9 @@
 //! reads exactly our key and every other entry as before; (c) after `remove_key` it reads no
 //! key and every other entry as before. Plus the cases end to end through the binary.
 //!
+//! `DOTENV_REFERENCE_CASES=N` sets the number of files (default 2000); `SHOW_REFUSED=1`
+//! prints the files an edit was refused for.
+//!
 //! Like `openclaw_validate.rs`: under CI=true a missing OpenClaw install is a failure,
 //! elsewhere the reference test says SKIPPED.
 
@@ -271,6 +274,9 @@ fn edits_read_back_in_openclaw_exactly_as_intended() {
             }
             Err(e) => {
                 prop_assert!(e.to_string().starts_with(".env:"), "unclear error: {}", e);
+                if std::env::var_os("SHOW_REFUSED").is_some() {
+                    eprintln!("SET {text:?}");
+                }
                 n[2] += 1;
             }
         }
@@ -288,6 +294,9 @@ fn edits_read_back_in_openclaw_exactly_as_intended() {
             }
             Err(e) => {
                 prop_assert!(e.to_string().starts_with(".env:"), "unclear error: {}", e);
+                if std::env::var_os("SHOW_REFUSED").is_some() {
+                    eprintln!("REM {text:?}");
+                }
                 n[3] += 1;
             }
         }

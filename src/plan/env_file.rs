@@ -120,34 +120,43 @@ pub fn set_key(path: &Path, before: Option<&str>, key: &ApiKey) -> Result<String
     let text = before.unwrap_or("");
     too_big(path, text)?;
     let entries = dotenv::parse(text);
-    let value = quote(key.expose());
     let ours: Vec<&Entry> = entries.iter().filter(|e| e.name == ENV_VAR).collect();
-    let candidates: Vec<String> = if ours.is_empty() {
-        let eol = line_ending(text);
-        let open = !text.is_empty() && !text.ends_with(['\n', '\r']);
-        let line = format!("{ENV_VAR}={value}{eol}");
-        let joint = if open { eol } else { "" };
-        // A blank line first, should the file end in something that would take our line as
-        // its value (`NAME:` at the end of the last line does).
-        vec![
-            format!("{text}{joint}{line}"),
-            format!("{text}{joint}{eol}{line}"),
-        ]
-    } else {
-        let edits: Vec<(Range<usize>, String)> = ours
-            .iter()
-            .map(|e| {
-                // A value that starts on a later line than the name (`NAME=` then `'v'` on
-                // the next line): the separator goes too, so the new value sits on the line.
-                if text[e.name_span.end..e.value_span.start].contains(dotenv::js_line_break) {
-                    (e.name_span.end..e.value_span.end, format!("={value}"))
-                } else {
-                    (e.value_span.clone(), value.clone())
-                }
-            })
-            .collect();
-        vec![splice(text, &edits)]
-    };
+    // The plainest form first; single quotes also end the value before a U+2028 that a bare
+    // value would run through.
+    let mut forms = vec![quote(key.expose())];
+    if !forms[0].starts_with('\'') {
+        forms.push(format!("'{}'", key.expose()));
+    }
+    let mut candidates = Vec::new();
+    for value in &forms {
+        if ours.is_empty() {
+            let eol = line_ending(text);
+            let open = !text.is_empty() && !text.ends_with(['\n', '\r']);
+            let line = format!("{ENV_VAR}={value}{eol}");
+            let joint = if open { eol } else { "" };
+            // A blank line first, should the file end in something that would take our line
+            // as its value (`NAME:` at the end of the last line does); failing that, first in
+            // the file (after a BOM), where nothing before it can take it.
+            let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
+            candidates.push(format!("{text}{joint}{line}"));
+            candidates.push(format!("{text}{joint}{eol}{line}"));
+            candidates.push(format!("{}{line}{}", &text[..bom], &text[bom..]));
+        } else {
+            let edits: Vec<(Range<usize>, String)> = ours
+                .iter()
+                .map(|e| {
+                    // A value that starts on a later line than the name (`NAME=` then `'v'` on
+                    // the next line): the separator goes too, so the new value sits on the line.
+                    if text[e.name_span.end..e.value_span.start].contains(dotenv::js_line_break) {
+                        (e.name_span.end..e.value_span.end, format!("={value}"))
+                    } else {
+                        (e.value_span.clone(), value.clone())
+                    }
+                })
+                .collect();
+            candidates.push(splice(text, &edits));
+        }
+    }
     let at = ours.first().map_or(text.len(), |e| e.start);
     let out = candidates
         .into_iter()
@@ -179,7 +188,8 @@ fn line_end(text: &str, at: usize) -> usize {
 }
 
 /// The `.env` text without any `GATEROUTER_API_KEY` entry: each goes with its lines (and
-/// their inline comment); if that would change another entry, only the entry's own text.
+/// their inline comment); if that would change another entry, only the entry's own text;
+/// failing that, all but the value's quotes.
 pub fn remove_key(path: &Path, before: &str) -> Result<String> {
     let entries = dotenv::parse(before);
     let ours: Vec<&Entry> = entries.iter().filter(|e| e.name == ENV_VAR).collect();
@@ -199,7 +209,26 @@ pub fn remove_key(path: &Path, before: &str) -> Result<String> {
         .iter()
         .map(|e| (e.start..e.value_span.end, String::new()))
         .collect();
-    [lines, own]
+    // Last resort: the name goes, and of the value only its quotes stay, so a quote
+    // elsewhere in the file still pairs as it did (no secret is left behind).
+    let hollow: Vec<(Range<usize>, String)> = ours
+        .iter()
+        .map(|e| {
+            let v = &before[e.value_span.clone()];
+            let q: String = v
+                .chars()
+                .take(1)
+                .filter(|c| matches!(c, '"' | '\'' | '`'))
+                .collect();
+            let close = if v.len() >= 2 && v.ends_with(q.as_str()) {
+                q.as_str()
+            } else {
+                ""
+            };
+            (e.start..e.value_span.end, format!("{q}{close}"))
+        })
+        .collect();
+    [lines, own, hollow]
         .iter()
         .map(|edits| splice(before, edits))
         .find(|out| reads_right(&entries, out, None))
@@ -333,6 +362,27 @@ mod tests {
         // `I:` then a line break takes the next line as its value: a blank line keeps ours apart.
         let out = set(Some("I:\n"));
         assert_eq!(out, "I:\n\nGATEROUTER_API_KEY=sk-or-v1-abcdef0123456789\n");
+    }
+
+    #[test]
+    fn a_file_ending_in_a_bare_colon_gets_our_line_first() {
+        // `I:` with nothing after it is no entry; anything appended would make it one.
+        let k = "sk-or-v1-abcdef0123456789";
+        assert_eq!(set(Some("I:")), format!("GATEROUTER_API_KEY={k}\nI:"));
+        assert_eq!(
+            set(Some("\u{feff}I:")),
+            format!("\u{feff}GATEROUTER_API_KEY={k}\nI:")
+        );
+    }
+
+    #[test]
+    fn a_line_separator_after_the_value_gets_quotes() {
+        // A bare value would run on through U+2028; a quoted one ends before it.
+        let before = "GATEROUTER_API_KEY='old-key-123'\u{2028}tail\n";
+        assert_eq!(
+            set(Some(before)),
+            "GATEROUTER_API_KEY='sk-or-v1-abcdef0123456789'\u{2028}tail\n"
+        );
     }
 
     #[test]
