@@ -23,12 +23,13 @@ fn line_of(text: &str, at: usize) -> usize {
     1 + before.matches('\n').count() + before.matches('\r').count() - before.matches("\r\n").count()
 }
 
-fn too_big(path: &Path, text: &str) -> Result<()> {
+/// `is`: "is" for the file as found, "would be" for an edit's result.
+fn too_big(path: &Path, text: &str, is: &str) -> Result<()> {
     if text.len() > MAX_BYTES {
         return Err(Error::Unreadable {
             path: path.to_path_buf(),
             what: format!(
-                "would be {} bytes, and OpenClaw ignores a .env over 1 MB ({MAX_BYTES} bytes) as a whole, so the key would not be seen; trim it and run again",
+                "{is} {} bytes, and OpenClaw ignores a .env over 1 MB ({MAX_BYTES} bytes) as a whole, so the key would not be seen; trim it and run again",
                 text.len()
             ),
         });
@@ -39,7 +40,7 @@ fn too_big(path: &Path, text: &str) -> Result<()> {
 /// The value `GATEROUTER_API_KEY` has in this `.env` now as OpenClaw's dotenv reads it (the
 /// last assignment), if any.
 pub fn current_key(path: &Path, text: &str) -> Result<Option<String>> {
-    too_big(path, text)?;
+    too_big(path, text, "is")?;
     Ok(dotenv::parse(text)
         .into_iter()
         .rev()
@@ -118,7 +119,7 @@ fn would_change_others(path: &Path, text: &str, at: usize, what: &str) -> Error 
 /// entry appended.
 pub fn set_key(path: &Path, before: Option<&str>, key: &ApiKey) -> Result<String> {
     let text = before.unwrap_or("");
-    too_big(path, text)?;
+    too_big(path, text, "is")?;
     let entries = dotenv::parse(text);
     let ours: Vec<&Entry> = entries.iter().filter(|e| e.name == ENV_VAR).collect();
     // The plainest form first; single quotes also end the value before a U+2028 that a bare
@@ -162,7 +163,7 @@ pub fn set_key(path: &Path, before: Option<&str>, key: &ApiKey) -> Result<String
         .into_iter()
         .find(|out| reads_right(&entries, out, Some(key.expose())))
         .ok_or_else(|| would_change_others(path, text, at, &format!("setting {ENV_VAR}")))?;
-    too_big(path, &out)?;
+    too_big(path, &out, "would be")?;
     Ok(out)
 }
 
@@ -383,6 +384,18 @@ mod tests {
             set(Some(before)),
             "GATEROUTER_API_KEY='sk-or-v1-abcdef0123456789'\u{2028}tail\n"
         );
+    }
+
+    #[test]
+    fn an_edit_that_would_pass_one_mib_is_refused() {
+        let near = format!("#{}\n", "x".repeat(MAX_BYTES - 12));
+        let err = set_key(Path::new(P), Some(&near), &key())
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with(".env: would be "), "{err}");
+        let over = format!("{near}{}", "#".repeat(20));
+        let err = current_key(Path::new(P), &over).unwrap_err().to_string();
+        assert!(err.starts_with(".env: is "), "{err}");
     }
 
     #[test]
