@@ -423,3 +423,54 @@ fn a_diff_never_shows_a_multi_line_secret() {
     }
     assert_eq!(env(&root), before, "--dry-run wrote");
 }
+
+// ---------- redaction by entry (no Node needed) ----------
+
+/// (start, end) of each line, line breaks as JavaScript counts them (`\r\n` is one).
+fn line_spans(text: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut it = text.char_indices().peekable();
+    while let Some((i, c)) = it.next() {
+        if dotenv::js_line_break(c) {
+            out.push((start, i));
+            if c == '\r' && it.peek().is_some_and(|&(_, n)| n == '\n') {
+                it.next();
+            }
+            start = it.peek().map_or(text.len(), |&(j, _)| j);
+        }
+    }
+    out.push((start, text.len()));
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1500, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Every stretch of 12+ characters of any entry's value, on any line of it, is gone from
+    /// the masked text, and the masked text has the same lines (so a diff can show line `i`
+    /// of it for line `i` of the file).
+    #[test]
+    fn every_value_is_masked_on_every_line(text in env_file_text()) {
+        let masked = gaterouter_setup::redact::env_text(&text);
+        let breaks = |t: &str| t.chars().filter(|&c| dotenv::js_line_break(c)).collect::<String>();
+        prop_assert_eq!(breaks(&masked), breaks(&text));
+        let orig_lines = line_spans(&text);
+        let masked_lines = line_spans(&masked);
+        prop_assert_eq!(orig_lines.len(), masked_lines.len());
+        for e in dotenv::parse(&text) {
+            for (i, &(a, b)) in orig_lines.iter().enumerate() {
+                let (s, t) = (a.max(e.value_span.start), b.min(e.value_span.end));
+                if s >= t || t - s < 12 {
+                    continue;
+                }
+                let seg = &text[s..t];
+                let (ma, mb) = masked_lines[i];
+                prop_assert!(
+                    !masked[ma..mb].contains(seg),
+                    "{:?} of {} shown in {:?}", seg, e.name, &masked[ma..mb]
+                );
+            }
+        }
+    }
+}
