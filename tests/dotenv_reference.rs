@@ -259,6 +259,7 @@ fn edits_read_back_in_openclaw_exactly_as_intended() {
         prop_assert_eq!(mine.as_ref(), Some(&theirs), "parse");
         let ours = env_file::current_key(p, &text).unwrap();
         prop_assert_eq!(ours.as_deref(), get(&theirs, VAR), "current_key");
+        let comments = comments_outside_ours(&text);
         // (b) set: exactly our key, everything else as before; a second run changes nothing.
         match env_file::set_key(p, Some(&text), key) {
             Ok(out) => {
@@ -270,7 +271,10 @@ fn edits_read_back_in_openclaw_exactly_as_intended() {
                     "set: {:?}",
                     out
                 );
-                prop_assert_eq!(env_file::set_key(p, Some(&out), key).unwrap(), out);
+                prop_assert_eq!(&env_file::set_key(p, Some(&out), key).unwrap(), &out);
+                for c in &comments {
+                    prop_assert!(out.contains(c.as_str()), "set lost {:?}: {:?}", c, out);
+                }
             }
             Err(e) => {
                 prop_assert!(e.to_string().starts_with(".env:"), "unclear error: {}", e);
@@ -422,6 +426,32 @@ fn a_diff_never_shows_a_multi_line_secret() {
         assert!(!shown.contains(secret), "{secret} shown in:\n{shown}");
     }
     assert_eq!(env(&root), before, "--dry-run wrote");
+}
+
+/// Comment lines (`#` after indentation) that share no line with one of our entries: an edit
+/// must keep every one of them.
+fn comments_outside_ours(text: &str) -> Vec<String> {
+    let ours: Vec<(usize, usize)> = dotenv::parse(text)
+        .into_iter()
+        .filter(|e| e.name == VAR)
+        .map(|e| {
+            let end = if e.value_span.is_empty() {
+                text[..e.value_span.start]
+                    .trim_end_matches(dotenv::js_space)
+                    .len()
+            } else {
+                e.value_span.end
+            };
+            (e.start, end)
+        })
+        .collect();
+    line_spans(text)
+        .into_iter()
+        .filter(|&(a, b)| ours.iter().all(|&(s, e)| b < s || a > e))
+        .map(|(a, b)| &text[a..b])
+        .filter(|l| l.trim_start_matches(dotenv::js_space).starts_with('#'))
+        .map(str::to_owned)
+        .collect()
 }
 
 // ---------- redaction by entry (no Node needed) ----------

@@ -147,9 +147,16 @@ pub fn set_key(path: &Path, before: Option<&str>, key: &ApiKey) -> Result<String
                 .iter()
                 .map(|e| {
                     // A value that starts on a later line than the name (`NAME=` then `'v'` on
-                    // the next line): the separator goes too, so the new value sits on the line.
+                    // the next line): the separator goes too, so the new value sits on the
+                    // name's line. An empty value there ends at the separator, not at the start
+                    // of the next line (`NAME:` then `# c`: the comment stays on its line).
                     if text[e.name_span.end..e.value_span.start].contains(dotenv::js_line_break) {
-                        (e.name_span.end..e.value_span.end, format!("={value}"))
+                        let end = if e.value_span.is_empty() {
+                            separator_end(text, e)
+                        } else {
+                            e.value_span.end
+                        };
+                        (e.name_span.end..end, format!("={value}"))
                     } else {
                         (e.value_span.clone(), value.clone())
                     }
@@ -165,6 +172,23 @@ pub fn set_key(path: &Path, before: Option<&str>, key: &ApiKey) -> Result<String
         .ok_or_else(|| would_change_others(path, text, at, &format!("setting {ENV_VAR}")))?;
     too_big(path, &out, "would be")?;
     Ok(out)
+}
+
+/// Just after the `=` or `:` (an empty value may be placed on the line after it).
+fn separator_end(text: &str, e: &Entry) -> usize {
+    text[..e.value_span.start]
+        .trim_end_matches(dotenv::js_space)
+        .len()
+}
+
+/// Where the entry's own text ends: after its value, or after its separator when the value
+/// is empty (so a comment on the next line is not taken as part of it).
+fn value_end(text: &str, e: &Entry) -> usize {
+    if e.value_span.is_empty() {
+        separator_end(text, e)
+    } else {
+        e.value_span.end
+    }
 }
 
 /// Where the line holding `at` starts (a BOM at the start of the file is not part of it).
@@ -201,14 +225,14 @@ pub fn remove_key(path: &Path, before: &str) -> Result<String> {
         .iter()
         .map(|e| {
             (
-                line_start(before, e.start)..line_end(before, e.value_span.end),
+                line_start(before, e.start)..line_end(before, value_end(before, e)),
                 String::new(),
             )
         })
         .collect();
     let own: Vec<(Range<usize>, String)> = ours
         .iter()
-        .map(|e| (e.start..e.value_span.end, String::new()))
+        .map(|e| (e.start..value_end(before, e), String::new()))
         .collect();
     // Last resort: the name goes, and of the value only its quotes stay, so a quote
     // elsewhere in the file still pairs as it did (no secret is left behind).
@@ -396,6 +420,18 @@ mod tests {
         let over = format!("{near}{}", "#".repeat(20));
         let err = current_key(Path::new(P), &over).unwrap_err().to_string();
         assert!(err.starts_with(".env: is "), "{err}");
+    }
+
+    #[test]
+    fn an_empty_value_before_a_comment_line_keeps_the_comment() {
+        // `NAME:` and a line break: dotenv's match runs on over `# c`, the entry does not.
+        let k = "sk-or-v1-abcdef0123456789";
+        let before = "GATEROUTER_API_KEY:\n# c\nB=1\n";
+        assert_eq!(
+            set(Some(before)),
+            format!("GATEROUTER_API_KEY={k}\n# c\nB=1\n")
+        );
+        assert_eq!(remove_key(Path::new(P), before).unwrap(), "# c\nB=1\n");
     }
 
     #[test]
