@@ -13,7 +13,6 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
-use crate::plan::env_file::Assignment;
 use crate::root::Env;
 
 /// The names of variables OpenClaw inherits from outside the root: the process environment
@@ -49,10 +48,9 @@ fn gateway_env(env: &Env) -> Option<PathBuf> {
     Some(PathBuf::from(home).join(".config/openclaw/gateway.env"))
 }
 
-/// The variables a dotenv text assigns.
+/// The variables a dotenv text assigns, read with OpenClaw's dotenv grammar.
 pub fn dotenv_names(text: &str) -> impl Iterator<Item = String> + '_ {
-    text.lines()
-        .filter_map(|l| Assignment::parse(l).map(|a| a.name.to_owned()))
+    crate::plan::dotenv::parse(text).into_iter().map(|e| e.name)
 }
 
 /// `openrouter` → `OPENROUTER_API_KEY`.

@@ -95,7 +95,7 @@ pub fn run(root: &Root, env: &Env) -> Vec<Check> {
             Err(e) => {
                 out.push(problem(
                     e.to_string(),
-                    "make the GATEROUTER_API_KEY line one plain KEY=value line",
+                    "make .env smaller than 1 MB (OpenClaw ignores a larger one as a whole)",
                 ));
                 None
             }

@@ -5,32 +5,110 @@
 //! end up in CI logs; it must never carry a credential.
 
 use crate::key::{redact, redact_all};
-use crate::plan::env_file::Assignment;
+use crate::plan::dotenv::{self, js_line_break};
 
-/// Masks the value of a `NAME=value` line (with optional `export`); other lines unchanged.
-pub fn env_line(line: &str) -> String {
-    let Some(a) = Assignment::parse(line) else {
-        return line.to_owned();
+/// `.env` text with every value masked, entry by entry as OpenClaw's dotenv parses the file
+/// (a value spanning lines, a `NAME: value` entry, one behind a BOM): names, comments and
+/// every line break stay, so line `i` of the result is line `i` of `text`, masked. Lines
+/// dotenv does not read as an entry are masked after their first `=` or `:` (or whole),
+/// unless blank or a comment: they may still hold something the user meant as a secret.
+pub fn env_text(text: &str) -> String {
+    let entries = dotenv::parse(text);
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for e in &entries {
+        out.push_str(&unread_lines(&text[last..e.start], true));
+        out.push_str(&text[e.start..e.value_span.start]);
+        out.push_str(&mask_value(&text[e.value_span.clone()]));
+        last = e.value_span.end;
+        // The rest of the value's line (spaces and an inline comment) is the entry's own.
+        let rest = text[last..]
+            .find(js_line_break)
+            .map_or(text.len(), |i| last + i);
+        out.push_str(&text[last..rest]);
+        last = rest;
+    }
+    out.push_str(&unread_lines(&text[last..], false));
+    out
+}
+
+/// A value as written: the quotes stay; one line shows its ends (`sk-pro…cdef`), the lines
+/// of a multi-line value (a PEM key) show nothing.
+fn mask_value(raw: &str) -> String {
+    let q = raw.chars().next().filter(|c| matches!(c, '"' | '\'' | '`'));
+    let (open, inner, close) = match q {
+        Some(q) if raw.len() >= 2 && raw.ends_with(q) => {
+            (&raw[..1], &raw[1..raw.len() - 1], &raw[raw.len() - 1..])
+        }
+        Some(_) => (&raw[..1], &raw[1..], ""),
+        None => ("", raw, ""),
     };
-    let quote = a
-        .value
-        .chars()
-        .next()
-        .filter(|c| matches!(c, '"' | '\'' | '`'));
-    let inner = match quote {
-        Some(q) if !a.unclosed => &a.value[1..a.value.len() - q.len_utf8()],
-        Some(_) => &a.value[1..],
-        None => a.value,
+    let masked = if inner.contains(js_line_break) {
+        let mut m = String::new();
+        let mut seg = String::new();
+        for c in inner.chars() {
+            if js_line_break(c) {
+                if !seg.is_empty() {
+                    m.push('…');
+                    seg.clear();
+                }
+                m.push(c);
+            } else {
+                seg.push(c);
+            }
+        }
+        if !seg.is_empty() {
+            m.push('…');
+        }
+        m
+    } else if inner.is_empty() {
+        String::new()
+    } else {
+        redact(inner)
     };
-    if inner.is_empty() {
+    format!("{open}{masked}{close}")
+}
+
+/// Text between entries: blank lines, comments, lines dotenv ignores, and (when
+/// `into_entry`) the indentation before the next entry, which is kept. `gap` starts where a
+/// line starts or at a line break.
+fn unread_lines(gap: &str, into_entry: bool) -> String {
+    let mut out = String::with_capacity(gap.len());
+    let mut rest = gap;
+    loop {
+        let (line, brk, more) = match rest.find(js_line_break) {
+            Some(i) => {
+                let n = rest[i..].chars().next().map_or(1, char::len_utf8);
+                (&rest[..i], &rest[i..i + n], Some(&rest[i + n..]))
+            }
+            None => (rest, "", None),
+        };
+        if more.is_some() || !into_entry {
+            out.push_str(&mask_unread_line(line));
+        } else {
+            out.push_str(line);
+        }
+        out.push_str(brk);
+        match more {
+            Some(m) => rest = m,
+            None => break,
+        }
+    }
+    out
+}
+
+fn mask_unread_line(line: &str) -> String {
+    let body = line.trim_start_matches(dotenv::js_space);
+    if body.is_empty() || body.starts_with('#') {
         return line.to_owned();
     }
-    let masked = match quote {
-        Some(q) if !a.unclosed => format!("{q}{}{q}", redact(inner)),
-        Some(q) => format!("{q}{}", redact(inner)),
-        None => redact(inner),
-    };
-    format!("{}{masked}{}", a.head, a.tail)
+    match line.find(['=', ':']) {
+        Some(i) if !line[i + 1..].trim().is_empty() => {
+            format!("{}{}", &line[..=i], redact(&line[i + 1..]))
+        }
+        Some(_) => line.to_owned(),
+        None => redact(line),
+    }
 }
 
 /// Substrings every name `secret_name` accepts contains (case-insensitively).
@@ -302,9 +380,11 @@ fn strip_eol(l: &str) -> &str {
 /// `split_inclusive('\n')` line of `text`.
 pub fn file_lines(kind: crate::plan::FileKind, text: &str, secrets: &[&str]) -> Vec<String> {
     let lines = match kind {
-        crate::plan::FileKind::Env => text
+        // A .env value can span lines (a PEM key): mask the whole file by parsed entry; the
+        // masked text keeps every line break, so its lines match the file's one to one.
+        crate::plan::FileKind::Env => env_text(text)
             .split_inclusive('\n')
-            .map(|l| env_line(strip_eol(l)))
+            .map(|l| strip_eol(l).to_owned())
             .collect(),
         _ => json_lines(text),
     };
@@ -314,7 +394,7 @@ pub fn file_lines(kind: crate::plan::FileKind, text: &str, secrets: &[&str]) -> 
 /// Redacts one line of a file of the given kind, then any known secret anywhere in it.
 pub fn line(kind: crate::plan::FileKind, text: &str, secrets: &[&str]) -> String {
     let masked = match kind {
-        crate::plan::FileKind::Env => env_line(text),
+        crate::plan::FileKind::Env => env_text(text),
         _ => json_line(text),
     };
     redact_all(&masked, secrets)
@@ -327,18 +407,35 @@ mod tests {
     #[test]
     fn env_values_are_masked_comments_kept() {
         assert_eq!(
-            env_line("OPENAI_API_KEY=sk-proj-0123456789abcdef"),
+            env_text("OPENAI_API_KEY=sk-proj-0123456789abcdef"),
             "OPENAI_API_KEY=sk-pro…cdef"
         );
         assert_eq!(
-            env_line("export A = \"abcdefghijklmnopqrstuvwxyz\" # c"),
+            env_text("export A = \"abcdefghijklmnopqrstuvwxyz\" # c"),
             "export A = \"abcdef…wxyz\" # c"
         );
         assert_eq!(
-            env_line("# GATEROUTER_API_KEY=sk-secret-value-123"),
+            env_text("# GATEROUTER_API_KEY=sk-secret-value-123"),
             "# GATEROUTER_API_KEY=sk-secret-value-123"
         );
-        assert_eq!(env_line("EMPTY="), "EMPTY=");
+        assert_eq!(env_text("EMPTY="), "EMPTY=");
+    }
+
+    #[test]
+    fn env_values_are_masked_by_entry() {
+        let pem = "A=1\r\nPEM=\"-----BEGIN KEY-----\r\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\r\n-----END KEY-----\"\r\n# note\r\n";
+        assert_eq!(env_text(pem), "A=…\r\nPEM=\"…\r\n…\r\n…\"\r\n# note\r\n");
+        assert_eq!(
+            env_text(
+                "\u{feff}GATEROUTER_API_KEY=sk-or-v1-0123456789abcdef\nB: sk-proj-0123456789abcdef\n"
+            ),
+            "\u{feff}GATEROUTER_API_KEY=sk-or-…cdef\nB: sk-pro…cdef\n"
+        );
+        // Not entries for dotenv, still not shown.
+        assert_eq!(
+            env_text("A=1\nnot an entry=sk-proj-0123456789abcdef\nsk-proj-0123456789abcdef"),
+            "A=…\nnot an entry=sk-pro…cdef\nsk-pro…cdef"
+        );
     }
 
     #[test]

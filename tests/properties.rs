@@ -7,7 +7,7 @@ use proptest::prelude::*;
 use serde_json::{Map, Value};
 
 use gaterouter_setup::key::ApiKey;
-use gaterouter_setup::plan::{env_file, models_json, openclaw_json};
+use gaterouter_setup::plan::{dotenv, env_file, models_json, openclaw_json};
 use gaterouter_setup::templates::Settings;
 
 // ---------- .env ----------
@@ -53,10 +53,11 @@ fn env_text() -> impl Strategy<Value = String> {
         })
 }
 
-fn not_ours(text: &str) -> Vec<String> {
-    text.lines()
-        .filter(|l| env_file::Assignment::parse(l).is_none_or(|a| a.name != "GATEROUTER_API_KEY"))
-        .map(str::to_owned)
+fn not_ours(text: &str) -> Vec<(String, String)> {
+    dotenv::parse(text)
+        .into_iter()
+        .filter(|e| e.name != "GATEROUTER_API_KEY")
+        .map(|e| (e.name, e.value))
         .collect()
 }
 

@@ -1,139 +1,56 @@
-//! Setting `GATEROUTER_API_KEY` in `<root>/.env` without disturbing anything else:
-//! every other line, comment, blank, `export` prefix, inline comment, order and line ending
-//! stays exactly as it was. dotenv has no writer we could reuse, so edits work on raw lines
-//! and dotenvy (the reader) checks that what we wrote reads back as the key.
+//! Setting `GATEROUTER_API_KEY` in `<root>/.env` without disturbing anything else. The file
+//! is parsed with the grammar OpenClaw's dotenv uses (`dotenv.rs`), and edits replace the
+//! byte spans of the parsed entries: every other byte (comments, blanks, `export`, a BOM,
+//! CRLF or CR-only endings, other values, even text inside another entry's multi-line
+//! value) stays as it was. Every edit is checked by parsing the result again: our name
+//! must read as the key (or be gone) and every other entry must read exactly as before.
+//!
+//! Several assignments of our name: all of them get the new key (uninstall removes all).
+//! OpenClaw uses the last, but other readers of the same file (a shell's `source`, systemd's
+//! `EnvironmentFile`, docker's `--env-file`) may use the first; a careful user expects none
+//! of them to keep a stale key, and expects lines they wrote to stay rather than vanish.
 
+use std::ops::Range;
 use std::path::Path;
 
+use super::dotenv::{self, Entry, MAX_BYTES};
 use crate::error::{Error, Result};
 use crate::key::{ApiKey, ENV_VAR};
 
-/// One `NAME=value` line, split so the value can be swapped (or masked) and the rest kept.
-/// The one parser of assignment lines: the editor and the diff redactor both use it, so they
-/// always agree on where a value starts and ends.
-pub struct Assignment<'a> {
-    pub name: &'a str,
-    /// Indentation, `export `, the name and `=` (with any spaces around it).
-    pub head: &'a str,
-    /// The value as written, quotes included.
-    pub value: &'a str,
-    /// What follows the value on the line: spaces and an inline `# comment`.
-    pub tail: &'a str,
-    /// The value opens a quote that the line does not close.
-    pub unclosed: bool,
-    /// The whole line without its line ending (for dotenvy).
-    pub line: &'a str,
+/// 1-based line of a byte offset, counting line breaks as dotenv does (`\r\n`, `\r`, `\n`).
+fn line_of(text: &str, at: usize) -> usize {
+    let before = &text[..at];
+    1 + before.matches('\n').count() + before.matches('\r').count() - before.matches("\r\n").count()
 }
 
-impl<'a> Assignment<'a> {
-    /// Splits `NAME=value` (optionally `export NAME=value`); `None` for comments, blanks and
-    /// anything else.
-    pub fn parse(line: &'a str) -> Option<Assignment<'a>> {
-        let body = line.trim_start();
-        let after_export = body
-            .strip_prefix("export")
-            .filter(|r| r.starts_with([' ', '\t']))
-            .map(str::trim_start)
-            .unwrap_or(body);
-        let name_len = after_export
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-'))
-            .unwrap_or(after_export.len());
-        let name = &after_export[..name_len];
-        if name.is_empty() {
-            return None;
-        }
-        let rest = after_export[name_len..].trim_start_matches([' ', '\t']);
-        let value_and_tail = rest.strip_prefix('=')?;
-        let value = value_and_tail.trim_start_matches([' ', '\t']);
-        let value_start = line.len() - value.len();
-        let (value_len, unclosed) = match value.chars().next() {
-            Some(q @ ('"' | '\'' | '`')) => match value[1..].find(q) {
-                Some(end) => (end + 2, false),
-                None => (value.len(), true),
-            },
-            // Unquoted: the value ends where an inline comment (whitespace then `#`) starts.
-            _ => (
-                value
-                    .find([' ', '\t'])
-                    .filter(|&i| {
-                        value[i..].trim_start().starts_with('#') || value[i..].trim().is_empty()
-                    })
-                    .unwrap_or(value.len()),
-                false,
-            ),
-        };
-        Some(Assignment {
-            name,
-            head: &line[..value_start],
-            value: &line[value_start..value_start + value_len],
-            tail: &line[value_start + value_len..],
-            unclosed,
-            line,
-        })
-    }
-}
-
-/// The assignment of our variable on this line, if it is one.
-fn parse_line<'a>(path: &Path, lineno: usize, line: &'a str) -> Result<Option<Assignment<'a>>> {
-    let Some(a) = Assignment::parse(line).filter(|a| a.name == ENV_VAR) else {
-        return Ok(None);
-    };
-    if a.unclosed {
-        return Err(Error::EnvSyntax {
+/// `is`: "is" for the file as found, "would be" for an edit's result.
+fn too_big(path: &Path, text: &str, is: &str) -> Result<()> {
+    if text.len() > MAX_BYTES {
+        return Err(Error::Unreadable {
             path: path.to_path_buf(),
-            line: lineno,
-            message: format!(
-                "the {ENV_VAR} value opens a quote that is not closed on the same line; \
-                 make it one line (or delete it) and run again"
+            what: format!(
+                "{is} {} bytes, and OpenClaw ignores a .env over 1 MB ({MAX_BYTES} bytes) as a whole, so the key would not be seen; trim it and run again",
+                text.len()
             ),
         });
     }
-    Ok(Some(a))
+    Ok(())
 }
 
-/// Splits into (line without ending, ending) pairs, keeping `\r\n` / `\n` / none.
-fn lines(text: &str) -> impl Iterator<Item = (&str, &str)> {
-    text.split_inclusive('\n').map(|l| {
-        if let Some(s) = l.strip_suffix("\r\n") {
-            (s, "\r\n")
-        } else if let Some(s) = l.strip_suffix('\n') {
-            (s, "\n")
-        } else {
-            (l, "")
-        }
-    })
-}
-
-fn read_value(path: &Path, lineno: usize, line: &str) -> Result<String> {
-    let bad = |message: String| Error::EnvSyntax {
-        path: path.to_path_buf(),
-        line: lineno,
-        message,
-    };
-    let mut items = dotenvy::from_read_iter(line.trim_start().as_bytes());
-    match items.next() {
-        Some(Ok((_, v))) => Ok(v),
-        // dotenvy's messages can quote the value; say where, not what.
-        Some(Err(_)) | None => Err(bad(format!(
-            "the {ENV_VAR} line cannot be read as dotenv (unbalanced quotes or a stray character?)"
-        ))),
-    }
-}
-
-/// The value `GATEROUTER_API_KEY` has in this `.env` now (the last assignment, as OpenClaw's
-/// dotenv reads it), if any.
+/// The value `GATEROUTER_API_KEY` has in this `.env` now as OpenClaw's dotenv reads it (the
+/// last assignment), if any.
 pub fn current_key(path: &Path, text: &str) -> Result<Option<String>> {
-    let mut found = None;
-    for (i, (line, _)) in lines(text).enumerate() {
-        if let Some(a) = parse_line(path, i + 1, line)? {
-            found = Some(read_value(path, i + 1, a.line)?);
-        }
-    }
-    Ok(found)
+    too_big(path, text, "is")?;
+    Ok(dotenv::parse(text)
+        .into_iter()
+        .rev()
+        .find(|e| e.name == ENV_VAR)
+        .map(|e| e.value))
 }
 
 /// The value as written in the file: bare when every reader agrees on its meaning,
-/// single-quoted (literal in every dotenv dialect) otherwise.
+/// single-quoted (literal in every dotenv dialect) otherwise. `ApiKey` has no quotes,
+/// backslashes, `#`, `$` or whitespace, so `'…'` cannot close early or run on.
 fn quote(key: &str) -> String {
     let bare = key
         .chars()
@@ -145,61 +62,204 @@ fn quote(key: &str) -> String {
     }
 }
 
-/// The new `.env` text. Every assignment of the key is rewritten in place (dotenv
-/// dialects disagree on whether the first or the last one wins), else one line is appended.
-pub fn set_key(path: &Path, before: Option<&str>, key: &ApiKey) -> Result<String> {
-    let text = before.unwrap_or("");
-    let eol = match text.find('\n') {
-        Some(i) if i > 0 && text.as_bytes()[i - 1] == b'\r' => "\r\n",
+/// The line break the file already uses (the first one), `\n` for a file without one.
+fn line_ending(text: &str) -> &'static str {
+    match text.find(['\n', '\r']) {
+        Some(i) if text[i..].starts_with("\r\n") => "\r\n",
+        Some(i) if text[i..].starts_with('\r') => "\r",
         _ => "\n",
-    };
-    let value = quote(key.expose());
-    let mut out = String::with_capacity(text.len() + value.len() + 32);
-    let mut replaced = false;
-    for (i, (line, ending)) in lines(text).enumerate() {
-        match parse_line(path, i + 1, line)? {
-            Some(a) => {
-                out.push_str(a.head);
-                out.push_str(&value);
-                out.push_str(a.tail);
-                replaced = true;
-            }
-            None => out.push_str(line),
-        }
-        out.push_str(ending);
-    }
-    if !replaced {
-        if !out.is_empty() && !out.ends_with('\n') {
-            out.push_str(eol);
-        }
-        out.push_str(ENV_VAR);
-        out.push('=');
-        out.push_str(&value);
-        out.push_str(eol);
-    }
-    // Check our own work: the file must read back as exactly this key.
-    match current_key(path, &out)? {
-        Some(v) if v == key.expose() => Ok(out),
-        _ => Err(Error::EnvSyntax {
-            path: path.to_path_buf(),
-            line: 0,
-            message: format!(
-                "the edited {ENV_VAR} line would not read back as the key; edit it by hand"
-            ),
-        }),
     }
 }
 
-/// The `.env` text without any assignment of the key (each such line and its ending go).
-pub fn remove_key(path: &Path, before: &str) -> Result<String> {
-    let mut out = String::with_capacity(before.len());
-    for (i, (line, ending)) in lines(before).enumerate() {
-        if parse_line(path, i + 1, line)?.is_none() {
-            out.push_str(line);
-            out.push_str(ending);
+/// Every entry other than ours, as dotenv reads them, in order.
+fn others(entries: &[Entry]) -> Vec<(&str, &str)> {
+    entries
+        .iter()
+        .filter(|e| e.name != ENV_VAR)
+        .map(|e| (e.name.as_str(), e.value.as_str()))
+        .collect()
+}
+
+/// `out` reads as `before` did, except that our name reads as `key` everywhere (or, with
+/// `None`, is gone).
+fn reads_right(before: &[Entry], out: &str, key: Option<&str>) -> bool {
+    let after = dotenv::parse(out);
+    let ours: Vec<&Entry> = after.iter().filter(|e| e.name == ENV_VAR).collect();
+    let ours_ok = match key {
+        Some(k) => !ours.is_empty() && ours.iter().all(|e| e.value == k),
+        None => ours.is_empty(),
+    };
+    ours_ok && others(before) == others(&after)
+}
+
+/// `text` with each range replaced, ranges sorted and disjoint.
+fn splice(text: &str, edits: &[(Range<usize>, String)]) -> String {
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut last = 0;
+    for (r, with) in edits {
+        out.push_str(&text[last..r.start]);
+        out.push_str(with);
+        last = r.end;
+    }
+    out.push_str(&text[last..]);
+    out
+}
+
+fn would_change_others(path: &Path, text: &str, at: usize, what: &str) -> Error {
+    Error::EnvSyntax {
+        path: path.to_path_buf(),
+        line: line_of(text, at),
+        message: format!(
+            "{what} would change how OpenClaw's dotenv reads other lines of the file (an unclosed quote or a `NAME:` without a value nearby?); make that change by hand"
+        ),
+    }
+}
+
+/// The new `.env` text: the value of every `GATEROUTER_API_KEY` entry replaced, else one
+/// entry appended.
+pub fn set_key(path: &Path, before: Option<&str>, key: &ApiKey) -> Result<String> {
+    let text = before.unwrap_or("");
+    too_big(path, text, "is")?;
+    let entries = dotenv::parse(text);
+    let ours: Vec<&Entry> = entries.iter().filter(|e| e.name == ENV_VAR).collect();
+    // The plainest form first; single quotes also end the value before a U+2028 that a bare
+    // value would run through.
+    let mut forms = vec![quote(key.expose())];
+    if !forms[0].starts_with('\'') {
+        forms.push(format!("'{}'", key.expose()));
+    }
+    let mut candidates = Vec::new();
+    for value in &forms {
+        if ours.is_empty() {
+            let eol = line_ending(text);
+            let open = !text.is_empty() && !text.ends_with(['\n', '\r']);
+            let line = format!("{ENV_VAR}={value}{eol}");
+            let joint = if open { eol } else { "" };
+            // A blank line first, should the file end in something that would take our line
+            // as its value (`NAME:` at the end of the last line does); failing that, first in
+            // the file (after a BOM), where nothing before it can take it.
+            let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
+            candidates.push(format!("{text}{joint}{line}"));
+            candidates.push(format!("{text}{joint}{eol}{line}"));
+            candidates.push(format!("{}{line}{}", &text[..bom], &text[bom..]));
+        } else {
+            let edits: Vec<(Range<usize>, String)> = ours
+                .iter()
+                .map(|e| {
+                    // A value that starts on a later line than the name (`NAME=` then `'v'` on
+                    // the next line): the separator goes too, so the new value sits on the
+                    // name's line. An empty value there ends at the separator, not at the start
+                    // of the next line (`NAME:` then `# c`: the comment stays on its line).
+                    if text[e.name_span.end..e.value_span.start].contains(dotenv::js_line_break) {
+                        let end = if e.value_span.is_empty() {
+                            separator_end(text, e)
+                        } else {
+                            e.value_span.end
+                        };
+                        (e.name_span.end..end, format!("={value}"))
+                    } else {
+                        (e.value_span.clone(), value.clone())
+                    }
+                })
+                .collect();
+            candidates.push(splice(text, &edits));
         }
     }
+    let at = ours.first().map_or(text.len(), |e| e.start);
+    let out = candidates
+        .into_iter()
+        .find(|out| reads_right(&entries, out, Some(key.expose())))
+        .ok_or_else(|| would_change_others(path, text, at, &format!("setting {ENV_VAR}")))?;
+    too_big(path, &out, "would be")?;
     Ok(out)
+}
+
+/// Just after the `=` or `:` (an empty value may be placed on the line after it).
+fn separator_end(text: &str, e: &Entry) -> usize {
+    text[..e.value_span.start]
+        .trim_end_matches(dotenv::js_space)
+        .len()
+}
+
+/// Where the entry's own text ends: after its value, or after its separator when the value
+/// is empty (so a comment on the next line is not taken as part of it).
+fn value_end(text: &str, e: &Entry) -> usize {
+    if e.value_span.is_empty() {
+        separator_end(text, e)
+    } else {
+        e.value_span.end
+    }
+}
+
+/// Where the line holding `at` starts (a BOM at the start of the file is not part of it).
+fn line_start(text: &str, at: usize) -> usize {
+    let s = text[..at].rfind(dotenv::js_line_break).map_or(0, |i| {
+        i + text[i..].chars().next().map_or(1, char::len_utf8)
+    });
+    if s == 0 && text.starts_with('\u{feff}') {
+        3
+    } else {
+        s
+    }
+}
+
+/// Just past the line break that ends the line holding `at` (or the end of the text).
+fn line_end(text: &str, at: usize) -> usize {
+    match text[at..].find(dotenv::js_line_break) {
+        Some(i) if text[at + i..].starts_with("\r\n") => at + i + 2,
+        Some(i) => at + i + text[at + i..].chars().next().map_or(1, char::len_utf8),
+        None => text.len(),
+    }
+}
+
+/// The `.env` text without any `GATEROUTER_API_KEY` entry: each goes with its lines (and
+/// their inline comment); if that would change another entry, only the entry's own text;
+/// failing that, all but the value's quotes.
+pub fn remove_key(path: &Path, before: &str) -> Result<String> {
+    let entries = dotenv::parse(before);
+    let ours: Vec<&Entry> = entries.iter().filter(|e| e.name == ENV_VAR).collect();
+    let Some(first) = ours.first() else {
+        return Ok(before.to_owned());
+    };
+    let lines: Vec<(Range<usize>, String)> = ours
+        .iter()
+        .map(|e| {
+            (
+                line_start(before, e.start)..line_end(before, value_end(before, e)),
+                String::new(),
+            )
+        })
+        .collect();
+    let own: Vec<(Range<usize>, String)> = ours
+        .iter()
+        .map(|e| (e.start..value_end(before, e), String::new()))
+        .collect();
+    // Last resort: the name goes, and of the value only its quotes stay, so a quote
+    // elsewhere in the file still pairs as it did (no secret is left behind).
+    let hollow: Vec<(Range<usize>, String)> = ours
+        .iter()
+        .map(|e| {
+            let v = &before[e.value_span.clone()];
+            let q: String = v
+                .chars()
+                .take(1)
+                .filter(|c| matches!(c, '"' | '\'' | '`'))
+                .collect();
+            let close = if v.len() >= 2 && v.ends_with(q.as_str()) {
+                q.as_str()
+            } else {
+                ""
+            };
+            (e.start..e.value_span.end, format!("{q}{close}"))
+        })
+        .collect();
+    [lines, own, hollow]
+        .iter()
+        .map(|edits| splice(before, edits))
+        .find(|out| reads_right(&entries, out, None))
+        .ok_or_else(|| {
+            would_change_others(path, before, first.start, &format!("removing {ENV_VAR}"))
+        })
 }
 
 #[cfg(test)]
@@ -267,15 +327,111 @@ mod tests {
     }
 
     #[test]
-    fn unclosed_quote_is_an_error_naming_the_line() {
-        let err = set_key(
-            Path::new(P),
-            Some("A=1\nGATEROUTER_API_KEY=\"abc\n"),
-            &key(),
-        )
-        .unwrap_err()
-        .to_string();
-        assert!(err.starts_with(".env:2: "), "{err}");
+    fn an_unclosed_quote_on_our_line_is_replaced() {
+        // dotenv reads `"sk-or-v1-abc` (quote included): the value to replace.
+        assert_eq!(
+            set(Some("A=1\nGATEROUTER_API_KEY=\"sk-or-v1-abc\n")),
+            "A=1\nGATEROUTER_API_KEY=sk-or-v1-abcdef0123456789\n"
+        );
+    }
+
+    #[test]
+    fn a_name_inside_another_value_is_not_an_assignment() {
+        for q in ['"', '\'', '`'] {
+            let before = format!("PEM={q}-----BEGIN\nGATEROUTER_API_KEY=old-key-123\nEND{q}\n");
+            assert_eq!(
+                set(Some(&before)),
+                format!("{before}GATEROUTER_API_KEY=sk-or-v1-abcdef0123456789\n")
+            );
+            assert_eq!(current_key(Path::new(P), &before).unwrap(), None);
+            assert_eq!(remove_key(Path::new(P), &before).unwrap(), before);
+        }
+    }
+
+    #[test]
+    fn bom_cr_only_and_colon_assignments_are_ours() {
+        let k = "sk-or-v1-abcdef0123456789";
+        assert_eq!(
+            set(Some("\u{feff}GATEROUTER_API_KEY=old-key-123\nA=1\n")),
+            format!("\u{feff}GATEROUTER_API_KEY={k}\nA=1\n")
+        );
+        assert_eq!(
+            set(Some("A=1\rGATEROUTER_API_KEY=old-key-123\rB=2")),
+            format!("A=1\rGATEROUTER_API_KEY={k}\rB=2")
+        );
+        assert_eq!(
+            set(Some("A=1\rB=2")),
+            format!("A=1\rB=2\rGATEROUTER_API_KEY={k}\r")
+        );
+        assert_eq!(
+            set(Some("GATEROUTER_API_KEY: old-key-123 # c\n")),
+            format!("GATEROUTER_API_KEY: {k} # c\n")
+        );
+        assert_eq!(
+            set(Some("GATEROUTER_API_KEY=\n'old-key-123'\nB=2\n")),
+            format!("GATEROUTER_API_KEY={k}\nB=2\n")
+        );
+        let p = Path::new(P);
+        assert_eq!(
+            remove_key(p, "\u{feff}GATEROUTER_API_KEY=old\nA=1\n").unwrap(),
+            "\u{feff}A=1\n"
+        );
+        assert_eq!(
+            remove_key(p, "A=1\rGATEROUTER_API_KEY: x\rB=2").unwrap(),
+            "A=1\rB=2"
+        );
+    }
+
+    #[test]
+    fn our_line_is_not_swallowed_by_a_dangling_colon() {
+        // `I:` then a line break takes the next line as its value: a blank line keeps ours apart.
+        let out = set(Some("I:\n"));
+        assert_eq!(out, "I:\n\nGATEROUTER_API_KEY=sk-or-v1-abcdef0123456789\n");
+    }
+
+    #[test]
+    fn a_file_ending_in_a_bare_colon_gets_our_line_first() {
+        // `I:` with nothing after it is no entry; anything appended would make it one.
+        let k = "sk-or-v1-abcdef0123456789";
+        assert_eq!(set(Some("I:")), format!("GATEROUTER_API_KEY={k}\nI:"));
+        assert_eq!(
+            set(Some("\u{feff}I:")),
+            format!("\u{feff}GATEROUTER_API_KEY={k}\nI:")
+        );
+    }
+
+    #[test]
+    fn a_line_separator_after_the_value_gets_quotes() {
+        // A bare value would run on through U+2028; a quoted one ends before it.
+        let before = "GATEROUTER_API_KEY='old-key-123'\u{2028}tail\n";
+        assert_eq!(
+            set(Some(before)),
+            "GATEROUTER_API_KEY='sk-or-v1-abcdef0123456789'\u{2028}tail\n"
+        );
+    }
+
+    #[test]
+    fn an_edit_that_would_pass_one_mib_is_refused() {
+        let near = format!("#{}\n", "x".repeat(MAX_BYTES - 12));
+        let err = set_key(Path::new(P), Some(&near), &key())
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with(".env: would be "), "{err}");
+        let over = format!("{near}{}", "#".repeat(20));
+        let err = current_key(Path::new(P), &over).unwrap_err().to_string();
+        assert!(err.starts_with(".env: is "), "{err}");
+    }
+
+    #[test]
+    fn an_empty_value_before_a_comment_line_keeps_the_comment() {
+        // `NAME:` and a line break: dotenv's match runs on over `# c`, the entry does not.
+        let k = "sk-or-v1-abcdef0123456789";
+        let before = "GATEROUTER_API_KEY:\n# c\nB=1\n";
+        assert_eq!(
+            set(Some(before)),
+            format!("GATEROUTER_API_KEY={k}\n# c\nB=1\n")
+        );
+        assert_eq!(remove_key(Path::new(P), before).unwrap(), "# c\nB=1\n");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! No I/O happens here; an empty plan means the root is already configured.
 
 mod agree;
+pub mod dotenv;
 mod elide;
 pub mod env_file;
 pub mod gate;
@@ -22,7 +23,7 @@ use crate::root::{FileState, Root};
 use crate::templates::Settings;
 
 /// OpenClaw's limit for `.env` files.
-const ENV_MAX: usize = 1_000_000;
+const ENV_MAX: usize = dotenv::MAX_BYTES;
 
 /// Mode for files we create; OpenClaw writes its own files 0600 too.
 pub const NEW_FILE_MODE: u32 = 0o600;
@@ -194,7 +195,7 @@ pub fn plan(root: &Root, key: &KeyChoice, settings: &Settings) -> Result<Plan> {
         return Err(Error::Unreadable {
             path: root.env.path.clone(),
             what: format!(
-                "is {} bytes, and OpenClaw ignores a .env over 1 MB, so the key would not be seen; trim it and run again",
+                "is {} bytes, and OpenClaw ignores a .env over 1 MB (1,048,576 bytes), so the key would not be seen; trim it and run again",
                 b.len()
             ),
         });
