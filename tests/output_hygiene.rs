@@ -496,3 +496,145 @@ fn secrets_in_json_diff_context_are_masked_by_structure() {
         }
     }
 }
+
+#[test]
+fn uninstall_says_the_backups_still_hold_the_key() {
+    let (tmp, root) = root_from("onboarded");
+    let r = root.to_str().unwrap();
+    let setup = cmd(tmp.path())
+        .args(["--offline", "--yes", SENTINEL, r])
+        .output()
+        .unwrap();
+    assert_eq!(setup.status.code(), Some(0), "{}", text(&setup.stderr));
+    let out = cmd(tmp.path())
+        .args(["uninstall", "--yes", r])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(err.contains("still hold") && err.contains("rm -r"), "{err}");
+    assert_hygienic(&out, "uninstall");
+
+    let setup = cmd(tmp.path())
+        .args(["--offline", "--yes", SENTINEL, r])
+        .output()
+        .unwrap();
+    assert_eq!(setup.status.code(), Some(0));
+    let out = cmd(tmp.path())
+        .args(["uninstall", "--yes", "--json", r])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        v["warnings"]
+            .to_string()
+            .contains("still hold copies of .env with the API key"),
+        "{v}"
+    );
+}
+
+/// The sentinel idea of tests/secrets.rs over every command and mode, on a root full of
+/// hostile content (secrets in JSON context, an old key in .env, an agent directory whose
+/// name is an escape sequence) and against a server that answers with escapes and a piece
+/// of the key: nothing printed may carry a secret or a raw control character.
+#[test]
+fn every_command_and_mode_on_a_hostile_root_prints_clean_output() {
+    let good = StandIn::start(|r| healthy_reply(r, SENTINEL));
+    let hostile = StandIn::start(|r| {
+        if r.method == "POST" {
+            Reply::error(
+                400,
+                "\u{1b}[2J\u{1b}]0;x\u{7}key sk-or-v1-SENTINELKEY0123**** is odd \u{202e}",
+            )
+        } else {
+            healthy_reply(r, SENTINEL)
+        }
+    });
+    let (tmp, root) = root_from("onboarded");
+    std::fs::write(
+        root.join("openclaw.json"),
+        "{\n  agents: {\n    defaults: {\n      apiKey:\n        \"sk-ant-NEXTLINESECRET0123456789\",\n      model: \"anthropic/claude-opus-4-6\",\n      apiKeys: [\"ARRAYSECRET0123456789xyz\"],\n      CORP_TOKEN_VALUE: \"CORPSECRETabc0123456789\",\n    },\n  },\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join(".env"),
+        "OPENAI_API_KEY=sk-proj-OLDENVSECRET0123456789\nGATEROUTER_API_KEY=sk-or-v1-OLDGATESECRET0123456789ab\n",
+    )
+    .unwrap();
+    copy_tree(
+        &root.join("agents/main"),
+        &root.join("agents/ev\u{1b}[2Jil"),
+    );
+    let (tmp2, root2) = root_from("onboarded");
+    let roots_file = tmp.path().join("roots.txt");
+    std::fs::write(
+        &roots_file,
+        format!("{}\n{}\n", root.display(), root2.display()),
+    )
+    .unwrap();
+    let r = root.to_str().unwrap();
+    let rf = roots_file.to_str().unwrap();
+    let (g, h) = (good.base_url(), hostile.base_url());
+    let runs: Vec<Vec<&str>> = vec![
+        vec!["--offline", SENTINEL, r],
+        vec!["--offline", "--dry-run", SENTINEL, r],
+        vec!["--offline", "--check", SENTINEL, r],
+        vec!["--offline", "--json", "--check", SENTINEL, r],
+        vec!["--offline", "-q", "--check", SENTINEL, r],
+        vec!["--offline", "--dry-run", "--color", "always", SENTINEL, r],
+        vec!["-v", "--dry-run", "--base-url", &g, SENTINEL, r],
+        vec!["-v", "--dry-run", "--base-url", &h, SENTINEL, r],
+        vec!["--json", "--dry-run", "--base-url", &h, SENTINEL, r],
+        vec!["--offline", "--dry-run", "--roots-from", rf, SENTINEL],
+        vec![
+            "--offline",
+            "--json",
+            "--dry-run",
+            "--roots-from",
+            rf,
+            SENTINEL,
+        ],
+        vec!["--dry-run", "--base-url", &h, "--roots-from", rf, SENTINEL],
+        vec!["probe", "--base-url", &h, SENTINEL],
+        vec!["probe", "--json", "--base-url", &h, SENTINEL],
+        vec!["probe", "-v", "--base-url", &g, SENTINEL],
+        vec!["--offline", "--yes", SENTINEL, r],
+        vec!["doctor", r],
+        vec!["doctor", "--json", r],
+        vec!["rollback", "--list", r],
+        vec!["rollback", "--list", "--json", r],
+        vec!["rollback", "--dry-run", r],
+        vec!["rollback", "--yes", "--json", r],
+        vec!["--offline", "--yes", "--json", SENTINEL, r],
+        vec!["uninstall", "--dry-run", r],
+        vec!["uninstall", "--dry-run", "--color", "always", r],
+        vec!["uninstall", "--yes", "--json", r],
+    ];
+    for args in runs {
+        let what = args.join(" ");
+        let out = cmd(tmp.path()).args(&args).output().unwrap();
+        assert!(
+            args.contains(&"-q") || !out.stdout.is_empty() || !out.stderr.is_empty(),
+            "{what}: printed nothing"
+        );
+        if !args.contains(&"always") {
+            assert_hygienic(&out, &what);
+        } else {
+            assert_ne!(out.status.code(), Some(101), "{what}");
+        }
+        for (name, s) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
+            let s = text(s);
+            for secret in [
+                "NEXTLINESECRET",
+                "ARRAYSECRET",
+                "CORPSECRET",
+                "OLDENVSECRET",
+                "OLDGATESECRET",
+                SECRET_MIDDLE,
+            ] {
+                assert!(!s.contains(secret), "{what}: {secret} in {name}:\n{s}");
+            }
+        }
+    }
+    drop(tmp2);
+}
