@@ -94,8 +94,8 @@ pub fn render(f: &FileChange, secrets: &[&str], color: bool) -> String {
     let ops = similar::capture_diff_slices(Algorithm::Myers, &old_lines, &new_lines);
     // Shown lines come from the whole file, redacted by its structure (a secret's name and
     // value can be on different lines); they line up one to one with the compared lines.
-    let old_shown = redact::file_lines(f.kind, &before, secrets);
-    let new_shown = redact::file_lines(f.kind, &after, secrets);
+    let old_shown = redact::file_lines(f.kind, &before);
+    let new_shown = redact::file_lines(f.kind, &after);
     for group in similar::group_diff_ops(ops, CONTEXT) {
         let (first, last) = (&group[0], &group[group.len() - 1]);
         let old = first.old_range().start..last.old_range().end;
@@ -128,8 +128,10 @@ pub fn render(f: &FileChange, secrets: &[&str], color: bool) -> String {
                     (_, Some(i)) => new_shown.get(i),
                     _ => None,
                 }
-                .cloned()
-                .unwrap_or_else(|| redact::line(f.kind, text, secrets));
+                .map_or_else(
+                    || redact::line(f.kind, text, secrets),
+                    |l| redact::line(f.kind, l, secrets),
+                );
                 let _ = write!(
                     out,
                     "{}",

@@ -252,19 +252,18 @@ fn json_secret_spans(text: &str) -> Option<Vec<(usize, usize)>> {
     Some(spans)
 }
 
-/// The lines of a JSON/JSON5 file as a diff shows them: secrets masked by their place in
-/// the parsed structure, so a value on a line of its own is masked as well as one beside
-/// its name. One entry per `split_inclusive('\n')` line, terminators removed. A file that
-/// does not parse falls back to masking line by line.
+/// The lines of a JSON/JSON5 file with its secrets masked by their place in the parsed
+/// structure, so a value on a line of its own is masked as well as one beside its name.
+/// One entry per `split_inclusive('\n')` line, terminators removed. A file that does not
+/// parse is returned as it is (`line` still masks it line by line when shown).
 pub fn json_lines(text: &str) -> Vec<String> {
-    let count = text.split_inclusive('\n').count();
-    let by_line = || {
+    let raw = || {
         text.split_inclusive('\n')
-            .map(|l| json_line(strip_eol(l)))
+            .map(|l| strip_eol(l).to_owned())
             .collect::<Vec<_>>()
     };
     let Some(spans) = json_secret_spans(text) else {
-        return by_line();
+        return raw();
     };
     let mut masked = String::with_capacity(text.len());
     let mut last = 0;
@@ -283,12 +282,12 @@ pub fn json_lines(text: &str) -> Vec<String> {
     masked.push_str(&text[last..]);
     let lines: Vec<String> = masked
         .split_inclusive('\n')
-        .map(|l| json_line(strip_eol(l)))
+        .map(|l| strip_eol(l).to_owned())
         .collect();
-    if lines.len() == count {
+    if lines.len() == text.split_inclusive('\n').count() {
         lines
     } else {
-        by_line()
+        raw()
     }
 }
 
@@ -297,18 +296,18 @@ fn strip_eol(l: &str) -> &str {
     l.strip_suffix('\r').unwrap_or(l)
 }
 
-/// The lines of a whole file as a diff shows them (see `json_lines`; `.env` files line by
-/// line through `env_line`), every known secret masked too. One entry per
-/// `split_inclusive('\n')` line of `text`.
-pub fn file_lines(kind: crate::plan::FileKind, text: &str, secrets: &[&str]) -> Vec<String> {
-    let lines = match kind {
+/// The lines of a whole file, masked by the file's structure where that needs the whole
+/// file (JSON: see `json_lines`); `.env` lines as they are, `line` masks them one by one.
+/// One entry per `split_inclusive('\n')` line of `text`; each shown line then still goes
+/// through `line` (done per shown line only: a diff shows a few lines of a large file).
+pub fn file_lines(kind: crate::plan::FileKind, text: &str) -> Vec<String> {
+    match kind {
         crate::plan::FileKind::Env => text
             .split_inclusive('\n')
-            .map(|l| env_line(strip_eol(l)))
+            .map(|l| strip_eol(l).to_owned())
             .collect(),
         _ => json_lines(text),
-    };
-    lines.into_iter().map(|l| redact_all(&l, secrets)).collect()
+    }
 }
 
 /// Redacts one line of a file of the given kind, then any known secret anywhere in it.
@@ -376,7 +375,11 @@ mod tests {
         let text = "{\n  // c\n  apiKey:\n    'sk-ant-NEXTLINE0123456789abcd',\n  apiKeys: [\"ARRAYSECRET-0123456789\", \"ARRAYSECRET-abcdefghij\"],\n  CORP_TOKEN_VALUE: \"CORPSECRET0123456789\",\n  nested: { credentials: { user: \"NESTEDSECRET-0123456789\", pin: 123456789 } },\n  gaterouter: { apiKey: { source: \"env\", provider: \"default\", id: \"GATEROUTER_API_KEY\" } },\n  primary: \"gaterouter/auto\",\n}\n";
         let lines = json_lines(text);
         assert_eq!(lines.len(), text.lines().count());
-        let all = lines.join("\n");
+        let all = lines
+            .iter()
+            .map(|l| json_line(l))
+            .collect::<Vec<_>>()
+            .join("\n");
         for secret in [
             "NEXTLINE",
             "ARRAYSECRET",

@@ -15,7 +15,7 @@
 //! secret or a key-shaped run; a *fragment* of a known secret shows only the head the full
 //! redaction shows anyway, so fragments cannot be pieced together into more of the key.
 
-use std::collections::HashSet;
+use std::collections::BTreeSet;
 use std::sync::RwLock;
 
 use crate::key::redact;
@@ -26,18 +26,38 @@ const MIN_SECRET: usize = 4;
 /// A fragment this long of a known secret marks a run as part of it.
 const GRAM: usize = 8;
 
-static KNOWN: RwLock<Vec<String>> = RwLock::new(Vec::new());
+/// The secrets seen so far, and the fragments of their hidden parts, kept ready: redaction
+/// runs on every line printed, registering happens a handful of times per run.
+struct Known {
+    secrets: Vec<String>,
+    grams: BTreeSet<Vec<u8>>,
+}
+
+static KNOWN: RwLock<Known> = RwLock::new(Known {
+    secrets: Vec::new(),
+    grams: BTreeSet::new(),
+});
 
 /// Remembers a secret for every later redaction in this process.
 pub fn register(secret: &str) {
     if secret.len() < MIN_SECRET {
         return;
     }
+    if KNOWN
+        .read()
+        .is_ok_and(|k| k.secrets.iter().any(|s| s == secret))
+    {
+        return;
+    }
     let Ok(mut known) = KNOWN.write() else {
         return;
     };
-    if !known.iter().any(|k| k == secret) {
-        known.push(secret.to_owned());
+    if !known.secrets.iter().any(|k| k == secret) {
+        known.secrets.push(secret.to_owned());
+        let hidden = hidden_part(secret);
+        for w in hidden.as_bytes().windows(GRAM) {
+            known.grams.insert(w.to_vec());
+        }
     }
 }
 
@@ -95,8 +115,9 @@ pub fn looks_like_key(s: &str) -> bool {
             return true;
         }
     }
-    let known = KNOWN.read().map(|k| k.clone()).unwrap_or_default();
-    known.iter().any(|k| s.contains(k.as_str()))
+    KNOWN
+        .read()
+        .is_ok_and(|k| k.secrets.iter().any(|k| s.contains(k.as_str())))
 }
 
 /// Masks every known secret (plus `extra`, which is registered too) and every key-shaped
@@ -105,26 +126,27 @@ pub fn redact_text(text: &str, extra: &[&str]) -> String {
     for s in extra {
         register(s);
     }
-    let known = KNOWN.read().map(|k| k.clone()).unwrap_or_default();
+    let Ok(known) = KNOWN.read() else {
+        return mask_runs(text, |run| key_shaped(run).then(|| redact(run)));
+    };
     // Whole secrets first: one may hold characters that are not key characters.
-    let mut out = text.to_owned();
-    for s in &known {
+    let mut out = std::borrow::Cow::Borrowed(text);
+    for s in &known.secrets {
         if out.contains(s.as_str()) {
-            out = out.replace(s.as_str(), &redact(s));
+            out = std::borrow::Cow::Owned(out.replace(s.as_str(), &redact(s)));
         }
     }
-    let hidden: Vec<String> = known.iter().map(|s| hidden_part(s)).collect();
-    let grams: HashSet<&[u8]> = hidden
-        .iter()
-        .filter(|s| s.len() >= GRAM)
-        .flat_map(|s| s.as_bytes().windows(GRAM))
-        .collect();
     mask_runs(&out, |run| {
-        if let Some(k) = known.iter().find(|k| k.as_str() == run) {
+        if let Some(k) = known.secrets.iter().find(|k| k.as_str() == run) {
             return Some(redact(k));
         }
-        if run.len() >= GRAM && run.as_bytes().windows(GRAM).any(|w| grams.contains(w)) {
-            return Some(fragment(run, &known));
+        if run.len() >= GRAM
+            && run
+                .as_bytes()
+                .windows(GRAM)
+                .any(|w| known.grams.contains(w))
+        {
+            return Some(fragment(run, &known.secrets));
         }
         key_shaped(run).then(|| redact(run))
     })
