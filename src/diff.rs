@@ -54,7 +54,10 @@ pub fn render(f: &FileChange, secrets: &[&str], color: bool) -> String {
     if f.symlink {
         header(
             &mut out,
-            format!("symlink: writes go to {}", f.target.display()),
+            format!(
+                "symlink: writes go to {}",
+                crate::output::one_line(&f.target.display().to_string(), usize::MAX)
+            ),
         );
     }
     match (f.mode_before, f.is_new()) {
@@ -157,7 +160,9 @@ fn text(b: &[u8]) -> std::borrow::Cow<'_, str> {
 }
 
 /// `a/openclaw.json`; a file outside the root (an absolute path) is shown as it is.
+/// A name with a newline in it stays on its header line.
 fn side(prefix: &str, rel: &str) -> String {
+    let rel = crate::output::one_line(rel, usize::MAX);
     if rel.starts_with('/') {
         rel.to_owned()
     } else {

@@ -193,7 +193,9 @@ pub fn summary(plan: &Plan, probe: Option<&ProbeOutcome>) -> String {
             "delete" => ("-", "delete (setup created it)".to_owned()),
             _ => ("~", what(f)),
         };
-        out.push_str(&format!("  {mark} {:width$}  {label}\n", f.rel));
+        // A file name is one line of the summary, whatever bytes it holds.
+        let name = crate::output::one_line(&f.rel, usize::MAX);
+        out.push_str(&format!("  {mark} {name:width$}  {label}\n"));
     }
     out
 }

@@ -638,3 +638,48 @@ fn every_command_and_mode_on_a_hostile_root_prints_clean_output() {
     }
     drop(tmp2);
 }
+
+/// A newline is harmless to a terminal but forges a line of ours: a server's message, a
+/// file name or an argument must not be able to print `warning: …` or `error: …` on its own.
+#[test]
+fn outside_text_cannot_start_a_line_of_its_own() {
+    let forged = "FORGED all good";
+    let server = StandIn::start(move |_| {
+        Reply::error(401, &format!("bad\nwarning: {forged}\rerror: {forged}"))
+    });
+    let (tmp, root) = root_from("onboarded");
+    copy_tree(
+        &root.join("agents/main"),
+        &root.join(format!("agents/x\nwarning: {forged}")),
+    );
+    let r = root.to_str().unwrap();
+    let line = format!("x\nwarning: {forged}");
+    let url = server.base_url();
+    let runs: Vec<Vec<&str>> = vec![
+        vec!["probe", "--base-url", &url, SENTINEL],
+        vec!["--dry-run", "--base-url", &url, SENTINEL, r],
+        vec!["--offline", "--dry-run", SENTINEL, r],
+        vec!["--offline", "--dry-run", "--primary", &line, SENTINEL, r],
+        vec!["--offline", "--dry-run", "--root", &line, SENTINEL],
+        vec!["doctor", "--agent", &line, r],
+        vec!["doctor", r],
+        vec!["--offline", "--yes", SENTINEL, r],
+        vec!["rollback", "--dry-run", r],
+        vec!["uninstall", "--dry-run", r],
+        vec!["--no-such-flag", &line],
+    ];
+    for args in runs {
+        let what = args.join(" ");
+        let out = cmd(tmp.path()).args(&args).output().unwrap();
+        assert_hygienic(&out, &what);
+        for s in [&out.stdout, &out.stderr] {
+            let s = text(s);
+            assert!(
+                !s.lines()
+                    .any(|l| l.trim_start().starts_with("warning: FORGED")
+                        || l.starts_with("error: FORGED")),
+                "{what}: a forged line:\n{s}"
+            );
+        }
+    }
+}

@@ -286,7 +286,7 @@ pub(super) fn review_and_apply(r: &Review, plan: &Plan, env: &Env) -> i32 {
     if !r.json && !r.quiet {
         crate::output::out(&report::summary(plan, r.probe));
         for w in r.warnings.iter().chain(&plan.warnings) {
-            crate::errln!("warning: {w}");
+            crate::output::warning(w);
         }
         if !plan.is_empty() {
             crate::outln!();
