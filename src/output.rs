@@ -157,12 +157,12 @@ fn keep_sgr_only(text: &str) -> String {
 /// `error: …` on standard error. A message of ours is one paragraph on one line, so a
 /// newline in it came from outside (a path, a server) and is shown escaped.
 pub fn error(message: &str) {
-    err(&format!("error: {}\n", one_line(message, usize::MAX)));
+    err_line(&format!("error: {message}"));
 }
 
 /// `warning: …` on standard error, one line (see `error`).
 pub fn warning(message: &str) {
-    err(&format!("warning: {}\n", one_line(message, usize::MAX)));
+    err_line(&format!("warning: {message}"));
 }
 
 /// Prints bytes we generated ourselves and that hold nothing from input (a completion
@@ -209,17 +209,28 @@ pub fn stderr_is_terminal() -> bool {
     std::io::stderr().is_terminal()
 }
 
-/// `println!` through the output layer.
+/// Prints one line of ours on standard output. Interpolated parts (a path, a server's
+/// text) cannot break it into several: a newline in it is shown escaped.
+pub fn line(text: &str) {
+    out(&format!("{}\n", one_line(text, usize::MAX)));
+}
+
+/// One line on standard error (see `line`).
+pub fn err_line(text: &str) {
+    err(&format!("{}\n", one_line(text, usize::MAX)));
+}
+
+/// `println!` through the output layer: one line, whatever the arguments hold.
 #[macro_export]
 macro_rules! outln {
     () => { $crate::output::out("\n") };
-    ($($t:tt)*) => { $crate::output::out(&format!("{}\n", format_args!($($t)*))) };
+    ($($t:tt)*) => { $crate::output::line(&format!($($t)*)) };
 }
 
-/// `eprintln!` through the output layer.
+/// `eprintln!` through the output layer: one line, whatever the arguments hold.
 #[macro_export]
 macro_rules! errln {
-    ($($t:tt)*) => { $crate::output::err(&format!("{}\n", format_args!($($t)*))) };
+    ($($t:tt)*) => { $crate::output::err_line(&format!($($t)*)) };
 }
 
 #[cfg(test)]

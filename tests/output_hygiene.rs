@@ -664,6 +664,7 @@ fn outside_text_cannot_start_a_line_of_its_own() {
         vec!["doctor", "--agent", &line, r],
         vec!["doctor", r],
         vec!["--offline", "--yes", SENTINEL, r],
+        vec!["rollback", "--list", r],
         vec!["rollback", "--dry-run", r],
         vec!["uninstall", "--dry-run", r],
         vec!["--no-such-flag", &line],
