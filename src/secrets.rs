@@ -20,9 +20,12 @@ use std::sync::RwLock;
 
 use crate::key::redact;
 
-/// Secrets shorter than this are replaced only where they appear whole (see `redact_text`):
-/// shorter strings are too likely to be ordinary words.
-const MIN_SECRET: usize = 4;
+/// Secrets at least this long are remembered for the whole run; shorter ones (an old
+/// placeholder value such as `test`) only in the text they were handed in with, since
+/// masking them everywhere would mangle ordinary words and paths.
+const MIN_SECRET: usize = 8;
+/// Shorter than this, a string is not masked at all (as before the registry).
+const MIN_LOCAL_SECRET: usize = 4;
 /// A fragment this long of a known secret marks a run as part of it.
 const GRAM: usize = 8;
 
@@ -104,14 +107,14 @@ fn key_shaped(run: &str) -> bool {
         .any(|p| run.starts_with(p) && run.len() >= p.len() + MIN_AFTER_PREFIX)
 }
 
-/// Whether `s` (a whole argument) looks like an API key: a key-shaped run, a long run of
+/// Whether `s` (a whole argument) looks like an API key: a key-shaped run, a long (32+) run of
 /// key characters of which a quarter or more are digits (random tokens; names people give
 /// directories rarely are), or a string we already know is a secret. Used to refuse
 /// printing an argument given where a path goes.
 pub fn looks_like_key(s: &str) -> bool {
     if s.chars().all(key_char) {
         let digits = s.chars().filter(char::is_ascii_digit).count();
-        if key_shaped(s) || (s.len() >= 24 && digits * 4 >= s.len()) {
+        if key_shaped(s) || (s.len() >= 32 && digits * 4 >= s.len()) {
             return true;
         }
     }
@@ -131,6 +134,15 @@ pub fn redact_text(text: &str, extra: &[&str]) -> String {
     };
     // Whole secrets first: one may hold characters that are not key characters.
     let mut out = std::borrow::Cow::Borrowed(text);
+    let local = extra
+        .iter()
+        .filter(|s| (MIN_LOCAL_SECRET..MIN_SECRET).contains(&s.len()))
+        .copied();
+    for s in local {
+        if out.contains(s) {
+            out = std::borrow::Cow::Owned(out.replace(s, &redact(s)));
+        }
+    }
     for s in &known.secrets {
         if out.contains(s.as_str()) {
             out = std::borrow::Cow::Owned(out.replace(s.as_str(), &redact(s)));
@@ -258,6 +270,12 @@ mod tests {
         let plain =
             "sk-or-v1-… is an example; task-list.json; gaterouter/auto; 2026-11-25T22:00:00Z";
         assert_eq!(redact_text(plain, &[]), plain);
+    }
+
+    #[test]
+    fn a_short_secret_is_masked_where_handed_in_only() {
+        assert_eq!(redact_text("value: shrt", &["shrt"]), "value: …");
+        assert_eq!(redact_text("/tmp/shrt-root", &[]), "/tmp/shrt-root");
     }
 
     #[test]
