@@ -174,12 +174,22 @@ fn a_lock_files_content_is_printed_inert() {
 }
 
 /// Runs the binary with its standard output already closed by the reader (`… | head -0`).
-fn with_closed_stdout(home: &std::path::Path, args: &[&str]) -> Output {
+fn with_closed_stdout<S: AsRef<std::ffi::OsStr>>(home: &std::path::Path, args: &[S]) -> Output {
+    with_closed_stdout_env(home, args, &[])
+}
+
+fn with_closed_stdout_env<S: AsRef<std::ffi::OsStr>>(
+    home: &std::path::Path,
+    args: &[S],
+    env: &[(&str, String)],
+) -> Output {
     let mut c = StdCommand::new(env!("CARGO_BIN_EXE_gaterouter-setup"));
     c.env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("HOME", home)
         .env("NO_COLOR", "1")
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .current_dir(home)
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -385,7 +395,10 @@ mod any_command_line {
         ))]
 
         #[test]
-        fn no_command_line_panics_leaks_or_prints_raw_controls(args in command_line()) {
+        fn no_command_line_panics_leaks_or_prints_raw_controls(
+            args in command_line(),
+            closed_stdout in proptest::bool::weighted(0.3),
+        ) {
             let server = StandIn::start(|r| {
                 if r.method == "POST" {
                     Reply::error(401, "\u{1b}[2Jbad key sk-or-v1-SENTINELKEY01****")
@@ -404,15 +417,20 @@ mod any_command_line {
                     _ => a,
                 })
                 .collect();
-            let out = cmd(tmp.path())
-                .current_dir(tmp.path())
-                .env("GATEROUTER_BASE_URL", server.base_url())
-                .args(&args)
-                .write_stdin("")
-                .timeout(std::time::Duration::from_secs(60))
-                .output()
-                .unwrap();
-            let what = format!("{args:?}");
+            // Some runs with the reader already gone (`… | head -0`): the same promises hold.
+            let out = if closed_stdout {
+                with_closed_stdout_env(tmp.path(), &args, &[("GATEROUTER_BASE_URL", server.base_url())])
+            } else {
+                cmd(tmp.path())
+                    .current_dir(tmp.path())
+                    .env("GATEROUTER_BASE_URL", server.base_url())
+                    .args(&args)
+                    .write_stdin("")
+                    .timeout(std::time::Duration::from_secs(60))
+                    .output()
+                    .unwrap()
+            };
+            let what = format!("{args:?} (stdout closed: {closed_stdout})");
             assert_hygienic(&out, &what);
             prop_assert!(odd_names(tmp.path()).is_empty(), "{what}: created {:?}", odd_names(tmp.path()));
         }
