@@ -702,3 +702,120 @@ fn outside_text_cannot_start_a_line_of_its_own() {
         }
     }
 }
+
+// ---------- the layer's functions over open input spaces ----------
+
+mod layer_properties {
+    use gaterouter_setup::{output, redact, secrets};
+    use proptest::prelude::*;
+
+    /// The part of a key no redaction shows (what a leak would reveal).
+    const KEY: &str = "sk-or-v1-PROPSECRET0123456789abcdefXY";
+    const HIDDEN: &str = "v1-PROPSECRET0123456789abcdef";
+
+    fn fragments_of_hidden(s: &str) -> Vec<&'static str> {
+        (0..=HIDDEN.len() - 8)
+            .map(|i| &HIDDEN[i..i + 8])
+            .filter(|f| s.contains(f))
+            .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(500))]
+
+        /// Any text that carries the key, or any piece of it 8+ long, around any other text:
+        /// after redaction no 8 consecutive hidden characters remain, and redacting again
+        /// changes nothing.
+        #[test]
+        fn no_piece_of_a_known_key_survives(
+            before in "\\PC{0,20}",
+            after in "\\PC{0,20}",
+            start in 0usize..HIDDEN.len() - 8,
+            len in 8usize..30,
+            sep in prop_oneof![Just(""), Just(" "), Just("*"), Just("\u{1b}"), Just("\"")],
+        ) {
+            secrets::register(KEY);
+            let piece = &KEY[start..(start + len).min(KEY.len())];
+            let text = format!("{before}{sep}{piece}{sep}{after} and {KEY}.");
+            let out = secrets::redact_text(&text, &[]);
+            let leaked = fragments_of_hidden(&out);
+            // `before`/`after` are random; only fragments they did not bring count.
+            let own: Vec<&str> = fragments_of_hidden(&format!("{before}{after}"));
+            prop_assert!(leaked.iter().all(|f| own.contains(f)), "{text:?} -> {out:?}");
+            prop_assert_eq!(secrets::redact_text(&out, &[]), out.clone());
+        }
+
+        /// Escaping leaves no character a terminal acts on, and JSON output stays the same
+        /// value.
+        #[test]
+        fn escaped_text_is_inert_and_json_round_trips(s in "\\PC*|[\\x00-\\x1f\\x7f\u{80}-\u{9f}\u{200b}-\u{200f}\u{202a}-\u{202e}\u{2066}-\u{2069}a ]{0,30}") {
+            let e = output::escape(&s);
+            prop_assert!(!e.chars().any(|c| (c.is_control() && c != '\n' && c != '\t')
+                || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')), "{e:?}");
+            let one = output::one_line(&s, usize::MAX);
+            prop_assert!(!one.contains('\n'));
+            let v = serde_json::json!({ "m": s.clone() });
+            let t = output::json_text(&v);
+            let back: serde_json::Value = serde_json::from_str(&t).unwrap();
+            // Same value unless redaction had something to mask.
+            if !secrets::redact_text(&s, &[]).ne(&s) {
+                prop_assert_eq!(back, v);
+            }
+        }
+    }
+
+    /// A secret value placed under a secret-looking name at some depth, written in one of
+    /// several JSON5 layouts (same line, next line, in an array, nested deeper).
+    fn document() -> impl Strategy<Value = (String, String)> {
+        let name = prop_oneof![
+            Just("apiKey"),
+            Just("\"apiKeys\""),
+            Just("CORP_TOKEN_VALUE"),
+            Just("'x-api-key'"),
+            Just("clientSecret"),
+            Just("credentials"),
+            Just("db_password"),
+        ];
+        let secret = "[A-Za-z0-9]{12,30}".prop_map(|s| format!("SECRETVAL{s}"));
+        let layout = 0usize..5;
+        let depth = 0usize..4;
+        let crlf = any::<bool>();
+        (name, secret, layout, depth, crlf).prop_map(|(name, secret, layout, depth, crlf)| {
+            let value = match layout {
+                0 => format!("\"{secret}\""),
+                1 => format!("\n      '{secret}'"),
+                2 => format!("[\"x\", \n \"{secret}\"]"),
+                3 => format!("{{ inner: {{ deeper: \"{secret}\" }} }}"),
+                _ => format!("\"{}\\\n{}\"", &secret[..6], &secret[6..]),
+            };
+            let mut doc =
+                format!("{{\n  // c\n  {name}: {value},\n  primary: \"gaterouter/auto\",\n}}\n");
+            for i in 0..depth {
+                doc = format!("{{\n  level{i}: {doc},\n  other: 1,\n}}\n");
+            }
+            if crlf {
+                doc = doc.replace('\n', "\r\n");
+            }
+            (doc, secret)
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// Masked by structure: no line shows the secret (or its continued tail), the line
+        /// count is the file's, and what is not secret stays visible.
+        #[test]
+        fn json_secrets_are_masked_wherever_they_sit((doc, secret) in document()) {
+            let lines = redact::json_lines(&doc);
+            prop_assert_eq!(lines.len(), doc.split_inclusive('\n').count());
+            let shown: Vec<String> = lines
+                .iter()
+                .map(|l| redact::line(gaterouter_setup::plan::FileKind::Config, l, &[]))
+                .collect();
+            let all = shown.join("\n");
+            prop_assert!(!all.contains(&secret[6..]), "{doc}\n->\n{all}");
+            prop_assert!(all.contains("gaterouter/auto") && all.contains("// c"), "{all}");
+        }
+    }
+}
