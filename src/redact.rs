@@ -39,8 +39,11 @@ const SECRET_HINTS: &[&str] = &[
     "token",
     "secret",
     "pass",
+    "pwd",
     "authorization",
     "credential",
+    "cookie",
+    "bearer",
 ];
 
 fn contains_ignore_case(hay: &str, needle: &str) -> bool {
@@ -108,6 +111,11 @@ fn words(name: &str) -> Vec<String> {
 
 /// A property name that usually holds a credential.
 fn secret_name(name: &str) -> bool {
+    // Called for every property of every diffed file: most names hold no hint at all, and
+    // are settled without allocating.
+    if !SECRET_HINTS.iter().any(|h| contains_ignore_case(name, h)) {
+        return false;
+    }
     let n: String = name
         .chars()
         .filter(|c| c.is_ascii_alphanumeric())
@@ -229,6 +237,7 @@ fn json_secret_spans(text: &str) -> Vec<(usize, usize)> {
     let mut expect_key = false;
     let mut key: &str = "";
     let mut value_secret = false;
+    let mut names: std::collections::HashMap<&str, bool> = std::collections::HashMap::new();
     let secret_here = |stack: &[Frame], value_secret: bool| match stack.last() {
         Some(f) if f.object => value_secret,
         Some(f) => f.secret,
@@ -279,7 +288,8 @@ fn json_secret_spans(text: &str) -> Vec<(usize, usize)> {
             }
             b':' => {
                 let inherited = stack.last().is_some_and(|f| f.secret);
-                value_secret = inherited || secret_name(key);
+                // Large files repeat a few names thousands of times (`id`, `name`, …).
+                value_secret = inherited || *names.entry(key).or_insert_with(|| secret_name(key));
                 expect_key = false;
                 i += 1;
             }
