@@ -54,7 +54,10 @@ pub fn render(f: &FileChange, secrets: &[&str], color: bool) -> String {
     if f.symlink {
         header(
             &mut out,
-            format!("symlink: writes go to {}", f.target.display()),
+            format!(
+                "symlink: writes go to {}",
+                crate::output::one_line(&f.target.display().to_string(), usize::MAX)
+            ),
         );
     }
     match (f.mode_before, f.is_new()) {
@@ -94,8 +97,21 @@ pub fn render(f: &FileChange, secrets: &[&str], color: bool) -> String {
     let ops = similar::capture_diff_slices(Algorithm::Myers, &old_lines, &new_lines);
     // Shown lines come from the whole file, redacted by its structure (a secret's name and
     // value can be on different lines); they line up one to one with the compared lines.
-    let old_shown = redact::file_lines(f.kind, &before, secrets);
-    let new_shown = redact::file_lines(f.kind, &after, secrets);
+    let (old_masked, new_masked) = (
+        redact::file_masked(f.kind, &before),
+        redact::file_masked(f.kind, &after),
+    );
+    // Nothing masked (borrowed): the compared lines are the shown lines. Masking keeps the
+    // line breaks; if the counts ever differed, the unmasked lines (masked per line) are used.
+    #[allow(clippy::ptr_arg)] // borrowed means "nothing masked", which a &str cannot say
+    fn split<'a>(masked: &'a std::borrow::Cow<'_, str>, count: usize) -> Option<Vec<&'a str>> {
+        let std::borrow::Cow::Owned(m) = masked else {
+            return None;
+        };
+        Some(m.split_inclusive('\n').collect::<Vec<&str>>()).filter(|v| v.len() == count)
+    }
+    let old_shown = split(&old_masked, old_lines.len());
+    let new_shown = split(&new_masked, new_lines.len());
     for group in similar::group_diff_ops(ops, CONTEXT) {
         let (first, last) = (&group[0], &group[group.len() - 1]);
         let old = first.old_range().start..last.old_range().end;
@@ -124,12 +140,25 @@ pub fn render(f: &FileChange, secrets: &[&str], color: bool) -> String {
                 let text = raw.strip_suffix('\n').unwrap_or(raw);
                 let text = text.strip_suffix('\r').unwrap_or(text);
                 let shown = match (change.old_index(), change.new_index()) {
-                    (Some(i), _) if change.tag() != ChangeTag::Insert => old_shown.get(i),
-                    (_, Some(i)) => new_shown.get(i),
+                    (Some(i), _) if change.tag() != ChangeTag::Insert => {
+                        old_shown.as_ref().and_then(|v| v.get(i))
+                    }
+                    (_, Some(i)) => new_shown.as_ref().and_then(|v| v.get(i)),
                     _ => None,
                 }
-                .cloned()
-                .unwrap_or_else(|| redact::line(f.kind, text, secrets));
+                .map(|l: &&str| {
+                    let l = l.strip_suffix('\n').unwrap_or(l);
+                    l.strip_suffix('\r').unwrap_or(l)
+                })
+                .map_or_else(
+                    || redact::line(f.kind, text, secrets),
+                    // .env lines are already masked by entry (a second pass would take
+                    // a masked multi-line value's lines for values again).
+                    |l| match f.kind {
+                        crate::plan::FileKind::Env => crate::key::redact_all(l, secrets),
+                        _ => redact::line(f.kind, l, secrets),
+                    },
+                );
                 let _ = write!(
                     out,
                     "{}",
@@ -155,7 +184,9 @@ fn text(b: &[u8]) -> std::borrow::Cow<'_, str> {
 }
 
 /// `a/openclaw.json`; a file outside the root (an absolute path) is shown as it is.
+/// A name with a newline in it stays on its header line.
 fn side(prefix: &str, rel: &str) -> String {
+    let rel = crate::output::one_line(rel, usize::MAX);
     if rel.starts_with('/') {
         rel.to_owned()
     } else {

@@ -110,7 +110,7 @@ pub enum Error {
     )]
     NotInteractive,
 
-    #[error("another gaterouter-setup is running ({}) and held {} for {waited_secs}s; nothing was written. Wait for it to finish and run again (or raise --lock-timeout)", holder.as_deref().map(|p| format!("pid {p}")).unwrap_or_else(|| "pid unknown".into()), path.display())]
+    #[error("another gaterouter-setup is running ({}) and held {} for {waited_secs}s; nothing was written. Wait for it to finish and run again (or raise --lock-timeout)", holder.as_deref().map(|p| format!("pid {}", crate::output::one_line(p, 40))).unwrap_or_else(|| "pid unknown".into()), path.display())]
     Locked {
         path: PathBuf,
         holder: Option<String>,

@@ -55,7 +55,7 @@ fn write_bytes(stream: Stream, bytes: &[u8]) {
 }
 
 /// Whether a character is shown as an escape rather than as itself.
-fn dangerous(c: char) -> bool {
+pub(crate) fn dangerous(c: char) -> bool {
     match c {
         '\n' | '\t' => false,
         c if c.is_control() => true, // C0, DEL, C1
@@ -82,6 +82,25 @@ pub fn escape(text: &str) -> Cow<'_, str> {
         }
     }
     Cow::Owned(out)
+}
+
+/// Text from outside (a server's message, a lock file's content) meant to sit inside one
+/// line of ours: like `escape`, and newlines and tabs escaped too, so it cannot start a
+/// line that looks like ours (`\nerror: …`); cut to `max` characters.
+pub fn one_line(text: &str, max: usize) -> String {
+    let mut out = String::new();
+    for (i, c) in text.chars().enumerate() {
+        if i == max {
+            out.push('…');
+            break;
+        }
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c => out.push_str(&escape(c.encode_utf8(&mut [0; 4]))),
+        }
+    }
+    out
 }
 
 /// Redacted and escaped: what any text from anywhere looks like when printed.
@@ -135,6 +154,17 @@ fn keep_sgr_only(text: &str) -> String {
     out
 }
 
+/// `error: …` on standard error. A message of ours is one paragraph on one line, so a
+/// newline in it came from outside (a path, a server) and is shown escaped.
+pub fn error(message: &str) {
+    err_line(&format!("error: {message}"));
+}
+
+/// `warning: …` on standard error, one line (see `error`).
+pub fn warning(message: &str) {
+    err_line(&format!("warning: {message}"));
+}
+
 /// Prints bytes we generated ourselves and that hold nothing from input (a completion
 /// script, the man page): no escaping, but still no panic on a closed pipe.
 pub fn out_generated(bytes: &[u8]) {
@@ -179,17 +209,28 @@ pub fn stderr_is_terminal() -> bool {
     std::io::stderr().is_terminal()
 }
 
-/// `println!` through the output layer.
+/// Prints one line of ours on standard output. Interpolated parts (a path, a server's
+/// text) cannot break it into several: a newline in it is shown escaped.
+pub fn line(text: &str) {
+    out(&format!("{}\n", one_line(text, usize::MAX)));
+}
+
+/// One line on standard error (see `line`).
+pub fn err_line(text: &str) {
+    err(&format!("{}\n", one_line(text, usize::MAX)));
+}
+
+/// `println!` through the output layer: one line, whatever the arguments hold.
 #[macro_export]
 macro_rules! outln {
     () => { $crate::output::out("\n") };
-    ($($t:tt)*) => { $crate::output::out(&format!("{}\n", format_args!($($t)*))) };
+    ($($t:tt)*) => { $crate::output::line(&format!($($t)*)) };
 }
 
-/// `eprintln!` through the output layer.
+/// `eprintln!` through the output layer: one line, whatever the arguments hold.
 #[macro_export]
 macro_rules! errln {
-    ($($t:tt)*) => { $crate::output::err(&format!("{}\n", format_args!($($t)*))) };
+    ($($t:tt)*) => { $crate::output::err_line(&format!($($t)*)) };
 }
 
 #[cfg(test)]
@@ -222,6 +263,12 @@ mod tests {
             &mut bad,
         );
         assert!(bad.is_empty(), "output bypassing crate::output: {bad:?}");
+    }
+
+    #[test]
+    fn one_line_cannot_start_a_line() {
+        assert_eq!(one_line("a\nerror: b\r\x1b", 100), "a\\nerror: b\\r\\x1b");
+        assert_eq!(one_line("abcdef", 3), "abc…");
     }
 
     #[test]

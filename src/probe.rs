@@ -491,9 +491,10 @@ fn transport_failure(
     }
 }
 
-/// The `error.message` of an OpenAI-style error body, else the body itself (trimmed).
+/// The `error.message` of an OpenAI-style error body, else the body itself (trimmed); on one
+/// line and bounded, since it is quoted inside our own messages.
 fn error_message(body: &str) -> String {
-    serde_json::from_str::<Value>(body)
+    let message = serde_json::from_str::<Value>(body)
         .ok()
         .and_then(|v| {
             v.pointer("/error/message")
@@ -502,7 +503,8 @@ fn error_message(body: &str) -> String {
                 .and_then(Value::as_str)
                 .map(str::to_owned)
         })
-        .unwrap_or_else(|| body.trim().chars().take(200).collect())
+        .unwrap_or_else(|| body.trim().chars().take(200).collect::<String>());
+    crate::output::one_line(&message, 300)
 }
 
 fn is_html(content_type: &str, body: &str) -> bool {

@@ -117,8 +117,11 @@ const SECRET_HINTS: &[&str] = &[
     "token",
     "secret",
     "pass",
+    "pwd",
     "authorization",
     "credential",
+    "cookie",
+    "bearer",
 ];
 
 fn contains_ignore_case(hay: &str, needle: &str) -> bool {
@@ -186,6 +189,11 @@ fn words(name: &str) -> Vec<String> {
 
 /// A property name that usually holds a credential.
 fn secret_name(name: &str) -> bool {
+    // Called for every property of every diffed file: most names hold no hint at all, and
+    // are settled without allocating.
+    if !SECRET_HINTS.iter().any(|h| contains_ignore_case(name, h)) {
+        return false;
+    }
     let n: String = name
         .chars()
         .filter(|c| c.is_ascii_alphanumeric())
@@ -212,12 +220,14 @@ fn secret_name(name: &str) -> bool {
 
 /// A value that is a reference, not a credential: `${VAR}`, a bare variable name, empty.
 /// A bare name is an environment variable's: upper-case letters, digits and `_`, starting
-/// with a letter, mostly letters (`CORPSECRET0123456789` or an AWS key id is a value).
+/// with a letter, with a `_` in it and mostly letters (`GATEROUTER_API_KEY`;
+/// `CORPSECRET0123456789`, `SECRETVALAAAAA0AA00A0` or an AWS key id is a value).
 fn is_reference(v: &str) -> bool {
     let digits = v.chars().filter(char::is_ascii_digit).count();
     v.is_empty()
         || (v.starts_with("${") && v.ends_with('}'))
         || (v.starts_with(|c: char| c.is_ascii_uppercase())
+            && v.contains('_')
             && v.chars()
                 .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
             && digits * 4 < v.len()
@@ -282,68 +292,157 @@ pub fn json_line(line: &str) -> String {
 /// secret-looking name at any depth of a JSON/JSON5 document: `apiKey: "…"` with the value
 /// on the next line, every element of `apiKeys: […]`, every leaf of `credentials: {…}`.
 /// References (`${VAR}`, a bare variable name) and SecretRef objects (`{source, id}`) are
-/// not credentials and stay visible. `None` when the text does not parse.
-fn json_secret_spans(text: &str) -> Option<Vec<(usize, usize)>> {
-    use jsonc_parser::ast::{ObjectPropName, Value};
-    fn is_secret_ref(o: &jsonc_parser::ast::Object) -> bool {
-        let get = |k: &str| {
-            o.properties
-                .iter()
-                .find(|p| p.name.as_str() == k)
-                .and_then(|p| p.value.as_string_lit())
-                .map(|s| s.value.to_string())
-        };
-        matches!(get("source").as_deref(), Some("env" | "file" | "exec")) && get("id").is_some()
+/// not credentials and stay visible.
+///
+/// A single forward scan of tokens, not a parse: it runs on both versions of every file a
+/// diff shows (a 1 MB config too, where a full JSON5 parse costs tens of milliseconds), it
+/// only has to know which name each value sits under, and it cannot fail: text that is
+/// not valid JSON5 is scanned just as well.
+fn json_secret_spans(text: &str) -> Vec<(usize, usize)> {
+    struct Frame {
+        object: bool,
+        secret: bool,
+        /// Where this frame's own spans start, to drop them if it is a SecretRef.
+        first_span: usize,
+        source_is_ref: bool,
+        has_id: bool,
     }
-    fn walk(v: &Value, secret: bool, text: &str, out: &mut Vec<(usize, usize)>) {
-        match v {
-            Value::StringLit(s) if secret && !is_reference(&s.value) => {
-                let (a, b) = (s.range.start, s.range.end);
-                let quoted = text[a..b].starts_with(['"', '\'']) && b >= a + 2;
-                out.push(if quoted { (a + 1, b - 1) } else { (a, b) });
+    let b = text.as_bytes();
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    let mut stack: Vec<Frame> = Vec::new();
+    // In an object: whether the next token is a property name, the last name, and whether
+    // the value after `:` is secret.
+    let mut expect_key = false;
+    let mut key: &str = "";
+    let mut value_secret = false;
+    let mut names: std::collections::HashMap<&str, bool> = std::collections::HashMap::new();
+    let secret_here = |stack: &[Frame], value_secret: bool| match stack.last() {
+        Some(f) if f.object => value_secret,
+        Some(f) => f.secret,
+        None => false,
+    };
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        match c {
+            b' ' | b'\t' | b'\n' | b'\r' => i += 1,
+            b'/' if b.get(i + 1) == Some(&b'/') => {
+                i = b[i..]
+                    .iter()
+                    .position(|&x| x == b'\n')
+                    .map_or(b.len(), |p| i + p);
             }
-            Value::NumberLit(n) if secret => out.push((n.range.start, n.range.end)),
-            Value::Object(o) if !(secret && is_secret_ref(o)) => {
-                for p in &o.properties {
-                    let name = match &p.name {
-                        ObjectPropName::String(s) => s.value.as_ref(),
-                        ObjectPropName::Word(w) => w.value,
-                    };
-                    walk(&p.value, secret || secret_name(name), text, out);
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                i = text[i + 2..].find("*/").map_or(b.len(), |p| i + 2 + p + 2);
+            }
+            b'{' | b'[' => {
+                let secret = secret_here(&stack, value_secret);
+                stack.push(Frame {
+                    object: c == b'{',
+                    secret,
+                    first_span: spans.len(),
+                    source_is_ref: false,
+                    has_id: false,
+                });
+                expect_key = c == b'{';
+                value_secret = false;
+                i += 1;
+            }
+            b'}' | b']' => {
+                if let Some(f) = stack.pop()
+                    && f.object
+                    && f.secret
+                    && f.source_is_ref
+                    && f.has_id
+                {
+                    spans.truncate(f.first_span);
                 }
+                expect_key = false;
+                i += 1;
             }
-            Value::Array(a) => a.elements.iter().for_each(|e| walk(e, secret, text, out)),
-            _ => {}
+            b',' => {
+                expect_key = stack.last().is_some_and(|f| f.object);
+                i += 1;
+            }
+            b':' => {
+                let inherited = stack.last().is_some_and(|f| f.secret);
+                // Large files repeat a few names thousands of times (`id`, `name`, …).
+                value_secret = inherited || *names.entry(key).or_insert_with(|| secret_name(key));
+                expect_key = false;
+                i += 1;
+            }
+            _ => {
+                // A string, or a word (identifier, number, literal).
+                let (start, end, inner) = if c == b'"' || c == b'\'' {
+                    let mut j = i + 1;
+                    while j < b.len() && b[j] != c {
+                        j += if b[j] == b'\\' { 2 } else { 1 };
+                    }
+                    let end = (j + 1).min(b.len());
+                    (i + 1, j.min(b.len()), end)
+                } else {
+                    let mut j = i;
+                    while j < b.len()
+                        && !matches!(
+                            b[j],
+                            b' ' | b'\t'
+                                | b'\n'
+                                | b'\r'
+                                | b','
+                                | b':'
+                                | b'{'
+                                | b'}'
+                                | b'['
+                                | b']'
+                                | b'"'
+                                | b'\''
+                                | b'/'
+                        )
+                    {
+                        j += 1;
+                    }
+                    (i, j.max(i + 1), j.max(i + 1))
+                };
+                let next = inner;
+                let (start, end) = (start.min(b.len()), end.min(b.len()));
+                let token = text.get(start..end).unwrap_or("");
+                let in_object = stack.last().is_some_and(|f| f.object);
+                if expect_key && in_object {
+                    key = token;
+                } else {
+                    let secret = secret_here(&stack, value_secret);
+                    let is_string = c == b'"' || c == b'\'';
+                    let is_number = !is_string
+                        && token
+                            .bytes()
+                            .next()
+                            .is_some_and(|x| x.is_ascii_digit() || matches!(x, b'-' | b'+' | b'.'));
+                    if secret && ((is_string && !is_reference(token)) || is_number) {
+                        spans.push((start, end));
+                    }
+                    if let Some(f) = stack.last_mut().filter(|f| f.object) {
+                        match key {
+                            "source" => f.source_is_ref = matches!(token, "env" | "file" | "exec"),
+                            "id" => f.has_id = is_string,
+                            _ => {}
+                        }
+                    }
+                }
+                i = next;
+            }
         }
     }
-    let parsed = jsonc_parser::parse_to_ast(
-        text,
-        &jsonc_parser::CollectOptions::default(),
-        &jsonc_parser::ParseOptions::default(),
-    )
-    .ok()?;
-    let mut spans = Vec::new();
-    if let Some(v) = &parsed.value {
-        walk(v, false, text, &mut spans);
-    }
-    spans.sort_unstable();
-    Some(spans)
+    spans
 }
 
-/// The lines of a JSON/JSON5 file as a diff shows them: secrets masked by their place in
-/// the parsed structure, so a value on a line of its own is masked as well as one beside
-/// its name. One entry per `split_inclusive('\n')` line, terminators removed. A file that
-/// does not parse falls back to masking line by line.
-pub fn json_lines(text: &str) -> Vec<String> {
-    let count = text.split_inclusive('\n').count();
-    let by_line = || {
-        text.split_inclusive('\n')
-            .map(|l| json_line(strip_eol(l)))
-            .collect::<Vec<_>>()
-    };
-    let Some(spans) = json_secret_spans(text) else {
-        return by_line();
-    };
+/// A JSON/JSON5 file's text with its secrets masked by their place in the structure (see
+/// `json_secret_spans`), so a value on a line of its own is masked as well as one beside its
+/// name. Line breaks are kept, so its lines line up one to one with the file's.
+pub fn json_masked(text: &str) -> std::borrow::Cow<'_, str> {
+    let spans = json_secret_spans(text);
+    if spans.is_empty() {
+        return std::borrow::Cow::Borrowed(text);
+    }
     let mut masked = String::with_capacity(text.len());
     let mut last = 0;
     for (a, b) in spans {
@@ -352,22 +451,24 @@ pub fn json_lines(text: &str) -> Vec<String> {
         }
         masked.push_str(&text[last..a]);
         let inner = &text[a..b];
-        // Keep the line count: the masked value on the first line, its line breaks after.
+        // The masked value on the first line, its line breaks (and a CR before each) after.
         let flat: String = inner.chars().filter(|c| *c != '\n' && *c != '\r').collect();
         masked.push_str(&redact(&flat));
-        masked.extend(std::iter::repeat_n('\n', inner.matches('\n').count()));
+        for _ in 0..inner.matches('\n').count() {
+            masked.push('\n');
+        }
         last = b;
     }
     masked.push_str(&text[last..]);
-    let lines: Vec<String> = masked
+    std::borrow::Cow::Owned(masked)
+}
+
+/// `json_masked` as lines: one entry per `split_inclusive('\n')` line, terminators removed.
+pub fn json_lines(text: &str) -> Vec<String> {
+    json_masked(text)
         .split_inclusive('\n')
-        .map(|l| json_line(strip_eol(l)))
-        .collect();
-    if lines.len() == count {
-        lines
-    } else {
-        by_line()
-    }
+        .map(|l| strip_eol(l).to_owned())
+        .collect()
 }
 
 fn strip_eol(l: &str) -> &str {
@@ -375,20 +476,17 @@ fn strip_eol(l: &str) -> &str {
     l.strip_suffix('\r').unwrap_or(l)
 }
 
-/// The lines of a whole file as a diff shows them (see `json_lines`; `.env` files line by
-/// line through `env_line`), every known secret masked too. One entry per
-/// `split_inclusive('\n')` line of `text`.
-pub fn file_lines(kind: crate::plan::FileKind, text: &str, secrets: &[&str]) -> Vec<String> {
-    let lines = match kind {
+/// A whole file's text, masked by the file's structure where that needs the whole file
+/// (JSON: see `json_masked`; `.env`: every value by entry, see `env_text`). Its lines
+/// line up one to one with the file's; each shown line then still goes through `line`
+/// (only shown lines: a diff shows a few lines of a large file).
+pub fn file_masked(kind: crate::plan::FileKind, text: &str) -> std::borrow::Cow<'_, str> {
+    match kind {
         // A .env value can span lines (a PEM key): mask the whole file by parsed entry; the
         // masked text keeps every line break, so its lines match the file's one to one.
-        crate::plan::FileKind::Env => env_text(text)
-            .split_inclusive('\n')
-            .map(|l| strip_eol(l).to_owned())
-            .collect(),
-        _ => json_lines(text),
-    };
-    lines.into_iter().map(|l| redact_all(&l, secrets)).collect()
+        crate::plan::FileKind::Env => std::borrow::Cow::Owned(env_text(text)),
+        _ => json_masked(text),
+    }
 }
 
 /// Redacts one line of a file of the given kind, then any known secret anywhere in it.
@@ -473,7 +571,11 @@ mod tests {
         let text = "{\n  // c\n  apiKey:\n    'sk-ant-NEXTLINE0123456789abcd',\n  apiKeys: [\"ARRAYSECRET-0123456789\", \"ARRAYSECRET-abcdefghij\"],\n  CORP_TOKEN_VALUE: \"CORPSECRET0123456789\",\n  nested: { credentials: { user: \"NESTEDSECRET-0123456789\", pin: 123456789 } },\n  gaterouter: { apiKey: { source: \"env\", provider: \"default\", id: \"GATEROUTER_API_KEY\" } },\n  primary: \"gaterouter/auto\",\n}\n";
         let lines = json_lines(text);
         assert_eq!(lines.len(), text.lines().count());
-        let all = lines.join("\n");
+        let all = lines
+            .iter()
+            .map(|l| json_line(l))
+            .collect::<Vec<_>>()
+            .join("\n");
         for secret in [
             "NEXTLINE",
             "ARRAYSECRET",

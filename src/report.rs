@@ -181,9 +181,11 @@ fn what(f: &FileChange) -> String {
 
 /// The lines shown before the diff: root, probe result, each file and what it gets.
 pub fn summary(plan: &Plan, probe: Option<&ProbeOutcome>) -> String {
-    let mut out = format!("OpenClaw root: {}\n", plan.root.display());
+    let root = crate::output::one_line(&plan.root.display().to_string(), usize::MAX);
+    let mut out = format!("OpenClaw root: {root}\n");
     if let Some(p) = probe {
-        out.push_str(&format!("GateRouter probe: {}\n", p.summary()));
+        let s = crate::output::one_line(&p.summary(), usize::MAX);
+        out.push_str(&format!("GateRouter probe: {s}\n"));
     }
     let width = plan.files.iter().map(|f| f.rel.len()).max().unwrap_or(0);
     for f in &plan.files {
@@ -193,7 +195,9 @@ pub fn summary(plan: &Plan, probe: Option<&ProbeOutcome>) -> String {
             "delete" => ("-", "delete (setup created it)".to_owned()),
             _ => ("~", what(f)),
         };
-        out.push_str(&format!("  {mark} {:width$}  {label}\n", f.rel));
+        // A file name is one line of the summary, whatever bytes it holds.
+        let name = crate::output::one_line(&f.rel, usize::MAX);
+        out.push_str(&format!("  {mark} {name:width$}  {label}\n"));
     }
     out
 }

@@ -15,30 +15,62 @@
 //! secret or a key-shaped run; a *fragment* of a known secret shows only the head the full
 //! redaction shows anyway, so fragments cannot be pieced together into more of the key.
 
-use std::collections::HashSet;
 use std::sync::RwLock;
 
 use crate::key::redact;
 
-/// Secrets shorter than this are replaced only where they appear whole (see `redact_text`):
-/// shorter strings are too likely to be ordinary words.
-const MIN_SECRET: usize = 4;
+/// Secrets at least this long are remembered for the whole run; shorter ones (an old
+/// placeholder value such as `test`) only in the text they were handed in with, since
+/// masking them everywhere would mangle ordinary words and paths.
+const MIN_SECRET: usize = 8;
+/// Shorter than this, a string is not masked at all (as before the registry).
+const MIN_LOCAL_SECRET: usize = 4;
 /// A fragment this long of a known secret marks a run as part of it.
 const GRAM: usize = 8;
 
-static KNOWN: RwLock<Vec<String>> = RwLock::new(Vec::new());
+/// The secrets seen so far, and the fragments of their hidden parts, kept ready: redaction
+/// runs on every line printed, registering happens a handful of times per run.
+struct Known {
+    secrets: Vec<String>,
+    /// Every 8-byte window of every hidden part, as a number, sorted: a lookup per window
+    /// of every run printed is a binary search over integers.
+    grams: Vec<u64>,
+}
+
+static KNOWN: RwLock<Known> = RwLock::new(Known {
+    secrets: Vec::new(),
+    grams: Vec::new(),
+});
 
 /// Remembers a secret for every later redaction in this process.
 pub fn register(secret: &str) {
     if secret.len() < MIN_SECRET {
         return;
     }
+    if KNOWN
+        .read()
+        .is_ok_and(|k| k.secrets.iter().any(|s| s == secret))
+    {
+        return;
+    }
     let Ok(mut known) = KNOWN.write() else {
         return;
     };
-    if !known.iter().any(|k| k == secret) {
-        known.push(secret.to_owned());
+    if !known.secrets.iter().any(|k| k == secret) {
+        known.secrets.push(secret.to_owned());
+        let hidden = hidden_part(secret);
+        for w in hidden.as_bytes().windows(GRAM) {
+            known.grams.push(gram(w));
+        }
+        known.grams.sort_unstable();
+        known.grams.dedup();
     }
+}
+
+fn gram(w: &[u8]) -> u64 {
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&w[..GRAM]);
+    u64::from_le_bytes(b)
 }
 
 /// Characters a key is made of. A run of them is the unit that is masked or kept.
@@ -84,19 +116,20 @@ fn key_shaped(run: &str) -> bool {
         .any(|p| run.starts_with(p) && run.len() >= p.len() + MIN_AFTER_PREFIX)
 }
 
-/// Whether `s` (a whole argument) looks like an API key: a key-shaped run, a long run of
+/// Whether `s` (a whole argument) looks like an API key: a key-shaped run, a long (32+) run of
 /// key characters of which a quarter or more are digits (random tokens; names people give
 /// directories rarely are), or a string we already know is a secret. Used to refuse
 /// printing an argument given where a path goes.
 pub fn looks_like_key(s: &str) -> bool {
     if s.chars().all(key_char) {
         let digits = s.chars().filter(char::is_ascii_digit).count();
-        if key_shaped(s) || (s.len() >= 24 && digits * 4 >= s.len()) {
+        if key_shaped(s) || (s.len() >= 32 && digits * 4 >= s.len()) {
             return true;
         }
     }
-    let known = KNOWN.read().map(|k| k.clone()).unwrap_or_default();
-    known.iter().any(|k| s.contains(k.as_str()))
+    KNOWN
+        .read()
+        .is_ok_and(|k| k.secrets.iter().any(|k| s.contains(k.as_str())))
 }
 
 /// Masks every known secret (plus `extra`, which is registered too) and every key-shaped
@@ -105,26 +138,36 @@ pub fn redact_text(text: &str, extra: &[&str]) -> String {
     for s in extra {
         register(s);
     }
-    let known = KNOWN.read().map(|k| k.clone()).unwrap_or_default();
+    let Ok(known) = KNOWN.read() else {
+        return mask_runs(text, |run| key_shaped(run).then(|| redact(run)));
+    };
     // Whole secrets first: one may hold characters that are not key characters.
-    let mut out = text.to_owned();
-    for s in &known {
-        if out.contains(s.as_str()) {
-            out = out.replace(s.as_str(), &redact(s));
+    let mut out = std::borrow::Cow::Borrowed(text);
+    let local = extra
+        .iter()
+        .filter(|s| (MIN_LOCAL_SECRET..MIN_SECRET).contains(&s.len()))
+        .copied();
+    for s in local {
+        if out.contains(s) {
+            out = std::borrow::Cow::Owned(out.replace(s, &redact(s)));
         }
     }
-    let hidden: Vec<String> = known.iter().map(|s| hidden_part(s)).collect();
-    let grams: HashSet<&[u8]> = hidden
-        .iter()
-        .filter(|s| s.len() >= GRAM)
-        .flat_map(|s| s.as_bytes().windows(GRAM))
-        .collect();
+    for s in &known.secrets {
+        if out.contains(s.as_str()) {
+            out = std::borrow::Cow::Owned(out.replace(s.as_str(), &redact(s)));
+        }
+    }
     mask_runs(&out, |run| {
-        if let Some(k) = known.iter().find(|k| k.as_str() == run) {
+        if let Some(k) = known.secrets.iter().find(|k| k.as_str() == run) {
             return Some(redact(k));
         }
-        if run.len() >= GRAM && run.as_bytes().windows(GRAM).any(|w| grams.contains(w)) {
-            return Some(fragment(run, &known));
+        if run.len() >= GRAM
+            && run
+                .as_bytes()
+                .windows(GRAM)
+                .any(|w| known.grams.binary_search(&gram(w)).is_ok())
+        {
+            return Some(fragment(run, &known.secrets));
         }
         key_shaped(run).then(|| redact(run))
     })
@@ -236,6 +279,12 @@ mod tests {
         let plain =
             "sk-or-v1-… is an example; task-list.json; gaterouter/auto; 2026-11-25T22:00:00Z";
         assert_eq!(redact_text(plain, &[]), plain);
+    }
+
+    #[test]
+    fn a_short_secret_is_masked_where_handed_in_only() {
+        assert_eq!(redact_text("value: shrt", &["shrt"]), "value: …");
+        assert_eq!(redact_text("/tmp/shrt-root", &[]), "/tmp/shrt-root");
     }
 
     #[test]

@@ -500,8 +500,12 @@ proptest! {
                 }
                 let seg = &text[s..t];
                 let (ma, mb) = masked_lines[i];
+                // Names stay visible: a value that merely repeats text of the visible part
+                // before it (`GATEROUTER_API_KEY=GATEROUTER_API_KEY=`) is looked for after it.
+                let visible = (e.value_span.start.saturating_sub(a)).min(mb - ma);
+                let shown = masked[ma..mb].get(visible..).unwrap_or(&masked[ma..mb]);
                 prop_assert!(
-                    !masked[ma..mb].contains(seg),
+                    !shown.contains(seg),
                     "{:?} of {} shown in {:?}", seg, e.name, &masked[ma..mb]
                 );
             }

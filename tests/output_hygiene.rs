@@ -174,12 +174,22 @@ fn a_lock_files_content_is_printed_inert() {
 }
 
 /// Runs the binary with its standard output already closed by the reader (`… | head -0`).
-fn with_closed_stdout(home: &std::path::Path, args: &[&str]) -> Output {
+fn with_closed_stdout<S: AsRef<std::ffi::OsStr>>(home: &std::path::Path, args: &[S]) -> Output {
+    with_closed_stdout_env(home, args, &[])
+}
+
+fn with_closed_stdout_env<S: AsRef<std::ffi::OsStr>>(
+    home: &std::path::Path,
+    args: &[S],
+    env: &[(&str, String)],
+) -> Output {
     let mut c = StdCommand::new(env!("CARGO_BIN_EXE_gaterouter-setup"));
     c.env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("HOME", home)
         .env("NO_COLOR", "1")
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .current_dir(home)
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -390,7 +400,10 @@ mod any_command_line {
         ))]
 
         #[test]
-        fn no_command_line_panics_leaks_or_prints_raw_controls(args in command_line()) {
+        fn no_command_line_panics_leaks_or_prints_raw_controls(
+            args in command_line(),
+            closed_stdout in proptest::bool::weighted(0.3),
+        ) {
             let server = StandIn::start(|r| {
                 if r.method == "POST" {
                     Reply::error(401, "\u{1b}[2Jbad key sk-or-v1-SENTINELKEY01****")
@@ -409,15 +422,20 @@ mod any_command_line {
                     _ => a,
                 })
                 .collect();
-            let out = cmd(tmp.path())
-                .current_dir(tmp.path())
-                .env("GATEROUTER_BASE_URL", server.base_url())
-                .args(&args)
-                .write_stdin("")
-                .timeout(std::time::Duration::from_secs(60))
-                .output()
-                .unwrap();
-            let what = format!("{args:?}");
+            // Some runs with the reader already gone (`… | head -0`): the same promises hold.
+            let out = if closed_stdout {
+                with_closed_stdout_env(tmp.path(), &args, &[("GATEROUTER_BASE_URL", server.base_url())])
+            } else {
+                cmd(tmp.path())
+                    .current_dir(tmp.path())
+                    .env("GATEROUTER_BASE_URL", server.base_url())
+                    .args(&args)
+                    .write_stdin("")
+                    .timeout(std::time::Duration::from_secs(60))
+                    .output()
+                    .unwrap()
+            };
+            let what = format!("{args:?} (stdout closed: {closed_stdout})");
             assert_hygienic(&out, &what);
             prop_assert!(odd_names(tmp.path()).is_empty(), "{what}: created {:?}", odd_names(tmp.path()));
         }
@@ -498,6 +516,311 @@ fn secrets_in_json_diff_context_are_masked_by_structure() {
         );
         for secret in ["NEXTLINESECRET", "ARRAYSECRET", "CORPSECRET"] {
             assert!(!shown.contains(secret), "{what}: {secret} shown:\n{shown}");
+        }
+    }
+}
+
+#[test]
+fn uninstall_says_the_backups_still_hold_the_key() {
+    let (tmp, root) = root_from("onboarded");
+    let r = root.to_str().unwrap();
+    let setup = cmd(tmp.path())
+        .args(["--offline", "--yes", SENTINEL, r])
+        .output()
+        .unwrap();
+    assert_eq!(setup.status.code(), Some(0), "{}", text(&setup.stderr));
+    let out = cmd(tmp.path())
+        .args(["uninstall", "--yes", r])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(err.contains("still hold") && err.contains("rm -r"), "{err}");
+    assert_hygienic(&out, "uninstall");
+
+    let setup = cmd(tmp.path())
+        .args(["--offline", "--yes", SENTINEL, r])
+        .output()
+        .unwrap();
+    assert_eq!(setup.status.code(), Some(0));
+    let out = cmd(tmp.path())
+        .args(["uninstall", "--yes", "--json", r])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        v["warnings"]
+            .to_string()
+            .contains("still hold copies of .env with the API key"),
+        "{v}"
+    );
+}
+
+/// The sentinel idea of tests/secrets.rs over every command and mode, on a root full of
+/// hostile content (secrets in JSON context, an old key in .env, an agent directory whose
+/// name is an escape sequence) and against a server that answers with escapes and a piece
+/// of the key: nothing printed may carry a secret or a raw control character.
+#[test]
+fn every_command_and_mode_on_a_hostile_root_prints_clean_output() {
+    let good = StandIn::start(|r| healthy_reply(r, SENTINEL));
+    let hostile = StandIn::start(|r| {
+        if r.method == "POST" {
+            Reply::error(
+                400,
+                "\u{1b}[2J\u{1b}]0;x\u{7}key sk-or-v1-SENTINELKEY0123**** is odd \u{202e}",
+            )
+        } else {
+            healthy_reply(r, SENTINEL)
+        }
+    });
+    let (tmp, root) = root_from("onboarded");
+    std::fs::write(
+        root.join("openclaw.json"),
+        "{\n  agents: {\n    defaults: {\n      apiKey:\n        \"sk-ant-NEXTLINESECRET0123456789\",\n      model: \"anthropic/claude-opus-4-6\",\n      apiKeys: [\"ARRAYSECRET0123456789xyz\"],\n      CORP_TOKEN_VALUE: \"CORPSECRETabc0123456789\",\n    },\n  },\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join(".env"),
+        "OPENAI_API_KEY=sk-proj-OLDENVSECRET0123456789\nGATEROUTER_API_KEY=sk-or-v1-OLDGATESECRET0123456789ab\n",
+    )
+    .unwrap();
+    copy_tree(
+        &root.join("agents/main"),
+        &root.join("agents/ev\u{1b}[2Jil"),
+    );
+    let (tmp2, root2) = root_from("onboarded");
+    let roots_file = tmp.path().join("roots.txt");
+    std::fs::write(
+        &roots_file,
+        format!("{}\n{}\n", root.display(), root2.display()),
+    )
+    .unwrap();
+    let r = root.to_str().unwrap();
+    let rf = roots_file.to_str().unwrap();
+    let (g, h) = (good.base_url(), hostile.base_url());
+    let runs: Vec<Vec<&str>> = vec![
+        vec!["--offline", SENTINEL, r],
+        vec!["--offline", "--dry-run", SENTINEL, r],
+        vec!["--offline", "--check", SENTINEL, r],
+        vec!["--offline", "--json", "--check", SENTINEL, r],
+        vec!["--offline", "-q", "--check", SENTINEL, r],
+        vec!["--offline", "--dry-run", "--color", "always", SENTINEL, r],
+        vec!["-v", "--dry-run", "--base-url", &g, SENTINEL, r],
+        vec!["-v", "--dry-run", "--base-url", &h, SENTINEL, r],
+        vec!["--json", "--dry-run", "--base-url", &h, SENTINEL, r],
+        vec!["--offline", "--dry-run", "--roots-from", rf, SENTINEL],
+        vec![
+            "--offline",
+            "--json",
+            "--dry-run",
+            "--roots-from",
+            rf,
+            SENTINEL,
+        ],
+        vec!["--dry-run", "--base-url", &h, "--roots-from", rf, SENTINEL],
+        vec!["probe", "--base-url", &h, SENTINEL],
+        vec!["probe", "--json", "--base-url", &h, SENTINEL],
+        vec!["probe", "-v", "--base-url", &g, SENTINEL],
+        vec!["--offline", "--yes", SENTINEL, r],
+        vec!["doctor", r],
+        vec!["doctor", "--json", r],
+        vec!["rollback", "--list", r],
+        vec!["rollback", "--list", "--json", r],
+        vec!["rollback", "--dry-run", r],
+        vec!["rollback", "--yes", "--json", r],
+        vec!["--offline", "--yes", "--json", SENTINEL, r],
+        vec!["uninstall", "--dry-run", r],
+        vec!["uninstall", "--dry-run", "--color", "always", r],
+        vec!["uninstall", "--yes", "--json", r],
+    ];
+    for args in runs {
+        let what = args.join(" ");
+        let out = cmd(tmp.path()).args(&args).output().unwrap();
+        assert!(
+            args.contains(&"-q") || !out.stdout.is_empty() || !out.stderr.is_empty(),
+            "{what}: printed nothing"
+        );
+        if !args.contains(&"always") {
+            assert_hygienic(&out, &what);
+        } else {
+            assert_ne!(out.status.code(), Some(101), "{what}");
+        }
+        for (name, s) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
+            let s = text(s);
+            for secret in [
+                "NEXTLINESECRET",
+                "ARRAYSECRET",
+                "CORPSECRET",
+                "OLDENVSECRET",
+                "OLDGATESECRET",
+                SECRET_MIDDLE,
+            ] {
+                assert!(!s.contains(secret), "{what}: {secret} in {name}:\n{s}");
+            }
+        }
+    }
+    drop(tmp2);
+}
+
+/// A newline is harmless to a terminal but forges a line of ours: a server's message, a
+/// file name or an argument must not be able to print `warning: …` or `error: …` on its own.
+#[test]
+fn outside_text_cannot_start_a_line_of_its_own() {
+    let forged = "FORGED all good";
+    let server = StandIn::start(move |_| {
+        Reply::error(401, &format!("bad\nwarning: {forged}\rerror: {forged}"))
+    });
+    let (tmp, root) = root_from("onboarded");
+    copy_tree(
+        &root.join("agents/main"),
+        &root.join(format!("agents/x\nwarning: {forged}")),
+    );
+    let r = root.to_str().unwrap();
+    let line = format!("x\nwarning: {forged}");
+    let url = server.base_url();
+    let runs: Vec<Vec<&str>> = vec![
+        vec!["probe", "--base-url", &url, SENTINEL],
+        vec!["--dry-run", "--base-url", &url, SENTINEL, r],
+        vec!["--offline", "--dry-run", SENTINEL, r],
+        vec!["--offline", "--dry-run", "--primary", &line, SENTINEL, r],
+        vec!["--offline", "--dry-run", "--root", &line, SENTINEL],
+        vec!["doctor", "--agent", &line, r],
+        vec!["doctor", r],
+        vec!["--offline", "--yes", SENTINEL, r],
+        vec!["rollback", "--list", r],
+        vec!["rollback", "--dry-run", r],
+        vec!["uninstall", "--dry-run", r],
+        vec!["--no-such-flag", &line],
+    ];
+    for args in runs {
+        let what = args.join(" ");
+        let out = cmd(tmp.path()).args(&args).output().unwrap();
+        assert_hygienic(&out, &what);
+        for s in [&out.stdout, &out.stderr] {
+            let s = text(s);
+            assert!(
+                !s.lines()
+                    .any(|l| l.trim_start().starts_with("warning: FORGED")
+                        || l.starts_with("error: FORGED")),
+                "{what}: a forged line:\n{s}"
+            );
+        }
+    }
+}
+
+// ---------- the layer's functions over open input spaces ----------
+
+mod layer_properties {
+    use gaterouter_setup::{output, redact, secrets};
+    use proptest::prelude::*;
+
+    /// The part of a key no redaction shows (what a leak would reveal).
+    const KEY: &str = "sk-or-v1-PROPSECRET0123456789abcdefXY";
+    const HIDDEN: &str = "v1-PROPSECRET0123456789abcdef";
+
+    fn fragments_of_hidden(s: &str) -> Vec<&'static str> {
+        (0..=HIDDEN.len() - 8)
+            .map(|i| &HIDDEN[i..i + 8])
+            .filter(|f| s.contains(f))
+            .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(500))]
+
+        /// Any text that carries the key, or any piece of it 8+ long, around any other text:
+        /// after redaction no 8 consecutive hidden characters remain, and redacting again
+        /// changes nothing.
+        #[test]
+        fn no_piece_of_a_known_key_survives(
+            before in "\\PC{0,20}",
+            after in "\\PC{0,20}",
+            start in 0usize..HIDDEN.len() - 8,
+            len in 8usize..30,
+            sep in prop_oneof![Just(""), Just(" "), Just("*"), Just("\u{1b}"), Just("\"")],
+        ) {
+            secrets::register(KEY);
+            let piece = &KEY[start..(start + len).min(KEY.len())];
+            let text = format!("{before}{sep}{piece}{sep}{after} and {KEY}.");
+            let out = secrets::redact_text(&text, &[]);
+            let leaked = fragments_of_hidden(&out);
+            // `before`/`after` are random; only fragments they did not bring count.
+            let own: Vec<&str> = fragments_of_hidden(&format!("{before}{after}"));
+            prop_assert!(leaked.iter().all(|f| own.contains(f)), "{text:?} -> {out:?}");
+            prop_assert_eq!(secrets::redact_text(&out, &[]), out.clone());
+        }
+
+        /// Escaping leaves no character a terminal acts on, and JSON output stays the same
+        /// value.
+        #[test]
+        fn escaped_text_is_inert_and_json_round_trips(s in "\\PC*|[\\x00-\\x1f\\x7f\u{80}-\u{9f}\u{200b}-\u{200f}\u{202a}-\u{202e}\u{2066}-\u{2069}a ]{0,30}") {
+            let e = output::escape(&s);
+            prop_assert!(!e.chars().any(|c| (c.is_control() && c != '\n' && c != '\t')
+                || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')), "{e:?}");
+            let one = output::one_line(&s, usize::MAX);
+            prop_assert!(!one.contains('\n'));
+            let v = serde_json::json!({ "m": s.clone() });
+            let t = output::json_text(&v);
+            let back: serde_json::Value = serde_json::from_str(&t).unwrap();
+            // Same value unless redaction had something to mask.
+            if !secrets::redact_text(&s, &[]).ne(&s) {
+                prop_assert_eq!(back, v);
+            }
+        }
+    }
+
+    /// A secret value placed under a secret-looking name at some depth, written in one of
+    /// several JSON5 layouts (same line, next line, in an array, nested deeper).
+    fn document() -> impl Strategy<Value = (String, String)> {
+        let name = prop_oneof![
+            Just("apiKey"),
+            Just("\"apiKeys\""),
+            Just("CORP_TOKEN_VALUE"),
+            Just("'x-api-key'"),
+            Just("clientSecret"),
+            Just("credentials"),
+            Just("db_password"),
+        ];
+        let secret = "[A-Za-z0-9]{12,30}".prop_map(|s| format!("SECRETVAL{s}"));
+        let layout = 0usize..5;
+        let depth = 0usize..4;
+        let crlf = any::<bool>();
+        (name, secret, layout, depth, crlf).prop_map(|(name, secret, layout, depth, crlf)| {
+            let value = match layout {
+                0 => format!("\"{secret}\""),
+                1 => format!("\n      '{secret}'"),
+                2 => format!("[\"x\", \n \"{secret}\"]"),
+                3 => format!("{{ inner: {{ deeper: \"{secret}\" }} }}"),
+                _ => format!("\"{}\\\n{}\"", &secret[..6], &secret[6..]),
+            };
+            let mut doc =
+                format!("{{\n  // c\n  {name}: {value},\n  primary: \"gaterouter/auto\",\n}}\n");
+            for i in 0..depth {
+                doc = format!("{{\n  level{i}: {doc},\n  other: 1,\n}}\n");
+            }
+            if crlf {
+                doc = doc.replace('\n', "\r\n");
+            }
+            (doc, secret)
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// Masked by structure: no line shows the secret (or its continued tail), the line
+        /// count is the file's, and what is not secret stays visible.
+        #[test]
+        fn json_secrets_are_masked_wherever_they_sit((doc, secret) in document()) {
+            let lines = redact::json_lines(&doc);
+            prop_assert_eq!(lines.len(), doc.split_inclusive('\n').count());
+            let shown: Vec<String> = lines
+                .iter()
+                .map(|l| redact::line(gaterouter_setup::plan::FileKind::Config, l, &[]))
+                .collect();
+            let all = shown.join("\n");
+            prop_assert!(!all.contains(&secret[6..]), "{doc}\n->\n{all}");
+            prop_assert!(all.contains("gaterouter/auto") && all.contains("// c"), "{all}");
         }
     }
 }

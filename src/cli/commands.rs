@@ -112,9 +112,14 @@ pub(super) fn run_doctor(
             crate::doctor::Status::Warn => "warn",
             crate::doctor::Status::Problem => "FAIL",
         };
+        // One line per check, whatever a file name in it holds.
+        let what = crate::output::one_line(&c.what, usize::MAX);
         match &c.fix {
-            Some(fix) => crate::outln!("  {tag}  {} → {fix}", c.what),
-            None => crate::outln!("  {tag}  {}", c.what),
+            Some(fix) => crate::outln!(
+                "  {tag}  {what} → {}",
+                crate::output::one_line(fix, usize::MAX)
+            ),
+            None => crate::outln!("  {tag}  {what}"),
         }
     }
     if problems == 0 {
@@ -187,7 +192,7 @@ pub(super) fn run_probe(
     let (report, warnings) = match result {
         Ok(r) => r,
         Err(e) => {
-            crate::errln!("error: {}", key::redact_all(&e.to_string(), &all));
+            crate::output::error(&key::redact_all(&e.to_string(), &all));
             return e.exit_code();
         }
     };
@@ -224,10 +229,10 @@ pub(super) fn run_probe(
     }
     crate::outln!("Result: {}", report.summary());
     for w in warnings.iter().chain(&report.warnings) {
-        crate::errln!("warning: {w}");
+        crate::output::warning(w);
     }
     if let Some(f) = &report.blocking {
-        crate::errln!("error: {}", f.message);
+        crate::output::error(&f.message);
     } else if auto_missing {
         crate::errln!(
             "error: auto routing is not enabled (--require-auto); switch it on in the dashboard (Dashboard → routing settings → enable Auto Routing)"

@@ -144,7 +144,7 @@ pub(super) fn run_many(cli: &Cli, env: &Env, roots: &[PathBuf]) -> i32 {
     let color = use_color(cli.color, crate::output::stdout_is_terminal());
     if !cli.json && !cli.quiet {
         for w in &warnings {
-            crate::errln!("warning: {w}");
+            crate::output::warning(w);
         }
         for r in &runs {
             match (&r.plan, &r.error) {
@@ -156,11 +156,11 @@ pub(super) fn run_many(cli: &Cli, env: &Env, roots: &[PathBuf]) -> i32 {
                 }
                 (None, Some(e)) => {
                     let all: Vec<&str> = secrets.iter().map(String::as_str).collect();
-                    crate::errln!(
-                        "error: {}: {}",
+                    crate::output::error(&format!(
+                        "{}: {}",
                         r.dir.display(),
                         key::redact_all(&e.to_string(), &all)
-                    );
+                    ));
                 }
                 (None, None) => {}
             }
@@ -244,11 +244,11 @@ pub(super) fn run_many(cli: &Cli, env: &Env, roots: &[PathBuf]) -> i32 {
         let all: Vec<&str> = secrets.iter().map(String::as_str).collect();
         for r in &runs {
             if let Some(e) = &r.error {
-                crate::errln!(
-                    "error: {}: {}",
+                crate::output::error(&format!(
+                    "{}: {}",
                     r.dir.display(),
                     key::redact_all(&e.to_string(), &all)
-                );
+                ));
             }
         }
     }
@@ -256,7 +256,7 @@ pub(super) fn run_many(cli: &Cli, env: &Env, roots: &[PathBuf]) -> i32 {
         && !cli.json
         && matches!(e, Error::NotInteractive)
     {
-        crate::errln!("error: {e}");
+        crate::output::error(&e.to_string());
     }
 
     if cli.json {

@@ -301,8 +301,17 @@ impl Cli {
 
 /// Entry point for `main.rs`: never panics on bad input, always returns an exit code.
 pub fn main() -> i32 {
-    let cli = match Cli::try_parse() {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let refuse = |e: Error| {
+        crate::output::error(&e.to_string());
+        e.exit_code()
+    };
+    let cli = match Cli::try_parse_from(&args) {
         Ok(c) => c,
+        // clap's message would quote the argument with the control character in it.
+        Err(_) if no_control_characters(&args, None).is_err() => {
+            return no_control_characters(&args, None).map_or_else(refuse, |()| exit::OK);
+        }
         Err(e) => {
             // clap quotes the offending argument, which may be the key or hold control
             // characters: its message goes through the output layer like everything else.
@@ -319,7 +328,40 @@ pub fn main() -> i32 {
             };
         }
     };
+    // The key argument is checked by `ApiKey::parse`, which says what is wrong with it.
+    let key = match &cli.command {
+        Some(Command::Probe { api_key, .. }) => api_key.as_deref(),
+        _ => cli.api_key.as_deref(),
+    };
+    if let Err(e) = no_control_characters(&args, key) {
+        return refuse(e);
+    }
     run(&cli, &Env::from_process())
+}
+
+/// No argument we take (a key, a path, a model ref, a URL, an agent id) has a control or
+/// text-reordering character in it, and one that does would be echoed by clap's errors or
+/// end up in a file or directory name: refuse it up front, without showing it.
+fn no_control_characters(args: &[std::ffi::OsString], key: Option<&str>) -> Result<()> {
+    for (i, a) in args.iter().enumerate().skip(1) {
+        if key.is_some() && a.to_str() == key {
+            continue;
+        }
+        let a = a.to_string_lossy();
+        if let Some((j, c)) = a
+            .chars()
+            .enumerate()
+            .find(|(_, c)| crate::output::dangerous(*c) || *c == '\n' || *c == '\t')
+        {
+            return Err(Error::Usage(format!(
+                "argument {} has a control character (U+{:04X}) at character {}, so it is not shown here and nothing was done; no argument of gaterouter-setup (key, path, model, URL, agent id) may contain one. A stray newline or escape sequence in a pasted value?",
+                i,
+                c as u32,
+                j + 1
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// What every setup run needs before it looks at a root: the key (collected into `secrets`
@@ -612,7 +654,7 @@ pub fn run(cli: &Cli, env: &Env) -> i32 {
                 exit::OK
             }
             Err(e) => {
-                crate::errln!("error: {e}");
+                crate::output::error(&e.to_string());
                 exit::INPUT
             }
         };
@@ -653,7 +695,7 @@ fn fail(
                 .flat_map(|p| p.secrets.iter().map(String::as_str)),
         )
         .collect();
-    crate::errln!("error: {}", key::redact_all(&e.to_string(), &all));
+    crate::output::error(&key::redact_all(&e.to_string(), &all));
     if json {
         crate::output::json(&report::value(&Outcome {
             mode,

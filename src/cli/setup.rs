@@ -232,6 +232,20 @@ pub(super) fn run_setup(cli: &Cli, env: &Env) -> i32 {
     review_and_apply(&review, &plan, env)
 }
 
+/// After uninstall the key is gone from the root, but every backup set (setup's, and the one
+/// uninstall just made) still holds a copy of `.env` with it: say so, and how to delete them.
+fn backups_hold_the_key(dir: &std::path::Path) -> Option<String> {
+    let backups = dir.join(apply::BACKUP_DIR);
+    if !backups.is_dir() {
+        return None;
+    }
+    let quoted = format!("'{}'", backups.display().to_string().replace('\'', "'\\''"));
+    Some(format!(
+        "the backup sets in {} still hold copies of .env with the API key (including the one just made). Once you no longer need `gaterouter-setup rollback`, delete them: rm -r -- {quoted}",
+        backups.display()
+    ))
+}
+
 /// How a plan is shown, confirmed and applied; shared by setup and rollback.
 pub(super) struct Review<'a> {
     pub(super) json: bool,
@@ -285,7 +299,7 @@ pub(super) fn review_and_apply(r: &Review, plan: &Plan, env: &Env) -> i32 {
     if !r.json && !r.quiet {
         crate::output::out(&report::summary(plan, r.probe));
         for w in r.warnings.iter().chain(&plan.warnings) {
-            crate::errln!("warning: {w}");
+            crate::output::warning(w);
         }
         if !plan.is_empty() {
             crate::outln!();
@@ -293,8 +307,9 @@ pub(super) fn review_and_apply(r: &Review, plan: &Plan, env: &Env) -> i32 {
         }
     }
     let pending = plan.pending().count();
-    let finish = |applied: Option<&Applied>, code: i32| {
+    let finish_with = |applied: Option<&Applied>, code: i32, extra: &[String]| {
         if r.json {
+            let warnings: Vec<String> = r.warnings.iter().chain(extra).cloned().collect();
             crate::output::json(&report::value(&Outcome {
                 mode: r.mode,
                 root: Some(r.dir),
@@ -302,13 +317,14 @@ pub(super) fn review_and_apply(r: &Review, plan: &Plan, env: &Env) -> i32 {
                 plan: Some(plan),
                 applied,
                 error: None,
-                warnings: r.warnings,
+                warnings: &warnings,
                 exit_code: code,
                 secrets: r.secrets,
             }));
         }
         code
     };
+    let finish = |applied: Option<&Applied>, code: i32| finish_with(applied, code, &[]);
     let fail_with = |e: &Error| {
         fail(
             r.json,
@@ -377,7 +393,17 @@ pub(super) fn review_and_apply(r: &Review, plan: &Plan, env: &Env) -> i32 {
                 );
                 crate::outln!("{}", r.done_hint);
             }
-            finish(Some(&applied), exit::OK)
+            let note: Vec<String> = (r.kind == "uninstall")
+                .then(|| backups_hold_the_key(r.dir))
+                .flatten()
+                .into_iter()
+                .collect();
+            if !r.json {
+                for n in &note {
+                    crate::errln!("note: {n}");
+                }
+            }
+            finish_with(Some(&applied), exit::OK, &note)
         }
         Err(e) => fail_with(&e),
     }
