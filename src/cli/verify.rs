@@ -31,6 +31,7 @@ pub(super) fn run_verify(a: &VerifyArgs, env: &Env) -> i32 {
                     &bin,
                     &dir,
                     config_override.as_deref(),
+                    a.agent.as_deref(),
                     limit,
                 ));
             }

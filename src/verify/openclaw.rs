@@ -31,9 +31,19 @@ pub fn find(path: Option<&std::ffi::OsStr>) -> Option<PathBuf> {
 }
 
 /// Runs OpenClaw's completion on `root`. `config` is an `OPENCLAW_CONFIG_PATH` to pass on.
-pub fn run(bin: &Path, root: &Path, config: Option<&Path>, timeout: Duration) -> OpenClawRun {
+pub fn run(
+    bin: &Path,
+    root: &Path,
+    config: Option<&Path>,
+    agent: Option<&str>,
+    timeout: Duration,
+) -> OpenClawRun {
     let prompt = super::ask::PROMPT;
-    let infer = ["infer", "model", "run", "--prompt", prompt];
+    let agent = agent.unwrap_or("main");
+    // `--local`: no Gateway needed (and none is started).
+    let infer = [
+        "infer", "model", "run", "--local", "--agent", agent, "--prompt", prompt,
+    ];
     let first = exec(bin, root, config, &infer, timeout);
     let unknown = first.error.as_deref().is_some_and(|e| {
         let e = e.to_ascii_lowercase();
@@ -42,8 +52,8 @@ pub fn run(bin: &Path, root: &Path, config: Option<&Path>, timeout: Duration) ->
     if !unknown {
         return first;
     }
-    let agent = ["agent", "--local", "--agent", "main", "--message", prompt];
-    exec(bin, root, config, &agent, timeout)
+    let turn = ["agent", "--local", "--agent", agent, "--message", prompt];
+    exec(bin, root, config, &turn, timeout)
 }
 
 fn exec(
