@@ -431,3 +431,45 @@ fn with_openclaw_the_real_client_answers_through_the_root() {
     // OpenClaw itself reached the stand-in, with the key from .env.
     assert!(chat_hits(&s).len() >= 2, "{:?}", s.hits());
 }
+
+#[test]
+fn setup_verify_checks_the_root_it_wrote() {
+    let s = StandIn::healthy(KEY);
+    let (tmp, root) = root_from("fresh");
+    let out = cmd(tmp.path())
+        .args(["--yes", "--json", "--verify", "--base-url"])
+        .arg(s.base_url())
+        .arg(KEY)
+        .arg(&root)
+        .output()
+        .unwrap();
+    assert_no_key(&out, KEY);
+    let v: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}\n{}", text(&out.stdout), text(&out.stderr)));
+    assert_eq!(out.status.code(), Some(0), "{v:#}");
+    assert_eq!(v["applied"], true);
+    assert_eq!(v["verify"]["ok"], true, "{v:#}");
+    assert_eq!(v["verify"]["results"][0]["ref"], "gaterouter/auto");
+    assert_eq!(v["verify"]["results"][0]["answered_by"], "deepseek.v3-v1:0");
+    assert_eq!(v["verify"]["key"]["found_in"], "root-env");
+
+    // A key GateRouter then rejects: written, but the verify fails, and so does the run.
+    let s = StandIn::start(|r| {
+        if r.body.contains("\"stream\":true") {
+            return Reply::error(401, "invalid api key");
+        }
+        healthy_reply(r, KEY)
+    });
+    let (tmp, root) = root_from("fresh");
+    let out = cmd(tmp.path())
+        .args(["--yes", "--json", "--verify", "--base-url"])
+        .arg(s.base_url())
+        .arg(KEY)
+        .arg(&root)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(3), "{v:#}");
+    assert_eq!(v["exit_code"], 3);
+    assert_eq!(v["verify"]["results"][0]["failure"]["kind"], "key-rejected");
+}

@@ -167,6 +167,12 @@ pub struct Cli {
     #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(0..=MAX_WAIT_SECS))]
     pub lock_timeout: u64,
 
+    /// After a successful apply (or when already configured), run `verify` on the root:
+    /// one tiny streaming request to the primary model (see `verify --help`). Exit 3 when it
+    /// does not answer; with --json its result is the report's `verify` field.
+    #[arg(long)]
+    pub verify: bool,
+
     /// Print errors only (no summary, diff or warnings).
     #[arg(short, long, conflicts_with = "verbose")]
     pub quiet: bool,

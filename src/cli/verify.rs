@@ -145,3 +145,45 @@ fn line(m: &ModelResult) -> String {
     }
     s
 }
+
+/// What `setup --verify` needs to verify the root it configured.
+pub(super) struct After {
+    pub(super) config: Option<PathBuf>,
+    pub(super) timeout: u64,
+}
+
+/// `setup --verify`: verify `dir`; prints unless `silent`. Returns the exit code and the
+/// JSON of the result (a `{error}` object when the root could not be read).
+pub(super) fn after_setup(
+    a: &After,
+    dir: &Path,
+    env: &Env,
+    silent: bool,
+) -> (i32, serde_json::Value) {
+    let opts = verify::Options {
+        timeout: std::time::Duration::from_secs(a.timeout),
+        ..verify::Options::default()
+    };
+    let resolved =
+        root::discover(dir, a.config.as_deref(), None).and_then(|r| verify::resolve(&r, env, None));
+    match resolved {
+        Ok(r) => {
+            let report = verify::run(&r, &opts);
+            let code = exit_code(&report);
+            if !silent {
+                crate::outln!();
+                print(&report);
+            }
+            let mut v = serde_json::to_value(&report).unwrap_or_default();
+            v["exit_code"] = serde_json::json!(code);
+            (code, v)
+        }
+        Err(e) => {
+            crate::errln!("error: verify: {e}");
+            (
+                e.exit_code(),
+                serde_json::json!({"error": {"message": e.to_string()}, "exit_code": e.exit_code()}),
+            )
+        }
+    }
+}
