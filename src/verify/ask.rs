@@ -289,3 +289,91 @@ fn chunk(v: &Value, a: &mut Answer, sent: Instant, at: &str) {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const STREAM: &str = concat!(
+        ": keep-alive\n\n",
+        "data: {\"model\":\"deepseek.v3-v1:0\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"po\"}}]}\r\n\r\n",
+        "data: {\"model\":\"deepseek.v3-v1:0\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"ng ☃\"}}]}\n\n",
+        "data: {\"model\":\"deepseek.v3-v1:0\",\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":2,\"total_tokens\":7}}\n\n",
+        "data: [DONE]\n\n",
+    );
+
+    /// Feeds `bytes` in the given pieces, as the network may cut them, then the end.
+    fn parse(pieces: &[&[u8]]) -> (Answer, bool) {
+        let (mut a, mut sse, mut buf) = (Answer::default(), Sse::default(), Vec::new());
+        let now = Instant::now();
+        for p in pieces {
+            buf.extend_from_slice(p);
+            sse.feed(&mut buf, &mut a, now);
+        }
+        buf.push(b'\n');
+        sse.feed(&mut buf, &mut a, now);
+        (a, sse.done)
+    }
+
+    fn summary(a: &Answer) -> (Option<String>, String, Option<u64>, bool) {
+        (
+            a.answered_by.clone(),
+            a.reply.clone(),
+            a.usage.as_ref().and_then(|u| u.total_tokens),
+            a.ttft_ms.is_some(),
+        )
+    }
+
+    proptest! {
+        /// Wherever the network cuts the stream (inside a line, a CRLF, a UTF-8 character),
+        /// the answer read is the same as from one piece.
+        #[test]
+        fn any_chunking_reads_the_same_answer(cuts in proptest::collection::vec(0..STREAM.len(), 0..12)) {
+            let bytes = STREAM.as_bytes();
+            let mut cuts = cuts;
+            cuts.sort_unstable();
+            cuts.dedup();
+            let mut pieces = Vec::new();
+            let mut last = 0;
+            for c in cuts {
+                pieces.push(&bytes[last..c]);
+                last = c;
+            }
+            pieces.push(&bytes[last..]);
+            let (whole, done) = parse(&[bytes]);
+            prop_assert!(done);
+            prop_assert_eq!(summary(&whole), (Some("deepseek.v3-v1:0".to_owned()), "pong ☃".to_owned(), Some(7), true));
+            let (cut, done) = parse(&pieces);
+            prop_assert!(done);
+            prop_assert_eq!(summary(&cut), summary(&whole));
+        }
+    }
+
+    #[test]
+    fn an_error_inside_the_stream_is_a_failure_with_its_cause() {
+        let mut sse = Sse::default();
+        let mut buf =
+            b"data: {\"error\":{\"message\":\"auto routing is not enabled\",\"code\":400}}\n\n"
+                .to_vec();
+        sse.feed(&mut buf, &mut Answer::default(), Instant::now());
+        let f = err_in_stream("u", &sse.error.unwrap(), 1);
+        assert_eq!(f.kind, FailureKind::AutoRoutingDisabled);
+    }
+
+    #[test]
+    fn the_body_is_what_openclaw_sends() {
+        let p = Provider {
+            base_url: "https://x/openai/v1".into(),
+            base_url_from: String::new(),
+            api: "openai-completions".into(),
+            headers: Vec::new(),
+            max_tokens_field: "max_tokens".into(),
+            usage_in_stream: false,
+        };
+        let b = body(&p, "auto");
+        assert_eq!(b["max_tokens"], MAX_TOKENS);
+        assert!(b.get("max_completion_tokens").is_none() && b.get("stream_options").is_none());
+        assert_eq!(b["stream"], true);
+    }
+}

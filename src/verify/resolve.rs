@@ -555,3 +555,127 @@ fn usable(value: &str, var: &str, from: KeySource) -> KeyState {
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn root_with(config: &Value, env: &str) -> (tempfile::TempDir, Root) {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join("openclaw.json"), config.to_string()).unwrap();
+        std::fs::write(tmp.path().join(".env"), env).unwrap();
+        let r = crate::root::discover(tmp.path(), None, None).unwrap();
+        (tmp, r)
+    }
+
+    fn provider(extra: Value) -> Value {
+        let mut p = json!({"baseUrl": "https://gr.example/openai/v1", "models": []});
+        json_patch::merge(&mut p, &extra);
+        p
+    }
+
+    #[test]
+    fn variables_expand_like_openclaw_and_the_last_dotenv_line_wins() {
+        let c = json!({"env": {"vars": {"B": "from-config"}, "C": "flat"}});
+        let (_t, r) = root_with(&c, "A=first\nexport A='second'\n# A=commented\n");
+        let env = Env::from_pairs([("D", "proc")]);
+        let mut w = Vec::new();
+        let l = Lookup::new(&r, &env, &c, &mut w);
+        let (s, missing, from) = l.expand("${A}/${B}/${C}/${D}/$${A}/${lower}/$X/${NOPE}");
+        assert_eq!(s, "second/from-config/flat/proc/${A}/${lower}/$X/${NOPE}");
+        assert_eq!(missing, ["NOPE"]);
+        assert_eq!(from, Some(KeySource::RootEnv));
+    }
+
+    #[test]
+    fn the_agent_model_and_the_models_json_base_url_are_what_openclaw_uses() {
+        let c = json!({
+            "agents": {
+                "defaults": {"model": {"primary": "gaterouter/auto", "fallbacks": ["gaterouter/x/y"]},
+                             "modelPolicy": {"allow": ["gaterouter/*"]}},
+                "entries": {"ops": {"default": true, "model": {"primary": "gaterouter/a/b"},
+                                    "modelPolicy": {"allow": ["gaterouter/a/b"]}}}
+            },
+            "models": {"providers": {"gaterouter": provider(json!({"apiKey": "${GATEROUTER_API_KEY}", "compat": {"maxTokensField": "max_tokens"}}))}}
+        });
+        let (t, _) = root_with(&c, "GATEROUTER_API_KEY=sk-or-v1-unit-0000000000000000\n");
+        let mj = t.path().join("agents/ops/agent");
+        std::fs::create_dir_all(&mj).unwrap();
+        std::fs::write(
+            mj.join("models.json"),
+            r#"{"providers":{"gaterouter":{"baseUrl":"https://mj.example/openai/v1/"}}}"#,
+        )
+        .unwrap();
+        let r = crate::root::discover(t.path(), None, None).unwrap();
+        let v = resolve(&r, &Env::default(), None).unwrap();
+        assert_eq!(v.agent.as_deref(), Some("ops"));
+        assert_eq!(v.model_from, "agents.entries.ops.model");
+        assert_eq!(v.primary.as_deref(), Some("gaterouter/a/b"));
+        // Fallbacks not given by the agent: the defaults'.
+        assert_eq!(v.fallbacks, ["gaterouter/x/y"]);
+        let p = v.provider.as_ref().unwrap();
+        assert_eq!(p.base_url, "https://mj.example/openai/v1");
+        assert_eq!(p.max_tokens_field, "max_tokens");
+        assert!(matches!(
+            v.key,
+            KeyState::Found {
+                from: KeySource::RootEnv,
+                ..
+            }
+        ));
+        // The agent's own allowlist applies, not the defaults'.
+        assert!(v.allowed("gaterouter/a/b"));
+        assert!(!v.allowed("gaterouter/x/y"));
+        // --agent main: the defaults.
+        let v = resolve(&r, &Env::default(), Some("main")).unwrap();
+        assert_eq!(v.primary.as_deref(), Some("gaterouter/auto"));
+        assert!(v.allowed("gaterouter/x/y"));
+    }
+
+    #[test]
+    fn a_key_reference_that_cannot_be_followed_says_why() {
+        for (api_key, needle) in [
+            (
+                json!({"source": "file", "provider": "f", "id": "/k"}),
+                "source \"file\"",
+            ),
+            (
+                json!({"source": "env", "provider": "default", "id": "GATEROUTER_API_KEY"}),
+                "not set where OpenClaw looks",
+            ),
+            (json!("${GATEROUTER_API_KEY}"), "literal text"),
+            (Value::Null, "GATEROUTER_API_KEY is not set"),
+        ] {
+            let c = json!({"models": {"providers": {"gaterouter": provider(json!({"apiKey": api_key}))}}});
+            let (_t, r) = root_with(&c, "OTHER=1\n");
+            let v = resolve(&r, &Env::default(), None).unwrap();
+            match &v.key {
+                KeyState::Missing { message } => assert!(message.contains(needle), "{message}"),
+                KeyState::Found { .. } => panic!("{api_key}: found a key"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_provider_openclaw_cannot_use_for_gaterouter_is_named() {
+        use crate::probe::FailureKind;
+        for (p, kind) in [
+            (Value::Null, FailureKind::NoProvider),
+            (json!({"models": []}), FailureKind::NoProvider),
+            (
+                provider(json!({"api": "openai-responses"})),
+                FailureKind::UnsupportedApi,
+            ),
+            (
+                json!({"baseUrl": "${GR_URL}", "models": []}),
+                FailureKind::NoProvider,
+            ),
+        ] {
+            let c = json!({"models": {"providers": {"gaterouter": p}}});
+            let (_t, r) = root_with(&c, "");
+            let v = resolve(&r, &Env::default(), None).unwrap();
+            assert_eq!(v.provider.as_ref().unwrap_err().0, kind, "{p}");
+        }
+    }
+}
