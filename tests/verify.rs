@@ -473,3 +473,44 @@ fn setup_verify_checks_the_root_it_wrote() {
     assert_eq!(v["exit_code"], 3);
     assert_eq!(v["verify"]["results"][0]["failure"]["kind"], "key-rejected");
 }
+
+#[test]
+fn a_secret_ref_to_any_variable_is_followed_into_the_process_environment() {
+    let s = StandIn::healthy(KEY);
+    let (tmp, root) = root_with(&s.base_url(), json!("gaterouter/auto"), None);
+    let p = root.join("openclaw.json");
+    let mut c: Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+    c["models"]["providers"]["gaterouter"]["apiKey"]["id"] = json!("MY_GR_SECRET");
+    std::fs::write(&p, c.to_string()).unwrap();
+    let out = cmd(tmp.path())
+        .env("MY_GR_SECRET", KEY)
+        .args(["verify", "--json"])
+        .arg(&root)
+        .output()
+        .unwrap();
+    assert_no_key(&out, KEY);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{v:#}");
+    assert_eq!(v["key"]["reference"], "env:MY_GR_SECRET");
+    assert_eq!(v["key"]["found_in"], "environment");
+}
+
+#[test]
+fn a_server_that_does_not_stream_is_read_too() {
+    let s = StandIn::start(|r| {
+        let body: Value = serde_json::from_str(r.body).unwrap_or_default();
+        let mut body = body;
+        body["stream"] = json!(false);
+        let plain = common::stand_in::Req {
+            body: &body.to_string(),
+            ..*r
+        };
+        healthy_reply(&plain, KEY)
+    });
+    let (tmp, root) = root_with(&s.base_url(), json!("gaterouter/auto"), Some(&key_env()));
+    let (code, v, _) = verify(tmp.path(), &root, &[]);
+    assert_eq!(code, 0, "{v:#}");
+    let r = &v["results"][0];
+    assert_eq!(r["answered_by"], "deepseek.v3-v1:0");
+    assert!(r["ttft_ms"].is_u64(), "{r}");
+}

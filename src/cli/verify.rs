@@ -7,6 +7,8 @@ use crate::verify::{self, ModelResult, VerifyReport};
 /// Runs verify on one root; exit 0 when the primary answered, 3 when not, 1 when the root
 /// cannot be read.
 pub(super) fn run_verify(a: &VerifyArgs, env: &Env) -> i32 {
+    // The key reference may name any variable, not only the ones setup snapshots.
+    let env = &env.with_rest_of_process();
     if let Some(Err(e)) = a.root.as_deref().map(|p| check_root_arg(p, false)) {
         return fail(a.json, Mode::DryRun, None, None, None, &e, &[], &[]);
     }
@@ -160,6 +162,7 @@ pub(super) fn after_setup(
     env: &Env,
     silent: bool,
 ) -> (i32, serde_json::Value) {
+    let env = &env.with_rest_of_process();
     let opts = verify::Options {
         timeout: std::time::Duration::from_secs(a.timeout),
         ..verify::Options::default()
