@@ -32,6 +32,7 @@ Examples:
   gaterouter-setup --roots-from roots.txt --yes        many roots, one probe
   gaterouter-setup probe sk-or-v1-…                    only check GateRouter (exit 3 if setup would fail)
   gaterouter-setup doctor ~/.openclaw                  read-only health check with fixes
+  gaterouter-setup verify ~/.openclaw                  prove it answers as OpenClaw calls it (one tiny request per model checked)
   gaterouter-setup rollback ~/.openclaw                undo the last setup (--list shows backups)
   gaterouter-setup uninstall ~/.openclaw               remove GateRouter, restore your model
 
