@@ -27,4 +27,5 @@ pub mod rollback;
 pub mod root;
 pub mod secrets;
 pub mod templates;
+pub mod verify;
 pub mod version;

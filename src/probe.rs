@@ -62,6 +62,19 @@ pub enum FailureKind {
     NotJson,
     Html,
     Unexpected,
+    // Found by `verify` before (or instead of) a request: what OpenClaw would trip over.
+    /// The key's variable is set nowhere OpenClaw looks (or holds an unusable value).
+    KeyMissing,
+    /// The model is outside the configured allowlist (`modelPolicy.allow`).
+    NotAllowed,
+    /// The model's provider is not gaterouter: nothing was sent.
+    NotGaterouter,
+    /// openclaw.json has no usable `models.providers.gaterouter`.
+    NoProvider,
+    /// The provider's `api` is one GateRouter does not serve.
+    UnsupportedApi,
+    /// A 200 answer that carried no reply.
+    NoAnswer,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -163,7 +176,7 @@ impl ProbeReport {
     }
 }
 
-fn kind_word(k: FailureKind) -> &'static str {
+pub(crate) fn kind_word(k: FailureKind) -> &'static str {
     match k {
         FailureKind::KeyRejected => "key rejected",
         FailureKind::WrongBaseUrl => "wrong base URL",
@@ -179,6 +192,12 @@ fn kind_word(k: FailureKind) -> &'static str {
         FailureKind::NotJson => "not JSON",
         FailureKind::Html => "HTML instead of JSON",
         FailureKind::Unexpected => "unexpected answer",
+        FailureKind::KeyMissing => "key not found",
+        FailureKind::NotAllowed => "not allowed",
+        FailureKind::NotGaterouter => "not GateRouter",
+        FailureKind::NoProvider => "no provider entry",
+        FailureKind::UnsupportedApi => "unsupported api",
+        FailureKind::NoAnswer => "no answer",
     }
 }
 
@@ -251,17 +270,9 @@ pub fn run(key: &ApiKey, cfg: &ProbeConfig) -> ProbeReport {
 }
 
 async fn probe(key: &ApiKey, cfg: &ProbeConfig) -> ProbeReport {
-    let client = match reqwest::Client::builder()
-        .connect_timeout(cfg.timeout.min(Duration::from_secs(10)))
-        .user_agent(concat!("gaterouter-setup/", env!("CARGO_PKG_VERSION")))
-        .build()
-    {
+    let client = match client(cfg.timeout) {
         Ok(c) => c,
-        Err(e) => {
-            let failure = Failure {
-                kind: FailureKind::Unexpected,
-                message: format!("could not set up the HTTP client: {e}"),
-            };
+        Err(failure) => {
             return ProbeReport {
                 base_url: cfg.base_url.clone(),
                 reachable: false,
@@ -287,6 +298,18 @@ async fn probe(key: &ApiKey, cfg: &ProbeConfig) -> ProbeReport {
         send(&client, key, cfg, "POST", &chat_url, Some(&chat_body)),
     );
     assemble(cfg, key, models, chat)
+}
+
+/// The HTTP client both the probe and `verify` use.
+pub(crate) fn client(timeout: Duration) -> Result<reqwest::Client, Failure> {
+    reqwest::Client::builder()
+        .connect_timeout(timeout.min(Duration::from_secs(10)))
+        .user_agent(concat!("gaterouter-setup/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| Failure {
+            kind: FailureKind::Unexpected,
+            message: format!("could not set up the HTTP client: {e}"),
+        })
 }
 
 /// The outcome of one request after retries: the final status and body, or a transport error.
@@ -359,7 +382,7 @@ async fn send(
         .await;
         let retryable = match &result {
             Ok((s, ..)) => *s == 429 || *s >= 500,
-            Err(e) => e.is_connect() || e.is_request() && !e.is_timeout(),
+            Err(e) => retryable(e),
         };
         let now = Instant::now();
         let out_of_time = now >= deadline;
@@ -416,9 +439,14 @@ async fn send(
     }
 }
 
+/// A transport error worth another attempt: the connection failed, not the time.
+pub(crate) fn retryable(e: &reqwest::Error) -> bool {
+    e.is_connect() || e.is_request() && !e.is_timeout()
+}
+
 /// Exponential backoff with ±50% jitter (no rand crate: the clock's nanoseconds are noise
 /// enough to keep a fleet of installers from retrying in lockstep).
-fn jittered(base: Duration, attempt: u32) -> Duration {
+pub(crate) fn jittered(base: Duration, attempt: u32) -> Duration {
     let exp = base
         .saturating_mul(1 << (attempt - 1).min(6))
         .min(Duration::from_secs(5));
@@ -440,7 +468,7 @@ fn source_chain(e: &dyn std::error::Error) -> String {
     out
 }
 
-fn transport_failure(
+pub(crate) fn transport_failure(
     e: &reqwest::Error,
     method: &str,
     url: &str,
@@ -507,12 +535,12 @@ fn error_message(body: &str) -> String {
     crate::output::one_line(&message, 300)
 }
 
-fn is_html(content_type: &str, body: &str) -> bool {
+pub(crate) fn is_html(content_type: &str, body: &str) -> bool {
     content_type.contains("text/html") || body.trim_start().starts_with('<')
 }
 
 /// Maps an HTTP answer that is not a success to a cause and a fix.
-fn http_failure(
+pub(crate) fn http_failure(
     method: &str,
     url: &str,
     status: u16,

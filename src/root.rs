@@ -36,6 +36,18 @@ impl Env {
         Env { vars }
     }
 
+    /// This snapshot plus every other variable of the process: `verify` follows a key
+    /// reference to whatever name it gives (a SecretRef `id`, a `${VAR}`), as OpenClaw does.
+    pub fn with_rest_of_process(&self) -> Self {
+        let mut vars = self.vars.clone();
+        for (k, v) in std::env::vars_os() {
+            if let Ok(k) = k.into_string() {
+                vars.entry(k).or_insert(v);
+            }
+        }
+        Env { vars }
+    }
+
     pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
         let vars = pairs
             .into_iter()

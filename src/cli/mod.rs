@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 mod commands;
 mod many;
 mod setup;
+mod verify;
 
 use crate::apply::{self, Applied};
 use crate::diff;
@@ -31,6 +32,7 @@ Examples:
   gaterouter-setup --roots-from roots.txt --yes        many roots, one probe
   gaterouter-setup probe sk-or-v1-…                    only check GateRouter (exit 3 if setup would fail)
   gaterouter-setup doctor ~/.openclaw                  read-only health check with fixes
+  gaterouter-setup verify ~/.openclaw                  prove it answers as OpenClaw calls it (one tiny request per model checked)
   gaterouter-setup rollback ~/.openclaw                undo the last setup (--list shows backups)
   gaterouter-setup uninstall ~/.openclaw               remove GateRouter, restore your model
 
@@ -166,6 +168,12 @@ pub struct Cli {
     #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(0..=MAX_WAIT_SECS))]
     pub lock_timeout: u64,
 
+    /// After a successful apply (or when already configured), run `verify` on the root:
+    /// one tiny streaming request to the primary model (see `verify --help`). Exit 3 when it
+    /// does not answer; with --json its result is the report's `verify` field.
+    #[arg(long)]
+    pub verify: bool,
+
     /// Print errors only (no summary, diff or warnings).
     #[arg(short, long, conflicts_with = "verbose")]
     pub quiet: bool,
@@ -201,6 +209,14 @@ pub enum Command {
     /// Remove what setup added (key, provider, auth profile, our model refs) and restore the
     /// default model you had before; format-preserving, diff first.
     Uninstall(UninstallArgs),
+    /// Prove the root answers, the way OpenClaw will call it: resolve the default model,
+    /// the gaterouter provider, the key (through its reference, with OpenClaw's precedence)
+    /// and the allowlist from the files on disk, then send one tiny streaming chat
+    /// completion (a fixed short prompt, at most 16 tokens) per model checked: the primary,
+    /// the gaterouter fallbacks too with --all or when the primary fails. That is the cost:
+    /// one tiny request per model checked. Non-gaterouter refs get nothing.
+    /// Exit 0 when the primary answered, 3 when it did not, 1 when the root cannot be read.
+    Verify(VerifyArgs),
     /// Print a shell completion script: gaterouter-setup completions bash > /etc/bash_completion.d/gaterouter-setup
     Completions {
         #[arg(value_enum)]
@@ -260,6 +276,30 @@ pub struct RollbackArgs {
     pub force: bool,
     #[command(flatten)]
     pub review: ReviewArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The OpenClaw root (default as for setup).
+    #[arg(value_name = "OPENCLAW_ROOT")]
+    pub root: Option<PathBuf>,
+    /// Check this agent's model (an agent with its own model ignores the default).
+    /// Default: the agent OpenClaw runs by default.
+    #[arg(long, value_name = "ID", value_parser = agent_id)]
+    pub agent: Option<String>,
+    /// Also check every gaterouter fallback (one more tiny request each), concurrently.
+    #[arg(long)]
+    pub all: bool,
+    /// Also run OpenClaw's own one-shot completion on this root (`openclaw infer model run`,
+    /// or `openclaw agent --local` on releases without it) when `openclaw` is on PATH.
+    #[arg(long)]
+    pub with_openclaw: bool,
+    /// Seconds each request may take, retries included (OpenClaw's run: ten times this).
+    #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=MAX_WAIT_SECS))]
+    pub timeout: u64,
+    /// Print one JSON document on standard output.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -658,6 +698,9 @@ pub fn run(cli: &Cli, env: &Env) -> i32 {
                 exit::INPUT
             }
         };
+    }
+    if let Some(Command::Verify(a)) = &cli.command {
+        return verify::run_verify(a, env);
     }
     if let Some(Command::Uninstall(a)) = &cli.command {
         return commands::run_uninstall(a, env);

@@ -228,6 +228,10 @@ pub(super) fn run_setup(cli: &Cli, env: &Env) -> i32 {
         secrets: &secrets,
         nothing_to_do: "Already configured: nothing to change.",
         done_hint: "Restart the OpenClaw gateway (openclaw gateway restart) to pick up the new model.",
+        verify: cli.verify.then(|| super::verify::After {
+            config: root::resolve(positionals(cli).1.as_deref(), env).1,
+            timeout: cli.probe.timeout,
+        }),
     };
     review_and_apply(&review, &plan, env)
 }
@@ -262,6 +266,8 @@ pub(super) struct Review<'a> {
     pub(super) secrets: &'a [String],
     pub(super) nothing_to_do: &'static str,
     pub(super) done_hint: &'static str,
+    /// `--verify`: check the root once it is configured.
+    pub(super) verify: Option<super::verify::After>,
 }
 
 impl<'a> Review<'a> {
@@ -288,6 +294,7 @@ impl<'a> Review<'a> {
             secrets: &[],
             nothing_to_do,
             done_hint,
+            verify: None,
         }
     }
 }
@@ -308,9 +315,20 @@ pub(super) fn review_and_apply(r: &Review, plan: &Plan, env: &Env) -> i32 {
     }
     let pending = plan.pending().count();
     let finish_with = |applied: Option<&Applied>, code: i32, extra: &[String]| {
+        // `--verify`: only once the root is configured (written now, or already).
+        let verified = match &r.verify {
+            Some(after) if code == exit::OK && r.mode == Mode::Apply => Some(
+                super::verify::after_setup(after, r.dir, env, r.json || r.quiet),
+            ),
+            _ => None,
+        };
+        let code = match &verified {
+            Some((c, _)) if *c != exit::OK => *c,
+            _ => code,
+        };
         if r.json {
             let warnings: Vec<String> = r.warnings.iter().chain(extra).cloned().collect();
-            crate::output::json(&report::value(&Outcome {
+            let mut v = report::value(&Outcome {
                 mode: r.mode,
                 root: Some(r.dir),
                 probe: r.probe,
@@ -320,7 +338,11 @@ pub(super) fn review_and_apply(r: &Review, plan: &Plan, env: &Env) -> i32 {
                 warnings: &warnings,
                 exit_code: code,
                 secrets: r.secrets,
-            }));
+            });
+            if let Some((_, result)) = verified {
+                v["verify"] = result;
+            }
+            crate::output::json(&v);
         }
         code
     };

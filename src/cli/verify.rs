@@ -1,0 +1,192 @@
+//! `gaterouter-setup verify`: the thin part. Resolve and check in [`crate::verify`], print
+//! here (a line per model, a cause and fix per failure) or as one JSON document.
+
+use super::*;
+use crate::verify::{self, ModelResult, VerifyReport};
+
+/// Runs verify on one root; exit 0 when the primary answered, 3 when not, 1 when the root
+/// cannot be read.
+pub(super) fn run_verify(a: &VerifyArgs, env: &Env) -> i32 {
+    // The key reference may name any variable, not only the ones setup snapshots.
+    let env = &env.with_rest_of_process();
+    if let Some(Err(e)) = a.root.as_deref().map(|p| check_root_arg(p, false)) {
+        return fail(a.json, Mode::DryRun, None, None, None, &e, &[], &[]);
+    }
+    let (dir, config_override) = root::resolve(a.root.as_deref(), env);
+    let resolved = root::discover(&dir, config_override.as_deref(), a.agent.as_deref())
+        .and_then(|r| verify::resolve(&r, env, a.agent.as_deref()));
+    let resolved = match resolved {
+        Ok(r) => r,
+        Err(e) => return fail(a.json, Mode::DryRun, Some(&dir), None, None, &e, &[], &[]),
+    };
+    let opts = verify::Options {
+        all: a.all,
+        timeout: std::time::Duration::from_secs(a.timeout),
+        ..verify::Options::default()
+    };
+    let mut report = verify::run(&resolved, &opts);
+    if a.with_openclaw {
+        match verify::openclaw::find(std::env::var_os("PATH").as_deref()) {
+            Some(bin) => {
+                let limit = std::time::Duration::from_secs(a.timeout.saturating_mul(10));
+                report.openclaw = Some(verify::openclaw::run(
+                    &bin,
+                    &dir,
+                    config_override.as_deref(),
+                    a.agent.as_deref(),
+                    limit,
+                ));
+            }
+            None => report.warnings.push(
+                "--with-openclaw: no `openclaw` on PATH, so OpenClaw's own run was skipped".into(),
+            ),
+        }
+    }
+    let code = exit_code(&report);
+    if a.json {
+        let mut v = serde_json::to_value(&report).unwrap_or_default();
+        v["version"] = serde_json::json!(report::REPORT_VERSION);
+        v["exit_code"] = serde_json::json!(code);
+        crate::output::json(&v);
+        return code;
+    }
+    print(&report);
+    code
+}
+
+/// 0 when the primary answered (and OpenClaw did too, when it was asked), else 3.
+pub(crate) fn exit_code(r: &VerifyReport) -> i32 {
+    let openclaw_ok = r.openclaw.as_ref().is_none_or(|o| o.ok);
+    if r.ok && openclaw_ok {
+        exit::OK
+    } else {
+        exit::PROBE
+    }
+}
+
+fn print(r: &VerifyReport) {
+    crate::outln!("OpenClaw root: {}", r.root.display());
+    crate::outln!("Models from {}", r.model_from);
+    if let (Some(u), Some(from)) = (&r.base_url, &r.base_url_from) {
+        crate::outln!("GateRouter: {u} (from {from})");
+    }
+    let found = r.key.found_in.map_or("not found".to_owned(), |s| {
+        format!("found in {}", s.describe())
+    });
+    crate::outln!("Key: {} ({found})", r.key.reference);
+    for m in &r.results {
+        crate::outln!("  {}", line(m));
+    }
+    if let Some(o) = &r.openclaw {
+        let tag = if o.ok { "ok  " } else { "FAIL" };
+        crate::outln!("  {tag}  {} ({} ms)", o.command, o.ms);
+    }
+    for w in &r.warnings {
+        crate::errln!("warning: {w}");
+    }
+    for m in &r.results {
+        if let Some(f) = &m.failure {
+            crate::errln!("error: {}: {}", m.model_ref, f.message);
+        }
+    }
+    if let Some(o) = r.openclaw.as_ref().filter(|o| !o.ok) {
+        crate::errln!(
+            "error: OpenClaw's own run ({}) gave no answer{}:\n{}",
+            o.command,
+            o.exit_code
+                .map(|c| format!(" (exit {c})"))
+                .unwrap_or_default(),
+            o.error.as_deref().unwrap_or_default()
+        );
+    }
+    if r.ok {
+        crate::outln!("Verified: the default model answers through GateRouter.");
+    } else {
+        match r.fallback_ok {
+            Some(true) => crate::outln!(
+                "The primary did not answer; a fallback did, so OpenClaw would still reply (after its retries)."
+            ),
+            _ => crate::outln!(
+                "The primary did not answer, and no gaterouter fallback would have either."
+            ),
+        }
+    }
+}
+
+fn line(m: &ModelResult) -> String {
+    if !m.checked {
+        let why = m
+            .failure
+            .as_ref()
+            .map(|f| crate::probe::kind_word(f.kind).to_owned())
+            .or_else(|| m.note.clone())
+            .unwrap_or_default();
+        let tag = if m.failure.is_some() { "FAIL" } else { "skip" };
+        return format!("{tag}  {}  {why}", m.model_ref);
+    }
+    let tag = if m.ok { "ok  " } else { "FAIL" };
+    let status = m.status.map_or("no answer".to_owned(), |s| s.to_string());
+    let mut s = format!("{tag}  {}  {status}", m.model_ref);
+    if let Some(by) = &m.answered_by {
+        s.push_str(&format!("  answered by {by}"));
+    }
+    if let Some(t) = m.ttft_ms {
+        s.push_str(&format!("  first token {t} ms"));
+    }
+    if let Some(t) = m.total_ms {
+        s.push_str(&format!(", total {t} ms"));
+    }
+    if let Some(n) = m.usage.as_ref().and_then(|u| u.total_tokens) {
+        s.push_str(&format!(", {n} tokens"));
+    }
+    if m.attempts > 1 {
+        s.push_str(&format!(" ({} attempts)", m.attempts));
+    }
+    if let Some(f) = &m.failure {
+        s.push_str(&format!("  {}", crate::probe::kind_word(f.kind)));
+    }
+    s
+}
+
+/// What `setup --verify` needs to verify the root it configured.
+pub(super) struct After {
+    pub(super) config: Option<PathBuf>,
+    pub(super) timeout: u64,
+}
+
+/// `setup --verify`: verify `dir`; prints unless `silent`. Returns the exit code and the
+/// JSON of the result (a `{error}` object when the root could not be read).
+pub(super) fn after_setup(
+    a: &After,
+    dir: &Path,
+    env: &Env,
+    silent: bool,
+) -> (i32, serde_json::Value) {
+    let env = &env.with_rest_of_process();
+    let opts = verify::Options {
+        timeout: std::time::Duration::from_secs(a.timeout),
+        ..verify::Options::default()
+    };
+    let resolved =
+        root::discover(dir, a.config.as_deref(), None).and_then(|r| verify::resolve(&r, env, None));
+    match resolved {
+        Ok(r) => {
+            let report = verify::run(&r, &opts);
+            let code = exit_code(&report);
+            if !silent {
+                crate::outln!();
+                print(&report);
+            }
+            let mut v = serde_json::to_value(&report).unwrap_or_default();
+            v["exit_code"] = serde_json::json!(code);
+            (code, v)
+        }
+        Err(e) => {
+            crate::errln!("error: verify: {e}");
+            (
+                e.exit_code(),
+                serde_json::json!({"error": {"message": e.to_string()}, "exit_code": e.exit_code()}),
+            )
+        }
+    }
+}

@@ -1,0 +1,305 @@
+//! `verify`: prove that a configured root answers, the way OpenClaw will call it.
+//!
+//! [`resolve`] reads from the files on disk exactly what OpenClaw will use (model refs,
+//! provider entry, the key through its reference, the allowlist); [`ask`] sends one tiny
+//! streaming completion per model checked, concurrently; [`openclaw`] optionally lets the
+//! real OpenClaw CLI make one completion on the root. A ref that does not go through
+//! GateRouter, is refused by the allowlist, or has no key is reported without a request.
+
+pub mod ask;
+pub mod openclaw;
+pub mod resolve;
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::probe::{Failure, FailureKind};
+pub use resolve::{KeySource, Resolved, resolve};
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Check every gaterouter fallback too, even when the primary answers.
+    pub all: bool,
+    /// Per request, retries included.
+    pub timeout: Duration,
+    pub retries: u32,
+    pub backoff: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            all: false,
+            timeout: Duration::from_secs(30),
+            retries: 2,
+            backoff: Duration::from_millis(250),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    Primary,
+    Fallback,
+}
+
+/// One model ref and what became of it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelResult {
+    #[serde(rename = "ref")]
+    pub model_ref: String,
+    pub role: Role,
+    /// Whether a request was sent.
+    pub checked: bool,
+    pub ok: bool,
+    /// The model that actually answered, as the response's `model` says.
+    pub answered_by: Option<String>,
+    pub status: Option<u16>,
+    pub attempts: u32,
+    pub ttft_ms: Option<u64>,
+    pub total_ms: Option<u64>,
+    pub usage: Option<ask::Usage>,
+    pub failure: Option<Failure>,
+    /// Why a ref was not checked (not GateRouter, not asked for).
+    pub note: Option<String>,
+}
+
+impl ModelResult {
+    fn unchecked(model_ref: &str, role: Role) -> ModelResult {
+        ModelResult {
+            model_ref: model_ref.to_owned(),
+            role,
+            checked: false,
+            ok: false,
+            answered_by: None,
+            status: None,
+            attempts: 0,
+            ttft_ms: None,
+            total_ms: None,
+            usage: None,
+            failure: None,
+            note: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct VerifyReport {
+    pub root: std::path::PathBuf,
+    pub agent: Option<String>,
+    pub model_from: String,
+    pub base_url: Option<String>,
+    pub base_url_from: Option<String>,
+    pub key: resolve::KeyInfo,
+    pub results: Vec<ModelResult>,
+    /// The primary answered.
+    pub ok: bool,
+    /// When the primary did not answer: whether a checked fallback did.
+    pub fallback_ok: Option<bool>,
+    /// `--with-openclaw`: OpenClaw's own completion on this root.
+    pub openclaw: Option<openclaw::OpenClawRun>,
+    pub warnings: Vec<String>,
+}
+
+/// `provider/model` → (`provider`, `model`), split on the first `/` as OpenClaw does.
+fn split_ref(r: &str) -> (&str, &str) {
+    r.split_once('/').unwrap_or(("", r))
+}
+
+/// What stops a ref before any request, if anything.
+fn precheck(r: &Resolved, model_ref: &str) -> Result<(), Failure> {
+    let (provider, _) = split_ref(model_ref);
+    if provider != resolve::PROVIDER {
+        return Err(Failure {
+            kind: FailureKind::NotGaterouter,
+            message: format!(
+                "{model_ref} does not go through GateRouter (provider {provider:?}), so nothing was sent to it; run gaterouter-setup KEY ROOT to make gaterouter/auto the default (or pass --primary)"
+            ),
+        });
+    }
+    if !r.allowed(model_ref) {
+        let (at, _) = r
+            .allow
+            .as_ref()
+            .expect("allowed() is false only with a list");
+        return Err(Failure {
+            kind: FailureKind::NotAllowed,
+            message: format!(
+                "{model_ref} is not allowed by {at}, so OpenClaw refuses to use it; add \"{}/*\" (or the ref itself) to {at}, as gaterouter-setup KEY ROOT does",
+                resolve::PROVIDER
+            ),
+        });
+    }
+    if let Err((kind, message)) = &r.provider {
+        return Err(Failure {
+            kind: *kind,
+            message: message.clone(),
+        });
+    }
+    if let resolve::KeyState::Missing { message } = &r.key {
+        return Err(Failure {
+            kind: FailureKind::KeyMissing,
+            message: message.clone(),
+        });
+    }
+    Ok(())
+}
+
+/// Runs the checks. Never fails: every problem is in the report.
+pub fn run(r: &Resolved, opts: &Options) -> VerifyReport {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a current-thread runtime can always be built");
+    rt.block_on(run_async(r, opts))
+}
+
+async fn run_async(r: &Resolved, opts: &Options) -> VerifyReport {
+    let mut refs: Vec<(String, Role)> = Vec::new();
+    if let Some(p) = &r.primary {
+        refs.push((p.clone(), Role::Primary));
+    }
+    for f in &r.fallbacks {
+        if !refs.iter().any(|(x, _)| x == f) {
+            refs.push((f.clone(), Role::Fallback));
+        }
+    }
+    let mut results: Vec<ModelResult> = refs
+        .iter()
+        .map(|(m, role)| {
+            let mut res = ModelResult::unchecked(m, *role);
+            if let Err(f) = precheck(r, m) {
+                if f.kind == FailureKind::NotGaterouter && *role == Role::Fallback {
+                    res.note = Some(format!(
+                        "not checked: {} is not GateRouter, nothing was sent to it",
+                        split_ref(m).0
+                    ));
+                } else {
+                    res.failure = Some(f);
+                }
+            }
+            res
+        })
+        .collect();
+    let sendable = |res: &ModelResult| res.failure.is_none() && res.note.is_none() && !res.checked;
+    // First the primary (and with --all every fallback) at once; then, when the primary did
+    // not answer, the fallbacks, to say whether OpenClaw's fallback would have saved the turn.
+    let first: Vec<usize> = (0..results.len())
+        .filter(|&i| sendable(&results[i]) && (opts.all || results[i].role == Role::Primary))
+        .collect();
+    send_all(r, opts, &mut results, &first).await;
+    let primary_ok = results
+        .first()
+        .is_some_and(|p| p.role == Role::Primary && p.ok);
+    if !primary_ok && !opts.all {
+        let rest: Vec<usize> = (0..results.len())
+            .filter(|&i| sendable(&results[i]))
+            .collect();
+        send_all(r, opts, &mut results, &rest).await;
+    }
+    for res in &mut results {
+        if !res.checked && res.failure.is_none() && res.note.is_none() {
+            res.note = Some("not checked (--all checks every fallback)".into());
+        }
+    }
+    let fallback_ok = (!primary_ok).then(|| {
+        results
+            .iter()
+            .any(|res| res.role == Role::Fallback && res.ok)
+    });
+    let mut warnings = r.warnings.clone();
+    if r.primary.is_none() {
+        warnings.push(format!(
+            "no model is configured at {} (nor agents.defaults.model.primary), so OpenClaw has no default model; run gaterouter-setup KEY ROOT",
+            r.model_from
+        ));
+    }
+    let (base_url, base_url_from) = match &r.provider {
+        Ok(p) => (Some(p.base_url.clone()), Some(p.base_url_from.clone())),
+        Err(_) => (None, None),
+    };
+    VerifyReport {
+        root: r.root.clone(),
+        agent: r.agent.clone(),
+        model_from: r.model_from.clone(),
+        base_url,
+        base_url_from,
+        key: r.key_info.clone(),
+        results,
+        ok: primary_ok,
+        fallback_ok,
+        openclaw: None,
+        warnings,
+    }
+}
+
+async fn send_all(r: &Resolved, opts: &Options, results: &mut [ModelResult], which: &[usize]) {
+    let (Ok(provider), resolve::KeyState::Found { key, .. }) = (&r.provider, &r.key) else {
+        return;
+    };
+    if which.is_empty() {
+        return;
+    }
+    let client = match crate::probe::client(opts.timeout) {
+        Ok(c) => c,
+        Err(f) => {
+            for &i in which {
+                results[i].failure = Some(f.clone());
+            }
+            return;
+        }
+    };
+    let tasks: Vec<_> = which
+        .iter()
+        .map(|&i| {
+            let call = ask::Call {
+                client: client.clone(),
+                provider: provider.clone(),
+                key: key.clone(),
+                model: split_ref(&results[i].model_ref).1.to_owned(),
+                timeout: opts.timeout,
+                retries: opts.retries,
+                backoff: opts.backoff,
+            };
+            (i, tokio::spawn(ask::ask(call)))
+        })
+        .collect();
+    for (i, task) in tasks {
+        let res = &mut results[i];
+        res.checked = true;
+        match task.await {
+            Ok(a) => {
+                res.ok = a.failure.is_none();
+                res.answered_by = a.answered_by;
+                res.status = a.status;
+                res.attempts = a.attempts;
+                res.ttft_ms = a.ttft_ms;
+                res.total_ms = Some(a.total_ms);
+                res.usage = a.usage;
+                res.failure = a.failure;
+            }
+            Err(e) => {
+                res.failure = Some(Failure {
+                    kind: FailureKind::Unexpected,
+                    message: format!("the request task failed: {e}"),
+                });
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refs_split_on_the_first_slash() {
+        assert_eq!(
+            split_ref("gaterouter/anthropic/claude-sonnet-4.6"),
+            ("gaterouter", "anthropic/claude-sonnet-4.6")
+        );
+        assert_eq!(split_ref("auto"), ("", "auto"));
+    }
+}

