@@ -22,6 +22,28 @@ fn paint(color: bool, style: Style, text: &str) -> String {
     }
 }
 
+/// A whole file as the report's `before`/`after` show it (Ansible renders them as its own
+/// diff): every line masked exactly as the unified diff masks it, so the two can never
+/// disagree about what is secret. Line breaks are kept (CR LF shown as LF).
+pub fn redacted_text(kind: crate::plan::FileKind, bytes: &[u8], secrets: &[&str]) -> String {
+    let raw = text(bytes);
+    let ends: Vec<bool> = raw
+        .split_inclusive('\n')
+        .map(|l| l.ends_with('\n'))
+        .collect();
+    let mut out = String::with_capacity(raw.len());
+    for (line, nl) in redact::file_lines(kind, &raw, secrets)
+        .into_iter()
+        .zip(ends)
+    {
+        out.push_str(&crate::output::escape(&line));
+        if nl {
+            out.push('\n');
+        }
+    }
+    out
+}
+
 /// All pending changes of a plan, one unified diff per file.
 pub fn render_plan(plan: &Plan, color: bool) -> String {
     let secrets: Vec<&str> = plan.secrets.iter().map(String::as_str).collect();

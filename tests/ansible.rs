@@ -196,11 +196,14 @@ fn a_fleet_checks_applies_converges_and_uninstalls() {
         let diffs = r["diff"].as_array().expect("diff list");
         assert!(!diffs.is_empty(), "{h}: no diff in --diff mode");
         for d in diffs {
-            let text = d["prepared"].as_str().unwrap();
+            let after = d["after"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{h}: no after: {d:#}"));
             assert!(
-                text.contains("gaterouter"),
-                "{h}: diff without the change: {text}"
+                after.to_lowercase().contains("gaterouter"),
+                "{h}: diff without the change: {d:#}"
             );
+            assert_ne!(d["before"], d["after"], "{h}: {d:#}");
         }
     }
     let r = &run.hosts["configured"];
@@ -267,4 +270,63 @@ fn a_fleet_checks_applies_converges_and_uninstalls() {
     }
     assert!(flag(&run.hosts["broken-json"], "failed"));
     assert_eq!(snapshot(&fleet.root("broken-json")), broken);
+}
+
+/// The report's `before`/`after` (what Ansible's diff mode renders) and its unified `diff`
+/// must show the same redacted lines, over every fixture: each `-` line of the diff is a line
+/// of `before`, each `+` line a line of `after`, and the key is in none of them. A field
+/// redacted differently from the diff (or not at all) fails here.
+#[test]
+fn report_before_after_agree_with_the_diff() {
+    let mut checked = 0;
+    for case in cases() {
+        let (tmp, root) = root_from(&case);
+        let out = cmd(tmp.path())
+            .args(["--offline", "--dry-run", "--json", KEY])
+            .arg(&root)
+            .output()
+            .unwrap();
+        let raw = text(&out.stdout);
+        assert!(!raw.contains(KEY), "{case}: key in the report");
+        let v: Value = serde_json::from_str(&raw).unwrap();
+        for f in v["files"].as_array().unwrap() {
+            if !f["changed"].as_bool().unwrap() {
+                assert!(
+                    f["before"].is_null() && f["after"].is_null(),
+                    "{case}: {f:#}"
+                );
+                continue;
+            }
+            let lines = |side: &str| -> Vec<String> {
+                f[side]
+                    .as_str()
+                    .unwrap_or("")
+                    .lines()
+                    .map(str::to_owned)
+                    .collect()
+            };
+            let (before, after) = (lines("before"), lines("after"));
+            let diff = f["diff"].as_str().unwrap();
+            for l in diff.lines() {
+                if l.starts_with("+++") || l.starts_with("---") {
+                    continue;
+                }
+                if let Some(x) = l.strip_prefix('+') {
+                    assert!(
+                        after.iter().any(|a| a == x),
+                        "{case} {}: +{x} not in after",
+                        f["path"]
+                    );
+                } else if let Some(x) = l.strip_prefix('-') {
+                    assert!(
+                        before.iter().any(|b| b == x),
+                        "{case} {}: -{x} not in before",
+                        f["path"]
+                    );
+                }
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 20, "too few changed files compared: {checked}");
 }

@@ -133,18 +133,23 @@ def build_argv(module, binary):
 
 
 def diff_of(report):
-    # The report's diffs are already redacted unified diffs; Ansible prints a "prepared" diff
-    # verbatim, one entry per changed file.
+    # One entry per changed file, from the report's redacted `before`/`after` (Ansible renders
+    # its own diff from them). A binary older than those fields gives its redacted unified
+    # diff instead, which Ansible prints verbatim.
     out = []
     for f in report.get("files") or []:
-        if f.get("changed") and f.get("diff"):
-            out.append({"before_header": f["path"], "after_header": f["path"], "prepared": f["diff"]})
-        elif f.get("changed"):
-            out.append({
-                "before_header": f["path"], "after_header": f["path"],
-                "prepared": "%s: %s (mode %s -> %s)\n" % (
-                    f["path"], f.get("action"), f.get("mode_before"), f.get("mode_after")),
-            })
+        if not f.get("changed"):
+            continue
+        entry = {"before_header": f["path"], "after_header": f["path"]}
+        if "before" in f or "after" in f:
+            entry["before"] = f.get("before") or ""
+            entry["after"] = f.get("after") or ""
+            if f.get("action") == "chmod" or f.get("mode_before") != f.get("mode_after"):
+                entry["before_header"] += " (mode %s)" % f.get("mode_before")
+                entry["after_header"] += " (mode %s)" % f.get("mode_after")
+        else:
+            entry["prepared"] = f.get("diff") or "%s: %s\n" % (f["path"], f.get("action"))
+        out.append(entry)
     return out
 
 
