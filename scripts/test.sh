@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, as the README and .ci/run run it: installs OpenClaw's own config
-# validator once (cached outside the repo), then every unit, golden and end-to-end test.
+# validator and ansible-core once (cached outside the repo), then every unit, golden and end-to-end test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/openclaw-validator.sh >/dev/null
+# ansible-core in a cached virtualenv, for tests/ansible.rs (the Ansible collection).
+bash scripts/ansible-env.sh >/dev/null
 cargo test --all-targets "$@"

@@ -22,6 +22,35 @@ fn paint(color: bool, style: Style, text: &str) -> String {
     }
 }
 
+/// A whole file as the report's `before`/`after` show it (Ansible renders them as its own
+/// diff): every line masked exactly as the unified diff masks it, so the two can never
+/// disagree about what is secret. Line breaks are kept (CR LF shown as LF).
+pub fn redacted_text(kind: crate::plan::FileKind, bytes: &[u8], secrets: &[&str]) -> String {
+    let raw = text(bytes);
+    let ends: Vec<bool> = raw
+        .split_inclusive('\n')
+        .map(|l| l.ends_with('\n'))
+        .collect();
+    let mut out = String::with_capacity(raw.len());
+    let masked = redact::file_masked(kind, &raw);
+    // The same second pass as each shown diff line (see `render`).
+    let lines = masked.split_inclusive('\n').map(|l| {
+        let l = l.strip_suffix('\n').unwrap_or(l);
+        let l = l.strip_suffix('\r').unwrap_or(l);
+        match kind {
+            crate::plan::FileKind::Env => crate::key::redact_all(l, secrets),
+            _ => redact::line(kind, l, secrets),
+        }
+    });
+    for (line, nl) in lines.zip(ends) {
+        out.push_str(&crate::output::escape(&line));
+        if nl {
+            out.push('\n');
+        }
+    }
+    out
+}
+
 /// All pending changes of a plan, one unified diff per file.
 pub fn render_plan(plan: &Plan, color: bool) -> String {
     let secrets: Vec<&str> = plan.secrets.iter().map(String::as_str).collect();

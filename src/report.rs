@@ -31,6 +31,10 @@ struct FileReport {
     mode_after: String,
     symlink: bool,
     diff: Option<String>,
+    /// The whole file before and after, redacted like `diff`; `null` when the file is
+    /// unchanged or does not exist on that side. For tools that render their own diff.
+    before: Option<String>,
+    after: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -121,6 +125,16 @@ pub fn value(o: &Outcome) -> serde_json::Value {
                     mode_after: format!("{:04o}", f.mode_after),
                     symlink: f.symlink,
                     diff: f.changed().then(|| diff::render(f, &secrets, false)),
+                    before: f
+                        .before
+                        .as_deref()
+                        .filter(|_| f.changed())
+                        .map(|b| diff::redacted_text(f.kind, b, &secrets)),
+                    after: f
+                        .after
+                        .as_deref()
+                        .filter(|_| f.changed())
+                        .map(|b| diff::redacted_text(f.kind, b, &secrets)),
                 })
                 .collect()
         })

@@ -54,7 +54,9 @@ fn one_root_report_fields() {
                 "mode_before",
                 "mode_after",
                 "symlink",
-                "diff"
+                "diff",
+                "before",
+                "after"
             ])
         );
     }

@@ -1,0 +1,230 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Drives the gaterouter-setup binary on the target host and turns its versioned JSON report
+# (docs/json-report.md) into an Ansible result. Planning, redaction and safe writing all stay
+# in the binary: this module only chooses flags and maps the report, so the two can never
+# disagree about what "changed" means.
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: setup
+short_description: Connect an OpenClaw root to GateRouter (or remove it)
+description:
+  - Runs the C(gaterouter-setup) binary on the target with C(--json) and reports its plan.
+  - Supports check mode (plans, writes nothing) and diff mode (redacted per-file diffs).
+  - The API key is passed on standard input, never on a command line, and never returned.
+options:
+  binary:
+    description: Path of gaterouter-setup on the target. Default, found on PATH.
+    type: path
+  root:
+    description:
+      - The OpenClaw root (state directory). Default, OpenClaw's own default for the user the
+        task runs as (C($OPENCLAW_STATE_DIR), else C(~/.openclaw)).
+    type: path
+  api_key:
+    description: GateRouter API key. Omitted, the key already in C(<root>/.env) is kept.
+    type: str
+  state:
+    description: C(present) sets GateRouter up; C(absent) uninstalls it.
+    type: str
+    choices: [present, absent]
+    default: present
+  primary:
+    description: The default model (the binary's default is C(gaterouter/auto)).
+    type: str
+  fallbacks:
+    description: Fallback model refs, merged with those configured unless I(replace_fallbacks).
+    type: list
+    elements: str
+  replace_fallbacks:
+    description: The fallbacks become exactly I(fallbacks).
+    type: bool
+    default: false
+  all_agents:
+    description: Also move agents that have their own model to GateRouter.
+    type: bool
+    default: false
+  agent:
+    description: Only edit this agent's models.json.
+    type: str
+  offline:
+    description: Do not contact GateRouter; use the bundled model catalog.
+    type: bool
+    default: false
+  base_url:
+    description: GateRouter's OpenAI-compatible base URL.
+    type: str
+  verify:
+    description: Pass C(--verify) (check the result with OpenClaw after writing).
+    type: bool
+    default: false
+  timeout:
+    description: Seconds each GateRouter request may take.
+    type: int
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+"""
+
+EXAMPLES = r"""
+- name: Connect OpenClaw to GateRouter
+  gaterouter.openclaw.setup:
+    api_key: "{{ vault_gaterouter_api_key }}"
+  become: true
+  become_user: openclaw
+"""
+
+RETURN = r"""
+changed: {description: Whether any file has (or, in check mode, would have) changes., type: bool, returned: always}
+files: {description: The report's files (path, kind, action, changed, modes, redacted diff)., type: list, returned: always}
+probe: {description: The GateRouter check, or its skipped reason., type: dict, returned: always}
+backup: {description: The backup set this run made, or null., type: str, returned: always}
+warnings: {description: The tool's warnings (as Ansible warnings)., type: list, returned: when there are any}
+msg: {description: What happened, or the tool's one-paragraph error., type: str, returned: always}
+diff: {description: Redacted per-file diffs, one per changed file., type: list, returned: with --diff}
+verify: {description: The binary's verify result when it reports one., type: raw, returned: when reported}
+report: {description: The whole JSON report., type: dict, returned: always}
+"""
+
+import json
+
+from ansible.module_utils.basic import AnsibleModule
+
+
+def build_argv(module, binary):
+    p = module.params
+    if p["state"] == "absent":
+        argv = [binary, "uninstall", "--json", "--color", "never"]
+        argv.append("--dry-run" if module.check_mode else "--yes")
+        if p["root"]:
+            argv.append(p["root"])
+        return argv
+    # --dry-run, not --check: in check mode a pending plan is success, not exit 2.
+    argv = [binary, "--json", "--color", "never", "--dry-run" if module.check_mode else "--yes"]
+    if p["api_key"] is not None:
+        argv.append("--api-key-stdin")
+    if p["offline"]:
+        argv.append("--offline")
+    if p["primary"]:
+        argv += ["--primary", p["primary"]]
+    for ref in p["fallbacks"] or []:
+        argv += ["--fallback", ref]
+    if p["replace_fallbacks"]:
+        argv.append("--replace-fallbacks")
+    if p["all_agents"]:
+        argv.append("--all-agents")
+    if p["agent"]:
+        argv += ["--agent", p["agent"]]
+    if p["base_url"]:
+        argv += ["--base-url", p["base_url"]]
+    if p["timeout"] is not None:
+        argv += ["--timeout", str(p["timeout"])]
+    if p["verify"]:
+        argv.append("--verify")
+    if p["root"]:
+        argv += ["--root", p["root"]]
+    return argv
+
+
+def diff_of(report):
+    # One entry per changed file, from the report's redacted `before`/`after` (Ansible renders
+    # its own diff from them). A binary older than those fields gives its redacted unified
+    # diff instead, which Ansible prints verbatim.
+    out = []
+    for f in report.get("files") or []:
+        if not f.get("changed"):
+            continue
+        entry = {"before_header": f["path"], "after_header": f["path"]}
+        if "before" in f or "after" in f:
+            entry["before"] = f.get("before") or ""
+            entry["after"] = f.get("after") or ""
+            if f.get("action") == "chmod" or f.get("mode_before") != f.get("mode_after"):
+                entry["before_header"] += " (mode %s)" % f.get("mode_before")
+                entry["after_header"] += " (mode %s)" % f.get("mode_after")
+        else:
+            entry["prepared"] = f.get("diff") or "%s: %s\n" % (f["path"], f.get("action"))
+        out.append(entry)
+    return out
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            binary=dict(type="path"),
+            root=dict(type="path"),
+            api_key=dict(type="str", no_log=True),
+            state=dict(type="str", default="present", choices=["present", "absent"]),
+            primary=dict(type="str"),
+            fallbacks=dict(type="list", elements="str"),
+            replace_fallbacks=dict(type="bool", default=False),
+            all_agents=dict(type="bool", default=False),
+            agent=dict(type="str"),
+            offline=dict(type="bool", default=False),
+            base_url=dict(type="str"),
+            verify=dict(type="bool", default=False),
+            timeout=dict(type="int"),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+    if p["state"] == "absent" and p["api_key"] is not None:
+        module.warn("api_key is ignored with state=absent")
+    binary = p["binary"] or module.get_bin_path("gaterouter-setup", required=True)
+    argv = build_argv(module, binary)
+
+    # The key goes on stdin only; a GATEROUTER_API_KEY inherited by the module must not
+    # silently override (or stand in for) the parameter.
+    env = {"GATEROUTER_API_KEY": ""} if p["api_key"] is not None else None
+    data = p["api_key"] if (p["state"] == "present" and p["api_key"] is not None) else None
+    rc, out, err = module.run_command(argv, data=data, environ_update=env)
+
+    try:
+        report = json.loads(out)
+    except ValueError:
+        module.fail_json(
+            msg="gaterouter-setup did not print a JSON report (exit %d): %s" % (rc, (err or out).strip()),
+            rc=rc,
+        )
+
+    result = dict(
+        changed=bool(report.get("changed")),
+        files=report.get("files") or [],
+        probe=report.get("probe"),
+        backup=report.get("backup"),
+        root=report.get("root"),
+        status=report.get("status"),
+        rc=rc,
+        report=report,
+    )
+    if "verify" in report:
+        result["verify"] = report["verify"]
+    for w in report.get("warnings") or []:
+        module.warn(w if isinstance(w, str) else json.dumps(w))
+    if module._diff:
+        result["diff"] = diff_of(report)
+
+    error = report.get("error")
+    if rc != 0 or error or report.get("status") == "error":
+        msg = (error or {}).get("message") or (err.strip() or "gaterouter-setup failed with exit %d" % rc)
+        # Nothing was written on a failed run (the binary restores on exit 4), so not changed.
+        result["changed"] = bool(report.get("applied"))
+        module.fail_json(msg=msg, error_path=(error or {}).get("path"), **result)
+
+    status = report.get("status")
+    if status == "already-configured":
+        result["msg"] = "already configured"
+    elif module.check_mode:
+        result["msg"] = "changes pending" if result["changed"] else "nothing to change"
+    else:
+        result["msg"] = status or "done"
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
