@@ -35,10 +35,6 @@ fn ansible_bin() -> Option<PathBuf> {
     bin.join("ansible-playbook").is_file().then_some(bin)
 }
 
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
-}
-
 struct Fleet {
     tmp: tempfile::TempDir,
     bin: PathBuf,

