@@ -505,3 +505,23 @@ fn a_server_that_does_not_stream_is_read_too() {
     assert_eq!(r["answered_by"], "deepseek.v3-v1:0");
     assert!(r["ttft_ms"].is_u64(), "{r}");
 }
+
+/// With many roots `--verify` is refused up front, never silently skipped.
+#[test]
+fn verify_with_many_roots_is_refused_not_skipped() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    copy_tree(&fixtures().join("onboarded/input"), &a);
+    copy_tree(&fixtures().join("onboarded/input"), &b);
+    let before = snapshot(tmp.path());
+    let out = cmd(tmp.path())
+        .args(["--offline", "--yes", "--verify", KEY, "--root"])
+        .arg(&a)
+        .arg("--root")
+        .arg(&b)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("--verify checks one root"));
+    assert_eq!(snapshot(tmp.path()), before);
+}
