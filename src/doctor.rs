@@ -374,28 +374,12 @@ pub fn run(root: &Root, env: &Env) -> Vec<Check> {
 /// Otherwise that fallback fails when it is needed (a warning: OpenClaw has built-in
 /// providers we cannot see from here).
 fn check_providers(c: &Value, root: &Root, env: &Env, out: &mut Vec<Check>) {
-    let model = &c["agents"]["defaults"]["model"];
-    let refs: Vec<&str> = match model {
-        Value::String(s) => vec![s.as_str()],
-        Value::Object(o) => o
-            .get("primary")
-            .and_then(Value::as_str)
-            .into_iter()
-            .chain(
-                o.get("fallbacks")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                    .filter_map(Value::as_str),
-            )
-            .collect(),
-        _ => Vec::new(),
-    };
+    let refs = crate::agents::refs(&c["agents"]["defaults"]["model"]);
     let env_text = root.env.text().ok().flatten();
     let facts = crate::credentials::ConfigFacts::from_value(c);
     let ambient = crate::credentials::Ambient::from_env(env);
     let mut seen = Vec::new();
-    for r in refs {
+    for r in &refs {
         let Some((provider, _)) = r.split_once('/') else {
             continue;
         };

@@ -365,11 +365,7 @@ async fn send(
         let result = async {
             let resp = req.send().await?;
             let status = resp.status().as_u16();
-            let retry_after = resp
-                .headers()
-                .get("retry-after")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok());
+            let retry_after = retry_after(resp.headers());
             let ct = resp
                 .headers()
                 .get("content-type")
@@ -643,6 +639,14 @@ fn catalog_name(n: &str) -> String {
 /// Bidirectional overrides and isolates: invisible, and they reorder what a terminal shows.
 fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}')
+}
+
+/// A `Retry-After` header in seconds (the form GateRouter sends), if any.
+pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<u64> {
+    headers
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
 }
 
 fn parse_models(body: &str) -> Option<Vec<Model>> {

@@ -88,11 +88,7 @@ pub async fn ask(c: Call) -> Answer {
         let (retry, hint) = match &result {
             Ok(r) => {
                 let s = r.status().as_u16();
-                let hint = r
-                    .headers()
-                    .get("retry-after")
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.trim().parse::<u64>().ok());
+                let hint = probe::retry_after(r.headers());
                 (s == 429 || s >= 500, hint)
             }
             Err(e) => (probe::retryable(e), None),
