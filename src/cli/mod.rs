@@ -439,6 +439,24 @@ fn inputs(
     })
 }
 
+const BIN: &str = "gaterouter-setup";
+
+/// clap_complete's bash script names each subcommand's case one way where it computes the
+/// command (`gaterouter__setup__subcmd__doctor`) and another where it completes its options
+/// (`gaterouter__subcmd__setup__subcmd__doctor`: the `-` in the binary's name turned into a
+/// subcommand separator), so no subcommand option was ever offered. The second spelling is
+/// put right here; it cannot occur otherwise, as no subcommand of ours is called `setup`.
+fn completion_script(shell: clap_complete::Shell, script: Vec<u8>) -> Vec<u8> {
+    if shell != clap_complete::Shell::Bash {
+        return script;
+    }
+    let wrong = format!("{}__subcmd__", BIN.replace('-', "__subcmd__"));
+    let right = format!("{}__subcmd__", BIN.replace('-', "__"));
+    String::from_utf8_lossy(&script)
+        .replace(&wrong, &right)
+        .into_bytes()
+}
+
 /// Prints a rendered diff: with our colours, or plain.
 fn print_diff(text: &str, color: bool) {
     if color {
@@ -681,8 +699,8 @@ pub fn run(cli: &Cli, env: &Env) -> i32 {
         // closed pipe (`completions bash | head`) must not.
         let mut cmd = <Cli as clap::CommandFactory>::command();
         let mut script = Vec::new();
-        clap_complete::generate(*shell, &mut cmd, "gaterouter-setup", &mut script);
-        crate::output::out_generated(&script);
+        clap_complete::generate(*shell, &mut cmd, BIN, &mut script);
+        crate::output::out_generated(&completion_script(*shell, script));
         return exit::OK;
     }
     if let Some(Command::Man) = &cli.command {
