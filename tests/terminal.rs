@@ -84,3 +84,221 @@ fn bash_completes_every_subcommands_options() {
     let shells = bash_offers(&script, "completions ");
     assert!(shells.iter().any(|w| w == "bash"), "{shells:?}");
 }
+
+/// -q, -v and --color are taken by every subcommand, after its name as well as before: the
+/// parser never calls them unknown (a missing required argument is another matter).
+#[test]
+fn output_flags_are_accepted_by_every_subcommand() {
+    use clap::{CommandFactory, Parser, error::ErrorKind};
+    use gaterouter_setup::cli::Cli;
+    for sub in Cli::command().get_subcommands() {
+        let name = sub.get_name();
+        for flags in [
+            &["-q"][..],
+            &["-v"],
+            &["--quiet"],
+            &["--verbose"],
+            &["--color", "never"],
+            &["--color=always"],
+        ] {
+            let mut args = vec!["gaterouter-setup", name];
+            args.extend_from_slice(flags);
+            if let Err(e) = Cli::try_parse_from(&args) {
+                assert!(
+                    !matches!(
+                        e.kind(),
+                        ErrorKind::UnknownArgument | ErrorKind::InvalidSubcommand
+                    ),
+                    "{args:?}: {e}"
+                );
+            }
+        }
+    }
+}
+
+/// An option of setup followed by a subcommand name reads the name as setup's key; that is
+/// refused (nothing probed, nothing written), naming the right order.
+#[test]
+fn a_subcommand_after_an_option_is_refused_not_taken_for_a_key() {
+    let (tmp, root) = root_from("onboarded");
+    let before = snapshot(&root);
+    for sub in ["rollback", "doctor", "uninstall", "probe", "verify"] {
+        let out = run(
+            tmp.path(),
+            &["-q", sub, root.to_str().unwrap(), "--offline"],
+        );
+        assert_eq!(out.status.code(), Some(1), "{sub}");
+        let err = text(&out.stderr);
+        assert!(
+            err.contains(&format!("gaterouter-setup {sub} [OPTIONS]")),
+            "{err}"
+        );
+    }
+    assert_eq!(snapshot(&root), before);
+}
+
+#[test]
+fn timeout_zero_is_refused_with_the_range() {
+    let tmp = tempfile::tempdir().unwrap();
+    for args in [
+        &["probe", "--timeout", "0", KEY][..],
+        &["verify", "--timeout", "0"],
+        &["--timeout", "0", "--dry-run", KEY],
+    ] {
+        let out = run(tmp.path(), args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(
+            text(&out.stderr).contains("1..=86400"),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+}
+
+fn auto_off_server() -> common::stand_in::StandIn {
+    common::stand_in::StandIn::start(|r| {
+        if r.method == "POST" {
+            common::stand_in::Reply::error(400, "auto routing is not enabled")
+        } else {
+            common::stand_in::healthy_reply(r, KEY)
+        }
+    })
+}
+
+/// Auto routing off: setup would still work (with a fixed primary), so probe exits 0 but
+/// shows the fix, and `--require-auto` makes it exit 3, as setup does.
+#[test]
+fn probe_with_auto_routing_off_shows_the_fix() {
+    let server = auto_off_server();
+    let tmp = tempfile::tempdir().unwrap();
+    let base = server.base_url();
+    let out = run(tmp.path(), &["probe", "--base-url", &base, KEY]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("warning: auto routing is not enabled"),
+        "{err}"
+    );
+    assert!(err.contains("enable Auto Routing"), "{err}");
+    assert!(err.contains("--require-auto"), "{err}");
+
+    let json = run(tmp.path(), &["probe", "--json", "--base-url", &base, KEY]);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(v["exit_code"], 0);
+    assert!(
+        v["warnings"].to_string().contains("enable Auto Routing"),
+        "{v}"
+    );
+
+    let strict = run(
+        tmp.path(),
+        &["probe", "--require-auto", "--base-url", &base, KEY],
+    );
+    assert_eq!(strict.status.code(), Some(3));
+    assert!(text(&strict.stderr).contains("enable Auto Routing"));
+
+    // -q: nothing but the error, and nothing at all when there is none.
+    let quiet = run(
+        tmp.path(),
+        &["probe", "-q", "--require-auto", "--base-url", &base, KEY],
+    );
+    assert_eq!(quiet.status.code(), Some(3));
+    assert!(quiet.stdout.is_empty(), "{}", text(&quiet.stdout));
+    assert!(text(&quiet.stderr).starts_with("error: "));
+    let healthy = common::stand_in::StandIn::healthy(KEY);
+    let quiet = run(
+        tmp.path(),
+        &["probe", "-q", "--base-url", &healthy.base_url(), KEY],
+    );
+    assert_eq!(quiet.status.code(), Some(0));
+    assert!(quiet.stdout.is_empty() && quiet.stderr.is_empty());
+}
+
+/// `--color always`: doctor's marks and the `error:`/`warning:` labels are coloured, and the
+/// only escape sequences in the output are our SGR codes (a hostile file name stays escaped).
+/// Without it (NO_COLOR is set by `cmd`) there is no escape sequence at all.
+#[test]
+fn doctor_marks_and_labels_are_coloured_only_when_asked() {
+    let (tmp, root) = root_from("onboarded");
+    let out = run(
+        tmp.path(),
+        &["doctor", "--color", "always", root.to_str().unwrap()],
+    );
+    let s = text(&out.stdout);
+    assert!(s.contains("\x1b[1;31mFAIL\x1b[0m"), "{s}");
+    assert!(s.contains("\x1b[32mok  \x1b[0m"), "{s}");
+    let plain = run(tmp.path(), &["doctor", root.to_str().unwrap()]);
+    assert!(!text(&plain.stdout).contains('\x1b'));
+    assert!(text(&plain.stdout).contains("  FAIL  "));
+
+    let evil = tmp.path().join("evil\x1b]0;x\x07");
+    let out = run(
+        tmp.path(),
+        &["doctor", "--color", "always", evil.to_str().unwrap()],
+    );
+    let err = text(&out.stderr);
+    assert!(err.starts_with("\x1b[1;31merror:\x1b[0m "), "{err:?}");
+    assert_only_sgr(&err);
+    // The same name through the environment reaches the message itself, escaped.
+    let out = cmd(tmp.path())
+        .env("OPENCLAW_STATE_DIR", &evil)
+        .args(["doctor", "--color", "always"])
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert!(err.contains("evil\\x1b]0;x\\x07"), "{err:?}");
+    assert_only_sgr(&err);
+
+    let server = auto_off_server();
+    let out = run(
+        tmp.path(),
+        &[
+            "probe",
+            "--color=always",
+            "--base-url",
+            &server.base_url(),
+            KEY,
+        ],
+    );
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("\x1b[1;33mwarning:\x1b[0m auto routing"),
+        "{err:?}"
+    );
+    assert_only_sgr(&err);
+}
+
+/// Every ESC starts an SGR colour sequence (`ESC [ digits;… m`).
+fn assert_only_sgr(s: &str) {
+    for (i, _) in s.match_indices('\x1b') {
+        let rest = &s[i + 1..];
+        let ok = rest.strip_prefix('[').is_some_and(|r| {
+            let n = r
+                .bytes()
+                .take_while(|b| b.is_ascii_digit() || *b == b';')
+                .count();
+            r.as_bytes().get(n) == Some(&b'm')
+        });
+        assert!(ok, "a non-colour escape sequence in {s:?}");
+    }
+}
+
+/// doctor -q prints the problems only; rollback -q prints nothing but errors.
+#[test]
+fn quiet_doctor_and_rollback() {
+    let (tmp, root) = root_from("onboarded");
+    let r = root.to_str().unwrap();
+    let out = run(tmp.path(), &["doctor", "-q", r]);
+    assert_eq!(out.status.code(), Some(1));
+    let s = text(&out.stdout);
+    assert!(
+        !s.is_empty() && s.lines().all(|l| l.starts_with("  FAIL  ")),
+        "{s}"
+    );
+
+    let out = run(tmp.path(), &["--offline", "--yes", KEY, r]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = run(tmp.path(), &["rollback", "-q", "--yes", r]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(out.stdout.is_empty(), "{}", text(&out.stdout));
+}

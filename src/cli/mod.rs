@@ -174,16 +174,21 @@ pub struct Cli {
     #[arg(long)]
     pub verify: bool,
 
-    /// Print errors only (no summary, diff or warnings).
-    #[arg(short, long, conflicts_with = "verbose")]
+    // -q, -v and --color are global: every subcommand takes them, before or after its name
+    // (`probe -v`, `rollback -q`); a subcommand with its own `--color` reads that one.
+    /// Print errors only (no summary, diff, check lines or warnings); the exit code says
+    /// the rest.
+    #[arg(short, long, conflicts_with = "verbose", global = true)]
     pub quiet: bool,
 
     /// Also print the requests made to GateRouter (URL, status, latency; never the key).
-    #[arg(short, long)]
+    /// `probe` and `verify` always list theirs.
+    #[arg(short, long, global = true)]
     pub verbose: bool,
 
-    /// Colour the diff: auto (on a terminal, unless NO_COLOR is set), always, never.
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    /// Colour the diff, doctor's marks, warnings and errors: auto (on a terminal, unless
+    /// NO_COLOR is set), always, never.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN", global = true)]
     pub color: ColorChoice,
 }
 
@@ -368,6 +373,12 @@ pub fn main() -> i32 {
             };
         }
     };
+    let color = match &cli.command {
+        Some(Command::Rollback(RollbackArgs { review, .. }))
+        | Some(Command::Uninstall(UninstallArgs { review, .. })) => review.color,
+        _ => cli.color,
+    };
+    crate::output::set_stderr_color(use_color(color, crate::output::stderr_is_terminal()));
     // The key argument is checked by `ApiKey::parse`, which says what is wrong with it.
     let key = match &cli.command {
         Some(Command::Probe { api_key, .. }) => api_key.as_deref(),
@@ -376,7 +387,26 @@ pub fn main() -> i32 {
     if let Err(e) = no_control_characters(&args, key) {
         return refuse(e);
     }
+    if let Err(e) = no_subcommand_after_options(&cli) {
+        return refuse(e);
+    }
     run(&cli, &Env::from_process())
+}
+
+/// `gaterouter-setup -q rollback ROOT` parses as setup with the key `rollback` (options of
+/// setup may not be followed by a subcommand): it would probe and write that word into .env.
+/// A key is never a subcommand's name, so that is refused with where the options go.
+fn no_subcommand_after_options(cli: &Cli) -> Result<()> {
+    let Some(word) = cli.api_key.as_deref().filter(|_| cli.command.is_none()) else {
+        return Ok(());
+    };
+    let cmd = <Cli as clap::CommandFactory>::command();
+    if cmd.get_subcommands().any(|s| s.get_name() == word) {
+        return Err(Error::Usage(format!(
+            "`{word}` is a subcommand, but it came after an option, where setup reads its API key; nothing was done. Put the subcommand first and its options after it: gaterouter-setup {word} [OPTIONS] (e.g. gaterouter-setup {word} -q)"
+        )));
+    }
+    Ok(())
 }
 
 /// No argument we take (a key, a path, a model ref, a URL, an agent id) has a control or
@@ -689,10 +719,17 @@ pub fn run(cli: &Cli, env: &Env) -> i32 {
         probe,
     }) = &cli.command
     {
-        return commands::run_probe(api_key.clone(), *api_key_stdin, *json, probe, env);
+        return commands::run_probe(
+            api_key.clone(),
+            *api_key_stdin,
+            *json,
+            cli.quiet,
+            probe,
+            env,
+        );
     }
     if let Some(Command::Rollback(a)) = &cli.command {
-        return commands::run_rollback(a, env);
+        return commands::run_rollback(a, cli.quiet, env);
     }
     if let Some(Command::Completions { shell }) = &cli.command {
         // Rendered into memory first: clap_complete panics when its writer fails, and a
@@ -718,13 +755,21 @@ pub fn run(cli: &Cli, env: &Env) -> i32 {
         };
     }
     if let Some(Command::Verify(a)) = &cli.command {
-        return verify::run_verify(a, env);
+        return verify::run_verify(a, cli.quiet, env);
     }
     if let Some(Command::Uninstall(a)) = &cli.command {
-        return commands::run_uninstall(a, env);
+        return commands::run_uninstall(a, cli.quiet, env);
     }
     if let Some(Command::Doctor { root, agent, json }) = &cli.command {
-        return commands::run_doctor(root.as_deref(), agent.as_deref(), *json, env);
+        let color = use_color(cli.color, crate::output::stdout_is_terminal());
+        return commands::run_doctor(
+            root.as_deref(),
+            agent.as_deref(),
+            *json,
+            cli.quiet,
+            color,
+            env,
+        );
     }
     match all_roots(cli) {
         Ok((_, many)) if cli.verify && (many || cli.roots_from.is_some()) => {
