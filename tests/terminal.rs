@@ -302,3 +302,88 @@ fn quiet_doctor_and_rollback() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(out.stdout.is_empty(), "{}", text(&out.stdout));
 }
+
+/// setup, rollback, uninstall, a dry run and a refused run: none leaves `.gaterouter.lock`.
+#[test]
+fn no_lock_file_is_left_in_the_root() {
+    let (tmp, root) = root_from("onboarded");
+    let r = root.to_str().unwrap();
+    let lock = root.join(".gaterouter.lock");
+    for args in [
+        &["--offline", "--yes", KEY, r][..],
+        &["rollback", "--yes", r],
+        &["--offline", "--yes", KEY, r],
+        &["uninstall", "--yes", r],
+        &["--offline", "--dry-run", KEY, r],
+    ] {
+        let out = run(tmp.path(), args);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        assert!(!lock.exists(), "{args:?} left the lock file");
+    }
+    // A run that took the lock and then gave up (OpenClaw busy) removes it as well.
+    std::fs::write(root.join("openclaw.json.lock"), "").unwrap();
+    let out = run(
+        tmp.path(),
+        &["--offline", "--yes", "--lock-timeout", "0", KEY, r],
+    );
+    assert_ne!(out.status.code(), Some(0));
+    assert!(!lock.exists(), "a refused run left the lock file");
+}
+
+/// Rollback of a setup that created `agents/main/agent/models.json` in a root without
+/// `agents/` removes the directories setup made; a directory that existed before, or that
+/// now holds a file of the user's, stays.
+#[test]
+fn rollback_removes_the_directories_setup_created_and_only_those() {
+    for (case, user_file) in [("fresh", None), ("fresh", Some("agents/main/notes.txt"))] {
+        let (tmp, root) = root_from(case);
+        assert!(!root.join("agents").exists(), "the fixture changed");
+        let before = snapshot(&root);
+        let r = root.to_str().unwrap();
+        let out = run(tmp.path(), &["--offline", "--yes", KEY, r]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        assert!(root.join("agents/main/agent/models.json").is_file());
+        if let Some(f) = user_file {
+            std::fs::write(root.join(f), "mine").unwrap();
+        }
+        let out = run(tmp.path(), &["rollback", "--yes", r]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let after: std::collections::BTreeMap<_, _> = snapshot(&root)
+            .into_iter()
+            .filter(|(k, _)| !k.starts_with(".gaterouter-backup"))
+            .collect();
+        match user_file {
+            None => assert_eq!(after, before),
+            Some(f) => {
+                assert!(root.join(f).is_file());
+                assert!(!root.join("agents/main/agent").exists());
+                let mut expected = before.clone();
+                for k in ["agents", "agents/main", f] {
+                    expected.insert(k.into(), after[k].clone());
+                }
+                assert_eq!(after, expected);
+            }
+        }
+    }
+    // A directory that existed before setup (empty) is kept.
+    let (tmp, root) = root_from("fresh");
+    std::fs::create_dir_all(root.join("agents/main/agent")).unwrap();
+    let r = root.to_str().unwrap();
+    assert_eq!(
+        run(tmp.path(), &["--offline", "--yes", KEY, r])
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(
+        run(tmp.path(), &["rollback", "--yes", r]).status.code(),
+        Some(0)
+    );
+    assert!(root.join("agents/main/agent").is_dir());
+    assert!(!root.join("agents/main/agent/models.json").exists());
+}
