@@ -387,3 +387,66 @@ fn rollback_removes_the_directories_setup_created_and_only_those() {
     assert!(root.join("agents/main/agent").is_dir());
     assert!(!root.join("agents/main/agent/models.json").exists());
 }
+
+/// For every fixture root: the `--dry-run` output, fed to `git apply` in a copy of the
+/// root, makes openclaw.json and each models.json exactly what setup writes. `.env` is
+/// excluded: its key is masked in the diff, so applying it would write the mask. Files
+/// with CRLF line ends are shown with LF (a raw CR is escaped by the output layer), so
+/// their diffs do not apply; that is documented, and the roots holding one are skipped.
+#[test]
+fn the_dry_run_diff_applies_with_git_apply() {
+    if !have("git") {
+        return;
+    }
+    let mut applied = 0;
+    for case in cases() {
+        let (tmp, root) = root_from(&case);
+        let crlf = snapshot(&root).iter().any(|(k, e)| {
+            k != ".env"
+                && matches!(e, Entry::File { bytes, .. } if bytes.windows(2).any(|w| w == b"\r\n"))
+        });
+        let copy = tmp.path().join("copy");
+        copy_tree(&root, &copy);
+        let r = root.to_str().unwrap();
+        let dry = run(tmp.path(), &["--offline", "--dry-run", KEY, r]);
+        if dry.status.code() != Some(0) || crlf {
+            continue;
+        }
+        let out = run(tmp.path(), &["--offline", "--yes", KEY, r]);
+        assert_eq!(out.status.code(), Some(0), "{case}: {}", text(&out.stderr));
+        let patch = tmp.path().join("dry-run.txt");
+        std::fs::write(&patch, &dry.stdout).unwrap();
+        let diff = text(&dry.stdout);
+        if !diff.contains("diff --git") {
+            continue;
+        }
+        let git = Std::new("git")
+            .current_dir(&copy)
+            .args(["apply", "--exclude=.env", "--verbose"])
+            .arg(&patch)
+            .output()
+            .unwrap();
+        assert!(
+            git.status.success(),
+            "{case}: git apply refused the dry-run output: {}\n{diff}",
+            text(&git.stderr)
+        );
+        applied += 1;
+        let user_files = |dir: &Path| -> std::collections::BTreeMap<String, Entry> {
+            snapshot(dir)
+                .into_iter()
+                .filter(|(k, _)| {
+                    k != ".env" && !k.starts_with(".gaterouter-backup") && !k.ends_with(".orig")
+                })
+                .map(|(k, e)| match e {
+                    // git sets modes of its own (644/755); the content is the point here.
+                    Entry::File { bytes, .. } => (k, Entry::File { bytes, mode: 0 }),
+                    Entry::Dir { .. } => (k, Entry::Dir { mode: 0 }),
+                    e => (k, e),
+                })
+                .collect()
+        };
+        assert_eq!(user_files(&copy), user_files(&root), "{case}");
+    }
+    assert!(applied >= 10, "only {applied} roots had a diff to apply");
+}
