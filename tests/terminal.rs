@@ -450,3 +450,86 @@ fn the_dry_run_diff_applies_with_git_apply() {
     }
     assert!(applied >= 10, "only {applied} roots had a diff to apply");
 }
+
+/// A page as groff renders it (wide, unhyphenated, no escapes), or None without groff.
+fn render_man(page: &Path) -> Option<String> {
+    let out = Std::new("groff")
+        .env("GROFF_NO_SGR", "1")
+        .args(["-k", "-man", "-Tutf8", "-P-bou", "-rLL=250n", "-rHY=0"])
+        .arg(page)
+        .output()
+        .ok()?;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    Some(text(&out.stdout).replace(['\u{2212}', '\u{2010}'], "-"))
+}
+
+/// `man --dir` ships a page for the command and every subcommand; every page any of them
+/// names exists; each page lists all its options; the examples keep their lines.
+#[test]
+fn man_pages_one_per_subcommand_all_options_examples_unreflowed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("man1");
+    std::fs::create_dir(&dir).unwrap();
+    let out = run(tmp.path(), &["man", "--dir", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+
+    let cli = <gaterouter_setup::cli::Cli as clap::CommandFactory>::command();
+    let mut pages = vec![("gaterouter-setup".to_owned(), cli.clone())];
+    for sub in cli.get_subcommands().filter(|s| s.get_name() != "help") {
+        pages.push((format!("gaterouter-setup-{}", sub.get_name()), sub.clone()));
+    }
+    let shipped: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(shipped.len(), pages.len(), "{shipped:?}");
+    for (name, cmd) in &pages {
+        let file = dir.join(format!("{name}.1"));
+        let roff = std::fs::read(&file).unwrap();
+        // `man SUBCOMMAND` prints the same page.
+        let sub = name.strip_prefix("gaterouter-setup-");
+        let printed = run(
+            tmp.path(),
+            &["man"].into_iter().chain(sub).collect::<Vec<_>>(),
+        );
+        assert_eq!(printed.stdout, roff, "{name}");
+        let Some(page) = render_man(&file) else {
+            continue;
+        };
+        for reference in page
+            .split(|c: char| c.is_whitespace())
+            .filter_map(|w| w.strip_suffix("(1)"))
+        {
+            assert!(
+                shipped.contains(&format!("{reference}.1")),
+                "{name} names {reference}(1), which is not shipped"
+            );
+        }
+        for arg in cmd.get_arguments().filter(|a| !a.is_hide_set()) {
+            if let Some(l) = arg.get_long() {
+                assert!(
+                    page.contains(&format!("--{l}")),
+                    "{name}: --{l} missing\n{page}"
+                );
+            }
+        }
+    }
+    // The main page's examples: each on its own line, with its comment beside it.
+    let page = render_man(&dir.join("gaterouter-setup.1"));
+    if let Some(page) = page {
+        let after = cli.get_after_help().unwrap().to_string();
+        let examples = after.split("\n\n").next().unwrap();
+        for line in examples.lines().skip(1) {
+            assert!(
+                page.lines().any(|l| l.trim() == line.trim()),
+                "example line reflowed: {line:?}\n{page}"
+            );
+        }
+        assert!(
+            page.contains("EXIT CODES") && page.contains("FILES"),
+            "{page}"
+        );
+    }
+    let out = run(tmp.path(), &["man", "nosuch"]);
+    assert_eq!(out.status.code(), Some(1));
+}

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod commands;
+mod man;
 mod many;
 mod setup;
 mod verify;
@@ -227,8 +228,9 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff): gaterouter-setup man | man -l -
-    Man,
+    /// Print the man page (roff): gaterouter-setup man | man -l -; a subcommand's page:
+    /// gaterouter-setup man doctor | man -l -; all pages: gaterouter-setup man --dir DIR
+    Man(ManArgs),
     /// Check a root without changing it: a line per check, a fix for each problem.
     /// Exit 0 when healthy, 1 when something needs fixing.
     Doctor {
@@ -242,6 +244,17 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Print this subcommand's page (gaterouter-setup-SUBCOMMAND(1)) instead.
+    #[arg(value_name = "SUBCOMMAND", conflicts_with = "dir")]
+    pub command: Option<String>,
+    /// Write every page into DIR (gaterouter-setup.1 and gaterouter-setup-SUBCOMMAND.1),
+    /// e.g. /usr/local/share/man/man1.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 /// How rollback and uninstall review and write (as setup does).
@@ -740,19 +753,8 @@ pub fn run(cli: &Cli, env: &Env) -> i32 {
         crate::output::out_generated(&completion_script(*shell, script));
         return exit::OK;
     }
-    if let Some(Command::Man) = &cli.command {
-        let cmd = <Cli as clap::CommandFactory>::command();
-        let mut page = Vec::new();
-        return match clap_mangen::Man::new(cmd).render(&mut page) {
-            Ok(()) => {
-                crate::output::out_generated(&page);
-                exit::OK
-            }
-            Err(e) => {
-                crate::output::error(&e.to_string());
-                exit::INPUT
-            }
-        };
+    if let Some(Command::Man(a)) = &cli.command {
+        return man::run(a);
     }
     if let Some(Command::Verify(a)) = &cli.command {
         return verify::run_verify(a, cli.quiet, env);
