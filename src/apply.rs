@@ -108,9 +108,34 @@ impl Default for ApplyOptions {
 const OPENCLAW_LOCK_FRESH: Duration = Duration::from_secs(30);
 const POLL: Duration = Duration::from_millis(100);
 
-/// Holds `<root>/.gaterouter.lock` for as long as it lives.
+/// Holds `<root>/.gaterouter.lock` for as long as it lives, and removes it when dropped, so
+/// no lock file is left in the root.
+///
+/// Removing a lock file is safe only together with the check in [`lock`]: a run waiting on
+/// the file we unlink gets the flock of an inode no path names any more, sees that, and
+/// opens the path again (creating a new file). Without the check it would hold that orphan
+/// lock while a third run locks the new file: two holders.
 struct Lock {
-    _file: File,
+    file: File,
+    path: PathBuf,
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        // Unlinked while still held (the flock is released when `file` closes after this),
+        // and only if the path is still our file.
+        if same_file(&self.file, &self.path) {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// Whether `path` (not followed if a link) names the file `file` has open.
+fn same_file(file: &File, path: &Path) -> bool {
+    match (file.metadata(), std::fs::symlink_metadata(path)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
 }
 
 /// Takes our lock, waiting up to `timeout` for another run to finish; then waits (within the
@@ -119,13 +144,19 @@ fn lock(root: &Path, config: &Path, timeout: Duration) -> Result<Lock> {
     let path = root.join(LOCK_FILE);
     let start = Instant::now();
     // Never through a symlink: a planted link would make us truncate its target.
-    let mut file = crate::fsx::open_owned_file(&path).map_err(|e| Error::Unreadable {
-        path: path.clone(),
-        what: e.to_string(),
-    })?;
+    let open = || {
+        crate::fsx::open_owned_file(&path).map_err(|e| Error::Unreadable {
+            path: path.clone(),
+            what: e.to_string(),
+        })
+    };
+    let mut file = open()?;
     loop {
         match file.try_lock() {
-            Ok(()) => break,
+            // The run before us may have removed the file as it finished (see `Lock`): the
+            // lock counts only if the path still names the file we locked.
+            Ok(()) if same_file(&file, &path) => break,
+            Ok(()) => file = open()?,
             Err(TryLockError::WouldBlock) if start.elapsed() < timeout => std::thread::sleep(POLL),
             Err(TryLockError::WouldBlock) => {
                 // Only a pid is ever written there: anything else is not shown.
@@ -142,9 +173,14 @@ fn lock(root: &Path, config: &Path, timeout: Duration) -> Result<Lock> {
             Err(TryLockError::Error(e)) => return Err(Error::io(&path, e)),
         }
     }
+    // From here on an early return drops the lock, which removes the file.
+    let mut held = Lock {
+        file,
+        path: path.clone(),
+    };
     // The pid is for the next run's message (and a person looking); the lock is the flock.
-    let _ = file.set_len(0);
-    let _ = writeln!(file, "{}", std::process::id());
+    let _ = held.file.set_len(0);
+    let _ = writeln!(held.file, "{}", std::process::id());
 
     let theirs = config.with_file_name(format!(
         "{}.lock",
@@ -175,7 +211,7 @@ fn lock(root: &Path, config: &Path, timeout: Duration) -> Result<Lock> {
         }
         std::thread::sleep(POLL);
     }
-    Ok(Lock { _file: file })
+    Ok(held)
 }
 
 /// Writes the plan. Nothing is written when the config is read-only, the lock is held, or a
@@ -216,32 +252,29 @@ pub fn apply_with(plan: &Plan, env: &Env, opts: &ApplyOptions) -> Result<Applied
             _ => Error::io(&f.path, e),
         })?;
     }
+    let new_dirs = dirs_to_create(&pending);
+    // The backup set records the directories this run creates, so that a rollback removing
+    // the files in them can remove them too (only ours, only when empty).
+    let mut meta = plan.meta.clone();
+    let created: Vec<String> = new_dirs
+        .iter()
+        .filter_map(|d| d.strip_prefix(&plan.root).ok())
+        .map(|d| d.to_string_lossy().into_owned())
+        .collect();
+    if !created.is_empty() {
+        meta.insert(CREATED_DIRS.into(), json!(created));
+    }
     // A backup that cannot be written (disk full, ...) is a failed write like any other
     // (exit 4): nothing has been replaced yet, and the message says so.
-    let backup =
-        backup(&plan.root, &pending, opts.kind, &plan.meta, faults).map_err(|e| match e {
-            Error::Io { path, source } => Error::ApplyFailed {
-                failed: path,
-                source,
-                restored: Vec::new(),
-                restore_errors: Vec::new(),
-            },
-            other => other,
-        })?;
-
-    // Directories that new files need and that do not exist yet, deepest first, so a
-    // failure can remove them again.
-    let mut new_dirs: Vec<PathBuf> = Vec::new();
-    for f in pending.iter().filter(|f| f.is_new()) {
-        let mut d = f.target.parent();
-        while let Some(dir) = d.filter(|d| !d.exists()) {
-            if !new_dirs.iter().any(|n| n == dir) {
-                new_dirs.push(dir.to_path_buf());
-            }
-            d = dir.parent();
-        }
-    }
-    new_dirs.sort_by_key(|d| std::cmp::Reverse(d.components().count()));
+    let backup = backup(&plan.root, &pending, opts.kind, &meta, faults).map_err(|e| match e {
+        Error::Io { path, source } => Error::ApplyFailed {
+            failed: path,
+            source,
+            restored: Vec::new(),
+            restore_errors: Vec::new(),
+        },
+        other => other,
+    })?;
 
     // Undoes a partial apply: every file back as it was, directories we created removed.
     let undo = |done: &[&FileChange], failed: &Path, source: std::io::Error| {
@@ -267,6 +300,7 @@ pub fn apply_with(plan: &Plan, env: &Env, opts: &ApplyOptions) -> Result<Applied
     if let Err(source) = sync_dirs(pending.iter().map(|f| parent(&f.target)), faults) {
         return Err(undo(&done, &plan.root, source));
     }
+    remove_emptied_dirs(&plan.root, &pending);
     // Only after success: a failed run keeps every set it might need.
     if let Some(set) = &backup {
         prune_backups(&plan.root, KEEP_BACKUPS, set);
@@ -275,6 +309,47 @@ pub fn apply_with(plan: &Plan, env: &Env, opts: &ApplyOptions) -> Result<Applied
         backup,
         written: pending.iter().map(|f| f.path.clone()).collect(),
     })
+}
+
+/// The manifest `meta` key listing the directories a run created (relative to the root).
+pub const CREATED_DIRS: &str = "created_dirs";
+
+/// Directories that new files need and that do not exist yet, deepest first, so a failure
+/// can remove them again.
+fn dirs_to_create(pending: &[&FileChange]) -> Vec<PathBuf> {
+    let mut new_dirs: Vec<PathBuf> = Vec::new();
+    for f in pending.iter().filter(|f| f.is_new()) {
+        let mut d = f.target.parent();
+        while let Some(dir) = d.filter(|d| !d.exists()) {
+            if !new_dirs.iter().any(|n| n == dir) {
+                new_dirs.push(dir.to_path_buf());
+            }
+            d = dir.parent();
+        }
+    }
+    new_dirs.sort_by_key(|d| std::cmp::Reverse(d.components().count()));
+    new_dirs
+}
+
+/// After files were removed (a rollback of a setup that created them): each directory
+/// above them that a setup run recorded creating, and that is now empty, is removed too,
+/// deepest first. A directory that existed before setup is never in that record, and
+/// `remove_dir` refuses one that holds anything, so nothing of the user's goes.
+fn remove_emptied_dirs(root: &Path, pending: &[&FileChange]) {
+    let created = crate::rollback::dirs_created_by_setup(root);
+    if created.is_empty() {
+        return;
+    }
+    for f in pending.iter().filter(|f| f.after.is_none()) {
+        let mut d = f.target.parent();
+        while let Some(dir) = d.filter(|d| *d != root && d.starts_with(root)) {
+            let rel = dir.strip_prefix(root).unwrap_or(dir);
+            if !created.iter().any(|c| Path::new(c) == rel) || std::fs::remove_dir(dir).is_err() {
+                break;
+            }
+            d = dir.parent();
+        }
+    }
 }
 
 /// Backup sets kept; older ones are removed after each successful apply.
@@ -561,4 +636,42 @@ fn restore(done: &[&FileChange]) -> (Vec<PathBuf>, Vec<String>) {
         errors.push(format!("syncing the restored files to disk: {e}"));
     }
     (restored, errors)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// Runs that take the lock, remove it as they finish, and take it again, never hold it
+    /// at the same time, and no lock file is left behind. Without the check that the path
+    /// still names the locked file, a waiter on an unlinked file overlaps the next run.
+    #[test]
+    fn the_lock_excludes_even_though_each_holder_removes_the_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        let config = root.join("openclaw.json");
+        let inside = AtomicUsize::new(0);
+        let overlaps = AtomicUsize::new(0);
+        let taken = AtomicUsize::new(0);
+        std::thread::scope(|s| {
+            for _ in 0..6 {
+                s.spawn(|| {
+                    for _ in 0..40 {
+                        let held = lock(root, &config, Duration::from_secs(60)).unwrap();
+                        if inside.fetch_add(1, Ordering::SeqCst) != 0 {
+                            overlaps.fetch_add(1, Ordering::SeqCst);
+                        }
+                        std::thread::sleep(Duration::from_micros(300));
+                        inside.fetch_sub(1, Ordering::SeqCst);
+                        taken.fetch_add(1, Ordering::SeqCst);
+                        drop(held);
+                    }
+                });
+            }
+        });
+        assert_eq!(taken.load(Ordering::SeqCst), 240);
+        assert_eq!(overlaps.load(Ordering::SeqCst), 0, "two holders at once");
+        assert!(!root.join(LOCK_FILE).exists(), "the lock file was left");
+    }
 }

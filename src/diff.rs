@@ -72,14 +72,8 @@ pub fn render(f: &FileChange, secrets: &[&str], color: bool) -> String {
         out.push_str(&paint(color, bold, &s));
         out.push('\n');
     };
-    header(
-        &mut out,
-        format!(
-            "diff --gaterouter {} {}",
-            side("a", &f.rel),
-            side("b", &f.rel)
-        ),
-    );
+    // Notes go before the `diff --git` line, where `git apply` skips text: between it and
+    // `---` they would be taken for malformed extended headers.
     if f.symlink {
         header(
             &mut out,
@@ -89,17 +83,41 @@ pub fn render(f: &FileChange, secrets: &[&str], color: bool) -> String {
             ),
         );
     }
-    match (f.mode_before, f.is_new()) {
-        _ if f.is_removal() => header(
-            &mut out,
-            format!("deleted file mode 100{:o}", f.mode_before.unwrap_or(0o600)),
-        ),
-        (_, true) => header(&mut out, format!("new file mode 100{:o}", f.mode_after)),
-        (Some(m), false) if m != f.mode_after => {
-            header(&mut out, format!("old mode 100{m:o}"));
-            header(&mut out, format!("new mode 100{:o}", f.mode_after));
+    // Git's own headers, so the dry-run output can be fed to `git apply` in the root (its
+    // masked secrets cannot be: see docs). Git knows two modes of a file, 644 and 755: a
+    // change between two modes it counts as one (644 → 600 on .env) is a note, since as a
+    // header it would make git refuse the whole patch.
+    let mut extended = Vec::new();
+    match f.mode_before {
+        _ if f.is_removal() => extended.push(format!(
+            "deleted file mode 100{:o}",
+            f.mode_before.unwrap_or(0o600)
+        )),
+        _ if f.is_new() => extended.push(format!("new file mode 100{:o}", f.mode_after)),
+        Some(m) if m != f.mode_after && git_mode(m) != git_mode(f.mode_after) => {
+            extended.push(format!("old mode 100{m:o}"));
+            extended.push(format!("new mode 100{:o}", f.mode_after));
         }
+        Some(m) if m != f.mode_after => header(
+            &mut out,
+            format!(
+                "mode {m:o} → {:o}: {} (chmod {:o}; not a change a git patch can carry)",
+                f.mode_after,
+                crate::output::one_line(&f.rel, usize::MAX),
+                f.mode_after
+            ),
+        ),
         _ => {}
+    }
+    if !f.content_changed() && extended.is_empty() {
+        return out;
+    }
+    header(
+        &mut out,
+        format!("diff --git {} {}", side("a", &f.rel), side("b", &f.rel)),
+    );
+    for line in extended {
+        header(&mut out, line);
     }
     if !f.content_changed() {
         return out;
@@ -221,6 +239,11 @@ fn side(prefix: &str, rel: &str) -> String {
     } else {
         format!("{prefix}/{rel}")
     }
+}
+
+/// The mode git records for a regular file: executable or not.
+fn git_mode(mode: u32) -> u32 {
+    if mode & 0o111 != 0 { 0o755 } else { 0o644 }
 }
 
 /// Unified-diff range: 1-based start, and the length when it is not 1.

@@ -154,15 +154,70 @@ fn keep_sgr_only(text: &str) -> String {
     out
 }
 
+/// Whether standard error gets colour (the `error:`/`warning:` labels), decided once from
+/// `--color` and the terminal by the command line.
+static STDERR_COLOR: AtomicBool = AtomicBool::new(false);
+
+pub fn set_stderr_color(on: bool) {
+    STDERR_COLOR.store(on, Ordering::Relaxed);
+}
+
+/// The colours we use, as SGR sequences.
+#[derive(Clone, Copy)]
+pub enum Style {
+    Good,
+    Warn,
+    Bad,
+}
+
+/// `text` escaped to one line, then coloured when `on`: the escaping comes first, so the
+/// only control sequences in the result are the colour codes added here.
+pub fn paint(text: &str, style: Style, on: bool) -> String {
+    let text = one_line(text, usize::MAX);
+    if !on {
+        return text;
+    }
+    let sgr = match style {
+        Style::Good => "\x1b[32m",
+        Style::Warn => "\x1b[1;33m",
+        Style::Bad => "\x1b[1;31m",
+    };
+    format!("{sgr}{text}\x1b[0m")
+}
+
+/// One line built with `paint` (every other part already made one line by `one_line`):
+/// redacted, and every ESC that is not one of our colour codes escaped.
+pub fn styled_line(text: &str) {
+    write_bytes(Stream::Out, styled(text).as_bytes());
+}
+
+fn styled(text: &str) -> String {
+    let mut line = keep_sgr_only(&secrets::redact_text(text, &[]));
+    line.push('\n');
+    line
+}
+
+/// A labelled line on standard error: the message made one line first (a newline in a
+/// message of ours came from outside and is shown escaped), then the label coloured.
+fn labelled(label: &str, style: Style, message: &str) {
+    let on = STDERR_COLOR.load(Ordering::Relaxed);
+    let text = format!(
+        "{} {}",
+        paint(label, style, on),
+        one_line(message, usize::MAX)
+    );
+    write_bytes(Stream::Err, styled(&text).as_bytes());
+}
+
 /// `error: …` on standard error. A message of ours is one paragraph on one line, so a
 /// newline in it came from outside (a path, a server) and is shown escaped.
 pub fn error(message: &str) {
-    err_line(&format!("error: {message}"));
+    labelled("error:", Style::Bad, message);
 }
 
 /// `warning: …` on standard error, one line (see `error`).
 pub fn warning(message: &str) {
-    err_line(&format!("warning: {message}"));
+    labelled("warning:", Style::Warn, message);
 }
 
 /// Prints bytes we generated ourselves and that hold nothing from input (a completion

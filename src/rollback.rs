@@ -417,6 +417,20 @@ pub fn created_by_setup(root: &Path, rel: &str) -> bool {
         .is_some_and(|f| !f.existed)
 }
 
+/// Every directory (relative to the root) that a setup run recorded creating.
+pub fn dirs_created_by_setup(root: &Path) -> Vec<String> {
+    let Ok(sets) = list(root) else {
+        return Vec::new();
+    };
+    sets.iter()
+        .filter(|s| s.kind == "setup")
+        .filter_map(|s| s.manifest.as_ref())
+        .filter_map(|m| m.meta.get(crate::apply::CREATED_DIRS)?.as_array())
+        .flatten()
+        .filter_map(|d| d.as_str().map(str::to_owned))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,7 +4,7 @@ use super::setup::{Review, review_and_apply};
 use super::*;
 
 /// `gaterouter-setup rollback`: put back the newest backup set made by setup.
-pub(super) fn run_rollback(a: &RollbackArgs, env: &Env) -> i32 {
+pub(super) fn run_rollback(a: &RollbackArgs, quiet: bool, env: &Env) -> i32 {
     let r = &a.review;
     let mode = if r.dry_run { Mode::DryRun } else { Mode::Apply };
     if let Some(Err(e)) = a.root.as_deref().map(|p| check_root_arg(p, false)) {
@@ -27,25 +27,26 @@ pub(super) fn run_rollback(a: &RollbackArgs, env: &Env) -> i32 {
         Ok(None) => return list_backups(&dir, r.json),
         Err(e) => return fail(r.json, mode, Some(&dir), None, None, &e, &[], &[]),
     };
-    if !r.json {
+    if !r.json && !quiet {
         crate::outln!(
             "Rolling back to the files saved in backup set {} ({})",
             set.stamp,
             set.dir.display()
         );
     }
-    let review = Review::for_command(
+    let mut review = Review::for_command(
         r,
         "rollback",
         &dir,
         "Nothing to roll back: the files already match the backup.",
         "Restart the OpenClaw gateway (openclaw gateway restart) to pick up the restored configuration.",
     );
+    review.quiet = quiet;
     review_and_apply(&review, &plan, env)
 }
 
 /// `gaterouter-setup uninstall`: remove what setup added, restoring the previous model.
-pub(super) fn run_uninstall(a: &UninstallArgs, env: &Env) -> i32 {
+pub(super) fn run_uninstall(a: &UninstallArgs, quiet: bool, env: &Env) -> i32 {
     let r = &a.review;
     let mode = if r.dry_run { Mode::DryRun } else { Mode::Apply };
     if let Some(Err(e)) = a.root.as_deref().map(|p| check_root_arg(p, false)) {
@@ -62,13 +63,14 @@ pub(super) fn run_uninstall(a: &UninstallArgs, env: &Env) -> i32 {
         Ok(p) => p,
         Err(e) => return fail(r.json, mode, Some(&dir), None, None, &e, &[], &[]),
     };
-    let review = Review::for_command(
+    let mut review = Review::for_command(
         r,
         "uninstall",
         &dir,
         "Nothing to uninstall: no GateRouter settings found.",
         "Restart the OpenClaw gateway (openclaw gateway restart) to pick up the change.",
     );
+    review.quiet = quiet;
     review_and_apply(&review, &plan, env)
 }
 
@@ -77,6 +79,8 @@ pub(super) fn run_doctor(
     root_arg: Option<&std::path::Path>,
     agent: Option<&str>,
     json: bool,
+    quiet: bool,
+    color: bool,
     env: &Env,
 ) -> i32 {
     if let Some(Err(e)) = root_arg.map(|p| check_root_arg(p, false)) {
@@ -105,22 +109,19 @@ pub(super) fn run_doctor(
         crate::output::json(&v);
         return code;
     }
+    if quiet {
+        // Errors only: the problems with their fixes; a healthy root prints nothing.
+        for c in checks
+            .iter()
+            .filter(|c| c.status == crate::doctor::Status::Problem)
+        {
+            crate::output::styled_line(&doctor_line(c, color));
+        }
+        return code;
+    }
     crate::outln!("OpenClaw root: {}", dir.display());
     for c in &checks {
-        let tag = match c.status {
-            crate::doctor::Status::Ok => "ok  ",
-            crate::doctor::Status::Warn => "warn",
-            crate::doctor::Status::Problem => "FAIL",
-        };
-        // One line per check, whatever a file name in it holds.
-        let what = crate::output::one_line(&c.what, usize::MAX);
-        match &c.fix {
-            Some(fix) => crate::outln!(
-                "  {tag}  {what} → {}",
-                crate::output::one_line(fix, usize::MAX)
-            ),
-            None => crate::outln!("  {tag}  {what}"),
-        }
+        crate::output::styled_line(&doctor_line(c, color));
     }
     if problems == 0 {
         crate::outln!("Healthy: OpenClaw is set up for GateRouter.");
@@ -131,6 +132,27 @@ pub(super) fn run_doctor(
         );
     }
     code
+}
+
+/// One check as a line: its mark (coloured when `color`), what was checked and the fix. The
+/// text is made one escaped line before the colour is added, so only our SGR codes reach
+/// the terminal, whatever a file name in it holds.
+fn doctor_line(c: &crate::doctor::Check, color: bool) -> String {
+    use crate::output::Style;
+    let (tag, style) = match c.status {
+        crate::doctor::Status::Ok => ("ok  ", Style::Good),
+        crate::doctor::Status::Warn => ("warn", Style::Warn),
+        crate::doctor::Status::Problem => ("FAIL", Style::Bad),
+    };
+    let tag = crate::output::paint(tag, style, color);
+    let what = crate::output::one_line(&c.what, usize::MAX);
+    match &c.fix {
+        Some(fix) => format!(
+            "  {tag}  {what} → {}",
+            crate::output::one_line(fix, usize::MAX)
+        ),
+        None => format!("  {tag}  {what}"),
+    }
 }
 
 fn list_backups(dir: &std::path::Path, json: bool) -> i32 {
@@ -164,6 +186,7 @@ pub(super) fn run_probe(
     key_arg: Option<String>,
     stdin: bool,
     json: bool,
+    quiet: bool,
     args: &ProbeArgs,
     env: &Env,
 ) -> i32 {
@@ -189,7 +212,7 @@ pub(super) fn run_probe(
         Ok((probe::run(&key, &cfg), warning.into_iter().collect()))
     })();
     let all: Vec<&str> = secrets.iter().map(String::as_str).collect();
-    let (report, warnings) = match result {
+    let (report, mut warnings) = match result {
         Ok(r) => r,
         Err(e) => {
             crate::output::error(&key::redact_all(&e.to_string(), &all));
@@ -197,6 +220,11 @@ pub(super) fn run_probe(
         }
     };
     let auto_missing = args.require_auto && report.auto_routing != AutoRouting::On;
+    // Without --require-auto, setup goes on with a fixed model when auto routing is off, so
+    // probe still says "setup would work" (exit 0), but never without the fix.
+    if report.blocking.is_none() && !auto_missing && report.auto_routing == AutoRouting::Off {
+        warnings.push(AUTO_OFF_WITHOUT_REQUIRE.into());
+    }
     let code = if report.blocking.is_some() || auto_missing {
         exit::PROBE
     } else {
@@ -210,6 +238,15 @@ pub(super) fn run_probe(
         w.extend(report.warnings.iter().cloned());
         v["warnings"] = serde_json::json!(w);
         crate::output::json(&v);
+        return code;
+    }
+    if quiet {
+        // Errors only: the failure (or the missing auto routing) and nothing else.
+        if let Some(f) = &report.blocking {
+            crate::output::error(&f.message);
+        } else if auto_missing {
+            crate::output::error(AUTO_REQUIRED);
+        }
         return code;
     }
     crate::outln!("GateRouter: {}", report.base_url);
@@ -234,9 +271,11 @@ pub(super) fn run_probe(
     if let Some(f) = &report.blocking {
         crate::output::error(&f.message);
     } else if auto_missing {
-        crate::errln!(
-            "error: auto routing is not enabled (--require-auto); switch it on in the dashboard (Dashboard → routing settings → enable Auto Routing)"
-        );
+        crate::output::error(AUTO_REQUIRED);
     }
     code
 }
+
+const AUTO_REQUIRED: &str = "auto routing is not enabled (--require-auto); switch it on in the dashboard (Dashboard → routing settings → enable Auto Routing)";
+
+const AUTO_OFF_WITHOUT_REQUIRE: &str = "auto routing is not enabled for this GateRouter account: setup would make a fixed model (gaterouter/anthropic/claude-sonnet-4.6 unless --primary/--fallback say otherwise) the primary instead of gaterouter/auto. Fix: Dashboard → routing settings → enable Auto Routing. `probe --require-auto` exits 3 while it is off";

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod commands;
+mod man;
 mod many;
 mod setup;
 mod verify;
@@ -174,16 +175,21 @@ pub struct Cli {
     #[arg(long)]
     pub verify: bool,
 
-    /// Print errors only (no summary, diff or warnings).
-    #[arg(short, long, conflicts_with = "verbose")]
+    // -q, -v and --color are global: every subcommand takes them, before or after its name
+    // (`probe -v`, `rollback -q`); a subcommand with its own `--color` reads that one.
+    /// Print errors only (no summary, diff, check lines or warnings); the exit code says
+    /// the rest.
+    #[arg(short, long, conflicts_with = "verbose", global = true)]
     pub quiet: bool,
 
     /// Also print the requests made to GateRouter (URL, status, latency; never the key).
-    #[arg(short, long)]
+    /// `probe` and `verify` always list theirs.
+    #[arg(short, long, global = true)]
     pub verbose: bool,
 
-    /// Colour the diff: auto (on a terminal, unless NO_COLOR is set), always, never.
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    /// Colour the diff, doctor's marks, warnings and errors: auto (on a terminal, unless
+    /// NO_COLOR is set), always, never.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN", global = true)]
     pub color: ColorChoice,
 }
 
@@ -222,8 +228,9 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff): gaterouter-setup man | man -l -
-    Man,
+    /// Print the man page (roff): gaterouter-setup man | man -l -; a subcommand's page:
+    /// gaterouter-setup man doctor | man -l -; all pages: gaterouter-setup man --dir DIR
+    Man(ManArgs),
     /// Check a root without changing it: a line per check, a fix for each problem.
     /// Exit 0 when healthy, 1 when something needs fixing.
     Doctor {
@@ -237,6 +244,17 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Print this subcommand's page (gaterouter-setup-SUBCOMMAND(1)) instead.
+    #[arg(value_name = "SUBCOMMAND", conflicts_with = "dir")]
+    pub command: Option<String>,
+    /// Write every page into DIR (gaterouter-setup.1 and gaterouter-setup-SUBCOMMAND.1),
+    /// e.g. /usr/local/share/man/man1.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 /// How rollback and uninstall review and write (as setup does).
@@ -368,6 +386,12 @@ pub fn main() -> i32 {
             };
         }
     };
+    let color = match &cli.command {
+        Some(Command::Rollback(RollbackArgs { review, .. }))
+        | Some(Command::Uninstall(UninstallArgs { review, .. })) => review.color,
+        _ => cli.color,
+    };
+    crate::output::set_stderr_color(use_color(color, crate::output::stderr_is_terminal()));
     // The key argument is checked by `ApiKey::parse`, which says what is wrong with it.
     let key = match &cli.command {
         Some(Command::Probe { api_key, .. }) => api_key.as_deref(),
@@ -376,7 +400,26 @@ pub fn main() -> i32 {
     if let Err(e) = no_control_characters(&args, key) {
         return refuse(e);
     }
+    if let Err(e) = no_subcommand_after_options(&cli) {
+        return refuse(e);
+    }
     run(&cli, &Env::from_process())
+}
+
+/// `gaterouter-setup -q rollback ROOT` parses as setup with the key `rollback` (options of
+/// setup may not be followed by a subcommand): it would probe and write that word into .env.
+/// A key is never a subcommand's name, so that is refused with where the options go.
+fn no_subcommand_after_options(cli: &Cli) -> Result<()> {
+    let Some(word) = cli.api_key.as_deref().filter(|_| cli.command.is_none()) else {
+        return Ok(());
+    };
+    let cmd = <Cli as clap::CommandFactory>::command();
+    if cmd.get_subcommands().any(|s| s.get_name() == word) {
+        return Err(Error::Usage(format!(
+            "`{word}` is a subcommand, but it came after an option, where setup reads its API key; nothing was done. Put the subcommand first and its options after it: gaterouter-setup {word} [OPTIONS] (e.g. gaterouter-setup {word} -q)"
+        )));
+    }
+    Ok(())
 }
 
 /// No argument we take (a key, a path, a model ref, a URL, an agent id) has a control or
@@ -437,6 +480,24 @@ fn inputs(
         probe,
         warnings: url_warning.into_iter().collect(),
     })
+}
+
+const BIN: &str = "gaterouter-setup";
+
+/// clap_complete's bash script names each subcommand's case one way where it computes the
+/// command (`gaterouter__setup__subcmd__doctor`) and another where it completes its options
+/// (`gaterouter__subcmd__setup__subcmd__doctor`: the `-` in the binary's name turned into a
+/// subcommand separator), so no subcommand option was ever offered. The second spelling is
+/// put right here; it cannot occur otherwise, as no subcommand of ours is called `setup`.
+fn completion_script(shell: clap_complete::Shell, script: Vec<u8>) -> Vec<u8> {
+    if shell != clap_complete::Shell::Bash {
+        return script;
+    }
+    let wrong = format!("{}__subcmd__", BIN.replace('-', "__subcmd__"));
+    let right = format!("{}__subcmd__", BIN.replace('-', "__"));
+    String::from_utf8_lossy(&script)
+        .replace(&wrong, &right)
+        .into_bytes()
 }
 
 /// Prints a rendered diff: with our colours, or plain.
@@ -671,42 +732,46 @@ pub fn run(cli: &Cli, env: &Env) -> i32 {
         probe,
     }) = &cli.command
     {
-        return commands::run_probe(api_key.clone(), *api_key_stdin, *json, probe, env);
+        return commands::run_probe(
+            api_key.clone(),
+            *api_key_stdin,
+            *json,
+            cli.quiet,
+            probe,
+            env,
+        );
     }
     if let Some(Command::Rollback(a)) = &cli.command {
-        return commands::run_rollback(a, env);
+        return commands::run_rollback(a, cli.quiet, env);
     }
     if let Some(Command::Completions { shell }) = &cli.command {
         // Rendered into memory first: clap_complete panics when its writer fails, and a
         // closed pipe (`completions bash | head`) must not.
         let mut cmd = <Cli as clap::CommandFactory>::command();
         let mut script = Vec::new();
-        clap_complete::generate(*shell, &mut cmd, "gaterouter-setup", &mut script);
-        crate::output::out_generated(&script);
+        clap_complete::generate(*shell, &mut cmd, BIN, &mut script);
+        crate::output::out_generated(&completion_script(*shell, script));
         return exit::OK;
     }
-    if let Some(Command::Man) = &cli.command {
-        let cmd = <Cli as clap::CommandFactory>::command();
-        let mut page = Vec::new();
-        return match clap_mangen::Man::new(cmd).render(&mut page) {
-            Ok(()) => {
-                crate::output::out_generated(&page);
-                exit::OK
-            }
-            Err(e) => {
-                crate::output::error(&e.to_string());
-                exit::INPUT
-            }
-        };
+    if let Some(Command::Man(a)) = &cli.command {
+        return man::run(a);
     }
     if let Some(Command::Verify(a)) = &cli.command {
-        return verify::run_verify(a, env);
+        return verify::run_verify(a, cli.quiet, env);
     }
     if let Some(Command::Uninstall(a)) = &cli.command {
-        return commands::run_uninstall(a, env);
+        return commands::run_uninstall(a, cli.quiet, env);
     }
     if let Some(Command::Doctor { root, agent, json }) = &cli.command {
-        return commands::run_doctor(root.as_deref(), agent.as_deref(), *json, env);
+        let color = use_color(cli.color, crate::output::stdout_is_terminal());
+        return commands::run_doctor(
+            root.as_deref(),
+            agent.as_deref(),
+            *json,
+            cli.quiet,
+            color,
+            env,
+        );
     }
     match all_roots(cli) {
         Ok((_, many)) if cli.verify && (many || cli.roots_from.is_some()) => {

@@ -6,7 +6,7 @@ use crate::verify::{self, ModelResult, VerifyReport};
 
 /// Runs verify on one root; exit 0 when the primary answered, 3 when not, 1 when the root
 /// cannot be read.
-pub(super) fn run_verify(a: &VerifyArgs, env: &Env) -> i32 {
+pub(super) fn run_verify(a: &VerifyArgs, quiet: bool, env: &Env) -> i32 {
     // The key reference may name any variable, not only the ones setup snapshots.
     let env = &env.with_rest_of_process();
     if let Some(Err(e)) = a.root.as_deref().map(|p| check_root_arg(p, false)) {
@@ -50,7 +50,7 @@ pub(super) fn run_verify(a: &VerifyArgs, env: &Env) -> i32 {
         crate::output::json(&v);
         return code;
     }
-    print(&report);
+    print(&report, quiet);
     code
 }
 
@@ -64,7 +64,18 @@ pub(crate) fn exit_code(r: &VerifyReport) -> i32 {
     }
 }
 
-fn print(r: &VerifyReport) {
+/// The report as lines; `quiet`: the errors only.
+fn print(r: &VerifyReport, quiet: bool) {
+    if !quiet {
+        print_lines(r);
+    }
+    print_errors(r);
+    if !quiet {
+        print_verdict(r);
+    }
+}
+
+fn print_lines(r: &VerifyReport) {
     crate::outln!("OpenClaw root: {}", r.root.display());
     crate::outln!("Models from {}", r.model_from);
     if let (Some(u), Some(from)) = (&r.base_url, &r.base_url_from) {
@@ -82,11 +93,14 @@ fn print(r: &VerifyReport) {
         crate::outln!("  {tag}  {} ({} ms)", o.command, o.ms);
     }
     for w in &r.warnings {
-        crate::errln!("warning: {w}");
+        crate::output::warning(w);
     }
+}
+
+fn print_errors(r: &VerifyReport) {
     for m in &r.results {
         if let Some(f) = &m.failure {
-            crate::errln!("error: {}: {}", m.model_ref, f.message);
+            crate::output::error(&format!("{}: {}", m.model_ref, f.message));
         }
     }
     if let Some(o) = r.openclaw.as_ref().filter(|o| !o.ok) {
@@ -99,6 +113,9 @@ fn print(r: &VerifyReport) {
             o.error.as_deref().unwrap_or_default()
         );
     }
+}
+
+fn print_verdict(r: &VerifyReport) {
     if r.ok {
         crate::outln!("Verified: the default model answers through GateRouter.");
     } else {
@@ -175,7 +192,7 @@ pub(super) fn after_setup(
             let code = exit_code(&report);
             if !silent {
                 crate::outln!();
-                print(&report);
+                print(&report, false);
             }
             let mut v = serde_json::to_value(&report).unwrap_or_default();
             v["exit_code"] = serde_json::json!(code);
