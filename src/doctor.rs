@@ -266,8 +266,9 @@ pub fn run(root: &Root, env: &Env) -> Vec<Check> {
         check_providers(c, root, env, &mut out);
     }
 
-    // Before 2026.8 OpenClaw writes the variable's name into models.json itself.
-    let openclaw_json_version = config.as_ref().and_then(crate::version::Version::of_config);
+    // Before 2026.8 OpenClaw writes the variable's name into models.json itself (the release
+    // as setup assumes it: `openclaw --version`, else the config's stamp).
+    let openclaw_json_version = root.openclaw.as_ref().map(|a| a.version);
 
     // Each agent's models.json.
     for m in &root.models {

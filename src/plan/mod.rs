@@ -309,19 +309,9 @@ pub fn plan(root: &Root, key: &KeyChoice, settings: &Settings) -> Result<Plan> {
     })
 }
 
-/// The OpenClaw release that last wrote the root's config, when it says (a cheap scan: the
-/// stamp sits in `meta` or `wizard`).
+/// The OpenClaw release the files are written for (discover decides: see `version::assume`).
 fn config_version(root: &Root) -> Option<crate::version::Version> {
-    let text = root.config.text().ok().flatten()?;
-    if !text.contains("Version") {
-        return None;
-    }
-    let keep: &[&[&str]] = &[&["meta"], &["wizard"]];
-    let v = json_edit::Doc::parse(&root.config.path, text, keep)
-        .ok()?
-        .root_object()
-        .to_serde_value()?;
-    crate::version::Version::of_config(&v)
+    root.openclaw.as_ref().map(|a| a.version)
 }
 
 /// The plan that removes what setup added (see `openclaw_json::unplan`); files that do not
