@@ -242,6 +242,8 @@ fn ours(findings: &Value) -> Vec<Value> {
 fn openclaw_runs_real_turns_through_what_setup_wrote() {
     let started = Instant::now();
     let base = tempfile::tempdir().unwrap();
+    // OpenClaw's lock files for the databases in `base` go with it (they are in /tmp).
+    let _locks = OpenClawLocks(base.path().to_path_buf());
     let Some(oc) = OpenClaw::find(base.path()) else {
         assert!(
             !in_ci(),
@@ -261,8 +263,10 @@ fn openclaw_runs_real_turns_through_what_setup_wrote() {
     )
     .unwrap();
 
-    // A realistic root, the way OpenClaw's own onboarding leaves it.
-    let onboard = oc.run(&[
+    // A realistic root, the way OpenClaw's own onboarding leaves it. `--skip-hooks` arrived
+    // after 2026.4.29, which refuses the unknown option.
+    let help = text(&oc.run(&["onboard", "--help"]).stdout);
+    let mut args = vec![
         "onboard",
         "--non-interactive",
         "--accept-risk",
@@ -278,9 +282,12 @@ fn openclaw_runs_real_turns_through_what_setup_wrote() {
         "--skip-health",
         "--skip-search",
         "--skip-ui",
-        "--skip-hooks",
         "--json",
-    ]);
+    ];
+    if help.contains("--skip-hooks") {
+        args.push("--skip-hooks");
+    }
+    let onboard = oc.run(&args);
     assert!(
         onboard.status.success(),
         "onboarding failed:\n{}\n{}",

@@ -402,6 +402,8 @@ fn with_openclaw_the_real_client_answers_through_the_root() {
         bin.display(),
         std::env::var("PATH").unwrap_or_default()
     );
+    let locks_before = lock_names();
+    let locks = OpenClawLocks(tmp.path().to_path_buf());
     let out = cmd(tmp.path())
         .env("PATH", path)
         .env("TMPDIR", &tmpdir)
@@ -421,6 +423,29 @@ fn with_openclaw_the_real_client_answers_through_the_root() {
     assert_eq!(out.status.code(), Some(0), "{v:#}");
     // OpenClaw itself reached the stand-in, with the key from .env.
     assert!(chat_hits(&s).len() >= 2, "{:?}", s.hits());
+    // Its lock files (in /tmp whatever TMPDIR says) are recognised as this test's and go:
+    // /tmp gains none. No other test of this file runs OpenClaw, so any new one would be ours.
+    assert!(
+        !openclaw_locks_of(tmp.path()).is_empty(),
+        "no lock file found: has OpenClaw moved them?"
+    );
+    drop(locks);
+    let gained: Vec<_> = lock_names().difference(&locks_before).cloned().collect();
+    assert!(
+        gained.is_empty(),
+        "left in {}: {gained:?}",
+        openclaw_lock_dir().display()
+    );
+}
+
+fn lock_names() -> std::collections::BTreeSet<String> {
+    std::fs::read_dir(openclaw_lock_dir())
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 #[test]
