@@ -16,6 +16,7 @@ pub mod diff;
 pub mod doctor;
 pub mod error;
 pub mod fsx;
+pub mod include;
 pub mod key;
 pub mod output;
 mod par;

@@ -550,3 +550,57 @@ fn verify_with_many_roots_is_refused_not_skipped() {
     assert!(text(&out.stderr).contains("--verify checks one root"));
     assert_eq!(snapshot(tmp.path()), before);
 }
+
+/// The provider and the model defaults in `$include`d files (nested, a list, a sibling key
+/// over an included one): verify reads the config as OpenClaw merges it.
+#[test]
+fn included_files_are_merged_as_openclaw_merges_them() {
+    let s = StandIn::healthy(KEY);
+    let (tmp, root) = root_with(&s.base_url(), json!("gaterouter/auto"), Some(&key_env()));
+    let p = root.join("openclaw.json");
+    let full: Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+    let conf = root.join("conf");
+    std::fs::create_dir_all(&conf).unwrap();
+    // conf/models.json5 includes conf/provider.json5 (relative to itself), in JSON5.
+    std::fs::write(
+        conf.join("provider.json5"),
+        format!(
+            "// the provider\n{{gaterouter: {},}}\n",
+            full["models"]["providers"]["gaterouter"]
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        conf.join("models.json5"),
+        r#"{providers: {$include: "./provider.json5"}}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        conf.join("agents.json5"),
+        r#"{defaults: {model: {primary: "gaterouter/auto", fallbacks: []}}}"#,
+    )
+    .unwrap();
+    // The sibling `agents` merges over the included one: its primary wins.
+    let top = format!(
+        r#"{{"$include": ["conf/unrelated.json5"], "models": {{"$include": "conf/models.json5"}}, "agents": {{"$include": "conf/agents.json5", "defaults": {{"model": {{"primary": "{SONNET}"}}}}}}}}"#
+    );
+    std::fs::write(conf.join("unrelated.json5"), "{logging: {}}").unwrap();
+    std::fs::write(&p, top).unwrap();
+    let (code, v, _) = verify(tmp.path(), &root, &[]);
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(v["results"][0]["ref"], SONNET, "{v:#}");
+    assert_eq!(v["key"]["found_in"], "root-env");
+    let sent = chat_hits(&s);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0]["model"], "anthropic/claude-sonnet-4.6");
+
+    // An include OpenClaw cannot load makes it refuse the config: so does verify, naming it.
+    std::fs::remove_file(conf.join("provider.json5")).unwrap();
+    let out = cmd(tmp.path()).arg("verify").arg(&root).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("provider.json5") && err.contains("does not exist"),
+        "{err}"
+    );
+}

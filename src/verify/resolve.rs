@@ -158,15 +158,20 @@ fn read_config(f: &FileState) -> Result<Value> {
             what: "does not exist, so OpenClaw has no model configured here; run gaterouter-setup KEY ROOT first".into(),
         });
     };
-    // OpenClaw's own reader (json5), so what verify sees is what OpenClaw loads.
-    crate::plan::json5::parse(text)
+    // OpenClaw's own reader (json5), so what verify sees is what OpenClaw loads: with its
+    // `$include`s merged in.
+    let v = crate::plan::json5::parse(text)
         .map(|v| v.to_serde())
         .map_err(|e| Error::Parse {
             path: f.path.clone(),
             line: e.line,
             column: e.column,
             message: e.reason(),
-        })
+        })?;
+    if !text.contains(crate::include::KEY) {
+        return Ok(v);
+    }
+    crate::include::resolve(&f.path, v)
 }
 
 /// `{primary, fallbacks}` or a plain string; fallbacks `None` when not given.
