@@ -104,6 +104,9 @@ impl OpenClaw {
 }
 
 fn run_with_timeout(mut c: Command, limit: Duration) -> Output {
+    // Its own process group: OpenClaw forks (`openclaw-onboard`, `npm install`), and a
+    // timeout must stop those too, not leave them running after the test.
+    std::os::unix::process::CommandExt::process_group(&mut c, 0);
     let mut child = c
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -128,7 +131,10 @@ fn run_with_timeout(mut c: Command, limit: Duration) -> Output {
             break s;
         }
         if Instant::now() > deadline {
-            let _ = child.kill();
+            if let Some(g) = rustix::process::Pid::from_raw(child.id() as i32) {
+                let _ = rustix::process::kill_process_group(g, rustix::process::Signal::KILL);
+            }
+            let _ = child.wait();
             panic!("OpenClaw took longer than {limit:?}; killed it");
         }
         std::thread::sleep(Duration::from_millis(50));
