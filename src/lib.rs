@@ -10,6 +10,7 @@
 pub mod agents;
 pub mod apply;
 pub mod backup;
+pub mod child;
 pub mod cli;
 pub mod credentials;
 pub mod diff;

@@ -8,10 +8,9 @@
 //! it answers `--version`, its release is the one setup writes for (see [`assume`]).
 
 use std::ffi::{OsStr, OsString};
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -189,53 +188,15 @@ fn run_version(
     home: Option<&OsStr>,
     timeout: Duration,
 ) -> Result<Version, String> {
-    use std::os::unix::process::CommandExt;
     let mut c = Command::new(bin);
     c.arg("--version")
         .env_clear()
-        .env("PATH", path.unwrap_or_default())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        // Its own process group, so a wrapper script's children go when it is stopped.
-        .process_group(0);
+        .env("PATH", path.unwrap_or_default());
     if let Some(h) = home {
         c.env("HOME", h);
     }
-    let mut child = c.spawn().map_err(|e| format!("could not run it: {e}"))?;
-    let mut stdout = child.stdout.take().expect("piped");
-    // Read on a thread and wait on a channel: a grandchild holding the pipe open must not
-    // keep us past the timeout.
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut b = Vec::new();
-        let _ = stdout.by_ref().take(64 * 1024).read_to_end(&mut b);
-        let _ = tx.send(b);
-    });
-    let deadline = Instant::now() + timeout;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(s)) => break Some(s),
-            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
-            Ok(None) | Err(_) => break None,
-        }
-    };
-    let Some(status) = status else {
-        // The group is the child we started and whatever it started.
-        if let Some(pgid) = rustix::process::Pid::from_raw(child.id() as i32) {
-            let _ = rustix::process::kill_process_group(pgid, rustix::process::Signal::KILL);
-        }
-        let _ = child.wait();
-        return Err(format!(
-            "it did not answer within {} s and was stopped",
-            timeout.as_secs_f64()
-        ));
-    };
-    let out = rx
-        .recv_timeout(
-            deadline.saturating_duration_since(Instant::now()) + Duration::from_millis(200),
-        )
-        .unwrap_or_default();
+    let (status, out) =
+        crate::child::run(c, None, timeout, 64 * 1024).map_err(|e| e.to_string())?;
     let out = String::from_utf8_lossy(&out);
     if !status.success() {
         return Err(format!("it exited with {status}"));
