@@ -70,6 +70,28 @@ fn str_at<'a>(v: &'a Value, ptr: &str) -> Option<&'a str> {
     v.pointer(ptr).and_then(Value::as_str)
 }
 
+/// A `file`, `exec` or `store` SecretRef for the key: what verify finds behind it (the same
+/// resolver, so doctor and verify agree).
+fn secret_ref_check(root: &Root, env: &Env) -> Check {
+    use crate::verify::resolve::KeyState;
+    let fix = "fix secrets.providers in openclaw.json (see `openclaw secrets audit`), or run gaterouter-setup to use the key in .env instead";
+    match crate::verify::resolve::resolve(root, &env.with_rest_of_process(), None) {
+        Ok(r) => match r.key {
+            KeyState::Found { from, .. } => ok(format!(
+                "the gaterouter key comes from the SecretRef {} and resolves (from {})",
+                r.key_info.reference,
+                from.describe()
+            )),
+            KeyState::Unchecked { message } => warn(
+                message,
+                "run gaterouter-setup verify --with-openclaw to have OpenClaw use the key",
+            ),
+            KeyState::Missing { message } => problem(message, fix),
+        },
+        Err(e) => problem(e.to_string(), fix),
+    }
+}
+
 pub fn run(root: &Root, env: &Env) -> Vec<Check> {
     let mut out = Vec::new();
     let mut configured = Vec::new(); // which of our pieces are present, for the mixed-state check
@@ -209,6 +231,9 @@ pub fn run(root: &Root, env: &Env) -> Vec<Check> {
                         format!("the gaterouter apiKey in openclaw.json is the string {s:?}: OpenClaw expands it when loading, so it counts as a plaintext key (`openclaw doctor --lint` flags it, `openclaw doctor --fix` copies the key into OpenClaw's own store)"),
                         "run gaterouter-setup: it writes the SecretRef {\"source\": \"env\", \"provider\": \"default\", \"id\": \"GATEROUTER_API_KEY\"} instead",
                     )),
+                    (Some(_), Some(Value::Object(r))) if r.get("source").is_some_and(|s| s != "env") => {
+                        out.push(secret_ref_check(root, env));
+                    }
                     (Some(_), _) => out.push(problem(
                         "the gaterouter provider in openclaw.json does not take its key from the SecretRef to GATEROUTER_API_KEY",
                         SETUP,
@@ -266,8 +291,9 @@ pub fn run(root: &Root, env: &Env) -> Vec<Check> {
         check_providers(c, root, env, &mut out);
     }
 
-    // Before 2026.8 OpenClaw writes the variable's name into models.json itself.
-    let openclaw_json_version = config.as_ref().and_then(crate::version::Version::of_config);
+    // Before 2026.8 OpenClaw writes the variable's name into models.json itself (the release
+    // as setup assumes it: `openclaw --version`, else the config's stamp).
+    let openclaw_json_version = root.openclaw.as_ref().map(|a| a.version);
 
     // Each agent's models.json.
     for m in &root.models {

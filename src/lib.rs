@@ -10,12 +10,14 @@
 pub mod agents;
 pub mod apply;
 pub mod backup;
+pub mod child;
 pub mod cli;
 pub mod credentials;
 pub mod diff;
 pub mod doctor;
 pub mod error;
 pub mod fsx;
+pub mod include;
 pub mod key;
 pub mod output;
 mod par;

@@ -298,8 +298,12 @@ pub struct Root {
     pub env: FileState,
     /// Every models.json we will edit (one per agent, or the root-level one).
     pub models: Vec<FileState>,
-    /// What the plan should say about the root (an agent directory outside it, skipped).
+    /// What the plan should say about the root (an agent directory outside it, skipped;
+    /// which OpenClaw release the files are written for).
     pub notes: Vec<String>,
+    /// The OpenClaw release the files are written for, and where that was learnt; `None`:
+    /// nothing says, and the current release is assumed.
+    pub openclaw: Option<crate::version::Assumed>,
 }
 
 /// Reads the root's files. `agent` limits models.json to that agent.
@@ -338,13 +342,32 @@ pub fn discover(dir: &Path, config_override: Option<&Path>, agent: Option<&str>)
         .into_iter()
         .map(|p| FileState::read(dir, p))
         .collect::<Result<Vec<_>>>()?;
+    let (openclaw, mut version_notes) =
+        crate::version::assume(config_stamp(&config), &crate::version::binary_answer());
+    notes.append(&mut version_notes);
     Ok(Root {
         dir: dir.to_path_buf(),
         config,
         env,
         models,
         notes,
+        openclaw,
     })
+}
+
+/// The OpenClaw release that last wrote the config, when it says (a cheap scan: the stamp
+/// sits in `meta` or `wizard`).
+fn config_stamp(config: &FileState) -> Option<crate::version::Version> {
+    let text = config.text().ok().flatten()?;
+    if !text.contains("Version") {
+        return None;
+    }
+    let keep: &[&[&str]] = &[&["meta"], &["wizard"]];
+    let v = crate::plan::json_edit::Doc::parse(&config.path, text, keep)
+        .ok()?
+        .root_object()
+        .to_serde_value()?;
+    crate::version::Version::of_config(&v)
 }
 
 /// The agents openclaw.json declares; none when it cannot be read (the planner reports

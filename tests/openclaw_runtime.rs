@@ -104,6 +104,9 @@ impl OpenClaw {
 }
 
 fn run_with_timeout(mut c: Command, limit: Duration) -> Output {
+    // Its own process group: OpenClaw forks (`openclaw-onboard`, `npm install`), and a
+    // timeout must stop those too, not leave them running after the test.
+    std::os::unix::process::CommandExt::process_group(&mut c, 0);
     let mut child = c
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -128,7 +131,10 @@ fn run_with_timeout(mut c: Command, limit: Duration) -> Output {
             break s;
         }
         if Instant::now() > deadline {
-            let _ = child.kill();
+            if let Some(g) = rustix::process::Pid::from_raw(child.id() as i32) {
+                let _ = rustix::process::kill_process_group(g, rustix::process::Signal::KILL);
+            }
+            let _ = child.wait();
             panic!("OpenClaw took longer than {limit:?}; killed it");
         }
         std::thread::sleep(Duration::from_millis(50));
@@ -242,6 +248,8 @@ fn ours(findings: &Value) -> Vec<Value> {
 fn openclaw_runs_real_turns_through_what_setup_wrote() {
     let started = Instant::now();
     let base = tempfile::tempdir().unwrap();
+    // OpenClaw's lock files for the databases in `base` go with it (they are in /tmp).
+    let _locks = OpenClawLocks(base.path().to_path_buf());
     let Some(oc) = OpenClaw::find(base.path()) else {
         assert!(
             !in_ci(),
@@ -261,8 +269,10 @@ fn openclaw_runs_real_turns_through_what_setup_wrote() {
     )
     .unwrap();
 
-    // A realistic root, the way OpenClaw's own onboarding leaves it.
-    let onboard = oc.run(&[
+    // A realistic root, the way OpenClaw's own onboarding leaves it. `--skip-hooks` arrived
+    // after 2026.4.29, which refuses the unknown option.
+    let help = text(&oc.run(&["onboard", "--help"]).stdout);
+    let mut args = vec![
         "onboard",
         "--non-interactive",
         "--accept-risk",
@@ -278,9 +288,12 @@ fn openclaw_runs_real_turns_through_what_setup_wrote() {
         "--skip-health",
         "--skip-search",
         "--skip-ui",
-        "--skip-hooks",
         "--json",
-    ]);
+    ];
+    if help.contains("--skip-hooks") {
+        args.push("--skip-hooks");
+    }
+    let onboard = oc.run(&args);
     assert!(
         onboard.status.success(),
         "onboarding failed:\n{}\n{}",

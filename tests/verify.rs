@@ -402,6 +402,8 @@ fn with_openclaw_the_real_client_answers_through_the_root() {
         bin.display(),
         std::env::var("PATH").unwrap_or_default()
     );
+    let locks_before = lock_names();
+    let locks = OpenClawLocks(tmp.path().to_path_buf());
     let out = cmd(tmp.path())
         .env("PATH", path)
         .env("TMPDIR", &tmpdir)
@@ -421,6 +423,29 @@ fn with_openclaw_the_real_client_answers_through_the_root() {
     assert_eq!(out.status.code(), Some(0), "{v:#}");
     // OpenClaw itself reached the stand-in, with the key from .env.
     assert!(chat_hits(&s).len() >= 2, "{:?}", s.hits());
+    // Its lock files (in /tmp whatever TMPDIR says) are recognised as this test's and go:
+    // /tmp gains none. No other test of this file runs OpenClaw, so any new one would be ours.
+    assert!(
+        !openclaw_locks_of(tmp.path()).is_empty(),
+        "no lock file found: has OpenClaw moved them?"
+    );
+    drop(locks);
+    let gained: Vec<_> = lock_names().difference(&locks_before).cloned().collect();
+    assert!(
+        gained.is_empty(),
+        "left in {}: {gained:?}",
+        openclaw_lock_dir().display()
+    );
+}
+
+fn lock_names() -> std::collections::BTreeSet<String> {
+    std::fs::read_dir(openclaw_lock_dir())
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 #[test]
@@ -524,4 +549,276 @@ fn verify_with_many_roots_is_refused_not_skipped() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("--verify checks one root"));
     assert_eq!(snapshot(tmp.path()), before);
+}
+
+/// The provider and the model defaults in `$include`d files (nested, a list, a sibling key
+/// over an included one): verify reads the config as OpenClaw merges it.
+#[test]
+fn included_files_are_merged_as_openclaw_merges_them() {
+    let s = StandIn::healthy(KEY);
+    let (tmp, root) = root_with(&s.base_url(), json!("gaterouter/auto"), Some(&key_env()));
+    let p = root.join("openclaw.json");
+    let full: Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+    let conf = root.join("conf");
+    std::fs::create_dir_all(&conf).unwrap();
+    // conf/models.json5 includes conf/provider.json5 (relative to itself), in JSON5.
+    std::fs::write(
+        conf.join("provider.json5"),
+        format!(
+            "// the provider\n{{gaterouter: {},}}\n",
+            full["models"]["providers"]["gaterouter"]
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        conf.join("models.json5"),
+        r#"{providers: {$include: "./provider.json5"}}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        conf.join("agents.json5"),
+        r#"{defaults: {model: {primary: "gaterouter/auto", fallbacks: []}}}"#,
+    )
+    .unwrap();
+    // The sibling `agents` merges over the included one: its primary wins.
+    let top = format!(
+        r#"{{"$include": ["conf/unrelated.json5"], "models": {{"$include": "conf/models.json5"}}, "agents": {{"$include": "conf/agents.json5", "defaults": {{"model": {{"primary": "{SONNET}"}}}}}}}}"#
+    );
+    std::fs::write(conf.join("unrelated.json5"), "{logging: {}}").unwrap();
+    std::fs::write(&p, top).unwrap();
+    let (code, v, _) = verify(tmp.path(), &root, &[]);
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(v["results"][0]["ref"], SONNET, "{v:#}");
+    assert_eq!(v["key"]["found_in"], "root-env");
+    let sent = chat_hits(&s);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0]["model"], "anthropic/claude-sonnet-4.6");
+
+    // An include OpenClaw cannot load makes it refuse the config: so does verify, naming it.
+    std::fs::remove_file(conf.join("provider.json5")).unwrap();
+    let out = cmd(tmp.path()).arg("verify").arg(&root).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("provider.json5") && err.contains("does not exist"),
+        "{err}"
+    );
+}
+
+/// A root whose key comes from a `file`, `exec` or `store` SecretRef, with `secrets`
+/// (`secrets.providers`) as given.
+fn root_with_ref(base_url: &str, api_key: Value, providers: Value) -> (tempfile::TempDir, PathBuf) {
+    let (tmp, root) = root_with(base_url, json!("gaterouter/auto"), None);
+    let p = root.join("openclaw.json");
+    let mut c: Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+    c["models"]["providers"]["gaterouter"]["apiKey"] = api_key;
+    c["secrets"] = json!({"providers": providers});
+    std::fs::write(&p, c.to_string()).unwrap();
+    (tmp, root)
+}
+
+fn write_mode(p: &Path, body: &str, mode: u32) {
+    std::fs::write(p, body).unwrap();
+    std::fs::set_permissions(p, std::os::unix::fs::PermissionsExt::from_mode(mode)).unwrap();
+}
+
+/// doctor's finding about the key, as JSON `{status, what, fix}`.
+fn doctor_key_check(home: &Path, root: &Path) -> Value {
+    let out = cmd(home)
+        .args(["doctor", "--json"])
+        .arg(root)
+        .output()
+        .unwrap();
+    assert_no_key(&out, KEY);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let all = v.to_string();
+    v["checks"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{all}"))
+        .iter()
+        .find(|c| c["what"].as_str().unwrap().contains("SecretRef"))
+        .unwrap_or_else(|| panic!("no SecretRef check: {all}"))
+        .clone()
+}
+
+#[test]
+fn a_file_secret_ref_is_read_as_openclaw_reads_it() {
+    let s = StandIn::healthy(KEY);
+    // JSON mode (the default): a JSON pointer into the file; singleValue: the whole file.
+    for (mode, body, id) in [
+        (
+            json!(null),
+            format!(r#"{{"gr": {{"key": "{KEY}"}}}}"#),
+            "/gr/key",
+        ),
+        (json!("singleValue"), format!("{KEY}\n"), "value"),
+    ] {
+        let t = tempfile::tempdir().unwrap();
+        let secret = t.path().join("secrets.json");
+        write_mode(&secret, &body, 0o600);
+        let mut provider = json!({"source": "file", "path": secret});
+        if !mode.is_null() {
+            provider["mode"] = mode.clone();
+        }
+        let (tmp, root) = root_with_ref(
+            &s.base_url(),
+            json!({"source": "file", "provider": "vault", "id": id}),
+            json!({"vault": provider}),
+        );
+        let (code, v, _) = verify(tmp.path(), &root, &[]);
+        assert_eq!(code, 0, "{mode}: {v:#}");
+        assert_eq!(v["key"]["found_in"], "secret-file");
+        assert_eq!(v["key"]["reference"], format!("file:vault:{id}"));
+        assert_eq!(doctor_key_check(tmp.path(), &root)["status"], "ok");
+        // What OpenClaw refuses, verify and doctor report as such, before any request.
+        let before = s.hits().len();
+        for (bad_mode, bad_id, needle) in [
+            (0o644, id, "too open"),
+            (0o600, "/nope", "nothing at /nope"),
+        ] {
+            if mode.is_null() || bad_id == id {
+                std::fs::set_permissions(
+                    &secret,
+                    std::os::unix::fs::PermissionsExt::from_mode(bad_mode),
+                )
+                .unwrap();
+                let p = root.join("openclaw.json");
+                let mut c: Value =
+                    serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+                c["models"]["providers"]["gaterouter"]["apiKey"]["id"] = json!(bad_id);
+                std::fs::write(&p, c.to_string()).unwrap();
+                let (code, v, _) = verify(tmp.path(), &root, &[]);
+                assert_eq!(code, 3, "{v:#}");
+                let f = &v["results"][0]["failure"];
+                assert_eq!(f["kind"], "key-missing", "{v:#}");
+                assert!(f["message"].as_str().unwrap().contains(needle), "{f}");
+                let d = doctor_key_check(tmp.path(), &root);
+                assert_eq!(d["status"], "problem", "{d}");
+                assert!(d["what"].as_str().unwrap().contains(needle), "{d}");
+            }
+        }
+        assert_eq!(s.hits().len(), before, "a request was sent without a key");
+    }
+}
+
+#[test]
+fn an_exec_secret_ref_runs_the_command_as_openclaw_does() {
+    let s = StandIn::healthy(KEY);
+    let t = tempfile::tempdir().unwrap();
+    let seen = t.path().join("seen");
+    let script = t.path().join("secret.sh");
+    // Records its argv, environment and stdin, then answers in OpenClaw's protocol.
+    write_mode(
+        &script,
+        &format!(
+            "#!/bin/sh\necho \"argv: $*\" > '{seen}'\nenv >> '{seen}'\ncat >> '{seen}'\nprintf '{{\"protocolVersion\": 1, \"values\": {{\"GR\": \"%s\"}}}}' \"$PASSED\"\n",
+            seen = seen.display()
+        ),
+        0o755,
+    );
+    let provider = json!({"source": "exec", "command": script, "args": ["--get"],
+                          "passEnv": ["PASSED"], "env": {"FIXED": "1"}});
+    let (tmp, root) = root_with_ref(
+        &s.base_url(),
+        json!({"source": "exec", "provider": "cmd", "id": "GR"}),
+        json!({"cmd": provider}),
+    );
+    // The value reaches the command only through passEnv, here from <root>/.env.
+    std::fs::write(root.join(".env"), format!("PASSED={KEY}\n")).unwrap();
+    let (code, v, _) = verify(tmp.path(), &root, &[]);
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(v["key"]["found_in"], "secret-exec");
+    let seen_text = std::fs::read_to_string(&seen).unwrap();
+    assert!(seen_text.contains("argv: --get\n"), "{seen_text}");
+    assert!(
+        seen_text.contains(r#"{"ids":["GR"],"protocolVersion":1,"provider":"cmd"}"#)
+            || seen_text.contains(r#""ids":["GR"]"#),
+        "{seen_text}"
+    );
+    let names: Vec<&str> = seen_text
+        .lines()
+        .filter_map(|l| l.split_once('=').map(|(k, _)| k))
+        .filter(|k| !k.starts_with('{'))
+        .collect();
+    assert!(
+        names
+            .iter()
+            .all(|n| ["PASSED", "FIXED", "PWD", "SHLVL", "_", "OLDPWD"].contains(n)),
+        "{names:?}"
+    );
+    assert_eq!(doctor_key_check(tmp.path(), &root)["status"], "ok");
+
+    // A command that hangs is stopped at its timeoutMs; one that fails is named.
+    for (body, needle) in [
+        ("sleep 30 & sleep 30", "did not answer within 1 s"),
+        ("exit 4", "exited with"),
+        (
+            "echo '{\"protocolVersion\": 1, \"values\": {}}'",
+            "no value for \"GR\"",
+        ),
+    ] {
+        write_mode(&script, &format!("#!/bin/sh\n{body}\n"), 0o755);
+        let p = root.join("openclaw.json");
+        let mut c: Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+        c["secrets"]["providers"]["cmd"]["timeoutMs"] = json!(1000);
+        std::fs::write(&p, c.to_string()).unwrap();
+        let started = std::time::Instant::now();
+        let (code, v, _) = verify(tmp.path(), &root, &[]);
+        assert!(started.elapsed() < Duration::from_secs(15), "{body}");
+        assert_eq!(code, 3, "{v:#}");
+        let f = &v["results"][0]["failure"];
+        assert_eq!(f["kind"], "key-missing", "{v:#}");
+        assert!(
+            f["message"].as_str().unwrap().contains(needle),
+            "{body}: {f}"
+        );
+    }
+    // A command others may modify is not run (OpenClaw refuses it too).
+    write_mode(&script, "#!/bin/sh\nexit 0\n", 0o777);
+    let (_, v, _) = verify(tmp.path(), &root, &[]);
+    assert!(
+        v["results"][0]["failure"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("too open"),
+        "{v:#}"
+    );
+}
+
+#[test]
+fn a_store_secret_ref_is_not_checked_rather_than_missing() {
+    let s = StandIn::healthy(KEY);
+    let (tmp, root) = root_with_ref(
+        &s.base_url(),
+        json!({"source": "store", "provider": "default", "id": "GATEROUTER_API_KEY"}),
+        json!({}),
+    );
+    let (code, v, _) = verify(tmp.path(), &root, &[]);
+    // Not proven, so not 0; but not reported as a missing key either.
+    assert_eq!(code, 3, "{v:#}");
+    let r = &v["results"][0];
+    assert!(r["failure"].is_null(), "{r}");
+    assert!(
+        r["note"]
+            .as_str()
+            .unwrap()
+            .contains("not checked by verify"),
+        "{r}"
+    );
+    assert!(chat_hits(&s).is_empty());
+    let d = doctor_key_check(tmp.path(), &root);
+    assert_eq!(d["status"], "warn", "{d}");
+    assert!(
+        d["what"]
+            .as_str()
+            .unwrap()
+            .contains("not checked by verify"),
+        "{d}"
+    );
+    let human = cmd(tmp.path()).arg("verify").arg(&root).output().unwrap();
+    assert!(
+        text(&human.stdout).contains("not checked by verify"),
+        "{}",
+        text(&human.stdout)
+    );
 }

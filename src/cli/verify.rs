@@ -81,9 +81,17 @@ fn print_lines(r: &VerifyReport) {
     if let (Some(u), Some(from)) = (&r.base_url, &r.base_url_from) {
         crate::outln!("GateRouter: {u} (from {from})");
     }
-    let found = r.key.found_in.map_or("not found".to_owned(), |s| {
-        format!("found in {}", s.describe())
+    // A key only OpenClaw can read (a store SecretRef) is not "not found": the results say why.
+    let unchecked = r.results.iter().any(|m| {
+        m.note
+            .as_deref()
+            .is_some_and(|n| n.contains("not checked by verify"))
     });
+    let found = match r.key.found_in {
+        Some(s) => format!("found in {}", s.describe()),
+        None if unchecked => "not checked by verify".to_owned(),
+        None => "not found".to_owned(),
+    };
     crate::outln!("Key: {} ({found})", r.key.reference);
     for m in &r.results {
         crate::outln!("  {}", line(m));

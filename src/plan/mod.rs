@@ -309,19 +309,9 @@ pub fn plan(root: &Root, key: &KeyChoice, settings: &Settings) -> Result<Plan> {
     })
 }
 
-/// The OpenClaw release that last wrote the root's config, when it says (a cheap scan: the
-/// stamp sits in `meta` or `wizard`).
+/// The OpenClaw release the files are written for (discover decides: see `version::assume`).
 fn config_version(root: &Root) -> Option<crate::version::Version> {
-    let text = root.config.text().ok().flatten()?;
-    if !text.contains("Version") {
-        return None;
-    }
-    let keep: &[&[&str]] = &[&["meta"], &["wizard"]];
-    let v = json_edit::Doc::parse(&root.config.path, text, keep)
-        .ok()?
-        .root_object()
-        .to_serde_value()?;
-    crate::version::Version::of_config(&v)
+    root.openclaw.as_ref().map(|a| a.version)
 }
 
 /// The plan that removes what setup added (see `openclaw_json::unplan`); files that do not
@@ -464,33 +454,21 @@ fn include_warnings(root: &Root) -> Vec<String> {
     let mut out = Vec::new();
     for inc in includes {
         let path = base.join(&inc);
-        // Read like every other file (bounded, never blocking on a pipe); an include we
-        // cannot read is OpenClaw's problem to report, we only lose this warning.
-        let t = match crate::fsx::read_regular(&path, crate::root::MAX_FILE) {
-            Ok(Some((b, _))) => match String::from_utf8(b) {
-                Ok(t) => t,
-                Err(_) => continue,
-            },
-            Ok(None) => continue,
+        // Read as OpenClaw reads an include (the one reader, `include::read`); a missing
+        // one is OpenClaw's problem to report, we only lose this warning.
+        let included = match crate::include::read(&path, &root.config.path) {
+            Ok(serde_json::Value::Object(o)) => o,
+            Ok(_) => continue,
+            Err(_) if !path.exists() => continue,
             Err(e) => {
-                let why = match e {
-                    crate::fsx::ReadError::NotRegular { what } => format!("it is {what}"),
-                    crate::fsx::ReadError::TooLarge { limit, .. } => {
-                        format!("it is over {} MB", limit / 1_000_000)
-                    }
-                    crate::fsx::ReadError::Io(e) => e.to_string(),
-                };
                 out.push(format!(
-                    "{} (included by openclaw.json) was not checked for settings that override gaterouter's: {why}",
+                    "{} (included by openclaw.json) was not checked for settings that override gaterouter's: {e}",
                     path.display()
                 ));
                 continue;
             }
         };
-        let Ok(json5::Value::Object(included)) = json5::parse(&t) else {
-            continue;
-        };
-        let defined: Vec<String> = included.iter().map(|(k, _)| k.to_lossy()).collect();
+        let defined: Vec<&String> = included.keys().collect();
         let keys: Vec<&str> = ["models", "agents", "auth"]
             .into_iter()
             .filter(|k| defined.iter().any(|d| d == k))

@@ -179,6 +179,9 @@ async fn run_async(r: &Resolved, opts: &Options) -> VerifyReport {
                 } else {
                     res.failure = Some(f);
                 }
+            } else if let resolve::KeyState::Unchecked { message } = &r.key {
+                // Not missing: verify cannot read that key, OpenClaw can.
+                res.note = Some(message.clone());
             }
             res
         })

@@ -65,6 +65,9 @@ fn exec(
 ) -> OpenClawRun {
     let command = format!("openclaw {}", args.join(" "));
     let mut c = Command::new(bin);
+    // The environment is the user's own, TMPDIR included: this is their OpenClaw on their
+    // root, so its lock files (`/tmp/openclaw-state-locks-<uid>/`, a fixed place TMPDIR does
+    // not move) belong where every other run of it puts them.
     c.args(args)
         .env("OPENCLAW_STATE_DIR", root)
         .env("NO_COLOR", "1")

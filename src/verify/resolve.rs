@@ -33,6 +33,10 @@ pub enum KeySource {
     ConfigEnv,
     /// A literal key in openclaw.json (plaintext).
     Config,
+    /// A `file` SecretRef: the file its `secrets.providers` entry names.
+    SecretFile,
+    /// An `exec` SecretRef: the command its `secrets.providers` entry names.
+    SecretExec,
 }
 
 impl KeySource {
@@ -43,6 +47,8 @@ impl KeySource {
             KeySource::GatewayEnv => "~/.config/openclaw/gateway.env",
             KeySource::ConfigEnv => "env in openclaw.json",
             KeySource::Config => "openclaw.json itself (plaintext)",
+            KeySource::SecretFile => "the file of a file SecretRef",
+            KeySource::SecretExec => "the output of an exec SecretRef's command",
         }
     }
 }
@@ -50,8 +56,18 @@ impl KeySource {
 /// The key, or why there is none.
 #[derive(Debug, Clone)]
 pub enum KeyState {
-    Found { key: ApiKey, from: KeySource },
-    Missing { message: String },
+    Found {
+        key: ApiKey,
+        from: KeySource,
+    },
+    Missing {
+        message: String,
+    },
+    /// OpenClaw resolves it at runtime in a way verify does not repeat (a `store` SecretRef):
+    /// not known to be missing, just not checked.
+    Unchecked {
+        message: String,
+    },
 }
 
 /// The key reference as written: `env:GATEROUTER_API_KEY`, `${GATEROUTER_API_KEY}`, …
@@ -158,15 +174,20 @@ fn read_config(f: &FileState) -> Result<Value> {
             what: "does not exist, so OpenClaw has no model configured here; run gaterouter-setup KEY ROOT first".into(),
         });
     };
-    // OpenClaw's own reader (json5), so what verify sees is what OpenClaw loads.
-    crate::plan::json5::parse(text)
+    // OpenClaw's own reader (json5), so what verify sees is what OpenClaw loads: with its
+    // `$include`s merged in.
+    let v = crate::plan::json5::parse(text)
         .map(|v| v.to_serde())
         .map_err(|e| Error::Parse {
             path: f.path.clone(),
             line: e.line,
             column: e.column,
             message: e.reason(),
-        })
+        })?;
+    if !text.contains(crate::include::KEY) {
+        return Ok(v);
+    }
+    crate::include::resolve(&f.path, v)
 }
 
 /// `{primary, fallbacks}` or a plain string; fallbacks `None` when not given.
@@ -487,19 +508,31 @@ fn key(entry: &Value, lookup: &Lookup) -> (KeyState, KeyInfo) {
     match &entry["apiKey"] {
         Value::Object(o) => {
             let source = o.get("source").and_then(Value::as_str).unwrap_or("");
+            let alias = o.get("provider").and_then(Value::as_str).unwrap_or("");
             let id = o.get("id").and_then(Value::as_str).unwrap_or("");
+            let reference = format!("{source}:{alias}:{id}");
             if source == "env" && !id.is_empty() {
+                if let Some(message) = env_policy(lookup.config, alias, id) {
+                    let info = KeyInfo {
+                        reference,
+                        found_in: None,
+                    };
+                    return (KeyState::Missing { message }, info);
+                }
                 return var_key(id, format!("env:{id}"));
             }
+            let (state, found_in) = match secret_ref(lookup, source, alias, id) {
+                Ok((v, from)) => (
+                    usable(&v, &format!("the {source} SecretRef"), from),
+                    Some(from),
+                ),
+                Err(state) => (state, None),
+            };
             (
-                KeyState::Missing {
-                    message: format!(
-                        "models.providers.{PROVIDER}.apiKey is a SecretRef with source {source:?}; verify can read only env references (source \"env\"), so the key was not checked; gaterouter-setup KEY ROOT writes an env reference"
-                    ),
-                },
+                state,
                 KeyInfo {
-                    reference: format!("{source}:{id}"),
-                    found_in: None,
+                    reference,
+                    found_in,
                 },
             )
         }
@@ -537,6 +570,268 @@ fn key(entry: &Value, lookup: &Lookup) -> (KeyState, KeyInfo) {
             crate::key::ENV_VAR,
             format!("{} (no apiKey in the provider entry)", crate::key::ENV_VAR),
         ),
+    }
+}
+
+/// A `secrets.providers` env entry's allowlist refusing `id` (OpenClaw then stops the turn).
+fn env_policy(config: &Value, alias: &str, id: &str) -> Option<String> {
+    let pc = &config["secrets"]["providers"][alias];
+    let list = pc["allowlist"]
+        .as_array()
+        .filter(|_| pc["source"] == "env")?;
+    (!list.iter().any(|v| v == id)).then(|| format!(
+        "models.providers.{PROVIDER}.apiKey names the variable {id}, which secrets.providers.{alias}.allowlist does not list, so OpenClaw refuses to read it; add {id} to that allowlist"
+    ))
+}
+
+/// A `file`, `exec` or `store` SecretRef resolved as OpenClaw resolves it (its
+/// `src/secrets/resolve.ts`, 2026.9.6): the value and where it came from, or the state to
+/// report. `store` is OpenClaw's own encrypted store: read only by OpenClaw.
+fn secret_ref(
+    lookup: &Lookup,
+    source: &str,
+    alias: &str,
+    id: &str,
+) -> std::result::Result<(String, KeySource), KeyState> {
+    let at = format!("models.providers.{PROVIDER}.apiKey");
+    let missing = |why: String| KeyState::Missing {
+        message: format!(
+            "{at} is a {source} SecretRef ({source}:{alias}:{id}) that OpenClaw cannot resolve: {why}, so OpenClaw stops the turn before any request"
+        ),
+    };
+    let pc = &lookup.config["secrets"]["providers"][alias];
+    match source {
+        "store" => {
+            return Err(KeyState::Unchecked {
+                message: format!(
+                    "the key comes from a store SecretRef ({source}:{alias}:{id}): not checked by verify, OpenClaw resolves it at runtime from its own secret store; verify --with-openclaw has OpenClaw itself use it"
+                ),
+            });
+        }
+        "file" | "exec" => {}
+        other => {
+            return Err(missing(format!(
+                "OpenClaw knows the sources env, file, exec and store, not {other:?}"
+            )));
+        }
+    }
+    if !pc.is_object() {
+        return Err(missing(format!(
+            "secrets.providers.{alias} is not configured in openclaw.json"
+        )));
+    }
+    if pc["source"] != source {
+        return Err(missing(format!(
+            "secrets.providers.{alias} has source {}, not {source:?}",
+            pc["source"]
+        )));
+    }
+    if source == "file" {
+        return secret_file(pc, alias, id, lookup).map_err(missing);
+    }
+    if pc.get("pluginIntegration").is_some() {
+        return Err(KeyState::Unchecked {
+            message: format!(
+                "the key comes from an exec SecretRef ({source}:{alias}:{id}) served by a plugin integration: not checked by verify, OpenClaw resolves it at runtime; verify --with-openclaw has OpenClaw itself use it"
+            ),
+        });
+    }
+    secret_exec(pc, alias, id, lookup).map_err(missing)
+}
+
+/// A path as OpenClaw's `resolveUserPath` makes it: `~` is the home, relative is against
+/// the working directory.
+fn user_path(p: &str, lookup: &Lookup) -> PathBuf {
+    let home = lookup.env.get("HOME").map(PathBuf::from);
+    match (p.strip_prefix('~'), home) {
+        (Some(rest), Some(h)) if rest.is_empty() || rest.starts_with('/') => {
+            h.join(rest.trim_start_matches('/'))
+        }
+        _ => std::path::absolute(p).unwrap_or_else(|_| PathBuf::from(p)),
+    }
+}
+
+/// Refuses what OpenClaw's secure-file checks refuse: a symlink, a non-file, a file others
+/// may read (`read_ok`: only writing counts) or write, one owned by someone else.
+fn secure_file(path: &Path, what: &str, others_may_read: bool) -> std::result::Result<(), String> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let m = std::fs::symlink_metadata(path)
+        .map_err(|e| format!("{what} {} cannot be read: {e}", path.display()))?;
+    if m.file_type().is_symlink() {
+        return Err(format!(
+            "{what} {} is a symlink, which OpenClaw refuses",
+            path.display()
+        ));
+    }
+    if !m.is_file() {
+        return Err(format!("{what} {} is not a regular file", path.display()));
+    }
+    let mode = m.permissions().mode() & 0o777;
+    let open = if others_may_read { 0o022 } else { 0o077 };
+    if mode & open != 0 {
+        return Err(format!(
+            "{what} {} has mode {mode:o}, too open for OpenClaw (chmod {} it)",
+            path.display(),
+            if others_may_read { "go-w" } else { "600" }
+        ));
+    }
+    let me = rustix::process::geteuid().as_raw();
+    if m.uid() != me {
+        return Err(format!(
+            "{what} {} is owned by uid {}, not by the user running OpenClaw (uid {me})",
+            path.display(),
+            m.uid()
+        ));
+    }
+    Ok(())
+}
+
+/// `secrets.providers.<alias>` with `source: "file"`: the whole file (`mode: "singleValue"`,
+/// id `value`) or a JSON pointer into a JSON object (`mode: "json"`, the default).
+fn secret_file(
+    pc: &Value,
+    alias: &str,
+    id: &str,
+    lookup: &Lookup,
+) -> std::result::Result<(String, KeySource), String> {
+    let path = user_path(pc["path"].as_str().unwrap_or(""), lookup);
+    let what = format!("secrets.providers.{alias}.path");
+    secure_file(&path, &what, false)?;
+    let max = pc["maxBytes"].as_u64().unwrap_or(1_048_576);
+    let bytes = match crate::fsx::read_regular(&path, max) {
+        Ok(Some((b, _))) => b,
+        Ok(None) => return Err(format!("{what} {} does not exist", path.display())),
+        Err(crate::fsx::ReadError::TooLarge { .. }) => {
+            return Err(format!(
+                "{what} {} is over its maxBytes ({max})",
+                path.display()
+            ));
+        }
+        Err(e) => return Err(format!("{what} {} cannot be read: {e:?}", path.display())),
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    if pc["mode"] == "singleValue" {
+        if id != "value" {
+            return Err(format!(
+                "secrets.providers.{alias} is a singleValue file, whose only id is \"value\", not {id:?}"
+            ));
+        }
+        let v = text
+            .strip_suffix('\n')
+            .map_or(text, |t| t.strip_suffix('\r').unwrap_or(t));
+        return Ok((v.to_owned(), KeySource::SecretFile));
+    }
+    let doc: Value = serde_json::from_str(text)
+        .map_err(|e| format!("{what} {} is not JSON ({e})", path.display()))?;
+    if !doc.is_object() {
+        return Err(format!(
+            "{what} {} does not hold a JSON object",
+            path.display()
+        ));
+    }
+    match doc.pointer(id) {
+        Some(Value::String(v)) => Ok((v.clone(), KeySource::SecretFile)),
+        Some(_) => Err(format!("{id} in {} is not a string", path.display())),
+        None => Err(format!("{} has nothing at {id}", path.display())),
+    }
+}
+
+/// `secrets.providers.<alias>` with `source: "exec"`: the command run as OpenClaw runs it
+/// (its args; an environment of only `passEnv` and `env`; the request
+/// `{"protocolVersion": 1, "provider", "ids"}` on stdin, never on argv; its timeout) and its
+/// answer read as OpenClaw reads it.
+fn secret_exec(
+    pc: &Value,
+    alias: &str,
+    id: &str,
+    lookup: &Lookup,
+) -> std::result::Result<(String, KeySource), String> {
+    let what = format!("secrets.providers.{alias}.command");
+    let cmd = pc["command"].as_str().unwrap_or("");
+    if !cmd.starts_with('/') {
+        return Err(format!("{what} {cmd:?} is not an absolute path"));
+    }
+    let cmd = Path::new(cmd);
+    secure_file(cmd, &what, true)?;
+    if let Some(dirs) = pc["trustedDirs"].as_array().filter(|d| !d.is_empty())
+        && !dirs
+            .iter()
+            .filter_map(Value::as_str)
+            .any(|d| cmd.starts_with(user_path(d, lookup)))
+    {
+        return Err(format!(
+            "{what} {} is outside its trustedDirs",
+            cmd.display()
+        ));
+    }
+    let mut c = std::process::Command::new(cmd);
+    c.env_clear()
+        .current_dir(cmd.parent().unwrap_or(Path::new("/")));
+    for a in pc["args"].as_array().into_iter().flatten() {
+        c.arg(a.as_str().unwrap_or_default());
+    }
+    for name in pc["passEnv"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+    {
+        if let Some((v, _)) = lookup.get(name) {
+            c.env(name, v);
+        }
+    }
+    for (k, v) in pc["env"].as_object().into_iter().flatten() {
+        c.env(k, v.as_str().unwrap_or_default());
+    }
+    let ms = pc["timeoutMs"].as_u64().unwrap_or(5000).clamp(1, 120_000);
+    let max = pc["maxOutputBytes"].as_u64().unwrap_or(1_048_576);
+    let input = serde_json::json!({"protocolVersion": 1, "provider": alias, "ids": [id]});
+    let (status, out) = crate::child::run(
+        c,
+        Some(input.to_string().into_bytes()),
+        std::time::Duration::from_millis(ms),
+        max + 1,
+    )
+    .map_err(|e| format!("{what} {}: {e}", cmd.display()))?;
+    if out.len() as u64 > max {
+        return Err(format!(
+            "{what} printed more than its maxOutputBytes ({max})"
+        ));
+    }
+    if !status.success() {
+        return Err(format!("{what} {} exited with {status}", cmd.display()));
+    }
+    let text = String::from_utf8_lossy(&out);
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return Err(format!("{what} printed nothing"));
+    }
+    let json_only = pc["jsonOnly"].as_bool().unwrap_or(true);
+    let parsed: Value = match serde_json::from_str(trimmed) {
+        Ok(v) => v,
+        // One id and not jsonOnly: the raw output is the value.
+        Err(_) if !json_only => return Ok((trimmed.to_owned(), KeySource::SecretExec)),
+        Err(_) => return Err(format!("{what} printed something that is not JSON")),
+    };
+    if let (false, Value::String(v)) = (json_only, &parsed) {
+        return Ok((v.clone(), KeySource::SecretExec));
+    }
+    if parsed["protocolVersion"] != 1 {
+        return Err(format!("{what}'s answer lacks \"protocolVersion\": 1"));
+    }
+    if let Some(e) = parsed["errors"].get(id) {
+        return Err(format!(
+            "{what} answered an error for {id:?}: {}",
+            e["code"].as_str().unwrap_or("(no code)")
+        ));
+    }
+    match parsed["values"].get(id) {
+        Some(Value::String(v)) => Ok((v.clone(), KeySource::SecretExec)),
+        Some(_) => Err(format!(
+            "{what} answered a value for {id:?} that is not a string"
+        )),
+        None => Err(format!("{what}'s answer has no value for {id:?}")),
     }
 }
 
@@ -635,7 +930,7 @@ mod tests {
         for (api_key, needle) in [
             (
                 json!({"source": "file", "provider": "f", "id": "/k"}),
-                "source \"file\"",
+                "secrets.providers.f is not configured",
             ),
             (
                 json!({"source": "env", "provider": "default", "id": "GATEROUTER_API_KEY"}),
@@ -643,13 +938,17 @@ mod tests {
             ),
             (json!("${GATEROUTER_API_KEY}"), "literal text"),
             (Value::Null, "GATEROUTER_API_KEY is not set"),
+            (
+                json!({"source": "vault", "provider": "default", "id": "X"}),
+                "not \"vault\"",
+            ),
         ] {
             let c = json!({"models": {"providers": {"gaterouter": provider(json!({"apiKey": api_key}))}}});
             let (_t, r) = root_with(&c, "OTHER=1\n");
             let v = resolve(&r, &Env::default(), None).unwrap();
             match &v.key {
                 KeyState::Missing { message } => assert!(message.contains(needle), "{message}"),
-                KeyState::Found { .. } => panic!("{api_key}: found a key"),
+                other => panic!("{api_key}: {other:?}"),
             }
         }
     }
@@ -673,6 +972,29 @@ mod tests {
             let (_t, r) = root_with(&c, "");
             let v = resolve(&r, &Env::default(), None).unwrap();
             assert_eq!(v.provider.as_ref().unwrap_err().0, kind, "{p}");
+        }
+    }
+
+    #[test]
+    fn an_env_provider_allowlist_is_obeyed() {
+        let r = json!({"source": "env", "provider": "locked", "id": "GATEROUTER_API_KEY"});
+        for (allow, found) in [
+            (json!(["GATEROUTER_API_KEY"]), true),
+            (json!(["OTHER"]), false),
+        ] {
+            let c = json!({
+                "models": {"providers": {"gaterouter": provider(json!({"apiKey": r}))}},
+                "secrets": {"providers": {"locked": {"source": "env", "allowlist": allow}}}
+            });
+            let (_t, root) = root_with(&c, "GATEROUTER_API_KEY=sk-or-v1-unit-0000000000000000\n");
+            let v = resolve(&root, &Env::default(), None).unwrap();
+            match (&v.key, found) {
+                (KeyState::Found { .. }, true) => {}
+                (KeyState::Missing { message }, false) => {
+                    assert!(message.contains("allowlist"), "{message}")
+                }
+                (other, _) => panic!("{allow}: {other:?}"),
+            }
         }
     }
 }

@@ -154,3 +154,62 @@ pub fn openclaw_cache() -> Option<PathBuf> {
 pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
 }
+
+/// Where OpenClaw keeps its state-database lock files: `/tmp/openclaw-state-locks-<uid>`.
+/// The directory is fixed in OpenClaw (`resolveStateLifecycleRuntimeDirectory`: `/tmp` on
+/// every platform but Windows, not TMPDIR or `os.tmpdir()`), so a test cannot move them
+/// into its temp dir; it removes its own instead (see [`OpenClawLocks`]).
+pub fn openclaw_lock_dir() -> PathBuf {
+    Path::new("/tmp").join(format!(
+        "openclaw-state-locks-{}",
+        rustix::process::getuid().as_raw()
+    ))
+}
+
+/// The lock files OpenClaw made for databases under `dir`. Each is named
+/// `<kind>.<first 8 hex digits of sha256(real path of the database)>.lock.sqlite`, so the
+/// hashes of every file under `dir` identify them without touching anyone else's.
+pub fn openclaw_locks_of(dir: &Path) -> Vec<PathBuf> {
+    use sha2::Digest;
+    fn walk(d: &Path, out: &mut std::collections::HashSet<String>) {
+        let Ok(rd) = std::fs::read_dir(d) else { return };
+        for e in rd.flatten() {
+            let Ok(ft) = e.file_type() else { continue };
+            if ft.is_dir() {
+                walk(&e.path(), out);
+            } else if ft.is_file()
+                && let Ok(real) = std::fs::canonicalize(e.path())
+            {
+                let h = sha2::Sha256::digest(real.to_string_lossy().as_bytes());
+                let hex: String = h.iter().take(4).map(|b| format!("{b:02x}")).collect();
+                out.insert(hex);
+            }
+        }
+    }
+    let mut hashes = std::collections::HashSet::new();
+    walk(dir, &mut hashes);
+    let Ok(rd) = std::fs::read_dir(openclaw_lock_dir()) else {
+        return Vec::new();
+    };
+    rd.flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            let name = p.file_name().unwrap_or_default().to_string_lossy();
+            name.ends_with(".lock.sqlite")
+                && name.split('.').nth(1).is_some_and(|h| hashes.contains(h))
+        })
+        .collect()
+}
+
+/// Removes, when dropped (a failing test too), the lock files OpenClaw left in
+/// [`openclaw_lock_dir`] for databases under this temp dir; drop it after every OpenClaw
+/// process of the test has ended (declare it after the temp dir, so it goes first).
+pub struct OpenClawLocks(pub PathBuf);
+
+impl Drop for OpenClawLocks {
+    fn drop(&mut self) {
+        for p in openclaw_locks_of(&self.0) {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
