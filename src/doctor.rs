@@ -249,7 +249,7 @@ pub fn run(root: &Root, env: &Env) -> Vec<Check> {
             let Some(m) = &a.model else { continue };
             let refs = crate::agents::refs(m);
             match refs.first() {
-                Some(p) if p.starts_with("gaterouter/") => {
+                Some(p) if crate::templates::is_our_ref(p) => {
                     out.push(ok(format!("agent {} uses {p}", a.id)))
                 }
                 p => out.push(warn(
@@ -428,7 +428,7 @@ fn check_models(c: &Value, gr_models: &[String], out: &mut Vec<Check>) {
         .chain(fallbacks.iter().copied())
         .collect();
     for r in &refs {
-        if let Some(id) = r.strip_prefix("gaterouter/")
+        if let Some(id) = crate::templates::our_model_id(r)
             && !gr_models.is_empty()
             && !gr_models.iter().any(|m| m == id)
         {

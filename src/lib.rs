@@ -25,6 +25,7 @@ pub mod redact;
 pub mod report;
 pub mod rollback;
 pub mod root;
+pub mod run;
 pub mod secrets;
 pub mod templates;
 pub mod verify;

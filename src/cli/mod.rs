@@ -170,7 +170,8 @@ pub struct Cli {
 
     /// After a successful apply (or when already configured), run `verify` on the root:
     /// one tiny streaming request to the primary model (see `verify --help`). Exit 3 when it
-    /// does not answer; with --json its result is the report's `verify` field. One root only.
+    /// does not answer; with --json its result is the report's `verify` field. With many
+    /// roots, each root is verified (its entry's `verify` field).
     #[arg(long)]
     pub verify: bool,
 
@@ -709,14 +710,6 @@ pub fn run(cli: &Cli, env: &Env) -> i32 {
         return commands::run_doctor(root.as_deref(), agent.as_deref(), *json, env);
     }
     match all_roots(cli) {
-        Ok((_, many)) if cli.verify && (many || cli.roots_from.is_some()) => {
-            // Refused rather than silently skipped: a fleet run that says nothing about
-            // verification must not read as verified.
-            let e = Error::Usage(
-                "--verify checks one root; with many roots, run `gaterouter-setup verify ROOT` for each (or use the Ansible module's verify per host)".into(),
-            );
-            return fail(cli.json, cli.mode(), None, None, None, &e, &[], &[]);
-        }
         Ok((roots, many)) if many || cli.roots_from.is_some() => {
             return many::run_many(cli, env, &roots);
         }
