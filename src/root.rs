@@ -300,6 +300,8 @@ pub struct Root {
     pub models: Vec<FileState>,
     /// What the plan should say about the root (an agent directory outside it, skipped).
     pub notes: Vec<String>,
+    /// What the plan should say about `$include`d files that may override its settings.
+    pub includes: Vec<String>,
 }
 
 /// Reads the root's files. `agent` limits models.json to that agent.
@@ -338,12 +340,14 @@ pub fn discover(dir: &Path, config_override: Option<&Path>, agent: Option<&str>)
         .into_iter()
         .map(|p| FileState::read(dir, p))
         .collect::<Result<Vec<_>>>()?;
+    let includes = include_notes(&config, dir);
     Ok(Root {
         dir: dir.to_path_buf(),
         config,
         env,
         models,
         notes,
+        includes,
     })
 }
 
@@ -456,6 +460,80 @@ fn model_files(
         return Ok(vec![root_level]);
     }
     Ok(vec![per_agent("main")])
+}
+
+/// Read at discovery, so planning stays pure. `$include`d files are merged into the config by OpenClaw; we edit only openclaw.json, so
+/// say when an included file also defines `models` or `agents` (it could override ours).
+fn include_notes(config: &FileState, dir: &Path) -> Vec<String> {
+    let Some(text) = config
+        .bytes
+        .as_deref()
+        .and_then(|b| std::str::from_utf8(b).ok())
+    else {
+        return Vec::new();
+    };
+    // No `$include` anywhere in the text: nothing to parse (the common case, and cheap).
+    if !text.contains("$include") {
+        return Vec::new();
+    }
+    // Read as OpenClaw reads it (json5), building only `$include`.
+    let Ok(Some(top)) = crate::plan::json5::parse_projected(text, &[&["$include"]]) else {
+        return Vec::new();
+    };
+    let includes: Vec<String> = match top.get("$include") {
+        Some(crate::plan::json5::Value::String(s)) => {
+            s.as_str().map(str::to_owned).into_iter().collect()
+        }
+        Some(crate::plan::json5::Value::Array(a)) => a
+            .iter()
+            .filter_map(|x| x.as_str().map(str::to_owned))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let base = config.path.parent().unwrap_or(dir);
+    let mut out = Vec::new();
+    for inc in includes {
+        let path = base.join(&inc);
+        // Read like every other file (bounded, never blocking on a pipe); an include we
+        // cannot read is OpenClaw's problem to report, we only lose this warning.
+        let t = match crate::fsx::read_regular(&path, MAX_FILE) {
+            Ok(Some((b, _))) => match String::from_utf8(b) {
+                Ok(t) => t,
+                Err(_) => continue,
+            },
+            Ok(None) => continue,
+            Err(e) => {
+                let why = match e {
+                    crate::fsx::ReadError::NotRegular { what } => format!("it is {what}"),
+                    crate::fsx::ReadError::TooLarge { limit, .. } => {
+                        format!("it is over {} MB", limit / 1_000_000)
+                    }
+                    crate::fsx::ReadError::Io(e) => e.to_string(),
+                };
+                out.push(format!(
+                    "{} (included by openclaw.json) was not checked for settings that override gaterouter's: {why}",
+                    path.display()
+                ));
+                continue;
+            }
+        };
+        let Ok(crate::plan::json5::Value::Object(included)) = crate::plan::json5::parse(&t) else {
+            continue;
+        };
+        let defined: Vec<String> = included.iter().map(|(k, _)| k.to_lossy()).collect();
+        let keys: Vec<&str> = ["models", "agents", "auth"]
+            .into_iter()
+            .filter(|k| defined.iter().any(|d| d == k))
+            .collect();
+        if !keys.is_empty() {
+            out.push(format!(
+                "{} (included by openclaw.json) also defines {}; only openclaw.json was edited, so check that the included file does not override the gaterouter settings",
+                path.display(),
+                keys.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(" and ")
+            ));
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -220,7 +220,7 @@ pub fn run(req: Request, env: &Env, ui: &mut dyn Ui) -> RunReport {
     for t in targets {
         let mut r = RootRun::new(t);
         let planned = root::discover(&r.target.dir, r.target.config.as_deref(), agent.as_deref())
-            .and_then(|root| plan::plan(&root, &key, &settings).map(|p| (root, p)));
+            .and_then(|root| planned(&root, &key, &settings).map(|p| (root, p)));
         let failed = planned.is_err();
         match planned {
             Ok(p) => found.push(Some(p)),
@@ -307,7 +307,7 @@ pub fn run(req: Request, env: &Env, ui: &mut dyn Ui) -> RunReport {
         |_| 16 * 1024,
         |(_, (root, first))| {
             if replan {
-                plan::plan(root, &key, &settings)
+                planned(root, &key, &settings)
             } else {
                 Ok(first.clone())
             }
@@ -375,6 +375,14 @@ pub fn run(req: Request, env: &Env, ui: &mut dyn Ui) -> RunReport {
         verify_all(&mut report.roots, env, timeout);
     }
     report
+}
+
+/// The plan stage of one root, and whether its files can be written (so a dry run or a
+/// check says so too, before anybody confirms).
+fn planned(root: &Root, key: &KeyChoice, settings: &Settings) -> Result<Plan> {
+    let p = plan::plan(root, key, settings)?;
+    apply::check_writable(&p)?;
+    Ok(p)
 }
 
 /// Each root is its own transaction with its own lock, so they go side by side: most of

@@ -56,7 +56,9 @@ pub(super) fn run_uninstall(a: &UninstallArgs, env: &Env) -> i32 {
         let root = root::discover(&dir, config_override.as_deref(), None)?;
         let (previous, added) = rollback::recorded(&dir)?;
         let env_created = rollback::created_by_setup(&dir, ".env");
-        plan::plan_uninstall(&root, previous.as_ref(), &added, env_created)
+        let plan = plan::plan_uninstall(&root, previous.as_ref(), &added, env_created)?;
+        apply::check_writable(&plan)?;
+        Ok(plan)
     })();
     let plan = match prepared {
         Ok(p) => p,
