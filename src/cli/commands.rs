@@ -107,8 +107,14 @@ pub(super) fn run_doctor(
         crate::output::json(&v);
         return code;
     }
+    print_doctor(&dir, &checks, problems);
+    code
+}
+
+/// Doctor's text: the root, a line per check (with its fix), and the verdict.
+fn print_doctor(dir: &Path, checks: &[crate::doctor::Check], problems: usize) {
     crate::outln!("OpenClaw root: {}", dir.display());
-    for c in &checks {
+    for c in checks {
         let tag = match c.status {
             crate::doctor::Status::Ok => "ok  ",
             crate::doctor::Status::Warn => "warn",
@@ -132,7 +138,6 @@ pub(super) fn run_doctor(
             if problems == 1 { "" } else { "s" }
         );
     }
-    code
 }
 
 fn list_backups(dir: &std::path::Path, json: bool) -> i32 {
