@@ -151,6 +151,8 @@ pub struct RunReport {
     pub refused: Option<Error>,
     /// Whether the apply stage ran.
     pub applying: bool,
+    /// What the run does (`setup`, `rollback`, `uninstall`), as the backup manifest records it.
+    pub kind: &'static str,
     /// Every secret met (keys given, found, replaced): to redact wherever this is shown.
     pub secrets: Vec<String>,
 }
@@ -273,6 +275,7 @@ pub fn run(req: Request, env: &Env, ui: &mut dyn Ui) -> RunReport {
         stopped: None,
         refused: None,
         applying: false,
+        kind: "setup",
         secrets: Vec::new(),
     };
     if let Some(p) = probe.as_ref().and_then(ProbeOutcome::report) {
@@ -335,11 +338,71 @@ pub fn run(req: Request, env: &Env, ui: &mut dyn Ui) -> RunReport {
     report.roots = runs;
     report.secrets = secrets;
 
-    // Review: always shown; asked only when something would be written.
+    let tail = Tail {
+        yes,
+        fail_fast,
+        lock_timeout,
+        kind: "setup",
+        verify: verify_timeout,
+    };
+    review_apply_verify(report, &tail, env, ui)
+}
+
+/// How the stages after planning go: review, apply, verify.
+#[derive(Debug, Clone)]
+pub struct Tail {
+    /// Apply without asking the [`Ui`].
+    pub yes: bool,
+    /// One failed root stops the run before anything is written.
+    pub fail_fast: bool,
+    pub lock_timeout: Duration,
+    /// Recorded in the backup manifest (`setup`, `rollback`, `uninstall`).
+    pub kind: &'static str,
+    /// Verify each root once configured, each request within this time.
+    pub verify: Option<Duration>,
+}
+
+/// A run of one plan made elsewhere (rollback's, uninstall's): nothing to discover or
+/// probe, the same review → apply → verify.
+pub fn run_plan(
+    target: Target,
+    plan: Plan,
+    mode: Mode,
+    tail: &Tail,
+    env: &Env,
+    ui: &mut dyn Ui,
+) -> RunReport {
+    let mut root = RootRun::new(target);
+    let secrets = plan.secrets.clone();
+    root.plan = Some(plan);
+    let report = RunReport {
+        mode,
+        probe: None,
+        warnings: Vec::new(),
+        roots: vec![root],
+        stopped: None,
+        refused: None,
+        applying: false,
+        kind: tail.kind,
+        secrets,
+    };
+    review_apply_verify(report, tail, env, ui)
+}
+
+/// The stages after planning: the review (always shown; asked only when something would be
+/// written), the apply, each root's exit code, and the verify.
+fn review_apply_verify(
+    mut report: RunReport,
+    tail: &Tail,
+    env: &Env,
+    ui: &mut dyn Ui,
+) -> RunReport {
+    let mode = report.mode;
+    report.kind = tail.kind;
     let pending = report.pending();
-    let stop = fail_fast && report.roots.iter().any(|r| r.error.is_some());
+    let stop = tail.fail_fast && report.roots.iter().any(|r| r.error.is_some());
     let may_apply = mode == Mode::Apply && pending > 0 && !stop;
-    let ask = (may_apply && !yes).then(|| Ask {
+    let ask = (may_apply && !tail.yes).then(|| Ask {
         files: pending,
         roots: report.changed_roots(),
     });
@@ -358,7 +421,7 @@ pub fn run(req: Request, env: &Env, ui: &mut dyn Ui) -> RunReport {
         };
 
     if report.applying {
-        apply_all(&mut report.roots, env, lock_timeout);
+        apply_all(&mut report.roots, env, tail.lock_timeout, tail.kind);
     }
     for r in &mut report.roots {
         r.exit_code = match (&r.error, &r.plan) {
@@ -371,7 +434,7 @@ pub fn run(req: Request, env: &Env, ui: &mut dyn Ui) -> RunReport {
             _ => exit::OK,
         };
     }
-    if let (Some(timeout), Mode::Apply) = (verify_timeout, mode) {
+    if let (Some(timeout), Mode::Apply) = (tail.verify, mode) {
         verify_all(&mut report.roots, env, timeout);
     }
     report
@@ -387,7 +450,7 @@ fn planned(root: &Root, key: &KeyChoice, settings: &Settings) -> Result<Plan> {
 
 /// Each root is its own transaction with its own lock, so they go side by side: most of
 /// the time is the disk syncing, which overlaps well.
-fn apply_all(runs: &mut [RootRun], env: &Env, lock_timeout: Duration) {
+fn apply_all(runs: &mut [RootRun], env: &Env, lock_timeout: Duration, kind: &'static str) {
     let todo: Vec<usize> = (0..runs.len())
         .filter(|&i| {
             runs[i].error.is_none() && runs[i].plan.as_ref().is_some_and(|p| !p.is_empty())
@@ -399,7 +462,7 @@ fn apply_all(runs: &mut [RootRun], env: &Env, lock_timeout: Duration) {
         |&i| {
             let opts = apply::ApplyOptions {
                 lock_timeout,
-                kind: "setup",
+                kind,
                 faults: apply::Faults::from_env(),
             };
             apply::apply_with(runs[i].plan.as_ref().expect("filtered above"), env, &opts)

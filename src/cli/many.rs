@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use super::setup::{Term, request, root_error};
+use super::setup::{Term, View, request, root_error};
 use super::*;
 use crate::run::{self, Target};
 
@@ -27,7 +27,8 @@ pub(super) fn run_many(cli: &Cli, env: &Env, roots: &[PathBuf]) -> i32 {
         let e = Error::Usage("no OpenClaw roots given (the --roots-from file lists none)".into());
         return fail(cli.json, mode, None, None, None, &e, &[], &secrets);
     }
-    let run = run::run(req, env, &mut Term::new(cli, true));
+    let view = View::setup(cli, true);
+    let run = run::run(req, env, &mut Term::new(&view));
     // The probe is not made when no root is left to set up; the report still says why.
     let probe = run.probe.clone().unwrap_or_else(|| ProbeOutcome::Skipped {
         reason: if cli.offline {

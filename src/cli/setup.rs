@@ -4,6 +4,8 @@
 
 use std::io::IsTerminal;
 
+use std::path::Path;
+
 use super::*;
 use crate::run::{self, Approval, Request, RunReport, Target};
 
@@ -41,26 +43,59 @@ pub(super) fn request(
     })
 }
 
-/// The terminal side of a setup run: a spinner while probing (stderr, so piped output stays
-/// clean), the requests with -v, and the review: the summary and diff, then the question.
-pub(super) struct Term<'a> {
-    pub(super) cli: &'a Cli,
+/// How a run is shown on the terminal: the flags of the command that started it.
+pub(super) struct View {
+    pub(super) json: bool,
+    pub(super) quiet: bool,
+    pub(super) verbose: bool,
+    pub(super) color: ColorChoice,
+    /// Whether the question can be asked (a terminal on stdin that is not the key's pipe).
+    pub(super) can_prompt: bool,
     /// The many-roots rendering (a block per root and one question for all).
     pub(super) many: bool,
+    /// Said when the one root needs no change.
+    pub(super) nothing_to_do: &'static str,
+    /// Said after writing.
+    pub(super) done_hint: &'static str,
+}
+
+impl View {
+    /// Setup's view, from its flags.
+    pub(super) fn setup(cli: &Cli, many: bool) -> View {
+        View {
+            json: cli.json,
+            quiet: cli.quiet,
+            verbose: cli.verbose,
+            color: cli.color,
+            can_prompt: !cli.api_key_stdin && std::io::stdin().is_terminal(),
+            many,
+            nothing_to_do: "Already configured: nothing to change.",
+            done_hint: SETUP_DONE,
+        }
+    }
+
+    fn shown(&self) -> bool {
+        !self.json && !self.quiet
+    }
+}
+
+/// The terminal side of a run: a spinner while probing (stderr, so piped output stays
+/// clean), the requests with -v, and the review: the summary and diff, then the question.
+pub(super) struct Term<'a> {
+    view: &'a View,
     spinner: Option<indicatif::ProgressBar>,
 }
 
 impl<'a> Term<'a> {
-    pub(super) fn new(cli: &'a Cli, many: bool) -> Self {
+    pub(super) fn new(view: &'a View) -> Self {
         Term {
-            cli,
-            many,
+            view,
             spinner: None,
         }
     }
 
     fn shown(&self) -> bool {
-        !self.cli.json && !self.cli.quiet
+        self.view.shown()
     }
 }
 
@@ -78,7 +113,7 @@ impl run::Ui for Term<'_> {
         if let Some(pb) = self.spinner.take() {
             pb.finish_and_clear();
         }
-        if self.cli.verbose {
+        if self.view.verbose {
             for r in &report.requests {
                 crate::errln!(
                     "{} {} → {} in {} ms{}",
@@ -97,8 +132,8 @@ impl run::Ui for Term<'_> {
     }
 
     fn review(&mut self, run: &RunReport, ask: Option<run::Ask>) -> Approval {
-        let color = use_color(self.cli.color, crate::output::stdout_is_terminal());
-        if self.many {
+        let color = use_color(self.view.color, crate::output::stdout_is_terminal());
+        if self.view.many {
             if self.shown() {
                 show_many(run, color);
             }
@@ -108,7 +143,7 @@ impl run::Ui for Term<'_> {
             if shown && ask.is_none() {
                 let pending = plan.pending().count();
                 let note = match run.mode {
-                    _ if pending == 0 => Some("Already configured: nothing to change.".to_owned()),
+                    _ if pending == 0 => Some(self.view.nothing_to_do.to_owned()),
                     Mode::DryRun => Some(
                         "Dry run: nothing was written. Run again without --dry-run to apply."
                             .to_owned(),
@@ -127,11 +162,10 @@ impl run::Ui for Term<'_> {
         let Some(ask) = ask else {
             return Approval::Yes;
         };
-        let can_prompt = !self.cli.api_key_stdin && std::io::stdin().is_terminal();
-        if !can_prompt {
+        if !self.view.can_prompt {
             return Approval::CannotAsk;
         }
-        let question = if self.many {
+        let question = if self.view.many {
             format!(
                 "Apply these changes to {} in {} roots?",
                 files(ask.files),
@@ -233,16 +267,24 @@ pub(super) fn run_setup(cli: &Cli, env: &Env) -> i32 {
         Ok(r) => r,
         Err(e) => return fail(cli.json, mode, None, None, None, &e, &[], &secrets),
     };
-    let run = run::run(req, env, &mut Term::new(cli, false));
+    let view = View::setup(cli, false);
+    let run = run::run(req, env, &mut Term::new(&view));
+    render_one(&view, &dir, &run)
+}
+
+/// A one-root run, rendered: what was written, the verify, the JSON report; or the error.
+/// Returns the exit code.
+pub(super) fn render_one(view: &View, dir: &Path, run: &RunReport) -> i32 {
+    let mode = run.mode;
     let secrets = &run.secrets;
     let probe = run.probe.as_ref();
     let fail_here = |plan: Option<&Plan>, e: &Error| {
         // Warnings belong with a plan that was shown; before one, there is nothing to warn on.
         let warnings: &[String] = if plan.is_some() { &run.warnings } else { &[] };
         fail(
-            cli.json,
+            view.json,
             mode,
-            Some(&dir),
+            Some(dir),
             probe,
             plan,
             e,
@@ -251,7 +293,7 @@ pub(super) fn run_setup(cli: &Cli, env: &Env) -> i32 {
         )
     };
     if let Some(e) = &run.stopped {
-        return fail(cli.json, mode, Some(&dir), probe, None, e, &[], secrets);
+        return fail(view.json, mode, Some(dir), probe, None, e, &[], secrets);
     }
     let Some(r) = run.roots.first() else {
         return exit::INPUT;
@@ -265,24 +307,35 @@ pub(super) fn run_setup(cli: &Cli, env: &Env) -> i32 {
     if let Some(e @ Error::NotInteractive) = &run.refused {
         return fail_here(Some(plan), e);
     }
-    if let Some(a) = &r.applied
-        && !cli.json
-        && !cli.quiet
-    {
-        show_applied(a, SETUP_DONE);
+    let mut notes = Vec::new();
+    if let Some(a) = &r.applied {
+        if view.shown() {
+            show_applied(a, view.done_hint);
+        }
+        notes.extend(
+            (run.kind == "uninstall")
+                .then(|| backups_hold_the_key(dir))
+                .flatten(),
+        );
+        if !view.json {
+            for n in &notes {
+                crate::errln!("note: {n}");
+            }
+        }
     }
     if let Some(v) = &r.verify {
-        super::verify::show_after_setup(v, cli.json || cli.quiet);
+        super::verify::show_after_setup(v, !view.shown());
     }
-    if cli.json {
+    if view.json {
+        let warnings: Vec<String> = run.warnings.iter().chain(&notes).cloned().collect();
         let mut v = report::value(&Outcome {
             mode,
-            root: Some(&dir),
+            root: Some(dir),
             probe,
             plan: Some(plan),
             applied: r.applied.as_ref(),
             error: None,
-            warnings: &run.warnings,
+            warnings: &warnings,
             exit_code: r.exit_code,
             secrets,
         });
@@ -308,22 +361,12 @@ fn backups_hold_the_key(dir: &std::path::Path) -> Option<String> {
     ))
 }
 
-/// How one plan without a probe is shown, confirmed and applied: rollback and uninstall.
+/// How one plan without a probe (rollback's, uninstall's) is shown, confirmed and applied.
 pub(super) struct Review<'a> {
-    pub(super) json: bool,
-    pub(super) quiet: bool,
-    pub(super) mode: Mode,
-    pub(super) yes: bool,
-    pub(super) can_prompt: bool,
-    pub(super) color: ColorChoice,
-    pub(super) lock_timeout: u64,
-    pub(super) kind: &'static str,
-    pub(super) dir: &'a std::path::Path,
-    pub(super) probe: Option<&'a ProbeOutcome>,
-    pub(super) warnings: &'a [String],
-    pub(super) secrets: &'a [String],
-    pub(super) nothing_to_do: &'static str,
-    pub(super) done_hint: &'static str,
+    view: View,
+    mode: Mode,
+    tail: run::Tail,
+    dir: &'a Path,
 }
 
 impl<'a> Review<'a> {
@@ -331,124 +374,48 @@ impl<'a> Review<'a> {
     pub(super) fn for_command(
         r: &ReviewArgs,
         kind: &'static str,
-        dir: &'a std::path::Path,
+        dir: &'a Path,
         nothing_to_do: &'static str,
         done_hint: &'static str,
     ) -> Review<'a> {
         Review {
-            json: r.json,
-            quiet: false,
+            view: View {
+                json: r.json,
+                quiet: false,
+                verbose: false,
+                color: r.color,
+                can_prompt: std::io::stdin().is_terminal(),
+                many: false,
+                nothing_to_do,
+                done_hint,
+            },
             mode: if r.dry_run { Mode::DryRun } else { Mode::Apply },
-            yes: r.yes,
-            can_prompt: std::io::stdin().is_terminal(),
-            color: r.color,
-            lock_timeout: r.lock_timeout,
-            kind,
+            tail: run::Tail {
+                yes: r.yes,
+                fail_fast: false,
+                lock_timeout: std::time::Duration::from_secs(r.lock_timeout),
+                kind,
+                verify: None,
+            },
             dir,
-            probe: None,
-            warnings: &[],
-            secrets: &[],
-            nothing_to_do,
-            done_hint,
         }
     }
 }
 
-/// Summary and diff (or the JSON report), then: nothing to do, dry run, check, or confirm
-/// and apply. Returns the exit code.
+/// The plan through the run's review → apply stages, rendered as the one-root report.
+/// Returns the exit code.
 pub(super) fn review_and_apply(r: &Review, plan: &Plan, env: &Env) -> i32 {
-    let color = use_color(r.color, crate::output::stdout_is_terminal());
-    show_plan(!r.json && !r.quiet, plan, r.probe, r.warnings, color);
-    let pending = plan.pending().count();
-    let finish_with = |applied: Option<&Applied>, code: i32, extra: &[String]| {
-        if r.json {
-            let warnings: Vec<String> = r.warnings.iter().chain(extra).cloned().collect();
-            let v = report::value(&Outcome {
-                mode: r.mode,
-                root: Some(r.dir),
-                probe: r.probe,
-                plan: Some(plan),
-                applied,
-                error: None,
-                warnings: &warnings,
-                exit_code: code,
-                secrets: r.secrets,
-            });
-            crate::output::json(&v);
-        }
-        code
+    let target = Target {
+        dir: r.dir.to_path_buf(),
+        config: None,
     };
-    let finish = |applied: Option<&Applied>, code: i32| finish_with(applied, code, &[]);
-    let fail_with = |e: &Error| {
-        fail(
-            r.json,
-            r.mode,
-            Some(r.dir),
-            r.probe,
-            Some(plan),
-            e,
-            r.warnings,
-            r.secrets,
-        )
-    };
-
-    if pending == 0 {
-        if !r.json && !r.quiet {
-            crate::outln!("{}", r.nothing_to_do);
-        }
-        return finish(None, exit::OK);
-    }
-    match r.mode {
-        Mode::DryRun => {
-            if !r.json && !r.quiet {
-                crate::outln!(
-                    "Dry run: nothing was written. Run again without --dry-run to apply."
-                );
-            }
-            return finish(None, exit::OK);
-        }
-        Mode::Check => {
-            if !r.json && !r.quiet {
-                crate::outln!(
-                    "{pending} file{} would change (exit 2).",
-                    if pending == 1 { "" } else { "s" }
-                );
-            }
-            return finish(None, exit::PENDING);
-        }
-        Mode::Apply => {}
-    }
-    if !r.yes {
-        if !r.can_prompt {
-            return fail_with(&Error::NotInteractive);
-        }
-        if !confirm(&format!("Apply these changes to {}?", files(pending))) {
-            crate::errln!("Cancelled: nothing was written.");
-            return finish(None, exit::INPUT);
-        }
-    }
-    let opts = apply::ApplyOptions {
-        lock_timeout: std::time::Duration::from_secs(r.lock_timeout),
-        kind: r.kind,
-        faults: apply::Faults::from_env(),
-    };
-    match apply::apply_with(plan, env, &opts) {
-        Ok(applied) => {
-            if !r.json && !r.quiet {
-                show_applied(&applied, r.done_hint);
-            }
-            let note: Vec<String> = (r.kind == "uninstall")
-                .then(|| backups_hold_the_key(r.dir))
-                .flatten()
-                .into_iter()
-                .collect();
-            if !r.json {
-                for n in &note {
-                    crate::errln!("note: {n}");
-                }
-            }
-            finish_with(Some(&applied), exit::OK, &note)
-        }
-        Err(e) => fail_with(&e),
-    }
+    let run = run::run_plan(
+        target,
+        plan.clone(),
+        r.mode,
+        &r.tail,
+        env,
+        &mut Term::new(&r.view),
+    );
+    render_one(&r.view, r.dir, &run)
 }
