@@ -1,7 +1,7 @@
 //! `gaterouter-setup doctor`: read-only checks of a root, one line each, with a fix for every
 //! problem. It also recognises a half-configured root (an interrupted or hand-edited setup).
 //!
-//! The root is read once into a context; [`CHECKS`] is a table of small functions, each
+//! The root is read once into a context; `CHECKS` is a table of small functions, each
 //! returning its findings (a [`Check`]: status, what, fix). The command renders them.
 
 use serde::Serialize;

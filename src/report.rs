@@ -1,4 +1,6 @@
-//! What the user (or CI) is told: a short human summary, or one JSON document.
+//! The review stage's words: the summary shown before the diff, and one root's JSON report
+//! value (the `--json` schema, docs/json-report.md). Built here, printed by the CLI through
+//! [`crate::output`], which redacts every known secret on the way out.
 
 use std::path::Path;
 

@@ -1,4 +1,8 @@
-//! The command line: parse arguments, run the pipeline, print, and map to an exit code.
+//! The command line, thin over the library: parse and validate arguments into a
+//! [`crate::run::Request`] (or a command's inputs), run, render the report (text or
+//! `--json`), and map it to an exit code. `setup` renders one root and is the run's `Ui`;
+//! `many` renders many roots; `commands` holds probe, rollback, uninstall and doctor;
+//! `verify` the verify command.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
