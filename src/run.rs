@@ -240,11 +240,11 @@ pub fn run(req: Request, env: &Env, ui: &mut dyn Ui) -> RunReport {
     let alive = found.iter().any(Option::is_some);
 
     let probe = match &probe_cfg {
+        // Nothing left to set up: the run never gets as far as the probe.
+        _ if !alive || stop_early => None,
         None => Some(ProbeOutcome::Skipped {
             reason: "--offline".into(),
         }),
-        // Nothing left to set up: asking GateRouter would only cost time.
-        Some(_) if !alive || stop_early => None,
         Some(cfg) => {
             let probe_key = match &key {
                 KeyChoice::Set(k) => Some(k.clone()),
