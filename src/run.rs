@@ -592,3 +592,127 @@ fn apply_probe(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const KEY: &str = "sk-or-v1-fixture-SENTINEL-00000000abcd";
+
+    /// A Ui that answers as told and records what it was asked.
+    struct Scripted {
+        answer: Approval,
+        reviews: usize,
+        asked: Option<Ask>,
+    }
+
+    impl Ui for Scripted {
+        fn review(&mut self, _run: &RunReport, ask: Option<Ask>) -> Approval {
+            self.reviews += 1;
+            self.asked = ask;
+            self.answer
+        }
+    }
+
+    fn copy(from: &std::path::Path, to: &std::path::Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for e in std::fs::read_dir(from).unwrap() {
+            let e = e.unwrap();
+            let dst = to.join(e.file_name());
+            if e.file_type().unwrap().is_dir() {
+                copy(&e.path(), &dst);
+            } else {
+                std::fs::copy(e.path(), &dst).unwrap();
+            }
+        }
+    }
+
+    const CASES: [&str; 3] = ["fresh", "configured", "broken-json"];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+        /// Any mix of roots (fresh, configured, broken; one or several), any mode and
+        /// answer: the review is shown once; the question is asked exactly when something
+        /// would be written and nobody said yes; only an approved apply writes, and only
+        /// roots that planned; the run's code is the worst of its roots'.
+        #[test]
+        fn one_run_for_any_number_of_roots(
+            cases in proptest::collection::vec(0..CASES.len(), 1..4),
+            mode in prop_oneof![Just(Mode::Apply), Just(Mode::DryRun), Just(Mode::Check)],
+            yes in any::<bool>(),
+            fail_fast in any::<bool>(),
+            answer in prop_oneof![Just(Approval::Yes), Just(Approval::Cancelled), Just(Approval::CannotAsk)],
+        ) {
+            let tmp = tempfile::tempdir().unwrap();
+            let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/roots");
+            let targets: Vec<Target> = cases
+                .iter()
+                .enumerate()
+                .map(|(i, &c)| {
+                    let dir = tmp.path().join(format!("{i}-{}", CASES[c]));
+                    copy(&fixtures.join(CASES[c]).join("input"), &dir);
+                    Target { dir, config: None }
+                })
+                .collect();
+            let req = Request {
+                targets,
+                key: KeyChoice::Set(crate::key::ApiKey::parse(KEY).unwrap()),
+                settings: Settings::builtin().unwrap(),
+                probe: None,
+                require_auto: false,
+                agent: None,
+                mode,
+                yes,
+                fail_fast,
+                verify: None,
+                lock_timeout: Duration::from_secs(5),
+                warnings: Vec::new(),
+                secrets: Vec::new(),
+            };
+            let mut ui = Scripted { answer, reviews: 0, asked: None };
+            let env = Env::from_pairs([]);
+            let run = run(req, &env, &mut ui);
+
+            prop_assert_eq!(ui.reviews, 1);
+            let broken = run.roots.iter().any(|r| r.error.is_some());
+            let pending = run.pending();
+            let would_write = mode == Mode::Apply && pending > 0 && !(fail_fast && broken);
+            prop_assert_eq!(ui.asked.is_some(), would_write && !yes);
+            let approved = would_write && (yes || answer == Approval::Yes);
+            prop_assert_eq!(run.applying, approved);
+            for r in &run.roots {
+                let changed = r.plan.as_ref().is_some_and(|p| !p.is_empty());
+                prop_assert_eq!(r.applied.is_some(), approved && changed && r.error.is_none());
+                prop_assert!(r.plan.is_some() || r.error.is_some());
+            }
+            prop_assert_eq!(
+                run.exit_code(),
+                run.roots.iter().map(|r| r.exit_code).fold(exit::OK, worst)
+            );
+            if fail_fast && broken {
+                // Stopped at the first broken root: none after it was looked at.
+                let first = cases.iter().position(|&c| CASES[c] == "broken-json").unwrap();
+                prop_assert_eq!(run.roots.len(), first + 1);
+            } else {
+                prop_assert_eq!(run.roots.len(), cases.len());
+            }
+        }
+
+        /// `worst` is the maximum of a total order: the run's code does not depend on the
+        /// order of its roots.
+        #[test]
+        fn worst_is_a_maximum(codes in proptest::collection::vec(prop_oneof![
+            Just(exit::OK), Just(exit::INPUT), Just(exit::PENDING), Just(exit::PROBE), Just(exit::APPLY)
+        ], 0..6)) {
+            let w = codes.iter().copied().fold(exit::OK, worst);
+            let mut rev = codes.clone();
+            rev.reverse();
+            prop_assert_eq!(rev.iter().copied().fold(exit::OK, worst), w);
+            prop_assert!(codes.is_empty() || codes.contains(&w));
+            for c in &codes {
+                prop_assert_eq!(worst(w, *c), w);
+            }
+        }
+    }
+}
