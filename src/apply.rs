@@ -638,6 +638,46 @@ fn restore(done: &[&FileChange]) -> (Vec<PathBuf>, Vec<String>) {
     (restored, errors)
 }
 
+/// Refuses a plan that would write a file (or create one in a directory) marked read-only:
+/// as root the write would succeed anyway, overriding a protection someone set on purpose.
+/// The run checks this right after planning (so a dry run says it too), uninstall likewise;
+/// rollback does not (it puts back what was there).
+pub fn check_writable(plan: &Plan) -> Result<()> {
+    plan.pending().try_for_each(file_writable)
+}
+
+/// One file of [`check_writable`]: its own mode, or the nearest existing directory's.
+fn file_writable(f: &FileChange) -> Result<()> {
+    if let Some(mode) = f.mode_before
+        && mode & 0o200 == 0
+    {
+        return Err(Error::Unreadable {
+            path: f.path.clone(),
+            what: format!(
+                "is read-only (mode {mode:o}); make it writable (chmod u+w) if it should be changed, nothing was written"
+            ),
+        });
+    }
+    let mut dir = f.target.parent();
+    while let Some(d) = dir {
+        match std::fs::metadata(d) {
+            Ok(m) if m.permissions().mode() & 0o200 == 0 => {
+                return Err(Error::Unreadable {
+                    path: d.to_path_buf(),
+                    what: format!(
+                        "is a read-only directory (mode {:o}); {} cannot be written there, nothing was written",
+                        m.permissions().mode() & 0o7777,
+                        f.rel
+                    ),
+                });
+            }
+            Ok(_) => return Ok(()),
+            Err(_) => dir = d.parent(),
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,5 +1,8 @@
 //! `gaterouter-setup doctor`: read-only checks of a root, one line each, with a fix for every
 //! problem. It also recognises a half-configured root (an interrupted or hand-edited setup).
+//!
+//! The root is read once into a context; `CHECKS` is a table of small functions, each
+//! returning its findings (a [`Check`]: status, what, fix). The command renders them.
 
 use serde::Serialize;
 use serde_json::Value;
@@ -70,6 +73,292 @@ fn str_at<'a>(v: &'a Value, ptr: &str) -> Option<&'a str> {
     v.pointer(ptr).and_then(Value::as_str)
 }
 
+/// What every check reads, read once: the root's files parsed, the key in `.env`.
+struct Ctx<'a> {
+    root: &'a Root,
+    env: &'a Env,
+    /// The key in `.env`, or the finding that says why there is none.
+    key: Result<ApiKey, Check>,
+    config: Result<Option<Value>, String>,
+    /// Each models.json, in `root.models` order.
+    models: Vec<Result<Option<Value>, String>>,
+}
+
+impl Ctx<'_> {
+    fn config(&self) -> Option<&Value> {
+        self.config.as_ref().ok().and_then(Option::as_ref)
+    }
+
+    /// Our provider entry in openclaw.json, when it is an object.
+    fn provider(&self) -> Option<&Value> {
+        self.config()?
+            .pointer(&format!("/models/providers/{PROVIDER_ID}"))
+            .filter(|p| p.is_object())
+    }
+
+    fn base_url(&self) -> Option<&str> {
+        self.provider().and_then(|p| str_at(p, "/baseUrl"))
+    }
+
+    /// The model ids our provider lists.
+    fn gr_models(&self) -> Vec<String> {
+        self.provider()
+            .and_then(|p| p["models"].as_array())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|m| m["id"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn profile(&self) -> Option<&Value> {
+        self.config()?.pointer(&format!(
+            "/auth/profiles/{}",
+            PROFILE_ID.replace('~', "~0").replace('/', "~1")
+        ))
+    }
+}
+
+/// One check: the findings it makes on the root (none when it does not apply).
+type CheckFn = fn(&Ctx) -> Vec<Check>;
+
+/// Every check, in the order they are shown.
+const CHECKS: &[CheckFn] = &[
+    env_key,
+    env_mode,
+    shell_key,
+    config_parses,
+    provider_entry,
+    auth_profile,
+    default_model,
+    agent_models,
+    fallback_providers,
+    models_json,
+    half_configured,
+    backups,
+];
+
+/// Runs every check on `root`: a line each, a fix for every problem.
+pub fn run(root: &Root, env: &Env) -> Vec<Check> {
+    let ctx = Ctx {
+        root,
+        env,
+        key: read_key(root),
+        config: value(&root.config),
+        models: root.models.iter().map(value).collect(),
+    };
+    CHECKS.iter().flat_map(|check| check(&ctx)).collect()
+}
+
+fn read_key(root: &Root) -> Result<ApiKey, Check> {
+    let text = match root.env.text() {
+        Err(e) => {
+            return Err(problem(
+                format!(".env cannot be read: {e}"),
+                "fix or remove the file",
+            ));
+        }
+        Ok(None) => {
+            return Err(problem(
+                ".env does not exist, so OpenClaw has no GATEROUTER_API_KEY",
+                SETUP,
+            ));
+        }
+        Ok(Some(t)) => t,
+    };
+    match env_file::current_key(&root.env.path, text) {
+        Err(e) => Err(problem(
+            e.to_string(),
+            "make .env smaller than 1 MB (OpenClaw ignores a larger one as a whole)",
+        )),
+        Ok(None) => Err(problem(".env has no GATEROUTER_API_KEY", SETUP)),
+        Ok(Some(k)) => ApiKey::parse(&k).map_err(|e| {
+            problem(
+                format!(".env: {e}"),
+                "run gaterouter-setup with the key copied again",
+            )
+        }),
+    }
+}
+
+/// `.env` holds a usable GATEROUTER_API_KEY.
+fn env_key(c: &Ctx) -> Vec<Check> {
+    vec![match &c.key {
+        Ok(k) => ok(format!(".env has GATEROUTER_API_KEY ({})", k.redacted())),
+        Err(finding) => finding.clone(),
+    }]
+}
+
+/// `.env` holds a secret: only its owner may read it.
+fn env_mode(c: &Ctx) -> Vec<Check> {
+    let Some(m) = c.root.env.mode else {
+        return Vec::new();
+    };
+    vec![if m & 0o077 == 0 {
+        ok(format!(".env is private (mode {m:o})"))
+    } else {
+        problem(
+            format!(".env is readable by other users (mode {m:o})"),
+            format!("chmod 600 {}", c.root.env.path.display()),
+        )
+    }]
+}
+
+/// The process environment wins over `.env` in OpenClaw: a different key there is the one used.
+fn shell_key(c: &Ctx) -> Vec<Check> {
+    let (Some(shell), Ok(k)) = (c.env.get(key::ENV_VAR), &c.key) else {
+        return Vec::new();
+    };
+    vec![if shell.to_str() == Some(k.expose()) {
+        ok("GATEROUTER_API_KEY in this shell matches .env")
+    } else {
+        problem(
+            "GATEROUTER_API_KEY in this shell's environment differs from .env, and OpenClaw lets the process environment win",
+            "unset GATEROUTER_API_KEY in the shell (or the service unit) that starts OpenClaw, or set it to the same key",
+        )
+    }]
+}
+
+/// openclaw.json exists, parses, and holds nothing setup would refuse.
+fn config_parses(c: &Ctx) -> Vec<Check> {
+    vec![match &c.config {
+        Err(e) => problem(
+            e.clone(),
+            "fix the file, or restore it with gaterouter-setup rollback",
+        ),
+        Ok(None) => problem(
+            format!("{} does not exist", c.root.config.path.display()),
+            SETUP,
+        ),
+        Ok(Some(_)) => {
+            // What setup would refuse (a value of the wrong type where it edits), doctor
+            // reports: the planner itself is asked, so the two cannot disagree.
+            let text = c.root.config.text().ok().flatten();
+            match crate::templates::Settings::builtin()
+                .and_then(|s| openclaw_json::plan(&c.root.config.path, text, &s))
+            {
+                Ok(_) => ok(format!("{} parses", c.root.config.rel)),
+                Err(e) => problem(
+                    e.to_string(),
+                    "fix that value (OpenClaw's schema refuses it too), or restore the file with gaterouter-setup rollback",
+                ),
+            }
+        }
+    }]
+}
+
+/// The gaterouter provider in openclaw.json: a baseUrl, models, and its key by SecretRef.
+fn provider_entry(c: &Ctx) -> Vec<Check> {
+    if c.config().is_none() {
+        return Vec::new();
+    }
+    let Some(p) = c.provider() else {
+        return vec![problem(
+            "openclaw.json has no models.providers.gaterouter",
+            SETUP,
+        )];
+    };
+    let mut out = Vec::new();
+    let base_url = c.base_url();
+    let gr_models = c.gr_models();
+    let want = crate::templates::env_secret_ref(key::ENV_VAR);
+    match (base_url, p.get("apiKey")) {
+        (None, _) => out.push(problem("the gaterouter provider in openclaw.json has no baseUrl", SETUP)),
+        (Some(u), Some(k)) if *k == want && !gr_models.is_empty() => out.push(ok(format!(
+            "openclaw.json has the gaterouter provider ({u}, {} models, key from the environment's GATEROUTER_API_KEY)",
+            gr_models.len()
+        ))),
+        (Some(_), Some(k)) if *k == want => out.push(problem("the gaterouter provider in openclaw.json lists no models", SETUP)),
+        (Some(_), Some(Value::String(s))) if crate::templates::env_placeholder(s).is_some() => out.push(problem(
+            format!("the gaterouter apiKey in openclaw.json is the string {s:?}: OpenClaw expands it when loading, so it counts as a plaintext key (`openclaw doctor --lint` flags it, `openclaw doctor --fix` copies the key into OpenClaw's own store)"),
+            "run gaterouter-setup: it writes the SecretRef {\"source\": \"env\", \"provider\": \"default\", \"id\": \"GATEROUTER_API_KEY\"} instead",
+        )),
+        (Some(_), Some(Value::Object(r))) if r.get("source").is_some_and(|s| s != "env") => {
+            out.push(secret_ref_check(c.root, c.env));
+        }
+        (Some(_), _) => out.push(problem(
+            "the gaterouter provider in openclaw.json does not take its key from the SecretRef to GATEROUTER_API_KEY",
+            SETUP,
+        )),
+    }
+    if let Some(u) = base_url
+        && !u.trim_end_matches('/').ends_with("/openai/v1")
+    {
+        out.push(warn(
+            format!("the gaterouter baseUrl {u} does not end in /openai/v1"),
+            "use https://api.gaterouter.ai/openai/v1 (a wrong path answers \"404 page not found\")",
+        ));
+    }
+    out
+}
+
+/// The auth profile gaterouter:default, an api_key profile of our provider.
+fn auth_profile(c: &Ctx) -> Vec<Check> {
+    if c.config().is_none() {
+        return Vec::new();
+    }
+    vec![match c
+        .profile()
+        .map(|p| (str_at(p, "/provider"), str_at(p, "/mode")))
+    {
+        Some((Some(PROVIDER_ID), Some("api_key"))) => {
+            ok("auth profile gaterouter:default (api_key)")
+        }
+        Some(_) => problem(
+            "auth.profiles[\"gaterouter:default\"] is not {provider: gaterouter, mode: api_key}",
+            SETUP,
+        ),
+        None => problem(
+            "openclaw.json has no auth profile gaterouter:default",
+            SETUP,
+        ),
+    }]
+}
+
+fn default_model(c: &Ctx) -> Vec<Check> {
+    let mut out = Vec::new();
+    if let Some(config) = c.config() {
+        check_models(config, &c.gr_models(), &mut out);
+    }
+    out
+}
+
+/// An agent with its own model ignores the default: GateRouter does not reach it.
+fn agent_models(c: &Ctx) -> Vec<Check> {
+    let Some(config) = c.config() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for a in crate::agents::declared(config) {
+        let Some(m) = &a.model else { continue };
+        let refs = crate::agents::refs(m);
+        match refs.first() {
+            Some(p) if crate::templates::is_our_ref(p) => {
+                out.push(ok(format!("agent {} uses {p}", a.id)))
+            }
+            p => out.push(warn(
+                format!(
+                    "agent {} has its own model ({}, at {}) and does not use GateRouter",
+                    a.id,
+                    p.map_or("?", String::as_str),
+                    a.at
+                ),
+                "run gaterouter-setup --all-agents to move it too (its model kept as its last fallback)",
+            )),
+        }
+    }
+    out
+}
+
+fn fallback_providers(c: &Ctx) -> Vec<Check> {
+    let mut out = Vec::new();
+    if let Some(config) = c.config() {
+        check_providers(config, c.root, c.env, &mut out);
+    }
+    out
+}
+
 /// A `file`, `exec` or `store` SecretRef for the key: what verify finds behind it (the same
 /// resolver, so doctor and verify agree).
 fn secret_ref_check(root: &Root, env: &Env) -> Check {
@@ -92,304 +381,132 @@ fn secret_ref_check(root: &Root, env: &Env) -> Check {
     }
 }
 
-pub fn run(root: &Root, env: &Env) -> Vec<Check> {
-    let mut out = Vec::new();
-    let mut configured = Vec::new(); // which of our pieces are present, for the mixed-state check
-    let mut missing = Vec::new();
-
-    // .env and the key.
-    let env_key = match root.env.text() {
-        Err(e) => {
-            out.push(problem(
-                format!(".env cannot be read: {e}"),
-                "fix or remove the file",
-            ));
-            None
-        }
-        Ok(None) => {
-            out.push(problem(
-                ".env does not exist, so OpenClaw has no GATEROUTER_API_KEY",
-                SETUP,
-            ));
-            None
-        }
-        Ok(Some(t)) => match env_file::current_key(&root.env.path, t) {
-            Err(e) => {
-                out.push(problem(
-                    e.to_string(),
-                    "make .env smaller than 1 MB (OpenClaw ignores a larger one as a whole)",
-                ));
-                None
-            }
-            Ok(None) => {
-                out.push(problem(".env has no GATEROUTER_API_KEY", SETUP));
-                None
-            }
-            Ok(Some(k)) => match ApiKey::parse(&k) {
-                Ok(k) => {
-                    out.push(ok(format!(
-                        ".env has GATEROUTER_API_KEY ({})",
-                        k.redacted()
-                    )));
-                    Some(k)
-                }
-                Err(e) => {
-                    out.push(problem(
-                        format!(".env: {e}"),
-                        "run gaterouter-setup with the key copied again",
-                    ));
-                    None
-                }
-            },
-        },
-    };
-    if env_key.is_some() {
-        configured.push(".env key")
-    } else {
-        missing.push(".env key")
-    }
-    if let Some(m) = root.env.mode {
-        if m & 0o077 == 0 {
-            out.push(ok(format!(".env is private (mode {m:o})")));
-        } else {
-            out.push(problem(
-                format!(".env is readable by other users (mode {m:o})"),
-                format!("chmod 600 {}", root.env.path.display()),
-            ));
-        }
-    }
-    if let (Some(shell), Some(k)) = (env.get(key::ENV_VAR), &env_key) {
-        if shell.to_str() == Some(k.expose()) {
-            out.push(ok("GATEROUTER_API_KEY in this shell matches .env"));
-        } else {
-            out.push(problem(
-                "GATEROUTER_API_KEY in this shell's environment differs from .env, and OpenClaw lets the process environment win",
-                "unset GATEROUTER_API_KEY in the shell (or the service unit) that starts OpenClaw, or set it to the same key",
-            ));
-        }
-    }
-
-    // openclaw.json.
-    let config = match value(&root.config) {
-        Err(e) => {
-            out.push(problem(
-                e,
-                "fix the file, or restore it with gaterouter-setup rollback",
-            ));
-            None
-        }
-        Ok(None) => {
-            out.push(problem(
-                format!("{} does not exist", root.config.path.display()),
-                SETUP,
-            ));
-            None
-        }
-        Ok(Some(v)) => {
-            // What setup would refuse (a value of the wrong type where it edits), doctor
-            // reports: the planner itself is asked, so the two cannot disagree.
-            let text = root.config.text().ok().flatten();
-            match crate::templates::Settings::builtin()
-                .and_then(|s| openclaw_json::plan(&root.config.path, text, &s))
-            {
-                Ok(_) => out.push(ok(format!("{} parses", root.config.rel))),
-                Err(e) => out.push(problem(
-                    e.to_string(),
-                    "fix that value (OpenClaw's schema refuses it too), or restore the file with gaterouter-setup rollback",
-                )),
-            }
-            Some(v)
-        }
-    };
-    let mut base_url = None;
-    let mut gr_models: Vec<String> = Vec::new();
-    if let Some(c) = &config {
-        let p = c.pointer(&format!("/models/providers/{PROVIDER_ID}"));
-        match p {
-            Some(p) if p.is_object() => {
-                configured.push("provider in openclaw.json");
-                base_url = str_at(p, "/baseUrl").map(str::to_owned);
-                gr_models = p["models"]
-                    .as_array()
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(|m| m["id"].as_str().map(str::to_owned))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                let want = crate::templates::env_secret_ref(key::ENV_VAR);
-                let key_ref = p.get("apiKey");
-                match (&base_url, key_ref) {
-                    (None, _) => out.push(problem("the gaterouter provider in openclaw.json has no baseUrl", SETUP)),
-                    (Some(_), Some(k)) if *k == want && !gr_models.is_empty() => out.push(ok(format!(
-                        "openclaw.json has the gaterouter provider ({}, {} models, key from the environment's GATEROUTER_API_KEY)",
-                        base_url.as_deref().unwrap_or_default(),
-                        gr_models.len()
-                    ))),
-                    (Some(_), Some(k)) if *k == want => out.push(problem("the gaterouter provider in openclaw.json lists no models", SETUP)),
-                    (Some(_), Some(Value::String(s))) if crate::templates::env_placeholder(s).is_some() => out.push(problem(
-                        format!("the gaterouter apiKey in openclaw.json is the string {s:?}: OpenClaw expands it when loading, so it counts as a plaintext key (`openclaw doctor --lint` flags it, `openclaw doctor --fix` copies the key into OpenClaw's own store)"),
-                        "run gaterouter-setup: it writes the SecretRef {\"source\": \"env\", \"provider\": \"default\", \"id\": \"GATEROUTER_API_KEY\"} instead",
-                    )),
-                    (Some(_), Some(Value::Object(r))) if r.get("source").is_some_and(|s| s != "env") => {
-                        out.push(secret_ref_check(root, env));
-                    }
-                    (Some(_), _) => out.push(problem(
-                        "the gaterouter provider in openclaw.json does not take its key from the SecretRef to GATEROUTER_API_KEY",
-                        SETUP,
-                    )),
-                }
-                if let Some(u) = &base_url
-                    && !u.trim_end_matches('/').ends_with("/openai/v1")
-                {
-                    out.push(warn(format!("the gaterouter baseUrl {u} does not end in /openai/v1"), "use https://api.gaterouter.ai/openai/v1 (a wrong path answers \"404 page not found\")"));
-                }
-            }
-            _ => {
-                missing.push("provider in openclaw.json");
-                out.push(problem(
-                    "openclaw.json has no models.providers.gaterouter",
-                    SETUP,
-                ));
-            }
-        }
-        let profile = c.pointer(&format!(
-            "/auth/profiles/{}",
-            PROFILE_ID.replace('~', "~0").replace('/', "~1")
-        ));
-        match profile.map(|p| (str_at(p, "/provider"), str_at(p, "/mode"))) {
-            Some((Some("gaterouter"), Some("api_key"))) => {
-                configured.push("auth profile");
-                out.push(ok("auth profile gaterouter:default (api_key)"));
-            }
-            Some(_) => out.push(problem("auth.profiles[\"gaterouter:default\"] is not {provider: gaterouter, mode: api_key}", SETUP)),
-            None => {
-                missing.push("auth profile");
-                out.push(problem("openclaw.json has no auth profile gaterouter:default", SETUP));
-            }
-        }
-        check_models(c, &gr_models, &mut out);
-        // An agent with its own model ignores the default: GateRouter does not reach it.
-        for a in crate::agents::declared(c) {
-            let Some(m) = &a.model else { continue };
-            let refs = crate::agents::refs(m);
-            match refs.first() {
-                Some(p) if p.starts_with("gaterouter/") => {
-                    out.push(ok(format!("agent {} uses {p}", a.id)))
-                }
-                p => out.push(warn(
-                    format!(
-                        "agent {} has its own model ({}, at {}) and does not use GateRouter",
-                        a.id,
-                        p.map_or("?", String::as_str),
-                        a.at
-                    ),
-                    "run gaterouter-setup --all-agents to move it too (its model kept as its last fallback)",
-                )),
-            }
-        }
-        check_providers(c, root, env, &mut out);
-    }
-
+/// Each agent's models.json has the gaterouter provider, as openclaw.json has it.
+fn models_json(c: &Ctx) -> Vec<Check> {
     // Before 2026.8 OpenClaw writes the variable's name into models.json itself (the release
     // as setup assumes it: `openclaw --version`, else the config's stamp).
-    let openclaw_json_version = root.openclaw.as_ref().map(|a| a.version);
-
-    // Each agent's models.json.
-    for m in &root.models {
-        match value(m) {
-            Err(e) => out.push(problem(
-                e,
+    let version = c.root.openclaw.as_ref().map(|a| a.version);
+    let base_url = c.base_url();
+    let mut out = Vec::new();
+    for (m, v) in c.root.models.iter().zip(&c.models) {
+        out.push(match v {
+            Err(e) => problem(
+                e.clone(),
                 "fix the file, or restore it with gaterouter-setup rollback",
-            )),
-            Ok(None) => {
-                missing.push("models.json provider");
-                out.push(problem(format!("{} does not exist", m.rel), SETUP));
-            }
+            ),
+            Ok(None) => problem(format!("{} does not exist", m.rel), SETUP),
             Ok(Some(v)) => match v.pointer(&format!("/providers/{PROVIDER_ID}")) {
-                None => {
-                    missing.push("models.json provider");
-                    out.push(problem(
-                        format!("{} has no gaterouter provider", m.rel),
-                        SETUP,
-                    ));
-                }
+                None => problem(format!("{} has no gaterouter provider", m.rel), SETUP),
                 Some(p) => {
-                    configured.push("models.json provider");
                     let url = str_at(p, "/baseUrl");
-                    if base_url.is_some() && url != base_url.as_deref() {
-                        out.push(problem(
+                    if base_url.is_some() && url != base_url {
+                        problem(
                             format!(
                                 "{}: gaterouter baseUrl {} differs from openclaw.json's {}",
                                 m.rel,
                                 url.unwrap_or("(none)"),
-                                base_url.as_deref().unwrap_or_default()
+                                base_url.unwrap_or_default()
                             ),
                             SETUP,
-                        ));
+                        )
                     } else if p.get("apiKey").is_some_and(|k| {
-                        !k.as_str().is_some_and(|k| {
-                            crate::plan::models_json::openclaws(k, openclaw_json_version)
-                        })
+                        !k.as_str()
+                            .is_some_and(|k| crate::plan::models_json::openclaws(k, version))
                     }) {
-                        out.push(problem(
+                        problem(
                             format!("{}: the gaterouter entry has an apiKey; there it authenticates nothing and `openclaw secrets audit` reports it (the key comes from openclaw.json's SecretRef)", m.rel),
                             "run gaterouter-setup (it removes the one it wrote), or delete that apiKey line",
-                        ));
+                        )
                     } else {
-                        out.push(ok(format!("{} has the gaterouter provider", m.rel)));
+                        ok(format!("{} has the gaterouter provider", m.rel))
                     }
                 }
             },
+        });
+    }
+    out
+}
+
+/// Some of setup's pieces present and others missing: an interrupted or hand-undone setup.
+fn half_configured(c: &Ctx) -> Vec<Check> {
+    let mut configured = Vec::new();
+    let mut missing = Vec::new();
+    if c.key.is_ok() {
+        configured.push(".env key")
+    } else {
+        missing.push(".env key")
+    }
+    if c.config().is_some() {
+        if c.provider().is_some() {
+            configured.push("provider in openclaw.json");
+        } else {
+            missing.push("provider in openclaw.json");
+        }
+        match c
+            .profile()
+            .map(|p| (str_at(p, "/provider"), str_at(p, "/mode")))
+        {
+            Some((Some(PROVIDER_ID), Some("api_key"))) => configured.push("auth profile"),
+            Some(_) => {}
+            None => missing.push("auth profile"),
         }
     }
-
-    if !configured.is_empty() && !missing.is_empty() {
-        missing.dedup();
-        out.push(problem(
-            format!(
-                "the root is half configured (present: {}; missing: {}): a setup was interrupted or undone by hand",
-                configured.join(", "),
-                missing.join(", ")
-            ),
-            "run gaterouter-setup again to finish, or gaterouter-setup rollback to go back",
-        ));
+    for v in &c.models {
+        match v {
+            Err(_) => {}
+            Ok(Some(v)) if v.pointer(&format!("/providers/{PROVIDER_ID}")).is_some() => {
+                configured.push("models.json provider")
+            }
+            Ok(_) => missing.push("models.json provider"),
+        }
     }
+    if configured.is_empty() || missing.is_empty() {
+        return Vec::new();
+    }
+    missing.dedup();
+    vec![problem(
+        format!(
+            "the root is half configured (present: {}; missing: {}): a setup was interrupted or undone by hand",
+            configured.join(", "),
+            missing.join(", ")
+        ),
+        "run gaterouter-setup again to finish, or gaterouter-setup rollback to go back",
+    )]
+}
 
-    // Backups hold the key: they must be private too. And a backup directory or set that
-    // setup and rollback would refuse is worth knowing about before one is needed.
-    let sets = match crate::rollback::list(&root.dir) {
+/// Backups hold the key: they must be private too. And a backup directory or set that
+/// setup and rollback would refuse is worth knowing about before one is needed.
+fn backups(c: &Ctx) -> Vec<Check> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut out = Vec::new();
+    let sets = match crate::rollback::list(&c.root.dir) {
         Ok(sets) => sets,
         Err(e) => {
-            out.push(problem(
+            return vec![problem(
                 e.to_string(),
                 "move .gaterouter-backup away; the next setup makes a new one",
-            ));
-            Vec::new()
+            )];
         }
     };
-    {
-        use std::os::unix::fs::PermissionsExt;
-        for s in sets.iter().filter(|s| s.problem.is_some()) {
-            out.push(warn(
-                format!(
-                    "the backup set {} cannot be used: {}",
-                    s.dir.display(),
-                    s.problem.as_deref().unwrap_or_default()
-                ),
-                "rollback stops at it when it is the newest; pick another with rollback --to, or remove it",
+    for s in sets.iter().filter(|s| s.problem.is_some()) {
+        out.push(warn(
+            format!(
+                "the backup set {} cannot be used: {}",
+                s.dir.display(),
+                s.problem.as_deref().unwrap_or_default()
+            ),
+            "rollback stops at it when it is the newest; pick another with rollback --to, or remove it",
+        ));
+    }
+    for s in sets.iter().filter(|s| s.problem.is_none()) {
+        let f = s.dir.join(".env");
+        if let Ok(m) = std::fs::symlink_metadata(&f)
+            && m.permissions().mode() & 0o077 != 0
+        {
+            out.push(problem(
+                format!("the backup {} is readable by other users", f.display()),
+                format!("chmod 600 {}", f.display()),
             ));
-        }
-        for s in sets.iter().filter(|s| s.problem.is_none()) {
-            let f = s.dir.join(".env");
-            if let Ok(m) = std::fs::symlink_metadata(&f)
-                && m.permissions().mode() & 0o077 != 0
-            {
-                out.push(problem(
-                    format!("the backup {} is readable by other users", f.display()),
-                    format!("chmod 600 {}", f.display()),
-                ));
-            }
         }
     }
     out
@@ -454,7 +571,7 @@ fn check_models(c: &Value, gr_models: &[String], out: &mut Vec<Check>) {
         .chain(fallbacks.iter().copied())
         .collect();
     for r in &refs {
-        if let Some(id) = r.strip_prefix("gaterouter/")
+        if let Some(id) = crate::templates::our_model_id(r)
             && !gr_models.is_empty()
             && !gr_models.iter().any(|m| m == id)
         {

@@ -1,4 +1,6 @@
-//! What the user (or CI) is told: a short human summary, or one JSON document.
+//! The review stage's words: the summary shown before the diff, and one root's JSON report
+//! value (the `--json` schema, docs/json-report.md). Built here, printed by the CLI through
+//! [`crate::output`], which redacts every known secret on the way out.
 
 use std::path::Path;
 
@@ -98,14 +100,16 @@ fn status(o: &Outcome) -> &'static str {
     }
 }
 
-/// The JSON report as text: stable field names, every secret redacted (see `value`).
+/// The JSON report as text: stable field names, every secret redacted (by `json_text`).
 pub fn json(o: &Outcome) -> String {
     crate::output::json_text(&value(o))
 }
 
-/// The report of one run (or of one root, for the many-roots document) as a value whose
-/// every string is already redacted: secrets are masked on the structure, not by
-/// re-parsing printed text.
+/// The report of one run (or of one root, for the many-roots document) as a value, built
+/// from the typed outcome. The files' contents are masked here where it takes knowing the
+/// format (a secret-named field in a JSON file, the key in `.env`); every known secret is
+/// registered, and [`crate::output::json`], which everything printed passes through, masks
+/// it in every string: redaction by value happens in that one place.
 pub fn value(o: &Outcome) -> serde_json::Value {
     let mut secrets: Vec<&str> = o.secrets.iter().map(String::as_str).collect();
     if let Some(p) = o.plan {
@@ -168,9 +172,7 @@ pub fn value(o: &Outcome) -> serde_json::Value {
         crate::secrets::register(s);
     }
     // Every field is a plain string, number, bool or map: serialising cannot fail.
-    let mut v = serde_json::to_value(&report).unwrap_or_default();
-    crate::secrets::redact_value(&mut v);
-    v
+    serde_json::to_value(&report).unwrap_or_default()
 }
 
 /// What each file gets, in words, for the summary before the diff.

@@ -304,6 +304,8 @@ pub struct Root {
     /// The OpenClaw release the files are written for, and where that was learnt; `None`:
     /// nothing says, and the current release is assumed.
     pub openclaw: Option<crate::version::Assumed>,
+    /// What the plan should say about `$include`d files that may override its settings.
+    pub includes: Vec<String>,
 }
 
 /// Reads the root's files. `agent` limits models.json to that agent.
@@ -345,6 +347,7 @@ pub fn discover(dir: &Path, config_override: Option<&Path>, agent: Option<&str>)
     let (openclaw, mut version_notes) =
         crate::version::assume(config_stamp(&config), &crate::version::binary_answer());
     notes.append(&mut version_notes);
+    let includes = include_notes(&config, dir);
     Ok(Root {
         dir: dir.to_path_buf(),
         config,
@@ -352,6 +355,7 @@ pub fn discover(dir: &Path, config_override: Option<&Path>, agent: Option<&str>)
         models,
         notes,
         openclaw,
+        includes,
     })
 }
 
@@ -479,6 +483,68 @@ fn model_files(
         return Ok(vec![root_level]);
     }
     Ok(vec![per_agent("main")])
+}
+
+/// Read at discovery, so planning stays pure. `$include`d files are merged into the config by OpenClaw; we edit only openclaw.json, so
+/// say when an included file also defines `models` or `agents` (it could override ours).
+fn include_notes(config: &FileState, dir: &Path) -> Vec<String> {
+    let Some(text) = config
+        .bytes
+        .as_deref()
+        .and_then(|b| std::str::from_utf8(b).ok())
+    else {
+        return Vec::new();
+    };
+    // No `$include` anywhere in the text: nothing to parse (the common case, and cheap).
+    if !text.contains("$include") {
+        return Vec::new();
+    }
+    // Read as OpenClaw reads it (json5), building only `$include`.
+    let Ok(Some(top)) = crate::plan::json5::parse_projected(text, &[&["$include"]]) else {
+        return Vec::new();
+    };
+    let includes: Vec<String> = match top.get("$include") {
+        Some(crate::plan::json5::Value::String(s)) => {
+            s.as_str().map(str::to_owned).into_iter().collect()
+        }
+        Some(crate::plan::json5::Value::Array(a)) => a
+            .iter()
+            .filter_map(|x| x.as_str().map(str::to_owned))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let base = config.path.parent().unwrap_or(dir);
+    let mut out = Vec::new();
+    for inc in includes {
+        let path = base.join(&inc);
+        // Read as OpenClaw reads an include (the one reader, `include::read`); a missing
+        // one is OpenClaw's problem to report, we only lose this warning.
+        let included = match crate::include::read(&path, &config.path) {
+            Ok(serde_json::Value::Object(o)) => o,
+            Ok(_) => continue,
+            Err(_) if !path.exists() => continue,
+            Err(e) => {
+                out.push(format!(
+                    "{} (included by openclaw.json) was not checked for settings that override gaterouter's: {e}",
+                    path.display()
+                ));
+                continue;
+            }
+        };
+        let defined: Vec<&String> = included.keys().collect();
+        let keys: Vec<&str> = ["models", "agents", "auth"]
+            .into_iter()
+            .filter(|k| defined.iter().any(|d| d == k))
+            .collect();
+        if !keys.is_empty() {
+            out.push(format!(
+                "{} (included by openclaw.json) also defines {}; only openclaw.json was edited, so check that the included file does not override the gaterouter settings",
+                path.display(),
+                keys.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(" and ")
+            ));
+        }
+    }
+    out
 }
 
 #[cfg(test)]

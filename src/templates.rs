@@ -230,7 +230,19 @@ fn check_models(models: Option<&Value>) -> Result<()> {
 /// Whether a model ref names our provider (`gaterouter/…`): split on the first `/`, as
 /// OpenClaw does.
 pub fn is_our_ref(r: &str) -> bool {
-    r.split_once('/').is_some_and(|(p, _)| p == PROVIDER_ID)
+    our_model_id(r).is_some()
+}
+
+/// The model id of one of our refs (`gaterouter/auto` → `auto`); `None` for another
+/// provider's. The one place the `gaterouter/` prefix is spelled, from [`PROVIDER_ID`].
+pub fn our_model_id(r: &str) -> Option<&str> {
+    r.split_once('/')
+        .and_then(|(p, id)| (p == PROVIDER_ID).then_some(id))
+}
+
+/// Our ref for a model id: `auto` → `gaterouter/auto`.
+pub fn our_ref(id: &str) -> String {
+    format!("{PROVIDER_ID}/{id}")
 }
 
 /// The longest model id we accept (GateRouter's are under 64 characters).

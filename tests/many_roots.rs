@@ -161,3 +161,42 @@ fn quiet_many_roots_print_only_errors() {
         "{err}"
     );
 }
+
+/// GateRouter is asked only when a root is left to set up: N broken roots (one, or many)
+/// stop before the probe, whatever N is, and say why in the report.
+#[test]
+fn no_probe_when_no_root_is_left() {
+    let s = StandIn::healthy(KEY);
+    for n in 1..=3 {
+        let tmp = tempfile::tempdir().unwrap();
+        let roots: Vec<_> = (0..n)
+            .map(|i| {
+                let dst = tmp.path().join(format!("broken{i}"));
+                copy_tree(&fixtures().join("broken-json/input"), &dst);
+                dst
+            })
+            .collect();
+        let out = cmd(tmp.path())
+            .args(["--yes", "--json", "--base-url"])
+            .arg(s.base_url())
+            .arg(KEY)
+            .args(
+                roots
+                    .iter()
+                    .flat_map(|r| ["--root".to_owned(), r.display().to_string()]),
+            )
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        if n == 1 {
+            // One root: the one-root report, which has no probe when it never got there.
+            assert!(v["probe"].is_null(), "{v:#}");
+        } else {
+            assert_eq!(v["probe"]["status"], "skipped", "{v:#}");
+            assert_eq!(v["probe"]["reason"], "no root left to set up", "{v:#}");
+            assert_eq!(v["failed"], n);
+        }
+    }
+    assert!(s.hits().is_empty(), "{:?}", s.hits());
+}

@@ -41,7 +41,7 @@ pub(super) fn run_rollback(a: &RollbackArgs, quiet: bool, env: &Env) -> i32 {
         "Nothing to roll back: the files already match the backup.",
         "Restart the OpenClaw gateway (openclaw gateway restart) to pick up the restored configuration.",
     );
-    review.quiet = quiet;
+    review.view.quiet = quiet;
     review_and_apply(&review, &plan, env)
 }
 
@@ -57,7 +57,9 @@ pub(super) fn run_uninstall(a: &UninstallArgs, quiet: bool, env: &Env) -> i32 {
         let root = root::discover(&dir, config_override.as_deref(), None)?;
         let (previous, added) = rollback::recorded(&dir)?;
         let env_created = rollback::created_by_setup(&dir, ".env");
-        plan::plan_uninstall(&root, previous.as_ref(), &added, env_created)
+        let plan = plan::plan_uninstall(&root, previous.as_ref(), &added, env_created)?;
+        apply::check_writable(&plan)?;
+        Ok(plan)
     })();
     let plan = match prepared {
         Ok(p) => p,
@@ -70,7 +72,7 @@ pub(super) fn run_uninstall(a: &UninstallArgs, quiet: bool, env: &Env) -> i32 {
         "Nothing to uninstall: no GateRouter settings found.",
         "Restart the OpenClaw gateway (openclaw gateway restart) to pick up the change.",
     );
-    review.quiet = quiet;
+    review.view.quiet = quiet;
     review_and_apply(&review, &plan, env)
 }
 
@@ -109,18 +111,30 @@ pub(super) fn run_doctor(
         crate::output::json(&v);
         return code;
     }
+    print_doctor(&dir, &checks, problems, quiet, color);
+    code
+}
+
+/// Doctor's text: the root, a line per check (with its fix), and the verdict; `quiet`: the
+/// problems only (a healthy root prints nothing).
+fn print_doctor(
+    dir: &Path,
+    checks: &[crate::doctor::Check],
+    problems: usize,
+    quiet: bool,
+    color: bool,
+) {
     if quiet {
-        // Errors only: the problems with their fixes; a healthy root prints nothing.
         for c in checks
             .iter()
             .filter(|c| c.status == crate::doctor::Status::Problem)
         {
             crate::output::styled_line(&doctor_line(c, color));
         }
-        return code;
+        return;
     }
     crate::outln!("OpenClaw root: {}", dir.display());
-    for c in &checks {
+    for c in checks {
         crate::output::styled_line(&doctor_line(c, color));
     }
     if problems == 0 {
@@ -131,7 +145,6 @@ pub(super) fn run_doctor(
             if problems == 1 { "" } else { "s" }
         );
     }
-    code
 }
 
 /// One check as a line: its mark (coloured when `color`), what was checked and the fix. The

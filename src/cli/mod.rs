@@ -1,4 +1,8 @@
-//! The command line: parse arguments, run the pipeline, print, and map to an exit code.
+//! The command line, thin over the library: parse and validate arguments into a
+//! [`crate::run::Request`] (or a command's inputs), run, render the report (text or
+//! `--json`), and map it to an exit code. `setup` renders one root and is the run's `Ui`;
+//! `many` renders many roots; `commands` holds probe, rollback, uninstall and doctor;
+//! `verify` the verify command.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -171,7 +175,8 @@ pub struct Cli {
 
     /// After a successful apply (or when already configured), run `verify` on the root:
     /// one tiny streaming request to the primary model (see `verify --help`). Exit 3 when it
-    /// does not answer; with --json its result is the report's `verify` field. One root only.
+    /// does not answer; with --json its result is the report's `verify` field. With many
+    /// roots, each root is verified (its entry's `verify` field).
     #[arg(long)]
     pub verify: bool,
 
@@ -774,14 +779,6 @@ pub fn run(cli: &Cli, env: &Env) -> i32 {
         );
     }
     match all_roots(cli) {
-        Ok((_, many)) if cli.verify && (many || cli.roots_from.is_some()) => {
-            // Refused rather than silently skipped: a fleet run that says nothing about
-            // verification must not read as verified.
-            let e = Error::Usage(
-                "--verify checks one root; with many roots, run `gaterouter-setup verify ROOT` for each (or use the Ansible module's verify per host)".into(),
-            );
-            return fail(cli.json, cli.mode(), None, None, None, &e, &[], &[]);
-        }
         Ok((roots, many)) if many || cli.roots_from.is_some() => {
             return many::run_many(cli, env, &roots);
         }

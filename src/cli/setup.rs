@@ -1,239 +1,350 @@
-//! Setup of one root: prepare (discover, check inputs, probe, plan), then review and apply.
+//! Setup as the command line shows it: builds the [`run::Request`] from the flags, is the
+//! run's [`run::Ui`] (spinner, diff, question), and renders the one-root report. Also the
+//! review of rollback and uninstall, which plan one root without a probe.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+
+use std::path::Path;
 
 use super::*;
+use crate::run::{self, Approval, Request, RunReport, Target};
 
-/// A run that stopped before anything was written, with what it knew by then.
-struct Stopped {
-    error: Error,
-    root: Option<PathBuf>,
-    probe: Option<Box<ProbeOutcome>>,
-}
-
-impl From<Error> for Box<Stopped> {
-    fn from(error: Error) -> Self {
-        Box::new(Stopped {
-            error,
-            root: None,
-            probe: None,
-        })
-    }
-}
-
-struct Prepared {
-    dir: PathBuf,
-    probe: ProbeOutcome,
-    plan: Plan,
-    warnings: Vec<String>,
-}
-
-/// Everything up to the plan; errors here have written nothing.
-fn prepare(cli: &Cli, env: &Env, secrets: &mut Vec<String>) -> Result<Prepared, Box<Stopped>> {
-    let (key_arg, root_arg) = positionals(cli);
+/// The validated request of a setup run over `targets`: the key, the settings and how to
+/// reach GateRouter, all checked before any root is read.
+pub(super) fn request(
+    cli: &Cli,
+    env: &Env,
+    targets: Vec<Target>,
+    secrets: &mut Vec<String>,
+) -> Result<Request> {
+    let (key_arg, _) = positionals(cli);
     let Inputs {
         key,
-        mut settings,
-        probe: cfg,
-        mut warnings,
-    } = inputs(cli, env, key_arg, secrets)?;
-    let (dir, config_override) = root::resolve(root_arg.as_deref(), env);
-    let root = root::discover(&dir, config_override.as_deref(), cli.agent.as_deref())?;
-    let stop = |error: Error, probe: Option<ProbeOutcome>| {
-        Box::new(Stopped {
-            error,
-            root: Some(dir.clone()),
-            probe: probe.map(Box::new),
-        })
-    };
-
-    // Input errors (a broken config, a bad type) are found in milliseconds by planning; do
-    // that before the probe, so nobody waits on the network to learn about a typo.
-    if !cli.offline {
-        plan::plan(&root, &key, &settings).map_err(|e| stop(e, None))?;
-    }
-    let probe = if cli.offline {
-        ProbeOutcome::Skipped {
-            reason: "--offline".into(),
-        }
-    } else {
-        let k = plan::effective_key(&root, &key).map_err(|e| stop(e, None))?;
-        secrets.push(k.expose().to_owned());
-        ProbeOutcome::Done(probe_with_feedback(cli, &k, &cfg))
-    };
-    if let Some(report) = probe.report() {
-        if let Some(f) = &report.blocking {
-            let e = Error::Probe {
-                message: f.message.clone(),
-            };
-            return Err(stop(e, Some(probe)));
-        }
-        warnings.extend(report.warnings.iter().cloned());
-        apply_probe(cli, report, &mut settings, &mut warnings)
-            .map_err(|e| stop(e, Some(probe.clone())))?;
-    }
-
-    let plan = plan::plan(&root, &key, &settings).map_err(|e| stop(e, Some(probe.clone())))?;
-    if let (Some(shell), KeyChoice::Set(k)) = (env.get(key::ENV_VAR), &key)
-        && shell.to_str() != Some(k.expose())
-    {
-        warnings.push(
-            "GATEROUTER_API_KEY is also set in this shell's environment with a different value; \
-             OpenClaw lets the process environment win over .env, so unset or update it"
-                .to_owned(),
-        );
-    }
-    if let Some(var) = env.readonly_var()
-        && cli.mode() != Mode::Apply
-    {
-        warnings.push(format!(
-            "{var}=1 is set: OpenClaw's configuration is read-only here, so applying would be refused"
-        ));
-    }
-    Ok(Prepared {
-        dir,
+        settings,
         probe,
-        plan,
         warnings,
+    } = inputs(cli, env, key_arg, secrets)?;
+    Ok(Request {
+        targets,
+        key,
+        settings,
+        probe: (!cli.offline).then_some(probe),
+        require_auto: cli.probe.require_auto,
+        agent: cli.agent.clone(),
+        mode: cli.mode(),
+        yes: cli.yes,
+        fail_fast: cli.fail_fast,
+        verify: cli
+            .verify
+            .then(|| std::time::Duration::from_secs(cli.probe.timeout)),
+        lock_timeout: std::time::Duration::from_secs(cli.lock_timeout),
+        warnings,
+        secrets: secrets.clone(),
     })
 }
 
-/// Runs the probe with a spinner on a terminal (stderr, so piped output stays clean), and
-/// with -v prints each request made.
-pub(super) fn probe_with_feedback(cli: &Cli, key: &ApiKey, cfg: &ProbeConfig) -> ProbeReport {
-    let spinner = (!cli.quiet && !cli.json && crate::output::stderr_is_terminal()).then(|| {
-        let pb = indicatif::ProgressBar::new_spinner();
-        pb.set_message(format!("Checking GateRouter at {}…", cfg.base_url));
-        pb.enable_steady_tick(std::time::Duration::from_millis(80));
-        pb
-    });
-    let report = probe::run(key, cfg);
-    if let Some(pb) = spinner {
-        pb.finish_and_clear();
-    }
-    if cli.verbose {
-        for r in &report.requests {
-            crate::errln!(
-                "{} {} → {} in {} ms{}",
-                r.method,
-                r.url,
-                r.status.map_or("no answer".to_owned(), |s| s.to_string()),
-                r.latency_ms,
-                if r.attempts > 1 {
-                    format!(" ({} attempts)", r.attempts)
-                } else {
-                    String::new()
-                }
-            );
-        }
-    }
-    report
+/// How a run is shown on the terminal: the flags of the command that started it.
+pub(super) struct View {
+    pub(super) json: bool,
+    pub(super) quiet: bool,
+    pub(super) verbose: bool,
+    pub(super) color: ColorChoice,
+    /// Whether the question can be asked (a terminal on stdin that is not the key's pipe).
+    pub(super) can_prompt: bool,
+    /// The many-roots rendering (a block per root and one question for all).
+    pub(super) many: bool,
+    /// Said when the one root needs no change.
+    pub(super) nothing_to_do: &'static str,
+    /// Said after writing.
+    pub(super) done_hint: &'static str,
 }
 
-/// What the probe changes in the plan: the live catalog, and a fixed primary when auto
-/// routing is off (unless the user asked for a primary, or for auto to be required).
-pub(super) fn apply_probe(
-    cli: &Cli,
-    report: &ProbeReport,
-    settings: &mut Settings,
-    warnings: &mut Vec<String>,
-) -> Result<()> {
-    if let Some(models) = &report.models {
-        let compat = serde_json::json!({ "maxTokensField": "max_completion_tokens" });
-        let list: Vec<serde_json::Value> = models
-            .iter()
-            .map(|m| {
-                let mut e = serde_json::json!({ "id": m.id, "name": m.name });
-                // OpenClaw budgets prompts and replies with these; without them it assumes
-                // its defaults for every model.
-                if let Some(n) = m.context_window {
-                    e["contextWindow"] = n.into();
-                }
-                if let Some(n) = m.max_tokens {
-                    e["maxTokens"] = n.into();
-                }
-                e["compat"] = compat.clone();
-                e
-            })
-            .collect();
-        settings.patch_provider(&serde_json::json!({ "models": list }))?;
-        settings.catalog_live = true;
-    }
-    if report.auto_routing == AutoRouting::Off {
-        if cli.probe.require_auto {
-            return Err(Error::Probe {
-                message: "auto routing is not enabled for this GateRouter account and --require-auto was given; switch it on in the dashboard (Dashboard → routing settings → enable Auto Routing)".into(),
-            });
+impl View {
+    /// Setup's view, from its flags.
+    pub(super) fn setup(cli: &Cli, many: bool) -> View {
+        View {
+            json: cli.json,
+            quiet: cli.quiet,
+            verbose: cli.verbose,
+            color: cli.color,
+            can_prompt: !cli.api_key_stdin && std::io::stdin().is_terminal(),
+            many,
+            nothing_to_do: "Already configured: nothing to change.",
+            done_hint: SETUP_DONE,
         }
-        let fixed = settings
-            .fallbacks
-            .iter()
-            .find(|f| f.starts_with("gaterouter/") && f.as_str() != "gaterouter/auto")
-            .cloned();
-        match (&cli.primary, fixed) {
-            (Some(p), _) => warnings.push(format!(
-                "auto routing is not enabled for this GateRouter account; keeping --primary {p} as asked. Switch it on in the dashboard (Dashboard → routing settings → enable Auto Routing)"
-            )),
-            (None, Some(f)) => {
-                warnings.push(format!(
-                    "auto routing is not enabled for this GateRouter account, so the primary model will be {f} instead of gaterouter/auto; switch it on in the dashboard (Dashboard → routing settings → enable Auto Routing) and run again to use auto"
-                ));
-                settings.primary = f;
+    }
+
+    fn shown(&self) -> bool {
+        !self.json && !self.quiet
+    }
+}
+
+/// The terminal side of a run: a spinner while probing (stderr, so piped output stays
+/// clean), the requests with -v, and the review: the summary and diff, then the question.
+pub(super) struct Term<'a> {
+    view: &'a View,
+    spinner: Option<indicatif::ProgressBar>,
+}
+
+impl<'a> Term<'a> {
+    pub(super) fn new(view: &'a View) -> Self {
+        Term {
+            view,
+            spinner: None,
+        }
+    }
+
+    fn shown(&self) -> bool {
+        self.view.shown()
+    }
+}
+
+impl run::Ui for Term<'_> {
+    fn probing(&mut self, cfg: &ProbeConfig) {
+        self.spinner = (self.shown() && crate::output::stderr_is_terminal()).then(|| {
+            let pb = indicatif::ProgressBar::new_spinner();
+            pb.set_message(format!("Checking GateRouter at {}…", cfg.base_url));
+            pb.enable_steady_tick(std::time::Duration::from_millis(80));
+            pb
+        });
+    }
+
+    fn probed(&mut self, report: &ProbeReport) {
+        if let Some(pb) = self.spinner.take() {
+            pb.finish_and_clear();
+        }
+        if self.view.verbose {
+            for r in &report.requests {
+                crate::errln!(
+                    "{} {} → {} in {} ms{}",
+                    r.method,
+                    r.url,
+                    r.status.map_or("no answer".to_owned(), |s| s.to_string()),
+                    r.latency_ms,
+                    if r.attempts > 1 {
+                        format!(" ({} attempts)", r.attempts)
+                    } else {
+                        String::new()
+                    }
+                );
             }
-            (None, None) => warnings.push(
-                "auto routing is not enabled for this GateRouter account; switch it on in the dashboard (Dashboard → routing settings → enable Auto Routing)".into(),
-            ),
         }
     }
-    Ok(())
+
+    fn review(&mut self, run: &RunReport, ask: Option<run::Ask>) -> Approval {
+        let color = use_color(self.view.color, crate::output::stdout_is_terminal());
+        if self.view.many {
+            if self.shown() {
+                show_many(run, color);
+            }
+        } else if let Some(plan) = run.roots.first().and_then(|r| r.plan.as_ref()) {
+            let shown = self.shown();
+            show_plan(shown, plan, run.probe.as_ref(), &run.warnings, color);
+            if shown && ask.is_none() {
+                let pending = plan.pending().count();
+                let note = match run.mode {
+                    _ if pending == 0 => Some(self.view.nothing_to_do.to_owned()),
+                    Mode::DryRun => Some(
+                        "Dry run: nothing was written. Run again without --dry-run to apply."
+                            .to_owned(),
+                    ),
+                    Mode::Check => Some(format!(
+                        "{pending} file{} would change (exit 2).",
+                        if pending == 1 { "" } else { "s" }
+                    )),
+                    Mode::Apply => None,
+                };
+                if let Some(n) = note {
+                    crate::outln!("{n}");
+                }
+            }
+        }
+        let Some(ask) = ask else {
+            return Approval::Yes;
+        };
+        if !self.view.can_prompt {
+            return Approval::CannotAsk;
+        }
+        let question = if self.view.many {
+            format!(
+                "Apply these changes to {} in {} roots?",
+                files(ask.files),
+                ask.roots
+            )
+        } else {
+            format!("Apply these changes to {}?", files(ask.files))
+        };
+        if confirm(&question) {
+            Approval::Yes
+        } else {
+            crate::errln!("Cancelled: nothing was written.");
+            Approval::Cancelled
+        }
+    }
 }
 
-/// One root: prepare, review, confirm, apply.
+/// The many-roots review: the run's warnings, then each root's summary and diff, or its error.
+fn show_many(run: &RunReport, color: bool) {
+    for w in &run.warnings {
+        crate::output::warning(w);
+    }
+    for r in &run.roots {
+        match (&r.plan, &r.error) {
+            (Some(p), _) => {
+                crate::output::out(&report::summary(p, run.probe.as_ref()));
+                if !p.is_empty() {
+                    print_diff(&diff::render_plan(p, color), color);
+                }
+            }
+            (None, Some(_)) => root_error(run, r),
+            (None, None) => {}
+        }
+    }
+}
+
+/// One root's error, named by its directory, every secret of the run redacted.
+pub(super) fn root_error(run: &RunReport, r: &run::RootRun) {
+    if let Some(e) = &r.error {
+        let all: Vec<&str> = run.secrets.iter().map(String::as_str).collect();
+        crate::output::error(&format!(
+            "{}: {}",
+            r.target.dir.display(),
+            key::redact_all(&e.to_string(), &all)
+        ));
+    }
+}
+
+/// A plan before it is applied: the summary, the warnings, and the diff.
+fn show_plan(
+    shown: bool,
+    plan: &Plan,
+    probe: Option<&ProbeOutcome>,
+    warnings: &[String],
+    color: bool,
+) {
+    if !shown {
+        return;
+    }
+    crate::output::out(&report::summary(plan, probe));
+    for w in warnings.iter().chain(&plan.warnings) {
+        crate::output::warning(w);
+    }
+    if !plan.is_empty() {
+        crate::outln!();
+        print_diff(&diff::render_plan(plan, color), color);
+    }
+}
+
+/// What was written, and where the previous contents went.
+fn show_applied(applied: &Applied, done_hint: &str) {
+    crate::outln!(
+        "Wrote {} file{}.{}",
+        applied.written.len(),
+        if applied.written.len() == 1 { "" } else { "s" },
+        applied
+            .backup
+            .as_ref()
+            .map(|b| format!(" Previous contents backed up in {}", b.display()))
+            .unwrap_or_default()
+    );
+    crate::outln!("{done_hint}");
+}
+
+const SETUP_DONE: &str =
+    "Restart the OpenClaw gateway (openclaw gateway restart) to pick up the new model.";
+
+/// One root: the run, rendered as the one-root report.
 pub(super) fn run_setup(cli: &Cli, env: &Env) -> i32 {
     let mode = cli.mode();
     let mut secrets = Vec::new();
-    let Prepared {
-        dir,
-        probe,
-        plan,
-        warnings,
-    } = match prepare(cli, env, &mut secrets) {
-        Ok(p) => p,
-        Err(s) => {
-            return fail(
-                cli.json,
-                mode,
-                s.root.as_deref(),
-                s.probe.as_deref(),
-                None,
-                &s.error,
-                &[],
-                &secrets,
-            );
+    let (_, root_arg) = positionals(cli);
+    let (dir, config) = root::resolve(root_arg.as_deref(), env);
+    let target = Target {
+        dir: dir.clone(),
+        config,
+    };
+    let req = match request(cli, env, vec![target], &mut secrets) {
+        Ok(r) => r,
+        Err(e) => return fail(cli.json, mode, None, None, None, &e, &[], &secrets),
+    };
+    let view = View::setup(cli, false);
+    let run = run::run(req, env, &mut Term::new(&view));
+    render_one(&view, &dir, &run)
+}
+
+/// A one-root run, rendered: what was written, the verify, the JSON report; or the error.
+/// Returns the exit code.
+pub(super) fn render_one(view: &View, dir: &Path, run: &RunReport) -> i32 {
+    let mode = run.mode;
+    let secrets = &run.secrets;
+    let probe = run.probe.as_ref();
+    let fail_here = |plan: Option<&Plan>, e: &Error| {
+        // Warnings belong with a plan that was shown; before one, there is nothing to warn on.
+        let warnings: &[String] = if plan.is_some() { &run.warnings } else { &[] };
+        fail(
+            view.json,
+            mode,
+            Some(dir),
+            probe,
+            plan,
+            e,
+            warnings,
+            secrets,
+        )
+    };
+    if let Some(e) = &run.stopped {
+        return fail(view.json, mode, Some(dir), probe, None, e, &[], secrets);
+    }
+    let Some(r) = run.roots.first() else {
+        return exit::INPUT;
+    };
+    if let Some(e) = &r.error {
+        return fail_here(r.plan.as_ref(), e);
+    }
+    let Some(plan) = &r.plan else {
+        return exit::INPUT;
+    };
+    if let Some(e @ Error::NotInteractive) = &run.refused {
+        return fail_here(Some(plan), e);
+    }
+    let mut notes = Vec::new();
+    if let Some(a) = &r.applied {
+        if view.shown() {
+            show_applied(a, view.done_hint);
         }
-    };
-    let review = Review {
-        json: cli.json,
-        quiet: cli.quiet,
-        mode,
-        yes: cli.yes,
-        can_prompt: !cli.api_key_stdin && std::io::stdin().is_terminal(),
-        color: cli.color,
-        lock_timeout: cli.lock_timeout,
-        kind: "setup",
-        dir: &dir,
-        probe: Some(&probe),
-        warnings: &warnings,
-        secrets: &secrets,
-        nothing_to_do: "Already configured: nothing to change.",
-        done_hint: "Restart the OpenClaw gateway (openclaw gateway restart) to pick up the new model.",
-        verify: cli.verify.then(|| super::verify::After {
-            config: root::resolve(positionals(cli).1.as_deref(), env).1,
-            timeout: cli.probe.timeout,
-        }),
-    };
-    review_and_apply(&review, &plan, env)
+        notes.extend(
+            (run.kind == "uninstall")
+                .then(|| backups_hold_the_key(dir))
+                .flatten(),
+        );
+        if !view.json {
+            for n in &notes {
+                crate::errln!("note: {n}");
+            }
+        }
+    }
+    if let Some(v) = &r.verify {
+        super::verify::show_after_setup(v, !view.shown());
+    }
+    if view.json {
+        let warnings: Vec<String> = run.warnings.iter().chain(&notes).cloned().collect();
+        let mut v = report::value(&Outcome {
+            mode,
+            root: Some(dir),
+            probe,
+            plan: Some(plan),
+            applied: r.applied.as_ref(),
+            error: None,
+            warnings: &warnings,
+            exit_code: r.exit_code,
+            secrets,
+        });
+        if let Some(verified) = &r.verify {
+            v["verify"] = super::verify::after_setup_json(verified);
+        }
+        crate::output::json(&v);
+    }
+    r.exit_code
 }
 
 /// After uninstall the key is gone from the root, but every backup set (setup's, and the one
@@ -250,24 +361,12 @@ fn backups_hold_the_key(dir: &std::path::Path) -> Option<String> {
     ))
 }
 
-/// How a plan is shown, confirmed and applied; shared by setup and rollback.
+/// How one plan without a probe (rollback's, uninstall's) is shown, confirmed and applied.
 pub(super) struct Review<'a> {
-    pub(super) json: bool,
-    pub(super) quiet: bool,
-    pub(super) mode: Mode,
-    pub(super) yes: bool,
-    pub(super) can_prompt: bool,
-    pub(super) color: ColorChoice,
-    pub(super) lock_timeout: u64,
-    pub(super) kind: &'static str,
-    pub(super) dir: &'a std::path::Path,
-    pub(super) probe: Option<&'a ProbeOutcome>,
-    pub(super) warnings: &'a [String],
-    pub(super) secrets: &'a [String],
-    pub(super) nothing_to_do: &'static str,
-    pub(super) done_hint: &'static str,
-    /// `--verify`: check the root once it is configured.
-    pub(super) verify: Option<super::verify::After>,
+    pub(super) view: View,
+    mode: Mode,
+    tail: run::Tail,
+    dir: &'a Path,
 }
 
 impl<'a> Review<'a> {
@@ -275,158 +374,48 @@ impl<'a> Review<'a> {
     pub(super) fn for_command(
         r: &ReviewArgs,
         kind: &'static str,
-        dir: &'a std::path::Path,
+        dir: &'a Path,
         nothing_to_do: &'static str,
         done_hint: &'static str,
     ) -> Review<'a> {
         Review {
-            json: r.json,
-            quiet: false,
+            view: View {
+                json: r.json,
+                quiet: false,
+                verbose: false,
+                color: r.color,
+                can_prompt: std::io::stdin().is_terminal(),
+                many: false,
+                nothing_to_do,
+                done_hint,
+            },
             mode: if r.dry_run { Mode::DryRun } else { Mode::Apply },
-            yes: r.yes,
-            can_prompt: std::io::stdin().is_terminal(),
-            color: r.color,
-            lock_timeout: r.lock_timeout,
-            kind,
+            tail: run::Tail {
+                yes: r.yes,
+                fail_fast: false,
+                lock_timeout: std::time::Duration::from_secs(r.lock_timeout),
+                kind,
+                verify: None,
+            },
             dir,
-            probe: None,
-            warnings: &[],
-            secrets: &[],
-            nothing_to_do,
-            done_hint,
-            verify: None,
         }
     }
 }
 
-/// Summary and diff (or the JSON report), then: nothing to do, dry run, check, or confirm
-/// and apply. Returns the exit code.
+/// The plan through the run's review → apply stages, rendered as the one-root report.
+/// Returns the exit code.
 pub(super) fn review_and_apply(r: &Review, plan: &Plan, env: &Env) -> i32 {
-    let color = use_color(r.color, crate::output::stdout_is_terminal());
-    if !r.json && !r.quiet {
-        crate::output::out(&report::summary(plan, r.probe));
-        for w in r.warnings.iter().chain(&plan.warnings) {
-            crate::output::warning(w);
-        }
-        if !plan.is_empty() {
-            crate::outln!();
-            print_diff(&diff::render_plan(plan, color), color);
-        }
-    }
-    let pending = plan.pending().count();
-    let finish_with = |applied: Option<&Applied>, code: i32, extra: &[String]| {
-        // `--verify`: only once the root is configured (written now, or already).
-        let verified = match &r.verify {
-            Some(after) if code == exit::OK && r.mode == Mode::Apply => Some(
-                super::verify::after_setup(after, r.dir, env, r.json || r.quiet),
-            ),
-            _ => None,
-        };
-        let code = match &verified {
-            Some((c, _)) if *c != exit::OK => *c,
-            _ => code,
-        };
-        if r.json {
-            let warnings: Vec<String> = r.warnings.iter().chain(extra).cloned().collect();
-            let mut v = report::value(&Outcome {
-                mode: r.mode,
-                root: Some(r.dir),
-                probe: r.probe,
-                plan: Some(plan),
-                applied,
-                error: None,
-                warnings: &warnings,
-                exit_code: code,
-                secrets: r.secrets,
-            });
-            if let Some((_, result)) = verified {
-                v["verify"] = result;
-            }
-            crate::output::json(&v);
-        }
-        code
+    let target = Target {
+        dir: r.dir.to_path_buf(),
+        config: None,
     };
-    let finish = |applied: Option<&Applied>, code: i32| finish_with(applied, code, &[]);
-    let fail_with = |e: &Error| {
-        fail(
-            r.json,
-            r.mode,
-            Some(r.dir),
-            r.probe,
-            Some(plan),
-            e,
-            r.warnings,
-            r.secrets,
-        )
-    };
-
-    if pending == 0 {
-        if !r.json && !r.quiet {
-            crate::outln!("{}", r.nothing_to_do);
-        }
-        return finish(None, exit::OK);
-    }
-    match r.mode {
-        Mode::DryRun => {
-            if !r.json && !r.quiet {
-                crate::outln!(
-                    "Dry run: nothing was written. Run again without --dry-run to apply."
-                );
-            }
-            return finish(None, exit::OK);
-        }
-        Mode::Check => {
-            if !r.json && !r.quiet {
-                crate::outln!(
-                    "{pending} file{} would change (exit 2).",
-                    if pending == 1 { "" } else { "s" }
-                );
-            }
-            return finish(None, exit::PENDING);
-        }
-        Mode::Apply => {}
-    }
-    if !r.yes {
-        if !r.can_prompt {
-            return fail_with(&Error::NotInteractive);
-        }
-        if !confirm(&format!("Apply these changes to {}?", files(pending))) {
-            crate::errln!("Cancelled: nothing was written.");
-            return finish(None, exit::INPUT);
-        }
-    }
-    let opts = apply::ApplyOptions {
-        lock_timeout: std::time::Duration::from_secs(r.lock_timeout),
-        kind: r.kind,
-        faults: apply::Faults::from_env(),
-    };
-    match apply::apply_with(plan, env, &opts) {
-        Ok(applied) => {
-            if !r.json && !r.quiet {
-                crate::outln!(
-                    "Wrote {} file{}.{}",
-                    applied.written.len(),
-                    if applied.written.len() == 1 { "" } else { "s" },
-                    applied
-                        .backup
-                        .as_ref()
-                        .map(|b| format!(" Previous contents backed up in {}", b.display()))
-                        .unwrap_or_default()
-                );
-                crate::outln!("{}", r.done_hint);
-            }
-            let note: Vec<String> = (r.kind == "uninstall")
-                .then(|| backups_hold_the_key(r.dir))
-                .flatten()
-                .into_iter()
-                .collect();
-            if !r.json {
-                for n in &note {
-                    crate::errln!("note: {n}");
-                }
-            }
-            finish_with(Some(&applied), exit::OK, &note)
-        }
-        Err(e) => fail_with(&e),
-    }
+    let run = run::run_plan(
+        target,
+        plan.clone(),
+        r.mode,
+        &r.tail,
+        env,
+        &mut Term::new(&r.view),
+    );
+    render_one(&r.view, r.dir, &run)
 }

@@ -2,6 +2,7 @@
 //! here (a line per model, a cause and fix per failure) or as one JSON document.
 
 use super::*;
+use crate::run::Verified;
 use crate::verify::{self, ModelResult, VerifyReport};
 
 /// Runs verify on one root; exit 0 when the primary answered, 3 when not, 1 when the root
@@ -42,7 +43,7 @@ pub(super) fn run_verify(a: &VerifyArgs, quiet: bool, env: &Env) -> i32 {
             ),
         }
     }
-    let code = exit_code(&report);
+    let code = crate::run::verify_exit_code(&report);
     if a.json {
         let mut v = serde_json::to_value(&report).unwrap_or_default();
         v["version"] = serde_json::json!(report::REPORT_VERSION);
@@ -52,16 +53,6 @@ pub(super) fn run_verify(a: &VerifyArgs, quiet: bool, env: &Env) -> i32 {
     }
     print(&report, quiet);
     code
-}
-
-/// 0 when the primary answered (and OpenClaw did too, when it was asked), else 3.
-pub(crate) fn exit_code(r: &VerifyReport) -> i32 {
-    let openclaw_ok = r.openclaw.as_ref().is_none_or(|o| o.ok);
-    if r.ok && openclaw_ok {
-        exit::OK
-    } else {
-        exit::PROBE
-    }
 }
 
 /// The report as lines; `quiet`: the errors only.
@@ -173,45 +164,31 @@ fn line(m: &ModelResult) -> String {
     s
 }
 
-/// What `setup --verify` needs to verify the root it configured.
-pub(super) struct After {
-    pub(super) config: Option<PathBuf>,
-    pub(super) timeout: u64,
+/// `setup --verify`, shown: the verify report after the setup's (unless `silent`); a root
+/// that could not be read back is an error line either way.
+pub(super) fn show_after_setup(v: &Verified, silent: bool) {
+    match v {
+        Verified::Done(report) if !silent => {
+            crate::outln!();
+            print(report, false);
+        }
+        Verified::Done(_) => {}
+        Verified::Failed(e) => crate::errln!("error: verify: {e}"),
+    }
 }
 
-/// `setup --verify`: verify `dir`; prints unless `silent`. Returns the exit code and the
-/// JSON of the result (a `{error}` object when the root could not be read).
-pub(super) fn after_setup(
-    a: &After,
-    dir: &Path,
-    env: &Env,
-    silent: bool,
-) -> (i32, serde_json::Value) {
-    let env = &env.with_rest_of_process();
-    let opts = verify::Options {
-        timeout: std::time::Duration::from_secs(a.timeout),
-        ..verify::Options::default()
-    };
-    let resolved =
-        root::discover(dir, a.config.as_deref(), None).and_then(|r| verify::resolve(&r, env, None));
-    match resolved {
-        Ok(r) => {
-            let report = verify::run(&r, &opts);
-            let code = exit_code(&report);
-            if !silent {
-                crate::outln!();
-                print(&report, false);
-            }
-            let mut v = serde_json::to_value(&report).unwrap_or_default();
+/// `setup --verify` in the JSON report: the `verify` field of a root (a `{error}` object
+/// when the root could not be read back).
+pub(super) fn after_setup_json(v: &Verified) -> serde_json::Value {
+    let code = v.exit_code();
+    match v {
+        Verified::Done(report) => {
+            let mut v = serde_json::to_value(report).unwrap_or_default();
             v["exit_code"] = serde_json::json!(code);
-            (code, v)
+            v
         }
-        Err(e) => {
-            crate::errln!("error: verify: {e}");
-            (
-                e.exit_code(),
-                serde_json::json!({"error": {"message": e.to_string()}, "exit_code": e.exit_code()}),
-            )
+        Verified::Failed(e) => {
+            serde_json::json!({"error": {"message": e.to_string()}, "exit_code": code})
         }
     }
 }

@@ -1,5 +1,7 @@
-//! Planning: pure functions from (current bytes, settings) to new bytes, one per file.
-//! No I/O happens here; an empty plan means the root is already configured.
+//! Planning: pure functions from what discovery read ([`crate::root::Root`]: bytes, modes,
+//! included files' notes) and the settings to new bytes, one per file. No I/O happens here:
+//! reading is [`crate::root::discover`]'s, and whether the files can be written is checked
+//! by [`crate::apply::check_writable`]. An empty plan means the root is already configured.
 
 mod agree;
 pub mod dotenv;
@@ -12,7 +14,6 @@ pub mod models_json;
 pub mod openclaw_json;
 mod provider;
 
-use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 
 use serde::Serialize;
@@ -72,39 +73,6 @@ impl FileChange {
 
     pub fn is_removal(&self) -> bool {
         self.after.is_none() && self.before.is_some()
-    }
-
-    /// Refuses a file (or, for a new file, its directory) that is marked read-only. As root
-    /// the write would succeed anyway, overriding a protection someone set on purpose.
-    pub fn check_writable(&self) -> Result<()> {
-        if let Some(mode) = self.mode_before
-            && mode & 0o200 == 0
-        {
-            return Err(Error::Unreadable {
-                path: self.path.clone(),
-                what: format!(
-                    "is read-only (mode {mode:o}); make it writable (chmod u+w) if it should be changed, nothing was written"
-                ),
-            });
-        }
-        let mut dir = self.target.parent();
-        while let Some(d) = dir {
-            match std::fs::metadata(d) {
-                Ok(m) if m.permissions().mode() & 0o200 == 0 => {
-                    return Err(Error::Unreadable {
-                        path: d.to_path_buf(),
-                        what: format!(
-                            "is a read-only directory (mode {:o}); {} cannot be written there, nothing was written",
-                            m.permissions().mode() & 0o7777,
-                            self.rel
-                        ),
-                    });
-                }
-                Ok(_) => return Ok(()),
-                Err(_) => dir = d.parent(),
-            }
-        }
-        Ok(())
     }
 }
 
@@ -270,10 +238,7 @@ pub fn plan(root: &Root, key: &KeyChoice, settings: &Settings) -> Result<Plan> {
     let refs = settings.refs();
     let ours = |r: &str| crate::templates::is_our_ref(r) || refs.iter().any(|x| x == r);
     gate_all(&files, &ours)?;
-    for f in files.iter().filter(|f| f.changed()) {
-        f.check_writable()?;
-    }
-    warnings.extend(include_warnings(root));
+    warnings.extend(root.includes.iter().cloned());
     for f in [&root.env, &root.config].into_iter().chain(&root.models) {
         let changes = files.iter().any(|c| c.path == f.path && c.changed());
         if changes && f.links > 1 {
@@ -379,9 +344,6 @@ pub fn plan_uninstall(
     let ours =
         |r: &str| crate::templates::is_our_ref(r) || added.allowlist_map.iter().any(|x| x == r);
     gate_all(&files, &ours)?;
-    for f in files.iter().filter(|f| f.changed()) {
-        f.check_writable()?;
-    }
     Ok(Plan {
         root: root.dir.clone(),
         files,
@@ -421,65 +383,4 @@ fn gate_all(files: &[FileChange], ours: &dyn Fn(&str) -> bool) -> Result<()> {
         gate::check(&f.path, before.as_deref(), &text(after), owned, ours)?;
     }
     Ok(())
-}
-
-/// `$include`d files are merged into the config by OpenClaw; we edit only openclaw.json, so
-/// say when an included file also defines `models` or `agents` (it could override ours).
-fn include_warnings(root: &Root) -> Vec<String> {
-    let Some(text) = root
-        .config
-        .bytes
-        .as_deref()
-        .and_then(|b| std::str::from_utf8(b).ok())
-    else {
-        return Vec::new();
-    };
-    // No `$include` anywhere in the text: nothing to parse (the common case, and cheap).
-    if !text.contains("$include") {
-        return Vec::new();
-    }
-    // Read as OpenClaw reads it (json5), building only `$include`.
-    let Ok(Some(top)) = json5::parse_projected(text, &[&["$include"]]) else {
-        return Vec::new();
-    };
-    let includes: Vec<String> = match top.get("$include") {
-        Some(json5::Value::String(s)) => s.as_str().map(str::to_owned).into_iter().collect(),
-        Some(json5::Value::Array(a)) => a
-            .iter()
-            .filter_map(|x| x.as_str().map(str::to_owned))
-            .collect(),
-        _ => Vec::new(),
-    };
-    let base = root.config.path.parent().unwrap_or(&root.dir);
-    let mut out = Vec::new();
-    for inc in includes {
-        let path = base.join(&inc);
-        // Read as OpenClaw reads an include (the one reader, `include::read`); a missing
-        // one is OpenClaw's problem to report, we only lose this warning.
-        let included = match crate::include::read(&path, &root.config.path) {
-            Ok(serde_json::Value::Object(o)) => o,
-            Ok(_) => continue,
-            Err(_) if !path.exists() => continue,
-            Err(e) => {
-                out.push(format!(
-                    "{} (included by openclaw.json) was not checked for settings that override gaterouter's: {e}",
-                    path.display()
-                ));
-                continue;
-            }
-        };
-        let defined: Vec<&String> = included.keys().collect();
-        let keys: Vec<&str> = ["models", "agents", "auth"]
-            .into_iter()
-            .filter(|k| defined.iter().any(|d| d == k))
-            .collect();
-        if !keys.is_empty() {
-            out.push(format!(
-                "{} (included by openclaw.json) also defines {}; only openclaw.json was edited, so check that the included file does not override the gaterouter settings",
-                path.display(),
-                keys.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(" and ")
-            ));
-        }
-    }
-    out
 }

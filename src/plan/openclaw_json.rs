@@ -62,8 +62,7 @@ fn plan_keeping(
     // A gaterouter ref outside the catalog (an earlier bad --primary, a retired model) can
     // only fail: it is not carried over into the fallbacks.
     let stale = |r: &str| {
-        r.strip_prefix(PROVIDER_PREFIX)
-            .is_some_and(|id| !catalog.iter().any(|c| c == id))
+        crate::templates::our_model_id(r).is_some_and(|id| !catalog.iter().any(|c| c == id))
     };
     set_model(
         &doc,
@@ -107,8 +106,6 @@ fn plan_keeping(
     )?;
     Ok((doc.render(), record))
 }
-
-const PROVIDER_PREFIX: &str = "gaterouter/";
 
 /// Each agent of the config's list (`agents.entries` or `agents.list`) as its object and
 /// path, with its id.
@@ -210,8 +207,7 @@ fn catalog(doc: &Doc, root: &CstObject, s: &Settings) -> Vec<String> {
 /// be out of date: a warning); a template's fallback that is missing is left out.
 fn check_catalog(s: &Settings, catalog: &[String], notes: &mut Vec<String>) -> Result<Settings> {
     fn missing<'r>(r: &'r str, catalog: &[String]) -> Option<&'r str> {
-        r.strip_prefix(PROVIDER_PREFIX)
-            .filter(|id| !catalog.iter().any(|c| c == id))
+        crate::templates::our_model_id(r).filter(|id| !catalog.iter().any(|c| c == id))
     }
     let explain = |r: &str, id: &str| {
         format!(
@@ -223,7 +219,7 @@ fn check_catalog(s: &Settings, catalog: &[String], notes: &mut Vec<String>) -> R
             },
             crate::templates::nearest(id, catalog)
                 .iter()
-                .map(|n| format!("{PROVIDER_PREFIX}{n}"))
+                .map(|n| crate::templates::our_ref(n))
                 .collect::<Vec<_>>()
                 .join(", ")
         )
@@ -694,7 +690,7 @@ pub struct Record {
 }
 
 fn is_ours(r: &str) -> bool {
-    r.starts_with("gaterouter/")
+    crate::templates::is_our_ref(r)
 }
 
 /// Undoes setup: the auth profile and the provider go, our refs leave the allowlists and
