@@ -476,6 +476,52 @@ fn looks_like_a_root(arg: &str) -> bool {
     PathBuf::from(arg).is_dir() || arg.starts_with(['/', '.', '~'])
 }
 
+/// The first positional when it is a subcommand name mistyped (`doctr`, `Uninstall`,
+/// `rolback`): without this it was taken for the key, refused as too short or, worse,
+/// sent to GateRouter. Said before any network or write. An existing directory of that name
+/// is a root, not a typo.
+fn mistyped_subcommand(arg: &str) -> Option<Error> {
+    if Path::new(arg).is_dir() {
+        return None;
+    }
+    let typed = arg.to_ascii_lowercase();
+    let cmd = <Cli as clap::CommandFactory>::command();
+    let name = cmd
+        .get_subcommands()
+        .map(|c| c.get_name())
+        .map(|n| (edit_distance(&typed, n), n))
+        .filter(|&(d, n)| d <= if n.len() <= 4 { 1 } else { 2 })
+        .min()?
+        .1;
+    Some(Error::Usage(format!(
+        "`{}` is not a subcommand of gaterouter-setup, nor an API key; did you mean `gaterouter-setup {name}`? Nothing was done (see gaterouter-setup --help)",
+        crate::output::one_line(arg, 40)
+    )))
+}
+
+/// Edits (insert, delete, substitute, swap two neighbours) between `a` and `b`.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    d[0] = (0..=b.len()).collect();
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = v;
+        }
+    }
+    d[a.len()][b.len()]
+}
+
 /// Refuses a root argument that does not exist and looks like an API key (the key typed in
 /// the root's place), before anything prints it: a missing root is otherwise named in the
 /// error. `swapped` says a key argument was given too, so the two look exchanged.
@@ -576,16 +622,16 @@ fn key_choice(stdin: bool, arg: Option<String>, env: &Env) -> Result<KeyChoice> 
         })?;
         let line = s.strip_suffix('\n').unwrap_or(&s);
         let line = line.strip_suffix('\r').unwrap_or(line);
-        return Ok(KeyChoice::Set(ApiKey::parse(line)?));
+        return Ok(KeyChoice::Set(ApiKey::from_user(line)?));
     }
     if let Some(k) = arg {
-        return Ok(KeyChoice::Set(ApiKey::parse(&k)?));
+        return Ok(KeyChoice::Set(ApiKey::from_user(&k)?));
     }
     if let Some(k) = env.get(key::ENV_VAR) {
         let k = k
             .to_str()
             .ok_or_else(|| Error::InvalidKey("in GATEROUTER_API_KEY is not valid UTF-8".into()))?;
-        return Ok(KeyChoice::Set(ApiKey::parse(k)?));
+        return Ok(KeyChoice::Set(ApiKey::from_user(k)?));
     }
     Ok(KeyChoice::KeepExisting)
 }
@@ -707,6 +753,9 @@ pub fn run(cli: &Cli, env: &Env) -> i32 {
     }
     if let Some(Command::Doctor { root, agent, json }) = &cli.command {
         return commands::run_doctor(root.as_deref(), agent.as_deref(), *json, env);
+    }
+    if let Some(e) = cli.api_key.as_deref().and_then(mistyped_subcommand) {
+        return fail(cli.json, cli.mode(), None, None, None, &e, &[], &[]);
     }
     match all_roots(cli) {
         Ok((_, many)) if cli.verify && (many || cli.roots_from.is_some()) => {

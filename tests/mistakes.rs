@@ -1,0 +1,154 @@
+//! Mistakes newcomers make (issue 14): a mistyped subcommand, a pasted `NAME=value` line or
+//! anything else that cannot be a key, a directory that is not an OpenClaw root, an agent
+//! the config does not have, and advice that would make things worse. Each is refused
+//! before any network request or write, with one paragraph saying what to do.
+
+mod common;
+
+use std::path::Path;
+
+use common::{KEY, cmd, root_from, snapshot, text};
+use proptest::prelude::*;
+
+const SUBCOMMANDS: &[&str] = &[
+    "probe",
+    "rollback",
+    "uninstall",
+    "verify",
+    "completions",
+    "man",
+    "doctor",
+];
+
+fn run(home: &Path, args: &[&str]) -> std::process::Output {
+    cmd(home).args(args).output().unwrap()
+}
+
+/// An unreachable base URL: were any of these mistakes to reach the network, the run
+/// would fail with exit 3 and a probe message instead of the input error asserted.
+const NO_NETWORK: &str = "http://127.0.0.1:9/openai/v1";
+
+#[test]
+fn a_mistyped_subcommand_is_suggested_not_taken_as_the_key() {
+    let (tmp, root) = root_from("onboarded");
+    let before = snapshot(&root);
+    for (typed, meant) in [
+        ("doctr", "doctor"),
+        ("uninstll", "uninstall"),
+        ("rolback", "rollback"),
+        ("Verify", "verify"),
+        ("porbe", "probe"),
+        ("completion", "completions"),
+    ] {
+        for offline in [true, false] {
+            let mut args = vec!["--base-url", NO_NETWORK, "--yes", typed];
+            let r = root.to_str().unwrap();
+            args.push(r);
+            if offline {
+                args.insert(0, "--offline");
+            }
+            let out = run(tmp.path(), &args);
+            let err = text(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{typed}: {err}");
+            assert!(
+                err.contains(&format!("did you mean `gaterouter-setup {meant}`?")),
+                "{typed}: {err}"
+            );
+        }
+    }
+    assert_eq!(snapshot(&root), before, "nothing may be written");
+}
+
+#[test]
+fn a_pasted_env_line_a_url_or_a_word_never_becomes_the_key() {
+    let (tmp, root) = root_from("onboarded");
+    let before = snapshot(&root);
+    let pasted = format!("GATEROUTER_API_KEY={KEY}");
+    let export = format!("export GATEROUTER_API_KEY={KEY}");
+    for (bad, says) in [
+        (pasted.as_str(), "NAME=value"),
+        (export.as_str(), "NAME=value"),
+        ("https://api.gaterouter.ai/openai/v1", "URL"),
+        ("hello-world", "too short"),
+        (
+            "sk-or-v1-abc!def;0123456789xyz",
+            "character no GateRouter key has",
+        ),
+    ] {
+        let out = run(
+            tmp.path(),
+            &["--offline", "--yes", bad, root.to_str().unwrap()],
+        );
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{bad}: {err}");
+        assert!(err.contains(says), "{bad}: {err}");
+        assert!(err.contains("at least 20 letters, digits"), "{err}");
+        assert!(!err.contains(bad), "the refused text is echoed: {err}");
+        assert!(
+            !err.contains(KEY),
+            "the key in the pasted line leaked: {err}"
+        );
+    }
+    // The same from the environment and from standard input.
+    let out = cmd(tmp.path())
+        .env("GATEROUTER_API_KEY", &pasted)
+        .args(["--offline", "--yes"])
+        .arg(&root)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("NAME=value"));
+    let out = cmd(tmp.path())
+        .args(["--offline", "--yes", "--api-key-stdin"])
+        .arg(&root)
+        .write_stdin(format!("{pasted}\n"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("NAME=value"));
+    assert!(!text(&out.stderr).contains(KEY));
+    assert_eq!(snapshot(&root), before, "nothing may be written");
+}
+
+/// One edit (insert, delete, substitute, swap) of a lowercase letter.
+fn one_edit() -> impl Strategy<Value = String> {
+    (
+        proptest::sample::select(SUBCOMMANDS),
+        0usize..4,
+        any::<prop::sample::Index>(),
+        proptest::char::range('a', 'z'),
+    )
+        .prop_map(|(name, kind, at, c)| {
+            let mut v: Vec<char> = name.chars().collect();
+            let i = at.index(v.len());
+            match kind {
+                0 => v.insert(i, c),
+                1 if v.len() > 3 => {
+                    v.remove(i);
+                }
+                2 => v[i] = c,
+                _ if i + 1 < v.len() => v.swap(i, i + 1),
+                _ => v[i] = c,
+            }
+            v.into_iter().collect()
+        })
+        .prop_filter("still a subcommand", |s: &String| {
+            !SUBCOMMANDS.contains(&s.as_str())
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(40))]
+
+    /// Any subcommand name with one edit gets a suggestion (of some subcommand: an edit can
+    /// land nearer another) and exits 1 with nothing written.
+    #[test]
+    fn any_one_edit_of_a_subcommand_is_suggested(typed in one_edit()) {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = run(tmp.path(), &["--offline", "--yes", &typed]);
+        let err = text(&out.stderr);
+        prop_assert_eq!(out.status.code(), Some(1), "{}", err);
+        prop_assert!(err.contains("did you mean `gaterouter-setup "), "{}: {}", typed, err);
+        prop_assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
+    }
+}
