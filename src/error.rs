@@ -29,6 +29,14 @@ pub enum Error {
     #[error("the OpenClaw root {} does not exist; pass the directory that holds openclaw.json (usually ~/.openclaw)", path.display())]
     RootMissing { path: PathBuf },
 
+    /// No root was named and OpenClaw's default state directory does not exist.
+    #[error("there is no OpenClaw state directory at {} (the default root: $OPENCLAW_STATE_DIR, else ~/.openclaw), so nothing was done; set up OpenClaw first with `openclaw onboard`, or name the root: gaterouter-setup KEY ROOT", path.display())]
+    NoDefaultRoot { path: PathBuf },
+
+    /// A directory that holds nothing of OpenClaw's, named without `--init`.
+    #[error("{} does not look like an OpenClaw state directory (no openclaw.json, no agents/, no .env with OpenClaw's variables), so nothing was done. Name the directory OpenClaw uses (usually ~/.openclaw; `openclaw onboard` creates it), or pass --init to create OpenClaw's files in this one", path.display())]
+    NotARoot { path: PathBuf },
+
     /// A key where the root goes (`gaterouter-setup ROOT KEY`, `doctor KEY`): the argument is
     /// never echoed, not even in the JSON report's `error.path`.
     #[error("{}", key_as_root_message(*.swapped))]
@@ -208,6 +216,8 @@ impl Error {
         match self {
             Error::Io { path, .. }
             | Error::RootMissing { path }
+            | Error::NoDefaultRoot { path }
+            | Error::NotARoot { path }
             | Error::RootNotDir { path }
             | Error::DanglingSymlink { path, .. }
             | Error::Unreadable { path, .. }

@@ -152,3 +152,154 @@ proptest! {
         prop_assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
     }
 }
+
+#[test]
+fn a_directory_that_is_not_an_openclaw_root_needs_init() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A source checkout: what `gaterouter-setup --offline KEY .` used to fill with
+    // openclaw.json, .env and agents/.
+    let repo = tmp.path().join("repo");
+    std::fs::create_dir_all(repo.join("src")).unwrap();
+    std::fs::write(repo.join("Cargo.toml"), "[package]\n").unwrap();
+    std::fs::write(repo.join(".env"), "DATABASE_URL=postgres://x\n").unwrap();
+    let before = snapshot(&repo);
+    for mode in ["--dry-run", "--yes", "--check"] {
+        let out = cmd(tmp.path())
+            .current_dir(&repo)
+            .args(["--offline", mode, KEY, "."])
+            .output()
+            .unwrap();
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{mode}: {err}");
+        assert!(
+            err.contains("does not look like an OpenClaw state directory"),
+            "{err}"
+        );
+        assert!(err.contains("--init"), "{err}");
+        assert!(text(&out.stdout).is_empty(), "no plan is shown");
+    }
+    // Many roots: that root fails, the OpenClaw one is set up.
+    let (_t, good) = root_from("onboarded");
+    let out = cmd(tmp.path())
+        .args(["--offline", "--yes", KEY, "--root"])
+        .arg(&good)
+        .arg("--root")
+        .arg(&repo)
+        .output()
+        .unwrap();
+    let all = text(&out.stdout) + &text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(
+        all.contains("does not look like an OpenClaw state directory"),
+        "{all}"
+    );
+    assert!(good.join(".env").is_file(), "{all}");
+    assert_eq!(snapshot(&repo), before, "nothing may be written");
+
+    // --init says to create one there.
+    let out = cmd(tmp.path())
+        .args(["--offline", "--yes", "--init", KEY])
+        .arg(&repo)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(repo.join("openclaw.json").is_file());
+}
+
+#[test]
+fn what_makes_a_directory_an_openclaw_root() {
+    let tmp = tempfile::tempdir().unwrap();
+    type Seed<'a> = (&'a str, &'a dyn Fn(&Path));
+    let seeds: [Seed; 4] = [
+        ("openclaw.json", &|r| {
+            std::fs::write(r.join("openclaw.json"), "{}\n").unwrap()
+        }),
+        ("clawdbot.json", &|r| {
+            std::fs::write(r.join("clawdbot.json"), "{}\n").unwrap()
+        }),
+        ("agents/", &|r| {
+            std::fs::create_dir(r.join("agents")).unwrap()
+        }),
+        (".env with the key", &|r| {
+            std::fs::write(r.join(".env"), format!("GATEROUTER_API_KEY={KEY}\n")).unwrap()
+        }),
+    ];
+    for (i, (what, seed)) in seeds.iter().enumerate() {
+        let r = tmp.path().join(format!("r{i}"));
+        std::fs::create_dir(&r).unwrap();
+        seed(&r);
+        let out = run(
+            tmp.path(),
+            &["--offline", "--dry-run", KEY, r.to_str().unwrap()],
+        );
+        assert_eq!(out.status.code(), Some(0), "{what}: {}", text(&out.stderr));
+    }
+}
+
+#[test]
+fn a_missing_default_root_points_to_openclaw_onboard() {
+    let tmp = tempfile::tempdir().unwrap();
+    for env in [None, Some(tmp.path().join("state"))] {
+        let mut c = cmd(tmp.path());
+        if let Some(s) = &env {
+            c.env("OPENCLAW_STATE_DIR", s);
+        }
+        let out = c
+            .args(["--offline", "--yes", "--init", KEY])
+            .output()
+            .unwrap();
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(err.contains("openclaw onboard"), "{err}");
+        assert!(err.contains("no OpenClaw state directory"), "{err}");
+    }
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn agent_must_be_one_the_root_has() {
+    let (tmp, root) = root_from("two-agents");
+    let before = snapshot(&root);
+    for cmdline in [
+        vec!["--offline", "--yes", "--agent", "nosuch", KEY],
+        vec!["doctor", "--agent", "nosuch"],
+        vec!["verify", "--agent", "nosuch"],
+    ] {
+        let out = cmd(tmp.path()).args(&cmdline).arg(&root).output().unwrap();
+        let all = text(&out.stdout) + &text(&out.stderr);
+        assert_ne!(out.status.code(), Some(0), "{cmdline:?}: {all}");
+        assert!(all.contains("--agent nosuch"), "{cmdline:?}: {all}");
+        assert!(all.contains("main, work"), "{cmdline:?}: {all}");
+    }
+    assert_eq!(snapshot(&root), before, "no agent may be created");
+    for id in ["work", "main"] {
+        let out = run(
+            tmp.path(),
+            &[
+                "--offline",
+                "--yes",
+                "--agent",
+                id,
+                KEY,
+                root.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(out.status.code(), Some(0), "{id}: {}", text(&out.stderr));
+    }
+    // A fresh root has OpenClaw's default agent only.
+    let (tmp, root) = root_from("fresh");
+    let out = run(
+        tmp.path(),
+        &[
+            "--offline",
+            "--yes",
+            "--init",
+            "--agent",
+            "main",
+            KEY,
+            root.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(root.join("agents/main/agent/models.json").is_file());
+}

@@ -50,7 +50,8 @@ pub(super) fn run_many(cli: &Cli, env: &Env, roots: &[PathBuf]) -> i32 {
     let mut runs: Vec<RootRun> = Vec::new();
     let mut found: Vec<Option<root::Root>> = Vec::new();
     for dir in roots {
-        let r = root::discover(dir, None, cli.agent.as_deref())
+        let r = root::check_state_dir(dir, None, cli.init, true)
+            .and_then(|()| root::discover(dir, None, cli.agent.as_deref()))
             .and_then(|r| plan::plan(&r, &key, &settings).map(|_| r));
         let failed = r.is_err();
         match r {

@@ -157,6 +157,12 @@ pub struct Cli {
     #[arg(long, value_name = "DIR")]
     pub template_dir: Option<PathBuf>,
 
+    /// Create OpenClaw's files in a root that has none yet (no openclaw.json, no agents/).
+    /// Without it such a directory is refused, so that a mistyped path or a source checkout
+    /// is not turned into an OpenClaw root.
+    #[arg(long)]
+    pub init: bool,
+
     /// Only edit this agent's models.json (agents/<ID>/agent/models.json).
     #[arg(long, value_name = "ID", value_parser = agent_id)]
     pub agent: Option<String>,
@@ -771,6 +777,11 @@ pub fn run(cli: &Cli, env: &Env) -> i32 {
         }
         Ok(_) => {}
         Err(e) => return fail(cli.json, cli.mode(), None, None, None, &e, &[], &[]),
+    }
+    let root_arg = positionals(cli).1;
+    let (dir, config) = root::resolve(root_arg.as_deref(), env);
+    if let Err(e) = root::check_state_dir(&dir, config.as_deref(), cli.init, root_arg.is_some()) {
+        return fail(cli.json, cli.mode(), Some(&dir), None, None, &e, &[], &[]);
     }
     setup::run_setup(cli, env)
 }
