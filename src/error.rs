@@ -105,7 +105,9 @@ pub enum Error {
     Template(String),
 
     /// The GateRouter probe says setup would not work; the message is the cause and fix.
-    #[error("{message}; nothing was written (use --offline to skip the check)")]
+    /// Its message says when --offline is worth trying: only when GateRouter is down, never
+    /// for a rejected key or a wrong URL, which --offline would write unchecked.
+    #[error("{message}; nothing was written")]
     Probe { message: String },
 
     #[error(

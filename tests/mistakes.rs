@@ -303,3 +303,91 @@ fn agent_must_be_one_the_root_has() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(root.join("agents/main/agent/models.json").is_file());
 }
+
+/// The advice after a failed check: `--offline` only where GateRouter is down, never where
+/// it would write the rejected key or the wrong URL; a 404 hint that fits the URL given.
+#[test]
+fn advice_after_a_failed_check_does_not_make_it_worse() {
+    use common::stand_in::{Reply, StandIn};
+    let s = StandIn::healthy(KEY);
+    let auto_off = StandIn::start(|r| {
+        if r.path.ends_with("/chat/completions") {
+            Reply::error(400, "auto routing is not enabled for this account")
+        } else {
+            common::stand_in::healthy_reply(r, KEY)
+        }
+    });
+    let other_key = "sk-or-v1-some-other-key-000000000000";
+    let cases: Vec<(Vec<String>, &str, &str)> = vec![
+        (
+            vec!["--base-url".into(), s.base_url(), other_key.into()],
+            "rejected the API key",
+            "",
+        ),
+        (
+            vec![
+                "--base-url".into(),
+                format!("{}/v1", s.root_url()),
+                KEY.into(),
+            ],
+            "must end in /openai/v1",
+            "",
+        ),
+        (
+            vec![
+                "--base-url".into(),
+                format!("{}/gr/openai/v1", s.root_url()),
+                KEY.into(),
+            ],
+            "has the right path",
+            "must end in",
+        ),
+        (
+            vec![
+                "--base-url".into(),
+                auto_off.base_url(),
+                "--require-auto".into(),
+                KEY.into(),
+            ],
+            "auto routing is not enabled",
+            "",
+        ),
+    ];
+    for (args, says, not) in cases {
+        let (tmp, root) = root_from("onboarded");
+        let out = cmd(tmp.path())
+            .arg("--yes")
+            .args(&args)
+            .arg(&root)
+            .output()
+            .unwrap();
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+        assert!(!err.contains("--offline"), "{args:?}: {err}");
+        assert!(not.is_empty() || !err.contains(not), "{args:?}: {err}");
+    }
+    // A pasted endpoint URL is refused before any request.
+    let (tmp, root) = root_from("onboarded");
+    let endpoint = format!("{}/chat/completions", s.base_url());
+    let out = cmd(tmp.path())
+        .args(["--yes", "--base-url", &endpoint, KEY])
+        .arg(&root)
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!("--base-url {}", s.base_url())),
+        "{err}"
+    );
+    // Unreachable: there --offline is worth saying, with its condition.
+    let out = cmd(tmp.path())
+        .args(["--yes", "--timeout", "2", "--base-url", NO_NETWORK, KEY])
+        .arg(&root)
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("sure of the key and the base URL"), "{err}");
+}
