@@ -391,3 +391,38 @@ fn advice_after_a_failed_check_does_not_make_it_worse() {
     assert_eq!(out.status.code(), Some(3), "{err}");
     assert!(err.contains("sure of the key and the base URL"), "{err}");
 }
+
+/// `--check` with no key given and none in `.env`: the root is not configured, exit 2 as
+/// the README and docs/ci.md say (a drift check then runs setup with the key); without
+/// `--check` it stays an input error.
+#[test]
+fn check_with_no_key_anywhere_is_not_configured() {
+    let (tmp, root) = root_from("onboarded");
+    let before = snapshot(&root);
+    for extra in [&["--offline"][..], &["--base-url", NO_NETWORK][..]] {
+        let out = cmd(tmp.path())
+            .arg("--check")
+            .args(extra)
+            .arg(&root)
+            .output()
+            .unwrap();
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}: {err}");
+        assert!(err.contains("not configured"), "{err}");
+        let out = cmd(tmp.path())
+            .args(["--check", "--json"])
+            .args(extra)
+            .arg(&root)
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["exit_code"], 2, "{v:#}");
+        assert_eq!(out.status.code(), Some(2));
+    }
+    let out = run(
+        tmp.path(),
+        &["--offline", "--dry-run", root.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(snapshot(&root), before);
+}

@@ -43,7 +43,8 @@ Files (under the OpenClaw root, default $OPENCLAW_STATE_DIR or ~/.openclaw):
   agents/<id>/agent/models.json   the gaterouter provider, without any apiKey
 Originals are backed up to <root>/.gaterouter-backup/<UTC time>/ before anything is written.
 
-Exit codes: 0 done or nothing to do; 1 usage or input error; 2 changes pending (--check);
+Exit codes: 0 done or nothing to do; 1 usage or input error; 2 changes pending or not
+            configured, no key anywhere (--check);
             3 GateRouter check failed; 4 write failed and every file was restored.";
 
 /// The longest any wait may be (a day). Bounded so that `now + timeout` can never overflow:
@@ -797,7 +798,14 @@ fn fail(
     warnings: &[String],
     secrets: &[String],
 ) -> i32 {
-    let code = e.exit_code();
+    // `--check` with no key anywhere: the root is not configured, which is what exit 2
+    // means to a drift check (README, docs/ci.md); it is not an error in the check itself.
+    let not_configured = mode == Mode::Check && matches!(e, Error::NoKey { .. });
+    let code = if not_configured {
+        exit::PENDING
+    } else {
+        e.exit_code()
+    };
     let all: Vec<&str> = secrets
         .iter()
         .map(String::as_str)
@@ -806,7 +814,11 @@ fn fail(
                 .flat_map(|p| p.secrets.iter().map(String::as_str)),
         )
         .collect();
-    crate::output::error(&key::redact_all(&e.to_string(), &all));
+    let mut message = key::redact_all(&e.to_string(), &all);
+    if not_configured {
+        message.push_str(" (--check: not configured, exit 2)");
+    }
+    crate::output::error(&message);
     if json {
         crate::output::json(&report::value(&Outcome {
             mode,
