@@ -26,7 +26,7 @@ pub enum Error {
         source: std::io::Error,
     },
 
-    #[error("the OpenClaw root {} does not exist; pass the directory that holds openclaw.json (usually ~/.openclaw)", path.display())]
+    #[error("the OpenClaw root {} does not exist; pass the directory that holds openclaw.json (usually ~/.openclaw), or set up OpenClaw first with `openclaw onboard`", path.display())]
     RootMissing { path: PathBuf },
 
     /// No root was named and OpenClaw's default state directory does not exist.

@@ -253,6 +253,13 @@ fn a_missing_default_root_points_to_openclaw_onboard() {
         assert!(err.contains("openclaw onboard"), "{err}");
         assert!(err.contains("no OpenClaw state directory"), "{err}");
     }
+    // The other commands, on a default root that is not there.
+    for sub in ["doctor", "verify", "rollback", "uninstall"] {
+        let out = run(tmp.path(), &[sub]);
+        let all = text(&out.stdout) + &text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{sub}: {all}");
+        assert!(all.contains("openclaw onboard"), "{sub}: {all}");
+    }
     assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
 }
 
