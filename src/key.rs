@@ -31,7 +31,7 @@ impl ApiKey {
         if n == 0 {
             return Err(Error::InvalidKey("is empty".into()));
         }
-        if raw.starts_with(['/', '~']) || raw.starts_with("./") || raw.starts_with("../") {
+        if looks_like_path(raw) {
             return Err(Error::InvalidKey(
                 "looks like a file path, not a key (the key comes first: gaterouter-setup KEY ROOT)".into(),
             ));
@@ -79,11 +79,14 @@ impl ApiKey {
         if refused.is_err() {
             // Whatever it was, it may hold a secret (the value of a pasted line): known from
             // now on to every redaction.
-            // (Of a `NAME=value` line only the value: the name and `=` would make every
-            // mention of a key prefix look like a piece of it.)
-            match raw.split_once('=') {
-                Some((_, v)) => crate::secrets::register(v.trim()),
-                None => crate::secrets::register(raw),
+            // Of a `NAME=value` line only the value: the name and `=` would make every
+            // mention of a key prefix look like a piece of it. A URL or a path is not a key
+            // (and would mask words like `gaterouter` in every later message).
+            match (raw.split_once('='), not_a_key(raw)) {
+                (Some((_, v)), Some(_)) => crate::secrets::register(v.trim()),
+                (_, Some(_)) => {}
+                _ if looks_like_path(raw) => {}
+                _ => crate::secrets::register(raw),
             }
         }
         refused
@@ -131,6 +134,10 @@ impl ApiKey {
     pub fn redacted(&self) -> String {
         redact(self.expose())
     }
+}
+
+fn looks_like_path(raw: &str) -> bool {
+    raw.starts_with(['/', '~']) || raw.starts_with("./") || raw.starts_with("../")
 }
 
 /// Says what a string passed as a key is when it is plainly something else: a `NAME=value`
