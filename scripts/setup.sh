@@ -4,7 +4,8 @@
 #   scripts/setup.sh <API_KEY> [OPENCLAW_ROOT]
 #
 # Like the original it does not ask: it probes GateRouter, prints the summary and the diff,
-# then applies (gaterouter-setup --yes). Extra options are passed on (e.g. --dry-run, --json).
+# then applies (gaterouter-setup --yes). Extra options are passed on (e.g. --dry-run, --json;
+# --init for a directory that is not an OpenClaw root yet, which is otherwise refused).
 # It runs gaterouter-setup from $GATEROUTER_SETUP_BIN, else from PATH, else builds it once with
 # cargo from the repository this script lives in.
 set -euo pipefail

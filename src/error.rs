@@ -26,8 +26,16 @@ pub enum Error {
         source: std::io::Error,
     },
 
-    #[error("the OpenClaw root {} does not exist; pass the directory that holds openclaw.json (usually ~/.openclaw)", path.display())]
+    #[error("the OpenClaw root {} does not exist; pass the directory that holds openclaw.json (usually ~/.openclaw), or set up OpenClaw first with `openclaw onboard`", path.display())]
     RootMissing { path: PathBuf },
+
+    /// No root was named and OpenClaw's default state directory does not exist.
+    #[error("there is no OpenClaw state directory at {} (the default root: $OPENCLAW_STATE_DIR, else ~/.openclaw), so nothing was done; set up OpenClaw first with `openclaw onboard`, or name the root: gaterouter-setup KEY ROOT", path.display())]
+    NoDefaultRoot { path: PathBuf },
+
+    /// A directory that holds nothing of OpenClaw's, named without `--init`.
+    #[error("{} does not look like an OpenClaw state directory (no openclaw.json, no agents/, no .env with OpenClaw's variables), so nothing was done. Name the directory OpenClaw uses (usually ~/.openclaw; `openclaw onboard` creates it), or pass --init to create OpenClaw's files in this one", path.display())]
+    NotARoot { path: PathBuf },
 
     /// A key where the root goes (`gaterouter-setup ROOT KEY`, `doctor KEY`): the argument is
     /// never echoed, not even in the JSON report's `error.path`.
@@ -97,7 +105,9 @@ pub enum Error {
     Template(String),
 
     /// The GateRouter probe says setup would not work; the message is the cause and fix.
-    #[error("{message}; nothing was written (use --offline to skip the check)")]
+    /// Its message says when --offline is worth trying: only when GateRouter is down, never
+    /// for a rejected key or a wrong URL, which --offline would write unchecked.
+    #[error("{message}; nothing was written")]
     Probe { message: String },
 
     #[error(
@@ -208,6 +218,8 @@ impl Error {
         match self {
             Error::Io { path, .. }
             | Error::RootMissing { path }
+            | Error::NoDefaultRoot { path }
+            | Error::NotARoot { path }
             | Error::RootNotDir { path }
             | Error::DanglingSymlink { path, .. }
             | Error::Unreadable { path, .. }

@@ -221,6 +221,15 @@ pub fn normalize_base_url(raw: &str) -> Result<(String, Option<String>), String>
             ));
         }
     }
+    if let Some(e) = ENDPOINTS
+        .iter()
+        .find(|e| parsed.path().trim_end_matches('/').ends_with(*e))
+    {
+        let base = url.strip_suffix(e).unwrap_or(&url);
+        return Err(format!(
+            "--base-url {url} ends in {e}, an endpoint OpenClaw appends itself; pass the base URL without it: --base-url {base}"
+        ));
+    }
     let warning = (!parsed.path().trim_end_matches('/').ends_with(EXPECTED_SUFFIX)).then(|| {
         format!(
             "the base URL {url} does not end in {EXPECTED_SUFFIX}; GateRouter serves its OpenAI-compatible API under {EXPECTED_SUFFIX} (not /v1), and a wrong path is the usual cause of \"404 page not found\""
@@ -535,6 +544,47 @@ pub(crate) fn is_html(content_type: &str, body: &str) -> bool {
     content_type.contains("text/html") || body.trim_start().starts_with('<')
 }
 
+/// When setup's check fails: --offline is advice only where the cause is GateRouter or the
+/// network being down for now. For a rejected key, a wrong URL or auto routing being off,
+/// --offline would write that key or URL unchecked, so it is not suggested.
+pub fn offline_advice(kind: FailureKind) -> &'static str {
+    match kind {
+        FailureKind::Timeout
+        | FailureKind::Connect
+        | FailureKind::RateLimited
+        | FailureKind::ServerError => {
+            ". If GateRouter cannot be reached from here for now and you are sure of the key and the base URL, gaterouter-setup --offline sets up without this check"
+        }
+        _ => "",
+    }
+}
+
+/// The endpoints OpenClaw appends to a base URL: a base URL ending in one was the endpoint
+/// pasted whole.
+const ENDPOINTS: &[&str] = &["/chat/completions", "/completions", "/models"];
+
+/// What to do about a 404 for `url` (a base URL plus the endpoint asked). "Must end in
+/// /openai/v1" was said also when it did, and when an endpoint URL had been pasted.
+fn not_found_fix(url: &str) -> String {
+    let base = ENDPOINTS
+        .iter()
+        .find_map(|e| url.strip_suffix(e))
+        .unwrap_or(url);
+    if let Some(stripped) = ENDPOINTS.iter().find_map(|e| base.strip_suffix(e)) {
+        return format!(
+            "the base URL {base} is an endpoint's URL; pass the base URL without the endpoint: --base-url {stripped}"
+        );
+    }
+    if base.ends_with(EXPECTED_SUFFIX) {
+        return format!(
+            "the base URL {base} has the right path ({EXPECTED_SUFFIX}), so the host does not serve GateRouter's API there; check the host name in --base-url (GateRouter's is {DEFAULT_BASE_URL}) or the proxy in between"
+        );
+    }
+    format!(
+        "the base URL {base} must end in {EXPECTED_SUFFIX} (e.g. {DEFAULT_BASE_URL}), not /v1 or a bare host"
+    )
+}
+
 /// Maps an HTTP answer that is not a success to a cause and a fix.
 pub(crate) fn http_failure(
     method: &str,
@@ -581,7 +631,8 @@ pub(crate) fn http_failure(
         (
             FailureKind::WrongBaseUrl,
             format!(
-                "{method} {url} answered \"404 page not found\": the base URL must end in {EXPECTED_SUFFIX} (e.g. {DEFAULT_BASE_URL}), not /v1"
+                "{method} {url} answered \"404 page not found\": {}",
+                not_found_fix(url)
             ),
         )
     } else if is_html(content_type, body) {
@@ -609,7 +660,8 @@ pub(crate) fn http_failure(
         (
             FailureKind::WrongBaseUrl,
             format!(
-                "{method} {url} answered 404 ({msg}); the base URL must end in {EXPECTED_SUFFIX} (e.g. {DEFAULT_BASE_URL})"
+                "{method} {url} answered 404 ({msg}); {}",
+                not_found_fix(url)
             ),
         )
     } else {
@@ -808,7 +860,7 @@ fn assemble(cfg: &ProbeConfig, key: &ApiKey, models: Sent, chat: Sent) -> ProbeR
     }
     let blocking = blocking.map(|f| Failure {
         kind: f.kind,
-        message: redact_all(&f.message, &secrets),
+        message: redact_all(&f.message, &secrets) + offline_advice(f.kind),
     });
     ProbeReport {
         base_url: cfg.base_url.clone(),
@@ -852,6 +904,62 @@ mod tests {
         );
         assert_eq!(display_name("openai/gpt-5.4-mini"), "GPT 5.4 Mini");
         assert_eq!(display_name("auto"), "GateRouter Auto");
+    }
+
+    #[test]
+    fn a_404_says_what_is_wrong_with_the_url_it_was_for() {
+        let fix = |url: &str| {
+            http_failure("GET", url, 404, "text/plain", "404 page not found", 1).message
+        };
+        let m = fix("https://gr.example/openai/v1/models");
+        assert!(m.contains("has the right path"), "{m}");
+        assert!(!m.contains("must end in"), "{m}");
+        let m = fix("https://gr.example/openai/v1/chat/completions/chat/completions");
+        assert!(
+            m.ends_with("--base-url https://gr.example/openai/v1"),
+            "{m}"
+        );
+        let m = fix("https://gr.example/v1/models");
+        assert!(m.contains("must end in /openai/v1"), "{m}");
+        let m = http_failure("GET", "https://gr.example/api/models", 404, "", "{}", 1).message;
+        assert!(m.contains("must end in /openai/v1"), "{m}");
+    }
+
+    #[test]
+    fn offline_is_advised_only_when_gaterouter_is_down() {
+        use FailureKind::*;
+        for k in [Timeout, Connect, RateLimited, ServerError] {
+            assert!(offline_advice(k).contains("--offline"), "{k:?}");
+        }
+        for k in [
+            KeyRejected,
+            WrongBaseUrl,
+            AutoRoutingDisabled,
+            BadModelId,
+            Dns,
+            Tls,
+            Html,
+            NotJson,
+            Unexpected,
+        ] {
+            assert_eq!(offline_advice(k), "", "{k:?}");
+        }
+    }
+
+    proptest::proptest! {
+        /// A base URL that ends in an endpoint (pasted whole) is refused, naming the base.
+        #[test]
+        fn an_endpoint_url_is_not_a_base_url(
+            host in "[a-z]{1,12}\\.[a-z]{2,5}",
+            path in "(/[a-z0-9]{1,8}){0,3}",
+            e in proptest::sample::select(ENDPOINTS),
+            slash in proptest::bool::ANY,
+        ) {
+            let url = format!("https://{host}{path}{e}{}", if slash { "/" } else { "" });
+            let err = normalize_base_url(&url).unwrap_err();
+            let base = format!("--base-url https://{host}{path}");
+            proptest::prop_assert!(err.ends_with(&base), "{}", err);
+        }
     }
 
     #[test]

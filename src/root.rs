@@ -161,6 +161,49 @@ fn absolute(p: &Path) -> PathBuf {
     std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
 }
 
+/// Whether `dir` looks like an OpenClaw state directory: it has OpenClaw's config
+/// (`openclaw.json`, the legacy `clawdbot.json`, or the file `OPENCLAW_CONFIG_PATH` names),
+/// an `agents/` directory, or a `.env` naming OpenClaw's or GateRouter's variables. What
+/// `openclaw onboard` leaves behind always has the first two.
+pub fn looks_like_state_dir(dir: &Path, config_override: Option<&Path>) -> bool {
+    let has = |name: &str| std::fs::symlink_metadata(dir.join(name)).is_ok();
+    if has("openclaw.json") || has("clawdbot.json") || has("agents") {
+        return true;
+    }
+    if config_override.is_some_and(|c| std::fs::symlink_metadata(c).is_ok()) {
+        return true;
+    }
+    let env = crate::fsx::read_regular(&dir.join(".env"), 1_000_000);
+    matches!(env, Ok(Some((bytes, _))) if {
+        let t = String::from_utf8_lossy(&bytes);
+        t.contains("OPENCLAW_") || t.contains(crate::key::ENV_VAR)
+    })
+}
+
+/// Refuses to set up a directory that is not an OpenClaw root, unless `init` (`--init`)
+/// says to create OpenClaw's files there: `gaterouter-setup KEY .` in a source checkout
+/// planned openclaw.json, .env and agents/ in it, and `--yes` wrote them. A default root
+/// (`explicit` false) that does not exist means OpenClaw was never set up: say how to.
+/// An explicit root that does not exist is left to `discover`, which names it.
+pub fn check_state_dir(
+    dir: &Path,
+    config_override: Option<&Path>,
+    init: bool,
+    explicit: bool,
+) -> Result<()> {
+    match std::fs::metadata(dir) {
+        Err(e) if e.kind() == ErrorKind::NotFound && !explicit => Err(Error::NoDefaultRoot {
+            path: dir.to_path_buf(),
+        }),
+        Ok(m) if m.is_dir() && !init && !looks_like_state_dir(dir, config_override) => {
+            Err(Error::NotARoot {
+                path: dir.to_path_buf(),
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Larger files are refused (while reading: a device or a growing file reports no size).
 pub const MAX_FILE: u64 = 16_000_000;
 
@@ -427,6 +470,51 @@ fn agent_dir(root: &Path, a: &crate::agents::Agent) -> Option<PathBuf> {
     Some(inside)
 }
 
+/// The models.json of the one agent `--agent ID` names, which must be an agent the root has:
+/// declared in openclaw.json (then its `agentDir`), a directory under `agents/`, or the
+/// agent OpenClaw runs by default. A typo used to create `agents/<typo>/agent/models.json`,
+/// an agent nobody runs, and report success.
+fn one_agent(dir: &Path, id: &str, declared: &[crate::agents::Agent]) -> Result<PathBuf> {
+    let per_agent = dir
+        .join("agents")
+        .join(id)
+        .join("agent")
+        .join("models.json");
+    if let Some(a) = declared.iter().find(|a| a.id.eq_ignore_ascii_case(id)) {
+        return match agent_dir(dir, a) {
+            Some(d) => Ok(d.join("models.json")),
+            None => Err(Error::Usage(format!(
+                "--agent {id}: that agent ({}) keeps its files in {}, outside the root {}, and gaterouter-setup touches nothing outside the root; nothing was done",
+                a.at,
+                a.dir.as_deref().unwrap_or_default(),
+                dir.display()
+            ))),
+        };
+    }
+    let default = crate::agents::default_id(declared);
+    if dir.join("agents").join(id).is_dir() || id.eq_ignore_ascii_case(&default) {
+        return Ok(per_agent);
+    }
+    let mut known: Vec<String> = declared.iter().map(|a| a.id.clone()).collect();
+    if let Ok(entries) = std::fs::read_dir(dir.join("agents")) {
+        known.extend(
+            entries
+                .filter_map(|e| e.ok())
+                .filter(|e| e.path().is_dir())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| !n.starts_with('.')),
+        );
+    }
+    known.push(default);
+    known.sort();
+    known.dedup();
+    Err(Error::Usage(format!(
+        "--agent {id}: {} has no such agent (openclaw.json does not declare it and there is no agents/{id}/), so nothing was done; its agents: {}. Create the agent with OpenClaw first (openclaw agents add {id}), or pick one of those",
+        dir.display(),
+        known.join(", ")
+    )))
+}
+
 /// `models.json` in every agent directory under `agents/` and in every declared agent's
 /// `agentDir` (sorted, so plans are stable); when there is neither, a root-level
 /// `models.json` when the root has one, else the main agent's.
@@ -444,7 +532,7 @@ fn model_files(
                 "--agent {id:?} is not an agent id (a directory name under agents/)"
             )));
         }
-        return Ok(vec![per_agent(id)]);
+        return Ok(vec![one_agent(dir, id, declared)?]);
     }
     let mut ids = Vec::new();
     match std::fs::read_dir(&agents) {

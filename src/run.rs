@@ -40,6 +40,8 @@ pub struct Request {
     pub require_auto: bool,
     /// Only this agent's models.json.
     pub agent: Option<String>,
+    /// `--init`: a directory that does not look like an OpenClaw root may become one.
+    pub init: bool,
     pub mode: Mode,
     /// Apply without asking the [`Ui`].
     pub yes: bool,
@@ -206,6 +208,7 @@ pub fn run(req: Request, env: &Env, ui: &mut dyn Ui) -> RunReport {
         probe: probe_cfg,
         require_auto,
         agent,
+        init,
         mode,
         yes,
         fail_fast,
@@ -221,7 +224,10 @@ pub fn run(req: Request, env: &Env, ui: &mut dyn Ui) -> RunReport {
     let mut found: Vec<Option<(Root, Plan)>> = Vec::new();
     for t in targets {
         let mut r = RootRun::new(t);
-        let planned = root::discover(&r.target.dir, r.target.config.as_deref(), agent.as_deref())
+        let planned = root::check_state_dir(&r.target.dir, r.target.config.as_deref(), init, true)
+            .and_then(|()| {
+                root::discover(&r.target.dir, r.target.config.as_deref(), agent.as_deref())
+            })
             .and_then(|root| planned(&root, &key, &settings).map(|p| (root, p)));
         let failed = planned.is_err();
         match planned {
@@ -662,6 +668,8 @@ mod tests {
                 probe: None,
                 require_auto: false,
                 agent: None,
+                // The cases include the fresh root, which only --init may set up.
+                init: true,
                 mode,
                 yes,
                 fail_fast,

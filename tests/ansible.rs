@@ -57,9 +57,10 @@ impl Fleet {
         for h in HOSTS {
             copy_tree(&fixtures().join(h).join("input"), &t.join("roots").join(h));
             inv += &format!(
-                "    {h}:\n      gr_root: {}\n      gr_prefix: {}\n",
+                "    {h}:\n      gr_root: {}\n      gr_prefix: {}\n      gr_init: {}\n",
                 t.join("roots").join(h).display(),
-                t.join("prefix").join(h).display()
+                t.join("prefix").join(h).display(),
+                case_args(h).iter().any(|a| a == "--init")
             );
         }
         inv += &format!(

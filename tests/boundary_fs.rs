@@ -175,7 +175,7 @@ fn what_we_create_is_private_under_umask_000() {
     let out = std::process::Command::new("sh")
         .args([
             "-c",
-            "umask 000; exec \"$GR_BIN\" --offline --yes \"$GR_KEY\" \"$GR_ROOT\"",
+            "umask 000; exec \"$GR_BIN\" --offline --yes --init \"$GR_KEY\" \"$GR_ROOT\"",
         ])
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())

@@ -113,7 +113,7 @@ fn json_report_on_error_names_the_file() {
 fn key_from_stdin_and_from_the_environment() {
     let (tmp, root) = root_from("fresh");
     let mut child = cmd(tmp.path())
-        .args(["--offline", "--yes", "--api-key-stdin"])
+        .args(["--offline", "--yes", "--init", "--api-key-stdin"])
         .arg(&root)
         .write_stdin(format!("{KEY}\n"))
         .output()
@@ -128,7 +128,7 @@ fn key_from_stdin_and_from_the_environment() {
     let (tmp, root) = root_from("fresh");
     child = cmd(tmp.path())
         .env("GATEROUTER_API_KEY", KEY)
-        .args(["--offline", "--yes"])
+        .args(["--offline", "--yes", "--init"])
         .arg(&root)
         .output()
         .unwrap();
@@ -168,7 +168,7 @@ fn bad_keys_are_refused_without_being_echoed() {
     ] {
         let out = run(
             tmp.path(),
-            &["--offline", "--yes", bad, root.to_str().unwrap()],
+            &["--offline", "--yes", "--init", bad, root.to_str().unwrap()],
         );
         assert_eq!(out.status.code(), Some(1), "{bad}");
         let err = text(&out.stderr);
@@ -213,7 +213,7 @@ fn default_root_follows_openclaw_env_vars() {
     std::fs::create_dir(&state).unwrap();
     let out = cmd(tmp.path())
         .env("OPENCLAW_STATE_DIR", &state)
-        .args(["--offline", "--yes", KEY])
+        .args(["--offline", "--yes", "--init", KEY])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
@@ -224,7 +224,7 @@ fn default_root_follows_openclaw_env_vars() {
     std::fs::create_dir(&prof).unwrap();
     let out = cmd(tmp.path())
         .env("OPENCLAW_PROFILE", "work")
-        .args(["--offline", "--yes", KEY])
+        .args(["--offline", "--yes", "--init", KEY])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
@@ -420,7 +420,7 @@ fn a_different_key_in_the_shell_is_warned_about() {
     let (tmp, root) = root_from("fresh");
     let out = cmd(tmp.path())
         .env("GATEROUTER_API_KEY", "sk-or-v1-some-other-key-000000000000")
-        .args(["--offline", "--dry-run", KEY])
+        .args(["--offline", "--dry-run", "--init", KEY])
         .arg(&root)
         .output()
         .unwrap();

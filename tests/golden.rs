@@ -17,13 +17,6 @@ fn ours(rel: &str) -> bool {
     rel.starts_with(".gaterouter-backup") || rel == ".gaterouter.lock"
 }
 
-fn extra_args(case: &str) -> Vec<String> {
-    let p = fixtures().join(case).join("args");
-    std::fs::read_to_string(p)
-        .map(|s| s.split_whitespace().map(str::to_owned).collect())
-        .unwrap_or_default()
-}
-
 fn check_case(case: &str) {
     let dir = fixtures().join(case);
     let (tmp, root) = root_from(case);
@@ -31,7 +24,7 @@ fn check_case(case: &str) {
     let out = cmd(tmp.path())
         .args(["--offline", "--yes", KEY])
         .arg(&root)
-        .args(extra_args(case))
+        .args(case_args(case))
         .output()
         .unwrap();
     assert_no_key(&out, KEY);
@@ -120,7 +113,7 @@ fn check_case(case: &str) {
     let again = cmd(tmp.path())
         .args(["--offline", "--yes", KEY])
         .arg(&root)
-        .args(extra_args(case))
+        .args(case_args(case))
         .output()
         .unwrap();
     assert_eq!(

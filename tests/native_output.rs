@@ -331,6 +331,7 @@ fn uninstall_removes_what_setup_added_after_the_primary_changed() {
             .env("OPENROUTER_API_KEY", "sk-or-v1-other")
             .args(["--offline", "--yes", KEY])
             .arg(&root)
+            .args(case_args(&case))
             .output()
             .unwrap();
         assert_eq!(o.status.code(), Some(0), "{case}: {}", text(&o.stderr));

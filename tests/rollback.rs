@@ -14,9 +14,14 @@ fn user_files(root: &std::path::Path) -> std::collections::BTreeMap<String, Entr
 }
 
 fn setup(tmp: &std::path::Path, root: &std::path::Path) {
+    setup_with(tmp, root, &[]);
+}
+
+fn setup_with(tmp: &std::path::Path, root: &std::path::Path, extra: &[String]) {
     let out = cmd(tmp)
         .args(["--offline", "--yes", KEY])
         .arg(root)
+        .args(extra)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
@@ -28,7 +33,7 @@ fn rollback_restores_every_file_and_removes_what_setup_created() {
         let (tmp, root) = root_from(case);
         std::fs::set_permissions(root.join("."), std::fs::Permissions::from_mode(0o755)).unwrap();
         let before = user_files(&root);
-        setup(tmp.path(), &root);
+        setup_with(tmp.path(), &root, &case_args(case));
         assert_ne!(user_files(&root), before, "{case}: setup changed nothing");
 
         let out = cmd(tmp.path())

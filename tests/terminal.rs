@@ -345,7 +345,8 @@ fn rollback_removes_the_directories_setup_created_and_only_those() {
         assert!(!root.join("agents").exists(), "the fixture changed");
         let before = snapshot(&root);
         let r = root.to_str().unwrap();
-        let out = run(tmp.path(), &["--offline", "--yes", KEY, r]);
+        // The fresh root has nothing of OpenClaw's yet: only --init may set it up.
+        let out = run(tmp.path(), &["--offline", "--yes", "--init", KEY, r]);
         assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
         assert!(root.join("agents/main/agent/models.json").is_file());
         if let Some(f) = user_file {
@@ -375,7 +376,7 @@ fn rollback_removes_the_directories_setup_created_and_only_those() {
     std::fs::create_dir_all(root.join("agents/main/agent")).unwrap();
     let r = root.to_str().unwrap();
     assert_eq!(
-        run(tmp.path(), &["--offline", "--yes", KEY, r])
+        run(tmp.path(), &["--offline", "--yes", "--init", KEY, r])
             .status
             .code(),
         Some(0)

@@ -34,7 +34,13 @@ fn setup_then_uninstall_gives_back_every_user_file() {
         }
         let (tmp, root) = root_from(&case);
         let before = snapshot(&root);
-        let out = run(tmp.path(), &["--offline", "--yes", KEY], &root);
+        let out = cmd(tmp.path())
+            .args(["--offline", "--yes", KEY])
+            .arg(&root)
+            .args(case_args(&case))
+            .output()
+            .unwrap();
+        assert_no_key(&out, KEY);
         assert_eq!(out.status.code(), Some(0), "{case}: {}", text(&out.stderr));
         let out = run(tmp.path(), &["uninstall", "--yes"], &root);
         assert_eq!(out.status.code(), Some(0), "{case}: {}", text(&out.stderr));

@@ -464,7 +464,7 @@ fn setup_verify_checks_the_root_it_wrote() {
     let s = StandIn::healthy(KEY);
     let (tmp, root) = root_from("fresh");
     let out = cmd(tmp.path())
-        .args(["--yes", "--json", "--verify", "--base-url"])
+        .args(["--yes", "--init", "--json", "--verify", "--base-url"])
         .arg(s.base_url())
         .arg(KEY)
         .arg(&root)
@@ -489,7 +489,7 @@ fn setup_verify_checks_the_root_it_wrote() {
     });
     let (tmp, root) = root_from("fresh");
     let out = cmd(tmp.path())
-        .args(["--yes", "--json", "--verify", "--base-url"])
+        .args(["--yes", "--init", "--json", "--verify", "--base-url"])
         .arg(s.base_url())
         .arg(KEY)
         .arg(&root)

@@ -48,7 +48,8 @@ Files (under the OpenClaw root, default $OPENCLAW_STATE_DIR or ~/.openclaw):
   agents/<id>/agent/models.json   the gaterouter provider, without any apiKey
 Originals are backed up to <root>/.gaterouter-backup/<UTC time>/ before anything is written.
 
-Exit codes: 0 done or nothing to do; 1 usage or input error; 2 changes pending (--check);
+Exit codes: 0 done or nothing to do; 1 usage or input error; 2 changes pending or not
+            configured, no key anywhere (--check);
             3 GateRouter check failed; 4 write failed and every file was restored.";
 
 /// The longest any wait may be (a day). Bounded so that `now + timeout` can never overflow:
@@ -161,6 +162,12 @@ pub struct Cli {
     /// (start from a copy of the repository's templates/).
     #[arg(long, value_name = "DIR")]
     pub template_dir: Option<PathBuf>,
+
+    /// Create OpenClaw's files in a root that has none yet (no openclaw.json, no agents/).
+    /// Without it such a directory is refused, so that a mistyped path or a source checkout
+    /// is not turned into an OpenClaw root.
+    #[arg(long)]
+    pub init: bool,
 
     /// Only edit this agent's models.json (agents/<ID>/agent/models.json).
     #[arg(long, value_name = "ID", value_parser = agent_id)]
@@ -542,6 +549,52 @@ fn looks_like_a_root(arg: &str) -> bool {
     PathBuf::from(arg).is_dir() || arg.starts_with(['/', '.', '~'])
 }
 
+/// The first positional when it is a subcommand name mistyped (`doctr`, `Uninstall`,
+/// `rolback`): without this it was taken for the key, refused as too short or, worse,
+/// sent to GateRouter. Said before any network or write. An existing directory of that name
+/// is a root, not a typo.
+fn mistyped_subcommand(arg: &str) -> Option<Error> {
+    if Path::new(arg).is_dir() {
+        return None;
+    }
+    let typed = arg.to_ascii_lowercase();
+    let cmd = <Cli as clap::CommandFactory>::command();
+    let name = cmd
+        .get_subcommands()
+        .map(|c| c.get_name())
+        .map(|n| (edit_distance(&typed, n), n))
+        .filter(|&(d, n)| d <= if n.len() <= 4 { 1 } else { 2 })
+        .min()?
+        .1;
+    Some(Error::Usage(format!(
+        "`{}` is not a subcommand of gaterouter-setup, nor an API key; did you mean `gaterouter-setup {name}`? Nothing was done (see gaterouter-setup --help)",
+        crate::output::one_line(arg, 40)
+    )))
+}
+
+/// Edits (insert, delete, substitute, swap two neighbours) between `a` and `b`.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    d[0] = (0..=b.len()).collect();
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = v;
+        }
+    }
+    d[a.len()][b.len()]
+}
+
 /// Refuses a root argument that does not exist and looks like an API key (the key typed in
 /// the root's place), before anything prints it: a missing root is otherwise named in the
 /// error. `swapped` says a key argument was given too, so the two look exchanged.
@@ -642,16 +695,16 @@ fn key_choice(stdin: bool, arg: Option<String>, env: &Env) -> Result<KeyChoice> 
         })?;
         let line = s.strip_suffix('\n').unwrap_or(&s);
         let line = line.strip_suffix('\r').unwrap_or(line);
-        return Ok(KeyChoice::Set(ApiKey::parse(line)?));
+        return Ok(KeyChoice::Set(ApiKey::from_user(line)?));
     }
     if let Some(k) = arg {
-        return Ok(KeyChoice::Set(ApiKey::parse(&k)?));
+        return Ok(KeyChoice::Set(ApiKey::from_user(&k)?));
     }
     if let Some(k) = env.get(key::ENV_VAR) {
         let k = k
             .to_str()
             .ok_or_else(|| Error::InvalidKey("in GATEROUTER_API_KEY is not valid UTF-8".into()))?;
-        return Ok(KeyChoice::Set(ApiKey::parse(k)?));
+        return Ok(KeyChoice::Set(ApiKey::from_user(k)?));
     }
     Ok(KeyChoice::KeepExisting)
 }
@@ -778,12 +831,20 @@ pub fn run(cli: &Cli, env: &Env) -> i32 {
             env,
         );
     }
+    if let Some(e) = cli.api_key.as_deref().and_then(mistyped_subcommand) {
+        return fail(cli.json, cli.mode(), None, None, None, &e, &[], &[]);
+    }
     match all_roots(cli) {
         Ok((roots, many)) if many || cli.roots_from.is_some() => {
             return many::run_many(cli, env, &roots);
         }
         Ok(_) => {}
         Err(e) => return fail(cli.json, cli.mode(), None, None, None, &e, &[], &[]),
+    }
+    let root_arg = positionals(cli).1;
+    let (dir, config) = root::resolve(root_arg.as_deref(), env);
+    if let Err(e) = root::check_state_dir(&dir, config.as_deref(), cli.init, root_arg.is_some()) {
+        return fail(cli.json, cli.mode(), Some(&dir), None, None, &e, &[], &[]);
     }
     setup::run_setup(cli, env)
 }
@@ -799,7 +860,14 @@ fn fail(
     warnings: &[String],
     secrets: &[String],
 ) -> i32 {
-    let code = e.exit_code();
+    // `--check` with no key anywhere: the root is not configured, which is what exit 2
+    // means to a drift check (README, docs/ci.md); it is not an error in the check itself.
+    let not_configured = mode == Mode::Check && matches!(e, Error::NoKey { .. });
+    let code = if not_configured {
+        exit::PENDING
+    } else {
+        e.exit_code()
+    };
     let all: Vec<&str> = secrets
         .iter()
         .map(String::as_str)
@@ -808,7 +876,11 @@ fn fail(
                 .flat_map(|p| p.secrets.iter().map(String::as_str)),
         )
         .collect();
-    crate::output::error(&key::redact_all(&e.to_string(), &all));
+    let mut message = key::redact_all(&e.to_string(), &all);
+    if not_configured {
+        message.push_str(" (--check: not configured, exit 2)");
+    }
+    crate::output::error(&message);
     if json {
         crate::output::json(&report::value(&Outcome {
             mode,

@@ -31,6 +31,7 @@ pub(super) fn request(
         probe: (!cli.offline).then_some(probe),
         require_auto: cli.probe.require_auto,
         agent: cli.agent.clone(),
+        init: cli.init,
         mode: cli.mode(),
         yes: cli.yes,
         fail_fast: cli.fail_fast,

@@ -54,6 +54,14 @@ pub fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
+/// The flags a fixture case is run with (`fixtures/roots/<case>/args`): `--init` for the
+/// fresh root, which holds nothing of OpenClaw's yet.
+pub fn case_args(case: &str) -> Vec<String> {
+    std::fs::read_to_string(fixtures().join(case).join("args"))
+        .map(|s| s.split_whitespace().map(str::to_owned).collect())
+        .unwrap_or_default()
+}
+
 /// A temp dir holding a copy of `fixtures/roots/<case>/input`, as `<tmp>/root`.
 pub fn root_from(case: &str) -> (tempfile::TempDir, PathBuf) {
     let tmp = tempfile::tempdir().unwrap();

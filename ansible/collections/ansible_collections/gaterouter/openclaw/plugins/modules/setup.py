@@ -44,6 +44,12 @@ options:
     description: The fallbacks become exactly I(fallbacks).
     type: bool
     default: false
+  init:
+    description:
+      - Create OpenClaw's files in a root that has none yet (no C(openclaw.json), no C(agents/)).
+        Without it such a directory fails the task, so a wrong I(root) is not turned into one.
+    type: bool
+    default: false
   all_agents:
     description: Also move agents that have their own model to GateRouter.
     type: bool
@@ -117,6 +123,8 @@ def build_argv(module, binary):
         argv += ["--fallback", ref]
     if p["replace_fallbacks"]:
         argv.append("--replace-fallbacks")
+    if p["init"]:
+        argv.append("--init")
     if p["all_agents"]:
         argv.append("--all-agents")
     if p["agent"]:
@@ -163,6 +171,7 @@ def main():
             primary=dict(type="str"),
             fallbacks=dict(type="list", elements="str"),
             replace_fallbacks=dict(type="bool", default=False),
+            init=dict(type="bool", default=False),
             all_agents=dict(type="bool", default=False),
             agent=dict(type="str"),
             offline=dict(type="bool", default=False),
