@@ -103,12 +103,17 @@ fn prepare(cli: &Cli, env: &Env, secrets: &mut Vec<String>) -> Result<Prepared, 
 /// with -v prints each request made.
 pub(super) fn probe_with_feedback(cli: &Cli, key: &ApiKey, cfg: &ProbeConfig) -> ProbeReport {
     let spinner = (!cli.quiet && !cli.json && crate::output::stderr_is_terminal()).then(|| {
-        let pb = indicatif::ProgressBar::new_spinner();
+        let pb =
+            indicatif::ProgressBar::new_spinner().with_finish(indicatif::ProgressFinish::AndClear);
         pb.set_message(format!("Checking GateRouter at {}…", cfg.base_url));
         pb.enable_steady_tick(std::time::Duration::from_millis(80));
         pb
     });
+    let interrupt = spinner
+        .as_ref()
+        .map(|_| crate::output::interruptible(crate::output::Interruptible::Spinner));
     let report = probe::run(key, cfg);
+    drop(interrupt);
     if let Some(pb) = spinner {
         pb.finish_and_clear();
     }
@@ -369,6 +374,9 @@ pub(super) fn review_and_apply(r: &Review, plan: &Plan, env: &Env) -> i32 {
     match r.mode {
         Mode::DryRun => {
             if !r.json && !r.quiet {
+                if let Some(line) = report::recap(plan) {
+                    crate::outln!("{line}");
+                }
                 crate::outln!(
                     "Dry run: nothing was written. Run again without --dry-run to apply."
                 );
@@ -390,7 +398,15 @@ pub(super) fn review_and_apply(r: &Review, plan: &Plan, env: &Env) -> i32 {
         if !r.can_prompt {
             return fail_with(&Error::NotInteractive);
         }
-        if !confirm(&format!("Apply these changes to {}?", files(pending))) {
+        if let Some(e) = unreviewed(r) {
+            return fail_with(&e);
+        }
+        before_prompt(plan, r);
+        let answer = {
+            let _interrupt = crate::output::interruptible(crate::output::Interruptible::Prompt);
+            confirm(&format!("Apply these changes to {}?", files(pending)))
+        };
+        if !answer {
             crate::errln!("Cancelled: nothing was written.");
             return finish(None, exit::INPUT);
         }
@@ -428,5 +444,49 @@ pub(super) fn review_and_apply(r: &Review, plan: &Plan, env: &Env) -> i32 {
             finish_with(Some(&applied), exit::OK, &note)
         }
         Err(e) => fail_with(&e),
+    }
+}
+
+/// A prompt must never ask about changes the user was not shown: `-q` and `--json` show no
+/// diff, so without `--yes` they are refused (exit 1, nothing written) rather than asking
+/// blind. Showing the diff anyway would break the promise of `-q` (quiet) and of `--json`
+/// (one document, nothing else); refusing costs one re-run with the flag the user meant.
+fn unreviewed(r: &Review) -> Option<Error> {
+    let flag = match (r.json, r.quiet) {
+        (true, _) => "--json",
+        (_, true) => "-q",
+        _ => return None,
+    };
+    Some(Error::Usage(format!(
+        "{flag} shows no diff, so there is nothing to confirm and nothing was written; pass --yes to apply without reviewing, or run without {flag} to review the changes and be asked"
+    )))
+}
+
+/// Right above the prompt: the one-line recap, after the diff has reached the screen. When
+/// standard output is a file (or /dev/null) the review went there unseen, so it is shown on
+/// standard error, the terminal the prompt is on.
+fn before_prompt(plan: &Plan, r: &Review) {
+    let recap = report::recap(plan);
+    match crate::output::stdout_to() {
+        crate::output::StdoutTo::Elsewhere => {
+            let color = use_color(r.color, crate::output::stderr_is_terminal());
+            crate::output::err(&report::summary(plan, r.probe));
+            crate::output::err("\n");
+            let d = diff::render_plan(plan, color);
+            if color {
+                crate::output::err_styled(&d);
+            } else {
+                crate::output::err(&d);
+            }
+            if let Some(line) = &recap {
+                crate::errln!("{line}");
+            }
+        }
+        _ => {
+            if let Some(line) = &recap {
+                crate::outln!("{line}");
+            }
+            crate::output::settle_stdout();
+        }
     }
 }
