@@ -63,9 +63,30 @@ pub fn render_plan(plan: &Plan, color: bool) -> String {
     .concat()
 }
 
+/// The plan as shown for review: like `render_plan`, but unless `verbose`, each run of added
+/// or removed lines inside the models catalog is one line (see `fold_catalog`). Only for
+/// people: the JSON report's diffs stay whole.
+pub fn render_review(plan: &Plan, color: bool, verbose: bool) -> String {
+    if verbose {
+        return render_plan(plan, color);
+    }
+    let secrets: Vec<&str> = plan.secrets.iter().map(String::as_str).collect();
+    let pending: Vec<&FileChange> = plan.pending().collect();
+    crate::par::map(
+        &pending,
+        |f| f.after.as_ref().map_or(0, Vec::len) + f.before.as_ref().map_or(0, Vec::len),
+        |f| render_with(f, &secrets, color, true),
+    )
+    .concat()
+}
+
 /// One file's change as a git-style unified diff. Lines are compared as written but shown
 /// redacted, so a key swapped for another with the same visible ends still shows as a change.
 pub fn render(f: &FileChange, secrets: &[&str], color: bool) -> String {
+    render_with(f, secrets, color, false)
+}
+
+fn render_with(f: &FileChange, secrets: &[&str], color: bool, fold: bool) -> String {
     let bold = Style::new().bold();
     let mut out = String::new();
     let header = |out: &mut String, s: String| {
@@ -141,6 +162,14 @@ pub fn render(f: &FileChange, secrets: &[&str], color: bool) -> String {
     }
     let old_shown = split(&old_masked, old_lines.len());
     let new_shown = split(&new_masked, new_lines.len());
+    let (old_catalog, new_catalog) = if fold {
+        (
+            Catalog::find(f.kind, &before, secrets),
+            Catalog::find(f.kind, &after, secrets),
+        )
+    } else {
+        (None, None)
+    };
     for group in similar::group_diff_ops(ops, CONTEXT) {
         let (first, last) = (&group[0], &group[group.len() - 1]);
         let old = first.old_range().start..last.old_range().end;
@@ -156,8 +185,27 @@ pub fn render(f: &FileChange, secrets: &[&str], color: bool) -> String {
             &hunk,
         ));
         out.push('\n');
-        for op in &group {
-            for change in op.iter_changes(&old_lines, &new_lines) {
+        let changes: Vec<similar::Change<&str>> = group
+            .iter()
+            .flat_map(|op| op.iter_changes(&old_lines, &new_lines))
+            .collect();
+        let folded = fold_catalog(&changes, old_catalog.as_ref(), new_catalog.as_ref());
+        {
+            for (change, fold) in changes.iter().zip(&folded) {
+                match fold {
+                    Fold::Show => {}
+                    Fold::Hidden => continue,
+                    Fold::Summary(line) => {
+                        let (sign, c) = match change.tag() {
+                            ChangeTag::Delete => ('-', AnsiColor::Red),
+                            _ => ('+', AnsiColor::Green),
+                        };
+                        let style = Style::new().fg_color(Some(c.into())).dimmed();
+                        out.push_str(&paint(color, style, &format!("{sign}{line}")));
+                        out.push('\n');
+                        continue;
+                    }
+                }
                 let (sign, style) = match change.tag() {
                     ChangeTag::Delete => ('-', Style::new().fg_color(Some(AnsiColor::Red.into()))),
                     ChangeTag::Insert => {
@@ -230,4 +278,161 @@ fn range(start: usize, len: usize) -> String {
         1 => format!("{}", start + 1),
         n => format!("{},{n}", start + 1),
     }
+}
+
+/// Runs shorter than this are shown as they are: folding them would hide as much as it
+/// saves.
+const FOLD_FROM: usize = 4;
+
+/// Where the models catalog (`…/gaterouter/models`, a long array of similar objects) sits
+/// in one side of a file, found by parsing it, never by matching text: the lines that hold
+/// nothing but the array's contents, and the `id` of each element by the line it starts on.
+struct Catalog {
+    /// Per line: whether everything on it lies inside the array's brackets.
+    inside: Vec<bool>,
+    /// (line, id) of each element, in order.
+    ids: Vec<(usize, String)>,
+}
+
+impl Catalog {
+    fn find(kind: crate::plan::FileKind, text: &str, secrets: &[&str]) -> Option<Catalog> {
+        use jsonc_parser::ast::Value;
+        use jsonc_parser::common::Ranged;
+        let path: &[&str] = match kind {
+            crate::plan::FileKind::Config => &["models", "providers", "gaterouter", "models"],
+            crate::plan::FileKind::Models => &["providers", "gaterouter", "models"],
+            crate::plan::FileKind::Env => return None,
+        };
+        let text_for_parse = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let offset = text.len() - text_for_parse.len();
+        let ast = jsonc_parser::parse_to_ast(
+            text_for_parse,
+            &jsonc_parser::CollectOptions::default(),
+            &jsonc_parser::ParseOptions::default(),
+        )
+        .ok()?;
+        let mut cur = ast.value?;
+        for key in path {
+            let Value::Object(o) = cur else { return None };
+            // The last of repeated names is the one JSON5 keeps.
+            cur = o
+                .properties
+                .into_iter()
+                .rfind(|p| p.name.as_str() == *key)?
+                .value;
+        }
+        let Value::Array(array) = cur else {
+            return None;
+        };
+        let (open, close) = (offset + array.start() + 1, offset + array.end() - 1);
+        let starts: Vec<usize> = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        let line_of = |at: usize| starts.partition_point(|&s| s <= at) - 1;
+        let inside = text
+            .split_inclusive('\n')
+            .zip(&starts)
+            .map(|(line, &start)| {
+                let body = line.trim_start();
+                let from = start + (line.len() - body.len());
+                let to = from + body.trim_end().len();
+                from >= open && to <= close
+            })
+            .collect();
+        let ids = array
+            .elements
+            .iter()
+            .map(|e| {
+                let id =
+                    match e {
+                        Value::Object(o) => o.properties.iter().rev().find_map(|p| {
+                            match (p.name.as_str(), &p.value) {
+                                ("id", Value::StringLit(s)) => Some(s.value.to_string()),
+                                _ => None,
+                            }
+                        }),
+                        _ => None,
+                    };
+                let id = id.unwrap_or_else(|| "?".to_owned());
+                let id = crate::output::one_line(&crate::key::redact_all(&id, secrets), 60);
+                (line_of(offset + e.start()), id)
+            })
+            .collect();
+        Some(Catalog { inside, ids })
+    }
+
+    fn holds(&self, line: usize) -> bool {
+        self.inside.get(line).copied().unwrap_or(false)
+    }
+}
+
+/// What becomes of one line of a hunk when catalogs are folded.
+#[derive(Debug, Clone, PartialEq)]
+enum Fold {
+    Show,
+    Hidden,
+    /// The first line of a folded run, replaced by this text (without its sign).
+    Summary(String),
+}
+
+/// Folds each run of at least `FOLD_FROM` added (or removed) lines that all lie inside the
+/// catalog of their side into one line naming the models it holds. A line that holds
+/// anything outside the catalog's brackets, a context line, or a short run is shown as it is,
+/// so no change outside the catalog can be hidden.
+fn fold_catalog(
+    changes: &[similar::Change<&str>],
+    old: Option<&Catalog>,
+    new: Option<&Catalog>,
+) -> Vec<Fold> {
+    let mut out = vec![Fold::Show; changes.len()];
+    let side = |c: &similar::Change<&str>| match c.tag() {
+        ChangeTag::Delete => old.zip(c.old_index()),
+        ChangeTag::Insert => new.zip(c.new_index()),
+        ChangeTag::Equal => None,
+    };
+    let mut i = 0;
+    while i < changes.len() {
+        let Some((cat, first)) = side(&changes[i]).filter(|(cat, l)| cat.holds(*l)) else {
+            i += 1;
+            continue;
+        };
+        let tag = changes[i].tag();
+        let mut j = i + 1;
+        while j < changes.len()
+            && changes[j].tag() == tag
+            && side(&changes[j]).is_some_and(|(c, l)| c.holds(l))
+        {
+            j += 1;
+        }
+        if j - i >= FOLD_FROM {
+            let last = first + (j - i) - 1;
+            let ids: Vec<&str> = cat
+                .ids
+                .iter()
+                .filter(|(l, _)| (first..=last).contains(l))
+                .map(|(_, id)| id.as_str())
+                .collect();
+            let lines = j - i;
+            let shown = ids.iter().take(3).copied().collect::<Vec<_>>().join(", ");
+            let more = if ids.len() > 3 { ", …" } else { "" };
+            let raw = changes[i].value();
+            let indent: String = raw
+                .chars()
+                .take_while(|c| *c == ' ' || *c == '\t')
+                .collect();
+            let summary = match ids.len() {
+                0 => format!("{indent}… {lines} lines of the models catalog (-v shows them)"),
+                n => format!(
+                    "{indent}… {n} model{} ({lines} lines): {shown}{more} (-v shows them)",
+                    if n == 1 { "" } else { "s" }
+                ),
+            };
+            out[i] = Fold::Summary(summary);
+            for o in &mut out[i + 1..j] {
+                *o = Fold::Hidden;
+            }
+        }
+        i = j;
+    }
+    out
 }

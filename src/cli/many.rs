@@ -151,7 +151,7 @@ pub(super) fn run_many(cli: &Cli, env: &Env, roots: &[PathBuf]) -> i32 {
                 (Some(p), _) => {
                     crate::output::out(&report::summary(p, Some(&probe)));
                     if !p.is_empty() {
-                        print_diff(&diff::render_plan(p, color), color);
+                        print_diff(&diff::render_review(p, color, cli.verbose), color);
                     }
                 }
                 (None, Some(e)) => {

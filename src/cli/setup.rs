@@ -221,6 +221,7 @@ pub(super) fn run_setup(cli: &Cli, env: &Env) -> i32 {
     let review = Review {
         json: cli.json,
         quiet: cli.quiet,
+        verbose: cli.verbose,
         mode,
         yes: cli.yes,
         can_prompt: !cli.api_key_stdin && std::io::stdin().is_terminal(),
@@ -259,6 +260,8 @@ fn backups_hold_the_key(dir: &std::path::Path) -> Option<String> {
 pub(super) struct Review<'a> {
     pub(super) json: bool,
     pub(super) quiet: bool,
+    /// `-v`: the diff in full (the models catalog is folded otherwise).
+    pub(super) verbose: bool,
     pub(super) mode: Mode,
     pub(super) yes: bool,
     pub(super) can_prompt: bool,
@@ -287,6 +290,7 @@ impl<'a> Review<'a> {
         Review {
             json: r.json,
             quiet: false,
+            verbose: false,
             mode: if r.dry_run { Mode::DryRun } else { Mode::Apply },
             yes: r.yes,
             can_prompt: std::io::stdin().is_terminal(),
@@ -315,7 +319,7 @@ pub(super) fn review_and_apply(r: &Review, plan: &Plan, env: &Env) -> i32 {
         }
         if !plan.is_empty() {
             crate::outln!();
-            print_diff(&diff::render_plan(plan, color), color);
+            print_diff(&diff::render_review(plan, color, r.verbose), color);
         }
     }
     let pending = plan.pending().count();
@@ -472,7 +476,7 @@ fn before_prompt(plan: &Plan, r: &Review) {
             let color = use_color(r.color, crate::output::stderr_is_terminal());
             crate::output::err(&report::summary(plan, r.probe));
             crate::output::err("\n");
-            let d = diff::render_plan(plan, color);
+            let d = diff::render_review(plan, color, r.verbose);
             if color {
                 crate::output::err_styled(&d);
             } else {
