@@ -436,3 +436,138 @@ fn fold_catalog(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::FileKind;
+    use proptest::prelude::*;
+
+    fn change(kind: FileKind, before: &str, after: &str) -> FileChange {
+        FileChange {
+            kind,
+            path: "openclaw.json".into(),
+            target: "openclaw.json".into(),
+            rel: "openclaw.json".into(),
+            before: Some(before.as_bytes().to_vec()),
+            after: Some(after.as_bytes().to_vec()),
+            mode_before: Some(0o600),
+            mode_after: 0o600,
+            symlink: false,
+        }
+    }
+
+    /// A config with `others` (settings outside the catalog, each value marked `OUTSIDE`)
+    /// around a catalog of `models`, laid out one element per line or spread over several,
+    /// and with settings sharing the catalog's first and last lines when `crowded`.
+    fn config(others: &[Option<u8>], models: &[u8], spread: bool, crowded: bool) -> String {
+        let other = |i: usize| {
+            others
+                .get(i)
+                .copied()
+                .flatten()
+                .map(|v| format!("\"k{i}\": \"OUTSIDE-{i}-{v}\", "))
+                .unwrap_or_default()
+        };
+        let mut s = String::from("{\n");
+        for i in 0..others.len().saturating_sub(2) {
+            s.push_str(&format!("  {}\n", other(i)));
+        }
+        let head = if crowded {
+            other(others.len() - 2)
+        } else {
+            String::new()
+        };
+        s.push_str(&format!(
+            "  \"models\": {{\"providers\": {{\"gaterouter\": {{{head}\"models\": [\n"
+        ));
+        for (n, m) in models.iter().enumerate() {
+            let sep = if n + 1 < models.len() { "," } else { "" };
+            if spread {
+                s.push_str(&format!(
+                    "    {{\n      \"id\": \"m{m}\",\n      \"name\": \"Model {m}\"\n    }}{sep}\n"
+                ));
+            } else {
+                s.push_str(&format!(
+                    "    {{\"id\": \"m{m}\", \"name\": \"Model {m}\"}}{sep}\n"
+                ));
+            }
+        }
+        let tail = if crowded {
+            other(others.len() - 1)
+        } else {
+            String::new()
+        };
+        let tail = tail.trim_end_matches(", ");
+        let tail = if tail.is_empty() {
+            String::new()
+        } else {
+            format!(", {tail}")
+        };
+        if crowded && !spread && !models.is_empty() {
+            // The closing bracket, and a setting, on the last element's line.
+            s.pop();
+            s.push_str(&format!("]{tail}}}}}}}\n}}\n"));
+        } else {
+            s.push_str(&format!("  ]{tail}}}}}}}\n}}\n"));
+        }
+        s
+    }
+
+    fn changed_lines(diff: &str) -> Vec<&str> {
+        diff.lines()
+            .filter(|l| {
+                (l.starts_with('+') || l.starts_with('-'))
+                    && !l.starts_with("+++")
+                    && !l.starts_with("---")
+            })
+            .collect()
+    }
+
+    proptest! {
+        /// Folding the catalog never hides a change outside it: every changed line that
+        /// holds a setting outside the catalog is shown, and the folded diff is the full one
+        /// with only catalog runs replaced.
+        #[test]
+        fn folding_never_hides_a_change_outside_the_catalog(
+            before_others in prop::collection::vec(prop::option::of(0u8..3), 4),
+            after_others in prop::collection::vec(prop::option::of(0u8..3), 4),
+            before_models in prop::collection::vec(0u8..20, 0..12),
+            after_models in prop::collection::vec(0u8..20, 0..12),
+            spread in any::<bool>(),
+            crowded in any::<bool>(),
+        ) {
+            let before = config(&before_others, &before_models, spread, crowded);
+            let after = config(&after_others, &after_models, spread, crowded);
+            let f = change(FileKind::Config, &before, &after);
+            let full = render_with(&f, &[], false, false);
+            let folded = render_with(&f, &[], false, true);
+            let shown: Vec<&str> = changed_lines(&folded);
+            for line in changed_lines(&full) {
+                if line.contains("OUTSIDE") || !line.contains("\"id\"") && !line.contains("\"name\"") && line.trim_start_matches(['+', '-', ' ']).len() > 2 {
+                    prop_assert!(shown.contains(&line), "{line:?} hidden:\n{folded}\nfull:\n{full}");
+                }
+            }
+            // Whatever is gone was a catalog element's line, and a fold says so.
+            let gone = changed_lines(&full).len() - shown.iter().filter(|l| !l.contains("(-v shows them)")).count();
+            prop_assert_eq!(gone > 0, folded.contains("(-v shows them)"), "{}", folded);
+        }
+    }
+
+    #[test]
+    fn a_long_added_catalog_is_one_line_naming_its_models() {
+        let models: Vec<u8> = (0..10).collect();
+        let f = change(
+            FileKind::Config,
+            &config(&[None, None], &[], true, false),
+            &config(&[None, None], &models, true, false),
+        );
+        let folded = render_with(&f, &[], false, true);
+        assert!(
+            folded.contains("+    … 10 models (40 lines): m0, m1, m2, … (-v shows them)\n"),
+            "{folded}"
+        );
+        assert!(!folded.contains("Model 5"), "{folded}");
+        assert_eq!(render(&f, &[], false), render_with(&f, &[], false, false));
+    }
+}

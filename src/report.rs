@@ -260,8 +260,9 @@ fn json_changes(kind: FileKind, before: &str, after: &str, parts: &mut Vec<Strin
     let mut work: Vec<String> = json5::diff(&old, &new);
     work.reverse();
     while let Some(p) = work.pop() {
-        if let Some(l) = json_label(kind, &p, provider, &old, &new) {
-            push(l);
+        let found = json_label(kind, &p, provider, &old, &new);
+        if !found.is_empty() {
+            found.into_iter().for_each(&mut push);
             continue;
         }
         // A container brought or taken away whole: judged by what it holds.
@@ -288,7 +289,7 @@ fn json_changes(kind: FileKind, before: &str, after: &str, parts: &mut Vec<Strin
     parts.extend(labels);
 }
 
-/// The words for a changed JSON pointer under a place setup manages; `None` for a pointer
+/// The words for a changed JSON pointer under a place setup manages; none for a pointer
 /// that only leads there (a container created on the way) or lies elsewhere.
 fn json_label(
     kind: FileKind,
@@ -296,7 +297,7 @@ fn json_label(
     provider: &str,
     old: &crate::plan::json5::Value,
     new: &crate::plan::json5::Value,
-) -> Option<String> {
+) -> Vec<String> {
     let under = |prefix: &str| p == prefix || p.starts_with(&format!("{prefix}/"));
     if under(provider) {
         let catalog = format!("{provider}/models");
@@ -305,24 +306,24 @@ fn json_label(
             .pointer(&catalog)
             .and_then(|v| v.as_array())
             .map(<[_]>::len);
-        return Some(match models {
+        return vec![match models {
             Some(n) if list(old) != list(new) => {
                 format!("provider ({n} model{})", if n == 1 { "" } else { "s" })
             }
             _ => "provider".to_owned(),
-        });
+        }];
     }
     if kind == FileKind::Models {
-        return None;
+        return Vec::new();
     }
     let model = "/agents/defaults/model";
     if under(&format!("{model}/fallbacks")) {
-        return Some("fallbacks".to_owned());
+        return vec!["fallbacks".to_owned()];
     }
     if p == model {
         // A string became an object (or back): say which of its parts really differ.
-        fn primary<'v>(v: &'v crate::plan::json5::Value, at: &str) -> Option<Option<&'v str>> {
-            v.pointer(at).map(|m| {
+        fn primary<'v>(v: &'v crate::plan::json5::Value, at: &str) -> Option<&'v str> {
+            v.pointer(at).and_then(|m| {
                 m.as_str()
                     .or_else(|| m.get("primary").and_then(|x| x.as_str()))
             })
@@ -333,11 +334,11 @@ fn json_label(
             primary(old, model) != primary(new, model),
             fallbacks(old) != fallbacks(new),
         );
-        return Some(match (pd, fd) {
-            (true, true) => "default model, fallbacks".to_owned(),
-            (false, true) => "fallbacks".to_owned(),
-            _ => "default model".to_owned(),
-        });
+        return match (pd, fd) {
+            (true, true) => vec!["default model".to_owned(), "fallbacks".to_owned()],
+            (false, true) => vec!["fallbacks".to_owned()],
+            _ => vec!["default model".to_owned()],
+        };
     }
     let label = if under(model) {
         "default model"
@@ -352,9 +353,9 @@ fn json_label(
     } else if under("/auth/profiles/gaterouter:default") {
         "auth profile"
     } else {
-        return None;
+        return Vec::new();
     };
-    Some(label.to_owned())
+    vec![label.to_owned()]
 }
 
 /// What each file gets, in words, for the summary before the diff.
@@ -423,4 +424,160 @@ pub fn summary(plan: &Plan, probe: Option<&ProbeOutcome>) -> String {
         out.push_str(&format!("  {mark} {name:width$}  {label}\n"));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The parts of a config setup may change, each present or not, with a few values.
+    #[derive(Debug, Clone)]
+    struct Parts {
+        primary: Option<u8>,
+        fallbacks: Option<Vec<u8>>,
+        auth: Option<u8>,
+        base: Option<u8>,
+        models: Option<Vec<u8>>,
+        other: Option<u8>,
+    }
+
+    fn parts() -> impl Strategy<Value = Parts> {
+        let small = || prop::option::of(0u8..2);
+        let list = || prop::option::of(prop::collection::vec(0u8..3, 0..3));
+        (small(), list(), small(), small(), list(), small()).prop_map(
+            |(primary, fallbacks, auth, base, models, other)| Parts {
+                primary,
+                fallbacks,
+                auth,
+                base,
+                models,
+                other,
+            },
+        )
+    }
+
+    fn config(p: &Parts) -> String {
+        let mut v = serde_json::json!({});
+        if p.primary.is_some() || p.fallbacks.is_some() {
+            let mut m = serde_json::json!({});
+            if let Some(n) = p.primary {
+                m["primary"] = format!("gaterouter/m{n}").into();
+            }
+            if let Some(f) = &p.fallbacks {
+                m["fallbacks"] = f.iter().map(|n| format!("gaterouter/m{n}")).collect();
+            }
+            v["agents"] = serde_json::json!({ "defaults": { "model": m } });
+        }
+        if let Some(n) = p.auth {
+            v["auth"] = serde_json::json!({"profiles": {"gaterouter:default": {"provider": "gaterouter", "mode": format!("api_key{n}")}}});
+        }
+        if p.base.is_some() || p.models.is_some() {
+            let mut g = serde_json::json!({});
+            if let Some(n) = p.base {
+                g["baseUrl"] = format!("https://h{n}/v1").into();
+            }
+            if let Some(ms) = &p.models {
+                g["models"] = ms
+                    .iter()
+                    .map(|n| serde_json::json!({"id": format!("m{n}")}))
+                    .collect();
+            }
+            v["models"] = serde_json::json!({"providers": {"gaterouter": g}});
+        }
+        if let Some(n) = p.other {
+            v["channels"] = serde_json::json!({ "x": n });
+        }
+        serde_json::to_string_pretty(&v).unwrap()
+    }
+
+    fn file(kind: FileKind, before: Option<&str>, after: &str) -> FileChange {
+        FileChange {
+            kind,
+            path: "f".into(),
+            target: "f".into(),
+            rel: "f".into(),
+            before: before.map(|b| b.as_bytes().to_vec()),
+            after: Some(after.as_bytes().to_vec()),
+            mode_before: before.map(|_| 0o600),
+            mode_after: 0o600,
+            symlink: false,
+        }
+    }
+
+    proptest! {
+        /// The words name exactly the parts that differ, each once.
+        #[test]
+        fn changes_name_exactly_what_differs(a in parts(), b in parts()) {
+            let got = changes(&file(FileKind::Config, Some(&config(&a)), &config(&b)));
+            let mut want: Vec<String> = Vec::new();
+            if a.primary != b.primary {
+                want.push("default model".into());
+            }
+            if a.fallbacks != b.fallbacks {
+                want.push("fallbacks".into());
+            }
+            if a.auth != b.auth {
+                want.push("auth profile".into());
+            }
+            if a.base != b.base || a.models != b.models {
+                want.push(match &b.models {
+                    Some(m) if a.models != b.models => {
+                        format!("provider ({} model{})", m.len(), if m.len() == 1 { "" } else { "s" })
+                    }
+                    _ => "provider".into(),
+                });
+            }
+            if a.other != b.other {
+                want.push("/channels/x".into());
+            }
+            if want.is_empty() && config(&a) != config(&b) {
+                want.push("layout only".into());
+            }
+            let mut sorted = got.clone();
+            sorted.sort();
+            want.sort();
+            prop_assert_eq!(sorted, want, "{:?}", got);
+        }
+    }
+
+    #[test]
+    fn env_changes_say_what_happened_to_the_key() {
+        let k = "GATEROUTER_API_KEY";
+        let env = |before: Option<&str>, after: &str| changes(&file(FileKind::Env, before, after));
+        assert_eq!(env(None, &format!("{k}=sk-a\n")), ["+key"]);
+        assert_eq!(env(Some("A=1\n"), &format!("A=1\n{k}=sk-a\n")), ["+key"]);
+        assert_eq!(
+            env(Some(&format!("{k}=sk-a\n")), &format!("{k}=sk-b\n")),
+            ["key replaced"]
+        );
+        assert_eq!(env(Some(&format!("{k}=sk-a\nB=2\n")), "B=2\n"), ["-key"]);
+        assert_eq!(
+            env(Some(&format!("{k}=sk-a")), &format!("{k}=sk-a\n")),
+            ["layout only"]
+        );
+    }
+
+    #[test]
+    fn recap_counts_files_by_what_happens_to_them() {
+        let plan = Plan {
+            root: "/r".into(),
+            files: vec![
+                file(FileKind::Env, None, "GATEROUTER_API_KEY=sk-a\n"),
+                file(
+                    FileKind::Models,
+                    Some("{}"),
+                    "{\"providers\": {\"gaterouter\": {\"models\": [{\"id\": \"auto\"}]}}}",
+                ),
+                file(FileKind::Config, Some("{}"), "{}"),
+            ],
+            warnings: vec![],
+            secrets: vec![],
+            meta: Default::default(),
+        };
+        assert_eq!(
+            recap(&plan).unwrap(),
+            "Plan: 2 files (1 new, 1 changed): f +key; f provider (1 model)"
+        );
+    }
 }
