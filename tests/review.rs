@@ -287,3 +287,50 @@ fn verbose_shows_the_whole_catalog() {
         "{full}"
     );
 }
+
+/// Many roots: the same rule, `-q` without `--yes` asks nothing and writes nothing; without
+/// `-q`, Ctrl-C at the prompt exits 130.
+#[test]
+fn many_roots_never_ask_blind_and_stop_on_ctrl_c() {
+    let tmp = tempfile::tempdir().unwrap();
+    let roots: Vec<std::path::PathBuf> = ["a", "b"]
+        .iter()
+        .map(|n| {
+            let r = tmp.path().join(n);
+            copy_tree(&fixtures().join("two-agents/input"), &r);
+            r
+        })
+        .collect();
+    let before: Vec<_> = roots.iter().map(|r| snapshot(r)).collect();
+    let flags: String = roots
+        .iter()
+        .map(|r| format!(" --root {}", quoted(r)))
+        .collect();
+    let run = on_terminal(
+        tmp.path(),
+        &format!("\"$BIN\" --offline -q {KEY}{flags}"),
+        "",
+        "y\n",
+    );
+    assert_eq!(run.status, "exit=1", "{}", run.screen);
+    assert!(run.screen.contains("-q shows no diff"), "{}", run.screen);
+    assert!(
+        !run.screen.contains("Apply these changes"),
+        "{}",
+        run.screen
+    );
+    let run = on_terminal(
+        tmp.path(),
+        &format!("\"$BIN\" --offline {KEY}{flags}"),
+        PROMPT,
+        "\\x03",
+    );
+    assert_eq!(run.status, "exit=130", "{}", run.screen);
+    assert!(
+        run.screen.contains("aborted, nothing written"),
+        "{}",
+        run.screen
+    );
+    let after: Vec<_> = roots.iter().map(|r| snapshot(r)).collect();
+    assert_eq!(after, before, "something was written");
+}

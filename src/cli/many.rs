@@ -184,7 +184,13 @@ pub(super) fn run_many(cli: &Cli, env: &Env, roots: &[PathBuf]) -> i32 {
         if cli.api_key_stdin || !std::io::stdin().is_terminal() {
             refused = Some(Error::NotInteractive);
             may_apply = false;
+        } else if let Some(e) = super::setup::unreviewed(cli.json, cli.quiet) {
+            crate::output::error(&e.to_string());
+            refused = Some(e);
+            may_apply = false;
         } else {
+            crate::output::settle_stdout();
+            let _interrupt = crate::output::interruptible(crate::output::Interruptible::Prompt);
             if !confirm(&format!(
                 "Apply these changes to {} in {changed_roots} roots?",
                 files(pending)

@@ -402,7 +402,7 @@ pub(super) fn review_and_apply(r: &Review, plan: &Plan, env: &Env) -> i32 {
         if !r.can_prompt {
             return fail_with(&Error::NotInteractive);
         }
-        if let Some(e) = unreviewed(r) {
+        if let Some(e) = unreviewed(r.json, r.quiet) {
             return fail_with(&e);
         }
         before_prompt(plan, r);
@@ -455,8 +455,8 @@ pub(super) fn review_and_apply(r: &Review, plan: &Plan, env: &Env) -> i32 {
 /// diff, so without `--yes` they are refused (exit 1, nothing written) rather than asking
 /// blind. Showing the diff anyway would break the promise of `-q` (quiet) and of `--json`
 /// (one document, nothing else); refusing costs one re-run with the flag the user meant.
-fn unreviewed(r: &Review) -> Option<Error> {
-    let flag = match (r.json, r.quiet) {
+pub(super) fn unreviewed(json: bool, quiet: bool) -> Option<Error> {
+    let flag = match (json, quiet) {
         (true, _) => "--json",
         (_, true) => "-q",
         _ => return None,
