@@ -162,14 +162,9 @@ fn render_with(f: &FileChange, secrets: &[&str], color: bool, fold: bool) -> Str
     }
     let old_shown = split(&old_masked, old_lines.len());
     let new_shown = split(&new_masked, new_lines.len());
-    let (old_catalog, new_catalog) = if fold {
-        (
-            Catalog::find(f.kind, &before, secrets),
-            Catalog::find(f.kind, &after, secrets),
-        )
-    } else {
-        (None, None)
-    };
+    // Parsing for positions costs about as much as the diff of a large file: only a side
+    // with a run long enough to fold is parsed.
+    let (old_catalog, new_catalog) = (std::cell::OnceCell::new(), std::cell::OnceCell::new());
     for group in similar::group_diff_ops(ops, CONTEXT) {
         let (first, last) = (&group[0], &group[group.len() - 1]);
         let old = first.old_range().start..last.old_range().end;
@@ -189,7 +184,13 @@ fn render_with(f: &FileChange, secrets: &[&str], color: bool, fold: bool) -> Str
             .iter()
             .flat_map(|op| op.iter_changes(&old_lines, &new_lines))
             .collect();
-        let folded = fold_catalog(&changes, old_catalog.as_ref(), new_catalog.as_ref());
+        let catalog =
+            |tag, cell, text| lazy_catalog(fold, &changes, tag, cell, f.kind, text, secrets);
+        let folded = fold_catalog(
+            &changes,
+            catalog(ChangeTag::Delete, &old_catalog, &before),
+            catalog(ChangeTag::Insert, &new_catalog, &after),
+        );
         {
             for (change, fold) in changes.iter().zip(&folded) {
                 match fold {
@@ -364,6 +365,32 @@ impl Catalog {
     fn holds(&self, line: usize) -> bool {
         self.inside.get(line).copied().unwrap_or(false)
     }
+}
+
+/// A side's catalog, parsed the first time a hunk could fold on that side.
+fn lazy_catalog<'c>(
+    fold: bool,
+    changes: &[similar::Change<&str>],
+    tag: ChangeTag,
+    cell: &'c std::cell::OnceCell<Option<Catalog>>,
+    kind: crate::plan::FileKind,
+    text: &str,
+    secrets: &[&str],
+) -> Option<&'c Catalog> {
+    if !fold || !long_run(changes, tag) {
+        return None;
+    }
+    cell.get_or_init(|| Catalog::find(kind, text, secrets))
+        .as_ref()
+}
+
+/// Whether a hunk has `FOLD_FROM` or more `tag` lines in a row (else nothing can fold).
+fn long_run(changes: &[similar::Change<&str>], tag: ChangeTag) -> bool {
+    let mut n = 0;
+    changes.iter().any(|c| {
+        n = if c.tag() == tag { n + 1 } else { 0 };
+        n >= FOLD_FROM
+    })
 }
 
 /// What becomes of one line of a hunk when catalogs are folded.
