@@ -63,9 +63,30 @@ pub fn render_plan(plan: &Plan, color: bool) -> String {
     .concat()
 }
 
+/// The plan as shown for review: like `render_plan`, but unless `verbose`, each run of added
+/// or removed lines inside the models catalog is one line (see `fold_catalog`). Only for
+/// people: the JSON report's diffs stay whole.
+pub fn render_review(plan: &Plan, color: bool, verbose: bool) -> String {
+    if verbose {
+        return render_plan(plan, color);
+    }
+    let secrets: Vec<&str> = plan.secrets.iter().map(String::as_str).collect();
+    let pending: Vec<&FileChange> = plan.pending().collect();
+    crate::par::map(
+        &pending,
+        |f| f.after.as_ref().map_or(0, Vec::len) + f.before.as_ref().map_or(0, Vec::len),
+        |f| render_with(f, &secrets, color, true),
+    )
+    .concat()
+}
+
 /// One file's change as a git-style unified diff. Lines are compared as written but shown
 /// redacted, so a key swapped for another with the same visible ends still shows as a change.
 pub fn render(f: &FileChange, secrets: &[&str], color: bool) -> String {
+    render_with(f, secrets, color, false)
+}
+
+fn render_with(f: &FileChange, secrets: &[&str], color: bool, fold: bool) -> String {
     let bold = Style::new().bold();
     let mut out = String::new();
     let header = |out: &mut String, s: String| {
@@ -159,6 +180,9 @@ pub fn render(f: &FileChange, secrets: &[&str], color: bool) -> String {
     }
     let old_shown = split(&old_masked, old_lines.len());
     let new_shown = split(&new_masked, new_lines.len());
+    // Parsing for positions costs about as much as the diff of a large file: only a side
+    // with a run long enough to fold is parsed.
+    let (old_catalog, new_catalog) = (std::cell::OnceCell::new(), std::cell::OnceCell::new());
     for group in similar::group_diff_ops(ops, CONTEXT) {
         let (first, last) = (&group[0], &group[group.len() - 1]);
         let old = first.old_range().start..last.old_range().end;
@@ -174,8 +198,33 @@ pub fn render(f: &FileChange, secrets: &[&str], color: bool) -> String {
             &hunk,
         ));
         out.push('\n');
-        for op in &group {
-            for change in op.iter_changes(&old_lines, &new_lines) {
+        let changes: Vec<similar::Change<&str>> = group
+            .iter()
+            .flat_map(|op| op.iter_changes(&old_lines, &new_lines))
+            .collect();
+        let catalog =
+            |tag, cell, text| lazy_catalog(fold, &changes, tag, cell, f.kind, text, secrets);
+        let folded = fold_catalog(
+            &changes,
+            catalog(ChangeTag::Delete, &old_catalog, &before),
+            catalog(ChangeTag::Insert, &new_catalog, &after),
+        );
+        {
+            for (change, fold) in changes.iter().zip(&folded) {
+                match fold {
+                    Fold::Show => {}
+                    Fold::Hidden => continue,
+                    Fold::Summary(line) => {
+                        let (sign, c) = match change.tag() {
+                            ChangeTag::Delete => ('-', AnsiColor::Red),
+                            _ => ('+', AnsiColor::Green),
+                        };
+                        let style = Style::new().fg_color(Some(c.into())).dimmed();
+                        out.push_str(&paint(color, style, &format!("{sign}{line}")));
+                        out.push('\n');
+                        continue;
+                    }
+                }
                 let (sign, style) = match change.tag() {
                     ChangeTag::Delete => ('-', Style::new().fg_color(Some(AnsiColor::Red.into()))),
                     ChangeTag::Insert => {
@@ -252,5 +301,323 @@ fn range(start: usize, len: usize) -> String {
         0 => format!("{start},0"),
         1 => format!("{}", start + 1),
         n => format!("{},{n}", start + 1),
+    }
+}
+
+/// Runs shorter than this are shown as they are: folding them would hide as much as it
+/// saves.
+const FOLD_FROM: usize = 4;
+
+/// Where the models catalog (`…/gaterouter/models`, a long array of similar objects) sits
+/// in one side of a file, found by parsing it, never by matching text: the lines that hold
+/// nothing but the array's contents, and the `id` of each element by the line it starts on.
+struct Catalog {
+    /// Per line: whether everything on it lies inside the array's brackets.
+    inside: Vec<bool>,
+    /// (line, id) of each element, in order.
+    ids: Vec<(usize, String)>,
+}
+
+impl Catalog {
+    fn find(kind: crate::plan::FileKind, text: &str, secrets: &[&str]) -> Option<Catalog> {
+        use jsonc_parser::ast::Value;
+        use jsonc_parser::common::Ranged;
+        let path: &[&str] = match kind {
+            crate::plan::FileKind::Config => &["models", "providers", "gaterouter", "models"],
+            crate::plan::FileKind::Models => &["providers", "gaterouter", "models"],
+            crate::plan::FileKind::Env => return None,
+        };
+        let text_for_parse = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let offset = text.len() - text_for_parse.len();
+        let ast = jsonc_parser::parse_to_ast(
+            text_for_parse,
+            &jsonc_parser::CollectOptions::default(),
+            &jsonc_parser::ParseOptions::default(),
+        )
+        .ok()?;
+        let mut cur = ast.value?;
+        for key in path {
+            let Value::Object(o) = cur else { return None };
+            // The last of repeated names is the one JSON5 keeps.
+            cur = o
+                .properties
+                .into_iter()
+                .rfind(|p| p.name.as_str() == *key)?
+                .value;
+        }
+        let Value::Array(array) = cur else {
+            return None;
+        };
+        let (open, close) = (offset + array.start() + 1, offset + array.end() - 1);
+        let starts: Vec<usize> = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        let line_of = |at: usize| starts.partition_point(|&s| s <= at) - 1;
+        let inside = text
+            .split_inclusive('\n')
+            .zip(&starts)
+            .map(|(line, &start)| {
+                let body = line.trim_start();
+                let from = start + (line.len() - body.len());
+                let to = from + body.trim_end().len();
+                from >= open && to <= close
+            })
+            .collect();
+        let ids = array
+            .elements
+            .iter()
+            .map(|e| {
+                let id =
+                    match e {
+                        Value::Object(o) => o.properties.iter().rev().find_map(|p| {
+                            match (p.name.as_str(), &p.value) {
+                                ("id", Value::StringLit(s)) => Some(s.value.to_string()),
+                                _ => None,
+                            }
+                        }),
+                        _ => None,
+                    };
+                let id = id.unwrap_or_else(|| "?".to_owned());
+                let id = crate::output::one_line(&crate::key::redact_all(&id, secrets), 60);
+                (line_of(offset + e.start()), id)
+            })
+            .collect();
+        Some(Catalog { inside, ids })
+    }
+
+    fn holds(&self, line: usize) -> bool {
+        self.inside.get(line).copied().unwrap_or(false)
+    }
+}
+
+/// A side's catalog, parsed the first time a hunk could fold on that side.
+fn lazy_catalog<'c>(
+    fold: bool,
+    changes: &[similar::Change<&str>],
+    tag: ChangeTag,
+    cell: &'c std::cell::OnceCell<Option<Catalog>>,
+    kind: crate::plan::FileKind,
+    text: &str,
+    secrets: &[&str],
+) -> Option<&'c Catalog> {
+    if !fold || !long_run(changes, tag) {
+        return None;
+    }
+    cell.get_or_init(|| Catalog::find(kind, text, secrets))
+        .as_ref()
+}
+
+/// Whether a hunk has `FOLD_FROM` or more `tag` lines in a row (else nothing can fold).
+fn long_run(changes: &[similar::Change<&str>], tag: ChangeTag) -> bool {
+    let mut n = 0;
+    changes.iter().any(|c| {
+        n = if c.tag() == tag { n + 1 } else { 0 };
+        n >= FOLD_FROM
+    })
+}
+
+/// What becomes of one line of a hunk when catalogs are folded.
+#[derive(Debug, Clone, PartialEq)]
+enum Fold {
+    Show,
+    Hidden,
+    /// The first line of a folded run, replaced by this text (without its sign).
+    Summary(String),
+}
+
+/// Folds each run of at least `FOLD_FROM` added (or removed) lines that all lie inside the
+/// catalog of their side into one line naming the models it holds. A line that holds
+/// anything outside the catalog's brackets, a context line, or a short run is shown as it is,
+/// so no change outside the catalog can be hidden.
+fn fold_catalog(
+    changes: &[similar::Change<&str>],
+    old: Option<&Catalog>,
+    new: Option<&Catalog>,
+) -> Vec<Fold> {
+    let mut out = vec![Fold::Show; changes.len()];
+    let side = |c: &similar::Change<&str>| match c.tag() {
+        ChangeTag::Delete => old.zip(c.old_index()),
+        ChangeTag::Insert => new.zip(c.new_index()),
+        ChangeTag::Equal => None,
+    };
+    let mut i = 0;
+    while i < changes.len() {
+        let Some((cat, first)) = side(&changes[i]).filter(|(cat, l)| cat.holds(*l)) else {
+            i += 1;
+            continue;
+        };
+        let tag = changes[i].tag();
+        let mut j = i + 1;
+        while j < changes.len()
+            && changes[j].tag() == tag
+            && side(&changes[j]).is_some_and(|(c, l)| c.holds(l))
+        {
+            j += 1;
+        }
+        if j - i >= FOLD_FROM {
+            let last = first + (j - i) - 1;
+            let ids: Vec<&str> = cat
+                .ids
+                .iter()
+                .filter(|(l, _)| (first..=last).contains(l))
+                .map(|(_, id)| id.as_str())
+                .collect();
+            let lines = j - i;
+            let shown = ids.iter().take(3).copied().collect::<Vec<_>>().join(", ");
+            let more = if ids.len() > 3 { ", …" } else { "" };
+            let raw = changes[i].value();
+            let indent: String = raw
+                .chars()
+                .take_while(|c| *c == ' ' || *c == '\t')
+                .collect();
+            let summary = match ids.len() {
+                0 => format!("{indent}… {lines} lines of the models catalog (-v shows them)"),
+                n => format!(
+                    "{indent}… {n} model{} ({lines} lines): {shown}{more} (-v shows them)",
+                    if n == 1 { "" } else { "s" }
+                ),
+            };
+            out[i] = Fold::Summary(summary);
+            for o in &mut out[i + 1..j] {
+                *o = Fold::Hidden;
+            }
+        }
+        i = j;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::FileKind;
+    use proptest::prelude::*;
+
+    fn change(kind: FileKind, before: &str, after: &str) -> FileChange {
+        FileChange {
+            kind,
+            path: "openclaw.json".into(),
+            target: "openclaw.json".into(),
+            rel: "openclaw.json".into(),
+            before: Some(before.as_bytes().to_vec()),
+            after: Some(after.as_bytes().to_vec()),
+            mode_before: Some(0o600),
+            mode_after: 0o600,
+            symlink: false,
+        }
+    }
+
+    /// A config with `others` (settings outside the catalog, each value marked `OUTSIDE`)
+    /// around a catalog of `models`, laid out one element per line or spread over several,
+    /// and with settings sharing the catalog's first and last lines when `crowded`.
+    fn config(others: &[Option<u8>], models: &[u8], spread: bool, crowded: bool) -> String {
+        let other = |i: usize| {
+            others
+                .get(i)
+                .copied()
+                .flatten()
+                .map(|v| format!("\"k{i}\": \"OUTSIDE-{i}-{v}\", "))
+                .unwrap_or_default()
+        };
+        let mut s = String::from("{\n");
+        for i in 0..others.len().saturating_sub(2) {
+            s.push_str(&format!("  {}\n", other(i)));
+        }
+        let head = if crowded {
+            other(others.len() - 2)
+        } else {
+            String::new()
+        };
+        s.push_str(&format!(
+            "  \"models\": {{\"providers\": {{\"gaterouter\": {{{head}\"models\": [\n"
+        ));
+        for (n, m) in models.iter().enumerate() {
+            let sep = if n + 1 < models.len() { "," } else { "" };
+            if spread {
+                s.push_str(&format!(
+                    "    {{\n      \"id\": \"m{m}\",\n      \"name\": \"Model {m}\"\n    }}{sep}\n"
+                ));
+            } else {
+                s.push_str(&format!(
+                    "    {{\"id\": \"m{m}\", \"name\": \"Model {m}\"}}{sep}\n"
+                ));
+            }
+        }
+        let tail = if crowded {
+            other(others.len() - 1)
+        } else {
+            String::new()
+        };
+        let tail = tail.trim_end_matches(", ");
+        let tail = if tail.is_empty() {
+            String::new()
+        } else {
+            format!(", {tail}")
+        };
+        if crowded && !spread && !models.is_empty() {
+            // The closing bracket, and a setting, on the last element's line.
+            s.pop();
+            s.push_str(&format!("]{tail}}}}}}}\n}}\n"));
+        } else {
+            s.push_str(&format!("  ]{tail}}}}}}}\n}}\n"));
+        }
+        s
+    }
+
+    fn changed_lines(diff: &str) -> Vec<&str> {
+        diff.lines()
+            .filter(|l| {
+                (l.starts_with('+') || l.starts_with('-'))
+                    && !l.starts_with("+++")
+                    && !l.starts_with("---")
+            })
+            .collect()
+    }
+
+    proptest! {
+        /// Folding the catalog never hides a change outside it: every changed line that
+        /// holds a setting outside the catalog is shown, and the folded diff is the full one
+        /// with only catalog runs replaced.
+        #[test]
+        fn folding_never_hides_a_change_outside_the_catalog(
+            before_others in prop::collection::vec(prop::option::of(0u8..3), 4),
+            after_others in prop::collection::vec(prop::option::of(0u8..3), 4),
+            before_models in prop::collection::vec(0u8..20, 0..12),
+            after_models in prop::collection::vec(0u8..20, 0..12),
+            spread in any::<bool>(),
+            crowded in any::<bool>(),
+        ) {
+            let before = config(&before_others, &before_models, spread, crowded);
+            let after = config(&after_others, &after_models, spread, crowded);
+            let f = change(FileKind::Config, &before, &after);
+            let full = render_with(&f, &[], false, false);
+            let folded = render_with(&f, &[], false, true);
+            let shown: Vec<&str> = changed_lines(&folded);
+            for line in changed_lines(&full) {
+                if line.contains("OUTSIDE") || !line.contains("\"id\"") && !line.contains("\"name\"") && line.trim_start_matches(['+', '-', ' ']).len() > 2 {
+                    prop_assert!(shown.contains(&line), "{line:?} hidden:\n{folded}\nfull:\n{full}");
+                }
+            }
+            // Whatever is gone was a catalog element's line, and a fold says so.
+            let gone = changed_lines(&full).len() - shown.iter().filter(|l| !l.contains("(-v shows them)")).count();
+            prop_assert_eq!(gone > 0, folded.contains("(-v shows them)"), "{}", folded);
+        }
+    }
+
+    #[test]
+    fn a_long_added_catalog_is_one_line_naming_its_models() {
+        let models: Vec<u8> = (0..10).collect();
+        let f = change(
+            FileKind::Config,
+            &config(&[None, None], &[], true, false),
+            &config(&[None, None], &models, true, false),
+        );
+        let folded = render_with(&f, &[], false, true);
+        assert!(
+            folded.contains("+    … 10 models (40 lines): m0, m1, m2, … (-v shows them)\n"),
+            "{folded}"
+        );
+        assert!(!folded.contains("Model 5"), "{folded}");
+        assert_eq!(render(&f, &[], false), render_with(&f, &[], false, false));
     }
 }

@@ -120,6 +120,15 @@ pub enum Error {
     )]
     NotInteractive,
 
+    /// A prompt must never ask about changes that were not shown: `-q` and `--json` show no
+    /// diff, so without `--yes` they are refused rather than asking blind. Showing the diff
+    /// anyway would break the promise of `-q` (quiet) and of `--json` (one document, nothing
+    /// else); refusing costs one re-run with the flag the user meant.
+    #[error(
+        "{flag} shows no diff, so there is nothing to confirm and nothing was written; pass --yes to apply without reviewing, or run without {flag} to review the changes and be asked"
+    )]
+    Unreviewed { flag: &'static str },
+
     #[error("another gaterouter-setup is running ({}) and held {} for {waited_secs}s; nothing was written. Wait for it to finish and run again (or raise --lock-timeout)", holder.as_deref().map(|p| format!("pid {}", crate::output::one_line(p, 40))).unwrap_or_else(|| "pid unknown".into()), path.display())]
     Locked {
         path: PathBuf,

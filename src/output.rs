@@ -126,6 +126,12 @@ pub fn out_styled(text: &str) {
     write_bytes(Stream::Out, keep_sgr_only(&redacted).as_bytes());
 }
 
+/// `out_styled` on standard error (the review shown next to a prompt).
+pub fn err_styled(text: &str) {
+    let redacted = secrets::redact_text(text, &[]);
+    write_bytes(Stream::Err, keep_sgr_only(&redacted).as_bytes());
+}
+
 fn keep_sgr_only(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
@@ -262,6 +268,112 @@ pub fn stdout_is_terminal() -> bool {
 
 pub fn stderr_is_terminal() -> bool {
     std::io::stderr().is_terminal()
+}
+
+/// Where standard output goes, for deciding whether a prompt on the terminal comes after
+/// a review the user could see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StdoutTo {
+    Terminal,
+    /// A pipe: a reader such as `tee` shows it, some time after we write it.
+    Pipe,
+    /// A file, `/dev/null`, a socket: nobody sees it now.
+    Elsewhere,
+}
+
+pub fn stdout_to() -> StdoutTo {
+    if stdout_is_terminal() {
+        return StdoutTo::Terminal;
+    }
+    match rustix::fs::fstat(std::io::stdout()) {
+        Ok(st) if rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::Fifo => {
+            StdoutTo::Pipe
+        }
+        _ => StdoutTo::Elsewhere,
+    }
+}
+
+/// Before a prompt on the terminal: every write is already flushed, but a pipe's reader
+/// (`| tee log`) shows the diff only once it has read it, and our prompt on standard error
+/// would overtake it. Waits (at most two seconds) until the pipe is empty, then a moment for
+/// the reader's own write.
+pub fn settle_stdout() {
+    if stdout_to() != StdoutTo::Pipe || STDOUT_CLOSED.load(Ordering::Relaxed) {
+        return;
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    loop {
+        let mut unread: libc::c_int = 0;
+        // SAFETY: FIONREAD writes one c_int through the pointer, which is valid.
+        let rc = unsafe { libc::ioctl(1, libc::FIONREAD, &mut unread) };
+        if rc != 0 || unread == 0 || std::time::Instant::now() >= deadline {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(50));
+}
+
+/// What was on screen when Ctrl-C came: the prompt line (the answer goes on the next
+/// line) or a spinner (its line is cleared).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interruptible {
+    Prompt = 1,
+    Spinner = 2,
+}
+
+static INTERRUPT_STAGE: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+static INTERRUPT_TTY: AtomicBool = AtomicBool::new(false);
+
+/// SIGINT while nothing can have been written yet (the probe's spinner, the prompt): show
+/// the cursor again (dialoguer hides it), leave the line tidy, say so, exit 130. Only
+/// async-signal-safe calls: write(2) and _exit(2).
+extern "C" fn on_interrupt(_: libc::c_int) {
+    fn put(b: &[u8]) {
+        // SAFETY: writing a valid buffer to fd 2; the result does not matter here.
+        unsafe { libc::write(2, b.as_ptr().cast(), b.len()) };
+    }
+    if INTERRUPT_TTY.load(Ordering::Relaxed) {
+        put(b"\x1b[?25h");
+        if INTERRUPT_STAGE.load(Ordering::Relaxed) == Interruptible::Spinner as u8 {
+            put(b"\r\x1b[2K");
+        } else {
+            put(b"\n");
+        }
+    } else if INTERRUPT_STAGE.load(Ordering::Relaxed) == Interruptible::Prompt as u8 {
+        put(b"\n");
+    }
+    put(b"aborted, nothing written\n");
+    // SAFETY: ends the process without running anything that is not signal-safe.
+    unsafe { libc::_exit(130) };
+}
+
+/// While alive, Ctrl-C ends the run as `on_interrupt` says; dropped, the previous handling
+/// is back (so an interrupt during the write is handled by the write's own protections).
+pub struct InterruptGuard {
+    previous: libc::sigaction,
+}
+
+pub fn interruptible(stage: Interruptible) -> InterruptGuard {
+    INTERRUPT_STAGE.store(stage as u8, Ordering::Relaxed);
+    INTERRUPT_TTY.store(stderr_is_terminal(), Ordering::Relaxed);
+    // SAFETY: plain sigaction calls with zeroed, then filled, structs.
+    unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = on_interrupt as *const () as libc::sighandler_t;
+        libc::sigemptyset(&mut action.sa_mask);
+        let mut previous: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(libc::SIGINT, &action, &mut previous);
+        InterruptGuard { previous }
+    }
+}
+
+impl Drop for InterruptGuard {
+    fn drop(&mut self) {
+        // SAFETY: restores the action saved by `interruptible`.
+        unsafe { libc::sigaction(libc::SIGINT, &self.previous, std::ptr::null_mut()) };
+        INTERRUPT_STAGE.store(0, Ordering::Relaxed);
+    }
 }
 
 /// Prints one line of ours on standard output. Interpolated parts (a path, a server's

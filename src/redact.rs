@@ -1,14 +1,85 @@
 //! Redaction of what a diff or report shows. Our key and any key it replaces are masked
 //! everywhere; beyond that, diff context lines can show the user's *other* secrets (an
 //! `OPENAI_API_KEY=` line next to ours, a literal `apiKey` of another provider), so every
-//! `.env` value and every secret-looking JSON value is masked too. Output of this tool may
+//! `.env` value with a secret-looking name or value and every secret-looking JSON value is
+//! masked too; `FOO=1` shows, so the context reads. Output of this tool may
 //! end up in CI logs; it must never carry a credential.
 
 use crate::key::{redact, redact_all};
 use crate::plan::dotenv::{self, js_line_break};
 
-/// `.env` text with every value masked, entry by entry as OpenClaw's dotenv parses the file
-/// (a value spanning lines, a `NAME: value` entry, one behind a BOM): names, comments and
+/// Parts of a `.env` name that make its value a credential (compared case-insensitively):
+/// `OPENAI_API_KEY`, `DB_PASSWORD`, `GITHUB_TOKEN`, `SESSION_SECRET`, `AUTH_HEADER`,
+/// `DATABASE_URL`-style connection strings by their `DSN`/`CONN` names, webhook URLs (their
+/// path is the secret). Broader than the JSON words: a `.env` holds little else.
+const ENV_SECRET_PARTS: &[&str] = &[
+    "KEY",
+    "TOKEN",
+    "SECRET",
+    "PASS",
+    "PWD",
+    "AUTH",
+    "CREDENTIAL",
+    "PRIVATE",
+    "COOKIE",
+    "SESSION",
+    "BEARER",
+    "SIGNATURE",
+    "SIGNING",
+    "SALT",
+    "CERT",
+    "DSN",
+    "CONN",
+    "WEBHOOK",
+    "MNEMONIC",
+    "SEED",
+];
+
+/// Whether a `.env` name says its value is a credential.
+pub fn env_secret_name(name: &str) -> bool {
+    ENV_SECRET_PARTS
+        .iter()
+        .any(|p| contains_ignore_case(name, p))
+}
+
+/// Whether a value (as written, quotes included) looks like a credential whatever its name:
+/// key-shaped or a known secret (`secrets::looks_like_key`), a token (16+ characters of
+/// base64/hex alphabet mixing letters and digits or cases), a URL carrying a password
+/// (`scheme://user:pass@host`), or spanning lines (a PEM key).
+pub fn secret_value(raw: &str) -> bool {
+    let v = raw.trim_matches(|c| matches!(c, '"' | '\'' | '`'));
+    if v.contains(js_line_break) || crate::secrets::looks_like_key(v) {
+        return true;
+    }
+    let tokenish = v.len() >= 16
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '=' | '_' | '-' | '.'))
+        && {
+            let (lo, up, dig) = (
+                v.chars().any(|c| c.is_ascii_lowercase()),
+                v.chars().any(|c| c.is_ascii_uppercase()),
+                v.chars().any(|c| c.is_ascii_digit()),
+            );
+            usize::from(lo) + usize::from(up) + usize::from(dig) >= 2
+        };
+    let url_with_password = v.find("://").is_some_and(|i| {
+        let rest = &v[i + 3..];
+        let authority = &rest[..rest.find('/').unwrap_or(rest.len())];
+        authority
+            .rfind('@')
+            .is_some_and(|at| authority[..at].contains(':'))
+    });
+    tokenish || url_with_password
+}
+
+/// Whether `.env` output masks this entry's value: by its name or by its looks. Any known
+/// secret left in a shown value is still masked by the caller's `redact_all`.
+pub fn env_value_secret(name: &str, raw: &str) -> bool {
+    env_secret_name(name) || secret_value(raw)
+}
+
+/// `.env` text with secret values masked (see `env_value_secret`; `FOO=1` shows), entry by
+/// entry as OpenClaw's dotenv parses the file (a value spanning lines, a `NAME: value` entry, one behind a BOM): names, comments and
 /// every line break stay, so line `i` of the result is line `i` of `text`, masked. Lines
 /// dotenv does not read as an entry are masked after their first `=` or `:` (or whole),
 /// unless blank or a comment: they may still hold something the user meant as a secret.
@@ -19,7 +90,12 @@ pub fn env_text(text: &str) -> String {
     for e in &entries {
         out.push_str(&unread_lines(&text[last..e.start], true));
         out.push_str(&text[e.start..e.value_span.start]);
-        out.push_str(&mask_value(&text[e.value_span.clone()]));
+        let raw = &text[e.value_span.clone()];
+        if env_value_secret(&e.name, raw) {
+            out.push_str(&mask_value(raw));
+        } else {
+            out.push_str(raw);
+        }
         last = e.value_span.end;
         // The rest of the value's line (spaces and an inline comment) is the entry's own.
         let rest = text[last..]
@@ -509,8 +585,17 @@ mod tests {
             "OPENAI_API_KEY=sk-pro…cdef"
         );
         assert_eq!(
-            env_text("export A = \"abcdefghijklmnopqrstuvwxyz\" # c"),
+            env_text("export A = \"abcdefghij0123456789wxyz\" # c"),
             "export A = \"abcdef…wxyz\" # c"
+        );
+        assert_eq!(
+            env_text("FOO=1\nNODE_ENV=production"),
+            "FOO=1\nNODE_ENV=production"
+        );
+        assert_eq!(env_text("DB_PASSWORD=hunter2"), "DB_PASSWORD=…");
+        assert_eq!(
+            env_text("DATABASE_URL=postgres://app:hunter2@db/app"),
+            "DATABASE_URL=postgr…/app"
         );
         assert_eq!(
             env_text("# GATEROUTER_API_KEY=sk-secret-value-123"),
@@ -522,7 +607,7 @@ mod tests {
     #[test]
     fn env_values_are_masked_by_entry() {
         let pem = "A=1\r\nPEM=\"-----BEGIN KEY-----\r\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\r\n-----END KEY-----\"\r\n# note\r\n";
-        assert_eq!(env_text(pem), "A=…\r\nPEM=\"…\r\n…\r\n…\"\r\n# note\r\n");
+        assert_eq!(env_text(pem), "A=1\r\nPEM=\"…\r\n…\r\n…\"\r\n# note\r\n");
         assert_eq!(
             env_text(
                 "\u{feff}GATEROUTER_API_KEY=sk-or-v1-0123456789abcdef\nB: sk-proj-0123456789abcdef\n"
@@ -532,7 +617,7 @@ mod tests {
         // Not entries for dotenv, still not shown.
         assert_eq!(
             env_text("A=1\nnot an entry=sk-proj-0123456789abcdef\nsk-proj-0123456789abcdef"),
-            "A=…\nnot an entry=sk-pro…cdef\nsk-pro…cdef"
+            "A=1\nnot an entry=sk-pro…cdef\nsk-pro…cdef"
         );
     }
 
@@ -624,5 +709,100 @@ mod tests {
             json_line(r#"{"accessToken": "abcdefghijklmnopqrstuvwxyz"}"#),
             r#"{"accessToken": "abcdef…wxyz"}"#
         );
+    }
+
+    mod env_properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Names with none of the credential parts in them (independent of the list above:
+        /// from an alphabet that cannot spell one, plus a few common ones).
+        fn plain_name() -> impl Strategy<Value = String> {
+            prop_oneof![
+                "[BDFGHJLMQUVXYZ][BDFGHJLMQUVXYZ0-9_]{0,12}",
+                prop::sample::select(vec!["FOO", "NODE_ENV", "PORT", "LOG_LEVEL", "TZ", "HOME"])
+                    .prop_map(str::to_owned),
+            ]
+        }
+
+        fn secret_name() -> impl Strategy<Value = String> {
+            (
+                "[A-Z_]{0,6}",
+                prop::sample::select(vec![
+                    "KEY",
+                    "api_key",
+                    "TOKEN",
+                    "Secret",
+                    "PASSWORD",
+                    "PASS",
+                    "AUTH",
+                    "CREDENTIALS",
+                    "PRIVATE",
+                    "COOKIE",
+                    "SESSION",
+                ]),
+                "[A-Z_]{0,6}",
+            )
+                .prop_map(|(a, b, c)| format!("{a}{b}{c}"))
+        }
+
+        /// What a credential looks like: a prefixed key, a long random token, a URL with
+        /// a password in it.
+        fn secret_value() -> impl Strategy<Value = String> {
+            prop_oneof![
+                (
+                    prop::sample::select(vec!["sk-", "sk-or-v1-", "ghp_", "xoxb-", "AKIA", "hf_"]),
+                    "[A-Za-z0-9]{16,40}"
+                )
+                    .prop_map(|(p, r)| format!("{p}{r}")),
+                "[a-f0-9]{12,20}[0-9][a-f]{3,20}",
+                "[A-Za-z0-9+/]{14,40}[0-9][A-Z]",
+                (
+                    "[a-z]{2,8}",
+                    "[a-z]{1,8}",
+                    "[A-Za-z0-9]{1,12}",
+                    "[a-z.]{1,12}"
+                )
+                    .prop_map(|(s, u, p, h)| format!("{s}://{u}:{p}@{h}/x")),
+            ]
+        }
+
+        proptest! {
+            /// A plain name's plain value (a number, a word, a path) shows as written.
+            #[test]
+            fn plain_values_show(name in plain_name(), value in "[a-z0-9]{0,15}|/[a-z/]{0,20}|[0-9]{1,6}") {
+                let line = format!("{name}={value}");
+                prop_assert_eq!(env_text(&line), line);
+            }
+
+            /// A credential's name hides its value, whatever the value.
+            #[test]
+            fn secret_names_hide_values(name in secret_name(), value in "[A-Za-z0-9._/-]{1,30}") {
+                let shown = env_text(&format!("{name}={value}"));
+                let visible = &shown[name.len() + 1..];
+                prop_assert!(value.len() < 8 || !visible.contains(&value), "{}", shown);
+                prop_assert!(visible.contains('…'), "{}", shown);
+            }
+
+            /// A credential-looking value is hidden under any name, quoted or not.
+            #[test]
+            fn secret_values_hide_under_any_name(
+                name in prop_oneof![plain_name(), secret_name()],
+                value in secret_value(),
+                q in prop::sample::select(vec!["", "'", "\""]),
+            ) {
+                let shown = env_text(&format!("{name}={q}{value}{q}"));
+                prop_assert!(!shown.contains(&value), "{}", shown);
+            }
+
+            /// The key we know (the one being written or replaced) never shows, whatever
+            /// name holds it: after `env_text`, shown lines go through `redact_all`.
+            #[test]
+            fn the_known_key_never_shows(name in plain_name(), key in "[A-Za-z]{4,12}[0-9]{2,6}") {
+                let known = format!("gr-{key}");
+                let shown = line(crate::plan::FileKind::Env, &format!("{name}={known}"), &[&known]);
+                prop_assert!(!shown.contains(&known), "{}", shown);
+            }
+        }
     }
 }

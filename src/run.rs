@@ -71,6 +71,11 @@ pub enum Approval {
     Cancelled,
     /// Nobody can be asked (no terminal) and `yes` was not given.
     CannotAsk,
+    /// The changes were not shown (`-q`, or `--json` when `json`) and `yes` was not given:
+    /// nothing is asked about what nobody saw.
+    Unreviewed {
+        json: bool,
+    },
 }
 
 /// The caller's side of a run: feedback while probing, and the review of the plans.
@@ -424,6 +429,11 @@ fn review_apply_verify(
                 report.refused = Some(Error::NotInteractive);
                 false
             }
+            (Some(_), Approval::Unreviewed { json }) => {
+                let flag = if json { "--json" } else { "-q" };
+                report.refused = Some(Error::Unreviewed { flag });
+                false
+            }
         };
 
     if report.applying {
@@ -648,7 +658,7 @@ mod tests {
             mode in prop_oneof![Just(Mode::Apply), Just(Mode::DryRun), Just(Mode::Check)],
             yes in any::<bool>(),
             fail_fast in any::<bool>(),
-            answer in prop_oneof![Just(Approval::Yes), Just(Approval::Cancelled), Just(Approval::CannotAsk)],
+            answer in prop_oneof![Just(Approval::Yes), Just(Approval::Cancelled), Just(Approval::CannotAsk), Just(Approval::Unreviewed { json: false })],
         ) {
             let tmp = tempfile::tempdir().unwrap();
             let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/roots");

@@ -389,7 +389,8 @@ fn rollback_removes_the_directories_setup_created_and_only_those() {
     assert!(!root.join("agents/main/agent/models.json").exists());
 }
 
-/// For every fixture root: the `--dry-run` output, fed to `git apply` in a copy of the
+/// For every fixture root: the `--dry-run -v` output (-v: the models catalog unfolded), fed
+/// to `git apply` in a copy of the
 /// root, makes openclaw.json and each models.json exactly what setup writes. `.env` is
 /// excluded: its key is masked in the diff, so applying it would write the mask. Files
 /// with CRLF line ends are shown with LF (a raw CR is escaped by the output layer), so
@@ -409,11 +410,17 @@ fn the_dry_run_diff_applies_with_git_apply() {
         let copy = tmp.path().join("copy");
         copy_tree(&root, &copy);
         let r = root.to_str().unwrap();
-        let dry = run(tmp.path(), &["--offline", "--dry-run", KEY, r]);
+        let extra = case_args(&case);
+        let with = |args: &[&str]| {
+            let mut all: Vec<&str> = extra.iter().map(String::as_str).collect();
+            all.extend_from_slice(args);
+            run(tmp.path(), &all)
+        };
+        let dry = with(&["--offline", "--dry-run", "-v", KEY, r]);
         if dry.status.code() != Some(0) || crlf {
             continue;
         }
-        let out = run(tmp.path(), &["--offline", "--yes", KEY, r]);
+        let out = with(&["--offline", "--yes", KEY, r]);
         assert_eq!(out.status.code(), Some(0), "{case}: {}", text(&out.stderr));
         let patch = tmp.path().join("dry-run.txt");
         std::fs::write(&patch, &dry.stdout).unwrap();

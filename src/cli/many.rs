@@ -56,7 +56,7 @@ pub(super) fn run_many(cli: &Cli, env: &Env, roots: &[PathBuf]) -> i32 {
             root_error(&run, r);
         }
     }
-    if let Some(e @ Error::NotInteractive) = &run.refused
+    if let Some(e @ (Error::NotInteractive | Error::Unreviewed { .. })) = &run.refused
         && !cli.json
     {
         crate::output::error(&e.to_string());

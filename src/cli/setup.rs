@@ -85,6 +85,8 @@ impl View {
 pub(super) struct Term<'a> {
     view: &'a View,
     spinner: Option<indicatif::ProgressBar>,
+    /// Ctrl-C while the spinner runs: the cursor back, the line cleared, exit 130.
+    interrupt: Option<crate::output::InterruptGuard>,
 }
 
 impl<'a> Term<'a> {
@@ -92,6 +94,7 @@ impl<'a> Term<'a> {
         Term {
             view,
             spinner: None,
+            interrupt: None,
         }
     }
 
@@ -103,14 +106,21 @@ impl<'a> Term<'a> {
 impl run::Ui for Term<'_> {
     fn probing(&mut self, cfg: &ProbeConfig) {
         self.spinner = (self.shown() && crate::output::stderr_is_terminal()).then(|| {
-            let pb = indicatif::ProgressBar::new_spinner();
+            // Cleared when dropped too, so an early exit leaves no spinner line behind.
+            let pb = indicatif::ProgressBar::new_spinner()
+                .with_finish(indicatif::ProgressFinish::AndClear);
             pb.set_message(format!("Checking GateRouter at {}…", cfg.base_url));
             pb.enable_steady_tick(std::time::Duration::from_millis(80));
             pb
         });
+        self.interrupt = self
+            .spinner
+            .as_ref()
+            .map(|_| crate::output::interruptible(crate::output::Interruptible::Spinner));
     }
 
     fn probed(&mut self, report: &ProbeReport) {
+        self.interrupt = None;
         if let Some(pb) = self.spinner.take() {
             pb.finish_and_clear();
         }
@@ -136,19 +146,31 @@ impl run::Ui for Term<'_> {
         let color = use_color(self.view.color, crate::output::stdout_is_terminal());
         if self.view.many {
             if self.shown() {
-                show_many(run, color);
+                show_many(run, color, self.view.verbose);
             }
         } else if let Some(plan) = run.roots.first().and_then(|r| r.plan.as_ref()) {
             let shown = self.shown();
-            show_plan(shown, plan, run.probe.as_ref(), &run.warnings, color);
+            show_plan(
+                shown,
+                plan,
+                run.probe.as_ref(),
+                &run.warnings,
+                color,
+                self.view.verbose,
+            );
             if shown && ask.is_none() {
                 let pending = plan.pending().count();
                 let note = match run.mode {
                     _ if pending == 0 => Some(self.view.nothing_to_do.to_owned()),
-                    Mode::DryRun => Some(
-                        "Dry run: nothing was written. Run again without --dry-run to apply."
-                            .to_owned(),
-                    ),
+                    Mode::DryRun => {
+                        if let Some(line) = report::recap(plan) {
+                            crate::outln!("{line}");
+                        }
+                        Some(
+                            "Dry run: nothing was written. Run again without --dry-run to apply."
+                                .to_owned(),
+                        )
+                    }
                     Mode::Check => Some(format!(
                         "{pending} file{} would change (exit 2).",
                         if pending == 1 { "" } else { "s" }
@@ -166,6 +188,15 @@ impl run::Ui for Term<'_> {
         if !self.view.can_prompt {
             return Approval::CannotAsk;
         }
+        if !self.shown() {
+            return Approval::Unreviewed {
+                json: self.view.json,
+            };
+        }
+        match run.roots.first().and_then(|r| r.plan.as_ref()) {
+            Some(plan) if !self.view.many => before_prompt(plan, run.probe.as_ref(), self.view),
+            _ => crate::output::settle_stdout(),
+        }
         let question = if self.view.many {
             format!(
                 "Apply these changes to {} in {} roots?",
@@ -175,7 +206,11 @@ impl run::Ui for Term<'_> {
         } else {
             format!("Apply these changes to {}?", files(ask.files))
         };
-        if confirm(&question) {
+        let answer = {
+            let _interrupt = crate::output::interruptible(crate::output::Interruptible::Prompt);
+            confirm(&question)
+        };
+        if answer {
             Approval::Yes
         } else {
             crate::errln!("Cancelled: nothing was written.");
@@ -185,7 +220,7 @@ impl run::Ui for Term<'_> {
 }
 
 /// The many-roots review: the run's warnings, then each root's summary and diff, or its error.
-fn show_many(run: &RunReport, color: bool) {
+fn show_many(run: &RunReport, color: bool, verbose: bool) {
     for w in &run.warnings {
         crate::output::warning(w);
     }
@@ -194,7 +229,7 @@ fn show_many(run: &RunReport, color: bool) {
             (Some(p), _) => {
                 crate::output::out(&report::summary(p, run.probe.as_ref()));
                 if !p.is_empty() {
-                    print_diff(&diff::render_plan(p, color), color);
+                    print_diff(&diff::render_review(p, color, verbose), color);
                 }
             }
             (None, Some(_)) => root_error(run, r),
@@ -222,6 +257,7 @@ fn show_plan(
     probe: Option<&ProbeOutcome>,
     warnings: &[String],
     color: bool,
+    verbose: bool,
 ) {
     if !shown {
         return;
@@ -232,7 +268,7 @@ fn show_plan(
     }
     if !plan.is_empty() {
         crate::outln!();
-        print_diff(&diff::render_plan(plan, color), color);
+        print_diff(&diff::render_review(plan, color, verbose), color);
     }
 }
 
@@ -305,7 +341,7 @@ pub(super) fn render_one(view: &View, dir: &Path, run: &RunReport) -> i32 {
     let Some(plan) = &r.plan else {
         return exit::INPUT;
     };
-    if let Some(e @ Error::NotInteractive) = &run.refused {
+    if let Some(e @ (Error::NotInteractive | Error::Unreviewed { .. })) = &run.refused {
         return fail_here(Some(plan), e);
     }
     let mut notes = Vec::new();
@@ -419,4 +455,33 @@ pub(super) fn review_and_apply(r: &Review, plan: &Plan, env: &Env) -> i32 {
         &mut Term::new(&r.view),
     );
     render_one(&r.view, r.dir, &run)
+}
+
+/// Right above the prompt: the one-line recap, after the diff has reached the screen. When
+/// standard output is a file (or /dev/null) the review went there unseen, so it is shown on
+/// standard error, the terminal the prompt is on.
+fn before_prompt(plan: &Plan, probe: Option<&ProbeOutcome>, view: &View) {
+    let recap = report::recap(plan);
+    match crate::output::stdout_to() {
+        crate::output::StdoutTo::Elsewhere => {
+            let color = use_color(view.color, crate::output::stderr_is_terminal());
+            crate::output::err(&report::summary(plan, probe));
+            crate::output::err("\n");
+            let d = diff::render_review(plan, color, view.verbose);
+            if color {
+                crate::output::err_styled(&d);
+            } else {
+                crate::output::err(&d);
+            }
+            if let Some(line) = &recap {
+                crate::errln!("{line}");
+            }
+        }
+        _ => {
+            if let Some(line) = &recap {
+                crate::outln!("{line}");
+            }
+            crate::output::settle_stdout();
+        }
+    }
 }

@@ -179,7 +179,7 @@ pub fn plan(root: &Root, key: &KeyChoice, settings: &Settings) -> Result<Plan> {
         Some(m) if m & 0o077 == 0 => m,
         Some(m) => {
             warnings.push(format!(
-                "{} was readable by other users (mode {m:o}); it will be made 0600",
+                "{} was readable by other users (mode {m:o}); it would be made 0600",
                 root.env.path.display()
             ));
             NEW_FILE_MODE
