@@ -30,7 +30,7 @@ elif command -v cargo >/dev/null 2>&1; then
     sed -n 's/.*"target_directory":"\(\([^"\\]\|\\.\)*\)".*/\1/p' | sed 's/\\\(.\)/\1/g')
   bin=$target_dir/release/gaterouter-setup
   if [ ! -x "$bin" ]; then
-    echo "setup.sh: building gaterouter-setup (once, about a minute)…" >&2
+    echo "setup.sh: building gaterouter-setup (once; a few minutes on 2 cores)…" >&2
     cargo build --release --quiet --manifest-path "$repo/Cargo.toml" >&2
     [ -x "$bin" ] || {
       echo "setup.sh: cargo built gaterouter-setup, but it is not at $bin" >&2
