@@ -22,16 +22,28 @@ if [ -n "${GATEROUTER_SETUP_BIN:-}" ]; then
   bin=$GATEROUTER_SETUP_BIN
 elif command -v gaterouter-setup >/dev/null 2>&1; then
   bin=$(command -v gaterouter-setup)
-else
-  bin=$repo/target/release/gaterouter-setup
+elif command -v cargo >/dev/null 2>&1; then
+  # Ask cargo where it puts binaries: CARGO_TARGET_DIR, build.target-dir in a
+  # .cargo/config.toml or the default target/ all move it, and a guessed path would miss the
+  # binary just built (exit 127) and rebuild on every run.
+  meta=$(cargo metadata --format-version 1 --no-deps --manifest-path "$repo/Cargo.toml")
+  target_dir=$(printf '%s\n' "$meta" |
+    sed -n 's/.*"target_directory":"\(\([^"\\]\|\\.\)*\)".*/\1/p' | sed 's/\\\(.\)/\1/g')
+  bin=$target_dir/release/gaterouter-setup
   if [ ! -x "$bin" ]; then
-    command -v cargo >/dev/null 2>&1 || {
-      echo "setup.sh: gaterouter-setup is not on PATH and cargo is not installed to build it" >&2
+    echo "setup.sh: building gaterouter-setup (once; a few minutes on 2 cores)…" >&2
+    cargo build --release --quiet --manifest-path "$repo/Cargo.toml" >&2
+    [ -x "$bin" ] || {
+      echo "setup.sh: cargo built gaterouter-setup, but it is not at $bin" >&2
       exit 1
     }
-    echo "setup.sh: building gaterouter-setup (once)…" >&2
-    cargo build --release --quiet --manifest-path "$repo/Cargo.toml" >&2
   fi
+else
+  bin=$repo/target/release/gaterouter-setup
+  [ -x "$bin" ] || {
+    echo "setup.sh: gaterouter-setup is not on PATH and cargo is not installed to build it" >&2
+    exit 1
+  }
 fi
 
 # The key goes to the tool on stdin, never on its command line.

@@ -82,3 +82,81 @@ fn setup_sh_without_arguments_prints_usage() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("usage: setup.sh <API_KEY> [OPENCLAW_ROOT]"));
 }
+
+/// Without the tool on PATH, setup.sh builds it with cargo and must run it from wherever cargo
+/// put it, whatever moved the target directory, and build only once. `cargo` here is a stand-in
+/// that hands `metadata` to the real cargo (so where the binary goes is cargo's own answer) and
+/// fakes `build` by copying the already-built binary to the place cargo would have written it,
+/// counting the builds.
+#[test]
+fn setup_sh_runs_the_binary_cargo_built_wherever_the_target_dir_is_and_builds_once() {
+    let real_cargo = std::env::var_os("CARGO").expect("cargo test sets CARGO");
+    for var in ["CARGO_TARGET_DIR", "CARGO_BUILD_TARGET_DIR"] {
+        let (tmp, root) = root_from("onboarded");
+        let before = snapshot(&root);
+        let stub_dir = tmp.path().join("stub-bin");
+        std::fs::create_dir_all(&stub_dir).unwrap();
+        let stub = stub_dir.join("cargo");
+        std::fs::write(
+            &stub,
+            r#"#!/bin/sh
+case "$1" in
+  metadata) exec "$REAL_CARGO" "$@" ;;
+  build)
+    echo "$*" >>"$BUILD_LOG"
+    mkdir -p "$(dirname "$BUILD_DEST")" && cp "$BUILT_BINARY" "$BUILD_DEST" ;;
+  *) echo "stub cargo: unexpected $*" >&2; exit 99 ;;
+esac
+"#,
+        )
+        .unwrap();
+        std::fs::set_permissions(&stub, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        // A target dir with a space, so an unquoted path would break too.
+        let target = tmp.path().join("cargo target");
+        let log = tmp.path().join("builds.log");
+        let run = || {
+            std::process::Command::new("bash")
+                .arg(script())
+                .args([KEY, root.to_str().unwrap(), "--offline", "--dry-run"])
+                .env_clear()
+                .env("PATH", format!("{}:/usr/bin:/bin", stub_dir.display()))
+                .env("HOME", tmp.path())
+                .env("NO_COLOR", "1")
+                .env("REAL_CARGO", &real_cargo)
+                .env(var, &target)
+                .env("BUILD_LOG", &log)
+                .env("BUILD_DEST", target.join("release/gaterouter-setup"))
+                .env(
+                    "BUILT_BINARY",
+                    assert_cmd::cargo::cargo_bin("gaterouter-setup"),
+                )
+                .stdin(std::process::Stdio::null())
+                .output()
+                .unwrap()
+        };
+        for attempt in 1..=2 {
+            let out = run();
+            assert_no_key(&out, KEY);
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{var}, run {attempt}: {}",
+                text(&out.stderr)
+            );
+            assert!(
+                text(&out.stdout).contains("Dry run: nothing was written"),
+                "{var}, run {attempt}: {}",
+                text(&out.stdout)
+            );
+        }
+        let builds = std::fs::read_to_string(&log).unwrap_or_default();
+        assert_eq!(
+            builds.lines().count(),
+            1,
+            "{var}: cargo build should run once, not on every run:\n{builds}"
+        );
+        assert!(builds.contains("--release"), "{builds}");
+        assert_eq!(snapshot(&root), before);
+    }
+}
