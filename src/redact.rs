@@ -72,10 +72,72 @@ pub fn secret_value(raw: &str) -> bool {
     tokenish || url_with_password
 }
 
-/// Whether `.env` output masks this entry's value: by its name or by its looks. Any known
-/// secret left in a shown value is still masked by the caller's `redact_all`.
+/// Names whose values are public settings, shown when the value itself looks harmless (no
+/// credentials in a URL): `NODE_ENV=production`, `TZ=Europe/Berlin`, our base URL.
+const ENV_PUBLIC_NAMES: &[&str] = &[
+    "PORT",
+    "HOST",
+    "HOSTNAME",
+    "NODE_ENV",
+    "ENV",
+    "ENVIRONMENT",
+    "LOG_LEVEL",
+    "DEBUG",
+    "TZ",
+    "LANG",
+    "LC_ALL",
+    "OPENCLAW_STATE_DIR",
+    "OPENCLAW_HOME",
+    "OPENCLAW_PROFILE",
+    "OPENCLAW_CONFIG_PATH",
+    "GATEROUTER_BASE_URL",
+];
+
+/// A value that carries nothing secret by its shape: empty, a number, a yes/no word, or a
+/// plain path (`/srv/openclaw`, `~/x`). Anything else (a word, a URL, a token) may be a
+/// password, so it is masked unless its name is a known public setting.
+fn harmless_value(v: &str) -> bool {
+    let number = || {
+        let d = v.strip_prefix('-').unwrap_or(v);
+        !d.is_empty()
+            && d.split_once('.').map_or(
+                d.chars().all(|c| c.is_ascii_digit()),
+                |(a, b)| {
+                    !a.is_empty()
+                        && a.chars().all(|c| c.is_ascii_digit())
+                        && b.chars().all(|c| c.is_ascii_digit())
+                },
+            )
+    };
+    let yes_no = || {
+        ["true", "false", "yes", "no", "on", "off"]
+            .iter()
+            .any(|w| v.eq_ignore_ascii_case(w))
+    };
+    let path = || {
+        (v.starts_with('/') || v.starts_with("~/"))
+            && v.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '_' | '-' | '~'))
+    };
+    v.is_empty() || number() || yes_no() || path()
+}
+
+/// Whether `.env` output masks this entry's value. Masked unless plainly harmless: a name
+/// that says credential, or a value that looks like one, is always masked; otherwise only a
+/// harmless-looking value (see `harmless_value`), or a public setting's value without
+/// anything of a URL's credentials in it, shows. A deny-list alone let `ADMIN_PW=…` or a
+/// webhook URL through. Any known secret left in a shown value is still masked by the
+/// caller's `redact_all`.
 pub fn env_value_secret(name: &str, raw: &str) -> bool {
-    env_secret_name(name) || secret_value(raw)
+    if env_secret_name(name) || secret_value(raw) {
+        return true;
+    }
+    let v = raw.trim_matches(|c| matches!(c, '"' | '\'' | '`'));
+    if harmless_value(v) {
+        return false;
+    }
+    let public = ENV_PUBLIC_NAMES.iter().any(|p| name.eq_ignore_ascii_case(p));
+    !(public && !v.contains('@') && !v.contains('?') && !v.contains('#'))
 }
 
 /// `.env` text with secret values masked (see `env_value_secret`; `FOO=1` shows), entry by
@@ -768,11 +830,32 @@ mod tests {
         }
 
         proptest! {
-            /// A plain name's plain value (a number, a word, a path) shows as written.
+            /// A plain name's harmless value (a number, a yes/no word, a path) shows as written.
             #[test]
-            fn plain_values_show(name in plain_name(), value in "[a-z0-9]{0,15}|/[a-z/]{0,20}|[0-9]{1,6}") {
+            fn plain_values_show(name in plain_name(), value in "|/[a-z/]{0,20}|[0-9]{1,6}|-?[0-9]{1,4}\\.[0-9]{1,3}|true|FALSE|yes|no|on|off") {
                 let line = format!("{name}={value}");
                 prop_assert_eq!(env_text(&line), line);
+            }
+
+            /// A public setting's value shows (`NODE_ENV=production`, `TZ=Europe/Berlin`).
+            #[test]
+            fn public_settings_show(
+                name in prop::sample::select(vec!["NODE_ENV", "LOG_LEVEL", "TZ", "PORT", "GATEROUTER_BASE_URL"]),
+                value in "[a-z]{1,12}|[A-Z][a-z]{2,5}/[A-Z][a-z]{2,5}|https://[a-z]{1,8}\\.ai/openai/v1",
+            ) {
+                let line = format!("{name}={value}");
+                prop_assert_eq!(env_text(&line), line);
+            }
+
+            /// Any other name's word, URL or phrase may be a password or carry one: hidden
+            /// (`ADMIN_PW=correcthorse`, a webhook URL, a DSN with `?password=`).
+            #[test]
+            fn words_and_urls_under_unknown_names_hide(
+                name in "[BDFGHJLMQUVXYZ][BDFGHJLMQUVXYZ_]{1,12}",
+                value in "[a-z]{8,20}|https://[a-z]{3,8}\\.com/[a-z0-9/]{8,30}|pg://db/app\\?password=[a-z0-9]{8,12}",
+            ) {
+                let shown = env_text(&format!("{name}={value}"));
+                prop_assert!(!shown.contains(&value), "{}", shown);
             }
 
             /// A credential's name hides its value, whatever the value.

@@ -553,7 +553,7 @@ fn verify_with_many_roots_checks_each_root() {
         copy_tree(&fixtures().join("fresh/input"), &b);
         // One root is set up beforehand: "already configured" is verified too.
         let first = cmd(tmp.path())
-            .args(["--yes", "--base-url", base_url, KEY])
+            .args(["--yes", "--init", "--base-url", base_url, KEY])
             .arg(&b)
             .output()
             .unwrap();
@@ -561,6 +561,7 @@ fn verify_with_many_roots_checks_each_root() {
         let out = cmd(tmp.path())
             .args([
                 "--yes",
+                "--init",
                 "--json",
                 "--verify",
                 "--base-url",
@@ -626,7 +627,7 @@ fn verify_with_many_roots_skips_roots_not_configured() {
     std::fs::write(bad.join("openclaw.json"), "{ not json").unwrap();
     for mode in ["--dry-run", "--check"] {
         let out = cmd(tmp.path())
-            .args([mode, "--json", "--verify", "--base-url"])
+            .args([mode, "--init", "--json", "--verify", "--base-url"])
             .arg(s.base_url())
             .args([KEY, "--root"])
             .arg(&a)
@@ -640,7 +641,7 @@ fn verify_with_many_roots_skips_roots_not_configured() {
         assert!(v["roots"][0].get("verify").is_none(), "{mode}: {v:#}");
     }
     let out = cmd(tmp.path())
-        .args(["--yes", "--json", "--verify", "--base-url"])
+        .args(["--yes", "--init", "--json", "--verify", "--base-url"])
         .arg(s.base_url())
         .args([KEY, "--root"])
         .arg(&a)
