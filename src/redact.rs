@@ -100,14 +100,12 @@ fn harmless_value(v: &str) -> bool {
     let number = || {
         let d = v.strip_prefix('-').unwrap_or(v);
         !d.is_empty()
-            && d.split_once('.').map_or(
-                d.chars().all(|c| c.is_ascii_digit()),
-                |(a, b)| {
+            && d.split_once('.')
+                .map_or(d.chars().all(|c| c.is_ascii_digit()), |(a, b)| {
                     !a.is_empty()
                         && a.chars().all(|c| c.is_ascii_digit())
                         && b.chars().all(|c| c.is_ascii_digit())
-                },
-            )
+                })
     };
     let yes_no = || {
         ["true", "false", "yes", "no", "on", "off"]
@@ -136,7 +134,9 @@ pub fn env_value_secret(name: &str, raw: &str) -> bool {
     if harmless_value(v) {
         return false;
     }
-    let public = ENV_PUBLIC_NAMES.iter().any(|p| name.eq_ignore_ascii_case(p));
+    let public = ENV_PUBLIC_NAMES
+        .iter()
+        .any(|p| name.eq_ignore_ascii_case(p));
     !(public && !v.contains('@') && !v.contains('?') && !v.contains('#'))
 }
 

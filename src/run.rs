@@ -441,6 +441,9 @@ fn review_apply_verify(
     }
     for r in &mut report.roots {
         r.exit_code = match (&r.error, &r.plan) {
+            // `--check` on a root with no key anywhere: not configured, which is what exit 2
+            // says to a drift check (the same as one root, see `cli::fail`).
+            (Some(Error::NoKey { .. }), _) if mode == Mode::Check => exit::PENDING,
             (Some(e), _) => e.exit_code(),
             (None, Some(p)) if !p.is_empty() && r.applied.is_none() => match mode {
                 Mode::Check => exit::PENDING,

@@ -426,6 +426,21 @@ fn check_with_no_key_anywhere_is_not_configured() {
         assert_eq!(v["exit_code"], 2, "{v:#}");
         assert_eq!(out.status.code(), Some(2));
     }
+    // Many roots: each unconfigured root is 2 as well, so the fleet's code is 2, not 1.
+    let second = tmp.path().join("second");
+    common::copy_tree(&root, &second);
+    let out = cmd(tmp.path())
+        .args(["--check", "--offline", "--json", "--root"])
+        .arg(&root)
+        .arg("--root")
+        .arg(&second)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{v:#}");
+    for r in v["roots"].as_array().unwrap() {
+        assert_eq!(r["exit_code"], 2, "{v:#}");
+    }
     let out = run(
         tmp.path(),
         &["--offline", "--dry-run", root.to_str().unwrap()],
