@@ -364,7 +364,8 @@ fn fallback_providers(c: &Ctx) -> Vec<Check> {
 fn secret_ref_check(root: &Root, env: &Env) -> Check {
     use crate::verify::resolve::KeyState;
     let fix = "fix secrets.providers in openclaw.json (see `openclaw secrets audit`), or run gaterouter-setup to use the key in .env instead";
-    match crate::verify::resolve::resolve(root, &env.with_rest_of_process(), None) {
+    // Read-only: an exec provider's program is not run here (verify runs it).
+    match crate::verify::resolve::resolve_with(root, &env.with_rest_of_process(), None, false) {
         Ok(r) => match r.key {
             KeyState::Found { from, .. } => ok(format!(
                 "the gaterouter key comes from the SecretRef {} and resolves (from {})",
@@ -373,7 +374,7 @@ fn secret_ref_check(root: &Root, env: &Env) -> Check {
             )),
             KeyState::Unchecked { message } => warn(
                 message,
-                "run gaterouter-setup verify --with-openclaw to have OpenClaw use the key",
+                "run gaterouter-setup verify (it resolves file and exec refs; --with-openclaw has OpenClaw itself use the key)",
             ),
             KeyState::Missing { message } => problem(message, fix),
         },

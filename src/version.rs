@@ -161,9 +161,13 @@ pub fn assume(stamp: Option<Version>, binary: &BinaryAnswer) -> (Option<Assumed>
 }
 
 /// `openclaw` on `path` (a PATH value), the way a shell finds it: the first executable file.
+/// Unlike a shell, an empty or relative entry (`PATH=…:` means the working directory) is
+/// skipped: every command that reads a root asks the binary, and a `./openclaw` in whatever
+/// directory the user happens to be in is not ours to run.
 pub fn find_binary(path: Option<&OsStr>) -> Option<PathBuf> {
     use std::os::unix::fs::PermissionsExt;
     std::env::split_paths(path?)
+        .filter(|d| d.is_absolute())
         .map(|d| d.join("openclaw"))
         .find(|p| {
             std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
@@ -257,6 +261,28 @@ mod tests {
         assert_eq!(v("2026.7.35\n"), Some(Version(2026, 7, 35)));
         assert_eq!(v("usage: openclaw [options]\n2026.9.6"), None);
         assert_eq!(v(""), None);
+    }
+
+    #[test]
+    fn only_absolute_path_entries_are_searched() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let bin = tmp.path().join("openclaw");
+        std::fs::write(&bin, "#!/bin/sh\n").unwrap();
+        std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+        // The same directory named relative to the working directory (`../../tmp/…`):
+        // a shell would find it there; we must not. (No chdir: tests share the process.)
+        let here = std::env::current_dir().unwrap();
+        let up = "../".repeat(here.components().count() - 1);
+        let relative = format!(
+            "{up}{}",
+            tmp.path().display().to_string().trim_start_matches('/')
+        );
+        assert!(std::path::Path::new(&relative).join("openclaw").is_file());
+        assert_eq!(find_binary(Some(OsStr::new(&relative))), None);
+        assert_eq!(find_binary(Some(OsStr::new(&format!("{relative}:")))), None);
+        let abs = tmp.path().as_os_str();
+        assert_eq!(find_binary(Some(abs)), Some(bin));
     }
 
     #[test]

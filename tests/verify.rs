@@ -856,7 +856,19 @@ fn an_exec_secret_ref_runs_the_command_as_openclaw_does() {
             .all(|n| ["PASSED", "FIXED", "PWD", "SHLVL", "_", "OLDPWD"].contains(n)),
         "{names:?}"
     );
-    assert_eq!(doctor_key_check(tmp.path(), &root)["status"], "ok");
+    // doctor is read-only: it does not run the program (a secret manager may prompt, log
+    // or count the call); it says verify does.
+    std::fs::remove_file(&seen).unwrap();
+    let d = doctor_key_check(tmp.path(), &root);
+    assert_eq!(d["status"], "warn", "{d}");
+    assert!(
+        d["what"]
+            .as_str()
+            .unwrap()
+            .contains("doctor does not run programs"),
+        "{d}"
+    );
+    assert!(!seen.exists(), "doctor ran the exec provider");
 
     // A command that hangs is stopped at its timeoutMs; one that fails is named.
     for (body, needle) in [

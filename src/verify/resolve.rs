@@ -122,7 +122,21 @@ impl Resolved {
 }
 
 /// Reads what OpenClaw will use from `root`. `agent` picks an agent (else the default one).
+/// An `exec` SecretRef's program is run, as OpenClaw runs it.
 pub fn resolve(root: &Root, env: &Env, agent: Option<&str>) -> Result<Resolved> {
+    resolve_with(root, env, agent, true)
+}
+
+/// [`resolve`] for a read-only caller (doctor): with `run_programs` false an `exec`
+/// SecretRef is reported as not checked instead of being run. A secret manager's program
+/// may prompt, write an audit log or count against a rate limit, and doctor runs at every
+/// container start (docs/ci.md); `verify`, which sends requests anyway, runs it.
+pub fn resolve_with(
+    root: &Root,
+    env: &Env,
+    agent: Option<&str>,
+    run_programs: bool,
+) -> Result<Resolved> {
     let config = read_config(&root.config)?;
     let mut warnings = Vec::new();
     let declared = agents::declared(&config);
@@ -147,7 +161,8 @@ pub fn resolve(root: &Root, env: &Env, agent: Option<&str>) -> Result<Resolved> 
     let primary = own_primary.or(def_primary);
     let fallbacks = own_fallbacks.unwrap_or(def_fallbacks.unwrap_or_default());
 
-    let lookup = Lookup::new(root, env, &config, &mut warnings);
+    let mut lookup = Lookup::new(root, env, &config, &mut warnings);
+    lookup.run_programs = run_programs;
     let entry = &config["models"]["providers"][PROVIDER];
     let agent_dir = agent_dir(&root.dir, me.and_then(|a| a.dir.as_deref()), &id);
     let provider = provider(entry, root, &agent_dir, &lookup);
@@ -261,6 +276,8 @@ struct Lookup<'a> {
     root_env: Vec<(String, String)>,
     gateway_env: Vec<(String, String)>,
     config: &'a Value,
+    /// Whether an `exec` SecretRef's program may be run (see [`resolve_with`]).
+    run_programs: bool,
 }
 
 impl<'a> Lookup<'a> {
@@ -286,6 +303,7 @@ impl<'a> Lookup<'a> {
             root_env,
             gateway_env,
             config,
+            run_programs: true,
         }
     }
 
@@ -633,6 +651,13 @@ fn secret_ref(
         return Err(KeyState::Unchecked {
             message: format!(
                 "the key comes from an exec SecretRef ({source}:{alias}:{id}) served by a plugin integration: not checked by verify, OpenClaw resolves it at runtime; verify --with-openclaw has OpenClaw itself use it"
+            ),
+        });
+    }
+    if !lookup.run_programs {
+        return Err(KeyState::Unchecked {
+            message: format!(
+                "the key comes from an exec SecretRef ({source}:{alias}:{id}): doctor does not run programs; `gaterouter-setup verify` runs it as OpenClaw does"
             ),
         });
     }
