@@ -34,12 +34,16 @@ pub struct Applied {
 pub struct Faults {
     fail_at: Option<usize>,
     pause_at: Option<usize>,
+    /// How long the pause lasts (600 s: until killed; shorter to let a run go on).
+    pause_secs: u64,
     count: Cell<usize>,
 }
 
 /// Test hook: makes a real process stop at a given step, announce it on stderr and wait to
 /// be killed, so crash tests can SIGKILL it at an exact point. A deliberately unwieldy name.
 pub const PAUSE_ENV: &str = "GATEROUTER_SETUP_TEST_PAUSE_AT_STEP";
+/// Test hook: how long that pause lasts, in seconds (default 600).
+pub const PAUSE_SECS_ENV: &str = "GATEROUTER_SETUP_TEST_PAUSE_SECS";
 
 impl Faults {
     pub fn none() -> Self {
@@ -57,6 +61,10 @@ impl Faults {
     pub fn from_env() -> Self {
         Faults {
             pause_at: std::env::var(PAUSE_ENV).ok().and_then(|v| v.parse().ok()),
+            pause_secs: std::env::var(PAUSE_SECS_ENV)
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(600),
             ..Faults::default()
         }
     }
@@ -76,7 +84,7 @@ impl Faults {
         }
         if self.pause_at == Some(n) {
             crate::errln!("gaterouter-setup: test pause at step {n} ({what})");
-            std::thread::sleep(Duration::from_secs(600));
+            std::thread::sleep(Duration::from_secs(self.pause_secs));
         }
         Ok(())
     }
@@ -239,6 +247,14 @@ pub fn apply_with(plan: &Plan, env: &Env, opts: &ApplyOptions) -> Result<Applied
         .find(|f| f.kind == FileKind::Config)
         .map_or_else(|| plan.root.join("openclaw.json"), |f| f.target.clone());
     let _lock = lock(&plan.root, &config, opts.lock_timeout)?;
+    // From here to the end the root is being changed: Ctrl-C or SIGTERM waits until every
+    // file is written or restored (see `signals`).
+    let _critical = crate::signals::Critical::enter();
+    // Read-only files refuse here too, not only in the run (a caller may plan and apply
+    // itself); rollback puts back what was there, whatever its mode.
+    if opts.kind != "rollback" {
+        check_writable(plan)?;
+    }
     sweep_temp_files(&pending);
     // Refused before anything is written when it is a link or not ours.
     if let Some(base) = backup::checked_base(&plan.root)? {

@@ -41,6 +41,7 @@ pub mod rollback;
 pub mod root;
 pub mod run;
 pub mod secrets;
+pub mod signals;
 pub mod templates;
 pub mod verify;
 pub mod version;

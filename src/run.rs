@@ -475,6 +475,9 @@ fn apply_all(runs: &mut [RootRun], env: &Env, lock_timeout: Duration, kind: &'st
             runs[i].error.is_none() && runs[i].plan.as_ref().is_some_and(|p| !p.is_empty())
         })
         .collect();
+    // Installed before the workers start; each apply holds a critical section while it
+    // changes its root, so a signal then waits for the transaction (see `signals`).
+    let _deferred = (!todo.is_empty()).then(crate::signals::Deferred::install);
     let results = crate::par::map(
         &todo,
         |_| 64 * 1024,

@@ -137,3 +137,48 @@ fn sigkill_at_every_step_never_tears_a_file() {
         "no kill point left a mixed state, so doctor's explanation went untested"
     );
 }
+
+/// Ctrl-C, SIGTERM or SIGHUP while files are being replaced wait for the transaction: the
+/// process then dies of the signal, with every file new (never the mix a SIGKILL can leave).
+/// Sent at several steps spread over the apply, each signal each time.
+#[test]
+fn a_signal_during_apply_waits_for_the_transaction() {
+    use std::os::unix::process::ExitStatusExt;
+    let files = old_and_new();
+    let total = total_steps();
+    for n in [2, total / 3, total / 2, total - 1] {
+        for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+            let (tmp, root) = root_from(CASE);
+            let mut child =
+                std::process::Command::new(assert_cmd::cargo::cargo_bin("gaterouter-setup"))
+                    .env_clear()
+                    .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+                    .env("HOME", tmp.path())
+                    .env(PAUSE_ENV, n.to_string())
+                    .env(apply::PAUSE_SECS_ENV, "1")
+                    .args(["--offline", "--yes", KEY])
+                    .arg(&root)
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap();
+            let mut err = BufReader::new(child.stderr.take().unwrap());
+            let mut line = String::new();
+            while err.read_line(&mut line).unwrap() > 0 && !line.contains("test pause at step") {
+                line.clear();
+            }
+            assert!(line.contains("test pause at step"), "step {n}: {line}");
+            // SAFETY: signalling our own child.
+            unsafe { libc::kill(child.id() as libc::pid_t, sig) };
+            let status = child.wait().unwrap();
+            assert_eq!(status.signal(), Some(sig), "step {n}: {status:?}");
+            for (rel, (_, fresh)) in &files {
+                assert_eq!(
+                    &std::fs::read(root.join(rel)).unwrap(),
+                    fresh,
+                    "step {n}, signal {sig}: {rel} is not its new content"
+                );
+            }
+        }
+    }
+}

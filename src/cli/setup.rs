@@ -113,6 +113,8 @@ impl run::Ui for Term<'_> {
             pb.enable_steady_tick(std::time::Duration::from_millis(80));
             pb
         });
+        // An earlier guard goes first, so the previous handler it saved is restored in order.
+        self.interrupt = None;
         self.interrupt = self
             .spinner
             .as_ref()
