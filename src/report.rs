@@ -405,6 +405,56 @@ pub fn recap(plan: &Plan) -> Option<String> {
     ))
 }
 
+/// The many-roots recap, one line above the prompt and after a dry run: how many roots
+/// change and how many files, and the roots that need nothing or failed. `None` when no
+/// root changes. (Each root's own lines are in its block above.)
+pub fn recap_many(plans: &[Option<&Plan>], failed: usize) -> Option<String> {
+    let pending: Vec<&FileChange> = plans.iter().flatten().flat_map(|p| p.pending()).collect();
+    let changing = plans
+        .iter()
+        .flatten()
+        .filter(|p| p.pending().next().is_some())
+        .count();
+    if changing == 0 {
+        return None;
+    }
+    let unchanged = plans.iter().flatten().count() - changing;
+    let count = |a: &str| pending.iter().filter(|f| action(f) == a).count();
+    let kinds: Vec<String> = [
+        ("create", "new"),
+        ("modify", "changed"),
+        ("chmod", "mode only"),
+        ("delete", "deleted"),
+    ]
+    .iter()
+    .filter_map(|(a, word)| {
+        let n = count(a);
+        (n > 0).then(|| format!("{n} {word}"))
+    })
+    .collect();
+    let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
+    let mut line = format!(
+        "Plan: {} change{}, {} ({})",
+        plural(changing, "root"),
+        if changing == 1 { "s" } else { "" },
+        plural(pending.len(), "file"),
+        kinds.join(", ")
+    );
+    if unchanged > 0 {
+        line.push_str(&format!(
+            "; {} already configured",
+            plural(unchanged, "root")
+        ));
+    }
+    if failed > 0 {
+        line.push_str(&format!(
+            "; {} failed (nothing is written there)",
+            plural(failed, "root")
+        ));
+    }
+    Some(line)
+}
+
 /// The lines shown before the diff: root, probe result, each file and what it gets.
 pub fn summary(plan: &Plan, probe: Option<&ProbeOutcome>) -> String {
     let root = crate::output::one_line(&plan.root.display().to_string(), usize::MAX);

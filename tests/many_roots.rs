@@ -200,3 +200,38 @@ fn no_probe_when_no_root_is_left() {
     }
     assert!(s.hits().is_empty(), "{:?}", s.hits());
 }
+
+/// A dry run and a check over many roots end with one recap line: the roots that change and
+/// their files, the ones already configured, the ones that failed; and it is true.
+#[test]
+fn many_roots_end_with_a_recap_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let roots = three(tmp.path());
+    // The json5 root is set up first: "already configured" afterwards.
+    let first = cmd(tmp.path())
+        .args(["--offline", "--yes", KEY])
+        .arg(&roots[1])
+        .output()
+        .unwrap();
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
+    let args = |mode: &str| {
+        let mut a = vec![mode.to_owned(), "--offline".into(), KEY.into()];
+        for r in &roots {
+            a.push("--root".into());
+            a.push(r.display().to_string());
+        }
+        a
+    };
+    for mode in ["--dry-run", "--check"] {
+        let out = cmd(tmp.path()).args(args(mode)).output().unwrap();
+        let stdout = text(&out.stdout);
+        let recap: Vec<&str> = stdout.lines().filter(|l| l.starts_with("Plan: ")).collect();
+        assert_eq!(recap.len(), 1, "{mode}: {stdout}");
+        assert!(
+            recap[0].starts_with("Plan: 1 root changes, ")
+                && recap[0].contains("; 1 root already configured; 1 root failed"),
+            "{mode}: {}",
+            recap[0]
+        );
+    }
+}

@@ -149,6 +149,12 @@ impl run::Ui for Term<'_> {
         if self.view.many {
             if self.shown() {
                 show_many(run, color, self.view.verbose);
+                if ask.is_none()
+                    && run.mode != Mode::Apply
+                    && let Some(line) = recap_many(run)
+                {
+                    crate::outln!("{line}");
+                }
             }
         } else if let Some(plan) = run.roots.first().and_then(|r| r.plan.as_ref()) {
             let shown = self.shown();
@@ -173,10 +179,15 @@ impl run::Ui for Term<'_> {
                                 .to_owned(),
                         )
                     }
-                    Mode::Check => Some(format!(
-                        "{pending} file{} would change (exit 2).",
-                        if pending == 1 { "" } else { "s" }
-                    )),
+                    Mode::Check => {
+                        if let Some(line) = report::recap(plan) {
+                            crate::outln!("{line}");
+                        }
+                        Some(format!(
+                            "{pending} file{} would change (exit 2).",
+                            if pending == 1 { "" } else { "s" }
+                        ))
+                    }
                     Mode::Apply => None,
                 };
                 if let Some(n) = note {
@@ -197,7 +208,12 @@ impl run::Ui for Term<'_> {
         }
         match run.roots.first().and_then(|r| r.plan.as_ref()) {
             Some(plan) if !self.view.many => before_prompt(plan, run.probe.as_ref(), self.view),
-            _ => crate::output::settle_stdout(),
+            _ => {
+                if let Some(line) = recap_many(run) {
+                    crate::outln!("{line}");
+                }
+                crate::output::settle_stdout();
+            }
         }
         let question = if self.view.many {
             format!(
@@ -238,6 +254,13 @@ fn show_many(run: &RunReport, color: bool, verbose: bool) {
             (None, None) => {}
         }
     }
+}
+
+/// The many-roots recap line of a run (see `report::recap_many`).
+fn recap_many(run: &RunReport) -> Option<String> {
+    let plans: Vec<Option<&Plan>> = run.roots.iter().map(|r| r.plan.as_ref()).collect();
+    let failed = run.roots.iter().filter(|r| r.error.is_some()).count();
+    report::recap_many(&plans, failed)
 }
 
 /// One root's error, named by its directory, every secret of the run redacted.
