@@ -311,6 +311,9 @@ async fn probe(key: &ApiKey, cfg: &ProbeConfig) -> ProbeReport {
 
 /// The HTTP client both the probe and `verify` use.
 pub(crate) fn client(timeout: Duration) -> Result<reqwest::Client, Failure> {
+    // The process's TLS provider: ring (see Cargo.toml). Installing twice is refused, and
+    // harmless: the first one stays.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
         .connect_timeout(timeout.min(Duration::from_secs(10)))
         .user_agent(concat!("gaterouter-setup/", env!("CARGO_PKG_VERSION")))

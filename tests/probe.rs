@@ -492,3 +492,67 @@ fn cli_reports_a_broken_config_before_contacting_gaterouter() {
         "the probe ran before the input was checked"
     );
 }
+
+/// HTTPS goes through rustls with the ring provider (Cargo.toml): against a real TLS server
+/// on loopback (openssl s_server, self-signed) the handshake reaches the certificate check
+/// and fails there, as a TLS failure with its cause, not a missing-provider panic.
+#[test]
+fn https_reaches_the_certificate_check() {
+    use std::process::{Command, Stdio};
+    let have = Command::new("openssl")
+        .arg("version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !have {
+        assert!(!in_ci(), "openssl is needed for the TLS test in CI");
+        eprintln!("SKIPPED: no openssl");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let (cert, key_file) = (tmp.path().join("c.pem"), tmp.path().join("k.pem"));
+    let made = Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+        ])
+        .args(["-subj", "/CN=localhost", "-keyout"])
+        .arg(&key_file)
+        .arg("-out")
+        .arg(&cert)
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = Command::new("openssl")
+        .args(["s_server", "-quiet", "-accept", &port.to_string(), "-cert"])
+        .arg(&cert)
+        .arg("-key")
+        .arg(&key_file)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "s_server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let r = probe::run(
+        &key(),
+        &config(&format!("https://127.0.0.1:{port}/openai/v1")),
+    );
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let f = r
+        .blocking
+        .expect("a self-signed certificate must not be accepted");
+    assert_eq!(f.kind, FailureKind::Tls, "{f:?}");
+    assert!(f.message.contains("certificate"), "{}", f.message);
+}
