@@ -365,15 +365,10 @@ fn what(f: &FileChange) -> String {
     changes(f).join(", ")
 }
 
-/// The one line right above the prompt (and at the end of a dry run), like terraform's
-/// closing "Plan: …": how many files, and what changes in each. `None` when nothing does.
-pub fn recap(plan: &Plan) -> Option<String> {
-    let pending: Vec<&FileChange> = plan.pending().collect();
-    if pending.is_empty() {
-        return None;
-    }
+/// How many of `pending` each action is: `["1 new", "2 changed"]`.
+fn kinds(pending: &[&FileChange]) -> Vec<String> {
     let count = |a: &str| pending.iter().filter(|f| action(f) == a).count();
-    let kinds: Vec<String> = [
+    [
         ("create", "new"),
         ("modify", "changed"),
         ("chmod", "mode only"),
@@ -384,7 +379,17 @@ pub fn recap(plan: &Plan) -> Option<String> {
         let n = count(a);
         (n > 0).then(|| format!("{n} {word}"))
     })
-    .collect();
+    .collect()
+}
+
+/// The one line right above the prompt (and at the end of a dry run), like terraform's
+/// closing "Plan: …": how many files, and what changes in each. `None` when nothing does.
+pub fn recap(plan: &Plan) -> Option<String> {
+    let pending: Vec<&FileChange> = plan.pending().collect();
+    if pending.is_empty() {
+        return None;
+    }
+    let kinds = kinds(&pending);
     let each: Vec<String> = pending
         .iter()
         .map(|f| {
@@ -419,19 +424,7 @@ pub fn recap_many(plans: &[Option<&Plan>], failed: usize) -> Option<String> {
         return None;
     }
     let unchanged = plans.iter().flatten().count() - changing;
-    let count = |a: &str| pending.iter().filter(|f| action(f) == a).count();
-    let kinds: Vec<String> = [
-        ("create", "new"),
-        ("modify", "changed"),
-        ("chmod", "mode only"),
-        ("delete", "deleted"),
-    ]
-    .iter()
-    .filter_map(|(a, word)| {
-        let n = count(a);
-        (n > 0).then(|| format!("{n} {word}"))
-    })
-    .collect();
+    let kinds = kinds(&pending);
     let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
     let mut line = format!(
         "Plan: {} change{}, {} ({})",

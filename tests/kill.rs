@@ -42,6 +42,39 @@ fn total_steps() -> usize {
     opts.faults.steps()
 }
 
+/// `setup --yes` on `root`, paused at apply step `n` for `secs` (announced on stderr,
+/// which is read up to that line).
+fn paused_at(
+    n: usize,
+    secs: u64,
+    home: &std::path::Path,
+    root: &std::path::Path,
+) -> std::process::Child {
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("gaterouter-setup"))
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env(PAUSE_ENV, n.to_string())
+        .env(apply::PAUSE_SECS_ENV, secs.to_string())
+        .args(["--offline", "--yes", KEY])
+        .arg(root)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Warnings (e.g. a fallback left out) may come first: wait for the pause line.
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    while err.read_line(&mut line).unwrap() > 0 && !line.contains("test pause at step") {
+        line.clear();
+    }
+    assert!(
+        line.contains(&format!("test pause at step {n}")),
+        "step {n}: {line}"
+    );
+    child
+}
+
 #[test]
 fn sigkill_at_every_step_never_tears_a_file() {
     let files = old_and_new();
@@ -50,28 +83,7 @@ fn sigkill_at_every_step_never_tears_a_file() {
     let mut mixed_seen = 0;
     for n in 1..=total {
         let (tmp, root) = root_from(CASE);
-        let mut child =
-            std::process::Command::new(assert_cmd::cargo::cargo_bin("gaterouter-setup"))
-                .env_clear()
-                .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-                .env("HOME", tmp.path())
-                .env(PAUSE_ENV, n.to_string())
-                .args(["--offline", "--yes", KEY])
-                .arg(&root)
-                .stdout(Stdio::null())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap();
-        // Warnings (e.g. a fallback left out) may come first: wait for the pause line.
-        let mut err = BufReader::new(child.stderr.take().unwrap());
-        let mut line = String::new();
-        while err.read_line(&mut line).unwrap() > 0 && !line.contains("test pause at step") {
-            line.clear();
-        }
-        assert!(
-            line.contains(&format!("test pause at step {n}")),
-            "step {n}: {line}"
-        );
+        let mut child = paused_at(n, 600, tmp.path(), &root);
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
 
@@ -149,25 +161,7 @@ fn a_signal_during_apply_waits_for_the_transaction() {
     for n in [2, total / 3, total / 2, total - 1] {
         for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
             let (tmp, root) = root_from(CASE);
-            let mut child =
-                std::process::Command::new(assert_cmd::cargo::cargo_bin("gaterouter-setup"))
-                    .env_clear()
-                    .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-                    .env("HOME", tmp.path())
-                    .env(PAUSE_ENV, n.to_string())
-                    .env(apply::PAUSE_SECS_ENV, "1")
-                    .args(["--offline", "--yes", KEY])
-                    .arg(&root)
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::piped())
-                    .spawn()
-                    .unwrap();
-            let mut err = BufReader::new(child.stderr.take().unwrap());
-            let mut line = String::new();
-            while err.read_line(&mut line).unwrap() > 0 && !line.contains("test pause at step") {
-                line.clear();
-            }
-            assert!(line.contains("test pause at step"), "step {n}: {line}");
+            let mut child = paused_at(n, 1, tmp.path(), &root);
             // SAFETY: signalling our own child.
             unsafe { libc::kill(child.id() as libc::pid_t, sig) };
             let status = child.wait().unwrap();
