@@ -447,9 +447,11 @@ async fn send(
     }
 }
 
-/// A transport error worth another attempt: the connection failed, not the time.
+/// A transport error worth another attempt: the connection failed, not the time. A
+/// certificate the client refuses is refused again on every attempt: not retried.
 pub(crate) fn retryable(e: &reqwest::Error) -> bool {
-    e.is_connect() || e.is_request() && !e.is_timeout()
+    (e.is_connect() || e.is_request() && !e.is_timeout())
+        && !source_chain(e).to_ascii_lowercase().contains("certificate")
 }
 
 /// Exponential backoff with ±50% jitter (no rand crate: the clock's nanoseconds are noise

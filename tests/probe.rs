@@ -555,4 +555,8 @@ fn https_reaches_the_certificate_check() {
         .expect("a self-signed certificate must not be accepted");
     assert_eq!(f.kind, FailureKind::Tls, "{f:?}");
     assert!(f.message.contains("certificate"), "{}", f.message);
+    // Refused again on every attempt, so not retried.
+    for req in &r.requests {
+        assert_eq!(req.attempts, 1, "{req:?}");
+    }
 }
