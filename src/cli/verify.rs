@@ -43,6 +43,7 @@ pub(super) fn run_verify(a: &VerifyArgs, quiet: bool, env: &Env) -> i32 {
             ),
         }
     }
+    verify::credit_openclaw(&mut report);
     let code = crate::run::verify_exit_code(&report);
     if a.json {
         let mut v = serde_json::to_value(&report).unwrap_or_default();

@@ -293,9 +293,77 @@ async fn send_all(r: &Resolved, opts: &Options, results: &mut [ModelResult], whi
     }
 }
 
+/// `--with-openclaw` on a key only OpenClaw can resolve (a `store` SecretRef, a plugin's
+/// exec): our request was not sent (the primary is unchecked, with no failure), so OpenClaw's
+/// own completion answering is the proof that the primary answers. Counted as such, and said.
+pub fn credit_openclaw(r: &mut VerifyReport) {
+    let unprovable_by_us = r
+        .results
+        .iter()
+        .find(|m| m.role == Role::Primary)
+        .is_some_and(|m| !m.checked && m.failure.is_none());
+    if !r.ok && unprovable_by_us && r.openclaw.as_ref().is_some_and(|o| o.ok) {
+        r.ok = true;
+        r.fallback_ok = None;
+        r.warnings.push(
+            "the key is one only OpenClaw resolves, so verify sent nothing itself; OpenClaw's own completion answered through this root, which proves the primary answers"
+                .into(),
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn report(primary: ModelResult, openclaw_ok: Option<bool>) -> VerifyReport {
+        VerifyReport {
+            root: "/r".into(),
+            agent: None,
+            model_from: "agents.defaults.model".into(),
+            base_url: None,
+            base_url_from: None,
+            key: resolve::KeyInfo {
+                reference: "store:default:GATEROUTER_API_KEY".into(),
+                found_in: None,
+            },
+            results: vec![primary],
+            ok: false,
+            fallback_ok: None,
+            openclaw: openclaw_ok.map(|ok| openclaw::OpenClawRun {
+                command: "openclaw agent --local".into(),
+                ok,
+                exit_code: Some(if ok { 0 } else { 1 }),
+                ms: 1,
+                answer: ok.then(|| "hi".into()),
+                error: None,
+            }),
+            warnings: Vec::new(),
+        }
+    }
+
+    /// Only an unchecked primary without a failure is proven by OpenClaw's answer; a failed
+    /// one, or OpenClaw failing or not asked, is not.
+    #[test]
+    fn openclaw_proves_only_what_verify_could_not_send() {
+        let unchecked = ModelResult::unchecked("gaterouter/auto", Role::Primary);
+        let mut failed = unchecked.clone();
+        failed.failure = Some(Failure {
+            kind: FailureKind::KeyMissing,
+            message: "no key".into(),
+        });
+        for (primary, oc, proven) in [
+            (unchecked.clone(), Some(true), true),
+            (unchecked.clone(), Some(false), false),
+            (unchecked, None, false),
+            (failed, Some(true), false),
+        ] {
+            let mut r = report(primary, oc);
+            credit_openclaw(&mut r);
+            assert_eq!(r.ok, proven);
+            assert_eq!(crate::run::verify_exit_code(&r) == 0, proven);
+        }
+    }
 
     #[test]
     fn refs_split_on_the_first_slash() {

@@ -23,11 +23,10 @@ pub struct OpenClawRun {
     pub error: Option<String>,
 }
 
-/// `openclaw` on `path` (a PATH value), if any.
+/// `openclaw` on `path` (a PATH value), if any: found as the version check finds it (an
+/// executable file, absolute PATH entries only).
 pub fn find(path: Option<&std::ffi::OsStr>) -> Option<PathBuf> {
-    std::env::split_paths(path?)
-        .map(|d| d.join("openclaw"))
-        .find(|p| p.is_file())
+    crate::version::find_binary(path)
 }
 
 /// Runs OpenClaw's completion on `root`. `config` is an `OPENCLAW_CONFIG_PATH` to pass on.
