@@ -387,8 +387,11 @@ pub fn discover(dir: &Path, config_override: Option<&Path>, agent: Option<&str>)
         .into_iter()
         .map(|p| FileState::read(dir, p))
         .collect::<Result<Vec<_>>>()?;
-    let (openclaw, mut version_notes) =
-        crate::version::assume(config_stamp(&config), &crate::version::binary_answer());
+    let (openclaw, mut version_notes) = crate::version::assume(
+        config_stamp(&config),
+        &crate::version::binary_answer(),
+        is_default_root(dir),
+    );
     notes.append(&mut version_notes);
     let includes = include_notes(&config, dir);
     Ok(Root {
@@ -400,6 +403,16 @@ pub fn discover(dir: &Path, config_override: Option<&Path>, agent: Option<&str>)
         openclaw,
         includes,
     })
+}
+
+/// Whether `dir` is the state dir the `openclaw` on PATH uses when none is named
+/// (`$OPENCLAW_STATE_DIR`, else `~/.openclaw` or its profile): the one it reads next.
+fn is_default_root(dir: &Path) -> bool {
+    let (default, _) = resolve(None, &Env::from_process());
+    match (std::fs::canonicalize(dir), std::fs::canonicalize(&default)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => dir == default,
+    }
 }
 
 /// The OpenClaw release that last wrote the config, when it says (a cheap scan: the stamp

@@ -100,11 +100,29 @@ pub enum BinaryAnswer {
 }
 
 /// Which release to write for, from the config's stamp and the binary's answer, and the
-/// notes for the plan. The binary wins: it is what reads the config next (after an
-/// upgrade the stamp still names the old release until OpenClaw rewrites the config).
-pub fn assume(stamp: Option<Version>, binary: &BinaryAnswer) -> (Option<Assumed>, Vec<String>) {
+/// notes for the plan. For the binary's own state dir (`binary_reads_it`: the default root,
+/// `$OPENCLAW_STATE_DIR` or `~/.openclaw`) the binary wins: it is what reads the config next
+/// (after an upgrade the stamp still names the old release until OpenClaw rewrites the
+/// config). Any other root (a container's, a fleet's) may be read by another install, so
+/// there its own stamp decides, and the binary only fills in when there is none.
+pub fn assume(
+    stamp: Option<Version>,
+    binary: &BinaryAnswer,
+    binary_reads_it: bool,
+) -> (Option<Assumed>, Vec<String>) {
     let mut notes = Vec::new();
     let assumed = match binary {
+        BinaryAnswer::Version(bin, v) if !binary_reads_it && stamp.is_some_and(|s| s != *v) => {
+            let s = stamp.expect("checked above");
+            notes.push(format!(
+                "OpenClaw {s} assumed from the config's version stamp; `{} --version` says {v}, but this root is not its default state dir, so another install may read it",
+                bin.display()
+            ));
+            Some(Assumed {
+                version: s,
+                from: Source::Stamp,
+            })
+        }
         BinaryAnswer::Version(bin, v) => {
             let mut note = format!(
                 "OpenClaw {v} assumed: `{} --version` said so",
@@ -288,15 +306,26 @@ mod tests {
     #[test]
     fn the_binary_wins_over_the_stamp_and_either_alone_decides() {
         let bin = BinaryAnswer::Version("/b/openclaw".into(), Version(2026, 9, 6));
-        let (a, notes) = assume(Some(Version(2026, 7, 35)), &bin);
+        let (a, notes) = assume(Some(Version(2026, 7, 35)), &bin, true);
         assert_eq!(a.unwrap().version, Version(2026, 9, 6));
         assert!(notes[0].contains("reads it next"), "{notes:?}");
-        let (a, notes) = assume(Some(Version(2026, 7, 35)), &BinaryAnswer::Absent);
+        // Another root: its stamp decides; with no stamp, the binary still fills in.
+        let (a, notes) = assume(Some(Version(2026, 7, 35)), &bin, false);
+        assert_eq!(a.unwrap().version, Version(2026, 7, 35));
+        assert!(notes[0].contains("not its default state dir"), "{notes:?}");
+        let (a, _) = assume(Some(Version(2026, 9, 6)), &bin, false);
+        assert_eq!(a.unwrap().from, Source::Binary("/b/openclaw".into()));
+        let (a, _) = assume(None, &bin, false);
+        assert_eq!(a.unwrap().version, Version(2026, 9, 6));
+        let (a, notes) = assume(Some(Version(2026, 7, 35)), &BinaryAnswer::Absent, true);
         assert_eq!(a.unwrap().from, Source::Stamp);
         assert!(notes.is_empty());
-        assert_eq!(assume(None, &BinaryAnswer::Absent), (None, Vec::new()));
+        assert_eq!(
+            assume(None, &BinaryAnswer::Absent, true),
+            (None, Vec::new())
+        );
         let failed = BinaryAnswer::Failed("/b/openclaw".into(), "it exited with 1".into());
-        let (a, notes) = assume(None, &failed);
+        let (a, notes) = assume(None, &failed, true);
         assert_eq!(a, None);
         assert!(
             notes[0].contains("current OpenClaw is assumed"),

@@ -12,9 +12,15 @@ use std::time::{Duration, Instant};
 use common::{KEY, cmd, text};
 use serde_json::{Value, json};
 
-/// A root whose models.json holds what OpenClaw before 2026.8 writes into our entry itself.
+/// A root whose models.json holds what OpenClaw before 2026.8 writes into our entry itself:
+/// `<tmp>/.openclaw`, the default state dir of an `openclaw` run with HOME=`tmp` (as `cmd`
+/// sets it), so the binary on PATH is the one that reads it next.
 fn root(tmp: &Path, stamp: Option<&str>) -> PathBuf {
-    let root = tmp.join("root");
+    root_at(&tmp.join(".openclaw"), stamp)
+}
+
+fn root_at(root: &Path, stamp: Option<&str>) -> PathBuf {
+    let root = root.to_path_buf();
     let agent = root.join("agents/main/agent");
     std::fs::create_dir_all(&agent).unwrap();
     let mut c =
@@ -159,6 +165,36 @@ fn the_binary_on_path_decides_and_the_plan_says_so() {
                 .all(|n| ["PATH", "HOME", "PWD", "SHLVL", "_", "OLDPWD"].contains(n)),
             "{names:?}"
         );
+    }
+}
+
+/// A root that is not the binary's default state dir (a container's, one of a fleet's) may
+/// be read by another install: its own stamp decides, and the plan says why; with no stamp
+/// the binary still fills in.
+#[test]
+fn elsewhere_the_stamp_decides_over_the_binary() {
+    for (stamp, says, keeps, note) in [
+        (
+            Some("2026.7.35"),
+            "OpenClaw 2026.9.6",
+            true,
+            "not its default state dir",
+        ),
+        (
+            Some("2026.9.6"),
+            "OpenClaw 2026.7.35",
+            false,
+            "not its default state dir",
+        ),
+        (None, "OpenClaw 2026.7.35", true, "no version stamp"),
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = root_at(&tmp.path().join("srv/openclaw-1"), stamp);
+        let bin = stub(tmp.path(), &format!("echo '{says}'"));
+        let (r, _) = setup(tmp.path(), &root, Some(&bin));
+        let w = warnings(&r);
+        assert_eq!(keeps_openclaws_key(&r), keeps, "{stamp:?} {says}: {w}");
+        assert!(w.contains(note), "{stamp:?} {says}: {w}");
     }
 }
 
