@@ -167,7 +167,16 @@ fn absolute(p: &Path) -> PathBuf {
 /// `openclaw onboard` leaves behind always has the first two.
 pub fn looks_like_state_dir(dir: &Path, config_override: Option<&Path>) -> bool {
     let has = |name: &str| std::fs::symlink_metadata(dir.join(name)).is_ok();
-    if has("openclaw.json") || has("clawdbot.json") || has("agents") {
+    if has("openclaw.json") || has("clawdbot.json") {
+        return true;
+    }
+    // `agents/` alone is a common folder name (a source checkout's `agents/planner/…`):
+    // OpenClaw's own layout is `agents/<id>/agent/`.
+    let agent_dirs = std::fs::read_dir(dir.join("agents")).into_iter().flatten();
+    if agent_dirs
+        .flatten()
+        .any(|e| e.path().join("agent").is_dir())
+    {
         return true;
     }
     if config_override.is_some_and(|c| std::fs::symlink_metadata(c).is_ok()) {

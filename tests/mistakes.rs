@@ -217,8 +217,8 @@ fn what_makes_a_directory_an_openclaw_root() {
         ("clawdbot.json", &|r| {
             std::fs::write(r.join("clawdbot.json"), "{}\n").unwrap()
         }),
-        ("agents/", &|r| {
-            std::fs::create_dir(r.join("agents")).unwrap()
+        ("agents/<id>/agent/", &|r| {
+            std::fs::create_dir_all(r.join("agents/work/agent")).unwrap()
         }),
         (".env with the key", &|r| {
             std::fs::write(r.join(".env"), format!("GATEROUTER_API_KEY={KEY}\n")).unwrap()
@@ -234,6 +234,17 @@ fn what_makes_a_directory_an_openclaw_root() {
         );
         assert_eq!(out.status.code(), Some(0), "{what}: {}", text(&out.stderr));
     }
+    // A source checkout's `agents/` folder (no `agents/<id>/agent/`) is not OpenClaw's.
+    let repo = tmp.path().join("repo");
+    std::fs::create_dir_all(repo.join("agents/planner")).unwrap();
+    std::fs::write(repo.join("agents/planner/main.py"), "x\n").unwrap();
+    let before = snapshot(&repo);
+    let out = run(
+        tmp.path(),
+        &["--offline", "--yes", KEY, repo.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_eq!(snapshot(&repo), before);
 }
 
 #[test]
