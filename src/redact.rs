@@ -153,17 +153,26 @@ pub fn env_text(text: &str) -> String {
         out.push_str(&unread_lines(&text[last..e.start], true));
         out.push_str(&text[e.start..e.value_span.start]);
         let raw = &text[e.value_span.clone()];
-        if env_value_secret(&e.name, raw) {
+        let secret = env_value_secret(&e.name, raw);
+        if secret {
             out.push_str(&mask_value(raw));
         } else {
             out.push_str(raw);
         }
         last = e.value_span.end;
-        // The rest of the value's line (spaces and an inline comment) is the entry's own.
+        // The rest of the value's line (spaces and an inline comment) is the entry's own. A
+        // masked value's comment that touches it is masked too: `PW=pass#word5` reads as
+        // `pass` plus the comment `#word5`, most of what the user meant as the secret. A
+        // comment after a space (`KEY=… # rotated`) is a comment, and stays.
         let rest = text[last..]
             .find(js_line_break)
             .map_or(text.len(), |i| last + i);
-        out.push_str(&text[last..rest]);
+        let tail = &text[last..rest];
+        if secret && tail.starts_with('#') && tail.len() > 1 {
+            out.push_str("#…");
+        } else {
+            out.push_str(tail);
+        }
         last = rest;
     }
     out.push_str(&unread_lines(&text[last..], false));
@@ -237,8 +246,18 @@ fn unread_lines(gap: &str, into_entry: bool) -> String {
 
 fn mask_unread_line(line: &str) -> String {
     let body = line.trim_start_matches(dotenv::js_space);
-    if body.is_empty() || body.starts_with('#') {
+    if body.is_empty() {
         return line.to_owned();
+    }
+    if let Some(c) = body.strip_prefix('#') {
+        // A commented-out entry (`# OLD_TOKEN=…`) still holds the secret: masked like a
+        // live one. Prose stays as written.
+        let entry = c.trim_start_matches(|ch: char| ch == '#' || dotenv::js_space(ch));
+        if dotenv::parse(entry).is_empty() {
+            return line.to_owned();
+        }
+        let head = &line[..line.len() - entry.len()];
+        return format!("{head}{}", env_text(entry));
     }
     match line.find(['=', ':']) {
         Some(i) if !line[i + 1..].trim().is_empty() => {
@@ -650,6 +669,9 @@ mod tests {
             env_text("export A = \"abcdefghij0123456789wxyz\" # c"),
             "export A = \"abcdef…wxyz\" # c"
         );
+        // A comment touching a masked value may be the rest of the secret: masked with it.
+        assert_eq!(env_text("PW=pass#word5"), "PW=…#…");
+        assert_eq!(env_text("FOO=1 # one"), "FOO=1 # one");
         assert_eq!(
             env_text("FOO=1\nNODE_ENV=production"),
             "FOO=1\nNODE_ENV=production"
@@ -659,9 +681,10 @@ mod tests {
             env_text("DATABASE_URL=postgres://app:hunter2@db/app"),
             "DATABASE_URL=postgr…/app"
         );
+        // Commented out, the secret is still there: masked like a live one.
         assert_eq!(
             env_text("# GATEROUTER_API_KEY=sk-secret-value-123"),
-            "# GATEROUTER_API_KEY=sk-secret-value-123"
+            "# GATEROUTER_API_KEY=sk-s…-123"
         );
         assert_eq!(env_text("EMPTY="), "EMPTY=");
     }
@@ -835,6 +858,19 @@ mod tests {
             fn plain_values_show(name in plain_name(), value in "|/[a-z/]{0,20}|[0-9]{1,6}|-?[0-9]{1,4}\\.[0-9]{1,3}|true|FALSE|yes|no|on|off") {
                 let line = format!("{name}={value}");
                 prop_assert_eq!(env_text(&line), line);
+            }
+
+            /// A commented-out entry is masked like a live one; a masked value's inline
+            /// comment is masked with it; prose comments stay.
+            #[test]
+            fn commented_secrets_hide(
+                name in secret_name(),
+                value in "[A-Za-z0-9]{8,20}",
+                hashes in "#{1,3} ?",
+            ) {
+                let shown = env_text(&format!("{hashes}{name}={value}\nPW=pass#{value}\n# plain words here\n"));
+                prop_assert!(!shown.contains(&value), "{}", shown);
+                prop_assert!(shown.contains("# plain words here"), "{}", shown);
             }
 
             /// A public setting's value shows (`NODE_ENV=production`, `TZ=Europe/Berlin`).
