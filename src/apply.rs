@@ -249,7 +249,11 @@ pub fn apply_with(plan: &Plan, env: &Env, opts: &ApplyOptions) -> Result<Applied
     let _lock = lock(&plan.root, &config, opts.lock_timeout)?;
     // From here to the end the root is being changed: Ctrl-C or SIGTERM waits until every
     // file is written or restored (see `signals`).
-    let _critical = crate::signals::Critical::enter();
+    let Some(_critical) = crate::signals::Critical::enter() else {
+        return Err(Error::Interrupted {
+            root: plan.root.clone(),
+        });
+    };
     // Read-only files refuse here too, not only in the run (a caller may plan and apply
     // itself); rollback puts back what was there, whatever its mode.
     if opts.kind != "rollback" {

@@ -120,6 +120,12 @@ pub enum Error {
     )]
     NotInteractive,
 
+    #[error(
+        "interrupted (a signal came while another root was being written) before {} was changed; nothing was written to it",
+        root.display()
+    )]
+    Interrupted { root: PathBuf },
+
     /// A prompt must never ask about changes that were not shown: `-q` and `--json` show no
     /// diff, so without `--yes` they are refused rather than asking blind. Showing the diff
     /// anyway would break the promise of `-q` (quiet) and of `--json` (one document, nothing

@@ -453,7 +453,8 @@ fn review_apply_verify(
             _ => exit::OK,
         };
     }
-    if let (Some(timeout), Mode::Apply) = (tail.verify, mode) {
+    // A signal during the apply: report what was written, verify nothing more.
+    if let (Some(timeout), Mode::Apply, None) = (tail.verify, mode, crate::signals::pending()) {
         verify_all(&mut report.roots, env, timeout);
     }
     report

@@ -1,5 +1,7 @@
 //! Ctrl-C, SIGTERM and SIGHUP while files are being replaced: held until the transaction is
-//! over (written, or every file restored), then acted on as if it had just arrived.
+//! over (written, or every file restored). The run then writes no other root, reports what
+//! it did, and the command ends with the signal ([`act_on_pending`]): the report of what
+//! was written is not lost, and the lock is released as usual.
 //!
 //! Without this, a signal between two renames left a half-applied root (a new `.env`, the
 //! old `openclaw.json`) and no restore. Blocking the signals with a thread mask is not
@@ -18,15 +20,13 @@ static CRITICAL: AtomicUsize = AtomicUsize::new(0);
 /// The signal that arrived during a section, 0 for none.
 static PENDING: AtomicI32 = AtomicI32::new(0);
 
-/// Only async-signal-safe calls: atomics, `signal`, `raise`.
+/// Only async-signal-safe calls: atomics, `signal`, `raise`. Outside a section nothing is
+/// being written: the run stops at once, unless a section already ended with a signal
+/// pending (then its report is on its way, and this one waits for it too).
 extern "C" fn on_signal(sig: libc::c_int) {
-    if CRITICAL.load(Ordering::SeqCst) > 0 {
+    if CRITICAL.load(Ordering::SeqCst) > 0 || PENDING.load(Ordering::SeqCst) != 0 {
         PENDING.store(sig, Ordering::SeqCst);
-        // The last section may have closed between the load and the store, having seen no
-        // signal pending: then act on it here, or it would be lost.
-        if CRITICAL.load(Ordering::SeqCst) > 0 {
-            return;
-        }
+        return;
     }
     die_of(sig);
 }
@@ -80,19 +80,41 @@ impl Drop for Deferred {
 pub struct Critical(());
 
 impl Critical {
-    pub fn enter() -> Critical {
+    /// `None` when a signal already came: this root is not to be started.
+    pub fn enter() -> Option<Critical> {
         CRITICAL.fetch_add(1, Ordering::SeqCst);
-        Critical(())
+        if pending().is_some() {
+            CRITICAL.fetch_sub(1, Ordering::SeqCst);
+            return None;
+        }
+        Some(Critical(()))
     }
 }
 
 impl Drop for Critical {
     fn drop(&mut self) {
-        if CRITICAL.fetch_sub(1, Ordering::SeqCst) == 1 {
-            let sig = PENDING.swap(0, Ordering::SeqCst);
-            if sig != 0 {
-                die_of(sig);
-            }
-        }
+        CRITICAL.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// The signal that came during a transaction, not yet acted on.
+pub fn pending() -> Option<i32> {
+    Some(PENDING.load(Ordering::SeqCst)).filter(|&s| s != 0)
+}
+
+/// At the end of a command: a signal that came while files were written ends the process
+/// now, as it would have then (exit status: killed by it), with a line saying so.
+pub fn act_on_pending() {
+    if let Some(sig) = pending() {
+        let name = match sig {
+            libc::SIGINT => "Ctrl-C",
+            libc::SIGTERM => "SIGTERM",
+            libc::SIGHUP => "SIGHUP",
+            _ => "a signal",
+        };
+        crate::errln!(
+            "{name} came while files were being written: they were finished first (above); stopping now"
+        );
+        die_of(sig);
     }
 }

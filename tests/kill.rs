@@ -42,23 +42,23 @@ fn total_steps() -> usize {
     opts.faults.steps()
 }
 
-/// `setup --yes` on `root`, paused at apply step `n` for `secs` (announced on stderr,
-/// which is read up to that line).
+/// `setup --yes --json` on `root`, paused at apply step `n` for `secs` (announced on stderr,
+/// which is read up to that line; the rest of it is the reader's).
 fn paused_at(
     n: usize,
     secs: u64,
     home: &std::path::Path,
     root: &std::path::Path,
-) -> std::process::Child {
+) -> (std::process::Child, BufReader<std::process::ChildStderr>) {
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("gaterouter-setup"))
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("HOME", home)
         .env(PAUSE_ENV, n.to_string())
         .env(apply::PAUSE_SECS_ENV, secs.to_string())
-        .args(["--offline", "--yes", KEY])
+        .args(["--offline", "--yes", "--json", KEY])
         .arg(root)
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
@@ -72,7 +72,7 @@ fn paused_at(
         line.contains(&format!("test pause at step {n}")),
         "step {n}: {line}"
     );
-    child
+    (child, err)
 }
 
 #[test]
@@ -83,7 +83,7 @@ fn sigkill_at_every_step_never_tears_a_file() {
     let mut mixed_seen = 0;
     for n in 1..=total {
         let (tmp, root) = root_from(CASE);
-        let mut child = paused_at(n, 600, tmp.path(), &root);
+        let (mut child, _err) = paused_at(n, 600, tmp.path(), &root);
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
 
@@ -151,7 +151,8 @@ fn sigkill_at_every_step_never_tears_a_file() {
 }
 
 /// Ctrl-C, SIGTERM or SIGHUP while files are being replaced wait for the transaction: the
-/// process then dies of the signal, with every file new (never the mix a SIGKILL can leave).
+/// report comes, then the process dies of the signal, with every file new (never the mix a
+/// SIGKILL can leave) and no lock left.
 /// Sent at several steps spread over the apply, each signal each time.
 #[test]
 fn a_signal_during_apply_waits_for_the_transaction() {
@@ -161,11 +162,28 @@ fn a_signal_during_apply_waits_for_the_transaction() {
     for n in [2, total / 3, total / 2, total - 1] {
         for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
             let (tmp, root) = root_from(CASE);
-            let mut child = paused_at(n, 1, tmp.path(), &root);
+            let (mut child, mut err) = paused_at(n, 1, tmp.path(), &root);
             // SAFETY: signalling our own child.
             unsafe { libc::kill(child.id() as libc::pid_t, sig) };
+            let mut stdout = String::new();
+            std::io::Read::read_to_string(child.stdout.as_mut().unwrap(), &mut stdout).unwrap();
+            let mut rest = String::new();
+            std::io::Read::read_to_string(&mut err, &mut rest).unwrap();
             let status = child.wait().unwrap();
-            assert_eq!(status.signal(), Some(sig), "step {n}: {status:?}");
+            assert_eq!(status.signal(), Some(sig), "step {n}: {status:?} {rest}");
+            // The report of what was written still comes, the signal is named, and the
+            // lock is released and removed as after any run.
+            let v: serde_json::Value = serde_json::from_str(&stdout)
+                .unwrap_or_else(|e| panic!("step {n}: {e}: {stdout} {rest}"));
+            assert_eq!(v["applied"], true, "{v:#}");
+            assert!(
+                rest.contains("came while files were being written"),
+                "{rest}"
+            );
+            assert!(
+                !root.join(".gaterouter.lock").exists(),
+                "step {n}: lock left"
+            );
             for (rel, (_, fresh)) in &files {
                 assert_eq!(
                     &std::fs::read(root.join(rel)).unwrap(),

@@ -415,7 +415,10 @@ pub fn main() -> i32 {
     if let Err(e) = no_subcommand_after_options(&cli) {
         return refuse(e);
     }
-    run(&cli, &Env::from_process())
+    let code = run(&cli, &Env::from_process());
+    // A signal held back while files were written ends the process now, after the report.
+    crate::signals::act_on_pending();
+    code
 }
 
 /// `gaterouter-setup -q rollback ROOT` parses as setup with the key `rollback` (options of
