@@ -15,6 +15,11 @@ pub struct Env {
     vars: HashMap<String, OsString>,
 }
 
+/// `p` made absolute against the working directory, lexically (`std::path::absolute`).
+pub fn absolute(p: &Path) -> PathBuf {
+    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
 impl Env {
     const NAMES: &'static [&'static str] = &[
         "HOME",
@@ -86,7 +91,11 @@ impl Env {
 /// Returns the root and, when `OPENCLAW_CONFIG_PATH` applies, the config file it names.
 pub fn resolve(explicit: Option<&Path>, env: &Env) -> (PathBuf, Option<PathBuf>) {
     if let Some(dir) = explicit {
-        return (dir.to_path_buf(), None);
+        // Absolute from here on (not canonical: a symlinked root stays as named), so a path
+        // recorded in a backup manifest and one checked at rollback compare alike, whatever
+        // the working directory (a relative root whose agents/ was gone looked "moved
+        // through a symlink").
+        return (absolute(dir), None);
     }
     let config = env.path("OPENCLAW_CONFIG_PATH");
     if let Some(dir) = env.path("OPENCLAW_STATE_DIR") {
@@ -157,13 +166,9 @@ fn expand_home(v: &str, home: Option<&Path>) -> PathBuf {
     }
 }
 
-fn absolute(p: &Path) -> PathBuf {
-    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
-}
-
 /// Whether `dir` looks like an OpenClaw state directory: it has OpenClaw's config
 /// (`openclaw.json`, the legacy `clawdbot.json`, or the file `OPENCLAW_CONFIG_PATH` names),
-/// an `agents/` directory, or a `.env` naming OpenClaw's or GateRouter's variables. What
+/// an `agents/<id>/agent/` directory, or a `.env` naming OpenClaw's or GateRouter's variables. What
 /// `openclaw onboard` leaves behind always has the first two.
 pub fn looks_like_state_dir(dir: &Path, config_override: Option<&Path>) -> bool {
     let has = |name: &str| std::fs::symlink_metadata(dir.join(name)).is_ok();

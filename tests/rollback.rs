@@ -194,3 +194,32 @@ fn a_config_outside_the_root_is_backed_up_and_rolled_back_too() {
         "the config outside the root was not restored"
     );
 }
+
+/// A root named by a relative path: setup, rollback, and a second rollback (nothing left to
+/// roll back) behave as with the absolute path. The second used to fail with "leads
+/// (through a symlink)": a relative target whose directory was gone was compared with an
+/// absolute one.
+#[test]
+fn a_relative_root_rolls_back_like_an_absolute_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        cmd(tmp.path())
+            .current_dir(tmp.path())
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    std::fs::create_dir(tmp.path().join("rb")).unwrap();
+    let out = run(&["--offline", "--yes", "-q", "--init", KEY, "rb"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = run(&["rollback", "--yes", "-q", "rb"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(!tmp.path().join("rb/agents").exists());
+    let out = run(&["rollback", "--yes", "rb"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("Nothing to roll back"),
+        "{}",
+        text(&out.stdout)
+    );
+}

@@ -645,6 +645,7 @@ fn all_roots(cli: &Cli) -> Result<(Vec<PathBuf>, bool)> {
         check_root_arg(r, key_arg.is_some())?;
     }
     let named = roots.len();
+    let roots = roots.iter().map(|r| root::absolute(r)).collect();
     Ok((dedupe_roots(roots), named > 1))
 }
 
