@@ -326,7 +326,7 @@ static INTERRUPT_STAGE: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU
 static INTERRUPT_TTY: AtomicBool = AtomicBool::new(false);
 
 /// SIGINT while nothing can have been written yet (the probe's spinner, the prompt): show
-/// the cursor again (dialoguer hides it), leave the line tidy, say so, exit 130. Only
+/// the cursor again (if anything hid it), leave the line tidy, say so, exit 130. Only
 /// async-signal-safe calls: write(2) and _exit(2).
 extern "C" fn on_interrupt(_: libc::c_int) {
     fn put(b: &[u8]) {

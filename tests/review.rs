@@ -21,6 +21,14 @@ struct Run {
 /// Once `wait` shows up, types `send`.
 fn on_terminal(home: &Path, script: &str, wait: &str, send: &str) -> Run {
     let driver = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/pty_drive.py");
+    // A lone command runs as in a person's terminal: the tool itself in the foreground, not
+    // under a `sh` that the terminal's Ctrl-C would kill first (dash does not wait for it).
+    let single = script.starts_with("\"$BIN\"") && !script.contains(['|', '>', ';', '&']);
+    let script = &if single {
+        format!("exec {script}")
+    } else {
+        script.to_owned()
+    };
     let out = Command::new("python3")
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -179,21 +187,43 @@ fn ctrl_c_at_the_prompt_restores_the_cursor_and_writes_nothing() {
     let script = format!("\"$BIN\" --offline {KEY} {}", quoted(&root));
     let run = on_terminal(tmp.path(), &script, PROMPT, "\\x03");
     assert_eq!(run.status, "exit=130", "{}", run.screen);
-    let hidden = run
-        .screen
-        .rfind("\x1b[?25l")
-        .expect("the prompt hides the cursor");
+    // Whatever hid the cursor, it is shown again last.
     let shown = run
         .screen
         .rfind("\x1b[?25h")
         .expect("the cursor is shown again");
-    assert!(hidden < shown, "{:?}", run.screen);
+    assert!(
+        run.screen
+            .rfind("\x1b[?25l")
+            .is_none_or(|hidden| hidden < shown),
+        "{:?}",
+        run.screen
+    );
     assert!(
         run.screen.trim_end().ends_with("aborted, nothing written"),
         "{:?}",
         run.screen
     );
     assert_eq!(snapshot(&root), before);
+}
+
+/// Ctrl-D at the prompt is an answer (no): exit 1, nothing written, no hang. So is a line
+/// that is not `y`/`yes` (`yes please` is not applied on its `y`).
+#[test]
+fn ctrl_d_or_another_answer_at_the_prompt_is_no() {
+    for send in ["\\x04", "yes please\\n", "\\n"] {
+        let (tmp, root) = root_from("two-agents");
+        let before = snapshot(&root);
+        let script = format!("\"$BIN\" --offline {KEY} {}", quoted(&root));
+        let run = on_terminal(tmp.path(), &script, PROMPT, send);
+        assert_eq!(run.status, "exit=1", "{send}: {}", run.screen);
+        assert!(run.screen.contains("Cancelled"), "{send}: {}", run.screen);
+        assert_eq!(snapshot(&root), before, "{send}");
+    }
+    let (tmp, root) = root_from("two-agents");
+    let script = format!("\"$BIN\" --offline {KEY} {}", quoted(&root));
+    let run = on_terminal(tmp.path(), &script, PROMPT, "YES\\n");
+    assert_eq!(run.status, "exit=0", "{}", run.screen);
 }
 
 /// Ctrl-C while the probe's spinner turns: its line is cleared, same message and code.

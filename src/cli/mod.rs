@@ -770,15 +770,22 @@ fn settings(cli: &Cli) -> Result<Settings> {
 }
 
 /// Asks on the terminal (stderr), defaulting to No; any failure to ask is a No.
+/// Asks on the terminal, one line: `y` or `yes` applies, anything else (Enter alone, `n`,
+/// Ctrl-D, a closed terminal) does not. A line read, not single keys: `yes please` is not
+/// applied on its `y` with the rest typed into the shell, and Ctrl-D is an answer (no), not
+/// a key to ignore while the prompt hangs. Ctrl-C is the prompt's interrupt handler's.
 fn confirm(question: &str) -> bool {
-    dialoguer::Confirm::new()
-        .with_prompt(question)
-        .default(false)
-        .wait_for_newline(true)
-        .interact_opt()
-        .ok()
-        .flatten()
-        .unwrap_or(false)
+    use std::io::BufRead;
+    crate::output::err(&format!("{question} [y/N] "));
+    let mut line = String::new();
+    match std::io::stdin().lock().read_line(&mut line) {
+        Ok(0) | Err(_) => {
+            // Ctrl-D leaves the cursor after the question: end its line.
+            crate::output::err("\n");
+            false
+        }
+        Ok(_) => matches!(line.trim().to_ascii_lowercase().as_str(), "y" | "yes"),
+    }
 }
 
 fn files(n: usize) -> String {
