@@ -179,8 +179,8 @@ pub fn env_text(text: &str) -> String {
     out
 }
 
-/// A value as written: the quotes stay; one line shows its ends (`sk-pro…cdef`), the lines
-/// of a multi-line value (a PEM key) show nothing.
+/// A value as written: the quotes stay; a long one shows its ends (`sk-pro…cdef`), a short
+/// one and the lines of a multi-line value (a PEM key) show nothing.
 fn mask_value(raw: &str) -> String {
     let q = raw.chars().next().filter(|c| matches!(c, '"' | '\'' | '`'));
     let (open, inner, close) = match q {
@@ -210,6 +210,11 @@ fn mask_value(raw: &str) -> String {
         m
     } else if inner.is_empty() {
         String::new()
+    } else if inner.chars().count() < 24 {
+        // A short secret (a password) would show too much of itself through its ends
+        // (`hu…se` is 4 of 10): nothing of it shows. Keys are longer and keep their ends,
+        // so a user can tell which one it is.
+        "…".to_owned()
     } else {
         redact(inner)
     };
@@ -684,7 +689,7 @@ mod tests {
         // Commented out, the secret is still there: masked like a live one.
         assert_eq!(
             env_text("# GATEROUTER_API_KEY=sk-secret-value-123"),
-            "# GATEROUTER_API_KEY=sk-s…-123"
+            "# GATEROUTER_API_KEY=…"
         );
         assert_eq!(env_text("EMPTY="), "EMPTY=");
     }
