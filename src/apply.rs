@@ -292,6 +292,7 @@ pub fn apply_with(plan: &Plan, env: &Env, opts: &ApplyOptions) -> Result<Applied
             source,
             restored: Vec::new(),
             restore_errors: Vec::new(),
+            backup: None,
         },
         other => other,
     })?;
@@ -307,6 +308,7 @@ pub fn apply_with(plan: &Plan, env: &Env, opts: &ApplyOptions) -> Result<Applied
             source,
             restored,
             restore_errors,
+            backup: backup.clone(),
         }
     };
     let mut done: Vec<&FileChange> = Vec::new();

@@ -164,13 +164,15 @@ pub enum Error {
     #[error("{} changed since gaterouter-setup wrote {} (backup set {stamp}), so rolling back would throw those edits away; nothing was changed. See what would be lost with `rollback --dry-run`, and pass --force to roll back anyway", list_paths(.paths), if .paths.len() == 1 { "it" } else { "them" })]
     ChangedSinceSetup { paths: Vec<PathBuf>, stamp: String },
 
-    #[error("{}", apply_message(.failed, .source, .restored, .restore_errors))]
+    #[error("{}", apply_message(.failed, .source, .restored, .restore_errors, .backup.as_deref()))]
     ApplyFailed {
         failed: PathBuf,
         #[source]
         source: std::io::Error,
         restored: Vec<PathBuf>,
         restore_errors: Vec<String>,
+        /// The backup set holding the originals, when one was made.
+        backup: Option<PathBuf>,
     },
 }
 
@@ -192,6 +194,7 @@ fn apply_message(
     source: &std::io::Error,
     restored: &[PathBuf],
     restore_errors: &[String],
+    backup: Option<&std::path::Path>,
 ) -> String {
     let mut msg = format!("writing {} failed: {source}. ", failed.display());
     if restored.is_empty() && restore_errors.is_empty() {
@@ -205,8 +208,12 @@ fn apply_message(
     }
     if !restore_errors.is_empty() {
         msg.push_str(&format!(
-            " Could NOT restore: {}; copies of the originals are in the backup directory named above.",
-            restore_errors.join("; ")
+            " Could NOT restore: {}; copies of the originals are in {}.",
+            restore_errors.join("; "),
+            backup.map_or(
+                "the newest backup set under .gaterouter-backup/".to_owned(),
+                |b| { format!("the backup set {}", b.display()) }
+            )
         ));
     }
     msg

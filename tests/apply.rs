@@ -149,12 +149,20 @@ fn sweep(case: &str) {
         if let Error::ApplyFailed {
             restored,
             restore_errors,
+            backup,
             ..
         } = &err
         {
             assert_eq!(err.exit_code(), 4);
             assert!(restore_errors.is_empty(), "step {n}: {err}");
             saw_restore |= !restored.is_empty();
+            // Once a file was replaced, the error names the backup set holding the originals.
+            if !restored.is_empty() {
+                assert!(
+                    backup.as_ref().is_some_and(|b| b.is_dir()),
+                    "step {n}: {err}"
+                );
+            }
         }
         assert_eq!(
             user_files(&root),
