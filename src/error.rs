@@ -18,8 +18,9 @@ pub enum Error {
     #[error("{0}")]
     Usage(String),
 
-    /// An I/O failure. fs-err has already put the path into `source`'s message.
-    #[error("{source}")]
+    /// An I/O failure, always with its path: fs-err puts it into `source`'s message, a plain
+    /// `std` call does not ("Not a directory (os error 20)" said nothing of where).
+    #[error("{}", io_message(.path, .source))]
     Io {
         path: PathBuf,
         #[source]
@@ -174,6 +175,16 @@ pub enum Error {
         /// The backup set holding the originals, when one was made.
         backup: Option<PathBuf>,
     },
+}
+
+fn io_message(path: &std::path::Path, source: &std::io::Error) -> String {
+    let text = source.to_string();
+    let shown = path.display().to_string();
+    if shown.is_empty() || text.contains(&shown) {
+        text
+    } else {
+        format!("{shown}: {text}")
+    }
 }
 
 fn key_as_root_message(swapped: bool) -> String {

@@ -505,3 +505,20 @@ fn a_hostile_catalog_cannot_shape_the_config() {
     let out = run(&["uninstall", "--yes", root.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", text_of(&out));
 }
+
+/// An I/O error names its path whatever made it: a file where `agents/main/agent/` should be
+/// a directory said only "Not a directory (os error 20)".
+#[test]
+fn an_io_error_names_its_path() {
+    let (tmp, root) = root_from("onboarded");
+    std::fs::remove_dir_all(root.join("agents/main/agent")).unwrap();
+    std::fs::write(root.join("agents/main/agent"), "x\n").unwrap();
+    let out = cmd(tmp.path())
+        .args(["--offline", "--dry-run", KEY])
+        .arg(&root)
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("agents/main/agent"), "{err}");
+}
