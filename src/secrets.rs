@@ -268,8 +268,15 @@ mod tests {
         // A server echoing a truncated key, with or without its prefix.
         let t = redact_text("Incorrect API key: sk-or-v1-UNITSENT****cdef", &[]);
         assert!(!t.contains("UNITSENT"), "{t}");
+        // The registry is the process's, shared with every other test running alongside
+        // (whose secrets may mask part of this line first): what matters is that the
+        // fragment does not show, not the exact mask.
         let t = redact_text("key UNITSENTINEL0123 invalid", &[]);
-        assert_eq!(t, "key … invalid");
+        assert!(
+            t.starts_with("key ") && t.ends_with(" invalid") && t.contains('…'),
+            "{t}"
+        );
+        assert!(!t.contains("SENTINEL0123"), "{t}");
     }
 
     #[test]
