@@ -271,11 +271,26 @@ pub fn display_name(id: &str) -> String {
 
 /// Runs the probe on a current-thread runtime. Never fails: every problem is in the report.
 pub fn run(key: &ApiKey, cfg: &ProbeConfig) -> ProbeReport {
-    let rt = tokio::runtime::Builder::new_current_thread()
+    block_on(probe(key, cfg))
+}
+
+/// Runs `fut` to completion on a current-thread runtime: the probe's and verify's requests
+/// overlap on one thread, and nothing of tokio outlives the call.
+pub(crate) fn block_on<F: std::future::Future>(fut: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .expect("a current-thread runtime can always be built");
-    rt.block_on(probe(key, cfg))
+        .expect("a current-thread runtime can always be built")
+        .block_on(fut)
+}
+
+/// A response's `content-type`, empty when absent or not text.
+pub(crate) fn content_type(headers: &reqwest::header::HeaderMap) -> String {
+    headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
 }
 
 async fn probe(key: &ApiKey, cfg: &ProbeConfig) -> ProbeReport {
@@ -378,12 +393,7 @@ async fn send(
             let resp = req.send().await?;
             let status = resp.status().as_u16();
             let retry_after = retry_after(resp.headers());
-            let ct = resp
-                .headers()
-                .get("content-type")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or_default()
-                .to_owned();
+            let ct = content_type(resp.headers());
             let text = resp.text().await?;
             Ok::<_, reqwest::Error>((status, retry_after, ct, text))
         }

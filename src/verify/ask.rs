@@ -135,12 +135,7 @@ async fn read(
     timeout: Duration,
 ) -> Answer {
     let status = resp.status().as_u16();
-    let ct = resp
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+    let ct = crate::probe::content_type(resp.headers());
     let mut a = Answer {
         status: Some(status),
         ..Answer::default()

@@ -149,11 +149,7 @@ fn precheck(r: &Resolved, model_ref: &str) -> Result<(), Failure> {
 
 /// Runs the checks. Never fails: every problem is in the report.
 pub fn run(r: &Resolved, opts: &Options) -> VerifyReport {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a current-thread runtime can always be built");
-    rt.block_on(run_async(r, opts))
+    crate::probe::block_on(run_async(r, opts))
 }
 
 async fn run_async(r: &Resolved, opts: &Options) -> VerifyReport {
