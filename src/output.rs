@@ -351,27 +351,22 @@ extern "C" fn on_interrupt(_: libc::c_int) {
 /// While alive, Ctrl-C ends the run as `on_interrupt` says; dropped, the previous handling
 /// is back (so an interrupt during the write is handled by the write's own protections).
 pub struct InterruptGuard {
-    previous: libc::sigaction,
+    previous: Option<libc::sigaction>,
 }
 
 pub fn interruptible(stage: Interruptible) -> InterruptGuard {
     INTERRUPT_STAGE.store(stage as u8, Ordering::Relaxed);
     INTERRUPT_TTY.store(stderr_is_terminal(), Ordering::Relaxed);
-    // SAFETY: plain sigaction calls with zeroed, then filled, structs.
-    unsafe {
-        let mut action: libc::sigaction = std::mem::zeroed();
-        action.sa_sigaction = on_interrupt as *const () as libc::sighandler_t;
-        libc::sigemptyset(&mut action.sa_mask);
-        let mut previous: libc::sigaction = std::mem::zeroed();
-        libc::sigaction(libc::SIGINT, &action, &mut previous);
-        InterruptGuard { previous }
+    InterruptGuard {
+        previous: crate::signals::handle(libc::SIGINT, on_interrupt),
     }
 }
 
 impl Drop for InterruptGuard {
     fn drop(&mut self) {
-        // SAFETY: restores the action saved by `interruptible`.
-        unsafe { libc::sigaction(libc::SIGINT, &self.previous, std::ptr::null_mut()) };
+        if let Some(previous) = &self.previous {
+            crate::signals::restore(libc::SIGINT, previous);
+        }
         INTERRUPT_STAGE.store(0, Ordering::Relaxed);
     }
 }

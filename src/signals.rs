@@ -46,21 +46,10 @@ pub struct Deferred {
 
 impl Deferred {
     pub fn install() -> Deferred {
-        let mut previous = Vec::new();
-        for sig in SIGNALS {
-            // SAFETY: zeroed sigaction structs, filled before use; the handler is
-            // async-signal-safe (see `on_signal`).
-            unsafe {
-                let mut new: libc::sigaction = std::mem::zeroed();
-                new.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as usize;
-                new.sa_flags = libc::SA_RESTART;
-                libc::sigemptyset(&mut new.sa_mask);
-                let mut old: libc::sigaction = std::mem::zeroed();
-                if libc::sigaction(sig, &new, &mut old) == 0 {
-                    previous.push((sig, old));
-                }
-            }
-        }
+        let previous = SIGNALS
+            .into_iter()
+            .filter_map(|sig| handle(sig, on_signal).map(|old| (sig, old)))
+            .collect();
         Deferred { previous }
     }
 }
@@ -68,11 +57,34 @@ impl Deferred {
 impl Drop for Deferred {
     fn drop(&mut self) {
         for (sig, old) in &self.previous {
-            // SAFETY: restoring what `install` saved.
-            unsafe {
-                libc::sigaction(*sig, old, std::ptr::null_mut());
-            }
+            restore(*sig, old);
         }
+    }
+}
+
+/// Installs `handler` for `sig` (restarting interrupted calls); the action it replaced, to
+/// give to [`restore`], or `None` when it could not be installed. `handler` must be
+/// async-signal-safe.
+pub(crate) fn handle(
+    sig: libc::c_int,
+    handler: extern "C" fn(libc::c_int),
+) -> Option<libc::sigaction> {
+    // SAFETY: zeroed sigaction structs, filled before use.
+    unsafe {
+        let mut new: libc::sigaction = std::mem::zeroed();
+        new.sa_sigaction = handler as usize;
+        new.sa_flags = libc::SA_RESTART;
+        libc::sigemptyset(&mut new.sa_mask);
+        let mut old: libc::sigaction = std::mem::zeroed();
+        (libc::sigaction(sig, &new, &mut old) == 0).then_some(old)
+    }
+}
+
+/// Puts back the action [`handle`] replaced.
+pub(crate) fn restore(sig: libc::c_int, old: &libc::sigaction) {
+    // SAFETY: restoring an action saved by `handle`.
+    unsafe {
+        libc::sigaction(sig, old, std::ptr::null_mut());
     }
 }
 
