@@ -5,6 +5,14 @@ mod common;
 use common::stand_in::StandIn;
 use common::*;
 
+/// `--root R` for each of `roots`.
+fn root_args(roots: &[std::path::PathBuf]) -> Vec<String> {
+    roots
+        .iter()
+        .flat_map(|r| ["--root".to_owned(), r.display().to_string()])
+        .collect()
+}
+
 fn three(tmp: &std::path::Path) -> Vec<std::path::PathBuf> {
     ["onboarded", "json5", "broken-json"]
         .iter()
@@ -23,11 +31,7 @@ fn one_broken_root_fails_alone() {
     let broken_before = snapshot(&roots[2]);
     let out = cmd(tmp.path())
         .args(["--offline", "--yes", "--json", KEY])
-        .args(
-            roots
-                .iter()
-                .flat_map(|r| ["--root".to_owned(), r.display().to_string()]),
-        )
+        .args(root_args(&roots))
         .output()
         .unwrap();
     assert_no_key(&out, KEY);
@@ -66,11 +70,7 @@ fn fail_fast_writes_nothing_when_a_root_is_bad() {
     let before: Vec<_> = roots.iter().map(|r| snapshot(r)).collect();
     let out = cmd(tmp.path())
         .args(["--offline", "--yes", "--fail-fast", KEY])
-        .args(
-            roots
-                .iter()
-                .flat_map(|r| ["--root".to_owned(), r.display().to_string()]),
-        )
+        .args(root_args(&roots))
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
@@ -145,11 +145,7 @@ fn quiet_many_roots_print_only_errors() {
     let roots = three(tmp.path());
     let out = cmd(tmp.path())
         .args(["--offline", "--yes", "-q", KEY])
-        .args(
-            roots
-                .iter()
-                .flat_map(|r| ["--root".to_owned(), r.display().to_string()]),
-        )
+        .args(root_args(&roots))
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
@@ -180,11 +176,7 @@ fn no_probe_when_no_root_is_left() {
             .args(["--yes", "--json", "--base-url"])
             .arg(s.base_url())
             .arg(KEY)
-            .args(
-                roots
-                    .iter()
-                    .flat_map(|r| ["--root".to_owned(), r.display().to_string()]),
-            )
+            .args(root_args(&roots))
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
@@ -214,16 +206,12 @@ fn many_roots_end_with_a_recap_line() {
         .output()
         .unwrap();
     assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
-    let args = |mode: &str| {
-        let mut a = vec![mode.to_owned(), "--offline".into(), KEY.into()];
-        for r in &roots {
-            a.push("--root".into());
-            a.push(r.display().to_string());
-        }
-        a
-    };
     for mode in ["--dry-run", "--check"] {
-        let out = cmd(tmp.path()).args(args(mode)).output().unwrap();
+        let out = cmd(tmp.path())
+            .args([mode, "--offline", KEY])
+            .args(root_args(&roots))
+            .output()
+            .unwrap();
         let stdout = text(&out.stdout);
         let recap: Vec<&str> = stdout.lines().filter(|l| l.starts_with("Plan: ")).collect();
         assert_eq!(recap.len(), 1, "{mode}: {stdout}");
