@@ -22,6 +22,7 @@
 pub mod agents;
 pub mod apply;
 pub mod backup;
+pub mod build_info;
 pub mod child;
 pub mod cli;
 pub mod credentials;

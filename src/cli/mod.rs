@@ -83,7 +83,7 @@ pub enum ColorChoice {
 #[derive(Debug, Parser)]
 #[command(
     name = "gaterouter-setup",
-    version,
+    version = crate::build_info::long(),
     after_help = AFTER_HELP,
     args_conflicts_with_subcommands = true
 )]
