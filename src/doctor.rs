@@ -263,8 +263,17 @@ fn provider_entry(c: &Ctx) -> Vec<Check> {
     let base_url = c.base_url();
     let gr_models = c.gr_models();
     let want = crate::templates::env_secret_ref(key::ENV_VAR);
+    // The rule verify and --base-url follow: OpenClaw would send the key to it in clear.
+    // A `${VAR}` URL is judged by verify, which expands it.
+    let insecure = base_url
+        .filter(|u| !u.contains("${"))
+        .and_then(|u| crate::probe::key_safe_url(u.trim(), "the gaterouter baseUrl").err());
     match (base_url, p.get("apiKey")) {
         (None, _) => out.push(problem("the gaterouter provider in openclaw.json has no baseUrl", SETUP)),
+        (Some(_), _) if insecure.is_some() => out.push(problem(
+            insecure.unwrap_or_default(),
+            "set models.providers.gaterouter.baseUrl to https://api.gaterouter.ai/openai/v1 (gaterouter-setup KEY ROOT does), or pass --base-url with an https:// URL",
+        )),
         (Some(u), Some(k)) if *k == want && !gr_models.is_empty() => out.push(ok(format!(
             "openclaw.json has the gaterouter provider ({u}, {} models, key from the environment's GATEROUTER_API_KEY)",
             gr_models.len()

@@ -73,6 +73,8 @@ pub enum FailureKind {
     NoProvider,
     /// The provider's `api` is one GateRouter does not serve.
     UnsupportedApi,
+    /// The base URL would carry the key in clear (plain http to a host off this machine).
+    InsecureUrl,
     /// A 200 answer that carried no reply.
     NoAnswer,
 }
@@ -196,6 +198,7 @@ pub(crate) fn kind_word(k: FailureKind) -> &'static str {
         FailureKind::NotAllowed => "not allowed",
         FailureKind::NotGaterouter => "not GateRouter",
         FailureKind::NoProvider => "no provider entry",
+        FailureKind::InsecureUrl => "key not sent (plain http)",
         FailureKind::UnsupportedApi => "unsupported api",
         FailureKind::NoAnswer => "no answer",
     }
@@ -205,22 +208,7 @@ pub(crate) fn kind_word(k: FailureKind) -> &'static str {
 /// Returns the URL and a warning when its path does not end in `/openai/v1`.
 pub fn normalize_base_url(raw: &str) -> Result<(String, Option<String>), String> {
     let url = raw.trim().trim_end_matches('/').to_owned();
-    let parsed =
-        reqwest::Url::parse(&url).map_err(|e| format!("--base-url {raw:?} is not a URL ({e})"))?;
-    match parsed.scheme() {
-        "https" => {}
-        "http" if is_loopback(&parsed) => {}
-        "http" => {
-            return Err(format!(
-                "--base-url {url} uses plain http://, which would send the API key unencrypted; use https:// (plain http is allowed only for 127.0.0.1, ::1 and localhost)"
-            ));
-        }
-        other => {
-            return Err(format!(
-                "--base-url {url}: unsupported scheme {other}://; use https://"
-            ));
-        }
-    }
+    let parsed = key_safe_url(&url, "--base-url")?;
     if let Some(e) = ENDPOINTS
         .iter()
         .find(|e| parsed.path().trim_end_matches('/').ends_with(*e))
@@ -238,7 +226,28 @@ pub fn normalize_base_url(raw: &str) -> Result<(String, Option<String>), String>
     Ok((url, warning))
 }
 
-fn is_loopback(u: &reqwest::Url) -> bool {
+/// The one rule for where the key may be sent, whoever names the URL (`--base-url`, a
+/// `baseUrl` in the root's files, doctor's reading of them): `https://`, or plain `http://`
+/// to a loopback host only, since anything else carries the key in clear over a network.
+/// `what` names the URL's origin in the message (`--base-url`, `the baseUrl (from …)`).
+pub fn key_safe_url(url: &str, what: &str) -> Result<reqwest::Url, String> {
+    let parsed =
+        reqwest::Url::parse(url).map_err(|e| format!("{what} {url:?} is not a URL ({e})"))?;
+    match parsed.scheme() {
+        "https" => Ok(parsed),
+        "http" if is_loopback(&parsed) => Ok(parsed),
+        "http" => Err(format!(
+            "{what} {url} uses plain http://, which would send the API key unencrypted; use https:// (plain http is allowed only for 127.0.0.1, ::1 and localhost)"
+        )),
+        other => Err(format!(
+            "{what} {url}: unsupported scheme {other}://; use https://"
+        )),
+    }
+}
+
+/// Whether `u` names this machine: `localhost`, 127.0.0.0/8 or ::1. Such a URL is sent
+/// neither in clear over a network nor through a proxy (see `client`).
+pub(crate) fn is_loopback(u: &reqwest::Url) -> bool {
     match u.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
@@ -294,7 +303,7 @@ pub(crate) fn content_type(headers: &reqwest::header::HeaderMap) -> String {
 }
 
 async fn probe(key: &ApiKey, cfg: &ProbeConfig) -> ProbeReport {
-    let client = match client(cfg.timeout) {
+    let client = match client(cfg.timeout, &cfg.base_url) {
         Ok(c) => c,
         Err(failure) => {
             return ProbeReport {
@@ -324,19 +333,27 @@ async fn probe(key: &ApiKey, cfg: &ProbeConfig) -> ProbeReport {
     assemble(cfg, key, models, chat)
 }
 
-/// The HTTP client both the probe and `verify` use.
-pub(crate) fn client(timeout: Duration) -> Result<reqwest::Client, Failure> {
+/// The HTTP client both the probe and `verify` use, for requests to `base_url`.
+///
+/// A loopback base URL bypasses every proxy (`HTTP(S)_PROXY`, `ALL_PROXY`, either case):
+/// a stand-in or tunnel on this machine is reached directly, and a plain-http request to
+/// it must not hand its `Authorization` header to a proxy in clear. Other hosts go
+/// through the proxies the environment names, as curl does.
+pub(crate) fn client(timeout: Duration, base_url: &str) -> Result<reqwest::Client, Failure> {
     // The process's TLS provider: ring (see Cargo.toml). Installing twice is refused, and
     // harmless: the first one stays.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
+    let mut builder = reqwest::Client::builder()
         .connect_timeout(timeout.min(Duration::from_secs(10)))
-        .user_agent(concat!("gaterouter-setup/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| Failure {
-            kind: FailureKind::Unexpected,
-            message: format!("could not set up the HTTP client: {e}"),
-        })
+        .user_agent(concat!("gaterouter-setup/", env!("CARGO_PKG_VERSION")));
+    // Unparsable: no request will be made to it anyway, so the proxies do not matter.
+    if reqwest::Url::parse(base_url).map_or(true, |u| is_loopback(&u)) {
+        builder = builder.no_proxy();
+    }
+    builder.build().map_err(|e| Failure {
+        kind: FailureKind::Unexpected,
+        message: format!("could not set up the HTTP client: {e}"),
+    })
 }
 
 /// The outcome of one request after retries: the final status and body, or a transport error.

@@ -436,40 +436,41 @@ fn cli_probe_subcommand() {
     assert_no_key(&out, KEY);
 }
 
+/// Hosts off this machine go through the proxy the environment names (here: one that
+/// answers every CONNECT with 502, so the probe stops there); NO_PROXY exempts a host.
+/// Loopback never goes through a proxy (tests/verify.rs, `loopback_requests_bypass_every_proxy`).
 #[test]
 fn cli_honours_proxy_environment_variables() {
-    let target = StandIn::healthy(KEY);
-    // A forward proxy sees absolute URLs in the request line; answer as GateRouter would.
-    let proxy = StandIn::start(|r| {
-        let path = r
-            .path
-            .split_once("/openai/v1")
-            .map(|(_, p)| format!("/openai/v1{p}"))
-            .unwrap_or_default();
-        healthy_reply(&common::stand_in::Req { path: &path, ..*r }, KEY)
-    });
+    let proxy = StandIn::start(|_| Reply::error(502, "proxy stand-in"));
     let tmp = tempfile::tempdir().unwrap();
-    for var in ["HTTP_PROXY", "http_proxy"] {
+    let remote = "https://gaterouter.example/openai/v1";
+    for var in ["HTTPS_PROXY", "all_proxy"] {
+        let before = proxy.hits().len();
         let out = cmd(tmp.path())
             .env(var, proxy.root_url())
-            .args(["probe", KEY, "--base-url", &target.base_url()])
+            .args(["probe", KEY, "--base-url", remote, "--timeout", "3"])
             .output()
             .unwrap();
-        assert_eq!(out.status.code(), Some(0), "{var}: {}", text(&out.stderr));
+        assert_eq!(out.status.code(), Some(3), "{var}: {}", text(&out.stderr));
+        assert_no_key(&out, KEY);
+        let hits = proxy.hits();
+        assert!(hits.len() > before, "{var}: the proxy was not used");
+        assert!(
+            hits[before..]
+                .iter()
+                .all(|h| h.method == "CONNECT" && h.path == "gaterouter.example:443"),
+            "{var}: {hits:?}"
+        );
     }
-    assert_eq!(proxy.hits().len(), 4, "the proxy was not used");
-    assert!(target.hits().is_empty());
-
-    // NO_PROXY exempts the host: requests go straight to the target.
+    let before = proxy.hits().len();
     let out = cmd(tmp.path())
-        .env("HTTP_PROXY", proxy.root_url())
-        .env("NO_PROXY", "127.0.0.1")
-        .args(["probe", KEY, "--base-url", &target.base_url()])
+        .env("HTTPS_PROXY", proxy.root_url())
+        .env("NO_PROXY", "gaterouter.example")
+        .args(["probe", KEY, "--base-url", remote, "--timeout", "3"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert_eq!(target.hits().len(), 2);
-    assert_eq!(proxy.hits().len(), 4);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert_eq!(proxy.hits().len(), before, "NO_PROXY was not honoured");
 }
 
 #[test]

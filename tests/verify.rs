@@ -944,3 +944,115 @@ fn a_store_secret_ref_is_not_checked_rather_than_missing() {
         text(&human.stdout)
     );
 }
+
+/// Every proxy variable curl and reqwest read, in both cases.
+const PROXY_VARS: &[&str] = &[
+    "HTTP_PROXY",
+    "http_proxy",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+];
+
+/// A proxy stand-in on loopback: any request made through it is a hit.
+fn proxy() -> StandIn {
+    StandIn::start(|_| Reply::error(502, "proxy stand-in"))
+}
+
+/// A plain-http baseUrl off this machine, written into the root's files (as `--base-url`
+/// would be refused): verify sends nothing, says why, and doctor does not call it ok. The
+/// proxy is what makes "sent" observable: on a machine with one, the request (and its
+/// `Authorization` header) would reach it in clear.
+#[test]
+fn a_plain_http_base_url_off_loopback_never_gets_the_key() {
+    let p = proxy();
+    for base in [
+        "http://gaterouter.example/openai/v1",
+        "http://10.1.2.3:8080/openai/v1",
+        "HTTP://[2001:db8::1]/openai/v1",
+    ] {
+        let (tmp, root) = root_with(base, default_model(), Some(&key_env()));
+        let out = cmd(tmp.path())
+            .args(["verify", "--json", "--all", "--timeout", "3"])
+            .arg(&root)
+            .env("HTTP_PROXY", p.root_url())
+            .env("http_proxy", p.root_url())
+            .output()
+            .unwrap();
+        assert_no_key(&out, KEY);
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(out.status.code(), Some(3), "{v}");
+        let f = &v["results"][0]["failure"];
+        assert_eq!(f["kind"], "insecure-url", "{base}: {v}");
+        assert!(
+            f["message"].as_str().unwrap().contains("plain http://"),
+            "{f}"
+        );
+        assert_eq!(v["results"][0]["checked"], false, "{v}");
+        assert!(
+            p.hits().is_empty(),
+            "{base}: the proxy was sent {:?}",
+            p.hits()
+        );
+        // Doctor reads the same files: a problem, not "ok".
+        let d = cmd(tmp.path())
+            .args(["doctor", "--json"])
+            .arg(&root)
+            .output()
+            .unwrap();
+        let d: Value = serde_json::from_slice(&d.stdout).unwrap();
+        assert_eq!(d["healthy"], false, "{d}");
+        let checks = d["checks"].as_array().unwrap();
+        assert!(
+            checks.iter().any(|c| c["status"] == "problem"
+                && c["what"].as_str().unwrap().contains("plain http://")),
+            "{d}"
+        );
+        assert!(
+            !checks.iter().any(|c| c["status"] == "ok"
+                && c["what"]
+                    .as_str()
+                    .unwrap()
+                    .to_ascii_lowercase()
+                    .contains("http://")),
+            "{d}"
+        );
+    }
+}
+
+/// A loopback base URL is reached directly whatever proxy the environment names: the
+/// proxy never sees the request or its `Authorization` header (verify and the probe).
+#[test]
+fn loopback_requests_bypass_every_proxy() {
+    let server = StandIn::healthy(KEY);
+    let p = proxy();
+    let port = server.root_url().rsplit(':').next().unwrap().to_owned();
+    for base in [
+        server.base_url(),
+        format!("http://localhost:{port}/openai/v1"),
+    ] {
+        let (tmp, root) = root_with(&base, default_model(), Some(&key_env()));
+        for var in PROXY_VARS {
+            let before = server.hits().len();
+            let out = cmd(tmp.path())
+                .args(["verify", "--json"])
+                .arg(&root)
+                .env(var, p.root_url())
+                .output()
+                .unwrap();
+            assert_no_key(&out, KEY);
+            assert_eq!(out.status.code(), Some(0), "{var}: {}", text(&out.stdout));
+            assert!(server.hits().len() > before, "{var}");
+            let out = cmd(tmp.path())
+                .args(["probe", "--json", "--base-url", &base])
+                .env("GATEROUTER_API_KEY", KEY)
+                .env(var, p.root_url())
+                .output()
+                .unwrap();
+            assert_no_key(&out, KEY);
+            assert_eq!(out.status.code(), Some(0), "{var}: {}", text(&out.stdout));
+            assert!(p.hits().is_empty(), "{var} {base}: {:?}", p.hits());
+        }
+    }
+}

@@ -241,7 +241,7 @@ async fn send_all(r: &Resolved, opts: &Options, results: &mut [ModelResult], whi
     if which.is_empty() {
         return;
     }
-    let client = match crate::probe::client(opts.timeout) {
+    let client = match crate::probe::client(opts.timeout, &provider.base_url) {
         Ok(c) => c,
         Err(f) => {
             for &i in which {

@@ -400,7 +400,7 @@ fn provider(
     agent_dir: &Path,
     lookup: &Lookup,
 ) -> std::result::Result<Provider, (crate::probe::FailureKind, String)> {
-    use crate::probe::FailureKind::{NoProvider, UnsupportedApi};
+    use crate::probe::FailureKind::{InsecureUrl, NoProvider, UnsupportedApi};
     if !entry.is_object() {
         return Err((
             NoProvider,
@@ -455,6 +455,16 @@ fn provider(
         ));
     }
     let base_url = expanded.trim().trim_end_matches('/').to_owned();
+    // The rule `--base-url` follows: a baseUrl someone wrote into the files is no safer.
+    let parsed = crate::probe::key_safe_url(&base_url, &format!("the baseUrl ({from})"))
+        .map_err(|e| {
+            (
+                InsecureUrl,
+                format!(
+                    "{e}; verify sent nothing to it. Run gaterouter-setup KEY ROOT (or pass --base-url with an https:// URL) to repair it"
+                ),
+            )
+        })?;
     let api = entry["api"]
         .as_str()
         .unwrap_or("openai-completions")
@@ -480,12 +490,7 @@ fn provider(
         .as_str()
         .unwrap_or("max_completion_tokens")
         .to_owned();
-    let loopback = reqwest::Url::parse(&base_url).is_ok_and(|u| match u.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    });
+    let loopback = crate::probe::is_loopback(&parsed);
     Ok(Provider {
         base_url,
         base_url_from: from,
