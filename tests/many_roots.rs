@@ -223,3 +223,69 @@ fn many_roots_end_with_a_recap_line() {
         );
     }
 }
+
+/// Every failing root says why, whatever stage it failed at (a broken file found while
+/// planning, a backup directory that is a link found while applying), in text as in JSON;
+/// "1 failed." alone said nothing.
+#[test]
+fn every_failing_root_says_why() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut roots = three(tmp.path());
+    let linked = tmp.path().join("linked");
+    copy_tree(&fixtures().join("onboarded/input"), &linked);
+    std::fs::create_dir(tmp.path().join("elsewhere")).unwrap();
+    std::os::unix::fs::symlink(
+        tmp.path().join("elsewhere"),
+        linked.join(".gaterouter-backup"),
+    )
+    .unwrap();
+    roots.push(linked.clone());
+    let out = cmd(tmp.path())
+        .args(["--offline", "--yes", KEY])
+        .args(root_args(&roots))
+        .output()
+        .unwrap();
+    assert_no_key(&out, KEY);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        text(&out.stdout).contains("4 roots: 0 already configured, 2 written, 2 failed."),
+        "{}",
+        text(&out.stdout)
+    );
+    for (root, why) in [(&roots[2], "not valid JSON5"), (&linked, "is a symlink")] {
+        let lines: Vec<&str> = err
+            .lines()
+            .filter(|l| l.starts_with("error:") && l.contains(&root.display().to_string()))
+            .collect();
+        assert_eq!(lines.len(), 1, "{}: {err}", root.display());
+        assert!(lines[0].contains(why), "{}: {err}", root.display());
+    }
+    // The same reasons in the JSON report, one per failed root.
+    for r in &roots[..2] {
+        std::fs::remove_dir_all(r).unwrap();
+    }
+    copy_tree(&fixtures().join("onboarded/input"), &roots[0]);
+    copy_tree(&fixtures().join("json5/input"), &roots[1]);
+    let out = cmd(tmp.path())
+        .args(["--offline", "--yes", "--json", KEY])
+        .args(root_args(&roots))
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let errors: Vec<String> = v["roots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["status"] == "error")
+        .map(|r| {
+            r["error"]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(errors.len(), 2, "{v:#}");
+    assert!(errors[0].contains("not valid JSON5"), "{errors:?}");
+    assert!(errors[1].contains("is a symlink"), "{errors:?}");
+}

@@ -97,6 +97,12 @@ pub(super) fn run_many(cli: &Cli, env: &Env, roots: &[PathBuf]) -> i32 {
         });
         crate::output::json(&doc);
     } else if !cli.quiet {
+        // A root that failed after the review (its apply: a backup directory that is a link,
+        // a file changed since planning) has had no word yet; the others were shown with their
+        // plan or error in the review.
+        for r in run.roots.iter().filter(|r| r.plan.is_some()) {
+            root_error(&run, r);
+        }
         let applied = run.roots.iter().filter(|r| r.applied.is_some()).count();
         crate::outln!(
             "{} roots: {} already configured, {} {}, {} failed.",
