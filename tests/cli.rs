@@ -897,3 +897,68 @@ fn probe_without_a_key_uses_the_one_in_the_default_root() {
         text(&out.stderr)
     );
 }
+
+/// The primary is checked by one rule wherever it comes from: `--primary ID` and a template
+/// naming the same ID agree (written when the live catalog lists it, refused alike when it
+/// does not; offline, a warning for both). A template's primary in the live catalog but not in
+/// the bundled one used to be refused as "not in GateRouter's bundled (--offline) model list"
+/// on an online run.
+#[test]
+fn the_primary_is_checked_alike_from_a_flag_and_from_a_template() {
+    let server = common::stand_in::StandIn::healthy(KEY);
+    for (id, live) in [("deepseek/deepseek-v3.2", true), ("nosuch/model-9", false)] {
+        let r = format!("gaterouter/{id}");
+        for offline in [false, true] {
+            let mut verdicts = Vec::new();
+            for via_template in [false, true] {
+                let (tmp, root) = root_from("onboarded");
+                let t = tmp.path().join("tpl");
+                std::fs::create_dir(&t).unwrap();
+                // A copy of templates/ (as the README says), with another primary.
+                let mut tpl: serde_json::Value = serde_json::from_str(
+                    &std::fs::read_to_string(
+                        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                            .join("templates/openclaw.json"),
+                    )
+                    .unwrap(),
+                )
+                .unwrap();
+                tpl["agents"]["defaults"]["model"]["primary"] = r.clone().into();
+                std::fs::write(t.join("openclaw.json"), tpl.to_string()).unwrap();
+                let base = server.base_url();
+                let mut args = vec!["--yes", "--base-url", &base];
+                if offline {
+                    args.push("--offline");
+                }
+                if via_template {
+                    args.extend(["--template-dir", t.to_str().unwrap()]);
+                } else {
+                    args.extend(["--primary", &r]);
+                }
+                args.extend([KEY, root.to_str().unwrap()]);
+                let out = run(tmp.path(), &args);
+                let config = std::fs::read_to_string(root.join("openclaw.json")).unwrap();
+                let written = config.contains(&format!("\"primary\": \"{r}\""));
+                let err = text(&out.stderr);
+                let listed_as = if err.contains("bundled (--offline)") {
+                    "bundled"
+                } else if err.contains("live model list") {
+                    "live"
+                } else {
+                    "-"
+                };
+                verdicts.push((out.status.code(), written, listed_as));
+            }
+            assert_eq!(
+                verdicts[0], verdicts[1],
+                "{id} offline={offline}: --primary vs template"
+            );
+            let want = match (offline, live) {
+                (false, true) => (Some(0), true, "-"),
+                (false, false) => (Some(1), false, "live"),
+                (true, _) => (Some(0), true, "bundled"),
+            };
+            assert_eq!(verdicts[0], want, "{id} offline={offline}");
+        }
+    }
+}

@@ -202,7 +202,8 @@ fn catalog(doc: &Doc, root: &CstObject, s: &Settings) -> Vec<String> {
 }
 
 /// Every gaterouter ref setup is asked to configure must be in the catalog: OpenClaw
-/// refuses a ref its provider does not list. One given on the command line is refused when
+/// refuses a ref its provider does not list. The primary (flag or template) and a
+/// `--fallback` are refused when
 /// the catalog is GateRouter's live one (with `--offline` it is the bundled one, which may
 /// be out of date: a warning); a template's fallback that is missing is left out.
 fn check_catalog(s: &Settings, catalog: &[String], notes: &mut Vec<String>) -> Result<Settings> {
@@ -245,7 +246,10 @@ fn check_catalog(s: &Settings, catalog: &[String], notes: &mut Vec<String>) -> R
         } else {
             "the template's primary"
         };
-        explicit(s.primary_given, flag, &s.primary, id, notes)?;
+        // The primary is asked for, from the command line or a template alike: one rule
+        // for both (a template's used to be refused by the first, bundled-catalog plan of
+        // an online run, before the live catalog was known).
+        explicit(true, flag, &s.primary, id, notes)?;
     }
     out.fallbacks.clear();
     for f in &s.fallbacks {
