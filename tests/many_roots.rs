@@ -289,3 +289,70 @@ fn every_failing_root_says_why() {
     assert!(errors[0].contains("not valid JSON5"), "{errors:?}");
     assert!(errors[1].contains("is a symlink"), "{errors:?}");
 }
+
+/// A relative line of a `--roots-from` file is relative to the file's directory, whatever
+/// the working directory (the list moves with the fleet it names); from a pipe, where there
+/// is no such directory, relative to the working directory. `--help` says which.
+#[test]
+fn roots_from_relative_lines_are_relative_to_the_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fleet = tmp.path().join("fleet");
+    for r in ["a", "sub/b"] {
+        copy_tree(&fixtures().join("onboarded/input"), &fleet.join(r));
+    }
+    std::fs::write(fleet.join("roots.txt"), "a\n./sub/b\n").unwrap();
+    let elsewhere = tmp.path().join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    let out = cmd(tmp.path())
+        .current_dir(&elsewhere)
+        .args([
+            "--offline",
+            "--yes",
+            "--json",
+            "--roots-from",
+            "../fleet/roots.txt",
+            KEY,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let roots: Vec<&str> = v["roots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["root"].as_str().unwrap())
+        .collect();
+    let want: Vec<String> = ["a", "sub/b"]
+        .iter()
+        .map(|r| fleet.join(r).display().to_string())
+        .collect();
+    assert_eq!(roots, want);
+    assert!(std::fs::read_dir(&elsewhere).unwrap().next().is_none());
+    // A pipe: the working directory.
+    let out = cmd(tmp.path())
+        .current_dir(&fleet)
+        .args([
+            "--offline",
+            "--dry-run",
+            "--json",
+            "--roots-from",
+            "/dev/stdin",
+            KEY,
+        ])
+        .write_stdin("a\n")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["roots"][0]["root"].as_str(),
+        Some(fleet.join("a").display().to_string().as_str())
+    );
+    let help = cmd(tmp.path()).arg("--help").output().unwrap();
+    assert!(
+        text(&help.stdout).contains("relative to FILE's directory"),
+        "{}",
+        text(&help.stdout)
+    );
+}

@@ -107,6 +107,8 @@ pub struct Cli {
     pub root_flags: Vec<PathBuf>,
 
     /// Read more roots from FILE, one path per line (blank lines and # comments skipped).
+    /// A relative path is relative to FILE's directory (to the working directory when FILE
+    /// is a pipe).
     #[arg(long, value_name = "FILE")]
     pub roots_from: Option<PathBuf>,
 
@@ -633,11 +635,15 @@ fn all_roots(cli: &Cli) -> Result<(Vec<PathBuf>, bool)> {
     }
     if let Some(f) = &cli.roots_from {
         let text = read_roots_list(f)?;
+        let base = roots_list_base(f);
         roots.extend(
             text.lines()
                 .map(str::trim)
                 .filter(|l| !l.is_empty() && !l.starts_with('#'))
-                .map(PathBuf::from),
+                .map(|l| match &base {
+                    Some(dir) => dir.join(l),
+                    None => PathBuf::from(l),
+                }),
         );
     }
     let (key_arg, _) = positionals(cli);
@@ -657,6 +663,17 @@ fn dedupe_roots(roots: Vec<PathBuf>) -> Vec<PathBuf> {
         .into_iter()
         .filter(|r| seen.insert(std::fs::canonicalize(r).unwrap_or_else(|_| r.clone())))
         .collect()
+}
+
+/// What a relative line of the `--roots-from` list is relative to: the list's own directory
+/// when it is a file (as includes and file lists are in most tools, so the list can move with
+/// the roots it names, and the run gives the same roots from any working directory); for a
+/// pipe (`<(ls -d …)`, `/dev/stdin`) there is no such directory: the working directory.
+fn roots_list_base(f: &Path) -> Option<PathBuf> {
+    let regular = std::fs::metadata(f).is_ok_and(|m| m.is_file());
+    let dir = root::absolute(f).parent()?.to_path_buf();
+    // The directory as named (the list itself may be a link), without its `..`.
+    regular.then(|| std::fs::canonicalize(&dir).unwrap_or(dir))
 }
 
 /// The `--roots-from` list. A pipe is fine (`--roots-from <(ls -d /srv/*/.openclaw)`), but
