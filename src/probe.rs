@@ -477,8 +477,52 @@ async fn send(
 /// A transport error worth another attempt: the connection failed, not the time. A
 /// certificate the client refuses is refused again on every attempt: not retried.
 pub(crate) fn retryable(e: &reqwest::Error) -> bool {
+    let chain = source_chain(e).to_ascii_lowercase();
     (e.is_connect() || e.is_request() && !e.is_timeout())
-        && !source_chain(e).to_ascii_lowercase().contains("certificate")
+        && !chain.contains("certificate")
+        && unreadable_answer(&chain).is_none()
+}
+
+/// hyper's words for an answer that is not HTTP it can read (its parse errors), each with
+/// what it means to a user. The server answered, so this is no connection failure, and the
+/// same server gives the same answer again: not retried.
+const UNREADABLE: &[(&str, &str)] = &[
+    (
+        "message head is too large",
+        "its response headers are larger than an HTTP client accepts (hundreds of KB or more)",
+    ),
+    (
+        "invalid http header",
+        "it sent a response header that is not valid HTTP",
+    ),
+    (
+        "invalid http version",
+        "its answer is not HTTP (no HTTP/1.x status line)",
+    ),
+    (
+        "http/0.9",
+        "its answer is not HTTP (no HTTP/1.x status line)",
+    ),
+    (
+        "invalid http status",
+        "its answer has no valid HTTP status code",
+    ),
+    (
+        "invalid content-length",
+        "its answer has an invalid Content-Length",
+    ),
+    (
+        "transfer-encoding",
+        "its answer has an invalid Transfer-Encoding",
+    ),
+];
+
+/// What an unreadable answer means, when the error chain is one (see [`UNREADABLE`]).
+fn unreadable_answer(chain_lowercase: &str) -> Option<&'static str> {
+    UNREADABLE
+        .iter()
+        .find(|(needle, _)| chain_lowercase.contains(needle))
+        .map(|(_, meaning)| *meaning)
 }
 
 /// Exponential backoff with ±50% jitter (no rand crate: the clock's nanoseconds are noise
@@ -535,6 +579,15 @@ pub(crate) fn transport_failure(
             kind: FailureKind::Dns,
             message: format!(
                 "{method} {url}: the host name could not be resolved (DNS){tries}; check the --base-url spelling and this machine's DNS or proxy settings"
+            ),
+        };
+    }
+    if let Some(meaning) = unreadable_answer(&chain) {
+        return Failure {
+            kind: FailureKind::Unexpected,
+            message: format!(
+                "{method} {url}: the server answered, but {meaning} ({}); not retried. This is not GateRouter's answer: check --base-url, and any proxy or gateway between this machine and GateRouter",
+                source_chain(e)
             ),
         };
     }

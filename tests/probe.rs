@@ -561,3 +561,70 @@ fn https_reaches_the_certificate_check() {
         assert_eq!(req.attempts, 1, "{req:?}");
     }
 }
+
+/// A server whose answer is not HTTP a client can read (8 MB of response headers, a status
+/// line that is not HTTP) is a broken answer, not an unreachable host: one attempt per request,
+/// a message that names the cause, never "could not connect" retried.
+#[test]
+fn an_unreadable_answer_is_named_and_not_retried() {
+    use std::io::{Read, Write};
+    for (what, head, needle) in [
+        (
+            "8 MB of headers",
+            {
+                let mut h = String::from("HTTP/1.1 200 OK\r\n");
+                let pad = "a".repeat(8000);
+                while h.len() < 8 << 20 {
+                    h.push_str(&format!("X-Pad-{}: {pad}\r\n", h.len()));
+                }
+                h
+            },
+            "headers",
+        ),
+        (
+            "not HTTP",
+            "SSH-2.0-OpenSSH_9.6\r\n".repeat(10),
+            "is not HTTP",
+        ),
+    ] {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        let conns = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let seen = conns.clone();
+        let head2 = head.clone();
+        std::thread::spawn(move || {
+            for s in l.incoming() {
+                let Ok(mut s) = s else { break };
+                seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let head = head2.clone();
+                std::thread::spawn(move || {
+                    let mut buf = [0u8; 4096];
+                    let _ = s.read(&mut buf);
+                    let _ = s.write_all(head.as_bytes());
+                    let _ = s.write_all(b"\r\n{}");
+                });
+            }
+        });
+        let started = std::time::Instant::now();
+        let r = probe::run(
+            &key(),
+            &config(&format!("http://127.0.0.1:{port}/openai/v1")),
+        );
+        assert_clean(&r);
+        let f = r.blocking.clone().unwrap();
+        assert_ne!(f.kind, FailureKind::Connect, "{what}: {}", f.message);
+        assert!(
+            !f.message.contains("could not connect"),
+            "{what}: {}",
+            f.message
+        );
+        assert!(f.message.contains(needle), "{what}: {}", f.message);
+        assert!(
+            r.requests.iter().all(|q| q.attempts == 1),
+            "{what}: {:?}",
+            r.requests
+        );
+        assert_eq!(conns.load(std::sync::atomic::Ordering::SeqCst), 2, "{what}");
+        assert!(started.elapsed() < Duration::from_secs(4), "{what}");
+    }
+}
