@@ -74,6 +74,9 @@ pub struct Outcome<'a> {
     pub exit_code: i32,
     /// Secrets known before a plan exists (the key from the command line).
     pub secrets: &'a [String],
+    /// What the run does (`setup`, `rollback`, `uninstall`): an empty plan says a different
+    /// thing for each.
+    pub kind: &'a str,
 }
 
 fn action(f: &FileChange) -> &'static str {
@@ -94,9 +97,20 @@ fn status(o: &Outcome) -> &'static str {
     match (o.error, o.plan, o.applied) {
         (Some(_), _, _) => "error",
         (None, _, Some(a)) if !a.written.is_empty() => "applied",
-        (None, Some(p), _) if p.is_empty() => "already-configured",
+        (None, Some(p), _) if p.is_empty() => nothing_to_do(o.kind),
         (None, Some(_), _) => "pending",
         (None, None, _) => "error",
+    }
+}
+
+/// The status of a run that has nothing to do: setup finds the root configured, uninstall
+/// finds nothing of GateRouter's (it was never set up, or already removed), rollback finds
+/// the files as the backup holds them.
+pub fn nothing_to_do(kind: &str) -> &'static str {
+    match kind {
+        "uninstall" => "not-configured",
+        "rollback" => "already-restored",
+        _ => "already-configured",
     }
 }
 

@@ -47,6 +47,8 @@ struct Run {
     hosts: BTreeMap<String, Value>,
     /// The play recap per host (`ok`, `changed`, `failures`, …).
     stats: Value,
+    /// Every task's record, in order (`task`, `host`, `event`, `result`).
+    tasks: Vec<Value>,
 }
 
 impl Fleet {
@@ -142,6 +144,7 @@ impl Fleet {
             code: out.status.code().unwrap_or(-1),
             hosts,
             stats: record["stats"].clone(),
+            tasks: record["tasks"].as_array().unwrap().clone(),
         }
     }
 }
@@ -267,6 +270,63 @@ fn a_fleet_checks_applies_converges_and_uninstalls() {
     }
     assert!(flag(&run.hosts["broken-json"], "failed"));
     assert_eq!(snapshot(&fleet.root("broken-json")), broken);
+}
+
+/// What the module says at its edges. `state: absent` on a root setup never touched is "not
+/// configured" (it said "already configured"); a value the binary refuses fails the task with
+/// the binary's own message (not a wrapper around an empty report); a value that starts with
+/// `-` is passed as a value, never read as another option.
+#[test]
+fn the_module_passes_the_binarys_word_through() {
+    let Some(bin) = ansible_bin() else {
+        assert!(
+            !in_ci(),
+            "CI=true but ansible-core is not installed: scripts/test.sh must call scripts/ansible-env.sh"
+        );
+        eprintln!("SKIPPED the_module_passes_the_binarys_word_through: run scripts/ansible-env.sh");
+        return;
+    };
+    let mut fleet = Fleet::new(bin);
+    assert_eq!(fleet.play("install.yml", &[]).code, 0);
+    let before = fleet.roots();
+    let run = fleet.play("edges.yml", &[]);
+    let result = |task: &str, host: &str| -> Value {
+        run.tasks
+            .iter()
+            .find(|t| t["task"] == task && t["host"] == host)
+            .unwrap_or_else(|| panic!("no {task} for {host}: {:#?}", run.tasks))
+            .clone()
+    };
+    let r = result("Uninstall where setup never ran", "onboarded");
+    assert_eq!(r["event"], "ok", "{r:#}");
+    assert_eq!(r["result"]["status"], "not-configured", "{r:#}");
+    assert_eq!(r["result"]["msg"], "not configured", "{r:#}");
+    assert_eq!(r["result"]["changed"], false, "{r:#}");
+    let r = result("Uninstall where setup never ran", "configured");
+    assert_eq!(r["result"]["changed"], true, "{r:#}");
+    for h in GOOD {
+        let r = result("A value the binary refuses", h);
+        assert_eq!(r["event"], "failed", "{h}: {r:#}");
+        let msg = r["result"]["msg"].as_str().unwrap_or_default();
+        assert!(
+            msg.starts_with("invalid value '0' for '--timeout")
+                && !msg.contains("For more information"),
+            "{h}: {msg}"
+        );
+        let r = result("A value that looks like an option", h);
+        assert_eq!(r["event"], "failed", "{h}: {r:#}");
+        let msg = r["result"]["msg"].as_str().unwrap_or_default();
+        assert!(
+            msg.contains("'--yes' for '--agent") && !msg.contains("a value is required"),
+            "{h}: {msg}"
+        );
+    }
+    let mut after = fleet.roots();
+    // Only the configured host had something to uninstall.
+    after.remove("configured");
+    let mut want = before;
+    want.remove("configured");
+    assert_eq!(after, want, "a refused task wrote something");
 }
 
 /// The report's `before`/`after` (what Ansible's diff mode renders) and its unified `diff`

@@ -146,3 +146,52 @@ fn nothing_to_uninstall() {
         text(&out.stdout)
     );
 }
+
+/// Nothing to do says what is true for the command: uninstall on a root setup never touched
+/// is `not-configured` (it said `already-configured`), a rollback to files that already
+/// match is `already-restored`, setup on a configured root stays `already-configured`.
+#[test]
+fn nothing_to_do_is_reported_as_what_it_is() {
+    let (tmp, root) = root_from("onboarded");
+    let before = snapshot(&root);
+    let out = run(tmp.path(), &["uninstall", "--yes", "--json"], &root);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["status"], "not-configured", "{v:#}");
+    assert_eq!(v["changed"], false);
+    assert_eq!(snapshot(&root), before);
+    let out = run(tmp.path(), &["uninstall", "--yes"], &root);
+    assert!(
+        text(&out.stdout).contains("Nothing to uninstall"),
+        "{}",
+        text(&out.stdout)
+    );
+    let (tmp, root) = root_from("configured");
+    let out = run(tmp.path(), &["--offline", "--yes", "--json", KEY], &root);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["status"], "already-configured", "{v:#}");
+}
+
+/// `--json` promises one report on stdout: a command line that cannot be parsed gets one
+/// too (status `error`, clap's reason as the message), besides the message on stderr.
+#[test]
+fn a_usage_error_with_json_is_a_json_report() {
+    let (tmp, root) = root_from("onboarded");
+    for args in [
+        vec!["--json", "--timeout", "0", KEY],
+        vec!["--json", "--no-such-flag", KEY],
+        vec!["uninstall", "--json", "--no-such-flag"],
+    ] {
+        let out = run(tmp.path(), &args, &root);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert_no_key(&out, KEY);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{args:?}: no JSON ({e}): {}", text(&out.stdout)));
+        assert_eq!(v["status"], "error", "{args:?}");
+        let msg = v["error"]["message"].as_str().unwrap();
+        assert!(
+            !msg.is_empty() && !msg.starts_with("error:") && text(&out.stderr).contains(msg),
+            "{args:?}: {msg}"
+        );
+    }
+}

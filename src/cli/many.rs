@@ -77,6 +77,7 @@ pub(super) fn run_many(cli: &Cli, env: &Env, roots: &[PathBuf]) -> i32 {
                     warnings: &[],
                     exit_code: r.exit_code,
                     secrets: &run.secrets,
+                    kind: run.kind,
                 });
                 if let Some(verified) = &r.verify {
                     v["verify"] = super::verify::after_setup_json(verified);

@@ -371,11 +371,40 @@ impl Cli {
     }
 }
 
+/// Whether the command line asks for `--json` (before any `--`), read without clap: for a
+/// command line clap could not parse.
+fn json_asked(args: &[std::ffi::OsString]) -> bool {
+    args.iter()
+        .skip(1)
+        .take_while(|a| *a != "--")
+        .any(|a| a == "--json")
+}
+
+/// The JSON report of a command line that could not be parsed.
+fn json_usage_error(message: &str) {
+    let e = Error::Usage(message.to_owned());
+    crate::output::json(&report::value(&Outcome {
+        mode: Mode::Apply,
+        root: None,
+        probe: None,
+        plan: None,
+        applied: None,
+        error: Some(&e),
+        warnings: &[],
+        exit_code: e.exit_code(),
+        secrets: &[],
+        kind: "setup",
+    }));
+}
+
 /// Entry point for `main.rs`: never panics on bad input, always returns an exit code.
 pub fn main() -> i32 {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let refuse = |e: Error| {
         crate::output::error(&e.to_string());
+        if json_asked(&args) {
+            json_usage_error(&e.to_string());
+        }
         e.exit_code()
     };
     let cli = match Cli::try_parse_from(&args) {
@@ -395,6 +424,13 @@ pub fn main() -> i32 {
                 }
                 _ => {
                     crate::output::err(&text);
+                    // `--json` promises one report on stdout, and a caller reading only that
+                    // (the Ansible module) must get the reason too, not an empty stdout.
+                    if json_asked(&args) {
+                        let first = text.lines().next().unwrap_or_default();
+                        let message = first.strip_prefix("error: ").unwrap_or(first);
+                        json_usage_error(message.trim());
+                    }
                     exit::INPUT
                 }
             };
@@ -920,6 +956,7 @@ fn fail(
             warnings,
             exit_code: code,
             secrets,
+            kind: "setup",
         }));
     }
     code

@@ -400,6 +400,7 @@ pub(super) fn render_one(view: &View, dir: &Path, run: &RunReport) -> i32 {
             warnings: &warnings,
             exit_code: r.exit_code,
             secrets,
+            kind: run.kind,
         });
         if let Some(verified) = &r.verify {
             v["verify"] = super::verify::after_setup_json(verified);

@@ -109,18 +109,20 @@ def build_argv(module, binary):
         argv = [binary, "uninstall", "--json", "--color", "never"]
         argv.append("--dry-run" if module.check_mode else "--yes")
         if p["root"]:
-            argv.append(p["root"])
+            # After `--`: a root is never read as an option, whatever its name.
+            argv += ["--", p["root"]]
         return argv
-    # --dry-run, not --check: in check mode a pending plan is success, not exit 2.
+    # --dry-run, not --check: in check mode a pending plan is success, not exit 2. Values go
+    # as --flag=value, so one that starts with "-" is a value, never another option.
     argv = [binary, "--json", "--color", "never", "--dry-run" if module.check_mode else "--yes"]
     if p["api_key"] is not None:
         argv.append("--api-key-stdin")
     if p["offline"]:
         argv.append("--offline")
     if p["primary"]:
-        argv += ["--primary", p["primary"]]
+        argv.append("--primary=" + p["primary"])
     for ref in p["fallbacks"] or []:
-        argv += ["--fallback", ref]
+        argv.append("--fallback=" + ref)
     if p["replace_fallbacks"]:
         argv.append("--replace-fallbacks")
     if p["init"]:
@@ -128,16 +130,26 @@ def build_argv(module, binary):
     if p["all_agents"]:
         argv.append("--all-agents")
     if p["agent"]:
-        argv += ["--agent", p["agent"]]
+        argv.append("--agent=" + p["agent"])
     if p["base_url"]:
-        argv += ["--base-url", p["base_url"]]
+        argv.append("--base-url=" + p["base_url"])
     if p["timeout"] is not None:
-        argv += ["--timeout", str(p["timeout"])]
+        argv.append("--timeout=%d" % p["timeout"])
     if p["verify"]:
         argv.append("--verify")
     if p["root"]:
-        argv += ["--root", p["root"]]
+        argv.append("--root=" + p["root"])
     return argv
+
+
+def binary_message(text, rc):
+    """The binary's error as it printed it: its `error:` lines, without clap's usage tail."""
+    lines = [l for l in (text or "").strip().splitlines() if l.strip()]
+    keep = [l for l in lines if not l.startswith("For more information")]
+    msg = " ".join(l.strip() for l in keep)
+    if msg.startswith("error: "):
+        msg = msg[len("error: "):]
+    return msg or "gaterouter-setup failed with exit %d and printed nothing" % rc
 
 
 def diff_of(report):
@@ -196,10 +208,9 @@ def main():
     try:
         report = json.loads(out)
     except ValueError:
-        module.fail_json(
-            msg="gaterouter-setup did not print a JSON report (exit %d): %s" % (rc, (err or out).strip()),
-            rc=rc,
-        )
+        # No report (a binary too old to print one for a usage error, or one that crashed):
+        # its own message is the task's message, as it would be on a terminal.
+        module.fail_json(msg=binary_message(err or out, rc), rc=rc, stderr=err)
 
     result = dict(
         changed=bool(report.get("changed")),
@@ -220,14 +231,15 @@ def main():
 
     error = report.get("error")
     if rc != 0 or error or report.get("status") == "error":
-        msg = (error or {}).get("message") or (err.strip() or "gaterouter-setup failed with exit %d" % rc)
+        msg = (error or {}).get("message") or binary_message(err, rc)
         # Nothing was written on a failed run (the binary restores on exit 4), so not changed.
         result["changed"] = bool(report.get("applied"))
         module.fail_json(msg=msg, error_path=(error or {}).get("path"), **result)
 
     status = report.get("status")
-    if status == "already-configured":
-        result["msg"] = "already configured"
+    if status in ("already-configured", "not-configured"):
+        # uninstall on a root setup never touched is "not configured", not "already" so.
+        result["msg"] = status.replace("-", " ")
     elif module.check_mode:
         result["msg"] = "changes pending" if result["changed"] else "nothing to change"
     else:
