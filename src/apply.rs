@@ -693,11 +693,34 @@ fn file_writable(f: &FileChange) -> Result<()> {
                     ),
                 });
             }
-            Ok(_) => return Ok(()),
+            // Writes go to a temp file beside the target, renamed over it: the directory
+            // must be writable by whoever this run is (after a switch, the root's owner).
+            Ok(_) => return dir_writable_by_us(d, f),
             Err(_) => dir = d.parent(),
         }
     }
     Ok(())
+}
+
+/// `dir` is writable by this process (`access(2)`: the real ids, which a switch to the
+/// root's owner sets too), or the plan is refused before anything is written.
+fn dir_writable_by_us(dir: &Path, f: &FileChange) -> Result<()> {
+    match rustix::fs::access(dir, rustix::fs::Access::WRITE_OK) {
+        Err(e) if e == rustix::io::Errno::ACCESS || e == rustix::io::Errno::PERM => {
+            let who = crate::privilege::current().map_or_else(
+                || format!("uid {}", rustix::process::getuid().as_raw()),
+                |a| format!("{}, the owner of the root, as whom this run acts", a.who()),
+            );
+            Err(Error::Unreadable {
+                path: dir.to_path_buf(),
+                what: format!(
+                    "is not writable by {who}, so {} cannot be written there (nothing was written); a link in the root that leads there is the owner's choice, but not the owner's to write",
+                    f.rel
+                ),
+            })
+        }
+        _ => Ok(()),
+    }
 }
 
 #[cfg(test)]

@@ -52,6 +52,11 @@ pub enum Error {
     #[error("{}: {what}; nothing was changed", path.display())]
     Unreadable { path: PathBuf, what: String },
 
+    /// Whose rights a run would use on a root is not settled (src/privilege.rs): several
+    /// owners, a third user's link on the way, someone else's root without --as-invoker.
+    #[error("{}: {message}", path.display())]
+    RunAs { path: PathBuf, message: String },
+
     #[error("{}:{line}:{column}: not valid JSON5: {message}; fix the file (or restore it from a backup) and run again, nothing was changed", path.display())]
     Parse {
         path: PathBuf,
@@ -256,6 +261,7 @@ impl Error {
             | Error::RootNotDir { path }
             | Error::DanglingSymlink { path, .. }
             | Error::Unreadable { path, .. }
+            | Error::RunAs { path, .. }
             | Error::Internal { path, .. }
             | Error::Parse { path, .. }
             | Error::WrongType { path, .. }

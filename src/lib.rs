@@ -35,6 +35,7 @@ pub mod key;
 pub mod output;
 mod par;
 pub mod plan;
+pub mod privilege;
 pub mod probe;
 pub mod redact;
 pub mod report;

@@ -60,6 +60,8 @@ struct JsonReport<'a> {
     backup: Option<String>,
     warnings: Vec<String>,
     error: Option<ErrorReport>,
+    /// The account a run as root switched to (the root's owner), `null` when it did not.
+    run_as: Option<&'static crate::privilege::RunAs>,
 }
 
 /// Everything one run has to say.
@@ -181,6 +183,7 @@ pub fn value(o: &Outcome) -> serde_json::Value {
             message: e.to_string(),
             path: e.path().map(|p| p.display().to_string()),
         }),
+        run_as: crate::privilege::current(),
     };
     for s in &secrets {
         crate::secrets::register(s);
@@ -466,6 +469,10 @@ pub fn recap_many(plans: &[Option<&Plan>], failed: usize) -> Option<String> {
 pub fn summary(plan: &Plan, probe: Option<&ProbeOutcome>) -> String {
     let root = crate::output::one_line(&plan.root.display().to_string(), usize::MAX);
     let mut out = format!("OpenClaw root: {root}\n");
+    if let Some(a) = crate::privilege::current() {
+        let s = crate::output::one_line(&a.sentence(), usize::MAX);
+        out.push_str(&format!("Note: {s}.\n"));
+    }
     if let Some(p) = probe {
         let s = crate::output::one_line(&p.summary(), usize::MAX);
         out.push_str(&format!("GateRouter probe: {s}\n"));

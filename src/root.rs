@@ -53,6 +53,18 @@ impl Env {
         Env { vars }
     }
 
+    /// This snapshot with `HOME` as the account the run switched to has it
+    /// ([`crate::privilege::RunAs::home`]; `None`: no home, `HOME` unset), so `~` and
+    /// `~/.config/openclaw/gateway.env` are the owner's, as for OpenClaw run by the owner.
+    pub fn with_home(&self, home: Option<&Path>) -> Self {
+        let mut vars = self.vars.clone();
+        match home {
+            Some(h) => vars.insert("HOME".into(), h.as_os_str().to_owned()),
+            None => vars.remove("HOME"),
+        };
+        Env { vars }
+    }
+
     pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
         let vars = pairs
             .into_iter()

@@ -204,6 +204,8 @@ fn run_as_root_on_a_users_root_leaves_everything_owned_by_the_user() {
         return;
     }
     let (tmp, root) = root_from("onboarded");
+    // The run acts as the root's owner (src/privilege.rs), who must be able to reach it.
+    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     let (uid, gid) = (4242, 4243);
     for (rel, _) in snapshot(&root) {
         std::os::unix::fs::lchown(root.join(rel), Some(uid), Some(gid)).unwrap();

@@ -38,7 +38,8 @@ fn one_root_report_fields() {
             "files",
             "backup",
             "warnings",
-            "error"
+            "error",
+            "run_as"
         ])
     );
     assert_eq!(v["version"], 1);
@@ -142,6 +143,7 @@ fn many_roots_and_doctor_fields() {
             "changed",
             "failed",
             "warnings",
+            "run_as",
             "exit_code"
         ])
     );
@@ -161,6 +163,7 @@ fn many_roots_and_doctor_fields() {
             "healthy",
             "problems",
             "checks",
+            "run_as",
             "exit_code"
         ])
     );

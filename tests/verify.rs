@@ -316,6 +316,7 @@ fn the_json_fields_are_pinned() {
             "openclaw",
             "results",
             "root",
+            "run_as",
             "version",
             "warnings"
         ]

@@ -4,13 +4,19 @@ use super::setup::{Review, review_and_apply};
 use super::*;
 
 /// `gaterouter-setup rollback`: put back the newest backup set made by setup.
-pub(super) fn run_rollback(a: &RollbackArgs, quiet: bool, env: &Env) -> i32 {
+pub(super) fn run_rollback(a: &RollbackArgs, quiet: bool, as_invoker: bool, env: &Env) -> i32 {
     let r = &a.review;
     let mode = if r.dry_run { Mode::DryRun } else { Mode::Apply };
     if let Some(Err(e)) = a.root.as_deref().map(|p| check_root_arg(p, false)) {
         return fail(r.json, mode, None, None, None, &e, &[], &[]);
     }
     let (dir, _) = root::resolve(a.root.as_deref(), env);
+    // The backup set is the owner's to edit, so it is read and restored with the owner's
+    // rights: a copy changed by the owner can only go where the owner could write anyway.
+    let env = &match as_owner(std::slice::from_ref(&dir), as_invoker, env) {
+        Ok(e) => e,
+        Err(e) => return fail(r.json, mode, Some(&dir), None, None, &e, &[], &[]),
+    };
     let prepared = (|| -> Result<Option<(rollback::BackupSet, Plan)>> {
         if !dir.is_dir() {
             root::discover(&dir, None, None)?;
@@ -46,13 +52,17 @@ pub(super) fn run_rollback(a: &RollbackArgs, quiet: bool, env: &Env) -> i32 {
 }
 
 /// `gaterouter-setup uninstall`: remove what setup added, restoring the previous model.
-pub(super) fn run_uninstall(a: &UninstallArgs, quiet: bool, env: &Env) -> i32 {
+pub(super) fn run_uninstall(a: &UninstallArgs, quiet: bool, as_invoker: bool, env: &Env) -> i32 {
     let r = &a.review;
     let mode = if r.dry_run { Mode::DryRun } else { Mode::Apply };
     if let Some(Err(e)) = a.root.as_deref().map(|p| check_root_arg(p, false)) {
         return fail(r.json, mode, None, None, None, &e, &[], &[]);
     }
     let (dir, config_override) = root::resolve(a.root.as_deref(), env);
+    let env = &match as_owner(std::slice::from_ref(&dir), as_invoker, env) {
+        Ok(e) => e,
+        Err(e) => return fail(r.json, mode, Some(&dir), None, None, &e, &[], &[]),
+    };
     let prepared = (|| -> Result<Plan> {
         let root = root::discover(&dir, config_override.as_deref(), None)?;
         let (previous, added) = rollback::recorded(&dir)?;
@@ -83,12 +93,17 @@ pub(super) fn run_doctor(
     json: bool,
     quiet: bool,
     color: bool,
+    as_invoker: bool,
     env: &Env,
 ) -> i32 {
     if let Some(Err(e)) = root_arg.map(|p| check_root_arg(p, false)) {
         return fail(json, Mode::DryRun, None, None, None, &e, &[], &[]);
     }
     let (dir, config_override) = root::resolve(root_arg, env);
+    let env = &match as_owner(std::slice::from_ref(&dir), as_invoker, env) {
+        Ok(e) => e,
+        Err(e) => return fail(json, Mode::DryRun, Some(&dir), None, None, &e, &[], &[]),
+    };
     let root = match root::discover(&dir, config_override.as_deref(), agent) {
         Ok(r) => r,
         Err(e) => return fail(json, Mode::DryRun, Some(&dir), None, None, &e, &[], &[]),
@@ -106,6 +121,7 @@ pub(super) fn run_doctor(
             "healthy": problems == 0,
             "problems": problems,
             "checks": checks,
+            "run_as": run_as_json(),
             "exit_code": code,
         });
         crate::output::json(&v);
@@ -134,6 +150,9 @@ fn print_doctor(
         return;
     }
     crate::outln!("OpenClaw root: {}", dir.display());
+    if let Some(a) = crate::privilege::current() {
+        crate::outln!("Note: {}.", a.sentence());
+    }
     for c in checks {
         crate::output::styled_line(&doctor_line(c, color));
     }
@@ -200,6 +219,7 @@ pub(super) fn run_probe(
     stdin: bool,
     json: bool,
     quiet: bool,
+    as_invoker: bool,
     args: &ProbeArgs,
     env: &Env,
 ) -> i32 {
@@ -210,6 +230,7 @@ pub(super) fn run_probe(
             // No key given: the one setup wrote to the default root's .env, if any.
             KeyChoice::KeepExisting => {
                 let (dir, config) = root::resolve(None, env);
+                as_owner(std::slice::from_ref(&dir), as_invoker, env)?;
                 root::discover(&dir, config.as_deref(), None)
                     .and_then(|r| plan::effective_key(&r, &KeyChoice::KeepExisting))
                     .map_err(|_| {

@@ -19,7 +19,7 @@ pub(super) fn run_many(cli: &Cli, env: &Env, roots: &[PathBuf]) -> i32 {
             config: None,
         })
         .collect();
-    let req = match request(cli, env, targets, &mut secrets) {
+    let (req, env) = match request(cli, env, targets, &mut secrets) {
         Ok(r) => r,
         Err(e) => return fail(cli.json, mode, None, None, None, &e, &[], &secrets),
     };
@@ -28,7 +28,7 @@ pub(super) fn run_many(cli: &Cli, env: &Env, roots: &[PathBuf]) -> i32 {
         return fail(cli.json, mode, None, None, None, &e, &[], &secrets);
     }
     let view = View::setup(cli, true);
-    let run = run::run(req, env, &mut Term::new(&view));
+    let run = run::run(req, &env, &mut Term::new(&view));
     // The probe is not made when no root is left to set up; the report still says why.
     let probe = run.probe.clone().unwrap_or_else(|| ProbeOutcome::Skipped {
         reason: if cli.offline {
@@ -94,6 +94,7 @@ pub(super) fn run_many(cli: &Cli, env: &Env, roots: &[PathBuf]) -> i32 {
             "changed": run.changed_roots(),
             "failed": run.failed_roots(),
             "warnings": run.warnings,
+            "run_as": run_as_json(),
             "exit_code": code,
         });
         crate::output::json(&doc);

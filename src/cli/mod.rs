@@ -205,6 +205,14 @@ pub struct Cli {
     /// NO_COLOR is set), always, never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN", global = true)]
     pub color: ColorChoice,
+
+    /// On a root another user owns, act with your own rights instead of refusing. Run as
+    /// root, gaterouter-setup always acts as the root's owner (as OpenClaw runs there), with
+    /// or without this flag; run as anyone else it cannot become the owner, so without this
+    /// flag it refuses: with it, what the owner put in the root (a symlinked .env or
+    /// openclaw.json, a SecretRef program or file) is read, written or run as you.
+    #[arg(long, global = true)]
+    pub as_invoker: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -524,7 +532,6 @@ fn inputs(
         secrets.push(k.expose().to_owned());
     }
     let mut settings = settings(cli)?;
-    settings.ambient = crate::credentials::Ambient::from_env(env);
     let (probe, url_warning) = probe_config(&cli.probe, settings.base_url())?;
     settings.patch_provider(&serde_json::json!({ "baseUrl": probe.base_url }))?;
     Ok(Inputs {
@@ -533,6 +540,21 @@ fn inputs(
         probe,
         warnings: url_warning.into_iter().collect(),
     })
+}
+
+/// Once the admin's inputs are read: switch to the owner of `dirs` when the rule says so
+/// ([`crate::privilege`]), before anything in them is read. Returns the environment to go on
+/// with (the owner's `HOME` after a switch).
+fn as_owner(dirs: &[PathBuf], as_invoker: bool, env: &Env) -> Result<Env> {
+    Ok(match crate::privilege::enter(dirs, as_invoker)? {
+        Some(a) => env.with_home(a.home.as_deref()),
+        None => env.clone(),
+    })
+}
+
+/// The JSON value of [`crate::privilege::current`], for every report.
+fn run_as_json() -> serde_json::Value {
+    serde_json::to_value(crate::privilege::current()).unwrap_or_default()
 }
 
 const BIN: &str = "gaterouter-setup";
@@ -859,12 +881,13 @@ pub fn run(cli: &Cli, env: &Env) -> i32 {
             *api_key_stdin,
             *json,
             cli.quiet,
+            cli.as_invoker,
             probe,
             env,
         );
     }
     if let Some(Command::Rollback(a)) = &cli.command {
-        return commands::run_rollback(a, cli.quiet, env);
+        return commands::run_rollback(a, cli.quiet, cli.as_invoker, env);
     }
     if let Some(Command::Completions { shell }) = &cli.command {
         // Rendered into memory first: clap_complete panics when its writer fails, and a
@@ -879,10 +902,10 @@ pub fn run(cli: &Cli, env: &Env) -> i32 {
         return man::run(a);
     }
     if let Some(Command::Verify(a)) = &cli.command {
-        return verify::run_verify(a, cli.quiet, env);
+        return verify::run_verify(a, cli.quiet, cli.as_invoker, env);
     }
     if let Some(Command::Uninstall(a)) = &cli.command {
-        return commands::run_uninstall(a, cli.quiet, env);
+        return commands::run_uninstall(a, cli.quiet, cli.as_invoker, env);
     }
     if let Some(Command::Doctor { root, agent, json }) = &cli.command {
         let color = use_color(cli.color, crate::output::stdout_is_terminal());
@@ -892,6 +915,7 @@ pub fn run(cli: &Cli, env: &Env) -> i32 {
             *json,
             cli.quiet,
             color,
+            cli.as_invoker,
             env,
         );
     }

@@ -4,27 +4,33 @@
 
 use std::io::IsTerminal;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::*;
 use crate::run::{self, Approval, Request, RunReport, Target};
 
 /// The validated request of a setup run over `targets`: the key, the settings and how to
-/// reach GateRouter, all checked before any root is read.
+/// reach GateRouter, all checked before any root is read. Then, the admin's inputs read, the
+/// run becomes the roots' owner when run as root ([`crate::privilege`]); returns the
+/// environment to run with (the owner's `HOME`).
 pub(super) fn request(
     cli: &Cli,
     env: &Env,
     targets: Vec<Target>,
     secrets: &mut Vec<String>,
-) -> Result<Request> {
+) -> Result<(Request, Env)> {
     let (key_arg, _) = positionals(cli);
     let Inputs {
         key,
-        settings,
+        mut settings,
         probe,
         warnings,
     } = inputs(cli, env, key_arg, secrets)?;
-    Ok(Request {
+    let dirs: Vec<PathBuf> = targets.iter().map(|t| t.dir.clone()).collect();
+    let env = as_owner(&dirs, cli.as_invoker, env)?;
+    // `~/.config/openclaw/gateway.env` is the owner's, read with the owner's rights.
+    settings.ambient = crate::credentials::Ambient::from_env(&env);
+    let req = Request {
         targets,
         key,
         settings,
@@ -41,7 +47,8 @@ pub(super) fn request(
         lock_timeout: std::time::Duration::from_secs(cli.lock_timeout),
         warnings,
         secrets: secrets.clone(),
-    })
+    };
+    Ok((req, env))
 }
 
 /// How a run is shown on the terminal: the flags of the command that started it.
@@ -325,12 +332,12 @@ pub(super) fn run_setup(cli: &Cli, env: &Env) -> i32 {
         dir: dir.clone(),
         config,
     };
-    let req = match request(cli, env, vec![target], &mut secrets) {
+    let (req, env) = match request(cli, env, vec![target], &mut secrets) {
         Ok(r) => r,
         Err(e) => return fail(cli.json, mode, None, None, None, &e, &[], &secrets),
     };
     let view = View::setup(cli, false);
-    let run = run::run(req, env, &mut Term::new(&view));
+    let run = run::run(req, &env, &mut Term::new(&view));
     render_one(&view, &dir, &run)
 }
 

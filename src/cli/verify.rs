@@ -7,13 +7,19 @@ use crate::verify::{self, ModelResult, VerifyReport};
 
 /// Runs verify on one root; exit 0 when the primary answered, 3 when not, 1 when the root
 /// cannot be read.
-pub(super) fn run_verify(a: &VerifyArgs, quiet: bool, env: &Env) -> i32 {
+pub(super) fn run_verify(a: &VerifyArgs, quiet: bool, as_invoker: bool, env: &Env) -> i32 {
     // The key reference may name any variable, not only the ones setup snapshots.
     let env = &env.with_rest_of_process();
     if let Some(Err(e)) = a.root.as_deref().map(|p| check_root_arg(p, false)) {
         return fail(a.json, Mode::DryRun, None, None, None, &e, &[], &[]);
     }
     let (dir, config_override) = root::resolve(a.root.as_deref(), env);
+    // The owner's exec SecretRef runs, and its file SecretRef is read, as the owner: as
+    // OpenClaw does them, and never with more rights than the owner has.
+    let env = &match as_owner(std::slice::from_ref(&dir), as_invoker, env) {
+        Ok(e) => e,
+        Err(e) => return fail(a.json, Mode::DryRun, Some(&dir), None, None, &e, &[], &[]),
+    };
     let resolved = root::discover(&dir, config_override.as_deref(), a.agent.as_deref())
         .and_then(|r| verify::resolve(&r, env, a.agent.as_deref()));
     let resolved = match resolved {
@@ -49,6 +55,7 @@ pub(super) fn run_verify(a: &VerifyArgs, quiet: bool, env: &Env) -> i32 {
         let mut v = serde_json::to_value(&report).unwrap_or_default();
         v["version"] = serde_json::json!(report::REPORT_VERSION);
         v["exit_code"] = serde_json::json!(code);
+        v["run_as"] = run_as_json();
         crate::output::json(&v);
         return code;
     }
@@ -69,6 +76,9 @@ fn print(r: &VerifyReport, quiet: bool) {
 
 fn print_lines(r: &VerifyReport) {
     crate::outln!("OpenClaw root: {}", r.root.display());
+    if let Some(a) = crate::privilege::current() {
+        crate::outln!("Note: {}.", a.sentence());
+    }
     crate::outln!("Models from {}", r.model_from);
     if let (Some(u), Some(from)) = (&r.base_url, &r.base_url_from) {
         crate::outln!("GateRouter: {u} (from {from})");
