@@ -170,7 +170,11 @@ pub enum Decision {
     /// Go on as we are: the roots are ours (or root's), or `--as-invoker` said so.
     Stay,
     /// Switch to this uid (the roots' one owner), whose root is `owner_of`.
-    Become { uid: u32, gid: u32, owner_of: PathBuf },
+    Become {
+        uid: u32,
+        gid: u32,
+        owner_of: PathBuf,
+    },
 }
 
 /// The rule, without any I/O: `euid` is who we are, `roots` who owns what.
@@ -240,7 +244,10 @@ pub fn enter(roots: &[PathBuf], as_invoker: bool) -> Result<Option<&'static RunA
     if let Some(r) = current() {
         return Ok(Some(r));
     }
-    let owners = roots.iter().map(|r| owner_of(r)).collect::<Result<Vec<_>>>()?;
+    let owners = roots
+        .iter()
+        .map(|r| owner_of(r))
+        .collect::<Result<Vec<_>>>()?;
     let euid = rustix::process::geteuid().as_raw();
     match decide(euid, &owners, as_invoker)? {
         Decision::Stay => Ok(None),

@@ -168,7 +168,11 @@ fn root_acts_as_the_owner_files_and_children_included() {
         assert_eq!(m.uid(), NOBODY, "{rel} is not the owner's");
     }
     let who = std::fs::read_to_string(log.join("who")).expect("openclaw --version ran");
-    assert_eq!(who.trim(), "65534 65534 /nonexistent", "openclaw ran as: {who}");
+    assert_eq!(
+        who.trim(),
+        "65534 65534 /nonexistent",
+        "openclaw ran as: {who}"
+    );
     // The text report says it too.
     let out = cmd(&s.home)
         .args(["--offline", "--dry-run", KEY])
@@ -287,7 +291,11 @@ fn rollback_never_writes_the_users_copy_into_a_root_owned_file() {
         .unwrap();
     assert_no_key(&out, KEY);
     assert_ne!(out.status.code(), Some(0), "{}", text(&out.stdout));
-    assert_eq!(std::fs::read(&target).unwrap(), after_setup, "rollback wrote it");
+    assert_eq!(
+        std::fs::read(&target).unwrap(),
+        after_setup,
+        "rollback wrote it"
+    );
     assert_eq!(std::fs::metadata(&target).unwrap().uid(), 0);
     assert_eq!(json(&out)["run_as"]["uid"], NOBODY);
 }
@@ -310,7 +318,11 @@ fn roots_of_several_owners_are_refused_at_once() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("once per owner"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("once per owner"),
+        "{}",
+        text(&out.stderr)
+    );
     assert_eq!((snapshot(&s.root), snapshot(&mine)), before);
 }
 
@@ -332,7 +344,10 @@ fn a_root_reached_through_a_third_users_link_is_refused() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     let err = text(&out.stderr);
-    assert!(err.contains("belongs to uid 4242") && err.contains("real path"), "{err}");
+    assert!(
+        err.contains("belongs to uid 4242") && err.contains("real path"),
+        "{err}"
+    );
     assert_eq!(snapshot(&s.root), before);
     // Named by its real path, it is set up (as its owner).
     let out = setup(&s, &[]);
@@ -382,7 +397,11 @@ fn another_users_root_is_refused_to_a_non_root_invoker_unless_as_invoker() {
     let before = snapshot(&s.root);
     let out = run(&[]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("--as-invoker"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("--as-invoker"),
+        "{}",
+        text(&out.stderr)
+    );
     assert_eq!(snapshot(&s.root), before);
     let out = run(&["--as-invoker"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
