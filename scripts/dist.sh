@@ -2,6 +2,7 @@
 # Builds the release archives and their SHA-256 sums (docs/distribution.md):
 #
 #   scripts/dist.sh [--target TRIPLE]… [--profile PROFILE]
+#   scripts/dist.sh --list [--target TRIPLE]…   # print "<archive>\t<binary inside it>", build nothing
 #
 # writes target/distrib/gaterouter-setup-<version>-<triple>.tar.gz, each holding the folder
 # gaterouter-setup-<version>-<triple>/ with the binary gaterouter-setup and README.md, and
@@ -20,6 +21,9 @@
 # with neither (a source tarball) it stops rather than ship a binary that cannot say.
 # Builds run under `nice`: a full cross build is minutes of both cores.
 set -euo pipefail
+# One function, read whole before it runs: editing this file during a long build cannot
+# change what the running copy does next.
+main() {
 cd "$(dirname "$0")/.."
 
 LINUX_TARGETS=(x86_64-unknown-linux-musl aarch64-unknown-linux-musl)
@@ -27,7 +31,7 @@ DARWIN_TARGETS=(x86_64-apple-darwin aarch64-apple-darwin)
 NAME=gaterouter-setup
 
 usage() {
-  echo "usage: scripts/dist.sh [--target TRIPLE]… [--profile PROFILE] | --sums" >&2
+  echo "usage: scripts/dist.sh [--target TRIPLE]… [--profile PROFILE] | --sums | --list [--target TRIPLE]…" >&2
   echo "targets: ${LINUX_TARGETS[*]} ${DARWIN_TARGETS[*]}" >&2
   exit 1
 }
@@ -35,18 +39,23 @@ usage() {
 targets=()
 profile=dist
 sums_only=false
+list_only=false
 while [ $# -gt 0 ]; do
   case "$1" in
     --target) [ $# -ge 2 ] || usage; targets+=("$2"); shift 2 ;;
     --target=*) targets+=("${1#--target=}"); shift ;;
     --profile) [ $# -ge 2 ] || usage; profile=$2; shift 2 ;;
     --sums) sums_only=true; shift ;;
+    --list) list_only=true; shift ;;
     -h|--help) usage ;;
     *) echo "dist.sh: unknown argument '$1'" >&2; usage ;;
   esac
 done
 
 host_os=$(uname -s)
+if $list_only && [ ${#targets[@]} -eq 0 ]; then
+  targets=("${LINUX_TARGETS[@]}" "${DARWIN_TARGETS[@]}")
+fi
 if [ ${#targets[@]} -eq 0 ]; then
   case "$host_os" in
     Linux) targets=("${LINUX_TARGETS[@]}") ;;
@@ -59,7 +68,7 @@ for t in "${targets[@]}"; do
     *" $t "*) ;;
     *) echo "dist.sh: '$t' is not a target we ship (${LINUX_TARGETS[*]} ${DARWIN_TARGETS[*]})" >&2; exit 1 ;;
   esac
-  if [ "$host_os" != Darwin ] && [[ "$t" == *-apple-darwin ]]; then
+  if ! $list_only && [ "$host_os" != Darwin ] && [[ "$t" == *-apple-darwin ]]; then
     echo "dist.sh: $t links against the macOS SDK's frameworks (Security, CoreFoundation), which only a Mac has:" >&2
     echo "  build it on macOS (the release workflow does); scripts/check-darwin.sh compiles it here." >&2
     exit 1
@@ -68,6 +77,14 @@ done
 
 version=$(sed -n 's/^version = "\([^"]*\)"$/\1/p' Cargo.toml | head -n 1)
 [ -n "$version" ] || { echo "dist.sh: no version in Cargo.toml" >&2; exit 1; }
+# The names, in one place: the archive, its top folder, the binary in it.
+stem_of() { echo "$NAME-$version-$1"; }
+if $list_only; then
+  for t in "${targets[@]}"; do
+    printf '%s\t%s\n' "$(stem_of "$t").tar.gz" "$(stem_of "$t")/$NAME"
+  done
+  exit 0
+fi
 meta=$(cargo metadata --format-version 1 --no-deps --offline 2>/dev/null || cargo metadata --format-version 1 --no-deps)
 target_dir=$(printf '%s\n' "$meta" |
   sed -n 's/.*"target_directory":"\(\([^"\\]\|\\.\)*\)".*/\1/p' | sed 's/\\\(.\)/\1/g')
@@ -136,7 +153,7 @@ for t in "${targets[@]}"; do
   bin="$target_dir/$t/$profile/$NAME"
   [ -x "$bin" ] || { echo "dist.sh: cargo built $t, but $bin is not there" >&2; exit 1; }
 
-  stem="$NAME-$version-$t"
+  stem=$(stem_of "$t")
   stage=$(mktemp -d "$out/.stage.XXXXXX")
   mkdir "$stage/$stem"
   cp "$bin" "$stage/$stem/$NAME"
@@ -150,3 +167,5 @@ for t in "${targets[@]}"; do
 done
 write_sums
 cat "$out/SHA256SUMS"
+}
+main "$@"

@@ -6,4 +6,7 @@ cd "$(dirname "$0")/.."
 bash scripts/openclaw-validator.sh >/dev/null
 # ansible-core in a cached virtualenv, for tests/ansible.rs (the Ansible collection).
 bash scripts/ansible-env.sh >/dev/null
+# The release workflow and Dockerfile linted, the macOS targets compiled (not linked): about
+# 2 minutes the first time, seconds after (BENCHMARKS.md, "Distribution").
+bash scripts/dist-lint.sh
 cargo test --all-targets "$@"
