@@ -10,6 +10,7 @@ use std::process::Output;
 
 use assert_cmd::Command;
 
+pub mod registry;
 pub mod stand_in;
 
 /// The key every fixture run uses; long enough to be redacted as `sk-or-…abcd`.
