@@ -5,10 +5,10 @@
 #
 # writes into OUT_DIR the launcher `gaterouter-setup-<version>.tgz` and the host platform's
 # `gaterouter-<platform>-<version>.tgz` (--all: every platform in npm/platforms.json), and
-# prints their paths, one a line. Each platform package holds the binary from
-# DIR/gaterouter-setup-<version>-<target>.tar.gz (DIR: target/distrib, as scripts/dist.sh
-# writes it), checked against DIR/SHA256SUMS. --binary PATH takes the host's binary from a
-# plain cargo build instead (stripped), so a test needs no cross build.
+# prints their paths, one a line. Each platform package holds the binary from its release
+# archive in DIR (default target/distrib; names as `scripts/dist.sh --list` gives them),
+# checked against DIR/SHA256SUMS. --binary PATH takes the host's binary from a plain cargo
+# build instead (stripped), so a test needs no cross build.
 #
 # The version of every package, and of the launcher's optionalDependencies, is Cargo.toml's.
 set -euo pipefail
@@ -77,7 +77,10 @@ binary_for() {
     chmod 755 "$dest"
     return
   fi
-  local name="gaterouter-setup-$version-$target.tar.gz"
+  # The archive's name and the binary's path in it, as scripts/dist.sh names them.
+  local name member
+  IFS=$'\t' read -r name member < <(bash "$repo/scripts/dist.sh" --list --target "$target")
+  [ -n "$name" ] && [ -n "$member" ] || { echo "npm-pack.sh: scripts/dist.sh --list names no archive for $target" >&2; exit 1; }
   local archive="$dist/$name"
   [ -f "$archive" ] || {
     echo "npm-pack.sh: $archive is missing: build it with bash scripts/dist.sh --target $target (or pass --binary PATH for this host)" >&2
@@ -92,9 +95,7 @@ binary_for() {
     echo "npm-pack.sh: $archive has SHA-256 $got, SHA256SUMS says $want" >&2
     exit 1
   }
-  local member
-  member=$(tar -tzf "$archive" | grep -E '(^|/)gaterouter-setup$' | head -n1)
-  [ -n "$member" ] || { echo "npm-pack.sh: $archive holds no gaterouter-setup binary" >&2; exit 1; }
+  tar -tzf "$archive" | grep -xF "$member" >/dev/null || { echo "npm-pack.sh: $archive holds no $member" >&2; exit 1; }
   tar -xzf "$archive" -C "$stage" "$member"
   mv "$stage/$member" "$dest"
   chmod 755 "$dest"
