@@ -92,8 +92,8 @@ run_in_root() {
     cp "$q" "$rootfs/qemu-static"
     runner=(/qemu-static)
   fi
-  env -i NO_COLOR=1 unshare --mount --pid --ipc --uts --net --fork \
-    chroot "$rootfs" ${runner[@]+"${runner[@]}"} "$@"
+  env -i NO_COLOR=1 "$(command -v unshare)" --mount --pid --ipc --uts --net --fork \
+    "$(command -v chroot)" "$rootfs" ${runner[@]+"${runner[@]}"} "$@"
 }
 
 for name in "${archives[@]}"; do
@@ -187,7 +187,7 @@ if [ "$host_os" = Linux ] && [ "${DIST_CHECK_IMAGE:-1}" != 0 ]; then
   bash scripts/image-check.sh "$dir" "$version_re" || failures=$((failures + 1))
 fi
 
-echo "dist-check: $checks passed, $failures failed"
+echo "dist-check: archives: $checks passed, $failures failed"
 [ "$failures" -eq 0 ]
 }
 main "$@"

@@ -29,7 +29,8 @@ version=$(sed -n 's/^version = "\([^"]*\)"$/\1/p' Cargo.toml | head -n 1)
 host_arch=$(uname -m)
 failures=0
 fail() { echo "image-check: FAIL: $*" >&2; failures=$((failures + 1)); }
-ok() { echo "dist-check: ok: image: $*"; }
+passed=0
+ok() { echo "image-check: ok: $*"; passed=$((passed + 1)); }
 
 missing=()
 for p in buildah openssl ca-certificates python3; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
@@ -123,9 +124,9 @@ for platform in amd64 arm64; do
     continue
   fi
   ok "linux/$platform: the Dockerfile builds (buildah, base swapped for the stand-in)"
-  config=$(buildah "${B[@]}" inspect --type image --format '{{json .OCIv1.Config}}' "$img")
-  mapfile -t entry < <(python3 -c 'import json,sys; [print(a) for a in json.loads(sys.argv[1])["Entrypoint"]]' "$config")
-  user=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1]).get("User",""))' "$config")
+  buildah "${B[@]}" inspect --type image "$img" > "$work/inspect.json"
+  mapfile -t entry < <(python3 -c 'import json,sys; [print(a) for a in json.load(open(sys.argv[1]))["OCIv1"]["config"]["Entrypoint"]]' "$work/inspect.json")
+  user=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["OCIv1"]["config"].get("User",""))' "$work/inspect.json")
   ctr=$(buildah "${B[@]}" from --pull=never "$img")
   mnt=$(buildah "${B[@]}" mount "$ctr")
   rootfs="$work/rootfs-$platform"
@@ -146,16 +147,17 @@ for platform in amd64 arm64; do
   in_image() {
     env -i NO_COLOR=1 HOME=/home/nonroot "$@"
   }
-  as=(chroot --userspec="${user:-0:0}" "$rootfs" ${runner[@]+"${runner[@]}"} "${entry[@]}")
-  if v=$(in_image unshare --net "${as[@]}" --version 2>&1) && [[ "$v" =~ $version_re ]]; then
+  unshare_net=("$(command -v unshare)" --net)
+  as=("$(command -v chroot)" --userspec="${user:-0:0}" "$rootfs" ${runner[@]+"${runner[@]}"} "${entry[@]}")
+  if v=$(in_image "${unshare_net[@]}" "${as[@]}" --version 2>&1) && [[ "$v" =~ $version_re ]]; then
     ok "linux/$platform: ENTRYPOINT --version: $v"
   else
     fail "linux/$platform: ENTRYPOINT --version said '$v'"
   fi
   cp -R fixtures/roots/onboarded/input "$rootfs/state"
   chown -R "${user:-0:0}" "$rootfs/state"
-  if out=$(in_image unshare --net "${as[@]}" --offline --yes --quiet "$KEY" /state 2>&1) &&
-    out2=$(in_image unshare --net "${as[@]}" doctor /state 2>&1) &&
+  if out=$(in_image "${unshare_net[@]}" "${as[@]}" --offline --yes --quiet "$KEY" /state 2>&1) &&
+    out2=$(in_image "${unshare_net[@]}" "${as[@]}" doctor /state 2>&1) &&
     grep -qx "GATEROUTER_API_KEY=$KEY" "$rootfs/state/.env" &&
     [ -z "$(find "$rootfs/state" ! -user "${user%%:*}")" ]; then
     ok "linux/$platform: ENTRYPOINT sets up a root as user $user (files stay its own), doctor says healthy"
@@ -179,6 +181,7 @@ for platform in amd64 arm64; do
   buildah "${B[@]}" rm "$ctr" >/dev/null
 done
 
+echo "image-check: $passed passed, $failures failed"
 [ "$failures" -eq 0 ]
 }
 main "$@"
