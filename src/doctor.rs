@@ -129,6 +129,7 @@ const CHECKS: &[CheckFn] = &[
     env_mode,
     shell_key,
     config_parses,
+    includes,
     provider_entry,
     auth_profile,
     default_model,
@@ -246,6 +247,21 @@ fn config_parses(c: &Ctx) -> Vec<Check> {
             }
         }
     }]
+}
+
+/// The config's `$include`s resolve as OpenClaw resolves them (the rule setup and verify use).
+fn includes(c: &Ctx) -> Vec<Check> {
+    match &c.root.include_refused {
+        None => Vec::new(),
+        Some(r) => vec![problem(
+            format!(
+                "{}: {}; OpenClaw does not load this config at all",
+                r.path.display(),
+                r.what
+            ),
+            "keep every included file inside the config's directory (a regular file, no cycle), then run gaterouter-setup",
+        )],
+    }
 }
 
 /// The gaterouter provider in openclaw.json: a baseUrl, models, and its key by SecretRef.

@@ -7,8 +7,10 @@
 //! regular, at most 2 MB, with one link; at most 10 levels; a cycle is an error. Any failure
 //! makes OpenClaw refuse the whole config, and so it is an error here too.
 //!
-//! Setup never expands includes (it edits openclaw.json as written); verify reads the
-//! config as OpenClaw will, and the plan's warnings read an included file with [`read`].
+//! Setup never expands includes (it edits openclaw.json as written), but refuses a config
+//! OpenClaw would refuse for them ([`check`], at discovery; doctor reports the same); verify
+//! reads the config as OpenClaw will ([`load`]), and the plan's warnings read an included
+//! file with [`read`].
 
 use std::collections::HashSet;
 use std::path::{Component, Path, PathBuf};
@@ -22,6 +24,71 @@ pub const KEY: &str = "$include";
 pub const MAX_BYTES: u64 = 2_097_152;
 const MAX_DEPTH: usize = 10;
 const MAX_PATH: usize = 4096;
+
+/// Why OpenClaw refuses to load a config because of its includes: a value discovery keeps
+/// (the check reads files, planning does not), turned into the run's error by setup and into
+/// a finding by doctor. `path` is the file whose include fails.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused {
+    pub path: PathBuf,
+    pub what: String,
+}
+
+impl From<Refused> for Error {
+    fn from(r: Refused) -> Error {
+        Error::Unreadable {
+            path: r.path,
+            what: format!(
+                "{}; OpenClaw does not load such a config, so it was not set up",
+                r.what
+            ),
+        }
+    }
+}
+
+/// The config OpenClaw loads from `text` (the file at `config_path`): parsed with its reader
+/// and every `$include` resolved by its rules. The one reading setup, doctor and verify share.
+pub fn load(config_path: &Path, text: &str) -> Result<Value> {
+    let v = crate::plan::json5::parse(text)
+        .map(|v| v.to_serde())
+        .map_err(|e| Error::Parse {
+            path: config_path.to_path_buf(),
+            line: e.line,
+            column: e.column,
+            message: e.reason(),
+        })?;
+    if !text.contains(KEY) {
+        return Ok(v);
+    }
+    resolve(config_path, v)
+}
+
+/// Whether OpenClaw can resolve the includes of `text`; a config that does not parse is not
+/// this check's to report (the planners report it with its position).
+pub fn check(config_path: &Path, text: &str) -> std::result::Result<(), Refused> {
+    if !text.contains(KEY) {
+        return Ok(());
+    }
+    let Ok(v) = crate::plan::json5::parse(text).map(|v| v.to_serde()) else {
+        return Ok(());
+    };
+    resolve(config_path, v).map(|_| ()).map_err(|e| match e {
+        Error::Unreadable { path, what } => Refused { path, what },
+        Error::Parse {
+            path,
+            line,
+            column,
+            message,
+        } => Refused {
+            path,
+            what: format!("line {line}, column {column}: not valid JSON5: {message}"),
+        },
+        other => Refused {
+            path: config_path.to_path_buf(),
+            what: other.to_string(),
+        },
+    })
+}
 
 /// `config` (parsed from `config_path`) with every `$include` resolved.
 pub fn resolve(config_path: &Path, config: Value) -> Result<Value> {

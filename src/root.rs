@@ -375,6 +375,10 @@ pub struct Root {
     pub openclaw: Option<crate::version::Assumed>,
     /// What the plan should say about `$include`d files that may override its settings.
     pub includes: Vec<String>,
+    /// Why OpenClaw would refuse to load the config for its `$include`s (a path outside the
+    /// config's directory, a missing or irregular file, a cycle): setup refuses it, doctor
+    /// reports it.
+    pub include_refused: Option<crate::include::Refused>,
 }
 
 /// Reads the root's files. `agent` limits models.json to that agent.
@@ -420,6 +424,10 @@ pub fn discover(dir: &Path, config_override: Option<&Path>, agent: Option<&str>)
     );
     notes.append(&mut version_notes);
     let includes = include_notes(&config, dir);
+    let include_refused = match config.text() {
+        Ok(Some(t)) => crate::include::check(&config.path, t).err(),
+        _ => None,
+    };
     Ok(Root {
         dir: dir.to_path_buf(),
         config,
@@ -428,6 +436,7 @@ pub fn discover(dir: &Path, config_override: Option<&Path>, agent: Option<&str>)
         notes,
         openclaw,
         includes,
+        include_refused,
     })
 }
 

@@ -162,9 +162,15 @@ fn an_include_that_is_a_fifo_or_device_is_not_read() {
             .timeout(LIMIT)
             .output()
             .unwrap();
+        // Never opened (no hang within LIMIT), and refused: OpenClaw refuses to load a
+        // config whose include is not a regular file, so setup does not wire it.
         let all = text(&out.stdout) + &text(&out.stderr);
-        assert_eq!(out.status.code(), Some(0), "{make}: {all}");
-        assert!(all.contains("was not checked"), "{make}: {all}");
+        assert_eq!(out.status.code(), Some(1), "{make}: {all}");
+        assert!(
+            (all.contains("not a regular file") || all.contains("outside the config's directory"))
+                && all.contains("OpenClaw does not load"),
+            "{make}: {all}"
+        );
     }
 }
 

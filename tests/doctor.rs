@@ -151,3 +151,130 @@ fn a_fallback_provider_without_credentials_is_warned_about() {
     let (_, out, _) = doctor(tmp.path(), &root, &[("OPENROUTER_API_KEY", "sk-or-x")]);
     assert!(!out.contains("fallback openrouter/"), "{out}");
 }
+
+/// One `$include` rule (src/include.rs, OpenClaw's) for setup, doctor and verify: a config
+/// OpenClaw refuses to load for its includes is refused by setup (exit 1, nothing written),
+/// a FAIL in doctor and an error in verify, whichever way the include breaks the rule and
+/// wherever in the config it sits. Doctor said "Healthy" and setup exited 0 on an include out
+/// of the config's directory. OpenClaw's own validator agrees on the first variant.
+#[test]
+fn an_include_openclaw_refuses_is_refused_everywhere() {
+    use std::os::unix::fs::symlink;
+    type Make = fn(&std::path::Path, &std::path::Path);
+    let variants: &[(&str, &str, Make)] = &[
+        (
+            "../outside.json5",
+            "outside the config's directory",
+            |_, _| {},
+        ),
+        (
+            "/tmp/../etc/hostname",
+            "outside the config's directory",
+            |_, _| {},
+        ),
+        ("link.json5", "symlink", |root, out| {
+            symlink(out.join("outside.json5"), root.join("link.json5")).unwrap()
+        }),
+        ("missing.json5", "does not exist", |_, _| {}),
+        ("loop.json5", "cycle", |root, _| {
+            std::fs::write(root.join("loop.json5"), r#"{"$include": "./loop.json5"}"#).unwrap()
+        }),
+        ("fifo.json5", "not a regular file", |root, _| {
+            let p = std::ffi::CString::new(root.join("fifo.json5").to_str().unwrap()).unwrap();
+            assert_eq!(unsafe { libc::mkfifo(p.as_ptr(), 0o644) }, 0);
+        }),
+        ("hard.json5", "hard link", |root, _| {
+            std::fs::hard_link(root.join("shared.json5"), root.join("hard.json5")).unwrap()
+        }),
+    ];
+    let mut checked = 0;
+    let (_configured_tmp, configured_root) = configured();
+    for (i, (inc, why, make)) in variants.iter().enumerate() {
+        // At the top; the first also nested under `agents` and as one item of a list.
+        let places: &[&str] = if i == 0 {
+            &["top", "nested", "list"]
+        } else {
+            &["top"]
+        };
+        for place in places {
+            let tmp = tempfile::tempdir().unwrap();
+            let root = tmp.path().join("root");
+            copy_tree(&configured_root, &root);
+            std::fs::copy(
+                fixtures().join("include-and-vars/input/shared.json5"),
+                root.join("shared.json5"),
+            )
+            .unwrap();
+            std::fs::write(tmp.path().join("outside.json5"), "{}").unwrap();
+            make(&root, tmp.path());
+            let cfg = std::fs::read_to_string(root.join("openclaw.json")).unwrap();
+            let cfg = match *place {
+                "top" => cfg.replacen('{', &format!("{{\n  \"$include\": {inc:?},"), 1),
+                "nested" => cfg.replacen(
+                    "\"agents\": {",
+                    &format!("\"agents\": {{\n    \"$include\": {inc:?},"),
+                    1,
+                ),
+                _ => cfg.replacen(
+                    '{',
+                    &format!("{{\n  \"$include\": [\"./shared.json5\", {inc:?}],"),
+                    1,
+                ),
+            };
+            std::fs::write(root.join("openclaw.json"), &cfg).unwrap();
+            let before = snapshot(&root);
+            let out = cmd(tmp.path())
+                .args(["--offline", "--yes", KEY])
+                .arg(&root)
+                .timeout(std::time::Duration::from_secs(20))
+                .output()
+                .unwrap();
+            let err = text(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{inc} {place}: setup: {err}");
+            assert!(
+                err.contains(why) && err.contains("OpenClaw does not load"),
+                "{inc} {place}: {err}"
+            );
+            assert_eq!(snapshot(&root), before, "{inc} {place}: setup wrote");
+            let (code, human, v) = doctor(tmp.path(), &root, &[]);
+            assert_eq!(code, Some(1), "{inc} {place}: doctor: {human}");
+            assert!(
+                human.lines().any(|l| l.contains("FAIL") && l.contains(why)),
+                "{inc} {place}: {human}"
+            );
+            assert_eq!(v["healthy"], false);
+            let out = cmd(tmp.path())
+                .args(["verify", "--json"])
+                .arg(&root)
+                .timeout(std::time::Duration::from_secs(20))
+                .output()
+                .unwrap();
+            assert_eq!(out.status.code(), Some(1), "{inc} {place}: verify");
+            assert!(
+                text(&out.stderr).contains(why),
+                "{inc} {place}: verify: {}",
+                text(&out.stderr)
+            );
+            if checked == 0
+                && let Some(c) = openclaw_cache().filter(|c| c.join("validate").is_file())
+            {
+                let v = std::process::Command::new("bash")
+                    .arg(c.join("validate"))
+                    .arg(root.join("openclaw.json"))
+                    .output()
+                    .unwrap();
+                assert!(
+                    !v.status.success(),
+                    "OpenClaw accepted {inc}: {}",
+                    text(&v.stdout)
+                );
+                let out = text(&v.stdout);
+                let verdict: serde_json::Value =
+                    serde_json::from_str(&out[out.find('{').unwrap_or(0)..]).unwrap();
+                assert_eq!(verdict["valid"], false, "{out}");
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, variants.len() + 2);
+}

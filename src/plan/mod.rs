@@ -152,6 +152,10 @@ fn key_and_existing(root: &Root, key: &KeyChoice) -> Result<(ApiKey, Option<Stri
 /// Plans every file of `root`. Fails on the first file that cannot be planned, naming it;
 /// nothing has been written at that point, so a failure loses nothing.
 pub fn plan(root: &Root, key: &KeyChoice, settings: &Settings) -> Result<Plan> {
+    // Wiring a config OpenClaw will not load would report success for nothing.
+    if let Some(r) = &root.include_refused {
+        return Err(r.clone().into());
+    }
     let mut warnings = Vec::new();
     let mut secrets = Vec::new();
 

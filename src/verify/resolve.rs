@@ -191,18 +191,7 @@ fn read_config(f: &FileState) -> Result<Value> {
     };
     // OpenClaw's own reader (json5), so what verify sees is what OpenClaw loads: with its
     // `$include`s merged in.
-    let v = crate::plan::json5::parse(text)
-        .map(|v| v.to_serde())
-        .map_err(|e| Error::Parse {
-            path: f.path.clone(),
-            line: e.line,
-            column: e.column,
-            message: e.reason(),
-        })?;
-    if !text.contains(crate::include::KEY) {
-        return Ok(v);
-    }
-    crate::include::resolve(&f.path, v)
+    crate::include::load(&f.path, text)
 }
 
 /// `{primary, fallbacks}` or a plain string; fallbacks `None` when not given.
