@@ -52,6 +52,8 @@ fn warn(what: impl Into<String>, fix: impl Into<String>) -> Check {
 }
 
 const SETUP: &str = "run gaterouter-setup (it changes only what is missing)";
+/// The fix for a piece setup writes that OpenClaw does not need.
+const OPTIONAL: &str = "run gaterouter-setup to add it (optional: OpenClaw works without it)";
 
 /// A JSON5 file as a value; `Err` is the parse error as a user would read it. Read with
 /// the planners' own reader (`json_edit::Doc::parse`), so doctor passes exactly the files
@@ -150,6 +152,11 @@ pub fn run(root: &Root, env: &Env) -> Vec<Check> {
         models: root.models.iter().map(value).collect(),
     };
     CHECKS.iter().flat_map(|check| check(&ctx)).collect()
+}
+
+/// Whether OpenClaw can use GateRouter on `root` as it is: no check finds a problem.
+pub fn healthy(root: &Root, env: &Env) -> bool {
+    run(root, env).iter().all(|c| c.status != Status::Problem)
 }
 
 fn read_key(root: &Root) -> Result<ApiKey, Check> {
@@ -334,9 +341,11 @@ fn auth_profile(c: &Ctx) -> Vec<Check> {
             "auth.profiles[\"gaterouter:default\"] is not {provider: gaterouter, mode: api_key}",
             SETUP,
         ),
-        None => problem(
-            "openclaw.json has no auth profile gaterouter:default",
-            SETUP,
+        // Metadata only (OPENCLAW.md): the provider's apiKey carries the key, and a root
+        // wired by `openclaw config patch` has none and works.
+        None => warn(
+            "openclaw.json has no auth profile gaterouter:default (OpenClaw does not need it: the provider's apiKey carries the key)",
+            "run gaterouter-setup to add it, so `openclaw models status` lists the profile",
         ),
     }]
 }
@@ -344,7 +353,12 @@ fn auth_profile(c: &Ctx) -> Vec<Check> {
 fn default_model(c: &Ctx) -> Vec<Check> {
     let mut out = Vec::new();
     if let Some(config) = c.config() {
-        check_models(config, &c.gr_models(), &mut out);
+        let restricts = c
+            .root
+            .openclaw
+            .as_ref()
+            .is_some_and(|a| a.version.models_map_restricts());
+        check_models(config, &c.gr_models(), restricts, &mut out);
     }
     out
 }
@@ -420,9 +434,18 @@ fn models_json(c: &Ctx) -> Vec<Check> {
                 e.clone(),
                 "fix the file, or restore it with gaterouter-setup rollback",
             ),
-            Ok(None) => problem(format!("{} does not exist", m.rel), SETUP),
+            // OpenClaw works from openclaw.json's entry alone (OPENCLAW.md): an agent's
+            // models.json without ours is setup's copy missing, not a broken root. One that
+            // disagrees with openclaw.json (below) is: its baseUrl wins.
+            Ok(None) => warn(
+                format!("{} does not exist (OpenClaw uses openclaw.json's gaterouter entry)", m.rel),
+                OPTIONAL,
+            ),
             Ok(Some(v)) => match v.pointer(&format!("/providers/{PROVIDER_ID}")) {
-                None => problem(format!("{} has no gaterouter provider", m.rel), SETUP),
+                None => warn(
+                    format!("{} has no gaterouter provider (OpenClaw uses openclaw.json's)", m.rel),
+                    OPTIONAL,
+                ),
                 Some(p) => {
                     let url = str_at(p, "/baseUrl");
                     if base_url.is_some() && url != base_url {
@@ -453,7 +476,12 @@ fn models_json(c: &Ctx) -> Vec<Check> {
     out
 }
 
-/// Some of setup's pieces present and others missing: an interrupted or hand-undone setup.
+/// Some of what OpenClaw needs to use GateRouter present and the rest missing: an
+/// interrupted or hand-undone setup. What OpenClaw needs is the key and openclaw.json's
+/// provider entry; the auth profile and models.json's copy are setup's extras, so a root
+/// wired another way (`openclaw config patch`, which OpenClaw validates and runs on) without
+/// them is configured, not half so. A models.json entry without openclaw.json's is half:
+/// from models.json alone OpenClaw finds no key.
 fn half_configured(c: &Ctx) -> Vec<Check> {
     let mut configured = Vec::new();
     let mut missing = Vec::new();
@@ -468,23 +496,12 @@ fn half_configured(c: &Ctx) -> Vec<Check> {
         } else {
             missing.push("provider in openclaw.json");
         }
-        match c
-            .profile()
-            .map(|p| (str_at(p, "/provider"), str_at(p, "/mode")))
-        {
-            Some((Some(PROVIDER_ID), Some("api_key"))) => configured.push("auth profile"),
-            Some(_) => {}
-            None => missing.push("auth profile"),
-        }
     }
-    for v in &c.models {
-        match v {
-            Err(_) => {}
-            Ok(Some(v)) if v.pointer(&format!("/providers/{PROVIDER_ID}")).is_some() => {
-                configured.push("models.json provider")
-            }
-            Ok(_) => missing.push("models.json provider"),
-        }
+    let models_have_ours = c.models.iter().any(
+        |v| matches!(v, Ok(Some(v)) if v.pointer(&format!("/providers/{PROVIDER_ID}")).is_some()),
+    );
+    if models_have_ours {
+        configured.push("models.json provider");
     }
     if configured.is_empty() || missing.is_empty() {
         return Vec::new();
@@ -568,7 +585,7 @@ fn check_providers(c: &Value, root: &Root, env: &Env, out: &mut Vec<Check>) {
 
 /// The default model and the allowlists: every gaterouter ref names a listed model, and
 /// non-empty allowlists admit every configured ref.
-fn check_models(c: &Value, gr_models: &[String], out: &mut Vec<Check>) {
+fn check_models(c: &Value, gr_models: &[String], map_restricts: bool, out: &mut Vec<Check>) {
     let model = &c["agents"]["defaults"]["model"];
     let (primary, fallbacks): (Option<&str>, Vec<&str>) = match model {
         Value::String(s) => (Some(s), Vec::new()),
@@ -607,9 +624,10 @@ fn check_models(c: &Value, gr_models: &[String], out: &mut Vec<Check>) {
             ));
         }
     }
+    // Only the releases where the map is an allowlist refuse a ref missing from it.
     if let Some(map) = c["agents"]["defaults"]["models"]
         .as_object()
-        .filter(|m| !m.is_empty())
+        .filter(|m| map_restricts && !m.is_empty())
     {
         for r in &refs {
             if !map.contains_key(*r) {

@@ -123,6 +123,10 @@ pub struct RootRun {
     pub applied: Option<Applied>,
     pub verify: Option<Verified>,
     pub exit_code: i32,
+    /// Before this run, OpenClaw could already use GateRouter here (doctor finds no
+    /// problem): pending changes complete the root, they do not make it work. A root wired by
+    /// `openclaw config patch` is one.
+    pub wired: bool,
 }
 
 impl RootRun {
@@ -134,6 +138,7 @@ impl RootRun {
             applied: None,
             verify: None,
             exit_code: exit::OK,
+            wired: false,
         }
     }
 
@@ -327,9 +332,13 @@ pub fn run(req: Request, env: &Env, ui: &mut dyn Ui) -> RunReport {
             }
         },
     );
-    for ((i, _), p) in jobs.iter().zip(plans) {
+    for ((i, (root, _)), p) in jobs.iter().zip(plans) {
         match p {
-            Ok(p) => runs[*i].plan = Some(p),
+            Ok(p) => {
+                // Read-only and local (doctor's checks); only worth it when changes pend.
+                runs[*i].wired = !p.is_empty() && crate::doctor::healthy(root, env);
+                runs[*i].plan = Some(p);
+            }
             Err(e) => runs[*i].error = Some(e),
         }
     }

@@ -21,6 +21,10 @@ pub struct Version(pub u32, pub u32, pub u32);
 /// `apiKey: "<VAR>"` back into a custom provider's models.json entry.
 pub const GEN_2026_8: Version = Version(2026, 8, 0);
 
+/// From here on the `agents.defaults.models` map no longer restricts (see
+/// [`Version::models_map_restricts`]).
+pub const MODELS_MAP_OPEN: Version = Version(2026, 5, 0);
+
 /// The releases gaterouter-setup's output was checked against by running them.
 pub const OLDEST_CHECKED: Version = Version(2026, 4, 29);
 pub const NEWEST_CHECKED: Version = Version(2026, 9, 6);
@@ -57,6 +61,13 @@ impl Version {
             .next()?
             .split_whitespace()
             .find_map(Version::parse)
+    }
+
+    /// Whether a non-empty `agents.defaults.models` map also restricts which models may be
+    /// used (observed in 2026.4.29, not in 2026.5.28 to 2026.9.6, whose allowlist is
+    /// `modelPolicy.allow`): a ref missing from the map breaks nothing on later releases.
+    pub fn models_map_restricts(self) -> bool {
+        self < MODELS_MAP_OPEN
     }
 
     /// Releases before 2026.8 write `apiKey: "<VAR>"` back into models.json themselves:

@@ -39,7 +39,8 @@ fn one_root_report_fields() {
             "backup",
             "warnings",
             "error",
-            "run_as"
+            "run_as",
+            "configured"
         ])
     );
     assert_eq!(v["version"], 1);

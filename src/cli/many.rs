@@ -82,6 +82,9 @@ pub(super) fn run_many(cli: &Cli, env: &Env, roots: &[PathBuf]) -> i32 {
                 if let Some(verified) = &r.verify {
                     v["verify"] = super::verify::after_setup_json(verified);
                 }
+                if run.kind == "setup" {
+                    v["configured"] = super::setup::configured_json(r);
+                }
                 v
             })
             .collect();

@@ -181,6 +181,9 @@ impl run::Ui for Term<'_> {
                         if let Some(line) = report::recap(plan) {
                             crate::outln!("{line}");
                         }
+                        if run.roots.first().is_some_and(|r| r.wired) {
+                            crate::outln!("{WIRED}");
+                        }
                         Some(
                             "Dry run: nothing was written. Run again without --dry-run to apply."
                                 .to_owned(),
@@ -189,6 +192,9 @@ impl run::Ui for Term<'_> {
                     Mode::Check => {
                         if let Some(line) = report::recap(plan) {
                             crate::outln!("{line}");
+                        }
+                        if run.roots.first().is_some_and(|r| r.wired) {
+                            crate::outln!("{WIRED}");
                         }
                         Some(format!(
                             "{pending} file{} would change (exit 2).",
@@ -319,6 +325,9 @@ fn show_applied(applied: &Applied, done_hint: &str) {
     crate::outln!("{done_hint}");
 }
 
+/// Said of a root OpenClaw can already use GateRouter on, when setup would still change it.
+const WIRED: &str = "Configured: OpenClaw already uses GateRouter here (doctor finds no problem); these changes complete it the way gaterouter-setup writes it.";
+
 const SETUP_DONE: &str =
     "Restart the OpenClaw gateway (openclaw gateway restart) to pick up the new model.";
 
@@ -412,9 +421,20 @@ pub(super) fn render_one(view: &View, dir: &Path, run: &RunReport) -> i32 {
         if let Some(verified) = &r.verify {
             v["verify"] = super::verify::after_setup_json(verified);
         }
+        if run.kind == "setup" {
+            v["configured"] = configured_json(r);
+        }
         crate::output::json(&v);
     }
     r.exit_code
+}
+
+/// The report's `configured`: OpenClaw can use GateRouter on the root (it was already, it
+/// needs nothing, or it was just written). Only for setup's runs.
+pub(super) fn configured_json(r: &run::RootRun) -> serde_json::Value {
+    let done = r.error.is_none()
+        && (r.wired || r.applied.is_some() || r.plan.as_ref().is_some_and(Plan::is_empty));
+    done.into()
 }
 
 /// After uninstall the key is gone from the root, but every backup set (setup's, and the one
