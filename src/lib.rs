@@ -42,6 +42,7 @@ pub mod report;
 pub mod rollback;
 pub mod root;
 pub mod run;
+pub mod secret_name;
 pub mod secrets;
 pub mod signals;
 pub mod templates;

@@ -7,39 +7,15 @@
 
 use crate::key::{redact, redact_all};
 use crate::plan::dotenv::{self, js_line_break};
+use crate::secret_name::{Secrecy, secrecy, secret_name};
 
-/// Parts of a `.env` name that make its value a credential (compared case-insensitively):
-/// `OPENAI_API_KEY`, `DB_PASSWORD`, `GITHUB_TOKEN`, `SESSION_SECRET`, `AUTH_HEADER`,
-/// `DATABASE_URL`-style connection strings by their `DSN`/`CONN` names, webhook URLs (their
-/// path is the secret). Broader than the JSON words: a `.env` holds little else.
-const ENV_SECRET_PARTS: &[&str] = &[
-    "KEY",
-    "TOKEN",
-    "SECRET",
-    "PASS",
-    "PWD",
-    "AUTH",
-    "CREDENTIAL",
-    "PRIVATE",
-    "COOKIE",
-    "SESSION",
-    "BEARER",
-    "SIGNATURE",
-    "SIGNING",
-    "SALT",
-    "CERT",
-    "DSN",
-    "CONN",
-    "WEBHOOK",
-    "MNEMONIC",
-    "SEED",
-];
-
-/// Whether a `.env` name says its value is a credential.
-pub fn env_secret_name(name: &str) -> bool {
-    ENV_SECRET_PARTS
-        .iter()
-        .any(|p| contains_ignore_case(name, p))
+/// Whether a `.env` name says its value is a credential (the one name rule, see
+/// `secret_name`), given the value as written: under a token-family name (`MAX_TOKENS`) a
+/// number is a count.
+pub fn env_secret_name(name: &str, raw: &str) -> bool {
+    let s = secrecy(name);
+    let v = raw.trim_matches(|c| matches!(c, '"' | '\'' | '`'));
+    s.masks_numbers() || (s.masks_strings() && !is_number(v))
 }
 
 /// Whether a value (as written, quotes included) looks like a credential whatever its name:
@@ -96,17 +72,19 @@ const ENV_PUBLIC_NAMES: &[&str] = &[
 /// A value that carries nothing secret by its shape: empty, a number, a yes/no word, or a
 /// plain path (`/srv/openclaw`, `~/x`). Anything else (a word, a URL, a token) may be a
 /// password, so it is masked unless its name is a known public setting.
+fn is_number(v: &str) -> bool {
+    let d = v.strip_prefix('-').unwrap_or(v);
+    !d.is_empty()
+        && d.split_once('.')
+            .map_or(d.chars().all(|c| c.is_ascii_digit()), |(a, b)| {
+                !a.is_empty()
+                    && a.chars().all(|c| c.is_ascii_digit())
+                    && b.chars().all(|c| c.is_ascii_digit())
+            })
+}
+
 fn harmless_value(v: &str) -> bool {
-    let number = || {
-        let d = v.strip_prefix('-').unwrap_or(v);
-        !d.is_empty()
-            && d.split_once('.')
-                .map_or(d.chars().all(|c| c.is_ascii_digit()), |(a, b)| {
-                    !a.is_empty()
-                        && a.chars().all(|c| c.is_ascii_digit())
-                        && b.chars().all(|c| c.is_ascii_digit())
-                })
-    };
+    let number = || is_number(v);
     let yes_no = || {
         ["true", "false", "yes", "no", "on", "off"]
             .iter()
@@ -127,7 +105,7 @@ fn harmless_value(v: &str) -> bool {
 /// webhook URL through. Any known secret left in a shown value is still masked by the
 /// caller's `redact_all`.
 pub fn env_value_secret(name: &str, raw: &str) -> bool {
-    if env_secret_name(name) || secret_value(raw) {
+    if env_secret_name(name, raw) || secret_value(raw) {
         return true;
     }
     let v = raw.trim_matches(|c| matches!(c, '"' | '\'' | '`'));
@@ -273,113 +251,6 @@ fn mask_unread_line(line: &str) -> String {
     }
 }
 
-/// Substrings every name `secret_name` accepts contains (case-insensitively).
-const SECRET_HINTS: &[&str] = &[
-    "key",
-    "token",
-    "secret",
-    "pass",
-    "pwd",
-    "authorization",
-    "credential",
-    "cookie",
-    "bearer",
-];
-
-fn contains_ignore_case(hay: &str, needle: &str) -> bool {
-    hay.as_bytes()
-        .windows(needle.len())
-        .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
-}
-
-/// Words that make a property name a credential's name (`apiKeys`, `CORP_TOKEN_VALUE`,
-/// `x-api-key`, `clientSecret`). Not `tokens` (counts: `maxTokens`) and not `auth` (the
-/// `auth.profiles` block holds no secret and is what setup edits).
-const SECRET_WORDS: &[&str] = &[
-    "key",
-    "keys",
-    "apikey",
-    "apikeys",
-    "token",
-    "secret",
-    "secrets",
-    "password",
-    "passwords",
-    "passwd",
-    "pwd",
-    "passphrase",
-    "authorization",
-    "credential",
-    "credentials",
-    "cookie",
-    "bearer",
-    "privatekey",
-];
-
-/// A last word that makes the name describe a credential rather than hold one
-/// (`maxTokensField`, `keyFile`, `tokenUrl`, `apiKeyEnv`).
-const META_WORDS: &[&str] = &[
-    "field", "fields", "name", "names", "id", "ids", "type", "types", "count", "env", "var",
-    "path", "file", "url", "header", "mode", "format", "source", "ref", "limit", "length",
-    "prefix", "hint", "label", "kind", "policy", "provider", "style",
-];
-
-/// The words of a property name: split at non-alphanumerics and camelCase humps, lowercased.
-fn words(name: &str) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    let mut cur = String::new();
-    let mut prev_lower = false;
-    for c in name.chars() {
-        if !c.is_alphanumeric() {
-            if !cur.is_empty() {
-                out.push(std::mem::take(&mut cur));
-            }
-            prev_lower = false;
-            continue;
-        }
-        if c.is_uppercase() && prev_lower && !cur.is_empty() {
-            out.push(std::mem::take(&mut cur));
-        }
-        prev_lower = c.is_lowercase() || c.is_ascii_digit();
-        cur.extend(c.to_lowercase());
-    }
-    if !cur.is_empty() {
-        out.push(cur);
-    }
-    out
-}
-
-/// A property name that usually holds a credential.
-fn secret_name(name: &str) -> bool {
-    // Called for every property of every diffed file: most names hold no hint at all, and
-    // are settled without allocating.
-    if !SECRET_HINTS.iter().any(|h| contains_ignore_case(name, h)) {
-        return false;
-    }
-    let n: String = name
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric())
-        .collect::<String>()
-        .to_ascii_lowercase();
-    // Run-together names (`accesstoken`, `clientsecret`) by their ending.
-    let ending = [
-        "apikey",
-        "token",
-        "secret",
-        "password",
-        "passwd",
-        "authorization",
-        "credential",
-        "credentials",
-        "privatekey",
-    ]
-    .iter()
-    .any(|s| n.ends_with(s));
-    let w = words(name);
-    let last_is_meta = w.last().is_some_and(|l| META_WORDS.contains(&l.as_str()));
-    (ending || w.iter().any(|x| SECRET_WORDS.contains(&x.as_str()))) && !last_is_meta
-}
-
 /// A value that is a reference, not a credential: `${VAR}`, a bare variable name, empty.
 /// A bare name is an environment variable's: upper-case letters, digits and `_`, starting
 /// with a letter, with a `_` in it and mostly letters (`GATEROUTER_API_KEY`;
@@ -399,7 +270,7 @@ fn is_reference(v: &str) -> bool {
 /// Masks `"apiKey": "sk-…"`-style string values on one JSON/JSON5 line.
 pub fn json_line(line: &str) -> String {
     // Most lines hold no credential-like name at all: skip the tokenizer for them.
-    if !line.contains(':') || !SECRET_HINTS.iter().any(|h| contains_ignore_case(line, h)) {
+    if !line.contains(':') || !crate::secret_name::hinted(line) {
         return line.to_owned();
     }
     // Tokens on the line: (start, end, decoded-ish text, is_string).
@@ -463,7 +334,7 @@ pub fn json_line(line: &str) -> String {
 fn json_secret_spans(text: &str) -> Vec<(usize, usize)> {
     struct Frame {
         object: bool,
-        secret: bool,
+        secret: Secrecy,
         /// Where this frame's own spans start, to drop them if it is a SecretRef.
         first_span: usize,
         source_is_ref: bool,
@@ -476,12 +347,12 @@ fn json_secret_spans(text: &str) -> Vec<(usize, usize)> {
     // the value after `:` is secret.
     let mut expect_key = false;
     let mut key: &str = "";
-    let mut value_secret = false;
-    let mut names: std::collections::HashMap<&str, bool> = std::collections::HashMap::new();
-    let secret_here = |stack: &[Frame], value_secret: bool| match stack.last() {
+    let mut value_secret = Secrecy::Plain;
+    let mut names: std::collections::HashMap<&str, Secrecy> = std::collections::HashMap::new();
+    let secret_here = |stack: &[Frame], value_secret: Secrecy| match stack.last() {
         Some(f) if f.object => value_secret,
         Some(f) => f.secret,
-        None => false,
+        None => Secrecy::Plain,
     };
     let mut i = 0;
     while i < b.len() {
@@ -507,13 +378,13 @@ fn json_secret_spans(text: &str) -> Vec<(usize, usize)> {
                     has_id: false,
                 });
                 expect_key = c == b'{';
-                value_secret = false;
+                value_secret = Secrecy::Plain;
                 i += 1;
             }
             b'}' | b']' => {
                 if let Some(f) = stack.pop()
                     && f.object
-                    && f.secret
+                    && f.secret != Secrecy::Plain
                     && f.source_is_ref
                     && f.has_id
                 {
@@ -527,9 +398,15 @@ fn json_secret_spans(text: &str) -> Vec<(usize, usize)> {
                 i += 1;
             }
             b':' => {
-                let inherited = stack.last().is_some_and(|f| f.secret);
+                // Inside a credential's value everything is one (the stricter of the two).
+                let inherited = stack.last().map_or(Secrecy::Plain, |f| f.secret);
                 // Large files repeat a few names thousands of times (`id`, `name`, …).
-                value_secret = inherited || *names.entry(key).or_insert_with(|| secret_name(key));
+                let own = *names.entry(key).or_insert_with(|| secrecy(key));
+                value_secret = match (inherited, own) {
+                    (Secrecy::Secret, _) | (_, Secrecy::Secret) => Secrecy::Secret,
+                    (Secrecy::Tokens, _) | (_, Secrecy::Tokens) => Secrecy::Tokens,
+                    _ => Secrecy::Plain,
+                };
                 expect_key = false;
                 i += 1;
             }
@@ -579,7 +456,9 @@ fn json_secret_spans(text: &str) -> Vec<(usize, usize)> {
                             .bytes()
                             .next()
                             .is_some_and(|x| x.is_ascii_digit() || matches!(x, b'-' | b'+' | b'.'));
-                    if secret && ((is_string && !is_reference(token)) || is_number) {
+                    if (secret.masks_strings() && is_string && !is_reference(token))
+                        || (secret.masks_numbers() && is_number)
+                    {
                         spans.push((start, end));
                     }
                     if let Some(f) = stack.last_mut().filter(|f| f.object) {
@@ -712,36 +591,6 @@ mod tests {
     }
 
     #[test]
-    fn secret_names_by_word() {
-        for yes in [
-            "apiKey",
-            "apiKeys",
-            "CORP_TOKEN_VALUE",
-            "x-api-key",
-            "clientSecret",
-            "accesstoken",
-            "OPENAI_API_KEY",
-            "db_password",
-            "Authorization",
-        ] {
-            assert!(secret_name(yes), "{yes}");
-        }
-        for no in [
-            "maxTokensField",
-            "maxTokens",
-            "contextTokens",
-            "auth",
-            "profiles",
-            "primary",
-            "keyFile",
-            "apiKeyEnv",
-            "monkey",
-        ] {
-            assert!(!secret_name(no), "{no}");
-        }
-    }
-
-    #[test]
     fn json_secrets_are_masked_by_structure() {
         let text = "{\n  // c\n  apiKey:\n    'sk-ant-NEXTLINE0123456789abcd',\n  apiKeys: [\"ARRAYSECRET-0123456789\", \"ARRAYSECRET-abcdefghij\"],\n  CORP_TOKEN_VALUE: \"CORPSECRET0123456789\",\n  nested: { credentials: { user: \"NESTEDSECRET-0123456789\", pin: 123456789 } },\n  gaterouter: { apiKey: { source: \"env\", provider: \"default\", id: \"GATEROUTER_API_KEY\" } },\n  primary: \"gaterouter/auto\",\n}\n";
         let lines = json_lines(text);
@@ -815,23 +664,28 @@ mod tests {
             ]
         }
 
+        /// A credential's name by the one rule (`secret_name`): a family word, singular or
+        /// plural, maybe between other words.
         fn secret_name() -> impl Strategy<Value = String> {
             (
-                "[A-Z_]{0,6}",
+                "([A-Z]{1,5}_)?",
                 prop::sample::select(vec![
                     "KEY",
                     "api_key",
+                    "API_KEYS",
                     "TOKEN",
+                    "TOKENS",
                     "Secret",
+                    "SECRETS",
                     "PASSWORD",
+                    "PASSWORDS",
                     "PASS",
-                    "AUTH",
+                    "BASIC_AUTH",
                     "CREDENTIALS",
-                    "PRIVATE",
                     "COOKIE",
-                    "SESSION",
+                    "SESSION_TOKEN",
                 ]),
-                "[A-Z_]{0,6}",
+                prop::sample::select(vec!["", "_VALUE", "_PROD", "_2"]),
             )
                 .prop_map(|(a, b, c)| format!("{a}{b}{c}"))
         }
@@ -902,6 +756,8 @@ mod tests {
             /// A credential's name hides its value, whatever the value.
             #[test]
             fn secret_names_hide_values(name in secret_name(), value in "[A-Za-z0-9._/-]{1,30}") {
+                // Under a token-family name a number is a count (`MAX_TOKENS=4096`).
+                prop_assume!(secrecy(&name) == Secrecy::Secret || !is_number(&value));
                 let shown = env_text(&format!("{name}={value}"));
                 let visible = &shown[name.len() + 1..];
                 prop_assert!(value.len() < 8 || !visible.contains(&value), "{}", shown);

@@ -132,12 +132,14 @@ pub fn looks_like_key(s: &str) -> bool {
         .is_ok_and(|k| k.secrets.iter().any(|k| s.contains(k.as_str())))
 }
 
-/// Masks every known secret (plus `extra`, which is registered too) and every key-shaped
-/// run in `text`.
+/// Masks every known secret (plus `extra`, which is registered too), every key-shaped
+/// run and every credential inside a URL (see `mask_urls`) in `text`.
 pub fn redact_text(text: &str, extra: &[&str]) -> String {
     for s in extra {
         register(s);
     }
+    let urls = mask_urls(text);
+    let text: &str = &urls;
     let Ok(known) = KNOWN.read() else {
         return mask_runs(text, |run| key_shaped(run).then(|| redact(run)));
     };
@@ -171,6 +173,135 @@ pub fn redact_text(text: &str, extra: &[&str]) -> String {
         }
         key_shaped(run).then(|| redact(run))
     })
+}
+
+/// A random-looking token inside a URL (a Slack webhook's last segment, a Discord
+/// webhook's token, a signed link's signature): 16 or more key characters that are not
+/// words joined by `-`/`_` (`claude-sonnet-4-6-20250514`, `2024-06-01-preview` are words).
+fn url_token(run: &str) -> bool {
+    if run.len() < 16 {
+        return false;
+    }
+    let wordy = run.split(['-', '_']).all(|p| {
+        (p.len() <= 12 && p.chars().all(|c| c.is_ascii_alphabetic()))
+            || (p.len() <= 8 && p.chars().all(|c| c.is_ascii_digit()))
+    });
+    !wordy
+}
+
+/// Where a URL in text ends: at white space, a quote, an angle bracket or a backslash (the
+/// escape before a quote in JSON text).
+fn url_char(c: char) -> bool {
+    !(c.is_whitespace() || c.is_control() || matches!(c, '"' | '\'' | '`' | '<' | '>' | '\\'))
+}
+
+const MASK: &str = "…";
+
+/// Masks the credentials a URL can carry, wherever one appears in `text` (a config's
+/// `webhookUrl`, a DSN, an error message naming the URL it was for): the userinfo's
+/// password (and a token-like user: `https://ghp_…@github.com`), every query or fragment
+/// value whose parameter is a credential's name by the one name rule (`?access_token=`,
+/// `&X-Amz-Signature=`, see `secret_name`) or that looks like a token, and every
+/// token-like run in the path (`/services/T0/B0/…`). Host, port, path words and other
+/// parameters stay, so the URL still says where it points. `file:` URLs are paths.
+pub fn mask_urls(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains("://") {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("://") {
+        let scheme_start = rest[..i]
+            .char_indices()
+            .rev()
+            .find(|(_, c)| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '.' | '-')))
+            .map_or(0, |(p, c)| p + c.len_utf8());
+        let scheme = &rest[scheme_start..i];
+        let end = rest[i + 3..]
+            .find(|c: char| !url_char(c))
+            .map_or(rest.len(), |e| i + 3 + e);
+        out.push_str(&rest[..i + 3]);
+        let body = &rest[i + 3..end];
+        if scheme.is_empty() || scheme.eq_ignore_ascii_case("file") {
+            out.push_str(body);
+        } else {
+            out.push_str(&mask_url_body(body));
+        }
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    if out == text {
+        std::borrow::Cow::Borrowed(text)
+    } else {
+        std::borrow::Cow::Owned(out)
+    }
+}
+
+/// A URL after `scheme://`: authority, path, query, fragment.
+fn mask_url_body(body: &str) -> String {
+    let auth_end = body.find(['/', '?', '#']).unwrap_or(body.len());
+    let (authority, tail) = body.split_at(auth_end);
+    let mut out = String::with_capacity(body.len());
+    match authority.rfind('@') {
+        Some(at) => {
+            let (user, pass) = match authority[..at].split_once(':') {
+                Some((u, _)) => (u, Some(MASK)),
+                None => (&authority[..at], None),
+            };
+            if url_token(user) || key_shaped(user) {
+                out.push_str(MASK);
+            } else {
+                out.push_str(user);
+            }
+            if let Some(p) = pass {
+                out.push(':');
+                out.push_str(p);
+            }
+            out.push_str(&authority[at..]);
+        }
+        None => out.push_str(authority),
+    }
+    let q = tail.find(['?', '#']).unwrap_or(tail.len());
+    let (path, params) = tail.split_at(q);
+    out.push_str(&mask_runs(path, |run| {
+        url_token(run).then(|| MASK.to_owned())
+    }));
+    // Query and fragment: `name=value` pairs split at `&`/`;` (`#access_token=…` as well).
+    let mut pair = String::new();
+    let flush = |pair: &mut String, out: &mut String| {
+        match pair.split_once('=') {
+            Some((name, value)) if !value.is_empty() => {
+                let name_plain = name.trim_start_matches(['?', '#']);
+                if crate::secret_name::secret_name(name_plain) {
+                    out.push_str(name);
+                    out.push('=');
+                    out.push_str(MASK);
+                } else {
+                    out.push_str(name);
+                    out.push('=');
+                    out.push_str(&mask_runs(value, |run| {
+                        url_token(run).then(|| MASK.to_owned())
+                    }));
+                }
+            }
+            _ => out.push_str(&mask_runs(pair, |run| {
+                url_token(run).then(|| MASK.to_owned())
+            })),
+        }
+        pair.clear();
+    };
+    for c in params.chars() {
+        if matches!(c, '&' | ';' | '#') || (c == '?' && !pair.is_empty()) {
+            flush(&mut pair, &mut out);
+            if c == '&' || c == ';' {
+                out.push(c);
+                continue;
+            }
+        }
+        pair.push(c);
+    }
+    flush(&mut pair, &mut out);
+    out
 }
 
 /// The characters `key::redact` hides. Fragments are matched against these only: the
@@ -277,6 +408,89 @@ mod tests {
             "{t}"
         );
         assert!(!t.contains("SENTINEL0123"), "{t}");
+    }
+
+    #[test]
+    fn credentials_in_urls_are_masked_where_they_are() {
+        for (url, shown) in [
+            (
+                "https://hooks.slack.com/services/T0123ABCD/B0456EFGH/xoxAbC1234567890DefGhIjK",
+                "https://hooks.slack.com/services/T0123ABCD/B0456EFGH/…",
+            ),
+            (
+                "https://discord.com/api/webhooks/123456789012345678/aBcD-EfGh_0123456789abcdefXYZ",
+                "https://discord.com/api/webhooks/…/…",
+            ),
+            (
+                "postgres://app:hunter2@db:5432/app",
+                "postgres://app:…@db:5432/app",
+            ),
+            (
+                "https://h.example/x?token=abc&page=2&X-Amz-Signature=deadbeef#access_token=tok",
+                "https://h.example/x?token=…&page=2&X-Amz-Signature=…#access_token=…",
+            ),
+            (
+                "https://h.example/cb?state=q1w2e3r4t5y6u7i8o9p0",
+                "https://h.example/cb?state=…",
+            ),
+            (
+                "https://api.gaterouter.ai/openai/v1",
+                "https://api.gaterouter.ai/openai/v1",
+            ),
+            (
+                "https://x.example/models/claude-sonnet-4-6-20250514?api-version=2024-06-01-preview",
+                "https://x.example/models/claude-sonnet-4-6-20250514?api-version=2024-06-01-preview",
+            ),
+            (
+                "file:///srv/aVeryLongDirectoryName0123/x",
+                "file:///srv/aVeryLongDirectoryName0123/x",
+            ),
+        ] {
+            let t = format!("url \"{url}\", then words");
+            assert_eq!(redact_text(&t, &[]), format!("url \"{shown}\", then words"));
+            assert_eq!(
+                redact_text(&redact_text(&t, &[]), &[]),
+                redact_text(&t, &[])
+            );
+        }
+    }
+
+    mod url_properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// Any text: no panic (byte boundaries), masking twice changes nothing more.
+            #[test]
+            fn any_text_is_masked_idempotently(t in "\\PC{0,40}(://\\PC{0,40})?") {
+                let once = mask_urls(&t).into_owned();
+                prop_assert_eq!(mask_urls(&once).into_owned(), once);
+            }
+
+            /// A random token (16+ characters) anywhere a URL carries one (path segment, userinfo password,
+            /// a credential-named or any query parameter, the fragment) never shows; the
+            /// host always does.
+            #[test]
+            fn url_credentials_never_show(
+                host in "[a-z]{3,10}\\.(com|io|example)",
+                words in prop::collection::vec("[a-z]{2,10}", 0..3),
+                token in "[A-Za-z0-9_-]{13,30}[0-9][A-Z][a-z]",
+                place in 0usize..5,
+                param in prop::sample::select(vec!["token", "access_token", "apiKey", "sig", "X-Goog-Signature", "state", "q"]),
+            ) {
+                let path = words.join("/");
+                let url = match place {
+                    0 => format!("https://{host}/{path}/{token}"),
+                    1 => format!("https://user:{token}@{host}/{path}"),
+                    2 => format!("https://{host}/{path}?{param}={token}&page=2"),
+                    3 => format!("https://{host}/{path}#access_token={token}"),
+                    _ => format!("https://{token}@{host}/{path}"),
+                };
+                let shown = redact_text(&format!("\"url\": \"{url}\","), &[]);
+                prop_assert!(!shown.contains(&token), "{}", shown);
+                prop_assert!(shown.contains(&host), "{}", shown);
+            }
+        }
     }
 
     #[test]

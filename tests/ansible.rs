@@ -166,6 +166,15 @@ fn a_fleet_checks_applies_converges_and_uninstalls() {
         return;
     };
     let mut fleet = Fleet::new(bin);
+    // A credential of the user's inside a URL and under a plural name, in a file setup
+    // edits: Ansible's --diff renders the report's before/after, which must hide them.
+    let webhook = "WEBHOOKPATH7Qx2Lm9Zr4Kd";
+    let session = "SESSIONTOK-Aa11Bb22Cc33";
+    let config = fleet.root("onboarded").join("openclaw.json");
+    let mut v: Value = serde_json::from_str(&std::fs::read_to_string(&config).unwrap()).unwrap();
+    v["channels"] = serde_json::json!({"slack": {"webhookUrl": format!("https://hooks.example/services/T0123ABCD/B0456EFGH/{webhook}")}});
+    v["sessionTokens"] = serde_json::json!([session]);
+    std::fs::write(&config, serde_json::to_string_pretty(&v).unwrap()).unwrap();
 
     // The role puts the binary on every host.
     let run = fleet.play("install.yml", &[]);
@@ -204,6 +213,11 @@ fn a_fleet_checks_applies_converges_and_uninstalls() {
                 "{h}: diff without the change: {d:#}"
             );
             assert_ne!(d["before"], d["after"], "{h}: {d:#}");
+            let shown = d.to_string();
+            assert!(
+                !shown.contains(webhook) && !shown.contains(session),
+                "{h}: a credential in the diff: {d:#}"
+            );
         }
     }
     let r = &run.hosts["configured"];

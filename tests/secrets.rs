@@ -273,3 +273,75 @@ fn a_broken_config_error_does_not_print_the_key() {
     assert_eq!(out.status.code(), Some(1));
     clean(&out, "broken config");
 }
+
+/// The user's own credentials in the files setup edits: inside URLs (a Slack webhook's
+/// path, userinfo, a query token) and under names of the whole family, plural included.
+/// None of them may show in the text diff (`-v`: every line), the `--json` report's
+/// `before`/`after`/`diff` (what the Ansible module's `--diff` renders), or a doctor run.
+#[test]
+fn the_users_other_credentials_show_nowhere() {
+    let (tmp, root) = root_from("onboarded");
+    let config = root.join("openclaw.json");
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&config).unwrap()).unwrap();
+    // Each secret is one no mask of ours leaves a piece of 8 characters of.
+    let secrets = [
+        "WEBHOOKPATH7Qx2Lm9Zr4Kd",
+        "Hunter2Password8",
+        "QUERYTOKEN3Vb7Nc1Xz5",
+        "SESSIONTOK-Aa11Bb22Cc33",
+        "SESSIONTOK-Dd44Ee55Ff66",
+        "PASSWORDS-Gg77Hh88Ii99",
+        "NESTEDSECRET-Jj00Kk11",
+        "APIKEYSVAL-Ll22Mm33Nn44",
+        "SIGNATURE5Op6Qr7St8Uv9",
+    ];
+    v["channels"] = serde_json::json!({
+        "slack": {
+            "webhookUrl": format!("https://hooks.example/services/T0123ABCD/B0456EFGH/{}", secrets[0]),
+            "botUrl": format!("https://bot:{}@example.com/x?token={}&x=1", secrets[1], secrets[2]),
+            "linkUrl": format!("https://s3.example/o?X-Amz-Expires=60&X-Amz-Signature={}", secrets[8]),
+        }
+    });
+    v["sessionTokens"] = serde_json::json!([secrets[3], secrets[4]]);
+    v["gateway"]["auth"] =
+        serde_json::json!({"passwords": [secrets[5]], "secrets": {"a": secrets[6]}});
+    v["plugins"] = serde_json::json!({"x": {"apiKeys": [secrets[7]], "maxTokens": 8192}});
+    std::fs::write(&config, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+    let r = root.to_str().unwrap();
+    let runs: [&[&str]; 3] = [
+        &["--offline", "--dry-run", "-v", SENTINEL, r],
+        &["--offline", "--dry-run", "--json", SENTINEL, r],
+        &["doctor", "--json", r],
+    ];
+    for args in runs {
+        let out = cmd(tmp.path()).args(args).output().unwrap();
+        clean(&out, &args.join(" "));
+        let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+        for s in secrets {
+            for piece in s.as_bytes().windows(8) {
+                let piece = std::str::from_utf8(piece).unwrap();
+                assert!(
+                    !all.contains(piece),
+                    "{args:?}: {piece} of {s} shows:\n{all}"
+                );
+            }
+        }
+        if args.contains(&"--json") && args[0] != "doctor" {
+            let rep: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            let after = rep["files"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|f| f["path"].as_str().unwrap().ends_with("openclaw.json"))
+                .map(|f| f["after"].as_str().unwrap().to_owned())
+                .unwrap();
+            // The URLs still say where they point; a count is not a credential.
+            assert!(
+                after.contains("https://hooks.example/services/T0123ABCD/B0456EFGH/…"),
+                "{after}"
+            );
+            assert!(after.contains("\"maxTokens\": 8192"), "{after}");
+        }
+    }
+}
