@@ -468,3 +468,68 @@ fn include_defining_models_is_warned_about() {
         "{err}"
     );
 }
+
+/// Runs `sh -c script` (with `$BIN` and `$ROOT` set) and returns its output, failing when
+/// it takes longer than `limit`: an unbounded read would run until memory ran out.
+fn bounded_sh(
+    script: &str,
+    root: &Path,
+    home: &Path,
+    limit: std::time::Duration,
+) -> std::process::Output {
+    let mut child = std::process::Command::new("sh")
+        .args(["-c", script])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("NO_COLOR", "1")
+        .env("BIN", env!("CARGO_BIN_EXE_gaterouter-setup"))
+        .env("ROOT", root)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            panic!("`{script}` still running after {limit:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// `--api-key-stdin` reads one line, at most 4 KB: an endless stream with line breaks
+/// gives its first line at once, one without them is refused quickly with a clear error.
+#[test]
+fn api_key_stdin_reads_one_bounded_line() {
+    let limit = std::time::Duration::from_secs(20);
+    let (tmp, root) = root_from("onboarded");
+    let out = bounded_sh(
+        &format!("yes {KEY} | \"$BIN\" --offline --yes --api-key-stdin \"$ROOT\""),
+        &root,
+        tmp.path(),
+        limit,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let env = std::fs::read_to_string(root.join(".env")).unwrap();
+    assert!(
+        env.contains(&format!("GATEROUTER_API_KEY={KEY}\n")),
+        "{env}"
+    );
+    assert_no_key(&out, KEY);
+    for source in [
+        "\"$BIN\" --offline --yes --api-key-stdin \"$ROOT\" < /dev/zero",
+        "yes | tr -d '\\n' | \"$BIN\" --offline --yes --api-key-stdin \"$ROOT\"",
+        "\"$BIN\" probe --api-key-stdin < /dev/zero",
+    ] {
+        let (tmp, root) = root_from("onboarded");
+        let before = snapshot(tmp.path());
+        let out = bounded_sh(source, &root, tmp.path(), limit);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{source}: {err}");
+        assert!(err.contains("longer than 4096 bytes"), "{source}: {err}");
+        assert_eq!(snapshot(tmp.path()), before, "{source}");
+    }
+}

@@ -768,13 +768,8 @@ fn key_choice(stdin: bool, arg: Option<String>, env: &Env) -> Result<KeyChoice> 
                 "the API key was given both as an argument and with --api-key-stdin; pass it one way".into(),
             ));
         }
-        let mut s = String::new();
-        std::io::stdin().read_to_string(&mut s).map_err(|e| {
-            Error::Usage(format!("--api-key-stdin: cannot read standard input: {e}"))
-        })?;
-        let line = s.strip_suffix('\n').unwrap_or(&s);
-        let line = line.strip_suffix('\r').unwrap_or(line);
-        return Ok(KeyChoice::Set(ApiKey::from_user(line)?));
+        let line = key_line(std::io::stdin().lock())?;
+        return Ok(KeyChoice::Set(ApiKey::from_user(&line)?));
     }
     if let Some(k) = arg {
         return Ok(KeyChoice::Set(ApiKey::from_user(&k)?));
@@ -786,6 +781,29 @@ fn key_choice(stdin: bool, arg: Option<String>, env: &Env) -> Result<KeyChoice> 
         return Ok(KeyChoice::Set(ApiKey::from_user(k)?));
     }
     Ok(KeyChoice::KeepExisting)
+}
+
+/// The most `--api-key-stdin` reads: a key is a few hundred bytes at most.
+const MAX_KEY_LINE: u64 = 4096;
+
+/// The first line of `r` (without its `\n`/`\r\n`), read no further than that line or
+/// `MAX_KEY_LINE` bytes: `yes KEY |` gives its first line at once, and `/dev/zero` or a
+/// stream with no line break is refused after 4 KB rather than read until memory runs out.
+fn key_line(r: impl std::io::BufRead) -> Result<String> {
+    use std::io::BufRead as _;
+    let mut buf = Vec::new();
+    let mut r = r.take(MAX_KEY_LINE + 1);
+    r.read_until(b'\n', &mut buf)
+        .map_err(|e| Error::Usage(format!("--api-key-stdin: cannot read standard input: {e}")))?;
+    let line = buf.strip_suffix(b"\n").unwrap_or(&buf);
+    if line.len() as u64 > MAX_KEY_LINE {
+        return Err(Error::Usage(format!(
+            "--api-key-stdin: the first line of standard input is longer than {MAX_KEY_LINE} bytes, which no API key is; pass the key alone on one line (printf %s \"$KEY\" | gaterouter-setup --api-key-stdin …)"
+        )));
+    }
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    String::from_utf8(line.to_vec())
+        .map_err(|_| Error::InvalidKey("from standard input is not valid UTF-8".into()))
 }
 
 /// The probe configuration: `--base-url` (or `GATEROUTER_BASE_URL`), else `default` (the
