@@ -137,6 +137,41 @@ pub fn open_owned_file(path: &Path) -> std::io::Result<File> {
     Ok(file)
 }
 
+/// Writes a file we generate for the user (a man page) at `path`, replacing a regular file
+/// there but nothing else: a symlink is not followed (its target is not ours to overwrite),
+/// and a FIFO, device or directory is refused before anything could block on it. Written
+/// to a temp file in the same directory and renamed over the old one, so a reader never
+/// sees half a page and a hard link elsewhere keeps its own content.
+pub fn write_generated(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
+    use std::io::Write as _;
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.is_file() => {}
+        Ok(m) => {
+            return Err(std::io::Error::other(format!(
+                "is {}; only a regular file is replaced there: remove it and run again",
+                describe_type(&m)
+            )));
+        }
+        Err(e) if e.kind() == ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(mode))?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
 /// Creates `dir` and any missing ancestors, each 0700 whatever the umask and owned like its
 /// parent. Returns the directories created, outermost first.
 pub fn create_dirs(dir: &Path) -> std::io::Result<Vec<std::path::PathBuf>> {

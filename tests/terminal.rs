@@ -541,3 +541,76 @@ fn man_pages_one_per_subcommand_all_options_examples_unreflowed() {
     let out = run(tmp.path(), &["man", "nosuch"]);
     assert_eq!(out.status.code(), Some(1));
 }
+
+/// `man --dir` writes its pages as every file we write: a page-named symlink is not
+/// followed (its target keeps its bytes), a page-named FIFO is refused without blocking,
+/// and a regular page (hard-linked elsewhere too) is replaced by rename, the other name
+/// keeping the old text.
+#[test]
+fn man_dir_writes_no_link_and_blocks_on_no_fifo() {
+    use std::os::unix::fs::FileTypeExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("man1");
+    std::fs::create_dir(&dir).unwrap();
+    let man = |dir: &Path| {
+        let mut child = Std::new(env!("CARGO_BIN_EXE_gaterouter-setup"))
+            .env_clear()
+            .env("HOME", tmp.path())
+            .args(["man", "--dir", dir.to_str().unwrap()])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let start = std::time::Instant::now();
+        while child.try_wait().unwrap().is_none() {
+            if start.elapsed() > std::time::Duration::from_secs(20) {
+                let _ = child.kill();
+                panic!("man --dir blocked");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        child.wait_with_output().unwrap()
+    };
+    let victim = tmp.path().join("victim");
+    std::fs::write(&victim, "precious").unwrap();
+    let page = dir.join("gaterouter-setup.1");
+    std::os::unix::fs::symlink(&victim, &page).unwrap();
+    let out = man(&dir);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("symlink"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+    assert!(page.symlink_metadata().unwrap().file_type().is_symlink());
+    std::fs::remove_file(&page).unwrap();
+
+    let fifo = dir.join("gaterouter-setup-doctor.1");
+    let made = Std::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let out = man(&dir);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("FIFO"), "{}", text(&out.stderr));
+    assert!(fifo.symlink_metadata().unwrap().file_type().is_fifo());
+    std::fs::remove_file(&fifo).unwrap();
+
+    std::fs::write(&page, "old page").unwrap();
+    let other = tmp.path().join("other-name");
+    std::fs::hard_link(&page, &other).unwrap();
+    let out = man(&dir);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(std::fs::read_to_string(&page).unwrap().contains("\n.TH gaterouter-setup 1"));
+    assert_eq!(std::fs::read_to_string(&other).unwrap(), "old page");
+    // No temp file left behind.
+    let names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names
+            .iter()
+            .all(|n| n.ends_with(".1") && !n.starts_with('.')),
+        "{names:?}"
+    );
+}
