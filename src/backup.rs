@@ -389,6 +389,13 @@ pub fn read_in_set(dir: &Path, rel: &str, max: u64) -> std::result::Result<Vec<u
     if !meta.is_file() {
         return Err(format!("{} is not a regular file", at.display()));
     }
+    // A copy with another name elsewhere can be changed through that name: not ours.
+    if meta.nlink() > 1 {
+        return Err(format!(
+            "{} has other hard links, so it is not the copy gaterouter-setup wrote",
+            at.display()
+        ));
+    }
     if meta.len() > max {
         return Err(format!(
             "{} is {} bytes, too large",

@@ -138,6 +138,11 @@ struct Entry<'a> {
     kind: FileKind,
 }
 
+/// The most a rollback gives back of a recorded mode: read/write bits only, never group-
+/// or world-writable, never setuid/setgid/sticky or executable (these are data files).
+/// The manifest sits where the root's owner can edit it, so it cannot widen access.
+const MODE_CAP: u32 = 0o644;
+
 fn kind_of(rel: &str) -> FileKind {
     match rel {
         ".env" => FileKind::Env,
@@ -313,9 +318,20 @@ pub fn plan(root: &Path, sets: &[BackupSet], force: bool) -> Result<Plan> {
             ),
             None => None,
         };
-        // Permission bits only: a manifest never makes a file setuid.
+        // A manifest lives in a directory the root's owner can write: what it records is
+        // capped (see `MODE_CAP`), and a cap that took something away is said.
+        let cap = MODE_CAP;
+        if let Some(m) = recorded_mode
+            && m & !cap != 0
+        {
+            warnings.push(format!(
+                "the backup set {} records mode {m:04o} for {rel}; restored as {:04o} (a rollback restores at most {MODE_CAP:04o}: never group/world-writable, executable or setuid)",
+                oldest.set.dir.display(),
+                m & cap,
+            ));
+        }
         let mode_after = recorded_mode
-            .map(|m| m & 0o777)
+            .map(|m| m & cap)
             .or(current.mode)
             .unwrap_or(NEW_FILE_MODE);
         if oldest.kind == FileKind::Env {

@@ -223,3 +223,74 @@ fn a_relative_root_rolls_back_like_an_absolute_one() {
         text(&out.stdout)
     );
 }
+
+/// The newest backup set of `root` (one setup ran).
+fn newest_set(root: &std::path::Path) -> std::path::PathBuf {
+    let mut sets: Vec<_> = std::fs::read_dir(root.join(".gaterouter-backup"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("manifest.json").is_file())
+        .collect();
+    sets.sort();
+    sets.pop().unwrap()
+}
+
+/// A manifest can be edited by whoever owns the root: the modes it records are capped at
+/// 0644 (never group/world-writable, executable or setuid), and the cap is said.
+#[test]
+fn a_tampered_manifest_cannot_widen_a_mode() {
+    for mode in ["666", "777", "4755", "2664", "1646", "622"] {
+        let (tmp, root) = root_from("onboarded");
+        setup(tmp.path(), &root);
+        let m = newest_set(&root).join("manifest.json");
+        let mut v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&m).unwrap()).unwrap();
+        for f in v["files"].as_array_mut().unwrap() {
+            f["mode"] = mode.into();
+        }
+        std::fs::write(&m, v.to_string()).unwrap();
+        let out = cmd(tmp.path())
+            .args(["rollback", "--yes"])
+            .arg(&root)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{mode}: {}", text(&out.stderr));
+        let want = u32::from_str_radix(mode, 8).unwrap() & 0o644;
+        for rel in [".env", "openclaw.json", "agents/main/agent/models.json"] {
+            let got = std::fs::metadata(root.join(rel))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o7777;
+            assert_eq!(got, want, "{mode}: {rel} is {got:o}");
+        }
+        let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+        assert!(
+            all.contains(&format!("restored as {want:04o}")),
+            "{mode}: {all}"
+        );
+    }
+}
+
+/// A copy (or manifest) in a set with another hard link can be changed through the other
+/// name while the rollback reads it: refused, as the lock and `$include` files are, and
+/// nothing is written.
+#[test]
+fn a_hard_linked_copy_in_a_set_is_refused() {
+    for copy in ["openclaw.json", ".env", "manifest.json"] {
+        let (tmp, root) = root_from("onboarded");
+        setup(tmp.path(), &root);
+        let set = newest_set(&root);
+        std::fs::hard_link(set.join(copy), tmp.path().join("elsewhere")).unwrap();
+        let before = user_files(&root);
+        let out = cmd(tmp.path())
+            .args(["rollback", "--yes"])
+            .arg(&root)
+            .output()
+            .unwrap();
+        let err = text(&out.stderr);
+        assert_ne!(out.status.code(), Some(0), "{copy}: {err}");
+        assert!(err.contains("hard links"), "{copy}: {err}");
+        assert_eq!(user_files(&root), before, "{copy}: the rollback wrote");
+    }
+}
