@@ -600,7 +600,11 @@ fn man_dir_writes_no_link_and_blocks_on_no_fifo() {
     std::fs::hard_link(&page, &other).unwrap();
     let out = man(&dir);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert!(std::fs::read_to_string(&page).unwrap().contains("\n.TH gaterouter-setup 1"));
+    assert!(
+        std::fs::read_to_string(&page)
+            .unwrap()
+            .contains("\n.TH gaterouter-setup 1")
+    );
     assert_eq!(std::fs::read_to_string(&other).unwrap(), "old page");
     // No temp file left behind.
     let names: Vec<String> = std::fs::read_dir(&dir)
