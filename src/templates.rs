@@ -21,6 +21,9 @@ pub struct Settings {
     pub primary_given: bool,
     /// `--all-agents`: agents with their own model move to GateRouter too.
     pub all_agents: bool,
+    /// `--agent ID`: only this agent moves to GateRouter (its own `model`); the default
+    /// model and the other agents stay as they are.
+    pub only_agent: Option<String>,
     /// `--replace-fallbacks`: the fallbacks are exactly `fallbacks`, not merged.
     pub replace_fallbacks: bool,
     /// The provider's model list is GateRouter's live catalog (else the bundled one): a
@@ -93,6 +96,7 @@ impl Settings {
             fallbacks_given: false,
             primary_given: false,
             all_agents: false,
+            only_agent: None,
             replace_fallbacks: false,
             catalog_live: false,
             ambient: Default::default(),

@@ -303,6 +303,103 @@ fn agent_flag_limits_models_json_to_one_agent() {
     assert!(!main.contains("gaterouter"), "main agent was touched");
 }
 
+fn config_of(root: &std::path::Path) -> serde_json::Value {
+    let t = std::fs::read_to_string(root.join("openclaw.json")).unwrap();
+    jsonc_parser::cst::CstRootNode::parse(&t, &Default::default())
+        .unwrap()
+        .to_serde_value()
+        .unwrap()
+}
+
+/// `--agent ID` is "one agent only" (README): that agent's own model moves to GateRouter
+/// (its previous one kept as its last fallback, given back by uninstall) and the default
+/// model, which every other agent runs on, stays. It used to change `agents.defaults.model`
+/// too. An agent the config does not declare has no model of its own to set: refused, with
+/// nothing written. OpenClaw's validator accepts the result.
+#[test]
+fn agent_flag_moves_that_agent_only() {
+    for (case, id, before_model) in [
+        ("two-agents", "work", serde_json::Value::Null),
+        (
+            "agent-own-model",
+            "thomas",
+            serde_json::json!("openai-codex/gpt-5.4"),
+        ),
+    ] {
+        let (tmp, root) = root_from(case);
+        let before = config_of(&root);
+        let out = run(
+            tmp.path(),
+            &[
+                "--offline",
+                "--yes",
+                "--agent",
+                id,
+                KEY,
+                root.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(out.status.code(), Some(0), "{case}: {}", text(&out.stderr));
+        let after = config_of(&root);
+        assert_eq!(
+            after["agents"]["defaults"]["model"], before["agents"]["defaults"]["model"],
+            "{case}: the default model changed"
+        );
+        let model = &after["agents"]["entries"][id]["model"];
+        assert_eq!(model["primary"], "gaterouter/auto", "{case}: {model}");
+        if let Some(old) = before_model.as_str() {
+            assert_eq!(model["fallbacks"].as_array().unwrap().last().unwrap(), old);
+        }
+        for (other, entry) in after["agents"]["entries"].as_object().unwrap() {
+            if other != id {
+                assert_eq!(
+                    entry, &before["agents"]["entries"][other],
+                    "{case}: {other}"
+                );
+            }
+        }
+        if let Some(c) = openclaw_cache().filter(|c| c.join("validate").is_file()) {
+            let v = std::process::Command::new("bash")
+                .arg(c.join("validate"))
+                .arg(root.join("openclaw.json"))
+                .env("GATEROUTER_API_KEY", KEY)
+                .output()
+                .unwrap();
+            assert!(
+                v.status.success(),
+                "{case}: OpenClaw rejects: {}",
+                text(&v.stdout)
+            );
+        }
+        let out = run(tmp.path(), &["uninstall", "--yes", root.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(0), "{case}: {}", text(&out.stderr));
+        let back = config_of(&root);
+        assert_eq!(back["agents"], before["agents"], "{case}: uninstall");
+    }
+    // Not declared (a directory under agents/ only): refused, nothing written.
+    let (tmp, root) = root_from("onboarded");
+    std::fs::create_dir_all(root.join("agents/work/agent")).unwrap();
+    let before = snapshot(&root);
+    let out = run(
+        tmp.path(),
+        &[
+            "--offline",
+            "--yes",
+            "--agent",
+            "work",
+            KEY,
+            root.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("does not declare agent work"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(snapshot(&root), before);
+}
+
 #[test]
 fn readonly_config_is_refused_before_writing() {
     for var in ["OPENCLAW_CONFIG_READONLY", "OPENCLAW_NIX_MODE"] {

@@ -304,8 +304,11 @@ fn agent_must_be_one_the_root_has() {
         );
         assert_eq!(out.status.code(), Some(0), "{id}: {}", text(&out.stderr));
     }
-    // A fresh root has OpenClaw's default agent only.
+    // A fresh root has OpenClaw's default agent only, declared nowhere: it runs on the
+    // default model, so `--agent main` (one agent only) has no model of its own to set and
+    // says so, writing nothing; without --agent the default is set.
     let (tmp, root) = root_from("fresh");
+    let before = snapshot(&root);
     let out = run(
         tmp.path(),
         &[
@@ -318,8 +321,13 @@ fn agent_must_be_one_the_root_has() {
             root.to_str().unwrap(),
         ],
     );
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert!(root.join("agents/main/agent/models.json").is_file());
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("run without --agent"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(snapshot(&root), before);
 }
 
 /// The advice after a failed check: `--offline` only where GateRouter is down, never where

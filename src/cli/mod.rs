@@ -171,7 +171,8 @@ pub struct Cli {
     #[arg(long)]
     pub init: bool,
 
-    /// Only edit this agent's models.json (agents/<ID>/agent/models.json).
+    /// One agent only: this agent's own model moves to GateRouter and only its models.json is
+    /// edited; the default model and the other agents stay. It must be declared in openclaw.json.
     #[arg(long, value_name = "ID", value_parser = agent_id)]
     pub agent: Option<String>,
 
@@ -847,6 +848,7 @@ fn settings(cli: &Cli) -> Result<Settings> {
         s.primary_given = true;
     }
     s.all_agents = cli.all_agents;
+    s.only_agent = cli.agent.clone();
     if cli.replace_fallbacks {
         s.replace_fallbacks = true;
         s.fallbacks = cli.fallbacks.clone();

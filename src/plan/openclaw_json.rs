@@ -54,7 +54,6 @@ fn plan_keeping(
     let s = &check_catalog(s, &catalog, &mut record.notes)?;
     let (fallbacks, unusable) = usable_fallbacks(&doc, &root, s, root_env, &mut record.notes);
     let (defaults, at) = doc.ensure_path(&root, &["agents", "defaults"])?;
-    record.previous_model = previous_model(&doc, &defaults, &at)?;
     let s = &Settings {
         fallbacks,
         ..s.clone()
@@ -64,18 +63,26 @@ fn plan_keeping(
     let stale = |r: &str| {
         crate::templates::our_model_id(r).is_some_and(|id| !catalog.iter().any(|c| c == id))
     };
-    set_model(
-        &doc,
-        &defaults,
-        &at,
-        s,
-        &stale,
-        &mut record.added,
-        &mut record.notes,
-    )?;
-    note_unusable_in_place(&doc, &defaults, &at, &unusable, &mut record.notes);
+    if let Some(id) = &s.only_agent {
+        // One agent only: its own model, recorded for uninstall; the default stays.
+        one_agent_model(&doc, &root, id, s, &stale, &mut record)?;
+    } else {
+        record.previous_model = previous_model(&doc, &defaults, &at)?;
+        set_model(
+            &doc,
+            &defaults,
+            &at,
+            s,
+            &stale,
+            &mut record.added,
+            &mut record.notes,
+        )?;
+        note_unusable_in_place(&doc, &defaults, &at, &unusable, &mut record.notes);
+    }
     allow_refs(&doc, &defaults, &at, &s.refs(), &mut record.added)?;
-    own_models(&doc, &root, s, &stale, &mut record)?;
+    if s.only_agent.is_none() {
+        own_models(&doc, &root, s, &stale, &mut record)?;
+    }
 
     let (profiles, at) = doc.ensure_path(&root, &["auth", "profiles"])?;
     match doc.object(&profiles, &at, PROFILE_ID)? {
@@ -135,6 +142,48 @@ fn agent_objects(doc: &Doc, root: &CstObject) -> Result<Vec<(String, CstObject, 
         }
     }
     Ok(out)
+}
+
+/// `--agent ID`: that agent's own `model` moves to GateRouter as the default would (its
+/// previous one, `null` when it had none, recorded so uninstall gives it back). An agent
+/// the config does not declare has no entry to hold a model of its own and runs on the
+/// default: refused rather than changing every agent's default (or creating an entry,
+/// which can change which agent OpenClaw runs by default).
+fn one_agent_model(
+    doc: &Doc,
+    root: &CstObject,
+    id: &str,
+    s: &Settings,
+    stale: &dyn Fn(&str) -> bool,
+    record: &mut Record,
+) -> Result<()> {
+    let found = agent_objects(doc, root)?
+        .into_iter()
+        .find(|(a, _, _)| a.eq_ignore_ascii_case(id));
+    let Some((id, obj, at)) = found else {
+        return Err(Error::Usage(format!(
+            "--agent {id}: openclaw.json does not declare agent {id} (agents.entries or agents.list), so it runs on agents.defaults.model like every undeclared agent and has no model of its own to set; nothing was changed. Declare it first (openclaw agents add {id}), or run without --agent to set the default for every agent"
+        )));
+    };
+    let prev = doc
+        .prop(&obj, &at, "model")?
+        .and_then(|p| p.to_serde_value())
+        .unwrap_or(Value::Null);
+    let already_ours = crate::agents::refs(&prev)
+        .first()
+        .is_some_and(|p| is_ours(p));
+    if !already_ours {
+        record.agent_models.insert(id.clone(), prev);
+    }
+    set_model(
+        doc,
+        &obj,
+        &at,
+        s,
+        stale,
+        &mut record.added,
+        &mut record.notes,
+    )
 }
 
 /// Agents with their own `model` do not use the default. With `--all-agents` each moves to

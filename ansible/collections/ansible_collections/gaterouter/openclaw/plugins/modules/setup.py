@@ -55,7 +55,7 @@ options:
     type: bool
     default: false
   agent:
-    description: Only edit this agent's models.json.
+    description: Move only this agent (declared in openclaw.json) to GateRouter; the default model stays.
     type: str
   offline:
     description: Do not contact GateRouter; use the bundled model catalog.
