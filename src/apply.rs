@@ -230,11 +230,35 @@ pub fn apply(plan: &Plan, env: &Env) -> Result<Applied> {
 
 /// [`apply`] with options (lock timeout, fault injection).
 pub fn apply_with(plan: &Plan, env: &Env, opts: &ApplyOptions) -> Result<Applied> {
+    apply_staged(plan, env, opts, None)
+}
+
+/// A step between the two stages of [`apply_staged`]; its `Err` is why it failed.
+pub type Between<'a> = &'a dyn Fn() -> std::result::Result<(), String>;
+
+/// [`apply_with`], in two stages when `between` is given: `.env` first, then `between`
+/// (the running Gateway's restart, so it reads the key), then the other files (the config
+/// that switches it to the key). One lock, one backup set, one transaction: when `between`
+/// fails, `.env` is restored too and nothing is left changed.
+pub fn apply_staged(
+    plan: &Plan,
+    env: &Env,
+    opts: &ApplyOptions,
+    between: Option<Between>,
+) -> Result<Applied> {
     let faults = &opts.faults;
     if let Some(var) = env.readonly_var() {
         return Err(Error::ReadOnly { var });
     }
-    let pending: Vec<&FileChange> = plan.pending().collect();
+    let mut pending: Vec<&FileChange> = plan.pending().collect();
+    if between.is_some() {
+        // Stable: the files keep their order within each stage.
+        pending.sort_by_key(|f| f.kind != FileKind::Env);
+    }
+    let first_stage = pending
+        .iter()
+        .take_while(|f| between.is_some() && f.kind == FileKind::Env)
+        .count();
     if pending.is_empty() {
         return Ok(Applied {
             backup: None,
@@ -312,7 +336,21 @@ pub fn apply_with(plan: &Plan, env: &Env, opts: &ApplyOptions) -> Result<Applied
         }
     };
     let mut done: Vec<&FileChange> = Vec::new();
-    for f in &pending {
+    for (i, f) in pending.iter().enumerate() {
+        if i == first_stage
+            && let Some(step) = between
+        {
+            let staged = &pending[..i];
+            if let Err(source) = sync_dirs(staged.iter().map(|f| parent(&f.target)), faults) {
+                return Err(undo(&done, &plan.root, source));
+            }
+            if let Err(why) = step() {
+                let at = staged
+                    .last()
+                    .map_or(plan.root.as_path(), |f| f.path.as_path());
+                return Err(undo(&done, at, std::io::Error::other(why)));
+            }
+        }
         // Pushed first: the step that fails may come after this file's rename.
         done.push(f);
         if let Err(source) = write_one(f, faults) {
@@ -321,6 +359,16 @@ pub fn apply_with(plan: &Plan, env: &Env, opts: &ApplyOptions) -> Result<Applied
     }
     if let Err(source) = sync_dirs(pending.iter().map(|f| parent(&f.target)), faults) {
         return Err(undo(&done, &plan.root, source));
+    }
+    // Only `.env` changes (a new key): the step comes after it.
+    if first_stage == pending.len()
+        && let Some(step) = between
+        && let Err(why) = step()
+    {
+        let at = pending
+            .last()
+            .map_or(plan.root.as_path(), |f| f.path.as_path());
+        return Err(undo(&done, at, std::io::Error::other(why)));
     }
     remove_emptied_dirs(&plan.root, &pending);
     // Only after success: a failed run keeps every set it might need.

@@ -1,4 +1,5 @@
-//! Running a short-lived helper program (`openclaw --version`, an exec SecretRef provider)
+//! Running a short-lived helper program (`openclaw --version`, an exec SecretRef provider,
+//! `openclaw gateway restart`)
 //! within a time limit: stdin written, stdout read (bounded), and on timeout the child's
 //! whole process group stopped, so a wrapper's own children cannot keep us waiting.
 
@@ -30,11 +31,32 @@ impl std::fmt::Display for Failure {
 /// Runs `c` (its environment as the caller set it) with `input` on stdin; stderr is
 /// discarded. Returns the exit status and at most `max_out` bytes of stdout.
 pub fn run(
-    mut c: Command,
+    c: Command,
     input: Option<Vec<u8>>,
     timeout: Duration,
     max_out: u64,
 ) -> Result<(ExitStatus, Vec<u8>), Failure> {
+    let out = run_full(c, input, timeout, max_out, false)?;
+    Ok((out.status, out.stdout))
+}
+
+/// What a child left: its status, and at most the bytes asked for of each stream.
+#[derive(Debug)]
+pub struct Output {
+    pub status: ExitStatus,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+}
+
+/// [`run`], keeping at most `max_out` bytes of stderr too when `stderr` (the reason a
+/// command such as `openclaw gateway restart` gives for failing is there).
+pub fn run_full(
+    mut c: Command,
+    input: Option<Vec<u8>>,
+    timeout: Duration,
+    max_out: u64,
+    stderr: bool,
+) -> Result<Output, Failure> {
     use std::os::unix::process::CommandExt;
     c.stdin(if input.is_some() {
         Stdio::piped()
@@ -42,10 +64,23 @@ pub fn run(
         Stdio::null()
     })
     .stdout(Stdio::piped())
-    .stderr(Stdio::null())
+    .stderr(if stderr {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    })
     // Its own process group, so a wrapper script's children go when it is stopped.
     .process_group(0);
     let mut child = c.spawn().map_err(Failure::Spawn)?;
+    let err_rx = child.stderr.take().map(|mut e| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut b = Vec::new();
+            let _ = e.by_ref().take(max_out).read_to_end(&mut b);
+            let _ = tx.send(b);
+        });
+        rx
+    });
     if let (Some(mut stdin), Some(input)) = (child.stdin.take(), input) {
         // On a thread: a child that does not read must not block us past the timeout.
         std::thread::spawn(move || {
@@ -77,10 +112,14 @@ pub fn run(
         let _ = child.wait();
         return Err(Failure::Timeout(timeout));
     };
-    let out = rx
-        .recv_timeout(
-            deadline.saturating_duration_since(Instant::now()) + Duration::from_millis(200),
-        )
+    let wait = deadline.saturating_duration_since(Instant::now()) + Duration::from_millis(200);
+    let stdout = rx.recv_timeout(wait).unwrap_or_default();
+    let stderr = err_rx
+        .and_then(|r| r.recv_timeout(Duration::from_millis(200)).ok())
         .unwrap_or_default();
-    Ok((status, out))
+    Ok(Output {
+        status,
+        stdout,
+        stderr,
+    })
 }

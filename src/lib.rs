@@ -30,6 +30,7 @@ pub mod diff;
 pub mod doctor;
 pub mod error;
 pub mod fsx;
+pub mod gateway;
 pub mod include;
 pub mod key;
 pub mod output;

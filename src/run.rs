@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use crate::apply::{self, Applied};
 use crate::error::{Error, Result, exit};
+use crate::gateway;
 use crate::key;
 use crate::plan::{self, KeyChoice, Plan};
 use crate::probe::{self, AutoRouting, ProbeConfig, ProbeOutcome, ProbeReport};
@@ -50,6 +51,9 @@ pub struct Request {
     /// Verify each root once configured, each request within this time.
     pub verify: Option<Duration>,
     pub lock_timeout: Duration,
+    /// `--restart-gateway` (`Some(true)`) / `--no-restart-gateway` (`Some(false)`): what to
+    /// do about a Gateway running for a root (see [`crate::gateway`]).
+    pub restart_gateway: Option<bool>,
     /// Found while validating the inputs (a base URL that looks wrong).
     pub warnings: Vec<String>,
     /// Secrets known before any root is read (the key as given), for redaction.
@@ -127,6 +131,10 @@ pub struct RootRun {
     /// problem): pending changes complete the root, they do not make it work. A root wired by
     /// `openclaw config patch` is one.
     pub wired: bool,
+    /// The Gateway running for this root, as the plan met it.
+    pub gateway: Option<gateway::Outlook>,
+    /// The restart `--restart-gateway` ran between `.env` and the config.
+    pub restarted: Option<gateway::Restarted>,
 }
 
 impl RootRun {
@@ -139,6 +147,8 @@ impl RootRun {
             verify: None,
             exit_code: exit::OK,
             wired: false,
+            gateway: None,
+            restarted: None,
         }
     }
 
@@ -224,6 +234,7 @@ pub fn run(req: Request, env: &Env, ui: &mut dyn Ui) -> RunReport {
         fail_fast,
         verify: verify_timeout,
         lock_timeout,
+        restart_gateway,
         mut warnings,
         mut secrets,
     } = req;
@@ -364,6 +375,7 @@ pub fn run(req: Request, env: &Env, ui: &mut dyn Ui) -> RunReport {
         lock_timeout,
         kind: "setup",
         verify: verify_timeout,
+        restart_gateway,
     };
     review_apply_verify(report, &tail, env, ui)
 }
@@ -380,6 +392,8 @@ pub struct Tail {
     pub kind: &'static str,
     /// Verify each root once configured, each request within this time.
     pub verify: Option<Duration>,
+    /// What to do about a running Gateway (see [`Request::restart_gateway`]).
+    pub restart_gateway: Option<bool>,
 }
 
 /// A run of one plan made elsewhere (rollback's, uninstall's): nothing to discover or
@@ -419,7 +433,15 @@ fn review_apply_verify(
 ) -> RunReport {
     let mode = report.mode;
     report.kind = tail.kind;
-    let pending = report.pending();
+    let openclaw = gateway_review(&mut report.roots, mode, tail.restart_gateway);
+    // Roots refused for their Gateway are not asked about.
+    let pending: usize = report
+        .roots
+        .iter()
+        .filter(|r| r.error.is_none())
+        .filter_map(|r| r.plan.as_ref())
+        .map(|p| p.pending().count())
+        .sum();
     let stop = tail.fail_fast && report.roots.iter().any(|r| r.error.is_some());
     let may_apply = mode == Mode::Apply && pending > 0 && !stop;
     let ask = (may_apply && !tail.yes).then(|| Ask {
@@ -446,7 +468,16 @@ fn review_apply_verify(
         };
 
     if report.applying {
-        apply_all(&mut report.roots, env, tail.lock_timeout, tail.kind);
+        let restart = (tail.restart_gateway == Some(true))
+            .then_some(openclaw.as_deref())
+            .flatten();
+        apply_all(
+            &mut report.roots,
+            env,
+            tail.lock_timeout,
+            tail.kind,
+            restart,
+        );
     }
     for r in &mut report.roots {
         r.exit_code = match (&r.error, &r.plan) {
@@ -469,6 +500,39 @@ fn review_apply_verify(
     report
 }
 
+/// Finds the Gateway running for each planned root and says in its plan what the write does
+/// to it. Applying is refused for a root whose Gateway would switch to GateRouter without
+/// the key, unless `--restart-gateway` or `--no-restart-gateway` chose; with
+/// `--restart-gateway` and no `openclaw` to restart it with, too. Returns that `openclaw`.
+fn gateway_review(runs: &mut [RootRun], mode: Mode, restart: Option<bool>) -> Option<PathBuf> {
+    let bin = crate::version::find_binary(std::env::var_os("PATH").as_deref());
+    for r in runs.iter_mut().filter(|r| r.error.is_none()) {
+        let Some(plan) = r.plan.as_mut() else {
+            continue;
+        };
+        let Some(o) = gateway::outlook(plan) else {
+            continue;
+        };
+        if !plan.is_empty() {
+            plan.warnings.extend(o.before(restart));
+        }
+        if mode == Mode::Apply && !plan.is_empty() {
+            if o.window() && restart.is_none() {
+                r.error = Some(Error::GatewayWithoutKey {
+                    root: plan.root.clone(),
+                    pid: o.running.pid,
+                });
+            } else if restart == Some(true) && o.restart_wanted() && bin.is_none() {
+                r.error = Some(Error::Usage(
+                    "--restart-gateway: openclaw is not on PATH, so the running Gateway cannot be restarted; nothing was written".into(),
+                ));
+            }
+        }
+        r.gateway = Some(o);
+    }
+    bin
+}
+
 /// The plan stage of one root, and whether its files can be written (so a dry run or a
 /// check says so too, before anybody confirms).
 fn planned(root: &Root, key: &KeyChoice, settings: &Settings) -> Result<Plan> {
@@ -479,7 +543,13 @@ fn planned(root: &Root, key: &KeyChoice, settings: &Settings) -> Result<Plan> {
 
 /// Each root is its own transaction with its own lock, so they go side by side: most of
 /// the time is the disk syncing, which overlaps well.
-fn apply_all(runs: &mut [RootRun], env: &Env, lock_timeout: Duration, kind: &'static str) {
+fn apply_all(
+    runs: &mut [RootRun],
+    env: &Env,
+    lock_timeout: Duration,
+    kind: &'static str,
+    restart: Option<&std::path::Path>,
+) {
     let todo: Vec<usize> = (0..runs.len())
         .filter(|&i| {
             runs[i].error.is_none() && runs[i].plan.as_ref().is_some_and(|p| !p.is_empty())
@@ -497,10 +567,33 @@ fn apply_all(runs: &mut [RootRun], env: &Env, lock_timeout: Duration, kind: &'st
                 kind,
                 faults: apply::Faults::from_env(),
             };
-            apply::apply_with(runs[i].plan.as_ref().expect("filtered above"), env, &opts)
+            let plan = runs[i].plan.as_ref().expect("filtered above");
+            let restart = restart.filter(|_| {
+                runs[i]
+                    .gateway
+                    .as_ref()
+                    .is_some_and(gateway::Outlook::restart_wanted)
+            });
+            let Some(bin) = restart else {
+                return (apply::apply_with(plan, env, &opts), None);
+            };
+            // `.env`, then the restart, then the config: the Gateway has the key before
+            // anything switches it to GateRouter.
+            let restarted = std::sync::Mutex::new(None);
+            let step = || {
+                let r = gateway::restart(bin, &plan.root, runs[i].target.config.as_deref());
+                let ok = r.ok;
+                let why = format!("the Gateway did not restart ({}: {})", r.command, r.message);
+                *restarted.lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
+                if ok { Ok(()) } else { Err(why) }
+            };
+            let applied = apply::apply_staged(plan, env, &opts, Some(&step));
+            let restarted = restarted.into_inner().unwrap_or_else(|e| e.into_inner());
+            (applied, restarted)
         },
     );
-    for (i, r) in todo.into_iter().zip(results) {
+    for (i, (r, restarted)) in todo.into_iter().zip(results) {
+        runs[i].restarted = restarted;
         match r {
             Ok(a) => runs[i].applied = Some(a),
             Err(e) => runs[i].error = Some(e),
@@ -701,6 +794,7 @@ mod tests {
                 fail_fast,
                 verify: None,
                 lock_timeout: Duration::from_secs(5),
+                restart_gateway: None,
                 warnings: Vec::new(),
                 secrets: Vec::new(),
             };

@@ -190,6 +190,17 @@ pub struct Cli {
     #[arg(long)]
     pub verify: bool,
 
+    /// When a Gateway runs for the root and lacks the key (it reads .env only when it
+    /// starts): write .env, restart it with `openclaw gateway restart` (as the root's owner),
+    /// and only then the config it hot-applies, so no message finds it without the key.
+    #[arg(long, conflicts_with = "no_restart_gateway")]
+    pub restart_gateway: bool,
+
+    /// Write even though a running Gateway would switch to GateRouter without the key; you
+    /// restart it yourself (every message through it fails until then).
+    #[arg(long)]
+    pub no_restart_gateway: bool,
+
     // -q, -v and --color are global: every subcommand takes them, before or after its name
     // (`probe -v`, `rollback -q`); a subcommand with its own `--color` reads that one.
     /// Print errors only (no summary, diff, check lines or warnings); the exit code says
@@ -376,6 +387,15 @@ impl Cli {
             Mode::DryRun
         } else {
             Mode::Apply
+        }
+    }
+
+    /// `--restart-gateway` / `--no-restart-gateway` / neither.
+    fn restart_gateway(&self) -> Option<bool> {
+        match (self.restart_gateway, self.no_restart_gateway) {
+            (true, _) => Some(true),
+            (_, true) => Some(false),
+            _ => None,
         }
     }
 }

@@ -45,6 +45,7 @@ pub(super) fn request(
             .verify
             .then(|| std::time::Duration::from_secs(cli.probe.timeout)),
         lock_timeout: std::time::Duration::from_secs(cli.lock_timeout),
+        restart_gateway: cli.restart_gateway(),
         warnings,
         secrets: secrets.clone(),
     };
@@ -322,7 +323,9 @@ fn show_applied(applied: &Applied, done_hint: &str) {
             .map(|b| format!(" Previous contents backed up in {}", b.display()))
             .unwrap_or_default()
     );
-    crate::outln!("{done_hint}");
+    if !done_hint.is_empty() {
+        crate::outln!("{done_hint}");
+    }
 }
 
 /// Said of a root OpenClaw can already use GateRouter on, when setup would still change it.
@@ -388,7 +391,16 @@ pub(super) fn render_one(view: &View, dir: &Path, run: &RunReport) -> i32 {
     let mut notes = Vec::new();
     if let Some(a) = &r.applied {
         if view.shown() {
-            show_applied(a, view.done_hint);
+            match &r.gateway {
+                // What the running Gateway does with it replaces the generic hint.
+                Some(g) => {
+                    show_applied(a, "");
+                    for line in g.after(r.restarted.as_ref()) {
+                        crate::outln!("{line}");
+                    }
+                }
+                None => show_applied(a, view.done_hint),
+            }
         }
         notes.extend(
             (run.kind == "uninstall")
@@ -423,6 +435,9 @@ pub(super) fn render_one(view: &View, dir: &Path, run: &RunReport) -> i32 {
         }
         if run.kind == "setup" {
             v["configured"] = configured_json(r);
+        }
+        if let Some(g) = &r.gateway {
+            v["gateway"] = g.value(r.restarted.as_ref(), r.applied.is_some());
         }
         crate::output::json(&v);
     }
@@ -486,6 +501,7 @@ impl<'a> Review<'a> {
                 lock_timeout: std::time::Duration::from_secs(r.lock_timeout),
                 kind,
                 verify: None,
+                restart_gateway: None,
             },
             dir,
         }
