@@ -181,10 +181,10 @@ impl OpenClaw {
         g
     }
 
-    /// One message through the running Gateway (no `--local`).
-    fn message(&self, limit_secs: u32) -> (bool, String) {
+    /// One message through the running Gateway (no `--local`), to `model` when given.
+    fn message(&self, limit_secs: u32, model: Option<&str>) -> (bool, String) {
         let limit = limit_secs.to_string();
-        let out = self.run(&[
+        let mut args = vec![
             "agent",
             "--agent",
             "main",
@@ -193,7 +193,11 @@ impl OpenClaw {
             "--json",
             "--timeout",
             &limit,
-        ]);
+        ];
+        if let Some(m) = model {
+            args.extend(["--model", m]);
+        }
+        let out = self.run(&args);
         (
             out.status.success(),
             format!("{}\n{}", text(&out.stdout), text(&out.stderr)),
@@ -392,7 +396,7 @@ fn a_running_gateway_gets_the_key_before_the_model() {
     );
 
     // 3. The next message reaches GateRouter through the Gateway: `auto`, with the key.
-    let (ok, said) = oc.message(120);
+    let (ok, said) = oc.message(120, None);
     assert!(ok, "the message through the Gateway failed:\n{said}");
     let sent = turns(&gr);
     assert!(
@@ -410,9 +414,18 @@ fn a_running_gateway_gets_the_key_before_the_model() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     gw.wait_for(from, "config hot reload applied", Duration::from_secs(60));
     let n = turns(&gr).len();
-    // The model it goes back to is offline here: the message fails, later or sooner.
-    let _ = oc.message(15);
-    assert_eq!(turns(&gr).len(), n, "a message still reached GateRouter");
+    // Asked for gaterouter/auto by name (the user's own model is offline here): the
+    // Gateway no longer knows it, so nothing reaches GateRouter.
+    let (ok, said) = oc.message(30, Some("gaterouter/auto"));
+    assert!(
+        !ok,
+        "gaterouter/auto still answered after uninstall:\n{said}"
+    );
+    assert_eq!(
+        turns(&gr).len(),
+        n,
+        "a message still reached GateRouter:\n{said}"
+    );
     drop(gw);
     eprintln!(
         "a_running_gateway_gets_the_key_before_the_model: {:.1} s",
