@@ -16,7 +16,6 @@
 //! config ([`crate::apply::apply_staged`]); without a restart, setup refuses.
 
 use std::ffi::OsString;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, SystemTime};
@@ -419,9 +418,9 @@ pub struct Restarted {
     pub message: String,
 }
 
-/// Runs `openclaw gateway restart --json` for `root` as the root's owner, within
-/// [`RESTART_TIMEOUT`]. The child gets PATH, the owner's HOME, the root as its state dir
-/// and the config path: nothing of ours, the key least of all.
+/// Runs `openclaw gateway restart --json` for `root` within [`RESTART_TIMEOUT`], as the
+/// run's user (the root's owner, see `privilege`). The child gets PATH, HOME, the root as
+/// its state dir and the config path: nothing else of ours, the key least of all.
 pub fn restart(bin: &Path, root: &Path, config: Option<&Path>) -> Restarted {
     const ARGS: [&str; 3] = ["gateway", "restart", "--json"];
     let command = format!("openclaw {}", ARGS.join(" "));
@@ -434,7 +433,13 @@ pub fn restart(bin: &Path, root: &Path, config: Option<&Path>) -> Restarted {
     if let Some(p) = config {
         c.env("OPENCLAW_CONFIG_PATH", p);
     }
-    as_owner(&mut c, root);
+    // The run already acts as the root's owner (`privilege`), HOME included: so does this
+    // child, and OpenClaw finds that user's Gateway.
+    for k in ["HOME", "USER", "LOGNAME"] {
+        if let Some(v) = std::env::var_os(k) {
+            c.env(k, v);
+        }
+    }
     let failed = |message: String| Restarted {
         command: command.clone(),
         ok: false,
@@ -475,33 +480,6 @@ pub fn restart(bin: &Path, root: &Path, config: Option<&Path>) -> Restarted {
 fn last_lines(s: &str, n: usize) -> String {
     let lines: Vec<&str> = s.trim().lines().collect();
     lines[lines.len().saturating_sub(n)..].join(" / ")
-}
-
-/// When we run as root on a root another user owns, the child runs as that user (with
-/// that user's HOME), so OpenClaw finds that user's Gateway and leaves files that user owns.
-pub fn as_owner(c: &mut Command, root: &Path) {
-    use std::os::unix::process::CommandExt;
-    let Ok(meta) = std::fs::metadata(root) else {
-        return;
-    };
-    let me = rustix::process::geteuid().as_raw();
-    if me == 0 && meta.uid() != 0 {
-        c.uid(meta.uid()).gid(meta.gid());
-        if let Some(home) = home_of(meta.uid()) {
-            c.env("HOME", home);
-        }
-    } else if let Some(home) = std::env::var_os("HOME") {
-        c.env("HOME", home);
-    }
-}
-
-/// The home directory of `uid` in /etc/passwd.
-fn home_of(uid: u32) -> Option<PathBuf> {
-    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
-    passwd.lines().find_map(|l| {
-        let f: Vec<&str> = l.split(':').collect();
-        (f.len() >= 6 && f[2].parse::<u32>().ok() == Some(uid)).then(|| PathBuf::from(f[5]))
-    })
 }
 
 #[cfg(test)]
