@@ -541,6 +541,12 @@ fn one_agent(dir: &Path, id: &str, declared: &[crate::agents::Agent]) -> Result<
     }
     let default = crate::agents::default_id(declared);
     if dir.join("agents").join(id).is_dir() || id.eq_ignore_ascii_case(&default) {
+        if let Some(out) = DirLinkOut::find(dir, &per_agent) {
+            return Err(Error::Usage(format!(
+                "--agent {id}: {}; nothing was done",
+                out.says(dir, &per_agent)
+            )));
+        }
         return Ok(per_agent);
     }
     let mut known: Vec<String> = declared.iter().map(|a| a.id.clone()).collect();
@@ -580,7 +586,14 @@ fn model_files(
                 "--agent {id:?} is not an agent id (a directory name under agents/)"
             )));
         }
-        return Ok(vec![one_agent(dir, id, declared)?]);
+        let file = one_agent(dir, id, declared)?;
+        if let Some(out) = DirLinkOut::find(dir, &file) {
+            return Err(Error::Usage(format!(
+                "--agent {id}: {}; nothing was done",
+                out.says(dir, &file)
+            )));
+        }
+        return Ok(vec![file]);
     }
     let mut ids = Vec::new();
     match std::fs::read_dir(&agents) {
@@ -611,14 +624,74 @@ fn model_files(
     }
     files.sort();
     files.dedup();
-    if !files.is_empty() {
-        return Ok(files);
+    if files.is_empty() {
+        let root_level = dir.join("models.json");
+        files.push(if root_level.exists() {
+            root_level
+        } else {
+            per_agent("main")
+        });
     }
-    let root_level = dir.join("models.json");
-    if root_level.exists() {
-        return Ok(vec![root_level]);
+    // A directory on the way that links out of the root (`agents`, `agents/main/agent`)
+    // would have models.json read and written elsewhere, as an `agentDir` outside would.
+    files.retain(|f| match DirLinkOut::find(dir, f) {
+        Some(out) => {
+            notes.push(out.says(dir, f));
+            false
+        }
+        None => true,
+    });
+    Ok(files)
+}
+
+/// A symlinked directory on the way from the root to a managed file that leads out of the
+/// root, and where it leads.
+struct DirLinkOut {
+    link: PathBuf,
+    to: PathBuf,
+}
+
+impl DirLinkOut {
+    /// The first directory between `root` and `file` (a path under it) that is a symlink
+    /// leading outside the root's real path; a dangling one counts as leading out (where it
+    /// would be created is not ours to decide).
+    fn find(root: &Path, file: &Path) -> Option<DirLinkOut> {
+        let rel = file.parent()?.strip_prefix(root).ok()?;
+        let real_root = std::fs::canonicalize(root).ok()?;
+        let mut at = root.to_path_buf();
+        for c in rel.components() {
+            at.push(c);
+            match std::fs::symlink_metadata(&at) {
+                Ok(m) if m.file_type().is_symlink() => {
+                    let to = std::fs::canonicalize(&at).unwrap_or_else(|_| {
+                        let t = std::fs::read_link(&at).unwrap_or_default();
+                        at.parent().map_or(t.clone(), |p| p.join(&t))
+                    });
+                    if !to.starts_with(&real_root) || !to.exists() {
+                        return Some(DirLinkOut {
+                            link: at.clone(),
+                            to,
+                        });
+                    }
+                }
+                Ok(_) => {}
+                // Missing from here on: created as plain directories inside the root.
+                Err(_) => return None,
+            }
+        }
+        None
     }
-    Ok(vec![per_agent("main")])
+
+    /// The plan's note: which link, where to, and that the file is left alone.
+    fn says(&self, root: &Path, file: &Path) -> String {
+        let rel = |p: &Path| p.strip_prefix(root).unwrap_or(p).display().to_string();
+        format!(
+            "{} is a symlink to {}, outside the root: {} was not touched (gaterouter-setup reads and writes nothing outside the root through a directory link, as for an agentDir outside it)",
+            rel(&self.link),
+            self.to.display(),
+            rel(file)
+        )
+    }
 }
 
 /// Read at discovery, so planning stays pure. `$include`d files are merged into the config by OpenClaw; we edit only openclaw.json, so
