@@ -406,3 +406,150 @@ fn another_users_root_is_refused_to_a_non_root_invoker_unless_as_invoker() {
     let out = run(&["--as-invoker"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }
+
+/// The scene's root as verify reads it: the gaterouter provider at `base_url` with `api_key`
+/// (a SecretRef) and `providers` as `secrets.providers`, given to `nobody`.
+fn verify_root(s: &Scene, base_url: &str, api_key: serde_json::Value, providers: serde_json::Value) {
+    let config = serde_json::json!({
+        "agents": {"defaults": {"model": "gaterouter/auto"}},
+        "models": {"providers": {"gaterouter": {
+            "baseUrl": base_url,
+            "api": "openai-completions",
+            "apiKey": api_key,
+            "models": [{"id": "auto", "name": "GateRouter Auto"}]
+        }}},
+        "secrets": {"providers": providers}
+    });
+    std::fs::write(s.root.join("openclaw.json"), config.to_string()).unwrap();
+    let _ = std::fs::remove_file(s.root.join(".env"));
+    give(&s.root, NOBODY);
+}
+
+fn verify(s: &Scene, path: Option<&str>, extra: &[&str]) -> (Option<i32>, serde_json::Value) {
+    let mut c = cmd(&s.home);
+    if let Some(p) = path {
+        c.env("PATH", p);
+    }
+    let out = c
+        .arg("verify")
+        .arg(&s.root)
+        .arg("--json")
+        .args(extra)
+        .output()
+        .unwrap();
+    assert_no_key(&out, KEY);
+    (out.status.code(), json(&out))
+}
+
+/// A shell script at `p` (mode 0755, owned by `uid`) that appends `id -u`, `id -g` and
+/// `$HOME` to `log` before `then`.
+fn recorder(p: &Path, uid: u32, log: &Path, then: &str) {
+    std::fs::write(
+        p,
+        format!(
+            "#!/bin/sh\necho \"$(id -u) $(id -g) $HOME\" >> '{}'\n{then}\n",
+            log.display()
+        ),
+    )
+    .unwrap();
+    chmod(p, 0o755);
+    std::os::unix::fs::lchown(p, Some(uid), Some(uid)).unwrap();
+}
+
+#[test]
+fn verify_runs_the_owners_programs_as_the_owner() {
+    if !root_runs_these() {
+        return;
+    }
+    let server = common::stand_in::StandIn::healthy(KEY);
+    let s = scene();
+    let log = s.base.join("log");
+    std::fs::create_dir(&log).unwrap();
+    chmod(&log, 0o777);
+    // The owner's exec SecretRef program, in a directory of the owner's.
+    let user_bin = s.base.join("user-bin");
+    std::fs::create_dir(&user_bin).unwrap();
+    let script = user_bin.join("secret.sh");
+    recorder(
+        &script,
+        NOBODY,
+        &log.join("exec"),
+        &format!("printf '{{\"protocolVersion\": 1, \"values\": {{\"GR\": \"{KEY}\"}}}}'"),
+    );
+    give(&user_bin, NOBODY);
+    verify_root(
+        &s,
+        &server.base_url(),
+        serde_json::json!({"source": "exec", "provider": "cmd", "id": "GR"}),
+        serde_json::json!({"cmd": {"source": "exec", "command": script}}),
+    );
+    // A stand-in `openclaw` on PATH, for --with-openclaw (and discovery's --version).
+    let bin = s.base.join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    chmod(&bin, 0o755);
+    recorder(&bin.join("openclaw"), 0, &log.join("openclaw"), "echo 2026.9.6");
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let (code, v) = verify(&s, Some(&path), &["--with-openclaw", "--timeout", "5"]);
+    assert_eq!(v["key"]["found_in"], "secret-exec", "{v:#}");
+    assert_eq!(v["results"][0]["ok"], true, "{v:#}");
+    assert_eq!(v["run_as"]["uid"], NOBODY);
+    assert!(code.is_some());
+    let exec = std::fs::read_to_string(log.join("exec")).expect("the exec SecretRef ran");
+    assert_eq!(exec.trim(), "65534 65534", "exec SecretRef ran as: {exec}");
+    let oc = std::fs::read_to_string(log.join("openclaw")).expect("openclaw ran");
+    assert!(
+        oc.lines().count() >= 2 && oc.lines().all(|l| l == "65534 65534 /nonexistent"),
+        "openclaw ran as: {oc}"
+    );
+}
+
+#[test]
+fn verify_never_runs_a_root_owned_program_for_the_owner_nor_reads_roots_files() {
+    if !root_runs_these() {
+        return;
+    }
+    const ROOT_KEY: &str = "sk-or-v1-ROOTONLYKEY-0123456789abcdef";
+    let server = common::stand_in::StandIn::healthy(KEY);
+    let s = scene();
+    let log = s.base.join("log");
+    std::fs::create_dir(&log).unwrap();
+    chmod(&log, 0o777);
+    // A root-owned program (passes "owned by the user running it" only for root) and a
+    // root-only secrets file; the owner's config names both.
+    let prog = s.sys.join("helper");
+    recorder(
+        &prog,
+        0,
+        &log.join("exec"),
+        &format!("printf '{{\"protocolVersion\": 1, \"values\": {{\"GR\": \"{ROOT_KEY}\"}}}}'"),
+    );
+    let secrets = system_file(
+        &s,
+        "secrets.json",
+        &format!(r#"{{"gr": {{"key": "{ROOT_KEY}"}}}}"#),
+        0o600,
+    );
+    for (api_key, providers) in [
+        (
+            serde_json::json!({"source": "exec", "provider": "cmd", "id": "GR"}),
+            serde_json::json!({"cmd": {"source": "exec", "command": prog, "args": ["-c", "id"]}}),
+        ),
+        (
+            serde_json::json!({"source": "file", "provider": "vault", "id": "/gr/key"}),
+            serde_json::json!({"vault": {"source": "file", "path": secrets}}),
+        ),
+    ] {
+        let before = server.hits().len();
+        verify_root(&s, &server.base_url(), api_key.clone(), providers);
+        let (code, v) = verify(&s, None, &[]);
+        assert_eq!(code, Some(3), "{api_key}: {v:#}");
+        assert_eq!(v["results"][0]["failure"]["kind"], "key-missing", "{v:#}");
+        assert!(
+            v.to_string().contains("uid 65534"),
+            "{api_key}: says whose rights: {v:#}"
+        );
+        assert!(!v.to_string().contains(ROOT_KEY));
+        assert_eq!(server.hits().len(), before, "{api_key}: a request was sent");
+        assert!(!log.join("exec").exists(), "the root-owned program ran");
+    }
+}
