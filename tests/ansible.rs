@@ -90,62 +90,79 @@ impl Fleet {
     fn play(&mut self, playbook: &str, extra: &[&str]) -> Run {
         self.runs += 1;
         let t = self.tmp.path();
-        let record = t.join(format!("run-{}.json", self.runs));
-        let tests = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ansible");
-        let playbook = tests.join(playbook);
-        let out = Command::new(self.bin.join("ansible-playbook"))
-            .arg("-vvv")
-            .arg("-i")
-            .arg(t.join("inventory.yml"))
-            .arg(format!("-e@{}", t.join("key.yml").display()))
-            .args(extra)
-            .arg(&playbook)
-            .env(
-                "ANSIBLE_COLLECTIONS_PATH",
-                Path::new(env!("CARGO_MANIFEST_DIR")).join("ansible/collections"),
-            )
-            // Everything Ansible writes stays in the temp dir, not the developer's ~/.ansible.
-            .env("ANSIBLE_HOME", t.join("ansible-home"))
-            .env("ANSIBLE_LOCAL_TEMP", t.join("ansible-home/tmp"))
-            .env("ANSIBLE_REMOTE_TMP", t.join("ansible-home/remote"))
-            .env("ANSIBLE_CALLBACK_PLUGINS", tests.join("callback_plugins"))
-            .env("ANSIBLE_CALLBACKS_ENABLED", "fleet_json")
-            .env("FLEET_JSON_OUT", &record)
-            .env("ANSIBLE_NOCOLOR", "1")
-            .env("ANSIBLE_FORCE_COLOR", "0")
-            .env_remove("GATEROUTER_API_KEY")
-            .env_remove("OPENCLAW_STATE_DIR")
-            .output()
-            .expect("run ansible-playbook");
-        let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
-        assert!(
-            !stdout.contains(KEY) && !stderr.contains(KEY),
-            "the API key leaked into ansible-playbook's output (-vvv)"
+        let run = play(
+            &self.bin,
+            t,
+            &t.join("inventory.yml"),
+            playbook,
+            extra,
+            self.runs,
         );
-        let raw = std::fs::read_to_string(&record).unwrap_or_else(|e| {
-            panic!("no JSON record ({e})\nstdout:\n{stdout}\nstderr:\n{stderr}")
-        });
-        assert!(
-            !raw.contains(KEY),
-            "the API key leaked into Ansible's JSON results"
-        );
-        let record: Value = serde_json::from_str(&raw).unwrap();
-        // Each host's last task result, with Ansible's verdict folded in as `failed`.
-        let mut hosts = BTreeMap::new();
-        for t in record["tasks"].as_array().unwrap() {
-            let mut r = t["result"].clone();
-            r["failed"] = Value::Bool(t["event"] == "failed");
-            hosts.insert(t["host"].as_str().unwrap().to_string(), r);
-        }
         for h in HOSTS {
-            assert!(hosts.contains_key(h), "no result for {h}: {record:#}");
+            assert!(
+                run.hosts.contains_key(h),
+                "no result for {h}: {:#?}",
+                run.tasks
+            );
         }
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            hosts,
-            stats: record["stats"].clone(),
-            tasks: record["tasks"].as_array().unwrap().clone(),
-        }
+        run
+    }
+}
+
+/// One ansible-playbook run of tests/ansible/`playbook` on `inventory`, at -vvv, everything
+/// it writes under `t`; asserts the key is nowhere in its output or results.
+fn play(bin: &Path, t: &Path, inventory: &Path, playbook: &str, extra: &[&str], n: usize) -> Run {
+    let record = t.join(format!("run-{n}.json"));
+    let tests = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ansible");
+    let playbook = tests.join(playbook);
+    let out = Command::new(bin.join("ansible-playbook"))
+        .arg("-vvv")
+        .arg("-i")
+        .arg(inventory)
+        .arg(format!("-e@{}", t.join("key.yml").display()))
+        .args(extra)
+        .arg(&playbook)
+        .env(
+            "ANSIBLE_COLLECTIONS_PATH",
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("ansible/collections"),
+        )
+        // Everything Ansible writes stays in the temp dir, not the developer's ~/.ansible.
+        .env("ANSIBLE_HOME", t.join("ansible-home"))
+        .env("ANSIBLE_LOCAL_TEMP", t.join("ansible-home/tmp"))
+        .env("ANSIBLE_REMOTE_TMP", t.join("ansible-home/remote"))
+        .env("ANSIBLE_CALLBACK_PLUGINS", tests.join("callback_plugins"))
+        .env("ANSIBLE_CALLBACKS_ENABLED", "fleet_json")
+        .env("FLEET_JSON_OUT", &record)
+        .env("ANSIBLE_NOCOLOR", "1")
+        .env("ANSIBLE_FORCE_COLOR", "0")
+        .env_remove("GATEROUTER_API_KEY")
+        .env_remove("OPENCLAW_STATE_DIR")
+        .output()
+        .expect("run ansible-playbook");
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(
+        !stdout.contains(KEY) && !stderr.contains(KEY),
+        "the API key leaked into ansible-playbook's output (-vvv)"
+    );
+    let raw = std::fs::read_to_string(&record)
+        .unwrap_or_else(|e| panic!("no JSON record ({e})\nstdout:\n{stdout}\nstderr:\n{stderr}"));
+    assert!(
+        !raw.contains(KEY),
+        "the API key leaked into Ansible's JSON results"
+    );
+    let record: Value = serde_json::from_str(&raw).unwrap();
+    // Each host's last task result, with Ansible's verdict folded in as `failed`.
+    let mut hosts = BTreeMap::new();
+    for t in record["tasks"].as_array().unwrap() {
+        let mut r = t["result"].clone();
+        r["failed"] = Value::Bool(t["event"] == "failed");
+        hosts.insert(t["host"].as_str().unwrap().to_string(), r);
+    }
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        hosts,
+        stats: record["stats"].clone(),
+        tasks: record["tasks"].as_array().unwrap().clone(),
     }
 }
 
@@ -400,4 +417,74 @@ fn report_before_after_agree_with_the_diff() {
         }
     }
     assert!(checked >= 20, "too few changed files compared: {checked}");
+}
+
+/// The module with `become` (su to root, as a fleet's playbook would) on roots `nobody` owns:
+/// the binary acts as the owner (the result's `run_as`, files the owner's), and a `.env`
+/// linking to a root-owned stand-in file fails the task with that file untouched.
+#[test]
+fn become_root_on_a_users_root_acts_as_its_owner() {
+    let Some(bin) = ansible_bin() else {
+        assert!(
+            !in_ci(),
+            "CI=true but ansible-core is not installed: scripts/test.sh must call scripts/ansible-env.sh"
+        );
+        eprintln!("SKIPPED become_root_on_a_users_root…: run scripts/ansible-env.sh");
+        return;
+    };
+    // SAFETY: geteuid cannot fail.
+    if unsafe { libc::geteuid() } != 0 {
+        assert!(!in_ci(), "CI runs the suite as root; this test needs it");
+        eprintln!("SKIPPED become_root_on_a_users_root…: needs root to chown");
+        return;
+    }
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    const NOBODY: u32 = 65534;
+    let tmp = tempfile::tempdir().unwrap();
+    let t = std::fs::canonicalize(tmp.path()).unwrap();
+    std::fs::set_permissions(&t, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let system = t.join("system.env");
+    std::fs::write(&system, "SYSTEM=1\n").unwrap();
+    std::fs::set_permissions(&system, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let mut inv = String::from("openclaw:\n  hosts:\n");
+    for h in ["plain", "linked"] {
+        let root = t.join(h);
+        copy_tree(&fixtures().join("onboarded/input"), &root);
+        if h == "linked" {
+            std::fs::remove_file(root.join(".env")).unwrap();
+            std::os::unix::fs::symlink(&system, root.join(".env")).unwrap();
+        }
+        for (rel, _) in snapshot(&root) {
+            std::os::unix::fs::lchown(root.join(rel), Some(NOBODY), Some(NOBODY)).unwrap();
+        }
+        std::os::unix::fs::chown(&root, Some(NOBODY), Some(NOBODY)).unwrap();
+        inv += &format!("    {h}:\n      gr_root: {}\n", root.display());
+    }
+    inv += &format!(
+        "  vars:\n    ansible_connection: local\n    ansible_python_interpreter: \"{{{{ ansible_playbook_python }}}}\"\n    gr_binary: {}\n",
+        env!("CARGO_BIN_EXE_gaterouter-setup")
+    );
+    std::fs::write(t.join("inventory.yml"), inv).unwrap();
+    std::fs::write(t.join("key.yml"), format!("gr_api_key: {KEY}\n")).unwrap();
+    let run = play(&bin, &t, &t.join("inventory.yml"), "privileged.yml", &[], 1);
+    let r = &run.hosts["plain"];
+    assert!(!flag(r, "failed") && flag(r, "changed"), "plain: {r:#}");
+    assert_eq!(r["run_as"]["uid"], NOBODY, "plain: {r:#}");
+    assert_eq!(r["run_as"]["user"], "nobody", "plain: {r:#}");
+    for (rel, _) in snapshot(&t.join("plain")) {
+        let m = std::fs::symlink_metadata(t.join("plain").join(&rel)).unwrap();
+        assert_eq!(m.uid(), NOBODY, "plain: {rel} is not the owner's");
+    }
+    let r = &run.hosts["linked"];
+    assert!(flag(r, "failed"), "linked: {r:#}");
+    let msg = r["msg"].as_str().unwrap_or_default();
+    assert!(
+        msg.contains("not writable by uid 65534 (nobody)"),
+        "linked: {msg}"
+    );
+    assert_eq!(std::fs::read_to_string(&system).unwrap(), "SYSTEM=1\n");
+    assert_eq!(
+        std::fs::metadata(&system).unwrap().permissions().mode() & 0o777,
+        0o644
+    );
 }

@@ -409,7 +409,12 @@ fn another_users_root_is_refused_to_a_non_root_invoker_unless_as_invoker() {
 
 /// The scene's root as verify reads it: the gaterouter provider at `base_url` with `api_key`
 /// (a SecretRef) and `providers` as `secrets.providers`, given to `nobody`.
-fn verify_root(s: &Scene, base_url: &str, api_key: serde_json::Value, providers: serde_json::Value) {
+fn verify_root(
+    s: &Scene,
+    base_url: &str,
+    api_key: serde_json::Value,
+    providers: serde_json::Value,
+) {
     let config = serde_json::json!({
         "agents": {"defaults": {"model": "gaterouter/auto"}},
         "models": {"providers": {"gaterouter": {
@@ -487,7 +492,12 @@ fn verify_runs_the_owners_programs_as_the_owner() {
     let bin = s.base.join("bin");
     std::fs::create_dir(&bin).unwrap();
     chmod(&bin, 0o755);
-    recorder(&bin.join("openclaw"), 0, &log.join("openclaw"), "echo 2026.9.6");
+    recorder(
+        &bin.join("openclaw"),
+        0,
+        &log.join("openclaw"),
+        "echo 2026.9.6",
+    );
     let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
     let (code, v) = verify(&s, Some(&path), &["--with-openclaw", "--timeout", "5"]);
     assert_eq!(v["key"]["found_in"], "secret-exec", "{v:#}");

@@ -71,6 +71,18 @@ options:
   timeout:
     description: Seconds each GateRouter request may take.
     type: int
+  as_invoker:
+    description:
+      - On a root another user owns, act with the task's own rights instead of failing. Only
+        matters when the task does not run as root; run as root (C(become)), the binary always
+        acts as the root's owner, see C(run_as) below.
+    type: bool
+    default: false
+notes:
+  - Run as root (C(become)) on a root another user owns, the binary switches to that owner
+    (uid, groups, C(HOME)) once it has read the key, so everything done to the root (files,
+    backups, links, SecretRef programs) has the owner's rights, as OpenClaw has; the result's
+    C(run_as) names the account (C(null) when it did not switch).
 attributes:
   check_mode:
     support: full
@@ -95,6 +107,7 @@ warnings: {description: The tool's warnings (as Ansible warnings)., type: list, 
 msg: {description: What happened, or the tool's one-paragraph error., type: str, returned: always}
 diff: {description: Redacted per-file diffs, one per changed file., type: list, returned: with --diff}
 verify: {description: The binary's verify result when it reports one., type: raw, returned: when reported}
+run_as: {description: "The account a run as root switched to, the root's owner ({uid, gid, user, home, owner_of}), or null.", type: dict, returned: always}
 report: {description: The whole JSON report., type: dict, returned: always}
 """
 
@@ -108,6 +121,8 @@ def build_argv(module, binary):
     if p["state"] == "absent":
         argv = [binary, "uninstall", "--json", "--color", "never"]
         argv.append("--dry-run" if module.check_mode else "--yes")
+        if p["as_invoker"]:
+            argv.append("--as-invoker")
         if p["root"]:
             # After `--`: a root is never read as an option, whatever its name.
             argv += ["--", p["root"]]
@@ -137,6 +152,8 @@ def build_argv(module, binary):
         argv.append("--timeout=%d" % p["timeout"])
     if p["verify"]:
         argv.append("--verify")
+    if p["as_invoker"]:
+        argv.append("--as-invoker")
     if p["root"]:
         argv.append("--root=" + p["root"])
     return argv
@@ -190,6 +207,7 @@ def main():
             base_url=dict(type="str"),
             verify=dict(type="bool", default=False),
             timeout=dict(type="int"),
+            as_invoker=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
     )
@@ -219,6 +237,7 @@ def main():
         backup=report.get("backup"),
         root=report.get("root"),
         status=report.get("status"),
+        run_as=report.get("run_as"),
         rc=rc,
         report=report,
     )
