@@ -84,6 +84,8 @@ pub struct Owner {
     /// The owner of the root, or of its nearest existing ancestor (a root `--init` creates).
     pub uid: u32,
     pub gid: u32,
+    /// Its permission bits (of the nearest existing ancestor, for a root not made yet).
+    pub mode: u32,
     /// Every symlink resolved on the way, in order.
     pub links: Vec<Link>,
 }
@@ -149,6 +151,7 @@ pub fn owner_of(root: &Path) -> Result<Owner> {
         real,
         uid: meta.uid(),
         gid: meta.gid(),
+        mode: meta.mode() & 0o7777,
         links,
     })
 }
@@ -196,6 +199,21 @@ pub fn decide(euid: u32, roots: &[Owner], as_invoker: bool) -> Result<Decision> 
                 ),
             });
         }
+    }
+    // Root's own root that others may write to: they control its links, and there is no
+    // one user to become. (A sticky directory, like /tmp, does not let them replace entries.)
+    if euid == 0
+        && let Some(o) = roots
+            .iter()
+            .find(|o| o.uid == 0 && o.mode & 0o022 != 0 && o.mode & 0o1000 == 0)
+    {
+        return Err(Error::RunAs {
+            path: o.named.clone(),
+            message: format!(
+                "belongs to root but others may write to it (mode {:o}), so they could make its .env or openclaw.json a link to any file root can write; a run as root does nothing there. Make it writable by its owner only (chmod go-w), or give it to the user whose OpenClaw uses it (chown), then run again",
+                o.mode
+            ),
+        });
     }
     let foreign: Vec<&Owner> = roots.iter().filter(|o| o.uid != euid).collect();
     let Some(first) = foreign.first() else {
@@ -433,6 +451,7 @@ mod tests {
             real: PathBuf::from(format!("/real/r{uid}")),
             uid,
             gid: uid,
+            mode: 0o755,
             links: links
                 .iter()
                 .map(|&u| Link {
@@ -466,6 +485,12 @@ mod tests {
         let e = decide(0, &[owner(1000, &[1001])], false).unwrap_err();
         assert!(e.to_string().contains("uid 1001"), "{e}");
         assert!(decide(0, &[owner(1000, &[1001])], true).is_err());
+        let mut open = owner(0, &[]);
+        open.mode = 0o775;
+        let e = decide(0, &[open.clone()], false).unwrap_err();
+        assert!(e.to_string().contains("chmod go-w"), "{e}");
+        open.mode = 0o1777;
+        assert_eq!(decide(0, &[open], false).unwrap(), Decision::Stay);
         let e = decide(1001, &[owner(1000, &[])], false).unwrap_err();
         assert!(e.to_string().contains("--as-invoker"), "{e}");
         assert_eq!(

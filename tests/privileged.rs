@@ -563,3 +563,64 @@ fn verify_never_runs_a_root_owned_program_for_the_owner_nor_reads_roots_files() 
         assert!(!log.join("exec").exists(), "the root-owned program ran");
     }
 }
+
+#[test]
+fn a_root_owned_root_others_may_write_is_refused_to_root() {
+    if !root_runs_these() {
+        return;
+    }
+    let s = scene();
+    chmod(&s.root, 0o777);
+    let before = snapshot(&s.root);
+    let out = setup(&s, &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        json(&out)["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("others may write to it (mode 777)"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_eq!(snapshot(&s.root), before);
+}
+
+/// Every entry point that touches a root acts as its owner and says so: setup (one root and
+/// several), doctor, verify, rollback, uninstall.
+#[test]
+fn every_entry_point_acts_as_the_owner_and_says_so() {
+    if !root_runs_these() {
+        return;
+    }
+    let s = scene();
+    let second = s.base.join("second");
+    copy_tree(&fixtures().join("onboarded/input"), &second);
+    give(&s.root, NOBODY);
+    give(&second, NOBODY);
+    let run = |args: &[&str]| {
+        let out = cmd(&s.home).args(args).output().unwrap();
+        assert_no_key(&out, KEY);
+        json(&out)
+    };
+    let root = s.root.to_str().unwrap();
+    let two = second.to_str().unwrap();
+    let v = run(&["--offline", "--yes", "--json", KEY, "--root", root, "--root", two]);
+    assert_eq!(v["exit_code"], 0, "{v:#}");
+    assert_eq!(v["run_as"]["uid"], NOBODY, "many roots: {v:#}");
+    for args in [
+        &["doctor", "--json", root][..],
+        &["verify", "--json", "--timeout", "1", root][..],
+        &["uninstall", "--dry-run", "--json", root][..],
+        &["rollback", "--dry-run", "--json", root][..],
+    ] {
+        let v = run(args);
+        assert_eq!(v["run_as"]["uid"], NOBODY, "{args:?}: {v:#}");
+        assert_eq!(v["run_as"]["owner_of"], root, "{args:?}");
+    }
+    let out = cmd(&s.home).args(["doctor", root]).output().unwrap();
+    assert!(
+        text(&out.stdout).contains("running as uid 65534 (nobody), the owner of"),
+        "{}",
+        text(&out.stdout)
+    );
+}
