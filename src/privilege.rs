@@ -503,6 +503,55 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// Whatever the owners, links, modes and invoker: a run never goes on with rights
+        /// over a root that its owner does not have. It becomes the one owner of every root,
+        /// or stays only where every root is the invoker's (or --as-invoker said so, for a
+        /// non-root invoker), and never through a third user's link.
+        #[test]
+        fn no_run_goes_on_with_more_rights_than_the_owner(
+            euid in proptest::sample::select(vec![0u32, 1000, 1001]),
+            as_invoker in proptest::bool::ANY,
+            roots in proptest::collection::vec(
+                (
+                    proptest::sample::select(vec![0u32, 1000, 1001, 4242]),
+                    proptest::collection::vec(proptest::sample::select(vec![0u32, 1000, 1001, 4242]), 0..3),
+                    proptest::sample::select(vec![0o700u32, 0o755, 0o775, 0o1777]),
+                ),
+                0..4,
+            ),
+        ) {
+            let roots: Vec<Owner> = roots
+                .into_iter()
+                .map(|(uid, links, mode)| {
+                    let mut o = owner(uid, &links);
+                    o.mode = mode;
+                    o
+                })
+                .collect();
+            let third_link = roots
+                .iter()
+                .any(|o| o.links.iter().any(|l| ![0, euid, o.uid].contains(&l.uid)));
+            match decide(euid, &roots, as_invoker) {
+                Ok(Decision::Become { uid, .. }) => {
+                    proptest::prop_assert_eq!(euid, 0);
+                    proptest::prop_assert!(roots.iter().all(|o| o.uid == uid) && uid != 0);
+                    proptest::prop_assert!(!third_link);
+                }
+                Ok(Decision::Stay) => {
+                    proptest::prop_assert!(!third_link);
+                    if euid == 0 {
+                        proptest::prop_assert!(roots.iter().all(|o| o.uid == 0
+                            && (o.mode & 0o022 == 0 || o.mode & 0o1000 != 0)));
+                    } else {
+                        proptest::prop_assert!(as_invoker || roots.iter().all(|o| o.uid == euid));
+                    }
+                }
+                Err(_) => {}
+            }
+        }
+    }
+
     #[test]
     fn links_are_followed_like_the_kernel_does() {
         let tmp = tempfile::tempdir().unwrap();

@@ -604,7 +604,16 @@ fn every_entry_point_acts_as_the_owner_and_says_so() {
     };
     let root = s.root.to_str().unwrap();
     let two = second.to_str().unwrap();
-    let v = run(&["--offline", "--yes", "--json", KEY, "--root", root, "--root", two]);
+    let v = run(&[
+        "--offline",
+        "--yes",
+        "--json",
+        KEY,
+        "--root",
+        root,
+        "--root",
+        two,
+    ]);
     assert_eq!(v["exit_code"], 0, "{v:#}");
     assert_eq!(v["run_as"]["uid"], NOBODY, "many roots: {v:#}");
     for args in [
