@@ -74,7 +74,6 @@ COPY --chown=65532:65532 home /home
 USER 65532:65532
 WORKDIR /home/nonroot
 EOF
-buildah "${B[@]}" build --quiet -f "$base/Containerfile" -t localhost/distroless-standin "$base" >/dev/null
 
 # The build context the release workflow gives docker buildx: the repository (whose
 # .dockerignore keeps only target/distrib/*.tar.gz).
@@ -117,8 +116,11 @@ for platform in amd64 arm64; do
   case $platform in amd64) arch=x86_64 ;; arm64) arch=aarch64 ;; esac
   [ -f "$ctx/target/distrib/$NAME-$version-$arch-unknown-linux-musl.tar.gz" ] || continue
   img=localhost/$NAME:$version-$platform
-  if ! buildah "${B[@]}" build --quiet --platform "linux/$platform" \
-    --build-arg BASE=localhost/distroless-standin --build-arg "VERSION=$version" \
+  # The base per platform, as distroless publishes one per platform; never pulled.
+  buildah "${B[@]}" build --quiet --pull=never --platform "linux/$platform" -f "$base/Containerfile" \
+    -t "localhost/distroless-standin:$platform" "$base" >/dev/null
+  if ! buildah "${B[@]}" build --quiet --pull=never --platform "linux/$platform" \
+    --build-arg "BASE=localhost/distroless-standin:$platform" --build-arg "VERSION=$version" \
     -t "$img" "$ctx" >"$work/build.log" 2>&1; then
     fail "linux/$platform: buildah build: $(cat "$work/build.log")"
     continue
