@@ -266,3 +266,36 @@ fn version_is_the_crates_and_names_the_commit_only_when_the_build_was_given_one(
     };
     assert_eq!(text, want);
 }
+
+#[test]
+fn dist_sh_refuses_what_it_cannot_build_before_building_anything() {
+    let run = |args: &[&str]| {
+        let out = Command::new("bash")
+            .arg(repo().join("scripts/dist.sh"))
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, err) = run(&["--target", "x86_64-pc-windows-msvc"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("is not a target we ship"), "{err}");
+    for t in TRIPLES {
+        assert!(err.contains(t), "the refusal lists {t}: {err}");
+    }
+    if cfg!(target_os = "linux") {
+        // A Darwin link needs the macOS SDK: said at once, with where it is done instead.
+        let (code, err) = run(&["--target", "aarch64-apple-darwin"]);
+        assert_eq!(code, Some(1), "{err}");
+        assert!(
+            err.contains("macOS SDK") && err.contains("scripts/check-darwin.sh"),
+            "{err}"
+        );
+    }
+    let (code, err) = run(&["--bogus"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("usage: scripts/dist.sh"), "{err}");
+}
