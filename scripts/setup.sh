@@ -2,6 +2,7 @@
 # Drop-in replacement for GateRouter's OpenClaw setup.sh, with the same arguments:
 #
 #   scripts/setup.sh <API_KEY> [OPENCLAW_ROOT]
+#   scripts/setup.sh --print-binary     # find or build gaterouter-setup, print its path
 #
 # Like the original it does not ask: it probes GateRouter, prints the summary and the diff,
 # then applies (gaterouter-setup --yes). Extra options are passed on (e.g. --dry-run, --json;
@@ -14,7 +15,12 @@ if [ $# -lt 1 ] || [ "$1" = "-h" ] || [ "$1" = "--help" ]; then
   echo "usage: setup.sh <API_KEY> [OPENCLAW_ROOT] [gaterouter-setup options]" >&2
   exit 1
 fi
-key=$1
+print_binary=false
+if [ "$1" = "--print-binary" ]; then
+  print_binary=true
+else
+  key=$1
+fi
 shift
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -44,6 +50,11 @@ else
     echo "setup.sh: gaterouter-setup is not on PATH and cargo is not installed to build it" >&2
     exit 1
   }
+fi
+
+if $print_binary; then
+  echo "$bin"
+  exit 0
 fi
 
 # The key goes to the tool on stdin, never on its command line.

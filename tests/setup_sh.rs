@@ -160,3 +160,46 @@ esac
         assert_eq!(snapshot(&root), before);
     }
 }
+
+/// The skill's setup.sh where nothing can run gaterouter-setup (no binary, no npx, not in a
+/// checkout): it says the one-line install and exits 127, as a missing command does.
+#[test]
+fn the_skill_setup_sh_says_how_to_install_when_nothing_can_run_the_tool() {
+    let tmp = tempfile::tempdir().unwrap();
+    // The skill folder as OpenClaw installs it: no repository around it.
+    let skill = tmp.path().join("skills/gaterouter-setup");
+    copy_tree(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("skill"),
+        &skill,
+    );
+    // A PATH with only what setup.sh itself calls: no node, npx, cargo or gaterouter-setup.
+    let bin = tmp.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    for tool in ["bash", "dirname"] {
+        let found = ["/usr/bin", "/bin"]
+            .iter()
+            .map(|d| std::path::Path::new(d).join(tool))
+            .find(|p| p.is_file())
+            .unwrap();
+        std::os::unix::fs::symlink(found, bin.join(tool)).unwrap();
+    }
+    let out = std::process::Command::new(bin.join("bash"))
+        .arg(skill.join("scripts/setup.sh"))
+        .args([tmp.path().to_str().unwrap(), "--api-key-stdin"])
+        .env_clear()
+        .env("PATH", &bin)
+        .env("HOME", tmp.path())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(127), "{err}");
+    assert!(
+        err.contains("gaterouter-setup is not installed")
+            && err.contains(&format!(
+                "npm install -g gaterouter-setup@{}",
+                env!("CARGO_PKG_VERSION")
+            )),
+        "{err}"
+    );
+}
