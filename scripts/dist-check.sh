@@ -20,7 +20,6 @@ set -euo pipefail
 # change what the running copy does next.
 main() {
 cd "$(dirname "$0")/.."
-repo=$PWD
 
 dir=${1:-target/distrib}
 NAME=gaterouter-setup
