@@ -203,3 +203,66 @@ fn the_skill_setup_sh_says_how_to_install_when_nothing_can_run_the_tool() {
         "{err}"
     );
 }
+
+/// The skill's setup.sh inside a checkout with Rust but neither gaterouter-setup nor npx:
+/// the repository's scripts/setup.sh finds or builds the binary (`--print-binary`), and the
+/// skill runs it with the key on stdin. `cargo` is the stand-in above's kind: metadata from
+/// the real cargo, `build` copying the test binary to where cargo would put it.
+#[test]
+fn the_skill_setup_sh_in_a_checkout_builds_with_cargo_when_nothing_else_runs_the_tool() {
+    let real_cargo = std::env::var_os("CARGO").expect("cargo test sets CARGO");
+    let (tmp, root) = root_from("onboarded");
+    let before = snapshot(&root);
+    let bin = tmp.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    for tool in ["bash", "dirname", "sed", "mkdir", "cp"] {
+        let found = ["/usr/bin", "/bin"]
+            .iter()
+            .map(|d| std::path::Path::new(d).join(tool))
+            .find(|p| p.is_file())
+            .unwrap();
+        std::os::unix::fs::symlink(found, bin.join(tool)).unwrap();
+    }
+    std::fs::write(
+        bin.join("cargo"),
+        "#!/bin/sh\ncase \"$1\" in\n  metadata) exec \"$REAL_CARGO\" \"$@\" ;;\n  build) echo \"$*\" >>\"$BUILD_LOG\"; mkdir -p \"$(dirname \"$BUILD_DEST\")\" && cp \"$BUILT_BINARY\" \"$BUILD_DEST\" ;;\n  *) exit 99 ;;\nesac\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        bin.join("cargo"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let target = tmp.path().join("target");
+    let log = tmp.path().join("builds.log");
+    let mut child = std::process::Command::new(bin.join("bash"))
+        .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("skill/scripts/setup.sh"))
+        .arg(&root)
+        .args(["--api-key-stdin", "--offline", "--dry-run"])
+        .env_clear()
+        .env("PATH", &bin)
+        .env("HOME", tmp.path())
+        .env("NO_COLOR", "1")
+        .env("REAL_CARGO", &real_cargo)
+        .env("CARGO_TARGET_DIR", &target)
+        .env("BUILD_LOG", &log)
+        .env("BUILD_DEST", target.join("release/gaterouter-setup"))
+        .env(
+            "BUILT_BINARY",
+            assert_cmd::cargo::cargo_bin("gaterouter-setup"),
+        )
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), format!("{KEY}\n").as_bytes())
+        .unwrap();
+    drop(child.stdin.take());
+    let out = child.wait_with_output().unwrap();
+    assert_no_key(&out, KEY);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("Dry run: nothing was written"));
+    assert_eq!(snapshot(&root), before);
+    assert_eq!(std::fs::read_to_string(&log).unwrap().lines().count(), 1);
+}
