@@ -318,6 +318,19 @@ fn json_label(
     new: &crate::plan::json5::Value,
 ) -> Vec<String> {
     let under = |prefix: &str| p == prefix || p.starts_with(&format!("{prefix}/"));
+    // A provider that pointed at GateRouter under another id, migrated (see plan::migrate).
+    let container = provider.trim_end_matches(crate::templates::PROVIDER_ID);
+    if let Some(id) = p.strip_prefix(container).and_then(|r| r.split('/').next())
+        && id != crate::templates::PROVIDER_ID
+    {
+        let entry = format!("{container}{id}");
+        if old.pointer(&entry).is_some() && new.pointer(&entry).is_none() {
+            return vec![format!("provider {id} migrated to gaterouter")];
+        }
+    }
+    if p.starts_with("/auth/profiles/") && !under("/auth/profiles/gaterouter:default") {
+        return vec!["its auth profile".to_owned()];
+    }
     if under(provider) {
         let catalog = format!("{provider}/models");
         let list = |v: &crate::plan::json5::Value| v.pointer(&catalog).cloned();

@@ -320,8 +320,13 @@ fn the_openrouter_fallback_is_added_exactly_where_openrouter_has_credentials() {
 #[test]
 fn uninstall_removes_what_setup_added_after_the_primary_changed() {
     for case in cases() {
+        // Roots wired to GateRouter before setup (by it, or another way: their refs become
+        // gaterouter ones, which uninstall removes) have no "before" to compare with.
+        let wired = std::fs::read_to_string(fixtures().join(&case).join("input/openclaw.json"))
+            .is_ok_and(|c| c.to_ascii_lowercase().contains("gaterouter.ai"));
         if fixtures().join(&case).join("expected-error.txt").exists()
-            || ["configured", "legacy-string-key", "openclaw-2026-7"].contains(&case.as_str())
+            || wired
+            || case == "openclaw-2026-7"
         {
             continue;
         }

@@ -294,3 +294,72 @@ fn a_hard_linked_copy_in_a_set_is_refused() {
         assert_eq!(user_files(&root), before, "{copy}: the rollback wrote");
     }
 }
+
+/// A root already wired to GateRouter under another provider id (OpenClaw's custom-api-key
+/// onboarding, plaintext and SecretRef; a hand-made `gr` in another spelling of the URL) is
+/// migrated to `gaterouter`: the plan says so, no ref to the old id and no second GateRouter
+/// provider is left in any file, the old entry's key is never printed, and the run's backup
+/// set is the way back: rollback gives every file back byte for byte. (Setup used to add
+/// `gaterouter` beside the old provider.)
+#[test]
+fn a_provider_wired_to_gaterouter_another_way_is_migrated_with_a_way_back() {
+    for (case, old) in [
+        ("custom-onboard", "custom-api-gaterouter-ai"),
+        ("custom-onboard-ref", "custom-api-gaterouter-ai"),
+        ("hand-made-gaterouter", "gr"),
+    ] {
+        let (tmp, root) = root_from(case);
+        let before = snapshot(&root);
+        let out = cmd(tmp.path())
+            .args(["--offline", "--yes", "--json", KEY])
+            .arg(&root)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{case}: {}", text(&out.stderr));
+        let all = text(&out.stdout) + &text(&out.stderr);
+        assert!(
+            !all.contains("sk-or-v1-onboardkey0000000000000000"),
+            "{case}: old key shown"
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let warnings = v["warnings"].to_string();
+        assert!(
+            warnings.contains(&format!("provider {old} points at GateRouter"))
+                && warnings.contains("migrated to `gaterouter`"),
+            "{case}: {warnings}"
+        );
+        for (rel, e) in snapshot(&root) {
+            let Entry::File { bytes, .. } = e else {
+                continue;
+            };
+            if rel.starts_with(".gaterouter-backup") || !rel.ends_with(".json") {
+                continue;
+            }
+            let t = text(&bytes);
+            assert!(
+                !t.contains(&format!("\"{old}/")),
+                "{case}: {rel} keeps a ref:\n{t}"
+            );
+            assert!(
+                !t.contains(&format!("{old}:")),
+                "{case}: {rel} keeps a profile:\n{t}"
+            );
+            assert_eq!(
+                t.to_ascii_lowercase().matches("gaterouter.ai").count(),
+                1,
+                "{case}: {rel}: one GateRouter provider:\n{t}"
+            );
+        }
+        let out = cmd(tmp.path())
+            .args(["rollback", "--yes"])
+            .arg(&root)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{case}: {}", text(&out.stderr));
+        let mut after = snapshot(&root);
+        after.retain(|rel, _| !rel.starts_with(".gaterouter-backup"));
+        let mut want = before.clone();
+        want.retain(|rel, _| !rel.starts_with(".gaterouter-backup"));
+        assert_eq!(after, want, "{case}: rollback");
+    }
+}

@@ -28,7 +28,7 @@ fn setup_then_uninstall_gives_back_every_user_file() {
         // setup, OpenClaw's `config patch`, its onboarding): uninstall removes GateRouter
         // from those, so their input does not come back.
         let wired = std::fs::read_to_string(dir.join("input/openclaw.json"))
-            .is_ok_and(|c| c.contains("api.gaterouter.ai"));
+            .is_ok_and(|c| c.to_ascii_lowercase().contains("gaterouter.ai"));
         // openclaw-2026-7's models.json holds only what setup wrote (uninstall removes it).
         if dir.join("expected-error.txt").exists() || wired || case == "openclaw-2026-7" {
             continue;

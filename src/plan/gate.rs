@@ -38,6 +38,19 @@ pub fn check(
     owned: &[Pattern],
     our_ref: &dyn Fn(&str) -> bool,
 ) -> Result<()> {
+    check_with(path, before, after, owned, &[], our_ref)
+}
+
+/// [`check`], with `also`: paths this one plan owns besides the patterns (a migration's, see
+/// `migrate`), each with everything under it.
+pub fn check_with(
+    path: &Path,
+    before: Option<&str>,
+    after: &str,
+    owned: &[Pattern],
+    also: &[Vec<String>],
+    our_ref: &dyn Fn(&str) -> bool,
+) -> Result<()> {
     let bug = |what: String| Error::Internal {
         path: path.to_path_buf(),
         what,
@@ -52,7 +65,7 @@ pub fn check(
     let mut changed = Vec::new();
     diff(&old, &new, &mut Vec::new(), &mut changed);
     for p in changed {
-        if !owns(owned, &p, our_ref) {
+        if !owns(owned, &p, our_ref) && !also.iter().any(|a| p.starts_with(a)) {
             return Err(bug(format!(
                 "the new contents would change `{}`, which gaterouter-setup does not own",
                 pointer(&p)

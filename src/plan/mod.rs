@@ -10,6 +10,7 @@ pub mod env_file;
 pub mod gate;
 pub mod json5;
 pub mod json_edit;
+pub mod migrate;
 pub mod models_json;
 pub mod openclaw_json;
 mod provider;
@@ -200,6 +201,15 @@ pub fn plan(root: &Root, key: &KeyChoice, settings: &Settings) -> Result<Plan> {
         Models(&'a FileState),
     }
     let version = config_version(root);
+    let migration = Migration::of(root, settings)?;
+    warnings.extend(migration.note.iter().cloned());
+    secrets.extend(migration.secrets.iter().cloned());
+    let text_of = |f: &FileState| -> Result<Option<String>> {
+        Ok(match migration.files.iter().find(|(p, _)| *p == f.path) {
+            Some((_, m)) => Some(m.text.clone()),
+            None => f.text()?.map(str::to_owned),
+        })
+    };
     let jobs: Vec<Job> = std::iter::once(Job::Config(&root.config))
         .chain(root.models.iter().map(Job::Models))
         .collect();
@@ -211,15 +221,21 @@ pub fn plan(root: &Root, key: &KeyChoice, settings: &Settings) -> Result<Plan> {
         |j| -> Result<(FileChange, Option<openclaw_json::Record>)> {
             Ok(match j {
                 Job::Config(f) => {
-                    let (after, record) =
-                        openclaw_json::plan_recording(&f.path, f.text()?, settings, env_text)?;
+                    let text = text_of(f)?;
+                    let (after, record) = openclaw_json::plan_recording(
+                        &f.path,
+                        text.as_deref(),
+                        settings,
+                        env_text,
+                    )?;
                     (
                         change(FileKind::Config, f, after, f.mode.unwrap_or(NEW_FILE_MODE)),
                         Some(record),
                     )
                 }
                 Job::Models(f) => {
-                    let after = models_json::plan_for(&f.path, f.text()?, settings, version)?;
+                    let text = text_of(f)?;
+                    let after = models_json::plan_for(&f.path, text.as_deref(), settings, version)?;
                     (
                         change(FileKind::Models, f, after, f.mode.unwrap_or(NEW_FILE_MODE)),
                         None,
@@ -241,7 +257,7 @@ pub fn plan(root: &Root, key: &KeyChoice, settings: &Settings) -> Result<Plan> {
 
     let refs = settings.refs();
     let ours = |r: &str| crate::templates::is_our_ref(r) || refs.iter().any(|x| x == r);
-    gate_all(&files, &ours)?;
+    gate_all(&files, &ours, &migration.files)?;
     warnings.extend(root.includes.iter().cloned());
     for f in [&root.env, &root.config].into_iter().chain(&root.models) {
         let changes = files.iter().any(|c| c.path == f.path && c.changed());
@@ -276,6 +292,82 @@ pub fn plan(root: &Root, key: &KeyChoice, settings: &Settings) -> Result<Plan> {
         secrets,
         meta,
     })
+}
+
+/// Providers of the root wired to GateRouter under another id, migrated to ours (see
+/// `migrate`): each file's migrated text, what the plan says about it, and the old entries'
+/// plaintext keys (to redact).
+struct Migration {
+    files: Vec<(PathBuf, migrate::Migrated)>,
+    note: Option<String>,
+    secrets: Vec<String>,
+}
+
+impl Migration {
+    fn of(root: &Root, settings: &Settings) -> Result<Migration> {
+        let ours = settings.provider_entry(None);
+        let urls: Vec<&str> = [
+            ours.get("baseUrl").and_then(serde_json::Value::as_str),
+            Some(crate::probe::DEFAULT_BASE_URL),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let read = |f: &FileState| -> Option<serde_json::Value> {
+            let t = f.text().ok()??;
+            json5::parse(t).ok().map(|v| v.to_serde())
+        };
+        let config = read(&root.config);
+        let models: Vec<Option<serde_json::Value>> = root.models.iter().map(read).collect();
+        let mut ids = migrate::foreign_ids(
+            config.as_ref().and_then(|c| c.pointer("/models/providers")),
+            &urls,
+        );
+        for m in models.iter().flatten() {
+            ids.extend(migrate::foreign_ids(m.get("providers"), &urls));
+        }
+        ids.sort();
+        ids.dedup();
+        let mut out = Migration {
+            files: Vec::new(),
+            note: None,
+            secrets: Vec::new(),
+        };
+        if ids.is_empty() {
+            return Ok(out);
+        }
+        for v in config.iter().chain(models.iter().flatten()) {
+            for id in &ids {
+                for p in ["/models/providers", "/providers"] {
+                    if let Some(k) = v
+                        .pointer(&format!("{p}/{}", id.replace('~', "~0").replace('/', "~1")))
+                        .and_then(|e| e["apiKey"].as_str())
+                        .filter(|k| crate::templates::env_placeholder(k).is_none())
+                    {
+                        out.secrets.push(k.to_owned());
+                    }
+                }
+            }
+        }
+        let mut refs = 0;
+        for (f, is_models) in
+            std::iter::once((&root.config, false)).chain(root.models.iter().map(|m| (m, true)))
+        {
+            let Some(t) = f.text()? else { continue };
+            let m = migrate::migrate(&f.path, t, &ids, is_models)?;
+            if m.text != t {
+                refs += m.refs;
+                out.files.push((f.path.clone(), m));
+            }
+        }
+        let names = ids.join(", ");
+        out.note = Some(format!(
+            "provider {names} points at GateRouter ({}): migrated to `gaterouter`, the one GateRouter provider: {refs} model ref{} rewritten to gaterouter/… (default model, fallbacks, agents' models, allowlists), its auth profiles and its entry removed from openclaw.json and models.json; `gaterouter-setup rollback` puts it back",
+            urls[0],
+            if refs == 1 { "" } else { "s" }
+        ));
+        Ok(out)
+    }
 }
 
 /// The OpenClaw release the files are written for (discover decides: see `version::assume`).
@@ -347,7 +439,7 @@ pub fn plan_uninstall(
     }
     let ours =
         |r: &str| crate::templates::is_our_ref(r) || added.allowlist_map.iter().any(|x| x == r);
-    gate_all(&files, &ours)?;
+    gate_all(&files, &ours, &[])?;
     Ok(Plan {
         root: root.dir.clone(),
         files,
@@ -359,7 +451,11 @@ pub fn plan_uninstall(
 
 /// The last gate (see `gate`): every JSON file about to change must parse back and differ
 /// only in the paths we own.
-fn gate_all(files: &[FileChange], ours: &dyn Fn(&str) -> bool) -> Result<()> {
+fn gate_all(
+    files: &[FileChange],
+    ours: &dyn Fn(&str) -> bool,
+    migrated: &[(PathBuf, migrate::Migrated)],
+) -> Result<()> {
     for f in files.iter().filter(|f| f.content_changed()) {
         let (Some(after), owned) = (
             f.after.as_deref(),
@@ -384,7 +480,11 @@ fn gate_all(files: &[FileChange], ours: &dyn Fn(&str) -> bool) -> Result<()> {
         }
         let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
         let before = f.before.as_deref().map(text);
-        gate::check(&f.path, before.as_deref(), &text(after), owned, ours)?;
+        let also = migrated
+            .iter()
+            .find(|(p, _)| *p == f.path)
+            .map_or(&[][..], |(_, m)| &m.paths[..]);
+        gate::check_with(&f.path, before.as_deref(), &text(after), owned, also, ours)?;
     }
     Ok(())
 }

@@ -1,0 +1,345 @@
+//! A root already wired to GateRouter under another provider id (`openclaw onboard
+//! --auth-choice custom-api-key` writes `custom-api-gaterouter-ai`, people write `gr` by
+//! hand): every provider whose `baseUrl` is GateRouter's is migrated to `gaterouter`, so the
+//! root ends with one GateRouter provider instead of two side by side. Pure text edits,
+//! run before the planners: model refs `<old>/<model>` become `gaterouter/<model>` wherever a
+//! ref is held (any `model`, `primary`, `fallbacks`, `*Model` value, `allow` lists, the keys
+//! of a `models` map), auth profiles of the old provider go (setup adds `gaterouter:default`),
+//! and the old entry is renamed to `gaterouter` (or, when there already is one, removed with
+//! its models carried over). What changed is returned as JSON paths, which the last gate
+//! (`gate`) then accepts as this plan's own. The backup set of the run is the way back.
+
+use std::path::Path;
+
+use jsonc_parser::cst::{CstNode, CstObject};
+use serde_json::Value;
+
+use super::json_edit::{Doc, JsonPath, to_input};
+use crate::error::Result;
+use crate::templates::PROVIDER_ID;
+
+/// Whether two base URLs name the same endpoint: scheme and host as URLs compare them
+/// (case, default port), the path without trailing slashes.
+pub fn same_endpoint(a: &str, b: &str) -> bool {
+    /// Scheme, host, port, path, query.
+    type Endpoint = (String, String, Option<u16>, String, Option<String>);
+    fn norm(u: &str) -> Option<Endpoint> {
+        let u = url::Url::parse(u.trim()).ok()?;
+        Some((
+            u.scheme().to_owned(),
+            u.host_str()?.to_ascii_lowercase(),
+            u.port_or_known_default(),
+            u.path().trim_end_matches('/').to_owned(),
+            u.query().map(str::to_owned),
+        ))
+    }
+    matches!((norm(a), norm(b)), (Some(x), Some(y)) if x == y)
+}
+
+/// The providers of `providers` (a `models.providers` or models.json `providers` map)
+/// other than ours whose `baseUrl` is one of `gaterouter_urls`.
+pub fn foreign_ids(providers: Option<&Value>, gaterouter_urls: &[&str]) -> Vec<String> {
+    let Some(map) = providers.and_then(Value::as_object) else {
+        return Vec::new();
+    };
+    map.iter()
+        .filter(|(id, p)| {
+            *id != PROVIDER_ID
+                && p["baseUrl"]
+                    .as_str()
+                    .is_some_and(|u| gaterouter_urls.iter().any(|g| same_endpoint(u, g)))
+        })
+        .map(|(id, _)| id.clone())
+        .collect()
+}
+
+/// What a migration changed in one file.
+#[derive(Debug, Default)]
+pub struct Migrated {
+    pub text: String,
+    /// Every JSON path that changed (as segments), for the gate.
+    pub paths: Vec<Vec<String>>,
+    /// How many refs were rewritten.
+    pub refs: usize,
+}
+
+/// Keys whose string values (or arrays of strings) are model refs.
+fn holds_refs(key: &str) -> bool {
+    matches!(key, "model" | "primary" | "fallbacks" | "allow") || key.ends_with("Model")
+}
+
+/// `<old>/<rest>` as `gaterouter/<rest>` (`<old>/*` included), when `r` is one of `ids`'.
+fn rewritten(r: &str, ids: &[String]) -> Option<String> {
+    let (provider, rest) = r.split_once('/')?;
+    ids.iter()
+        .any(|i| i == provider)
+        .then(|| format!("{PROVIDER_ID}/{rest}"))
+}
+
+fn quoted(s: &str) -> String {
+    serde_json::to_string(s).expect("a string serializes")
+}
+
+struct Walk<'a> {
+    ids: &'a [String],
+    paths: Vec<Vec<String>>,
+    refs: usize,
+}
+
+impl Walk<'_> {
+    fn node(&mut self, n: &CstNode, at: &mut Vec<String>, refs_here: bool) {
+        if let Some(o) = n.as_object() {
+            self.object(&o, at);
+        } else if let Some(a) = n.as_array() {
+            let mut seen: Vec<String> = Vec::new();
+            let mut changed = false;
+            for (i, e) in a.elements().into_iter().enumerate() {
+                match e.as_string_lit().filter(|_| refs_here) {
+                    Some(s) => {
+                        let mut value = s.decoded_value().unwrap_or_default();
+                        if let Some(new) = rewritten(&value, self.ids) {
+                            s.set_raw_value(quoted(&new));
+                            self.refs += 1;
+                            changed = true;
+                            value = new;
+                        }
+                        if seen.contains(&value) {
+                            // Twice once rewritten (`old/x` beside `gaterouter/x`): once is
+                            // enough.
+                            e.remove();
+                            changed = true;
+                        } else {
+                            seen.push(value);
+                        }
+                    }
+                    None => {
+                        at.push(i.to_string());
+                        self.node(&e, at, refs_here);
+                        at.pop();
+                    }
+                }
+            }
+            // The gate compares arrays element by element: the whole array is this change.
+            if changed {
+                self.paths.push(at.clone());
+            }
+        } else if refs_here
+            && let Some(s) = n.as_string_lit()
+            && let Some(new) = rewritten(&s.decoded_value().unwrap_or_default(), self.ids)
+        {
+            s.set_raw_value(quoted(&new));
+            self.refs += 1;
+            self.paths.push(at.clone());
+        }
+    }
+
+    fn object(&mut self, o: &CstObject, at: &mut Vec<String>) {
+        let in_models_map = at.last().is_some_and(|k| k == "models");
+        let names: Vec<String> = o
+            .properties()
+            .iter()
+            .filter_map(|p| p.decoded_name())
+            .collect();
+        for p in o.properties() {
+            let Some(name) = p.decoded_name() else {
+                continue;
+            };
+            if in_models_map && let Some(new) = rewritten(&name, self.ids) {
+                // An allowlist key: renamed, or dropped when the new one is there already.
+                self.paths.push([at.clone(), vec![name.clone()]].concat());
+                self.paths.push([at.clone(), vec![new.clone()]].concat());
+                self.refs += 1;
+                if names.contains(&new) {
+                    p.remove();
+                    continue;
+                }
+                if let Some(s) = p.name().and_then(|n| n.as_string_lit()) {
+                    s.set_raw_value(quoted(&new));
+                }
+            }
+            if let Some(v) = p.value() {
+                at.push(name.clone());
+                self.node(&v, at, holds_refs(&name));
+                at.pop();
+            }
+        }
+    }
+}
+
+/// openclaw.json (or a models.json, `models_json`) with the providers `ids` migrated.
+pub fn migrate(path: &Path, text: &str, ids: &[String], models_json: bool) -> Result<Migrated> {
+    let doc = Doc::parse(path, text, &[&[]])?;
+    let root = doc.root_object();
+    let mut walk = Walk {
+        ids,
+        paths: Vec::new(),
+        refs: 0,
+    };
+    if !models_json {
+        walk.object(&root, &mut Vec::new());
+        // The old provider's auth profiles (and its `auth.order` entry) go.
+        if let Some((profiles, at)) = doc.find_path(&root, &["auth", "profiles"])? {
+            for p in profiles.properties() {
+                let provider = p
+                    .to_serde_value()
+                    .and_then(|v| v["provider"].as_str().map(str::to_owned));
+                let name = p.decoded_name().unwrap_or_default();
+                if provider.is_some_and(|pr| ids.contains(&pr)) {
+                    walk.paths
+                        .push(vec!["auth".into(), "profiles".into(), name.clone()]);
+                    doc.remove(&profiles, &at, &name)?;
+                }
+            }
+        }
+        if let Some((order, at)) = doc.find_path(&root, &["auth", "order"])? {
+            for id in ids {
+                if doc.remove(&order, &at, id)? {
+                    walk.paths
+                        .push(vec!["auth".into(), "order".into(), id.clone()]);
+                }
+            }
+        }
+    }
+    let container: &[&str] = if models_json {
+        &["providers"]
+    } else {
+        &["models", "providers"]
+    };
+    if let Some((providers, at)) = doc.find_path(&root, container)? {
+        let base: Vec<String> = container.iter().map(|s| s.to_string()).collect();
+        for id in ids {
+            let Some(p) = doc.prop(&providers, &at, id)? else {
+                continue;
+            };
+            walk.paths.push([base.clone(), vec![id.clone()]].concat());
+            match doc.object(&providers, &at, PROVIDER_ID)? {
+                None => {
+                    if let Some(s) = p.name().and_then(|n| n.as_string_lit()) {
+                        s.set_raw_value(quoted(PROVIDER_ID));
+                    } else {
+                        let v = p.to_serde_value().unwrap_or(Value::Null);
+                        p.remove();
+                        doc.append(&providers, PROVIDER_ID, to_input(&v));
+                    }
+                }
+                Some(ours) => {
+                    carry_models(&doc, &ours, &at.key(PROVIDER_ID), &p.to_serde_value())?;
+                    p.remove();
+                }
+            }
+        }
+    }
+    Ok(Migrated {
+        text: doc.render(),
+        paths: walk.paths,
+        refs: walk.refs,
+    })
+}
+
+/// The old entry's models that ours lacks (by id) join ours: refs now point at them.
+fn carry_models(doc: &Doc, ours: &CstObject, at: &JsonPath, old: &Option<Value>) -> Result<()> {
+    let Some(models) = old.as_ref().and_then(|o| o["models"].as_array()) else {
+        return Ok(());
+    };
+    let Some(arr) = doc.array(ours, at, "models")? else {
+        return Ok(());
+    };
+    let have: Vec<String> = arr
+        .elements()
+        .iter()
+        .filter_map(|e| e.to_serde_value()?.get("id")?.as_str().map(str::to_owned))
+        .collect();
+    for m in models {
+        if m["id"]
+            .as_str()
+            .is_some_and(|id| !have.iter().any(|h| h == id))
+        {
+            doc.push_value(&arr, to_input(m));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_compare_as_urls() {
+        let g = "https://api.gaterouter.ai/openai/v1";
+        for same in [
+            "https://api.gaterouter.ai/openai/v1/",
+            "HTTPS://API.GateRouter.ai:443/openai/v1",
+            " https://api.gaterouter.ai/openai/v1// ",
+        ] {
+            assert!(same_endpoint(same, g), "{same}");
+        }
+        for other in [
+            "https://api.gaterouter.ai/v1",
+            "http://api.gaterouter.ai/openai/v1",
+            "https://api.gaterouter.ai:8443/openai/v1",
+            "https://evil.example/openai/v1",
+            "not a url",
+        ] {
+            assert!(!same_endpoint(other, g), "{other}");
+        }
+    }
+
+    #[test]
+    fn refs_profiles_and_the_entry_move_to_gaterouter() {
+        let ids = vec!["gr".to_owned()];
+        let text = r#"{
+  // mine
+  agents: {
+    defaults: {
+      model: {primary: "gr/auto", fallbacks: ["gr/openai/gpt-5.4", "gaterouter/openai/gpt-5.4", "anthropic/x"]},
+      imageModel: "gr/google/gemini-3-flash-preview",
+      models: {"gr/auto": {alias: "a"}, "gaterouter/openai/gpt-5.4": {}, "gr/openai/gpt-5.4": {}},
+      modelPolicy: {allow: ["gr/*", "anthropic/*"]},
+    },
+    entries: {work: {model: "gr/anthropic/claude-sonnet-4.6", workspace: "gr/notes"}},
+  },
+  auth: {profiles: {"gr:default": {provider: "gr", mode: "api_key"}, "a:b": {provider: "anthropic", mode: "api_key"}}},
+  models: {providers: {gr: {baseUrl: "https://api.gaterouter.ai/openai/v1/", apiKey: "${GR}", models: [{id: "auto", name: "A"}]}}},
+}"#;
+        let m = migrate(Path::new("openclaw.json"), text, &ids, false).unwrap();
+        let v = crate::plan::json5::parse(&m.text).unwrap().to_serde();
+        let d = &v["agents"]["defaults"];
+        assert_eq!(d["model"]["primary"], "gaterouter/auto");
+        assert_eq!(
+            d["model"]["fallbacks"],
+            serde_json::json!(["gaterouter/openai/gpt-5.4", "anthropic/x"])
+        );
+        assert_eq!(d["imageModel"], "gaterouter/google/gemini-3-flash-preview");
+        assert_eq!(
+            d["models"],
+            serde_json::json!({"gaterouter/auto": {"alias": "a"}, "gaterouter/openai/gpt-5.4": {}})
+        );
+        assert_eq!(
+            d["modelPolicy"]["allow"],
+            serde_json::json!(["gaterouter/*", "anthropic/*"])
+        );
+        let work = &v["agents"]["entries"]["work"];
+        assert_eq!(work["model"], "gaterouter/anthropic/claude-sonnet-4.6");
+        assert_eq!(work["workspace"], "gr/notes", "a path is no ref");
+        assert_eq!(
+            v["auth"]["profiles"],
+            serde_json::json!({"a:b": {"provider": "anthropic", "mode": "api_key"}})
+        );
+        assert!(v["models"]["providers"]["gr"].is_null());
+        assert_eq!(v["models"]["providers"]["gaterouter"]["apiKey"], "${GR}");
+        assert!(m.text.contains("// mine"));
+        // Every change is inside a path the migration names.
+        let ours = |r: &str| r.starts_with("gaterouter/") || r.starts_with("gr/");
+        let owned: Vec<Vec<String>> = m.paths.clone();
+        crate::plan::gate::check_with(
+            Path::new("openclaw.json"),
+            Some(text),
+            &m.text,
+            crate::plan::gate::CONFIG_OWNED,
+            &owned,
+            &ours,
+        )
+        .unwrap();
+    }
+}
