@@ -277,6 +277,20 @@ fn provider_entry(c: &Ctx) -> Vec<Check> {
         return Vec::new();
     }
     let Some(p) = c.provider() else {
+        let urls = [crate::probe::DEFAULT_BASE_URL];
+        let foreign = crate::plan::migrate::foreign_ids(
+            c.config().and_then(|v| v.pointer("/models/providers")),
+            &urls,
+        );
+        if !foreign.is_empty() {
+            return vec![problem(
+                format!(
+                    "openclaw.json has no models.providers.gaterouter, but provider {} points at GateRouter under another id",
+                    foreign.join(", ")
+                ),
+                "run gaterouter-setup: it migrates that provider to gaterouter (refs, profiles and entry; rollback puts it back)",
+            )];
+        }
         return vec![problem(
             "openclaw.json has no models.providers.gaterouter",
             SETUP,

@@ -310,6 +310,12 @@ fn a_provider_wired_to_gaterouter_another_way_is_migrated_with_a_way_back() {
     ] {
         let (tmp, root) = root_from(case);
         let before = snapshot(&root);
+        let doctor = cmd(tmp.path()).arg("doctor").arg(&root).output().unwrap();
+        assert!(
+            text(&doctor.stdout).contains(&format!("provider {old} points at GateRouter")),
+            "{case}: {}",
+            text(&doctor.stdout)
+        );
         let out = cmd(tmp.path())
             .args(["--offline", "--yes", "--json", KEY])
             .arg(&root)

@@ -264,6 +264,70 @@ fn carry_models(doc: &Doc, ours: &CstObject, at: &JsonPath, old: &Option<Value>)
 mod tests {
     use super::*;
 
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+        /// Any old id, any spelling of GateRouter's URL, refs in any of the places a ref is
+        /// held, with or without a `gaterouter` entry already there: after the migration and
+        /// setup's planner no ref or profile of the old id is left, one GateRouter provider
+        /// remains, and the last gate accepts every change.
+        #[test]
+        fn any_foreign_gaterouter_provider_migrates_cleanly(
+            id in "[a-z][a-z0-9-]{0,12}".prop_filter("not ours", |i| i != PROVIDER_ID),
+            url in prop::sample::select(vec![
+                "https://api.gaterouter.ai/openai/v1",
+                "https://API.GATEROUTER.AI/openai/v1/",
+                "https://api.gaterouter.ai:443/openai/v1",
+            ]),
+            places in prop::collection::vec(0usize..6, 1..6),
+            ours_too in any::<bool>(),
+            model in prop::sample::select(vec!["auto", "anthropic/claude-sonnet-4.6", "openai/gpt-5.4"]),
+        ) {
+            let r = format!("{id}/{model}");
+            let mut c = serde_json::json!({
+                "agents": {"defaults": {"model": {"primary": "anthropic/x"}}, "entries": {"w": {"name": "w"}}},
+                "auth": {"profiles": {format!("{id}:default"): {"provider": id, "mode": "api_key"}}},
+                "models": {"providers": {id.clone(): {"baseUrl": url, "api": "openai-completions",
+                    "models": [{"id": model, "name": "M"}]}}},
+            });
+            for p in &places {
+                let d = &mut c["agents"]["defaults"];
+                match p {
+                    0 => d["model"]["primary"] = r.clone().into(),
+                    1 => d["model"]["fallbacks"] = serde_json::json!([r, "anthropic/y"]),
+                    2 => d["models"] = serde_json::json!({r.clone(): {}}),
+                    3 => d["modelPolicy"] = serde_json::json!({"allow": [format!("{id}/*")]}),
+                    4 => d["imageModel"] = r.clone().into(),
+                    _ => c["agents"]["entries"]["w"]["model"] = r.clone().into(),
+                }
+            }
+            if ours_too {
+                c["models"]["providers"]["gaterouter"] = serde_json::json!({
+                    "baseUrl": "https://api.gaterouter.ai/openai/v1", "models": [{"id": "auto", "name": "A"}]});
+            }
+            let text = serde_json::to_string_pretty(&c).unwrap();
+            let ids = vec![id.clone()];
+            let m = migrate(Path::new("openclaw.json"), &text, &ids, false).unwrap();
+            let s = crate::templates::Settings::builtin().unwrap();
+            let after = crate::plan::openclaw_json::plan(Path::new("openclaw.json"), Some(&m.text), &s).unwrap();
+            let v = crate::plan::json5::parse(&after).unwrap().to_serde();
+            let flat = v.to_string();
+            prop_assert!(!flat.contains(&format!("\"{id}/")), "{flat}");
+            prop_assert!(!flat.contains(&format!("\"{id}:")), "{flat}");
+            let providers = v["models"]["providers"].as_object().unwrap();
+            prop_assert_eq!(providers.keys().collect::<Vec<_>>(), vec!["gaterouter"]);
+            let listed: Vec<&str> = providers["gaterouter"]["models"].as_array().unwrap()
+                .iter().filter_map(|m| m["id"].as_str()).collect();
+            prop_assert!(listed.contains(&model), "{listed:?}");
+            let ours = |x: &str| x.starts_with("gaterouter/");
+            crate::plan::gate::check_with(
+                Path::new("openclaw.json"), Some(&text), &after,
+                crate::plan::gate::CONFIG_OWNED, &m.paths, &ours,
+            ).unwrap();
+        }
+    }
+
     #[test]
     fn endpoints_compare_as_urls() {
         let g = "https://api.gaterouter.ai/openai/v1";
