@@ -639,6 +639,18 @@ impl OpenClaw {
     }
 }
 
+/// OpenClaw's lock files from the runs as uid 1000 in a user namespace (see [`OpenClaw`]),
+/// removed when dropped, as [`OpenClawLocks`] does for the test's own uid.
+struct NamespacedLocks(PathBuf);
+
+impl Drop for NamespacedLocks {
+    fn drop(&mut self) {
+        for p in openclaw_locks_in(Path::new("/tmp/openclaw-state-locks-1000"), &self.0) {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
 /// A started process (the Gateway), stopped with its process group and reaped when dropped.
 struct Running(std::process::Child);
 
@@ -683,6 +695,7 @@ fn the_skill_goes_from_openclaw_install_to_a_verified_root_with_only_node() {
         return;
     };
     let _locks = OpenClawLocks(base.clone());
+    let _namespaced_locks = NamespacedLocks(base.clone());
     std::fs::write(
         oc.state.join("openclaw.json"),
         serde_json::json!({"logging": {"file": base.join("openclaw.log")}}).to_string(),

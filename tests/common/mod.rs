@@ -179,6 +179,12 @@ pub fn openclaw_lock_dir() -> PathBuf {
 /// `<kind>.<first 8 hex digits of sha256(real path of the database)>.lock.sqlite`, so the
 /// hashes of every file under `dir` identify them without touching anyone else's.
 pub fn openclaw_locks_of(dir: &Path) -> Vec<PathBuf> {
+    openclaw_locks_in(&openclaw_lock_dir(), dir)
+}
+
+/// The lock files in `lock_dir` for databases under `dir` (an OpenClaw run as another uid,
+/// such as in a user namespace, keeps them in that uid's `/tmp/openclaw-state-locks-<uid>`).
+pub fn openclaw_locks_in(lock_dir: &Path, dir: &Path) -> Vec<PathBuf> {
     use sha2::Digest;
     fn walk(d: &Path, out: &mut std::collections::HashSet<String>) {
         let Ok(rd) = std::fs::read_dir(d) else { return };
@@ -197,7 +203,7 @@ pub fn openclaw_locks_of(dir: &Path) -> Vec<PathBuf> {
     }
     let mut hashes = std::collections::HashSet::new();
     walk(dir, &mut hashes);
-    let Ok(rd) = std::fs::read_dir(openclaw_lock_dir()) else {
+    let Ok(rd) = std::fs::read_dir(lock_dir) else {
         return Vec::new();
     };
     rd.flatten()
