@@ -105,13 +105,34 @@ fn sigkill_at_every_step_never_tears_a_file() {
             .output()
             .unwrap();
         let report = text(&doctor.stdout);
+        let is_new = |rel: &str| {
+            files.get(rel).is_some_and(|(_, fresh)| {
+                std::fs::read(root.join(rel)).ok().as_ref() == Some(fresh)
+            })
+        };
         if new > 0 && new < files.len() {
             mixed_seen += 1;
-            assert_eq!(doctor.status.code(), Some(1), "step {n}: {report}");
-            assert!(
-                report.contains("half configured"),
-                "step {n}: doctor did not explain the mixed state:\n{report}"
-            );
+            if is_new(".env") && is_new("openclaw.json") {
+                // What OpenClaw needs is written (the key, openclaw.json's entry): it works,
+                // and doctor names each agent's models.json still without our copy.
+                assert_eq!(doctor.status.code(), Some(0), "step {n}: {report}");
+                for (rel, _) in files.iter().filter(|(r, _)| r.ends_with("models.json")) {
+                    if !is_new(rel) {
+                        assert!(
+                            report
+                                .lines()
+                                .any(|l| l.contains("warn") && l.contains(rel.as_str())),
+                            "step {n}: doctor did not name {rel}:\n{report}"
+                        );
+                    }
+                }
+            } else {
+                assert_eq!(doctor.status.code(), Some(1), "step {n}: {report}");
+                assert!(
+                    report.contains("half configured"),
+                    "step {n}: doctor did not explain the mixed state:\n{report}"
+                );
+            }
         } else if new == files.len() {
             assert_eq!(doctor.status.code(), Some(0), "step {n}: {report}");
         }

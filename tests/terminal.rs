@@ -428,6 +428,15 @@ fn the_dry_run_diff_applies_with_git_apply() {
         if !diff.contains("diff --git") {
             continue;
         }
+        // A secret in a JSON file (a plaintext apiKey OpenClaw's onboarding wrote) is masked
+        // in the diff like .env's key, so that file's diff cannot apply either: skipped.
+        if diff
+            .split("diff --git ")
+            .filter(|s| !s.starts_with("a/.env "))
+            .any(|s| s.contains('…'))
+        {
+            continue;
+        }
         let git = Std::new("git")
             .current_dir(&copy)
             .args(["apply", "--exclude=.env", "--verbose"])
