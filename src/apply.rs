@@ -762,7 +762,7 @@ fn dir_writable_by_us(dir: &Path, f: &FileChange) -> Result<()> {
             Err(Error::Unreadable {
                 path: dir.to_path_buf(),
                 what: format!(
-                    "is not writable by {who}, so {} cannot be written there (nothing was written); a link in the root that leads there is the owner's choice, but not the owner's to write",
+                    "is not writable by {who}, so {} cannot be written there: a symlink (or OPENCLAW_CONFIG_PATH) may lead a file where its owner cannot write, but nothing writes there for the owner",
                     f.rel
                 ),
             })

@@ -561,6 +561,18 @@ fn verify_never_runs_a_root_owned_program_for_the_owner_nor_reads_roots_files() 
         assert!(!v.to_string().contains(ROOT_KEY));
         assert_eq!(server.hits().len(), before, "{api_key}: a request was sent");
         assert!(!log.join("exec").exists(), "the root-owned program ran");
+        // doctor resolves a file SecretRef too: as the owner, so root's file stays unread.
+        let out = cmd(&s.home)
+            .args(["doctor", "--json"])
+            .arg(&s.root)
+            .output()
+            .unwrap();
+        let d = json(&out);
+        assert_eq!(d["run_as"]["uid"], NOBODY);
+        assert!(
+            !d.to_string().contains(ROOT_KEY),
+            "{api_key}: doctor read it"
+        );
     }
 }
 
