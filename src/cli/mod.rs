@@ -132,6 +132,11 @@ pub struct Cli {
     #[arg(short = 'y', long)]
     pub yes: bool,
 
+    /// Write even when OpenClaw's config health check would restore its `.bak` over the
+    /// new config and its health state cannot be updated (the plan says so first).
+    #[arg(long)]
+    pub force: bool,
+
     /// Print one JSON report on standard output instead of the summary and diff.
     #[arg(long)]
     pub json: bool,
@@ -323,7 +328,9 @@ pub struct RollbackArgs {
     /// undoing that run and every later one. Default: the newest set made by setup.
     #[arg(long, value_name = "NAME", conflicts_with = "list")]
     pub to: Option<String>,
-    /// Roll back even files edited since gaterouter-setup wrote them (those edits are lost).
+    /// Roll back even files edited since gaterouter-setup wrote them (those edits are lost),
+    /// and even when OpenClaw's config health check would restore its `.bak` over the result
+    /// and its health state cannot be updated.
     #[arg(long, conflicts_with = "list")]
     pub force: bool,
     #[command(flatten)]
@@ -359,6 +366,10 @@ pub struct UninstallArgs {
     /// The OpenClaw root (default as for setup).
     #[arg(value_name = "OPENCLAW_ROOT")]
     pub root: Option<PathBuf>,
+    /// Write even when OpenClaw's config health check would restore its `.bak` over the
+    /// result and its health state cannot be updated (the plan says so first).
+    #[arg(long)]
+    pub force: bool,
     #[command(flatten)]
     pub review: ReviewArgs,
 }

@@ -46,6 +46,7 @@ pub(super) fn request(
             .then(|| std::time::Duration::from_secs(cli.probe.timeout)),
         lock_timeout: std::time::Duration::from_secs(cli.lock_timeout),
         restart_gateway: cli.restart_gateway(),
+        force: cli.force,
         warnings,
         secrets: secrets.clone(),
     };

@@ -95,6 +95,9 @@ pub struct Plan {
     pub secrets: Vec<String>,
     /// Recorded in the backup manifest: `previous_model`, for uninstall.
     pub meta: serde_json::Map<String, serde_json::Value>,
+    /// OpenClaw would take the config write back and we cannot stop it (filled in by
+    /// [`Plan::check_openclaw_health`]; apply refuses it unless forced).
+    pub openclaw_undo: Option<crate::health::Undo>,
 }
 
 impl Plan {
@@ -104,6 +107,26 @@ impl Plan {
 
     pub fn is_empty(&self) -> bool {
         self.pending().next().is_none()
+    }
+
+    /// Looks at the root as OpenClaw's next load will (`health::would_undo`) and says in
+    /// the plan's warnings when it would take our config write back.
+    pub fn check_openclaw_health(&mut self) {
+        self.openclaw_undo = crate::health::would_undo(self);
+        if let Some(u) = &self.openclaw_undo {
+            self.warnings.push(format!(
+                "{}; applying refuses this unless --force",
+                u.message()
+            ));
+        }
+    }
+
+    /// The refusal that goes with [`Plan::check_openclaw_health`]'s warning.
+    pub fn refuse_openclaw_undo(&self) -> Result<()> {
+        match &self.openclaw_undo {
+            Some(u) => Err(Error::OpenClawWouldUndo(Box::new(u.clone()))),
+            None => Ok(()),
+        }
     }
 }
 
@@ -291,6 +314,7 @@ pub fn plan(root: &Root, key: &KeyChoice, settings: &Settings) -> Result<Plan> {
         warnings,
         secrets,
         meta,
+        openclaw_undo: None,
     })
 }
 
@@ -446,6 +470,7 @@ pub fn plan_uninstall(
         warnings: Vec::new(),
         secrets,
         meta: serde_json::Map::new(),
+        openclaw_undo: None,
     })
 }
 

@@ -10,6 +10,7 @@ use std::process::Output;
 
 use assert_cmd::Command;
 
+pub mod openclaw;
 pub mod registry;
 pub mod stand_in;
 
