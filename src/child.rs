@@ -1,11 +1,25 @@
-//! Running a short-lived helper program (`openclaw --version`, an exec SecretRef provider,
-//! `openclaw gateway restart`)
-//! within a time limit: stdin written, stdout read (bounded), and on timeout the child's
-//! whole process group stopped, so a wrapper's own children cannot keep us waiting.
+//! Every program we run (`openclaw --version`, an exec SecretRef provider, OpenClaw's own
+//! completion for `verify --with-openclaw`, `openclaw gateway restart`) runs here, under the
+//! same rules:
+//!
+//! - In a process group of its own, which is what we stop: at the time limit, when a signal
+//!   ends us (`signals`: the group is registered while it runs), and, for a helper that
+//!   only answers ([`Leftovers::Stop`]), once it has exited, whatever it left running in
+//!   the background. A wrapper's children cannot outlive it or keep us waiting.
+//! - Its output is read on threads into bounded buffers, and every wait is bounded: a
+//!   grandchild holding the pipe open delays us by a short grace at most, and what the
+//!   program printed before it exited is kept.
+//! - The group is stopped before the program is reaped (it is waited for with `WNOWAIT`),
+//!   so its id cannot have been reused by an unrelated process when the group is killed.
 
 use std::io::{Read, Write};
 use std::process::{Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
+
+/// How long the readers get to reach the end of output after the program exited (and again
+/// after its group was stopped) before we take what they have.
+const GRACE: Duration = Duration::from_millis(250);
 
 /// Why a child gave no usable answer.
 #[derive(Debug)]
@@ -28,6 +42,27 @@ impl std::fmt::Display for Failure {
     }
 }
 
+/// What a finished program gave.
+#[derive(Debug)]
+pub struct Output {
+    pub status: ExitStatus,
+    /// At most the limit given for it.
+    pub stdout: Vec<u8>,
+    /// Empty unless asked for.
+    pub stderr: Vec<u8>,
+}
+
+/// What becomes of the processes a program leaves in its group when it exits in time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Leftovers {
+    /// A helper that only answers (a version, a secret, one completion): what it left
+    /// behind is stopped with its group.
+    Stop,
+    /// A command whose job may be to start something that outlives it (`openclaw gateway
+    /// restart`): left alone; we only stop waiting for its output.
+    Leave,
+}
+
 /// Runs `c` (its environment as the caller set it) with `input` on stdin; stderr is
 /// discarded. Returns the exit status and at most `max_out` bytes of stdout.
 pub fn run(
@@ -36,26 +71,120 @@ pub fn run(
     timeout: Duration,
     max_out: u64,
 ) -> Result<(ExitStatus, Vec<u8>), Failure> {
-    let out = run_full(c, input, timeout, max_out, false)?;
-    Ok((out.status, out.stdout))
-}
-
-/// What a child left: its status, and at most the bytes asked for of each stream.
-#[derive(Debug)]
-pub struct Output {
-    pub status: ExitStatus,
-    pub stdout: Vec<u8>,
-    pub stderr: Vec<u8>,
+    run_with(c, input, timeout, max_out, None, Leftovers::Stop).map(|o| (o.status, o.stdout))
 }
 
 /// [`run`], keeping at most `max_out` bytes of stderr too when `stderr` (the reason a
-/// command such as `openclaw gateway restart` gives for failing is there).
+/// command such as `openclaw gateway restart` gives for failing is there); what it leaves
+/// running when it exits is left alone ([`Leftovers::Leave`]).
 pub fn run_full(
-    mut c: Command,
+    c: Command,
     input: Option<Vec<u8>>,
     timeout: Duration,
     max_out: u64,
     stderr: bool,
+) -> Result<Output, Failure> {
+    run_with(
+        c,
+        input,
+        timeout,
+        max_out,
+        stderr.then_some(max_out),
+        Leftovers::Leave,
+    )
+}
+
+/// A pipe being read on a thread: the bytes so far, and a signal at its end.
+struct Drain {
+    bytes: Arc<Mutex<Vec<u8>>>,
+    done: mpsc::Receiver<()>,
+}
+
+impl Drain {
+    fn start(mut r: impl Read + Send + 'static, limit: u64) -> Drain {
+        let bytes = Arc::new(Mutex::new(Vec::new()));
+        let (tx, done) = mpsc::channel();
+        let b = bytes.clone();
+        std::thread::spawn(move || {
+            let mut chunk = [0u8; 8192];
+            loop {
+                let room = {
+                    let have = b.lock().map_or(0, |v| v.len() as u64);
+                    limit.saturating_sub(have)
+                };
+                if room == 0 {
+                    break;
+                }
+                let want = chunk.len().min(room as usize);
+                match r.read(&mut chunk[..want]) {
+                    Ok(0) => break,
+                    Ok(n) => {
+                        if let Ok(mut v) = b.lock() {
+                            v.extend_from_slice(&chunk[..n]);
+                        }
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(_) => break,
+                }
+            }
+            let _ = tx.send(());
+        });
+        Drain { bytes, done }
+    }
+
+    /// Waits until the pipe ended or `until`; true when it ended.
+    fn wait(&self, until: Instant) -> bool {
+        match self
+            .done
+            .recv_timeout(until.saturating_duration_since(Instant::now()))
+        {
+            Ok(()) => true,
+            Err(mpsc::RecvTimeoutError::Disconnected) => true,
+            Err(mpsc::RecvTimeoutError::Timeout) => false,
+        }
+    }
+
+    fn take(&self) -> Vec<u8> {
+        self.bytes
+            .lock()
+            .map(|mut v| std::mem::take(&mut *v))
+            .unwrap_or_default()
+    }
+}
+
+/// Whether the child `pid` has exited, leaving it unreaped (a zombie keeps its pid, and so
+/// its process group's id, from being reused until we reap it).
+fn exited(pid: libc::pid_t) -> bool {
+    // SAFETY: a zeroed siginfo_t filled by waitid; WNOWAIT leaves the child waitable.
+    unsafe {
+        let mut info: libc::siginfo_t = std::mem::zeroed();
+        let r = libc::waitid(
+            libc::P_PID,
+            pid as libc::id_t,
+            &mut info,
+            libc::WEXITED | libc::WNOHANG | libc::WNOWAIT,
+        );
+        // ECHILD: not ours to wait for any more, so not running as our child either.
+        r != 0 || info.si_pid() != 0
+    }
+}
+
+/// Stops the whole process group `pgid` (the child we started and all it started).
+fn kill_group(pgid: libc::pid_t) {
+    if let Some(p) = rustix::process::Pid::from_raw(pgid) {
+        let _ = rustix::process::kill_process_group(p, rustix::process::Signal::KILL);
+    }
+}
+
+/// `run`, with stderr kept too (at most `max_err` bytes) when asked for, and `leftovers`
+/// saying what happens to the group when the program exits in time.
+pub fn run_with(
+    mut c: Command,
+    input: Option<Vec<u8>>,
+    timeout: Duration,
+    max_out: u64,
+    max_err: Option<u64>,
+    leftovers: Leftovers,
 ) -> Result<Output, Failure> {
     use std::os::unix::process::CommandExt;
     c.stdin(if input.is_some() {
@@ -64,62 +193,199 @@ pub fn run_full(
         Stdio::null()
     })
     .stdout(Stdio::piped())
-    .stderr(if stderr {
+    .stderr(if max_err.is_some() {
         Stdio::piped()
     } else {
         Stdio::null()
     })
-    // Its own process group, so a wrapper script's children go when it is stopped.
     .process_group(0);
+    let start = Instant::now();
+    let deadline = start + timeout;
     let mut child = c.spawn().map_err(Failure::Spawn)?;
-    let err_rx = child.stderr.take().map(|mut e| {
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut b = Vec::new();
-            let _ = e.by_ref().take(max_out).read_to_end(&mut b);
-            let _ = tx.send(b);
-        });
-        rx
-    });
+    let pid = child.id() as libc::pid_t;
+    // From here until the group is stopped, a signal that ends us stops it too.
+    let watch = crate::signals::ChildGroup::watch(pid);
     if let (Some(mut stdin), Some(input)) = (child.stdin.take(), input) {
         // On a thread: a child that does not read must not block us past the timeout.
         std::thread::spawn(move || {
             let _ = stdin.write_all(&input);
         });
     }
-    let mut stdout = child.stdout.take().expect("piped");
-    // Read on a thread and wait on a channel: a grandchild holding the pipe open must not
-    // keep us past the timeout either.
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut b = Vec::new();
-        let _ = stdout.by_ref().take(max_out).read_to_end(&mut b);
-        let _ = tx.send(b);
-    });
-    let deadline = Instant::now() + timeout;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(s)) => break Some(s),
-            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
-            Ok(None) | Err(_) => break None,
+    let out = Drain::start(child.stdout.take().expect("piped"), max_out);
+    let err = child
+        .stderr
+        .take()
+        .map(|e| Drain::start(e, max_err.unwrap_or(0)));
+    let finished = loop {
+        if exited(pid) {
+            break true;
         }
+        if Instant::now() >= deadline {
+            break false;
+        }
+        std::thread::sleep(Duration::from_millis(10));
     };
-    let Some(status) = status else {
-        // The group is the child we started and whatever it started.
-        if let Some(pgid) = rustix::process::Pid::from_raw(child.id() as i32) {
-            let _ = rustix::process::kill_process_group(pgid, rustix::process::Signal::KILL);
+    if finished {
+        // What it printed is in the pipe; a background child of its may hold the pipe
+        // open, so the end of output is awaited only briefly.
+        let until = Instant::now() + GRACE;
+        out.wait(until);
+        if let Some(e) = &err {
+            e.wait(until);
         }
-        let _ = child.wait();
+    }
+    let stop = !finished || leftovers == Leftovers::Stop;
+    if stop {
+        kill_group(pid);
+    }
+    // Unwatched before it is reaped: after that its id may be anyone's.
+    drop(watch);
+    let status = child.wait();
+    if stop {
+        // The group is gone: its pipes end now, unless something outside it holds them.
+        let until = Instant::now() + GRACE;
+        out.wait(until);
+        if let Some(e) = &err {
+            e.wait(until);
+        }
+    }
+    if !finished {
         return Err(Failure::Timeout(timeout));
-    };
-    let wait = deadline.saturating_duration_since(Instant::now()) + Duration::from_millis(200);
-    let stdout = rx.recv_timeout(wait).unwrap_or_default();
-    let stderr = err_rx
-        .and_then(|r| r.recv_timeout(Duration::from_millis(200)).ok())
-        .unwrap_or_default();
+    }
+    let status = status.map_err(Failure::Spawn)?;
     Ok(Output {
         status,
-        stdout,
-        stderr,
+        stdout: out.take(),
+        stderr: err.map(|e| e.take()).unwrap_or_default(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sh(script: &str) -> Command {
+        let mut c = Command::new("/bin/sh");
+        c.args(["-c", script]);
+        c
+    }
+
+    /// A process by pid is gone (or a zombie waiting for init).
+    fn gone(pid: &str) -> bool {
+        std::fs::read_to_string(format!("/proc/{}/stat", pid.trim())).map_or(true, |s| {
+            s.rsplit(')')
+                .next()
+                .is_some_and(|r| r.trim_start().starts_with('Z'))
+        })
+    }
+
+    fn wait_gone(pid: &str) -> bool {
+        let until = Instant::now() + Duration::from_secs(2);
+        while Instant::now() < until {
+            if gone(pid) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        false
+    }
+
+    /// A helper that answers and exits, leaving a background child that holds stdout: the
+    /// answer is kept, we do not wait for the leftover, and the leftover is stopped.
+    #[test]
+    fn an_answer_is_kept_when_a_grandchild_holds_the_pipe() {
+        let t = tempfile::tempdir().unwrap();
+        let pidfile = t.path().join("pid");
+        let started = Instant::now();
+        let out = run_with(
+            sh(&format!(
+                "echo answer; echo oops >&2; sleep 30 & echo $! > '{}'",
+                pidfile.display()
+            )),
+            None,
+            Duration::from_secs(20),
+            1024,
+            Some(1024),
+            Leftovers::Stop,
+        )
+        .unwrap();
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(out.status.success());
+        assert_eq!(out.stdout, b"answer\n");
+        assert_eq!(out.stderr, b"oops\n");
+        let pid = std::fs::read_to_string(&pidfile).unwrap();
+        assert!(wait_gone(&pid), "the background child {pid} still runs");
+    }
+
+    /// A command that may start something lasting (`gateway restart`): its answer is kept
+    /// at once too, and what it started is left running.
+    #[test]
+    fn leave_keeps_the_answer_and_what_it_started() {
+        let t = tempfile::tempdir().unwrap();
+        let pidfile = t.path().join("pid");
+        let started = Instant::now();
+        let out = run_full(
+            sh(&format!(
+                "echo started; sleep 30 & echo $! > '{}'",
+                pidfile.display()
+            )),
+            None,
+            Duration::from_secs(20),
+            1024,
+            true,
+        )
+        .unwrap();
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(out.stdout, b"started\n");
+        let pid = std::fs::read_to_string(&pidfile).unwrap();
+        assert!(!gone(&pid), "the started process was stopped");
+        // SAFETY: the sleep this test started.
+        unsafe {
+            libc::kill(pid.trim().parse().unwrap(), libc::SIGKILL);
+        }
+    }
+
+    /// At the limit the whole group goes, and no wait is unbounded: a program that never
+    /// ends and a grandchild holding the pipe cost the limit plus a short grace.
+    #[test]
+    fn at_the_limit_the_group_is_stopped_and_no_join_waits() {
+        let t = tempfile::tempdir().unwrap();
+        let pidfile = t.path().join("pid");
+        let started = Instant::now();
+        let r = run_with(
+            sh(&format!(
+                "echo partial; sleep 30 & echo $! > '{}'; sleep 30",
+                pidfile.display()
+            )),
+            Some(b"ignored".to_vec()),
+            Duration::from_millis(300),
+            1024,
+            Some(1024),
+            Leftovers::Leave,
+        );
+        assert!(matches!(r, Err(Failure::Timeout(_))), "{r:?}");
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
+        let pid = std::fs::read_to_string(&pidfile).unwrap();
+        assert!(wait_gone(&pid), "the grandchild {pid} still runs");
+    }
+
+    /// Output beyond the limit is cut there.
+    #[test]
+    fn output_is_bounded() {
+        let (status, out) = run(sh("yes"), None, Duration::from_secs(5), 10_000).unwrap();
+        assert_eq!(out.len(), 10_000);
+        let _ = status;
+    }
 }

@@ -11,6 +11,7 @@
 //! Outside a section (waiting for another run's lock, say) a signal still stops the run at
 //! once: nothing has been written then.
 
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
 
 const SIGNALS: [libc::c_int; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
@@ -32,6 +33,7 @@ extern "C" fn on_signal(sig: libc::c_int) {
 }
 
 fn die_of(sig: libc::c_int) {
+    stop_children();
     // SAFETY: resetting a disposition and raising are async-signal-safe.
     unsafe {
         libc::signal(sig, libc::SIG_DFL);
@@ -128,5 +130,68 @@ pub fn act_on_pending() {
             "{name} came while files were being written: they were finished first (above); stopping now"
         );
         die_of(sig);
+    }
+}
+
+/// The process groups of the programs running now (`child`), 0 for a free slot: a signal
+/// that ends us stops them too, since a group of their own does not get the terminal's
+/// Ctrl-C and would run on after us.
+static GROUPS: [AtomicI32; 64] = [const { AtomicI32::new(0) }; 64];
+
+/// How many groups are watched, and the actions `on_signal` replaced while any is.
+static WATCHING: Mutex<(usize, Vec<(libc::c_int, libc::sigaction)>)> = Mutex::new((0, Vec::new()));
+
+/// Async-signal-safe: atomics and `kill`.
+fn stop_children() {
+    for g in &GROUPS {
+        let pgid = g.load(Ordering::SeqCst);
+        if pgid > 0 {
+            // SAFETY: kill is async-signal-safe; a negative pid names the group.
+            unsafe {
+                libc::kill(-pgid, libc::SIGKILL);
+            }
+        }
+    }
+}
+
+/// A child's process group, stopped if a signal ends us while the guard lives. The signal
+/// handler is the apply's (`on_signal`: inside a transaction the signal still waits for its
+/// end), installed while any group is watched.
+pub struct ChildGroup {
+    slot: Option<usize>,
+}
+
+impl ChildGroup {
+    pub fn watch(pgid: libc::pid_t) -> ChildGroup {
+        let slot = GROUPS.iter().position(|g| {
+            g.compare_exchange(0, pgid, Ordering::SeqCst, Ordering::SeqCst)
+                .is_ok()
+        });
+        if let Ok(mut w) = WATCHING.lock() {
+            if w.0 == 0 {
+                w.1 = SIGNALS
+                    .into_iter()
+                    .filter_map(|sig| handle(sig, on_signal).map(|old| (sig, old)))
+                    .collect();
+            }
+            w.0 += 1;
+        }
+        ChildGroup { slot }
+    }
+}
+
+impl Drop for ChildGroup {
+    fn drop(&mut self) {
+        if let Some(i) = self.slot {
+            GROUPS[i].store(0, Ordering::SeqCst);
+        }
+        if let Ok(mut w) = WATCHING.lock() {
+            w.0 = w.0.saturating_sub(1);
+            if w.0 == 0 {
+                for (sig, old) in std::mem::take(&mut w.1) {
+                    restore(sig, &old);
+                }
+            }
+        }
     }
 }

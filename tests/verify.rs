@@ -1057,3 +1057,149 @@ fn loopback_requests_bypass_every_proxy() {
         }
     }
 }
+
+/// The binary as `cmd` sets it up, as a plain child we can signal, with `path_first` ahead
+/// of PATH.
+fn spawn_verify(home: &Path, path_first: Option<&Path>, args: &[&str]) -> std::process::Child {
+    let mut path = std::ffi::OsString::new();
+    if let Some(p) = path_first {
+        path.push(p);
+        path.push(":");
+    }
+    path.push(std::env::var_os("PATH").unwrap_or_default());
+    std::process::Command::new(env!("CARGO_BIN_EXE_gaterouter-setup"))
+        .env_clear()
+        .env("PATH", path)
+        .env("HOME", home)
+        .env("NO_COLOR", "1")
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits for `child` at most `limit`; kills it and fails the test past that.
+fn bounded_wait(
+    mut child: std::process::Child,
+    limit: Duration,
+    what: &str,
+) -> std::process::Output {
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            panic!("{what}: still running after {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// Whether the process `pid` (from a pid file) has ended (a zombie waiting for init counts).
+fn ended(pid_file: &Path) -> bool {
+    let pid = std::fs::read_to_string(pid_file).unwrap();
+    let until = std::time::Instant::now() + Duration::from_secs(3);
+    while std::time::Instant::now() < until {
+        let alive = std::fs::read_to_string(format!("/proc/{}/stat", pid.trim())).is_ok_and(|s| {
+            !s.rsplit(')')
+                .next()
+                .unwrap_or("")
+                .trim_start()
+                .starts_with('Z')
+        });
+        if !alive {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+/// An OpenClaw that answers and exits, leaving a worker that holds its stdout: verify keeps
+/// the answer at once (it waited for the worker, forever if it never ended), and stops the
+/// worker with OpenClaw's process group.
+#[test]
+fn with_openclaw_keeps_the_answer_and_stops_what_openclaw_left_behind() {
+    let s = StandIn::healthy(KEY);
+    let (tmp, root) = root_with(&s.base_url(), default_model(), Some(&key_env()));
+    let bin = tmp.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let pid_file = tmp.path().join("worker.pid");
+    write_mode(
+        &bin.join("openclaw"),
+        &format!(
+            "#!/bin/sh\nif [ \"$1\" = --version ]; then echo 2026.9.6; exit 0; fi\necho pong\nsleep 600 &\necho $! > '{}'\nexit 0\n",
+            pid_file.display()
+        ),
+        0o755,
+    );
+    let started = std::time::Instant::now();
+    let child = spawn_verify(
+        tmp.path(),
+        Some(&bin),
+        &[
+            "verify",
+            "--json",
+            "--with-openclaw",
+            root.to_str().unwrap(),
+        ],
+    );
+    let out = bounded_wait(child, Duration::from_secs(30), "verify --with-openclaw");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["openclaw"]["ok"], true, "{v:#}");
+    assert_eq!(v["openclaw"]["answer"], "pong", "{v:#}");
+    assert!(ended(&pid_file), "OpenClaw's worker still runs");
+}
+
+/// A signal that ends verify ends the exec SecretRef program it is waiting for (in a
+/// process group of its own, it gets no Ctrl-C from the terminal and ran on).
+#[test]
+fn a_signal_to_verify_stops_the_secret_program() {
+    let s = StandIn::healthy(KEY);
+    for sig in ["TERM", "INT", "HUP"] {
+        let t = tempfile::tempdir().unwrap();
+        let pid_file = t.path().join("secret.pid");
+        let script = t.path().join("secret.sh");
+        write_mode(
+            &script,
+            &format!(
+                "#!/bin/sh\necho $$ > '{}.tmp'\nmv '{0}.tmp' '{0}'\nexec sleep 600\n",
+                pid_file.display()
+            ),
+            0o755,
+        );
+        let provider = json!({"source": "exec", "command": script, "timeoutMs": 120000});
+        let (tmp, root) = root_with_ref(
+            &s.base_url(),
+            json!({"source": "exec", "provider": "cmd", "id": "GR"}),
+            json!({"cmd": provider}),
+        );
+        let child = spawn_verify(
+            tmp.path(),
+            None,
+            &["verify", "--json", root.to_str().unwrap()],
+        );
+        let until = std::time::Instant::now() + Duration::from_secs(20);
+        while !pid_file.exists() {
+            assert!(
+                std::time::Instant::now() < until,
+                "the secret program never started"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let killed = std::process::Command::new("kill")
+            .args([format!("-{sig}"), child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let out = bounded_wait(child, Duration::from_secs(10), "verify after a signal");
+        assert!(!out.status.success(), "{sig}");
+        assert!(ended(&pid_file), "SIG{sig}: the secret program still runs");
+    }
+}

@@ -3,10 +3,12 @@
 //! get `openclaw agent --local --message …`) with `OPENCLAW_STATE_DIR` set to the root, and
 //! reports whether an answer came back.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
+
+/// The most of OpenClaw's stdout and of its stderr that is kept.
+const MAX_OUTPUT: u64 = 4_000_000;
 
 use serde::Serialize;
 
@@ -69,10 +71,7 @@ fn exec(
     // not move) belong where every other run of it puts them.
     c.args(args)
         .env("OPENCLAW_STATE_DIR", root)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        .env("NO_COLOR", "1");
     if let Some(p) = config {
         c.env("OPENCLAW_CONFIG_PATH", p);
     }
@@ -85,41 +84,30 @@ fn exec(
         answer: None,
         error: Some(error),
     };
-    let mut child = match c.spawn() {
-        Ok(ch) => ch,
-        Err(e) => return failed(format!("could not run {}: {e}", bin.display())),
-    };
-    // Both pipes drained on threads, so a chatty OpenClaw cannot block on a full pipe.
-    let drain = |mut r: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut b = Vec::new();
-            let _ = r.by_ref().take(4_000_000).read_to_end(&mut b);
-            b
-        })
-    };
-    let out = drain(Box::new(child.stdout.take().expect("piped")));
-    let err = drain(Box::new(child.stderr.take().expect("piped")));
-    let deadline = start + timeout;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(s)) => break Some(s),
-            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
-            // Our own child, ended by its handle when it overstays.
-            Ok(None) | Err(_) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                break None;
-            }
+    // Its own process group, stopped at the limit with everything OpenClaw started, and
+    // bounded reads (`child`): a worker it leaves holding the pipes cannot keep us past it.
+    let out = match crate::child::run_with(
+        c,
+        None,
+        timeout,
+        MAX_OUTPUT,
+        Some(MAX_OUTPUT),
+        crate::child::Leftovers::Stop,
+    ) {
+        Ok(o) => o,
+        Err(crate::child::Failure::Spawn(e)) => {
+            return failed(format!("could not run {}: {e}", bin.display()));
+        }
+        Err(crate::child::Failure::Timeout(_)) => {
+            return failed(format!(
+                "{command} did not finish within {} s and was stopped",
+                timeout.as_secs()
+            ));
         }
     };
-    let stdout = String::from_utf8_lossy(&out.join().unwrap_or_default()).into_owned();
-    let stderr = String::from_utf8_lossy(&err.join().unwrap_or_default()).into_owned();
-    let Some(status) = status else {
-        return failed(format!(
-            "{command} did not finish within {} s and was stopped",
-            timeout.as_secs()
-        ));
-    };
+    let status = out.status;
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     let answer = stdout.trim();
     let ok = status.success() && !answer.is_empty();
     let tail = |s: &str| {
