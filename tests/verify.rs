@@ -1203,3 +1203,61 @@ fn a_signal_to_verify_stops_the_secret_program() {
         assert!(ended(&pid_file), "SIG{sig}: the secret program still runs");
     }
 }
+
+/// The most requests that were at the server at one time.
+fn most_in_flight(s: &StandIn) -> usize {
+    let h: Vec<_> = s
+        .hits()
+        .into_iter()
+        .filter(|h| h.path.ends_with("/chat/completions"))
+        .collect();
+    h.iter()
+        .map(|a| {
+            h.iter()
+                .filter(|b| b.arrived <= a.arrived && a.arrived < b.answered)
+                .count()
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// A long fallback list is checked 4 requests at a time, and only its first 20 (each check
+/// is a billed completion): the rest are noted and warned about. Both with `--all` and when
+/// a failing primary makes verify try the fallbacks.
+#[test]
+fn a_long_fallback_list_is_checked_four_at_a_time_up_to_a_cap() {
+    let fallbacks: Vec<String> = (0..30).map(|i| format!("gaterouter/vendor/m{i}")).collect();
+    for (primary_fails, args) in [(false, &["--all"][..]), (true, &[][..])] {
+        let s = StandIn::start(move |r| {
+            if primary_fails && r.body.contains("\"model\":\"auto\"") {
+                Reply::error(400, "auto routing is not enabled")
+            } else {
+                healthy_reply(r, KEY).after(Duration::from_millis(100))
+            }
+        });
+        let model = json!({"primary": "gaterouter/auto", "fallbacks": fallbacks});
+        let (tmp, root) = root_with(&s.base_url(), model, Some(&key_env()));
+        let (_, v, _) = verify(tmp.path(), &root, args);
+        let sent = chat_hits(&s);
+        assert_eq!(sent.len(), 21, "{args:?}: {} sent", sent.len());
+        let most = most_in_flight(&s);
+        assert!(most <= 4, "{args:?}: {most} requests at once");
+        assert!(most >= 2, "{args:?}: not concurrent at all");
+        let results = v["results"].as_array().unwrap();
+        let checked = results.iter().filter(|r| r["checked"] == true).count();
+        assert_eq!(checked, 21, "{v:#}");
+        // The first 20 fallbacks, in order; the last 10 noted.
+        for r in &results[21..] {
+            assert_eq!(r["checked"], false);
+            assert!(r["note"].as_str().unwrap().contains("first 20"), "{r}");
+        }
+        assert!(
+            v["warnings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|w| w.as_str().unwrap().contains("10 more gaterouter fallbacks")),
+            "{v:#}"
+        );
+    }
+}

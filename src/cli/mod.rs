@@ -346,7 +346,8 @@ pub struct VerifyArgs {
     /// Default: the agent OpenClaw runs by default.
     #[arg(long, value_name = "ID", value_parser = agent_id)]
     pub agent: Option<String>,
-    /// Also check every gaterouter fallback (one more tiny request each), concurrently.
+    /// Also check the gaterouter fallbacks (one more tiny request each, a billed completion):
+    /// 4 at a time, the first 20 of them.
     #[arg(long)]
     pub all: bool,
     /// Also run OpenClaw's own one-shot completion on this root (`openclaw infer model run`,

@@ -182,6 +182,20 @@ async fn run_async(r: &Resolved, opts: &Options) -> VerifyReport {
             res
         })
         .collect();
+    // Past the cap, a fallback is noted instead of sent.
+    let mut fallbacks = 0;
+    let mut capped = 0;
+    for res in results.iter_mut().filter(|r| r.role == Role::Fallback) {
+        if res.failure.is_none() && res.note.is_none() {
+            fallbacks += 1;
+            if fallbacks > MAX_FALLBACKS {
+                capped += 1;
+                res.note = Some(format!(
+                    "not checked: verify checks the first {MAX_FALLBACKS} gaterouter fallbacks (each is a billed completion)"
+                ));
+            }
+        }
+    }
     let sendable = |res: &ModelResult| res.failure.is_none() && res.note.is_none() && !res.checked;
     // First the primary (and with --all every fallback) at once; then, when the primary did
     // not answer, the fallbacks, to say whether OpenClaw's fallback would have saved the turn.
@@ -209,6 +223,11 @@ async fn run_async(r: &Resolved, opts: &Options) -> VerifyReport {
             .any(|res| res.role == Role::Fallback && res.ok)
     });
     let mut warnings = r.warnings.clone();
+    if capped > 0 {
+        warnings.push(format!(
+            "{capped} more gaterouter fallbacks were not checked: verify checks the first {MAX_FALLBACKS} (each check is a billed completion, {CONCURRENCY} at a time); OpenClaw tries fallbacks in that order"
+        ));
+    }
     if r.primary.is_none() {
         warnings.push(format!(
             "no model is configured at {} (nor agents.defaults.model.primary), so OpenClaw has no default model; run gaterouter-setup KEY ROOT",
@@ -250,7 +269,7 @@ async fn send_all(r: &Resolved, opts: &Options, results: &mut [ModelResult], whi
             return;
         }
     };
-    let tasks: Vec<_> = which
+    let queue: std::collections::VecDeque<(usize, ask::Call)> = which
         .iter()
         .map(|&i| {
             let call = ask::Call {
@@ -262,13 +281,46 @@ async fn send_all(r: &Resolved, opts: &Options, results: &mut [ModelResult], whi
                 retries: opts.retries,
                 backoff: opts.backoff,
             };
-            (i, tokio::spawn(ask::ask(call)))
+            (i, call)
         })
         .collect();
-    for (i, task) in tasks {
+    // At most CONCURRENCY requests in flight: each worker takes the next ref when its last
+    // one is answered (a long fallback list is not one burst of billed completions, nor a
+    // self-inflicted wave of "could not connect").
+    let queue = std::sync::Arc::new(std::sync::Mutex::new(queue));
+    let workers: Vec<_> = (0..CONCURRENCY.min(which.len()))
+        .map(|_| {
+            let queue = queue.clone();
+            tokio::spawn(async move {
+                let mut done = Vec::new();
+                loop {
+                    let next = queue.lock().ok().and_then(|mut q| q.pop_front());
+                    let Some((i, call)) = next else { break };
+                    done.push((i, ask::ask(call).await));
+                }
+                done
+            })
+        })
+        .collect();
+    let mut answers: Vec<(usize, Result<ask::Answer, String>)> = Vec::new();
+    for w in workers {
+        match w.await {
+            Ok(done) => answers.extend(done.into_iter().map(|(i, a)| (i, Ok(a)))),
+            Err(e) => answers.extend(which.iter().map(|&i| (i, Err(e.to_string())))),
+        }
+    }
+    for &i in which {
+        if !answers.iter().any(|(j, _)| *j == i) {
+            answers.push((i, Err("it was not sent".into())));
+        }
+    }
+    for (i, answer) in answers {
         let res = &mut results[i];
+        if res.checked {
+            continue;
+        }
         res.checked = true;
-        match task.await {
+        match answer {
             Ok(a) => {
                 res.ok = a.failure.is_none();
                 res.answered_by = a.answered_by;
@@ -288,6 +340,13 @@ async fn send_all(r: &Resolved, opts: &Options, results: &mut [ModelResult], whi
         }
     }
 }
+
+/// Requests in flight at once.
+pub const CONCURRENCY: usize = 4;
+/// The most fallbacks one verify checks (each check is a billed completion); the rest are
+/// reported as not checked, with a warning. OpenClaw tries fallbacks in order, so the first
+/// ones are those that matter.
+pub const MAX_FALLBACKS: usize = 20;
 
 /// `--with-openclaw` on a key only OpenClaw can resolve (a `store` SecretRef, a plugin's
 /// exec): our request was not sent (the primary is unchecked, with no failure), so OpenClaw's
