@@ -348,6 +348,9 @@ pub fn apply_staged(
             let none = Faults::none();
             let _ = r.undo(&|p, b, m| write_file(p, b, m, &none));
         }
+        if let Some(h) = &health {
+            h.put_back();
+        }
         e
     };
     let mut done: Vec<&FileChange> = Vec::new();
@@ -380,6 +383,11 @@ pub fn apply_staged(
                 Ok(r) => rotation = Some(r),
                 Err(source) => return Err(undo_all(&done, &mut rotation, &f.path, source)),
             }
+        }
+        if let Some(h) = health.as_ref().filter(|h| h.is(f))
+            && let Err(source) = h.pre_record(faults)
+        {
+            return Err(undo_all(&done, &mut rotation, &h.store_path, source));
         }
         if let Err(source) = write_one(f, faults) {
             return Err(undo_all(&done, &mut rotation, &f.path, source));
@@ -425,6 +433,11 @@ struct HealthStep {
     /// failed record fails the transaction. Otherwise the record is a courtesy (OpenClaw
     /// would record it itself) and a busy database is no reason to undo the run.
     needed: bool,
+    /// Record before the rename too (see [`HealthStep::pre_record`]): the write needs the
+    /// record, and the file it replaces is no clobber next to the new one.
+    early: bool,
+    /// The rows as they were before an early record, to put back if the run fails.
+    recorded_early: std::cell::RefCell<Option<Vec<(String, Option<crate::health::store::Row>)>>>,
 }
 
 impl HealthStep {
@@ -466,13 +479,59 @@ impl HealthStep {
             )
             .is_empty()
         });
+        // A load of the old file between an early record and our rename compares it with
+        // the new file: safe when the old one is no clobber of the new (a shrinking write).
+        let early = needed
+            && store.is_some()
+            && f.before.as_deref().is_some_and(|old| {
+                let old_parsed = crate::health::fingerprint::parsed(old);
+                let old_fp = crate::health::fingerprint::of_file(&f.path, old, None);
+                crate::health::fingerprint::suspicious(
+                    &crate::health::fingerprint::Baseline::from(&new),
+                    &crate::health::fingerprint::Baseline::from(&old_fp),
+                    &old_parsed,
+                )
+                .is_empty()
+            });
         Some(HealthStep {
             config: f.path.clone(),
             after,
             store,
             store_path,
             needed,
+            early,
+            recorded_early: std::cell::RefCell::new(None),
         })
+    }
+
+    /// A running Gateway reloads the config 300 ms after it changes (2026.9.6's fixed
+    /// debounce) and restores `.bak` over one it finds suspicious: a write that needs the
+    /// record (a shrink) is recorded before its rename as well, so no load ever sees the new
+    /// file against the old baseline. The stat fields are filled in by [`HealthStep::record`].
+    fn pre_record(&self, faults: &Faults) -> std::io::Result<()> {
+        let Some(store) = self.store.as_ref().filter(|_| self.early) else {
+            return Ok(());
+        };
+        let fp = crate::health::fingerprint::of_file(&self.config, &self.after, None);
+        let json = serde_json::to_string(&fp).expect("a fingerprint serialises");
+        faults.step("record in OpenClaw's health state before the rename")?;
+        let before = store
+            .record(&self.config, &json, crate::health::now_ms())
+            .map_err(|e| {
+                std::io::Error::other(format!(
+                    "could not record the new config as OpenClaw's last-known-good: {e}"
+                ))
+            })?;
+        *self.recorded_early.borrow_mut() = Some(before);
+        Ok(())
+    }
+
+    /// Undoes an early record (the run failed after it).
+    fn put_back(&self) {
+        if let (Some(store), Some(before)) = (&self.store, self.recorded_early.borrow_mut().take())
+        {
+            let _ = store.put_back(&before);
+        }
     }
 
     fn is(&self, f: &FileChange) -> bool {
@@ -500,7 +559,8 @@ impl HealthStep {
                     })
             });
         match r {
-            Err(e) if self.needed => Err(e),
+            // Recorded before the rename already: the baseline is right without the stat.
+            Err(e) if self.needed && self.recorded_early.borrow().is_none() => Err(e),
             _ => Ok(()),
         }
     }

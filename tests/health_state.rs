@@ -332,3 +332,56 @@ fn doctor_reports_what_openclaw_set_aside_or_would_undo() {
         "{d:#}"
     );
 }
+
+/// The uninstall of a set-up root (a shrink past half), each step failed in turn: the
+/// record made before the rename (so a Gateway reloading 300 ms after the rename never sees
+/// the new file against the old baseline) is put back with everything else.
+#[test]
+fn an_uninstall_failing_at_any_step_puts_the_early_record_back() {
+    let set_up = || {
+        let (tmp, root) = openclaw_root();
+        let out = cmd(&root)
+            .args(["--offline", "--yes", KEY])
+            .arg(&root)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        (tmp, root)
+    };
+    let uninstall_plan = |root: &Path| {
+        let r = root::discover(root, None, None).unwrap();
+        let (previous, added) = gaterouter_setup::rollback::recorded(root).unwrap();
+        let env_created = gaterouter_setup::rollback::created_by_setup(root, ".env");
+        plan::plan_uninstall(&r, previous.as_ref(), &added, env_created).unwrap()
+    };
+    let (_tmp, root) = set_up();
+    let opts = ApplyOptions::default();
+    apply::apply_with(&uninstall_plan(&root), &Env::default(), &opts).unwrap();
+    assert_recorded(&root, "uninstall");
+    let total = opts.faults.steps();
+    let mut saw_early = false;
+    for n in 1..=total {
+        let (_tmp, root) = set_up();
+        let plan = uninstall_plan(&root);
+        let (files, rows0) = (tree(&root), rows(&root));
+        let opts = ApplyOptions {
+            faults: Faults::fail_at(n),
+            ..ApplyOptions::default()
+        };
+        match apply::apply_with(&plan, &Env::default(), &opts) {
+            Err(err) => {
+                saw_early |= err.to_string().contains("before the rename");
+                assert_eq!(tree(&root), files, "step {n}: not put back ({err})");
+                assert_eq!(rows(&root), rows0, "step {n}: the row changed ({err})");
+            }
+            // Only the last record may fail without failing the run: the early one holds.
+            Ok(_) => {
+                assert_eq!(n, total, "step {n} failed silently");
+                let raw = std::fs::read(root.join("openclaw.json")).unwrap();
+                let s = health::standing(&root, &root.join("openclaw.json"), &raw).unwrap();
+                assert!(s.reasons.is_empty(), "{s:?}");
+            }
+        }
+    }
+    assert!(saw_early, "no failure of the early record");
+}
