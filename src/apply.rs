@@ -437,7 +437,7 @@ struct HealthStep {
     /// record, and the file it replaces is no clobber next to the new one.
     early: bool,
     /// The rows as they were before an early record, to put back if the run fails.
-    recorded_early: std::cell::RefCell<Option<Vec<(String, Option<crate::health::store::Row>)>>>,
+    recorded_early: std::cell::RefCell<Option<crate::health::store::Before>>,
 }
 
 impl HealthStep {

@@ -39,6 +39,9 @@ pub struct Row {
     pub updated_at_ms: i64,
 }
 
+/// What [`Store::record`] found before it wrote, per key: the row, or none.
+pub type Before = Vec<(String, Option<Row>)>;
+
 /// Whether the health state can be read and written for a root.
 #[derive(Debug)]
 pub enum Availability {
@@ -143,12 +146,7 @@ impl Store {
     /// Records `fingerprint` (JSON) as the last-known-good of every row about `config`, and
     /// of `config` itself (as OpenClaw would key it) when no row is; returns what was there
     /// before, for [`Store::put_back`].
-    pub fn record(
-        &self,
-        config: &Path,
-        fingerprint: &str,
-        now_ms: i64,
-    ) -> Result<Vec<(String, Option<Row>)>, String> {
+    pub fn record(&self, config: &Path, fingerprint: &str, now_ms: i64) -> Result<Before, String> {
         let mut c = self.connect()?;
         let tx = c
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
@@ -184,7 +182,7 @@ impl Store {
     }
 
     /// Undoes [`Store::record`]: each row as it was, or gone if there was none.
-    pub fn put_back(&self, before: &[(String, Option<Row>)]) -> Result<(), String> {
+    pub fn put_back(&self, before: &Before) -> Result<(), String> {
         let mut c = self.connect()?;
         let tx = c
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
