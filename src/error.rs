@@ -129,7 +129,7 @@ pub enum Error {
     /// A running Gateway would hot-apply the switch to GateRouter before it has the key
     /// (it reads `.env` only when it starts): refused unless the user chose how (issue 22).
     #[error(
-        "a Gateway runs for {} (pid {pid}) without GATEROUTER_API_KEY: it would switch to GateRouter within a second of the write and fail every message until restarted, because it reads .env only when it starts; nothing was written. Pass --restart-gateway to write .env, restart it (openclaw gateway restart) and only then switch the model, or --no-restart-gateway to write anyway and restart it yourself",
+        "a Gateway runs for {} (pid {pid}) without GATEROUTER_API_KEY: it would switch to GateRouter within seconds of the write and fail every message until restarted, because it reads .env only when it starts; nothing was written. Pass --restart-gateway to write .env, restart it (openclaw gateway restart) and only then switch the model, or --no-restart-gateway to write anyway and restart it yourself",
         root.display()
     )]
     GatewayWithoutKey { root: PathBuf, pid: u32 },

@@ -2,7 +2,7 @@
 //! to it, whether it holds the key, and restarting it.
 //!
 //! Observed with OpenClaw 2026.9.6 and `openclaw gateway run`: the Gateway hot-applies the
-//! paths we write in `openclaw.json` within about a second, but reads `<root>/.env` only when
+//! paths we write in `openclaw.json` within seconds (0.5 s idle, 6 s on two busy cores), but reads `<root>/.env` only when
 //! it starts. `openclaw secrets reload` re-resolves SecretRefs from the environment it
 //! already has (it does not read `.env`). An in-process restart (what `openclaw gateway
 //! restart` does to a Gateway no service manager supervises) reads `.env` again, but only
@@ -36,7 +36,7 @@ pub const STATE_LOCK: &str = "gateway.state.lock";
 
 /// The `openclaw.json` paths setup writes. OpenClaw's reload rules ("Agent & models":
 /// `agents`, `models`, `auth.order`, `auth.profiles`; docs/gateway/configuration/hot-reload.md)
-/// hot-apply every one of them: no restart, the change is live within about a second.
+/// hot-apply every one of them: no restart, the change is live within seconds.
 pub const HOT_PATHS: [&str; 4] = [
     "agents.defaults.model",
     "agents.defaults.models",
@@ -112,7 +112,7 @@ pub enum KeyHeld {
 pub struct Outlook {
     pub running: Running,
     pub key: KeyHeld,
-    /// The plan changes `openclaw.json` or a `models.json`: live within a second.
+    /// The plan changes `openclaw.json` or a `models.json`: live within seconds.
     pub config_changes: bool,
     /// The plan changes the key in `.env`.
     pub key_changes: bool,
@@ -239,22 +239,12 @@ pub fn outlook(plan: &Plan) -> Option<Outlook> {
         .and_then(|m| m.modified().ok())
         .zip(running.since)
         .is_some_and(|(env, since)| env > since);
-    let key = match (&running.own_key, &after) {
-        (Err(_), _) => KeyHeld::Unknown,
-        (Ok(Some(own)), a) => {
-            if a.as_deref() == Some(own.as_str()) {
-                KeyHeld::Same
-            } else {
-                KeyHeld::Shadowed
-            }
-        }
-        (Ok(None), _) if env_changed_since => KeyHeld::Unsure,
-        (Ok(None), a) => match &before {
-            None => KeyHeld::Missing,
-            Some(b) if Some(b) == a.as_ref() => KeyHeld::Same,
-            Some(_) => KeyHeld::Older,
-        },
-    };
+    let key = key_held(
+        &running,
+        before.as_deref(),
+        after.as_deref(),
+        env_changed_since,
+    );
     Some(Outlook {
         key,
         config_changes: plan
@@ -264,6 +254,45 @@ pub fn outlook(plan: &Plan) -> Option<Outlook> {
         needs_key: after.is_some(),
         running,
     })
+}
+
+/// What `running` holds for the key, when `.env` held `before` at its last start (unless
+/// `.env` changed since) and will hold `after`.
+fn key_held(
+    running: &Running,
+    before: Option<&str>,
+    after: Option<&str>,
+    env_changed_since: bool,
+) -> KeyHeld {
+    match &running.own_key {
+        Err(_) => KeyHeld::Unknown,
+        Ok(Some(own)) if after == Some(own.as_str()) => KeyHeld::Same,
+        Ok(Some(_)) => KeyHeld::Shadowed,
+        Ok(None) if env_changed_since => KeyHeld::Unsure,
+        Ok(None) => match before {
+            None => KeyHeld::Missing,
+            Some(b) if Some(b) == after => KeyHeld::Same,
+            Some(_) => KeyHeld::Older,
+        },
+    }
+}
+
+impl Running {
+    /// What it holds compared with the key `.env` (at `env_path`, with these bytes) holds
+    /// now: for `verify --via-gateway`, where nothing is about to change.
+    pub fn key_now(&self, env_path: &Path, env_bytes: Option<&[u8]>) -> KeyHeld {
+        let now = env_bytes.and_then(|b| {
+            crate::plan::env_file::current_key(Path::new(".env"), &String::from_utf8_lossy(b))
+                .ok()
+                .flatten()
+        });
+        let changed_since = std::fs::metadata(env_path)
+            .and_then(|m| m.modified())
+            .ok()
+            .zip(self.since)
+            .is_some_and(|(env, since)| env > since);
+        key_held(self, now.as_deref(), now.as_deref(), changed_since)
+    }
 }
 
 impl Outlook {
@@ -307,7 +336,7 @@ impl Outlook {
         let mut out = Vec::new();
         let hot = if self.config_changes {
             format!(
-                "; it hot-applies the config changes ({}) within about a second, no restart needed, \
+                "; it hot-applies the config changes ({}) within seconds, no restart needed, \
                  and reads .env only when it starts",
                 HOT_PATHS.join(", ")
             )
@@ -321,7 +350,7 @@ impl Outlook {
             KeyHeld::Missing => match restart {
                 Some(true) => "It has no GATEROUTER_API_KEY yet. --restart-gateway: .env is written first, then the Gateway restarts (openclaw gateway restart) and reads it, and only then the config switches it to GateRouter, so no message finds it without the key.".to_owned(),
                 Some(false) => "It has no GATEROUTER_API_KEY yet, and --no-restart-gateway was given: from the config write until you restart it (openclaw gateway restart), every message through it fails (\"Secret owner provider:gaterouter is configured but unavailable\").".to_owned(),
-                None => "It has no GATEROUTER_API_KEY yet: it would switch to GateRouter within a second and fail every message until restarted. Pass --restart-gateway (write .env, restart it, then the config), or --no-restart-gateway to write anyway and restart it yourself.".to_owned(),
+                None => "It has no GATEROUTER_API_KEY yet: it would switch to GateRouter within seconds and fail every message until restarted. Pass --restart-gateway (write .env, restart it, then the config), or --no-restart-gateway to write anyway and restart it yourself.".to_owned(),
             },
             KeyHeld::Older if self.running.supervisor.is_some() => format!(
                 "It holds an older GATEROUTER_API_KEY, read from .env when it started, and sends that until it restarts{}.",

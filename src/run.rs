@@ -112,7 +112,7 @@ impl Verified {
 
 /// 0 when the primary answered (and OpenClaw did too, when it was asked), else 3.
 pub fn verify_exit_code(r: &VerifyReport) -> i32 {
-    if r.ok && r.openclaw.as_ref().is_none_or(|o| o.ok) {
+    if r.ok && r.openclaw.as_ref().is_none_or(|o| o.ok) && r.gateway.as_ref().is_none_or(|g| g.ok) {
         exit::OK
     } else {
         exit::PROBE

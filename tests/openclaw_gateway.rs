@@ -7,8 +7,9 @@
 //! With the real OpenClaw (2026.9.6, offline; `openclaw gateway run` on a free loopback
 //! port, its own HOME and state dir, killed at the end even on a panic), a message through
 //! the Gateway (`openclaw agent` without `--local`) must reach the GateRouter stand-in as
-//! `auto` with the key right after setup, with `--restart-gateway` and, for a Gateway whose
-//! own environment has the key, without it; after uninstall it must not.
+//! `auto` with the key right after setup with `--restart-gateway`, and after a second
+//! setup without it (the Gateway holds the key by then: no refusal, no restart); after
+//! uninstall it must not. One Gateway start for all of it (each takes 10–150 s here).
 //!
 //! The fast tests stand a plain process in for the Gateway (its lock file names it, as
 //! OpenClaw's does), to cover what setup says and does for every combination of what the
@@ -396,7 +397,8 @@ fn a_running_gateway_gets_the_key_before_the_model() {
     );
 
     // 3. The next message reaches GateRouter through the Gateway: `auto`, with the key.
-    let (ok, said) = oc.message(120, None);
+    // The first turn of a fresh Gateway is slow on busy cores (two minutes seen).
+    let (ok, said) = oc.message(300, None);
     assert!(ok, "the message through the Gateway failed:\n{said}");
     let sent = turns(&gr);
     assert!(
@@ -408,7 +410,46 @@ fn a_running_gateway_gets_the_key_before_the_model() {
         assert_eq!(model, "auto");
     }
 
-    // 4. After uninstall (hot-applied too) no message reaches GateRouter any more.
+    // 4. Setup again without a flag, to change the fallbacks: the Gateway holds this key
+    // now (read from .env at the restart), so nothing is refused or restarted, and the
+    // change is live at once with the key.
+    let from = gw.output().len();
+    let out = oc.setup(&[
+        "--yes",
+        "--base-url",
+        &gr.base_url(),
+        "--fallback",
+        "gaterouter/openai/gpt-5.4",
+        KEY,
+    ]);
+    let said = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    assert!(
+        said.contains("already holds this GATEROUTER_API_KEY"),
+        "{said}"
+    );
+    assert!(!said.contains("Restarted"), "{said}");
+    let log = gw.wait_for(from, "config hot reload applied", Duration::from_secs(60));
+    assert!(
+        !log.contains("SECRETS_DEGRADED") && !log.contains("received SIGUSR2"),
+        "{log}"
+    );
+
+    // 5. verify --via-gateway: the proof comes from the Gateway itself.
+    let n = turns(&gr).len();
+    let out = oc.setup(&["verify", "--via-gateway", "--json"]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    assert_eq!(out.status.code(), Some(0), "{v:#}\n{}", text(&out.stderr));
+    assert_eq!(v["gateway"]["ok"], true, "{v:#}");
+    assert_eq!(v["gateway"]["provider"], "gaterouter", "{v:#}");
+    assert_eq!(v["gateway"]["key"], "same", "{v:#}");
+    assert!(
+        turns(&gr)[n..].iter().any(|(a, m)| {
+            a.as_deref() == Some(format!("Bearer {KEY}").as_str()) && m == "auto"
+        })
+    );
+
+    // 6. After uninstall (hot-applied too) no message reaches GateRouter any more.
     let from = gw.output().len();
     let out = oc.setup(&["uninstall", "--yes"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
@@ -426,6 +467,7 @@ fn a_running_gateway_gets_the_key_before_the_model() {
         n,
         "a message still reached GateRouter:\n{said}"
     );
+
     drop(gw);
     eprintln!(
         "a_running_gateway_gets_the_key_before_the_model: {:.1} s",
@@ -718,4 +760,136 @@ fn restart_gateway_restarts_between_the_key_and_the_config() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(report.get("gateway").is_none(), "{report:#}");
+}
+
+/// `verify --via-gateway` with an `openclaw` that answers as the real one does: through
+/// GateRouter it passes; through another provider (a Gateway that has not applied the
+/// config), or with no Gateway running, it fails (exit 3) and says why. The message goes
+/// to the Gateway (no `--local`), in a session of its own, and no key goes with it.
+#[test]
+fn verify_via_gateway_passes_only_on_gaterouters_answer() {
+    let gr = StandIn::start(|r| healthy_reply(r, KEY));
+    let (tmp, root) = root_from("onboarded");
+    let out = cmd(tmp.path())
+        .env("GATEROUTER_API_KEY", KEY)
+        .args(["--offline", "--yes", "--base-url", &gr.base_url()])
+        .arg(&root)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let bin = tmp.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let seen = tmp.path().join("seen");
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let answer = |provider: &str| {
+        let reply = json!({"runId": "r", "status": "ok", "summary": "completed", "result": {
+            "payloads": [{"text": "pong"}],
+            "meta": {"agentMeta": {"provider": provider, "model": "auto"}}}});
+        let script = format!(
+            "#!/bin/sh\n{{ echo \"argv: $*\"; env; }} > '{}'\ncat <<'JSON'\n{reply}\nJSON\n",
+            seen.display()
+        );
+        std::fs::write(bin.join("openclaw"), script).unwrap();
+        std::fs::set_permissions(
+            bin.join("openclaw"),
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )
+        .unwrap();
+    };
+    let verify = || {
+        let _ = std::fs::remove_file(&seen);
+        let out = cmd(tmp.path())
+            .env("PATH", &path)
+            .env("GATEROUTER_API_KEY", KEY)
+            .args(["verify", "--via-gateway", "--json"])
+            .arg(&root)
+            .output()
+            .unwrap();
+        assert_no_key(&out, KEY);
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        (out.status.code(), v)
+    };
+
+    answer("gaterouter");
+    // No Gateway runs: nothing to send it through.
+    let (code, v) = verify();
+    assert_eq!(code, Some(3), "{v:#}");
+    assert!(
+        v["gateway"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("no Gateway runs"),
+        "{v:#}"
+    );
+    // (`openclaw --version` runs, as in every run; `openclaw agent` must not.)
+    let ran = std::fs::read_to_string(&seen).unwrap_or_default();
+    assert!(
+        !ran.contains("argv: agent"),
+        "openclaw agent ran without a Gateway"
+    );
+
+    let _gw = FakeGateway::start(&root, &[]);
+    let (code, v) = verify();
+    assert_eq!(code, Some(0), "{v:#}");
+    assert_eq!(v["gateway"]["ok"], true);
+    assert_eq!(v["gateway"]["key"], "same", "{v:#}");
+    // The script records its last run: the message (`--version` came before it).
+    let argv = std::fs::read_to_string(&seen).unwrap();
+    assert!(
+        argv.starts_with(
+            "argv: agent --agent main --session-key agent:main:gaterouter-setup-verify --message"
+        ),
+        "{argv}"
+    );
+    assert!(!argv.contains("--local"), "{argv}");
+    assert!(!argv.contains(KEY), "the key went to openclaw");
+    assert!(
+        argv.contains(&format!("OPENCLAW_STATE_DIR={}", root.display())),
+        "{argv}"
+    );
+
+    answer("anthropic");
+    let (code, v) = verify();
+    assert_eq!(code, Some(3), "{v:#}");
+    let e = v["gateway"]["error"].as_str().unwrap();
+    assert!(e.contains("through anthropic/auto, not GateRouter"), "{e}");
+}
+
+/// A rollback that brings GateRouter back (to before an uninstall) meets the same Gateway
+/// as setup: refused while the Gateway has no key, applied with `--no-restart-gateway`.
+#[test]
+fn rollback_to_gaterouter_under_a_gateway_without_the_key_refuses_too() {
+    let (tmp, root) = root_from("onboarded");
+    let run = |args: &[&str]| {
+        let out = cmd(tmp.path()).args(args).arg(&root).output().unwrap();
+        assert_no_key(&out, KEY);
+        (
+            out.status.code(),
+            format!("{}{}", text(&out.stdout), text(&out.stderr)),
+        )
+    };
+    assert_eq!(run(&["--offline", "--yes", KEY]).0, Some(0));
+    let (code, said) = run(&["uninstall", "--yes"]);
+    assert_eq!(code, Some(0), "{said}");
+    // A Gateway started now has no key (none in .env, none in its environment).
+    let _gw = FakeGateway::start(&root, &[]);
+    // Back to before the uninstall: its backup set is the newest.
+    let mut sets: Vec<String> = std::fs::read_dir(root.join(".gaterouter-backup"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    sets.sort();
+    let to = sets.last().unwrap().clone();
+    let before = snapshot(&root);
+    let (code, said) = run(&["rollback", "--yes", "--to", &to]);
+    assert_eq!(code, Some(1), "{said}");
+    assert!(said.contains("--restart-gateway"), "{said}");
+    assert!(snapshot(&root) == before, "a refused rollback wrote");
+    let (code, said) = run(&["rollback", "--yes", "--no-restart-gateway", "--to", &to]);
+    assert_eq!(code, Some(0), "{said}");
+    assert!(said.contains("every message fails until then"), "{said}");
 }

@@ -85,6 +85,9 @@ pub(super) fn run_many(cli: &Cli, env: &Env, roots: &[PathBuf]) -> i32 {
                 if run.kind == "setup" {
                     v["configured"] = super::setup::configured_json(r);
                 }
+                if let Some(g) = &r.gateway {
+                    v["gateway"] = g.value(r.restarted.as_ref(), r.applied.is_some());
+                }
                 v
             })
             .collect();
@@ -130,6 +133,11 @@ pub(super) fn run_many(cli: &Cli, env: &Env, roots: &[PathBuf]) -> i32 {
         );
     }
     for r in &run.roots {
+        if let (Some(g), Some(_), false) = (&r.gateway, &r.applied, cli.json || cli.quiet) {
+            for line in g.after(r.restarted.as_ref()) {
+                crate::outln!("{}: {line}", r.target.dir.display());
+            }
+        }
         if let Some(v) = &r.verify {
             super::verify::show_after_setup(v, cli.json || cli.quiet);
         }

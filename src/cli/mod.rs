@@ -314,6 +314,14 @@ pub struct ReviewArgs {
     /// Colour the diff: auto, always, never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
+    /// As for setup: a Gateway running for the root that lacks the key the restored files
+    /// need gets `.env` first, then `openclaw gateway restart`, then the config.
+    #[arg(long, conflicts_with = "no_restart_gateway")]
+    pub restart_gateway: bool,
+    /// As for setup: write even though a running Gateway would switch to GateRouter
+    /// without the key.
+    #[arg(long)]
+    pub no_restart_gateway: bool,
 }
 
 #[derive(Debug, Args)]
@@ -354,6 +362,12 @@ pub struct VerifyArgs {
     /// or `openclaw agent --local` on releases without it) when `openclaw` is on PATH.
     #[arg(long)]
     pub with_openclaw: bool,
+    /// Also send the tiny message through the Gateway running for the root (`openclaw
+    /// agent` without `--local`, in a session of its own), so the proof comes from the
+    /// process that serves you, with its own environment; exit 3 when it does not answer
+    /// through GateRouter (or no Gateway runs).
+    #[arg(long)]
+    pub via_gateway: bool,
     /// Seconds each request may take, retries included (OpenClaw's run: ten times this).
     #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=MAX_WAIT_SECS))]
     pub timeout: u64,

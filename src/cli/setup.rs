@@ -502,7 +502,11 @@ impl<'a> Review<'a> {
                 lock_timeout: std::time::Duration::from_secs(r.lock_timeout),
                 kind,
                 verify: None,
-                restart_gateway: None,
+                restart_gateway: match (r.restart_gateway, r.no_restart_gateway) {
+                    (true, _) => Some(true),
+                    (_, true) => Some(false),
+                    _ => None,
+                },
             },
             dir,
         }

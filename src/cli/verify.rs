@@ -49,6 +49,29 @@ pub(super) fn run_verify(a: &VerifyArgs, quiet: bool, as_invoker: bool, env: &En
             ),
         }
     }
+    if a.via_gateway {
+        match verify::openclaw::find(std::env::var_os("PATH").as_deref()) {
+            Some(bin) => {
+                let root = root::discover(&dir, config_override.as_deref(), None).ok();
+                let env_file = root.as_ref().map_or((dir.join(".env"), None), |r| {
+                    (r.env.target.clone(), r.env.bytes.clone())
+                });
+                report.gateway = Some(verify::gateway::run(
+                    &bin,
+                    &dir,
+                    config_override.as_deref(),
+                    (&env_file.0, env_file.1.as_deref()),
+                    a.agent.as_deref(),
+                    std::time::Duration::from_secs(a.timeout),
+                ));
+            }
+            None => {
+                report.gateway = Some(verify::gateway::GatewayRun::not_run(
+                    "--via-gateway: no `openclaw` on PATH to send the message with",
+                ))
+            }
+        }
+    }
     verify::credit_openclaw(&mut report);
     let code = crate::run::verify_exit_code(&report);
     if a.json {
@@ -102,6 +125,17 @@ fn print_lines(r: &VerifyReport) {
         let tag = if o.ok { "ok  " } else { "FAIL" };
         crate::outln!("  {tag}  {} ({} ms)", o.command, o.ms);
     }
+    if let Some(g) = &r.gateway {
+        let tag = if g.ok { "ok  " } else { "FAIL" };
+        let via = match (g.pid, &g.provider, &g.model) {
+            (Some(pid), Some(p), Some(m)) => {
+                format!(" — the Gateway (pid {pid}) answered through {p}/{m}")
+            }
+            (Some(pid), _, _) => format!(" — the Gateway (pid {pid})"),
+            _ => String::new(),
+        };
+        crate::outln!("  {tag}  {} ({} ms){via}", g.command, g.ms);
+    }
     for w in &r.warnings {
         crate::output::warning(w);
     }
@@ -123,10 +157,24 @@ fn print_errors(r: &VerifyReport) {
             o.error.as_deref().unwrap_or_default()
         );
     }
+    if let Some(g) = r.gateway.as_ref().filter(|g| !g.ok) {
+        crate::output::error(&format!(
+            "the message through the running Gateway did not come back from GateRouter: {}",
+            g.error.as_deref().unwrap_or("no answer")
+        ));
+    }
 }
 
 fn print_verdict(r: &VerifyReport) {
-    if r.ok {
+    if r.ok && r.gateway.as_ref().is_some_and(|g| g.ok) {
+        crate::outln!(
+            "Verified: the default model answers through GateRouter, and so does the running Gateway."
+        );
+    } else if r.ok && r.gateway.is_some() {
+        crate::outln!(
+            "The default model answers through GateRouter when asked directly, but not through the running Gateway."
+        );
+    } else if r.ok {
         crate::outln!("Verified: the default model answers through GateRouter.");
     } else {
         match r.fallback_ok {

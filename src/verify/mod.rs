@@ -7,6 +7,7 @@
 //! GateRouter, is refused by the allowlist, or has no key is reported without a request.
 
 pub mod ask;
+pub mod gateway;
 pub mod openclaw;
 pub mod resolve;
 
@@ -100,6 +101,9 @@ pub struct VerifyReport {
     pub fallback_ok: Option<bool>,
     /// `--with-openclaw`: OpenClaw's own completion on this root.
     pub openclaw: Option<openclaw::OpenClawRun>,
+    /// `--via-gateway`: the message through the Gateway running for the root.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gateway: Option<gateway::GatewayRun>,
     pub warnings: Vec<String>,
 }
 
@@ -249,6 +253,7 @@ async fn run_async(r: &Resolved, opts: &Options) -> VerifyReport {
         ok: primary_ok,
         fallback_ok,
         openclaw: None,
+        gateway: None,
         warnings,
     }
 }
@@ -385,6 +390,7 @@ mod tests {
             results: vec![primary],
             ok: false,
             fallback_ok: None,
+            gateway: None,
             openclaw: openclaw_ok.map(|ok| openclaw::OpenClawRun {
                 command: "openclaw agent --local".into(),
                 ok,
