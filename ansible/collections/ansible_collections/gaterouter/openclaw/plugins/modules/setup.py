@@ -112,6 +112,8 @@ report: {description: The whole JSON report., type: dict, returned: always}
 """
 
 import json
+import os
+import subprocess
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -190,6 +192,27 @@ def diff_of(report):
     return out
 
 
+def run(module, argv, data, env):
+    """Runs the binary with the key on stdin. Not module.run_command: when the binary stops
+    before reading stdin (a refused flag), run_command's write of the key fails with EPIPE
+    and the task ends with "[Errno 32] Broken pipe" instead of the binary's message;
+    communicate() lets a closed stdin go and keeps what the binary said."""
+    environ = dict(os.environ)
+    environ.update(env or {})
+    try:
+        proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.PIPE if data is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=environ,
+        )
+        out, err = proc.communicate(None if data is None else (data + "\n").encode())
+    except OSError as e:
+        module.fail_json(msg="could not run %s: %s" % (argv[0], e))
+    return proc.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -221,7 +244,7 @@ def main():
     # silently override (or stand in for) the parameter.
     env = {"GATEROUTER_API_KEY": ""} if p["api_key"] is not None else None
     data = p["api_key"] if (p["state"] == "present" and p["api_key"] is not None) else None
-    rc, out, err = module.run_command(argv, data=data, environ_update=env)
+    rc, out, err = run(module, argv, data, env)
 
     try:
         report = json.loads(out)
