@@ -478,15 +478,7 @@ pub fn restart(bin: &Path, root: &Path, config: Option<&Path>) -> Restarted {
         Ok(o) => o,
         Err(e) => return failed(format!("{command}: {e}")),
     };
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let answer: Option<serde_json::Value> = stdout
-        .find('{')
-        .and_then(|i| {
-            serde_json::Deserializer::from_str(&stdout[i..])
-                .into_iter()
-                .next()
-        })
-        .and_then(Result::ok);
+    let answer = first_json(&out.stdout);
     let said = |k: &str| {
         answer
             .as_ref()
@@ -504,6 +496,17 @@ pub fn restart(bin: &Path, root: &Path, config: Option<&Path>) -> Restarted {
         ok,
         message: crate::output::one_line(&message, 300),
     }
+}
+
+/// The first JSON document in an OpenClaw command's `--json` output: OpenClaw may print log
+/// lines (plugin notes, warnings) before it.
+pub fn first_json(stdout: &[u8]) -> Option<serde_json::Value> {
+    let text = String::from_utf8_lossy(stdout);
+    let at = text.find('{')?;
+    serde_json::Deserializer::from_str(&text[at..])
+        .into_iter()
+        .next()?
+        .ok()
 }
 
 fn last_lines(s: &str, n: usize) -> String {

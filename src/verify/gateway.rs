@@ -15,7 +15,7 @@ use crate::gateway::{self, KeyHeld};
 /// The session the message goes to: its own, not the user's main one.
 pub const SESSION: &str = "gaterouter-setup-verify";
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct GatewayRun {
     /// The Gateway's pid and port, when one runs for the root.
     pub pid: Option<u32>,
@@ -39,17 +39,8 @@ impl GatewayRun {
     /// Nothing could be sent: `why`.
     pub fn not_run(why: &str) -> GatewayRun {
         GatewayRun {
-            pid: None,
-            port: None,
-            key: None,
-            command: String::new(),
-            ok: false,
-            exit_code: None,
-            ms: 0,
-            provider: None,
-            model: None,
-            answer: None,
             error: Some(why.to_owned()),
+            ..GatewayRun::default()
         }
     }
 }
@@ -86,13 +77,7 @@ pub fn run(
         port: running.as_ref().and_then(|r| r.port),
         key: running.as_ref().map(|r| r.key_now(env_file.0, env_file.1)),
         command: command.clone(),
-        ok: false,
-        exit_code: None,
-        ms: 0,
-        provider: None,
-        model: None,
-        answer: None,
-        error: None,
+        ..GatewayRun::default()
     };
     if running.is_none() {
         out.error = Some(format!(
@@ -129,15 +114,7 @@ pub fn run(
         }
     };
     out.exit_code = done.status.code();
-    let stdout = String::from_utf8_lossy(&done.stdout);
-    let v: Option<serde_json::Value> = stdout
-        .find('{')
-        .and_then(|i| {
-            serde_json::Deserializer::from_str(&stdout[i..])
-                .into_iter()
-                .next()
-        })
-        .and_then(Result::ok);
+    let v = gateway::first_json(&done.stdout);
     let meta = v.as_ref().map(|v| &v["result"]["meta"]["agentMeta"]);
     let s = |x: Option<&serde_json::Value>| x.and_then(|x| x.as_str()).map(str::to_owned);
     out.provider = s(meta.map(|m| &m["provider"]));
