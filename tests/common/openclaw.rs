@@ -1,6 +1,7 @@
 //! OpenClaw itself (npm `openclaw` + Node 24 from `scripts/openclaw-validator.sh`'s cache),
 //! run inside one temp dir: HOME, OPENCLAW_STATE_DIR and TMPDIR point there.
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -19,6 +20,8 @@ pub struct OpenClaw {
     pub home: PathBuf,
     pub state: PathBuf,
     pub tmp: PathBuf,
+    /// `PATH` of every command: the test's, after any [`OpenClaw::prepend_path`] dirs.
+    pub path: OsString,
 }
 
 impl OpenClaw {
@@ -42,20 +45,62 @@ impl OpenClaw {
             home,
             state,
             tmp,
+            path: std::env::var_os("PATH").unwrap_or_default(),
         })
     }
 
-    pub fn run(&self, args: &[&str]) -> Output {
+    /// Puts `dir` first on the commands' `PATH`.
+    pub fn prepend_path(&mut self, dir: &Path) {
+        let mut p = OsString::from(dir);
+        p.push(":");
+        p.push(&self.path);
+        self.path = p;
+    }
+
+    /// An `openclaw` in `dir`, first on `PATH`, for what the tool under test runs itself
+    /// (`openclaw gateway restart`, `openclaw agent`).
+    pub fn shim(&mut self, dir: &Path) {
+        std::fs::create_dir_all(dir).unwrap();
+        let wrapper = dir.join("openclaw");
+        std::fs::write(
+            &wrapper,
+            format!(
+                "#!/bin/sh\nexec '{}' '{}' \"$@\"\n",
+                self.node.display(),
+                self.cli.display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(
+            &wrapper,
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )
+        .unwrap();
+        self.prepend_path(dir);
+    }
+
+    /// `openclaw ARGS` in the test's dirs, with nothing of the test's environment but `PATH`.
+    pub fn command(&self, args: &[&str]) -> Command {
         let mut c = Command::new(&self.node);
         c.arg(&self.cli)
             .args(args)
             .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("PATH", &self.path)
             .env("HOME", &self.home)
             .env("OPENCLAW_STATE_DIR", &self.state)
             .env("TMPDIR", &self.tmp)
             .env("NO_COLOR", "1")
             .env("CI", "1");
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.timed(self.command(args), args)
+    }
+
+    /// Runs `c` (an OpenClaw command built for `args`) within [`COMMAND_TIMEOUT`] and says how
+    /// long it took.
+    pub fn timed(&self, c: Command, args: &[&str]) -> Output {
         let started = Instant::now();
         let out = run_with_timeout(c, COMMAND_TIMEOUT);
         eprintln!(
@@ -69,17 +114,34 @@ impl OpenClaw {
 
     /// Runs a command that must succeed and print one JSON document on stdout.
     pub fn json(&self, args: &[&str]) -> Value {
-        let out = self.run(args);
-        let stdout = text(&out.stdout);
-        let start = stdout.find('{').unwrap_or_else(|| {
-            panic!(
-                "openclaw {args:?} printed no JSON (exit {:?}):\n{stdout}\n{}",
-                out.status.code(),
-                text(&out.stderr)
-            )
-        });
-        serde_json::from_str(&stdout[start..])
-            .unwrap_or_else(|e| panic!("openclaw {args:?}: {e}\n{stdout}\n{}", text(&out.stderr)))
+        json_of(args, &self.run(args))
+    }
+}
+
+/// The JSON document `openclaw ARGS` printed (after any log lines), or a panic saying what it
+/// printed instead.
+pub fn json_of(args: &[&str], out: &Output) -> Value {
+    let stdout = text(&out.stdout);
+    let start = stdout.find('{').unwrap_or_else(|| {
+        panic!(
+            "openclaw {args:?} printed no JSON (exit {:?}):\n{stdout}\n{}",
+            out.status.code(),
+            text(&out.stderr)
+        )
+    });
+    serde_json::from_str(&stdout[start..])
+        .unwrap_or_else(|e| panic!("openclaw {args:?}: {e}\n{stdout}\n{}", text(&out.stderr)))
+}
+
+/// Kills a process group when dropped: after a command exits (what it forked and left
+/// behind) and on a panic or timeout.
+pub struct Group(pub u32);
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        if let Some(g) = rustix::process::Pid::from_raw(self.0 as i32) {
+            let _ = rustix::process::kill_process_group(g, rustix::process::Signal::KILL);
+        }
     }
 }
 
@@ -88,10 +150,12 @@ pub fn run_with_timeout(mut c: Command, limit: Duration) -> Output {
     // timeout must stop those too, not leave them running after the test.
     std::os::unix::process::CommandExt::process_group(&mut c, 0);
     let mut child = c
+        .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("start OpenClaw");
+    let group = Group(child.id());
     // Drain both pipes on threads so a chatty command cannot block on a full pipe.
     let mut so = child.stdout.take().unwrap();
     let mut se = child.stderr.take().unwrap();
@@ -111,14 +175,13 @@ pub fn run_with_timeout(mut c: Command, limit: Duration) -> Output {
             break s;
         }
         if Instant::now() > deadline {
-            if let Some(g) = rustix::process::Pid::from_raw(child.id() as i32) {
-                let _ = rustix::process::kill_process_group(g, rustix::process::Signal::KILL);
-            }
+            drop(group);
             let _ = child.wait();
             panic!("OpenClaw took longer than {limit:?}; killed it");
         }
         std::thread::sleep(Duration::from_millis(50));
     };
+    drop(group);
     Output {
         status,
         stdout: o.join().unwrap(),
@@ -145,10 +208,16 @@ impl OpenClaw {
     /// `log` from the first command on. `--skip-hooks` arrived after 2026.4.29, which
     /// refuses the unknown option.
     pub fn onboard(&self, log: &Path) {
+        self.onboard_with(log, json!({}));
+    }
+
+    /// [`OpenClaw::onboard`] from a first config of `seed` plus the log setting.
+    pub fn onboard_with(&self, log: &Path, mut seed: Value) {
         std::fs::create_dir_all(&self.state).unwrap();
+        seed["logging"] = json!({"file": log});
         std::fs::write(
             self.state.join("openclaw.json"),
-            serde_json::to_string_pretty(&json!({"logging": {"file": log}})).unwrap(),
+            serde_json::to_string_pretty(&seed).unwrap(),
         )
         .unwrap();
         let help = text(&self.run(&["onboard", "--help"]).stdout);
