@@ -9,11 +9,11 @@ use std::fmt::Write;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use gaterouter_setup::diff;
-use gaterouter_setup::key::ApiKey;
+use gaterouter_setup::gaterouter::key::ApiKey;
+use gaterouter_setup::gaterouter::templates::Settings;
+use gaterouter_setup::openclaw::root;
 use gaterouter_setup::plan::{self, KeyChoice};
-use gaterouter_setup::root;
-use gaterouter_setup::templates::Settings;
+use gaterouter_setup::report::diff;
 
 const AGENTS: usize = 50;
 const TARGET: Duration = Duration::from_millis(5);
@@ -104,7 +104,9 @@ fn main() {
             &["models", "providers", "gaterouter"],
         ];
         for _ in 0..n {
-            std::hint::black_box(plan::json5::parse_projected(text, keep).unwrap());
+            std::hint::black_box(
+                gaterouter_setup::format::json5::parse_projected(text, keep).unwrap(),
+            );
         }
         return;
     }
@@ -169,10 +171,10 @@ fn breakdown(r: &root::Root, settings: &Settings) {
             &["agents", "defaults"],
             &["models", "providers", "gaterouter"],
         ];
-        std::hint::black_box(plan::json5::parse_projected(text, keep).unwrap());
+        std::hint::black_box(gaterouter_setup::format::json5::parse_projected(text, keep).unwrap());
     });
     time("json5 parse (whole value)", &mut || {
-        std::hint::black_box(plan::json5::parse(text).unwrap());
+        std::hint::black_box(gaterouter_setup::format::json5::parse(text).unwrap());
     });
     let key = KeyChoice::Set(ApiKey::parse("sk-or-v1-bench-0000000000000000abcd").unwrap());
     let mut p = None;

@@ -181,7 +181,7 @@ pub enum Error {
     /// OpenClaw's config health check would take this write back, and its health state
     /// cannot be told otherwise (see `health::would_undo`).
     #[error("{}; nothing was changed. Pass --force to write it anyway", .0.message())]
-    OpenClawWouldUndo(Box<crate::health::Undo>),
+    OpenClawWouldUndo(Box<crate::openclaw::health::Undo>),
 
     #[error("{}", apply_message(.failed, .source, .restored, .restore_errors, .backup.as_deref()))]
     ApplyFailed {

@@ -20,7 +20,7 @@ use std::borrow::Cow;
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::secrets;
+use crate::redact::secrets;
 
 static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
 static STDERR_CLOSED: AtomicBool = AtomicBool::new(false);
@@ -358,14 +358,14 @@ pub fn interruptible(stage: Interruptible) -> InterruptGuard {
     INTERRUPT_STAGE.store(stage as u8, Ordering::Relaxed);
     INTERRUPT_TTY.store(stderr_is_terminal(), Ordering::Relaxed);
     InterruptGuard {
-        previous: crate::signals::handle(libc::SIGINT, on_interrupt),
+        previous: crate::sys::signals::handle(libc::SIGINT, on_interrupt),
     }
 }
 
 impl Drop for InterruptGuard {
     fn drop(&mut self) {
         if let Some(previous) = &self.previous {
-            crate::signals::restore(libc::SIGINT, previous);
+            crate::sys::signals::restore(libc::SIGINT, previous);
         }
         INTERRUPT_STAGE.store(0, Ordering::Relaxed);
     }

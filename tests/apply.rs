@@ -6,12 +6,12 @@ mod common;
 use std::fs::OpenOptions;
 
 use common::*;
-use gaterouter_setup::apply::{self, ApplyOptions, Faults, LOCK_FILE};
 use gaterouter_setup::error::Error;
-use gaterouter_setup::key::ApiKey;
+use gaterouter_setup::gaterouter::key::ApiKey;
+use gaterouter_setup::gaterouter::templates::Settings;
+use gaterouter_setup::openclaw::root::{self, Env};
 use gaterouter_setup::plan::{self, KeyChoice, Plan};
-use gaterouter_setup::root::{self, Env};
-use gaterouter_setup::templates::Settings;
+use gaterouter_setup::txn::apply::{self, ApplyOptions, Faults, LOCK_FILE};
 
 fn plan_for(root: &std::path::Path) -> Plan {
     let r = root::discover(root, None, None).unwrap();

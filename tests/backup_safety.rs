@@ -478,16 +478,16 @@ fn rollback_to_a_chosen_set_undoes_it_and_everything_after() {
 fn backup_sets_are_made_complete_or_not_at_all() {
     // A set only ever appears under its final name with its manifest: a failure at any
     // step of the backup leaves no set rollback could pick, and the next run cleans up.
-    use gaterouter_setup::apply::{self, ApplyOptions, Faults};
+    use gaterouter_setup::txn::apply::{self, ApplyOptions, Faults};
     let plan_for = |root: &Path| {
-        let r = gaterouter_setup::root::discover(root, None, None).unwrap();
+        let r = gaterouter_setup::openclaw::root::discover(root, None, None).unwrap();
         let key = gaterouter_setup::plan::KeyChoice::Set(
-            gaterouter_setup::key::ApiKey::parse(KEY).unwrap(),
+            gaterouter_setup::gaterouter::key::ApiKey::parse(KEY).unwrap(),
         );
         gaterouter_setup::plan::plan(
             &r,
             &key,
-            &gaterouter_setup::templates::Settings::builtin().unwrap(),
+            &gaterouter_setup::gaterouter::templates::Settings::builtin().unwrap(),
         )
         .unwrap()
     };

@@ -12,12 +12,12 @@ use std::path::Path;
 use std::time::Duration;
 
 use common::*;
-use gaterouter_setup::apply::{self, ApplyOptions, Faults};
 use gaterouter_setup::error::Error;
-use gaterouter_setup::key::ApiKey;
+use gaterouter_setup::gaterouter::key::ApiKey;
+use gaterouter_setup::gaterouter::templates::Settings;
+use gaterouter_setup::openclaw::root::{self, Env};
 use gaterouter_setup::plan::{self, KeyChoice};
-use gaterouter_setup::root::{self, Env};
-use gaterouter_setup::templates::Settings;
+use gaterouter_setup::txn::apply::{self, ApplyOptions, Faults};
 
 /// Long enough for a run, short enough that a hang fails the test instead of the suite.
 const LIMIT: Duration = Duration::from_secs(20);
@@ -210,7 +210,7 @@ fn run_as_root_on_a_users_root_leaves_everything_owned_by_the_user() {
         return;
     }
     let (tmp, root) = root_from("onboarded");
-    // The run acts as the root's owner (src/privilege.rs), who must be able to reach it.
+    // The run acts as the root's owner (src/sys/privilege.rs), who must be able to reach it.
     std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     let (uid, gid) = (4242, 4243);
     for (rel, _) in snapshot(&root) {

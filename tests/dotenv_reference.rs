@@ -24,8 +24,9 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
 use common::*;
-use gaterouter_setup::key::ApiKey;
-use gaterouter_setup::plan::{dotenv, env_file};
+use gaterouter_setup::format::dotenv;
+use gaterouter_setup::gaterouter::key::ApiKey;
+use gaterouter_setup::plan::env_file;
 
 const VAR: &str = "GATEROUTER_API_KEY";
 

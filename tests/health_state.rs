@@ -10,12 +10,12 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::*;
-use gaterouter_setup::apply::{self, ApplyOptions, Faults};
-use gaterouter_setup::health;
-use gaterouter_setup::key::ApiKey;
+use gaterouter_setup::gaterouter::key::ApiKey;
+use gaterouter_setup::gaterouter::templates::Settings;
+use gaterouter_setup::openclaw::health;
+use gaterouter_setup::openclaw::root::{self, Env};
 use gaterouter_setup::plan::{self, KeyChoice, Plan};
-use gaterouter_setup::root::{self, Env};
-use gaterouter_setup::templates::Settings;
+use gaterouter_setup::txn::apply::{self, ApplyOptions, Faults};
 use serde_json::Value;
 
 /// The table exactly as OpenClaw 2026.9.6's state schema creates it.
@@ -350,8 +350,8 @@ fn an_uninstall_failing_at_any_step_puts_the_early_record_back() {
     };
     let uninstall_plan = |root: &Path| {
         let r = root::discover(root, None, None).unwrap();
-        let (previous, added) = gaterouter_setup::rollback::recorded(root).unwrap();
-        let env_created = gaterouter_setup::rollback::created_by_setup(root, ".env");
+        let (previous, added) = gaterouter_setup::ops::rollback::recorded(root).unwrap();
+        let env_created = gaterouter_setup::ops::rollback::created_by_setup(root, ".env");
         plan::plan_uninstall(&r, previous.as_ref(), &added, env_created).unwrap()
     };
     let (_tmp, root) = set_up();

@@ -21,8 +21,8 @@ use std::sync::{Mutex, OnceLock};
 
 use proptest::prelude::*;
 
-use gaterouter_setup::plan::json_edit::Doc;
-use gaterouter_setup::plan::json5::{self, Value};
+use gaterouter_setup::format::json_edit::Doc;
+use gaterouter_setup::format::json5::{self, Value};
 
 struct Oracle {
     _child: Child,

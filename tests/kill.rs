@@ -9,7 +9,7 @@ use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 
 use common::*;
-use gaterouter_setup::apply::{self, ApplyOptions, PAUSE_ENV};
+use gaterouter_setup::txn::apply::{self, ApplyOptions, PAUSE_ENV};
 
 const CASE: &str = "two-agents";
 
@@ -28,13 +28,14 @@ fn old_and_new() -> BTreeMap<String, (Option<Vec<u8>>, Vec<u8>)> {
 
 fn total_steps() -> usize {
     let (_tmp, root) = root_from(CASE);
-    let r = gaterouter_setup::root::discover(&root, None, None).unwrap();
-    let key =
-        gaterouter_setup::plan::KeyChoice::Set(gaterouter_setup::key::ApiKey::parse(KEY).unwrap());
+    let r = gaterouter_setup::openclaw::root::discover(&root, None, None).unwrap();
+    let key = gaterouter_setup::plan::KeyChoice::Set(
+        gaterouter_setup::gaterouter::key::ApiKey::parse(KEY).unwrap(),
+    );
     let plan = gaterouter_setup::plan::plan(
         &r,
         &key,
-        &gaterouter_setup::templates::Settings::builtin().unwrap(),
+        &gaterouter_setup::gaterouter::templates::Settings::builtin().unwrap(),
     )
     .unwrap();
     let opts = ApplyOptions::default();

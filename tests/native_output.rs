@@ -52,7 +52,7 @@ fn json5(path: &Path) -> Value {
 /// itself in this fixture root (its config says which release last wrote it).
 fn openclaw_writes_the_name(case: &str) -> bool {
     let cfg = json5(&fixtures().join(case).join("input/openclaw.json"));
-    gaterouter_setup::version::Version::of_config(&cfg)
+    gaterouter_setup::openclaw::version::Version::of_config(&cfg)
         .is_some_and(|v| v.rewrites_models_json_api_key())
 }
 
@@ -403,10 +403,12 @@ fn doctor_is_clean_after_every_successful_setup() {
 /// doctor does not call broken. Differential, over one-character damage to every fixture.
 #[test]
 fn doctor_and_setup_agree_on_what_parses() {
-    use gaterouter_setup::{doctor, plan, root};
+    use gaterouter_setup::openclaw::root;
+    use gaterouter_setup::ops::doctor;
+    use gaterouter_setup::plan;
     let env = root::Env::from_pairs([("HOME", "/nonexistent")]);
-    let settings = gaterouter_setup::templates::Settings::builtin().unwrap();
-    let key = plan::KeyChoice::Set(gaterouter_setup::key::ApiKey::parse(KEY).unwrap());
+    let settings = gaterouter_setup::gaterouter::templates::Settings::builtin().unwrap();
+    let key = plan::KeyChoice::Set(gaterouter_setup::gaterouter::key::ApiKey::parse(KEY).unwrap());
     let mut texts: Vec<String> = Vec::new();
     for case in cases() {
         if let Ok(t) = std::fs::read_to_string(fixtures().join(&case).join("input/openclaw.json")) {

@@ -711,7 +711,8 @@ fn outside_text_cannot_start_a_line_of_its_own() {
 // ---------- the layer's functions over open input spaces ----------
 
 mod layer_properties {
-    use gaterouter_setup::{output, redact, secrets};
+    use gaterouter_setup::redact::secrets;
+    use gaterouter_setup::{output, redact};
     use proptest::prelude::*;
 
     /// The part of a key no redaction shows (what a leak would reveal).

@@ -6,8 +6,10 @@ use std::time::Duration;
 
 use common::stand_in::{LIVE_MODELS, Reply, StandIn, healthy_reply};
 use common::*;
-use gaterouter_setup::key::ApiKey;
-use gaterouter_setup::probe::{self, AutoRouting, FailureKind, ProbeConfig, ProbeReport};
+use gaterouter_setup::gaterouter::key::ApiKey;
+use gaterouter_setup::gaterouter::probe::{
+    self, AutoRouting, FailureKind, ProbeConfig, ProbeReport,
+};
 
 fn key() -> ApiKey {
     ApiKey::parse(KEY).unwrap()

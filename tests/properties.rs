@@ -6,9 +6,10 @@ use std::path::Path;
 use proptest::prelude::*;
 use serde_json::{Map, Value};
 
-use gaterouter_setup::key::ApiKey;
-use gaterouter_setup::plan::{dotenv, env_file, models_json, openclaw_json};
-use gaterouter_setup::templates::Settings;
+use gaterouter_setup::format::dotenv;
+use gaterouter_setup::gaterouter::key::ApiKey;
+use gaterouter_setup::gaterouter::templates::Settings;
+use gaterouter_setup::plan::{env_file, models_json, openclaw_json};
 
 // ---------- .env ----------
 

@@ -117,10 +117,10 @@ pub(super) fn run_doctor(
         Ok(r) => r,
         Err(e) => return fail(json, Mode::DryRun, Some(&dir), None, None, &e, &[], &[]),
     };
-    let checks = crate::doctor::run(&root, env);
+    let checks = crate::ops::doctor::run(&root, env);
     let problems = checks
         .iter()
-        .filter(|c| c.status == crate::doctor::Status::Problem)
+        .filter(|c| c.status == crate::ops::doctor::Status::Problem)
         .count();
     let code = if problems == 0 { exit::OK } else { exit::INPUT };
     if json {
@@ -144,7 +144,7 @@ pub(super) fn run_doctor(
 /// problems only (a healthy root prints nothing).
 fn print_doctor(
     dir: &Path,
-    checks: &[crate::doctor::Check],
+    checks: &[crate::ops::doctor::Check],
     problems: usize,
     quiet: bool,
     color: bool,
@@ -152,14 +152,14 @@ fn print_doctor(
     if quiet {
         for c in checks
             .iter()
-            .filter(|c| c.status == crate::doctor::Status::Problem)
+            .filter(|c| c.status == crate::ops::doctor::Status::Problem)
         {
             crate::output::styled_line(&doctor_line(c, color));
         }
         return;
     }
     crate::outln!("OpenClaw root: {}", dir.display());
-    if let Some(a) = crate::privilege::current() {
+    if let Some(a) = crate::sys::privilege::current() {
         crate::outln!("Note: {}.", a.sentence());
     }
     for c in checks {
@@ -178,12 +178,12 @@ fn print_doctor(
 /// One check as a line: its mark (coloured when `color`), what was checked and the fix. The
 /// text is made one escaped line before the colour is added, so only our SGR codes reach
 /// the terminal, whatever a file name in it holds.
-fn doctor_line(c: &crate::doctor::Check, color: bool) -> String {
+fn doctor_line(c: &crate::ops::doctor::Check, color: bool) -> String {
     use crate::output::Style;
     let (tag, style) = match c.status {
-        crate::doctor::Status::Ok => ("ok  ", Style::Good),
-        crate::doctor::Status::Warn => ("warn", Style::Warn),
-        crate::doctor::Status::Problem => ("FAIL", Style::Bad),
+        crate::ops::doctor::Status::Ok => ("ok  ", Style::Good),
+        crate::ops::doctor::Status::Warn => ("warn", Style::Warn),
+        crate::ops::doctor::Status::Problem => ("FAIL", Style::Bad),
     };
     let tag = crate::output::paint(tag, style, color);
     let what = crate::output::one_line(&c.what, usize::MAX);

@@ -121,7 +121,7 @@ pub(super) fn run(a: &ManArgs) -> i32 {
     if let Some(dir) = &a.dir {
         for (name, roff) in &pages {
             let path = dir.join(name);
-            if let Err(e) = crate::fsx::write_generated(&path, roff, 0o644) {
+            if let Err(e) = crate::sys::fsx::write_generated(&path, roff, 0o644) {
                 crate::output::error(&Error::io(&path, e).to_string());
                 return exit::INPUT;
             }

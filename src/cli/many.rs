@@ -1,11 +1,11 @@
-//! Several roots in one run, rendered: the run itself is [`crate::run`] (one probe, a plan
+//! Several roots in one run, rendered: the run itself is [`crate::ops::setup`] (one probe, a plan
 //! and a result per root); here is the many-roots text and JSON report.
 
 use std::path::PathBuf;
 
 use super::setup::{Term, View, request, root_error};
 use super::*;
-use crate::run::{self, Target};
+use crate::ops::setup::{self, Target};
 
 /// Several roots in one run: one probe for all, a plan and a result per root; a root that
 /// fails is reported and the others go on (unless --fail-fast).
@@ -28,7 +28,7 @@ pub(super) fn run_many(cli: &Cli, env: &Env, roots: &[PathBuf]) -> i32 {
         return fail(cli.json, mode, None, None, None, &e, &[], &secrets);
     }
     let view = View::setup(cli, true);
-    let run = run::run(req, &env, &mut Term::new(&view));
+    let run = setup::run(req, &env, &mut Term::new(&view));
     // The probe is not made when no root is left to set up; the report still says why.
     let probe = run.probe.clone().unwrap_or_else(|| ProbeOutcome::Skipped {
         reason: if cli.offline {

@@ -1,5 +1,5 @@
 //! The command line, thin over the library: parse and validate arguments into a
-//! [`crate::run::Request`] (or a command's inputs), run, render the report (text or
+//! [`crate::ops::setup::Request`] (or a command's inputs), run, render the report (text or
 //! `--json`), and map it to an exit code. `setup` renders one root and is the run's `Ui`;
 //! `many` renders many roots; `commands` holds probe, rollback, uninstall and doctor;
 //! `verify` the verify command.
@@ -9,22 +9,23 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+pub mod build_info;
 mod commands;
 mod man;
 mod many;
 mod setup;
 mod verify;
 
-use crate::apply::{self, Applied};
-use crate::diff;
 use crate::error::{Error, Result, exit};
-use crate::key::{self, ApiKey};
+use crate::gaterouter::key::{self, ApiKey};
+use crate::gaterouter::probe::{self, AutoRouting, ProbeConfig, ProbeOutcome, ProbeReport};
+use crate::gaterouter::templates::{self, Settings};
+use crate::openclaw::root::{self, Env};
+use crate::ops::rollback;
 use crate::plan::{self, KeyChoice, Plan};
-use crate::probe::{self, AutoRouting, ProbeConfig, ProbeOutcome, ProbeReport};
+use crate::report::diff;
 use crate::report::{self, Mode, Outcome};
-use crate::rollback;
-use crate::root::{self, Env};
-use crate::templates::{self, Settings};
+use crate::txn::apply::{self, Applied};
 
 const AFTER_HELP: &str = "\
 Examples:
@@ -83,7 +84,7 @@ pub enum ColorChoice {
 #[derive(Debug, Parser)]
 #[command(
     name = "gaterouter-setup",
-    version = crate::build_info::long(),
+    version = crate::cli::build_info::long(),
     after_help = AFTER_HELP,
     args_conflicts_with_subcommands = true
 )]
@@ -510,7 +511,7 @@ pub fn main() -> i32 {
     }
     let code = run(&cli, &Env::from_process());
     // A signal held back while files were written ends the process now, after the report.
-    crate::signals::act_on_pending();
+    crate::sys::signals::act_on_pending();
     code
 }
 
@@ -590,18 +591,18 @@ fn inputs(
 }
 
 /// Once the admin's inputs are read: switch to the owner of `dirs` when the rule says so
-/// ([`crate::privilege`]), before anything in them is read. Returns the environment to go on
+/// ([`crate::sys::privilege`]), before anything in them is read. Returns the environment to go on
 /// with (the owner's `HOME` after a switch).
 fn as_owner(dirs: &[PathBuf], as_invoker: bool, env: &Env) -> Result<Env> {
-    Ok(match crate::privilege::enter(dirs, as_invoker)? {
+    Ok(match crate::sys::privilege::enter(dirs, as_invoker)? {
         Some(a) => env.with_home(a.home.as_deref()),
         None => env.clone(),
     })
 }
 
-/// The JSON value of [`crate::privilege::current`], for every report.
+/// The JSON value of [`crate::sys::privilege::current`], for every report.
 fn run_as_json() -> serde_json::Value {
-    serde_json::to_value(crate::privilege::current()).unwrap_or_default()
+    serde_json::to_value(crate::sys::privilege::current()).unwrap_or_default()
 }
 
 const BIN: &str = "gaterouter-setup";
@@ -715,13 +716,13 @@ fn check_root_arg(root: &std::path::Path, swapped: bool) -> Result<()> {
     let keyish: Vec<&str> = root
         .components()
         .filter_map(|c| c.as_os_str().to_str())
-        .filter(|c| crate::secrets::looks_like_key(c))
+        .filter(|c| crate::redact::secrets::looks_like_key(c))
         .collect();
     if keyish.is_empty() {
         return Ok(());
     }
     for k in keyish {
-        crate::secrets::register(k);
+        crate::redact::secrets::register(k);
     }
     Err(Error::KeyAsRoot { swapped })
 }

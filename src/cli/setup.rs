@@ -7,11 +7,11 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use super::*;
-use crate::run::{self, Approval, Request, RunReport, Target};
+use crate::ops::setup::{self, Approval, Request, RunReport, Target};
 
 /// The validated request of a setup run over `targets`: the key, the settings and how to
 /// reach GateRouter, all checked before any root is read. Then, the admin's inputs read, the
-/// run becomes the roots' owner when run as root ([`crate::privilege`]); returns the
+/// run becomes the roots' owner when run as root ([`crate::sys::privilege`]); returns the
 /// environment to run with (the owner's `HOME`).
 pub(super) fn request(
     cli: &Cli,
@@ -29,7 +29,7 @@ pub(super) fn request(
     let dirs: Vec<PathBuf> = targets.iter().map(|t| t.dir.clone()).collect();
     let env = as_owner(&dirs, cli.as_invoker, env)?;
     // `~/.config/openclaw/gateway.env` is the owner's, read with the owner's rights.
-    settings.ambient = crate::credentials::Ambient::from_env(&env);
+    settings.ambient = crate::openclaw::credentials::Ambient::from_env(&env);
     let req = Request {
         targets,
         key,
@@ -112,7 +112,7 @@ impl<'a> Term<'a> {
     }
 }
 
-impl run::Ui for Term<'_> {
+impl setup::Ui for Term<'_> {
     fn probing(&mut self, cfg: &ProbeConfig) {
         self.spinner = (self.shown() && crate::output::stderr_is_terminal()).then(|| {
             // Cleared when dropped too, so an early exit leaves no spinner line behind.
@@ -153,7 +153,7 @@ impl run::Ui for Term<'_> {
         }
     }
 
-    fn review(&mut self, run: &RunReport, ask: Option<run::Ask>) -> Approval {
+    fn review(&mut self, run: &RunReport, ask: Option<setup::Ask>) -> Approval {
         let color = use_color(self.view.color, crate::output::stdout_is_terminal());
         if self.view.many {
             if self.shown() {
@@ -279,7 +279,7 @@ fn recap_many(run: &RunReport) -> Option<String> {
 }
 
 /// One root's error, named by its directory, every secret of the run redacted.
-pub(super) fn root_error(run: &RunReport, r: &run::RootRun) {
+pub(super) fn root_error(run: &RunReport, r: &setup::RootRun) {
     if let Some(e) = &r.error {
         let all: Vec<&str> = run.secrets.iter().map(String::as_str).collect();
         crate::output::error(&format!(
@@ -350,7 +350,7 @@ pub(super) fn run_setup(cli: &Cli, env: &Env) -> i32 {
         Err(e) => return fail(cli.json, mode, None, None, None, &e, &[], &secrets),
     };
     let view = View::setup(cli, false);
-    let run = run::run(req, &env, &mut Term::new(&view));
+    let run = setup::run(req, &env, &mut Term::new(&view));
     render_one(&view, &dir, &run)
 }
 
@@ -447,7 +447,7 @@ pub(super) fn render_one(view: &View, dir: &Path, run: &RunReport) -> i32 {
 
 /// The report's `configured`: OpenClaw can use GateRouter on the root (it was already, it
 /// needs nothing, or it was just written). Only for setup's runs.
-pub(super) fn configured_json(r: &run::RootRun) -> serde_json::Value {
+pub(super) fn configured_json(r: &setup::RootRun) -> serde_json::Value {
     let done = r.error.is_none()
         && (r.wired || r.applied.is_some() || r.plan.as_ref().is_some_and(Plan::is_empty));
     done.into()
@@ -471,7 +471,7 @@ fn backups_hold_the_key(dir: &std::path::Path) -> Option<String> {
 pub(super) struct Review<'a> {
     pub(super) view: View,
     mode: Mode,
-    tail: run::Tail,
+    tail: setup::Tail,
     dir: &'a Path,
 }
 
@@ -496,7 +496,7 @@ impl<'a> Review<'a> {
                 done_hint,
             },
             mode: if r.dry_run { Mode::DryRun } else { Mode::Apply },
-            tail: run::Tail {
+            tail: setup::Tail {
                 yes: r.yes,
                 fail_fast: false,
                 lock_timeout: std::time::Duration::from_secs(r.lock_timeout),
@@ -520,7 +520,7 @@ pub(super) fn review_and_apply(r: &Review, plan: &Plan, env: &Env) -> i32 {
         dir: r.dir.to_path_buf(),
         config: None,
     };
-    let run = run::run_plan(
+    let run = setup::run_plan(
         target,
         plan.clone(),
         r.mode,

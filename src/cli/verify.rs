@@ -1,9 +1,9 @@
-//! `gaterouter-setup verify`: the thin part. Resolve and check in [`crate::verify`], print
+//! `gaterouter-setup verify`: the thin part. Resolve and check in [`crate::ops::verify`], print
 //! here (a line per model, a cause and fix per failure) or as one JSON document.
 
 use super::*;
-use crate::run::Verified;
-use crate::verify::{self, ModelResult, VerifyReport};
+use crate::ops::setup::Verified;
+use crate::ops::verify::{self, ModelResult, VerifyReport};
 
 /// Runs verify on one root; exit 0 when the primary answered, 3 when not, 1 when the root
 /// cannot be read.
@@ -73,7 +73,7 @@ pub(super) fn run_verify(a: &VerifyArgs, quiet: bool, as_invoker: bool, env: &En
         }
     }
     verify::credit_openclaw(&mut report);
-    let code = crate::run::verify_exit_code(&report);
+    let code = crate::ops::setup::verify_exit_code(&report);
     if a.json {
         let mut v = serde_json::to_value(&report).unwrap_or_default();
         v["version"] = serde_json::json!(report::REPORT_VERSION);
@@ -99,7 +99,7 @@ fn print(r: &VerifyReport, quiet: bool) {
 
 fn print_lines(r: &VerifyReport) {
     crate::outln!("OpenClaw root: {}", r.root.display());
-    if let Some(a) = crate::privilege::current() {
+    if let Some(a) = crate::sys::privilege::current() {
         crate::outln!("Note: {}.", a.sentence());
     }
     crate::outln!("Models from {}", r.model_from);
@@ -193,7 +193,7 @@ fn line(m: &ModelResult) -> String {
         let why = m
             .failure
             .as_ref()
-            .map(|f| crate::probe::kind_word(f.kind).to_owned())
+            .map(|f| crate::gaterouter::probe::kind_word(f.kind).to_owned())
             .or_else(|| m.note.clone())
             .unwrap_or_default();
         let tag = if m.failure.is_some() { "FAIL" } else { "skip" };
@@ -218,7 +218,10 @@ fn line(m: &ModelResult) -> String {
         s.push_str(&format!(" ({} attempts)", m.attempts));
     }
     if let Some(f) = &m.failure {
-        s.push_str(&format!("  {}", crate::probe::kind_word(f.kind)));
+        s.push_str(&format!(
+            "  {}",
+            crate::gaterouter::probe::kind_word(f.kind)
+        ));
     }
     s
 }

@@ -15,8 +15,8 @@ use std::path::Path;
 
 use jsonc_parser::cst::{CstNode, CstRootNode};
 
-use super::json5::{self, Object, Value};
 use crate::error::{Error, Result};
+use crate::format::json5::{self, Object, Value};
 
 /// OpenClaw's reading of the kept paths of `text`, or `None` for a blank text (a missing
 /// or empty file, which the editor treats as an empty object and OpenClaw as no config).
@@ -207,8 +207,8 @@ pub fn editor_value(root: &CstRootNode) -> Option<Value> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::json_edit::Doc;
     use super::*;
+    use crate::format::json_edit::Doc;
 
     fn refusal(text: &str) -> String {
         match Doc::parse(Path::new("t.json"), text, &[&[]]) {

@@ -13,9 +13,9 @@
 use std::ops::Range;
 use std::path::Path;
 
-use super::dotenv::{self, Entry, MAX_BYTES};
 use crate::error::{Error, Result};
-use crate::key::{ApiKey, ENV_VAR};
+use crate::format::dotenv::{self, Entry, MAX_BYTES};
+use crate::gaterouter::key::{ApiKey, ENV_VAR};
 
 /// 1-based line of a byte offset, counting line breaks as dotenv does (`\r\n`, `\r`, `\n`).
 fn line_of(text: &str, at: usize) -> usize {

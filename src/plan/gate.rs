@@ -6,8 +6,8 @@
 
 use std::path::Path;
 
-use super::json5::{self, Value};
 use crate::error::{Error, Result};
+use crate::format::json5::{self, Value};
 
 /// A JSON pointer pattern: literal segments, `*` for any one segment.
 type Pattern = &'static [&'static str];

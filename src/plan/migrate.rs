@@ -14,9 +14,9 @@ use std::path::Path;
 use jsonc_parser::cst::{CstNode, CstObject};
 use serde_json::Value;
 
-use super::json_edit::{Doc, JsonPath, to_input};
 use crate::error::Result;
-use crate::templates::PROVIDER_ID;
+use crate::format::json_edit::{Doc, JsonPath, to_input};
+use crate::gaterouter::templates::PROVIDER_ID;
 
 /// Whether two base URLs name the same endpoint: scheme and host as URLs compare them
 /// (case, default port), the path without trailing slashes.
@@ -309,9 +309,9 @@ mod tests {
             let text = serde_json::to_string_pretty(&c).unwrap();
             let ids = vec![id.clone()];
             let m = migrate(Path::new("openclaw.json"), &text, &ids, false).unwrap();
-            let s = crate::templates::Settings::builtin().unwrap();
+            let s = crate::gaterouter::templates::Settings::builtin().unwrap();
             let after = crate::plan::openclaw_json::plan(Path::new("openclaw.json"), Some(&m.text), &s).unwrap();
-            let v = crate::plan::json5::parse(&after).unwrap().to_serde();
+            let v = crate::format::json5::parse(&after).unwrap().to_serde();
             let flat = v.to_string();
             prop_assert!(!flat.contains(&format!("\"{id}/")), "{flat}");
             prop_assert!(!flat.contains(&format!("\"{id}:")), "{flat}");
@@ -367,7 +367,7 @@ mod tests {
   models: {providers: {gr: {baseUrl: "https://api.gaterouter.ai/openai/v1/", apiKey: "${GR}", models: [{id: "auto", name: "A"}]}}},
 }"#;
         let m = migrate(Path::new("openclaw.json"), text, &ids, false).unwrap();
-        let v = crate::plan::json5::parse(&m.text).unwrap().to_serde();
+        let v = crate::format::json5::parse(&m.text).unwrap().to_serde();
         let d = &v["agents"]["defaults"];
         assert_eq!(d["model"]["primary"], "gaterouter/auto");
         assert_eq!(

@@ -1,15 +1,11 @@
-//! Planning: pure functions from what discovery read ([`crate::root::Root`]: bytes, modes,
+//! Planning: pure functions from what discovery read ([`crate::openclaw::root::Root`]: bytes, modes,
 //! included files' notes) and the settings to new bytes, one per file. No I/O happens here:
-//! reading is [`crate::root::discover`]'s, and whether the files can be written is checked
-//! by [`crate::apply::check_writable`]. An empty plan means the root is already configured.
+//! reading is [`crate::openclaw::root::discover`]'s, and whether the files can be written is checked
+//! by [`crate::txn::apply::check_writable`]. An empty plan means the root is already configured.
 
-mod agree;
-pub mod dotenv;
-mod elide;
+pub(crate) mod agree;
 pub mod env_file;
 pub mod gate;
-pub mod json5;
-pub mod json_edit;
 pub mod migrate;
 pub mod models_json;
 pub mod openclaw_json;
@@ -20,9 +16,10 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::key::ApiKey;
-use crate::root::{FileState, Root};
-use crate::templates::Settings;
+use crate::format::{dotenv, json5};
+use crate::gaterouter::key::ApiKey;
+use crate::gaterouter::templates::Settings;
+use crate::openclaw::root::{FileState, Root};
 
 /// OpenClaw's limit for `.env` files.
 const ENV_MAX: usize = dotenv::MAX_BYTES;
@@ -97,7 +94,7 @@ pub struct Plan {
     pub meta: serde_json::Map<String, serde_json::Value>,
     /// OpenClaw would take the config write back and we cannot stop it (filled in by
     /// [`Plan::check_openclaw_health`]; apply refuses it unless forced).
-    pub openclaw_undo: Option<crate::health::Undo>,
+    pub openclaw_undo: Option<crate::openclaw::health::Undo>,
 }
 
 impl Plan {
@@ -112,7 +109,7 @@ impl Plan {
     /// Looks at the root as OpenClaw's next load will (`health::would_undo`) and says in
     /// the plan's warnings when it would take our config write back.
     pub fn check_openclaw_health(&mut self) {
-        self.openclaw_undo = crate::health::would_undo(self);
+        self.openclaw_undo = crate::openclaw::health::would_undo(self);
         if let Some(u) = &self.openclaw_undo {
             self.warnings.push(format!(
                 "{}; applying refuses this unless --force",
@@ -236,7 +233,7 @@ pub fn plan(root: &Root, key: &KeyChoice, settings: &Settings) -> Result<Plan> {
     let jobs: Vec<Job> = std::iter::once(Job::Config(&root.config))
         .chain(root.models.iter().map(Job::Models))
         .collect();
-    let results = crate::par::map(
+    let results = crate::sys::par::map(
         &jobs,
         |j| match j {
             Job::Config(f) | Job::Models(f) => f.bytes.as_ref().map_or(0, Vec::len) + 4096,
@@ -279,7 +276,7 @@ pub fn plan(root: &Root, key: &KeyChoice, settings: &Settings) -> Result<Plan> {
     warnings.append(&mut record.notes);
 
     let refs = settings.refs();
-    let ours = |r: &str| crate::templates::is_our_ref(r) || refs.iter().any(|x| x == r);
+    let ours = |r: &str| crate::gaterouter::templates::is_our_ref(r) || refs.iter().any(|x| x == r);
     gate_all(&files, &ours, &migration.files)?;
     warnings.extend(root.includes.iter().cloned());
     for f in [&root.env, &root.config].into_iter().chain(&root.models) {
@@ -332,7 +329,7 @@ impl Migration {
         let ours = settings.provider_entry(None);
         let urls: Vec<&str> = [
             ours.get("baseUrl").and_then(serde_json::Value::as_str),
-            Some(crate::probe::DEFAULT_BASE_URL),
+            Some(crate::gaterouter::probe::DEFAULT_BASE_URL),
         ]
         .into_iter()
         .flatten()
@@ -366,7 +363,7 @@ impl Migration {
                     if let Some(k) = v
                         .pointer(&format!("{p}/{}", id.replace('~', "~0").replace('/', "~1")))
                         .and_then(|e| e["apiKey"].as_str())
-                        .filter(|k| crate::templates::env_placeholder(k).is_none())
+                        .filter(|k| crate::gaterouter::templates::env_placeholder(k).is_none())
                     {
                         out.secrets.push(k.to_owned());
                     }
@@ -395,7 +392,7 @@ impl Migration {
 }
 
 /// The OpenClaw release the files are written for (discover decides: see `version::assume`).
-fn config_version(root: &Root) -> Option<crate::version::Version> {
+fn config_version(root: &Root) -> Option<crate::openclaw::version::Version> {
     root.openclaw.as_ref().map(|a| a.version)
 }
 
@@ -461,8 +458,9 @@ pub fn plan_uninstall(
             files.push(c);
         }
     }
-    let ours =
-        |r: &str| crate::templates::is_our_ref(r) || added.allowlist_map.iter().any(|x| x == r);
+    let ours = |r: &str| {
+        crate::gaterouter::templates::is_our_ref(r) || added.allowlist_map.iter().any(|x| x == r)
+    };
     gate_all(&files, &ours, &[])?;
     Ok(Plan {
         root: root.dir.clone(),
@@ -493,13 +491,13 @@ fn gate_all(
             continue;
         };
         // We must always be able to read back (and so undo) what we write.
-        if after.len() as u64 > crate::root::MAX_FILE {
+        if after.len() as u64 > crate::openclaw::root::MAX_FILE {
             return Err(Error::Internal {
                 path: f.path.clone(),
                 what: format!(
                     "the new contents would be {} bytes, more than gaterouter-setup reads back ({} MB)",
                     after.len(),
-                    crate::root::MAX_FILE / 1_000_000
+                    crate::openclaw::root::MAX_FILE / 1_000_000
                 ),
             });
         }

@@ -5,12 +5,12 @@
 
 use std::path::Path;
 
-use super::json_edit::{Doc, string_value};
 use super::provider;
 use crate::error::Result;
-use crate::key::ENV_VAR;
-use crate::templates::{PROVIDER_ID, Settings, env_placeholder};
-use crate::version::Version;
+use crate::format::json_edit::{Doc, string_value};
+use crate::gaterouter::key::ENV_VAR;
+use crate::gaterouter::templates::{PROVIDER_ID, Settings, env_placeholder};
+use crate::openclaw::version::Version;
 
 /// [`plan_for`] a current OpenClaw.
 pub fn plan(path: &Path, before: Option<&str>, settings: &Settings) -> Result<String> {

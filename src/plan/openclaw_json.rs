@@ -7,11 +7,11 @@ use std::path::Path;
 use jsonc_parser::cst::{CstInputValue, CstObject};
 use serde_json::{Value, json};
 
-use super::json_edit::{Doc, JsonPath, string_value, to_input};
 use super::provider;
-use crate::credentials::{self, ConfigFacts};
 use crate::error::{Error, Result};
-use crate::templates::{PROFILE_ID, PROVIDER_ID, Settings};
+use crate::format::json_edit::{Doc, JsonPath, string_value, to_input};
+use crate::gaterouter::templates::{PROFILE_ID, PROVIDER_ID, Settings};
+use crate::openclaw::credentials::{self, ConfigFacts};
 
 /// The subtrees this planner reads or edits; the rest of a (possibly huge) config is
 /// carried through untouched without entering the CST.
@@ -61,7 +61,8 @@ fn plan_keeping(
     // A gaterouter ref outside the catalog (an earlier bad --primary, a retired model) can
     // only fail: it is not carried over into the fallbacks.
     let stale = |r: &str| {
-        crate::templates::our_model_id(r).is_some_and(|id| !catalog.iter().any(|c| c == id))
+        crate::gaterouter::templates::our_model_id(r)
+            .is_some_and(|id| !catalog.iter().any(|c| c == id))
     };
     if let Some(id) = &s.only_agent {
         // One agent only: its own model, recorded for uninstall; the default stays.
@@ -169,7 +170,7 @@ fn one_agent_model(
         .prop(&obj, &at, "model")?
         .and_then(|p| p.to_serde_value())
         .unwrap_or(Value::Null);
-    let already_ours = crate::agents::refs(&prev)
+    let already_ours = crate::openclaw::agents::refs(&prev)
         .first()
         .is_some_and(|p| is_ours(p));
     if !already_ours {
@@ -203,7 +204,7 @@ fn own_models(
         else {
             continue;
         };
-        let refs = crate::agents::refs(&model);
+        let refs = crate::openclaw::agents::refs(&model);
         if refs.first().is_some_and(|p| is_ours(p)) {
             continue;
         }
@@ -257,7 +258,7 @@ fn catalog(doc: &Doc, root: &CstObject, s: &Settings) -> Vec<String> {
 /// be out of date: a warning); a template's fallback that is missing is left out.
 fn check_catalog(s: &Settings, catalog: &[String], notes: &mut Vec<String>) -> Result<Settings> {
     fn missing<'r>(r: &'r str, catalog: &[String]) -> Option<&'r str> {
-        crate::templates::our_model_id(r).filter(|id| !catalog.iter().any(|c| c == id))
+        crate::gaterouter::templates::our_model_id(r).filter(|id| !catalog.iter().any(|c| c == id))
     }
     let explain = |r: &str, id: &str| {
         format!(
@@ -267,9 +268,9 @@ fn check_catalog(s: &Settings, catalog: &[String], notes: &mut Vec<String>) -> R
             } else {
                 "bundled (--offline)"
             },
-            crate::templates::nearest(id, catalog)
+            crate::gaterouter::templates::nearest(id, catalog)
                 .iter()
-                .map(|n| crate::templates::our_ref(n))
+                .map(|n| crate::gaterouter::templates::our_ref(n))
                 .collect::<Vec<_>>()
                 .join(", ")
         )
@@ -743,7 +744,7 @@ pub struct Record {
 }
 
 fn is_ours(r: &str) -> bool {
-    crate::templates::is_our_ref(r)
+    crate::gaterouter::templates::is_our_ref(r)
 }
 
 /// Undoes setup: the auth profile and the provider go, our refs leave the allowlists and

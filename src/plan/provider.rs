@@ -5,8 +5,8 @@
 use jsonc_parser::cst::{CstInputValue, CstObject};
 use serde_json::{Map, Value};
 
-use super::json_edit::{Doc, JsonPath, string_value, to_input};
 use crate::error::Result;
+use crate::format::json_edit::{Doc, JsonPath, string_value, to_input};
 
 pub fn merge(
     doc: &Doc,

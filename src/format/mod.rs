@@ -1,0 +1,8 @@
+//! Text formats, read and edited exactly as OpenClaw reads them: json5 (the npm json5
+//! OpenClaw loads its config with) and dotenv (OpenClaw's grammar). Knows nothing of
+//! OpenClaw's files or of GateRouter.
+
+pub mod dotenv;
+pub mod elide;
+pub mod json5;
+pub mod json_edit;

@@ -1,0 +1,188 @@
+//! Can OpenClaw authenticate to a provider? A fallback to a provider without credentials can
+//! only fail (and `openclaw doctor --fix` even switches that provider's plugin on), so setup
+//! adds a template's fallback only for a provider that has some, and doctor warns about any
+//! other. One rule for both, here.
+//!
+//! OpenClaw finds a provider's credentials in: a `models.providers.<id>` entry, an auth
+//! profile for it (`auth.profiles["<id>:…"]`, whose secret lives in OpenClaw's own store),
+//! or `<ID>_API_KEY` in its environment: the process environment, `<root>/.env`,
+//! `~/.config/openclaw/gateway.env`, and the config's `env.vars`.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+use crate::openclaw::root::Env;
+
+/// The names of variables OpenClaw inherits from outside the root: the process environment
+/// and `gateway.env`. Names only; values are never kept.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Ambient {
+    names: BTreeSet<String>,
+}
+
+impl Ambient {
+    pub fn from_env(env: &Env) -> Ambient {
+        let mut names: BTreeSet<String> = env.names().map(str::to_owned).collect();
+        if let Some(text) = gateway_env(env).and_then(|p| std::fs::read_to_string(p).ok()) {
+            names.extend(dotenv_names(&text));
+        }
+        Ambient { names }
+    }
+
+    pub fn from_names<'a>(names: impl IntoIterator<Item = &'a str>) -> Ambient {
+        Ambient {
+            names: names.into_iter().map(str::to_owned).collect(),
+        }
+    }
+
+    fn has(&self, name: &str) -> bool {
+        self.names.contains(name)
+    }
+}
+
+/// `~/.config/openclaw/gateway.env` (`OPENCLAW_HOME` replaces `HOME`, as in OpenClaw).
+fn gateway_env(env: &Env) -> Option<PathBuf> {
+    let home = env.get("OPENCLAW_HOME").or_else(|| env.get("HOME"))?;
+    Some(PathBuf::from(home).join(".config/openclaw/gateway.env"))
+}
+
+/// The variables a dotenv text assigns, read with OpenClaw's dotenv grammar.
+pub fn dotenv_names(text: &str) -> impl Iterator<Item = String> + '_ {
+    crate::format::dotenv::parse(text)
+        .into_iter()
+        .map(|e| e.name)
+}
+
+/// `openrouter` → `OPENROUTER_API_KEY`.
+pub fn env_var_for(provider: &str) -> String {
+    format!(
+        "{}_API_KEY",
+        provider.to_ascii_uppercase().replace('-', "_")
+    )
+}
+
+/// What of openclaw.json tells about credentials: the provider ids under
+/// `models.providers`, the auth profiles (id → provider) and the `env.vars` names.
+#[derive(Debug, Default, Clone)]
+pub struct ConfigFacts {
+    pub providers: Vec<String>,
+    pub profiles: Vec<(String, Option<String>)>,
+    pub env_vars: Vec<String>,
+}
+
+impl ConfigFacts {
+    pub fn from_value(c: &Value) -> ConfigFacts {
+        let keys = |v: &Value| -> Vec<String> {
+            v.as_object()
+                .map(|o| o.keys().cloned().collect())
+                .unwrap_or_default()
+        };
+        ConfigFacts {
+            providers: keys(&c["models"]["providers"]),
+            profiles: c["auth"]["profiles"]
+                .as_object()
+                .map(|o| {
+                    o.iter()
+                        .map(|(k, v)| (k.clone(), v["provider"].as_str().map(str::to_owned)))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            env_vars: keys(&c["env"]["vars"]),
+        }
+    }
+}
+
+/// Why `provider` has credentials, or `None` when OpenClaw would find none.
+pub fn source(
+    provider: &str,
+    config: &ConfigFacts,
+    root_env: Option<&str>,
+    ambient: &Ambient,
+) -> Option<String> {
+    if config.providers.iter().any(|p| p == provider) {
+        return Some(format!("models.providers.{provider}"));
+    }
+    if let Some((id, _)) = config.profiles.iter().find(|(id, p)| {
+        id.split_once(':').is_some_and(|(p, _)| p == provider) || p.as_deref() == Some(provider)
+    }) {
+        return Some(format!("auth profile {id}"));
+    }
+    let var = env_var_for(provider);
+    if config.env_vars.contains(&var) {
+        return Some(format!("env.vars.{var}"));
+    }
+    if root_env.is_some_and(|t| dotenv_names(t).any(|n| n == var)) {
+        return Some(format!("{var} in .env"));
+    }
+    ambient
+        .has(&var)
+        .then(|| format!("{var} in the environment"))
+}
+
+/// The sentence that says why a provider's fallback is useless here.
+pub fn missing(provider: &str) -> String {
+    format!(
+        "{provider} has no provider entry, no `{provider}:*` auth profile and no {} in .env, the environment, gateway.env or env.vars",
+        env_var_for(provider)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn every_source_counts_and_nothing_else() {
+        let none = ConfigFacts::default();
+        let amb = Ambient::default();
+        assert_eq!(source("openrouter", &none, None, &amb), None);
+        assert_eq!(
+            source(
+                "openrouter",
+                &none,
+                Some("# OPENROUTER_API_KEY=x\nA=1\n"),
+                &amb
+            ),
+            None
+        );
+        let c = |v: Value| ConfigFacts::from_value(&v);
+        for cfg in [
+            json!({"models": {"providers": {"openrouter": {}}}}),
+            json!({"auth": {"profiles": {"openrouter:default": {"provider": "openrouter", "mode": "api_key"}}}}),
+            json!({"auth": {"profiles": {"work": {"provider": "openrouter", "mode": "token"}}}}),
+            json!({"env": {"vars": {"OPENROUTER_API_KEY": "x"}}}),
+        ] {
+            assert!(
+                source("openrouter", &c(cfg.clone()), None, &amb).is_some(),
+                "{cfg}"
+            );
+        }
+        assert!(
+            source(
+                "openrouter",
+                &none,
+                Some("export OPENROUTER_API_KEY=x\n"),
+                &amb
+            )
+            .is_some()
+        );
+        assert!(
+            source(
+                "openrouter",
+                &none,
+                None,
+                &Ambient::from_names(["OPENROUTER_API_KEY"])
+            )
+            .is_some()
+        );
+        // Another provider's credentials do not count.
+        let other = c(
+            json!({"models": {"providers": {"openrouterx": {}}}, "auth": {"profiles": {"anthropic:openrouter": {"provider": "anthropic"}}}}),
+        );
+        assert_eq!(source("openrouter", &other, None, &amb), None);
+        assert_eq!(env_var_for("z-ai"), "Z_AI_API_KEY");
+    }
+}

@@ -1,0 +1,10 @@
+//! OpenClaw's rules in one place: a root and the files it holds (config, models.json,
+//! agents, credentials, `$include`, version), its config-health bookkeeping and its Gateway.
+
+pub mod agents;
+pub mod credentials;
+pub mod gateway;
+pub mod health;
+pub mod include;
+pub mod root;
+pub mod version;

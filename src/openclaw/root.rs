@@ -1,0 +1,811 @@
+//! Discover an OpenClaw root: which files we will touch, and their exact current state.
+//! Everything is read once here; later stages work on these bytes only.
+
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::io::ErrorKind;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// The environment variables that steer discovery, snapshotted so tests can supply their own.
+#[derive(Debug, Clone, Default)]
+pub struct Env {
+    vars: HashMap<String, OsString>,
+}
+
+/// `p` made absolute against the working directory, lexically (`std::path::absolute`).
+pub fn absolute(p: &Path) -> PathBuf {
+    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
+impl Env {
+    const NAMES: &'static [&'static str] = &[
+        "HOME",
+        "OPENCLAW_HOME",
+        "OPENCLAW_STATE_DIR",
+        "OPENCLAW_PROFILE",
+        "OPENCLAW_CONFIG_PATH",
+        "OPENCLAW_CONFIG_READONLY",
+        "OPENCLAW_NIX_MODE",
+        crate::gaterouter::key::ENV_VAR,
+    ];
+
+    /// The variables above, and every `*_API_KEY` (doctor checks fallback providers' keys).
+    pub fn from_process() -> Self {
+        let vars = std::env::vars_os()
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v)))
+            .filter(|(k, _)| Self::NAMES.contains(&k.as_str()) || k.ends_with("_API_KEY"))
+            .collect();
+        Env { vars }
+    }
+
+    /// This snapshot plus every other variable of the process: `verify` follows a key
+    /// reference to whatever name it gives (a SecretRef `id`, a `${VAR}`), as OpenClaw does.
+    pub fn with_rest_of_process(&self) -> Self {
+        let mut vars = self.vars.clone();
+        for (k, v) in std::env::vars_os() {
+            if let Ok(k) = k.into_string() {
+                vars.entry(k).or_insert(v);
+            }
+        }
+        Env { vars }
+    }
+
+    /// This snapshot with `HOME` as the account the run switched to has it
+    /// ([`crate::sys::privilege::RunAs::home`]; `None`: no home, `HOME` unset), so `~` and
+    /// `~/.config/openclaw/gateway.env` are the owner's, as for OpenClaw run by the owner.
+    pub fn with_home(&self, home: Option<&Path>) -> Self {
+        let mut vars = self.vars.clone();
+        match home {
+            Some(h) => vars.insert("HOME".into(), h.as_os_str().to_owned()),
+            None => vars.remove("HOME"),
+        };
+        Env { vars }
+    }
+
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        let vars = pairs
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), OsString::from(v)))
+            .collect();
+        Env { vars }
+    }
+
+    /// A variable's value; set-but-empty counts as unset, as in OpenClaw.
+    pub fn get(&self, name: &str) -> Option<&OsString> {
+        self.vars.get(name).filter(|v| !v.is_empty())
+    }
+
+    /// The names of the variables held that are set (and not empty).
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.vars
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, _)| k.as_str())
+    }
+
+    fn flag(&self, name: &str) -> bool {
+        self.get(name)
+            .is_some_and(|v| matches!(v.to_str(), Some("1" | "true" | "yes")))
+    }
+
+    /// The variable that makes OpenClaw's config read-only, if any is set.
+    pub fn readonly_var(&self) -> Option<&'static str> {
+        ["OPENCLAW_CONFIG_READONLY", "OPENCLAW_NIX_MODE"]
+            .into_iter()
+            .find(|v| self.flag(v))
+    }
+}
+
+/// Which root the user means: an explicit directory wins; otherwise OpenClaw's own rules.
+/// Returns the root and, when `OPENCLAW_CONFIG_PATH` applies, the config file it names.
+pub fn resolve(explicit: Option<&Path>, env: &Env) -> (PathBuf, Option<PathBuf>) {
+    if let Some(dir) = explicit {
+        // Absolute from here on (not canonical: a symlinked root stays as named), so a path
+        // recorded in a backup manifest and one checked at rollback compare alike, whatever
+        // the working directory (a relative root whose agents/ was gone looked "moved
+        // through a symlink").
+        return (absolute(dir), None);
+    }
+    let config = env.path("OPENCLAW_CONFIG_PATH");
+    if let Some(dir) = env.path("OPENCLAW_STATE_DIR") {
+        return (dir, config);
+    }
+    let home = env.home();
+    let dir = match env
+        .get("OPENCLAW_PROFILE")
+        .and_then(|p| p.to_str())
+        .map(str::trim)
+    {
+        Some(profile) if !profile.is_empty() && profile != "default" => {
+            home.join(format!(".openclaw-{profile}"))
+        }
+        _ => {
+            let current = home.join(".openclaw");
+            let legacy = home.join(".clawdbot");
+            if !current.exists() && legacy.is_dir() {
+                legacy
+            } else {
+                current
+            }
+        }
+    };
+    (dir, config)
+}
+
+impl Env {
+    /// OpenClaw's effective home: `OPENCLAW_HOME` (itself `~`-expanded), else `HOME`, as an
+    /// absolute path (the working directory when neither is set, as OpenClaw falls back).
+    fn home(&self) -> PathBuf {
+        let os_home = self.get("HOME").map(PathBuf::from);
+        let home = match self
+            .get("OPENCLAW_HOME")
+            .and_then(|h| h.to_str())
+            .map(str::trim)
+        {
+            Some(h) if !h.is_empty() => expand_home(h, os_home.as_deref()),
+            _ => os_home.unwrap_or_else(|| PathBuf::from(".")),
+        };
+        absolute(&home)
+    }
+
+    /// A path variable as OpenClaw resolves it (`resolveUserPath`): trimmed, a leading `~`
+    /// expanded with the effective home, then made absolute against the working directory.
+    /// Without this a relative or `~/…` value named a different file than OpenClaw uses.
+    fn path(&self, name: &str) -> Option<PathBuf> {
+        let v = self.get(name)?.to_str()?.trim();
+        if v.is_empty() {
+            return None;
+        }
+        let p = if v.starts_with('~') {
+            expand_home(v, Some(&self.home()))
+        } else {
+            PathBuf::from(v)
+        };
+        Some(absolute(&p))
+    }
+}
+
+/// `~` or `~/rest` → `home/rest`; `~user` is left as it is (OpenClaw does the same).
+fn expand_home(v: &str, home: Option<&Path>) -> PathBuf {
+    match (v.strip_prefix('~'), home) {
+        (Some(rest), Some(home)) if rest.is_empty() || rest.starts_with('/') => {
+            home.join(rest.trim_start_matches('/'))
+        }
+        _ => PathBuf::from(v),
+    }
+}
+
+/// Whether `dir` looks like an OpenClaw state directory: it has OpenClaw's config
+/// (`openclaw.json`, the legacy `clawdbot.json`, or the file `OPENCLAW_CONFIG_PATH` names),
+/// an `agents/<id>/agent/` directory, or a `.env` naming OpenClaw's or GateRouter's variables. What
+/// `openclaw onboard` leaves behind always has the first two.
+pub fn looks_like_state_dir(dir: &Path, config_override: Option<&Path>) -> bool {
+    let has = |name: &str| std::fs::symlink_metadata(dir.join(name)).is_ok();
+    if has("openclaw.json") || has("clawdbot.json") {
+        return true;
+    }
+    // `agents/` alone is a common folder name (a source checkout's `agents/planner/…`):
+    // OpenClaw's own layout is `agents/<id>/agent/`.
+    let agent_dirs = std::fs::read_dir(dir.join("agents")).into_iter().flatten();
+    if agent_dirs
+        .flatten()
+        .any(|e| e.path().join("agent").is_dir())
+    {
+        return true;
+    }
+    if config_override.is_some_and(|c| std::fs::symlink_metadata(c).is_ok()) {
+        return true;
+    }
+    let env = crate::sys::fsx::read_regular(&dir.join(".env"), 1_000_000);
+    matches!(env, Ok(Some((bytes, _))) if {
+        let t = String::from_utf8_lossy(&bytes);
+        t.contains("OPENCLAW_") || t.contains(crate::gaterouter::key::ENV_VAR)
+    })
+}
+
+/// Refuses to set up a directory that is not an OpenClaw root, unless `init` (`--init`)
+/// says to create OpenClaw's files there: `gaterouter-setup KEY .` in a source checkout
+/// planned openclaw.json, .env and agents/ in it, and `--yes` wrote them. A default root
+/// (`explicit` false) that does not exist means OpenClaw was never set up: say how to.
+/// An explicit root that does not exist is left to `discover`, which names it.
+pub fn check_state_dir(
+    dir: &Path,
+    config_override: Option<&Path>,
+    init: bool,
+    explicit: bool,
+) -> Result<()> {
+    match std::fs::metadata(dir) {
+        Err(e) if e.kind() == ErrorKind::NotFound && !explicit => Err(Error::NoDefaultRoot {
+            path: dir.to_path_buf(),
+        }),
+        Ok(m) if m.is_dir() && !init && !looks_like_state_dir(dir, config_override) => {
+            Err(Error::NotARoot {
+                path: dir.to_path_buf(),
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Larger files are refused (while reading: a device or a growing file reports no size).
+pub const MAX_FILE: u64 = 16_000_000;
+
+/// One paragraph for a file we cannot read: what it is, where, and what to do.
+pub fn read_error(path: PathBuf, via: Option<&Path>, e: crate::sys::fsx::ReadError) -> Error {
+    use crate::sys::fsx::ReadError;
+    let link = via
+        .map(|t| format!(" (a symlink to {})", t.display()))
+        .unwrap_or_default();
+    match e {
+        ReadError::NotRegular {
+            what: "a directory",
+        } => Error::Unreadable {
+            path,
+            what: format!("is a directory{link} where a file was expected"),
+        },
+        ReadError::NotRegular { what } => Error::Unreadable {
+            path,
+            what: format!(
+                "is {what}{link}, not a regular file; gaterouter-setup reads and writes only regular files (it would block on a pipe, read a device without end, or replace the device node), so replace it with a plain file or remove it"
+            ),
+        },
+        ReadError::TooLarge { limit, size } => Error::Unreadable {
+            path,
+            what: format!(
+                "is {}{link}; gaterouter-setup edits files up to {} MB (OpenClaw's files are normally a few KB), so this is probably not the right file",
+                size.map_or_else(
+                    || format!("larger than {} MB", limit / 1_000_000),
+                    |s| format!("{:.1} MB", s as f64 / 1e6)
+                ),
+                limit / 1_000_000
+            ),
+        },
+        ReadError::Io(e) => Error::io(&path, e),
+    }
+}
+
+/// What a file that we may rewrite looks like right now.
+#[derive(Debug, Clone)]
+pub struct FileState {
+    /// The path as addressed (inside the root), used in diffs and messages.
+    pub path: PathBuf,
+    /// Where writes go: the symlink's final target, or `path` itself.
+    pub target: PathBuf,
+    /// `path` relative to the root, for diff headers and reports.
+    pub rel: String,
+    /// The exact bytes; `None` when the file does not exist yet.
+    pub bytes: Option<Vec<u8>>,
+    /// Permission bits (`0o600`...), `None` for a new file.
+    pub mode: Option<u32>,
+    pub symlink: bool,
+    /// Hard links to the file (1 for a plain file): writing replaces the file, so the other
+    /// names keep the old contents, which the plan says.
+    pub links: u64,
+}
+
+impl FileState {
+    /// Reads `path` fully, following symlinks. A missing file is a state, not an error.
+    pub fn read(root: &Path, path: PathBuf) -> Result<FileState> {
+        let rel = path
+            .strip_prefix(root)
+            .unwrap_or(&path)
+            .to_string_lossy()
+            .into_owned();
+        let symlink = std::fs::symlink_metadata(&path)
+            .map(|m| m.file_type().is_symlink())
+            .unwrap_or(false);
+        let target = if symlink {
+            match std::fs::canonicalize(&path) {
+                Ok(t) => t,
+                Err(_) => {
+                    let link = std::fs::read_link(&path).unwrap_or_default();
+                    return Err(Error::DanglingSymlink { path, target: link });
+                }
+            }
+        } else {
+            path.clone()
+        };
+        match crate::sys::fsx::read_regular(&target, MAX_FILE) {
+            Ok(None) => Ok(FileState {
+                path,
+                target,
+                rel,
+                bytes: None,
+                mode: None,
+                symlink,
+                links: 0,
+            }),
+            Ok(Some((bytes, meta))) => Ok(FileState {
+                path,
+                target,
+                rel,
+                bytes: Some(bytes),
+                mode: Some(meta.permissions().mode() & 0o7777),
+                symlink,
+                links: std::os::unix::fs::MetadataExt::nlink(&meta),
+            }),
+            Err(e) => Err(read_error(path, symlink.then_some(target.as_path()), e)),
+        }
+    }
+
+    /// The contents as text. Non-UTF-8 bytes are refused with their offset: silently
+    /// re-encoding would corrupt the file on write.
+    pub fn text(&self) -> Result<Option<&str>> {
+        match &self.bytes {
+            None => Ok(None),
+            Some(b) if b.contains(&0) => {
+                let at = b.iter().position(|&c| c == 0).unwrap_or(0);
+                let line = b[..at].iter().filter(|&&c| c == b'\n').count() + 1;
+                Err(Error::Unreadable {
+                    path: self.path.clone(),
+                    what: format!("contains a NUL byte (offset {at}, line {line}), so it is not a text file; remove it and run again"),
+                })
+            }
+            Some(b) => std::str::from_utf8(b).map(Some).map_err(|e| {
+                let upto = &b[..e.valid_up_to()];
+                let line = upto.iter().filter(|&&c| c == b'\n').count() + 1;
+                Error::Unreadable {
+                    path: self.path.clone(),
+                    what: format!(
+                        "is not UTF-8 text (invalid byte at offset {}, line {line}); save it as UTF-8",
+                        e.valid_up_to()
+                    ),
+                }
+            }),
+        }
+    }
+}
+
+/// Everything the planners need from one OpenClaw root.
+#[derive(Debug, Clone)]
+pub struct Root {
+    pub dir: PathBuf,
+    pub config: FileState,
+    pub env: FileState,
+    /// Every models.json we will edit (one per agent, or the root-level one).
+    pub models: Vec<FileState>,
+    /// What the plan should say about the root (an agent directory outside it, skipped;
+    /// which OpenClaw release the files are written for).
+    pub notes: Vec<String>,
+    /// The OpenClaw release the files are written for, and where that was learnt; `None`:
+    /// nothing says, and the current release is assumed.
+    pub openclaw: Option<crate::openclaw::version::Assumed>,
+    /// What the plan should say about `$include`d files that may override its settings.
+    pub includes: Vec<String>,
+    /// Why OpenClaw would refuse to load the config for its `$include`s (a path outside the
+    /// config's directory, a missing or irregular file, a cycle): setup refuses it, doctor
+    /// reports it.
+    pub include_refused: Option<crate::openclaw::include::Refused>,
+}
+
+/// Reads the root's files. `agent` limits models.json to that agent.
+pub fn discover(dir: &Path, config_override: Option<&Path>, agent: Option<&str>) -> Result<Root> {
+    match std::fs::metadata(dir) {
+        Err(e) if e.kind() == ErrorKind::NotFound => {
+            return Err(Error::RootMissing {
+                path: dir.to_path_buf(),
+            });
+        }
+        Err(e) => return Err(Error::io(dir, e)),
+        Ok(m) if !m.is_dir() => {
+            return Err(Error::RootNotDir {
+                path: dir.to_path_buf(),
+            });
+        }
+        Ok(_) => {}
+    }
+    let config_path = match config_override {
+        Some(p) => p.to_path_buf(),
+        None => {
+            let current = dir.join("openclaw.json");
+            let legacy = dir.join("clawdbot.json");
+            if !current.exists() && legacy.is_file() {
+                legacy
+            } else {
+                current
+            }
+        }
+    };
+    let config = FileState::read(dir, config_path)?;
+    let env = FileState::read(dir, dir.join(".env"))?;
+    let declared = declared_agents(&config);
+    let mut notes = Vec::new();
+    let models = model_files(dir, agent, &declared, &mut notes)?
+        .into_iter()
+        .map(|p| FileState::read(dir, p))
+        .collect::<Result<Vec<_>>>()?;
+    let (openclaw, mut version_notes) = crate::openclaw::version::assume(
+        config_stamp(&config),
+        &crate::openclaw::version::binary_answer(),
+        is_default_root(dir),
+    );
+    notes.append(&mut version_notes);
+    let includes = include_notes(&config, dir);
+    let include_refused = match config.text() {
+        Ok(Some(t)) => crate::openclaw::include::check(&config.path, t).err(),
+        _ => None,
+    };
+    Ok(Root {
+        dir: dir.to_path_buf(),
+        config,
+        env,
+        models,
+        notes,
+        openclaw,
+        includes,
+        include_refused,
+    })
+}
+
+/// Whether `dir` is the state dir the `openclaw` on PATH uses when none is named
+/// (`$OPENCLAW_STATE_DIR`, else `~/.openclaw` or its profile): the one it reads next.
+fn is_default_root(dir: &Path) -> bool {
+    let (default, _) = resolve(None, &Env::from_process());
+    match (std::fs::canonicalize(dir), std::fs::canonicalize(&default)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => dir == default,
+    }
+}
+
+/// The OpenClaw release that last wrote the config, when it says (a cheap scan: the stamp
+/// sits in `meta` or `wizard`).
+fn config_stamp(config: &FileState) -> Option<crate::openclaw::version::Version> {
+    let text = config.text().ok().flatten()?;
+    if !text.contains("Version") {
+        return None;
+    }
+    let keep: &[&[&str]] = &[&["meta"], &["wizard"]];
+    let v = crate::format::json_edit::Doc::parse(&config.path, text, keep)
+        .ok()?
+        .root_object()
+        .to_serde_value()?;
+    crate::openclaw::version::Version::of_config(&v)
+}
+
+/// The agents openclaw.json declares; none when it cannot be read (the planner reports
+/// that, with the position).
+fn declared_agents(config: &FileState) -> Vec<crate::openclaw::agents::Agent> {
+    let Ok(Some(text)) = config.text() else {
+        return Vec::new();
+    };
+    if !text.contains("agents") {
+        return Vec::new();
+    }
+    let keep: &[&[&str]] = &[&["agents", "entries"], &["agents", "list"]];
+    crate::format::json_edit::Doc::parse(&config.path, text, keep)
+        .ok()
+        .and_then(|d| d.root_object().to_serde_value())
+        .map(|v| crate::openclaw::agents::declared(&v))
+        .unwrap_or_default()
+}
+
+/// An agent's `agentDir` as a path, when it is inside the root (we touch nothing outside).
+fn agent_dir(root: &Path, a: &crate::openclaw::agents::Agent) -> Option<PathBuf> {
+    let Some(d) = &a.dir else {
+        return Some(root.join("agents").join(&a.id).join("agent"));
+    };
+    if d.starts_with('~')
+        || Path::new(d)
+            .components()
+            .any(|c| c == std::path::Component::ParentDir)
+    {
+        return None;
+    }
+    let p = root.join(d); // an absolute `d` replaces `root`
+    if p.starts_with(root) {
+        return Some(p);
+    }
+    // The root may be named through another path (a symlink): compare real paths.
+    let real_root = std::fs::canonicalize(root).ok()?;
+    let mut existing = p.as_path();
+    let mut rest = Vec::new();
+    while !existing.exists() {
+        rest.push(existing.file_name()?.to_owned());
+        existing = existing.parent()?;
+    }
+    let real = std::fs::canonicalize(existing).ok()?;
+    if !real.starts_with(&real_root) {
+        return None;
+    }
+    // Address it through the root as given, so relative names in messages stay short.
+    let mut inside = root.join(real.strip_prefix(&real_root).ok()?);
+    for r in rest.iter().rev() {
+        inside.push(r);
+    }
+    Some(inside)
+}
+
+/// The models.json of the one agent `--agent ID` names, which must be an agent the root has:
+/// declared in openclaw.json (then its `agentDir`), a directory under `agents/`, or the
+/// agent OpenClaw runs by default. A typo used to create `agents/<typo>/agent/models.json`,
+/// an agent nobody runs, and report success.
+fn one_agent(dir: &Path, id: &str, declared: &[crate::openclaw::agents::Agent]) -> Result<PathBuf> {
+    let per_agent = dir
+        .join("agents")
+        .join(id)
+        .join("agent")
+        .join("models.json");
+    if let Some(a) = declared.iter().find(|a| a.id.eq_ignore_ascii_case(id)) {
+        return match agent_dir(dir, a) {
+            Some(d) => Ok(d.join("models.json")),
+            None => Err(Error::Usage(format!(
+                "--agent {id}: that agent ({}) keeps its files in {}, outside the root {}, and gaterouter-setup touches nothing outside the root; nothing was done",
+                a.at,
+                a.dir.as_deref().unwrap_or_default(),
+                dir.display()
+            ))),
+        };
+    }
+    let default = crate::openclaw::agents::default_id(declared);
+    if dir.join("agents").join(id).is_dir() || id.eq_ignore_ascii_case(&default) {
+        if let Some(out) = DirLinkOut::find(dir, &per_agent) {
+            return Err(Error::Usage(format!(
+                "--agent {id}: {}; nothing was done",
+                out.says(dir, &per_agent)
+            )));
+        }
+        return Ok(per_agent);
+    }
+    let mut known: Vec<String> = declared.iter().map(|a| a.id.clone()).collect();
+    if let Ok(entries) = std::fs::read_dir(dir.join("agents")) {
+        known.extend(
+            entries
+                .filter_map(|e| e.ok())
+                .filter(|e| e.path().is_dir())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| !n.starts_with('.')),
+        );
+    }
+    known.push(default);
+    known.sort();
+    known.dedup();
+    Err(Error::Usage(format!(
+        "--agent {id}: {} has no such agent (openclaw.json does not declare it and there is no agents/{id}/), so nothing was done; its agents: {}. Create the agent with OpenClaw first (openclaw agents add {id}), or pick one of those",
+        dir.display(),
+        known.join(", ")
+    )))
+}
+
+/// `models.json` in every agent directory under `agents/` and in every declared agent's
+/// `agentDir` (sorted, so plans are stable); when there is neither, a root-level
+/// `models.json` when the root has one, else the main agent's.
+fn model_files(
+    dir: &Path,
+    agent: Option<&str>,
+    declared: &[crate::openclaw::agents::Agent],
+    notes: &mut Vec<String>,
+) -> Result<Vec<PathBuf>> {
+    let agents = dir.join("agents");
+    let per_agent = |id: &str| agents.join(id).join("agent").join("models.json");
+    if let Some(id) = agent {
+        if id.is_empty() || id.contains('/') || id.starts_with('.') {
+            return Err(Error::Usage(format!(
+                "--agent {id:?} is not an agent id (a directory name under agents/)"
+            )));
+        }
+        let file = one_agent(dir, id, declared)?;
+        if let Some(out) = DirLinkOut::find(dir, &file) {
+            return Err(Error::Usage(format!(
+                "--agent {id}: {}; nothing was done",
+                out.says(dir, &file)
+            )));
+        }
+        return Ok(vec![file]);
+    }
+    let mut ids = Vec::new();
+    match std::fs::read_dir(&agents) {
+        Ok(entries) => {
+            for entry in entries {
+                let entry = entry.map_err(|e| Error::io(&agents, e))?;
+                let is_dir = std::fs::metadata(entry.path()).is_ok_and(|m| m.is_dir());
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if is_dir && !name.starts_with('.') {
+                    ids.push(name);
+                }
+            }
+        }
+        Err(e) if e.kind() == ErrorKind::NotFound => {}
+        Err(e) => return Err(Error::io(&agents, e)),
+    }
+    let mut files: Vec<PathBuf> = ids.iter().map(|id| per_agent(id)).collect();
+    for a in declared {
+        match agent_dir(dir, a) {
+            Some(d) => files.push(d.join("models.json")),
+            None => notes.push(format!(
+                "agent {} ({}) keeps its files in {}, outside the root: its models.json was not touched",
+                a.id,
+                a.at,
+                a.dir.as_deref().unwrap_or_default()
+            )),
+        }
+    }
+    files.sort();
+    files.dedup();
+    if files.is_empty() {
+        let root_level = dir.join("models.json");
+        files.push(if root_level.exists() {
+            root_level
+        } else {
+            per_agent("main")
+        });
+    }
+    // A directory on the way that links out of the root (`agents`, `agents/main/agent`)
+    // would have models.json read and written elsewhere, as an `agentDir` outside would.
+    files.retain(|f| match DirLinkOut::find(dir, f) {
+        Some(out) => {
+            notes.push(out.says(dir, f));
+            false
+        }
+        None => true,
+    });
+    Ok(files)
+}
+
+/// A symlinked directory on the way from the root to a managed file that leads out of the
+/// root, and where it leads.
+struct DirLinkOut {
+    link: PathBuf,
+    to: PathBuf,
+}
+
+impl DirLinkOut {
+    /// The first directory between `root` and `file` (a path under it) that is a symlink
+    /// leading outside the root's real path; a dangling one counts as leading out (where it
+    /// would be created is not ours to decide).
+    fn find(root: &Path, file: &Path) -> Option<DirLinkOut> {
+        let rel = file.parent()?.strip_prefix(root).ok()?;
+        let real_root = std::fs::canonicalize(root).ok()?;
+        let mut at = root.to_path_buf();
+        for c in rel.components() {
+            at.push(c);
+            match std::fs::symlink_metadata(&at) {
+                Ok(m) if m.file_type().is_symlink() => {
+                    let to = std::fs::canonicalize(&at).unwrap_or_else(|_| {
+                        let t = std::fs::read_link(&at).unwrap_or_default();
+                        at.parent().map_or(t.clone(), |p| p.join(&t))
+                    });
+                    if !to.starts_with(&real_root) || !to.exists() {
+                        return Some(DirLinkOut {
+                            link: at.clone(),
+                            to,
+                        });
+                    }
+                }
+                Ok(_) => {}
+                // Missing from here on: created as plain directories inside the root.
+                Err(_) => return None,
+            }
+        }
+        None
+    }
+
+    /// The plan's note: which link, where to, and that the file is left alone.
+    fn says(&self, root: &Path, file: &Path) -> String {
+        let rel = |p: &Path| p.strip_prefix(root).unwrap_or(p).display().to_string();
+        format!(
+            "{} is a symlink to {}, outside the root: {} was not touched (gaterouter-setup reads and writes nothing outside the root through a directory link, as for an agentDir outside it)",
+            rel(&self.link),
+            self.to.display(),
+            rel(file)
+        )
+    }
+}
+
+/// Read at discovery, so planning stays pure. `$include`d files are merged into the config by OpenClaw; we edit only openclaw.json, so
+/// say when an included file also defines `models` or `agents` (it could override ours).
+fn include_notes(config: &FileState, dir: &Path) -> Vec<String> {
+    let Some(text) = config
+        .bytes
+        .as_deref()
+        .and_then(|b| std::str::from_utf8(b).ok())
+    else {
+        return Vec::new();
+    };
+    // No `$include` anywhere in the text: nothing to parse (the common case, and cheap).
+    if !text.contains("$include") {
+        return Vec::new();
+    }
+    // Read as OpenClaw reads it (json5), building only `$include`.
+    let Ok(Some(top)) = crate::format::json5::parse_projected(text, &[&["$include"]]) else {
+        return Vec::new();
+    };
+    let includes: Vec<String> = match top.get("$include") {
+        Some(crate::format::json5::Value::String(s)) => {
+            s.as_str().map(str::to_owned).into_iter().collect()
+        }
+        Some(crate::format::json5::Value::Array(a)) => a
+            .iter()
+            .filter_map(|x| x.as_str().map(str::to_owned))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let base = config.path.parent().unwrap_or(dir);
+    let mut out = Vec::new();
+    for inc in includes {
+        let path = base.join(&inc);
+        // Read as OpenClaw reads an include (the one reader, `include::read`); a missing
+        // one is OpenClaw's problem to report, we only lose this warning.
+        let included = match crate::openclaw::include::read(&path, &config.path) {
+            Ok(serde_json::Value::Object(o)) => o,
+            Ok(_) => continue,
+            Err(_) if !path.exists() => continue,
+            Err(e) => {
+                out.push(format!(
+                    "{} (included by openclaw.json) was not checked for settings that override gaterouter's: {e}",
+                    path.display()
+                ));
+                continue;
+            }
+        };
+        let defined: Vec<&String> = included.keys().collect();
+        let keys: Vec<&str> = ["models", "agents", "auth"]
+            .into_iter()
+            .filter(|k| defined.iter().any(|d| d == k))
+            .collect();
+        if !keys.is_empty() {
+            out.push(format!(
+                "{} (included by openclaw.json) also defines {}; only openclaw.json was edited, so check that the included file does not override the gaterouter settings",
+                path.display(),
+                keys.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(" and ")
+            ));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_dir_wins_over_home_and_profile_picks_a_suffixed_dir() {
+        let env = Env::from_pairs([("HOME", "/h"), ("OPENCLAW_STATE_DIR", "/s")]);
+        assert_eq!(resolve(None, &env).0, PathBuf::from("/s"));
+        let env = Env::from_pairs([("HOME", "/h"), ("OPENCLAW_PROFILE", "work")]);
+        assert_eq!(resolve(None, &env).0, PathBuf::from("/h/.openclaw-work"));
+        let env = Env::from_pairs([("HOME", "/h"), ("OPENCLAW_HOME", "/oc")]);
+        assert_eq!(resolve(None, &env).0, PathBuf::from("/oc/.openclaw"));
+        let env = Env::from_pairs([("HOME", "/h"), ("OPENCLAW_CONFIG_PATH", " /c/x.json ")]);
+        assert_eq!(
+            resolve(None, &env),
+            (
+                PathBuf::from("/h/.openclaw"),
+                Some(PathBuf::from("/c/x.json"))
+            )
+        );
+        assert_eq!(
+            resolve(Some(Path::new("/r")), &env),
+            (PathBuf::from("/r"), None)
+        );
+    }
+
+    #[test]
+    fn path_variables_resolve_like_openclaw() {
+        let cwd = std::env::current_dir().unwrap();
+        let env = Env::from_pairs([("HOME", "/h"), ("OPENCLAW_CONFIG_PATH", "~/cfg.json")]);
+        assert_eq!(resolve(None, &env).1, Some(PathBuf::from("/h/cfg.json")));
+        let env = Env::from_pairs([("HOME", "/h"), ("OPENCLAW_CONFIG_PATH", "cfg/x.json")]);
+        assert_eq!(resolve(None, &env).1, Some(cwd.join("cfg/x.json")));
+        let env = Env::from_pairs([("HOME", "/h"), ("OPENCLAW_HOME", "~/oc")]);
+        assert_eq!(resolve(None, &env).0, PathBuf::from("/h/oc/.openclaw"));
+        let env = Env::from_pairs([("HOME", "/h"), ("OPENCLAW_STATE_DIR", "~")]);
+        assert_eq!(resolve(None, &env).0, PathBuf::from("/h"));
+        let env = Env::from_pairs([("HOME", "/h"), ("OPENCLAW_STATE_DIR", "  ")]);
+        assert_eq!(resolve(None, &env).0, PathBuf::from("/h/.openclaw"));
+    }
+
+    #[test]
+    fn readonly_flags() {
+        assert_eq!(
+            Env::from_pairs([("OPENCLAW_NIX_MODE", "1")]).readonly_var(),
+            Some("OPENCLAW_NIX_MODE")
+        );
+        assert_eq!(
+            Env::from_pairs([("OPENCLAW_CONFIG_READONLY", "0")]).readonly_var(),
+            None
+        );
+    }
+}

@@ -1,0 +1,7 @@
+//! The operations: `Request → Report`, never printing or prompting. Setup's pipeline,
+//! rollback, doctor and verify; the CLI and the Ansible module only render what they return.
+
+pub mod doctor;
+pub mod rollback;
+pub mod setup;
+pub mod verify;

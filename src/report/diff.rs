@@ -1,0 +1,626 @@
+//! Unified diffs of a plan, redacted, optionally coloured.
+
+use std::fmt::Write;
+
+use anstyle::{AnsiColor, Style};
+use similar::{Algorithm, ChangeTag};
+
+use crate::plan::{FileChange, Plan};
+use crate::redact;
+
+const CONTEXT: usize = 3;
+
+/// Styles a piece of the diff. The text (a file name, a line of a file) is escaped first:
+/// once our own colour codes are around it, the output layer can no longer tell them apart
+/// from ESC sequences inside the file, so untrusted bytes must be made inert here.
+fn paint(color: bool, style: Style, text: &str) -> String {
+    let text = crate::output::escape(text);
+    if color {
+        format!("{}{text}{}", style.render(), style.render_reset())
+    } else {
+        text.into_owned()
+    }
+}
+
+/// A whole file as the report's `before`/`after` show it (Ansible renders them as its own
+/// diff): every line masked exactly as the unified diff masks it, so the two can never
+/// disagree about what is secret. Line breaks are kept (CR LF shown as LF).
+pub fn redacted_text(kind: crate::plan::FileKind, bytes: &[u8], secrets: &[&str]) -> String {
+    let raw = text(bytes);
+    let ends: Vec<bool> = raw
+        .split_inclusive('\n')
+        .map(|l| l.ends_with('\n'))
+        .collect();
+    let mut out = String::with_capacity(raw.len());
+    let masked = redact::file_masked(kind, &raw);
+    // The same second pass as each shown diff line (see `render`).
+    let lines = masked.split_inclusive('\n').map(|l| {
+        let l = l.strip_suffix('\n').unwrap_or(l);
+        let l = l.strip_suffix('\r').unwrap_or(l);
+        match kind {
+            crate::plan::FileKind::Env => crate::gaterouter::key::redact_all(l, secrets),
+            _ => redact::line(kind, l, secrets),
+        }
+    });
+    for (line, nl) in lines.zip(ends) {
+        out.push_str(&crate::output::escape(&line));
+        if nl {
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// All pending changes of a plan, one unified diff per file.
+pub fn render_plan(plan: &Plan, color: bool) -> String {
+    let secrets: Vec<&str> = plan.secrets.iter().map(String::as_str).collect();
+    let pending: Vec<&FileChange> = plan.pending().collect();
+    crate::sys::par::map(
+        &pending,
+        |f| f.after.as_ref().map_or(0, Vec::len) + f.before.as_ref().map_or(0, Vec::len),
+        |f| render(f, &secrets, color),
+    )
+    .concat()
+}
+
+/// The plan as shown for review: like `render_plan`, but unless `verbose`, each run of added
+/// or removed lines inside the models catalog is one line (see `fold_catalog`). Only for
+/// people: the JSON report's diffs stay whole.
+pub fn render_review(plan: &Plan, color: bool, verbose: bool) -> String {
+    if verbose {
+        return render_plan(plan, color);
+    }
+    let secrets: Vec<&str> = plan.secrets.iter().map(String::as_str).collect();
+    let pending: Vec<&FileChange> = plan.pending().collect();
+    crate::sys::par::map(
+        &pending,
+        |f| f.after.as_ref().map_or(0, Vec::len) + f.before.as_ref().map_or(0, Vec::len),
+        |f| render_with(f, &secrets, color, true),
+    )
+    .concat()
+}
+
+/// One file's change as a git-style unified diff. Lines are compared as written but shown
+/// redacted, so a key swapped for another with the same visible ends still shows as a change.
+pub fn render(f: &FileChange, secrets: &[&str], color: bool) -> String {
+    render_with(f, secrets, color, false)
+}
+
+fn render_with(f: &FileChange, secrets: &[&str], color: bool, fold: bool) -> String {
+    let bold = Style::new().bold();
+    let mut out = String::new();
+    let header = |out: &mut String, s: String| {
+        out.push_str(&paint(color, bold, &s));
+        out.push('\n');
+    };
+    // Notes go before the `diff --git` line, where `git apply` skips text: between it and
+    // `---` they would be taken for malformed extended headers.
+    if f.symlink {
+        header(
+            &mut out,
+            format!(
+                "symlink: writes go to {}",
+                crate::output::one_line(&f.target.display().to_string(), usize::MAX)
+            ),
+        );
+    }
+    // Git's own headers, so the dry-run output can be fed to `git apply` in the root (its
+    // masked secrets cannot be: see docs). Git knows two modes of a file, 644 and 755: a
+    // change between two modes it counts as one (644 → 600 on .env) is a note, since as a
+    // header it would make git refuse the whole patch.
+    let mut extended = Vec::new();
+    match f.mode_before {
+        _ if f.is_removal() => extended.push(format!(
+            "deleted file mode 100{:o}",
+            f.mode_before.unwrap_or(0o600)
+        )),
+        _ if f.is_new() => extended.push(format!("new file mode 100{:o}", f.mode_after)),
+        Some(m) if m != f.mode_after && git_mode(m) != git_mode(f.mode_after) => {
+            extended.push(format!("old mode 100{m:o}"));
+            extended.push(format!("new mode 100{:o}", f.mode_after));
+        }
+        Some(m) if m != f.mode_after => header(
+            &mut out,
+            format!(
+                "mode {m:o} → {:o}: {} (chmod {:o}; not a change a git patch can carry)",
+                f.mode_after,
+                crate::output::one_line(&f.rel, usize::MAX),
+                f.mode_after
+            ),
+        ),
+        _ => {}
+    }
+    if !f.content_changed() && extended.is_empty() {
+        return out;
+    }
+    header(
+        &mut out,
+        format!("diff --git {} {}", side("a", &f.rel), side("b", &f.rel)),
+    );
+    for line in extended {
+        header(&mut out, line);
+    }
+    if !f.content_changed() {
+        return out;
+    }
+    let before = f.before.as_deref().map(text).unwrap_or_default();
+    let after = f.after.as_deref().map(text).unwrap_or_default();
+    let old_name = if f.is_new() {
+        "/dev/null".to_owned()
+    } else {
+        side("a", &f.rel)
+    };
+    header(&mut out, format!("--- {old_name}"));
+    let new_name = if f.is_removal() {
+        "/dev/null".to_owned()
+    } else {
+        side("b", &f.rel)
+    };
+    header(&mut out, format!("+++ {new_name}"));
+
+    // Lines split once and diffed as slices: several times faster than `TextDiff::from_lines`
+    // on a large file (see benches/plan.rs).
+    let old_lines: Vec<&str> = before.split_inclusive('\n').collect();
+    let new_lines: Vec<&str> = after.split_inclusive('\n').collect();
+    let ops = similar::capture_diff_slices(Algorithm::Myers, &old_lines, &new_lines);
+    // Shown lines come from the whole file, redacted by its structure (a secret's name and
+    // value can be on different lines); they line up one to one with the compared lines.
+    let (old_masked, new_masked) = (
+        redact::file_masked(f.kind, &before),
+        redact::file_masked(f.kind, &after),
+    );
+    // Nothing masked (borrowed): the compared lines are the shown lines. Masking keeps the
+    // line breaks; if the counts ever differed, the unmasked lines (masked per line) are used.
+    #[allow(clippy::ptr_arg)] // borrowed means "nothing masked", which a &str cannot say
+    fn split<'a>(masked: &'a std::borrow::Cow<'_, str>, count: usize) -> Option<Vec<&'a str>> {
+        let std::borrow::Cow::Owned(m) = masked else {
+            return None;
+        };
+        Some(m.split_inclusive('\n').collect::<Vec<&str>>()).filter(|v| v.len() == count)
+    }
+    let old_shown = split(&old_masked, old_lines.len());
+    let new_shown = split(&new_masked, new_lines.len());
+    // Parsing for positions costs about as much as the diff of a large file: only a side
+    // with a run long enough to fold is parsed.
+    let (old_catalog, new_catalog) = (std::cell::OnceCell::new(), std::cell::OnceCell::new());
+    for group in similar::group_diff_ops(ops, CONTEXT) {
+        let (first, last) = (&group[0], &group[group.len() - 1]);
+        let old = first.old_range().start..last.old_range().end;
+        let new = first.new_range().start..last.new_range().end;
+        let hunk = format!(
+            "@@ -{} +{} @@",
+            range(old.start, old.len()),
+            range(new.start, new.len())
+        );
+        out.push_str(&paint(
+            color,
+            Style::new().fg_color(Some(AnsiColor::Cyan.into())),
+            &hunk,
+        ));
+        out.push('\n');
+        let changes: Vec<similar::Change<&str>> = group
+            .iter()
+            .flat_map(|op| op.iter_changes(&old_lines, &new_lines))
+            .collect();
+        let catalog =
+            |tag, cell, text| lazy_catalog(fold, &changes, tag, cell, f.kind, text, secrets);
+        let folded = fold_catalog(
+            &changes,
+            catalog(ChangeTag::Delete, &old_catalog, &before),
+            catalog(ChangeTag::Insert, &new_catalog, &after),
+        );
+        {
+            for (change, fold) in changes.iter().zip(&folded) {
+                match fold {
+                    Fold::Show => {}
+                    Fold::Hidden => continue,
+                    Fold::Summary(line) => {
+                        let (sign, c) = match change.tag() {
+                            ChangeTag::Delete => ('-', AnsiColor::Red),
+                            _ => ('+', AnsiColor::Green),
+                        };
+                        let style = Style::new().fg_color(Some(c.into())).dimmed();
+                        out.push_str(&paint(color, style, &format!("{sign}{line}")));
+                        out.push('\n');
+                        continue;
+                    }
+                }
+                let (sign, style) = match change.tag() {
+                    ChangeTag::Delete => ('-', Style::new().fg_color(Some(AnsiColor::Red.into()))),
+                    ChangeTag::Insert => {
+                        ('+', Style::new().fg_color(Some(AnsiColor::Green.into())))
+                    }
+                    ChangeTag::Equal => (' ', Style::new()),
+                };
+                let raw = change.value();
+                let text = raw.strip_suffix('\n').unwrap_or(raw);
+                let text = text.strip_suffix('\r').unwrap_or(text);
+                let shown = match (change.old_index(), change.new_index()) {
+                    (Some(i), _) if change.tag() != ChangeTag::Insert => {
+                        old_shown.as_ref().and_then(|v| v.get(i))
+                    }
+                    (_, Some(i)) => new_shown.as_ref().and_then(|v| v.get(i)),
+                    _ => None,
+                }
+                .map(|l: &&str| {
+                    let l = l.strip_suffix('\n').unwrap_or(l);
+                    l.strip_suffix('\r').unwrap_or(l)
+                })
+                .map_or_else(
+                    || redact::line(f.kind, text, secrets),
+                    // .env lines are already masked by entry (a second pass would take
+                    // a masked multi-line value's lines for values again).
+                    |l| match f.kind {
+                        crate::plan::FileKind::Env => {
+                            crate::gaterouter::key::redact_all(l, secrets)
+                        }
+                        _ => redact::line(f.kind, l, secrets),
+                    },
+                );
+                let _ = write!(
+                    out,
+                    "{}",
+                    paint(color && sign != ' ', style, &format!("{sign}{shown}"))
+                );
+                out.push('\n');
+                if !raw.ends_with('\n') {
+                    out.push_str("\\ No newline at end of file\n");
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Planned files are UTF-8 (the planner refuses anything else); `from_utf8` is much faster
+/// than `from_utf8_lossy`, which stays only as the fallback.
+fn text(b: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(b) {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(b),
+    }
+}
+
+/// `a/openclaw.json`; a file outside the root (an absolute path) is shown as it is.
+/// A name with a newline in it stays on its header line.
+fn side(prefix: &str, rel: &str) -> String {
+    let rel = crate::output::one_line(rel, usize::MAX);
+    if rel.starts_with('/') {
+        rel.to_owned()
+    } else {
+        format!("{prefix}/{rel}")
+    }
+}
+
+/// The mode git records for a regular file: executable or not.
+fn git_mode(mode: u32) -> u32 {
+    if mode & 0o111 != 0 { 0o755 } else { 0o644 }
+}
+
+/// Unified-diff range: 1-based start, and the length when it is not 1.
+fn range(start: usize, len: usize) -> String {
+    match len {
+        0 => format!("{start},0"),
+        1 => format!("{}", start + 1),
+        n => format!("{},{n}", start + 1),
+    }
+}
+
+/// Runs shorter than this are shown as they are: folding them would hide as much as it
+/// saves.
+const FOLD_FROM: usize = 4;
+
+/// Where the models catalog (`…/gaterouter/models`, a long array of similar objects) sits
+/// in one side of a file, found by parsing it, never by matching text: the lines that hold
+/// nothing but the array's contents, and the `id` of each element by the line it starts on.
+struct Catalog {
+    /// Per line: whether everything on it lies inside the array's brackets.
+    inside: Vec<bool>,
+    /// (line, id) of each element, in order.
+    ids: Vec<(usize, String)>,
+}
+
+impl Catalog {
+    fn find(kind: crate::plan::FileKind, text: &str, secrets: &[&str]) -> Option<Catalog> {
+        use jsonc_parser::ast::Value;
+        use jsonc_parser::common::Ranged;
+        let path: &[&str] = match kind {
+            crate::plan::FileKind::Config => &["models", "providers", "gaterouter", "models"],
+            crate::plan::FileKind::Models => &["providers", "gaterouter", "models"],
+            crate::plan::FileKind::Env => return None,
+        };
+        let text_for_parse = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let offset = text.len() - text_for_parse.len();
+        let ast = jsonc_parser::parse_to_ast(
+            text_for_parse,
+            &jsonc_parser::CollectOptions::default(),
+            &jsonc_parser::ParseOptions::default(),
+        )
+        .ok()?;
+        let mut cur = ast.value?;
+        for key in path {
+            let Value::Object(o) = cur else { return None };
+            // The last of repeated names is the one JSON5 keeps.
+            cur = o
+                .properties
+                .into_iter()
+                .rfind(|p| p.name.as_str() == *key)?
+                .value;
+        }
+        let Value::Array(array) = cur else {
+            return None;
+        };
+        let (open, close) = (offset + array.start() + 1, offset + array.end() - 1);
+        let starts: Vec<usize> = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        let line_of = |at: usize| starts.partition_point(|&s| s <= at) - 1;
+        let inside = text
+            .split_inclusive('\n')
+            .zip(&starts)
+            .map(|(line, &start)| {
+                let body = line.trim_start();
+                let from = start + (line.len() - body.len());
+                let to = from + body.trim_end().len();
+                from >= open && to <= close
+            })
+            .collect();
+        let ids = array
+            .elements
+            .iter()
+            .map(|e| {
+                let id =
+                    match e {
+                        Value::Object(o) => o.properties.iter().rev().find_map(|p| {
+                            match (p.name.as_str(), &p.value) {
+                                ("id", Value::StringLit(s)) => Some(s.value.to_string()),
+                                _ => None,
+                            }
+                        }),
+                        _ => None,
+                    };
+                let id = id.unwrap_or_else(|| "?".to_owned());
+                let id =
+                    crate::output::one_line(&crate::gaterouter::key::redact_all(&id, secrets), 60);
+                (line_of(offset + e.start()), id)
+            })
+            .collect();
+        Some(Catalog { inside, ids })
+    }
+
+    fn holds(&self, line: usize) -> bool {
+        self.inside.get(line).copied().unwrap_or(false)
+    }
+}
+
+/// A side's catalog, parsed the first time a hunk could fold on that side.
+fn lazy_catalog<'c>(
+    fold: bool,
+    changes: &[similar::Change<&str>],
+    tag: ChangeTag,
+    cell: &'c std::cell::OnceCell<Option<Catalog>>,
+    kind: crate::plan::FileKind,
+    text: &str,
+    secrets: &[&str],
+) -> Option<&'c Catalog> {
+    if !fold || !long_run(changes, tag) {
+        return None;
+    }
+    cell.get_or_init(|| Catalog::find(kind, text, secrets))
+        .as_ref()
+}
+
+/// Whether a hunk has `FOLD_FROM` or more `tag` lines in a row (else nothing can fold).
+fn long_run(changes: &[similar::Change<&str>], tag: ChangeTag) -> bool {
+    let mut n = 0;
+    changes.iter().any(|c| {
+        n = if c.tag() == tag { n + 1 } else { 0 };
+        n >= FOLD_FROM
+    })
+}
+
+/// What becomes of one line of a hunk when catalogs are folded.
+#[derive(Debug, Clone, PartialEq)]
+enum Fold {
+    Show,
+    Hidden,
+    /// The first line of a folded run, replaced by this text (without its sign).
+    Summary(String),
+}
+
+/// Folds each run of at least `FOLD_FROM` added (or removed) lines that all lie inside the
+/// catalog of their side into one line naming the models it holds. A line that holds
+/// anything outside the catalog's brackets, a context line, or a short run is shown as it is,
+/// so no change outside the catalog can be hidden.
+fn fold_catalog(
+    changes: &[similar::Change<&str>],
+    old: Option<&Catalog>,
+    new: Option<&Catalog>,
+) -> Vec<Fold> {
+    let mut out = vec![Fold::Show; changes.len()];
+    let side = |c: &similar::Change<&str>| match c.tag() {
+        ChangeTag::Delete => old.zip(c.old_index()),
+        ChangeTag::Insert => new.zip(c.new_index()),
+        ChangeTag::Equal => None,
+    };
+    let mut i = 0;
+    while i < changes.len() {
+        let Some((cat, first)) = side(&changes[i]).filter(|(cat, l)| cat.holds(*l)) else {
+            i += 1;
+            continue;
+        };
+        let tag = changes[i].tag();
+        let mut j = i + 1;
+        while j < changes.len()
+            && changes[j].tag() == tag
+            && side(&changes[j]).is_some_and(|(c, l)| c.holds(l))
+        {
+            j += 1;
+        }
+        if j - i >= FOLD_FROM {
+            let last = first + (j - i) - 1;
+            let ids: Vec<&str> = cat
+                .ids
+                .iter()
+                .filter(|(l, _)| (first..=last).contains(l))
+                .map(|(_, id)| id.as_str())
+                .collect();
+            let lines = j - i;
+            let shown = ids.iter().take(3).copied().collect::<Vec<_>>().join(", ");
+            let more = if ids.len() > 3 { ", …" } else { "" };
+            let raw = changes[i].value();
+            let indent: String = raw
+                .chars()
+                .take_while(|c| *c == ' ' || *c == '\t')
+                .collect();
+            let summary = match ids.len() {
+                0 => format!("{indent}… {lines} lines of the models catalog (-v shows them)"),
+                n => format!(
+                    "{indent}… {n} model{} ({lines} lines): {shown}{more} (-v shows them)",
+                    if n == 1 { "" } else { "s" }
+                ),
+            };
+            out[i] = Fold::Summary(summary);
+            for o in &mut out[i + 1..j] {
+                *o = Fold::Hidden;
+            }
+        }
+        i = j;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::FileKind;
+    use proptest::prelude::*;
+
+    fn change(kind: FileKind, before: &str, after: &str) -> FileChange {
+        FileChange {
+            kind,
+            path: "openclaw.json".into(),
+            target: "openclaw.json".into(),
+            rel: "openclaw.json".into(),
+            before: Some(before.as_bytes().to_vec()),
+            after: Some(after.as_bytes().to_vec()),
+            mode_before: Some(0o600),
+            mode_after: 0o600,
+            symlink: false,
+        }
+    }
+
+    /// A config with `others` (settings outside the catalog, each value marked `OUTSIDE`)
+    /// around a catalog of `models`, laid out one element per line or spread over several,
+    /// and with settings sharing the catalog's first and last lines when `crowded`.
+    fn config(others: &[Option<u8>], models: &[u8], spread: bool, crowded: bool) -> String {
+        let other = |i: usize| {
+            others
+                .get(i)
+                .copied()
+                .flatten()
+                .map(|v| format!("\"k{i}\": \"OUTSIDE-{i}-{v}\", "))
+                .unwrap_or_default()
+        };
+        let mut s = String::from("{\n");
+        for i in 0..others.len().saturating_sub(2) {
+            s.push_str(&format!("  {}\n", other(i)));
+        }
+        let head = if crowded {
+            other(others.len() - 2)
+        } else {
+            String::new()
+        };
+        s.push_str(&format!(
+            "  \"models\": {{\"providers\": {{\"gaterouter\": {{{head}\"models\": [\n"
+        ));
+        for (n, m) in models.iter().enumerate() {
+            let sep = if n + 1 < models.len() { "," } else { "" };
+            if spread {
+                s.push_str(&format!(
+                    "    {{\n      \"id\": \"m{m}\",\n      \"name\": \"Model {m}\"\n    }}{sep}\n"
+                ));
+            } else {
+                s.push_str(&format!(
+                    "    {{\"id\": \"m{m}\", \"name\": \"Model {m}\"}}{sep}\n"
+                ));
+            }
+        }
+        let tail = if crowded {
+            other(others.len() - 1)
+        } else {
+            String::new()
+        };
+        let tail = tail.trim_end_matches(", ");
+        let tail = if tail.is_empty() {
+            String::new()
+        } else {
+            format!(", {tail}")
+        };
+        if crowded && !spread && !models.is_empty() {
+            // The closing bracket, and a setting, on the last element's line.
+            s.pop();
+            s.push_str(&format!("]{tail}}}}}}}\n}}\n"));
+        } else {
+            s.push_str(&format!("  ]{tail}}}}}}}\n}}\n"));
+        }
+        s
+    }
+
+    fn changed_lines(diff: &str) -> Vec<&str> {
+        diff.lines()
+            .filter(|l| {
+                (l.starts_with('+') || l.starts_with('-'))
+                    && !l.starts_with("+++")
+                    && !l.starts_with("---")
+            })
+            .collect()
+    }
+
+    proptest! {
+        /// Folding the catalog never hides a change outside it: every changed line that
+        /// holds a setting outside the catalog is shown, and the folded diff is the full one
+        /// with only catalog runs replaced.
+        #[test]
+        fn folding_never_hides_a_change_outside_the_catalog(
+            before_others in prop::collection::vec(prop::option::of(0u8..3), 4),
+            after_others in prop::collection::vec(prop::option::of(0u8..3), 4),
+            before_models in prop::collection::vec(0u8..20, 0..12),
+            after_models in prop::collection::vec(0u8..20, 0..12),
+            spread in any::<bool>(),
+            crowded in any::<bool>(),
+        ) {
+            let before = config(&before_others, &before_models, spread, crowded);
+            let after = config(&after_others, &after_models, spread, crowded);
+            let f = change(FileKind::Config, &before, &after);
+            let full = render_with(&f, &[], false, false);
+            let folded = render_with(&f, &[], false, true);
+            let shown: Vec<&str> = changed_lines(&folded);
+            for line in changed_lines(&full) {
+                if line.contains("OUTSIDE") || !line.contains("\"id\"") && !line.contains("\"name\"") && line.trim_start_matches(['+', '-', ' ']).len() > 2 {
+                    prop_assert!(shown.contains(&line), "{line:?} hidden:\n{folded}\nfull:\n{full}");
+                }
+            }
+            // Whatever is gone was a catalog element's line, and a fold says so.
+            let gone = changed_lines(&full).len() - shown.iter().filter(|l| !l.contains("(-v shows them)")).count();
+            prop_assert_eq!(gone > 0, folded.contains("(-v shows them)"), "{}", folded);
+        }
+    }
+
+    #[test]
+    fn a_long_added_catalog_is_one_line_naming_its_models() {
+        let models: Vec<u8> = (0..10).collect();
+        let f = change(
+            FileKind::Config,
+            &config(&[None, None], &[], true, false),
+            &config(&[None, None], &models, true, false),
+        );
+        let folded = render_with(&f, &[], false, true);
+        assert!(
+            folded.contains("+    … 10 models (40 lines): m0, m1, m2, … (-v shows them)\n"),
+            "{folded}"
+        );
+        assert!(!folded.contains("Model 5"), "{folded}");
+        assert_eq!(render(&f, &[], false), render_with(&f, &[], false, false));
+    }
+}
