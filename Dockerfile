@@ -10,7 +10,7 @@
 # there and every file it creates belongs to OpenClaw; as root it would write files OpenClaw
 # cannot read. See docs/ci.md.
 
-# The crate's version, whose archives are added (tests/distribution.rs keeps it in step).
+# The crate's version, whose archives are added (tests/distribution/channels.rs keeps it in step).
 ARG VERSION=0.1.0
 # The base; scripts/dist-check.sh swaps in a local copy of the same files to test offline.
 ARG BASE=gcr.io/distroless/static-debian12:nonroot

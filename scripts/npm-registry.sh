@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs verdaccio (a private npm registry, from npm) into a cache directory outside the
-# work tree, once, and prints the path of its CLI script, which tests/npm_install.rs runs
+# work tree, once, and prints the path of its CLI script, which tests/distribution/npm_install.rs runs
 # with node on 127.0.0.1 to publish and install the npm packages (scripts/npm-pack.sh) as a
 # user would, without the network.
 #

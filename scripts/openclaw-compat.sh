@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the runtime test (tests/openclaw_runtime.rs: OpenClaw onboards a root, setup runs,
+# Runs the runtime test (tests/openclaw/runtime.rs: OpenClaw onboards a root, setup runs,
 # real agent turns, OpenClaw's own doctor and secrets audit, uninstall) against each given
 # OpenClaw release, each installed into its own cache directory, and prints one line per
 # version for docs/openclaw-versions.md.
@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 base="${XDG_CACHE_HOME:-$HOME/.cache}/gaterouter-setup"
 logs="${COMPAT_LOGS:-target/openclaw-compat}"
 mkdir -p "$logs"
-cargo test --no-run --test openclaw_runtime >/dev/null 2>&1
+cargo test --no-run --test suite >/dev/null 2>&1
 echo "| OpenClaw | runtime test | seconds | log |"
 echo "| --- | --- | --- | --- |"
 failed=0
@@ -30,7 +30,7 @@ for v in "$@"; do
   start=$(date +%s)
   # CI=true: a missing install is a failure, never a silent skip.
   if CI=true GATEROUTER_VALIDATOR_CACHE="$cache" \
-      cargo test --test openclaw_runtime -- --nocapture >>"$log" 2>&1; then
+      cargo test --test suite openclaw::runtime:: -- --nocapture >>"$log" 2>&1; then
     result=pass
   else
     result="FAIL: $(grep -m1 -A2 'panicked at' "$log" | tail -n +2 | tr '\n' ' ' | cut -c1-160)"

@@ -9,6 +9,6 @@ bash scripts/ansible-env.sh >/dev/null
 # The release workflow and Dockerfile linted, the macOS targets compiled (not linked): about
 # 2 minutes the first time, seconds after (BENCHMARKS.md, "Distribution").
 bash scripts/dist-lint.sh
-# verdaccio, a private npm registry on 127.0.0.1, for tests/npm_install.rs (the npm package).
+# verdaccio, a private npm registry on 127.0.0.1, for tests/distribution/npm_install.rs (the npm package).
 bash scripts/npm-registry.sh >/dev/null
 cargo test --all-targets "$@"

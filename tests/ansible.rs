@@ -9,13 +9,11 @@
 //! ansible-core is installed into a cached virtualenv by `scripts/ansible-env.sh`, which
 //! `scripts/test.sh` calls. Under CI=true a missing install fails; elsewhere the test skips.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 const HOSTS: [&str; 4] = ["fresh", "onboarded", "configured", "broken-json"];

@@ -1,8 +1,6 @@
 //! `gaterouter-setup doctor`: read-only, a line per check, a fix for each problem.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 fn doctor(
     tmp: &std::path::Path,

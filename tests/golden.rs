@@ -2,15 +2,13 @@
 //! bytes in `fixtures/roots/<case>/expected/` (or exactly the error in `expected-error.txt`,
 //! leaving the tree untouched); a second run must change nothing.
 //!
-//! `UPDATE_GOLDEN=1 cargo test --test golden` rewrites `expected/` from the current output;
+//! `UPDATE_GOLDEN=1 cargo test --test suite golden::` rewrites `expected/` from the current output;
 //! review the diff of that before committing it.
-
-mod common;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use common::*;
+use crate::common::*;
 
 /// Files the tool keeps for itself; everything else in the root must match `expected/`.
 fn ours(rel: &str) -> bool {

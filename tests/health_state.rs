@@ -1,15 +1,13 @@
-//! Our side of OpenClaw's config health state, without OpenClaw (tests/openclaw_health.rs
+//! Our side of OpenClaw's config health state, without OpenClaw (tests/openclaw/health.rs
 //! runs the real one): a root with OpenClaw's `.bak` ring and its state database (the
 //! table as 2026.9.6 creates it). Every write turns the ring and records the new config as
 //! last-known-good; a failure at any step puts ring, row and files back; without a
 //! database the plan predicts the restore and refuses unless `--force`; doctor reports
 //! what OpenClaw set aside or would undo.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
-use common::*;
+use crate::common::*;
 use gaterouter_setup::gaterouter::key::ApiKey;
 use gaterouter_setup::gaterouter::templates::Settings;
 use gaterouter_setup::openclaw::health;

@@ -1,11 +1,9 @@
 //! The GateRouter probe against a real HTTP server on 127.0.0.1, one test per outcome.
 
-mod common;
-
 use std::time::Duration;
 
-use common::stand_in::{LIVE_MODELS, Reply, StandIn, healthy_reply};
-use common::*;
+use crate::common::stand_in::{LIVE_MODELS, Reply, StandIn, healthy_reply};
+use crate::common::*;
 use gaterouter_setup::gaterouter::key::ApiKey;
 use gaterouter_setup::gaterouter::probe::{
     self, AutoRouting, FailureKind, ProbeConfig, ProbeReport,
@@ -327,7 +325,7 @@ fn cli_healthy_writes_the_live_catalog() {
 
 #[test]
 fn cli_auto_disabled_switches_the_primary_to_a_fixed_model() {
-    let disabled = |r: &common::stand_in::Req| {
+    let disabled = |r: &crate::common::stand_in::Req| {
         if r.method == "POST" {
             Reply::error(400, "auto routing is not enabled")
         } else {

@@ -2,13 +2,11 @@
 //! files (model, provider, key through its reference, allowlist), what is sent (one tiny
 //! streaming completion per model checked, as OpenClaw sends it), and what each failure says.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use common::stand_in::{Reply, StandIn, healthy_reply};
-use common::*;
+use crate::common::stand_in::{Reply, StandIn, healthy_reply};
+use crate::common::*;
 use serde_json::{Value, json};
 
 const SONNET: &str = "gaterouter/anthropic/claude-sonnet-4.6";
@@ -529,7 +527,7 @@ fn a_server_that_does_not_stream_is_read_too() {
         let body: Value = serde_json::from_str(r.body).unwrap_or_default();
         let mut body = body;
         body["stream"] = json!(false);
-        let plain = common::stand_in::Req {
+        let plain = crate::common::stand_in::Req {
             body: &body.to_string(),
             ..*r
         };

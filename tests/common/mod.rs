@@ -165,6 +165,17 @@ pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
 }
 
+/// Taken by the tests that run OpenClaw or npm for real under a time limit (a Gateway start,
+/// onboarding, a registry and `npm install`): one of them at a time, so that two never share
+/// the cores and miss their limits, while the other test thread goes on with the light tests.
+/// A test that failed holding it does not stop the others.
+pub fn heavy() -> std::sync::MutexGuard<'static, ()> {
+    static HEAVY: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    HEAVY
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// Where OpenClaw keeps its state-database lock files: `/tmp/openclaw-state-locks-<uid>`.
 /// The directory is fixed in OpenClaw (`resolveStateLifecycleRuntimeDirectory`: `/tmp` on
 /// every platform but Windows, not TMPDIR or `os.tmpdir()`), so a test cannot move them

@@ -1,4 +1,4 @@
-// The reference `.env` reader for tests/dotenv_reference.rs: OpenClaw's own
+// The reference `.env` reader for tests/formats/dotenv_reference.rs: OpenClaw's own
 // `readDotEnvFile` (dist/dotenv-global-*.mjs: the 1 MB limit, dotenv 17's `parse`, the
 // portable-name filter), run by OpenClaw's Node. One JSON case per stdin line
 // (`{"text": "..."}`), one JSON answer per stdout line: `{"entries": [[name, value], ...]}`

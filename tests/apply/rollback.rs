@@ -1,0 +1,369 @@
+//! `gaterouter-setup rollback`: back to exactly what was there before setup.
+
+use std::os::unix::fs::PermissionsExt;
+
+use crate::common::*;
+
+fn user_files(root: &std::path::Path) -> std::collections::BTreeMap<String, Entry> {
+    snapshot(root)
+        .into_iter()
+        .filter(|(k, e)| !k.starts_with(".gaterouter") && !matches!(e, Entry::Dir { .. }))
+        .collect()
+}
+
+fn setup(tmp: &std::path::Path, root: &std::path::Path) {
+    setup_with(tmp, root, &[]);
+}
+
+fn setup_with(tmp: &std::path::Path, root: &std::path::Path, extra: &[String]) {
+    let out = cmd(tmp)
+        .args(["--offline", "--yes", KEY])
+        .arg(root)
+        .args(extra)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
+
+#[test]
+fn rollback_restores_every_file_and_removes_what_setup_created() {
+    for case in ["onboarded", "fresh", "two-agents", "crlf-env"] {
+        let (tmp, root) = root_from(case);
+        std::fs::set_permissions(root.join("."), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let before = user_files(&root);
+        setup_with(tmp.path(), &root, &case_args(case));
+        assert_ne!(user_files(&root), before, "{case}: setup changed nothing");
+
+        let out = cmd(tmp.path())
+            .args(["rollback", "--yes"])
+            .arg(&root)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{case}: {}", text(&out.stderr));
+        assert_no_key(&out, KEY);
+        assert_eq!(
+            user_files(&root),
+            before,
+            "{case}: rollback did not restore the tree"
+        );
+
+        // Rolling back again is a no-op, not a toggle back to the configured state.
+        let out = cmd(tmp.path())
+            .args(["rollback", "--yes"])
+            .arg(&root)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{case}: {}", text(&out.stderr));
+        assert!(
+            text(&out.stdout).contains("Nothing to roll back"),
+            "{case}: {}",
+            text(&out.stdout)
+        );
+        assert_eq!(user_files(&root), before);
+    }
+}
+
+#[test]
+fn rollback_shows_the_diff_first_and_needs_consent() {
+    let (tmp, root) = root_from("onboarded");
+    setup(tmp.path(), &root);
+    let configured = user_files(&root);
+    let out = cmd(tmp.path())
+        .args(["rollback"])
+        .arg(&root)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stdout).contains("-    \"gaterouter\": {"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(text(&out.stderr).contains("pass --yes"));
+    assert_no_key(&out, KEY);
+    let out = cmd(tmp.path())
+        .args(["rollback", "--dry-run"])
+        .arg(&root)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(user_files(&root), configured);
+}
+
+#[test]
+fn list_shows_setup_and_rollback_sets() {
+    let (tmp, root) = root_from("onboarded");
+    setup(tmp.path(), &root);
+    let out = cmd(tmp.path())
+        .args(["rollback", "--yes"])
+        .arg(&root)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let out = cmd(tmp.path())
+        .args(["rollback", "--list", "--json"])
+        .arg(&root)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let kinds: Vec<&str> = v["backups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["setup", "rollback"]);
+}
+
+#[test]
+fn rollback_without_backups_says_so() {
+    let (tmp, root) = root_from("onboarded");
+    let out = cmd(tmp.path())
+        .args(["rollback", "--yes"])
+        .arg(&root)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("there is no backup to roll back to"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn only_the_newest_ten_sets_are_kept() {
+    let (tmp, root) = root_from("onboarded");
+    let base = root.join(".gaterouter-backup");
+    std::fs::create_dir_all(&base).unwrap();
+    for i in 0..12 {
+        let d = base.join(format!("2020010{}T00000{}Z", i / 10 + 1, i % 10));
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(
+            d.join("manifest.json"),
+            r#"{"version":1,"kind":"setup","files":[]}"#,
+        )
+        .unwrap();
+    }
+    setup(tmp.path(), &root);
+    let mut sets: Vec<String> = std::fs::read_dir(&base)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    sets.sort();
+    assert_eq!(sets.len(), 10, "{sets:?}");
+    assert!(
+        !sets.iter().any(|s| s == "20200101T000000Z"),
+        "the oldest set was kept: {sets:?}"
+    );
+    assert!(sets.last().unwrap().starts_with("20"), "{sets:?}");
+}
+
+#[test]
+fn a_config_outside_the_root_is_backed_up_and_rolled_back_too() {
+    // OPENCLAW_CONFIG_PATH may point anywhere; its backup must not land on itself.
+    let (tmp, root) = root_from("onboarded");
+    let elsewhere = tmp.path().join("etc/openclaw.json");
+    std::fs::create_dir_all(elsewhere.parent().unwrap()).unwrap();
+    std::fs::rename(root.join("openclaw.json"), &elsewhere).unwrap();
+    let original = std::fs::read(&elsewhere).unwrap();
+    let out = cmd(tmp.path())
+        .env("OPENCLAW_STATE_DIR", &root)
+        .env("OPENCLAW_CONFIG_PATH", &elsewhere)
+        .args(["--offline", "--yes", KEY])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        std::fs::read_to_string(&elsewhere)
+            .unwrap()
+            .contains("gaterouter/auto")
+    );
+    let out = cmd(tmp.path())
+        .args(["rollback", "--yes"])
+        .arg(&root)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        std::fs::read(&elsewhere).unwrap(),
+        original,
+        "the config outside the root was not restored"
+    );
+}
+
+/// A root named by a relative path: setup, rollback, and a second rollback (nothing left to
+/// roll back) behave as with the absolute path. The second used to fail with "leads
+/// (through a symlink)": a relative target whose directory was gone was compared with an
+/// absolute one.
+#[test]
+fn a_relative_root_rolls_back_like_an_absolute_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        cmd(tmp.path())
+            .current_dir(tmp.path())
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    std::fs::create_dir(tmp.path().join("rb")).unwrap();
+    let out = run(&["--offline", "--yes", "-q", "--init", KEY, "rb"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = run(&["rollback", "--yes", "-q", "rb"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(!tmp.path().join("rb/agents").exists());
+    let out = run(&["rollback", "--yes", "rb"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("Nothing to roll back"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+/// The newest backup set of `root` (one setup ran).
+fn newest_set(root: &std::path::Path) -> std::path::PathBuf {
+    let mut sets: Vec<_> = std::fs::read_dir(root.join(".gaterouter-backup"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("manifest.json").is_file())
+        .collect();
+    sets.sort();
+    sets.pop().unwrap()
+}
+
+/// A manifest can be edited by whoever owns the root: the modes it records are capped at
+/// 0644 (never group/world-writable, executable or setuid), and the cap is said.
+#[test]
+fn a_tampered_manifest_cannot_widen_a_mode() {
+    for mode in ["666", "777", "4755", "2664", "1646", "622"] {
+        let (tmp, root) = root_from("onboarded");
+        setup(tmp.path(), &root);
+        let m = newest_set(&root).join("manifest.json");
+        let mut v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&m).unwrap()).unwrap();
+        for f in v["files"].as_array_mut().unwrap() {
+            f["mode"] = mode.into();
+        }
+        std::fs::write(&m, v.to_string()).unwrap();
+        let out = cmd(tmp.path())
+            .args(["rollback", "--yes"])
+            .arg(&root)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{mode}: {}", text(&out.stderr));
+        let want = u32::from_str_radix(mode, 8).unwrap() & 0o644;
+        for rel in [".env", "openclaw.json", "agents/main/agent/models.json"] {
+            let got = std::fs::metadata(root.join(rel))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o7777;
+            assert_eq!(got, want, "{mode}: {rel} is {got:o}");
+        }
+        let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+        assert!(
+            all.contains(&format!("restored as {want:04o}")),
+            "{mode}: {all}"
+        );
+    }
+}
+
+/// A copy (or manifest) in a set with another hard link can be changed through the other
+/// name while the rollback reads it: refused, as the lock and `$include` files are, and
+/// nothing is written.
+#[test]
+fn a_hard_linked_copy_in_a_set_is_refused() {
+    for copy in ["openclaw.json", ".env", "manifest.json"] {
+        let (tmp, root) = root_from("onboarded");
+        setup(tmp.path(), &root);
+        let set = newest_set(&root);
+        std::fs::hard_link(set.join(copy), tmp.path().join("elsewhere")).unwrap();
+        let before = user_files(&root);
+        let out = cmd(tmp.path())
+            .args(["rollback", "--yes"])
+            .arg(&root)
+            .output()
+            .unwrap();
+        let err = text(&out.stderr);
+        assert_ne!(out.status.code(), Some(0), "{copy}: {err}");
+        assert!(err.contains("hard links"), "{copy}: {err}");
+        assert_eq!(user_files(&root), before, "{copy}: the rollback wrote");
+    }
+}
+
+/// A root already wired to GateRouter under another provider id (OpenClaw's custom-api-key
+/// onboarding, plaintext and SecretRef; a hand-made `gr` in another spelling of the URL) is
+/// migrated to `gaterouter`: the plan says so, no ref to the old id and no second GateRouter
+/// provider is left in any file, the old entry's key is never printed, and the run's backup
+/// set is the way back: rollback gives every file back byte for byte. (Setup used to add
+/// `gaterouter` beside the old provider.)
+#[test]
+fn a_provider_wired_to_gaterouter_another_way_is_migrated_with_a_way_back() {
+    for (case, old) in [
+        ("custom-onboard", "custom-api-gaterouter-ai"),
+        ("custom-onboard-ref", "custom-api-gaterouter-ai"),
+        ("hand-made-gaterouter", "gr"),
+    ] {
+        let (tmp, root) = root_from(case);
+        let before = snapshot(&root);
+        let doctor = cmd(tmp.path()).arg("doctor").arg(&root).output().unwrap();
+        assert!(
+            text(&doctor.stdout).contains(&format!("provider {old} points at GateRouter")),
+            "{case}: {}",
+            text(&doctor.stdout)
+        );
+        let out = cmd(tmp.path())
+            .args(["--offline", "--yes", "--json", KEY])
+            .arg(&root)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{case}: {}", text(&out.stderr));
+        let all = text(&out.stdout) + &text(&out.stderr);
+        assert!(
+            !all.contains("sk-or-v1-onboardkey0000000000000000"),
+            "{case}: old key shown"
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let warnings = v["warnings"].to_string();
+        assert!(
+            warnings.contains(&format!("provider {old} points at GateRouter"))
+                && warnings.contains("migrated to `gaterouter`"),
+            "{case}: {warnings}"
+        );
+        for (rel, e) in snapshot(&root) {
+            let Entry::File { bytes, .. } = e else {
+                continue;
+            };
+            if rel.starts_with(".gaterouter-backup") || !rel.ends_with(".json") {
+                continue;
+            }
+            let t = text(&bytes);
+            assert!(
+                !t.contains(&format!("\"{old}/")),
+                "{case}: {rel} keeps a ref:\n{t}"
+            );
+            assert!(
+                !t.contains(&format!("{old}:")),
+                "{case}: {rel} keeps a profile:\n{t}"
+            );
+            assert_eq!(
+                t.to_ascii_lowercase().matches("gaterouter.ai").count(),
+                1,
+                "{case}: {rel}: one GateRouter provider:\n{t}"
+            );
+        }
+        let out = cmd(tmp.path())
+            .args(["rollback", "--yes"])
+            .arg(&root)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{case}: {}", text(&out.stderr));
+        let mut after = snapshot(&root);
+        after.retain(|rel, _| !rel.starts_with(".gaterouter-backup"));
+        let mut want = before.clone();
+        want.retain(|rel, _| !rel.starts_with(".gaterouter-backup"));
+        assert_eq!(after, want, "{case}: rollback");
+    }
+}

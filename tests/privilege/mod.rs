@@ -1,0 +1,4 @@
+//! Roots another user owns, and directories linked out of the root.
+
+mod dir_links;
+mod privileged;
