@@ -310,7 +310,7 @@ mod tests {
 
     #[test]
     fn created_dirs_are_private() {
-        // (Under `umask 000`, end to end: tests/boundary_fs.rs.)
+        // (Under `umask 000`, end to end: tests/apply/boundary_fs.rs.)
         let tmp = tempfile::tempdir().unwrap();
         let made = create_dirs(&tmp.path().join("a/b/c")).unwrap();
         assert_eq!(made.len(), 3);
