@@ -1,27 +1,23 @@
-//! The format-preserving JSON/JSON5 editor both JSON planners share.
-//!
-//! Edits go through jsonc-parser's CST, so comments, trailing commas, unquoted keys, quote
-//! style, indentation (spaces or tabs), CRLF and key order of everything we do not touch stay
-//! byte-for-byte as they were, and a diff shows only what really changed. Every read checks
-//! the type it expects and reports a wrong one with the file, the JSON path and the line.
+//! The format-preserving JSON/JSON5 editor both JSON planners share, over the one reader
+//! (`json5`, OpenClaw's reading, with spans). An edit is a list of splices on the original
+//! text (see `json_tree`): comments, trailing commas, unquoted keys, quote style,
+//! indentation, CRLF and key order of everything we do not touch stay byte for byte, and
+//! what we insert is written in the file's own style. Every read checks the type it expects
+//! and reports a wrong one with the file, the JSON path and the line.
 
+use std::cell::RefCell;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use jsonc_parser::ParseOptions;
-use jsonc_parser::common::Ranged;
-use std::cell::RefCell;
-
-use jsonc_parser::cst::{
-    CstArray, CstInputValue, CstNode, CstObject, CstObjectProp, CstRootNode, ObjectPropName,
-    TrailingCommaMode,
-};
-
-use super::{elide, json5};
+use super::json_tree::{Id, Input, Ins, K, Tree};
+use super::json5::{self, Kind};
 use crate::error::{Error, Result};
-use crate::plan::agree;
 
-const BOM: &str = "\u{feff}";
+/// Handles into a [`Doc`]: an object, an array, a member, or any value.
+pub type Obj = Id;
+pub type Arr = Id;
+pub type Prop = Id;
+pub type Item = Id;
 
 /// A path into a document, shown the way OpenClaw's validator shows paths:
 /// `agents.defaults.model.fallbacks[1]`, `auth.profiles["gaterouter:default"]`.
@@ -73,15 +69,6 @@ impl fmt::Display for JsonPath {
     }
 }
 
-/// JSON5 as OpenClaw reads it. Missing commas are a jsonc extension JSON5 does not allow;
-/// accepting them would let us "fix" a file OpenClaw itself rejects.
-fn parse_options() -> ParseOptions {
-    ParseOptions {
-        allow_missing_commas: false,
-        ..ParseOptions::default()
-    }
-}
-
 /// How a hand-written JSON5 file writes things, so what we insert reads like the rest.
 #[derive(Debug, Default, Clone, Copy)]
 struct Style {
@@ -90,99 +77,46 @@ struct Style {
     trailing_commas: bool,
 }
 
+/// Whether a string can be written between single quotes as it is.
+fn plain(s: &str) -> bool {
+    !s.contains(['\'', '\\', '\n', '\r'])
+}
+
 impl Style {
-    /// Votes over the whole document. With elision the scanner has already counted every
-    /// token (the CST only sees the remainder); otherwise the CST is walked.
-    fn detect(root: &CstObject, counts: Option<elide::Counts>) -> Style {
-        let c = counts.unwrap_or_else(|| {
-            let mut c = elide::Counts::default();
-            walk(&root.clone().into(), &mut c);
-            c
-        });
-        // jsonc-parser judges trailing commas by the first multi-line container, breadth
-        // first: the top-level object whenever it spans lines, and that one is never elided.
-        let props = root.properties();
-        let multiline = root.children().iter().any(|c| c.is_newline());
-        Style {
-            word_keys: c.word_keys > c.quoted_keys,
-            single_quotes: c.single > c.double,
-            trailing_commas: multiline
-                && props.last().is_some_and(|p| p.trailing_comma().is_some()),
-        }
-    }
-
-    /// Rewrites an inserted node (a property or a value) in this style.
-    fn apply(&self, n: &CstNode) {
-        if let Some(p) = n.as_object_prop() {
-            // Check the raw text first: a subtree can be visited twice, and jsonc-parser
-            // panics (rather than erring) when decoding a name already made bare.
-            if let (true, Some(ObjectPropName::String(name))) = (self.word_keys, p.name())
-                && name.raw_value().starts_with('"')
-                && let Ok(decoded) = name.decoded_value()
-            {
-                if is_json5_ident(&decoded) {
-                    name.set_raw_value(decoded);
-                } else if self.single_quotes && !decoded.contains(['\'', '\\', '\n', '\r']) {
-                    name.set_raw_value(format!("'{decoded}'"));
+    /// Rewrites an inserted node (a member or a value) in this style.
+    fn apply(&self, t: &mut Tree, n: Id) {
+        match t.kind(n) {
+            K::Prop => {
+                if let Some(k) = t.key(n)
+                    && self.word_keys
+                    && t.text(k).starts_with('"')
+                    && let Some(d) = t.n[k].decoded.clone()
+                {
+                    if is_json5_ident(&d) {
+                        t.set_text(k, d);
+                    } else if self.single_quotes && plain(&d) {
+                        t.set_text(k, format!("'{d}'"));
+                    }
+                }
+                if let Some(v) = t.value(n) {
+                    self.apply(t, v);
                 }
             }
-            if let Some(v) = p.value() {
-                self.apply(&v);
-            }
-        } else if let Some(o) = n.as_object() {
-            for p in o.properties() {
-                self.apply(&p.into());
-            }
-            if self.trailing_commas {
-                o.set_trailing_commas(TrailingCommaMode::IfMultiline);
-            }
-        } else if let Some(a) = n.as_array() {
-            for e in a.elements() {
-                self.apply(&e);
-            }
-            if self.trailing_commas {
-                a.set_trailing_commas(TrailingCommaMode::IfMultiline);
-            }
-        } else if let Some(s) = n.as_string_lit()
-            && self.single_quotes
-            && s.raw_value().starts_with('"')
-            && let Ok(d) = s.decoded_value()
-            && !d.contains(['\'', '\\', '\n', '\r'])
-        {
-            s.set_raw_value(format!("'{d}'"));
-        }
-    }
-}
-
-fn count_quote(raw: &str, c: &mut elide::Counts) {
-    if raw.starts_with('\'') {
-        c.single += 1;
-    } else {
-        c.double += 1;
-    }
-}
-
-fn walk(n: &CstNode, c: &mut elide::Counts) {
-    if let Some(o) = n.as_object() {
-        for p in o.properties() {
-            match p.name() {
-                Some(ObjectPropName::Word(_)) => c.word_keys += 1,
-                Some(ObjectPropName::String(s)) => {
-                    c.quoted_keys += 1;
-                    count_quote(&s.raw_value(), c);
+            K::Obj | K::Arr => {
+                for c in t.items(n) {
+                    self.apply(t, c);
                 }
-                None => {}
+                if self.trailing_commas {
+                    t.set_trailing_commas(n);
+                }
             }
-            if let Some(v) = p.value() {
-                walk(&v, c);
+            K::Str if self.single_quotes && t.text(n).starts_with('"') => {
+                if let Some(d) = t.n[n].decoded.clone().filter(|d| plain(d)) {
+                    t.set_text(n, format!("'{d}'"));
+                }
             }
+            _ => {}
         }
-    } else if let Some(a) = n.as_array() {
-        for e in a.elements() {
-            walk(&e, c);
-        }
-    } else if let Some(s) = n.as_string_lit() {
-        count_quote(&s.raw_value(), c);
     }
 }
 
@@ -195,210 +129,207 @@ fn is_json5_ident(k: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
 }
 
-/// Texts this long are read by the json5 check on a second thread while the editor parses
-/// them (openclaw.json is the longest job of a plan); shorter ones are not worth a thread.
-const PARALLEL_FROM: usize = 256 * 1024;
-
 /// One parsed document being edited.
 pub struct Doc {
-    root: CstRootNode,
+    t: RefCell<Tree>,
     path: PathBuf,
-    source: String,
-    bom: bool,
     style: Style,
     /// What we inserted, restyled to the file's own style when rendering (not earlier:
-    /// lookups during planning rely on the nodes as the CST created them).
-    inserted: RefCell<Vec<CstNode>>,
-    elided: Option<elide::Elided>,
+    /// lookups during planning rely on the nodes as they were inserted).
+    inserted: RefCell<Vec<Id>>,
 }
 
 impl Doc {
-    /// Parses `text` (an empty or missing file is an empty object). The top level must be
-    /// an object. `keep` names the subtrees the caller will read or edit; everything else
-    /// may be elided from the CST (see `elide`) and is written back byte for byte.
+    /// Reads `text` as OpenClaw does (an empty or missing file is an empty object); the top
+    /// level must be an object. `keep` names the subtrees the caller will read or edit;
+    /// the rest is checked, not built, and written back byte for byte.
     pub fn parse(path: &Path, text: &str, keep: &[&[&str]]) -> Result<Doc> {
-        if text.len() < PARALLEL_FROM {
-            let reference = agree::reference(path, text, keep);
-            return Self::parse_checked(path, text, keep, move || reference);
-        }
-        std::thread::scope(|s| {
-            let reading = s.spawn(|| agree::reference(path, text, keep));
-            Self::parse_checked(path, text, keep, move || {
-                reading
-                    .join()
-                    .unwrap_or_else(|p| std::panic::resume_unwind(p))
-            })
-        })
-    }
-
-    /// [`Doc::parse`], given OpenClaw's reading of the kept paths (see `agree`), which is
-    /// asked for only once the editor has parsed.
-    fn parse_checked(
-        path: &Path,
-        text: &str,
-        keep: &[&[&str]],
-        reference: impl FnOnce() -> Result<Option<json5::Value>>,
-    ) -> Result<Doc> {
-        let (bom, body) = match text.strip_prefix(BOM) {
-            Some(rest) => (true, rest),
-            None => (false, text),
-        };
-        let elided = elide::elide(body, keep);
-        let deep = match &elided {
-            Ok(_) => None,
-            Err(elide::GiveUp::TooDeep { line, column }) => Some((*line, *column)),
-            Err(elide::GiveUp::Unsure) => elide::too_deep(body),
-        };
-        let elided = elided.ok();
-        // The editor's parse; `Err(None)`: the elided text failed but the whole one parses.
-        let cst = match (deep, &elided) {
-            (Some(_), _) => None,
-            (None, Some(e)) => Some(
-                CstRootNode::parse(&e.text, &parse_options())
-                    .map_err(|_| CstRootNode::parse(body, &parse_options()).err()),
-            ),
-            (None, None) => Some(CstRootNode::parse(body, &parse_options()).map_err(Some)),
-        };
-        // OpenClaw's reading decides first: what json5 rejects is an error at json5's
-        // position, whatever the editor made of it.
-        let reference = reference()?;
-        if let Some((line, column)) = deep {
-            return Err(Error::Parse {
-                path: path.to_path_buf(),
-                line,
-                column,
-                message: format!("nested more than {} levels deep", elide::MAX_DEPTH),
-            });
-        }
-        let root = match cst.expect("parsed unless too deep") {
-            Ok(root) => root,
-            // Positions point into the user's file, not the elided text.
-            Err(Some(e)) => {
-                return Err(match reference {
-                    // json5 accepts it, so the problem is the editor's.
-                    Some(_) => agree::editor_cannot_parse(
-                        path,
-                        body,
-                        e.line_display(),
-                        e.column_display(),
-                        &e.kind().to_string(),
-                    ),
-                    None => Error::Parse {
-                        path: path.to_path_buf(),
-                        line: e.line_display(),
-                        column: e.column_display(),
-                        message: e.kind().to_string(),
-                    },
-                });
-            }
-            Err(None) => {
-                return Err(Error::Template(
-                    "internal: elided text did not parse".into(),
-                ));
-            }
-        };
-        let style = root
-            .object_value()
-            .map(|o| Style::detect(&o, elided.as_ref().map(|e| e.counts)))
-            .unwrap_or_default();
-        let doc = Doc {
-            root,
+        let parse_error = |e: json5::SyntaxError| Error::Parse {
             path: path.to_path_buf(),
-            source: body.to_owned(),
-            bom,
-            style,
-            inserted: RefCell::new(Vec::new()),
-            elided,
+            line: e.line,
+            column: e.column,
+            message: e.explain(),
         };
-        if let Some(reference) = &reference {
-            agree::check(path, body, &doc.root, keep, reference, |keys| {
-                let at = keys.iter().fold(JsonPath::root(), |p, k| p.key(k));
-                doc.line_of(&at)
-            })?;
+        let read = match json5::Document::parse(text, Some(keep)) {
+            Ok(d) => Some(d),
+            Err(_) if json5::is_blank(text) => None,
+            Err(e) => return Err(parse_error(e)),
+        };
+        let counts = read.as_ref().map(|d| d.counts).unwrap_or_default();
+        let hidden = read.as_ref().map(|d| d.hidden.clone()).unwrap_or_default();
+        let mut t = Tree::new(text, read.map(|d| d.root));
+        if t.root_value().is_none() {
+            t.set_empty_root();
         }
-        match doc.root.value() {
-            None => {
-                doc.root.object_value_or_set();
-            }
-            Some(v) if v.as_object().is_none() => {
-                return Err(doc.wrong_type(&JsonPath::root(), "an object", &v));
-            }
-            Some(_) => {}
+        let doc = Doc {
+            t: RefCell::new(t),
+            path: path.to_path_buf(),
+            style: Style::default(),
+            inserted: RefCell::new(Vec::new()),
+        };
+        let root = doc.t.borrow().root_value().expect("set");
+        if !doc.t.borrow().is_object(root) {
+            return Err(doc.wrong_type(&JsonPath::root(), "an object", root));
         }
-        Ok(doc)
+        if !hidden.is_empty() {
+            doc.check_hidden(text, keep, &hidden)?;
+        }
+        let style = {
+            let mut t = doc.t.borrow_mut();
+            let props = t.items(root);
+            Style {
+                word_keys: counts.word_keys > counts.quoted_keys,
+                single_quotes: counts.single > counts.double,
+                trailing_commas: t.kids(root).iter().any(|&c| t.kind(c) == K::Nl)
+                    && props.last().is_some_and(|&p| t.trailing_comma(p).is_some()),
+            }
+        };
+        Ok(Doc { style, ..doc })
     }
 
-    /// The editor's reading of the document as a JSON5 value (of the kept paths, when the
-    /// rest was elided); `Null` for an empty document.
+    /// OpenClaw's reading of the document (of the kept paths); `Null` for an empty one.
     pub fn value(&self) -> json5::Value {
-        agree::editor_value(&self.root).unwrap_or(json5::Value::Null)
+        let t = self.t.borrow();
+        t.root_value()
+            .and_then(|r| t.read(r))
+            .unwrap_or(json5::Value::Null)
     }
 
     pub fn path(&self) -> &Path {
         &self.path
     }
 
-    pub fn root_object(&self) -> CstObject {
-        self.root.object_value_or_set()
+    pub fn root_object(&self) -> Obj {
+        self.t.borrow().root_value().expect("an object")
     }
 
     /// The document as text, in the file's own style.
     pub fn render(&self) -> String {
+        let mut t = self.t.borrow_mut();
         for n in self.inserted.borrow_mut().drain(..) {
-            self.style.apply(&n);
+            self.style.apply(&mut t, n);
         }
-        let mut body = self.root.to_string();
-        if let Some(e) = &self.elided {
-            body = e.restore(&body, &self.source);
-        }
-        if self.bom {
-            format!("{BOM}{body}")
-        } else {
-            body
+        t.render()
+    }
+
+    fn inserted(&self, n: Id) -> Id {
+        self.inserted.borrow_mut().push(n);
+        n
+    }
+
+    /// Spreads `obj` and every object or array around it over lines, so an inserted value
+    /// (always multi-line) never shares a construct with one-line ones.
+    fn expand(&self, obj: Obj) {
+        let mut t = self.t.borrow_mut();
+        let mut cur = Some(obj);
+        while let Some(c) = cur {
+            if matches!(t.kind(c), K::Obj | K::Arr) {
+                t.ensure_multiline(c);
+            }
+            cur = t.parent(c);
         }
     }
 
-    /// Appends `key: value` to `obj`. An inserted value is written multi-line, and an
-    /// enclosing object written on one line (`"agents": { "defaults": { … } }`) is spread
-    /// over lines too, so the result never mixes the two styles in one construct.
-    pub fn append(&self, obj: &CstObject, key: &str, value: CstInputValue) -> CstObjectProp {
-        let p = obj.append(key, value);
-        expand(obj);
-        self.inserted.borrow_mut().push(p.clone().into());
-        p
+    /// Appends `key: value` to `obj`.
+    pub fn append(&self, obj: Obj, key: &str, value: Input) -> Prop {
+        self.insert(obj, usize::MAX, key, value)
     }
 
-    /// Like [`Doc::append`], at position `index`.
-    pub fn insert(
-        &self,
-        obj: &CstObject,
-        index: usize,
-        key: &str,
-        value: CstInputValue,
-    ) -> CstObjectProp {
-        let p = obj.insert(index, key, value);
-        expand(obj);
-        self.inserted.borrow_mut().push(p.clone().into());
-        p
+    /// Inserts `key: value` into `obj` at `index`.
+    pub fn insert(&self, obj: Obj, index: usize, key: &str, value: Input) -> Prop {
+        let index = (index != usize::MAX).then_some(index);
+        let p = self
+            .t
+            .borrow_mut()
+            .insert_item(obj, index, Ins::Prop(key, value));
+        self.expand(obj);
+        self.inserted(p)
     }
 
-    /// Replaces a property's value, expanding enclosing objects as [`Doc::append`] does.
-    pub fn replace(&self, prop: &CstObjectProp, value: CstInputValue) {
-        prop.set_value(value);
-        if let Some(obj) = prop.parent().and_then(|p| p.as_object()) {
-            expand(&obj);
+    /// Replaces a member's value, expanding the objects around it as [`Doc::append`] does.
+    pub fn replace(&self, prop: Prop, value: Input) {
+        let v = self.t.borrow_mut().set_value(prop, value);
+        let obj = self.t.borrow().parent(prop);
+        if let Some(obj) = obj {
+            self.expand(obj);
         }
-        if let Some(v) = prop.value() {
-            self.inserted.borrow_mut().push(v);
+        self.inserted(v);
+    }
+
+    /// The members of an object.
+    pub fn props(&self, obj: Obj) -> Vec<Prop> {
+        self.t.borrow_mut().items(obj)
+    }
+
+    /// The elements of an array.
+    pub fn elements(&self, arr: Arr) -> Vec<Item> {
+        self.t.borrow_mut().items(arr)
+    }
+
+    pub fn name(&self, prop: Prop) -> Option<String> {
+        self.t.borrow().name(prop)
+    }
+
+    /// A member's value.
+    pub fn value_of(&self, prop: Prop) -> Item {
+        self.t.borrow().value(prop).expect("a member has a value")
+    }
+
+    /// A member's key, or a value, as json5 reads it (serde_json's terms).
+    pub fn serde(&self, n: Item) -> Option<serde_json::Value> {
+        let t = self.t.borrow();
+        let n = if t.kind(n) == K::Prop { t.value(n)? } else { n };
+        t.read(n).map(|v| v.to_serde())
+    }
+
+    pub fn as_object(&self, n: Item) -> Option<Obj> {
+        self.t.borrow().is_object(n).then_some(n)
+    }
+
+    pub fn as_array(&self, n: Item) -> Option<Arr> {
+        self.t.borrow().is_array(n).then_some(n)
+    }
+
+    /// A string value (a key is not one).
+    pub fn as_string(&self, n: Item) -> Option<String> {
+        let t = self.t.borrow();
+        match t.kind(n) {
+            K::Str => t.n[n].decoded.clone(),
+            K::Closed => match &t.node(n)?.kind {
+                Kind::Scalar(json5::Value::String(s)) => Some(s.to_lossy()),
+                _ => None,
+            },
+            _ => None,
         }
     }
 
-    /// The property `key` of `obj`; more than one is an error, since OpenClaw would read
+    /// The key of `prop` when written as a string (not a bare word).
+    pub fn quoted_key(&self, prop: Prop) -> Option<Item> {
+        let t = self.t.borrow();
+        t.key(prop).filter(|&k| t.kind(k) == K::Str)
+    }
+
+    /// Rewrites a string (a value or a quoted key) as `raw`, quotes included.
+    pub fn set_raw(&self, n: Item, raw: String, decoded: &str) {
+        self.t.borrow_mut().set_string(n, raw, decoded);
+    }
+
+    /// Removes a member or an element, with its comma.
+    pub fn delete(&self, n: Item) {
+        self.t.borrow_mut().remove_item(n);
+    }
+
+    /// Spreads an array over lines, one element per line.
+    pub fn spread(&self, arr: Arr) {
+        self.t.borrow_mut().ensure_multiline(arr);
+    }
+
+    /// The member `key` of `obj`; more than one is an error, since OpenClaw would read
     /// only the last and our edit might land on the wrong one.
-    pub fn prop(&self, obj: &CstObject, at: &JsonPath, key: &str) -> Result<Option<CstObjectProp>> {
+    pub fn prop(&self, obj: Obj, at: &JsonPath, key: &str) -> Result<Option<Prop>> {
         let mut found = None;
-        for p in obj.properties() {
-            if p.decoded_name().as_deref() == Some(key) {
+        for p in self.props(obj) {
+            if self.name(p).as_deref() == Some(key) {
                 if found.is_some() {
                     let pointer = at.key(key);
                     return Err(Error::DuplicateKey {
@@ -414,48 +345,44 @@ impl Doc {
     }
 
     /// `obj[key]` as an object, `None` when absent.
-    pub fn object(&self, obj: &CstObject, at: &JsonPath, key: &str) -> Result<Option<CstObject>> {
+    pub fn object(&self, obj: Obj, at: &JsonPath, key: &str) -> Result<Option<Obj>> {
         let Some(p) = self.prop(obj, at, key)? else {
             return Ok(None);
         };
-        let v = self.value_of(&p, &at.key(key))?;
-        v.as_object()
+        let v = self.value_of(p);
+        self.as_object(v)
             .map(Some)
-            .ok_or_else(|| self.wrong_type(&at.key(key), "an object", &v))
+            .ok_or_else(|| self.wrong_type(&at.key(key), "an object", v))
     }
 
     /// `obj[key]` as an object, created (empty) when absent.
-    pub fn ensure_object(&self, obj: &CstObject, at: &JsonPath, key: &str) -> Result<CstObject> {
+    pub fn ensure_object(&self, obj: Obj, at: &JsonPath, key: &str) -> Result<Obj> {
         match self.object(obj, at, key)? {
             Some(o) => Ok(o),
             None => {
-                let p = self.append(obj, key, CstInputValue::Object(Vec::new()));
-                Ok(p.object_value().expect("just inserted an object"))
+                let p = self.append(obj, key, Input::Object(Vec::new()));
+                Ok(self.value_of(p))
             }
         }
     }
 
     /// Walks (and creates) nested objects: `ensure_path(root, ["agents", "defaults"])`.
-    pub fn ensure_path(&self, obj: &CstObject, keys: &[&str]) -> Result<(CstObject, JsonPath)> {
-        let mut cur = obj.clone();
+    pub fn ensure_path(&self, obj: Obj, keys: &[&str]) -> Result<(Obj, JsonPath)> {
+        let mut cur = obj;
         let mut at = JsonPath::root();
         for k in keys {
-            cur = self.ensure_object(&cur, &at, k)?;
+            cur = self.ensure_object(cur, &at, k)?;
             at = at.key(k);
         }
         Ok((cur, at))
     }
 
     /// Walks nested objects without creating any: `None` as soon as one is absent.
-    pub fn find_path(
-        &self,
-        obj: &CstObject,
-        keys: &[&str],
-    ) -> Result<Option<(CstObject, JsonPath)>> {
-        let mut cur = obj.clone();
+    pub fn find_path(&self, obj: Obj, keys: &[&str]) -> Result<Option<(Obj, JsonPath)>> {
+        let mut cur = obj;
         let mut at = JsonPath::root();
         for k in keys {
-            match self.object(&cur, &at, k)? {
+            match self.object(cur, &at, k)? {
                 Some(o) => cur = o,
                 None => return Ok(None),
             }
@@ -465,81 +392,79 @@ impl Doc {
     }
 
     /// Removes `obj[key]` (with its comma), if present.
-    pub fn remove(&self, obj: &CstObject, at: &JsonPath, key: &str) -> Result<bool> {
-        Ok(match self.prop(obj, at, key)? {
-            Some(p) => {
-                p.remove();
-                true
-            }
-            None => false,
-        })
+    pub fn remove(&self, obj: Obj, at: &JsonPath, key: &str) -> Result<bool> {
+        let p = self.prop(obj, at, key)?;
+        if let Some(p) = p {
+            self.delete(p);
+        }
+        Ok(p.is_some())
     }
 
     /// `obj[key]` as a string, `None` when absent.
-    pub fn string(&self, obj: &CstObject, at: &JsonPath, key: &str) -> Result<Option<String>> {
+    pub fn string(&self, obj: Obj, at: &JsonPath, key: &str) -> Result<Option<String>> {
         let Some(p) = self.prop(obj, at, key)? else {
             return Ok(None);
         };
-        let v = self.value_of(&p, &at.key(key))?;
-        string_value(&v)
+        let v = self.value_of(p);
+        self.as_string(v)
             .map(Some)
-            .ok_or_else(|| self.wrong_type(&at.key(key), "a string", &v))
+            .ok_or_else(|| self.wrong_type(&at.key(key), "a string", v))
     }
 
     /// `obj[key]` as an array, `None` when absent.
-    pub fn array(&self, obj: &CstObject, at: &JsonPath, key: &str) -> Result<Option<CstArray>> {
+    pub fn array(&self, obj: Obj, at: &JsonPath, key: &str) -> Result<Option<Arr>> {
         let Some(p) = self.prop(obj, at, key)? else {
             return Ok(None);
         };
-        let v = self.value_of(&p, &at.key(key))?;
-        v.as_array()
+        let v = self.value_of(p);
+        self.as_array(v)
             .map(Some)
-            .ok_or_else(|| self.wrong_type(&at.key(key), "an array", &v))
+            .ok_or_else(|| self.wrong_type(&at.key(key), "an array", v))
     }
 
     /// The strings of an array of strings; any other element is a type error.
-    pub fn strings(&self, arr: &CstArray, at: &JsonPath) -> Result<Vec<String>> {
-        arr.elements()
-            .iter()
+    pub fn strings(&self, arr: Arr, at: &JsonPath) -> Result<Vec<String>> {
+        self.elements(arr)
+            .into_iter()
             .enumerate()
             .map(|(i, e)| {
-                string_value(e).ok_or_else(|| self.wrong_type(&at.index(i), "a string", e))
+                self.as_string(e)
+                    .ok_or_else(|| self.wrong_type(&at.index(i), "a string", e))
             })
             .collect()
     }
 
     /// Sets `obj[key]` to a string, touching nothing when it already has that value.
-    pub fn set_string(&self, obj: &CstObject, at: &JsonPath, key: &str, value: &str) -> Result<()> {
+    pub fn set_string(&self, obj: Obj, at: &JsonPath, key: &str, value: &str) -> Result<()> {
         match self.prop(obj, at, key)? {
             Some(p) => {
-                let v = self.value_of(&p, &at.key(key))?;
-                if string_value(&v).as_deref() != Some(value) {
-                    self.replace(&p, CstInputValue::String(value.to_owned()));
+                if self.as_string(self.value_of(p)).as_deref() != Some(value) {
+                    self.replace(p, Input::String(value.to_owned()));
                 }
             }
             None => {
-                self.append(obj, key, CstInputValue::String(value.to_owned()));
+                self.append(obj, key, Input::String(value.to_owned()));
             }
         }
         Ok(())
     }
 
     /// Makes the array hold exactly `desired`. When the current strings are a subsequence of
-    /// `desired` the missing ones are inserted in place (the diff shows only new lines);
-    /// otherwise the array is rewritten, keeping it multi-line if it was.
-    pub fn sync_strings(&self, arr: &CstArray, current: &[String], desired: &[String]) {
+    /// `desired` the missing ones are inserted in place (the diff shows only new lines),
+    /// when `desired` is one of the current strings only the extra ones go; otherwise the
+    /// array is rewritten, keeping it multi-line if it was.
+    pub fn sync_strings(&self, arr: Arr, current: &[String], desired: &[String]) {
         if current == desired {
             return;
         }
+        let elements = self.elements(arr);
         if is_subsequence(desired, current) {
-            // Only removals: drop the extra elements, leaving the rest as written.
-            let elements = arr.elements();
             let mut di = 0;
             for (ci, c) in current.iter().enumerate() {
                 if di < desired.len() && &desired[di] == c {
                     di += 1;
                 } else {
-                    elements[ci].clone().remove();
+                    self.delete(elements[ci]);
                 }
             }
             return;
@@ -550,120 +475,145 @@ impl Doc {
                 if ci < current.len() && &current[ci] == d {
                     ci += 1;
                 } else {
-                    let n = arr.insert(di, CstInputValue::String(d.clone()));
-                    self.inserted.borrow_mut().push(n);
+                    let v = Ins::Value(Input::String(d.clone()));
+                    let n = self.t.borrow_mut().insert_item(arr, Some(di), v);
+                    self.inserted(n);
                 }
             }
             return;
         }
-        let multiline = arr.to_string().contains('\n');
-        for e in arr.elements() {
-            e.remove();
+        let multiline = self.t.borrow().render_node(arr).contains('\n');
+        for e in elements {
+            self.delete(e);
         }
         for d in desired {
-            let n = arr.append(CstInputValue::String(d.clone()));
-            self.inserted.borrow_mut().push(n);
+            self.push_string(arr, d);
         }
         if multiline {
-            arr.ensure_multiline();
+            self.spread(arr);
         }
     }
 
-    fn value_of(&self, p: &CstObjectProp, at: &JsonPath) -> Result<CstNode> {
-        p.value().ok_or_else(|| Error::Parse {
-            path: self.path.clone(),
-            line: self.line_of(at).unwrap_or(0),
-            column: 0,
-            message: format!("`{at}` has no value"),
-        })
+    /// Appends a string to an array, in the file's style.
+    pub fn push_string(&self, arr: Arr, value: &str) {
+        self.push_value(arr, Input::String(value.to_owned()));
     }
 
-    pub fn wrong_type(&self, at: &JsonPath, expected: &'static str, found: &CstNode) -> Error {
+    pub fn push_value(&self, arr: Arr, value: Input) {
+        let n = self
+            .t
+            .borrow_mut()
+            .insert_item(arr, None, Ins::Value(value));
+        self.inserted(n);
+    }
+
+    pub fn wrong_type(&self, at: &JsonPath, expected: &'static str, found: Item) -> Error {
         Error::WrongType {
             path: self.path.clone(),
             line: self.line_of(at),
             pointer: at.to_string(),
             expected,
-            found: describe(found),
+            found: self.describe(found),
         }
     }
 
-    /// The 1-based line where `at` starts in the original text. Only errors need it, so
-    /// the CST (which has no positions) is not burdened with it: we re-parse to an AST.
+    fn describe(&self, n: Item) -> String {
+        let t = self.t.borrow();
+        if t.is_object(n) {
+            return "an object".into();
+        }
+        if t.is_array(n) {
+            return "an array".into();
+        }
+        match t.read(n) {
+            Some(json5::Value::String(_)) => "a string".into(),
+            Some(json5::Value::Bool(b)) => format!("the boolean {b}"),
+            Some(json5::Value::Null) => "null".into(),
+            Some(json5::Value::Number(_)) => format!("the number {}", t.text(n)),
+            _ => format!("`{}`", t.text(n)),
+        }
+    }
+
+    /// The 1-based line where `at` starts in the original text (the last member of a
+    /// repeated name, as json5 reads it).
     pub fn line_of(&self, at: &JsonPath) -> Option<usize> {
-        use jsonc_parser::ast::Value;
-        let parsed = jsonc_parser::parse_to_ast(
-            &self.source,
-            &jsonc_parser::CollectOptions::default(),
-            &parse_options(),
-        )
-        .ok()?;
-        let mut cur = parsed.value?;
-        let mut start = cur.start();
+        let mut t = self.t.borrow_mut();
+        let mut cur = t.root_value()?;
+        let mut start = t.orig(cur)?.start;
         for seg in &at.0 {
-            cur = match (seg, cur) {
-                (Seg::Key(k), Value::Object(o)) => {
-                    let prop = o.properties.into_iter().rfind(|p| p.name.as_str() == k)?;
-                    start = prop.range.start;
-                    prop.value
-                }
-                (Seg::Index(i), Value::Array(a)) => {
-                    let v = a.elements.into_iter().nth(*i)?;
-                    start = v.start();
-                    v
-                }
+            let items = t.items(cur);
+            let found = match seg {
+                Seg::Key(k) if t.is_object(cur) => items
+                    .into_iter()
+                    .rfind(|&p| t.orig(p).is_some() && t.name(p).as_deref() == Some(k))?,
+                Seg::Index(i) if t.is_array(cur) => items.into_iter().nth(*i)?,
                 _ => return None,
             };
+            start = t.orig(found)?.start;
+            cur = if t.kind(found) == K::Prop {
+                t.value(found)?
+            } else {
+                found
+            };
         }
-        Some(self.source[..start].matches('\n').count() + 1)
+        Some(t.src[..start].matches('\n').count() + 1)
     }
-}
 
-/// Spreads `obj` and every object or array around it over lines (a no-op for those that
-/// already are).
-fn expand(obj: &CstObject) {
-    obj.ensure_multiline();
-    for a in obj.ancestors() {
-        if let Some(o) = a.as_object() {
-            o.ensure_multiline();
-        } else if let Some(arr) = a.as_array() {
-            arr.ensure_multiline();
+    /// A `//` comment ended by U+2028 or U+2029 hides, from a person and from editors that
+    /// end comments at line breaks only, what json5 (and so OpenClaw) reads after it. When
+    /// that changes a kept path, the file is refused rather than edited under the hidden
+    /// value.
+    fn check_hidden(&self, text: &str, keep: &[&[&str]], hidden: &[usize]) -> Result<()> {
+        let mut seen = text.as_bytes().to_vec();
+        for &h in hidden {
+            let end = text[h..].find('\n').map_or(text.len(), |p| h + p);
+            seen[h..end].fill(b' ');
         }
-    }
-}
-
-/// Appends a string to an array, in the file's style.
-impl Doc {
-    pub fn push_string(&self, arr: &CstArray, value: &str) {
-        self.push_value(arr, CstInputValue::String(value.to_owned()));
-    }
-
-    pub fn push_value(&self, arr: &CstArray, value: CstInputValue) {
-        let n = arr.append(value);
-        self.inserted.borrow_mut().push(n);
-    }
-}
-
-/// A string literal's decoded value (a bare word is not a string in JSON5 values).
-pub fn string_value(n: &CstNode) -> Option<String> {
-    n.as_string_lit().and_then(|s| s.decoded_value().ok())
-}
-
-fn describe(n: &CstNode) -> String {
-    if n.as_object().is_some() {
-        "an object".into()
-    } else if n.as_array().is_some() {
-        "an array".into()
-    } else if n.as_string_lit().is_some() {
-        "a string".into()
-    } else if let Some(b) = n.as_boolean_lit() {
-        format!("the boolean {}", b.value())
-    } else if n.as_null_keyword().is_some() {
-        "null".into()
-    } else if let Some(num) = n.as_number_lit() {
-        format!("the number {num}")
-    } else {
-        format!("`{n}`")
+        let seen = String::from_utf8(seen).expect("whole characters replaced");
+        let line = 1 + text[..hidden[0]].matches('\n').count();
+        let sep = if text[hidden[0]..].starts_with('\u{2028}') {
+            "a U+2028 LINE SEPARATOR"
+        } else {
+            "a U+2029 PARAGRAPH SEPARATOR"
+        };
+        let fix = format!(
+            "Line {line} has {sep} (for OpenClaw it ends a // comment and a line): replace it with a plain space or newline (or write that part as plain JSON)"
+        );
+        let misread = |line, pointer, what| Error::Misread {
+            path: self.path.clone(),
+            line,
+            pointer,
+            what,
+            fix: fix.clone(),
+        };
+        let theirs = self.value();
+        let mine = match json5::parse_projected(&seen, keep) {
+            Ok(v) => v.unwrap_or(json5::Value::Null),
+            Err(e) => {
+                let what = format!(
+                    "at column {} the editor cannot parse this ({}), though it is valid JSON5",
+                    e.column,
+                    e.reason()
+                );
+                return Err(misread(Some(e.line), None, what));
+            }
+        };
+        let Some(first) = json5::diff(&theirs, &mine).into_iter().next() else {
+            return Ok(());
+        };
+        let keys: Vec<String> = first
+            .split('/')
+            .skip(1)
+            .map(|s| s.replace("~1", "/").replace("~0", "~"))
+            .collect();
+        let at = keys.iter().fold(JsonPath::root(), |p, k| p.key(k));
+        let describe = |v: &json5::Value| v.pointer(&first).map(json5::Value::describe);
+        let what = format!(
+            "OpenClaw would read {} where the editor sees {}",
+            describe(&theirs).unwrap_or_else(|| "nothing there".into()),
+            describe(&mine).unwrap_or_else(|| "nothing there".into())
+        );
+        Err(misread(self.line_of(&at), Some(at.to_string()), what))
     }
 }
 
@@ -672,18 +622,17 @@ fn is_subsequence(sub: &[String], of: &[String]) -> bool {
     sub.iter().all(|s| it.any(|o| o == s))
 }
 
-/// serde_json → CST input, keeping key order (serde_json is built with `preserve_order`).
-pub fn to_input(v: &serde_json::Value) -> CstInputValue {
+/// serde_json → a value to insert, keeping key order (serde_json is built with
+/// `preserve_order`).
+pub fn to_input(v: &serde_json::Value) -> Input {
     use serde_json::Value as V;
     match v {
-        V::Null => CstInputValue::Null,
-        V::Bool(b) => CstInputValue::Bool(*b),
-        V::Number(n) => CstInputValue::Number(n.to_string()),
-        V::String(s) => CstInputValue::String(s.clone()),
-        V::Array(a) => CstInputValue::Array(a.iter().map(to_input).collect()),
-        V::Object(o) => {
-            CstInputValue::Object(o.iter().map(|(k, v)| (k.clone(), to_input(v))).collect())
-        }
+        V::Null => Input::Null,
+        V::Bool(b) => Input::Bool(*b),
+        V::Number(n) => Input::Number(n.to_string()),
+        V::String(s) => Input::String(s.clone()),
+        V::Array(a) => Input::Array(a.iter().map(to_input).collect()),
+        V::Object(o) => Input::Object(o.iter().map(|(k, v)| (k.clone(), to_input(v))).collect()),
     }
 }
 
@@ -691,11 +640,19 @@ pub fn to_input(v: &serde_json::Value) -> CstInputValue {
 mod tests {
     use super::*;
 
-    /// Keep everything: these tests exercise the editor, not the elision.
+    /// Keep everything: these tests exercise the editor, not the partial read.
     const ALL: &[&[&str]] = &[&[]];
 
     fn doc(text: &str) -> Doc {
         Doc::parse(Path::new("t.json"), text, ALL).unwrap()
+    }
+
+    fn refusal(text: &str, keep: &[&[&str]]) -> String {
+        match Doc::parse(Path::new("t.json"), text, keep) {
+            Ok(_) => panic!("accepted {text:?}"),
+            Err(e @ Error::Misread { .. }) => e.to_string(),
+            Err(e) => panic!("{text:?}: not a Misread: {e}"),
+        }
     }
 
     #[test]
@@ -712,9 +669,9 @@ mod tests {
     fn wrong_type_names_path_and_line() {
         let d = doc("{\n  // c\n  agents: {\n    defaults: { model: 5 },\n  },\n}\n");
         let (defaults, at) = d
-            .ensure_path(&d.root_object(), &["agents", "defaults"])
+            .ensure_path(d.root_object(), &["agents", "defaults"])
             .unwrap();
-        let err = d.string(&defaults, &at, "model").unwrap_err().to_string();
+        let err = d.string(defaults, &at, "model").unwrap_err().to_string();
         assert!(
             err.starts_with(
                 "t.json:4: `agents.defaults.model` must be a string, but it is the number 5"
@@ -730,7 +687,7 @@ mod tests {
             .unwrap()
             .to_string();
         assert!(
-            // OpenClaw's position and words (json5's), not jsonc-parser's.
+            // OpenClaw's position and words (json5's).
             err.starts_with("t.json:3:3: not valid JSON5: invalid character '\\\"'"),
             "{err}"
         );
@@ -752,7 +709,7 @@ mod tests {
     fn duplicate_keys_are_refused() {
         let d = doc("{\"a\": 1, \"a\": 2}");
         assert!(matches!(
-            d.prop(&d.root_object(), &JsonPath::root(), "a"),
+            d.prop(d.root_object(), &JsonPath::root(), "a"),
             Err(Error::DuplicateKey { .. })
         ));
     }
@@ -761,15 +718,11 @@ mod tests {
     fn sync_inserts_in_place_when_possible() {
         let d = doc("{\n  \"f\": [\n    \"x\",\n    \"y\"\n  ]\n}\n");
         let arr = d
-            .array(&d.root_object(), &JsonPath::root(), "f")
+            .array(d.root_object(), &JsonPath::root(), "f")
             .unwrap()
             .unwrap();
-        let cur = d.strings(&arr, &JsonPath::root().key("f")).unwrap();
-        d.sync_strings(
-            &arr,
-            &cur,
-            &["a".into(), "x".into(), "y".into(), "z".into()],
-        );
+        let cur = d.strings(arr, &JsonPath::root().key("f")).unwrap();
+        d.sync_strings(arr, &cur, &["a".into(), "x".into(), "y".into(), "z".into()]);
         assert_eq!(
             d.render(),
             "{\n  \"f\": [\n    \"a\",\n    \"x\",\n    \"y\",\n    \"z\"\n  ]\n}\n"
@@ -779,8 +732,37 @@ mod tests {
     #[test]
     fn bom_is_kept() {
         let d = doc("\u{feff}{\"a\": 1}\n");
-        d.set_string(&d.root_object(), &JsonPath::root(), "b", "c")
+        d.set_string(d.root_object(), &JsonPath::root(), "b", "c")
             .unwrap();
         assert!(d.render().starts_with('\u{feff}'));
+    }
+
+    /// Only the changed bytes are new: everything else is spliced back as it was.
+    #[test]
+    fn an_edit_is_splices_on_the_original() {
+        let text = "{\n  // keep\n  a: { x: 1 },\n  b: 'two',\n}\n";
+        let d = doc(text);
+        d.set_string(d.root_object(), &JsonPath::root(), "b", "three")
+            .unwrap();
+        let t = d.t.borrow();
+        let splices = t.splices();
+        assert_eq!(splices.len(), 1, "{splices:?}");
+        assert_eq!(&text[splices[0].0.clone()], "'two'");
+    }
+
+    /// A `//` comment ended by U+2028 or U+2029 hides what json5 reads after it: refused
+    /// with the path, both readings and the cause, in a large file too, and only where the
+    /// caller reads.
+    #[test]
+    fn a_member_hidden_behind_a_line_separator_is_refused() {
+        let e = refusal("{\n  a: {\n    b: 1, // c\u{2029}b: 2,\n  },\n}", ALL);
+        assert!(e.starts_with("t.json:3: `a.b`: OpenClaw would read the number 2 where the editor sees the number 1;"), "{e}");
+        assert!(e.contains("Line 3 has a U+2029 PARAGRAPH SEPARATOR"), "{e}");
+        let pad = format!("pad: [{}],\n", "'xxxxxxxxxxxxxxxx', ".repeat(20_000));
+        let hidden = format!("{{\n{pad}  a: {{ b: 1, // c\u{2028}b: 2\n  }},\n}}");
+        assert!(refusal(&hidden, &[&["a"]]).contains("`a.b`"));
+        let text = "{x: {y: 1, // c\u{2028}y: 2\n}, a: {b: 1}}";
+        assert!(Doc::parse(Path::new("t.json"), text, &[&["a"]]).is_ok());
+        assert!(refusal(text, &[&["x"]]).contains("`x.y`"));
     }
 }

@@ -3,6 +3,6 @@
 //! OpenClaw's files or of GateRouter.
 
 pub mod dotenv;
-pub mod elide;
 pub mod json5;
 pub mod json_edit;
+pub(crate) mod json_tree;

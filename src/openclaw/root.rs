@@ -458,10 +458,8 @@ fn config_stamp(config: &FileState) -> Option<crate::openclaw::version::Version>
         return None;
     }
     let keep: &[&[&str]] = &[&["meta"], &["wizard"]];
-    let v = crate::format::json_edit::Doc::parse(&config.path, text, keep)
-        .ok()?
-        .root_object()
-        .to_serde_value()?;
+    let d = crate::format::json_edit::Doc::parse(&config.path, text, keep).ok()?;
+    let v = d.serde(d.root_object())?;
     crate::openclaw::version::Version::of_config(&v)
 }
 
@@ -477,7 +475,7 @@ fn declared_agents(config: &FileState) -> Vec<crate::openclaw::agents::Agent> {
     let keep: &[&[&str]] = &[&["agents", "entries"], &["agents", "list"]];
     crate::format::json_edit::Doc::parse(&config.path, text, keep)
         .ok()
-        .and_then(|d| d.root_object().to_serde_value())
+        .and_then(|d| d.serde(d.root_object()))
         .map(|v| crate::openclaw::agents::declared(&v))
         .unwrap_or_default()
 }

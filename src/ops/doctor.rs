@@ -66,8 +66,7 @@ fn value(f: &FileState) -> Result<Option<Value>, String> {
     // Keep everything: doctor reads the whole config, nothing is elided.
     let doc = json_edit::Doc::parse(&f.path, t, &[&[]]).map_err(|e| e.to_string())?;
     Ok(Some(
-        doc.root_object()
-            .to_serde_value()
+        doc.serde(doc.root_object())
             .unwrap_or(Value::Object(Default::default())),
     ))
 }

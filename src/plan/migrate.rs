@@ -11,11 +11,10 @@
 
 use std::path::Path;
 
-use jsonc_parser::cst::{CstNode, CstObject};
 use serde_json::Value;
 
 use crate::error::Result;
-use crate::format::json_edit::{Doc, JsonPath, to_input};
+use crate::format::json_edit::{Doc, Item, JsonPath, Obj, to_input};
 use crate::gaterouter::templates::PROVIDER_ID;
 
 /// Whether two base URLs name the same endpoint: scheme and host as URLs compare them
@@ -81,24 +80,25 @@ fn quoted(s: &str) -> String {
 }
 
 struct Walk<'a> {
+    doc: &'a Doc,
     ids: &'a [String],
     paths: Vec<Vec<String>>,
     refs: usize,
 }
 
 impl Walk<'_> {
-    fn node(&mut self, n: &CstNode, at: &mut Vec<String>, refs_here: bool) {
-        if let Some(o) = n.as_object() {
-            self.object(&o, at);
-        } else if let Some(a) = n.as_array() {
+    fn node(&mut self, n: Item, at: &mut Vec<String>, refs_here: bool) {
+        let doc = self.doc;
+        if let Some(o) = doc.as_object(n) {
+            self.object(o, at);
+        } else if let Some(a) = doc.as_array(n) {
             let mut seen: Vec<String> = Vec::new();
             let mut changed = false;
-            for (i, e) in a.elements().into_iter().enumerate() {
-                match e.as_string_lit().filter(|_| refs_here) {
-                    Some(s) => {
-                        let mut value = s.decoded_value().unwrap_or_default();
+            for (i, e) in doc.elements(a).into_iter().enumerate() {
+                match doc.as_string(e).filter(|_| refs_here) {
+                    Some(mut value) => {
                         if let Some(new) = rewritten(&value, self.ids) {
-                            s.set_raw_value(quoted(&new));
+                            doc.set_raw(e, quoted(&new), &new);
                             self.refs += 1;
                             changed = true;
                             value = new;
@@ -106,7 +106,7 @@ impl Walk<'_> {
                         if seen.contains(&value) {
                             // Twice once rewritten (`old/x` beside `gaterouter/x`): once is
                             // enough.
-                            e.remove();
+                            doc.delete(e);
                             changed = true;
                         } else {
                             seen.push(value);
@@ -114,7 +114,7 @@ impl Walk<'_> {
                     }
                     None => {
                         at.push(i.to_string());
-                        self.node(&e, at, refs_here);
+                        self.node(e, at, refs_here);
                         at.pop();
                     }
                 }
@@ -124,24 +124,21 @@ impl Walk<'_> {
                 self.paths.push(at.clone());
             }
         } else if refs_here
-            && let Some(s) = n.as_string_lit()
-            && let Some(new) = rewritten(&s.decoded_value().unwrap_or_default(), self.ids)
+            && let Some(new) = doc.as_string(n).and_then(|s| rewritten(&s, self.ids))
         {
-            s.set_raw_value(quoted(&new));
+            doc.set_raw(n, quoted(&new), &new);
             self.refs += 1;
             self.paths.push(at.clone());
         }
     }
 
-    fn object(&mut self, o: &CstObject, at: &mut Vec<String>) {
+    fn object(&mut self, o: Obj, at: &mut Vec<String>) {
+        let doc = self.doc;
         let in_models_map = at.last().is_some_and(|k| k == "models");
-        let names: Vec<String> = o
-            .properties()
-            .iter()
-            .filter_map(|p| p.decoded_name())
-            .collect();
-        for p in o.properties() {
-            let Some(name) = p.decoded_name() else {
+        let props = doc.props(o);
+        let names: Vec<String> = props.iter().filter_map(|&p| doc.name(p)).collect();
+        for p in props {
+            let Some(name) = doc.name(p) else {
                 continue;
             };
             if in_models_map && let Some(new) = rewritten(&name, self.ids) {
@@ -150,18 +147,16 @@ impl Walk<'_> {
                 self.paths.push([at.clone(), vec![new.clone()]].concat());
                 self.refs += 1;
                 if names.contains(&new) {
-                    p.remove();
+                    doc.delete(p);
                     continue;
                 }
-                if let Some(s) = p.name().and_then(|n| n.as_string_lit()) {
-                    s.set_raw_value(quoted(&new));
+                if let Some(k) = doc.quoted_key(p) {
+                    doc.set_raw(k, quoted(&new), &new);
                 }
             }
-            if let Some(v) = p.value() {
-                at.push(name.clone());
-                self.node(&v, at, holds_refs(&name));
-                at.pop();
-            }
+            at.push(name.clone());
+            self.node(doc.value_of(p), at, holds_refs(&name));
+            at.pop();
         }
     }
 }
@@ -171,29 +166,30 @@ pub fn migrate(path: &Path, text: &str, ids: &[String], models_json: bool) -> Re
     let doc = Doc::parse(path, text, &[&[]])?;
     let root = doc.root_object();
     let mut walk = Walk {
+        doc: &doc,
         ids,
         paths: Vec::new(),
         refs: 0,
     };
     if !models_json {
-        walk.object(&root, &mut Vec::new());
+        walk.object(root, &mut Vec::new());
         // The old provider's auth profiles (and its `auth.order` entry) go.
-        if let Some((profiles, at)) = doc.find_path(&root, &["auth", "profiles"])? {
-            for p in profiles.properties() {
-                let provider = p
-                    .to_serde_value()
+        if let Some((profiles, at)) = doc.find_path(root, &["auth", "profiles"])? {
+            for p in doc.props(profiles) {
+                let provider = doc
+                    .serde(p)
                     .and_then(|v| v["provider"].as_str().map(str::to_owned));
-                let name = p.decoded_name().unwrap_or_default();
+                let name = doc.name(p).unwrap_or_default();
                 if provider.is_some_and(|pr| ids.contains(&pr)) {
                     walk.paths
                         .push(vec!["auth".into(), "profiles".into(), name.clone()]);
-                    doc.remove(&profiles, &at, &name)?;
+                    doc.remove(profiles, &at, &name)?;
                 }
             }
         }
-        if let Some((order, at)) = doc.find_path(&root, &["auth", "order"])? {
+        if let Some((order, at)) = doc.find_path(root, &["auth", "order"])? {
             for id in ids {
-                if doc.remove(&order, &at, id)? {
+                if doc.remove(order, &at, id)? {
                     walk.paths
                         .push(vec!["auth".into(), "order".into(), id.clone()]);
                 }
@@ -205,26 +201,26 @@ pub fn migrate(path: &Path, text: &str, ids: &[String], models_json: bool) -> Re
     } else {
         &["models", "providers"]
     };
-    if let Some((providers, at)) = doc.find_path(&root, container)? {
+    if let Some((providers, at)) = doc.find_path(root, container)? {
         let base: Vec<String> = container.iter().map(|s| s.to_string()).collect();
         for id in ids {
-            let Some(p) = doc.prop(&providers, &at, id)? else {
+            let Some(p) = doc.prop(providers, &at, id)? else {
                 continue;
             };
             walk.paths.push([base.clone(), vec![id.clone()]].concat());
-            match doc.object(&providers, &at, PROVIDER_ID)? {
+            match doc.object(providers, &at, PROVIDER_ID)? {
                 None => {
-                    if let Some(s) = p.name().and_then(|n| n.as_string_lit()) {
-                        s.set_raw_value(quoted(PROVIDER_ID));
+                    if let Some(k) = doc.quoted_key(p) {
+                        doc.set_raw(k, quoted(PROVIDER_ID), PROVIDER_ID);
                     } else {
-                        let v = p.to_serde_value().unwrap_or(Value::Null);
-                        p.remove();
-                        doc.append(&providers, PROVIDER_ID, to_input(&v));
+                        let v = doc.serde(p).unwrap_or(Value::Null);
+                        doc.delete(p);
+                        doc.append(providers, PROVIDER_ID, to_input(&v));
                     }
                 }
                 Some(ours) => {
-                    carry_models(&doc, &ours, &at.key(PROVIDER_ID), &p.to_serde_value())?;
-                    p.remove();
+                    carry_models(&doc, ours, &at.key(PROVIDER_ID), &doc.serde(p))?;
+                    doc.delete(p);
                 }
             }
         }
@@ -237,24 +233,24 @@ pub fn migrate(path: &Path, text: &str, ids: &[String], models_json: bool) -> Re
 }
 
 /// The old entry's models that ours lacks (by id) join ours: refs now point at them.
-fn carry_models(doc: &Doc, ours: &CstObject, at: &JsonPath, old: &Option<Value>) -> Result<()> {
+fn carry_models(doc: &Doc, ours: Obj, at: &JsonPath, old: &Option<Value>) -> Result<()> {
     let Some(models) = old.as_ref().and_then(|o| o["models"].as_array()) else {
         return Ok(());
     };
     let Some(arr) = doc.array(ours, at, "models")? else {
         return Ok(());
     };
-    let have: Vec<String> = arr
-        .elements()
-        .iter()
-        .filter_map(|e| e.to_serde_value()?.get("id")?.as_str().map(str::to_owned))
+    let have: Vec<String> = doc
+        .elements(arr)
+        .into_iter()
+        .filter_map(|e| doc.serde(e)?.get("id")?.as_str().map(str::to_owned))
         .collect();
     for m in models {
         if m["id"]
             .as_str()
             .is_some_and(|id| !have.iter().any(|h| h == id))
         {
-            doc.push_value(&arr, to_input(m));
+            doc.push_value(arr, to_input(m));
         }
     }
     Ok(())

@@ -3,7 +3,6 @@
 //! reading is [`crate::openclaw::root::discover`]'s, and whether the files can be written is checked
 //! by [`crate::txn::apply::check_writable`]. An empty plan means the root is already configured.
 
-pub(crate) mod agree;
 pub mod env_file;
 pub mod gate;
 pub mod migrate;

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use super::provider;
 use crate::error::Result;
-use crate::format::json_edit::{Doc, string_value};
+use crate::format::json_edit::Doc;
 use crate::gaterouter::key::ENV_VAR;
 use crate::gaterouter::templates::{PROVIDER_ID, Settings, env_placeholder};
 use crate::openclaw::version::Version;
@@ -27,24 +27,24 @@ pub fn plan_for(
     version: Option<Version>,
 ) -> Result<String> {
     let doc = Doc::parse(path, before.unwrap_or(""), &[&["providers", PROVIDER_ID]])?;
-    let (providers, at) = doc.ensure_path(&doc.root_object(), &["providers"])?;
+    let (providers, at) = doc.ensure_path(doc.root_object(), &["providers"])?;
     provider::merge(
         &doc,
-        &providers,
+        providers,
         &at,
         PROVIDER_ID,
         &settings.provider_entry(None),
     )?;
     let entry = doc
-        .object(&providers, &at, PROVIDER_ID)?
+        .object(providers, &at, PROVIDER_ID)?
         .expect("merge just made it");
     let eat = at.key(PROVIDER_ID);
-    if let Some(p) = doc.prop(&entry, &eat, "apiKey")?
-        && p.value()
-            .and_then(|v| string_value(&v))
+    if let Some(p) = doc.prop(entry, &eat, "apiKey")?
+        && doc
+            .as_string(doc.value_of(p))
             .is_some_and(|k| ours(&k) && !openclaws(&k, version))
     {
-        p.remove();
+        doc.delete(p);
     }
     Ok(doc.render())
 }
@@ -63,8 +63,8 @@ pub fn openclaws(k: &str, version: Option<Version>) -> bool {
 /// Undoes setup: `providers.gaterouter` goes, everything else stays as it is.
 pub fn unplan(path: &Path, before: Option<&str>) -> Result<String> {
     let doc = Doc::parse(path, before.unwrap_or(""), &[&["providers", PROVIDER_ID]])?;
-    if let Some((providers, at)) = doc.find_path(&doc.root_object(), &["providers"])? {
-        doc.remove(&providers, &at, PROVIDER_ID)?;
+    if let Some((providers, at)) = doc.find_path(doc.root_object(), &["providers"])? {
+        doc.remove(providers, &at, PROVIDER_ID)?;
     }
     Ok(doc.render())
 }

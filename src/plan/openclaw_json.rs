@@ -4,12 +4,12 @@
 
 use std::path::Path;
 
-use jsonc_parser::cst::{CstInputValue, CstObject};
 use serde_json::{Value, json};
 
 use super::provider;
 use crate::error::{Error, Result};
-use crate::format::json_edit::{Doc, JsonPath, string_value, to_input};
+use crate::format::json_edit::{Doc, JsonPath, Obj, Prop, to_input};
+use crate::format::json_tree::Input;
 use crate::gaterouter::templates::{PROFILE_ID, PROVIDER_ID, Settings};
 use crate::openclaw::credentials::{self, ConfigFacts};
 
@@ -50,10 +50,10 @@ fn plan_keeping(
     let doc = Doc::parse(path, before.unwrap_or(""), keep)?;
     let root = doc.root_object();
     let mut record = Record::default();
-    let catalog = catalog(&doc, &root, s);
+    let catalog = catalog(&doc, root, s);
     let s = &check_catalog(s, &catalog, &mut record.notes)?;
-    let (fallbacks, unusable) = usable_fallbacks(&doc, &root, s, root_env, &mut record.notes);
-    let (defaults, at) = doc.ensure_path(&root, &["agents", "defaults"])?;
+    let (fallbacks, unusable) = usable_fallbacks(&doc, root, s, root_env, &mut record.notes);
+    let (defaults, at) = doc.ensure_path(root, &["agents", "defaults"])?;
     let s = &Settings {
         fallbacks,
         ..s.clone()
@@ -66,30 +66,30 @@ fn plan_keeping(
     };
     if let Some(id) = &s.only_agent {
         // One agent only: its own model, recorded for uninstall; the default stays.
-        one_agent_model(&doc, &root, id, s, &stale, &mut record)?;
+        one_agent_model(&doc, root, id, s, &stale, &mut record)?;
     } else {
-        record.previous_model = previous_model(&doc, &defaults, &at)?;
+        record.previous_model = previous_model(&doc, defaults, &at)?;
         set_model(
             &doc,
-            &defaults,
+            defaults,
             &at,
             s,
             &stale,
             &mut record.added,
             &mut record.notes,
         )?;
-        note_unusable_in_place(&doc, &defaults, &at, &unusable, &mut record.notes);
+        note_unusable_in_place(&doc, defaults, &at, &unusable, &mut record.notes);
     }
-    allow_refs(&doc, &defaults, &at, &s.refs(), &mut record.added)?;
+    allow_refs(&doc, defaults, &at, &s.refs(), &mut record.added)?;
     if s.only_agent.is_none() {
-        own_models(&doc, &root, s, &stale, &mut record)?;
+        own_models(&doc, root, s, &stale, &mut record)?;
     }
 
-    let (profiles, at) = doc.ensure_path(&root, &["auth", "profiles"])?;
-    match doc.object(&profiles, &at, PROFILE_ID)? {
+    let (profiles, at) = doc.ensure_path(root, &["auth", "profiles"])?;
+    match doc.object(profiles, &at, PROFILE_ID)? {
         None => {
             doc.append(
-                &profiles,
+                profiles,
                 PROFILE_ID,
                 to_input(&Value::Object(s.profile.clone())),
             );
@@ -98,16 +98,16 @@ fn plan_keeping(
             let at = at.key(PROFILE_ID);
             for (k, v) in &s.profile {
                 if let Some(v) = v.as_str() {
-                    doc.set_string(&p, &at, k, v)?;
+                    doc.set_string(p, &at, k, v)?;
                 }
             }
         }
     }
 
-    let (providers, at) = doc.ensure_path(&root, &["models", "providers"])?;
+    let (providers, at) = doc.ensure_path(root, &["models", "providers"])?;
     provider::merge(
         &doc,
-        &providers,
+        providers,
         &at,
         PROVIDER_ID,
         &s.provider_entry(Some(&s.config_api_key)),
@@ -117,27 +117,26 @@ fn plan_keeping(
 
 /// Each agent of the config's list (`agents.entries` or `agents.list`) as its object and
 /// path, with its id.
-fn agent_objects(doc: &Doc, root: &CstObject) -> Result<Vec<(String, CstObject, JsonPath)>> {
+fn agent_objects(doc: &Doc, root: Obj) -> Result<Vec<(String, Obj, JsonPath)>> {
     let mut out = Vec::new();
     let Some((agents, at)) = doc.find_path(root, &["agents"])? else {
         return Ok(out);
     };
-    if let Some(entries) = doc.object(&agents, &at, "entries")? {
+    if let Some(entries) = doc.object(agents, &at, "entries")? {
         let eat = at.key("entries");
-        for p in entries.properties() {
-            let (Some(id), Some(o)) = (p.decoded_name(), p.value().and_then(|v| v.as_object()))
-            else {
+        for p in doc.props(entries) {
+            let (Some(id), Some(o)) = (doc.name(p), doc.as_object(doc.value_of(p))) else {
                 continue;
             };
             let pat = eat.key(&id);
             out.push((id, o, pat));
         }
     }
-    if let Some(list) = doc.array(&agents, &at, "list")? {
+    if let Some(list) = doc.array(agents, &at, "list")? {
         let lat = at.key("list");
-        for (i, e) in list.elements().iter().enumerate() {
-            let Some(o) = e.as_object() else { continue };
-            if let Some(id) = doc.string(&o, &lat.index(i), "id")? {
+        for (i, e) in doc.elements(list).into_iter().enumerate() {
+            let Some(o) = doc.as_object(e) else { continue };
+            if let Some(id) = doc.string(o, &lat.index(i), "id")? {
                 out.push((id, o, lat.index(i)));
             }
         }
@@ -152,7 +151,7 @@ fn agent_objects(doc: &Doc, root: &CstObject) -> Result<Vec<(String, CstObject, 
 /// which can change which agent OpenClaw runs by default).
 fn one_agent_model(
     doc: &Doc,
-    root: &CstObject,
+    root: Obj,
     id: &str,
     s: &Settings,
     stale: &dyn Fn(&str) -> bool,
@@ -167,8 +166,8 @@ fn one_agent_model(
         )));
     };
     let prev = doc
-        .prop(&obj, &at, "model")?
-        .and_then(|p| p.to_serde_value())
+        .prop(obj, &at, "model")?
+        .and_then(|p| doc.serde(p))
         .unwrap_or(Value::Null);
     let already_ours = crate::openclaw::agents::refs(&prev)
         .first()
@@ -178,7 +177,7 @@ fn one_agent_model(
     }
     set_model(
         doc,
-        &obj,
+        obj,
         &at,
         s,
         stale,
@@ -192,16 +191,13 @@ fn one_agent_model(
 /// for uninstall); otherwise the plan names them.
 fn own_models(
     doc: &Doc,
-    root: &CstObject,
+    root: Obj,
     s: &Settings,
     stale: &dyn Fn(&str) -> bool,
     record: &mut Record,
 ) -> Result<()> {
     for (id, obj, at) in agent_objects(doc, root)? {
-        let Some(model) = doc
-            .prop(&obj, &at, "model")?
-            .and_then(|p| p.to_serde_value())
-        else {
+        let Some(model) = doc.prop(obj, &at, "model")?.and_then(|p| doc.serde(p)) else {
             continue;
         };
         let refs = crate::openclaw::agents::refs(&model);
@@ -215,12 +211,12 @@ fn own_models(
             ));
             continue;
         }
-        if let Some(prev) = previous_model(doc, &obj, &at)? {
+        if let Some(prev) = previous_model(doc, obj, &at)? {
             record.agent_models.insert(id.clone(), prev);
         }
         set_model(
             doc,
-            &obj,
+            obj,
             &at,
             s,
             stale,
@@ -233,14 +229,14 @@ fn own_models(
 
 /// The model ids the provider will list after setup: those already configured in
 /// `models.providers.gaterouter.models` and the catalog setup adds (merged by id).
-fn catalog(doc: &Doc, root: &CstObject, s: &Settings) -> Vec<String> {
+fn catalog(doc: &Doc, root: Obj, s: &Settings) -> Vec<String> {
     let mut ids = s.model_ids();
     if let Ok(Some((p, at))) = doc.find_path(root, &["models", "providers", PROVIDER_ID])
-        && let Ok(Some(arr)) = doc.array(&p, &at, "models")
+        && let Ok(Some(arr)) = doc.array(p, &at, "models")
     {
-        for e in arr.elements() {
-            if let Some(id) = e
-                .to_serde_value()
+        for e in doc.elements(arr) {
+            if let Some(id) = doc
+                .serde(e)
                 .and_then(|v| v["id"].as_str().map(str::to_owned))
                 && !ids.contains(&id)
             {
@@ -317,13 +313,13 @@ fn check_catalog(s: &Settings, catalog: &[String], notes: &mut Vec<String>) -> R
 
 /// What of the config says where credentials are; read leniently (a part of the wrong type
 /// is simply not a source), as OpenClaw's own checks report such a config anyway.
-fn config_facts(doc: &Doc, root: &CstObject) -> ConfigFacts {
+fn config_facts(doc: &Doc, root: Obj) -> ConfigFacts {
     let names = |keys: &[&str]| -> Vec<(String, Option<Value>)> {
         match doc.find_path(root, keys) {
-            Ok(Some((o, _))) => o
-                .properties()
+            Ok(Some((o, _))) => doc
+                .props(o)
                 .into_iter()
-                .filter_map(|p| Some((p.decoded_name()?, p.to_serde_value())))
+                .filter_map(|p| Some((doc.name(p)?, doc.serde(p))))
                 .collect(),
             _ => Vec::new(),
         }
@@ -352,7 +348,7 @@ fn config_facts(doc: &Doc, root: &CstObject) -> ConfigFacts {
 /// provider's plugin on). Fallbacks given with `--fallback` are kept, with a warning.
 fn usable_fallbacks(
     doc: &Doc,
-    root: &CstObject,
+    root: Obj,
     s: &Settings,
     root_env: Option<&str>,
     notes: &mut Vec<String>,
@@ -383,7 +379,7 @@ fn usable_fallbacks(
 /// user's is taken away, but the plan says it cannot work.
 fn note_unusable_in_place(
     doc: &Doc,
-    defaults: &CstObject,
+    defaults: Obj,
     at: &JsonPath,
     unusable: &[String],
     notes: &mut Vec<String>,
@@ -392,7 +388,7 @@ fn note_unusable_in_place(
         .prop(defaults, at, "model")
         .ok()
         .flatten()
-        .and_then(|p| p.to_serde_value());
+        .and_then(|p| doc.serde(p));
     let present = model
         .as_ref()
         .and_then(|m| m.get("fallbacks"))
@@ -415,10 +411,8 @@ fn note_unusable_in_place(
     }
 }
 
-fn previous_model(doc: &Doc, defaults: &CstObject, at: &JsonPath) -> Result<Option<Value>> {
-    let v = doc
-        .prop(defaults, at, "model")?
-        .and_then(|p| p.to_serde_value());
+fn previous_model(doc: &Doc, defaults: Obj, at: &JsonPath) -> Result<Option<Value>> {
+    let v = doc.prop(defaults, at, "model")?.and_then(|p| doc.serde(p));
     let ours = match &v {
         Some(Value::String(s)) => is_ours(s),
         Some(Value::Object(o)) => o
@@ -462,7 +456,7 @@ pub fn merge_fallbacks(
     out
 }
 
-fn model_value(primary: &str, fallbacks: &[String]) -> CstInputValue {
+fn model_value(primary: &str, fallbacks: &[String]) -> Input {
     let mut v = json!({ "primary": primary });
     if !fallbacks.is_empty() {
         v["fallbacks"] = json!(fallbacks);
@@ -471,18 +465,22 @@ fn model_value(primary: &str, fallbacks: &[String]) -> CstInputValue {
 }
 
 /// A fallback list we write is one ref per line: easier to read and to diff later.
-fn spread_fallbacks(model: &jsonc_parser::cst::CstObjectProp) {
-    if let Some(a) = model
-        .object_value()
-        .and_then(|m| m.array_value("fallbacks"))
-    {
-        a.ensure_multiline();
+fn spread_fallbacks(doc: &Doc, model: Prop) {
+    let Some(m) = doc.as_object(doc.value_of(model)) else {
+        return;
+    };
+    let fallbacks = doc
+        .props(m)
+        .into_iter()
+        .rfind(|&p| doc.name(p).as_deref() == Some("fallbacks"));
+    if let Some(a) = fallbacks.and_then(|p| doc.as_array(doc.value_of(p))) {
+        doc.spread(a);
     }
 }
 
 fn set_model(
     doc: &Doc,
-    defaults: &CstObject,
+    defaults: Obj,
     at: &JsonPath,
     s: &Settings,
     stale: &dyn Fn(&str) -> bool,
@@ -517,28 +515,28 @@ fn set_model(
         let fallbacks = merge_fallbacks(primary, &s.fallbacks, &[], None);
         note_added(&[], &fallbacks);
         let p = doc.append(defaults, "model", model_value(primary, &fallbacks));
-        spread_fallbacks(&p);
+        spread_fallbacks(doc, p);
         return Ok(());
     };
     let at = at.key("model");
-    let value = prop.value().expect("a property has a value");
-    if let Some(old) = string_value(&value) {
+    let value = doc.value_of(prop);
+    if let Some(old) = doc.as_string(value) {
         // `"model": "anthropic/…"` becomes `{primary, fallbacks}`, the old model kept last.
         let old_kept = fresh(std::slice::from_ref(&old)).pop();
         let fallbacks = merge_fallbacks(primary, &s.fallbacks, &[], old_kept.as_deref());
         if old != primary || !fallbacks.is_empty() {
             note_added(&[], &fallbacks);
-            doc.replace(&prop, model_value(primary, &fallbacks));
-            spread_fallbacks(&prop);
+            doc.replace(prop, model_value(primary, &fallbacks));
+            spread_fallbacks(doc, prop);
         }
         return Ok(());
     }
-    let Some(model) = value.as_object() else {
-        return Err(doc.wrong_type(&at, "a string or an object {primary, fallbacks}", &value));
+    let Some(model) = doc.as_object(value) else {
+        return Err(doc.wrong_type(&at, "a string or an object {primary, fallbacks}", value));
     };
     // OpenClaw's schema for this object is strict: anything else stops the Gateway.
-    for p in model.properties() {
-        let name = p.decoded_name().unwrap_or_default();
+    for p in doc.props(model) {
+        let name = doc.name(p).unwrap_or_default();
         if name != "primary" && name != "fallbacks" {
             return Err(Error::WrongType {
                 path: doc.path().to_path_buf(),
@@ -549,10 +547,10 @@ fn set_model(
             });
         }
     }
-    let old_primary = doc.string(&model, &at, "primary")?;
-    let arr = doc.array(&model, &at, "fallbacks")?;
+    let old_primary = doc.string(model, &at, "primary")?;
+    let arr = doc.array(model, &at, "fallbacks")?;
     let current = match &arr {
-        Some(a) => doc.strings(a, &at.key("fallbacks"))?,
+        Some(a) => doc.strings(*a, &at.key("fallbacks"))?,
         None => Vec::new(),
     };
     let desired = if s.replace_fallbacks {
@@ -566,25 +564,20 @@ fn set_model(
     };
     note_added(&current, &desired);
     if old_primary.is_none() {
-        doc.insert(
-            &model,
-            0,
-            "primary",
-            CstInputValue::String(primary.to_owned()),
-        );
+        doc.insert(model, 0, "primary", Input::String(primary.to_owned()));
     } else {
-        doc.set_string(&model, &at, "primary", primary)?;
+        doc.set_string(model, &at, "primary", primary)?;
     }
     match arr {
         // Nothing left (--replace-fallbacks with none): no empty list either.
         Some(_) if desired.is_empty() && !current.is_empty() => {
-            doc.remove(&model, &at, "fallbacks")?;
+            doc.remove(model, &at, "fallbacks")?;
         }
-        Some(a) => doc.sync_strings(&a, &current, &desired),
+        Some(a) => doc.sync_strings(a, &current, &desired),
         None if !desired.is_empty() => {
-            let p = doc.append(&model, "fallbacks", to_input(&json!(desired)));
-            if let Some(a) = p.array_value() {
-                a.ensure_multiline();
+            let p = doc.append(model, "fallbacks", to_input(&json!(desired)));
+            if let Some(a) = doc.as_array(doc.value_of(p)) {
+                doc.spread(a);
             }
         }
         None => {}
@@ -598,18 +591,18 @@ fn set_model(
 /// does not admit yet. Empty or absent lists permit everything, so they are left alone.
 fn allow_refs(
     doc: &Doc,
-    defaults: &CstObject,
+    defaults: Obj,
     at: &JsonPath,
     refs: &[String],
     added: &mut Added,
 ) -> Result<()> {
     if let Some(map) = doc.object(defaults, at, "models")?
-        && !map.properties().is_empty()
+        && !doc.props(map).is_empty()
     {
         let mat = at.key("models");
         for r in refs {
-            if doc.prop(&map, &mat, r)?.is_none() {
-                doc.append(&map, r, CstInputValue::Object(Vec::new()));
+            if doc.prop(map, &mat, r)?.is_none() {
+                doc.append(map, r, Input::Object(Vec::new()));
                 added.allowlist_map.push(r.clone());
             }
         }
@@ -618,10 +611,10 @@ fn allow_refs(
         return Ok(());
     };
     let pat = at.key("modelPolicy");
-    let Some(allow) = doc.array(&policy, &pat, "allow")? else {
+    let Some(allow) = doc.array(policy, &pat, "allow")? else {
         return Ok(());
     };
-    let mut have = doc.strings(&allow, &pat.key("allow"))?;
+    let mut have = doc.strings(allow, &pat.key("allow"))?;
     if have.is_empty() {
         return Ok(());
     }
@@ -634,7 +627,7 @@ fn allow_refs(
     wanted.extend(refs.iter().cloned());
     for r in wanted {
         if !admits(&have, &r) {
-            doc.push_string(&allow, &r);
+            doc.push_string(allow, &r);
             added.policy_allow.push(r.clone());
             have.push(r);
         }
@@ -758,35 +751,36 @@ pub fn unplan(
 ) -> Result<String> {
     let doc = Doc::parse(path, before.unwrap_or(""), KEEP)?;
     let root = doc.root_object();
-    if let Some((defaults, at)) = doc.find_path(&root, &["agents", "defaults"])? {
-        unset_model(&doc, &defaults, &at, previous, &added.fallbacks)?;
-        if let Some(map) = doc.object(&defaults, &at, "models")? {
-            for p in map.properties() {
-                if p.decoded_name()
+    if let Some((defaults, at)) = doc.find_path(root, &["agents", "defaults"])? {
+        unset_model(&doc, defaults, &at, previous, &added.fallbacks)?;
+        if let Some(map) = doc.object(defaults, &at, "models")? {
+            for p in doc.props(map) {
+                if doc
+                    .name(p)
                     .is_some_and(|n| is_ours(&n) || added.allowlist_map.contains(&n))
                 {
-                    p.remove();
+                    doc.delete(p);
                 }
             }
         }
-        if let Some(policy) = doc.object(&defaults, &at, "modelPolicy")? {
+        if let Some(policy) = doc.object(defaults, &at, "modelPolicy")? {
             let pat = at.key("modelPolicy");
-            if let Some(allow) = doc.array(&policy, &pat, "allow")? {
-                let current = doc.strings(&allow, &pat.key("allow"))?;
+            if let Some(allow) = doc.array(policy, &pat, "allow")? {
+                let current = doc.strings(allow, &pat.key("allow"))?;
                 let keep: Vec<String> = current
                     .iter()
                     .filter(|r| !is_ours(r) && !added.policy_allow.contains(r))
                     .cloned()
                     .collect();
-                doc.sync_strings(&allow, &current, &keep);
+                doc.sync_strings(allow, &current, &keep);
             }
         }
     }
-    for (id, obj, at) in agent_objects(&doc, &root)? {
-        if doc.prop(&obj, &at, "model")?.is_some() {
+    for (id, obj, at) in agent_objects(&doc, root)? {
+        if doc.prop(obj, &at, "model")?.is_some() {
             unset_model(
                 &doc,
-                &obj,
+                obj,
                 &at,
                 added.agent_models.get(&id),
                 &added.fallbacks,
@@ -797,15 +791,15 @@ pub fn unplan(
         ("auth", "profiles", PROFILE_ID),
         ("models", "providers", PROVIDER_ID),
     ] {
-        if let Some((container, at)) = doc.find_path(&root, &[outer, inner])?
-            && doc.remove(&container, &at, id)?
-            && container.properties().is_empty()
+        if let Some((container, at)) = doc.find_path(root, &[outer, inner])?
+            && doc.remove(container, &at, id)?
+            && doc.props(container).is_empty()
         {
             // Containers setup created only for its own entry go too.
-            let (parent, pat) = doc.find_path(&root, &[outer])?.expect("just walked it");
-            doc.remove(&parent, &pat, inner)?;
-            if parent.properties().is_empty() {
-                doc.remove(&root, &JsonPath::root(), outer)?;
+            let (parent, pat) = doc.find_path(root, &[outer])?.expect("just walked it");
+            doc.remove(parent, &pat, inner)?;
+            if doc.props(parent).is_empty() {
+                doc.remove(root, &JsonPath::root(), outer)?;
             }
         }
     }
@@ -814,7 +808,7 @@ pub fn unplan(
 
 fn unset_model(
     doc: &Doc,
-    defaults: &CstObject,
+    defaults: Obj,
     at: &JsonPath,
     previous: Option<&Value>,
     added_fallbacks: &[String],
@@ -823,18 +817,18 @@ fn unset_model(
         return Ok(());
     };
     let mat = at.key("model");
-    let value = prop.value().expect("a property has a value");
-    let (primary, fallbacks, arr, obj) = if let Some(s) = string_value(&value) {
+    let value = doc.value_of(prop);
+    let (primary, fallbacks, arr, obj) = if let Some(s) = doc.as_string(value) {
         (Some(s), Vec::new(), None, None)
-    } else if let Some(o) = value.as_object() {
-        let arr = doc.array(&o, &mat, "fallbacks")?;
+    } else if let Some(o) = doc.as_object(value) {
+        let arr = doc.array(o, &mat, "fallbacks")?;
         let fallbacks = match &arr {
-            Some(a) => doc.strings(a, &mat.key("fallbacks"))?,
+            Some(a) => doc.strings(*a, &mat.key("fallbacks"))?,
             None => Vec::new(),
         };
-        (doc.string(&o, &mat, "primary")?, fallbacks, arr, Some(o))
+        (doc.string(o, &mat, "primary")?, fallbacks, arr, Some(o))
     } else {
-        return Err(doc.wrong_type(&mat, "a string or an object {primary, fallbacks}", &value));
+        return Err(doc.wrong_type(&mat, "a string or an object {primary, fallbacks}", value));
     };
     let theirs: Vec<String> = fallbacks
         .iter()
@@ -843,32 +837,30 @@ fn unset_model(
         .collect();
     if !primary.as_deref().is_some_and(is_ours) {
         // The primary is the user's own: only the fallbacks setup added leave.
-        if let (Some(a), Some(o)) = (arr, &obj) {
+        if let (Some(a), Some(o)) = (arr, obj) {
             if theirs.is_empty() && !fallbacks.is_empty() {
                 doc.remove(o, &mat, "fallbacks")?;
             } else {
-                doc.sync_strings(&a, &fallbacks, &theirs);
+                doc.sync_strings(a, &fallbacks, &theirs);
             }
         }
         return Ok(());
     }
     match (previous, theirs.split_first(), obj) {
         // There was no model before setup: none again (OpenClaw uses its own default).
-        (Some(Value::Null), _, _) => prop.remove(),
-        (Some(prev), _, _) => doc.replace(&prop, to_input(prev)),
+        (Some(Value::Null), _, _) => doc.delete(prop),
+        (Some(prev), _, _) => doc.replace(prop, to_input(prev)),
         (None, Some((first, rest)), Some(o)) => {
-            doc.set_string(&o, &mat, "primary", first)?;
+            doc.set_string(o, &mat, "primary", first)?;
             if let Some(a) = arr {
                 if rest.is_empty() {
-                    doc.remove(&o, &mat, "fallbacks")?;
+                    doc.remove(o, &mat, "fallbacks")?;
                 } else {
-                    doc.sync_strings(&a, &fallbacks, rest);
+                    doc.sync_strings(a, &fallbacks, rest);
                 }
             }
         }
-        _ => {
-            prop.remove();
-        }
+        _ => doc.delete(prop),
     }
     Ok(())
 }

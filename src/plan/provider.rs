@@ -2,15 +2,15 @@
 //! agent's models.json (`providers`) hold it. Fields we own are set; models are merged by
 //! id, so models the user added or tuned (contextWindow, cost…) are kept as they are.
 
-use jsonc_parser::cst::{CstInputValue, CstObject};
 use serde_json::{Map, Value};
 
 use crate::error::Result;
-use crate::format::json_edit::{Doc, JsonPath, string_value, to_input};
+use crate::format::json_edit::{Arr, Doc, JsonPath, Obj, to_input};
+use crate::format::json_tree::Input;
 
 pub fn merge(
     doc: &Doc,
-    providers: &CstObject,
+    providers: Obj,
     at: &JsonPath,
     id: &str,
     want: &Map<String, Value>,
@@ -22,13 +22,13 @@ pub fn merge(
     let at = at.key(id);
     for (field, value) in want {
         match (field.as_str(), value) {
-            ("models", Value::Array(models)) => merge_models(doc, &existing, &at, models)?,
-            (_, Value::String(s)) => doc.set_string(&existing, &at, field, s)?,
-            _ => match doc.prop(&existing, &at, field)? {
-                Some(p) if p.to_serde_value().as_ref() == Some(value) => {}
-                Some(p) => doc.replace(&p, to_input(value)),
+            ("models", Value::Array(models)) => merge_models(doc, existing, &at, models)?,
+            (_, Value::String(s)) => doc.set_string(existing, &at, field, s)?,
+            _ => match doc.prop(existing, &at, field)? {
+                Some(p) if doc.serde(p).as_ref() == Some(value) => {}
+                Some(p) => doc.replace(p, to_input(value)),
                 None => {
-                    doc.append(&existing, field, to_input(value));
+                    doc.append(existing, field, to_input(value));
                 }
             },
         }
@@ -40,51 +40,46 @@ pub fn merge(
 /// is already there but lacks them; a value the user set is never changed.
 const LIMITS: [&str; 2] = ["contextWindow", "maxTokens"];
 
-fn add_limits(
-    doc: &Doc,
-    arr: &jsonc_parser::cst::CstArray,
-    i: usize,
-    at: &JsonPath,
-    m: &Value,
-) -> Result<()> {
-    let Some(obj) = arr.elements().get(i).and_then(|e| e.as_object()) else {
+fn add_limits(doc: &Doc, arr: Arr, i: usize, at: &JsonPath, m: &Value) -> Result<()> {
+    let Some(obj) = doc.elements(arr).get(i).and_then(|&e| doc.as_object(e)) else {
         return Ok(());
     };
     for f in LIMITS {
         if let Some(v) = m.get(f)
-            && doc.prop(&obj, at, f)?.is_none()
+            && doc.prop(obj, at, f)?.is_none()
         {
-            doc.append(&obj, f, to_input(v));
+            doc.append(obj, f, to_input(v));
         }
     }
     Ok(())
 }
 
-fn merge_models(doc: &Doc, provider: &CstObject, at: &JsonPath, want: &[Value]) -> Result<()> {
+fn merge_models(doc: &Doc, provider: Obj, at: &JsonPath, want: &[Value]) -> Result<()> {
     let Some(arr) = doc.array(provider, at, "models")? else {
-        let models = CstInputValue::Array(want.iter().map(to_input).collect());
+        let models = Input::Array(want.iter().map(to_input).collect());
         doc.append(provider, "models", models);
         return Ok(());
     };
     let at = at.key("models");
     let mut have = Vec::new();
-    for (i, e) in arr.elements().iter().enumerate() {
-        let Some(obj) = e.as_object() else {
+    for (i, e) in doc.elements(arr).into_iter().enumerate() {
+        let Some(obj) = doc.as_object(e) else {
             return Err(doc.wrong_type(&at.index(i), "an object with `id` and `name`", e));
         };
         let id_at = at.index(i);
-        if let Some(v) = doc.prop(&obj, &id_at, "id")?.and_then(|p| p.value()) {
-            match string_value(&v) {
+        if let Some(p) = doc.prop(obj, &id_at, "id")? {
+            let v = doc.value_of(p);
+            match doc.as_string(v) {
                 Some(s) => have.push((i, s)),
-                None => return Err(doc.wrong_type(&id_at.key("id"), "a string", &v)),
+                None => return Err(doc.wrong_type(&id_at.key("id"), "a string", v)),
             }
         }
     }
     for m in want {
         let id = m.get("id").and_then(Value::as_str).unwrap_or_default();
         match have.iter().find(|(_, h)| h == id) {
-            None => doc.push_value(&arr, to_input(m)),
-            Some((i, _)) => add_limits(doc, &arr, *i, &at.index(*i), m)?,
+            None => doc.push_value(arr, to_input(m)),
+            Some((i, _)) => add_limits(doc, arr, *i, &at.index(*i), m)?,
         }
     }
     Ok(())

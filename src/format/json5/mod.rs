@@ -29,14 +29,17 @@
 //! iterative.
 
 mod diff;
+mod doc;
 #[rustfmt::skip]
 mod unicode;
 mod value;
 
 pub use diff::diff;
+pub use doc::{Counts, Document, Entry, Kind, Node};
 pub use value::{JsString, Object, Value, js_number, same_number};
 
 use std::fmt;
+use std::ops::Range;
 
 /// Deeper nesting is refused (the same limit as the editor's scanner).
 pub const MAX_DEPTH: usize = 512;
@@ -128,20 +131,16 @@ pub fn is_blank(text: &str) -> bool {
 
 /// `JSON5.parse(text)`.
 pub fn parse(text: &str) -> Result<Value, SyntaxError> {
-    Parser::new(text, None)
-        .run()
-        .map(|v| v.unwrap_or(Value::Null))
-        .map_err(|e| *e)
+    Ok(Document::parse(text, None)?
+        .root
+        .to_value()
+        .unwrap_or(Value::Null))
 }
 
 /// Checks all of `text` exactly as [`parse`] does, but builds only the parts on `keep`'s
-/// paths: an object on the way to a keep path holds only the members on the way (later
-/// duplicates win, as in [`parse`]); the value at a keep path is whole; an array or scalar
-/// met on the way is whole. Everything else is validated and dropped, which keeps a check
-/// of a large config cheap. A keep path of no keys keeps everything. `None` when the top
-/// level is dropped (no keep paths).
+/// paths (see [`Document::parse`]); `None` when the top level is dropped (no keep paths).
 pub fn parse_projected(text: &str, keep: &[&[&str]]) -> Result<Option<Value>, SyntaxError> {
-    Parser::new(text, Some(keep)).run().map_err(|e| *e)
+    Ok(Document::parse(text, Some(keep))?.root.to_value())
 }
 
 /// The part of `v` that [`parse_projected`] would have built for `keep`.
@@ -169,6 +168,26 @@ pub fn project(v: &Value, keep: &[&[&str]]) -> Option<Value> {
         Mode::Skip => None,
         Mode::Full => Some(v.clone()),
         Mode::OnPath => Some(go(v, keep, &mut Vec::new())),
+    }
+}
+
+impl Document {
+    /// Reads `text` as [`parse`] does, keeping every node's span. With `keep`, only the
+    /// values on its paths are built: an object on the way to a keep path lists all its
+    /// members, those off the way as [`Kind::Skipped`] (checked, not built); the value at a
+    /// keep path, and an array or scalar met on the way, are whole. A keep path of no keys
+    /// keeps everything.
+    pub fn parse(text: &str, keep: Option<&[&[&str]]>) -> Result<Document, SyntaxError> {
+        let mut p = Parser::new(text, keep);
+        let root = match p.run() {
+            Ok(r) => r,
+            Err(e) => return Err(*e),
+        };
+        Ok(Document {
+            root,
+            counts: p.counts,
+            hidden: p.hidden,
+        })
     }
 }
 
@@ -312,26 +331,23 @@ impl StrBuf {
     }
 }
 
-enum Frame {
-    Array {
-        items: Option<Vec<Value>>,
-        mode: Mode,
-    },
-    Object {
-        obj: Option<Object>,
-        mode: Mode,
-        /// Keys of the on-path objects down to this one.
-        path: Vec<String>,
-        /// The member being read, when it is built.
-        key: Option<JsString>,
-    },
+/// An object or array being built.
+struct Frame {
+    object: bool,
+    start: usize,
+    items: Vec<Entry>,
+    mode: Mode,
+    /// Keys of the on-path objects down to this one.
+    path: Vec<String>,
+    /// The member being read: its key, the key's span and where its `:` is.
+    key: Option<((JsString, Range<usize>), usize)>,
 }
 
 enum State {
     /// A value starts here (whitespace not yet skipped).
     Value(Mode),
-    /// A value ended; `None` when it was not built.
-    After(Option<Value>),
+    /// A value ended.
+    After(Node),
     BeforeKey,
     BeforeElement,
 }
@@ -341,6 +357,8 @@ struct Parser<'a> {
     b: &'a [u8],
     i: usize,
     keep: Option<&'a [&'a [&'a str]]>,
+    counts: Counts,
+    hidden: Vec<usize>,
 }
 
 /// Boxed inside the parser: a small `Result` keeps the hot paths cheap.
@@ -353,6 +371,8 @@ impl<'a> Parser<'a> {
             b: s.as_bytes(),
             i: 0,
             keep,
+            counts: Counts::default(),
+            hidden: Vec::new(),
         }
     }
 
@@ -445,7 +465,14 @@ impl<'a> Parser<'a> {
             }
             match b.get(i) {
                 Some(b'/') => match b.get(i + 1) {
-                    Some(b'/') => i = line_comment_end(b, i + 2),
+                    Some(b'/') => {
+                        i = line_comment_end(b, i + 2);
+                        // A U+2028 or U+2029 ended it: json5 reads on where a person
+                        // (and most editors) see the comment go on.
+                        if b[i - 1] & 0xfe == 0xa8 && b[i - 2] == 0x80 && b[i - 3] == 0xe2 {
+                            self.hidden.push(i - 3);
+                        }
+                    }
                     Some(b'*') => match self.s[i + 2..].find("*/") {
                         Some(p) => i += 2 + p + 2,
                         None => {
@@ -472,146 +499,149 @@ impl<'a> Parser<'a> {
         Ok(())
     }
 
-    fn run(mut self) -> R<Option<Value>> {
+    fn run(&mut self) -> R<Node> {
         let mut stack: Vec<Frame> = Vec::new();
         let mut state = State::Value(root_mode(self.keep));
         loop {
             state = match state {
                 State::Value(mode) => {
                     self.skip_ws()?;
+                    let start = self.i;
                     match self.b.get(self.i) {
                         Some(b'{' | b'[') if mode == Mode::Skip => {
                             self.skip_container(stack.len())?;
-                            State::After(None)
+                            State::After(Node::skipped(start..self.i))
                         }
-                        Some(&open @ (b'{' | b'[')) => {
-                            if stack.len() >= MAX_DEPTH {
-                                return Err(self.error_at(self.i, Some(ErrorKind::TooDeep)));
-                            }
-                            self.i += 1;
-                            if open == b'{' {
-                                let path = match stack.last() {
-                                    Some(Frame::Object {
-                                        path,
-                                        key: Some(k),
-                                        mode: Mode::OnPath,
-                                        ..
-                                    }) if mode == Mode::OnPath => {
-                                        let mut p = path.clone();
-                                        p.push(k.to_lossy());
-                                        p
-                                    }
-                                    _ => Vec::new(),
-                                };
-                                stack.push(Frame::Object {
-                                    obj: (mode != Mode::Skip).then(Object::new),
-                                    mode,
-                                    path,
-                                    key: None,
-                                });
-                                State::BeforeKey
-                            } else {
-                                // An array on the way to a keep path is built whole.
-                                let mode = if mode == Mode::OnPath {
-                                    Mode::Full
-                                } else {
-                                    mode
-                                };
-                                stack.push(Frame::Array {
-                                    items: (mode != Mode::Skip).then(Vec::new),
-                                    mode,
-                                });
-                                State::BeforeElement
-                            }
+                        Some(b'{' | b'[') => self.open(&mut stack, mode)?,
+                        Some(_) => {
+                            let v = self.scalar(mode != Mode::Skip)?;
+                            State::After(Node::scalar(start..self.i, v))
                         }
-                        Some(_) => State::After(self.scalar(mode != Mode::Skip)?),
                         None => return Err(self.invalid()),
                     }
                 }
                 State::BeforeElement => {
                     self.skip_ws()?;
                     match self.b.get(self.i) {
-                        Some(b']') => {
-                            self.i += 1;
-                            State::After(pop(&mut stack))
-                        }
+                        Some(b']') => self.close(&mut stack),
                         None => return Err(self.invalid()),
                         Some(_) => match stack.last() {
-                            Some(Frame::Array { mode, .. }) => State::Value(*mode),
-                            _ => unreachable!("elements are read inside arrays"),
+                            Some(Frame { mode, .. }) => State::Value(*mode),
+                            None => unreachable!("elements are read inside arrays"),
                         },
                     }
                 }
-                State::BeforeKey => {
-                    self.skip_ws()?;
-                    if self.b.get(self.i) == Some(&b'}') {
-                        self.i += 1;
-                        State::After(pop(&mut stack))
-                    } else {
-                        let Some(Frame::Object {
-                            mode, path, key, ..
-                        }) = stack.last_mut()
-                        else {
-                            unreachable!("keys are read inside objects")
-                        };
-                        let name = self.key(*mode != Mode::Skip)?;
-                        let child = match (*mode, &name) {
-                            (Mode::OnPath, Some(n)) => match n.as_str() {
-                                Some(s) => status(self.keep.unwrap_or(&[]), path, s),
-                                None => Mode::Skip,
-                            },
-                            (m, _) => m,
-                        };
-                        *key = if child == Mode::Skip { None } else { name };
-                        self.skip_ws()?;
-                        if self.b.get(self.i) != Some(&b':') {
-                            return Err(self.invalid());
-                        }
-                        self.i += 1;
-                        State::Value(child)
-                    }
-                }
-                State::After(v) => {
+                State::BeforeKey => self.before_key(&mut stack)?,
+                State::After(node) => {
                     let Some(top) = stack.last_mut() else {
                         self.skip_ws()?;
                         if self.i < self.b.len() {
                             return Err(self.invalid());
                         }
-                        return Ok(v);
+                        return Ok(node);
                     };
-                    let close = match top {
-                        Frame::Array { items, .. } => {
-                            if let (Some(items), Some(v)) = (items, v) {
-                                items.push(v);
-                            }
-                            b']'
-                        }
-                        Frame::Object { obj, key, .. } => {
-                            if let (Some(obj), Some(k), Some(v)) = (obj, key.take(), v) {
-                                obj.insert(k, v);
-                            }
-                            b'}'
-                        }
-                    };
+                    let (key, colon) = top.key.take().unzip();
+                    top.items.push(Entry {
+                        key,
+                        colon: colon.unwrap_or(0),
+                        value: node,
+                        comma: None,
+                    });
+                    let close = if top.object { b'}' } else { b']' };
                     self.skip_ws()?;
                     match self.b.get(self.i) {
                         Some(b',') => {
+                            top.items.last_mut().expect("just pushed").comma = Some(self.i);
                             self.i += 1;
-                            if close == b']' {
-                                State::BeforeElement
-                            } else {
+                            if top.object {
                                 State::BeforeKey
+                            } else {
+                                State::BeforeElement
                             }
                         }
-                        Some(&c) if c == close => {
-                            self.i += 1;
-                            State::After(pop(&mut stack))
-                        }
+                        Some(&c) if c == close => self.close(&mut stack),
                         _ => return Err(self.invalid()),
                     }
                 }
             };
         }
+    }
+
+    /// An object or array that is built (on a keep path, or everything is kept).
+    fn open(&mut self, stack: &mut Vec<Frame>, mode: Mode) -> R<State> {
+        if stack.len() >= MAX_DEPTH {
+            return Err(self.error_at(self.i, Some(ErrorKind::TooDeep)));
+        }
+        let object = self.b[self.i] == b'{';
+        let mut path = Vec::new();
+        if let Some(Frame {
+            path: p,
+            key: Some(((k, _), _)),
+            mode: Mode::OnPath,
+            ..
+        }) = stack.last()
+            && mode == Mode::OnPath
+        {
+            path = p.clone();
+            path.push(k.to_lossy());
+        }
+        // An array on the way to a keep path is built whole.
+        let mode = if !object && mode == Mode::OnPath {
+            Mode::Full
+        } else {
+            mode
+        };
+        stack.push(Frame {
+            object,
+            start: self.i,
+            items: Vec::new(),
+            mode,
+            path,
+            key: None,
+        });
+        self.i += 1;
+        Ok(if object {
+            State::BeforeKey
+        } else {
+            State::BeforeElement
+        })
+    }
+
+    fn close(&mut self, stack: &mut Vec<Frame>) -> State {
+        self.i += 1;
+        let f = stack.pop().expect("a container is open");
+        let kind = if f.object {
+            Kind::Object(f.items)
+        } else {
+            Kind::Array(f.items)
+        };
+        State::After(Node {
+            span: f.start..self.i,
+            kind,
+        })
+    }
+
+    fn before_key(&mut self, stack: &mut Vec<Frame>) -> R<State> {
+        self.skip_ws()?;
+        if self.b.get(self.i) == Some(&b'}') {
+            return Ok(self.close(stack));
+        }
+        let top = stack.last_mut().expect("keys are read inside objects");
+        let start = self.i;
+        let name = self.key(true)?.expect("built");
+        let span = start..self.i;
+        let child = match (top.mode, name.as_str()) {
+            (Mode::OnPath, Some(s)) => status(self.keep.unwrap_or(&[]), &top.path, s),
+            (Mode::OnPath, None) => Mode::Skip,
+            (m, _) => m,
+        };
+        self.skip_ws()?;
+        if self.b.get(self.i) != Some(&b':') {
+            return Err(self.invalid());
+        }
+        top.key = Some(((name, span), self.i));
+        self.i += 1;
+        Ok(State::Value(child))
     }
 
     /// Checks the object or array starting here, building nothing: the same grammar and
@@ -711,10 +741,14 @@ impl<'a> Parser<'a> {
     fn key(&mut self, build: bool) -> R<Option<JsString>> {
         match self.b.get(self.i) {
             Some(&q @ (b'"' | b'\'')) => {
+                self.counts.quoted_keys += 1;
                 self.i += 1;
                 self.string(q, build)
             }
-            _ => self.identifier(build),
+            _ => {
+                self.counts.word_keys += 1;
+                self.identifier(build)
+            }
         }
     }
 
@@ -799,6 +833,11 @@ impl<'a> Parser<'a> {
     /// The rest of a string after its opening quote `q`.
     fn string(&mut self, q: u8, build: bool) -> R<Option<JsString>> {
         let opened = self.i - 1;
+        if q == b'\'' {
+            self.counts.single += 1;
+        } else {
+            self.counts.double += 1;
+        }
         let mut buf = StrBuf::default();
         loop {
             let start = self.i;
@@ -1059,13 +1098,6 @@ fn line_comment_end(b: &[u8], from: usize) -> usize {
         i += 1;
     }
     b.len()
-}
-
-fn pop(stack: &mut Vec<Frame>) -> Option<Value> {
-    match stack.pop().expect("a container is open") {
-        Frame::Array { items, .. } => items.map(Value::Array),
-        Frame::Object { obj, .. } => obj.map(Value::Object),
-    }
 }
 
 /// Hex digits as a double, rounded to nearest, ties to even (as `Number("0x…")`).
