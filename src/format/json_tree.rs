@@ -47,6 +47,8 @@ pub struct Nd {
     node: Option<Node>,
     /// A key's or a new string's decoded text.
     pub decoded: Option<String>,
+    /// A key as read, unpaired surrogates kept (`decoded` is its lossy text).
+    js: Option<json5::JsString>,
 }
 
 /// A value to insert (what the planners build from serde_json values).
@@ -139,6 +141,7 @@ impl Tree {
             parent: None,
             node: None,
             decoded: None,
+            js: None,
         });
         self.n.len() - 1
     }
@@ -211,6 +214,7 @@ impl Tree {
                     let key =
                         self.add(if quoted { K::Str } else { K::Word }, None, Some(r.clone()));
                     self.n[key].decoded = Some(name.to_lossy());
+                    self.n[key].js = Some(name);
                     self.push(p, key);
                     self.trivia(p, r.end, e.colon);
                     let colon = self.add(K::Tok(b':'), None, Some(e.colon..e.colon + 1));
@@ -305,6 +309,7 @@ impl Tree {
         }
         n.text = Some(raw);
         n.decoded = Some(decoded.to_owned());
+        n.js = None;
     }
 
     pub fn parent(&self, id: Id) -> Option<Id> {
@@ -406,7 +411,12 @@ impl Tree {
                 for &p in self.n[id].children.iter().filter(|&&c| self.is(c, K::Prop)) {
                     // A skipped member is not part of this reading.
                     if let Some(v) = self.read(self.value(p)?) {
-                        o.insert(self.name(p)?.into(), v);
+                        let k = self.key(p)?;
+                        let name = match &self.n[k].js {
+                            Some(js) => js.clone(),
+                            None => self.n[k].decoded.clone()?.into(),
+                        };
+                        o.insert(name, v);
                     }
                 }
                 Some(V::Object(o))
