@@ -149,7 +149,7 @@ pub enum Error {
     )]
     Unreviewed { flag: &'static str },
 
-    #[error("another gaterouter-setup is running ({}) and held {} for {waited_secs}s; nothing was written. Wait for it to finish and run again (or raise --lock-timeout)", holder.as_deref().map(|p| format!("pid {}", crate::output::one_line(p, 40))).unwrap_or_else(|| "pid unknown".into()), path.display())]
+    #[error("another gaterouter-setup is running ({}) and held {} for {waited_secs}s; nothing was written. Wait for it to finish and run again (or raise --lock-timeout)", holder.as_deref().map(|p| format!("pid {}", crate::redact::text::one_line(p, 40))).unwrap_or_else(|| "pid unknown".into()), path.display())]
     Locked {
         path: PathBuf,
         holder: Option<String>,
@@ -181,7 +181,7 @@ pub enum Error {
     /// OpenClaw's config health check would take this write back, and its health state
     /// cannot be told otherwise (see `health::would_undo`).
     #[error("{}; nothing was changed. Pass --force to write it anyway", .0.message())]
-    OpenClawWouldUndo(Box<crate::openclaw::health::Undo>),
+    OpenClawWouldUndo(Box<crate::openclaw::health::undo::Undo>),
 
     #[error("{}", apply_message(.failed, .source, .restored, .restore_errors, .backup.as_deref()))]
     ApplyFailed {

@@ -16,11 +16,11 @@
 //! `print_stderr`), and a test below fails when any other source file opens standard output
 //! or standard error itself, so new output cannot bypass this module by accident.
 
-use std::borrow::Cow;
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::redact::secrets;
+pub use crate::redact::text::{Style, dangerous, escape, one_line, paint};
 
 static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
 static STDERR_CLOSED: AtomicBool = AtomicBool::new(false);
@@ -52,55 +52,6 @@ fn write_bytes(stream: Stream, bytes: &[u8]) {
     if result.is_err() {
         closed.store(true, Ordering::Relaxed);
     }
-}
-
-/// Whether a character is shown as an escape rather than as itself.
-pub(crate) fn dangerous(c: char) -> bool {
-    match c {
-        '\n' | '\t' => false,
-        c if c.is_control() => true, // C0, DEL, C1
-        '\u{061C}' | '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' => true,
-        '\u{2060}'..='\u{2069}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}' => true,
-        _ => false,
-    }
-}
-
-/// Control and text-reordering characters as visible escapes: `\x1b`, `\r`, `\u{202e}`.
-pub fn escape(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(dangerous) {
-        return Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        match c {
-            '\r' => out.push_str("\\r"),
-            c if dangerous(c) && (c as u32) < 0x100 => {
-                out.push_str(&format!("\\x{:02x}", c as u32));
-            }
-            c if dangerous(c) => out.push_str(&format!("\\u{{{:04x}}}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    Cow::Owned(out)
-}
-
-/// Text from outside (a server's message, a lock file's content) meant to sit inside one
-/// line of ours: like `escape`, and newlines and tabs escaped too, so it cannot start a
-/// line that looks like ours (`\nerror: …`); cut to `max` characters.
-pub fn one_line(text: &str, max: usize) -> String {
-    let mut out = String::new();
-    for (i, c) in text.chars().enumerate() {
-        if i == max {
-            out.push('…');
-            break;
-        }
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            c => out.push_str(&escape(c.encode_utf8(&mut [0; 4]))),
-        }
-    }
-    out
 }
 
 /// Redacted and escaped: what any text from anywhere looks like when printed.
@@ -166,29 +117,6 @@ static STDERR_COLOR: AtomicBool = AtomicBool::new(false);
 
 pub fn set_stderr_color(on: bool) {
     STDERR_COLOR.store(on, Ordering::Relaxed);
-}
-
-/// The colours we use, as SGR sequences.
-#[derive(Clone, Copy)]
-pub enum Style {
-    Good,
-    Warn,
-    Bad,
-}
-
-/// `text` escaped to one line, then coloured when `on`: the escaping comes first, so the
-/// only control sequences in the result are the colour codes added here.
-pub fn paint(text: &str, style: Style, on: bool) -> String {
-    let text = one_line(text, usize::MAX);
-    if !on {
-        return text;
-    }
-    let sgr = match style {
-        Style::Good => "\x1b[32m",
-        Style::Warn => "\x1b[1;33m",
-        Style::Bad => "\x1b[1;31m",
-    };
-    format!("{sgr}{text}\x1b[0m")
 }
 
 /// One line built with `paint` (every other part already made one line by `one_line`):
@@ -425,19 +353,6 @@ mod tests {
             &mut bad,
         );
         assert!(bad.is_empty(), "output bypassing crate::output: {bad:?}");
-    }
-
-    #[test]
-    fn one_line_cannot_start_a_line() {
-        assert_eq!(one_line("a\nerror: b\r\x1b", 100), "a\\nerror: b\\r\\x1b");
-        assert_eq!(one_line("abcdef", 3), "abc…");
-    }
-
-    #[test]
-    fn control_and_bidi_characters_are_escaped() {
-        assert_eq!(escape("a\x1b[2Jb\rc\td\n"), "a\\x1b[2Jb\\rc\td\n");
-        assert_eq!(escape("x\u{202e}y\u{9b}z"), "x\\u{202e}y\\x9bz");
-        assert!(matches!(escape("plain"), Cow::Borrowed(_)));
     }
 
     #[test]

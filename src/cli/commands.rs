@@ -179,18 +179,18 @@ fn print_doctor(
 /// text is made one escaped line before the colour is added, so only our SGR codes reach
 /// the terminal, whatever a file name in it holds.
 fn doctor_line(c: &crate::ops::doctor::Check, color: bool) -> String {
-    use crate::output::Style;
+    use crate::redact::text::Style;
     let (tag, style) = match c.status {
         crate::ops::doctor::Status::Ok => ("ok  ", Style::Good),
         crate::ops::doctor::Status::Warn => ("warn", Style::Warn),
         crate::ops::doctor::Status::Problem => ("FAIL", Style::Bad),
     };
-    let tag = crate::output::paint(tag, style, color);
-    let what = crate::output::one_line(&c.what, usize::MAX);
+    let tag = crate::redact::text::paint(tag, style, color);
+    let what = crate::redact::text::one_line(&c.what, usize::MAX);
     match &c.fix {
         Some(fix) => format!(
             "  {tag}  {what} → {}",
-            crate::output::one_line(fix, usize::MAX)
+            crate::redact::text::one_line(fix, usize::MAX)
         ),
         None => format!("  {tag}  {what}"),
     }

@@ -543,7 +543,7 @@ fn no_control_characters(args: &[std::ffi::OsString], key: Option<&str>) -> Resu
         if let Some((j, c)) = a
             .chars()
             .enumerate()
-            .find(|(_, c)| crate::output::dangerous(*c) || *c == '\n' || *c == '\t')
+            .find(|(_, c)| crate::redact::text::dangerous(*c) || *c == '\n' || *c == '\t')
         {
             return Err(Error::Usage(format!(
                 "argument {} has a control character (U+{:04X}) at character {}, so it is not shown here and nothing was done; no argument of gaterouter-setup (key, path, model, URL, agent id) may contain one. A stray newline or escape sequence in a pasted value?",
@@ -679,7 +679,7 @@ fn mistyped_subcommand(arg: &str) -> Option<Error> {
         .1;
     Some(Error::Usage(format!(
         "`{}` is not a subcommand of gaterouter-setup, nor an API key; did you mean `gaterouter-setup {name}`? Nothing was done (see gaterouter-setup --help)",
-        crate::output::one_line(arg, 40)
+        crate::redact::text::one_line(arg, 40)
     )))
 }
 

@@ -4,6 +4,7 @@
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::error::Error;
+pub use crate::redact::secrets::redact;
 
 pub const ENV_VAR: &str = "GATEROUTER_API_KEY";
 
@@ -167,22 +168,6 @@ impl std::fmt::Debug for ApiKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "ApiKey({})", self.redacted())
     }
-}
-
-/// `sk-or-v1-0123…cdef` → `sk-or-…cdef`: first 6 and last 4 characters. Short values show
-/// less, so that the visible part is never most of the secret.
-pub fn redact(secret: &str) -> String {
-    let chars: Vec<char> = secret.chars().collect();
-    let n = chars.len();
-    let (head, tail) = match n {
-        0..=7 => (0, 0),
-        8..=15 => (2, 2),
-        16..=23 => (4, 4),
-        _ => (6, 4),
-    };
-    let h: String = chars[..head].iter().collect();
-    let t: String = chars[n - tail..].iter().collect();
-    format!("{h}…{t}")
 }
 
 /// Replaces every occurrence of each secret in `text` (and of every secret seen before, and

@@ -622,7 +622,7 @@ fn error_message(body: &str) -> String {
                 .map(str::to_owned)
         })
         .unwrap_or_else(|| body.trim().chars().take(200).collect::<String>());
-    crate::output::one_line(&message, 300)
+    crate::redact::text::one_line(&message, 300)
 }
 
 pub(crate) fn is_html(content_type: &str, body: &str) -> bool {

@@ -494,7 +494,7 @@ pub fn restart(bin: &Path, root: &Path, config: Option<&Path>) -> Restarted {
     Restarted {
         command,
         ok,
-        message: crate::output::one_line(&message, 300),
+        message: crate::redact::text::one_line(&message, 300),
     }
 }
 

@@ -7,6 +7,7 @@
 
 pub mod secret_name;
 pub mod secrets;
+pub mod text;
 
 use crate::format::dotenv::{self, js_line_break};
 use crate::gaterouter::key::{redact, redact_all};

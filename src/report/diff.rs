@@ -14,7 +14,7 @@ const CONTEXT: usize = 3;
 /// once our own colour codes are around it, the output layer can no longer tell them apart
 /// from ESC sequences inside the file, so untrusted bytes must be made inert here.
 fn paint(color: bool, style: Style, text: &str) -> String {
-    let text = crate::output::escape(text);
+    let text = crate::redact::text::escape(text);
     if color {
         format!("{}{text}{}", style.render(), style.render_reset())
     } else {
@@ -43,7 +43,7 @@ pub fn redacted_text(kind: crate::plan::FileKind, bytes: &[u8], secrets: &[&str]
         }
     });
     for (line, nl) in lines.zip(ends) {
-        out.push_str(&crate::output::escape(&line));
+        out.push_str(&crate::redact::text::escape(&line));
         if nl {
             out.push('\n');
         }
@@ -100,7 +100,7 @@ fn render_with(f: &FileChange, secrets: &[&str], color: bool, fold: bool) -> Str
             &mut out,
             format!(
                 "symlink: writes go to {}",
-                crate::output::one_line(&f.target.display().to_string(), usize::MAX)
+                crate::redact::text::one_line(&f.target.display().to_string(), usize::MAX)
             ),
         );
     }
@@ -124,7 +124,7 @@ fn render_with(f: &FileChange, secrets: &[&str], color: bool, fold: bool) -> Str
             format!(
                 "mode {m:o} → {:o}: {} (chmod {:o}; not a change a git patch can carry)",
                 f.mode_after,
-                crate::output::one_line(&f.rel, usize::MAX),
+                crate::redact::text::one_line(&f.rel, usize::MAX),
                 f.mode_after
             ),
         ),
@@ -284,7 +284,7 @@ fn text(b: &[u8]) -> std::borrow::Cow<'_, str> {
 /// `a/openclaw.json`; a file outside the root (an absolute path) is shown as it is.
 /// A name with a newline in it stays on its header line.
 fn side(prefix: &str, rel: &str) -> String {
-    let rel = crate::output::one_line(rel, usize::MAX);
+    let rel = crate::redact::text::one_line(rel, usize::MAX);
     if rel.starts_with('/') {
         rel.to_owned()
     } else {
@@ -380,8 +380,10 @@ impl Catalog {
                         _ => None,
                     };
                 let id = id.unwrap_or_else(|| "?".to_owned());
-                let id =
-                    crate::output::one_line(&crate::gaterouter::key::redact_all(&id, secrets), 60);
+                let id = crate::redact::text::one_line(
+                    &crate::gaterouter::key::redact_all(&id, secrets),
+                    60,
+                );
                 (line_of(offset + e.start()), id)
             })
             .collect();

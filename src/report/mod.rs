@@ -118,11 +118,6 @@ pub fn nothing_to_do(kind: &str) -> &'static str {
     }
 }
 
-/// The JSON report as text: stable field names, every secret redacted (by `json_text`).
-pub fn json(o: &Outcome) -> String {
-    crate::output::json_text(&value(o))
-}
-
 /// The report of one run (or of one root, for the many-roots document) as a value, built
 /// from the typed outcome. The files' contents are masked here where it takes knowing the
 /// format (a secret-named field in a JSON file, the key in `.env`); every known secret is
@@ -429,7 +424,7 @@ pub fn recap(plan: &Plan) -> Option<String> {
     let each: Vec<String> = pending
         .iter()
         .map(|f| {
-            let name = crate::output::one_line(&f.rel, usize::MAX);
+            let name = crate::redact::text::one_line(&f.rel, usize::MAX);
             if f.is_removal() {
                 format!("{name} deleted")
             } else {
@@ -486,14 +481,14 @@ pub fn recap_many(plans: &[Option<&Plan>], failed: usize) -> Option<String> {
 
 /// The lines shown before the diff: root, probe result, each file and what it gets.
 pub fn summary(plan: &Plan, probe: Option<&ProbeOutcome>) -> String {
-    let root = crate::output::one_line(&plan.root.display().to_string(), usize::MAX);
+    let root = crate::redact::text::one_line(&plan.root.display().to_string(), usize::MAX);
     let mut out = format!("OpenClaw root: {root}\n");
     if let Some(a) = crate::sys::privilege::current() {
-        let s = crate::output::one_line(&a.sentence(), usize::MAX);
+        let s = crate::redact::text::one_line(&a.sentence(), usize::MAX);
         out.push_str(&format!("Note: {s}.\n"));
     }
     if let Some(p) = probe {
-        let s = crate::output::one_line(&p.summary(), usize::MAX);
+        let s = crate::redact::text::one_line(&p.summary(), usize::MAX);
         out.push_str(&format!("GateRouter probe: {s}\n"));
     }
     let width = plan.files.iter().map(|f| f.rel.len()).max().unwrap_or(0);
@@ -505,7 +500,7 @@ pub fn summary(plan: &Plan, probe: Option<&ProbeOutcome>) -> String {
             _ => ("~", what(f)),
         };
         // A file name is one line of the summary, whatever bytes it holds.
-        let name = crate::output::one_line(&f.rel, usize::MAX);
+        let name = crate::redact::text::one_line(&f.rel, usize::MAX);
         out.push_str(&format!("  {mark} {name:width$}  {label}\n"));
     }
     out
