@@ -673,7 +673,7 @@ fn mistyped_subcommand(arg: &str) -> Option<Error> {
     let name = cmd
         .get_subcommands()
         .map(|c| c.get_name())
-        .map(|n| (edit_distance(&typed, n), n))
+        .map(|n| (strsim::osa_distance(&typed, n), n))
         .filter(|&(d, n)| d <= if n.len() <= 4 { 1 } else { 2 })
         .min()?
         .1;
@@ -681,29 +681,6 @@ fn mistyped_subcommand(arg: &str) -> Option<Error> {
         "`{}` is not a subcommand of gaterouter-setup, nor an API key; did you mean `gaterouter-setup {name}`? Nothing was done (see gaterouter-setup --help)",
         crate::redact::text::one_line(arg, 40)
     )))
-}
-
-/// Edits (insert, delete, substitute, swap two neighbours) between `a` and `b`.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    d[0] = (0..=b.len()).collect();
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut v = (d[i - 1][j] + 1)
-                .min(d[i][j - 1] + 1)
-                .min(d[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                v = v.min(d[i - 2][j - 2] + 1);
-            }
-            d[i][j] = v;
-        }
-    }
-    d[a.len()][b.len()]
 }
 
 /// Refuses a root argument that does not exist and looks like an API key (the key typed in

@@ -272,25 +272,10 @@ pub fn model_id_ok(id: &str) -> bool {
 pub fn nearest<'a>(id: &str, catalog: &'a [String]) -> Vec<&'a str> {
     let mut scored: Vec<(usize, &str)> = catalog
         .iter()
-        .map(|c| (edit_distance(id, c), c.as_str()))
+        .map(|c| (strsim::levenshtein(id, c), c.as_str()))
         .collect();
     scored.sort();
     scored.into_iter().take(3).map(|(_, c)| c).collect()
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
-        }
-    }
-    row[b.len()]
 }
 
 /// Checks a model ref given on the command line: `provider/model`, split on the first `/`.
@@ -397,7 +382,6 @@ mod tests {
             nearest("anthropic/claude-sonnet-4-6", &cat)[0],
             "anthropic/claude-sonnet-4.6"
         );
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
     }
 
     #[test]

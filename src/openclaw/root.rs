@@ -199,7 +199,8 @@ pub fn looks_like_state_dir(dir: &Path, config_override: Option<&Path>) -> bool 
     if config_override.is_some_and(|c| std::fs::symlink_metadata(c).is_ok()) {
         return true;
     }
-    let env = crate::sys::fsx::read_regular(&dir.join(".env"), 1_000_000);
+    let env =
+        crate::sys::fsx::read_regular(&dir.join(".env"), crate::format::dotenv::MAX_BYTES as u64);
     matches!(env, Ok(Some((bytes, _))) if {
         let t = String::from_utf8_lossy(&bytes);
         t.contains("OPENCLAW_") || t.contains(crate::gaterouter::key::ENV_VAR)

@@ -14,10 +14,7 @@ use crate::gaterouter::key::ApiKey;
 use crate::openclaw::agents;
 use crate::openclaw::root::{Env, FileState, Root};
 
-pub const PROVIDER: &str = "gaterouter";
-
-/// OpenClaw does not read a `.env` over 1 MB.
-const ENV_MAX: usize = 1_000_000;
+pub use crate::gaterouter::templates::PROVIDER_ID as PROVIDER;
 
 /// Where the key was found, in OpenClaw's order of precedence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -272,7 +269,7 @@ struct Lookup<'a> {
 impl<'a> Lookup<'a> {
     fn new(root: &Root, env: &'a Env, config: &'a Value, warnings: &mut Vec<String>) -> Self {
         let root_env = match (&root.env.bytes, root.env.text()) {
-            (Some(b), _) if b.len() > ENV_MAX => {
+            (Some(b), _) if b.len() > crate::format::dotenv::MAX_BYTES => {
                 warnings.push(format!(
                     "{} is over 1 MB, so OpenClaw does not read it",
                     root.env.path.display()
@@ -284,7 +281,7 @@ impl<'a> Lookup<'a> {
         };
         let gateway_env = gateway_env_path(env)
             .and_then(|p| {
-                crate::sys::fsx::read_regular(&p, ENV_MAX as u64)
+                crate::sys::fsx::read_regular(&p, crate::format::dotenv::MAX_BYTES as u64)
                     .ok()
                     .flatten()
             })
@@ -904,6 +901,32 @@ mod tests {
         assert_eq!(s, "second/from-config/flat/proc/${A}/${lower}/$X/${NOPE}");
         assert_eq!(missing, ["NOPE"]);
         assert_eq!(from, Some(KeySource::RootEnv));
+    }
+
+    #[test]
+    fn a_dotenv_is_read_up_to_openclaws_limit_and_not_a_byte_beyond() {
+        // setup writes a `.env` of up to MAX_BYTES; verify must read the same file, or it
+        // would report a key it just wrote as missing.
+        let c = json!({});
+        let line = "GATEROUTER_API_KEY=sk-or-v1-unit-0000000000000000\n";
+        for (size, read) in [
+            (crate::format::dotenv::MAX_BYTES, true),
+            (crate::format::dotenv::MAX_BYTES + 1, false),
+        ] {
+            let env = format!("{line}#{}\n", "x".repeat(size - line.len() - 2));
+            assert_eq!(env.len(), size);
+            let (_t, r) = root_with(&c, &env);
+            let (penv, mut w) = (Env::default(), Vec::new());
+            let l = Lookup::new(&r, &penv, &c, &mut w);
+            let (s, missing, _) = l.expand("${GATEROUTER_API_KEY}");
+            assert_eq!(missing.is_empty(), read, "{size} bytes");
+            assert_eq!(s == "sk-or-v1-unit-0000000000000000", read, "{size} bytes");
+            assert_eq!(
+                w.iter().any(|w| w.contains("over 1 MB")),
+                !read,
+                "{size} bytes: {w:?}"
+            );
+        }
     }
 
     #[test]
