@@ -2,6 +2,7 @@
 
 use super::setup::{Review, review_and_apply};
 use super::*;
+use crate::gaterouter::policy::AutoOff;
 
 /// `gaterouter-setup rollback`: put back the newest backup set made by setup.
 pub(super) fn run_rollback(a: &RollbackArgs, quiet: bool, as_invoker: bool, env: &Env) -> i32 {
@@ -266,7 +267,7 @@ pub(super) fn run_probe(
     // Without --require-auto, setup goes on with a fixed model when auto routing is off, so
     // probe still says "setup would work" (exit 0), but never without the fix.
     if report.blocking.is_none() && !auto_missing && report.auto_routing == AutoRouting::Off {
-        warnings.push(AUTO_OFF_WITHOUT_REQUIRE.into());
+        warnings.push(AutoOff::ProbeWouldFallBack.message());
     }
     let code = if report.blocking.is_some() || auto_missing {
         exit::PROBE
@@ -288,7 +289,7 @@ pub(super) fn run_probe(
         if let Some(f) = &report.blocking {
             crate::output::error(&f.message);
         } else if auto_missing {
-            crate::output::error(AUTO_REQUIRED);
+            crate::output::error(&AutoOff::ProbeRequired.message());
         }
         return code;
     }
@@ -314,11 +315,7 @@ pub(super) fn run_probe(
     if let Some(f) = &report.blocking {
         crate::output::error(&f.message);
     } else if auto_missing {
-        crate::output::error(AUTO_REQUIRED);
+        crate::output::error(&AutoOff::ProbeRequired.message());
     }
     code
 }
-
-const AUTO_REQUIRED: &str = "auto routing is not enabled (--require-auto); switch it on in the dashboard (Dashboard → routing settings → enable Auto Routing)";
-
-const AUTO_OFF_WITHOUT_REQUIRE: &str = "auto routing is not enabled for this GateRouter account: setup would make a fixed model (gaterouter/anthropic/claude-sonnet-4.6 unless --primary/--fallback say otherwise) the primary instead of gaterouter/auto. Fix: Dashboard → routing settings → enable Auto Routing. `probe --require-auto` exits 3 while it is off";

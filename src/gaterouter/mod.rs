@@ -2,5 +2,6 @@
 //! HTTP client that probes the router. Knows nothing of OpenClaw's files.
 
 pub mod key;
+pub mod policy;
 pub mod probe;
 pub mod templates;

@@ -9,6 +9,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::gaterouter::key::{ApiKey, redact_all};
+use crate::gaterouter::policy;
 
 pub const DEFAULT_BASE_URL: &str = "https://api.gaterouter.ai/openai/v1";
 const EXPECTED_SUFFIX: &str = "/openai/v1";
@@ -693,10 +694,10 @@ pub(crate) fn http_failure(
                 "GateRouter rejected the API key ({method} {url} answered {status}: {msg}); check that the whole key was copied, or create a new one in the GateRouter dashboard (Console → Settings → API keys)"
             ),
         )
-    } else if lower.contains("auto routing is not enabled") {
+    } else if lower.contains(policy::SERVER_SAYS_AUTO_OFF) {
         (
             FailureKind::AutoRoutingDisabled,
-            "auto routing is not enabled for this GateRouter account; switch it on in the dashboard (Dashboard → routing settings → enable Auto Routing), or choose a specific model with --primary".to_owned(),
+            policy::AutoOff::ProbeFailure.message(),
         )
     } else if lower.contains("provider routing is not configured") {
         (

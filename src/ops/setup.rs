@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use crate::error::{Error, Result, exit};
 use crate::gaterouter::key;
+use crate::gaterouter::policy::AutoOff;
 use crate::gaterouter::probe::{self, AutoRouting, ProbeConfig, ProbeOutcome, ProbeReport};
 use crate::gaterouter::templates::{self, Settings};
 use crate::openclaw::gateway;
@@ -702,7 +703,7 @@ fn apply_probe(
     if report.auto_routing == AutoRouting::Off {
         if require_auto {
             return Err(Error::Probe {
-                message: "auto routing is not enabled for this GateRouter account and --require-auto was given; switch it on in the dashboard (Dashboard → routing settings → enable Auto Routing)".into(),
+                message: AutoOff::SetupRequired.message(),
             });
         }
         let auto = templates::our_ref("auto");
@@ -711,19 +712,22 @@ fn apply_probe(
             .iter()
             .find(|f| templates::is_our_ref(f) && **f != auto)
             .cloned();
-        match (settings.primary_given.then(|| settings.primary.clone()), fixed) {
-            (Some(p), _) => warnings.push(format!(
-                "auto routing is not enabled for this GateRouter account; keeping --primary {p} as asked. Switch it on in the dashboard (Dashboard → routing settings → enable Auto Routing)"
-            )),
+        match (
+            settings.primary_given.then(|| settings.primary.clone()),
+            fixed,
+        ) {
+            (Some(p), _) => warnings.push(AutoOff::KeepingPrimary(&p).message()),
             (None, Some(f)) => {
-                warnings.push(format!(
-                    "auto routing is not enabled for this GateRouter account, so the primary model will be {f} instead of {auto}; switch it on in the dashboard (Dashboard → routing settings → enable Auto Routing) and run again to use auto"
-                ));
+                warnings.push(
+                    AutoOff::FixedPrimary {
+                        fixed: &f,
+                        auto: &auto,
+                    }
+                    .message(),
+                );
                 settings.primary = f;
             }
-            (None, None) => warnings.push(
-                "auto routing is not enabled for this GateRouter account; switch it on in the dashboard (Dashboard → routing settings → enable Auto Routing)".into(),
-            ),
+            (None, None) => warnings.push(AutoOff::NoFixedModel.message()),
         }
     }
     Ok(())
