@@ -2,7 +2,8 @@
 //! standard error (summaries, diffs, warnings, errors, JSON reports, `-v` request logs,
 //! doctor, rollback, uninstall, probe, clap's own errors) is
 //!
-//! 1. **redacted**: every known secret and every key-shaped string (`secrets`);
+//! 1. **redacted** by the run's [`Redactor`] (installed by the command line with
+//!    [`redact_with`]): every secret the run met and every key-shaped string, once, here;
 //! 2. **escaped**: control characters (ESC, CR, other C0 and C1, DEL) and the Unicode
 //!    characters that reorder or hide text (bidi overrides and isolates, zero-width
 //!    characters, line/paragraph separators, BOM) become visible escapes, so a file name, a
@@ -19,8 +20,31 @@
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::redact::secrets;
+use crate::redact::secrets::Redactor;
 pub use crate::redact::text::{Style, dangerous, escape, one_line, paint};
+
+/// The redactor of the run being printed: the sink's, set once per run by the command line.
+static REDACTOR: std::sync::RwLock<Option<Redactor>> = std::sync::RwLock::new(None);
+
+/// Makes `r` (the run's redactor, a handle its stages add the secrets they meet to) the one
+/// every later byte printed is masked by.
+pub fn redact_with(r: &Redactor) {
+    if let Ok(mut slot) = REDACTOR.write() {
+        *slot = Some(r.clone());
+    }
+}
+
+fn redactor() -> Redactor {
+    REDACTOR
+        .read()
+        .ok()
+        .and_then(|r| r.clone())
+        .unwrap_or_default()
+}
+
+fn redact(text: &str) -> String {
+    redactor().text(text)
+}
 
 static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
 static STDERR_CLOSED: AtomicBool = AtomicBool::new(false);
@@ -56,7 +80,7 @@ fn write_bytes(stream: Stream, bytes: &[u8]) {
 
 /// Redacted and escaped: what any text from anywhere looks like when printed.
 pub fn clean(text: &str) -> String {
-    escape(&secrets::redact_text(text, &[])).into_owned()
+    escape(&redact(text)).into_owned()
 }
 
 /// Prints to standard output, cleaned.
@@ -73,13 +97,13 @@ pub fn err(text: &str) {
 /// `escape` before the styles were added (`diff::paint`); as a second net, any ESC that is
 /// not one of our SGR colour sequences (`ESC [ digits;… m`) is escaped here too.
 pub fn out_styled(text: &str) {
-    let redacted = secrets::redact_text(text, &[]);
+    let redacted = redact(text);
     write_bytes(Stream::Out, keep_sgr_only(&redacted).as_bytes());
 }
 
 /// `out_styled` on standard error (the review shown next to a prompt).
 pub fn err_styled(text: &str) {
-    let redacted = secrets::redact_text(text, &[]);
+    let redacted = redact(text);
     write_bytes(Stream::Err, keep_sgr_only(&redacted).as_bytes());
 }
 
@@ -126,7 +150,7 @@ pub fn styled_line(text: &str) {
 }
 
 fn styled(text: &str) -> String {
-    let mut line = keep_sgr_only(&secrets::redact_text(text, &[]));
+    let mut line = keep_sgr_only(&redact(text));
     line.push('\n');
     line
 }
@@ -165,7 +189,7 @@ pub fn out_generated(bytes: &[u8]) {
 /// which keeps it valid JSON with the same value.
 pub fn json_text(value: &serde_json::Value) -> String {
     let mut v = value.clone();
-    secrets::redact_value(&mut v);
+    redactor().value(&mut v);
     let text = serde_json::to_string_pretty(&v).unwrap_or_default();
     if !text.chars().any(dangerous) {
         return text;

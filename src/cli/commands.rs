@@ -5,18 +5,24 @@ use super::*;
 use crate::gaterouter::policy::AutoOff;
 
 /// `gaterouter-setup rollback`: put back the newest backup set made by setup.
-pub(super) fn run_rollback(a: &RollbackArgs, quiet: bool, as_invoker: bool, env: &Env) -> i32 {
+pub(super) fn run_rollback(
+    a: &RollbackArgs,
+    quiet: bool,
+    as_invoker: bool,
+    env: &Env,
+    secrets: &Redactor,
+) -> i32 {
     let r = &a.review;
     let mode = if r.dry_run { Mode::DryRun } else { Mode::Apply };
-    if let Some(Err(e)) = a.root.as_deref().map(|p| check_root_arg(p, false)) {
-        return fail(r.json, mode, None, None, None, &e, &[], &[]);
+    if let Some(Err(e)) = a.root.as_deref().map(|p| check_root_arg(p, false, secrets)) {
+        return fail(r.json, mode, None, None, None, &e, &[]);
     }
     let (dir, _) = root::resolve(a.root.as_deref(), env);
     // The backup set is the owner's to edit, so it is read and restored with the owner's
     // rights: a copy changed by the owner can only go where the owner could write anyway.
     let env = &match as_owner(std::slice::from_ref(&dir), as_invoker, env) {
         Ok(e) => e,
-        Err(e) => return fail(r.json, mode, Some(&dir), None, None, &e, &[], &[]),
+        Err(e) => return fail(r.json, mode, Some(&dir), None, None, &e, &[]),
     };
     let prepared = (|| -> Result<Option<(rollback::BackupSet, Plan)>> {
         if !dir.is_dir() {
@@ -37,7 +43,7 @@ pub(super) fn run_rollback(a: &RollbackArgs, quiet: bool, as_invoker: bool, env:
     let (set, plan) = match prepared {
         Ok(Some(p)) => p,
         Ok(None) => return list_backups(&dir, r.json),
-        Err(e) => return fail(r.json, mode, Some(&dir), None, None, &e, &[], &[]),
+        Err(e) => return fail(r.json, mode, Some(&dir), None, None, &e, &[]),
     };
     if !r.json && !quiet {
         crate::outln!(
@@ -52,22 +58,29 @@ pub(super) fn run_rollback(a: &RollbackArgs, quiet: bool, as_invoker: bool, env:
         &dir,
         "Nothing to roll back: the files already match the backup.",
         "Restart the OpenClaw gateway (openclaw gateway restart) to pick up the restored configuration.",
+        secrets,
     );
     review.view.quiet = quiet;
     review_and_apply(&review, &plan, env)
 }
 
 /// `gaterouter-setup uninstall`: remove what setup added, restoring the previous model.
-pub(super) fn run_uninstall(a: &UninstallArgs, quiet: bool, as_invoker: bool, env: &Env) -> i32 {
+pub(super) fn run_uninstall(
+    a: &UninstallArgs,
+    quiet: bool,
+    as_invoker: bool,
+    env: &Env,
+    secrets: &Redactor,
+) -> i32 {
     let r = &a.review;
     let mode = if r.dry_run { Mode::DryRun } else { Mode::Apply };
-    if let Some(Err(e)) = a.root.as_deref().map(|p| check_root_arg(p, false)) {
-        return fail(r.json, mode, None, None, None, &e, &[], &[]);
+    if let Some(Err(e)) = a.root.as_deref().map(|p| check_root_arg(p, false, secrets)) {
+        return fail(r.json, mode, None, None, None, &e, &[]);
     }
     let (dir, config_override) = root::resolve(a.root.as_deref(), env);
     let env = &match as_owner(std::slice::from_ref(&dir), as_invoker, env) {
         Ok(e) => e,
-        Err(e) => return fail(r.json, mode, Some(&dir), None, None, &e, &[], &[]),
+        Err(e) => return fail(r.json, mode, Some(&dir), None, None, &e, &[]),
     };
     let prepared = (|| -> Result<Plan> {
         let root = root::discover(&dir, config_override.as_deref(), None)?;
@@ -83,7 +96,7 @@ pub(super) fn run_uninstall(a: &UninstallArgs, quiet: bool, as_invoker: bool, en
     })();
     let plan = match prepared {
         Ok(p) => p,
-        Err(e) => return fail(r.json, mode, Some(&dir), None, None, &e, &[], &[]),
+        Err(e) => return fail(r.json, mode, Some(&dir), None, None, &e, &[]),
     };
     let mut review = Review::for_command(
         r,
@@ -91,12 +104,14 @@ pub(super) fn run_uninstall(a: &UninstallArgs, quiet: bool, as_invoker: bool, en
         &dir,
         "Nothing to uninstall: no GateRouter settings found.",
         "Restart the OpenClaw gateway (openclaw gateway restart) to pick up the change.",
+        secrets,
     );
     review.view.quiet = quiet;
     review_and_apply(&review, &plan, env)
 }
 
 /// `gaterouter-setup doctor`: read-only checks; exit 0 healthy, 1 problems.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn run_doctor(
     root_arg: Option<&std::path::Path>,
     agent: Option<&str>,
@@ -105,20 +120,21 @@ pub(super) fn run_doctor(
     color: bool,
     as_invoker: bool,
     env: &Env,
+    secrets: &Redactor,
 ) -> i32 {
-    if let Some(Err(e)) = root_arg.map(|p| check_root_arg(p, false)) {
-        return fail(json, Mode::DryRun, None, None, None, &e, &[], &[]);
+    if let Some(Err(e)) = root_arg.map(|p| check_root_arg(p, false, secrets)) {
+        return fail(json, Mode::DryRun, None, None, None, &e, &[]);
     }
     let (dir, config_override) = root::resolve(root_arg, env);
     let env = &match as_owner(std::slice::from_ref(&dir), as_invoker, env) {
         Ok(e) => e,
-        Err(e) => return fail(json, Mode::DryRun, Some(&dir), None, None, &e, &[], &[]),
+        Err(e) => return fail(json, Mode::DryRun, Some(&dir), None, None, &e, &[]),
     };
     let root = match root::discover(&dir, config_override.as_deref(), agent) {
         Ok(r) => r,
-        Err(e) => return fail(json, Mode::DryRun, Some(&dir), None, None, &e, &[], &[]),
+        Err(e) => return fail(json, Mode::DryRun, Some(&dir), None, None, &e, &[]),
     };
-    let checks = crate::ops::doctor::run(&root, env);
+    let checks = crate::ops::doctor::run(&root, env, secrets);
     let problems = checks
         .iter()
         .filter(|c| c.status == crate::ops::doctor::Status::Problem)
@@ -200,7 +216,7 @@ fn doctor_line(c: &crate::ops::doctor::Check, color: bool) -> String {
 fn list_backups(dir: &std::path::Path, json: bool) -> i32 {
     let sets = match rollback::list(dir) {
         Ok(s) => s,
-        Err(e) => return fail(json, Mode::DryRun, Some(dir), None, None, &e, &[], &[]),
+        Err(e) => return fail(json, Mode::DryRun, Some(dir), None, None, &e, &[]),
     };
     if json {
         let v: Vec<serde_json::Value> = sets
@@ -224,6 +240,7 @@ fn list_backups(dir: &std::path::Path, json: bool) -> i32 {
 }
 
 /// `gaterouter-setup probe`: the probe alone, printed or as JSON; exit 0 or 3.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn run_probe(
     key_arg: Option<String>,
     stdin: bool,
@@ -232,10 +249,10 @@ pub(super) fn run_probe(
     as_invoker: bool,
     args: &ProbeArgs,
     env: &Env,
+    secrets: &Redactor,
 ) -> i32 {
-    let mut secrets: Vec<String> = key_arg.iter().cloned().collect();
     let result = (|| -> Result<(ProbeReport, Vec<String>)> {
-        let key = match key_choice(stdin, key_arg, env)? {
+        let key = match key_choice(stdin, key_arg, env, secrets)? {
             KeyChoice::Set(k) => k,
             // No key given: the one setup wrote to the default root's .env, if any.
             KeyChoice::KeepExisting => {
@@ -251,15 +268,14 @@ pub(super) fn run_probe(
                     })?
             }
         };
-        secrets.push(key.expose().to_owned());
+        secrets.add(key.expose());
         let (cfg, warning) = probe_config(args, probe::DEFAULT_BASE_URL)?;
         Ok((probe::run(&key, &cfg), warning.into_iter().collect()))
     })();
-    let all: Vec<&str> = secrets.iter().map(String::as_str).collect();
     let (report, mut warnings) = match result {
         Ok(r) => r,
         Err(e) => {
-            crate::output::error(&key::redact_all(&e.to_string(), &all));
+            crate::output::error(&e.to_string());
             return e.exit_code();
         }
     };

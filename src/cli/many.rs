@@ -9,9 +9,8 @@ use crate::ops::setup::{self, Target};
 
 /// Several roots in one run: one probe for all, a plan and a result per root; a root that
 /// fails is reported and the others go on (unless --fail-fast).
-pub(super) fn run_many(cli: &Cli, env: &Env, roots: &[PathBuf]) -> i32 {
+pub(super) fn run_many(cli: &Cli, env: &Env, roots: &[PathBuf], secrets: &Redactor) -> i32 {
     let mode = cli.mode();
-    let mut secrets = Vec::new();
     let targets = roots
         .iter()
         .map(|dir| Target {
@@ -19,13 +18,13 @@ pub(super) fn run_many(cli: &Cli, env: &Env, roots: &[PathBuf]) -> i32 {
             config: None,
         })
         .collect();
-    let (req, env) = match request(cli, env, targets, &mut secrets) {
+    let (req, env) = match request(cli, env, targets, secrets) {
         Ok(r) => r,
-        Err(e) => return fail(cli.json, mode, None, None, None, &e, &[], &secrets),
+        Err(e) => return fail(cli.json, mode, None, None, None, &e, &[]),
     };
     if roots.is_empty() {
         let e = Error::Usage("no OpenClaw roots given (the --roots-from file lists none)".into());
-        return fail(cli.json, mode, None, None, None, &e, &[], &secrets);
+        return fail(cli.json, mode, None, None, None, &e, &[]);
     }
     let view = View::setup(cli, true);
     let run = setup::run(req, &env, &mut Term::new(&view));
@@ -39,21 +38,12 @@ pub(super) fn run_many(cli: &Cli, env: &Env, roots: &[PathBuf]) -> i32 {
         .into(),
     });
     if let Some(e) = &run.stopped {
-        return fail(
-            cli.json,
-            mode,
-            None,
-            Some(&probe),
-            None,
-            e,
-            &run.warnings,
-            &run.secrets,
-        );
+        return fail(cli.json, mode, None, Some(&probe), None, e, &run.warnings);
     }
     let code = run.exit_code();
     if cli.quiet && !cli.json {
         for r in &run.roots {
-            root_error(&run, r);
+            root_error(r);
         }
     }
     if let Some(e @ (Error::NotInteractive | Error::Unreviewed { .. })) = &run.refused
@@ -76,7 +66,6 @@ pub(super) fn run_many(cli: &Cli, env: &Env, roots: &[PathBuf]) -> i32 {
                     error: r.error.as_ref(),
                     warnings: &[],
                     exit_code: r.exit_code,
-                    secrets: &run.secrets,
                     kind: run.kind,
                 });
                 if let Some(verified) = &r.verify {
@@ -109,7 +98,7 @@ pub(super) fn run_many(cli: &Cli, env: &Env, roots: &[PathBuf]) -> i32 {
         // a file changed since planning) has had no word yet; the others were shown with their
         // plan or error in the review.
         for r in run.roots.iter().filter(|r| r.plan.is_some()) {
-            root_error(&run, r);
+            root_error(r);
         }
         let applied = run.roots.iter().filter(|r| r.applied.is_some()).count();
         crate::outln!(

@@ -23,6 +23,7 @@ use crate::gaterouter::templates::{self, Settings};
 use crate::openclaw::root::{self, Env};
 use crate::ops::rollback;
 use crate::plan::{self, KeyChoice, Plan};
+use crate::redact::secrets::Redactor;
 use crate::report::diff;
 use crate::report::{self, Mode, Outcome};
 use crate::txn::apply::{self, Applied};
@@ -448,7 +449,6 @@ fn json_usage_error(message: &str) {
         error: Some(&e),
         warnings: &[],
         exit_code: e.exit_code(),
-        secrets: &[],
         kind: "setup",
     }));
 }
@@ -566,19 +566,8 @@ struct Inputs {
     warnings: Vec<String>,
 }
 
-fn inputs(
-    cli: &Cli,
-    env: &Env,
-    key_arg: Option<String>,
-    secrets: &mut Vec<String>,
-) -> Result<Inputs> {
-    if let Some(k) = &key_arg {
-        secrets.push(k.clone());
-    }
-    let key = key_choice(cli.api_key_stdin, key_arg, env)?;
-    if let KeyChoice::Set(k) = &key {
-        secrets.push(k.expose().to_owned());
-    }
+fn inputs(cli: &Cli, env: &Env, key_arg: Option<String>, secrets: &Redactor) -> Result<Inputs> {
+    let key = key_choice(cli.api_key_stdin, key_arg, env, secrets)?;
     let mut settings = settings(cli)?;
     let (probe, url_warning) = probe_config(&cli.probe, settings.base_url())?;
     settings.patch_provider(&serde_json::json!({ "baseUrl": probe.base_url }))?;
@@ -686,20 +675,20 @@ fn mistyped_subcommand(arg: &str) -> Option<Error> {
 /// Refuses a root argument that does not exist and looks like an API key (the key typed in
 /// the root's place), before anything prints it: a missing root is otherwise named in the
 /// error. `swapped` says a key argument was given too, so the two look exchanged.
-fn check_root_arg(root: &std::path::Path, swapped: bool) -> Result<()> {
+fn check_root_arg(root: &std::path::Path, swapped: bool, secrets: &Redactor) -> Result<()> {
     if std::fs::symlink_metadata(root).is_ok() {
         return Ok(());
     }
     let keyish: Vec<&str> = root
         .components()
         .filter_map(|c| c.as_os_str().to_str())
-        .filter(|c| crate::redact::secrets::looks_like_key(c))
+        .filter(|c| secrets.looks_like_key(c))
         .collect();
     if keyish.is_empty() {
         return Ok(());
     }
     for k in keyish {
-        crate::redact::secrets::register(k);
+        secrets.add(k);
     }
     Err(Error::KeyAsRoot { swapped })
 }
@@ -707,7 +696,7 @@ fn check_root_arg(root: &std::path::Path, swapped: bool) -> Result<()> {
 /// Every root named: the positional one, each --root, and the lines of --roots-from, each
 /// once; and whether more than one was named (the many-roots report, even when two names
 /// turn out to be one root).
-fn all_roots(cli: &Cli) -> Result<(Vec<PathBuf>, bool)> {
+fn all_roots(cli: &Cli, secrets: &Redactor) -> Result<(Vec<PathBuf>, bool)> {
     let (_, positional) = positionals(cli);
     let mut roots: Vec<PathBuf> = Vec::new();
     if cli.root_flags.is_empty() {
@@ -731,7 +720,7 @@ fn all_roots(cli: &Cli) -> Result<(Vec<PathBuf>, bool)> {
     }
     let (key_arg, _) = positionals(cli);
     for r in &roots {
-        check_root_arg(r, key_arg.is_some())?;
+        check_root_arg(r, key_arg.is_some(), secrets)?;
     }
     let named = roots.len();
     let roots = roots.iter().map(|r| root::absolute(r)).collect();
@@ -786,7 +775,24 @@ fn read_roots_list(f: &Path) -> Result<String> {
     })
 }
 
-fn key_choice(stdin: bool, arg: Option<String>, env: &Env) -> Result<KeyChoice> {
+/// The key is added to `secrets` (the run's redactor), and so is whatever of a refused one may
+/// be a secret (see [`ApiKey::refused_secret`]).
+fn key_choice(
+    stdin: bool,
+    arg: Option<String>,
+    env: &Env,
+    secrets: &Redactor,
+) -> Result<KeyChoice> {
+    let from_user = |raw: &str| {
+        let key = ApiKey::from_user(raw);
+        match &key {
+            Ok(k) => secrets.add(k.expose()),
+            Err(_) => ApiKey::refused_secret(raw)
+                .into_iter()
+                .for_each(|s| secrets.add(s)),
+        }
+        key.map(KeyChoice::Set)
+    };
     if stdin {
         if arg.is_some() {
             return Err(Error::Usage(
@@ -794,16 +800,16 @@ fn key_choice(stdin: bool, arg: Option<String>, env: &Env) -> Result<KeyChoice> 
             ));
         }
         let line = key_line(std::io::stdin().lock())?;
-        return Ok(KeyChoice::Set(ApiKey::from_user(&line)?));
+        return from_user(&line);
     }
     if let Some(k) = arg {
-        return Ok(KeyChoice::Set(ApiKey::from_user(&k)?));
+        return from_user(&k);
     }
     if let Some(k) = env.get(key::ENV_VAR) {
         let k = k
             .to_str()
             .ok_or_else(|| Error::InvalidKey("in GATEROUTER_API_KEY is not valid UTF-8".into()))?;
-        return Ok(KeyChoice::Set(ApiKey::from_user(k)?));
+        return from_user(k);
     }
     Ok(KeyChoice::KeepExisting)
 }
@@ -911,8 +917,11 @@ fn files(n: usize) -> String {
     format!("{n} file{}", if n == 1 { "" } else { "s" })
 }
 
-/// Runs one invocation and returns its exit code.
+/// Runs one invocation and returns its exit code. Its redactor is made here, handed to the
+/// output sink and to every stage that may meet a secret.
 pub fn run(cli: &Cli, env: &Env) -> i32 {
+    let secrets = &Redactor::new();
+    crate::output::redact_with(secrets);
     if let Some(Command::Probe {
         api_key,
         api_key_stdin,
@@ -928,10 +937,11 @@ pub fn run(cli: &Cli, env: &Env) -> i32 {
             cli.as_invoker,
             probe,
             env,
+            secrets,
         );
     }
     if let Some(Command::Rollback(a)) = &cli.command {
-        return commands::run_rollback(a, cli.quiet, cli.as_invoker, env);
+        return commands::run_rollback(a, cli.quiet, cli.as_invoker, env, secrets);
     }
     if let Some(Command::Completions { shell }) = &cli.command {
         // Rendered into memory first: clap_complete panics when its writer fails, and a
@@ -946,10 +956,10 @@ pub fn run(cli: &Cli, env: &Env) -> i32 {
         return man::run(a);
     }
     if let Some(Command::Verify(a)) = &cli.command {
-        return verify::run_verify(a, cli.quiet, cli.as_invoker, env);
+        return verify::run_verify(a, cli.quiet, cli.as_invoker, env, secrets);
     }
     if let Some(Command::Uninstall(a)) = &cli.command {
-        return commands::run_uninstall(a, cli.quiet, cli.as_invoker, env);
+        return commands::run_uninstall(a, cli.quiet, cli.as_invoker, env, secrets);
     }
     if let Some(Command::Doctor { root, agent, json }) = &cli.command {
         let color = use_color(cli.color, crate::output::stdout_is_terminal());
@@ -961,24 +971,25 @@ pub fn run(cli: &Cli, env: &Env) -> i32 {
             color,
             cli.as_invoker,
             env,
+            secrets,
         );
     }
     if let Some(e) = cli.api_key.as_deref().and_then(mistyped_subcommand) {
-        return fail(cli.json, cli.mode(), None, None, None, &e, &[], &[]);
+        return fail(cli.json, cli.mode(), None, None, None, &e, &[]);
     }
-    match all_roots(cli) {
+    match all_roots(cli, secrets) {
         Ok((roots, many)) if many || cli.roots_from.is_some() => {
-            return many::run_many(cli, env, &roots);
+            return many::run_many(cli, env, &roots, secrets);
         }
         Ok(_) => {}
-        Err(e) => return fail(cli.json, cli.mode(), None, None, None, &e, &[], &[]),
+        Err(e) => return fail(cli.json, cli.mode(), None, None, None, &e, &[]),
     }
     let root_arg = positionals(cli).1;
     let (dir, config) = root::resolve(root_arg.as_deref(), env);
     if let Err(e) = root::check_state_dir(&dir, config.as_deref(), cli.init, root_arg.is_some()) {
-        return fail(cli.json, cli.mode(), Some(&dir), None, None, &e, &[], &[]);
+        return fail(cli.json, cli.mode(), Some(&dir), None, None, &e, &[]);
     }
-    setup::run_setup(cli, env)
+    setup::run_setup(cli, env, secrets)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -990,7 +1001,6 @@ fn fail(
     plan: Option<&Plan>,
     e: &Error,
     warnings: &[String],
-    secrets: &[String],
 ) -> i32 {
     // `--check` with no key anywhere: the root is not configured, which is what exit 2
     // means to a drift check (README, docs/ci.md); it is not an error in the check itself.
@@ -1000,15 +1010,7 @@ fn fail(
     } else {
         e.exit_code()
     };
-    let all: Vec<&str> = secrets
-        .iter()
-        .map(String::as_str)
-        .chain(
-            plan.into_iter()
-                .flat_map(|p| p.secrets.iter().map(String::as_str)),
-        )
-        .collect();
-    let mut message = key::redact_all(&e.to_string(), &all);
+    let mut message = e.to_string();
     if not_configured {
         message.push_str(" (--check: not configured, exit 2)");
     }
@@ -1023,7 +1025,6 @@ fn fail(
             error: Some(e),
             warnings,
             exit_code: code,
-            secrets,
             kind: "setup",
         }));
     }

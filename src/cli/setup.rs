@@ -17,7 +17,7 @@ pub(super) fn request(
     cli: &Cli,
     env: &Env,
     targets: Vec<Target>,
-    secrets: &mut Vec<String>,
+    secrets: &Redactor,
 ) -> Result<(Request, Env)> {
     let (key_arg, _) = positionals(cli);
     let Inputs {
@@ -48,7 +48,7 @@ pub(super) fn request(
         restart_gateway: cli.restart_gateway(),
         force: cli.force,
         warnings,
-        secrets: secrets.clone(),
+        redactor: secrets.clone(),
     };
     Ok((req, env))
 }
@@ -265,7 +265,7 @@ fn show_many(run: &RunReport, color: bool, verbose: bool) {
                     print_diff(&diff::render_review(p, color, verbose), color);
                 }
             }
-            (None, Some(_)) => root_error(run, r),
+            (None, Some(_)) => root_error(r),
             (None, None) => {}
         }
     }
@@ -278,15 +278,10 @@ fn recap_many(run: &RunReport) -> Option<String> {
     report::recap_many(&plans, failed)
 }
 
-/// One root's error, named by its directory, every secret of the run redacted.
-pub(super) fn root_error(run: &RunReport, r: &setup::RootRun) {
+/// One root's error, named by its directory.
+pub(super) fn root_error(r: &setup::RootRun) {
     if let Some(e) = &r.error {
-        let all: Vec<&str> = run.secrets.iter().map(String::as_str).collect();
-        crate::output::error(&format!(
-            "{}: {}",
-            r.target.dir.display(),
-            key::redact_all(&e.to_string(), &all)
-        ));
+        crate::output::error(&format!("{}: {e}", r.target.dir.display()));
     }
 }
 
@@ -336,18 +331,17 @@ const SETUP_DONE: &str =
     "Restart the OpenClaw gateway (openclaw gateway restart) to pick up the new model.";
 
 /// One root: the run, rendered as the one-root report.
-pub(super) fn run_setup(cli: &Cli, env: &Env) -> i32 {
+pub(super) fn run_setup(cli: &Cli, env: &Env, secrets: &Redactor) -> i32 {
     let mode = cli.mode();
-    let mut secrets = Vec::new();
     let (_, root_arg) = positionals(cli);
     let (dir, config) = root::resolve(root_arg.as_deref(), env);
     let target = Target {
         dir: dir.clone(),
         config,
     };
-    let (req, env) = match request(cli, env, vec![target], &mut secrets) {
+    let (req, env) = match request(cli, env, vec![target], secrets) {
         Ok(r) => r,
-        Err(e) => return fail(cli.json, mode, None, None, None, &e, &[], &secrets),
+        Err(e) => return fail(cli.json, mode, None, None, None, &e, &[]),
     };
     let view = View::setup(cli, false);
     let run = setup::run(req, &env, &mut Term::new(&view));
@@ -358,24 +352,14 @@ pub(super) fn run_setup(cli: &Cli, env: &Env) -> i32 {
 /// Returns the exit code.
 pub(super) fn render_one(view: &View, dir: &Path, run: &RunReport) -> i32 {
     let mode = run.mode;
-    let secrets = &run.secrets;
     let probe = run.probe.as_ref();
     let fail_here = |plan: Option<&Plan>, e: &Error| {
         // Warnings belong with a plan that was shown; before one, there is nothing to warn on.
         let warnings: &[String] = if plan.is_some() { &run.warnings } else { &[] };
-        fail(
-            view.json,
-            mode,
-            Some(dir),
-            probe,
-            plan,
-            e,
-            warnings,
-            secrets,
-        )
+        fail(view.json, mode, Some(dir), probe, plan, e, warnings)
     };
     if let Some(e) = &run.stopped {
-        return fail(view.json, mode, Some(dir), probe, None, e, &[], secrets);
+        return fail(view.json, mode, Some(dir), probe, None, e, &[]);
     }
     let Some(r) = run.roots.first() else {
         return exit::INPUT;
@@ -428,7 +412,6 @@ pub(super) fn render_one(view: &View, dir: &Path, run: &RunReport) -> i32 {
             error: None,
             warnings: &warnings,
             exit_code: r.exit_code,
-            secrets,
             kind: run.kind,
         });
         if let Some(verified) = &r.verify {
@@ -483,6 +466,7 @@ impl<'a> Review<'a> {
         dir: &'a Path,
         nothing_to_do: &'static str,
         done_hint: &'static str,
+        secrets: &Redactor,
     ) -> Review<'a> {
         Review {
             view: View {
@@ -507,6 +491,7 @@ impl<'a> Review<'a> {
                     (_, true) => Some(false),
                     _ => None,
                 },
+                redactor: secrets.clone(),
             },
             dir,
         }

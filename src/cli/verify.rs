@@ -7,24 +7,30 @@ use crate::ops::verify::{self, ModelResult, VerifyReport};
 
 /// Runs verify on one root; exit 0 when the primary answered, 3 when not, 1 when the root
 /// cannot be read.
-pub(super) fn run_verify(a: &VerifyArgs, quiet: bool, as_invoker: bool, env: &Env) -> i32 {
+pub(super) fn run_verify(
+    a: &VerifyArgs,
+    quiet: bool,
+    as_invoker: bool,
+    env: &Env,
+    secrets: &Redactor,
+) -> i32 {
     // The key reference may name any variable, not only the ones setup snapshots.
     let env = &env.with_rest_of_process();
-    if let Some(Err(e)) = a.root.as_deref().map(|p| check_root_arg(p, false)) {
-        return fail(a.json, Mode::DryRun, None, None, None, &e, &[], &[]);
+    if let Some(Err(e)) = a.root.as_deref().map(|p| check_root_arg(p, false, secrets)) {
+        return fail(a.json, Mode::DryRun, None, None, None, &e, &[]);
     }
     let (dir, config_override) = root::resolve(a.root.as_deref(), env);
     // The owner's exec SecretRef runs, and its file SecretRef is read, as the owner: as
     // OpenClaw does them, and never with more rights than the owner has.
     let env = &match as_owner(std::slice::from_ref(&dir), as_invoker, env) {
         Ok(e) => e,
-        Err(e) => return fail(a.json, Mode::DryRun, Some(&dir), None, None, &e, &[], &[]),
+        Err(e) => return fail(a.json, Mode::DryRun, Some(&dir), None, None, &e, &[]),
     };
     let resolved = root::discover(&dir, config_override.as_deref(), a.agent.as_deref())
-        .and_then(|r| verify::resolve(&r, env, a.agent.as_deref()));
+        .and_then(|r| verify::resolve(&r, env, a.agent.as_deref(), secrets));
     let resolved = match resolved {
         Ok(r) => r,
-        Err(e) => return fail(a.json, Mode::DryRun, Some(&dir), None, None, &e, &[], &[]),
+        Err(e) => return fail(a.json, Mode::DryRun, Some(&dir), None, None, &e, &[]),
     };
     let opts = verify::Options {
         all: a.all,

@@ -1,5 +1,4 @@
-//! The GateRouter API key: a type that cannot be printed by accident, plus the
-//! redaction every output path uses.
+//! The GateRouter API key: a type that cannot be printed by accident, and its masked form.
 
 use secrecy::{ExposeSecret, SecretString};
 
@@ -65,8 +64,6 @@ impl ApiKey {
                 "is {n} characters long (more than {MAX_LEN}); was more than the key pasted?"
             )));
         }
-        // Known from now on to every redaction, whoever prints what.
-        crate::redact::secrets::register(raw);
         Ok(ApiKey(SecretString::from(raw.to_owned())))
     }
 
@@ -76,21 +73,21 @@ impl ApiKey {
     /// path is refused rather than becoming the key. Keys already in a file are read with
     /// the looser `parse`, so an older key stays readable. The refused text is never shown.
     pub fn from_user(raw: &str) -> Result<Self, Error> {
-        let refused = Self::check_shape(raw);
-        if refused.is_err() {
-            // Whatever it was, it may hold a secret (the value of a pasted line): known from
-            // now on to every redaction.
-            // Of a `NAME=value` line only the value: the name and `=` would make every
-            // mention of a key prefix look like a piece of it. A URL or a path is not a key
-            // (and would mask words like `gaterouter` in every later message).
-            match (raw.split_once('='), not_a_key(raw)) {
-                (Some((_, v)), Some(_)) => crate::redact::secrets::register(v.trim()),
-                (_, Some(_)) => {}
-                _ if looks_like_path(raw) => {}
-                _ => crate::redact::secrets::register(raw),
-            }
+        Self::check_shape(raw)
+    }
+
+    /// What of a string refused by [`ApiKey::from_user`] may be a secret, for the run's
+    /// redactor: whatever it was, it may hold one (the value of a pasted line). Of a
+    /// `NAME=value` line only the value: the name and `=` would make every mention of a key
+    /// prefix look like a piece of it. A URL or a path is not a key (and would mask words
+    /// like `gaterouter` in every later message).
+    pub fn refused_secret(raw: &str) -> Option<&str> {
+        match (raw.split_once('='), not_a_key(raw)) {
+            (Some((_, v)), Some(_)) => Some(v.trim()),
+            (_, Some(_)) => None,
+            _ if looks_like_path(raw) => None,
+            _ => Some(raw),
         }
-        refused
     }
 
     fn check_shape(raw: &str) -> Result<Self, Error> {
@@ -170,12 +167,6 @@ impl std::fmt::Debug for ApiKey {
     }
 }
 
-/// Replaces every occurrence of each secret in `text` (and of every secret seen before, and
-/// of anything key-shaped) with its redacted form; see `secrets::redact_text`.
-pub fn redact_all(text: &str, secrets: &[&str]) -> String {
-    crate::redact::secrets::redact_text(text, secrets)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -244,8 +235,6 @@ mod tests {
     }
 
     proptest::proptest! {
-        // Each accepted or refused key joins the process-wide secret registry, which every
-        // later redaction in this test binary scans: a few dozen cases keep that small.
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
 
         /// Every string of a key's shape is accepted as a new key.

@@ -8,8 +8,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::gaterouter::key::{ApiKey, redact_all};
+use crate::gaterouter::key::ApiKey;
 use crate::gaterouter::policy;
+use crate::redact::secrets::Redactor;
 
 pub const DEFAULT_BASE_URL: &str = "https://api.gaterouter.ai/openai/v1";
 const EXPECTED_SUFFIX: &str = "/openai/v1";
@@ -436,7 +437,8 @@ async fn send(
             }
         }
         let latency_ms = start.elapsed().as_millis() as u64;
-        let secrets = [key.expose()];
+        // The report leaves here without the key, whoever keeps or prints it.
+        let secrets = Redactor::of([key.expose()]);
         return match result {
             Ok((status, _, content_type, body)) => Sent {
                 report: RequestReport {
@@ -447,7 +449,7 @@ async fn send(
                     latency_ms,
                     failure: None,
                 },
-                body: redact_all(&body, &secrets),
+                body: secrets.text(&body),
                 content_type,
                 transport: None,
             },
@@ -455,7 +457,7 @@ async fn send(
                 let failure = transport_failure(&e, method, url, cfg.timeout, attempts);
                 let failure = Failure {
                     kind: failure.kind,
-                    message: redact_all(&failure.message, &secrets),
+                    message: secrets.text(&failure.message),
                 };
                 Sent {
                     report: RequestReport {
@@ -851,7 +853,8 @@ fn parse_models(body: &str) -> Option<Vec<Model>> {
 }
 
 fn assemble(cfg: &ProbeConfig, key: &ApiKey, models: Sent, chat: Sent) -> ProbeReport {
-    let secrets = [key.expose()];
+    // The report leaves here without the key, whoever keeps or prints it.
+    let secrets = Redactor::of([key.expose()]);
     let mut warnings = Vec::new();
     let mut blocking = None;
     let mut key_accepted = None;
@@ -941,12 +944,12 @@ fn assemble(cfg: &ProbeConfig, key: &ApiKey, models: Sent, chat: Sent) -> ProbeR
     let mut requests = vec![models.report, chat.report];
     for r in &mut requests {
         if let Some(f) = &mut r.failure {
-            f.message = redact_all(&f.message, &secrets);
+            f.message = secrets.text(&f.message);
         }
     }
     let blocking = blocking.map(|f| Failure {
         kind: f.kind,
-        message: redact_all(&f.message, &secrets) + offline_advice(f.kind),
+        message: secrets.text(&f.message) + offline_advice(f.kind),
     });
     ProbeReport {
         base_url: cfg.base_url.clone(),
@@ -955,10 +958,7 @@ fn assemble(cfg: &ProbeConfig, key: &ApiKey, models: Sent, chat: Sent) -> ProbeR
         auto_routing,
         models: if blocking.is_none() { live } else { None },
         requests,
-        warnings: warnings
-            .into_iter()
-            .map(|w| redact_all(&w, &secrets))
-            .collect(),
+        warnings: warnings.into_iter().map(|w| secrets.text(&w)).collect(),
         blocking,
     }
 }

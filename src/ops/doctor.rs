@@ -12,6 +12,7 @@ use crate::gaterouter::key::{self, ApiKey};
 use crate::gaterouter::templates::{PROFILE_ID, PROVIDER_ID};
 use crate::openclaw::root::{Env, FileState, Root};
 use crate::plan::{env_file, openclaw_json};
+use crate::redact::secrets::Redactor;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -79,6 +80,7 @@ fn str_at<'a>(v: &'a Value, ptr: &str) -> Option<&'a str> {
 struct Ctx<'a> {
     root: &'a Root,
     env: &'a Env,
+    secrets: &'a Redactor,
     /// The key in `.env`, or the finding that says why there is none.
     key: Result<ApiKey, Check>,
     config: Result<Option<Value>, String>,
@@ -144,11 +146,14 @@ const CHECKS: &[CheckFn] = &[
 ];
 
 /// Runs every check on `root`: a line each, a fix for every problem.
-pub fn run(root: &Root, env: &Env) -> Vec<Check> {
+/// Every secret met (the key in `.env`, a resolved SecretRef) is added to `secrets`, the
+/// run's redactor.
+pub fn run(root: &Root, env: &Env, secrets: &Redactor) -> Vec<Check> {
     let ctx = Ctx {
         root,
         env,
-        key: read_key(root),
+        secrets,
+        key: read_key(root, secrets),
         config: value(&root.config),
         models: root.models.iter().map(value).collect(),
     };
@@ -156,11 +161,13 @@ pub fn run(root: &Root, env: &Env) -> Vec<Check> {
 }
 
 /// Whether OpenClaw can use GateRouter on `root` as it is: no check finds a problem.
-pub fn healthy(root: &Root, env: &Env) -> bool {
-    run(root, env).iter().all(|c| c.status != Status::Problem)
+pub fn healthy(root: &Root, env: &Env, secrets: &Redactor) -> bool {
+    run(root, env, secrets)
+        .iter()
+        .all(|c| c.status != Status::Problem)
 }
 
-fn read_key(root: &Root) -> Result<ApiKey, Check> {
+fn read_key(root: &Root, secrets: &Redactor) -> Result<ApiKey, Check> {
     let text = match root.env.text() {
         Err(e) => {
             return Err(problem(
@@ -182,7 +189,11 @@ fn read_key(root: &Root) -> Result<ApiKey, Check> {
             "make .env smaller than 1 MB (OpenClaw ignores a larger one as a whole)",
         )),
         Ok(None) => Err(problem(".env has no GATEROUTER_API_KEY", SETUP)),
-        Ok(Some(k)) => ApiKey::parse(&k).map_err(|e| {
+        Ok(Some(k)) => {
+            secrets.add(&k);
+            ApiKey::parse(&k)
+        }
+        .map_err(|e| {
             problem(
                 format!(".env: {e}"),
                 "run gaterouter-setup with the key copied again",
@@ -322,7 +333,7 @@ fn provider_entry(c: &Ctx) -> Vec<Check> {
             "run gaterouter-setup: it writes the SecretRef {\"source\": \"env\", \"provider\": \"default\", \"id\": \"GATEROUTER_API_KEY\"} instead",
         )),
         (Some(_), Some(Value::Object(r))) if r.get("source").is_some_and(|s| s != "env") => {
-            out.push(secret_ref_check(c.root, c.env));
+            out.push(secret_ref_check(c.root, c.env, c.secrets));
         }
         (Some(_), _) => out.push(problem(
             "the gaterouter provider in openclaw.json does not take its key from the SecretRef to GATEROUTER_API_KEY",
@@ -415,12 +426,17 @@ fn fallback_providers(c: &Ctx) -> Vec<Check> {
 
 /// A `file`, `exec` or `store` SecretRef for the key: what verify finds behind it (the same
 /// resolver, so doctor and verify agree).
-fn secret_ref_check(root: &Root, env: &Env) -> Check {
+fn secret_ref_check(root: &Root, env: &Env, secrets: &Redactor) -> Check {
     use crate::ops::verify::resolve::KeyState;
     let fix = "fix secrets.providers in openclaw.json (see `openclaw secrets audit`), or run gaterouter-setup to use the key in .env instead";
     // Read-only: an exec provider's program is not run here (verify runs it).
-    match crate::ops::verify::resolve::resolve_with(root, &env.with_rest_of_process(), None, false)
-    {
+    match crate::ops::verify::resolve::resolve_with(
+        root,
+        &env.with_rest_of_process(),
+        None,
+        false,
+        secrets,
+    ) {
         Ok(r) => match r.key {
             KeyState::Found { from, .. } => ok(format!(
                 "the gaterouter key comes from the SecretRef {} and resolves (from {})",

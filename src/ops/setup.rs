@@ -20,6 +20,7 @@ use crate::openclaw::gateway;
 use crate::openclaw::root::{self, Env, Root};
 use crate::ops::verify::{self, VerifyReport};
 use crate::plan::{self, KeyChoice, Plan};
+use crate::redact::secrets::Redactor;
 use crate::report::Mode;
 use crate::txn::apply::{self, Applied};
 
@@ -60,8 +61,9 @@ pub struct Request {
     pub force: bool,
     /// Found while validating the inputs (a base URL that looks wrong).
     pub warnings: Vec<String>,
-    /// Secrets known before any root is read (the key as given), for redaction.
-    pub secrets: Vec<String>,
+    /// The run's redactor (made by the caller, which prints): every secret a stage meets
+    /// (a key in `.env`, the keys a plan replaces, a resolved SecretRef) is added to it.
+    pub redactor: Redactor,
 }
 
 /// What the person running it is asked to approve.
@@ -179,8 +181,6 @@ pub struct RunReport {
     pub applying: bool,
     /// What the run does (`setup`, `rollback`, `uninstall`), as the backup manifest records it.
     pub kind: &'static str,
-    /// Every secret met (keys given, found, replaced): to redact wherever this is shown.
-    pub secrets: Vec<String>,
 }
 
 impl RunReport {
@@ -241,7 +241,7 @@ pub fn run(req: Request, env: &Env, ui: &mut dyn Ui) -> RunReport {
         restart_gateway,
         force,
         mut warnings,
-        mut secrets,
+        redactor,
     } = req;
     // Only a write is refused; a dry run or a check shows the warning.
     let gate = mode == Mode::Apply && !force;
@@ -256,7 +256,7 @@ pub fn run(req: Request, env: &Env, ui: &mut dyn Ui) -> RunReport {
             .and_then(|()| {
                 root::discover(&r.target.dir, r.target.config.as_deref(), agent.as_deref())
             })
-            .and_then(|root| planned(&root, &key, &settings, gate).map(|p| (root, p)));
+            .and_then(|root| planned(&root, &key, &settings, gate, &redactor).map(|p| (root, p)));
         let failed = planned.is_err();
         match planned {
             Ok(p) => found.push(Some(p)),
@@ -289,7 +289,7 @@ pub fn run(req: Request, env: &Env, ui: &mut dyn Ui) -> RunReport {
             };
             Some(match probe_key {
                 Some(k) => {
-                    secrets.push(k.expose().to_owned());
+                    redactor.add(k.expose());
                     ui.probing(cfg);
                     let report = probe::run(&k, cfg);
                     ui.probed(&report);
@@ -310,7 +310,6 @@ pub fn run(req: Request, env: &Env, ui: &mut dyn Ui) -> RunReport {
         refused: None,
         applying: false,
         kind: "setup",
-        secrets: Vec::new(),
     };
     if let Some(p) = probe.as_ref().and_then(ProbeOutcome::report) {
         let stopped = if let Some(f) = &p.blocking {
@@ -326,7 +325,6 @@ pub fn run(req: Request, env: &Env, ui: &mut dyn Ui) -> RunReport {
             report.warnings = warnings;
             report.roots = runs;
             report.stopped = Some(e);
-            report.secrets = secrets;
             return report;
         }
     }
@@ -344,7 +342,7 @@ pub fn run(req: Request, env: &Env, ui: &mut dyn Ui) -> RunReport {
         |_| 16 * 1024,
         |(_, (root, first))| {
             if replan {
-                planned(root, &key, &settings, gate)
+                planned(root, &key, &settings, gate, &redactor)
             } else {
                 Ok(first.clone())
             }
@@ -354,19 +352,10 @@ pub fn run(req: Request, env: &Env, ui: &mut dyn Ui) -> RunReport {
         match p {
             Ok(p) => {
                 // Read-only and local (doctor's checks); only worth it when changes pend.
-                runs[*i].wired = !p.is_empty() && crate::ops::doctor::healthy(root, env);
+                runs[*i].wired = !p.is_empty() && crate::ops::doctor::healthy(root, env, &redactor);
                 runs[*i].plan = Some(p);
             }
             Err(e) => runs[*i].error = Some(e),
-        }
-    }
-    for s in runs
-        .iter()
-        .filter_map(|r| r.plan.as_ref())
-        .flat_map(|p| &p.secrets)
-    {
-        if !secrets.contains(s) {
-            secrets.push(s.clone());
         }
     }
     warnings.extend(env_warnings(env, &key, mode));
@@ -374,7 +363,6 @@ pub fn run(req: Request, env: &Env, ui: &mut dyn Ui) -> RunReport {
     report.probe = probe;
     report.warnings = warnings;
     report.roots = runs;
-    report.secrets = secrets;
 
     let tail = Tail {
         yes,
@@ -383,6 +371,7 @@ pub fn run(req: Request, env: &Env, ui: &mut dyn Ui) -> RunReport {
         kind: "setup",
         verify: verify_timeout,
         restart_gateway,
+        redactor,
     };
     review_apply_verify(report, &tail, env, ui)
 }
@@ -401,6 +390,8 @@ pub struct Tail {
     pub verify: Option<Duration>,
     /// What to do about a running Gateway (see [`Request::restart_gateway`]).
     pub restart_gateway: Option<bool>,
+    /// The run's redactor (see [`Request::redactor`]).
+    pub redactor: Redactor,
 }
 
 /// A run of one plan made elsewhere (rollback's, uninstall's): nothing to discover or
@@ -414,7 +405,9 @@ pub fn run_plan(
     ui: &mut dyn Ui,
 ) -> RunReport {
     let mut root = RootRun::new(target);
-    let secrets = plan.secrets.clone();
+    for s in &plan.secrets {
+        tail.redactor.add(s);
+    }
     root.plan = Some(plan);
     let report = RunReport {
         mode,
@@ -425,7 +418,6 @@ pub fn run_plan(
         refused: None,
         applying: false,
         kind: tail.kind,
-        secrets,
     };
     review_apply_verify(report, tail, env, ui)
 }
@@ -503,7 +495,7 @@ fn review_apply_verify(
     // A signal during the apply: report what was written, verify nothing more.
     if let (Some(timeout), Mode::Apply, None) = (tail.verify, mode, crate::sys::signals::pending())
     {
-        verify_all(&mut report.roots, env, timeout);
+        verify_all(&mut report.roots, env, timeout, &tail.redactor);
     }
     report
 }
@@ -543,8 +535,19 @@ fn gateway_review(runs: &mut [RootRun], mode: Mode, restart: Option<bool>) -> Op
 
 /// The plan stage of one root, and whether its files can be written (so a dry run or a
 /// check says so too, before anybody confirms).
-fn planned(root: &Root, key: &KeyChoice, settings: &Settings, gate: bool) -> Result<Plan> {
+/// The plan's secrets (the key, any key it replaces) join the run's redactor before the plan
+/// can be shown.
+fn planned(
+    root: &Root,
+    key: &KeyChoice,
+    settings: &Settings,
+    gate: bool,
+    secrets: &Redactor,
+) -> Result<Plan> {
     let mut p = plan::plan(root, key, settings)?;
+    for s in &p.secrets {
+        secrets.add(s);
+    }
     apply::check_writable(&p)?;
     p.check_openclaw_health();
     if gate {
@@ -615,7 +618,7 @@ fn apply_all(
 
 /// Verify every root that is configured now (written, or already), side by side; a root
 /// whose primary does not answer gets the verify's exit code (3).
-fn verify_all(runs: &mut [RootRun], env: &Env, timeout: Duration) {
+fn verify_all(runs: &mut [RootRun], env: &Env, timeout: Duration, secrets: &Redactor) {
     // The key reference may name any variable, not only the ones setup snapshots.
     let env = env.with_rest_of_process();
     let todo: Vec<usize> = (0..runs.len())
@@ -624,7 +627,7 @@ fn verify_all(runs: &mut [RootRun], env: &Env, timeout: Duration) {
     let results = crate::sys::par::map(
         &todo,
         |_| 64 * 1024,
-        |&i| verify_root(&runs[i].target, &env, timeout),
+        |&i| verify_root(&runs[i].target, &env, timeout, secrets),
     );
     for (i, v) in todo.into_iter().zip(results) {
         let c = v.exit_code();
@@ -636,13 +639,13 @@ fn verify_all(runs: &mut [RootRun], env: &Env, timeout: Duration) {
 }
 
 /// The verify stage for one root: read it back as OpenClaw will, then one tiny request.
-pub fn verify_root(t: &Target, env: &Env, timeout: Duration) -> Verified {
+pub fn verify_root(t: &Target, env: &Env, timeout: Duration, secrets: &Redactor) -> Verified {
     let opts = verify::Options {
         timeout,
         ..verify::Options::default()
     };
     match root::discover(&t.dir, t.config.as_deref(), None)
-        .and_then(|r| verify::resolve(&r, env, None))
+        .and_then(|r| verify::resolve(&r, env, None, secrets))
     {
         Ok(r) => Verified::Done(Box::new(verify::run(&r, &opts))),
         Err(e) => Verified::Failed(e),
@@ -812,7 +815,7 @@ mod tests {
                 restart_gateway: None,
                 force: false,
                 warnings: Vec::new(),
-                secrets: Vec::new(),
+                redactor: Redactor::new(),
             };
             let mut ui = Scripted { answer, reviews: 0, asked: None };
             let env = Env::from_pairs([]);

@@ -10,8 +10,8 @@ pub mod secrets;
 pub mod text;
 
 use crate::format::dotenv::{self, js_line_break};
-use crate::gaterouter::key::{redact, redact_all};
 use crate::redact::secret_name::{Secrecy, secrecy, secret_name};
+use crate::redact::secrets::redact;
 
 /// Whether a `.env` name says its value is a credential (the one name rule, see
 /// `secret_name`), given the value as written: under a token-family name (`MAX_TOKENS`) a
@@ -23,7 +23,7 @@ pub fn env_secret_name(name: &str, raw: &str) -> bool {
 }
 
 /// Whether a value (as written, quotes included) looks like a credential whatever its name:
-/// key-shaped or a known secret (`secrets::looks_like_key`), a token (16+ characters of
+/// key-shaped (`secrets::looks_like_key`), a token (16+ characters of
 /// base64/hex alphabet mixing letters and digits or cases), a URL carrying a password
 /// (`scheme://user:pass@host`), or spanning lines (a PEM key).
 pub fn secret_value(raw: &str) -> bool {
@@ -107,7 +107,7 @@ fn harmless_value(v: &str) -> bool {
 /// harmless-looking value (see `harmless_value`), or a public setting's value without
 /// anything of a URL's credentials in it, shows. A deny-list alone let `ADMIN_PW=…` or a
 /// webhook URL through. Any known secret left in a shown value is still masked by the
-/// caller's `redact_all`.
+/// run's redactor where it is printed.
 pub fn env_value_secret(name: &str, raw: &str) -> bool {
     if env_secret_name(name, raw) || secret_value(raw) {
         return true;
@@ -534,13 +534,13 @@ pub fn file_masked(kind: crate::plan::FileKind, text: &str) -> std::borrow::Cow<
     }
 }
 
-/// Redacts one line of a file of the given kind, then any known secret anywhere in it.
-pub fn line(kind: crate::plan::FileKind, text: &str, secrets: &[&str]) -> String {
-    let masked = match kind {
+/// Redacts one line of a file of the given kind by its structure; the secrets the run knows
+/// are masked where it is printed (the output sink's redactor).
+pub fn line(kind: crate::plan::FileKind, text: &str) -> String {
+    match kind {
         crate::plan::FileKind::Env => env_text(text),
         _ => json_line(text),
-    };
-    redact_all(&masked, secrets)
+    }
 }
 
 #[cfg(test)]
@@ -780,11 +780,12 @@ mod tests {
             }
 
             /// The key we know (the one being written or replaced) never shows, whatever
-            /// name holds it: after `env_text`, shown lines go through `redact_all`.
+            /// name holds it: after `env_text`, shown lines go through the run's redactor.
             #[test]
             fn the_known_key_never_shows(name in plain_name(), key in "[A-Za-z]{4,12}[0-9]{2,6}") {
                 let known = format!("gr-{key}");
-                let shown = line(crate::plan::FileKind::Env, &format!("{name}={known}"), &[&known]);
+                let shown = crate::redact::secrets::Redactor::of([&known])
+                    .text(&line(crate::plan::FileKind::Env, &format!("{name}={known}")));
                 prop_assert!(!shown.contains(&known), "{}", shown);
             }
         }

@@ -1,9 +1,10 @@
 //! Secrets in text we did not write ourselves: error messages (ours, a server's), paths,
-//! reports. Two nets, both applied to every byte printed (see `output`):
+//! reports. A [`Redactor`] is made per run (by the command line, which hands it to the output
+//! sink) and applies two nets to every byte printed:
 //!
-//! 1. **Known secrets.** Every key this process has seen (a validated `ApiKey`, the raw key
-//!    argument, a key read from `.env`, any secret handed to `key::redact_all`) is kept in a
-//!    process-wide registry, so a message printed later masks it even when the code that
+//! 1. **Known secrets.** Every key the run has seen (the key as given, a key read from `.env`,
+//!    a SecretRef resolved by verify, the keys a plan replaces) is added to the run's
+//!    redactor where it is found, so a message printed later masks it even when the code that
 //!    prints it never had the key in hand. A *piece* of a known key (a server echoing a
 //!    truncated `sk-or-v1-SENTINELKEY012…`, or the key's middle) is caught too: any run of
 //!    key characters that shares 8 consecutive characters with a known secret is masked.
@@ -11,7 +12,7 @@
 //!    `ghp_`, `AKIA`, …) and is long enough to be a credential is masked even when we never
 //!    saw it: another provider's key in a config, or a key someone typed as a root.
 //!
-//! Masking keeps what `key::redact` shows (first 6 and last 4 characters) for a whole known
+//! Masking keeps what [`redact`] shows (first 6 and last 4 characters) for a whole known
 //! secret or a key-shaped run; a *fragment* of a known secret shows only the head the full
 //! redaction shows anyway, so fragments cannot be pieced together into more of the key.
 
@@ -33,44 +34,67 @@ pub fn redact(secret: &str) -> String {
     format!("{h}…{t}")
 }
 
-/// Secrets at least this long are remembered for the whole run; shorter ones (an old
-/// placeholder value such as `test`) only in the text they were handed in with, since
-/// masking them everywhere would mangle ordinary words and paths.
+/// Secrets at least this long are masked wherever they appear, pieces of them too; shorter
+/// ones (an old placeholder value such as `test`) only where a whole run of key characters
+/// is the secret, since masking them inside words would mangle ordinary words and paths.
 const MIN_SECRET: usize = 8;
-/// Shorter than this, a string is not masked at all (as before the registry).
-const MIN_LOCAL_SECRET: usize = 4;
+/// Shorter than this, a string is not masked at all.
+const MIN_SHORT_SECRET: usize = 4;
 /// A fragment this long of a known secret marks a run as part of it.
 const GRAM: usize = 8;
 
-/// The secrets seen so far, and the fragments of their hidden parts, kept ready: redaction
-/// runs on every line printed, registering happens a handful of times per run.
+/// The secrets of one run, and the fragments of their hidden parts, kept ready: redaction
+/// runs on every line printed, adding happens a handful of times per run.
+#[derive(Default)]
 struct Known {
     secrets: Vec<String>,
+    /// Secrets of 4 to 7 characters: masked as whole runs only.
+    short: Vec<String>,
     /// Every 8-byte window of every hidden part, as a number, sorted: a lookup per window
     /// of every run printed is a binary search over integers.
     grams: Vec<u64>,
 }
 
-static KNOWN: RwLock<Known> = RwLock::new(Known {
-    secrets: Vec::new(),
-    grams: Vec::new(),
-});
+/// One run's redaction: the secrets it has met and the key-shape rules. A handle: clones
+/// share the secrets, so what a stage of the run adds (a key read from `.env`, a resolved
+/// SecretRef) is masked in everything the run prints afterwards. Never a process-wide
+/// registry: each run, and each test, has its own.
+#[derive(Clone, Default)]
+pub struct Redactor(std::sync::Arc<RwLock<Known>>);
 
-/// Remembers a secret for every later redaction in this process.
-pub fn register(secret: &str) {
-    if secret.len() < MIN_SECRET {
-        return;
+impl std::fmt::Debug for Redactor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self.0.read().map_or(0, |k| k.secrets.len() + k.short.len());
+        write!(f, "Redactor({n} secrets)")
     }
-    if KNOWN
-        .read()
-        .is_ok_and(|k| k.secrets.iter().any(|s| s == secret))
-    {
-        return;
+}
+
+impl Redactor {
+    pub fn new() -> Self {
+        Self::default()
     }
-    let Ok(mut known) = KNOWN.write() else {
-        return;
-    };
-    if !known.secrets.iter().any(|k| k == secret) {
+
+    /// A redactor that knows these secrets.
+    pub fn of<S: AsRef<str>>(secrets: impl IntoIterator<Item = S>) -> Self {
+        let r = Self::new();
+        for s in secrets {
+            r.add(s.as_ref());
+        }
+        r
+    }
+
+    /// Remembers a secret for every later redaction of this run.
+    pub fn add(&self, secret: &str) {
+        if secret.len() < MIN_SHORT_SECRET || self.knows(secret) {
+            return;
+        }
+        let Ok(mut known) = self.0.write() else {
+            return;
+        };
+        if secret.len() < MIN_SECRET {
+            known.short.push(secret.to_owned());
+            return;
+        }
         known.secrets.push(secret.to_owned());
         let hidden = hidden_part(secret);
         for w in hidden.as_bytes().windows(GRAM) {
@@ -78,6 +102,86 @@ pub fn register(secret: &str) {
         }
         known.grams.sort_unstable();
         known.grams.dedup();
+    }
+
+    fn knows(&self, secret: &str) -> bool {
+        self.0
+            .read()
+            .is_ok_and(|k| k.secrets.iter().chain(&k.short).any(|s| s == secret))
+    }
+
+    /// Whether `s` (a whole argument) looks like an API key (see [`looks_like_key`]) or holds
+    /// a secret this run knows. Used to refuse printing an argument given where a path goes.
+    pub fn looks_like_key(&self, s: &str) -> bool {
+        looks_like_key(s)
+            || self
+                .0
+                .read()
+                .is_ok_and(|k| k.secrets.iter().any(|k| s.contains(k.as_str())))
+    }
+
+    /// Masks every known secret, every key-shaped run and every credential inside a URL
+    /// (see `mask_urls`) in `text`.
+    pub fn text(&self, text: &str) -> String {
+        let urls = mask_urls(text);
+        let text: &str = &urls;
+        let Ok(known) = self.0.read() else {
+            return mask_runs(text, |run| key_shaped(run).then(|| redact(run)));
+        };
+        // Whole secrets first: one may hold characters that are not key characters.
+        let mut out = std::borrow::Cow::Borrowed(text);
+        for s in &known.secrets {
+            if out.contains(s.as_str()) {
+                out = std::borrow::Cow::Owned(out.replace(s.as_str(), &redact(s)));
+            }
+        }
+        mask_runs(&out, |run| {
+            if let Some(k) = known
+                .secrets
+                .iter()
+                .chain(&known.short)
+                .find(|k| k.as_str() == run)
+            {
+                return Some(redact(k));
+            }
+            if run.len() >= GRAM
+                && run
+                    .as_bytes()
+                    .windows(GRAM)
+                    .any(|w| known.grams.binary_search(&gram(w)).is_ok())
+            {
+                return Some(fragment(run, &known.secrets));
+            }
+            key_shaped(run).then(|| redact(run))
+        })
+    }
+
+    /// Redacts every string (and object key) of a JSON value in place, so a report is clean
+    /// before it is serialised.
+    pub fn value(&self, v: &mut serde_json::Value) {
+        use serde_json::Value;
+        match v {
+            Value::String(s) => {
+                let r = self.text(s);
+                if r != *s {
+                    *s = r;
+                }
+            }
+            Value::Array(a) => a.iter_mut().for_each(|v| self.value(v)),
+            Value::Object(o) => {
+                let needs_rename = o.keys().any(|k| self.text(k) != *k);
+                if needs_rename {
+                    let old = std::mem::take(o);
+                    for (k, mut val) in old {
+                        self.value(&mut val);
+                        o.insert(self.text(&k), val);
+                    }
+                } else {
+                    o.values_mut().for_each(|v| self.value(v));
+                }
+            }
+            _ => {}
+        }
     }
 }
 
@@ -130,63 +234,14 @@ fn key_shaped(run: &str) -> bool {
         .any(|p| run.starts_with(p) && run.len() >= p.len() + MIN_AFTER_PREFIX)
 }
 
-/// Whether `s` (a whole argument) looks like an API key: a key-shaped run, a long (32+) run of
-/// key characters of which a quarter or more are digits (random tokens; names people give
-/// directories rarely are), or a string we already know is a secret. Used to refuse
-/// printing an argument given where a path goes.
+/// Whether `s` looks like an API key by its shape alone: a key-shaped run, or a long (32+)
+/// run of key characters of which a quarter or more are digits (random tokens; names people
+/// give directories rarely are).
 pub fn looks_like_key(s: &str) -> bool {
-    if s.chars().all(key_char) {
+    s.chars().all(key_char) && {
         let digits = s.chars().filter(char::is_ascii_digit).count();
-        if key_shaped(s) || (s.len() >= 32 && digits * 4 >= s.len()) {
-            return true;
-        }
+        key_shaped(s) || (s.len() >= 32 && digits * 4 >= s.len())
     }
-    KNOWN
-        .read()
-        .is_ok_and(|k| k.secrets.iter().any(|k| s.contains(k.as_str())))
-}
-
-/// Masks every known secret (plus `extra`, which is registered too), every key-shaped
-/// run and every credential inside a URL (see `mask_urls`) in `text`.
-pub fn redact_text(text: &str, extra: &[&str]) -> String {
-    for s in extra {
-        register(s);
-    }
-    let urls = mask_urls(text);
-    let text: &str = &urls;
-    let Ok(known) = KNOWN.read() else {
-        return mask_runs(text, |run| key_shaped(run).then(|| redact(run)));
-    };
-    // Whole secrets first: one may hold characters that are not key characters.
-    let mut out = std::borrow::Cow::Borrowed(text);
-    let local = extra
-        .iter()
-        .filter(|s| (MIN_LOCAL_SECRET..MIN_SECRET).contains(&s.len()))
-        .copied();
-    for s in local {
-        if out.contains(s) {
-            out = std::borrow::Cow::Owned(out.replace(s, &redact(s)));
-        }
-    }
-    for s in &known.secrets {
-        if out.contains(s.as_str()) {
-            out = std::borrow::Cow::Owned(out.replace(s.as_str(), &redact(s)));
-        }
-    }
-    mask_runs(&out, |run| {
-        if let Some(k) = known.secrets.iter().find(|k| k.as_str() == run) {
-            return Some(redact(k));
-        }
-        if run.len() >= GRAM
-            && run
-                .as_bytes()
-                .windows(GRAM)
-                .any(|w| known.grams.binary_search(&gram(w)).is_ok())
-        {
-            return Some(fragment(run, &known.secrets));
-        }
-        key_shaped(run).then(|| redact(run))
-    })
 }
 
 /// A random-looking token inside a URL (a Slack webhook's last segment, a Discord
@@ -373,34 +428,6 @@ fn mask_runs(text: &str, f: impl Fn(&str) -> Option<String>) -> String {
     out
 }
 
-/// Redacts every string (and object key) of a JSON value in place, so a report is clean
-/// before it is serialised.
-pub fn redact_value(v: &mut serde_json::Value) {
-    use serde_json::Value;
-    match v {
-        Value::String(s) => {
-            let r = redact_text(s, &[]);
-            if r != *s {
-                *s = r;
-            }
-        }
-        Value::Array(a) => a.iter_mut().for_each(redact_value),
-        Value::Object(o) => {
-            let needs_rename = o.keys().any(|k| redact_text(k, &[]) != *k);
-            if needs_rename {
-                let old = std::mem::take(o);
-                for (k, mut val) in old {
-                    redact_value(&mut val);
-                    o.insert(redact_text(&k, &[]), val);
-                }
-            } else {
-                o.values_mut().for_each(redact_value);
-            }
-        }
-        _ => {}
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -408,20 +435,14 @@ mod tests {
     #[test]
     fn a_known_key_and_its_fragments_are_masked() {
         let key = "sk-or-v1-UNITSENTINEL0123456789abcdef";
-        let t = redact_text(&format!("bad key {key}."), &[key]);
+        let r = Redactor::of([key]);
+        let t = r.text(&format!("bad key {key}."));
         assert_eq!(t, "bad key sk-or-…cdef.");
         // A server echoing a truncated key, with or without its prefix.
-        let t = redact_text("Incorrect API key: sk-or-v1-UNITSENT****cdef", &[]);
+        let t = r.text("Incorrect API key: sk-or-v1-UNITSENT****cdef");
         assert!(!t.contains("UNITSENT"), "{t}");
-        // The registry is the process's, shared with every other test running alongside
-        // (whose secrets may mask part of this line first): what matters is that the
-        // fragment does not show, not the exact mask.
-        let t = redact_text("key UNITSENTINEL0123 invalid", &[]);
-        assert!(
-            t.starts_with("key ") && t.ends_with(" invalid") && t.contains('…'),
-            "{t}"
-        );
-        assert!(!t.contains("SENTINEL0123"), "{t}");
+        // This test's own redactor: no other test's secret can mask the line first.
+        assert_eq!(r.text("key UNITSENTINEL0123 invalid"), "key … invalid");
     }
 
     #[test]
@@ -461,10 +482,13 @@ mod tests {
             ),
         ] {
             let t = format!("url \"{url}\", then words");
-            assert_eq!(redact_text(&t, &[]), format!("url \"{shown}\", then words"));
             assert_eq!(
-                redact_text(&redact_text(&t, &[]), &[]),
-                redact_text(&t, &[])
+                Redactor::new().text(&t),
+                format!("url \"{shown}\", then words")
+            );
+            assert_eq!(
+                Redactor::new().text(&Redactor::new().text(&t)),
+                Redactor::new().text(&t)
             );
         }
     }
@@ -500,7 +524,7 @@ mod tests {
                     3 => format!("https://{host}/{path}#access_token={token}"),
                     _ => format!("https://{token}@{host}/{path}"),
                 };
-                let shown = redact_text(&format!("\"url\": \"{url}\","), &[]);
+                let shown = Redactor::new().text(&format!("\"url\": \"{url}\","));
                 prop_assert!(!shown.contains(&token), "{}", shown);
                 prop_assert!(shown.contains(&host), "{}", shown);
             }
@@ -509,24 +533,26 @@ mod tests {
 
     #[test]
     fn key_shaped_runs_are_masked_words_are_not() {
-        let t = redact_text("token ghp_abcdefghijklmnopqrstuvwxyz0123 here", &[]);
+        let t = Redactor::new().text("token ghp_abcdefghijklmnopqrstuvwxyz0123 here");
         assert_eq!(t, "token ghp_ab…0123 here");
         let plain =
             "sk-or-v1-… is an example; task-list.json; gaterouter/auto; 2026-11-25T22:00:00Z";
-        assert_eq!(redact_text(plain, &[]), plain);
+        assert_eq!(Redactor::new().text(plain), plain);
     }
 
     #[test]
-    fn a_short_secret_is_masked_where_handed_in_only() {
-        assert_eq!(redact_text("value: shrt", &["shrt"]), "value: …");
-        assert_eq!(redact_text("/tmp/shrt-root", &[]), "/tmp/shrt-root");
+    fn a_short_secret_is_masked_as_a_whole_run_only() {
+        let r = Redactor::of(["shrt"]);
+        assert_eq!(r.text("value: shrt"), "value: …");
+        assert_eq!(r.text("/tmp/shrt-root"), "/tmp/shrt-root");
     }
 
     #[test]
     fn redaction_is_idempotent() {
         let key = "sk-or-v1-IDEMPOTENT0123456789abcdef";
-        let once = redact_text(&format!("{key} / sk-proj-abcdefghijklmnop"), &[key]);
-        assert_eq!(redact_text(&once, &[]), once);
+        let r = Redactor::of([key]);
+        let once = r.text(&format!("{key} / sk-proj-abcdefghijklmnop"));
+        assert_eq!(r.text(&once), once);
     }
 
     #[test]
@@ -534,7 +560,7 @@ mod tests {
         let key = "sk-or-v1-VALUESENTINEL0123456789abcd";
         let mut v =
             serde_json::json!({"error": {"message": format!("no {key}"), "path": key}, key: 1});
-        redact_value(&mut v);
+        Redactor::of([key]).value(&mut v);
         assert!(!v.to_string().contains("VALUESENTINEL"), "{v}");
     }
 }

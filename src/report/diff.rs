@@ -25,7 +25,7 @@ fn paint(color: bool, style: Style, text: &str) -> String {
 /// A whole file as the report's `before`/`after` show it (Ansible renders them as its own
 /// diff): every line masked exactly as the unified diff masks it, so the two can never
 /// disagree about what is secret. Line breaks are kept (CR LF shown as LF).
-pub fn redacted_text(kind: crate::plan::FileKind, bytes: &[u8], secrets: &[&str]) -> String {
+pub fn redacted_text(kind: crate::plan::FileKind, bytes: &[u8]) -> String {
     let raw = text(bytes);
     let ends: Vec<bool> = raw
         .split_inclusive('\n')
@@ -38,8 +38,8 @@ pub fn redacted_text(kind: crate::plan::FileKind, bytes: &[u8], secrets: &[&str]
         let l = l.strip_suffix('\n').unwrap_or(l);
         let l = l.strip_suffix('\r').unwrap_or(l);
         match kind {
-            crate::plan::FileKind::Env => crate::gaterouter::key::redact_all(l, secrets),
-            _ => redact::line(kind, l, secrets),
+            crate::plan::FileKind::Env => l.to_owned(),
+            _ => redact::line(kind, l),
         }
     });
     for (line, nl) in lines.zip(ends) {
@@ -53,12 +53,11 @@ pub fn redacted_text(kind: crate::plan::FileKind, bytes: &[u8], secrets: &[&str]
 
 /// All pending changes of a plan, one unified diff per file.
 pub fn render_plan(plan: &Plan, color: bool) -> String {
-    let secrets: Vec<&str> = plan.secrets.iter().map(String::as_str).collect();
     let pending: Vec<&FileChange> = plan.pending().collect();
     crate::sys::par::map(
         &pending,
         |f| f.after.as_ref().map_or(0, Vec::len) + f.before.as_ref().map_or(0, Vec::len),
-        |f| render(f, &secrets, color),
+        |f| render(f, color),
     )
     .concat()
 }
@@ -70,23 +69,22 @@ pub fn render_review(plan: &Plan, color: bool, verbose: bool) -> String {
     if verbose {
         return render_plan(plan, color);
     }
-    let secrets: Vec<&str> = plan.secrets.iter().map(String::as_str).collect();
     let pending: Vec<&FileChange> = plan.pending().collect();
     crate::sys::par::map(
         &pending,
         |f| f.after.as_ref().map_or(0, Vec::len) + f.before.as_ref().map_or(0, Vec::len),
-        |f| render_with(f, &secrets, color, true),
+        |f| render_with(f, color, true),
     )
     .concat()
 }
 
 /// One file's change as a git-style unified diff. Lines are compared as written but shown
 /// redacted, so a key swapped for another with the same visible ends still shows as a change.
-pub fn render(f: &FileChange, secrets: &[&str], color: bool) -> String {
-    render_with(f, secrets, color, false)
+pub fn render(f: &FileChange, color: bool) -> String {
+    render_with(f, color, false)
 }
 
-fn render_with(f: &FileChange, secrets: &[&str], color: bool, fold: bool) -> String {
+fn render_with(f: &FileChange, color: bool, fold: bool) -> String {
     let bold = Style::new().bold();
     let mut out = String::new();
     let header = |out: &mut String, s: String| {
@@ -202,8 +200,7 @@ fn render_with(f: &FileChange, secrets: &[&str], color: bool, fold: bool) -> Str
             .iter()
             .flat_map(|op| op.iter_changes(&old_lines, &new_lines))
             .collect();
-        let catalog =
-            |tag, cell, text| lazy_catalog(fold, &changes, tag, cell, f.kind, text, secrets);
+        let catalog = |tag, cell, text| lazy_catalog(fold, &changes, tag, cell, f.kind, text);
         let folded = fold_catalog(
             &changes,
             catalog(ChangeTag::Delete, &old_catalog, &before),
@@ -247,14 +244,12 @@ fn render_with(f: &FileChange, secrets: &[&str], color: bool, fold: bool) -> Str
                     l.strip_suffix('\r').unwrap_or(l)
                 })
                 .map_or_else(
-                    || redact::line(f.kind, text, secrets),
+                    || redact::line(f.kind, text),
                     // .env lines are already masked by entry (a second pass would take
                     // a masked multi-line value's lines for values again).
                     |l| match f.kind {
-                        crate::plan::FileKind::Env => {
-                            crate::gaterouter::key::redact_all(l, secrets)
-                        }
-                        _ => redact::line(f.kind, l, secrets),
+                        crate::plan::FileKind::Env => l.to_owned(),
+                        _ => redact::line(f.kind, l),
                     },
                 );
                 let _ = write!(
@@ -321,7 +316,7 @@ struct Catalog {
 }
 
 impl Catalog {
-    fn find(kind: crate::plan::FileKind, text: &str, secrets: &[&str]) -> Option<Catalog> {
+    fn find(kind: crate::plan::FileKind, text: &str) -> Option<Catalog> {
         use jsonc_parser::ast::Value;
         use jsonc_parser::common::Ranged;
         let path: &[&str] = match kind {
@@ -380,8 +375,10 @@ impl Catalog {
                         _ => None,
                     };
                 let id = id.unwrap_or_else(|| "?".to_owned());
+                // Masked by shape before it is cut short, so no cut leaves a key too short
+                // to look like one (the run's secrets are masked where it is printed).
                 let id = crate::redact::text::one_line(
-                    &crate::gaterouter::key::redact_all(&id, secrets),
+                    &crate::redact::secrets::Redactor::new().text(&id),
                     60,
                 );
                 (line_of(offset + e.start()), id)
@@ -403,13 +400,11 @@ fn lazy_catalog<'c>(
     cell: &'c std::cell::OnceCell<Option<Catalog>>,
     kind: crate::plan::FileKind,
     text: &str,
-    secrets: &[&str],
 ) -> Option<&'c Catalog> {
     if !fold || !long_run(changes, tag) {
         return None;
     }
-    cell.get_or_init(|| Catalog::find(kind, text, secrets))
-        .as_ref()
+    cell.get_or_init(|| Catalog::find(kind, text)).as_ref()
 }
 
 /// Whether a hunk has `FOLD_FROM` or more `tag` lines in a row (else nothing can fold).
@@ -595,8 +590,8 @@ mod tests {
             let before = config(&before_others, &before_models, spread, crowded);
             let after = config(&after_others, &after_models, spread, crowded);
             let f = change(FileKind::Config, &before, &after);
-            let full = render_with(&f, &[], false, false);
-            let folded = render_with(&f, &[], false, true);
+            let full = render_with(&f, false, false);
+            let folded = render_with(&f, false, true);
             let shown: Vec<&str> = changed_lines(&folded);
             for line in changed_lines(&full) {
                 if line.contains("OUTSIDE") || !line.contains("\"id\"") && !line.contains("\"name\"") && line.trim_start_matches(['+', '-', ' ']).len() > 2 {
@@ -617,12 +612,12 @@ mod tests {
             &config(&[None, None], &[], true, false),
             &config(&[None, None], &models, true, false),
         );
-        let folded = render_with(&f, &[], false, true);
+        let folded = render_with(&f, false, true);
         assert!(
             folded.contains("+    … 10 models (40 lines): m0, m1, m2, … (-v shows them)\n"),
             "{folded}"
         );
         assert!(!folded.contains("Model 5"), "{folded}");
-        assert_eq!(render(&f, &[], false), render_with(&f, &[], false, false));
+        assert_eq!(render(&f, false), render_with(&f, false, false));
     }
 }

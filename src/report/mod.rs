@@ -76,8 +76,6 @@ pub struct Outcome<'a> {
     pub error: Option<&'a Error>,
     pub warnings: &'a [String],
     pub exit_code: i32,
-    /// Secrets known before a plan exists (the key from the command line).
-    pub secrets: &'a [String],
     /// What the run does (`setup`, `rollback`, `uninstall`): an empty plan says a different
     /// thing for each.
     pub kind: &'a str,
@@ -120,14 +118,10 @@ pub fn nothing_to_do(kind: &str) -> &'static str {
 
 /// The report of one run (or of one root, for the many-roots document) as a value, built
 /// from the typed outcome. The files' contents are masked here where it takes knowing the
-/// format (a secret-named field in a JSON file, the key in `.env`); every known secret is
-/// registered, and [`crate::output::json`], which everything printed passes through, masks
-/// it in every string: redaction by value happens in that one place.
+/// format (a secret-named field in a JSON file, the key in `.env`); every secret the run
+/// knows is masked in every string by the output sink's redactor, which everything printed
+/// passes through: redaction by value happens in that one place.
 pub fn value(o: &Outcome) -> serde_json::Value {
-    let mut secrets: Vec<&str> = o.secrets.iter().map(String::as_str).collect();
-    if let Some(p) = o.plan {
-        secrets.extend(p.secrets.iter().map(String::as_str));
-    }
     let files = o
         .plan
         .map(|p| {
@@ -141,17 +135,17 @@ pub fn value(o: &Outcome) -> serde_json::Value {
                     mode_before: f.mode_before.map(|m| format!("{m:04o}")),
                     mode_after: format!("{:04o}", f.mode_after),
                     symlink: f.symlink,
-                    diff: f.changed().then(|| diff::render(f, &secrets, false)),
+                    diff: f.changed().then(|| diff::render(f, false)),
                     before: f
                         .before
                         .as_deref()
                         .filter(|_| f.changed())
-                        .map(|b| diff::redacted_text(f.kind, b, &secrets)),
+                        .map(|b| diff::redacted_text(f.kind, b)),
                     after: f
                         .after
                         .as_deref()
                         .filter(|_| f.changed())
-                        .map(|b| diff::redacted_text(f.kind, b, &secrets)),
+                        .map(|b| diff::redacted_text(f.kind, b)),
                 })
                 .collect()
         })
@@ -182,9 +176,6 @@ pub fn value(o: &Outcome) -> serde_json::Value {
         }),
         run_as: crate::sys::privilege::current(),
     };
-    for s in &secrets {
-        crate::redact::secrets::register(s);
-    }
     // Every field is a plain string, number, bool or map: serialising cannot fail.
     serde_json::to_value(&report).unwrap_or_default()
 }

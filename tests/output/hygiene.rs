@@ -738,15 +738,15 @@ mod layer_properties {
             len in 8usize..30,
             sep in prop_oneof![Just(""), Just(" "), Just("*"), Just("\u{1b}"), Just("\"")],
         ) {
-            secrets::register(KEY);
+            let r = secrets::Redactor::of([KEY]);
             let piece = &KEY[start..(start + len).min(KEY.len())];
             let text = format!("{before}{sep}{piece}{sep}{after} and {KEY}.");
-            let out = secrets::redact_text(&text, &[]);
+            let out = r.text(&text);
             let leaked = fragments_of_hidden(&out);
             // `before`/`after` are random; only fragments they did not bring count.
             let own: Vec<&str> = fragments_of_hidden(&format!("{before}{after}"));
             prop_assert!(leaked.iter().all(|f| own.contains(f)), "{text:?} -> {out:?}");
-            prop_assert_eq!(secrets::redact_text(&out, &[]), out.clone());
+            prop_assert_eq!(r.text(&out), out.clone());
         }
 
         /// Escaping leaves no character a terminal acts on, and JSON output stays the same
@@ -762,7 +762,7 @@ mod layer_properties {
             let t = output::json_text(&v);
             let back: serde_json::Value = serde_json::from_str(&t).unwrap();
             // Same value unless redaction had something to mask.
-            if !secrets::redact_text(&s, &[]).ne(&s) {
+            if !secrets::Redactor::new().text(&s).ne(&s) {
                 prop_assert_eq!(back, v);
             }
         }
@@ -815,7 +815,7 @@ mod layer_properties {
             prop_assert_eq!(lines.len(), doc.split_inclusive('\n').count());
             let shown: Vec<String> = lines
                 .iter()
-                .map(|l| redact::line(gaterouter_setup::plan::FileKind::Config, l, &[]))
+                .map(|l| redact::line(gaterouter_setup::plan::FileKind::Config, l))
                 .collect();
             let all = shown.join("\n");
             prop_assert!(!all.contains(&secret[6..]), "{doc}\n->\n{all}");

@@ -440,7 +440,7 @@ fn doctor_and_setup_agree_on_what_parses() {
             std::fs::write(dir.join("openclaw.json"), &m).unwrap();
             let r = root::discover(&dir, None, None).unwrap();
             let planned = plan::plan(&r, &key, &settings);
-            let checks = doctor::run(&r, &env);
+            let checks = doctor::run(&r, &env, &Default::default());
             let doctor_parse_fail = checks.iter().find(|c| {
                 c.status == doctor::Status::Problem && c.what.contains("not valid JSON5")
             });

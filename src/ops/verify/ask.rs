@@ -8,8 +8,9 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::gaterouter::key::{ApiKey, redact_all};
+use crate::gaterouter::key::ApiKey;
 use crate::gaterouter::probe::{self, Failure, FailureKind};
+use crate::redact::secrets::Redactor;
 
 use super::resolve::Provider;
 
@@ -69,7 +70,8 @@ pub async fn ask(c: Call) -> Answer {
     let start = Instant::now();
     let deadline = start + c.timeout;
     let mut attempts = 0;
-    let secrets = [c.key.expose()];
+    // The report leaves here without the key, whoever keeps or prints it.
+    let secrets = Redactor::of([c.key.expose()]);
     loop {
         attempts += 1;
         let remaining = deadline.saturating_duration_since(Instant::now());
@@ -119,7 +121,7 @@ pub async fn ask(c: Call) -> Answer {
             .ttft_ms
             .map(|t| t + sent.duration_since(start).as_millis() as u64);
         if let Some(f) = &mut a.failure {
-            f.message = redact_all(&f.message, &secrets);
+            f.message = secrets.text(&f.message);
         }
         return a;
     }

@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::gaterouter::key::ApiKey;
 use crate::openclaw::agents;
 use crate::openclaw::root::{Env, FileState, Root};
+use crate::redact::secrets::Redactor;
 
 pub use crate::gaterouter::templates::PROVIDER_ID as PROVIDER;
 
@@ -120,8 +121,15 @@ impl Resolved {
 
 /// Reads what OpenClaw will use from `root`. `agent` picks an agent (else the default one).
 /// An `exec` SecretRef's program is run, as OpenClaw runs it.
-pub fn resolve(root: &Root, env: &Env, agent: Option<&str>) -> Result<Resolved> {
-    resolve_with(root, env, agent, true)
+/// Every secret met (the key's value, wherever it came from) is added to `secrets`, the
+/// run's redactor, before anything can mention it.
+pub fn resolve(
+    root: &Root,
+    env: &Env,
+    agent: Option<&str>,
+    secrets: &Redactor,
+) -> Result<Resolved> {
+    resolve_with(root, env, agent, true, secrets)
 }
 
 /// [`resolve`] for a read-only caller (doctor): with `run_programs` false an `exec`
@@ -133,6 +141,7 @@ pub fn resolve_with(
     env: &Env,
     agent: Option<&str>,
     run_programs: bool,
+    secrets: &Redactor,
 ) -> Result<Resolved> {
     let config = read_config(&root.config)?;
     let mut warnings = Vec::new();
@@ -160,6 +169,7 @@ pub fn resolve_with(
 
     let mut lookup = Lookup::new(root, env, &config, &mut warnings);
     lookup.run_programs = run_programs;
+    lookup.secrets = secrets.clone();
     let entry = &config["models"]["providers"][PROVIDER];
     let agent_dir = agent_dir(&root.dir, me.and_then(|a| a.dir.as_deref()), &id);
     let provider = provider(entry, root, &agent_dir, &lookup);
@@ -264,6 +274,8 @@ struct Lookup<'a> {
     config: &'a Value,
     /// Whether an `exec` SecretRef's program may be run (see [`resolve_with`]).
     run_programs: bool,
+    /// The run's redactor: every value read as the key joins it.
+    secrets: Redactor,
 }
 
 impl<'a> Lookup<'a> {
@@ -294,6 +306,7 @@ impl<'a> Lookup<'a> {
             gateway_env,
             config,
             run_programs: true,
+            secrets: Redactor::new(),
         }
     }
 
@@ -499,7 +512,7 @@ fn key(entry: &Value, lookup: &Lookup) -> (KeyState, KeyInfo) {
     let var_key = |var: &str, reference: String| -> (KeyState, KeyInfo) {
         match lookup.get(var) {
             Some((v, from)) => (
-                usable(&v, var, from),
+                lookup.usable(&v, var, from),
                 KeyInfo {
                     reference,
                     found_in: Some(from),
@@ -536,7 +549,7 @@ fn key(entry: &Value, lookup: &Lookup) -> (KeyState, KeyInfo) {
             }
             let (state, found_in) = match secret_ref(lookup, source, alias, id) {
                 Ok((v, from)) => (
-                    usable(&v, &format!("the {source} SecretRef"), from),
+                    lookup.usable(&v, &format!("the {source} SecretRef"), from),
                     Some(from),
                 ),
                 Err(state) => (state, None),
@@ -567,18 +580,15 @@ fn key(entry: &Value, lookup: &Lookup) -> (KeyState, KeyInfo) {
                 );
             }
             let from = from.unwrap_or(KeySource::Config);
-            (usable(&v, "apiKey", from), info(Some(from)))
+            (lookup.usable(&v, "apiKey", from), info(Some(from)))
         }
-        Value::String(s) if !s.is_empty() => {
-            crate::redact::secrets::register(s);
-            (
-                usable(s, "apiKey", KeySource::Config),
-                KeyInfo {
-                    reference: "a plaintext key in openclaw.json".into(),
-                    found_in: Some(KeySource::Config),
-                },
-            )
-        }
+        Value::String(s) if !s.is_empty() => (
+            lookup.usable(s, "apiKey", KeySource::Config),
+            KeyInfo {
+                reference: "a plaintext key in openclaw.json".into(),
+                found_in: Some(KeySource::Config),
+            },
+        ),
         _ => var_key(
             crate::gaterouter::key::ENV_VAR,
             format!(
@@ -858,8 +868,14 @@ fn secret_exec(
     }
 }
 
+impl Lookup<'_> {
+    fn usable(&self, value: &str, var: &str, from: KeySource) -> KeyState {
+        self.secrets.add(value);
+        usable(value, var, from)
+    }
+}
+
 fn usable(value: &str, var: &str, from: KeySource) -> KeyState {
-    crate::redact::secrets::register(value);
     match ApiKey::parse(value) {
         Ok(key) => KeyState::Found { key, from },
         Err(e) => KeyState::Missing {
@@ -949,7 +965,7 @@ mod tests {
         )
         .unwrap();
         let r = crate::openclaw::root::discover(t.path(), None, None).unwrap();
-        let v = resolve(&r, &Env::default(), None).unwrap();
+        let v = resolve(&r, &Env::default(), None, &Redactor::new()).unwrap();
         assert_eq!(v.agent.as_deref(), Some("ops"));
         assert_eq!(v.model_from, "agents.entries.ops.model");
         assert_eq!(v.primary.as_deref(), Some("gaterouter/a/b"));
@@ -969,7 +985,7 @@ mod tests {
         assert!(v.allowed("gaterouter/a/b"));
         assert!(!v.allowed("gaterouter/x/y"));
         // --agent main: the defaults.
-        let v = resolve(&r, &Env::default(), Some("main")).unwrap();
+        let v = resolve(&r, &Env::default(), Some("main"), &Redactor::new()).unwrap();
         assert_eq!(v.primary.as_deref(), Some("gaterouter/auto"));
         assert!(v.allowed("gaterouter/x/y"));
     }
@@ -994,7 +1010,7 @@ mod tests {
         ] {
             let c = json!({"models": {"providers": {"gaterouter": provider(json!({"apiKey": api_key}))}}});
             let (_t, r) = root_with(&c, "OTHER=1\n");
-            let v = resolve(&r, &Env::default(), None).unwrap();
+            let v = resolve(&r, &Env::default(), None, &Redactor::new()).unwrap();
             match &v.key {
                 KeyState::Missing { message } => assert!(message.contains(needle), "{message}"),
                 other => panic!("{api_key}: {other:?}"),
@@ -1019,7 +1035,7 @@ mod tests {
         ] {
             let c = json!({"models": {"providers": {"gaterouter": p}}});
             let (_t, r) = root_with(&c, "");
-            let v = resolve(&r, &Env::default(), None).unwrap();
+            let v = resolve(&r, &Env::default(), None, &Redactor::new()).unwrap();
             assert_eq!(v.provider.as_ref().unwrap_err().0, kind, "{p}");
         }
     }
@@ -1036,7 +1052,7 @@ mod tests {
                 "secrets": {"providers": {"locked": {"source": "env", "allowlist": allow}}}
             });
             let (_t, root) = root_with(&c, "GATEROUTER_API_KEY=sk-or-v1-unit-0000000000000000\n");
-            let v = resolve(&root, &Env::default(), None).unwrap();
+            let v = resolve(&root, &Env::default(), None, &Redactor::new()).unwrap();
             match (&v.key, found) {
                 (KeyState::Found { .. }, true) => {}
                 (KeyState::Missing { message }, false) => {
