@@ -511,7 +511,11 @@ pub fn main() -> i32 {
     }
     let code = run(&cli, &Env::from_process());
     // A signal held back while files were written ends the process now, after the report.
-    crate::sys::signals::act_on_pending();
+    crate::sys::signals::act_on_pending(|name| {
+        crate::errln!(
+            "{name} came while files were being written: they were finished first (above); stopping now"
+        );
+    });
     code
 }
 

@@ -117,18 +117,16 @@ pub fn pending() -> Option<i32> {
 }
 
 /// At the end of a command: a signal that came while files were written ends the process
-/// now, as it would have then (exit status: killed by it), with a line saying so.
-pub fn act_on_pending() {
+/// now, as it would have then (exit status: killed by it), after `say` has been given the
+/// signal's name (the command line prints the line saying so).
+pub fn act_on_pending(say: impl FnOnce(&str)) {
     if let Some(sig) = pending() {
-        let name = match sig {
+        say(match sig {
             libc::SIGINT => "Ctrl-C",
             libc::SIGTERM => "SIGTERM",
             libc::SIGHUP => "SIGHUP",
             _ => "a signal",
-        };
-        crate::errln!(
-            "{name} came while files were being written: they were finished first (above); stopping now"
-        );
+        });
         die_of(sig);
     }
 }
