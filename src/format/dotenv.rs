@@ -36,7 +36,10 @@ use regex_automata::meta::Regex;
 use regex_automata::{Anchored, Input};
 
 /// OpenClaw's `MAX_DOTENV_FILE_BYTES`: a larger `.env` is ignored as a whole.
+/// (`src/infra/dotenv-global-core.ts`, see above). Setup, verify and root discovery all use it.
 pub const MAX_BYTES: usize = 1_048_576;
+/// [`MAX_BYTES`] as messages write it.
+pub const MAX_BYTES_TEXT: &str = "1,048,576";
 
 /// JavaScript's `\s`, which is also what `String.prototype.trim` removes.
 const S: &str = r"[\t\n\x0B\x0C\r \xA0\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}\x{FEFF}]";

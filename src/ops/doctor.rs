@@ -361,16 +361,20 @@ fn auth_profile(c: &Ctx) -> Vec<Check> {
         .map(|p| (str_at(p, "/provider"), str_at(p, "/mode")))
     {
         Some((Some(PROVIDER_ID), Some("api_key"))) => {
-            ok("auth profile gaterouter:default (api_key)")
+            ok(format!("auth profile {PROFILE_ID} (api_key)"))
         }
         Some(_) => problem(
-            "auth.profiles[\"gaterouter:default\"] is not {provider: gaterouter, mode: api_key}",
+            format!(
+                "auth.profiles[\"{PROFILE_ID}\"] is not {{provider: {PROVIDER_ID}, mode: api_key}}"
+            ),
             SETUP,
         ),
         // Metadata only (OPENCLAW.md): the provider's apiKey carries the key, and a root
         // wired by `openclaw config patch` has none and works.
         None => warn(
-            "openclaw.json has no auth profile gaterouter:default (OpenClaw does not need it: the provider's apiKey carries the key)",
+            format!(
+                "openclaw.json has no auth profile {PROFILE_ID} (OpenClaw does not need it: the provider's apiKey carries the key)"
+            ),
             "run gaterouter-setup to add it, so `openclaw models status` lists the profile",
         ),
     }]

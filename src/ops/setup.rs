@@ -771,6 +771,39 @@ mod tests {
         }
     }
 
+    /// A `.env` of `size` bytes holding the key, and nothing else to change in it.
+    fn root_with_env_of(size: usize) -> (tempfile::TempDir, Root) {
+        let tmp = tempfile::tempdir().unwrap();
+        let line = format!("GATEROUTER_API_KEY={KEY}\n");
+        let env = format!("{line}#{}\n", "x".repeat(size - line.len() - 2));
+        assert_eq!(env.len(), size);
+        std::fs::write(tmp.path().join(".env"), env).unwrap();
+        std::fs::write(tmp.path().join("openclaw.json"), "{}").unwrap();
+        let r = root::discover(tmp.path(), None, None).unwrap();
+        (tmp, r)
+    }
+
+    /// OpenClaw's limit, byte for byte: setup plans a `.env` of exactly 1,048,576 bytes (so
+    /// that verify, which reads it, finds the key; see `verify::resolve`) and refuses one more.
+    #[test]
+    fn a_dotenv_at_openclaw_limit_is_set_up_and_one_byte_more_is_refused() {
+        let settings = Settings::builtin().unwrap();
+        let max = crate::format::dotenv::MAX_BYTES;
+        assert_eq!(max, 1_048_576);
+        let (_t, r) = root_with_env_of(max);
+        plan::plan(&r, &KeyChoice::KeepExisting, &settings).unwrap();
+        let (_t, r) = root_with_env_of(max + 1);
+        let err = plan::plan(&r, &KeyChoice::KeepExisting, &settings)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(
+                ".env: is 1048577 bytes, and OpenClaw ignores a .env over 1 MB (1,048,576 bytes) as a whole, so the key would not be seen; trim it and run again;"
+            ),
+            "{err}"
+        );
+    }
+
     const CASES: [&str; 3] = ["fresh", "configured", "broken-json"];
 
     proptest! {

@@ -29,8 +29,9 @@ fn too_big(path: &Path, text: &str, is: &str) -> Result<()> {
         return Err(Error::Unreadable {
             path: path.to_path_buf(),
             what: format!(
-                "{is} {} bytes, and OpenClaw ignores a .env over 1 MB ({MAX_BYTES} bytes) as a whole, so the key would not be seen; trim it and run again",
-                text.len()
+                "{is} {} bytes, and OpenClaw ignores a .env over 1 MB ({} bytes) as a whole, so the key would not be seen; trim it and run again",
+                text.len(),
+                dotenv::MAX_BYTES_TEXT
             ),
         });
     }

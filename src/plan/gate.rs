@@ -8,6 +8,7 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 use crate::format::json5::{self, Value};
+use crate::gaterouter::templates::{PROFILE_ID, PROVIDER_ID};
 
 /// A JSON pointer pattern: literal segments, `*` for any one segment.
 type Pattern = &'static [&'static str];
@@ -21,12 +22,12 @@ pub const CONFIG_OWNED: &[Pattern] = &[
     // Agents with a model of their own, moved to GateRouter on request.
     &["agents", "list", "*", "model"],
     &["agents", "entries", "*", "model"],
-    &["auth", "profiles", "gaterouter:default"],
-    &["models", "providers", "gaterouter"],
+    &["auth", "profiles", PROFILE_ID],
+    &["models", "providers", PROVIDER_ID],
 ];
 
 /// What setup may change in a models.json.
-pub const MODELS_OWNED: &[Pattern] = &[&["providers", "gaterouter"]];
+pub const MODELS_OWNED: &[Pattern] = &[&["providers", PROVIDER_ID]];
 
 /// Checks `after` against `before` (both the full text of one file): `after` must parse, and
 /// every changed value must be under one of `owned`. `allowlist_keys` limits the `*` of the

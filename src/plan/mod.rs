@@ -15,13 +15,10 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::format::{dotenv, json5};
+use crate::format::json5;
 use crate::gaterouter::key::ApiKey;
 use crate::gaterouter::templates::Settings;
 use crate::openclaw::root::{FileState, Root};
-
-/// OpenClaw's limit for `.env` files.
-const ENV_MAX: usize = dotenv::MAX_BYTES;
 
 /// Mode for files we create; OpenClaw writes its own files 0600 too.
 pub const NEW_FILE_MODE: u32 = 0o600;
@@ -180,18 +177,7 @@ pub fn plan(root: &Root, key: &KeyChoice, settings: &Settings) -> Result<Plan> {
     let mut secrets = Vec::new();
 
     let env_text = root.env.text()?;
-    // OpenClaw does not read a .env over 1 MB: a key written there would silently not work.
-    if let Some(b) = &root.env.bytes
-        && b.len() > ENV_MAX
-    {
-        return Err(Error::Unreadable {
-            path: root.env.path.clone(),
-            what: format!(
-                "is {} bytes, and OpenClaw ignores a .env over 1 MB (1,048,576 bytes), so the key would not be seen; trim it and run again",
-                b.len()
-            ),
-        });
-    }
+    // A .env over OpenClaw's limit is refused by `key_and_existing` (`env_file::current_key`).
     let (key, existing) = key_and_existing(root, key)?;
     secrets.push(key.expose().to_owned());
     if let Some(old) = existing.filter(|o| o != key.expose()) {

@@ -5,6 +5,7 @@ use std::fmt::Write;
 use anstyle::{AnsiColor, Style};
 use similar::{Algorithm, ChangeTag};
 
+use crate::gaterouter::templates::PROVIDER_ID;
 use crate::plan::{FileChange, Plan};
 use crate::redact;
 
@@ -320,8 +321,8 @@ impl Catalog {
         use jsonc_parser::ast::Value;
         use jsonc_parser::common::Ranged;
         let path: &[&str] = match kind {
-            crate::plan::FileKind::Config => &["models", "providers", "gaterouter", "models"],
-            crate::plan::FileKind::Models => &["providers", "gaterouter", "models"],
+            crate::plan::FileKind::Config => &["models", "providers", PROVIDER_ID, "models"],
+            crate::plan::FileKind::Models => &["providers", PROVIDER_ID, "models"],
             crate::plan::FileKind::Env => return None,
         };
         let text_for_parse = text.strip_prefix('\u{feff}').unwrap_or(text);

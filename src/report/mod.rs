@@ -258,9 +258,10 @@ fn json_changes(kind: FileKind, before: &str, after: &str, parts: &mut Vec<Strin
         parts.push("contents".to_owned());
         return;
     };
+    let id = crate::gaterouter::templates::PROVIDER_ID;
     let provider = match kind {
-        FileKind::Models => "/providers/gaterouter",
-        _ => "/models/providers/gaterouter",
+        FileKind::Models => format!("/providers/{id}"),
+        _ => format!("/models/providers/{id}"),
     };
     let mut labels: Vec<String> = Vec::new();
     let mut push = |l: String| {
@@ -271,7 +272,7 @@ fn json_changes(kind: FileKind, before: &str, after: &str, parts: &mut Vec<Strin
     let mut work: Vec<String> = json5::diff(&old, &new);
     work.reverse();
     while let Some(p) = work.pop() {
-        let found = json_label(kind, &p, provider, &old, &new);
+        let found = json_label(kind, &p, &provider, &old, &new);
         if !found.is_empty() {
             found.into_iter().for_each(&mut push);
             continue;
@@ -310,6 +311,10 @@ fn json_label(
     new: &crate::format::json5::Value,
 ) -> Vec<String> {
     let under = |prefix: &str| p == prefix || p.starts_with(&format!("{prefix}/"));
+    let profile = format!(
+        "/auth/profiles/{}",
+        crate::gaterouter::templates::PROFILE_ID
+    );
     // A provider that pointed at GateRouter under another id, migrated (see plan::migrate).
     let container = provider.trim_end_matches(crate::gaterouter::templates::PROVIDER_ID);
     if let Some(id) = p.strip_prefix(container).and_then(|r| r.split('/').next())
@@ -320,7 +325,7 @@ fn json_label(
             return vec![format!("provider {id} migrated to gaterouter")];
         }
     }
-    if p.starts_with("/auth/profiles/") && !under("/auth/profiles/gaterouter:default") {
+    if p.starts_with("/auth/profiles/") && !under(&profile) {
         return vec!["its auth profile".to_owned()];
     }
     if under(provider) {
@@ -374,7 +379,7 @@ fn json_label(
         && p.split('/').nth(4) == Some("model")
     {
         "agent models"
-    } else if under("/auth/profiles/gaterouter:default") {
+    } else if under(&profile) {
         "auth profile"
     } else {
         return Vec::new();
