@@ -33,7 +33,7 @@ impl ProbeConfig {
             base_url: base_url.to_owned(),
             timeout: Duration::from_secs(15),
             retries: 3,
-            backoff: Duration::from_millis(250),
+            backoff: FIRST_BACKOFF,
         }
     }
 }
@@ -425,9 +425,7 @@ async fn send(
         let out_of_time = now >= deadline;
         if retryable && attempts <= cfg.retries && !out_of_time {
             let hinted = match &result {
-                Ok((_, Some(secs), ..)) => {
-                    Some(Duration::from_secs(*secs).min(Duration::from_secs(30)))
-                }
+                Ok((_, Some(secs), ..)) => Some(Duration::from_secs(*secs).min(MAX_RETRY_AFTER)),
                 _ => None,
             };
             let wait = hinted.unwrap_or_else(|| jittered(cfg.backoff, attempts));
@@ -527,6 +525,12 @@ fn unreadable_answer(chain_lowercase: &str) -> Option<&'static str> {
         .find(|(needle, _)| chain_lowercase.contains(needle))
         .map(|(_, meaning)| *meaning)
 }
+
+/// The first wait before a retry, for the probe and for verify's requests.
+pub const FIRST_BACKOFF: Duration = Duration::from_millis(250);
+
+/// The longest `Retry-After` obeyed, for the probe and for verify's requests.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
 
 /// Exponential backoff with ±50% jitter (no rand crate: the clock's nanoseconds are noise
 /// enough to keep a fleet of installers from retrying in lockstep).

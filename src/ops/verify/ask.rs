@@ -98,7 +98,7 @@ pub async fn ask(c: Call) -> Answer {
         let now = Instant::now();
         if retry && attempts <= c.retries && now < deadline {
             let wait = hint
-                .map(|s| Duration::from_secs(s).min(Duration::from_secs(30)))
+                .map(|s| Duration::from_secs(s).min(probe::MAX_RETRY_AFTER))
                 .unwrap_or_else(|| probe::jittered(c.backoff, attempts));
             if now + wait < deadline {
                 tokio::time::sleep(wait).await;

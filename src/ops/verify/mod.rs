@@ -34,7 +34,7 @@ impl Default for Options {
             all: false,
             timeout: Duration::from_secs(30),
             retries: 2,
-            backoff: Duration::from_millis(250),
+            backoff: crate::gaterouter::probe::FIRST_BACKOFF,
         }
     }
 }
