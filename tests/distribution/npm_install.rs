@@ -319,6 +319,9 @@ fn signals_reach_the_binary(installed: &Path, home: &Path, root: &Path) {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
+        // Held open until the launcher has ended: `Child::wait` closes stdin first, and the
+        // binary, reading an empty key, could exit 1 before the forwarded signal reached it.
+        let stdin = launcher.stdin.take();
         let deadline = Instant::now() + Duration::from_secs(20);
         let child = loop {
             let found = children_of(launcher.id()).into_iter().find(|&c| {
@@ -332,6 +335,7 @@ fn signals_reach_the_binary(installed: &Path, home: &Path, root: &Path) {
         };
         unsafe { libc::kill(launcher.id() as i32, sig) };
         let status = launcher.wait().unwrap();
+        drop(stdin);
         assert_eq!(status.signal(), Some(sig), "{status:?}");
         assert!(
             exe_of(child).is_none(),
