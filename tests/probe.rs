@@ -100,7 +100,7 @@ fn the_two_requests_overlap_at_the_server() {
     let hits = server.hits();
     let get = hits.iter().find(|h| h.method == "GET").unwrap();
     let post = hits.iter().find(|h| h.method == "POST").unwrap();
-    assert!(get.arrived < post.answered && post.arrived < get.answered);
+    assert!(get.arrived < post.replied && post.arrived < get.replied);
 }
 
 #[test]

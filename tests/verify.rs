@@ -119,7 +119,7 @@ fn all_checks_every_gaterouter_fallback_concurrently_and_nothing_else() {
     assert!(models.contains(&"anthropic/claude-sonnet-4.6".to_owned()));
     let h = s.hits();
     assert!(
-        h[0].arrived < h[1].answered && h[1].arrived < h[0].answered,
+        h[0].arrived < h[1].replied && h[1].arrived < h[0].replied,
         "the two requests did not overlap"
     );
     assert_eq!(v["results"][1]["ok"], true);
@@ -1202,7 +1202,9 @@ fn a_signal_to_verify_stops_the_secret_program() {
     }
 }
 
-/// The most requests that were at the server at one time.
+/// The most requests that were at the server at one time: each from its arrival to the
+/// start of its answer (not to the end of the write: by then the client may have read the
+/// answer and sent its next request, before the server's thread is scheduled again).
 fn most_in_flight(s: &StandIn) -> usize {
     let h: Vec<_> = s
         .hits()
@@ -1212,7 +1214,7 @@ fn most_in_flight(s: &StandIn) -> usize {
     h.iter()
         .map(|a| {
             h.iter()
-                .filter(|b| b.arrived <= a.arrived && a.arrived < b.answered)
+                .filter(|b| b.arrived <= a.arrived && a.arrived < b.replied)
                 .count()
         })
         .max()

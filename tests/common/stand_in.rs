@@ -1,6 +1,6 @@
 //! A GateRouter stand-in on 127.0.0.1 for the tests: a small HTTP/1.1 server whose answers
 //! a test scripts per request, and which records when each request arrived and when its
-//! answer was sent (to prove the probe's two requests overlap).
+//! answer was sent (to prove requests overlap, and how many were in flight at once).
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -15,7 +15,12 @@ pub struct Hit {
     pub path: String,
     pub authorization: Option<String>,
     pub body: String,
+    /// When its connection was accepted: the client had sent it by then.
     pub arrived: Instant,
+    /// When the first byte of the answer was about to be written: the client cannot have had
+    /// its answer before, so `arrived..replied` lies inside the time the client was waiting.
+    pub replied: Instant,
+    /// When the whole answer had been written.
     pub answered: Instant,
 }
 
@@ -107,7 +112,8 @@ impl Reply {
     }
 }
 
-/// The request as the script sees it, and how many earlier requests had the same path.
+/// The request as the script sees it, and how many earlier requests had the same path
+/// (counted and recorded at once, so two requests that arrive together never share an `nth`).
 pub struct Req<'a> {
     pub method: &'a str,
     pub path: &'a str,
@@ -254,12 +260,22 @@ fn serve(conn: TcpStream, hits: &Mutex<Vec<Hit>>, script: &Script) {
     let mut body = vec![0; len];
     let _ = reader.read_exact(&mut body);
     let body = String::from_utf8_lossy(&body).into_owned();
-    let nth = hits
-        .lock()
-        .unwrap()
-        .iter()
-        .filter(|h| h.path == path)
-        .count();
+    // Record the arrival before the script runs and sleeps, so overlapping requests are
+    // visible as such.
+    let (idx, nth) = {
+        let mut h = hits.lock().unwrap();
+        let nth = h.iter().filter(|h| h.path == path).count();
+        h.push(Hit {
+            method: method.clone(),
+            path: path.clone(),
+            authorization: auth.clone(),
+            body: body.clone(),
+            arrived,
+            replied: arrived,
+            answered: arrived,
+        });
+        (h.len() - 1, nth)
+    };
     let reply = script(&Req {
         method: &method,
         path: &path,
@@ -267,20 +283,8 @@ fn serve(conn: TcpStream, hits: &Mutex<Vec<Hit>>, script: &Script) {
         body: &body,
         nth,
     });
-    // Record the arrival before sleeping, so overlapping requests are visible as such.
-    let idx = {
-        let mut h = hits.lock().unwrap();
-        h.push(Hit {
-            method,
-            path,
-            authorization: auth,
-            body,
-            arrived,
-            answered: arrived,
-        });
-        h.len() - 1
-    };
     std::thread::sleep(reply.delay);
+    hits.lock().unwrap()[idx].replied = Instant::now();
     let mut out = conn;
     let mut head = format!(
         "HTTP/1.1 {} X\r\ncontent-type: {}\r\ncontent-length: {}\r\nconnection: close\r\n",
