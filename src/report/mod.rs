@@ -12,6 +12,7 @@ use crate::txn::apply::Applied;
 
 use crate::error::Error;
 use crate::gaterouter::probe::ProbeOutcome;
+use crate::gaterouter::templates::{PROFILE_ID, PROVIDER_ID};
 use crate::plan::{FileChange, FileKind, Plan};
 
 /// Bumped when a field changes meaning or disappears; new fields do not bump it.
@@ -258,10 +259,9 @@ fn json_changes(kind: FileKind, before: &str, after: &str, parts: &mut Vec<Strin
         parts.push("contents".to_owned());
         return;
     };
-    let id = crate::gaterouter::templates::PROVIDER_ID;
     let provider = match kind {
-        FileKind::Models => format!("/providers/{id}"),
-        _ => format!("/models/providers/{id}"),
+        FileKind::Models => format!("/providers/{PROVIDER_ID}"),
+        _ => format!("/models/providers/{PROVIDER_ID}"),
     };
     let mut labels: Vec<String> = Vec::new();
     let mut push = |l: String| {
@@ -311,14 +311,11 @@ fn json_label(
     new: &crate::format::json5::Value,
 ) -> Vec<String> {
     let under = |prefix: &str| p == prefix || p.starts_with(&format!("{prefix}/"));
-    let profile = format!(
-        "/auth/profiles/{}",
-        crate::gaterouter::templates::PROFILE_ID
-    );
+    let profile = format!("/auth/profiles/{PROFILE_ID}");
     // A provider that pointed at GateRouter under another id, migrated (see plan::migrate).
-    let container = provider.trim_end_matches(crate::gaterouter::templates::PROVIDER_ID);
+    let container = provider.trim_end_matches(PROVIDER_ID);
     if let Some(id) = p.strip_prefix(container).and_then(|r| r.split('/').next())
-        && id != crate::gaterouter::templates::PROVIDER_ID
+        && id != PROVIDER_ID
     {
         let entry = format!("{container}{id}");
         if old.pointer(&entry).is_some() && new.pointer(&entry).is_none() {
