@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::format::json5::{self, Value};
+use crate::format::json5::{self, Entry, JsString, Kind, Node, Value};
 use crate::gaterouter::templates::{PROFILE_ID, PROVIDER_ID};
 
 /// A JSON pointer pattern: literal segments, `*` for any one segment.
@@ -52,6 +52,11 @@ pub fn check_with(
     also: &[Vec<String>],
     our_ref: &dyn Fn(&str) -> bool,
 ) -> Result<()> {
+    if let Some(before) = before
+        && quick_check(before, after, owned, also, our_ref)
+    {
+        return Ok(());
+    }
     let bug = |what: String| Error::Internal {
         path: path.to_path_buf(),
         what,
@@ -74,6 +79,120 @@ pub fn check_with(
         }
     }
     Ok(())
+}
+
+/// The common case, without building the whole of either side: both texts read in the
+/// skip mode, keeping only the objects on the way to the owned paths; a value off those
+/// paths must be the same bytes on both sides (the same bytes read as the same value).
+/// `true` when every change is owned; `false` when that is not shown this way (a parse
+/// error, a skipped value written differently, a change we do not own), and the full
+/// reading above decides and names the path.
+fn quick_check(
+    before: &str,
+    after: &str,
+    owned: &[Pattern],
+    also: &[Vec<String>],
+    our_ref: &dyn Fn(&str) -> bool,
+) -> bool {
+    let keep: Vec<Vec<&str>> = owned
+        .iter()
+        .map(|p| p.iter().copied().take_while(|s| *s != "*").collect())
+        .chain(also.iter().map(|a| a.iter().map(String::as_str).collect()))
+        .collect();
+    let keep: Vec<&[&str]> = keep.iter().map(Vec::as_slice).collect();
+    let (Ok(old), Ok(new)) = (
+        json5::Document::parse(before, Some(&keep)),
+        json5::Document::parse(after, Some(&keep)),
+    ) else {
+        return false;
+    };
+    let sides = Sides { before, after };
+    let mut changed = Vec::new();
+    sides.diff(&old.root, &new.root, &mut Vec::new(), &mut changed)
+        && changed
+            .iter()
+            .all(|p| owns(owned, p, our_ref) || also.iter().any(|a| p.starts_with(a)))
+}
+
+/// The two texts [`quick_check`] compares, for the bytes of skipped values.
+struct Sides<'a> {
+    before: &'a str,
+    after: &'a str,
+}
+
+impl Sides<'_> {
+    /// [`diff`] over the two skip-mode trees; `false` when it cannot tell (a skipped value
+    /// that differs, or is present on one side only).
+    fn diff(&self, a: &Node, b: &Node, at: &mut Vec<String>, out: &mut Vec<Vec<String>>) -> bool {
+        match (&a.kind, &b.kind) {
+            (Kind::Object(x), Kind::Object(y)) => {
+                for (k, v) in read_members(x) {
+                    at.push(k.to_lossy());
+                    let ok = match member(y, k) {
+                        Some(w) => self.diff(v, w, at, out),
+                        None => whole(v).is_some_and(|v| {
+                            leaves(&v, at, out);
+                            true
+                        }),
+                    };
+                    at.pop();
+                    if !ok {
+                        return false;
+                    }
+                }
+                for (k, w) in read_members(y) {
+                    if member(x, k).is_none() {
+                        at.push(k.to_lossy());
+                        let Some(w) = whole(w) else { return false };
+                        leaves(&w, at, out);
+                        at.pop();
+                    }
+                }
+                true
+            }
+            (Kind::Skipped, Kind::Skipped) => {
+                self.before[a.span.clone()] == self.after[b.span.clone()]
+            }
+            (Kind::Skipped, _) | (_, Kind::Skipped) => false,
+            _ => {
+                if a.to_value() != b.to_value() {
+                    out.push(at.clone());
+                }
+                true
+            }
+        }
+    }
+}
+
+/// The value of `n` when nothing in it was skipped.
+fn whole(n: &Node) -> Option<Value> {
+    fn built(n: &Node) -> bool {
+        match &n.kind {
+            Kind::Skipped => false,
+            Kind::Scalar(_) => true,
+            Kind::Array(e) | Kind::Object(e) => e.iter().all(|e| built(&e.value)),
+        }
+    }
+    built(n).then(|| n.to_value()).flatten()
+}
+
+/// The members json5 keeps: for each key, its last value.
+fn read_members(m: &[Entry]) -> impl Iterator<Item = (&JsString, &Node)> {
+    m.iter().enumerate().filter_map(|(i, e)| {
+        let (k, _) = e.key.as_ref()?;
+        let later = m[i + 1..]
+            .iter()
+            .any(|f| f.key.as_ref().is_some_and(|(l, _)| l == k));
+        (!later).then_some((k, &e.value))
+    })
+}
+
+/// The value json5 keeps for `key`.
+fn member<'a>(m: &'a [Entry], key: &JsString) -> Option<&'a Node> {
+    m.iter()
+        .rev()
+        .find(|e| e.key.as_ref().is_some_and(|(k, _)| k == key))
+        .map(|e| &e.value)
 }
 
 /// Reads a JSON5 document exactly as OpenClaw does (its `json5` library, see `json5`).
@@ -193,5 +312,26 @@ mod tests {
         // A file that would no longer parse.
         let e = gate("{}", "{a: ").unwrap_err();
         assert!(e.to_string().contains("would not parse"), "{e}");
+    }
+
+    #[test]
+    fn the_quick_check_agrees_and_leaves_refusals_to_the_full_reading() {
+        let q = |b: &str, a: &str| quick_check(b, a, CONFIG_OWNED, &[], &ours);
+        let big = "{channels: {a: [1, 2, {b: 'c'}]}, // note\n models: {providers: {x: {y: 1}}}}";
+        assert!(q(big, &big.replace("x: {", "gaterouter: {z: 2}, x: {")));
+        // The same value written otherwise, off our paths: not shown this way.
+        assert!(!q(big, &big.replace("[1, 2", "[1,2")));
+        assert!(!q(big, &big.replace("y: 1", "y: 2")));
+        assert!(!q("{a: 1}", "{a: 1, b: 2}"));
+        assert!(!q("{a: 1}", "{a: "));
+        // A new object on the way to our paths brings what is off them too.
+        assert!(!q(
+            "{}",
+            "{auth: {x: 1, profiles: {'gaterouter:default': {}}}}"
+        ));
+        assert!(q(
+            "{agents: {defaults: {models: {'a/b': {}}}}}",
+            "{agents: {defaults: {models: {'a/b': {}, 'gaterouter/auto': {}}}}}"
+        ));
     }
 }

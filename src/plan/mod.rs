@@ -319,9 +319,11 @@ impl Migration {
         .into_iter()
         .flatten()
         .collect();
+        // Only the provider maps are read (the rest is checked, not built).
         let read = |f: &FileState| -> Option<serde_json::Value> {
             let t = f.text().ok()??;
-            json5::parse(t).ok().map(|v| v.to_serde())
+            let keep: &[&[&str]] = &[&["models", "providers"], &["providers"]];
+            json5::parse_projected(t, keep).ok()?.map(|v| v.to_serde())
         };
         let config = read(&root.config);
         let models: Vec<Option<serde_json::Value>> = root.models.iter().map(read).collect();
