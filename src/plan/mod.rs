@@ -319,12 +319,7 @@ impl Migration {
         .into_iter()
         .flatten()
         .collect();
-        // Only the provider maps are read (the rest is checked, not built).
-        let read = |f: &FileState| -> Option<serde_json::Value> {
-            let t = f.text().ok()??;
-            let keep: &[&[&str]] = &[&["models", "providers"], &["providers"]];
-            json5::parse_projected(t, keep).ok()?.map(|v| v.to_serde())
-        };
+        let read = |f: &FileState| provider_maps(f.text().ok()??);
         let config = read(&root.config);
         let models: Vec<Option<serde_json::Value>> = root.models.iter().map(read).collect();
         let mut ids = migrate::foreign_ids(
@@ -376,6 +371,39 @@ impl Migration {
         ));
         Ok(out)
     }
+}
+
+/// The provider maps of a file (`models.providers`, and `providers` as models.json has
+/// it), each provider with only what migration reads (`baseUrl`, `apiKey`); the rest is
+/// checked, not built (a catalog can be most of a 1 MB config). `None` when it does not
+/// parse.
+fn provider_maps(text: &str) -> Option<serde_json::Value> {
+    // A key no map has: its map's members are listed, none built.
+    const NONE: &str = "\u{0}";
+    let keep: &[&[&str]] = &[&["models", "providers", NONE], &["providers", NONE]];
+    let doc = json5::Document::parse(text, Some(keep)).ok()?;
+    let slim = |at: &[&str]| -> Option<serde_json::Value> {
+        let mut map = serde_json::Map::new();
+        for e in doc.root.at(at).filter(|n| n.is_object())?.entries()? {
+            let Some((k, _)) = &e.key else { continue };
+            let one =
+                json5::parse_projected(&text[e.value.span.clone()], &[&["baseUrl"], &["apiKey"]]);
+            let v = one
+                .ok()
+                .flatten()
+                .map_or(serde_json::Value::Null, |v| v.to_serde());
+            map.insert(k.to_lossy(), v);
+        }
+        Some(serde_json::Value::Object(map))
+    };
+    let mut out = serde_json::Map::new();
+    if let Some(p) = slim(&["models", "providers"]) {
+        out.insert("models".into(), serde_json::json!({ "providers": p }));
+    }
+    if let Some(p) = slim(&["providers"]) {
+        out.insert("providers".into(), p);
+    }
+    Some(serde_json::Value::Object(out))
 }
 
 /// The OpenClaw release the files are written for (discover decides: see `version::assume`).
