@@ -154,12 +154,17 @@ impl Sides<'_> {
                 self.before[a.span.clone()] == self.after[b.span.clone()]
             }
             (Kind::Skipped, _) | (_, Kind::Skipped) => false,
-            _ => {
-                if a.to_value() != b.to_value() {
-                    out.push(at.clone());
+            // `to_value` leaves skipped parts out, so a value that is not whole on both
+            // sides (an array on a kept path, say) cannot be compared here.
+            _ => match (whole(a), whole(b)) {
+                (Some(x), Some(y)) => {
+                    if x != y {
+                        out.push(at.clone());
+                    }
+                    true
                 }
-                true
-            }
+                _ => false,
+            },
         }
     }
 }
@@ -333,5 +338,33 @@ mod tests {
             "{agents: {defaults: {models: {'a/b': {}}}}}",
             "{agents: {defaults: {models: {'a/b': {}, 'gaterouter/auto': {}}}}}"
         ));
+        // Where a kept path meets an array or a scalar, what lies below is not read whole:
+        // a change there must go to the full reading (which refuses it), never pass.
+        for (before, after) in [
+            ("{auth: [1, {a: 2}]}", "{auth: [1, {a: 3}]}"),
+            (
+                "{auth: [{profiles: {x: 1}}]}",
+                "{auth: [{profiles: {x: 2}}]}",
+            ),
+            ("{models: [{providers: 1}]}", "{models: {providers: 1}}"),
+            (
+                "{auth: {profiles: [{a: 1}]}}",
+                "{auth: {profiles: [{a: 2}]}}",
+            ),
+        ] {
+            assert!(!q(before, after), "{before} -> {after}");
+            assert!(
+                check_with(
+                    Path::new("c"),
+                    Some(before),
+                    after,
+                    CONFIG_OWNED,
+                    &[],
+                    &ours
+                )
+                .is_err(),
+                "{before} -> {after}"
+            );
+        }
     }
 }
