@@ -2,27 +2,26 @@
 
 use super::setup::{Review, review_and_apply};
 use super::*;
-use crate::gaterouter::policy::AutoOff;
 
 /// `gaterouter-setup rollback`: put back the newest backup set made by setup.
-pub(super) fn run_rollback(
-    a: &RollbackArgs,
-    quiet: bool,
-    as_invoker: bool,
-    env: &Env,
-    secrets: &Redactor,
-) -> i32 {
+pub(super) fn run_rollback(a: &RollbackArgs, cx: &Ctx) -> i32 {
+    let Ctx {
+        quiet,
+        as_invoker,
+        env,
+        secrets,
+    } = *cx;
     let r = &a.review;
     let mode = if r.dry_run { Mode::DryRun } else { Mode::Apply };
     if let Some(Err(e)) = a.root.as_deref().map(|p| check_root_arg(p, false, secrets)) {
-        return fail(r.json, mode, None, None, None, &e, &[]);
+        return fail(r.json, mode, None, &e);
     }
     let (dir, _) = root::resolve(a.root.as_deref(), env);
     // The backup set is the owner's to edit, so it is read and restored with the owner's
     // rights: a copy changed by the owner can only go where the owner could write anyway.
     let env = &match as_owner(std::slice::from_ref(&dir), as_invoker, env) {
         Ok(e) => e,
-        Err(e) => return fail(r.json, mode, Some(&dir), None, None, &e, &[]),
+        Err(e) => return fail(r.json, mode, Some(&dir), &e),
     };
     let prepared = (|| -> Result<Option<(rollback::BackupSet, Plan)>> {
         if !dir.is_dir() {
@@ -43,7 +42,7 @@ pub(super) fn run_rollback(
     let (set, plan) = match prepared {
         Ok(Some(p)) => p,
         Ok(None) => return list_backups(&dir, r.json),
-        Err(e) => return fail(r.json, mode, Some(&dir), None, None, &e, &[]),
+        Err(e) => return fail(r.json, mode, Some(&dir), &e),
     };
     if !r.json && !quiet {
         crate::outln!(
@@ -65,22 +64,22 @@ pub(super) fn run_rollback(
 }
 
 /// `gaterouter-setup uninstall`: remove what setup added, restoring the previous model.
-pub(super) fn run_uninstall(
-    a: &UninstallArgs,
-    quiet: bool,
-    as_invoker: bool,
-    env: &Env,
-    secrets: &Redactor,
-) -> i32 {
+pub(super) fn run_uninstall(a: &UninstallArgs, cx: &Ctx) -> i32 {
+    let Ctx {
+        quiet,
+        as_invoker,
+        env,
+        secrets,
+    } = *cx;
     let r = &a.review;
     let mode = if r.dry_run { Mode::DryRun } else { Mode::Apply };
     if let Some(Err(e)) = a.root.as_deref().map(|p| check_root_arg(p, false, secrets)) {
-        return fail(r.json, mode, None, None, None, &e, &[]);
+        return fail(r.json, mode, None, &e);
     }
     let (dir, config_override) = root::resolve(a.root.as_deref(), env);
     let env = &match as_owner(std::slice::from_ref(&dir), as_invoker, env) {
         Ok(e) => e,
-        Err(e) => return fail(r.json, mode, Some(&dir), None, None, &e, &[]),
+        Err(e) => return fail(r.json, mode, Some(&dir), &e),
     };
     let prepared = (|| -> Result<Plan> {
         let root = root::discover(&dir, config_override.as_deref(), None)?;
@@ -96,7 +95,7 @@ pub(super) fn run_uninstall(
     })();
     let plan = match prepared {
         Ok(p) => p,
-        Err(e) => return fail(r.json, mode, Some(&dir), None, None, &e, &[]),
+        Err(e) => return fail(r.json, mode, Some(&dir), &e),
     };
     let mut review = Review::for_command(
         r,
@@ -111,28 +110,30 @@ pub(super) fn run_uninstall(
 }
 
 /// `gaterouter-setup doctor`: read-only checks; exit 0 healthy, 1 problems.
-#[allow(clippy::too_many_arguments)]
 pub(super) fn run_doctor(
     root_arg: Option<&std::path::Path>,
     agent: Option<&str>,
     json: bool,
-    quiet: bool,
     color: bool,
-    as_invoker: bool,
-    env: &Env,
-    secrets: &Redactor,
+    cx: &Ctx,
 ) -> i32 {
+    let Ctx {
+        quiet,
+        as_invoker,
+        env,
+        secrets,
+    } = *cx;
     if let Some(Err(e)) = root_arg.map(|p| check_root_arg(p, false, secrets)) {
-        return fail(json, Mode::DryRun, None, None, None, &e, &[]);
+        return fail(json, Mode::DryRun, None, &e);
     }
     let (dir, config_override) = root::resolve(root_arg, env);
     let env = &match as_owner(std::slice::from_ref(&dir), as_invoker, env) {
         Ok(e) => e,
-        Err(e) => return fail(json, Mode::DryRun, Some(&dir), None, None, &e, &[]),
+        Err(e) => return fail(json, Mode::DryRun, Some(&dir), &e),
     };
     let root = match root::discover(&dir, config_override.as_deref(), agent) {
         Ok(r) => r,
-        Err(e) => return fail(json, Mode::DryRun, Some(&dir), None, None, &e, &[]),
+        Err(e) => return fail(json, Mode::DryRun, Some(&dir), &e),
     };
     let checks = crate::ops::doctor::run(&root, env, secrets);
     let problems = checks
@@ -216,7 +217,7 @@ fn doctor_line(c: &crate::ops::doctor::Check, color: bool) -> String {
 fn list_backups(dir: &std::path::Path, json: bool) -> i32 {
     let sets = match rollback::list(dir) {
         Ok(s) => s,
-        Err(e) => return fail(json, Mode::DryRun, Some(dir), None, None, &e, &[]),
+        Err(e) => return fail(json, Mode::DryRun, Some(dir), &e),
     };
     if json {
         let v: Vec<serde_json::Value> = sets
@@ -239,99 +240,80 @@ fn list_backups(dir: &std::path::Path, json: bool) -> i32 {
     exit::OK
 }
 
+/// The probe subcommand's own flags.
+pub(super) struct ProbeCommand<'a> {
+    pub(super) key: Option<String>,
+    pub(super) stdin: bool,
+    pub(super) json: bool,
+    pub(super) args: &'a ProbeArgs,
+}
+
 /// `gaterouter-setup probe`: the probe alone, printed or as JSON; exit 0 or 3.
-#[allow(clippy::too_many_arguments)]
-pub(super) fn run_probe(
-    key_arg: Option<String>,
-    stdin: bool,
-    json: bool,
-    quiet: bool,
-    as_invoker: bool,
-    args: &ProbeArgs,
-    env: &Env,
-    secrets: &Redactor,
-) -> i32 {
-    let result = (|| -> Result<(ProbeReport, Vec<String>)> {
-        let key = match key_choice(stdin, key_arg, env, secrets)? {
+pub(super) fn run_probe(p: &ProbeCommand, cx: &Ctx) -> i32 {
+    let result = (|| -> Result<crate::ops::probe::ProbeRun> {
+        let key = match key_choice(p.stdin, p.key.clone(), cx.env, cx.secrets)? {
             KeyChoice::Set(k) => k,
-            // No key given: the one setup wrote to the default root's .env, if any.
             KeyChoice::KeepExisting => {
-                let (dir, config) = root::resolve(None, env);
-                as_owner(std::slice::from_ref(&dir), as_invoker, env)?;
-                root::discover(&dir, config.as_deref(), None)
-                    .and_then(|r| plan::effective_key(&r, &KeyChoice::KeepExisting))
-                    .map_err(|_| {
-                        Error::Usage(format!(
-                            "probe needs an API key: pass it as an argument, with --api-key-stdin, or in GATEROUTER_API_KEY (none found in {})",
-                            dir.join(".env").display()
-                        ))
-                    })?
+                let (dir, config) = root::resolve(None, cx.env);
+                as_owner(std::slice::from_ref(&dir), cx.as_invoker, cx.env)?;
+                crate::ops::probe::saved_key(&dir, config.as_deref())?
             }
         };
-        secrets.add(key.expose());
-        let (cfg, warning) = probe_config(args, probe::DEFAULT_BASE_URL)?;
-        Ok((probe::run(&key, &cfg), warning.into_iter().collect()))
+        cx.secrets.add(key.expose());
+        let (cfg, warning) = probe_config(p.args, probe::DEFAULT_BASE_URL)?;
+        let warnings = warning.into_iter().collect();
+        Ok(crate::ops::probe::run(
+            &key,
+            &cfg,
+            p.args.require_auto,
+            warnings,
+        ))
     })();
-    let (report, mut warnings) = match result {
+    let run = match result {
         Ok(r) => r,
         Err(e) => {
             crate::output::error(&e.to_string());
             return e.exit_code();
         }
     };
-    let auto_missing = args.require_auto && report.auto_routing != AutoRouting::On;
-    // Without --require-auto, setup goes on with a fixed model when auto routing is off, so
-    // probe still says "setup would work" (exit 0), but never without the fix.
-    if report.blocking.is_none() && !auto_missing && report.auto_routing == AutoRouting::Off {
-        warnings.push(AutoOff::ProbeWouldFallBack.message());
-    }
-    let code = if report.blocking.is_some() || auto_missing {
-        exit::PROBE
-    } else {
-        exit::OK
-    };
-    if json {
-        let mut v = serde_json::to_value(&report).unwrap_or_default();
+    if p.json {
+        let mut v = serde_json::to_value(&run.report).unwrap_or_default();
         v["version"] = serde_json::json!(report::REPORT_VERSION);
-        v["exit_code"] = serde_json::json!(code);
-        let mut w = warnings.clone();
-        w.extend(report.warnings.iter().cloned());
-        v["warnings"] = serde_json::json!(w);
+        v["exit_code"] = serde_json::json!(run.exit_code);
+        v["warnings"] = serde_json::json!(run.warnings);
         crate::output::json(&v);
-        return code;
+        return run.exit_code;
     }
-    if quiet {
-        // Errors only: the failure (or the missing auto routing) and nothing else.
-        if let Some(f) = &report.blocking {
-            crate::output::error(&f.message);
-        } else if auto_missing {
-            crate::output::error(&AutoOff::ProbeRequired.message());
-        }
-        return code;
+    // Quiet: errors only, the failure (or the missing auto routing) and nothing else.
+    if !cx.quiet {
+        show_probe(&run);
     }
+    if let Some(message) = run.error() {
+        crate::output::error(&message);
+    }
+    run.exit_code
+}
+
+/// The probe's text: where, each request with its status and time, the verdict, warnings.
+fn show_probe(run: &crate::ops::probe::ProbeRun) {
+    let report = &run.report;
     crate::outln!("GateRouter: {}", report.base_url);
     for r in &report.requests {
         let status = r.status.map_or("no answer".to_owned(), |s| s.to_string());
+        let attempts = if r.attempts > 1 {
+            format!(" ({} attempts)", r.attempts)
+        } else {
+            String::new()
+        };
         crate::outln!(
-            "  {} {}  {status}  {} ms{}",
+            "  {} {}  {status}  {} ms{attempts}",
             r.method,
             r.url,
-            r.latency_ms,
-            if r.attempts > 1 {
-                format!(" ({} attempts)", r.attempts)
-            } else {
-                String::new()
-            }
+            r.latency_ms
         );
     }
     crate::outln!("Result: {}", report.summary());
-    for w in warnings.iter().chain(&report.warnings) {
+    for w in &run.warnings {
         crate::output::warning(w);
     }
-    if let Some(f) = &report.blocking {
-        crate::output::error(&f.message);
-    } else if auto_missing {
-        crate::output::error(&AutoOff::ProbeRequired.message());
-    }
-    code
 }

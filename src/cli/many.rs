@@ -3,9 +3,9 @@
 
 use std::path::PathBuf;
 
-use super::setup::{Term, View, request, root_error};
+use super::setup::{Term, View, request, root_error, root_json};
 use super::*;
-use crate::ops::setup::{self, Target};
+use crate::ops::setup::{self, RunReport, Target};
 
 /// Several roots in one run: one probe for all, a plan and a result per root; a root that
 /// fails is reported and the others go on (unless --fail-fast).
@@ -20,11 +20,11 @@ pub(super) fn run_many(cli: &Cli, env: &Env, roots: &[PathBuf], secrets: &Redact
         .collect();
     let (req, env) = match request(cli, env, targets, secrets) {
         Ok(r) => r,
-        Err(e) => return fail(cli.json, mode, None, None, None, &e, &[]),
+        Err(e) => return fail(cli.json, mode, None, &e),
     };
     if roots.is_empty() {
         let e = Error::Usage("no OpenClaw roots given (the --roots-from file lists none)".into());
-        return fail(cli.json, mode, None, None, None, &e, &[]);
+        return fail(cli.json, mode, None, &e);
     }
     let view = View::setup(cli, true);
     let run = setup::run(req, &env, &mut Term::new(&view));
@@ -38,9 +38,13 @@ pub(super) fn run_many(cli: &Cli, env: &Env, roots: &[PathBuf], secrets: &Redact
         .into(),
     });
     if let Some(e) = &run.stopped {
-        return fail(cli.json, mode, None, Some(&probe), None, e, &run.warnings);
+        let outcome = Outcome {
+            probe: Some(&probe),
+            warnings: &run.warnings,
+            ..failed(mode, None, e)
+        };
+        return fail_with(cli.json, outcome, e);
     }
-    let code = run.exit_code();
     if cli.quiet && !cli.json {
         for r in &run.roots {
             root_error(r);
@@ -51,75 +55,10 @@ pub(super) fn run_many(cli: &Cli, env: &Env, roots: &[PathBuf], secrets: &Redact
     {
         crate::output::error(&e.to_string());
     }
-
     if cli.json {
-        let per_root: Vec<serde_json::Value> = run
-            .roots
-            .iter()
-            .map(|r| {
-                let mut v = report::value(&Outcome {
-                    mode,
-                    root: Some(&r.target.dir),
-                    probe: None,
-                    plan: r.plan.as_ref(),
-                    applied: r.applied.as_ref(),
-                    error: r.error.as_ref(),
-                    warnings: &[],
-                    exit_code: r.exit_code,
-                    kind: run.kind,
-                });
-                if let Some(verified) = &r.verify {
-                    v["verify"] = super::verify::after_setup_json(verified);
-                }
-                if run.kind == "setup" {
-                    v["configured"] = super::setup::configured_json(r);
-                }
-                if let Some(g) = &r.gateway {
-                    v["gateway"] = g.value(r.restarted.as_ref(), r.applied.is_some());
-                }
-                v
-            })
-            .collect();
-        let doc = serde_json::json!({
-            "version": report::REPORT_VERSION,
-            "tool_version": env!("CARGO_PKG_VERSION"),
-            "mode": mode,
-            "probe": probe,
-            "roots": per_root,
-            "changed": run.changed_roots(),
-            "failed": run.failed_roots(),
-            "warnings": run.warnings,
-            "run_as": run_as_json(),
-            "exit_code": code,
-        });
-        crate::output::json(&doc);
+        crate::output::json(&many_json(&run, &probe));
     } else if !cli.quiet {
-        // A root that failed after the review (its apply: a backup directory that is a link,
-        // a file changed since planning) has had no word yet; the others were shown with their
-        // plan or error in the review.
-        for r in run.roots.iter().filter(|r| r.plan.is_some()) {
-            root_error(r);
-        }
-        let applied = run.roots.iter().filter(|r| r.applied.is_some()).count();
-        crate::outln!(
-            "{} roots: {} already configured, {} {}, {} failed.",
-            run.roots.len(),
-            run.roots
-                .iter()
-                .filter(|r| r.plan.as_ref().is_some_and(Plan::is_empty))
-                .count(),
-            if run.applying {
-                applied
-            } else {
-                run.changed_roots()
-            },
-            if run.applying {
-                "written"
-            } else {
-                "with changes pending"
-            },
-            run.failed_roots()
-        );
+        show_tally(&run);
     }
     for r in &run.roots {
         if let (Some(g), Some(_), false) = (&r.gateway, &r.applied, cli.json || cli.quiet) {
@@ -131,5 +70,47 @@ pub(super) fn run_many(cli: &Cli, env: &Env, roots: &[PathBuf], secrets: &Redact
             super::verify::show_after_setup(v, cli.json || cli.quiet);
         }
     }
-    code
+    run.exit_code()
+}
+
+/// The many-roots JSON report: the one probe, an entry per root, the tallies.
+fn many_json(run: &RunReport, probe: &ProbeOutcome) -> serde_json::Value {
+    let per_root: Vec<serde_json::Value> = run
+        .roots
+        .iter()
+        .map(|r| root_json(run, r, None, &[]))
+        .collect();
+    serde_json::json!({
+        "version": report::REPORT_VERSION,
+        "tool_version": env!("CARGO_PKG_VERSION"),
+        "mode": run.mode,
+        "probe": probe,
+        "roots": per_root,
+        "changed": run.changed_roots(),
+        "failed": run.failed_roots(),
+        "warnings": run.warnings,
+        "run_as": run_as_json(),
+        "exit_code": run.exit_code(),
+    })
+}
+
+/// The closing text: the error of a root that failed after the review (its apply: a backup
+/// directory that is a link, a file changed since planning; the others were shown with their
+/// plan or error in the review), then one line of tallies.
+fn show_tally(run: &RunReport) {
+    for r in run.roots.iter().filter(|r| r.plan.is_some()) {
+        root_error(r);
+    }
+    let count = |f: &dyn Fn(&setup::RootRun) -> bool| run.roots.iter().filter(|r| f(r)).count();
+    let done = count(&|r| r.plan.as_ref().is_some_and(Plan::is_empty));
+    let (changed, verb) = if run.applying {
+        (count(&|r| r.applied.is_some()), "written")
+    } else {
+        (run.changed_roots(), "with changes pending")
+    };
+    crate::outln!(
+        "{} roots: {done} already configured, {changed} {verb}, {} failed.",
+        run.roots.len(),
+        run.failed_roots()
+    );
 }

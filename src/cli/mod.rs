@@ -18,7 +18,7 @@ mod verify;
 
 use crate::error::{Error, Result, exit};
 use crate::gaterouter::key::{self, ApiKey};
-use crate::gaterouter::probe::{self, AutoRouting, ProbeConfig, ProbeOutcome, ProbeReport};
+use crate::gaterouter::probe::{self, ProbeConfig, ProbeOutcome, ProbeReport};
 use crate::gaterouter::templates::{self, Settings};
 use crate::openclaw::root::{self, Env};
 use crate::ops::rollback;
@@ -921,11 +921,27 @@ fn files(n: usize) -> String {
     format!("{n} file{}", if n == 1 { "" } else { "s" })
 }
 
+/// What every command takes from the global flags: how much to say, whose rights to run
+/// with, the environment, and this run's redactor.
+#[derive(Clone, Copy)]
+struct Ctx<'a> {
+    quiet: bool,
+    as_invoker: bool,
+    env: &'a Env,
+    secrets: &'a Redactor,
+}
+
 /// Runs one invocation and returns its exit code. Its redactor is made here, handed to the
 /// output sink and to every stage that may meet a secret.
 pub fn run(cli: &Cli, env: &Env) -> i32 {
     let secrets = &Redactor::new();
     crate::output::redact_with(secrets);
+    let cx = Ctx {
+        quiet: cli.quiet,
+        as_invoker: cli.as_invoker,
+        env,
+        secrets,
+    };
     if let Some(Command::Probe {
         api_key,
         api_key_stdin,
@@ -933,19 +949,16 @@ pub fn run(cli: &Cli, env: &Env) -> i32 {
         probe,
     }) = &cli.command
     {
-        return commands::run_probe(
-            api_key.clone(),
-            *api_key_stdin,
-            *json,
-            cli.quiet,
-            cli.as_invoker,
-            probe,
-            env,
-            secrets,
-        );
+        let p = commands::ProbeCommand {
+            key: api_key.clone(),
+            stdin: *api_key_stdin,
+            json: *json,
+            args: probe,
+        };
+        return commands::run_probe(&p, &cx);
     }
     if let Some(Command::Rollback(a)) = &cli.command {
-        return commands::run_rollback(a, cli.quiet, cli.as_invoker, env, secrets);
+        return commands::run_rollback(a, &cx);
     }
     if let Some(Command::Completions { shell }) = &cli.command {
         // Rendered into memory first: clap_complete panics when its writer fails, and a
@@ -963,52 +976,54 @@ pub fn run(cli: &Cli, env: &Env) -> i32 {
         return verify::run_verify(a, cli.quiet, cli.as_invoker, env, secrets);
     }
     if let Some(Command::Uninstall(a)) = &cli.command {
-        return commands::run_uninstall(a, cli.quiet, cli.as_invoker, env, secrets);
+        return commands::run_uninstall(a, &cx);
     }
     if let Some(Command::Doctor { root, agent, json }) = &cli.command {
         let color = use_color(cli.color, crate::output::stdout_is_terminal());
-        return commands::run_doctor(
-            root.as_deref(),
-            agent.as_deref(),
-            *json,
-            cli.quiet,
-            color,
-            cli.as_invoker,
-            env,
-            secrets,
-        );
+        return commands::run_doctor(root.as_deref(), agent.as_deref(), *json, color, &cx);
     }
     if let Some(e) = cli.api_key.as_deref().and_then(mistyped_subcommand) {
-        return fail(cli.json, cli.mode(), None, None, None, &e, &[]);
+        return fail(cli.json, cli.mode(), None, &e);
     }
     match all_roots(cli, secrets) {
         Ok((roots, many)) if many || cli.roots_from.is_some() => {
             return many::run_many(cli, env, &roots, secrets);
         }
         Ok(_) => {}
-        Err(e) => return fail(cli.json, cli.mode(), None, None, None, &e, &[]),
+        Err(e) => return fail(cli.json, cli.mode(), None, &e),
     }
     let root_arg = positionals(cli).1;
     let (dir, config) = root::resolve(root_arg.as_deref(), env);
     if let Err(e) = root::check_state_dir(&dir, config.as_deref(), cli.init, root_arg.is_some()) {
-        return fail(cli.json, cli.mode(), Some(&dir), None, None, &e, &[]);
+        return fail(cli.json, cli.mode(), Some(&dir), &e);
     }
     setup::run_setup(cli, env, secrets)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn fail(
-    json: bool,
-    mode: Mode,
-    root: Option<&std::path::Path>,
-    probe: Option<&ProbeOutcome>,
-    plan: Option<&Plan>,
-    e: &Error,
-    warnings: &[String],
-) -> i32 {
+/// An error before any probe or plan: said on standard error, and as the JSON report.
+fn fail(json: bool, mode: Mode, root: Option<&Path>, e: &Error) -> i32 {
+    fail_with(json, failed(mode, root, e), e)
+}
+
+/// The report of a run that ended in `e`; the caller adds what it had (a probe, a plan).
+fn failed<'a>(mode: Mode, root: Option<&'a Path>, e: &'a Error) -> Outcome<'a> {
+    Outcome {
+        mode,
+        root,
+        probe: None,
+        plan: None,
+        applied: None,
+        error: Some(e),
+        warnings: &[],
+        exit_code: 0,
+        kind: "setup",
+    }
+}
+
+fn fail_with(json: bool, outcome: Outcome, e: &Error) -> i32 {
     // `--check` with no key anywhere: the root is not configured, which is what exit 2
     // means to a drift check (README, docs/ci.md); it is not an error in the check itself.
-    let not_configured = mode == Mode::Check && matches!(e, Error::NoKey { .. });
+    let not_configured = outcome.mode == Mode::Check && matches!(e, Error::NoKey { .. });
     let code = if not_configured {
         exit::PENDING
     } else {
@@ -1021,15 +1036,8 @@ fn fail(
     crate::output::error(&message);
     if json {
         crate::output::json(&report::value(&Outcome {
-            mode,
-            root,
-            probe,
-            plan,
-            applied: None,
-            error: Some(e),
-            warnings,
             exit_code: code,
-            kind: "setup",
+            ..outcome
         }));
     }
     code

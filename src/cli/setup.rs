@@ -341,7 +341,7 @@ pub(super) fn run_setup(cli: &Cli, env: &Env, secrets: &Redactor) -> i32 {
     };
     let (req, env) = match request(cli, env, vec![target], secrets) {
         Ok(r) => r,
-        Err(e) => return fail(cli.json, mode, None, None, None, &e, &[]),
+        Err(e) => return fail(cli.json, mode, None, &e),
     };
     let view = View::setup(cli, false);
     let run = setup::run(req, &env, &mut Term::new(&view));
@@ -356,10 +356,23 @@ pub(super) fn render_one(view: &View, dir: &Path, run: &RunReport) -> i32 {
     let fail_here = |plan: Option<&Plan>, e: &Error| {
         // Warnings belong with a plan that was shown; before one, there is nothing to warn on.
         let warnings: &[String] = if plan.is_some() { &run.warnings } else { &[] };
-        fail(view.json, mode, Some(dir), probe, plan, e, warnings)
+        let outcome = Outcome {
+            probe,
+            plan,
+            warnings,
+            ..failed(mode, Some(dir), e)
+        };
+        fail_with(view.json, outcome, e)
     };
     if let Some(e) = &run.stopped {
-        return fail(view.json, mode, Some(dir), probe, None, e, &[]);
+        return fail_with(
+            view.json,
+            Outcome {
+                probe,
+                ..failed(mode, Some(dir), e)
+            },
+            e,
+        );
     }
     let Some(r) = run.roots.first() else {
         return exit::INPUT;
@@ -403,29 +416,40 @@ pub(super) fn render_one(view: &View, dir: &Path, run: &RunReport) -> i32 {
     }
     if view.json {
         let warnings: Vec<String> = run.warnings.iter().chain(&notes).cloned().collect();
-        let mut v = report::value(&Outcome {
-            mode,
-            root: Some(dir),
-            probe,
-            plan: Some(plan),
-            applied: r.applied.as_ref(),
-            error: None,
-            warnings: &warnings,
-            exit_code: r.exit_code,
-            kind: run.kind,
-        });
-        if let Some(verified) = &r.verify {
-            v["verify"] = super::verify::after_setup_json(verified);
-        }
-        if run.kind == "setup" {
-            v["configured"] = configured_json(r);
-        }
-        if let Some(g) = &r.gateway {
-            v["gateway"] = g.value(r.restarted.as_ref(), r.applied.is_some());
-        }
-        crate::output::json(&v);
+        crate::output::json(&root_json(run, r, probe, &warnings));
     }
     r.exit_code
+}
+
+/// One root's JSON report: the outcome, and what verify, the Gateway and (for setup) the
+/// `configured` verdict add to it. The one-root report and each entry of the many-roots one.
+pub(super) fn root_json(
+    run: &RunReport,
+    r: &setup::RootRun,
+    probe: Option<&ProbeOutcome>,
+    warnings: &[String],
+) -> serde_json::Value {
+    let mut v = report::value(&Outcome {
+        mode: run.mode,
+        root: Some(&r.target.dir),
+        probe,
+        plan: r.plan.as_ref(),
+        applied: r.applied.as_ref(),
+        error: r.error.as_ref(),
+        warnings,
+        exit_code: r.exit_code,
+        kind: run.kind,
+    });
+    if let Some(verified) = &r.verify {
+        v["verify"] = super::verify::after_setup_json(verified);
+    }
+    if run.kind == "setup" {
+        v["configured"] = configured_json(r);
+    }
+    if let Some(g) = &r.gateway {
+        v["gateway"] = g.value(r.restarted.as_ref(), r.applied.is_some());
+    }
+    v
 }
 
 /// The report's `configured`: OpenClaw can use GateRouter on the root (it was already, it

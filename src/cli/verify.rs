@@ -17,20 +17,20 @@ pub(super) fn run_verify(
     // The key reference may name any variable, not only the ones setup snapshots.
     let env = &env.with_rest_of_process();
     if let Some(Err(e)) = a.root.as_deref().map(|p| check_root_arg(p, false, secrets)) {
-        return fail(a.json, Mode::DryRun, None, None, None, &e, &[]);
+        return fail(a.json, Mode::DryRun, None, &e);
     }
     let (dir, config_override) = root::resolve(a.root.as_deref(), env);
     // The owner's exec SecretRef runs, and its file SecretRef is read, as the owner: as
     // OpenClaw does them, and never with more rights than the owner has.
     let env = &match as_owner(std::slice::from_ref(&dir), as_invoker, env) {
         Ok(e) => e,
-        Err(e) => return fail(a.json, Mode::DryRun, Some(&dir), None, None, &e, &[]),
+        Err(e) => return fail(a.json, Mode::DryRun, Some(&dir), &e),
     };
     let resolved = root::discover(&dir, config_override.as_deref(), a.agent.as_deref())
         .and_then(|r| verify::resolve(&r, env, a.agent.as_deref(), secrets));
     let resolved = match resolved {
         Ok(r) => r,
-        Err(e) => return fail(a.json, Mode::DryRun, Some(&dir), None, None, &e, &[]),
+        Err(e) => return fail(a.json, Mode::DryRun, Some(&dir), &e),
     };
     let opts = verify::Options {
         all: a.all,
