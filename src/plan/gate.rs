@@ -8,26 +8,7 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 use crate::format::json5::{self, Entry, JsString, Kind, Node, Value};
-use crate::gaterouter::templates::{PROFILE_ID, PROVIDER_ID};
-
-/// A JSON pointer pattern: literal segments, `*` for any one segment.
-type Pattern = &'static [&'static str];
-
-/// What setup, uninstall and migration may change in openclaw.json.
-pub const CONFIG_OWNED: &[Pattern] = &[
-    &["agents", "defaults", "model"],
-    // Our refs in the allowlist map, and the allowlist policy.
-    &["agents", "defaults", "models", "*"],
-    &["agents", "defaults", "modelPolicy", "allow"],
-    // Agents with a model of their own, moved to GateRouter on request.
-    &["agents", "list", "*", "model"],
-    &["agents", "entries", "*", "model"],
-    &["auth", "profiles", PROFILE_ID],
-    &["models", "providers", PROVIDER_ID],
-];
-
-/// What setup may change in a models.json.
-pub const MODELS_OWNED: &[Pattern] = &[&["providers", PROVIDER_ID]];
+use crate::openclaw::files::Pattern;
 
 /// Checks `after` against `before` (both the full text of one file): `after` must parse, and
 /// every changed value must be under one of `owned`. `allowlist_keys` limits the `*` of the
@@ -276,6 +257,9 @@ pub fn pointer(p: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const CONFIG_OWNED: &[Pattern] =
+        crate::openclaw::files::MANAGED[crate::plan::FileKind::Config as usize].owned;
 
     fn ours(r: &str) -> bool {
         r.starts_with("gaterouter/")

@@ -319,7 +319,7 @@ mod tests {
             let ours = |x: &str| x.starts_with("gaterouter/");
             crate::plan::gate::check_with(
                 Path::new("openclaw.json"), Some(&text), &after,
-                crate::plan::gate::CONFIG_OWNED, &m.paths, &ours,
+                crate::plan::FileKind::Config.spec().owned, &m.paths, &ours,
             ).unwrap();
         }
     }
@@ -396,7 +396,7 @@ mod tests {
             Path::new("openclaw.json"),
             Some(text),
             &m.text,
-            crate::plan::gate::CONFIG_OWNED,
+            crate::plan::FileKind::Config.spec().owned,
             &owned,
             &ours,
         )

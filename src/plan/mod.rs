@@ -12,24 +12,14 @@ mod provider;
 
 use std::path::PathBuf;
 
-use serde::Serialize;
-
 use crate::error::{Error, Result};
 use crate::format::json5;
 use crate::gaterouter::key::ApiKey;
 use crate::gaterouter::templates::Settings;
+use crate::openclaw::files::Syntax;
 use crate::openclaw::root::{FileState, Root};
 
-/// Mode for files we create; OpenClaw writes its own files 0600 too.
-pub const NEW_FILE_MODE: u32 = 0o600;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum FileKind {
-    Env,
-    Config,
-    Models,
-}
+pub use crate::openclaw::files::{FileKind, NEW_FILE_MODE};
 
 /// One file's before and after. `before == None`: the file is created; `after == None`: it
 /// is removed (a rollback of a file that setup created).
@@ -495,14 +485,8 @@ fn gate_all(
     migrated: &[(PathBuf, migrate::Migrated)],
 ) -> Result<()> {
     for f in files.iter().filter(|f| f.content_changed()) {
-        let (Some(after), owned) = (
-            f.after.as_deref(),
-            match f.kind {
-                FileKind::Config => gate::CONFIG_OWNED,
-                FileKind::Models => gate::MODELS_OWNED,
-                FileKind::Env => continue,
-            },
-        ) else {
+        let spec = f.kind.spec();
+        let Some(after) = f.after.as_deref().filter(|_| spec.syntax == Syntax::Json) else {
             continue;
         };
         // We must always be able to read back (and so undo) what we write.
@@ -522,7 +506,14 @@ fn gate_all(
             .iter()
             .find(|(p, _)| *p == f.path)
             .map_or(&[][..], |(_, m)| &m.paths[..]);
-        gate::check_with(&f.path, before.as_deref(), &text(after), owned, also, ours)?;
+        gate::check_with(
+            &f.path,
+            before.as_deref(),
+            &text(after),
+            spec.owned,
+            also,
+            ours,
+        )?;
     }
     Ok(())
 }

@@ -299,20 +299,11 @@ pub struct Written {
 }
 
 pub fn kind_name(k: FileKind) -> &'static str {
-    match k {
-        FileKind::Env => "env",
-        FileKind::Config => "config",
-        FileKind::Models => "models",
-    }
+    k.name()
 }
 
 pub fn kind_from_name(s: &str) -> Option<FileKind> {
-    match s {
-        "env" => Some(FileKind::Env),
-        "config" => Some(FileKind::Config),
-        "models" => Some(FileKind::Models),
-        _ => None,
-    }
+    FileKind::from_name(s)
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {

@@ -1,0 +1,171 @@
+//! The files gaterouter-setup manages in a root, as one table ([`MANAGED`]): per kind, its
+//! name in a backup manifest, where it lives, the JSON paths we own in it, where our
+//! provider's model catalog sits, the mode of a new file and its syntax (how it is read,
+//! gated and masked). A new managed kind is a row here and a planner in `plan/`.
+
+use serde::Serialize;
+
+use crate::gaterouter::templates::{PROFILE_ID, PROVIDER_ID};
+
+/// A JSON pointer pattern: literal segments, `*` for any one segment.
+pub type Pattern = &'static [&'static str];
+
+/// Mode for files we create; OpenClaw writes its own files 0600 too.
+pub const NEW_FILE_MODE: u32 = 0o600;
+
+/// A managed file's kind; its facts are its row of [`MANAGED`] ([`FileKind::spec`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FileKind {
+    Env,
+    Config,
+    Models,
+}
+
+/// Where a kind's files are in a root.
+#[derive(Debug)]
+pub enum Location {
+    /// This name, at the root.
+    Root(&'static str),
+    /// This name at the root, unless `OPENCLAW_CONFIG_PATH` names another file (of any name).
+    Config(&'static str),
+    /// This name in each agent's directory (or at the root).
+    Agents(&'static str),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Syntax {
+    /// `.env` as OpenClaw parses it; masked entry by entry.
+    Dotenv,
+    /// JSON5; changes are gated on the owned paths, and masked by structure.
+    Json,
+}
+
+#[derive(Debug)]
+pub struct ManagedFile {
+    pub kind: FileKind,
+    /// The kind's name in a backup manifest.
+    pub name: &'static str,
+    pub location: Location,
+    /// What setup, uninstall and migration may change (JSON files; see `plan::gate`).
+    pub owned: &'static [Pattern],
+    /// Our provider's model list, when the file has one.
+    pub catalog: Option<Pattern>,
+    /// Mode of a new file.
+    pub mode: u32,
+    /// Holds the key: never looser than `mode` (a looser file is tightened, its backup
+    /// copy is `mode` whatever the file's).
+    pub private: bool,
+    pub syntax: Syntax,
+}
+
+/// Every managed kind, in plan order (the index is the kind's discriminant).
+pub const MANAGED: [ManagedFile; 3] = [
+    ManagedFile {
+        kind: FileKind::Env,
+        name: "env",
+        location: Location::Root(".env"),
+        owned: &[],
+        catalog: None,
+        mode: NEW_FILE_MODE,
+        private: true,
+        syntax: Syntax::Dotenv,
+    },
+    ManagedFile {
+        kind: FileKind::Config,
+        name: "config",
+        location: Location::Config("openclaw.json"),
+        owned: &[
+            &["agents", "defaults", "model"],
+            // Our refs in the allowlist map, and the allowlist policy.
+            &["agents", "defaults", "models", "*"],
+            &["agents", "defaults", "modelPolicy", "allow"],
+            // Agents with a model of their own, moved to GateRouter on request.
+            &["agents", "list", "*", "model"],
+            &["agents", "entries", "*", "model"],
+            &["auth", "profiles", PROFILE_ID],
+            &["models", "providers", PROVIDER_ID],
+        ],
+        catalog: Some(&["models", "providers", PROVIDER_ID, "models"]),
+        mode: NEW_FILE_MODE,
+        private: false,
+        syntax: Syntax::Json,
+    },
+    ManagedFile {
+        kind: FileKind::Models,
+        name: "models",
+        location: Location::Agents("models.json"),
+        owned: &[&["providers", PROVIDER_ID]],
+        catalog: Some(&["providers", PROVIDER_ID, "models"]),
+        mode: NEW_FILE_MODE,
+        private: false,
+        syntax: Syntax::Json,
+    },
+];
+
+impl FileKind {
+    pub fn spec(self) -> &'static ManagedFile {
+        &MANAGED[self as usize]
+    }
+
+    pub fn name(self) -> &'static str {
+        self.spec().name
+    }
+
+    pub fn from_name(name: &str) -> Option<FileKind> {
+        MANAGED.iter().find(|m| m.name == name).map(|m| m.kind)
+    }
+
+    /// The kind of the file at `rel` (relative to the root, as a manifest records it): the
+    /// config unless another row's location names it (`OPENCLAW_CONFIG_PATH` may give the
+    /// config any name).
+    pub fn at(rel: &str) -> FileKind {
+        let named = |m: &&ManagedFile| match m.location {
+            Location::Root(n) => rel == n,
+            Location::Agents(n) => rel.ends_with(n),
+            Location::Config(_) => false,
+        };
+        MANAGED
+            .iter()
+            .find(named)
+            .map_or(FileKind::Config, |m| m.kind)
+    }
+}
+
+impl ManagedFile {
+    /// The mode of a backup copy of a file that had mode `before`.
+    pub fn backup_mode(&self, before: Option<u32>) -> u32 {
+        match before {
+            Some(m) if !self.private => m,
+            _ => self.mode,
+        }
+    }
+
+    /// Our provider's entry: the catalog's parent.
+    pub fn provider(&self) -> Option<Pattern> {
+        self.catalog.map(|c| &c[..c.len() - 1])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_are_indexed_by_kind_and_named_once() {
+        for (i, m) in MANAGED.iter().enumerate() {
+            assert_eq!(m.kind as usize, i);
+            assert_eq!(FileKind::from_name(m.name), Some(m.kind));
+        }
+        assert_eq!(FileKind::from_name("nope"), None);
+    }
+
+    #[test]
+    fn kind_at_a_path() {
+        assert_eq!(FileKind::at(".env"), FileKind::Env);
+        assert_eq!(FileKind::at("agents/a/agent/models.json"), FileKind::Models);
+        assert_eq!(FileKind::at("models.json"), FileKind::Models);
+        assert_eq!(FileKind::at("openclaw.json"), FileKind::Config);
+        assert_eq!(FileKind::at("/etc/x.json5"), FileKind::Config);
+    }
+}
