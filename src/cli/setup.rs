@@ -167,52 +167,46 @@ impl setup::Ui for Term<'_> {
             }
         } else if let Some(plan) = run.roots.first().and_then(|r| r.plan.as_ref()) {
             let shown = self.shown();
-            show_plan(
-                shown,
-                plan,
-                run.probe.as_ref(),
-                &run.warnings,
-                color,
-                self.view.verbose,
-            );
+            show_plan(shown, plan, run, color, self.view.verbose);
             if shown && ask.is_none() {
-                let pending = plan.pending().count();
-                let note = match run.mode {
-                    _ if pending == 0 => Some(self.view.nothing_to_do.to_owned()),
-                    Mode::DryRun => {
-                        if let Some(line) = report::recap(plan) {
-                            crate::outln!("{line}");
-                        }
-                        if run.roots.first().is_some_and(|r| r.wired) {
-                            crate::outln!("{WIRED}");
-                        }
-                        Some(
-                            "Dry run: nothing was written. Run again without --dry-run to apply."
-                                .to_owned(),
-                        )
-                    }
-                    Mode::Check => {
-                        if let Some(line) = report::recap(plan) {
-                            crate::outln!("{line}");
-                        }
-                        if run.roots.first().is_some_and(|r| r.wired) {
-                            crate::outln!("{WIRED}");
-                        }
-                        Some(format!(
-                            "{pending} file{} would change (exit 2).",
-                            if pending == 1 { "" } else { "s" }
-                        ))
-                    }
-                    Mode::Apply => None,
-                };
-                if let Some(n) = note {
-                    crate::outln!("{n}");
-                }
+                self.show_verdict(run, plan);
             }
         }
-        let Some(ask) = ask else {
-            return Approval::Yes;
+        match ask {
+            None => Approval::Yes,
+            Some(ask) => self.ask(run, ask),
+        }
+    }
+}
+
+impl Term<'_> {
+    /// One root's plan not applied (or needing nothing): what a dry run or a check found.
+    fn show_verdict(&self, run: &RunReport, plan: &Plan) {
+        let pending = plan.pending().count();
+        let note = match run.mode {
+            _ if pending == 0 => self.view.nothing_to_do.to_owned(),
+            Mode::Apply => return,
+            Mode::DryRun => {
+                "Dry run: nothing was written. Run again without --dry-run to apply.".to_owned()
+            }
+            Mode::Check => format!(
+                "{pending} file{} would change (exit 2).",
+                if pending == 1 { "" } else { "s" }
+            ),
         };
+        if pending > 0 {
+            if let Some(line) = report::recap(plan) {
+                crate::outln!("{line}");
+            }
+            if run.roots.first().is_some_and(|r| r.wired) {
+                crate::outln!("{WIRED}");
+            }
+        }
+        crate::outln!("{note}");
+    }
+
+    /// The question, once the review has reached the screen; or why it cannot be asked.
+    fn ask(&self, run: &RunReport, ask: setup::Ask) -> Approval {
         if !self.view.can_prompt {
             return Approval::CannotAsk;
         }
@@ -285,20 +279,13 @@ pub(super) fn root_error(r: &setup::RootRun) {
     }
 }
 
-/// A plan before it is applied: the summary, the warnings, and the diff.
-fn show_plan(
-    shown: bool,
-    plan: &Plan,
-    probe: Option<&ProbeOutcome>,
-    warnings: &[String],
-    color: bool,
-    verbose: bool,
-) {
+/// A plan before it is applied: the summary, the run's and the plan's warnings, the diff.
+fn show_plan(shown: bool, plan: &Plan, run: &RunReport, color: bool, verbose: bool) {
     if !shown {
         return;
     }
-    crate::output::out(&report::summary(plan, probe));
-    for w in warnings.iter().chain(&plan.warnings) {
+    crate::output::out(&report::summary(plan, run.probe.as_ref()));
+    for w in run.warnings.iter().chain(&plan.warnings) {
         crate::output::warning(w);
     }
     if !plan.is_empty() {

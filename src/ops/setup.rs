@@ -228,7 +228,7 @@ pub fn run(req: Request, env: &Env, ui: &mut dyn Ui) -> RunReport {
     let Request {
         targets,
         key,
-        mut settings,
+        settings,
         probe: probe_cfg,
         require_auto,
         agent,
@@ -245,125 +245,52 @@ pub fn run(req: Request, env: &Env, ui: &mut dyn Ui) -> RunReport {
     } = req;
     // Only a write is refused; a dry run or a check shows the warning.
     let gate = mode == Mode::Apply && !force;
-    let mut runs: Vec<RootRun> = Vec::new();
-
-    // Discover, and plan once with the template settings: input errors (a broken config, a
-    // bad type) come in milliseconds, before anybody waits on the network for them.
-    let mut found: Vec<Option<(Root, Plan)>> = Vec::new();
-    for t in targets {
-        let mut r = RootRun::new(t);
-        let planned = root::check_state_dir(&r.target.dir, r.target.config.as_deref(), init, true)
-            .and_then(|()| {
-                root::discover(&r.target.dir, r.target.config.as_deref(), agent.as_deref())
-            })
-            .and_then(|root| planned(&root, &key, &settings, gate, &redactor).map(|p| (root, p)));
-        let failed = planned.is_err();
-        match planned {
-            Ok(p) => found.push(Some(p)),
-            Err(e) => {
-                found.push(None);
-                r.error = Some(e);
-            }
-        }
-        runs.push(r);
-        if failed && fail_fast {
-            break;
-        }
-    }
+    let mut planner = Planner {
+        key: &key,
+        settings,
+        gate,
+        redactor: &redactor,
+    };
+    let (mut runs, found) = planner.first(targets, init, agent.as_deref(), fail_fast);
     let stop_early = fail_fast && runs.iter().any(|r| r.error.is_some());
-    let alive = found.iter().any(Option::is_some);
-
     let probe = match &probe_cfg {
         // Nothing left to set up: the run never gets as far as the probe.
-        _ if !alive || stop_early => None,
+        _ if found.iter().all(Option::is_none) || stop_early => None,
         None => Some(ProbeOutcome::Skipped {
             reason: "--offline".into(),
         }),
-        Some(cfg) => {
-            let probe_key = match &key {
-                KeyChoice::Set(k) => Some(k.clone()),
-                KeyChoice::KeepExisting => found
-                    .iter()
-                    .flatten()
-                    .find_map(|(r, _)| plan::effective_key(r, &key).ok()),
-            };
-            Some(match probe_key {
-                Some(k) => {
-                    redactor.add(k.expose());
-                    ui.probing(cfg);
-                    let report = probe::run(&k, cfg);
-                    ui.probed(&report);
-                    ProbeOutcome::Done(report)
-                }
-                None => ProbeOutcome::Skipped {
-                    reason: "no API key to probe with".into(),
-                },
-            })
-        }
+        Some(cfg) => Some(probe_with(cfg, &key, &found, &redactor, ui)),
     };
-    let mut report = RunReport {
+    if let Some(e) = probe
+        .as_ref()
+        .and_then(ProbeOutcome::report)
+        .and_then(|p| probe_stops(p, require_auto, &mut planner.settings, &mut warnings))
+    {
+        return RunReport {
+            mode,
+            probe,
+            warnings,
+            roots: runs,
+            stopped: Some(e),
+            refused: None,
+            applying: false,
+            kind: "setup",
+        };
+    }
+    // When the probe changed nothing (offline), the first plans are the plans.
+    let replan = probe.as_ref().and_then(ProbeOutcome::report).is_some();
+    planner.again(found, replan, &mut runs, env);
+    warnings.extend(env_warnings(env, &key, mode));
+    let report = RunReport {
         mode,
-        probe: None,
-        warnings: Vec::new(),
-        roots: Vec::new(),
+        probe,
+        warnings,
+        roots: runs,
         stopped: None,
         refused: None,
         applying: false,
         kind: "setup",
     };
-    if let Some(p) = probe.as_ref().and_then(ProbeOutcome::report) {
-        let stopped = if let Some(f) = &p.blocking {
-            Some(Error::Probe {
-                message: f.message.clone(),
-            })
-        } else {
-            warnings.extend(p.warnings.iter().cloned());
-            apply_probe(p, require_auto, &mut settings, &mut warnings).err()
-        };
-        if let Some(e) = stopped {
-            report.probe = probe;
-            report.warnings = warnings;
-            report.roots = runs;
-            report.stopped = Some(e);
-            return report;
-        }
-    }
-
-    // Plan every root still in the running, side by side, with what the probe found. When
-    // the probe changed nothing (offline), the first plans are the plans.
-    let replan = probe.as_ref().and_then(ProbeOutcome::report).is_some();
-    let jobs: Vec<(usize, (Root, Plan))> = found
-        .into_iter()
-        .enumerate()
-        .filter_map(|(i, r)| r.map(|r| (i, r)))
-        .collect();
-    let plans = crate::sys::par::map(
-        &jobs,
-        |_| 16 * 1024,
-        |(_, (root, first))| {
-            if replan {
-                planned(root, &key, &settings, gate, &redactor)
-            } else {
-                Ok(first.clone())
-            }
-        },
-    );
-    for ((i, (root, _)), p) in jobs.iter().zip(plans) {
-        match p {
-            Ok(p) => {
-                // Read-only and local (doctor's checks); only worth it when changes pend.
-                runs[*i].wired = !p.is_empty() && crate::ops::doctor::healthy(root, env, &redactor);
-                runs[*i].plan = Some(p);
-            }
-            Err(e) => runs[*i].error = Some(e),
-        }
-    }
-    warnings.extend(env_warnings(env, &key, mode));
-
-    report.probe = probe;
-    report.warnings = warnings;
-    report.roots = runs;
-
     let tail = Tail {
         yes,
         fail_fast,
@@ -374,6 +301,148 @@ pub fn run(req: Request, env: &Env, ui: &mut dyn Ui) -> RunReport {
         redactor,
     };
     review_apply_verify(report, &tail, env, ui)
+}
+
+/// What every root is planned with: the key, the settings (the templates', then with what
+/// the probe found), whether a write OpenClaw would undo is refused, the run's redactor.
+struct Planner<'a> {
+    key: &'a KeyChoice,
+    settings: Settings,
+    gate: bool,
+    redactor: &'a Redactor,
+}
+
+impl Planner<'_> {
+    /// Discover each root and plan it once with the template settings: input errors (a
+    /// broken config, a bad type) come in milliseconds, before anybody waits on the network
+    /// for them. A root that fails stops alone, or the run with `fail_fast`.
+    fn first(
+        &self,
+        targets: Vec<Target>,
+        init: bool,
+        agent: Option<&str>,
+        fail_fast: bool,
+    ) -> (Vec<RootRun>, Vec<Option<(Root, Plan)>>) {
+        let mut runs = Vec::new();
+        let mut found = Vec::new();
+        for t in targets {
+            let mut r = RootRun::new(t);
+            let (dir, config) = (&r.target.dir, r.target.config.as_deref());
+            let planned = root::check_state_dir(dir, config, init, true)
+                .and_then(|()| root::discover(dir, config, agent))
+                .and_then(|root| self.plan(&root).map(|p| (root, p)));
+            let failed = planned.is_err();
+            match planned {
+                Ok(p) => found.push(Some(p)),
+                Err(e) => {
+                    found.push(None);
+                    r.error = Some(e);
+                }
+            }
+            runs.push(r);
+            if failed && fail_fast {
+                break;
+            }
+        }
+        (runs, found)
+    }
+
+    /// Plan every root still in the running, side by side, with what the probe found
+    /// (`replan`), and note which roots OpenClaw can already use GateRouter on.
+    fn again(
+        &self,
+        found: Vec<Option<(Root, Plan)>>,
+        replan: bool,
+        runs: &mut [RootRun],
+        env: &Env,
+    ) {
+        let jobs: Vec<(usize, (Root, Plan))> = found
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, r)| r.map(|r| (i, r)))
+            .collect();
+        let plans = crate::sys::par::map(
+            &jobs,
+            |_| 16 * 1024,
+            |(_, (root, first))| {
+                if replan {
+                    self.plan(root)
+                } else {
+                    Ok(first.clone())
+                }
+            },
+        );
+        for ((i, (root, _)), p) in jobs.iter().zip(plans) {
+            match p {
+                Ok(p) => {
+                    // Read-only and local (doctor's checks); only worth it when changes pend.
+                    runs[*i].wired =
+                        !p.is_empty() && crate::ops::doctor::healthy(root, env, self.redactor);
+                    runs[*i].plan = Some(p);
+                }
+                Err(e) => runs[*i].error = Some(e),
+            }
+        }
+    }
+
+    /// One root's plan, its secrets known to the redactor, checked writable and against
+    /// what OpenClaw would undo.
+    fn plan(&self, root: &Root) -> Result<Plan> {
+        let mut p = plan::plan(root, self.key, &self.settings)?;
+        for s in &p.secrets {
+            self.redactor.add(s);
+        }
+        apply::check_writable(&p)?;
+        p.check_openclaw_health();
+        if self.gate {
+            p.refuse_openclaw_undo()?;
+        }
+        Ok(p)
+    }
+}
+
+/// Whether the probe stops the run for every root: it failed, or auto routing is required
+/// and off. Otherwise its warnings join the run's and what it found goes into `settings`.
+fn probe_stops(
+    p: &ProbeReport,
+    require_auto: bool,
+    settings: &mut Settings,
+    warnings: &mut Vec<String>,
+) -> Option<Error> {
+    if let Some(f) = &p.blocking {
+        return Some(Error::Probe {
+            message: f.message.clone(),
+        });
+    }
+    warnings.extend(p.warnings.iter().cloned());
+    apply_probe(p, require_auto, settings, warnings).err()
+}
+
+/// The probe, with the key given or, keeping the existing one, the first root's.
+fn probe_with(
+    cfg: &ProbeConfig,
+    key: &KeyChoice,
+    found: &[Option<(Root, Plan)>],
+    redactor: &Redactor,
+    ui: &mut dyn Ui,
+) -> ProbeOutcome {
+    let probe_key = match key {
+        KeyChoice::Set(k) => Some(k.clone()),
+        KeyChoice::KeepExisting => found
+            .iter()
+            .flatten()
+            .find_map(|(r, _)| plan::effective_key(r, key).ok()),
+    };
+    let Some(k) = probe_key else {
+        return ProbeOutcome::Skipped {
+            reason: "no API key to probe with".into(),
+        };
+    };
+    redactor.add(k.expose());
+    ui.probing(cfg);
+    let report = probe::run(&k, cfg);
+    ui.probed(&report);
+    ProbeOutcome::Done(report)
 }
 
 /// How the stages after planning go: review, apply, verify.
@@ -531,29 +600,6 @@ fn gateway_review(runs: &mut [RootRun], mode: Mode, restart: Option<bool>) -> Op
         r.gateway = Some(o);
     }
     bin
-}
-
-/// The plan stage of one root, and whether its files can be written (so a dry run or a
-/// check says so too, before anybody confirms).
-/// The plan's secrets (the key, any key it replaces) join the run's redactor before the plan
-/// can be shown.
-fn planned(
-    root: &Root,
-    key: &KeyChoice,
-    settings: &Settings,
-    gate: bool,
-    secrets: &Redactor,
-) -> Result<Plan> {
-    let mut p = plan::plan(root, key, settings)?;
-    for s in &p.secrets {
-        secrets.add(s);
-    }
-    apply::check_writable(&p)?;
-    p.check_openclaw_health();
-    if gate {
-        p.refuse_openclaw_undo()?;
-    }
-    Ok(p)
 }
 
 /// Each root is its own transaction with its own lock, so they go side by side: most of
