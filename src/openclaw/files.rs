@@ -156,6 +156,8 @@ mod tests {
         for (i, m) in MANAGED.iter().enumerate() {
             assert_eq!(m.kind as usize, i);
             assert_eq!(FileKind::from_name(m.name), Some(m.kind));
+            // The report's JSON names a kind as the manifest does.
+            assert_eq!(serde_json::to_value(m.kind).unwrap(), m.name);
         }
         assert_eq!(FileKind::from_name("nope"), None);
     }

@@ -13,9 +13,7 @@ use crate::error::{Error, Result};
 use crate::openclaw::root::{FileState, MAX_FILE};
 use crate::plan::{FileChange, FileKind, NEW_FILE_MODE, Plan, env_file};
 use crate::txn::apply::LOCK_FILE;
-use crate::txn::backup::{
-    self, BACKUP_DIR, Manifest, ManifestFile, backup_name, bad_relative, kind_from_name,
-};
+use crate::txn::backup::{self, BACKUP_DIR, Manifest, ManifestFile, backup_name, bad_relative};
 
 /// One backup set, as `--list` shows it.
 #[derive(Debug, Clone)]
@@ -143,14 +141,6 @@ struct Entry<'a> {
 /// The manifest sits where the root's owner can edit it, so it cannot widen access.
 const MODE_CAP: u32 = 0o644;
 
-fn kind_of(rel: &str) -> FileKind {
-    match rel {
-        ".env" => FileKind::Env,
-        r if r.ends_with("models.json") => FileKind::Models,
-        _ => FileKind::Config,
-    }
-}
-
 /// Checks a manifest's files are ones setup could have written: a plain relative path
 /// outside our own bookkeeping, or one absolute config path (OPENCLAW_CONFIG_PATH) whose
 /// resolved target the set recorded; each named once, its copy where setup puts it.
@@ -162,9 +152,9 @@ fn checked<'a>(set: &'a BackupSet, m: &'a Manifest) -> Result<Vec<Entry<'a>>> {
     let mut out: Vec<Entry> = Vec::new();
     for f in &m.files {
         let kind = match &f.kind {
-            Some(k) => kind_from_name(k)
+            Some(k) => FileKind::from_name(k)
                 .ok_or_else(|| bad(format!("gives {:?} an unknown kind {k:?}", f.path)))?,
-            None => kind_of(&f.path),
+            None => FileKind::at(&f.path),
         };
         if let Some(abs) = f.path.strip_prefix('/') {
             let json = [".json", ".json5"].iter().any(|x| f.path.ends_with(x));

@@ -693,7 +693,7 @@ fn backup(
         let copy = backup_name(&f.rel);
         manifest.push(json!({
             "path": f.rel,
-            "kind": backup::kind_name(f.kind),
+            "kind": f.kind.name(),
             "backup": copy,
             "existed": !f.is_new(),
             "mode": f.mode_before.map(|m| format!("{m:o}")),
@@ -706,10 +706,7 @@ fn backup(
             create_private_dir(parent)?;
         }
         // Backups of .env hold the key: never looser than 0600 whatever the original was.
-        let mode = match f.kind {
-            FileKind::Env => 0o600,
-            _ => f.mode_before.unwrap_or(0o600),
-        };
+        let mode = f.kind.spec().backup_mode(f.mode_before);
         write_file(&dest, before, mode, faults).map_err(|e| Error::io(&dest, e))?;
         written.push(dest);
     }

@@ -17,7 +17,6 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
-use crate::plan::FileKind;
 
 /// The directory under the root that holds the backup sets.
 pub const BACKUP_DIR: &str = ".gaterouter-backup";
@@ -296,14 +295,6 @@ pub struct ManifestFile {
 pub struct Written {
     /// SHA-256 of the bytes written, hex; `None` when the run removed the file.
     pub sha256: Option<String>,
-}
-
-pub fn kind_name(k: FileKind) -> &'static str {
-    k.name()
-}
-
-pub fn kind_from_name(s: &str) -> Option<FileKind> {
-    FileKind::from_name(s)
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
