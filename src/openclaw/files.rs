@@ -3,6 +3,8 @@
 //! provider's model catalog sits, the mode of a new file and its syntax (how it is read,
 //! gated and masked). A new managed kind is a row here and a planner in `plan/`.
 
+use std::path::PathBuf;
+
 use serde::Serialize;
 
 use crate::gaterouter::templates::{PROFILE_ID, PROVIDER_ID};
@@ -144,6 +146,45 @@ impl ManagedFile {
     /// Our provider's entry: the catalog's parent.
     pub fn provider(&self) -> Option<Pattern> {
         self.catalog.map(|c| &c[..c.len() - 1])
+    }
+}
+
+/// One file's before and after. `before == None`: the file is created; `after == None`: it
+/// is removed (a rollback of a file that setup created).
+#[derive(Debug, Clone)]
+pub struct FileChange {
+    pub kind: FileKind,
+    /// The path as addressed, inside the root.
+    pub path: PathBuf,
+    /// Where the bytes are written (a symlink's target).
+    pub target: PathBuf,
+    pub rel: String,
+    pub before: Option<Vec<u8>>,
+    pub after: Option<Vec<u8>>,
+    pub mode_before: Option<u32>,
+    pub mode_after: u32,
+    pub symlink: bool,
+}
+
+impl FileChange {
+    pub fn content_changed(&self) -> bool {
+        self.before != self.after
+    }
+
+    pub fn mode_changed(&self) -> bool {
+        self.after.is_some() && self.mode_before != Some(self.mode_after)
+    }
+
+    pub fn changed(&self) -> bool {
+        self.content_changed() || self.mode_changed()
+    }
+
+    pub fn is_new(&self) -> bool {
+        self.before.is_none()
+    }
+
+    pub fn is_removal(&self) -> bool {
+        self.after.is_none() && self.before.is_some()
     }
 }
 

@@ -13,7 +13,7 @@
 //! So a first setup under a running Gateway would switch it to `gaterouter/auto` before it
 //! has the key ("[SECRETS_DEGRADED] cold provider:gaterouter"), and every message fails until
 //! it restarts. The one order without that window is: `.env`, then a restart, then the
-//! config ([`crate::txn::apply::apply_staged`]); without a restart, setup refuses.
+//! config (`txn::apply::apply_staged`); without a restart, setup refuses.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -23,7 +23,7 @@ use std::time::{Duration, SystemTime};
 use serde::Serialize;
 
 use crate::gaterouter::key::ENV_VAR;
-use crate::plan::{FileKind, Plan};
+use crate::openclaw::files::{FileChange, FileKind};
 
 /// The Gateway's state ownership lock: `<state dir>/tmp/openclaw-<uid>/gateway.state.lock`,
 /// JSON `{pid, stateDir, configPath, port, startTime, createdAt}` followed by padding,
@@ -219,19 +219,19 @@ fn supervisor(vars: &[(String, OsString)]) -> Option<&'static str> {
     })
 }
 
-/// The Gateway of the plan's root and what the plan does to it; `None` when none runs.
-pub fn outlook(plan: &Plan) -> Option<Outlook> {
-    let running = find(&plan.root)?;
-    let env = plan.files.iter().find(|f| f.kind == FileKind::Env);
-    let value = |b: Option<&Vec<u8>>| {
-        b.and_then(|b| {
-            crate::plan::env_file::current_key(Path::new(".env"), &String::from_utf8_lossy(b))
-                .ok()
-                .flatten()
-        })
-    };
-    let before = env.and_then(|f| value(f.before.as_ref()));
-    let after = env.map_or_else(|| before.clone(), |f| value(f.after.as_ref()));
+/// The key a `.env` of these bytes gives OpenClaw (its last assignment; none from a file too
+/// large to be read).
+fn env_key(bytes: Option<&[u8]>) -> Option<String> {
+    let vars = crate::format::dotenv::effective(&String::from_utf8_lossy(bytes?))?;
+    vars.into_iter().find(|(k, _)| k == ENV_VAR).map(|(_, v)| v)
+}
+
+/// The Gateway of `root` and what a plan's `files` do to it; `None` when none runs.
+pub fn outlook(root: &Path, files: &[FileChange]) -> Option<Outlook> {
+    let running = find(root)?;
+    let env = files.iter().find(|f| f.kind == FileKind::Env);
+    let before = env.and_then(|f| env_key(f.before.as_deref()));
+    let after = env.map_or_else(|| before.clone(), |f| env_key(f.after.as_deref()));
     // When `.env` last changed before this write: after the Gateway's start, it may hold
     // something else than what `.env` holds now.
     let env_changed_since = env
@@ -247,8 +247,9 @@ pub fn outlook(plan: &Plan) -> Option<Outlook> {
     );
     Some(Outlook {
         key,
-        config_changes: plan
-            .pending()
+        config_changes: files
+            .iter()
+            .filter(|f| f.changed())
             .any(|f| matches!(f.kind, FileKind::Config | FileKind::Models)),
         key_changes: before != after,
         needs_key: after.is_some(),
@@ -281,11 +282,7 @@ impl Running {
     /// What it holds compared with the key `.env` (at `env_path`, with these bytes) holds
     /// now: for `verify --via-gateway`, where nothing is about to change.
     pub fn key_now(&self, env_path: &Path, env_bytes: Option<&[u8]>) -> KeyHeld {
-        let now = env_bytes.and_then(|b| {
-            crate::plan::env_file::current_key(Path::new(".env"), &String::from_utf8_lossy(b))
-                .ok()
-                .flatten()
-        });
+        let now = env_key(env_bytes);
         let changed_since = std::fs::metadata(env_path)
             .and_then(|m| m.modified())
             .ok()

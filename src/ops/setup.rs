@@ -579,7 +579,7 @@ fn gateway_review(runs: &mut [RootRun], mode: Mode, restart: Option<bool>) -> Op
         let Some(plan) = r.plan.as_mut() else {
             continue;
         };
-        let Some(o) = gateway::outlook(plan) else {
+        let Some(o) = gateway::outlook(&plan.root, &plan.files) else {
             continue;
         };
         if !plan.is_empty() {

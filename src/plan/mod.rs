@@ -19,46 +19,7 @@ use crate::gaterouter::templates::Settings;
 use crate::openclaw::files::Syntax;
 use crate::openclaw::root::{FileState, Root};
 
-pub use crate::openclaw::files::{FileKind, NEW_FILE_MODE};
-
-/// One file's before and after. `before == None`: the file is created; `after == None`: it
-/// is removed (a rollback of a file that setup created).
-#[derive(Debug, Clone)]
-pub struct FileChange {
-    pub kind: FileKind,
-    /// The path as addressed, inside the root.
-    pub path: PathBuf,
-    /// Where the bytes are written (a symlink's target).
-    pub target: PathBuf,
-    pub rel: String,
-    pub before: Option<Vec<u8>>,
-    pub after: Option<Vec<u8>>,
-    pub mode_before: Option<u32>,
-    pub mode_after: u32,
-    pub symlink: bool,
-}
-
-impl FileChange {
-    pub fn content_changed(&self) -> bool {
-        self.before != self.after
-    }
-
-    pub fn mode_changed(&self) -> bool {
-        self.after.is_some() && self.mode_before != Some(self.mode_after)
-    }
-
-    pub fn changed(&self) -> bool {
-        self.content_changed() || self.mode_changed()
-    }
-
-    pub fn is_new(&self) -> bool {
-        self.before.is_none()
-    }
-
-    pub fn is_removal(&self) -> bool {
-        self.after.is_none() && self.before.is_some()
-    }
-}
+pub use crate::openclaw::files::{FileChange, FileKind, NEW_FILE_MODE};
 
 /// Where the key written to `.env` comes from.
 #[derive(Debug, Clone)]
@@ -95,7 +56,7 @@ impl Plan {
     /// Looks at the root as OpenClaw's next load will (`health::would_undo`) and says in
     /// the plan's warnings when it would take our config write back.
     pub fn check_openclaw_health(&mut self) {
-        self.openclaw_undo = crate::openclaw::health::would_undo(self);
+        self.openclaw_undo = crate::openclaw::health::would_undo(&self.root, &self.files);
         if let Some(u) = &self.openclaw_undo {
             self.warnings.push(format!(
                 "{}; applying refuses this unless --force",

@@ -444,7 +444,7 @@ struct HealthStep {
 
 impl HealthStep {
     fn prepare(plan: &Plan) -> Option<HealthStep> {
-        let f = crate::openclaw::health::config_change(plan)?;
+        let f = crate::openclaw::health::config_change(&plan.files)?;
         let after = f.after.clone()?;
         let (store, store_path) = match crate::openclaw::health::store::open(&plan.root) {
             crate::openclaw::health::store::Availability::Ready(s) => {

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use serde::Serialize;
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 
 /// A baseline this size or larger may "shrink suspiciously" (`baseline.bytes >= 512`).
 pub const SHRINK_FLOOR_BYTES: u64 = 512;
@@ -111,7 +112,7 @@ pub fn of_file(path: &Path, raw: &[u8], stat: Option<&std::fs::Metadata>) -> Fin
         crate::openclaw::include::resolve(path, parsed.clone()).unwrap_or_else(|_| parsed.clone());
     let ms = |s: i64, ns: i64| s as f64 * 1000.0 + ns as f64 / 1e6;
     Fingerprint {
-        hash: crate::txn::backup::sha256_hex(text.as_bytes()),
+        hash: format!("{:x}", Sha256::digest(text.as_bytes())),
         bytes: text.len() as u64,
         mtime_ms: stat.map(|m| ms(m.mtime(), m.mtime_nsec())),
         ctime_ms: stat.map(|m| ms(m.ctime(), m.ctime_nsec())),

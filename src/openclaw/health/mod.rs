@@ -27,21 +27,23 @@ use std::time::SystemTime;
 
 use serde::Serialize;
 
-use crate::plan::{FileChange, FileKind, Plan};
+use crate::openclaw::files::{FileChange, FileKind};
 use fingerprint::Baseline;
 
-/// The config change of a plan that leaves a config behind (not its removal).
-pub fn config_change(plan: &Plan) -> Option<&FileChange> {
-    plan.pending()
+/// Of a plan's files, the config change that leaves a config behind (not its removal).
+pub fn config_change(files: &[FileChange]) -> Option<&FileChange> {
+    files
+        .iter()
         .find(|f| f.kind == FileKind::Config && f.content_changed() && f.after.is_some())
 }
 
-/// Whether OpenClaw's next load would undo (or refuse to trust) the config this plan
-/// writes, given that our transaction cannot record it in OpenClaw's health state. `None`:
-/// it will keep it (the health row will be written, or nothing suspicious is seen).
-pub fn would_undo(plan: &Plan) -> Option<Undo> {
-    let f = config_change(plan)?;
-    let why = match store::open(&plan.root) {
+/// Whether OpenClaw's next load would undo (or refuse to trust) the config a plan of `root`
+/// writes (of its `files`), given that our transaction cannot record it in OpenClaw's health
+/// state. `None`: it will keep it (the health row will be written, or nothing suspicious is
+/// seen).
+pub fn would_undo(root: &Path, files: &[FileChange]) -> Option<Undo> {
+    let f = config_change(files)?;
+    let why = match store::open(root) {
         store::Availability::Ready(_) => return None,
         store::Availability::Missing(p) => {
             format!("no OpenClaw state database at {}", p.display())
