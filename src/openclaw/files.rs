@@ -62,7 +62,7 @@ pub struct ManagedFile {
 }
 
 /// Every managed kind, in plan order (the index is the kind's discriminant).
-pub const MANAGED: [ManagedFile; 3] = [
+pub static MANAGED: [ManagedFile; 3] = [
     ManagedFile {
         kind: FileKind::Env,
         name: "env",
@@ -106,7 +106,7 @@ pub const MANAGED: [ManagedFile; 3] = [
 ];
 
 impl FileKind {
-    pub fn spec(self) -> &'static ManagedFile {
+    pub const fn spec(self) -> &'static ManagedFile {
         &MANAGED[self as usize]
     }
 

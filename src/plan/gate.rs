@@ -258,8 +258,7 @@ pub fn pointer(p: &[String]) -> String {
 mod tests {
     use super::*;
 
-    const CONFIG_OWNED: &[Pattern] =
-        crate::openclaw::files::MANAGED[crate::plan::FileKind::Config as usize].owned;
+    const CONFIG_OWNED: &[Pattern] = crate::plan::FileKind::Config.spec().owned;
 
     fn ours(r: &str) -> bool {
         r.starts_with("gaterouter/")

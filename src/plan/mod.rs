@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::format::json5;
 use crate::gaterouter::key::ApiKey;
 use crate::gaterouter::templates::Settings;
-use crate::openclaw::files::Syntax;
+use crate::openclaw::files::{MANAGED, ManagedFile, Syntax};
 use crate::openclaw::root::{FileState, Root};
 
 pub use crate::openclaw::files::{FileChange, FileKind, NEW_FILE_MODE};
@@ -124,100 +124,51 @@ pub fn plan(root: &Root, key: &KeyChoice, settings: &Settings) -> Result<Plan> {
     if let Some(r) = &root.include_refused {
         return Err(r.clone().into());
     }
-    let mut warnings = Vec::new();
-    let mut secrets = Vec::new();
-
-    let env_text = root.env.text()?;
-    // A .env over OpenClaw's limit is refused by `key_and_existing` (`env_file::current_key`).
+    // A .env over OpenClaw's limit is refused here (`env_file::current_key`).
     let (key, existing) = key_and_existing(root, key)?;
-    secrets.push(key.expose().to_owned());
-    if let Some(old) = existing.filter(|o| o != key.expose()) {
-        secrets.push(old);
-    }
-    let env_after = env_file::set_key(&root.env.path, env_text, &key)?;
-    // .env holds a secret: a new file is 0600 and a looser existing mode is tightened.
-    let env_mode = match root.env.mode {
-        Some(m) if m & 0o077 == 0 => m,
-        Some(m) => {
-            warnings.push(format!(
-                "{} was readable by other users (mode {m:o}); it would be made 0600",
-                root.env.path.display()
-            ));
-            NEW_FILE_MODE
-        }
-        None => NEW_FILE_MODE,
-    };
-    let mut files = vec![change(FileKind::Env, &root.env, env_after, env_mode)];
-
-    // openclaw.json and every models.json are independent: plan them side by side (a large
-    // installation has one big config and dozens of agents). Errors are reported for the
-    // first file in plan order, whatever thread found them.
-    enum Job<'a> {
-        Config(&'a FileState),
-        Models(&'a FileState),
-    }
-    let version = config_version(root);
-    let migration = Migration::of(root, settings)?;
-    warnings.extend(migration.note.iter().cloned());
-    secrets.extend(migration.secrets.iter().cloned());
-    let text_of = |f: &FileState| -> Result<Option<String>> {
-        Ok(match migration.files.iter().find(|(p, _)| *p == f.path) {
-            Some((_, m)) => Some(m.text.clone()),
-            None => f.text()?.map(str::to_owned),
-        })
-    };
-    let jobs: Vec<Job> = std::iter::once(Job::Config(&root.config))
-        .chain(root.models.iter().map(Job::Models))
+    let foreign = Foreign::of(root, settings);
+    let mut secrets = vec![key.expose().to_owned()];
+    secrets.extend(existing.filter(|o| o != key.expose()));
+    secrets.extend(foreign.secrets.iter().cloned());
+    let jobs = managed(root);
+    let mut warnings = Vec::new();
+    let modes: Vec<u32> = jobs
+        .iter()
+        .map(|&(k, f)| mode_after(k, f, &mut warnings))
         .collect();
+    let inputs = Inputs {
+        settings,
+        key: &key,
+        env_text: root.env.text()?,
+        version: root.openclaw.as_ref().map(|a| a.version),
+        foreign: &foreign.ids,
+    };
+    // Every file is planned on its own, side by side (a large installation has one big
+    // config and dozens of agents); the first error in plan order is reported, whatever
+    // thread found it.
     let results = crate::sys::par::map(
         &jobs,
-        |j| match j {
-            Job::Config(f) | Job::Models(f) => f.bytes.as_ref().map_or(0, Vec::len) + 4096,
-        },
-        |j| -> Result<(FileChange, Option<openclaw_json::Record>)> {
-            Ok(match j {
-                Job::Config(f) => {
-                    let text = text_of(f)?;
-                    let (after, record) = openclaw_json::plan_recording(
-                        &f.path,
-                        text.as_deref(),
-                        settings,
-                        env_text,
-                    )?;
-                    (
-                        change(FileKind::Config, f, after, f.mode.unwrap_or(NEW_FILE_MODE)),
-                        Some(record),
-                    )
-                }
-                Job::Models(f) => {
-                    let text = text_of(f)?;
-                    let after = models_json::plan_for(&f.path, text.as_deref(), settings, version)?;
-                    (
-                        change(FileKind::Models, f, after, f.mode.unwrap_or(NEW_FILE_MODE)),
-                        None,
-                    )
-                }
-            })
-        },
+        |(_, f)| f.bytes.as_ref().map_or(0, Vec::len) + 4096,
+        |&(k, f)| planner(k)(&inputs, f),
     );
+    let (mut files, mut migrated) = (Vec::new(), Vec::new());
     let mut record = openclaw_json::Record::default();
-    for r in results {
-        let (change, rec) = r?;
-        files.push(change);
-        if let Some(rec) = rec {
-            record = rec;
-        }
+    for ((&(kind, f), planned), mode) in jobs.iter().zip(results).zip(modes) {
+        let p = planned?;
+        migrated.extend(p.migrated.map(|m| (f.path.clone(), m)));
+        record = p.record.unwrap_or(record);
+        files.push(change(kind, f, p.after, mode));
     }
+    warnings.extend(foreign.note(&migrated));
     warnings.extend(root.notes.iter().cloned());
     warnings.append(&mut record.notes);
 
     let refs = settings.refs();
     let ours = |r: &str| crate::gaterouter::templates::is_our_ref(r) || refs.iter().any(|x| x == r);
-    gate_all(&files, &ours, &migration.files)?;
+    gate_all(&files, &ours, &migrated)?;
     warnings.extend(root.includes.iter().cloned());
-    for f in [&root.env, &root.config].into_iter().chain(&root.models) {
-        let changes = files.iter().any(|c| c.path == f.path && c.changed());
-        if changes && f.links > 1 {
+    for ((_, f), c) in jobs.iter().zip(&files) {
+        if c.changed() && f.links > 1 {
             warnings.push(format!(
                 "{} has {} hard links; it is replaced by a new file (atomically), so its other names keep the old contents",
                 f.path.display(),
@@ -225,6 +176,125 @@ pub fn plan(root: &Root, key: &KeyChoice, settings: &Settings) -> Result<Plan> {
             ));
         }
     }
+    Ok(Plan {
+        root: root.dir.clone(),
+        files,
+        warnings,
+        secrets,
+        meta: meta(record),
+        openclaw_undo: None,
+    })
+}
+
+/// The files of `root` of each kind, in plan order (the table's).
+fn managed(root: &Root) -> Vec<(FileKind, &FileState)> {
+    let of = |kind| match kind {
+        FileKind::Env => std::slice::from_ref(&root.env),
+        FileKind::Config => std::slice::from_ref(&root.config),
+        FileKind::Models => &root.models[..],
+    };
+    let each = |m: &'static ManagedFile| of(m.kind).iter().map(|f| (m.kind, f));
+    MANAGED.iter().flat_map(each).collect()
+}
+
+/// The mode a planned file gets: its own, or a new file's. A private one (it holds the key)
+/// that others may read is tightened, and the plan says so.
+fn mode_after(kind: FileKind, f: &FileState, warnings: &mut Vec<String>) -> u32 {
+    let spec = kind.spec();
+    match f.mode {
+        Some(m) if spec.private && m & 0o077 != 0 => {
+            warnings.push(format!(
+                "{} was readable by other users (mode {m:o}); it would be made {:04o}",
+                f.path.display(),
+                spec.mode
+            ));
+            spec.mode
+        }
+        Some(m) => m,
+        None => spec.mode,
+    }
+}
+
+/// What every planner reads besides its own file.
+struct Inputs<'a> {
+    settings: &'a Settings,
+    key: &'a ApiKey,
+    /// `.env` as it is now.
+    env_text: Option<&'a str>,
+    version: Option<crate::openclaw::version::Version>,
+    /// Providers to migrate to ours (see [`Foreign`]).
+    foreign: &'a [String],
+}
+
+/// One file planned: its new text, the migration it went through, and (the config) what
+/// its planner recorded.
+#[derive(Default)]
+struct Planned {
+    after: String,
+    migrated: Option<migrate::Migrated>,
+    record: Option<openclaw_json::Record>,
+}
+
+/// Each kind's planner.
+fn planner(kind: FileKind) -> fn(&Inputs, &FileState) -> Result<Planned> {
+    match kind {
+        FileKind::Env => |i, f| {
+            let after = env_file::set_key(&f.path, f.text()?, i.key)?;
+            Ok(Planned {
+                after,
+                ..Planned::default()
+            })
+        },
+        FileKind::Config => |i, f| {
+            let migrated = i.migrate(FileKind::Config, f)?;
+            let text = migrated_text(f, &migrated)?;
+            let (after, record) =
+                openclaw_json::plan_recording(&f.path, text, i.settings, i.env_text)?;
+            Ok(Planned {
+                after,
+                migrated,
+                record: Some(record),
+            })
+        },
+        FileKind::Models => |i, f| {
+            let migrated = i.migrate(FileKind::Models, f)?;
+            let text = migrated_text(f, &migrated)?;
+            let after = models_json::plan_for(&f.path, text, i.settings, i.version)?;
+            Ok(Planned {
+                after,
+                migrated,
+                record: None,
+            })
+        },
+    }
+}
+
+impl Inputs<'_> {
+    /// `f` with the foreign providers migrated to ours, when that changes it.
+    fn migrate(&self, kind: FileKind, f: &FileState) -> Result<Option<migrate::Migrated>> {
+        if self.foreign.is_empty() {
+            return Ok(None);
+        }
+        let Some(t) = f.text()? else { return Ok(None) };
+        let m = migrate::migrate(&f.path, t, self.foreign, kind == FileKind::Models)?;
+        Ok((m.text != t).then_some(m))
+    }
+}
+
+/// The text a JSON planner starts from: the migrated one, else the file's.
+fn migrated_text<'a>(
+    f: &'a FileState,
+    migrated: &'a Option<migrate::Migrated>,
+) -> Result<Option<&'a str>> {
+    match migrated {
+        Some(m) => Ok(Some(&m.text)),
+        None => f.text(),
+    }
+}
+
+/// Recorded in the backup manifest (for uninstall): the model before setup, what setup
+/// added to the allowlists and fallbacks, and the agents' models it replaced.
+fn meta(record: openclaw_json::Record) -> serde_json::Map<String, serde_json::Value> {
     let mut meta = serde_json::Map::new();
     if let Some(m) = record.previous_model {
         meta.insert("previous_model".into(), m);
@@ -241,27 +311,20 @@ pub fn plan(root: &Root, key: &KeyChoice, settings: &Settings) -> Result<Plan> {
         "agent_models".into(),
         serde_json::Value::Object(record.agent_models),
     );
-    Ok(Plan {
-        root: root.dir.clone(),
-        files,
-        warnings,
-        secrets,
-        meta,
-        openclaw_undo: None,
-    })
+    meta
 }
 
-/// Providers of the root wired to GateRouter under another id, migrated to ours (see
-/// `migrate`): each file's migrated text, what the plan says about it, and the old entries'
-/// plaintext keys (to redact).
-struct Migration {
-    files: Vec<(PathBuf, migrate::Migrated)>,
-    note: Option<String>,
+/// Providers of the root wired to GateRouter under another id, to migrate to ours (see
+/// `migrate`): their ids, the GateRouter URL they point at, and the old entries' plaintext
+/// keys (to redact).
+struct Foreign {
+    ids: Vec<String>,
+    url: String,
     secrets: Vec<String>,
 }
 
-impl Migration {
-    fn of(root: &Root, settings: &Settings) -> Result<Migration> {
+impl Foreign {
+    fn of(root: &Root, settings: &Settings) -> Foreign {
         let ours = settings.provider_entry(None);
         let urls: Vec<&str> = [
             ours.get("baseUrl").and_then(serde_json::Value::as_str),
@@ -282,14 +345,7 @@ impl Migration {
         }
         ids.sort();
         ids.dedup();
-        let mut out = Migration {
-            files: Vec::new(),
-            note: None,
-            secrets: Vec::new(),
-        };
-        if ids.is_empty() {
-            return Ok(out);
-        }
+        let mut secrets = Vec::new();
         for v in config.iter().chain(models.iter().flatten()) {
             for id in &ids {
                 for p in ["/models/providers", "/providers"] {
@@ -298,29 +354,30 @@ impl Migration {
                         .and_then(|e| e["apiKey"].as_str())
                         .filter(|k| crate::gaterouter::templates::env_placeholder(k).is_none())
                     {
-                        out.secrets.push(k.to_owned());
+                        secrets.push(k.to_owned());
                     }
                 }
             }
         }
-        let mut refs = 0;
-        for (f, is_models) in
-            std::iter::once((&root.config, false)).chain(root.models.iter().map(|m| (m, true)))
-        {
-            let Some(t) = f.text()? else { continue };
-            let m = migrate::migrate(&f.path, t, &ids, is_models)?;
-            if m.text != t {
-                refs += m.refs;
-                out.files.push((f.path.clone(), m));
-            }
+        Foreign {
+            ids,
+            url: urls[0].to_owned(),
+            secrets,
         }
-        let names = ids.join(", ");
-        out.note = Some(format!(
-            "provider {names} points at GateRouter ({}): migrated to `gaterouter`, the one GateRouter provider: {refs} model ref{} rewritten to gaterouter/… (default model, fallbacks, agents' models, allowlists), its auth profiles and its entry removed from openclaw.json and models.json; `gaterouter-setup rollback` puts it back",
-            urls[0],
+    }
+
+    /// What the plan says about the migration, given the files it changed.
+    fn note(&self, migrated: &[(PathBuf, migrate::Migrated)]) -> Option<String> {
+        if self.ids.is_empty() {
+            return None;
+        }
+        let refs: usize = migrated.iter().map(|(_, m)| m.refs).sum();
+        Some(format!(
+            "provider {} points at GateRouter ({}): migrated to `gaterouter`, the one GateRouter provider: {refs} model ref{} rewritten to gaterouter/… (default model, fallbacks, agents' models, allowlists), its auth profiles and its entry removed from openclaw.json and models.json; `gaterouter-setup rollback` puts it back",
+            self.ids.join(", "),
+            self.url,
             if refs == 1 { "" } else { "s" }
-        ));
-        Ok(out)
+        ))
     }
 }
 
@@ -355,11 +412,6 @@ fn provider_maps(text: &str) -> Option<serde_json::Value> {
         out.insert("providers".into(), p);
     }
     Some(serde_json::Value::Object(out))
-}
-
-/// The OpenClaw release the files are written for (discover decides: see `version::assume`).
-fn config_version(root: &Root) -> Option<crate::openclaw::version::Version> {
-    root.openclaw.as_ref().map(|a| a.version)
 }
 
 /// The plan that removes what setup added (see `openclaw_json::unplan`); files that do not
