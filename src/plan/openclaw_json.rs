@@ -487,7 +487,51 @@ fn set_model(
     added: &mut Added,
     notes: &mut Vec<String>,
 ) -> Result<()> {
-    let mut fresh = |refs: &[String]| -> Vec<String> {
+    let mut edit = ModelEdit {
+        s,
+        stale,
+        added,
+        notes,
+    };
+    let primary = s.primary.as_str();
+    let Some(prop) = doc.prop(defaults, at, "model")? else {
+        let fallbacks = merge_fallbacks(primary, &s.fallbacks, &[], None);
+        edit.note_added(&[], &fallbacks);
+        let p = doc.append(defaults, "model", model_value(primary, &fallbacks));
+        spread_fallbacks(doc, p);
+        return Ok(());
+    };
+    let at = at.key("model");
+    let value = doc.value_of(prop);
+    if let Some(old) = doc.as_string(value) {
+        // `"model": "anthropic/…"` becomes `{primary, fallbacks}`, the old model kept last.
+        let old_kept = edit.fresh(std::slice::from_ref(&old)).pop();
+        let fallbacks = merge_fallbacks(primary, &s.fallbacks, &[], old_kept.as_deref());
+        if old != primary || !fallbacks.is_empty() {
+            edit.note_added(&[], &fallbacks);
+            doc.replace(prop, model_value(primary, &fallbacks));
+            spread_fallbacks(doc, prop);
+        }
+        return Ok(());
+    }
+    let Some(model) = doc.as_object(value) else {
+        return Err(doc.wrong_type(&at, "a string or an object {primary, fallbacks}", value));
+    };
+    edit.object(doc, model, &at)
+}
+
+/// [`set_model`]'s settings and what it notes on the way.
+struct ModelEdit<'a> {
+    s: &'a Settings,
+    stale: &'a dyn Fn(&str) -> bool,
+    added: &'a mut Added,
+    notes: &'a mut Vec<String>,
+}
+
+impl ModelEdit<'_> {
+    /// `refs` without the ones GateRouter does not list, each of those said in the notes.
+    fn fresh(&mut self, refs: &[String]) -> Vec<String> {
+        let (stale, notes) = (self.stale, &mut *self.notes);
         refs.iter()
             .filter(|r| {
                 let bad = stale(r);
@@ -500,89 +544,71 @@ fn set_model(
             })
             .cloned()
             .collect()
-    };
-    let primary = s.primary.as_str();
-    // Fallbacks setup adds that are not gaterouter refs: recorded, so uninstall can take
-    // them out again even after the user changed the primary.
-    let mut note_added = |current: &[String], desired: &[String]| {
+    }
+
+    /// Fallbacks setup adds that are not gaterouter refs: recorded, so uninstall can take
+    /// them out again even after the user changed the primary.
+    fn note_added(&mut self, current: &[String], desired: &[String]) {
         for f in desired {
-            if !is_ours(f) && !current.contains(f) && !added.fallbacks.contains(f) {
-                added.fallbacks.push(f.clone());
+            if !is_ours(f) && !current.contains(f) && !self.added.fallbacks.contains(f) {
+                self.added.fallbacks.push(f.clone());
             }
         }
-    };
-    let Some(prop) = doc.prop(defaults, at, "model")? else {
-        let fallbacks = merge_fallbacks(primary, &s.fallbacks, &[], None);
-        note_added(&[], &fallbacks);
-        let p = doc.append(defaults, "model", model_value(primary, &fallbacks));
-        spread_fallbacks(doc, p);
-        return Ok(());
-    };
-    let at = at.key("model");
-    let value = doc.value_of(prop);
-    if let Some(old) = doc.as_string(value) {
-        // `"model": "anthropic/…"` becomes `{primary, fallbacks}`, the old model kept last.
-        let old_kept = fresh(std::slice::from_ref(&old)).pop();
-        let fallbacks = merge_fallbacks(primary, &s.fallbacks, &[], old_kept.as_deref());
-        if old != primary || !fallbacks.is_empty() {
-            note_added(&[], &fallbacks);
-            doc.replace(prop, model_value(primary, &fallbacks));
-            spread_fallbacks(doc, prop);
-        }
-        return Ok(());
     }
-    let Some(model) = doc.as_object(value) else {
-        return Err(doc.wrong_type(&at, "a string or an object {primary, fallbacks}", value));
-    };
-    // OpenClaw's schema for this object is strict: anything else stops the Gateway.
-    for p in doc.props(model) {
-        let name = doc.name(p).unwrap_or_default();
-        if name != "primary" && name != "fallbacks" {
-            return Err(Error::WrongType {
-                path: doc.path().to_path_buf(),
-                line: doc.line_of(&at.key(&name)),
-                pointer: at.key(&name).to_string(),
-                expected: "absent (the model object takes only `primary` and `fallbacks`)",
-                found: "present".into(),
-            });
-        }
-    }
-    let old_primary = doc.string(model, &at, "primary")?;
-    let arr = doc.array(model, &at, "fallbacks")?;
-    let current = match &arr {
-        Some(a) => doc.strings(*a, &at.key("fallbacks"))?,
-        None => Vec::new(),
-    };
-    let desired = if s.replace_fallbacks {
-        merge_fallbacks(primary, &s.fallbacks, &[], None)
-    } else {
-        let kept = fresh(&current);
-        let old_kept = old_primary
-            .as_ref()
-            .and_then(|o| fresh(std::slice::from_ref(o)).pop());
-        merge_fallbacks(primary, &s.fallbacks, &kept, old_kept.as_deref())
-    };
-    note_added(&current, &desired);
-    if old_primary.is_none() {
-        doc.insert(model, 0, "primary", Input::String(primary.to_owned()));
-    } else {
-        doc.set_string(model, &at, "primary", primary)?;
-    }
-    match arr {
-        // Nothing left (--replace-fallbacks with none): no empty list either.
-        Some(_) if desired.is_empty() && !current.is_empty() => {
-            doc.remove(model, &at, "fallbacks")?;
-        }
-        Some(a) => doc.sync_strings(a, &current, &desired),
-        None if !desired.is_empty() => {
-            let p = doc.append(model, "fallbacks", to_input(&json!(desired)));
-            if let Some(a) = doc.as_array(doc.value_of(p)) {
-                doc.spread(a);
+
+    /// The model object `{primary, fallbacks}` at `at`: our primary, the fallbacks merged.
+    fn object(&mut self, doc: &Doc, model: Obj, at: &JsonPath) -> Result<()> {
+        // OpenClaw's schema for this object is strict: anything else stops the Gateway.
+        for p in doc.props(model) {
+            let name = doc.name(p).unwrap_or_default();
+            if name != "primary" && name != "fallbacks" {
+                return Err(Error::WrongType {
+                    path: doc.path().to_path_buf(),
+                    line: doc.line_of(&at.key(&name)),
+                    pointer: at.key(&name).to_string(),
+                    expected: "absent (the model object takes only `primary` and `fallbacks`)",
+                    found: "present".into(),
+                });
             }
         }
-        None => {}
+        let (s, primary) = (self.s, self.s.primary.as_str());
+        let old_primary = doc.string(model, at, "primary")?;
+        let arr = doc.array(model, at, "fallbacks")?;
+        let current = match &arr {
+            Some(a) => doc.strings(*a, &at.key("fallbacks"))?,
+            None => Vec::new(),
+        };
+        let desired = if s.replace_fallbacks {
+            merge_fallbacks(primary, &s.fallbacks, &[], None)
+        } else {
+            let kept = self.fresh(&current);
+            let old_kept = old_primary
+                .as_ref()
+                .and_then(|o| self.fresh(std::slice::from_ref(o)).pop());
+            merge_fallbacks(primary, &s.fallbacks, &kept, old_kept.as_deref())
+        };
+        self.note_added(&current, &desired);
+        if old_primary.is_none() {
+            doc.insert(model, 0, "primary", Input::String(primary.to_owned()));
+        } else {
+            doc.set_string(model, at, "primary", primary)?;
+        }
+        match arr {
+            // Nothing left (--replace-fallbacks with none): no empty list either.
+            Some(_) if desired.is_empty() && !current.is_empty() => {
+                doc.remove(model, at, "fallbacks")?;
+            }
+            Some(a) => doc.sync_strings(a, &current, &desired),
+            None if !desired.is_empty() => {
+                let p = doc.append(model, "fallbacks", to_input(&json!(desired)));
+                if let Some(a) = doc.as_array(doc.value_of(p)) {
+                    doc.spread(a);
+                }
+            }
+            None => {}
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 /// Makes sure OpenClaw's allowlists admit every ref we configure. A non-empty
