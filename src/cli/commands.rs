@@ -53,7 +53,7 @@ pub(super) fn run_rollback(a: &RollbackArgs, cx: &Ctx) -> i32 {
     }
     let mut review = Review::for_command(
         r,
-        "rollback",
+        RunKind::Rollback,
         &dir,
         "Nothing to roll back: the files already match the backup.",
         "Restart the OpenClaw gateway (openclaw gateway restart) to pick up the restored configuration.",
@@ -99,7 +99,7 @@ pub(super) fn run_uninstall(a: &UninstallArgs, cx: &Ctx) -> i32 {
     };
     let mut review = Review::for_command(
         r,
-        "uninstall",
+        RunKind::Uninstall,
         &dir,
         "Nothing to uninstall: no GateRouter settings found.",
         "Restart the OpenClaw gateway (openclaw gateway restart) to pick up the change.",
@@ -222,7 +222,7 @@ fn list_backups(dir: &std::path::Path, json: bool) -> i32 {
     if json {
         let v: Vec<serde_json::Value> = sets
             .iter()
-            .map(|s| serde_json::json!({"stamp": s.stamp, "kind": s.kind, "dir": s.dir, "files": s.files, "problem": s.problem}))
+            .map(|s| serde_json::json!({"stamp": s.stamp, "kind": s.kind.map_or("", RunKind::as_str), "dir": s.dir, "files": s.files, "problem": s.problem}))
             .collect();
         crate::output::json(&serde_json::json!({"version": report::REPORT_VERSION, "backups": v}));
         return exit::OK;
@@ -232,7 +232,12 @@ fn list_backups(dir: &std::path::Path, json: bool) -> i32 {
     }
     for s in sets.iter().rev() {
         match &s.problem {
-            None => crate::outln!("{}  {:<9}  {}", s.stamp, s.kind, s.files.join(", ")),
+            None => crate::outln!(
+                "{}  {:<9}  {}",
+                s.stamp,
+                s.kind.map_or("", RunKind::as_str),
+                s.files.join(", ")
+            ),
             // Listed, not hidden: a set rollback cannot use must be visible.
             Some(why) => crate::outln!("{}  {:<9}  {why}", s.stamp, "UNUSABLE"),
         }

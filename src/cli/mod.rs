@@ -27,6 +27,7 @@ use crate::redact::secrets::Redactor;
 use crate::report::diff;
 use crate::report::{self, Mode, Outcome};
 use crate::txn::apply::{self, Applied};
+use crate::txn::backup::RunKind;
 
 const AFTER_HELP: &str = "\
 Examples:
@@ -449,12 +450,13 @@ fn json_usage_error(message: &str) {
         error: Some(&e),
         warnings: &[],
         exit_code: e.exit_code(),
-        kind: "setup",
+        kind: RunKind::Setup,
     }));
 }
 
 /// Entry point for `main.rs`: never panics on bad input, always returns an exit code.
 pub fn main() -> i32 {
+    apply::announce_pauses(|line| crate::errln!("{line}"));
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let refuse = |e: Error| {
         crate::output::error(&e.to_string());
@@ -1016,7 +1018,7 @@ fn failed<'a>(mode: Mode, root: Option<&'a Path>, e: &'a Error) -> Outcome<'a> {
         error: Some(e),
         warnings: &[],
         exit_code: 0,
-        kind: "setup",
+        kind: RunKind::Setup,
     }
 }
 

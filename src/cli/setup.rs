@@ -388,7 +388,7 @@ pub(super) fn render_one(view: &View, dir: &Path, run: &RunReport) -> i32 {
             }
         }
         notes.extend(
-            (run.kind == "uninstall")
+            (run.kind == RunKind::Uninstall)
                 .then(|| backups_hold_the_key(dir))
                 .flatten(),
         );
@@ -430,7 +430,7 @@ pub(super) fn root_json(
     if let Some(verified) = &r.verify {
         v["verify"] = super::verify::after_setup_json(verified);
     }
-    if run.kind == "setup" {
+    if run.kind == RunKind::Setup {
         v["configured"] = configured_json(r);
     }
     if let Some(g) = &r.gateway {
@@ -473,7 +473,7 @@ impl<'a> Review<'a> {
     /// Rollback and uninstall: the review flags of their command, nothing probed.
     pub(super) fn for_command(
         r: &ReviewArgs,
-        kind: &'static str,
+        kind: RunKind,
         dir: &'a Path,
         nothing_to_do: &'static str,
         done_hint: &'static str,

@@ -7,58 +7,16 @@
 //! cannot be read stops the rollback instead of being skipped quietly, and files edited
 //! since the run being undone are not overwritten unless asked (`--force`).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::error::{Error, Result};
 use crate::openclaw::root::{FileState, MAX_FILE};
 use crate::plan::{FileChange, FileKind, NEW_FILE_MODE, Plan, env_file};
 use crate::txn::apply::LOCK_FILE;
-use crate::txn::backup::{self, BACKUP_DIR, Manifest, ManifestFile, backup_name, bad_relative};
-
-/// One backup set, as `--list` shows it.
-#[derive(Debug, Clone)]
-pub struct BackupSet {
-    pub dir: PathBuf,
-    /// The directory name: the UTC time it was made, and its number within that second.
-    pub stamp: String,
-    /// `setup`, `rollback`, `uninstall`; empty when the set cannot be read.
-    pub kind: String,
-    pub files: Vec<String>,
-    /// Why the set cannot be used, when it cannot.
-    pub problem: Option<String>,
-    manifest: Option<Manifest>,
-}
-
-/// Every entry of the backup directory named like a set, oldest first (by the name's
-/// time and number, not as text), readable or not: a set that cannot be read is listed
-/// with its problem, never silently left out.
-pub fn list(root: &Path) -> Result<Vec<BackupSet>> {
-    let Some(base) = backup::checked_base(root)? else {
-        return Ok(Vec::new());
-    };
-    let mut sets = Vec::new();
-    for e in backup::set_entries(&base)? {
-        let (manifest, problem) = match backup::read_manifest(&e.dir) {
-            Ok(m) => (Some(m), None),
-            Err(why) => (None, Some(why)),
-        };
-        sets.push(BackupSet {
-            kind: manifest
-                .as_ref()
-                .map(|m| m.kind.clone())
-                .unwrap_or_default(),
-            files: manifest
-                .as_ref()
-                .map(|m| m.files.iter().map(|f| f.path.clone()).collect())
-                .unwrap_or_default(),
-            stamp: e.name,
-            dir: e.dir,
-            problem,
-            manifest,
-        });
-    }
-    Ok(sets)
-}
+use crate::txn::backup::{
+    self, BACKUP_DIR, Manifest, ManifestFile, RunKind, backup_name, bad_relative,
+};
+pub use crate::txn::backup::{BackupSet, list};
 
 /// The set a plain `rollback` undoes: the newest one made by setup (a rollback's own
 /// safety copy is passed over, so rolling back twice is a no-op, not a toggle). A set that
@@ -73,7 +31,7 @@ fn newest_setup(root: &Path, sets: &[BackupSet]) -> Result<usize> {
                 ),
             });
         }
-        if s.kind == "setup" {
+        if s.kind == Some(RunKind::Setup) {
             return Ok(i);
         }
     }
@@ -133,7 +91,6 @@ pub fn prepare(root: &Path, to: Option<&str>, force: bool) -> Result<(BackupSet,
 struct Entry<'a> {
     set: &'a BackupSet,
     file: &'a ManifestFile,
-    kind: FileKind,
 }
 
 /// The most a rollback gives back of a recorded mode: read/write bits only, never group-
@@ -151,15 +108,10 @@ fn checked<'a>(set: &'a BackupSet, m: &'a Manifest) -> Result<Vec<Entry<'a>>> {
     };
     let mut out: Vec<Entry> = Vec::new();
     for f in &m.files {
-        let kind = match &f.kind {
-            Some(k) => FileKind::from_name(k)
-                .ok_or_else(|| bad(format!("gives {:?} an unknown kind {k:?}", f.path)))?,
-            None => FileKind::at(&f.path),
-        };
         if let Some(abs) = f.path.strip_prefix('/') {
             let json = [".json", ".json5"].iter().any(|x| f.path.ends_with(x));
             let recorded = f.target.is_some() && m.version >= 2;
-            if abs.is_empty() || kind != FileKind::Config || !json || !recorded {
+            if abs.is_empty() || f.kind() != FileKind::Config || !json || !recorded {
                 return Err(bad(format!(
                     "names {:?}, a path outside the root that is not a config file setup recorded; a rollback only writes inside the root (or to the recorded config)",
                     f.path
@@ -199,7 +151,7 @@ fn checked<'a>(set: &'a BackupSet, m: &'a Manifest) -> Result<Vec<Entry<'a>>> {
         if out.iter().any(|e| e.file.path == f.path) {
             return Err(bad(format!("names {:?} twice", f.path)));
         }
-        out.push(Entry { set, file: f, kind });
+        out.push(Entry { set, file: f });
     }
     Ok(out)
 }
@@ -241,112 +193,19 @@ fn check_location(root: &Path, canon_root: &Path, newest: &Entry, path: &Path) -
 /// newest set that touched it wrote: a file edited since is refused unless `force`.
 pub fn plan(root: &Path, sets: &[BackupSet], force: bool) -> Result<Plan> {
     let mut warnings = Vec::new();
-    // Per file: the entry of the oldest set that saved it, and of the newest that touched it.
-    let mut entries: Vec<(Entry, Entry)> = Vec::new();
-    for s in sets {
-        let Some(m) = &s.manifest else {
-            warnings.push(format!(
-                "the backup set {} cannot be read ({}) and was skipped: files only it changed are not rolled back",
-                s.dir.display(),
-                s.problem.as_deref().unwrap_or("no manifest")
-            ));
-            continue;
-        };
-        for e in checked(s, m)? {
-            match entries.iter_mut().find(|(o, _)| o.file.path == e.file.path) {
-                Some(slot) => slot.1 = e,
-                None => entries.push((e.clone(), e)),
-            }
-        }
-    }
-
+    let entries = oldest_and_newest(sets, &mut warnings)?;
     let canon_root = std::fs::canonicalize(root).map_err(|e| Error::io(root, e))?;
     let mut files = Vec::new();
-    let mut secrets = Vec::new();
     let mut changed = Vec::new();
     for (oldest, newest) in &entries {
-        let rel = &oldest.file.path;
         // `join` keeps an absolute path as it is: the config outside the root.
-        let path = root.join(rel);
+        let path = root.join(&oldest.file.path);
         check_location(root, &canon_root, newest, &path)?;
         let current = FileState::read(root, path)?;
-        match newest.file.written.as_ref() {
-            Some(w) => {
-                let now = current.bytes.as_deref().map(backup::sha256_hex);
-                if now != w.sha256 {
-                    changed.push(current.path.clone());
-                }
-            }
-            None if current.bytes.is_some() || oldest.file.existed => warnings.push(format!(
-                "cannot tell whether {} was edited after {} (that backup was made by an older gaterouter-setup); check the diff",
-                current.path.display(),
-                newest.set.stamp
-            )),
-            None => {}
+        if edited_since(oldest, newest, &current, &mut warnings) {
+            changed.push(current.path.clone());
         }
-        let after = if oldest.file.existed {
-            let copy = backup_name(rel);
-            let bytes = backup::read_in_set(&oldest.set.dir, &copy, MAX_FILE).map_err(|what| {
-                Error::BadBackup {
-                    set: oldest.set.dir.clone(),
-                    what: format!("cannot give back {rel}: {what}"),
-                }
-            })?;
-            Some(bytes)
-        } else {
-            None
-        };
-        let recorded_mode = match oldest.file.mode.as_deref() {
-            Some(m) => Some(
-                u32::from_str_radix(m, 8)
-                    .ok()
-                    .filter(|m| *m <= 0o7777)
-                    .ok_or_else(|| Error::BadBackup {
-                        set: oldest.set.dir.clone(),
-                        what: format!("gives {rel} the mode {m:?}, which is not a file mode"),
-                    })?,
-            ),
-            None => None,
-        };
-        // A manifest lives in a directory the root's owner can write: what it records is
-        // capped (see `MODE_CAP`), and a cap that took something away is said.
-        let cap = MODE_CAP;
-        if let Some(m) = recorded_mode
-            && m & !cap != 0
-        {
-            warnings.push(format!(
-                "the backup set {} records mode {m:04o} for {rel}; restored as {:04o} (a rollback restores at most {MODE_CAP:04o}: never group/world-writable, executable or setuid)",
-                oldest.set.dir.display(),
-                m & cap,
-            ));
-        }
-        let mode_after = recorded_mode
-            .map(|m| m & cap)
-            .or(current.mode)
-            .unwrap_or(NEW_FILE_MODE);
-        if oldest.kind == FileKind::Env {
-            for bytes in [current.bytes.as_deref(), after.as_deref()]
-                .into_iter()
-                .flatten()
-            {
-                if let Ok(t) = std::str::from_utf8(bytes)
-                    && let Ok(Some(k)) = env_file::current_key(&current.path, t)
-                {
-                    secrets.push(k);
-                }
-            }
-        }
-        files.push(FileChange {
-            kind: oldest.kind,
-            path: current.path.clone(),
-            target: current.target.clone(),
-            rel: rel.clone(),
-            before: current.bytes.clone(),
-            after,
-            mode_before: current.mode,
-            mode_after,
-            symlink: current.symlink,
-        });
+        files.push(give_back(oldest, current, &mut warnings)?);
     }
     if !changed.is_empty() {
         let stamp = sets.first().map(|s| s.stamp.clone()).unwrap_or_default();
@@ -364,12 +223,126 @@ pub fn plan(root: &Path, sets: &[BackupSet], force: bool) -> Result<Plan> {
     }
     Ok(Plan {
         root: root.to_path_buf(),
+        secrets: env_keys(&files),
         files,
         warnings,
-        secrets,
         meta: serde_json::Map::new(),
         openclaw_undo: None,
     })
+}
+
+/// Per file the sets name: the entry of the oldest set that saved it, and of the newest
+/// that touched it.
+fn oldest_and_newest<'a>(
+    sets: &'a [BackupSet],
+    warnings: &mut Vec<String>,
+) -> Result<Vec<(Entry<'a>, Entry<'a>)>> {
+    let mut entries: Vec<(Entry, Entry)> = Vec::new();
+    for s in sets {
+        let Some(m) = &s.manifest else {
+            warnings.push(format!(
+                "the backup set {} cannot be read ({}) and was skipped: files only it changed are not rolled back",
+                s.dir.display(),
+                s.problem.as_deref().unwrap_or("no manifest")
+            ));
+            continue;
+        };
+        for e in checked(s, m)? {
+            match entries.iter_mut().find(|(o, _)| o.file.path == e.file.path) {
+                Some(slot) => slot.1 = e,
+                None => entries.push((e.clone(), e)),
+            }
+        }
+    }
+    Ok(entries)
+}
+
+/// Whether the file no longer holds what the newest set that touched it wrote. A set of an
+/// older version recorded nothing to tell: that is said, not refused.
+fn edited_since(
+    oldest: &Entry,
+    newest: &Entry,
+    current: &FileState,
+    warnings: &mut Vec<String>,
+) -> bool {
+    match &newest.file.written {
+        Some(w) => current.bytes.as_deref().map(backup::sha256_hex) != w.sha256,
+        None => {
+            if current.bytes.is_some() || oldest.file.existed {
+                warnings.push(format!(
+                    "cannot tell whether {} was edited after {} (that backup was made by an older gaterouter-setup); check the diff",
+                    current.path.display(),
+                    newest.set.stamp
+                ));
+            }
+            false
+        }
+    }
+}
+
+/// The change that gives `current` back its copy in the oldest set (or removes it, when
+/// that set says it did not exist), with the recorded mode capped.
+fn give_back(oldest: &Entry, current: FileState, warnings: &mut Vec<String>) -> Result<FileChange> {
+    let rel = &oldest.file.path;
+    let bad = |what: String| Error::BadBackup {
+        set: oldest.set.dir.clone(),
+        what,
+    };
+    let after = if oldest.file.existed {
+        let copy = backup::read_in_set(&oldest.set.dir, &backup_name(rel), MAX_FILE);
+        Some(copy.map_err(|what| bad(format!("cannot give back {rel}: {what}")))?)
+    } else {
+        None
+    };
+    let recorded_mode = match oldest.file.mode.as_deref() {
+        Some(m) => Some(
+            u32::from_str_radix(m, 8)
+                .ok()
+                .filter(|m| *m <= 0o7777)
+                .ok_or_else(|| {
+                    bad(format!(
+                        "gives {rel} the mode {m:?}, which is not a file mode"
+                    ))
+                })?,
+        ),
+        None => None,
+    };
+    // A manifest lives in a directory the root's owner can write: what it records is
+    // capped (see `MODE_CAP`), and a cap that took something away is said.
+    if let Some(m) = recorded_mode
+        && m & !MODE_CAP != 0
+    {
+        warnings.push(format!(
+            "the backup set {} records mode {m:04o} for {rel}; restored as {:04o} (a rollback restores at most {MODE_CAP:04o}: never group/world-writable, executable or setuid)",
+            oldest.set.dir.display(),
+            m & MODE_CAP,
+        ));
+    }
+    Ok(FileChange {
+        kind: oldest.file.kind(),
+        rel: rel.clone(),
+        after,
+        mode_after: recorded_mode
+            .map(|m| m & MODE_CAP)
+            .or(current.mode)
+            .unwrap_or(NEW_FILE_MODE),
+        mode_before: current.mode,
+        symlink: current.symlink,
+        target: current.target,
+        before: current.bytes,
+        path: current.path,
+    })
+}
+
+/// The keys in the `.env` files before and after, for the redactor.
+fn env_keys(files: &[FileChange]) -> Vec<String> {
+    let env = files.iter().filter(|f| f.kind == FileKind::Env);
+    env.flat_map(|f| [(f, f.before.as_deref()), (f, f.after.as_deref())])
+        .filter_map(|(f, bytes)| {
+            let text = std::str::from_utf8(bytes?).ok()?;
+            env_file::current_key(&f.path, text).ok().flatten()
+        })
+        .collect()
 }
 
 /// What setup recorded in its backups: the model the user had before (newest record first;
@@ -416,32 +389,17 @@ pub fn recorded(
 /// Unknown (no record left) counts as no: uninstall then keeps the file rather than delete
 /// something the user may have had before.
 pub fn created_by_setup(root: &Path, rel: &str) -> bool {
-    let Ok(sets) = list(root) else { return false };
-    sets.iter()
-        .filter(|s| s.kind == "setup")
-        .filter_map(|s| s.manifest.as_ref())
+    backup::setup_manifests(root)
+        .iter()
         .find_map(|m| m.files.iter().find(|f| f.path == rel))
         .is_some_and(|f| !f.existed)
-}
-
-/// Every directory (relative to the root) that a setup run recorded creating.
-pub fn dirs_created_by_setup(root: &Path) -> Vec<String> {
-    let Ok(sets) = list(root) else {
-        return Vec::new();
-    };
-    sets.iter()
-        .filter(|s| s.kind == "setup")
-        .filter_map(|s| s.manifest.as_ref())
-        .filter_map(|m| m.meta.get(crate::txn::apply::CREATED_DIRS)?.as_array())
-        .flatten()
-        .filter_map(|d| d.as_str().map(str::to_owned))
-        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use std::path::PathBuf;
 
     fn set_with(paths: &[String]) -> BackupSet {
         let files = paths
@@ -459,12 +417,12 @@ mod tests {
         BackupSet {
             dir: PathBuf::from("/r/.gaterouter-backup/20261124T182745Z-000001"),
             stamp: "20261124T182745Z-000001".into(),
-            kind: "setup".into(),
+            kind: Some(RunKind::Setup),
             files: paths.to_vec(),
             problem: None,
             manifest: Some(Manifest {
                 version: 1,
-                kind: "setup".into(),
+                kind: RunKind::Setup,
                 files,
                 meta: Default::default(),
             }),

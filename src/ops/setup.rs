@@ -23,6 +23,7 @@ use crate::plan::{self, KeyChoice, Plan};
 use crate::redact::secrets::Redactor;
 use crate::report::Mode;
 use crate::txn::apply::{self, Applied};
+use crate::txn::backup::RunKind;
 
 /// One root to set up: its directory, and the config path when it is not `<dir>/openclaw.json`
 /// (`OPENCLAW_CONFIG_PATH`, see [`root::resolve`]).
@@ -180,7 +181,7 @@ pub struct RunReport {
     /// Whether the apply stage ran.
     pub applying: bool,
     /// What the run does (`setup`, `rollback`, `uninstall`), as the backup manifest records it.
-    pub kind: &'static str,
+    pub kind: RunKind,
 }
 
 impl RunReport {
@@ -274,7 +275,7 @@ pub fn run(req: Request, env: &Env, ui: &mut dyn Ui) -> RunReport {
             stopped: Some(e),
             refused: None,
             applying: false,
-            kind: "setup",
+            kind: RunKind::Setup,
         };
     }
     // When the probe changed nothing (offline), the first plans are the plans.
@@ -289,13 +290,13 @@ pub fn run(req: Request, env: &Env, ui: &mut dyn Ui) -> RunReport {
         stopped: None,
         refused: None,
         applying: false,
-        kind: "setup",
+        kind: RunKind::Setup,
     };
     let tail = Tail {
         yes,
         fail_fast,
         lock_timeout,
-        kind: "setup",
+        kind: RunKind::Setup,
         verify: verify_timeout,
         restart_gateway,
         redactor,
@@ -454,7 +455,7 @@ pub struct Tail {
     pub fail_fast: bool,
     pub lock_timeout: Duration,
     /// Recorded in the backup manifest (`setup`, `rollback`, `uninstall`).
-    pub kind: &'static str,
+    pub kind: RunKind,
     /// Verify each root once configured, each request within this time.
     pub verify: Option<Duration>,
     /// What to do about a running Gateway (see [`Request::restart_gateway`]).
@@ -608,7 +609,7 @@ fn apply_all(
     runs: &mut [RootRun],
     env: &Env,
     lock_timeout: Duration,
-    kind: &'static str,
+    kind: RunKind,
     restart: Option<&std::path::Path>,
 ) {
     let todo: Vec<usize> = (0..runs.len())

@@ -9,6 +9,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::txn::apply::Applied;
+use crate::txn::backup::RunKind;
 
 use crate::error::Error;
 use crate::gaterouter::probe::ProbeOutcome;
@@ -79,7 +80,7 @@ pub struct Outcome<'a> {
     pub exit_code: i32,
     /// What the run does (`setup`, `rollback`, `uninstall`): an empty plan says a different
     /// thing for each.
-    pub kind: &'a str,
+    pub kind: RunKind,
 }
 
 fn action(f: &FileChange) -> &'static str {
@@ -109,11 +110,11 @@ fn status(o: &Outcome) -> &'static str {
 /// The status of a run that has nothing to do: setup finds the root configured, uninstall
 /// finds nothing of GateRouter's (it was never set up, or already removed), rollback finds
 /// the files as the backup holds them.
-pub fn nothing_to_do(kind: &str) -> &'static str {
+pub fn nothing_to_do(kind: RunKind) -> &'static str {
     match kind {
-        "uninstall" => "not-configured",
-        "rollback" => "already-restored",
-        _ => "already-configured",
+        RunKind::Uninstall => "not-configured",
+        RunKind::Rollback => "already-restored",
+        RunKind::Setup => "already-configured",
     }
 }
 

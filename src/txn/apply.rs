@@ -9,12 +9,10 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
-use serde_json::json;
-
 use crate::error::{Error, Result};
 use crate::openclaw::root::Env;
 use crate::plan::{FileChange, FileKind, Plan};
-use crate::txn::backup::{self, SetName};
+use crate::txn::backup::{self, CREATED_DIRS, Manifest, ManifestFile, RunKind, SetName, Written};
 
 pub const LOCK_FILE: &str = ".gaterouter.lock";
 pub use crate::txn::backup::{BACKUP_DIR, backup_name, utc_stamp};
@@ -44,6 +42,15 @@ pub struct Faults {
 pub const PAUSE_ENV: &str = "GATEROUTER_SETUP_TEST_PAUSE_AT_STEP";
 /// Test hook: how long that pause lasts, in seconds (default 600).
 pub const PAUSE_SECS_ENV: &str = "GATEROUTER_SETUP_TEST_PAUSE_SECS";
+
+/// Where a pause is announced: set once by the CLI (the printer), so this layer never
+/// writes to a terminal and a library caller's pause is silent.
+static PAUSE_ANNOUNCE: std::sync::OnceLock<fn(&str)> = std::sync::OnceLock::new();
+
+/// Sets where the crash-test pause is announced (the first call wins).
+pub fn announce_pauses(to: fn(&str)) {
+    let _ = PAUSE_ANNOUNCE.set(to);
+}
 
 impl Faults {
     pub fn none() -> Self {
@@ -83,7 +90,11 @@ impl Faults {
             )));
         }
         if self.pause_at == Some(n) {
-            crate::errln!("gaterouter-setup: test pause at step {n} ({what})");
+            if let Some(announce) = PAUSE_ANNOUNCE.get() {
+                announce(&format!(
+                    "gaterouter-setup: test pause at step {n} ({what})"
+                ));
+            }
             std::thread::sleep(Duration::from_secs(self.pause_secs));
         }
         Ok(())
@@ -95,9 +106,8 @@ impl Faults {
 pub struct ApplyOptions {
     /// How long to wait for another gaterouter-setup, or OpenClaw itself, to finish writing.
     pub lock_timeout: Duration,
-    /// Recorded in the backup manifest (`setup`, `rollback`), so a rollback never picks the
-    /// safety copy it made itself as the state to go back to.
-    pub kind: &'static str,
+    /// Recorded in the backup manifest.
+    pub kind: RunKind,
     pub faults: Faults,
 }
 
@@ -105,7 +115,7 @@ impl Default for ApplyOptions {
     fn default() -> Self {
         ApplyOptions {
             lock_timeout: Duration::from_secs(10),
-            kind: "setup",
+            kind: RunKind::Setup,
             faults: Faults::none(),
         }
     }
@@ -246,7 +256,6 @@ pub fn apply_staged(
     opts: &ApplyOptions,
     between: Option<Between>,
 ) -> Result<Applied> {
-    let faults = &opts.faults;
     if let Some(var) = env.readonly_var() {
         return Err(Error::ReadOnly { var });
     }
@@ -278,17 +287,47 @@ pub fn apply_staged(
             root: plan.root.clone(),
         });
     };
+    recheck(plan, &pending, opts.kind)?;
+    let new_dirs = dirs_to_create(&pending);
+    let backup = backup_for(plan, &pending, &new_dirs, opts)?;
+    let mut txn = Txn {
+        root: &plan.root,
+        pending: &pending,
+        new_dirs,
+        backup,
+        // OpenClaw's side of the config write (see `health`): what its next load compares
+        // the new config with must be the new config, whatever its size.
+        health: HealthStep::prepare(plan),
+        rotation: None,
+        faults: &opts.faults,
+        done: 0,
+    };
+    txn.write_all(first_stage, between)?;
+    remove_emptied_dirs(&plan.root, &pending);
+    // Only after success: a failed run keeps every set it might need.
+    if let Some(set) = &txn.backup {
+        prune_backups(&plan.root, KEEP_BACKUPS, set);
+    }
+    Ok(Applied {
+        backup: txn.backup,
+        written: pending.iter().map(|f| f.path.clone()).collect(),
+    })
+}
+
+/// Under the lock, before anything is written: the files are still writable and still what
+/// the plan was made from, and what killed runs left (temp files, partial sets) is gone.
+fn recheck(plan: &Plan, pending: &[&FileChange], kind: RunKind) -> Result<()> {
     // Read-only files refuse here too, not only in the run (a caller may plan and apply
     // itself); rollback puts back what was there, whatever its mode.
-    if opts.kind != "rollback" {
+    if kind != RunKind::Rollback {
         check_writable(plan)?;
     }
-    sweep_temp_files(&pending);
+    sweep_temp_files(pending);
     // Refused before anything is written when it is a link or not ours.
     if let Some(base) = backup::checked_base(&plan.root)? {
         backup::sweep_partial(&base);
     }
-    for f in &pending {
+    for f in pending {
         unchanged_since_plan(f).map_err(|e| match e.kind() {
             std::io::ErrorKind::Other => Error::ChangedOnDisk {
                 path: f.path.clone(),
@@ -296,21 +335,29 @@ pub fn apply_staged(
             _ => Error::io(&f.path, e),
         })?;
     }
-    let new_dirs = dirs_to_create(&pending);
-    // The backup set records the directories this run creates, so that a rollback removing
-    // the files in them can remove them too (only ours, only when empty).
+    Ok(())
+}
+
+/// The run's backup set, recording the directories it creates, so that a rollback removing
+/// the files in them can remove them too (only ours, only when empty). One that cannot be
+/// written (disk full, ...) is a failed write like any other (exit 4): nothing has been
+/// replaced yet, and the message says so.
+fn backup_for(
+    plan: &Plan,
+    pending: &[&FileChange],
+    new_dirs: &[PathBuf],
+    opts: &ApplyOptions,
+) -> Result<Option<PathBuf>> {
     let mut meta = plan.meta.clone();
-    let created: Vec<String> = new_dirs
+    let created: Vec<serde_json::Value> = new_dirs
         .iter()
         .filter_map(|d| d.strip_prefix(&plan.root).ok())
-        .map(|d| d.to_string_lossy().into_owned())
+        .map(|d| d.to_string_lossy().into_owned().into())
         .collect();
     if !created.is_empty() {
-        meta.insert(CREATED_DIRS.into(), json!(created));
+        meta.insert(CREATED_DIRS.into(), created.into());
     }
-    // A backup that cannot be written (disk full, ...) is a failed write like any other
-    // (exit 4): nothing has been replaced yet, and the message says so.
-    let backup = backup(&plan.root, &pending, opts.kind, &meta, faults).map_err(|e| match e {
+    backup(&plan.root, pending, opts.kind, meta, &opts.faults).map_err(|e| match e {
         Error::Io { path, source } => Error::ApplyFailed {
             failed: path,
             source,
@@ -319,109 +366,113 @@ pub fn apply_staged(
             backup: None,
         },
         other => other,
-    })?;
+    })
+}
 
-    // Undoes a partial apply: every file back as it was, directories we created removed.
-    let undo = |done: &[&FileChange], failed: &Path, source: std::io::Error| {
-        let (restored, restore_errors) = restore(done);
-        for d in &new_dirs {
-            let _ = std::fs::remove_dir(d);
+/// The writing part of one apply, and what undoing it needs.
+struct Txn<'a> {
+    root: &'a Path,
+    pending: &'a [&'a FileChange],
+    new_dirs: Vec<PathBuf>,
+    backup: Option<PathBuf>,
+    health: Option<HealthStep>,
+    rotation: Option<crate::openclaw::health::ring::Rotation>,
+    faults: &'a Faults,
+    /// How many of `pending` may have been replaced: each counts from before its write,
+    /// since the step that fails may come after its rename.
+    done: usize,
+}
+
+impl Txn<'_> {
+    /// Every file in turn, with `between` after the first `first_stage` (`.env`); then the
+    /// directories synced and the config recorded in OpenClaw's health state.
+    fn write_all(&mut self, first_stage: usize, between: Option<Between>) -> Result<()> {
+        let pending = self.pending;
+        for (i, f) in pending.iter().enumerate() {
+            if i == first_stage
+                && let Some(step) = between
+            {
+                let staged = pending[..i].iter().map(|f| parent(&f.target));
+                if let Err(source) = sync_dirs(staged, self.faults) {
+                    return Err(self.undo(self.root, source));
+                }
+                self.between(i, step)?;
+            }
+            self.done = i + 1;
+            self.write(f)?;
         }
-        Error::ApplyFailed {
-            failed: failed.to_path_buf(),
-            source,
-            restored,
-            restore_errors,
-            backup: backup.clone(),
+        if let Err(source) = sync_dirs(pending.iter().map(|f| parent(&f.target)), self.faults) {
+            return Err(self.undo(self.root, source));
         }
-    };
-    // OpenClaw's side of the config write (see `health`): what its next load compares the
-    // new config with must be the new config, whatever its size.
-    let health = HealthStep::prepare(plan);
-    let mut rotation: Option<crate::openclaw::health::ring::Rotation> = None;
-    let undo_all = |done: &[&FileChange],
-                    rotation: &mut Option<crate::openclaw::health::ring::Rotation>,
-                    failed: &Path,
-                    source: std::io::Error| {
-        let e = undo(done, failed, source);
-        if let Some(r) = rotation.take() {
-            let none = Faults::none();
-            let _ = r.undo(&|p, b, m| write_file(p, b, m, &none));
-        }
-        if let Some(h) = &health {
-            h.put_back();
-        }
-        e
-    };
-    let mut done: Vec<&FileChange> = Vec::new();
-    for (i, f) in pending.iter().enumerate() {
-        if i == first_stage
-            && let Some(step) = between
+        if let Some(h) = &self.health
+            && let Err(source) = h.record(self.faults)
         {
-            let staged = &pending[..i];
-            if let Err(source) = sync_dirs(staged.iter().map(|f| parent(&f.target)), faults) {
-                return Err(undo(&done, &plan.root, source));
-            }
-            if let Err(why) = step() {
-                let at = staged
-                    .last()
-                    .map_or(plan.root.as_path(), |f| f.path.as_path());
-                return Err(undo(&done, at, std::io::Error::other(why)));
-            }
+            let at = h.store_path.clone();
+            return Err(self.undo(&at, source));
         }
-        // Pushed first: the step that fails may come after this file's rename.
-        done.push(f);
-        if health.as_ref().is_some_and(|h| h.is(f))
+        // Only `.env` changes (a new key): the step comes after it.
+        match between {
+            Some(step) if first_stage == pending.len() => self.between(first_stage, step),
+            _ => Ok(()),
+        }
+    }
+
+    /// Runs the step between the stages, once the first `staged` files are on disk.
+    fn between(&mut self, staged: usize, step: Between) -> Result<()> {
+        let at = self.pending[..staged].last().map_or(self.root, |f| &f.path);
+        step().map_err(|why| self.undo(at, std::io::Error::other(why)))
+    }
+
+    /// One file; for the config, OpenClaw's `.bak` ring turns and an early record is made
+    /// first, as OpenClaw's writer turns it right before the new config goes in.
+    fn write(&mut self, f: &FileChange) -> Result<()> {
+        let faults = self.faults;
+        let config = self.health.as_ref().is_some_and(|h| h.is(f));
+        if config
             && let Some(before) = &f.before
             && crate::openclaw::health::ring::slot(&f.path, 0).is_file()
         {
-            // As OpenClaw's writer: the ring turns right before the new config goes in.
             let rotated = faults.step("rotate OpenClaw's .bak ring").and_then(|()| {
                 crate::openclaw::health::ring::rotate(&f.path, before, &|p, b, m| {
                     write_file(p, b, m, faults)
                 })
             });
             match rotated {
-                Ok(r) => rotation = Some(r),
-                Err(source) => return Err(undo_all(&done, &mut rotation, &f.path, source)),
+                Ok(r) => self.rotation = Some(r),
+                Err(source) => return Err(self.undo(&f.path, source)),
             }
         }
-        if let Some(h) = health.as_ref().filter(|h| h.is(f))
+        if let Some(h) = self.health.as_ref().filter(|_| config)
             && let Err(source) = h.pre_record(faults)
         {
-            return Err(undo_all(&done, &mut rotation, &h.store_path, source));
+            let at = h.store_path.clone();
+            return Err(self.undo(&at, source));
         }
-        if let Err(source) = write_one(f, faults) {
-            return Err(undo_all(&done, &mut rotation, &f.path, source));
+        write_one(f, faults).map_err(|source| self.undo(&f.path, source))
+    }
+
+    /// Undoes a partial apply: every file back as it was, directories we created removed,
+    /// OpenClaw's ring turned back and an early record put back.
+    fn undo(&mut self, failed: &Path, source: std::io::Error) -> Error {
+        let (restored, restore_errors) = restore(&self.pending[..self.done]);
+        for d in &self.new_dirs {
+            let _ = std::fs::remove_dir(d);
+        }
+        if let Some(r) = self.rotation.take() {
+            let none = Faults::none();
+            let _ = r.undo(&|p, b, m| write_file(p, b, m, &none));
+        }
+        if let Some(h) = &self.health {
+            h.put_back();
+        }
+        Error::ApplyFailed {
+            failed: failed.to_path_buf(),
+            source,
+            restored,
+            restore_errors,
+            backup: self.backup.clone(),
         }
     }
-    if let Err(source) = sync_dirs(pending.iter().map(|f| parent(&f.target)), faults) {
-        return Err(undo_all(&done, &mut rotation, &plan.root, source));
-    }
-    if let Some(h) = &health
-        && let Err(source) = h.record(faults)
-    {
-        return Err(undo_all(&done, &mut rotation, &h.store_path, source));
-    }
-    // Only `.env` changes (a new key): the step comes after it.
-    if first_stage == pending.len()
-        && let Some(step) = between
-        && let Err(why) = step()
-    {
-        let at = pending
-            .last()
-            .map_or(plan.root.as_path(), |f| f.path.as_path());
-        return Err(undo(&done, at, std::io::Error::other(why)));
-    }
-    remove_emptied_dirs(&plan.root, &pending);
-    // Only after success: a failed run keeps every set it might need.
-    if let Some(set) = &backup {
-        prune_backups(&plan.root, KEEP_BACKUPS, set);
-    }
-    Ok(Applied {
-        backup,
-        written: pending.iter().map(|f| f.path.clone()).collect(),
-    })
 }
 
 /// Recording the new config in OpenClaw's health state (see `health::store`), last in the
@@ -569,9 +620,6 @@ impl HealthStep {
     }
 }
 
-/// The manifest `meta` key listing the directories a run created (relative to the root).
-pub const CREATED_DIRS: &str = "created_dirs";
-
 /// Directories that new files need and that do not exist yet, deepest first, so a failure
 /// can remove them again.
 fn dirs_to_create(pending: &[&FileChange]) -> Vec<PathBuf> {
@@ -594,7 +642,7 @@ fn dirs_to_create(pending: &[&FileChange]) -> Vec<PathBuf> {
 /// deepest first. A directory that existed before setup is never in that record, and
 /// `remove_dir` refuses one that holds anything, so nothing of the user's goes.
 fn remove_emptied_dirs(root: &Path, pending: &[&FileChange]) {
-    let created = crate::ops::rollback::dirs_created_by_setup(root);
+    let created = backup::dirs_created_by_setup(root);
     if created.is_empty() {
         return;
     }
@@ -669,8 +717,8 @@ const TEMP_PREFIX: &str = ".gaterouter-tmp-";
 fn backup(
     root: &Path,
     pending: &[&FileChange],
-    kind: &str,
-    meta: &serde_json::Map<String, serde_json::Value>,
+    kind: RunKind,
+    meta: serde_json::Map<String, serde_json::Value>,
     faults: &Faults,
 ) -> Result<Option<PathBuf>> {
     let base = root.join(BACKUP_DIR);
@@ -688,20 +736,9 @@ fn backup(
     let done = base.join(&name);
     create_private_dir(&dir)?;
     let mut written: Vec<PathBuf> = Vec::new();
-    let mut manifest = Vec::new();
     for f in pending {
-        let copy = backup_name(&f.rel);
-        manifest.push(json!({
-            "path": f.rel,
-            "kind": f.kind.name(),
-            "backup": copy,
-            "existed": !f.is_new(),
-            "mode": f.mode_before.map(|m| format!("{m:o}")),
-            "target": backup::resolved(&f.target),
-            "written": { "sha256": f.after.as_deref().map(backup::sha256_hex) },
-        }));
         let Some(before) = &f.before else { continue };
-        let dest = dir.join(&copy);
+        let dest = dir.join(backup_name(&f.rel));
         if let Some(parent) = dest.parent() {
             create_private_dir(parent)?;
         }
@@ -710,10 +747,17 @@ fn backup(
         write_file(&dest, before, mode, faults).map_err(|e| Error::io(&dest, e))?;
         written.push(dest);
     }
-    let manifest = serde_json::to_vec_pretty(
-        &json!({ "version": 2, "kind": kind, "files": manifest, "meta": meta }),
-    )
-    .expect("a json! value serialises");
+    let mpath = dir.join("manifest.json");
+    let manifest = Manifest {
+        version: backup::MANIFEST_VERSION,
+        kind,
+        files: pending.iter().map(|f| manifest_entry(f)).collect(),
+        meta,
+    };
+    // Only a path that is not UTF-8 fails (JSON has no way to record it).
+    let manifest = manifest
+        .to_bytes()
+        .map_err(|e| Error::io(&mpath, std::io::Error::other(e)))?;
     // The copies must be on disk before any original is replaced: their directories (and
     // the set's own entry) are synced before the manifest, then the manifest, then the
     // rename that gives the set its final name, and the backup directory holding it.
@@ -724,7 +768,6 @@ fn backup(
         dirs.push(root);
     }
     sync_dirs(dirs, faults).map_err(|e| Error::io(&dir, e))?;
-    let mpath = dir.join("manifest.json");
     write_file(&mpath, &manifest, 0o600, faults).map_err(|e| Error::io(&mpath, e))?;
     sync_dirs([dir.as_path()], faults).map_err(|e| Error::io(&dir, e))?;
     faults
@@ -742,6 +785,21 @@ fn backup(
     std::fs::rename(&dir, &done).map_err(|e| Error::io(&done, e))?;
     sync_dirs([base.as_path()], faults).map_err(|e| Error::io(&base, e))?;
     Ok(Some(done))
+}
+
+/// What the manifest records of a file: where it was written, and what was there before.
+fn manifest_entry(f: &FileChange) -> ManifestFile {
+    ManifestFile {
+        path: f.rel.clone(),
+        kind: Some(f.kind),
+        backup: Some(backup_name(&f.rel)),
+        existed: !f.is_new(),
+        mode: f.mode_before.map(|m| format!("{m:o}")),
+        target: Some(backup::resolved(&f.target)),
+        written: Some(Written {
+            sha256: f.after.as_deref().map(backup::sha256_hex),
+        }),
+    }
 }
 
 /// 0700 whatever the umask, owned like the directory it is made in (see `fsx`).

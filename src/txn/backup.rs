@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
+use crate::openclaw::files::FileKind;
 
 /// The directory under the root that holds the backup sets.
 pub const BACKUP_DIR: &str = ".gaterouter-backup";
@@ -249,15 +250,43 @@ pub fn is_complete(dir: &Path) -> bool {
     real_dir && std::fs::symlink_metadata(dir.join("manifest.json")).is_ok_and(|m| m.is_file())
 }
 
-/// What a set's `manifest.json` says.
+/// What a run does. Recorded in its backup set's manifest, so a rollback never picks the
+/// safety copy it made itself as the state to go back to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunKind {
+    Setup,
+    Rollback,
+    Uninstall,
+}
+
+impl RunKind {
+    /// The name in a manifest, `rollback --list` and the report.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunKind::Setup => "setup",
+            RunKind::Rollback => "rollback",
+            RunKind::Uninstall => "uninstall",
+        }
+    }
+}
+
+/// The version of the manifests this version writes.
+pub const MANIFEST_VERSION: u32 = 2;
+
+/// A set's `manifest.json`, written by apply and read by rollback and uninstall. Every
+/// field added since version 1 has a default, so the sets older versions made still read:
+/// version 1 without `kind` (setup was the only run then), `meta`, a file's `kind`,
+/// `backup`, `target` or `written`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Manifest {
     /// 1: before/after copies only; 2: also each file's resolved target and what was written.
     #[serde(default = "one")]
     pub version: u32,
-    #[serde(default = "setup_kind")]
-    pub kind: String,
+    #[serde(default = "setup")]
+    pub kind: RunKind,
     pub files: Vec<ManifestFile>,
+    /// The run's own records (setup's previous model, what it added, [`CREATED_DIRS`]).
     #[serde(default)]
     pub meta: serde_json::Map<String, serde_json::Value>,
 }
@@ -266,21 +295,25 @@ fn one() -> u32 {
     1
 }
 
-fn setup_kind() -> String {
-    "setup".into()
+fn setup() -> RunKind {
+    RunKind::Setup
 }
+
+/// The manifest `meta` key listing the directories a run created (relative to the root).
+pub const CREATED_DIRS: &str = "created_dirs";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ManifestFile {
     /// Relative to the root, or absolute for a config outside it (OPENCLAW_CONFIG_PATH).
     pub path: String,
-    /// `env`, `config` or `models` (version 2).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
+    /// By its name in the table (version 2); [`ManifestFile::kind`] guesses older ones.
+    #[serde(default, with = "kind_name", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<FileKind>,
     /// The copy's name inside the set; rollback derives it from `path` and checks this.
     #[serde(default)]
     pub backup: Option<String>,
     pub existed: bool,
+    /// Octal text (`"600"`), `None` for a file that did not exist.
     pub mode: Option<String>,
     /// Where the bytes were written: the path with its directory (and a final symlink)
     /// resolved (version 2), so a rollback can tell a link that changed since.
@@ -289,6 +322,33 @@ pub struct ManifestFile {
     /// What the run wrote (version 2), so a rollback can tell a file edited since.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub written: Option<Written>,
+}
+
+impl ManifestFile {
+    /// The recorded kind, or (version 1) the kind of the file at its path.
+    pub fn kind(&self) -> FileKind {
+        self.kind.unwrap_or_else(|| FileKind::at(&self.path))
+    }
+}
+
+/// A file kind as its name in the table of managed files ([`FileKind::name`]).
+mod kind_name {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer, de::Error};
+
+    use crate::openclaw::files::FileKind;
+
+    pub fn serialize<S: Serializer>(k: &Option<FileKind>, s: S) -> Result<S::Ok, S::Error> {
+        k.map(FileKind::name).serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<FileKind>, D::Error> {
+        Option::<String>::deserialize(d)?
+            .map(|n| {
+                FileKind::from_name(&n)
+                    .ok_or_else(|| D::Error::custom(format!("unknown kind {n:?}")))
+            })
+            .transpose()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -399,10 +459,81 @@ pub fn read_in_set(dir: &Path, rel: &str, max: u64) -> std::result::Result<Vec<u
     Ok(bytes)
 }
 
+impl Manifest {
+    /// The bytes of `manifest.json` (pretty JSON, fields in declaration order).
+    pub fn to_bytes(&self) -> serde_json::Result<Vec<u8>> {
+        serde_json::to_vec_pretty(self)
+    }
+
+    /// Reads a manifest, of this version or an older one.
+    pub fn from_bytes(bytes: &[u8]) -> std::result::Result<Manifest, String> {
+        serde_json::from_slice(bytes).map_err(|e| format!("manifest.json is not valid: {e}"))
+    }
+}
+
 /// The manifest of the set `dir`, or why it cannot be used.
 pub fn read_manifest(dir: &Path) -> std::result::Result<Manifest, String> {
-    let bytes = read_in_set(dir, "manifest.json", MAX_MANIFEST)?;
-    serde_json::from_slice(&bytes).map_err(|e| format!("manifest.json is not valid: {e}"))
+    Manifest::from_bytes(&read_in_set(dir, "manifest.json", MAX_MANIFEST)?)
+}
+
+/// One backup set, as `rollback --list` shows it.
+#[derive(Debug, Clone)]
+pub struct BackupSet {
+    pub dir: PathBuf,
+    /// The directory name: the UTC time it was made, and its number within that second.
+    pub stamp: String,
+    /// `None` when the set cannot be read.
+    pub kind: Option<RunKind>,
+    pub files: Vec<String>,
+    /// Why the set cannot be used, when it cannot.
+    pub problem: Option<String>,
+    pub manifest: Option<Manifest>,
+}
+
+/// Every entry of the backup directory named like a set, oldest first (by the name's
+/// time and number, not as text), readable or not: a set that cannot be read is listed
+/// with its problem, never silently left out.
+pub fn list(root: &Path) -> Result<Vec<BackupSet>> {
+    let Some(base) = checked_base(root)? else {
+        return Ok(Vec::new());
+    };
+    let sets = set_entries(&base)?.into_iter().map(|e| {
+        let (manifest, problem) = match read_manifest(&e.dir) {
+            Ok(m) => (Some(m), None),
+            Err(why) => (None, Some(why)),
+        };
+        BackupSet {
+            kind: manifest.as_ref().map(|m| m.kind),
+            files: manifest
+                .iter()
+                .flat_map(|m| m.files.iter().map(|f| f.path.clone()))
+                .collect(),
+            stamp: e.name,
+            dir: e.dir,
+            problem,
+            manifest,
+        }
+    });
+    Ok(sets.collect())
+}
+
+/// The manifests of the readable sets setup made, oldest first; none when the backup
+/// directory cannot be read.
+pub fn setup_manifests(root: &Path) -> Vec<Manifest> {
+    let sets = list(root).unwrap_or_default().into_iter();
+    sets.filter(|s| s.kind == Some(RunKind::Setup))
+        .filter_map(|s| s.manifest)
+        .collect()
+}
+
+/// Every directory (relative to the root) that a setup run recorded creating.
+pub fn dirs_created_by_setup(root: &Path) -> Vec<String> {
+    setup_manifests(root)
+        .iter()
+        .filter_map(|m| m.meta.get(CREATED_DIRS)?.as_array())
+        .flatten()
+        .filter_map(|d| d.as_str().map(str::to_owned))
+        .collect()
 }
 
 #[cfg(test)]
@@ -462,6 +593,132 @@ mod tests {
         v.sort();
         let seqs: Vec<u64> = v.iter().map(|n| n.seq).collect();
         assert_eq!(seqs, [0, 2, 10]);
+    }
+
+    /// The bytes the previous writer (a `json!` value in `apply.rs`) made for this set.
+    const WRITTEN_BEFORE: &str = r#"{
+  "version": 2,
+  "kind": "uninstall",
+  "files": [
+    {
+      "path": ".env",
+      "kind": "env",
+      "backup": ".env",
+      "existed": true,
+      "mode": "600",
+      "target": "/r/.env",
+      "written": {
+        "sha256": "ab"
+      }
+    },
+    {
+      "path": "agents/main/agent/models.json",
+      "kind": "models",
+      "backup": "agents/main/agent/models.json",
+      "existed": false,
+      "mode": null,
+      "target": "/r/agents/main/agent/models.json",
+      "written": {
+        "sha256": null
+      }
+    }
+  ],
+  "meta": {
+    "created_dirs": [
+      "agents/main/agent"
+    ]
+  }
+}"#;
+
+    fn file(path: &str, kind: FileKind, mode: Option<&str>, sha256: Option<&str>) -> ManifestFile {
+        ManifestFile {
+            path: path.into(),
+            kind: Some(kind),
+            backup: Some(path.into()),
+            existed: mode.is_some(),
+            mode: mode.map(Into::into),
+            target: Some(Path::new("/r").join(path)),
+            written: Some(Written {
+                sha256: sha256.map(Into::into),
+            }),
+        }
+    }
+
+    #[test]
+    fn a_manifest_is_written_as_before_and_reads_back() {
+        let m = Manifest {
+            version: MANIFEST_VERSION,
+            kind: RunKind::Uninstall,
+            files: vec![
+                file(".env", FileKind::Env, Some("600"), Some("ab")),
+                file(
+                    "agents/main/agent/models.json",
+                    FileKind::Models,
+                    None,
+                    None,
+                ),
+            ],
+            meta: serde_json::json!({CREATED_DIRS: ["agents/main/agent"]})
+                .as_object()
+                .unwrap()
+                .clone(),
+        };
+        let bytes = m.to_bytes().unwrap();
+        assert_eq!(std::str::from_utf8(&bytes).unwrap(), WRITTEN_BEFORE);
+        let back = Manifest::from_bytes(&bytes).unwrap();
+        assert_eq!(back.to_bytes().unwrap(), bytes);
+    }
+
+    /// What older versions wrote: version 1 without a run kind, then with one, then with
+    /// `meta`; never a file's kind, copy name, target or hash.
+    #[test]
+    fn manifests_of_older_versions_read() {
+        let files = r#""files": [{"path": ".env", "existed": true, "mode": "600"},
+            {"path": "agents/a/agent/models.json", "existed": false, "mode": null},
+            {"path": "/etc/oc/custom.json5", "existed": true, "mode": "644"}]"#;
+        for old in [
+            format!(r#"{{"version": 1, {files}}}"#),
+            format!(r#"{{"version": 1, "kind": "setup", {files}}}"#),
+            format!(
+                r#"{{"version": 1, "kind": "setup", {files}, "meta": {{"previous_model": "x"}}}}"#
+            ),
+        ] {
+            let m = Manifest::from_bytes(old.as_bytes()).unwrap();
+            assert_eq!((m.version, m.kind), (1, RunKind::Setup), "{old}");
+            let kinds: Vec<FileKind> = m.files.iter().map(ManifestFile::kind).collect();
+            assert_eq!(kinds, [FileKind::Env, FileKind::Models, FileKind::Config]);
+            assert!(
+                m.files
+                    .iter()
+                    .all(|f| f.backup.is_none() && f.target.is_none())
+            );
+            assert!(m.files.iter().all(|f| f.written.is_none()));
+            assert_eq!(m.files[1].mode, None);
+        }
+        let kinds = ["setup", "rollback", "uninstall"];
+        for (name, kind) in
+            kinds
+                .iter()
+                .zip([RunKind::Setup, RunKind::Rollback, RunKind::Uninstall])
+        {
+            let m =
+                Manifest::from_bytes(format!(r#"{{"kind": "{name}", "files": []}}"#).as_bytes());
+            assert_eq!(m.unwrap().kind, kind);
+            assert_eq!(kind.as_str(), *name);
+        }
+    }
+
+    /// A kind no version wrote makes the manifest unusable (listed as such), not guessed.
+    #[test]
+    fn unknown_kinds_are_refused() {
+        for bad in [
+            r#"{"kind": "migrate", "files": []}"#,
+            r#"{"files": [{"path": "x", "kind": "script", "existed": false, "mode": null}]}"#,
+            r#"{"files": [{"path": "x", "existed": false}], "kind": "Setup"}"#,
+        ] {
+            let e = Manifest::from_bytes(bad.as_bytes()).unwrap_err();
+            assert!(e.contains("manifest.json is not valid"), "{bad}: {e}");
+        }
     }
 
     proptest! {

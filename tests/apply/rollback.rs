@@ -367,3 +367,48 @@ fn a_provider_wired_to_gaterouter_another_way_is_migrated_with_a_way_back() {
         assert_eq!(after, want, "{case}: rollback");
     }
 }
+
+/// Sets older versions made still roll back: their manifests as those versions wrote them
+/// (version 1, first without a run kind, then with one, then with `meta`; no file kinds,
+/// copy names, targets or hashes), rewritten from the one this setup made.
+#[test]
+fn manifests_of_older_versions_still_roll_back() {
+    for case in ["onboarded", "fresh"] {
+        for shape in ["no kind", "kind", "kind and meta"] {
+            let (tmp, root) = root_from(case);
+            let before = user_files(&root);
+            setup_with(tmp.path(), &root, &case_args(case));
+            let m = newest_set(&root).join("manifest.json");
+            let now: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(&m).unwrap()).unwrap();
+            let files: Vec<serde_json::Value> = now["files"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| {
+                    serde_json::json!({"path": f["path"], "existed": f["existed"], "mode": f["mode"]})
+                })
+                .collect();
+            let old = match shape {
+                "no kind" => serde_json::json!({ "version": 1, "files": files }),
+                "kind" => serde_json::json!({ "version": 1, "kind": "setup", "files": files }),
+                _ => serde_json::json!({ "version": 1, "kind": "setup", "files": files,
+                    "meta": now["meta"] }),
+            };
+            std::fs::write(&m, serde_json::to_vec_pretty(&old).unwrap()).unwrap();
+            let out = cmd(tmp.path())
+                .args(["rollback", "--yes"])
+                .arg(&root)
+                .output()
+                .unwrap();
+            let err = text(&out.stderr);
+            assert_eq!(out.status.code(), Some(0), "{case}, {shape}: {err}");
+            assert_eq!(user_files(&root), before, "{case}, {shape}");
+            let all = format!("{}{err}", text(&out.stdout));
+            assert!(
+                all.contains("made by an older gaterouter-setup"),
+                "{case}, {shape}: {all}"
+            );
+        }
+    }
+}
