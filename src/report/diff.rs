@@ -5,6 +5,7 @@ use std::fmt::Write;
 use anstyle::{AnsiColor, Style};
 use similar::{Algorithm, ChangeTag};
 
+use crate::format::json5::{self, Kind};
 use crate::gaterouter::templates::PROVIDER_ID;
 use crate::plan::{FileChange, Plan};
 use crate::redact;
@@ -318,35 +319,18 @@ struct Catalog {
 
 impl Catalog {
     fn find(kind: crate::plan::FileKind, text: &str) -> Option<Catalog> {
-        use jsonc_parser::ast::Value;
-        use jsonc_parser::common::Ranged;
         let path: &[&str] = match kind {
             crate::plan::FileKind::Config => &["models", "providers", PROVIDER_ID, "models"],
             crate::plan::FileKind::Models => &["providers", PROVIDER_ID, "models"],
             crate::plan::FileKind::Env => return None,
         };
-        let text_for_parse = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let offset = text.len() - text_for_parse.len();
-        let ast = jsonc_parser::parse_to_ast(
-            text_for_parse,
-            &jsonc_parser::CollectOptions::default(),
-            &jsonc_parser::ParseOptions::default(),
-        )
-        .ok()?;
-        let mut cur = ast.value?;
-        for key in path {
-            let Value::Object(o) = cur else { return None };
-            // The last of repeated names is the one JSON5 keeps.
-            cur = o
-                .properties
-                .into_iter()
-                .rfind(|p| p.name.as_str() == *key)?
-                .value;
-        }
-        let Value::Array(array) = cur else {
-            return None;
-        };
-        let (open, close) = (offset + array.start() + 1, offset + array.end() - 1);
+        // Only the catalog is built; the rest of the file is checked, not read.
+        let doc = json5::Document::parse(text, Some(&[path])).ok()?;
+        let array = doc
+            .root
+            .at(path)
+            .filter(|n| matches!(n.kind, Kind::Array(_)))?;
+        let (open, close) = (array.span.start + 1, array.span.end - 1);
         let starts: Vec<usize> = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
             .collect();
@@ -362,19 +346,29 @@ impl Catalog {
             })
             .collect();
         let ids = array
-            .elements
+            .entries()
+            .unwrap_or_default()
             .iter()
             .map(|e| {
-                let id =
-                    match e {
-                        Value::Object(o) => o.properties.iter().rev().find_map(|p| {
-                            match (p.name.as_str(), &p.value) {
-                                ("id", Value::StringLit(s)) => Some(s.value.to_string()),
+                // The last `id` that is a string names it.
+                let id = e
+                    .value
+                    .is_object()
+                    .then(|| e.value.entries())
+                    .flatten()
+                    .and_then(|members| {
+                        members
+                            .iter()
+                            .rev()
+                            .find_map(|m| match (&m.key, &m.value.kind) {
+                                (Some((k, _)), Kind::Scalar(json5::Value::String(s)))
+                                    if k == "id" =>
+                                {
+                                    Some(s.to_lossy())
+                                }
                                 _ => None,
-                            }
-                        }),
-                        _ => None,
-                    };
+                            })
+                    });
                 let id = id.unwrap_or_else(|| "?".to_owned());
                 // Masked by shape before it is cut short, so no cut leaves a key too short
                 // to look like one (the run's secrets are masked where it is printed).
@@ -382,7 +376,7 @@ impl Catalog {
                     &crate::redact::secrets::Redactor::new().text(&id),
                     60,
                 );
-                (line_of(offset + e.start()), id)
+                (line_of(e.value.span.start), id)
             })
             .collect();
         Some(Catalog { inside, ids })
