@@ -9,8 +9,13 @@ pub mod secret_name;
 pub mod secrets;
 pub mod text;
 
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::ops::Range;
+
 use crate::format::dotenv::{self, js_line_break};
-use crate::redact::secret_name::{Secrecy, secrecy, secret_name};
+use crate::format::json5::tolerant::{self, Event};
+use crate::redact::secret_name::{Secrecy, secrecy};
 use crate::redact::secrets::redact;
 
 /// Whether a `.env` name says its value is a credential (the one name rule, see
@@ -271,71 +276,39 @@ fn is_reference(v: &str) -> bool {
             && !crate::redact::secrets::looks_like_key(v))
 }
 
-/// Masks `"apiKey": "sk-…"`-style string values on one JSON/JSON5 line.
+/// Masks the secrets on one line of a JSON/JSON5 file out of its context (see
+/// `json_masked`): a value beside its name, the values of a structure on the line, and the
+/// same inside its comments (a commented-out `// apiKey: '…'` still holds the key).
 pub fn json_line(line: &str) -> String {
-    // Most lines hold no credential-like name at all: skip the tokenizer for them.
+    // Most lines hold no credential-like name at all.
     if !line.contains(':') || !crate::redact::secret_name::hinted(line) {
         return line.to_owned();
     }
-    // Tokens on the line: (start, end, decoded-ish text, is_string).
-    let bytes = line.as_bytes();
-    let mut tokens: Vec<(usize, usize, &str, bool)> = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        let c = bytes[i];
-        if c == b'"' || c == b'\'' {
-            let start = i;
-            i += 1;
-            while i < bytes.len() && bytes[i] != c {
-                if bytes[i] == b'\\' {
-                    i += 1;
-                }
-                i += 1;
-            }
-            let end = (i + 1).min(bytes.len());
-            let inner_end = i.min(bytes.len());
-            tokens.push((start, end, &line[start + 1..inner_end], true));
-            i = end;
-        } else if c.is_ascii_alphanumeric() || c == b'_' || c == b'$' {
-            let start = i;
-            while i < bytes.len()
-                && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_' || bytes[i] == b'$')
-            {
-                i += 1;
-            }
-            tokens.push((start, i, &line[start..i], false));
-        } else if c == b':' {
-            tokens.push((i, i + 1, ":", false));
-            i += 1;
-        } else {
-            i += 1;
-        }
+    let mut comments = Vec::new();
+    let mut spans = secret_spans(tolerant::read(line), line, 0, Some(&mut comments));
+    for c in comments {
+        let body = tolerant::read_through_comments(&line[c.clone()]);
+        spans.extend(secret_spans(body, &line[c.clone()], c.start, None));
     }
-    let mut out = String::with_capacity(line.len());
-    let mut last = 0;
-    for w in tokens.windows(3) {
-        let (name, colon, value) = (w[0], w[1], w[2]);
-        if colon.2 == ":" && !colon.3 && value.3 && secret_name(name.2) && !is_reference(value.2) {
-            out.push_str(&line[last..value.0 + 1]);
-            out.push_str(&redact(value.2));
-            last = value.1.saturating_sub(1).max(value.0 + 1);
-        }
-    }
-    out.push_str(&line[last..]);
-    out
+    spans.sort_by_key(|s| s.start);
+    masked(line, &spans).into_owned()
 }
 
 /// Byte ranges (inside the quotes) of every string, and every number, that sits under a
-/// secret-looking name at any depth of a JSON/JSON5 document: `apiKey: "…"` with the value
-/// on the next line, every element of `apiKeys: […]`, every leaf of `credentials: {…}`.
-/// References (`${VAR}`, a bare variable name) and SecretRef objects (`{source, id}`) are
-/// not credentials and stay visible.
+/// secret-looking name at any depth of JSON/JSON5 `text` (read by `events`, spans shifted by
+/// `offset`): `apiKey: "…"` with the value on the next line, every element of `apiKeys: […]`,
+/// every leaf of `credentials: {…}`. References (`${VAR}`, a bare variable name) and
+/// SecretRef objects (`{source, id}`) are not credentials and stay visible. Comments are
+/// skipped, or handed to `comments`.
 ///
-/// A single forward scan of tokens, not a parse: it runs on both versions of every file a
-/// diff shows (a 1 MB config too, where a full JSON5 parse costs tens of milliseconds), it
-/// only has to know which name each value sits under, and it cannot fail: text that is
-/// not valid JSON5 is scanned just as well.
-fn json_secret_spans(text: &str) -> Vec<(usize, usize)> {
+/// Read tolerantly (json5's tokens, the structure as the brackets give it), not parsed: it
+/// runs on both versions of every file a diff shows, and on text that is not valid JSON5.
+fn secret_spans<'a>(
+    events: tolerant::Reader<'a>,
+    text: &str,
+    offset: usize,
+    mut comments: Option<&mut Vec<Range<usize>>>,
+) -> Vec<Range<usize>> {
     struct Frame {
         object: bool,
         secret: Secrecy,
@@ -344,48 +317,28 @@ fn json_secret_spans(text: &str) -> Vec<(usize, usize)> {
         source_is_ref: bool,
         has_id: bool,
     }
-    let b = text.as_bytes();
-    let mut spans: Vec<(usize, usize)> = Vec::new();
+    let mut spans = Vec::new();
     let mut stack: Vec<Frame> = Vec::new();
-    // In an object: whether the next token is a property name, the last name, and whether
-    // the value after `:` is secret.
-    let mut expect_key = false;
-    let mut key: &str = "";
-    let mut value_secret = Secrecy::Plain;
-    let mut names: std::collections::HashMap<&str, Secrecy> = std::collections::HashMap::new();
-    let secret_here = |stack: &[Frame], value_secret: Secrecy| match stack.last() {
-        Some(f) if f.object => value_secret,
-        Some(f) => f.secret,
-        None => Secrecy::Plain,
+    // Large files repeat a few names thousands of times (`id`, `name`, …).
+    let mut names: HashMap<Cow<'a, str>, Secrecy> = HashMap::new();
+    let mut under = |stack: &[Frame], key: &Option<Cow<'a, str>>| {
+        // Inside a credential's value everything is one (the stricter of the two).
+        let inherited = stack.last().map_or(Secrecy::Plain, |f| f.secret);
+        let own = key.as_ref().map_or(Secrecy::Plain, |k| {
+            *names.entry(k.clone()).or_insert_with(|| secrecy(k))
+        });
+        stricter(inherited, own)
     };
-    let mut i = 0;
-    while i < b.len() {
-        let c = b[i];
-        match c {
-            b' ' | b'\t' | b'\n' | b'\r' => i += 1,
-            b'/' if b.get(i + 1) == Some(&b'/') => {
-                i = b[i..]
-                    .iter()
-                    .position(|&x| x == b'\n')
-                    .map_or(b.len(), |p| i + p);
-            }
-            b'/' if b.get(i + 1) == Some(&b'*') => {
-                i = text[i + 2..].find("*/").map_or(b.len(), |p| i + 2 + p + 2);
-            }
-            b'{' | b'[' => {
-                let secret = secret_here(&stack, value_secret);
-                stack.push(Frame {
-                    object: c == b'{',
-                    secret,
-                    first_span: spans.len(),
-                    source_is_ref: false,
-                    has_id: false,
-                });
-                expect_key = c == b'{';
-                value_secret = Secrecy::Plain;
-                i += 1;
-            }
-            b'}' | b']' => {
+    for e in events {
+        match e {
+            Event::Open { key, object } => stack.push(Frame {
+                object,
+                secret: under(&stack, &key),
+                first_span: spans.len(),
+                source_is_ref: false,
+                has_id: false,
+            }),
+            Event::Close => {
                 if let Some(f) = stack.pop()
                     && f.object
                     && f.secret != Secrecy::Plain
@@ -394,118 +347,79 @@ fn json_secret_spans(text: &str) -> Vec<(usize, usize)> {
                 {
                     spans.truncate(f.first_span);
                 }
-                expect_key = false;
-                i += 1;
             }
-            b',' => {
-                expect_key = stack.last().is_some_and(|f| f.object);
-                i += 1;
-            }
-            b':' => {
-                // Inside a credential's value everything is one (the stricter of the two).
-                let inherited = stack.last().map_or(Secrecy::Plain, |f| f.secret);
-                // Large files repeat a few names thousands of times (`id`, `name`, …).
-                let own = *names.entry(key).or_insert_with(|| secrecy(key));
-                value_secret = match (inherited, own) {
-                    (Secrecy::Secret, _) | (_, Secrecy::Secret) => Secrecy::Secret,
-                    (Secrecy::Tokens, _) | (_, Secrecy::Tokens) => Secrecy::Tokens,
-                    _ => Secrecy::Plain,
-                };
-                expect_key = false;
-                i += 1;
-            }
-            _ => {
-                // A string, or a word (identifier, number, literal).
-                let (start, end, inner) = if c == b'"' || c == b'\'' {
-                    let mut j = i + 1;
-                    while j < b.len() && b[j] != c {
-                        j += if b[j] == b'\\' { 2 } else { 1 };
-                    }
-                    let end = (j + 1).min(b.len());
-                    (i + 1, j.min(b.len()), end)
-                } else {
-                    let mut j = i;
-                    while j < b.len()
-                        && !matches!(
-                            b[j],
-                            b' ' | b'\t'
-                                | b'\n'
-                                | b'\r'
-                                | b','
-                                | b':'
-                                | b'{'
-                                | b'}'
-                                | b'['
-                                | b']'
-                                | b'"'
-                                | b'\''
-                                | b'/'
-                        )
-                    {
-                        j += 1;
-                    }
-                    (i, j.max(i + 1), j.max(i + 1))
-                };
-                let next = inner;
-                let (start, end) = (start.min(b.len()), end.min(b.len()));
-                let token = text.get(start..end).unwrap_or("");
-                let in_object = stack.last().is_some_and(|f| f.object);
-                if expect_key && in_object {
-                    key = token;
-                } else {
-                    let secret = secret_here(&stack, value_secret);
-                    let is_string = c == b'"' || c == b'\'';
-                    let is_number = !is_string
-                        && token
-                            .bytes()
-                            .next()
-                            .is_some_and(|x| x.is_ascii_digit() || matches!(x, b'-' | b'+' | b'.'));
-                    if (secret.masks_strings() && is_string && !is_reference(token))
-                        || (secret.masks_numbers() && is_number)
-                    {
-                        spans.push((start, end));
-                    }
-                    if let Some(f) = stack.last_mut().filter(|f| f.object) {
-                        match key {
-                            "source" => f.source_is_ref = matches!(token, "env" | "file" | "exec"),
-                            "id" => f.has_id = is_string,
-                            _ => {}
+            Event::Scalar { key, span, string } => {
+                let token = &text[span.clone()];
+                let secret = under(&stack, &key);
+                let number = !string
+                    && token
+                        .bytes()
+                        .next()
+                        .is_some_and(|x| x.is_ascii_digit() || matches!(x, b'-' | b'+' | b'.'));
+                if (secret.masks_strings() && string && !is_reference(token))
+                    || (secret.masks_numbers() && number)
+                {
+                    spans.push(offset + span.start..offset + span.end);
+                }
+                if let Some(f) = stack.last_mut().filter(|f| f.object) {
+                    match key.as_deref() {
+                        Some("source") => {
+                            f.source_is_ref = matches!(token, "env" | "file" | "exec")
                         }
+                        Some("id") => f.has_id = string,
+                        _ => {}
                     }
                 }
-                i = next;
+            }
+            Event::Comment(c) => {
+                if let Some(out) = comments.as_deref_mut() {
+                    out.push(offset + c.start..offset + c.end);
+                }
             }
         }
     }
     spans
 }
 
+fn stricter(a: Secrecy, b: Secrecy) -> Secrecy {
+    match (a, b) {
+        (Secrecy::Secret, _) | (_, Secrecy::Secret) => Secrecy::Secret,
+        (Secrecy::Tokens, _) | (_, Secrecy::Tokens) => Secrecy::Tokens,
+        _ => Secrecy::Plain,
+    }
+}
+
 /// A JSON/JSON5 file's text with its secrets masked by their place in the structure (see
-/// `json_secret_spans`), so a value on a line of its own is masked as well as one beside its
-/// name. Line breaks are kept, so its lines line up one to one with the file's.
-pub fn json_masked(text: &str) -> std::borrow::Cow<'_, str> {
-    let spans = json_secret_spans(text);
+/// `secret_spans`), so a value on a line of its own is masked as well as one beside its
+/// name. Line breaks are kept, so its lines line up one to one with the file's. Comments
+/// are left to `json_line`, which every shown line goes through.
+pub fn json_masked(text: &str) -> Cow<'_, str> {
+    masked(text, &secret_spans(tolerant::read(text), text, 0, None))
+}
+
+/// `text` with each of `spans` (sorted) masked, its line breaks kept.
+fn masked<'t>(text: &'t str, spans: &[Range<usize>]) -> Cow<'t, str> {
     if spans.is_empty() {
-        return std::borrow::Cow::Borrowed(text);
+        return Cow::Borrowed(text);
     }
     let mut masked = String::with_capacity(text.len());
     let mut last = 0;
-    for (a, b) in spans {
-        if a < last || b > text.len() || !text.is_char_boundary(a) || !text.is_char_boundary(b) {
+    for s in spans {
+        if s.start < last {
             continue;
         }
-        masked.push_str(&text[last..a]);
-        let inner = &text[a..b];
+        masked.push_str(&text[last..s.start]);
+        let inner = &text[s.clone()];
         // The masked value on the first line, its line breaks (and a CR before each) after.
         let flat: String = inner.chars().filter(|c| *c != '\n' && *c != '\r').collect();
         masked.push_str(&redact(&flat));
         for _ in 0..inner.matches('\n').count() {
             masked.push('\n');
         }
-        last = b;
+        last = s.end;
     }
     masked.push_str(&text[last..]);
-    std::borrow::Cow::Owned(masked)
+    Cow::Owned(masked)
 }
 
 /// `json_masked` as lines: one entry per `split_inclusive('\n')` line, terminators removed.
@@ -525,11 +439,11 @@ fn strip_eol(l: &str) -> &str {
 /// (JSON: see `json_masked`; `.env`: every value by entry, see `env_text`). Its lines
 /// line up one to one with the file's; each shown line then still goes through `line`
 /// (only shown lines: a diff shows a few lines of a large file).
-pub fn file_masked(kind: crate::plan::FileKind, text: &str) -> std::borrow::Cow<'_, str> {
+pub fn file_masked(kind: crate::plan::FileKind, text: &str) -> Cow<'_, str> {
     match kind {
         // A .env value can span lines (a PEM key): mask the whole file by parsed entry; the
         // masked text keeps every line break, so its lines match the file's one to one.
-        crate::plan::FileKind::Env => std::borrow::Cow::Owned(env_text(text)),
+        crate::plan::FileKind::Env => Cow::Owned(env_text(text)),
         _ => json_masked(text),
     }
 }
@@ -652,6 +566,308 @@ mod tests {
             json_line(r#"{"accessToken": "abcdefghijklmnopqrstuvwxyz"}"#),
             r#"{"accessToken": "abcdef…wxyz"}"#
         );
+    }
+
+    /// Masked as the whole file, then line by line, as a diff shows it.
+    fn shown(text: &str) -> String {
+        json_lines(text)
+            .iter()
+            .map(|l| json_line(l))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[test]
+    fn a_secret_after_a_comment_ended_by_u2028_or_u2029_is_masked() {
+        for end in ['\u{2028}', '\u{2029}'] {
+            let text = format!(
+                "{{\n  // old{end}apiKey: 'SECRETVALUE-0123456789',\n  list: {{ // x{end}token: \"SECRETTOKEN-0123456789\" }},\n}}\n"
+            );
+            let masked = json_masked(&text);
+            assert!(!masked.contains("SECRETVALUE"), "{masked}");
+            assert!(!masked.contains("SECRETTOKEN"), "{masked}");
+            assert!(masked.contains("// old"), "{masked}");
+            assert!(!shown(&text).contains("SECRET"), "{}", shown(&text));
+        }
+    }
+
+    #[test]
+    fn unusual_json5_whitespace_changes_nothing() {
+        for ws in ['\u{feff}', '\u{a0}', '\u{1680}', '\u{3000}'] {
+            let text = format!(
+                "{{{ws}credentials:{ws}{{{ws}pin:{ws}12345678,{ws}user:{ws}'SECRETUSER-0123456789'{ws}}},\n  apiKey: {{{ws}source:{ws}'env',{ws}id:{ws}'GATEROUTER_API_KEY'{ws}}},\n{ws}model:{ws}'gaterouter/auto'{ws}}}"
+            );
+            let all = shown(&text);
+            for secret in ["12345678", "SECRETUSER"] {
+                assert!(!all.contains(secret), "{ws:?}: {secret} shown: {all}");
+            }
+            for kept in ["'env'", "'GATEROUTER_API_KEY'", "'gaterouter/auto'"] {
+                assert!(all.contains(kept), "{ws:?}: {kept} hidden: {all}");
+            }
+        }
+    }
+
+    #[test]
+    fn secrets_in_a_file_that_does_not_parse_are_masked() {
+        // An unclosed string ends at its line, as json5 reads it; a missing comma, a stray
+        // bracket or a missing end change nothing after them.
+        let text = "{\n  note: 'unclosed,\n  apiKey: \"SECRET-KEY-0123456789\" extra: [1,,]\n  ]] token: 'SECRET-TOKEN-0123456789'\n  password: \"SECRET-PASS-0123456789";
+        let masked = json_masked(text);
+        for secret in ["SECRET-KEY", "SECRET-TOKEN", "SECRET-PASS"] {
+            assert!(!masked.contains(secret), "{secret} shown: {masked}");
+        }
+        assert_eq!(masked.lines().count(), text.lines().count());
+        // One line of a diff, out of its context.
+        assert_eq!(
+            json_line(r#"  "apiKey": "SECRET-KEY-0123456789"}, {"#),
+            r#"  "apiKey": "SECR…6789"}, {"#
+        );
+    }
+
+    #[test]
+    fn keys_quoted_either_way_or_bare_are_read() {
+        let text = "{'apiKey': 'SECRET-ONE-0123456789', \"token\": \"SECRET-TWO-0123456789\", password: 'x', secret: 'SECRET-THREE-0123456789', 'api\\u004bey': 'SECRET-FOUR-0123456789'}";
+        let all = shown(text);
+        for secret in ["SECRET-ONE", "SECRET-TWO", "SECRET-THREE", "SECRET-FOUR"] {
+            assert!(!all.contains(secret), "{secret} shown: {all}");
+        }
+    }
+
+    #[test]
+    fn a_commented_out_secret_is_masked_on_its_line() {
+        assert_eq!(
+            json_line("  // apiKey: 'sk-old-0123456789abcdefgh',"),
+            "  // apiKey: 'sk-old…efgh',"
+        );
+    }
+
+    mod json_properties {
+        use super::*;
+        use crate::format::json5::{Document, Kind, Node, Value};
+        use proptest::prelude::*;
+
+        /// What `secret_spans` finds, found on the tree the strict reader builds.
+        fn strict_spans(text: &str) -> Vec<Range<usize>> {
+            fn walk(n: &Node, secret: Secrecy, text: &str, out: &mut Vec<Range<usize>>) {
+                let raw = &text[n.span.clone()];
+                match &n.kind {
+                    Kind::Scalar(Value::String(_)) => {
+                        let inner = n.span.start + 1..n.span.end - 1;
+                        if secret.masks_strings() && !is_reference(&text[inner.clone()]) {
+                            out.push(inner);
+                        }
+                    }
+                    Kind::Scalar(Value::Number(_)) => {
+                        if secret.masks_numbers()
+                            && raw.starts_with(|c: char| {
+                                c.is_ascii_digit() || matches!(c, '-' | '+' | '.')
+                            })
+                        {
+                            out.push(n.span.clone());
+                        }
+                    }
+                    Kind::Scalar(_) | Kind::Skipped => {}
+                    Kind::Array(items) => {
+                        items.iter().for_each(|e| walk(&e.value, secret, text, out))
+                    }
+                    Kind::Object(members) => {
+                        let first = out.len();
+                        let key =
+                            |m: &crate::format::json5::Entry| m.key.as_ref().unwrap().0.to_lossy();
+                        for m in members {
+                            walk(&m.value, stricter(secret, secrecy(&key(m))), text, out);
+                        }
+                        // The last `source` and `id` with a scalar value decide.
+                        let last = |k: &str| {
+                            members
+                                .iter()
+                                .rev()
+                                .find(|m| key(m) == k && matches!(m.value.kind, Kind::Scalar(_)))
+                                .map(|m| &m.value)
+                        };
+                        let source = last("source").map(|v| {
+                            let r = &text[v.span.clone()];
+                            r.trim_matches(['"', '\'']).to_owned()
+                        });
+                        let id = last("id")
+                            .is_some_and(|v| matches!(v.kind, Kind::Scalar(Value::String(_))));
+                        if secret != Secrecy::Plain
+                            && source.is_some_and(|s| matches!(s.as_str(), "env" | "file" | "exec"))
+                            && id
+                        {
+                            out.truncate(first);
+                        }
+                    }
+                }
+            }
+            let doc = Document::parse(text, None).unwrap_or_else(|e| panic!("{e}: {text:?}"));
+            let mut out = Vec::new();
+            walk(&doc.root, Secrecy::Plain, text, &mut out);
+            out
+        }
+
+        #[derive(Debug, Clone)]
+        enum Tree {
+            Leaf(String),
+            Array(Vec<Tree>, bool),
+            Object(Vec<(String, Tree)>, bool),
+        }
+
+        /// json5's whitespace and comments, the unusual ones included.
+        const GAPS: &[&str] = &[
+            "",
+            " ",
+            "\n  ",
+            "\t",
+            "\r\n",
+            "\u{feff}",
+            "\u{a0}",
+            "\u{1680}",
+            "\u{3000}",
+            "\u{2028}",
+            "\u{2029}",
+            "\u{b}\u{c}",
+            "// c\n",
+            "// apiKey: 'x'\u{2028}",
+            "//\u{2029}",
+            "// c\r",
+            "/* token: 1 */",
+            "/**/",
+            " // it's\n",
+        ];
+
+        fn key() -> impl Strategy<Value = String> {
+            let names = prop::sample::select(vec![
+                "apiKey",
+                "token",
+                "maxTokens",
+                "password",
+                "source",
+                "id",
+                "name",
+                "credentials",
+                "primary",
+                "keyFile",
+                "api\\u004bey",
+                "x",
+                "sessionTokens",
+            ]);
+            (names, 0..3).prop_map(|(k, q)| match q {
+                0 => k.to_owned(),
+                1 => format!("'{k}'"),
+                _ => format!("\"{k}\""),
+            })
+        }
+
+        fn leaf() -> impl Strategy<Value = String> {
+            let strings = prop::sample::select(vec![
+                "sk-ant-0123456789abcdefghij",
+                "${VAR}",
+                "GATEROUTER_API_KEY",
+                "env",
+                "file",
+                "exec",
+                "a\\\"b",
+                "line\\\ncontinued",
+                "x\u{2028}y",
+                "",
+                "it\\'s",
+                "q\\\\",
+            ]);
+            let words = prop::sample::select(vec![
+                "123456789",
+                "-5",
+                "+1",
+                ".5",
+                "0x1F",
+                "1e3",
+                "Infinity",
+                "-Infinity",
+                "NaN",
+                "true",
+                "null",
+            ]);
+            prop_oneof![
+                (strings, any::<bool>()).prop_map(|(s, single)| if single {
+                    format!("'{s}'")
+                } else {
+                    format!("\"{}\"", s.replace("\\'", "'"))
+                }),
+                words.prop_map(str::to_owned),
+            ]
+        }
+
+        fn tree() -> impl Strategy<Value = Tree> {
+            leaf()
+                .prop_map(Tree::Leaf)
+                .prop_recursive(4, 40, 5, |inner| {
+                    prop_oneof![
+                        (prop::collection::vec(inner.clone(), 0..5), any::<bool>())
+                            .prop_map(|(v, t)| Tree::Array(v, t)),
+                        (prop::collection::vec((key(), inner), 0..5), any::<bool>())
+                            .prop_map(|(v, t)| Tree::Object(v, t)),
+                    ]
+                })
+        }
+
+        fn render(t: &Tree, gaps: &[usize], n: &mut usize, out: &mut String) {
+            fn gap(gaps: &[usize], n: &mut usize, out: &mut String) {
+                *n += 1;
+                out.push_str(GAPS[gaps[*n % gaps.len()]]);
+            }
+            match t {
+                Tree::Leaf(s) => out.push_str(s),
+                Tree::Array(items, trailing) => {
+                    out.push('[');
+                    for (i, e) in items.iter().enumerate() {
+                        gap(gaps, n, out);
+                        render(e, gaps, n, out);
+                        gap(gaps, n, out);
+                        if i + 1 < items.len() || *trailing {
+                            out.push(',');
+                        }
+                    }
+                    gap(gaps, n, out);
+                    out.push(']');
+                }
+                Tree::Object(members, trailing) => {
+                    out.push('{');
+                    for (i, (k, e)) in members.iter().enumerate() {
+                        gap(gaps, n, out);
+                        out.push_str(k);
+                        gap(gaps, n, out);
+                        out.push(':');
+                        gap(gaps, n, out);
+                        render(e, gaps, n, out);
+                        gap(gaps, n, out);
+                        if i + 1 < members.len() || *trailing {
+                            out.push(',');
+                        }
+                    }
+                    gap(gaps, n, out);
+                    out.push('}');
+                }
+            }
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2000))]
+
+            /// On any text json5 accepts, the tolerant reading masks exactly what the tree
+            /// the strict reader builds says is secret.
+            #[test]
+            fn masking_agrees_with_the_strict_reader(
+                t in tree(),
+                gaps in prop::collection::vec(0..GAPS.len(), 1..16),
+            ) {
+                let mut text = String::new();
+                let mut n = 0;
+                render(&t, &gaps, &mut n, &mut text);
+                let text = format!("{}{text}{}", GAPS[gaps[0]], GAPS[gaps[gaps.len() - 1]]);
+                let tolerant = secret_spans(tolerant::read(&text), &text, 0, None);
+                prop_assert_eq!(tolerant, strict_spans(&text), "{:?}", text);
+            }
+        }
     }
 
     mod env_properties {

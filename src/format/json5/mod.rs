@@ -30,6 +30,7 @@
 
 mod diff;
 mod doc;
+pub mod tolerant;
 #[rustfmt::skip]
 mod unicode;
 mod value;
@@ -125,8 +126,16 @@ fn format_char(c: char) -> String {
 /// Whether `text` is nothing but json5 whitespace (no comments): the one kind of text
 /// json5 rejects that the editor takes as an empty document (a missing or emptied file).
 pub fn is_blank(text: &str) -> bool {
-    text.chars()
-        .all(|c| matches!(c, '\t' | '\n' | '\r' | ' ' | '\u{b}' | '\u{c}') || is_unicode_space(c))
+    text.chars().all(is_space)
+}
+
+/// json5's whitespace.
+fn is_space(c: char) -> bool {
+    if c.is_ascii() {
+        ascii_is(c as u8, SPACE_B)
+    } else {
+        is_unicode_space(c)
+    }
 }
 
 /// `JSON5.parse(text)`.
