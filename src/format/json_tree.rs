@@ -655,48 +655,63 @@ impl Tree {
                 }
                 let c = self.add(k, None, None);
                 self.insert(parent, index, c);
-                let inner = ind.indent();
-                let mut i = 0;
                 match v {
-                    Input::Array(elements) => {
-                        self.insert_new(c, &mut i, K::Tok(b'['), "[");
-                        let n = elements.len();
-                        for (j, e) in elements.into_iter().enumerate() {
-                            if multiline {
-                                self.line_start(c, &mut i, s, &inner.current);
-                            }
-                            self.insert_value(c, &mut i, Ins::Value(e), s, &inner);
-                            if (s.trailing_commas && multiline) || j + 1 < n {
-                                self.insert_new(c, &mut i, K::Tok(b','), ",");
-                                if !multiline {
-                                    self.insert_new(c, &mut i, K::Ws, " ");
-                                }
-                            }
-                        }
-                        if multiline {
-                            self.line_start(c, &mut i, s, &ind.current);
-                        }
-                        self.insert_new(c, &mut i, K::Tok(b']'), "]");
-                    }
-                    Input::Object(props) => {
-                        self.insert_new(c, &mut i, K::Tok(b'{'), "{");
-                        let n = props.len();
-                        for (j, (name, e)) in props.into_iter().enumerate() {
-                            self.line_start(c, &mut i, s, &inner.current);
-                            self.insert_value(c, &mut i, Ins::Prop(&name, e), s, &inner);
-                            if s.trailing_commas || j + 1 < n {
-                                self.insert_new(c, &mut i, K::Tok(b','), ",");
-                            }
-                        }
-                        if n > 0 {
-                            self.line_start(c, &mut i, s, &ind.current);
-                        }
-                        self.insert_new(c, &mut i, K::Tok(b'}'), "}");
-                    }
+                    Input::Array(elements) => self.insert_elements(c, elements, multiline, s, ind),
+                    Input::Object(props) => self.insert_members(c, props, s, ind),
                     _ => unreachable!(),
                 }
             }
         }
+    }
+
+    /// The brackets and elements of a new array `c`.
+    fn insert_elements(
+        &mut self,
+        c: Id,
+        elements: Vec<Input>,
+        multiline: bool,
+        s: StyleInfo,
+        ind: &Indents,
+    ) {
+        let inner = ind.indent();
+        let mut i = 0;
+        self.insert_new(c, &mut i, K::Tok(b'['), "[");
+        let n = elements.len();
+        for (j, e) in elements.into_iter().enumerate() {
+            if multiline {
+                self.line_start(c, &mut i, s, &inner.current);
+            }
+            self.insert_value(c, &mut i, Ins::Value(e), s, &inner);
+            if (s.trailing_commas && multiline) || j + 1 < n {
+                self.insert_new(c, &mut i, K::Tok(b','), ",");
+                if !multiline {
+                    self.insert_new(c, &mut i, K::Ws, " ");
+                }
+            }
+        }
+        if multiline {
+            self.line_start(c, &mut i, s, &ind.current);
+        }
+        self.insert_new(c, &mut i, K::Tok(b']'), "]");
+    }
+
+    /// The braces and members of a new object `c`, one per line.
+    fn insert_members(&mut self, c: Id, props: Vec<(String, Input)>, s: StyleInfo, ind: &Indents) {
+        let inner = ind.indent();
+        let mut i = 0;
+        self.insert_new(c, &mut i, K::Tok(b'{'), "{");
+        let n = props.len();
+        for (j, (name, e)) in props.into_iter().enumerate() {
+            self.line_start(c, &mut i, s, &inner.current);
+            self.insert_value(c, &mut i, Ins::Prop(&name, e), s, &inner);
+            if s.trailing_commas || j + 1 < n {
+                self.insert_new(c, &mut i, K::Tok(b','), ",");
+            }
+        }
+        if n > 0 {
+            self.line_start(c, &mut i, s, &ind.current);
+        }
+        self.insert_new(c, &mut i, K::Tok(b'}'), "}");
     }
 
     fn separating_newline(&self, siblings: Vec<Id>) -> bool {

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::ops::Range;
 
 use crate::format::dotenv::{self, js_line_break};
-use crate::format::json5::tolerant::{self, Event};
+use crate::format::json5::tolerant::{Event, Reader};
 use crate::redact::secret_name::{Secrecy, secrecy};
 use crate::redact::secrets::redact;
 
@@ -284,11 +284,11 @@ pub fn json_line(line: &str) -> String {
     if !line.contains(':') || !crate::redact::secret_name::hinted(line) {
         return line.to_owned();
     }
-    let mut comments = Vec::new();
-    let mut spans = secret_spans(tolerant::read(line), line, 0, Some(&mut comments));
-    for c in comments {
-        let body = tolerant::read_through_comments(&line[c.clone()]);
-        spans.extend(secret_spans(body, &line[c.clone()], c.start, None));
+    let mut read = Reader::new(line, false);
+    let mut spans = secret_spans(&mut read, line, 0);
+    for c in read.comments {
+        let text = &line[c.clone()];
+        spans.extend(secret_spans(Reader::new(text, true), text, c.start));
     }
     spans.sort_by_key(|s| s.start);
     masked(line, &spans).into_owned()
@@ -298,16 +298,14 @@ pub fn json_line(line: &str) -> String {
 /// secret-looking name at any depth of JSON/JSON5 `text` (read by `events`, spans shifted by
 /// `offset`): `apiKey: "…"` with the value on the next line, every element of `apiKeys: […]`,
 /// every leaf of `credentials: {…}`. References (`${VAR}`, a bare variable name) and
-/// SecretRef objects (`{source, id}`) are not credentials and stay visible. Comments are
-/// skipped, or handed to `comments`.
+/// SecretRef objects (`{source, id}`) are not credentials and stay visible.
 ///
 /// Read tolerantly (json5's tokens, the structure as the brackets give it), not parsed: it
 /// runs on both versions of every file a diff shows, and on text that is not valid JSON5.
 fn secret_spans<'a>(
-    events: tolerant::Reader<'a>,
+    events: impl Iterator<Item = Event<'a>>,
     text: &str,
     offset: usize,
-    mut comments: Option<&mut Vec<Range<usize>>>,
 ) -> Vec<Range<usize>> {
     struct Frame {
         object: bool,
@@ -371,11 +369,6 @@ fn secret_spans<'a>(
                     }
                 }
             }
-            Event::Comment(c) => {
-                if let Some(out) = comments.as_deref_mut() {
-                    out.push(offset + c.start..offset + c.end);
-                }
-            }
         }
     }
     spans
@@ -394,7 +387,7 @@ fn stricter(a: Secrecy, b: Secrecy) -> Secrecy {
 /// name. Line breaks are kept, so its lines line up one to one with the file's. Comments
 /// are left to `json_line`, which every shown line goes through.
 pub fn json_masked(text: &str) -> Cow<'_, str> {
-    masked(text, &secret_spans(tolerant::read(text), text, 0, None))
+    masked(text, &secret_spans(Reader::new(text, false), text, 0))
 }
 
 /// `text` with each of `spans` (sorted) masked, its line breaks kept.
@@ -430,7 +423,8 @@ pub fn json_lines(text: &str) -> Vec<String> {
         .collect()
 }
 
-fn strip_eol(l: &str) -> &str {
+/// A line without its LF or CR LF.
+pub(crate) fn strip_eol(l: &str) -> &str {
     let l = l.strip_suffix('\n').unwrap_or(l);
     l.strip_suffix('\r').unwrap_or(l)
 }
@@ -864,7 +858,7 @@ mod tests {
                 let mut n = 0;
                 render(&t, &gaps, &mut n, &mut text);
                 let text = format!("{}{text}{}", GAPS[gaps[0]], GAPS[gaps[gaps.len() - 1]]);
-                let tolerant = secret_spans(tolerant::read(&text), &text, 0, None);
+                let tolerant = secret_spans(Reader::new(&text, false), &text, 0);
                 prop_assert_eq!(tolerant, strict_spans(&text), "{:?}", text);
             }
         }

@@ -1,7 +1,5 @@
 //! Unified diffs of a plan, redacted, optionally coloured.
 
-use std::fmt::Write;
-
 use anstyle::{AnsiColor, Style};
 use similar::{Algorithm, ChangeTag};
 
@@ -36,14 +34,9 @@ pub fn redacted_text(kind: crate::plan::FileKind, bytes: &[u8]) -> String {
     let mut out = String::with_capacity(raw.len());
     let masked = redact::file_masked(kind, &raw);
     // The same second pass as each shown diff line (see `render`).
-    let lines = masked.split_inclusive('\n').map(|l| {
-        let l = l.strip_suffix('\n').unwrap_or(l);
-        let l = l.strip_suffix('\r').unwrap_or(l);
-        match kind {
-            crate::plan::FileKind::Env => l.to_owned(),
-            _ => redact::line(kind, l),
-        }
-    });
+    let lines = masked
+        .split_inclusive('\n')
+        .map(|l| second_pass(kind, redact::strip_eol(l)));
     for (line, nl) in lines.zip(ends) {
         out.push_str(&crate::redact::text::escape(&line));
         if nl {
@@ -55,27 +48,18 @@ pub fn redacted_text(kind: crate::plan::FileKind, bytes: &[u8]) -> String {
 
 /// All pending changes of a plan, one unified diff per file.
 pub fn render_plan(plan: &Plan, color: bool) -> String {
-    let pending: Vec<&FileChange> = plan.pending().collect();
-    crate::sys::par::map(
-        &pending,
-        |f| f.after.as_ref().map_or(0, Vec::len) + f.before.as_ref().map_or(0, Vec::len),
-        |f| render(f, color),
-    )
-    .concat()
+    render_review(plan, color, true)
 }
 
 /// The plan as shown for review: like `render_plan`, but unless `verbose`, each run of added
 /// or removed lines inside the models catalog is one line (see `fold_catalog`). Only for
 /// people: the JSON report's diffs stay whole.
 pub fn render_review(plan: &Plan, color: bool, verbose: bool) -> String {
-    if verbose {
-        return render_plan(plan, color);
-    }
     let pending: Vec<&FileChange> = plan.pending().collect();
     crate::sys::par::map(
         &pending,
         |f| f.after.as_ref().map_or(0, Vec::len) + f.before.as_ref().map_or(0, Vec::len),
-        |f| render_with(f, color, true),
+        |f| render_with(f, color, !verbose),
     )
     .concat()
 }
@@ -87,17 +71,25 @@ pub fn render(f: &FileChange, color: bool) -> String {
 }
 
 fn render_with(f: &FileChange, color: bool, fold: bool) -> String {
-    let bold = Style::new().bold();
     let mut out = String::new();
+    if headers(f, color, &mut out) {
+        hunks(f, color, fold, &mut out);
+    }
+    out
+}
+
+/// The notes and git's headers of one file's change; whether its content changed (hunks
+/// follow).
+fn headers(f: &FileChange, color: bool, out: &mut String) -> bool {
     let header = |out: &mut String, s: String| {
-        out.push_str(&paint(color, bold, &s));
+        out.push_str(&paint(color, Style::new().bold(), &s));
         out.push('\n');
     };
     // Notes go before the `diff --git` line, where `git apply` skips text: between it and
     // `---` they would be taken for malformed extended headers.
     if f.symlink {
         header(
-            &mut out,
+            out,
             format!(
                 "symlink: writes go to {}",
                 crate::redact::text::one_line(&f.target.display().to_string(), usize::MAX)
@@ -120,7 +112,7 @@ fn render_with(f: &FileChange, color: bool, fold: bool) -> String {
             extended.push(format!("new mode 100{:o}", f.mode_after));
         }
         Some(m) if m != f.mode_after => header(
-            &mut out,
+            out,
             format!(
                 "mode {m:o} → {:o}: {} (chmod {:o}; not a change a git patch can carry)",
                 f.mode_after,
@@ -131,142 +123,159 @@ fn render_with(f: &FileChange, color: bool, fold: bool) -> String {
         _ => {}
     }
     if !f.content_changed() && extended.is_empty() {
-        return out;
+        return false;
     }
     header(
-        &mut out,
+        out,
         format!("diff --git {} {}", side("a", &f.rel), side("b", &f.rel)),
     );
     for line in extended {
-        header(&mut out, line);
+        header(out, line);
     }
     if !f.content_changed() {
-        return out;
+        return false;
     }
+    let name = |none: bool, prefix| match none {
+        true => "/dev/null".to_owned(),
+        false => side(prefix, &f.rel),
+    };
+    header(out, format!("--- {}", name(f.is_new(), "a")));
+    header(out, format!("+++ {}", name(f.is_removal(), "b")));
+    true
+}
+
+/// One side of a change: its lines as compared, as shown, and its catalog once parsed.
+struct Side<'a> {
+    text: &'a str,
+    lines: Vec<&'a str>,
+    /// Redacted by the whole file's structure (a secret's name and value can be on
+    /// different lines), one to one with `lines`; `None` when nothing was masked.
+    shown: Option<Vec<&'a str>>,
+    /// Parsing for positions costs about as much as the diff of a large file: only a side
+    /// with a run long enough to fold is parsed.
+    catalog: std::cell::OnceCell<Option<Catalog>>,
+}
+
+impl<'a> Side<'a> {
+    /// Masking keeps the line breaks; if the counts ever differed, the compared lines are
+    /// shown (masked per line).
+    fn new(text: &'a str, masked: Option<&'a str>) -> Side<'a> {
+        // Lines split once and diffed as slices: several times faster than
+        // `TextDiff::from_lines` on a large file (see benches/plan.rs).
+        let lines: Vec<&str> = text.split_inclusive('\n').collect();
+        let shown = masked
+            .map(|m| m.split_inclusive('\n').collect::<Vec<_>>())
+            .filter(|v| v.len() == lines.len());
+        Side {
+            text,
+            lines,
+            shown,
+            catalog: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// Line `i` as shown, without its line break.
+    fn shown(&self, kind: crate::plan::FileKind, i: usize) -> String {
+        match self.shown.as_ref().and_then(|v| v.get(i)) {
+            Some(l) => second_pass(kind, redact::strip_eol(l)),
+            None => redact::line(kind, redact::strip_eol(self.lines[i])),
+        }
+    }
+}
+
+/// What a line masked with its whole file still goes through: `redact::line`, except for
+/// `.env`, whose lines are already masked by entry (a second pass would take a masked
+/// multi-line value's lines for values again).
+fn second_pass(kind: crate::plan::FileKind, l: &str) -> String {
+    match kind {
+        crate::plan::FileKind::Env => l.to_owned(),
+        _ => redact::line(kind, l),
+    }
+}
+
+/// The hunks of a file whose content changed. Lines are compared as written and shown
+/// redacted.
+fn hunks(f: &FileChange, color: bool, fold: bool, out: &mut String) {
     let before = f.before.as_deref().map(text).unwrap_or_default();
     let after = f.after.as_deref().map(text).unwrap_or_default();
-    let old_name = if f.is_new() {
-        "/dev/null".to_owned()
-    } else {
-        side("a", &f.rel)
-    };
-    header(&mut out, format!("--- {old_name}"));
-    let new_name = if f.is_removal() {
-        "/dev/null".to_owned()
-    } else {
-        side("b", &f.rel)
-    };
-    header(&mut out, format!("+++ {new_name}"));
-
-    // Lines split once and diffed as slices: several times faster than `TextDiff::from_lines`
-    // on a large file (see benches/plan.rs).
-    let old_lines: Vec<&str> = before.split_inclusive('\n').collect();
-    let new_lines: Vec<&str> = after.split_inclusive('\n').collect();
-    let ops = similar::capture_diff_slices(Algorithm::Myers, &old_lines, &new_lines);
-    // Shown lines come from the whole file, redacted by its structure (a secret's name and
-    // value can be on different lines); they line up one to one with the compared lines.
-    let (old_masked, new_masked) = (
-        redact::file_masked(f.kind, &before),
-        redact::file_masked(f.kind, &after),
-    );
-    // Nothing masked (borrowed): the compared lines are the shown lines. Masking keeps the
-    // line breaks; if the counts ever differed, the unmasked lines (masked per line) are used.
-    #[allow(clippy::ptr_arg)] // borrowed means "nothing masked", which a &str cannot say
-    fn split<'a>(masked: &'a std::borrow::Cow<'_, str>, count: usize) -> Option<Vec<&'a str>> {
-        let std::borrow::Cow::Owned(m) = masked else {
-            return None;
-        };
-        Some(m.split_inclusive('\n').collect::<Vec<&str>>()).filter(|v| v.len() == count)
-    }
-    let old_shown = split(&old_masked, old_lines.len());
-    let new_shown = split(&new_masked, new_lines.len());
-    // Parsing for positions costs about as much as the diff of a large file: only a side
-    // with a run long enough to fold is parsed.
-    let (old_catalog, new_catalog) = (std::cell::OnceCell::new(), std::cell::OnceCell::new());
+    // Masked text, only where masking changed something.
+    let masked = [&before, &after].map(|t| match redact::file_masked(f.kind, t) {
+        std::borrow::Cow::Owned(m) => Some(m),
+        std::borrow::Cow::Borrowed(_) => None,
+    });
+    let old = Side::new(&before, masked[0].as_deref());
+    let new = Side::new(&after, masked[1].as_deref());
+    let ops = similar::capture_diff_slices(Algorithm::Myers, &old.lines, &new.lines);
     for group in similar::group_diff_ops(ops, CONTEXT) {
         let (first, last) = (&group[0], &group[group.len() - 1]);
-        let old = first.old_range().start..last.old_range().end;
-        let new = first.new_range().start..last.new_range().end;
         let hunk = format!(
             "@@ -{} +{} @@",
-            range(old.start, old.len()),
-            range(new.start, new.len())
+            range(
+                first.old_range().start,
+                last.old_range().end - first.old_range().start
+            ),
+            range(
+                first.new_range().start,
+                last.new_range().end - first.new_range().start
+            )
         );
-        out.push_str(&paint(
-            color,
-            Style::new().fg_color(Some(AnsiColor::Cyan.into())),
-            &hunk,
-        ));
+        let cyan = Style::new().fg_color(Some(AnsiColor::Cyan.into()));
+        out.push_str(&paint(color, cyan, &hunk));
         out.push('\n');
         let changes: Vec<similar::Change<&str>> = group
             .iter()
-            .flat_map(|op| op.iter_changes(&old_lines, &new_lines))
+            .flat_map(|op| op.iter_changes(&old.lines, &new.lines))
             .collect();
-        let catalog = |tag, cell, text| lazy_catalog(fold, &changes, tag, cell, f.kind, text);
         let folded = fold_catalog(
             &changes,
-            catalog(ChangeTag::Delete, &old_catalog, &before),
-            catalog(ChangeTag::Insert, &new_catalog, &after),
+            lazy_catalog(fold, &changes, ChangeTag::Delete, &old, f.kind),
+            lazy_catalog(fold, &changes, ChangeTag::Insert, &new, f.kind),
         );
-        {
-            for (change, fold) in changes.iter().zip(&folded) {
-                match fold {
-                    Fold::Show => {}
-                    Fold::Hidden => continue,
-                    Fold::Summary(line) => {
-                        let (sign, c) = match change.tag() {
-                            ChangeTag::Delete => ('-', AnsiColor::Red),
-                            _ => ('+', AnsiColor::Green),
-                        };
-                        let style = Style::new().fg_color(Some(c.into())).dimmed();
-                        out.push_str(&paint(color, style, &format!("{sign}{line}")));
-                        out.push('\n');
-                        continue;
-                    }
-                }
-                let (sign, style) = match change.tag() {
-                    ChangeTag::Delete => ('-', Style::new().fg_color(Some(AnsiColor::Red.into()))),
-                    ChangeTag::Insert => {
-                        ('+', Style::new().fg_color(Some(AnsiColor::Green.into())))
-                    }
-                    ChangeTag::Equal => (' ', Style::new()),
-                };
-                let raw = change.value();
-                let text = raw.strip_suffix('\n').unwrap_or(raw);
-                let text = text.strip_suffix('\r').unwrap_or(text);
-                let shown = match (change.old_index(), change.new_index()) {
-                    (Some(i), _) if change.tag() != ChangeTag::Insert => {
-                        old_shown.as_ref().and_then(|v| v.get(i))
-                    }
-                    (_, Some(i)) => new_shown.as_ref().and_then(|v| v.get(i)),
-                    _ => None,
-                }
-                .map(|l: &&str| {
-                    let l = l.strip_suffix('\n').unwrap_or(l);
-                    l.strip_suffix('\r').unwrap_or(l)
-                })
-                .map_or_else(
-                    || redact::line(f.kind, text),
-                    // .env lines are already masked by entry (a second pass would take
-                    // a masked multi-line value's lines for values again).
-                    |l| match f.kind {
-                        crate::plan::FileKind::Env => l.to_owned(),
-                        _ => redact::line(f.kind, l),
-                    },
-                );
-                let _ = write!(
-                    out,
-                    "{}",
-                    paint(color && sign != ' ', style, &format!("{sign}{shown}"))
-                );
-                out.push('\n');
-                if !raw.ends_with('\n') {
-                    out.push_str("\\ No newline at end of file\n");
+        for (change, fold) in changes.iter().zip(&folded) {
+            match fold {
+                Fold::Show => change_line(f.kind, color, change, [&old, &new], out),
+                Fold::Hidden => {}
+                Fold::Summary(line) => {
+                    let (sign, c) = match change.tag() {
+                        ChangeTag::Delete => ('-', AnsiColor::Red),
+                        _ => ('+', AnsiColor::Green),
+                    };
+                    let style = Style::new().fg_color(Some(c.into())).dimmed();
+                    out.push_str(&paint(color, style, &format!("{sign}{line}")));
+                    out.push('\n');
                 }
             }
         }
     }
-    out
+}
+
+/// One line of a hunk, shown redacted.
+fn change_line(
+    kind: crate::plan::FileKind,
+    color: bool,
+    change: &similar::Change<&str>,
+    [old, new]: [&Side; 2],
+    out: &mut String,
+) {
+    let (sign, style) = match change.tag() {
+        ChangeTag::Delete => ('-', Style::new().fg_color(Some(AnsiColor::Red.into()))),
+        ChangeTag::Insert => ('+', Style::new().fg_color(Some(AnsiColor::Green.into()))),
+        ChangeTag::Equal => (' ', Style::new()),
+    };
+    let shown = match (change.tag(), change.old_index(), change.new_index()) {
+        (ChangeTag::Insert, _, Some(i)) | (_, None, Some(i)) => new.shown(kind, i),
+        (_, Some(i), _) => old.shown(kind, i),
+        _ => redact::line(kind, redact::strip_eol(change.value())),
+    };
+    out.push_str(&paint(
+        color && sign != ' ',
+        style,
+        &format!("{sign}{shown}"),
+    ));
+    out.push('\n');
+    if !change.value().ends_with('\n') {
+        out.push_str("\\ No newline at end of file\n");
+    }
 }
 
 /// Planned files are UTF-8 (the planner refuses anything else); `from_utf8` is much faster
@@ -392,14 +401,15 @@ fn lazy_catalog<'c>(
     fold: bool,
     changes: &[similar::Change<&str>],
     tag: ChangeTag,
-    cell: &'c std::cell::OnceCell<Option<Catalog>>,
+    side: &'c Side,
     kind: crate::plan::FileKind,
-    text: &str,
 ) -> Option<&'c Catalog> {
     if !fold || !long_run(changes, tag) {
         return None;
     }
-    cell.get_or_init(|| Catalog::find(kind, text)).as_ref()
+    side.catalog
+        .get_or_init(|| Catalog::find(kind, side.text))
+        .as_ref()
 }
 
 /// Whether a hunk has `FOLD_FROM` or more `tag` lines in a row (else nothing can fold).

@@ -2,12 +2,10 @@
 //! `openclaw.json` with: the same set of accepted texts, the same values, and the same error
 //! positions and messages (`invalid character 'x' at 3:7`).
 //!
-//! Our editor (`json_edit`, over jsonc-parser's CST) reads JSON5 slightly differently: a
-//! U+2028 ends a `//` comment for json5 but not for jsonc-parser, a raw CR in a string is
-//! fine for jsonc-parser but not for json5, and so on. This module is the reference the
-//! editor's reading is checked against (see `json_edit::Doc::parse`), and what the read-only
-//! commands use directly. It is differentially tested against the real library
-//! (`tests/json5_differential.rs`).
+//! It is the one reader of JSON5 text: the editor (`json_edit`) splices on its spans, the
+//! read-only commands and the diff use its values, and redaction reads with its tolerant
+//! mode ([`tolerant`]), which never fails. It is differentially tested against the real
+//! library (`tests/formats/json5_differential.rs`).
 //!
 //! What json5 does, and so what this does:
 //! - whitespace: TAB VT FF SP NBSP BOM (anywhere, not only at the start) LF CR U+2028
@@ -188,10 +186,7 @@ impl Document {
     /// keeps everything.
     pub fn parse(text: &str, keep: Option<&[&[&str]]>) -> Result<Document, SyntaxError> {
         let mut p = Parser::new(text, keep);
-        let root = match p.run() {
-            Ok(r) => r,
-            Err(e) => return Err(*e),
-        };
+        let root = p.run().map_err(|e| *e)?;
         Ok(Document {
             root,
             counts: p.counts,
@@ -361,6 +356,15 @@ enum State {
     BeforeElement,
 }
 
+/// Where [`Parser::skip_container`] is.
+#[derive(Clone, Copy)]
+enum Skip {
+    Value,
+    BeforeKey,
+    BeforeElement,
+    After,
+}
+
 struct Parser<'a> {
     s: &'a str,
     b: &'a [u8],
@@ -402,20 +406,15 @@ impl<'a> Parser<'a> {
             Some(c) => ErrorKind::InvalidChar(c),
             None => ErrorKind::InvalidEnd,
         });
-        let before = &self.s[..at];
-        let mut line = 1 + before.bytes().filter(|&b| b == b'\n').count();
-        let line_start = before.rfind('\n').map_or(0, |p| p + 1);
-        let column = if ch == Some('\n') {
-            line += 1;
-            0
+        let (mut line, mut column) = self.position(at);
+        if ch == Some('\n') {
+            (line, column) = (line + 1, 0);
         } else {
-            before[line_start..].encode_utf16().count() + ch.map_or(1, char::len_utf16)
-        };
-        let column = if kind == ErrorKind::InvalidIdentifier {
-            column - 5
-        } else {
-            column
-        };
+            column += ch.map_or(1, char::len_utf16) - 1;
+        }
+        if kind == ErrorKind::InvalidIdentifier {
+            column -= 5;
+        }
         Box::new(SyntaxError {
             kind,
             line,
@@ -657,92 +656,71 @@ impl<'a> Parser<'a> {
     /// errors as [`Parser::run`], without its values, for the bulk of a large config that
     /// nobody reads. `depth` containers are already open around it.
     fn skip_container(&mut self, depth: usize) -> R<()> {
-        #[derive(Clone, Copy)]
-        enum S {
-            Value,
-            BeforeKey,
-            BeforeElement,
-            After,
-        }
         // The closing bracket of each open container.
         let mut open: Vec<u8> = Vec::new();
-        let mut st = S::Value;
+        let mut st = Skip::Value;
         loop {
-            st = match st {
-                S::Value => {
-                    self.skip_ws()?;
-                    match self.b.get(self.i) {
-                        Some(&c @ (b'{' | b'[')) => {
-                            if depth + open.len() >= MAX_DEPTH {
-                                return Err(self.error_at(self.i, Some(ErrorKind::TooDeep)));
-                            }
-                            self.i += 1;
-                            if c == b'{' {
-                                open.push(b'}');
-                                S::BeforeKey
-                            } else {
-                                open.push(b']');
-                                S::BeforeElement
-                            }
-                        }
-                        Some(_) => {
-                            self.skip_scalar()?;
-                            S::After
-                        }
-                        None => return Err(self.invalid()),
-                    }
+            let Some(&close) = open.last() else {
+                if let Skip::After = st {
+                    return Ok(());
                 }
-                S::BeforeElement => {
-                    self.skip_ws()?;
-                    match self.b.get(self.i) {
-                        Some(b']') => {
-                            self.i += 1;
-                            open.pop();
-                            S::After
-                        }
-                        None => return Err(self.invalid()),
-                        Some(_) => S::Value,
-                    }
-                }
-                S::BeforeKey => {
-                    self.skip_ws()?;
-                    if self.b.get(self.i) == Some(&b'}') {
-                        self.i += 1;
-                        open.pop();
-                        S::After
-                    } else {
-                        self.key(false)?;
-                        self.skip_ws()?;
-                        if self.b.get(self.i) != Some(&b':') {
-                            return Err(self.invalid());
-                        }
-                        self.i += 1;
-                        S::Value
-                    }
-                }
-                S::After => {
-                    let Some(&close) = open.last() else {
-                        return Ok(());
-                    };
-                    self.skip_ws()?;
-                    match self.b.get(self.i) {
-                        Some(b',') => {
-                            self.i += 1;
-                            if close == b']' {
-                                S::BeforeElement
-                            } else {
-                                S::BeforeKey
-                            }
-                        }
-                        Some(&c) if c == close => {
-                            self.i += 1;
-                            open.pop();
-                            S::After
-                        }
-                        _ => return Err(self.invalid()),
-                    }
-                }
+                st = self.skip_value(&mut open, depth)?;
+                continue;
             };
+            self.skip_ws()?;
+            let c = self.b.get(self.i).copied();
+            st = match st {
+                Skip::Value => self.skip_value(&mut open, depth)?,
+                Skip::BeforeElement | Skip::BeforeKey | Skip::After if c == Some(close) => {
+                    self.i += 1;
+                    open.pop();
+                    Skip::After
+                }
+                Skip::BeforeElement if c.is_some() => Skip::Value,
+                Skip::BeforeKey => {
+                    self.key(false)?;
+                    self.skip_ws()?;
+                    if self.b.get(self.i) != Some(&b':') {
+                        return Err(self.invalid());
+                    }
+                    self.i += 1;
+                    Skip::Value
+                }
+                Skip::After if c == Some(b',') => {
+                    self.i += 1;
+                    if close == b']' {
+                        Skip::BeforeElement
+                    } else {
+                        Skip::BeforeKey
+                    }
+                }
+                Skip::BeforeElement | Skip::After => return Err(self.invalid()),
+            };
+        }
+    }
+
+    /// A value inside a skipped container: a scalar checked, or a container opened.
+    #[inline]
+    fn skip_value(&mut self, open: &mut Vec<u8>, depth: usize) -> R<Skip> {
+        self.skip_ws()?;
+        match self.b.get(self.i) {
+            Some(&c @ (b'{' | b'[')) => {
+                if depth + open.len() >= MAX_DEPTH {
+                    return Err(self.error_at(self.i, Some(ErrorKind::TooDeep)));
+                }
+                self.i += 1;
+                open.push(if c == b'{' { b'}' } else { b']' });
+                Ok(if c == b'{' {
+                    Skip::BeforeKey
+                } else {
+                    Skip::BeforeElement
+                })
+            }
+            Some(_) => {
+                self.scalar(false)?;
+                Ok(Skip::After)
+            }
+            None => Err(self.invalid()),
         }
     }
 
@@ -985,28 +963,6 @@ impl<'a> Parser<'a> {
             _ => return Err(self.invalid()),
         };
         Ok(build.then_some(v))
-    }
-
-    /// [`Parser::scalar`] without building anything.
-    fn skip_scalar(&mut self) -> R<()> {
-        match self.b[self.i] {
-            q @ (b'"' | b'\'') => {
-                self.i += 1;
-                self.string(q, false).map(drop)
-            }
-            b'+' | b'-' => {
-                self.i += 1;
-                match self.b.get(self.i) {
-                    Some(b'.' | b'0'..=b'9' | b'I' | b'N') => self.number(false).map(drop),
-                    _ => Err(self.invalid()),
-                }
-            }
-            b'.' | b'0'..=b'9' | b'I' | b'N' => self.number(false).map(drop),
-            b'n' => self.literal("null"),
-            b't' => self.literal("true"),
-            b'f' => self.literal("false"),
-            _ => Err(self.invalid()),
-        }
     }
 
     fn digits(&mut self) {

@@ -1,12 +1,10 @@
 //! JSON5 read without ever failing, for text that may not parse: a line of a diff, a
-//! broken file. The lexical rules are the parser's own (its whitespace and comments, its
-//! string ends), so a token is where json5 sees it; the structure is taken from the
-//! brackets as they come, and a key is a string or word that a `:` follows. On a text json5
-//! accepts this yields its strings, numbers and keys exactly as [`super::Document`] reads
-//! them (a property test in `redact` holds the two together).
+//! broken file. Tokens are where json5 sees them (its whitespace, comments and string
+//! ends); the structure is taken from the brackets as they come, and a key is a string or
+//! word that a `:` follows. On a text json5 accepts this yields the strings, numbers and
+//! keys [`super::Document`] reads (a property test in `redact` holds the two together).
 
 use std::borrow::Cow;
-use std::collections::VecDeque;
 use std::ops::Range;
 
 use super::Parser;
@@ -28,34 +26,28 @@ pub enum Event<'a> {
         span: Range<usize>,
         string: bool,
     },
-    /// The text of a `//` or `/* */` comment, without its markers.
-    Comment(Range<usize>),
-}
-
-/// The events of `text`.
-pub fn read(text: &str) -> Reader<'_> {
-    Reader {
-        p: Parser::new(text, None),
-        key: None,
-        comments: Some(VecDeque::new()),
-    }
-}
-
-/// [`read`] with every `/` passed over, so that what a comment holds (a setting commented
-/// out) reads as if it were not commented; no [`Event::Comment`] then.
-pub fn read_through_comments(text: &str) -> Reader<'_> {
-    Reader {
-        comments: None,
-        ..read(text)
-    }
 }
 
 pub struct Reader<'a> {
     p: Parser<'a>,
     /// The key read last, until the value it names.
     key: Option<Cow<'a, str>>,
-    /// Comments met while looking past a token for its `:` (`None`: `/` is whitespace).
-    comments: Option<VecDeque<Event<'a>>>,
+    /// Every `/` passed over, so that a comment's text (a setting commented out) reads as
+    /// if it were not commented.
+    through_comments: bool,
+    /// The comments passed so far, their markers included.
+    pub comments: Vec<Range<usize>>,
+}
+
+impl Reader<'_> {
+    pub fn new(text: &str, through_comments: bool) -> Reader<'_> {
+        Reader {
+            p: Parser::new(text, None),
+            key: None,
+            through_comments,
+            comments: Vec::new(),
+        }
+    }
 }
 
 impl<'a> Iterator for Reader<'a> {
@@ -64,16 +56,15 @@ impl<'a> Iterator for Reader<'a> {
     fn next(&mut self) -> Option<Event<'a>> {
         loop {
             self.skip_ws();
-            if let Some(c) = self.comments.as_mut().and_then(VecDeque::pop_front) {
-                return Some(c);
+            let c = *self.p.b.get(self.p.i)?;
+            if let b'{' | b'[' | b'}' | b']' | b',' | b':' = c {
+                self.p.i += 1;
             }
-            let p = &mut self.p;
-            let c = *p.b.get(p.i)?;
-            p.i += 1;
             match c {
                 b'{' | b'[' => {
+                    let key = self.key.take();
                     return Some(Event::Open {
-                        key: self.key.take(),
+                        key,
                         object: c == b'{',
                     });
                 }
@@ -83,68 +74,45 @@ impl<'a> Iterator for Reader<'a> {
                 }
                 b',' | b':' => self.key = None,
                 _ => {
-                    p.i -= 1;
                     let (raw, span, string) = self.token();
                     self.skip_ws();
-                    if self.p.b.get(self.p.i) == Some(&b':') {
-                        self.p.i += 1;
-                        self.key = Some(key_name(self.p.s, raw, span));
-                        continue;
+                    if self.p.b.get(self.p.i) != Some(&b':') {
+                        let key = self.key.take();
+                        return Some(Event::Scalar { key, span, string });
                     }
-                    return Some(Event::Scalar {
-                        key: self.key.take(),
-                        span,
-                        string,
-                    });
+                    self.p.i += 1;
+                    self.key = Some(key_name(self.p.s, raw, span));
                 }
             }
         }
     }
 }
 
-impl<'a> Reader<'a> {
-    /// Skips whitespace and comments as json5 does, keeping the comments for
-    /// [`Iterator::next`]; a lone `/` is passed over.
+impl Reader<'_> {
+    /// Skips whitespace and comments as json5 does; a lone `/` is passed over.
     fn skip_ws(&mut self) {
         let p = &mut self.p;
         loop {
             while let Some(c) = p.char_at(p.i).filter(|&c| super::is_space(c)) {
                 p.i += c.len_utf8();
             }
-            let Some(comments) = &mut self.comments else {
-                if p.b.get(p.i) != Some(&b'/') {
-                    return;
-                }
-                p.i += 1;
-                continue;
-            };
-            let body = match (p.b.get(p.i), p.b.get(p.i + 1)) {
-                (Some(b'/'), Some(b'/')) => {
-                    let end = super::line_comment_end(p.b, p.i + 2);
-                    let body = p.i + 2..body_end(p.s, end);
-                    p.i = end;
-                    body
-                }
+            let start = p.i;
+            p.i = match (p.b.get(p.i), p.b.get(p.i + 1)) {
+                (Some(b'/'), _) if self.through_comments => p.i + 1,
+                (Some(b'/'), Some(b'/')) => super::line_comment_end(p.b, p.i + 2),
                 (Some(b'/'), Some(b'*')) => {
-                    let from = p.i + 2;
-                    let (body, end) = match p.s[from..].find("*/") {
-                        Some(n) => (from..from + n, from + n + 2),
-                        None => (from..p.s.len(), p.s.len()),
-                    };
-                    p.i = end;
-                    body
+                    p.s[p.i + 2..].find("*/").map_or(p.b.len(), |n| p.i + n + 4)
                 }
-                (Some(b'/'), _) => {
-                    p.i += 1;
-                    continue;
-                }
+                (Some(b'/'), _) => p.i + 1,
                 _ => return,
             };
-            comments.push_back(Event::Comment(body));
+            if p.i > start + 1 {
+                self.comments.push(start..p.i);
+            }
         }
     }
 
-    /// A string or a word at the current position: its text with quotes, its span as an
+    /// A string or a word at the current position: its text as written, its span as an
     /// [`Event::Scalar`] gives it, whether it is a string.
     fn token(&mut self) -> (Range<usize>, Range<usize>, bool) {
         let p = &mut self.p;
@@ -154,9 +122,7 @@ impl<'a> Reader<'a> {
             // A word ends where json5 would see anything else begin.
             let mut i = start;
             while let Some(c) = p.char_at(i) {
-                let delimiter = matches!(c, ',' | ':' | '{' | '}' | '[' | ']' | '"' | '\'' | '/')
-                    || super::is_space(c);
-                if delimiter && i > start {
+                if i > start && (super::is_space(c) || ",:{}[]\"'/".contains(c)) {
                     break;
                 }
                 i += c.len_utf8();
@@ -168,23 +134,16 @@ impl<'a> Reader<'a> {
         // it escapes, a CR LF as one) and a raw line break matter.
         let mut i = start + 1;
         loop {
-            let rest = &p.b[i..];
-            i += rest
+            i += p.b[i..]
                 .iter()
                 .position(|&b| b == q || b == b'\\' || b == b'\n' || b == b'\r')
-                .unwrap_or(rest.len());
+                .unwrap_or(p.b.len() - i);
             match p.b.get(i) {
+                Some(b'\\') if p.b.get(i + 1..i + 3) == Some(&b"\r\n"[..]) => i += 3,
+                Some(b'\\') => i += 1 + p.char_at(i + 1).map_or(0, char::len_utf8),
                 Some(&b) if b == q => {
                     p.i = i + 1;
                     return (start..i + 1, start + 1..i, true);
-                }
-                Some(b'\\') => {
-                    i += 1;
-                    if p.b.get(i..i + 2) == Some(b"\r\n") {
-                        i += 2;
-                    } else {
-                        i += p.char_at(i).map_or(0, char::len_utf8);
-                    }
                 }
                 _ => {
                     p.i = i;
@@ -193,15 +152,6 @@ impl<'a> Reader<'a> {
             }
         }
     }
-}
-
-/// Where a `//` comment's text ends, before the line break that ends it (`end` is after it).
-fn body_end(s: &str, end: usize) -> usize {
-    s[..end]
-        .char_indices()
-        .next_back()
-        .filter(|(_, c)| matches!(c, '\n' | '\r' | '\u{2028}' | '\u{2029}'))
-        .map_or(end, |(i, _)| i)
 }
 
 /// A key as json5 names it: escapes decoded when it has any and json5 would read it (the
