@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+pub use crate::format::Syntax;
 use crate::gaterouter::templates::{PROFILE_ID, PROVIDER_ID};
 
 /// A JSON pointer pattern: literal segments, `*` for any one segment.
@@ -33,14 +34,6 @@ pub enum Location {
     Config(&'static str),
     /// This name in each agent's directory (or at the root).
     Agents(&'static str),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Syntax {
-    /// `.env` as OpenClaw parses it; masked entry by entry.
-    Dotenv,
-    /// JSON5; changes are gated on the owned paths, and masked by structure.
-    Json,
 }
 
 #[derive(Debug)]
@@ -132,6 +125,14 @@ impl FileKind {
             .find(named)
             .map_or(FileKind::Config, |m| m.kind)
     }
+}
+
+/// `segments` as a JSON pointer (RFC 6901: `~` as `~0`, `/` as `~1`).
+pub fn pointer<S: AsRef<str>>(segments: &[S]) -> String {
+    segments
+        .iter()
+        .map(|s| format!("/{}", s.as_ref().replace('~', "~0").replace('/', "~1")))
+        .collect()
 }
 
 impl ManagedFile {

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 use crate::format::json5::{self, Entry, JsString, Kind, Node, Value};
-use crate::openclaw::files::Pattern;
+use crate::openclaw::files::{Pattern, pointer};
 
 /// Checks `after` against `before` (both the full text of one file): `after` must parse, and
 /// every changed value must be under one of `owned`. `allowlist_keys` limits the `*` of the
@@ -245,13 +245,6 @@ fn owns(owned: &[Pattern], p: &[String], our_ref: &dyn Fn(&str) -> bool) -> bool
         }
         p.len() >= pat.len()
     })
-}
-
-/// RFC 6901: `~` as `~0`, `/` as `~1`.
-pub fn pointer(p: &[String]) -> String {
-    p.iter()
-        .map(|s| format!("/{}", s.replace('~', "~0").replace('/', "~1")))
-        .collect()
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::ops::Range;
 
+use crate::format::Syntax;
 use crate::format::dotenv::{self, js_line_break};
 use crate::format::json5::tolerant::{Event, Reader};
 use crate::redact::secret_name::{Secrecy, secrecy};
@@ -433,21 +434,21 @@ pub(crate) fn strip_eol(l: &str) -> &str {
 /// (JSON: see `json_masked`; `.env`: every value by entry, see `env_text`). Its lines
 /// line up one to one with the file's; each shown line then still goes through `line`
 /// (only shown lines: a diff shows a few lines of a large file).
-pub fn file_masked(kind: crate::plan::FileKind, text: &str) -> Cow<'_, str> {
-    match kind {
+pub fn file_masked(syntax: Syntax, text: &str) -> Cow<'_, str> {
+    match syntax {
         // A .env value can span lines (a PEM key): mask the whole file by parsed entry; the
         // masked text keeps every line break, so its lines match the file's one to one.
-        crate::plan::FileKind::Env => Cow::Owned(env_text(text)),
-        _ => json_masked(text),
+        Syntax::Dotenv => Cow::Owned(env_text(text)),
+        Syntax::Json => json_masked(text),
     }
 }
 
 /// Redacts one line of a file of the given kind by its structure; the secrets the run knows
 /// are masked where it is printed (the output sink's redactor).
-pub fn line(kind: crate::plan::FileKind, text: &str) -> String {
-    match kind {
-        crate::plan::FileKind::Env => env_text(text),
-        _ => json_line(text),
+pub fn line(syntax: Syntax, text: &str) -> String {
+    match syntax {
+        Syntax::Dotenv => env_text(text),
+        Syntax::Json => json_line(text),
     }
 }
 
@@ -995,7 +996,7 @@ mod tests {
             fn the_known_key_never_shows(name in plain_name(), key in "[A-Za-z]{4,12}[0-9]{2,6}") {
                 let known = format!("gr-{key}");
                 let shown = crate::redact::secrets::Redactor::of([&known])
-                    .text(&line(crate::plan::FileKind::Env, &format!("{name}={known}")));
+                    .text(&line(Syntax::Dotenv, &format!("{name}={known}")));
                 prop_assert!(!shown.contains(&known), "{}", shown);
             }
         }

@@ -4,7 +4,7 @@ use anstyle::{AnsiColor, Style};
 use similar::{Algorithm, ChangeTag};
 
 use crate::format::json5::{self, Kind};
-use crate::gaterouter::templates::PROVIDER_ID;
+use crate::openclaw::files::{FileKind, Syntax};
 use crate::plan::{FileChange, Plan};
 use crate::redact;
 
@@ -25,14 +25,14 @@ fn paint(color: bool, style: Style, text: &str) -> String {
 /// A whole file as the report's `before`/`after` show it (Ansible renders them as its own
 /// diff): every line masked exactly as the unified diff masks it, so the two can never
 /// disagree about what is secret. Line breaks are kept (CR LF shown as LF).
-pub fn redacted_text(kind: crate::plan::FileKind, bytes: &[u8]) -> String {
+pub fn redacted_text(kind: FileKind, bytes: &[u8]) -> String {
     let raw = text(bytes);
     let ends: Vec<bool> = raw
         .split_inclusive('\n')
         .map(|l| l.ends_with('\n'))
         .collect();
     let mut out = String::with_capacity(raw.len());
-    let masked = redact::file_masked(kind, &raw);
+    let masked = redact::file_masked(kind.spec().syntax, &raw);
     // The same second pass as each shown diff line (see `render`).
     let lines = masked
         .split_inclusive('\n')
@@ -175,10 +175,10 @@ impl<'a> Side<'a> {
     }
 
     /// Line `i` as shown, without its line break.
-    fn shown(&self, kind: crate::plan::FileKind, i: usize) -> String {
+    fn shown(&self, kind: FileKind, i: usize) -> String {
         match self.shown.as_ref().and_then(|v| v.get(i)) {
             Some(l) => second_pass(kind, redact::strip_eol(l)),
-            None => redact::line(kind, redact::strip_eol(self.lines[i])),
+            None => redact::line(kind.spec().syntax, redact::strip_eol(self.lines[i])),
         }
     }
 }
@@ -186,10 +186,10 @@ impl<'a> Side<'a> {
 /// What a line masked with its whole file still goes through: `redact::line`, except for
 /// `.env`, whose lines are already masked by entry (a second pass would take a masked
 /// multi-line value's lines for values again).
-fn second_pass(kind: crate::plan::FileKind, l: &str) -> String {
-    match kind {
-        crate::plan::FileKind::Env => l.to_owned(),
-        _ => redact::line(kind, l),
+fn second_pass(kind: FileKind, l: &str) -> String {
+    match kind.spec().syntax {
+        Syntax::Dotenv => l.to_owned(),
+        Syntax::Json => redact::line(Syntax::Json, l),
     }
 }
 
@@ -199,7 +199,7 @@ fn hunks(f: &FileChange, color: bool, fold: bool, out: &mut String) {
     let before = f.before.as_deref().map(text).unwrap_or_default();
     let after = f.after.as_deref().map(text).unwrap_or_default();
     // Masked text, only where masking changed something.
-    let masked = [&before, &after].map(|t| match redact::file_masked(f.kind, t) {
+    let masked = [&before, &after].map(|t| match redact::file_masked(f.kind.spec().syntax, t) {
         std::borrow::Cow::Owned(m) => Some(m),
         std::borrow::Cow::Borrowed(_) => None,
     });
@@ -251,7 +251,7 @@ fn hunks(f: &FileChange, color: bool, fold: bool, out: &mut String) {
 
 /// One line of a hunk, shown redacted.
 fn change_line(
-    kind: crate::plan::FileKind,
+    kind: FileKind,
     color: bool,
     change: &similar::Change<&str>,
     [old, new]: [&Side; 2],
@@ -265,7 +265,7 @@ fn change_line(
     let shown = match (change.tag(), change.old_index(), change.new_index()) {
         (ChangeTag::Insert, _, Some(i)) | (_, None, Some(i)) => new.shown(kind, i),
         (_, Some(i), _) => old.shown(kind, i),
-        _ => redact::line(kind, redact::strip_eol(change.value())),
+        _ => redact::line(kind.spec().syntax, redact::strip_eol(change.value())),
     };
     out.push_str(&paint(
         color && sign != ' ',
@@ -327,12 +327,8 @@ struct Catalog {
 }
 
 impl Catalog {
-    fn find(kind: crate::plan::FileKind, text: &str) -> Option<Catalog> {
-        let path: &[&str] = match kind {
-            crate::plan::FileKind::Config => &["models", "providers", PROVIDER_ID, "models"],
-            crate::plan::FileKind::Models => &["providers", PROVIDER_ID, "models"],
-            crate::plan::FileKind::Env => return None,
-        };
+    fn find(kind: FileKind, text: &str) -> Option<Catalog> {
+        let path = kind.spec().catalog?;
         // Only the catalog is built; the rest of the file is checked, not read.
         let doc = json5::Document::parse(text, Some(&[path])).ok()?;
         let array = doc
@@ -402,7 +398,7 @@ fn lazy_catalog<'c>(
     changes: &[similar::Change<&str>],
     tag: ChangeTag,
     side: &'c Side,
-    kind: crate::plan::FileKind,
+    kind: FileKind,
 ) -> Option<&'c Catalog> {
     if !fold || !long_run(changes, tag) {
         return None;
@@ -495,7 +491,7 @@ fn fold_catalog(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::FileKind;
+    use FileKind;
     use proptest::prelude::*;
 
     fn change(kind: FileKind, before: &str, after: &str) -> FileChange {

@@ -14,6 +14,7 @@ use crate::txn::backup::RunKind;
 use crate::error::Error;
 use crate::gaterouter::probe::ProbeOutcome;
 use crate::gaterouter::templates::{PROFILE_ID, PROVIDER_ID};
+use crate::openclaw::files::{Syntax, pointer};
 use crate::plan::{FileChange, FileKind, Plan};
 
 /// Bumped when a field changes meaning or disappears; new fields do not bump it.
@@ -196,11 +197,9 @@ pub fn changes(f: &FileChange) -> Vec<String> {
                 .unwrap_or_default()
         };
         let (before, after) = (text(&f.before), text(&f.after));
-        match f.kind {
-            FileKind::Env => env_changes(&before, &after, &mut parts),
-            FileKind::Config | FileKind::Models => {
-                json_changes(f.kind, &before, &after, &mut parts)
-            }
+        match f.kind.spec().syntax {
+            Syntax::Dotenv => env_changes(&before, &after, &mut parts),
+            Syntax::Json => json_changes(f.kind, &before, &after, &mut parts),
         }
         if parts.is_empty() {
             // Same settings, other bytes (a line break, a comment, a BOM).
@@ -260,10 +259,7 @@ fn json_changes(kind: FileKind, before: &str, after: &str, parts: &mut Vec<Strin
         parts.push("contents".to_owned());
         return;
     };
-    let provider = match kind {
-        FileKind::Models => format!("/providers/{PROVIDER_ID}"),
-        _ => format!("/models/providers/{PROVIDER_ID}"),
-    };
+    let provider = kind.spec().provider().map(pointer).unwrap_or_default();
     let mut labels: Vec<String> = Vec::new();
     let mut push = |l: String| {
         if !labels.contains(&l) {

@@ -815,7 +815,7 @@ mod layer_properties {
             prop_assert_eq!(lines.len(), doc.split_inclusive('\n').count());
             let shown: Vec<String> = lines
                 .iter()
-                .map(|l| redact::line(gaterouter_setup::plan::FileKind::Config, l))
+                .map(|l| redact::line(gaterouter_setup::format::Syntax::Json, l))
                 .collect();
             let all = shown.join("\n");
             prop_assert!(!all.contains(&secret[6..]), "{doc}\n->\n{all}");
