@@ -12,7 +12,10 @@ use assert_cmd::Command;
 
 pub mod openclaw;
 pub mod registry;
+pub mod scenario;
 pub mod stand_in;
+
+pub use scenario::{Run, Scenario};
 
 /// The key every fixture run uses; long enough to be redacted as `sk-or-…abcd`.
 pub const KEY: &str = "sk-or-v1-fixture-SENTINEL-00000000abcd";
