@@ -5,56 +5,44 @@ use std::os::unix::fs::PermissionsExt;
 
 use crate::common::*;
 
-fn run(tmp: &std::path::Path, args: &[&str]) -> std::process::Output {
-    cmd(tmp).args(args).output().unwrap()
-}
-
 #[test]
 fn check_exits_2_when_pending_and_0_when_configured() {
-    let (tmp, root) = root_from("onboarded");
-    let r = root.to_str().unwrap();
-    let out = run(tmp.path(), &["--offline", "--check", KEY, r]);
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("would change"));
-    let (tmp2, root2) = root_from("configured");
-    let out = run(
-        tmp2.path(),
-        &["--offline", "--check", root2.to_str().unwrap()],
-    );
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("Already configured"));
+    Scenario::case("onboarded")
+        .args(["--offline", "--check", KEY])
+        .root_arg()
+        .run()
+        .code(2)
+        .stdout_has("would change");
+    Scenario::case("configured")
+        .args(["--offline", "--check"])
+        .root_arg()
+        .run()
+        .code(0)
+        .stdout_has("Already configured");
 }
 
 #[test]
 fn without_yes_and_without_a_terminal_nothing_is_written() {
-    let (tmp, root) = root_from("onboarded");
-    let before = snapshot(&root);
-    let out = run(tmp.path(), &["--offline", KEY, root.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(1));
-    let err = text(&out.stderr);
-    assert!(err.contains("pass --yes"), "{err}");
-    // The diff was still shown, so the user can see what --yes would do.
-    assert!(text(&out.stdout).contains("+++ b/openclaw.json"));
-    assert_eq!(snapshot(&root), before);
+    Scenario::case("onboarded")
+        .args(["--offline", KEY])
+        .root_arg()
+        .run()
+        .code(1)
+        .stderr_has("pass --yes")
+        // The diff was still shown, so the user can see what --yes would do.
+        .stdout_has("+++ b/openclaw.json")
+        .unchanged();
 }
 
 #[test]
 fn json_report_is_one_document_with_redacted_diffs() {
-    let (tmp, root) = root_from("crlf-env");
-    let out = run(
-        tmp.path(),
-        &[
-            "--offline",
-            "--dry-run",
-            "--json",
-            KEY,
-            root.to_str().unwrap(),
-        ],
-    );
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert_no_key(&out, KEY);
-    let v: serde_json::Value =
-        serde_json::from_slice(&out.stdout).expect("stdout is one JSON document");
+    let v = Scenario::case("crlf-env")
+        .args(["--offline", "--dry-run", "--json", KEY])
+        .root_arg()
+        .run()
+        .code(0)
+        .no_key()
+        .json();
     assert_eq!(v["version"], 1);
     assert_eq!(v["mode"], "dry-run");
     assert_eq!(v["status"], "pending");
@@ -84,13 +72,12 @@ fn json_report_is_one_document_with_redacted_diffs() {
 
 #[test]
 fn json_report_on_error_names_the_file() {
-    let (tmp, root) = root_from("broken-json");
-    let out = run(
-        tmp.path(),
-        &["--offline", "--yes", "--json", KEY, root.to_str().unwrap()],
-    );
-    assert_eq!(out.status.code(), Some(1));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = Scenario::case("broken-json")
+        .args(["--offline", "--yes", "--json", KEY])
+        .root_arg()
+        .run()
+        .code(1)
+        .json();
     assert_eq!(v["status"], "error");
     assert_eq!(v["exit_code"], 1);
     assert!(
@@ -109,142 +96,123 @@ fn json_report_on_error_names_the_file() {
 
 #[test]
 fn key_from_stdin_and_from_the_environment() {
-    let (tmp, root) = root_from("fresh");
-    let mut child = cmd(tmp.path())
+    let run = Scenario::case("fresh")
         .args(["--offline", "--yes", "--init", "--api-key-stdin"])
-        .arg(&root)
-        .write_stdin(format!("{KEY}\n"))
-        .output()
-        .unwrap();
-    assert_eq!(child.status.code(), Some(0), "{}", text(&child.stderr));
+        .root_arg()
+        .stdin(format!("{KEY}\n"))
+        .run()
+        .code(0)
+        .no_key();
     assert_eq!(
-        std::fs::read_to_string(root.join(".env")).unwrap(),
+        std::fs::read_to_string(run.root().join(".env")).unwrap(),
         format!("GATEROUTER_API_KEY={KEY}\n")
     );
-    assert_no_key(&child, KEY);
 
-    let (tmp, root) = root_from("fresh");
-    child = cmd(tmp.path())
+    let run = Scenario::case("fresh")
         .env("GATEROUTER_API_KEY", KEY)
         .args(["--offline", "--yes", "--init"])
-        .arg(&root)
-        .output()
-        .unwrap();
-    assert_eq!(child.status.code(), Some(0), "{}", text(&child.stderr));
+        .root_arg()
+        .run()
+        .code(0);
     assert_eq!(
-        std::fs::read_to_string(root.join(".env")).unwrap(),
+        std::fs::read_to_string(run.root().join(".env")).unwrap(),
         format!("GATEROUTER_API_KEY={KEY}\n")
     );
 }
 
 #[test]
 fn no_key_keeps_the_one_in_env_file_or_fails_clearly() {
-    let (tmp, root) = root_from("configured");
-    let out = run(tmp.path(), &["--offline", "--yes", root.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-
-    let (tmp, root) = root_from("onboarded");
-    let before = snapshot(&root);
-    let out = run(tmp.path(), &["--offline", "--yes", root.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        text(&out.stderr).contains("no API key given"),
-        "{}",
-        text(&out.stderr)
-    );
-    assert_eq!(snapshot(&root), before);
+    Scenario::case("configured")
+        .args(["--offline", "--yes"])
+        .root_arg()
+        .run()
+        .code(0);
+    Scenario::case("onboarded")
+        .args(["--offline", "--yes"])
+        .root_arg()
+        .run()
+        .code(1)
+        .stderr_has("no API key given")
+        .unchanged();
 }
 
 #[test]
 fn bad_keys_are_refused_without_being_echoed() {
-    let (tmp, root) = root_from("fresh");
+    let fresh = Scenario::case("fresh");
     for bad in [
         "sk-or-v1 with-space",
         "sk-or-v1-#hash-0000",
         "sk-or-v1-$dollar-000",
         "sk-or-v1-\"quote\"-0",
     ] {
-        let out = run(
-            tmp.path(),
-            &["--offline", "--yes", "--init", bad, root.to_str().unwrap()],
-        );
-        assert_eq!(out.status.code(), Some(1), "{bad}");
-        let err = text(&out.stderr);
-        assert!(err.contains("the API key contains"), "{err}");
-        assert!(!err.contains(bad), "{err}");
+        fresh
+            .then()
+            .args(["--offline", "--yes", "--init", bad])
+            .root_arg()
+            .label(bad)
+            .run()
+            .code(1)
+            .stderr_has("the API key contains")
+            .stderr_lacks(bad);
     }
-    assert!(snapshot(&root).is_empty());
+    assert!(snapshot(fresh.root()).is_empty());
 }
 
 #[test]
 fn a_missing_root_or_a_file_as_root_is_an_input_error() {
-    let tmp = tempfile::tempdir().unwrap();
-    let missing = tmp.path().join("nope");
-    let out = run(
-        tmp.path(),
-        &["--offline", "--yes", KEY, missing.to_str().unwrap()],
-    );
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        text(&out.stderr).contains("does not exist"),
-        "{}",
-        text(&out.stderr)
-    );
-    let file = tmp.path().join("file");
+    let home = Scenario::empty();
+    home.then()
+        .args(["--offline", "--yes", KEY])
+        .arg(home.tmp().join("nope"))
+        .run()
+        .code(1)
+        .stderr_has("does not exist");
+    let file = home.tmp().join("file");
     std::fs::write(&file, "x").unwrap();
-    let out = run(
-        tmp.path(),
-        &["--offline", "--yes", KEY, file.to_str().unwrap()],
-    );
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        text(&out.stderr).contains("is not a directory"),
-        "{}",
-        text(&out.stderr)
-    );
+    home.then()
+        .args(["--offline", "--yes", KEY])
+        .arg(&file)
+        .run()
+        .code(1)
+        .stderr_has("is not a directory");
 }
 
 #[test]
 fn default_root_follows_openclaw_env_vars() {
-    let tmp = tempfile::tempdir().unwrap();
-    let state = tmp.path().join("state");
+    let home = Scenario::empty();
+    let state = home.tmp().join("state");
     std::fs::create_dir(&state).unwrap();
-    let out = cmd(tmp.path())
+    home.then()
         .env("OPENCLAW_STATE_DIR", &state)
         .args(["--offline", "--yes", "--init", KEY])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        .run()
+        .code(0);
     assert!(state.join("openclaw.json").is_file());
 
     // With no state dir: $HOME/.openclaw-<profile>.
-    let prof = tmp.path().join(".openclaw-work");
+    let prof = home.tmp().join(".openclaw-work");
     std::fs::create_dir(&prof).unwrap();
-    let out = cmd(tmp.path())
+    home.then()
         .env("OPENCLAW_PROFILE", "work")
         .args(["--offline", "--yes", "--init", KEY])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        .run()
+        .code(0);
     assert!(prof.join(".env").is_file());
 }
 
 #[test]
 fn a_lone_directory_argument_is_the_root() {
-    let (tmp, root) = root_from("configured");
-    let out = run(
-        tmp.path(),
-        &["--offline", "--check", root.to_str().unwrap()],
-    );
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    Scenario::case("configured")
+        .args(["--offline", "--check"])
+        .root_arg()
+        .run()
+        .code(0);
 }
 
 #[test]
 fn primary_and_fallbacks_can_be_overridden() {
-    let (tmp, root) = root_from("onboarded");
-    let out = run(
-        tmp.path(),
-        &[
+    let run = Scenario::case("onboarded")
+        .args([
             "--offline",
             "--yes",
             "--primary",
@@ -252,12 +220,12 @@ fn primary_and_fallbacks_can_be_overridden() {
             "--fallback",
             "gaterouter/openai/gpt-5.4",
             KEY,
-            root.to_str().unwrap(),
-        ],
-    );
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        ])
+        .root_arg()
+        .run()
+        .code(0);
     let cfg: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(root.join("openclaw.json")).unwrap())
+        serde_json::from_str(&std::fs::read_to_string(run.root().join("openclaw.json")).unwrap())
             .unwrap();
     assert_eq!(
         cfg["agents"]["defaults"]["model"],
@@ -266,38 +234,23 @@ fn primary_and_fallbacks_can_be_overridden() {
             "fallbacks": ["gaterouter/openai/gpt-5.4", "anthropic/claude-opus-4-6"]
         })
     );
-    let out = run(
-        tmp.path(),
-        &[
-            "--offline",
-            "--yes",
-            "--primary",
-            "auto",
-            KEY,
-            root.to_str().unwrap(),
-        ],
-    );
-    assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("is not a model ref"));
+    run.then()
+        .args(["--offline", "--yes", "--primary", "auto", KEY])
+        .root_arg()
+        .run()
+        .code(1)
+        .stderr_has("is not a model ref");
 }
 
 #[test]
 fn agent_flag_limits_models_json_to_one_agent() {
-    let (tmp, root) = root_from("two-agents");
-    let out = run(
-        tmp.path(),
-        &[
-            "--offline",
-            "--yes",
-            "--agent",
-            "work",
-            KEY,
-            root.to_str().unwrap(),
-        ],
-    );
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert!(root.join("agents/work/agent/models.json").is_file());
-    let main = std::fs::read_to_string(root.join("agents/main/agent/models.json")).unwrap();
+    let run = Scenario::case("two-agents")
+        .args(["--offline", "--yes", "--agent", "work", KEY])
+        .root_arg()
+        .run()
+        .code(0);
+    assert!(run.root().join("agents/work/agent/models.json").is_file());
+    let main = std::fs::read_to_string(run.root().join("agents/main/agent/models.json")).unwrap();
     assert!(!main.contains("gaterouter"), "main agent was touched");
 }
 
@@ -324,21 +277,16 @@ fn agent_flag_moves_that_agent_only() {
             serde_json::json!("openai-codex/gpt-5.4"),
         ),
     ] {
-        let (tmp, root) = root_from(case);
-        let before = config_of(&root);
-        let out = run(
-            tmp.path(),
-            &[
-                "--offline",
-                "--yes",
-                "--agent",
-                id,
-                KEY,
-                root.to_str().unwrap(),
-            ],
-        );
-        assert_eq!(out.status.code(), Some(0), "{case}: {}", text(&out.stderr));
-        let after = config_of(&root);
+        let s = Scenario::case(case);
+        let root = s.root();
+        let before = config_of(root);
+        s.then()
+            .args(["--offline", "--yes", "--agent", id, KEY])
+            .root_arg()
+            .label(case)
+            .run()
+            .code(0);
+        let after = config_of(root);
         assert_eq!(
             after["agents"]["defaults"]["model"], before["agents"]["defaults"]["model"],
             "{case}: the default model changed"
@@ -369,74 +317,59 @@ fn agent_flag_moves_that_agent_only() {
                 text(&v.stdout)
             );
         }
-        let out = run(tmp.path(), &["uninstall", "--yes", root.to_str().unwrap()]);
-        assert_eq!(out.status.code(), Some(0), "{case}: {}", text(&out.stderr));
-        let back = config_of(&root);
+        s.then()
+            .args(["uninstall", "--yes"])
+            .root_arg()
+            .label(case)
+            .run()
+            .code(0);
+        let back = config_of(root);
         assert_eq!(back["agents"], before["agents"], "{case}: uninstall");
     }
     // Not declared (a directory under agents/ only): refused, nothing written.
-    let (tmp, root) = root_from("onboarded");
-    std::fs::create_dir_all(root.join("agents/work/agent")).unwrap();
-    let before = snapshot(&root);
-    let out = run(
-        tmp.path(),
-        &[
-            "--offline",
-            "--yes",
-            "--agent",
-            "work",
-            KEY,
-            root.to_str().unwrap(),
-        ],
-    );
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        text(&out.stderr).contains("does not declare agent work"),
-        "{}",
-        text(&out.stderr)
-    );
-    assert_eq!(snapshot(&root), before);
+    let s = Scenario::case("onboarded");
+    std::fs::create_dir_all(s.root().join("agents/work/agent")).unwrap();
+    s.args(["--offline", "--yes", "--agent", "work", KEY])
+        .root_arg()
+        .run()
+        .code(1)
+        .stderr_has("does not declare agent work")
+        .unchanged();
 }
 
 #[test]
 fn readonly_config_is_refused_before_writing() {
     for var in ["OPENCLAW_CONFIG_READONLY", "OPENCLAW_NIX_MODE"] {
-        let (tmp, root) = root_from("onboarded");
-        let before = snapshot(&root);
-        let out = cmd(tmp.path())
+        Scenario::case("onboarded")
             .env(var, "1")
             .args(["--offline", "--yes", KEY])
-            .arg(&root)
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(1));
-        assert!(text(&out.stderr).contains(var), "{}", text(&out.stderr));
-        assert_eq!(snapshot(&root), before);
+            .root_arg()
+            .run()
+            .code(1)
+            .stderr_has(var)
+            .unchanged();
     }
 }
 
 #[test]
 fn loose_env_mode_is_tightened_and_shown() {
-    let (tmp, root) = root_from("onboarded");
+    let s = Scenario::case("onboarded");
+    let root = s.root();
     std::fs::set_permissions(root.join(".env"), std::fs::Permissions::from_mode(0o644)).unwrap();
-    let out = run(
-        tmp.path(),
-        &["--offline", "--dry-run", KEY, root.to_str().unwrap()],
-    );
-    let stdout = text(&out.stdout);
-    // Git records 644 and 600 alike, so the change is a note, not a git mode header (which
-    // would make `git apply` refuse the whole patch).
-    assert!(
-        stdout.contains("mode 644 → 600: .env (chmod 600"),
-        "{stdout}"
-    );
-    assert!(!stdout.contains("old mode"), "{stdout}");
-    assert!(stdout.contains("mode 644 → 600"), "{stdout}");
-    let out = run(
-        tmp.path(),
-        &["--offline", "--yes", KEY, root.to_str().unwrap()],
-    );
-    assert_eq!(out.status.code(), Some(0));
+    s.then()
+        .args(["--offline", "--dry-run", KEY])
+        .root_arg()
+        .run()
+        // Git records 644 and 600 alike, so the change is a note, not a git mode header (which
+        // would make `git apply` refuse the whole patch).
+        .stdout_has("mode 644 → 600: .env (chmod 600")
+        .stdout_lacks("old mode")
+        .stdout_has("mode 644 → 600");
+    s.then()
+        .args(["--offline", "--yes", KEY])
+        .root_arg()
+        .run()
+        .code(0);
     let mode = std::fs::metadata(root.join(".env"))
         .unwrap()
         .permissions()
@@ -461,16 +394,17 @@ fn loose_env_mode_is_tightened_and_shown() {
 
 #[test]
 fn symlinked_config_is_written_through_to_its_target() {
-    let (tmp, root) = root_from("onboarded");
-    let real = tmp.path().join("dotfiles/openclaw.json");
+    let s = Scenario::case("onboarded");
+    let root = s.root();
+    let real = s.tmp().join("dotfiles/openclaw.json");
     std::fs::create_dir_all(real.parent().unwrap()).unwrap();
     std::fs::rename(root.join("openclaw.json"), &real).unwrap();
     std::os::unix::fs::symlink(&real, root.join("openclaw.json")).unwrap();
-    let out = run(
-        tmp.path(),
-        &["--offline", "--yes", KEY, root.to_str().unwrap()],
-    );
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    s.then()
+        .args(["--offline", "--yes", KEY])
+        .root_arg()
+        .run()
+        .code(0);
     assert!(
         std::fs::symlink_metadata(root.join("openclaw.json"))
             .unwrap()
@@ -486,13 +420,14 @@ fn symlinked_config_is_written_through_to_its_target() {
 
 #[test]
 fn backups_hold_the_originals_and_a_manifest() {
-    let (tmp, root) = root_from("onboarded");
-    let before = snapshot(&root);
-    let out = run(
-        tmp.path(),
-        &["--offline", "--yes", KEY, root.to_str().unwrap()],
-    );
-    assert_eq!(out.status.code(), Some(0));
+    let s = Scenario::case("onboarded");
+    let root = s.root();
+    let before = snapshot(root);
+    s.then()
+        .args(["--offline", "--yes", KEY])
+        .root_arg()
+        .run()
+        .code(0);
     let set = std::fs::read_dir(root.join(".gaterouter-backup"))
         .unwrap()
         .next()
@@ -512,35 +447,32 @@ fn backups_hold_the_originals_and_a_manifest() {
 
 #[test]
 fn a_different_key_in_the_shell_is_warned_about() {
-    let (tmp, root) = root_from("fresh");
-    let out = cmd(tmp.path())
+    Scenario::case("fresh")
         .env("GATEROUTER_API_KEY", "sk-or-v1-some-other-key-000000000000")
         .args(["--offline", "--dry-run", "--init", KEY])
-        .arg(&root)
-        .output()
-        .unwrap();
-    let err = text(&out.stderr);
-    assert!(err.contains("process environment win"), "{err}");
-    assert!(!err.contains("sk-or-v1-some-other-key-000000000000"));
+        .root_arg()
+        .run()
+        .stderr_has("process environment win")
+        .stderr_lacks("sk-or-v1-some-other-key-000000000000");
 }
 
 #[test]
 fn usage_errors_exit_1_and_help_exits_0() {
-    let tmp = tempfile::tempdir().unwrap();
-    assert_eq!(run(tmp.path(), &["--no-such-flag"]).status.code(), Some(1));
-    assert_eq!(
-        run(tmp.path(), &["--dry-run", "--check"]).status.code(),
-        Some(1)
-    );
-    let help = run(tmp.path(), &["--help"]);
-    assert_eq!(help.status.code(), Some(0));
-    assert!(text(&help.stdout).contains("Exit codes"));
+    let home = Scenario::empty();
+    home.then().arg("--no-such-flag").run().code(1);
+    home.then().args(["--dry-run", "--check"]).run().code(1);
+    home.then()
+        .arg("--help")
+        .run()
+        .code(0)
+        .stdout_has("Exit codes");
     let _ = std::io::stdout().flush();
 }
 
 #[test]
 fn pathological_nesting_is_an_error_not_a_crash() {
-    let (tmp, root) = root_from("fresh");
+    let s = Scenario::case("fresh");
+    let root = s.root();
     for body in [
         format!("{{\"a\": {}1{}}}", "[".repeat(100_000), "]".repeat(100_000)),
         // The scanner gives up early on the hex number; the depth guard must still hold.
@@ -551,16 +483,12 @@ fn pathological_nesting_is_an_error_not_a_crash() {
         ),
     ] {
         std::fs::write(root.join("openclaw.json"), &body).unwrap();
-        let out = run(
-            tmp.path(),
-            &["--offline", "--yes", KEY, root.to_str().unwrap()],
-        );
-        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
-        assert!(
-            text(&out.stderr).contains("nested more than 512 levels deep"),
-            "{}",
-            text(&out.stderr)
-        );
+        s.then()
+            .args(["--offline", "--yes", KEY])
+            .root_arg()
+            .run()
+            .code(1)
+            .stderr_has("nested more than 512 levels deep");
         assert!(!root.join(".env").exists());
     }
 }
@@ -594,102 +522,78 @@ fn wrong_types_are_named_with_file_path_and_line() {
         ),
     ];
     for (body, want) in cases {
-        let (tmp, root) = root_from("onboarded");
-        std::fs::write(root.join("openclaw.json"), body).unwrap();
-        let before = snapshot(&root);
-        let out = run(
-            tmp.path(),
-            &["--offline", "--yes", KEY, root.to_str().unwrap()],
-        );
-        assert_eq!(out.status.code(), Some(1), "{body}");
-        let err = text(&out.stderr);
-        assert!(err.contains(want), "for {body}\nwant {want}\ngot  {err}");
-        assert!(err.contains("openclaw.json"), "{err}");
-        assert_eq!(snapshot(&root), before, "{body}");
+        let s = Scenario::case("onboarded");
+        std::fs::write(s.root().join("openclaw.json"), body).unwrap();
+        s.args(["--offline", "--yes", KEY])
+            .root_arg()
+            .label(body)
+            .run()
+            .code(1)
+            .stderr_has(want)
+            .stderr_has("openclaw.json")
+            .unchanged();
     }
 }
 
 #[test]
 fn a_bad_models_json_names_the_agent_file() {
-    let (tmp, root) = root_from("two-agents");
+    let s = Scenario::case("two-agents");
     std::fs::write(
-        root.join("agents/work/agent/models.json"),
+        s.root().join("agents/work/agent/models.json"),
         "{ \"providers\": { \"gaterouter\": { \"models\": {} } } }",
     )
     .unwrap();
-    let before = snapshot(&root);
-    let out = run(
-        tmp.path(),
-        &["--offline", "--yes", KEY, root.to_str().unwrap()],
-    );
-    assert_eq!(out.status.code(), Some(1));
-    let err = text(&out.stderr);
-    assert!(
-        err.contains("agents/work/agent/models.json")
-            && err.contains("`providers.gaterouter.models` must be an array"),
-        "{err}"
-    );
-    assert_eq!(snapshot(&root), before);
+    s.args(["--offline", "--yes", KEY])
+        .root_arg()
+        .run()
+        .code(1)
+        .stderr_has("agents/work/agent/models.json")
+        .stderr_has("`providers.gaterouter.models` must be an array")
+        .unchanged();
 }
 
 #[test]
 fn unreadable_or_non_utf8_files_are_refused() {
-    let (tmp, root) = root_from("onboarded");
-    std::fs::write(root.join("openclaw.json"), b"{\"a\": \"caf\xe9\"}").unwrap();
-    let out = run(
-        tmp.path(),
-        &["--offline", "--yes", KEY, root.to_str().unwrap()],
-    );
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        text(&out.stderr).contains("is not UTF-8 text (invalid byte at offset 10, line 1)"),
-        "{}",
-        text(&out.stderr)
-    );
+    let s = Scenario::case("onboarded");
+    std::fs::write(s.root().join("openclaw.json"), b"{\"a\": \"caf\xe9\"}").unwrap();
+    s.args(["--offline", "--yes", KEY])
+        .root_arg()
+        .run()
+        .code(1)
+        .stderr_has("is not UTF-8 text (invalid byte at offset 10, line 1)");
 
-    let (tmp, root) = root_from("onboarded");
-    std::fs::remove_file(root.join(".env")).unwrap();
-    std::fs::create_dir(root.join(".env")).unwrap();
-    let out = run(
-        tmp.path(),
-        &["--offline", "--yes", KEY, root.to_str().unwrap()],
-    );
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        text(&out.stderr).contains(".env: is a directory where a file was expected"),
-        "{}",
-        text(&out.stderr)
-    );
+    let s = Scenario::case("onboarded");
+    std::fs::remove_file(s.root().join(".env")).unwrap();
+    std::fs::create_dir(s.root().join(".env")).unwrap();
+    s.args(["--offline", "--yes", KEY])
+        .root_arg()
+        .run()
+        .code(1)
+        .stderr_has(".env: is a directory where a file was expected");
 
-    let (tmp, root) = root_from("onboarded");
-    std::os::unix::fs::symlink(
-        tmp.path().join("gone.json"),
-        root.join("agents/main/agent/x"),
-    )
-    .unwrap();
+    let s = Scenario::case("onboarded");
+    let (tmp, root) = (s.tmp(), s.root());
+    std::os::unix::fs::symlink(tmp.join("gone.json"), root.join("agents/main/agent/x")).unwrap();
     std::fs::remove_file(root.join("openclaw.json")).unwrap();
-    std::os::unix::fs::symlink(tmp.path().join("gone.json"), root.join("openclaw.json")).unwrap();
-    let out = run(
-        tmp.path(),
-        &["--offline", "--yes", KEY, root.to_str().unwrap()],
-    );
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        text(&out.stderr).contains("is a symlink to"),
-        "{}",
-        text(&out.stderr)
-    );
+    std::os::unix::fs::symlink(tmp.join("gone.json"), root.join("openclaw.json")).unwrap();
+    s.then()
+        .args(["--offline", "--yes", KEY])
+        .root_arg()
+        .run()
+        .code(1)
+        .stderr_has("is a symlink to");
 }
 
 #[test]
 fn include_and_variables_are_kept_verbatim() {
-    let (tmp, root) = root_from("include-and-vars");
+    let s = Scenario::case("include-and-vars");
+    let root = s.root();
     let shared = std::fs::read(root.join("shared.json5")).unwrap();
-    let out = run(
-        tmp.path(),
-        &["--offline", "--yes", KEY, root.to_str().unwrap()],
-    );
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    s.then()
+        .args(["--offline", "--yes", KEY])
+        .root_arg()
+        .run()
+        .code(0);
     let cfg = std::fs::read_to_string(root.join("openclaw.json")).unwrap();
     for kept in [
         "\"$include\": \"./shared.json5\"",
@@ -757,104 +661,85 @@ fn on_a_terminal_it_asks_and_defaults_to_no() {
 
 #[test]
 fn quiet_prints_nothing_but_errors() {
-    let (tmp, root) = root_from("onboarded");
-    let out = run(
-        tmp.path(),
-        &["--offline", "--yes", "-q", KEY, root.to_str().unwrap()],
-    );
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let run = Scenario::case("onboarded")
+        .args(["--offline", "--yes", "-q", KEY])
+        .root_arg()
+        .run()
+        .code(0)
+        .stdout_empty()
+        .stderr_empty();
     assert!(
-        out.stdout.is_empty() && out.stderr.is_empty(),
-        "{}{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    assert!(
-        std::fs::read_to_string(root.join("openclaw.json"))
+        std::fs::read_to_string(run.root().join("openclaw.json"))
             .unwrap()
             .contains("gaterouter/auto")
     );
-    let (tmp, root) = root_from("broken-json");
-    let out = run(
-        tmp.path(),
-        &["--offline", "--yes", "-q", KEY, root.to_str().unwrap()],
-    );
-    assert_eq!(out.status.code(), Some(1));
-    assert!(out.stdout.is_empty());
-    assert!(text(&out.stderr).contains("not valid JSON5"));
+    Scenario::case("broken-json")
+        .args(["--offline", "--yes", "-q", KEY])
+        .root_arg()
+        .run()
+        .code(1)
+        .stdout_empty()
+        .stderr_has("not valid JSON5");
 }
 
 #[test]
 fn verbose_lists_the_requests_without_the_key() {
     let server = crate::common::stand_in::StandIn::healthy(KEY);
-    let (tmp, root) = root_from("onboarded");
-    let out = run(
-        tmp.path(),
-        &[
-            "--dry-run",
-            "-v",
-            "--base-url",
-            &server.base_url(),
-            KEY,
-            root.to_str().unwrap(),
-        ],
-    );
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let err = text(&out.stderr);
-    assert!(
-        err.contains(&format!("GET {}/models → 200 in", server.base_url())),
-        "{err}"
-    );
-    assert!(
-        err.contains("POST") && err.contains("/chat/completions → 200"),
-        "{err}"
-    );
-    assert_no_key(&out, KEY);
+    let base = server.base_url();
+    Scenario::case("onboarded")
+        .args(["--dry-run", "-v", "--base-url", &base, KEY])
+        .root_arg()
+        .run()
+        .code(0)
+        .stderr_has(&format!("GET {base}/models → 200 in"))
+        .stderr_has("POST")
+        .stderr_has("/chat/completions → 200")
+        .no_key();
 }
 
 #[test]
 fn completions_and_man_page() {
-    let tmp = tempfile::tempdir().unwrap();
+    let home = Scenario::empty();
     for shell in ["bash", "zsh", "fish", "powershell"] {
-        let out = run(tmp.path(), &["completions", shell]);
-        assert_eq!(out.status.code(), Some(0), "{shell}");
-        let s = text(&out.stdout);
-        assert!(
-            s.contains("gaterouter-setup") && s.contains("rollback"),
-            "{shell}: {s}"
-        );
+        home.then()
+            .args(["completions", shell])
+            .label(shell)
+            .run()
+            .code(0)
+            .stdout_has("gaterouter-setup")
+            .stdout_has("rollback");
     }
-    let man = run(tmp.path(), &["man"]);
-    assert_eq!(man.status.code(), Some(0));
+    let man = home.then().arg("man").run().code(0).stdout();
     assert!(
-        text(&man.stdout).starts_with(".ie") || text(&man.stdout).contains(".TH gaterouter-setup"),
-        "{}",
-        text(&man.stdout)
+        man.starts_with(".ie") || man.contains(".TH gaterouter-setup"),
+        "{man}"
     );
 }
 
 #[test]
 fn a_template_dir_replaces_the_built_in_templates() {
-    let (tmp, root) = root_from("onboarded");
-    let t = tmp.path().join("tpl");
+    let s = Scenario::case("onboarded");
+    let root = s.root();
+    let t = s.tmp().join("tpl");
     std::fs::create_dir(&t).unwrap();
     std::fs::write(
         t.join("provider.json"),
         r#"{ "baseUrl": "https://gw.example.com/openai/v1", "api": "openai-completions", "models": [ { "id": "auto", "name": "Company Auto" } ] }"#,
     )
     .unwrap();
-    let out = run(
-        tmp.path(),
-        &[
-            "--offline",
-            "--yes",
-            "--template-dir",
-            t.to_str().unwrap(),
-            KEY,
-            root.to_str().unwrap(),
-        ],
-    );
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let template_run = || {
+        s.then()
+            .args([
+                "--offline",
+                "--yes",
+                "--template-dir",
+                t.to_str().unwrap(),
+                KEY,
+            ])
+            .root_arg()
+            .run()
+    };
+    template_run().code(0);
     let m = std::fs::read_to_string(root.join("agents/main/agent/models.json")).unwrap();
     assert!(
         m.contains("https://gw.example.com/openai/v1") && m.contains("Company Auto"),
@@ -872,125 +757,86 @@ fn a_template_dir_replaces_the_built_in_templates() {
         r#"{ "baseUrl": "x", "api": "openai-completions", "models": [ { "id": "auto" } ] }"#,
     )
     .unwrap();
-    let out = run(
-        tmp.path(),
-        &[
-            "--offline",
-            "--yes",
-            "--template-dir",
-            t.to_str().unwrap(),
-            KEY,
-            root.to_str().unwrap(),
-        ],
-    );
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        text(&out.stderr).contains("models[0] needs a non-empty `id` and `name`"),
-        "{}",
-        text(&out.stderr)
-    );
+    template_run()
+        .code(1)
+        .stderr_has("models[0] needs a non-empty `id` and `name`");
 }
 
 #[test]
 fn colour_follows_the_terminal_and_the_usual_variables() {
-    let (tmp, root) = root_from("onboarded");
-    let r = root.to_str().unwrap();
-    let esc = |o: &std::process::Output| o.stdout.contains(&0x1b);
+    let s = Scenario::case("onboarded");
+    let dry = || s.then().args(["--offline", "--dry-run", KEY]).root_arg();
+    let esc = |r: &Run| r.output().stdout.contains(&0x1b);
     // Piped: plain, even without NO_COLOR.
-    let plain = cmd(tmp.path())
-        .env_remove("NO_COLOR")
-        .args(["--offline", "--dry-run", KEY, r])
-        .output()
-        .unwrap();
+    let plain = dry().env_remove("NO_COLOR").run();
     assert!(!esc(&plain), "piped output must be plain");
-    let forced = cmd(tmp.path())
+    let forced = dry()
         .env_remove("NO_COLOR")
         .env("CLICOLOR_FORCE", "1")
-        .args(["--offline", "--dry-run", KEY, r])
-        .output()
-        .unwrap();
+        .run();
     assert!(esc(&forced), "CLICOLOR_FORCE=1 colours piped output");
-    let no = cmd(tmp.path())
-        .env("NO_COLOR", "1")
-        .env("CLICOLOR_FORCE", "1")
-        .args(["--offline", "--dry-run", KEY, r])
-        .output()
-        .unwrap();
+    let no = dry().env("NO_COLOR", "1").env("CLICOLOR_FORCE", "1").run();
     assert!(!esc(&no), "NO_COLOR wins");
-    let always = cmd(tmp.path())
-        .args(["--offline", "--dry-run", "--color", "always", KEY, r])
-        .output()
-        .unwrap();
+    let always = s
+        .then()
+        .args(["--offline", "--dry-run", "--color", "always", KEY])
+        .root_arg()
+        .run();
     assert!(esc(&always), "--color always colours");
     assert!(
-        text(&always.stdout).contains("\u{1b}[36m@@"),
+        always.stdout().contains("\u{1b}[36m@@"),
         "cyan hunk headers"
     );
 }
 
 #[test]
 fn a_missing_root_is_never_mistaken_for_the_key() {
-    let tmp = tempfile::tempdir().unwrap();
-    let missing = tmp.path().join("not-yet");
+    let home = Scenario::empty();
+    let missing = home.tmp().join("not-yet");
     // The lone argument is a path: it is the root (and it does not exist), never the key.
-    let out = cmd(tmp.path())
+    home.then()
         .env("GATEROUTER_API_KEY", KEY)
         .args(["--offline", "--yes"])
         .arg(&missing)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
+        .run()
+        .code(1)
+        .stderr_has("does not exist");
     assert!(
-        text(&out.stderr).contains("does not exist"),
-        "{}",
-        text(&out.stderr)
-    );
-    assert!(
-        !tmp.path().join(".openclaw").exists(),
+        !home.tmp().join(".openclaw").exists(),
         "the default root was written to"
     );
     // Two arguments in the wrong order: the "key" is a path.
-    let (tmp, root) = root_from("onboarded");
-    let out = run(
-        tmp.path(),
-        &["--offline", "--yes", root.to_str().unwrap(), KEY],
-    );
-    assert_eq!(out.status.code(), Some(1));
-    // Both halves are recognised: the root's place holds a key, so they look swapped.
-    assert!(
-        text(&out.stderr).contains("look swapped"),
-        "{}",
-        text(&out.stderr)
-    );
+    Scenario::case("onboarded")
+        .args(["--offline", "--yes"])
+        .root_arg()
+        .arg(KEY)
+        .run()
+        .code(1)
+        // Both halves are recognised: the root's place holds a key, so they look swapped.
+        .stderr_has("look swapped");
 }
 
 #[test]
 fn probe_without_a_key_uses_the_one_in_the_default_root() {
     let server = crate::common::stand_in::StandIn::healthy(KEY);
-    let (tmp, root) = root_from("configured");
-    let out = cmd(tmp.path())
-        .env("OPENCLAW_STATE_DIR", &root)
-        .args(["probe", "--base-url", &server.base_url()])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let base = server.base_url();
+    let s = Scenario::case("configured");
+    s.then()
+        .env("OPENCLAW_STATE_DIR", s.root())
+        .args(["probe", "--base-url", &base])
+        .run()
+        .code(0);
     assert_eq!(
         server.hits()[0].authorization.as_deref(),
         Some(format!("Bearer {KEY}").as_str())
     );
     // Nowhere to find one: a clear usage error naming where it looked.
-    let empty = tempfile::tempdir().unwrap();
-    let out = cmd(empty.path())
-        .args(["probe", "--base-url", &server.base_url()])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        text(&out.stderr).contains("probe needs an API key")
-            && text(&out.stderr).contains(".openclaw/.env"),
-        "{}",
-        text(&out.stderr)
-    );
+    Scenario::empty()
+        .args(["probe", "--base-url", &base])
+        .run()
+        .code(1)
+        .stderr_has("probe needs an API key")
+        .stderr_has(".openclaw/.env");
 }
 
 /// The primary is checked by one rule wherever it comes from: `--primary ID` and a template
@@ -1006,8 +852,8 @@ fn the_primary_is_checked_alike_from_a_flag_and_from_a_template() {
         for offline in [false, true] {
             let mut verdicts = Vec::new();
             for via_template in [false, true] {
-                let (tmp, root) = root_from("onboarded");
-                let t = tmp.path().join("tpl");
+                let s = Scenario::case("onboarded");
+                let t = s.tmp().join("tpl");
                 std::fs::create_dir(&t).unwrap();
                 // A copy of templates/ (as the README says), with another primary.
                 let mut tpl: serde_json::Value = serde_json::from_str(
@@ -1030,11 +876,11 @@ fn the_primary_is_checked_alike_from_a_flag_and_from_a_template() {
                 } else {
                     args.extend(["--primary", &r]);
                 }
-                args.extend([KEY, root.to_str().unwrap()]);
-                let out = run(tmp.path(), &args);
-                let config = std::fs::read_to_string(root.join("openclaw.json")).unwrap();
+                args.push(KEY);
+                let out = s.then().args(&args).root_arg().run();
+                let config = std::fs::read_to_string(s.root().join("openclaw.json")).unwrap();
                 let written = config.contains(&format!("\"primary\": \"{r}\""));
-                let err = text(&out.stderr);
+                let err = out.stderr();
                 let listed_as = if err.contains("bundled (--offline)") {
                     "bundled"
                 } else if err.contains("live model list") {
@@ -1042,7 +888,7 @@ fn the_primary_is_checked_alike_from_a_flag_and_from_a_template() {
                 } else {
                     "-"
                 };
-                verdicts.push((out.status.code(), written, listed_as));
+                verdicts.push((out.output().status.code(), written, listed_as));
             }
             assert_eq!(
                 verdicts[0], verdicts[1],
