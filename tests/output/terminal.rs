@@ -6,10 +6,6 @@ use std::process::Command as Std;
 
 use crate::common::*;
 
-fn run(home: &Path, args: &[&str]) -> std::process::Output {
-    cmd(home).args(args).output().unwrap()
-}
-
 fn have(tool: &str) -> bool {
     Std::new("sh")
         .args(["-c", &format!("command -v {tool}")])
@@ -47,11 +43,10 @@ fn bash_completes_every_subcommands_options() {
     if !have("bash") {
         return;
     }
-    let tmp = tempfile::tempdir().unwrap();
-    let out = run(tmp.path(), &["completions", "bash"]);
-    assert_eq!(out.status.code(), Some(0));
-    let script = tmp.path().join("gaterouter-setup.bash");
-    std::fs::write(&script, &out.stdout).unwrap();
+    let home = Scenario::empty();
+    let out = home.then().args(["completions", "bash"]).run().code(0);
+    let script = home.tmp().join("gaterouter-setup.bash");
+    std::fs::write(&script, &out.output().stdout).unwrap();
 
     let cli = <gaterouter_setup::cli::Cli as clap::CommandFactory>::command();
     let top = bash_offers(&script, "");
@@ -118,38 +113,35 @@ fn output_flags_are_accepted_by_every_subcommand() {
 /// refused (nothing probed, nothing written), naming the right order.
 #[test]
 fn a_subcommand_after_an_option_is_refused_not_taken_for_a_key() {
-    let (tmp, root) = root_from("onboarded");
-    let before = snapshot(&root);
+    let s = Scenario::case("onboarded");
+    let before = snapshot(s.root());
     for sub in ["rollback", "doctor", "uninstall", "probe", "verify"] {
-        let out = run(
-            tmp.path(),
-            &["-q", sub, root.to_str().unwrap(), "--offline"],
-        );
-        assert_eq!(out.status.code(), Some(1), "{sub}");
-        let err = text(&out.stderr);
-        assert!(
-            err.contains(&format!("gaterouter-setup {sub} [OPTIONS]")),
-            "{err}"
-        );
+        s.then()
+            .args(["-q", sub])
+            .root_arg()
+            .arg("--offline")
+            .label(sub)
+            .run()
+            .code(1)
+            .stderr_has(&format!("gaterouter-setup {sub} [OPTIONS]"));
     }
-    assert_eq!(snapshot(&root), before);
+    assert_eq!(snapshot(s.root()), before);
 }
 
 #[test]
 fn timeout_zero_is_refused_with_the_range() {
-    let tmp = tempfile::tempdir().unwrap();
+    let home = Scenario::empty();
     for args in [
         &["probe", "--timeout", "0", KEY][..],
         &["verify", "--timeout", "0"],
         &["--timeout", "0", "--dry-run", KEY],
     ] {
-        let out = run(tmp.path(), args);
-        assert_eq!(out.status.code(), Some(1), "{args:?}");
-        assert!(
-            text(&out.stderr).contains("1..=86400"),
-            "{}",
-            text(&out.stderr)
-        );
+        home.then()
+            .args(args)
+            .label(format!("{args:?}"))
+            .run()
+            .code(1)
+            .stderr_has("1..=86400");
     }
 }
 
@@ -168,48 +160,48 @@ fn auto_off_server() -> crate::common::stand_in::StandIn {
 #[test]
 fn probe_with_auto_routing_off_shows_the_fix() {
     let server = auto_off_server();
-    let tmp = tempfile::tempdir().unwrap();
+    let home = Scenario::empty();
     let base = server.base_url();
-    let out = run(tmp.path(), &["probe", "--base-url", &base, KEY]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let err = text(&out.stderr);
-    assert!(
-        err.contains("warning: auto routing is not enabled"),
-        "{err}"
-    );
-    assert!(err.contains("enable Auto Routing"), "{err}");
-    assert!(err.contains("--require-auto"), "{err}");
+    home.then()
+        .args(["probe", "--base-url", &base, KEY])
+        .run()
+        .code(0)
+        .stderr_has("warning: auto routing is not enabled")
+        .stderr_has("enable Auto Routing")
+        .stderr_has("--require-auto");
 
-    let json = run(tmp.path(), &["probe", "--json", "--base-url", &base, KEY]);
-    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let v = home
+        .then()
+        .args(["probe", "--json", "--base-url", &base, KEY])
+        .run()
+        .json();
     assert_eq!(v["exit_code"], 0);
     assert!(
         v["warnings"].to_string().contains("enable Auto Routing"),
         "{v}"
     );
 
-    let strict = run(
-        tmp.path(),
-        &["probe", "--require-auto", "--base-url", &base, KEY],
-    );
-    assert_eq!(strict.status.code(), Some(3));
-    assert!(text(&strict.stderr).contains("enable Auto Routing"));
+    home.then()
+        .args(["probe", "--require-auto", "--base-url", &base, KEY])
+        .run()
+        .code(3)
+        .stderr_has("enable Auto Routing");
 
     // -q: nothing but the error, and nothing at all when there is none.
-    let quiet = run(
-        tmp.path(),
-        &["probe", "-q", "--require-auto", "--base-url", &base, KEY],
-    );
-    assert_eq!(quiet.status.code(), Some(3));
-    assert!(quiet.stdout.is_empty(), "{}", text(&quiet.stdout));
-    assert!(text(&quiet.stderr).starts_with("error: "));
+    let quiet = home
+        .then()
+        .args(["probe", "-q", "--require-auto", "--base-url", &base, KEY])
+        .run()
+        .code(3)
+        .stdout_empty();
+    assert!(quiet.stderr().starts_with("error: "));
     let healthy = crate::common::stand_in::StandIn::healthy(KEY);
-    let quiet = run(
-        tmp.path(),
-        &["probe", "-q", "--base-url", &healthy.base_url(), KEY],
-    );
-    assert_eq!(quiet.status.code(), Some(0));
-    assert!(quiet.stdout.is_empty() && quiet.stderr.is_empty());
+    home.then()
+        .args(["probe", "-q", "--base-url", &healthy.base_url(), KEY])
+        .run()
+        .code(0)
+        .stdout_empty()
+        .stderr_empty();
 }
 
 /// `--color always`: doctor's marks and the `error:`/`warning:` labels are coloured, and the
@@ -217,52 +209,52 @@ fn probe_with_auto_routing_off_shows_the_fix() {
 /// Without it (NO_COLOR is set by `cmd`) there is no escape sequence at all.
 #[test]
 fn doctor_marks_and_labels_are_coloured_only_when_asked() {
-    let (tmp, root) = root_from("onboarded");
-    let out = run(
-        tmp.path(),
-        &["doctor", "--color", "always", root.to_str().unwrap()],
-    );
-    let s = text(&out.stdout);
-    assert!(s.contains("\x1b[1;31mFAIL\x1b[0m"), "{s}");
-    assert!(s.contains("\x1b[32mok  \x1b[0m"), "{s}");
-    let plain = run(tmp.path(), &["doctor", root.to_str().unwrap()]);
-    assert!(!text(&plain.stdout).contains('\x1b'));
-    assert!(text(&plain.stdout).contains("  FAIL  "));
+    let s = Scenario::case("onboarded");
+    s.then()
+        .args(["doctor", "--color", "always"])
+        .root_arg()
+        .run()
+        .stdout_has("\x1b[1;31mFAIL\x1b[0m")
+        .stdout_has("\x1b[32mok  \x1b[0m");
+    s.then()
+        .arg("doctor")
+        .root_arg()
+        .run()
+        .stdout_lacks("\x1b")
+        .stdout_has("  FAIL  ");
 
-    let evil = tmp.path().join("evil\x1b]0;x\x07");
-    let out = run(
-        tmp.path(),
-        &["doctor", "--color", "always", evil.to_str().unwrap()],
-    );
-    let err = text(&out.stderr);
+    let evil = s.tmp().join("evil\x1b]0;x\x07");
+    let err = s
+        .then()
+        .args(["doctor", "--color", "always"])
+        .arg(&evil)
+        .run()
+        .stderr();
     assert!(err.starts_with("\x1b[1;31merror:\x1b[0m "), "{err:?}");
     assert_only_sgr(&err);
     // The same name through the environment reaches the message itself, escaped.
-    let out = cmd(tmp.path())
+    let err = s
+        .then()
         .env("OPENCLAW_STATE_DIR", &evil)
         .args(["doctor", "--color", "always"])
-        .output()
-        .unwrap();
-    let err = text(&out.stderr);
-    assert!(err.contains("evil\\x1b]0;x\\x07"), "{err:?}");
+        .run()
+        .stderr_has("evil\\x1b]0;x\\x07")
+        .stderr();
     assert_only_sgr(&err);
 
     let server = auto_off_server();
-    let out = run(
-        tmp.path(),
-        &[
+    let err = s
+        .then()
+        .args([
             "probe",
             "--color=always",
             "--base-url",
             &server.base_url(),
             KEY,
-        ],
-    );
-    let err = text(&out.stderr);
-    assert!(
-        err.contains("\x1b[1;33mwarning:\x1b[0m auto routing"),
-        "{err:?}"
-    );
+        ])
+        .run()
+        .stderr_has("\x1b[1;33mwarning:\x1b[0m auto routing")
+        .stderr();
     assert_only_sgr(&err);
 }
 
@@ -284,52 +276,59 @@ fn assert_only_sgr(s: &str) {
 /// doctor -q prints the problems only; rollback -q prints nothing but errors.
 #[test]
 fn quiet_doctor_and_rollback() {
-    let (tmp, root) = root_from("onboarded");
-    let r = root.to_str().unwrap();
-    let out = run(tmp.path(), &["doctor", "-q", r]);
-    assert_eq!(out.status.code(), Some(1));
-    let s = text(&out.stdout);
+    let s = Scenario::case("onboarded");
+    let problems = s
+        .then()
+        .args(["doctor", "-q"])
+        .root_arg()
+        .run()
+        .code(1)
+        .stdout();
     assert!(
-        !s.is_empty() && s.lines().all(|l| l.starts_with("  FAIL  ")),
-        "{s}"
+        !problems.is_empty() && problems.lines().all(|l| l.starts_with("  FAIL  ")),
+        "{problems}"
     );
 
-    let out = run(tmp.path(), &["--offline", "--yes", KEY, r]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let out = run(tmp.path(), &["rollback", "-q", "--yes", r]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert!(out.stdout.is_empty(), "{}", text(&out.stdout));
+    s.then()
+        .args(["--offline", "--yes", KEY])
+        .root_arg()
+        .run()
+        .code(0);
+    s.then()
+        .args(["rollback", "-q", "--yes"])
+        .root_arg()
+        .run()
+        .code(0)
+        .stdout_empty();
 }
 
 /// setup, rollback, uninstall, a dry run and a refused run: none leaves `.gaterouter.lock`.
 #[test]
 fn no_lock_file_is_left_in_the_root() {
-    let (tmp, root) = root_from("onboarded");
-    let r = root.to_str().unwrap();
-    let lock = root.join(".gaterouter.lock");
+    let s = Scenario::case("onboarded");
+    let lock = s.root().join(".gaterouter.lock");
     for args in [
-        &["--offline", "--yes", KEY, r][..],
-        &["rollback", "--yes", r],
-        &["--offline", "--yes", KEY, r],
-        &["uninstall", "--yes", r],
-        &["--offline", "--dry-run", KEY, r],
+        &["--offline", "--yes", KEY][..],
+        &["rollback", "--yes"],
+        &["--offline", "--yes", KEY],
+        &["uninstall", "--yes"],
+        &["--offline", "--dry-run", KEY],
     ] {
-        let out = run(tmp.path(), args);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{args:?}: {}",
-            text(&out.stderr)
-        );
+        s.then()
+            .args(args)
+            .root_arg()
+            .label(format!("{args:?}"))
+            .run()
+            .code(0);
         assert!(!lock.exists(), "{args:?} left the lock file");
     }
     // A run that took the lock and then gave up (OpenClaw busy) removes it as well.
-    std::fs::write(root.join("openclaw.json.lock"), "").unwrap();
-    let out = run(
-        tmp.path(),
-        &["--offline", "--yes", "--lock-timeout", "0", KEY, r],
-    );
-    assert_ne!(out.status.code(), Some(0));
+    std::fs::write(s.root().join("openclaw.json.lock"), "").unwrap();
+    s.then()
+        .args(["--offline", "--yes", "--lock-timeout", "0", KEY])
+        .root_arg()
+        .run()
+        .code_not(0);
     assert!(!lock.exists(), "a refused run left the lock file");
 }
 
@@ -339,20 +338,26 @@ fn no_lock_file_is_left_in_the_root() {
 #[test]
 fn rollback_removes_the_directories_setup_created_and_only_those() {
     for (case, user_file) in [("fresh", None), ("fresh", Some("agents/main/notes.txt"))] {
-        let (tmp, root) = root_from(case);
+        let s = Scenario::case(case);
+        let root = s.root();
         assert!(!root.join("agents").exists(), "the fixture changed");
-        let before = snapshot(&root);
-        let r = root.to_str().unwrap();
+        let before = snapshot(root);
         // The fresh root has nothing of OpenClaw's yet: only --init may set it up.
-        let out = run(tmp.path(), &["--offline", "--yes", "--init", KEY, r]);
-        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        s.then()
+            .args(["--offline", "--yes", "--init", KEY])
+            .root_arg()
+            .run()
+            .code(0);
         assert!(root.join("agents/main/agent/models.json").is_file());
         if let Some(f) = user_file {
             std::fs::write(root.join(f), "mine").unwrap();
         }
-        let out = run(tmp.path(), &["rollback", "--yes", r]);
-        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-        let after: std::collections::BTreeMap<_, _> = snapshot(&root)
+        s.then()
+            .args(["rollback", "--yes"])
+            .root_arg()
+            .run()
+            .code(0);
+        let after: std::collections::BTreeMap<_, _> = snapshot(root)
             .into_iter()
             .filter(|(k, _)| !k.starts_with(".gaterouter-backup"))
             .collect();
@@ -370,19 +375,19 @@ fn rollback_removes_the_directories_setup_created_and_only_those() {
         }
     }
     // A directory that existed before setup (empty) is kept.
-    let (tmp, root) = root_from("fresh");
+    let s = Scenario::case("fresh");
+    let root = s.root();
     std::fs::create_dir_all(root.join("agents/main/agent")).unwrap();
-    let r = root.to_str().unwrap();
-    assert_eq!(
-        run(tmp.path(), &["--offline", "--yes", "--init", KEY, r])
-            .status
-            .code(),
-        Some(0)
-    );
-    assert_eq!(
-        run(tmp.path(), &["rollback", "--yes", r]).status.code(),
-        Some(0)
-    );
+    s.then()
+        .args(["--offline", "--yes", "--init", KEY])
+        .root_arg()
+        .run()
+        .code(0);
+    s.then()
+        .args(["rollback", "--yes"])
+        .root_arg()
+        .run()
+        .code(0);
     assert!(root.join("agents/main/agent").is_dir());
     assert!(!root.join("agents/main/agent/models.json").exists());
 }
@@ -400,29 +405,24 @@ fn the_dry_run_diff_applies_with_git_apply() {
     }
     let mut applied = 0;
     for case in cases() {
-        let (tmp, root) = root_from(&case);
-        let crlf = snapshot(&root).iter().any(|(k, e)| {
+        let s = Scenario::case(&case);
+        let root = s.root();
+        let crlf = snapshot(root).iter().any(|(k, e)| {
             k != ".env"
                 && matches!(e, Entry::File { bytes, .. } if bytes.windows(2).any(|w| w == b"\r\n"))
         });
-        let copy = tmp.path().join("copy");
-        copy_tree(&root, &copy);
-        let r = root.to_str().unwrap();
+        let copy = s.tmp().join("copy");
+        copy_tree(root, &copy);
         let extra = case_args(&case);
-        let with = |args: &[&str]| {
-            let mut all: Vec<&str> = extra.iter().map(String::as_str).collect();
-            all.extend_from_slice(args);
-            run(tmp.path(), &all)
-        };
-        let dry = with(&["--offline", "--dry-run", "-v", KEY, r]);
-        if dry.status.code() != Some(0) || crlf {
+        let with = |args: &[&str]| s.then().label(&case).args(&extra).args(args).root_arg();
+        let dry = with(&["--offline", "--dry-run", "-v", KEY]).run();
+        if dry.output().status.code() != Some(0) || crlf {
             continue;
         }
-        let out = with(&["--offline", "--yes", KEY, r]);
-        assert_eq!(out.status.code(), Some(0), "{case}: {}", text(&out.stderr));
-        let patch = tmp.path().join("dry-run.txt");
-        std::fs::write(&patch, &dry.stdout).unwrap();
-        let diff = text(&dry.stdout);
+        with(&["--offline", "--yes", KEY]).run().code(0);
+        let patch = s.tmp().join("dry-run.txt");
+        std::fs::write(&patch, &dry.output().stdout).unwrap();
+        let diff = dry.stdout();
         if !diff.contains("diff --git") {
             continue;
         }
@@ -461,7 +461,7 @@ fn the_dry_run_diff_applies_with_git_apply() {
                 })
                 .collect()
         };
-        assert_eq!(user_files(&copy), user_files(&root), "{case}");
+        assert_eq!(user_files(&copy), user_files(root), "{case}");
     }
     assert!(applied >= 10, "only {applied} roots had a diff to apply");
 }
@@ -482,11 +482,10 @@ fn render_man(page: &Path) -> Option<String> {
 /// names exists; each page lists all its options; the examples keep their lines.
 #[test]
 fn man_pages_one_per_subcommand_all_options_examples_unreflowed() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("man1");
+    let home = Scenario::empty();
+    let dir = home.tmp().join("man1");
     std::fs::create_dir(&dir).unwrap();
-    let out = run(tmp.path(), &["man", "--dir", dir.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    home.then().args(["man", "--dir"]).arg(&dir).run().code(0);
 
     let cli = <gaterouter_setup::cli::Cli as clap::CommandFactory>::command();
     let mut pages = vec![("gaterouter-setup".to_owned(), cli.clone())];
@@ -503,11 +502,8 @@ fn man_pages_one_per_subcommand_all_options_examples_unreflowed() {
         let roff = std::fs::read(&file).unwrap();
         // `man SUBCOMMAND` prints the same page.
         let sub = name.strip_prefix("gaterouter-setup-");
-        let printed = run(
-            tmp.path(),
-            &["man"].into_iter().chain(sub).collect::<Vec<_>>(),
-        );
-        assert_eq!(printed.stdout, roff, "{name}");
+        let printed = home.then().arg("man").args(sub).run();
+        assert_eq!(printed.output().stdout, roff, "{name}");
         let Some(page) = render_man(&file) else {
             continue;
         };
@@ -545,8 +541,7 @@ fn man_pages_one_per_subcommand_all_options_examples_unreflowed() {
             "{page}"
         );
     }
-    let out = run(tmp.path(), &["man", "nosuch"]);
-    assert_eq!(out.status.code(), Some(1));
+    home.then().args(["man", "nosuch"]).run().code(1);
 }
 
 /// `man --dir` writes its pages as every file we write: a page-named symlink is not
