@@ -14,6 +14,11 @@
 //! [`Run::then`], so a test can run setup, then rollback, on the same root without
 //! threading `(tmp, root)` through. The assertions are `#[track_caller]`: a failure points
 //! at the test's line, and a wrong exit code prints both streams.
+//!
+//! The temp dir is removed when the last scenario or run in it is dropped, so a path under it
+//! (`s.root().join(..)`) is only good while one is held: run with `s.then()…` rather than
+//! `s…` when the test reads files afterwards, or a check that a file is missing passes on
+//! a deleted tree.
 
 use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};
@@ -30,6 +35,7 @@ struct Place {
 }
 
 /// A command being built, in a [`Place`] it shares with the runs before and after it.
+#[must_use = "a scenario runs nothing until .run()"]
 pub struct Scenario {
     place: Rc<Place>,
     args: Vec<OsString>,
