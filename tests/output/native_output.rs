@@ -12,24 +12,22 @@ fn secret_ref() -> Value {
     json!({"source": "env", "provider": "default", "id": "GATEROUTER_API_KEY"})
 }
 
-/// Every fixture that setup accepts, set up offline; `(case, tmp, root)`.
-fn set_up_every_fixture(extra: &[&str]) -> Vec<(String, tempfile::TempDir, std::path::PathBuf)> {
+/// Every fixture that setup accepts, set up offline; `(case, run)`, the run holding its root.
+fn set_up_every_fixture(extra: &[&str]) -> Vec<(String, Run)> {
     let mut out = Vec::new();
     for case in cases() {
         if fixtures().join(&case).join("expected-error.txt").exists() {
             continue;
         }
-        let (tmp, root) = root_from(&case);
-        let args = std::fs::read_to_string(fixtures().join(&case).join("args")).unwrap_or_default();
-        let o = cmd(tmp.path())
+        let run = Scenario::case(&case)
             .args(["--offline", "--yes", KEY])
-            .arg(&root)
-            .args(args.split_whitespace())
+            .root_arg()
+            .args(case_args(&case))
             .args(extra)
-            .output()
-            .unwrap();
-        assert_eq!(o.status.code(), Some(0), "{case}: {}", text(&o.stderr));
-        out.push((case, tmp, root));
+            .label(&case)
+            .run()
+            .code(0);
+        out.push((case, run));
     }
     assert!(out.len() >= 10);
     out
@@ -88,7 +86,8 @@ fn walk(v: &Value, at: &str, f: &mut dyn FnMut(&str, &Value)) {
 /// we write holds a string naming the variable that OpenClaw would expand or audit.
 #[test]
 fn the_key_is_a_secret_ref_and_no_json_file_names_it() {
-    for (case, _tmp, root) in set_up_every_fixture(&[]) {
+    for (case, set) in set_up_every_fixture(&[]) {
+        let root = set.root();
         let cfg = json5(&root.join("openclaw.json"));
         assert_eq!(
             cfg["models"]["providers"]["gaterouter"]["apiKey"],
@@ -98,7 +97,7 @@ fn the_key_is_a_secret_ref_and_no_json_file_names_it() {
         let mut files = if openclaw_writes_the_name(&case) {
             Vec::new()
         } else {
-            models_files(&root)
+            models_files(root)
         };
         files.push(root.join("openclaw.json"));
         for f in files {
@@ -121,8 +120,8 @@ fn the_key_is_a_secret_ref_and_no_json_file_names_it() {
 /// `openclaw secrets audit` reports it), in every root.
 #[test]
 fn models_json_has_no_api_key() {
-    for (case, _tmp, root) in set_up_every_fixture(&[]) {
-        let files = models_files(&root);
+    for (case, set) in set_up_every_fixture(&[]) {
+        let files = models_files(set.root());
         assert!(!files.is_empty(), "{case}");
         for f in files {
             let v = json5(&f);
@@ -145,28 +144,26 @@ fn models_json_has_no_api_key() {
 /// variable's name in models.json) is migrated, and doctor says why before it is.
 #[test]
 fn the_old_string_forms_are_migrated_and_doctor_flags_them() {
-    let (tmp, root) = root_from("legacy-string-key");
+    let s = Scenario::case("legacy-string-key");
+    let root = s.root();
     let before = std::fs::read_to_string(root.join("openclaw.json")).unwrap();
     assert!(
         before.contains("\"${GATEROUTER_API_KEY}\""),
         "fixture changed"
     );
-    let doc = cmd(tmp.path())
-        .args(["doctor"])
-        .arg(&root)
-        .output()
-        .unwrap();
-    let out = text(&doc.stdout);
-    assert_eq!(doc.status.code(), Some(1), "{out}");
-    assert!(out.contains("counts as a plaintext key"), "{out}");
-    assert!(out.contains("has an apiKey"), "{out}");
+    s.then()
+        .arg("doctor")
+        .root_arg()
+        .run()
+        .code(1)
+        .stdout_has("counts as a plaintext key")
+        .stdout_has("has an apiKey");
 
-    let o = cmd(tmp.path())
+    s.then()
         .args(["--offline", "--yes", KEY])
-        .arg(&root)
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+        .root_arg()
+        .run()
+        .code(0);
     let cfg = json5(&root.join("openclaw.json"));
     assert_eq!(
         cfg["models"]["providers"]["gaterouter"]["apiKey"],
@@ -175,31 +172,29 @@ fn the_old_string_forms_are_migrated_and_doctor_flags_them() {
     let m = json5(&root.join("agents/main/agent/models.json"));
     assert!(m["providers"]["gaterouter"].get("apiKey").is_none());
     // Migrated once: a second run has nothing to do.
-    let again = cmd(tmp.path())
+    s.then()
         .args(["--offline", "--check", KEY])
-        .arg(&root)
-        .output()
-        .unwrap();
-    assert_eq!(again.status.code(), Some(0), "{}", text(&again.stdout));
+        .root_arg()
+        .run()
+        .code(0);
 }
 
 /// An `apiKey` in models.json that setup did not write (a SecretRef of the user's) stays.
 #[test]
 fn a_users_own_models_json_key_is_kept() {
-    let (tmp, root) = root_from("fresh");
-    let f = root.join("agents/main/agent/models.json");
+    let s = Scenario::case("fresh");
+    let f = s.root().join("agents/main/agent/models.json");
     std::fs::create_dir_all(f.parent().unwrap()).unwrap();
     std::fs::write(
         &f,
         r#"{"providers": {"gaterouter": {"apiKey": {"source": "file", "provider": "vault", "id": "/gr"}}}}"#,
     )
     .unwrap();
-    let o = cmd(tmp.path())
+    s.then()
         .args(["--offline", "--yes", KEY])
-        .arg(&root)
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+        .root_arg()
+        .run()
+        .code(0);
     assert_eq!(
         json5(&f)["providers"]["gaterouter"]["apiKey"],
         json!({"source": "file", "provider": "vault", "id": "/gr"})
@@ -254,7 +249,8 @@ fn the_openrouter_fallback_is_added_exactly_where_openrouter_has_credentials() {
             if fixtures().join(&case).join("expected-error.txt").exists() {
                 continue;
             }
-            let (tmp, root) = root_from(&case);
+            let s = Scenario::case(&case);
+            let root = s.root();
             let input = json5(&root.join("openclaw.json"));
             // Already there (the user's own, or from an earlier version): kept, not added.
             let there = refs(&input).iter().any(|r| r == or);
@@ -262,11 +258,11 @@ fn the_openrouter_fallback_is_added_exactly_where_openrouter_has_credentials() {
                 .as_object()
                 .is_some_and(|p| p.keys().any(|k| k.starts_with("openrouter:")))
                 || input["models"]["providers"].get("openrouter").is_some();
-            let mut c = cmd(tmp.path());
+            let mut c = s.then().label(format!("{case} with {cred:?}"));
             match cred {
                 Cred::None => {}
                 Cred::ProcessEnv => {
-                    c.env("OPENROUTER_API_KEY", "sk-or-v1-other");
+                    c = c.env("OPENROUTER_API_KEY", "sk-or-v1-other");
                 }
                 Cred::RootEnv => {
                     let f = root.join(".env");
@@ -278,27 +274,24 @@ fn the_openrouter_fallback_is_added_exactly_where_openrouter_has_credentials() {
                     std::fs::write(&f, t).unwrap();
                 }
                 Cred::GatewayEnv => {
-                    let d = tmp.path().join(".config/openclaw");
+                    let d = s.tmp().join(".config/openclaw");
                     std::fs::create_dir_all(&d).unwrap();
                     std::fs::write(d.join("gateway.env"), "OPENROUTER_API_KEY=sk-or-v1-x\n")
                         .unwrap();
                 }
             }
-            let args =
-                std::fs::read_to_string(fixtures().join(&case).join("args")).unwrap_or_default();
             let o = c
                 .args(["--offline", "--yes", KEY])
-                .arg(&root)
-                .args(args.split_whitespace())
-                .output()
-                .unwrap();
-            assert_eq!(o.status.code(), Some(0), "{case}: {}", text(&o.stderr));
+                .root_arg()
+                .args(case_args(&case))
+                .run()
+                .code(0);
             let has = refs(&json5(&root.join("openclaw.json")))
                 .iter()
                 .any(|r| r.starts_with("openrouter/"));
             let should = in_config || !matches!(cred, Cred::None);
             assert_eq!(has, should || there, "{case} with {cred:?}");
-            let said = format!("{}{}", text(&o.stdout), text(&o.stderr));
+            let said = format!("{}{}", o.stdout(), o.stderr());
             assert_eq!(
                 said.contains(&format!("fallback {or} left out")),
                 !should && !there,
@@ -328,16 +321,17 @@ fn uninstall_removes_what_setup_added_after_the_primary_changed() {
         {
             continue;
         }
-        let (tmp, root) = root_from(&case);
+        let s = Scenario::case(&case);
+        let root = s.root();
         let before = refs(&json5(&root.join("openclaw.json")));
-        let o = cmd(tmp.path())
+        s.then()
             .env("OPENROUTER_API_KEY", "sk-or-v1-other")
             .args(["--offline", "--yes", KEY])
-            .arg(&root)
+            .root_arg()
             .args(case_args(&case))
-            .output()
-            .unwrap();
-        assert_eq!(o.status.code(), Some(0), "{case}: {}", text(&o.stderr));
+            .label(&case)
+            .run()
+            .code(0);
         let cfg = root.join("openclaw.json");
         let t = std::fs::read_to_string(&cfg).unwrap();
         let changed = [
@@ -349,12 +343,12 @@ fn uninstall_removes_what_setup_added_after_the_primary_changed() {
         .map(|p| t.replace(p, &p.replace("gaterouter/auto", "openai/gpt-5.4")))
         .unwrap_or_else(|| panic!("{case}: no primary to change in\n{t}"));
         std::fs::write(&cfg, changed).unwrap();
-        let o = cmd(tmp.path())
+        s.then()
             .args(["uninstall", "--yes"])
-            .arg(&root)
-            .output()
-            .unwrap();
-        assert_eq!(o.status.code(), Some(0), "{case}: {}", text(&o.stderr));
+            .root_arg()
+            .label(&case)
+            .run()
+            .code(0);
         let after = refs(&json5(&cfg));
         for r in &after {
             assert!(
@@ -370,14 +364,14 @@ fn uninstall_removes_what_setup_added_after_the_primary_changed() {
 /// or an agent that keeps its own model.
 #[test]
 fn doctor_is_clean_after_every_successful_setup() {
-    for (case, tmp, root) in set_up_every_fixture(&[]) {
+    for (case, set) in set_up_every_fixture(&[]) {
         let before = refs(&json5(&fixtures().join(&case).join("input/openclaw.json")));
-        let o = cmd(tmp.path())
+        let v = set
+            .then()
             .args(["doctor", "--json"])
-            .arg(&root)
-            .output()
-            .unwrap();
-        let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+            .root_arg()
+            .run()
+            .json();
         assert_eq!(v["healthy"], true, "{case}: {v:#}");
         for c in v["checks"].as_array().unwrap() {
             if c["status"] == "warn" {
@@ -476,15 +470,13 @@ fn doctor_fails_every_root_setup_refuses() {
         if !fixtures().join(&case).join("expected-error.txt").exists() {
             continue;
         }
-        let (tmp, root) = root_from(&case);
-        let o = cmd(tmp.path())
-            .args(["doctor"])
-            .arg(&root)
-            .output()
-            .unwrap();
-        let out = text(&o.stdout);
-        assert_eq!(o.status.code(), Some(1), "{case}: {out}");
-        assert!(!out.contains("openclaw.json parses"), "{case}: {out}");
+        Scenario::case(&case)
+            .arg("doctor")
+            .root_arg()
+            .label(&case)
+            .run()
+            .code(1)
+            .stdout_lacks("openclaw.json parses");
     }
 }
 
@@ -501,35 +493,26 @@ fn a_ref_outside_the_catalog_is_refused_live_and_warned_about_offline() {
         ("--primary", "gaterouter/openai/gpt-9"),
         ("--fallback", "gaterouter/openai/gpt-9"),
     ] {
-        let (tmp, root) = root_from("onboarded");
-        let before = snapshot(&root);
-        let o = cmd(tmp.path())
+        let s = Scenario::case("onboarded");
+        s.then()
             .args(["--yes", "--base-url", &gr.base_url(), KEY, flag, bad])
-            .arg(&root)
-            .output()
-            .unwrap();
-        let err = text(&o.stderr);
-        assert_eq!(o.status.code(), Some(1), "{flag}: {err}");
-        assert!(
-            err.contains(&format!(
+            .root_arg()
+            .label(flag)
+            .run()
+            .code(1)
+            .stderr_has(&format!(
                 "{flag} {bad} is not in GateRouter's live model list"
-            )),
-            "{err}"
-        );
-        assert!(
-            err.contains("nearest ids are gaterouter/openai/gpt-5.4"),
-            "{err}"
-        );
-        assert_eq!(snapshot(&root), before, "{flag}: something was written");
+            ))
+            .stderr_has("nearest ids are gaterouter/openai/gpt-5.4")
+            .unchanged();
 
-        let o = cmd(tmp.path())
+        s.then()
             .args(["--offline", "--yes", KEY, flag, bad])
-            .arg(&root)
-            .output()
-            .unwrap();
-        let err = text(&o.stderr);
-        assert_eq!(o.status.code(), Some(0), "{flag}: {err}");
-        assert!(err.contains("bundled (--offline) model list"), "{err}");
+            .root_arg()
+            .label(flag)
+            .run()
+            .code(0)
+            .stderr_has("bundled (--offline) model list");
     }
 }
 
@@ -537,7 +520,8 @@ fn a_ref_outside_the_catalog_is_refused_live_and_warned_about_offline() {
 /// (it used to move a bad primary there, where doctor kept failing).
 #[test]
 fn a_stale_gaterouter_ref_is_not_carried_over() {
-    let (tmp, root) = root_from("onboarded");
+    let s = Scenario::case("onboarded");
+    let root = s.root();
     let cfg = root.join("openclaw.json");
     let t = std::fs::read_to_string(&cfg).unwrap();
     std::fs::write(
@@ -548,49 +532,42 @@ fn a_stale_gaterouter_ref_is_not_carried_over() {
         ),
     )
     .unwrap();
-    let o = cmd(tmp.path())
+    s.then()
         .args(["--offline", "--yes", KEY])
-        .arg(&root)
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
-    assert!(text(&o.stderr).contains("gaterouter/openai/gpt-9 is not in GateRouter's model list"));
+        .root_arg()
+        .run()
+        .code(0)
+        .stderr_has("gaterouter/openai/gpt-9 is not in GateRouter's model list");
     assert!(
-        !model_of(&root).to_string().contains("gpt-9"),
+        !model_of(root).to_string().contains("gpt-9"),
         "{}",
-        model_of(&root)
+        model_of(root)
     );
-    let d = cmd(tmp.path())
-        .args(["doctor"])
-        .arg(&root)
-        .output()
-        .unwrap();
-    assert_eq!(d.status.code(), Some(0), "{}", text(&d.stdout));
+    s.then().arg("doctor").root_arg().run().code(0);
 }
 
 /// --replace-fallbacks makes the fallbacks exactly the --fallback refs.
 #[test]
 fn fallbacks_can_be_replaced_rather_than_merged() {
-    let (tmp, root) = root_from("existing-fallbacks");
-    let o = cmd(tmp.path())
+    let s = Scenario::case("existing-fallbacks");
+    let root = s.root();
+    s.then()
         .args(["--offline", "--yes", KEY, "--replace-fallbacks"])
         .args(["--fallback", "gaterouter/openai/gpt-5.4"])
-        .arg(&root)
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+        .root_arg()
+        .run()
+        .code(0);
     assert_eq!(
-        model_of(&root),
+        model_of(root),
         json!({"primary": "gaterouter/auto", "fallbacks": ["gaterouter/openai/gpt-5.4"]})
     );
     // None at all.
-    let o = cmd(tmp.path())
+    s.then()
         .args(["--offline", "--yes", "--replace-fallbacks"])
-        .arg(&root)
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
-    assert_eq!(model_of(&root), json!({"primary": "gaterouter/auto"}));
+        .root_arg()
+        .run()
+        .code(0);
+    assert_eq!(model_of(root), json!({"primary": "gaterouter/auto"}));
 }
 
 /// Where GateRouter's `/models` gives a context window or an output limit, OpenClaw gets
@@ -599,7 +576,8 @@ fn fallbacks_can_be_replaced_rather_than_merged() {
 #[test]
 fn live_limits_are_carried_into_the_catalog() {
     let gr = crate::common::stand_in::StandIn::healthy(KEY);
-    let (tmp, root) = root_from("onboarded");
+    let s = Scenario::case("onboarded");
+    let root = s.root();
     // The user tuned gpt-5.4's window already; sonnet is listed without limits.
     let cfg = root.join("openclaw.json");
     let t = std::fs::read_to_string(&cfg).unwrap();
@@ -615,12 +593,11 @@ fn live_limits_are_carried_into_the_catalog() {
         ),
     )
     .unwrap();
-    let o = cmd(tmp.path())
+    s.then()
         .args(["--yes", "--base-url", &gr.base_url(), KEY])
-        .arg(&root)
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+        .root_arg()
+        .run()
+        .code(0);
     let by_id = |v: &Value, id: &str| -> Value {
         v.as_array()
             .unwrap()
@@ -652,26 +629,26 @@ fn live_limits_are_carried_into_the_catalog() {
         (Some(400_000), Some(128_000))
     );
     // And again: nothing to do.
-    let o = cmd(tmp.path())
+    s.then()
         .args(["--check", "--base-url", &gr.base_url(), KEY])
-        .arg(&root)
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
+        .root_arg()
+        .run()
+        .code(0);
 }
 
 /// An agent with its own model ignores the default: the plan and doctor name it,
 /// --all-agents moves it (its model kept last), and uninstall gives its model back.
 #[test]
 fn agents_with_their_own_model_are_named_moved_on_request_and_restored() {
-    let (tmp, root) = root_from("agent-own-model");
-    let o = cmd(tmp.path())
+    let s = Scenario::case("agent-own-model");
+    let root = s.root();
+    let o = s
+        .then()
         .args(["--offline", "--yes", KEY])
-        .arg(&root)
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
-    let said = format!("{}{}", text(&o.stdout), text(&o.stderr));
+        .root_arg()
+        .run()
+        .code(0);
+    let said = format!("{}{}", o.stdout(), o.stderr());
     assert!(
         said.contains("agent thomas has its own model (openai-codex/gpt-5.4)"),
         "{said}"
@@ -679,47 +656,31 @@ fn agents_with_their_own_model_are_named_moved_on_request_and_restored() {
     // models.json goes where OpenClaw reads it: the declared agent's, not agents/main.
     assert!(root.join("agents/thomas/agent/models.json").is_file());
     assert!(!root.join("agents/main").exists());
-    let d = cmd(tmp.path())
-        .args(["doctor"])
-        .arg(&root)
-        .output()
-        .unwrap();
-    let out = text(&d.stdout);
-    assert!(
-        out.contains(
-            "warn  agent thomas has its own model (openai-codex/gpt-5.4, at agents.entries.thomas)"
-        ),
-        "{out}"
+    s.then().arg("doctor").root_arg().run().stdout_has(
+        "warn  agent thomas has its own model (openai-codex/gpt-5.4, at agents.entries.thomas)",
     );
 
-    let o = cmd(tmp.path())
+    s.then()
         .args(["--offline", "--yes", "--all-agents"])
-        .arg(&root)
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+        .root_arg()
+        .run()
+        .code(0);
     let thomas =
         || json5(&root.join("openclaw.json"))["agents"]["entries"]["thomas"]["model"].clone();
     assert_eq!(
         thomas(),
         json!({"primary": "gaterouter/auto", "fallbacks": ["gaterouter/anthropic/claude-sonnet-4.6", "openai-codex/gpt-5.4"]})
     );
-    let d = cmd(tmp.path())
-        .args(["doctor"])
-        .arg(&root)
-        .output()
-        .unwrap();
-    let out = text(&d.stdout);
-    assert!(
-        out.contains("ok    agent thomas uses gaterouter/auto"),
-        "{out}"
-    );
+    s.then()
+        .arg("doctor")
+        .root_arg()
+        .run()
+        .stdout_has("ok    agent thomas uses gaterouter/auto");
 
-    let o = cmd(tmp.path())
+    s.then()
         .args(["uninstall", "--yes"])
-        .arg(&root)
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+        .root_arg()
+        .run()
+        .code(0);
     assert_eq!(thomas(), json!("openai-codex/gpt-5.4"));
 }
