@@ -17,6 +17,32 @@ use crate::redact::secrets::Redactor;
 
 pub use crate::gaterouter::templates::PROVIDER_ID as PROVIDER;
 
+// The SecretRef defaults and limits below are OpenClaw's, not ours: verify must read a
+// secret exactly where and as far as OpenClaw would, or it would pass a key OpenClaw fails.
+
+/// OpenClaw's default `maxBytes` of a `file` secrets provider: 1 MiB (`DEFAULT_FILE_MAX_BYTES`
+/// in its `src/secrets/resolve.ts`). The same number as the dotenv limit
+/// ([`crate::format::dotenv::MAX_BYTES`]), but a separate setting of OpenClaw's.
+const FILE_MAX_BYTES: u64 = 1_048_576;
+/// The only ref id of a `mode: "singleValue"` file provider (`SINGLE_VALUE_FILE_REF_ID` in
+/// OpenClaw's `src/secrets/ref-contract.ts`).
+const SINGLE_VALUE_ID: &str = "value";
+/// OpenClaw's default `timeoutMs` of an `exec` secrets provider (`DEFAULT_EXEC_TIMEOUT_MS` in
+/// its `src/secrets/resolve.ts`).
+const EXEC_TIMEOUT_MS: u64 = 5_000;
+/// The largest `timeoutMs` OpenClaw's config accepts for an `exec` secrets provider
+/// (`SecretsExecProviderSchema` in its `src/config/zod-schema.core.ts`).
+const EXEC_MAX_TIMEOUT_MS: u64 = 120_000;
+/// OpenClaw's default `maxOutputBytes` of an `exec` secrets provider: 1 MiB
+/// (`DEFAULT_EXEC_MAX_OUTPUT_BYTES` in its `src/secrets/resolve.ts`).
+const EXEC_MAX_OUTPUT_BYTES: u64 = 1_048_576;
+/// OpenClaw's default `jsonOnly` of an `exec` secrets provider (`resolveExecRefs` in its
+/// `src/secrets/resolve.ts`): only a protocol answer counts.
+const EXEC_JSON_ONLY: bool = true;
+/// The `protocolVersion` of the exec secrets protocol, in the request and required in the
+/// answer (`resolveExecRefs` and `parseExecValues` in OpenClaw's `src/secrets/resolve.ts`).
+const EXEC_PROTOCOL_VERSION: u64 = 1;
+
 /// Where the key was found, in OpenClaw's order of precedence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -397,13 +423,17 @@ fn dotenv_pairs(text: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Why the provider entry cannot be used: the probe's failure kind and the cause+fix.
+type ProviderError = (crate::gaterouter::probe::FailureKind, String);
+
+/// The gaterouter provider entry as OpenClaw will call it, or why it cannot.
 fn provider(
     entry: &Value,
     root: &Root,
     agent_dir: &Path,
     lookup: &Lookup,
-) -> std::result::Result<Provider, (crate::gaterouter::probe::FailureKind, String)> {
-    use crate::gaterouter::probe::FailureKind::{InsecureUrl, NoProvider, UnsupportedApi};
+) -> std::result::Result<Provider, ProviderError> {
+    use crate::gaterouter::probe::FailureKind::NoProvider;
     if !entry.is_object() {
         return Err((
             NoProvider,
@@ -413,13 +443,62 @@ fn provider(
             ),
         ));
     }
+    let (raw, from) = base_url_source(entry, root, agent_dir)?;
+    let (base_url, loopback) = checked_base_url(&raw, &from, lookup)?;
+    let api = supported_api(entry)?;
+    let compat = &entry["compat"];
+    let max_tokens_field = compat["maxTokensField"]
+        .as_str()
+        .unwrap_or("max_completion_tokens")
+        .to_owned();
+    Ok(Provider {
+        base_url,
+        base_url_from: from,
+        api,
+        headers: expanded_headers(entry, lookup),
+        max_tokens_field,
+        usage_in_stream: loopback || compat["supportsUsageInStreaming"] == true,
+    })
+}
+
+/// The baseUrl as written and where: a non-empty one in the agent's models.json wins over
+/// openclaw.json's, as in OpenClaw.
+fn base_url_source(
+    entry: &Value,
+    root: &Root,
+    agent_dir: &Path,
+) -> std::result::Result<(String, String), ProviderError> {
     let models_json = agent_dir.join("models.json");
-    let from_models = root
-        .models
+    match (
+        models_json_base_url(root, &models_json),
+        entry["baseUrl"].as_str(),
+    ) {
+        (Some(u), _) => Ok((
+            u,
+            format!(
+                "providers.{PROVIDER}.baseUrl in {} (it wins over openclaw.json's)",
+                models_json.display()
+            ),
+        )),
+        (None, Some(u)) => Ok((u.to_owned(), format!("models.providers.{PROVIDER}.baseUrl"))),
+        (None, None) => Err((
+            crate::gaterouter::probe::FailureKind::NoProvider,
+            format!(
+                "models.providers.{PROVIDER} in {} has no baseUrl; run gaterouter-setup KEY ROOT to repair it",
+                root.config.path.display()
+            ),
+        )),
+    }
+}
+
+/// The non-blank `providers.gaterouter.baseUrl` of `models_json`, if any. The root has
+/// already read the models.json files it found; only another agent's is read here.
+fn models_json_base_url(root: &Root, models_json: &Path) -> Option<String> {
+    root.models
         .iter()
         .find(|f| f.path == models_json)
         .cloned()
-        .or_else(|| FileState::read(&root.dir, models_json.clone()).ok())
+        .or_else(|| FileState::read(&root.dir, models_json.to_path_buf()).ok())
         .and_then(|f| f.text().ok().flatten().map(str::to_owned))
         .and_then(|t| serde_json::from_str::<Value>(&t).ok())
         .and_then(|v| {
@@ -427,27 +506,18 @@ fn provider(
                 .as_str()
                 .filter(|s| !s.trim().is_empty())
                 .map(str::to_owned)
-        });
-    let (raw, from) = match (from_models, entry["baseUrl"].as_str()) {
-        (Some(u), _) => (
-            u,
-            format!(
-                "providers.{PROVIDER}.baseUrl in {} (it wins over openclaw.json's)",
-                models_json.display()
-            ),
-        ),
-        (None, Some(u)) => (u.to_owned(), format!("models.providers.{PROVIDER}.baseUrl")),
-        (None, None) => {
-            return Err((
-                NoProvider,
-                format!(
-                    "models.providers.{PROVIDER} in {} has no baseUrl; run gaterouter-setup KEY ROOT to repair it",
-                    root.config.path.display()
-                ),
-            ));
-        }
-    };
-    let (expanded, missing, _) = lookup.expand(&raw);
+        })
+}
+
+/// The baseUrl OpenClaw will call (`${VAR}`s expanded, no trailing `/`) and whether its
+/// host is loopback; refused when a variable is unset or the URL would expose the key.
+fn checked_base_url(
+    raw: &str,
+    from: &str,
+    lookup: &Lookup,
+) -> std::result::Result<(String, bool), ProviderError> {
+    use crate::gaterouter::probe::FailureKind::{InsecureUrl, NoProvider};
+    let (expanded, missing, _) = lookup.expand(raw);
     if !missing.is_empty() {
         return Err((
             NoProvider,
@@ -468,120 +538,51 @@ fn provider(
                 ),
             )
         })?;
+    let loopback = crate::gaterouter::probe::is_loopback(&parsed);
+    Ok((base_url, loopback))
+}
+
+/// The entry's `api`, which must be the one GateRouter serves.
+fn supported_api(entry: &Value) -> std::result::Result<String, ProviderError> {
     let api = entry["api"]
         .as_str()
         .unwrap_or("openai-completions")
         .to_owned();
     if api != "openai-completions" {
         return Err((
-            UnsupportedApi,
+            crate::gaterouter::probe::FailureKind::UnsupportedApi,
             format!(
                 "models.providers.{PROVIDER}.api is {api:?}: OpenClaw would not call /chat/completions, the only API GateRouter serves; set it to \"openai-completions\" (gaterouter-setup KEY ROOT does)"
             ),
         ));
     }
-    let headers = entry["headers"]
+    Ok(api)
+}
+
+/// The entry's string `headers`, `${VAR}`s expanded as OpenClaw sends them.
+fn expanded_headers(entry: &Value, lookup: &Lookup) -> Vec<(String, String)> {
+    entry["headers"]
         .as_object()
         .map(|h| {
             h.iter()
                 .filter_map(|(k, v)| Some((k.clone(), lookup.expand(v.as_str()?).0)))
                 .collect()
         })
-        .unwrap_or_default();
-    let compat = &entry["compat"];
-    let max_tokens_field = compat["maxTokensField"]
-        .as_str()
-        .unwrap_or("max_completion_tokens")
-        .to_owned();
-    let loopback = crate::gaterouter::probe::is_loopback(&parsed);
-    Ok(Provider {
-        base_url,
-        base_url_from: from,
-        api,
-        headers,
-        max_tokens_field,
-        usage_in_stream: loopback || compat["supportsUsageInStreaming"] == true,
-    })
+        .unwrap_or_default()
 }
+
+/// Where OpenClaw looks for a key variable, as the messages name it.
+const KEY_WHERE: &str =
+    "the process environment, <root>/.env, ~/.config/openclaw/gateway.env or env in openclaw.json";
+/// The fix for a key OpenClaw cannot find.
+const KEY_FIX: &str = "run gaterouter-setup KEY ROOT (it writes the key to <root>/.env), or export it in the environment OpenClaw runs in";
 
 /// The key behind `apiKey`: a SecretRef `{source: "env", id}`, a `${VAR}` string, a literal,
 /// or (absent) `GATEROUTER_API_KEY` from the environment.
 fn key(entry: &Value, lookup: &Lookup) -> (KeyState, KeyInfo) {
-    let where_ = "the process environment, <root>/.env, ~/.config/openclaw/gateway.env or env in openclaw.json";
-    let fix = "run gaterouter-setup KEY ROOT (it writes the key to <root>/.env), or export it in the environment OpenClaw runs in";
-    let var_key = |var: &str, reference: String| -> (KeyState, KeyInfo) {
-        match lookup.get(var) {
-            Some((v, from)) => (
-                lookup.usable(&v, var, from),
-                KeyInfo {
-                    reference,
-                    found_in: Some(from),
-                },
-            ),
-            None => (
-                KeyState::Missing {
-                    message: format!(
-                        "the key variable {var} is not set where OpenClaw looks ({where_}), so OpenClaw stops the turn before any request; {fix}"
-                    ),
-                },
-                KeyInfo {
-                    reference,
-                    found_in: None,
-                },
-            ),
-        }
-    };
     match &entry["apiKey"] {
-        Value::Object(o) => {
-            let source = o.get("source").and_then(Value::as_str).unwrap_or("");
-            let alias = o.get("provider").and_then(Value::as_str).unwrap_or("");
-            let id = o.get("id").and_then(Value::as_str).unwrap_or("");
-            let reference = format!("{source}:{alias}:{id}");
-            if source == "env" && !id.is_empty() {
-                if let Some(message) = env_policy(lookup.config, alias, id) {
-                    let info = KeyInfo {
-                        reference,
-                        found_in: None,
-                    };
-                    return (KeyState::Missing { message }, info);
-                }
-                return var_key(id, format!("env:{id}"));
-            }
-            let (state, found_in) = match secret_ref(lookup, source, alias, id) {
-                Ok((v, from)) => (
-                    lookup.usable(&v, &format!("the {source} SecretRef"), from),
-                    Some(from),
-                ),
-                Err(state) => (state, None),
-            };
-            (
-                state,
-                KeyInfo {
-                    reference,
-                    found_in,
-                },
-            )
-        }
-        Value::String(s) if s.contains("${") => {
-            let (v, missing, from) = lookup.expand(s);
-            let info = |found| KeyInfo {
-                reference: s.clone(),
-                found_in: found,
-            };
-            if !missing.is_empty() {
-                return (
-                    KeyState::Missing {
-                        message: format!(
-                            "the key variable {} is not set where OpenClaw looks ({where_}), so OpenClaw would send the literal text {s:?} as the key; {fix}",
-                            missing.join(", ")
-                        ),
-                    },
-                    info(None),
-                );
-            }
-            let from = from.unwrap_or(KeySource::Config);
-            (lookup.usable(&v, "apiKey", from), info(Some(from)))
-        }
+        Value::Object(o) => ref_key(o, lookup),
+        Value::String(s) if s.contains("${") => template_key(s, lookup),
         Value::String(s) if !s.is_empty() => (
             lookup.usable(s, "apiKey", KeySource::Config),
             KeyInfo {
@@ -595,8 +596,89 @@ fn key(entry: &Value, lookup: &Lookup) -> (KeyState, KeyInfo) {
                 "{} (no apiKey in the provider entry)",
                 crate::gaterouter::key::ENV_VAR
             ),
+            lookup,
         ),
     }
+}
+
+/// The key in variable `var`, looked up with OpenClaw's precedence; `reference` is how the
+/// report names it.
+fn var_key(var: &str, reference: String, lookup: &Lookup) -> (KeyState, KeyInfo) {
+    match lookup.get(var) {
+        Some((v, from)) => (
+            lookup.usable(&v, var, from),
+            KeyInfo {
+                reference,
+                found_in: Some(from),
+            },
+        ),
+        None => (
+            KeyState::Missing {
+                message: format!(
+                    "the key variable {var} is not set where OpenClaw looks ({KEY_WHERE}), so OpenClaw stops the turn before any request; {KEY_FIX}"
+                ),
+            },
+            KeyInfo {
+                reference,
+                found_in: None,
+            },
+        ),
+    }
+}
+
+/// A SecretRef `apiKey` (`{source, provider, id}`). An `env` one is a variable lookup unless
+/// its provider's allowlist refuses it; the other sources go through [`secret_ref`].
+fn ref_key(o: &serde_json::Map<String, Value>, lookup: &Lookup) -> (KeyState, KeyInfo) {
+    let field = |k: &str| o.get(k).and_then(Value::as_str).unwrap_or("");
+    let (source, alias, id) = (field("source"), field("provider"), field("id"));
+    let reference = format!("{source}:{alias}:{id}");
+    if source == "env" && !id.is_empty() {
+        if let Some(message) = env_policy(lookup.config, alias, id) {
+            let info = KeyInfo {
+                reference,
+                found_in: None,
+            };
+            return (KeyState::Missing { message }, info);
+        }
+        return var_key(id, format!("env:{id}"), lookup);
+    }
+    let (state, found_in) = match secret_ref(lookup, source, alias, id) {
+        Ok((v, from)) => (
+            lookup.usable(&v, &format!("the {source} SecretRef"), from),
+            Some(from),
+        ),
+        Err(state) => (state, None),
+    };
+    (
+        state,
+        KeyInfo {
+            reference,
+            found_in,
+        },
+    )
+}
+
+/// A `${VAR}` `apiKey`: expanded when OpenClaw loads the config, so an unset variable leaves
+/// the literal text, which OpenClaw would send as the key.
+fn template_key(s: &str, lookup: &Lookup) -> (KeyState, KeyInfo) {
+    let (v, missing, from) = lookup.expand(s);
+    let info = |found| KeyInfo {
+        reference: s.to_owned(),
+        found_in: found,
+    };
+    if !missing.is_empty() {
+        return (
+            KeyState::Missing {
+                message: format!(
+                    "the key variable {} is not set where OpenClaw looks ({KEY_WHERE}), so OpenClaw would send the literal text {s:?} as the key; {KEY_FIX}",
+                    missing.join(", ")
+                ),
+            },
+            info(None),
+        );
+    }
+    let from = from.unwrap_or(KeySource::Config);
+    (lookup.usable(&v, "apiKey", from), info(Some(from)))
 }
 
 /// A `secrets.providers` env entry's allowlist refusing `id` (OpenClaw then stops the turn).
@@ -730,7 +812,7 @@ fn secret_file(
     let path = user_path(pc["path"].as_str().unwrap_or(""), lookup);
     let what = format!("secrets.providers.{alias}.path");
     secure_file(&path, &what, false)?;
-    let max = pc["maxBytes"].as_u64().unwrap_or(1_048_576);
+    let max = pc["maxBytes"].as_u64().unwrap_or(FILE_MAX_BYTES);
     let bytes = match crate::sys::fsx::read_regular(&path, max) {
         Ok(Some((b, _))) => b,
         Ok(None) => return Err(format!("{what} {} does not exist", path.display())),
@@ -745,9 +827,9 @@ fn secret_file(
     let text = String::from_utf8_lossy(&bytes);
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     if pc["mode"] == "singleValue" {
-        if id != "value" {
+        if id != SINGLE_VALUE_ID {
             return Err(format!(
-                "secrets.providers.{alias} is a singleValue file, whose only id is \"value\", not {id:?}"
+                "secrets.providers.{alias} is a singleValue file, whose only id is {SINGLE_VALUE_ID:?}, not {id:?}"
             ));
         }
         let v = text
@@ -781,12 +863,25 @@ fn secret_exec(
     lookup: &Lookup,
 ) -> std::result::Result<(String, KeySource), String> {
     let what = format!("secrets.providers.{alias}.command");
+    let cmd = trusted_command(pc, &what, lookup)?;
+    let out = exec_output(pc, cmd, alias, id, &what, lookup)?;
+    let json_only = pc["jsonOnly"].as_bool().unwrap_or(EXEC_JSON_ONLY);
+    exec_answer(&out, id, json_only, &what).map(|v| (v, KeySource::SecretExec))
+}
+
+/// The provider's `command`, refused where OpenClaw refuses to run it: not absolute, not a
+/// secure file (others may read it, not write it), or outside a non-empty `trustedDirs`.
+fn trusted_command<'a>(
+    pc: &'a Value,
+    what: &str,
+    lookup: &Lookup,
+) -> std::result::Result<&'a Path, String> {
     let cmd = pc["command"].as_str().unwrap_or("");
     if !cmd.starts_with('/') {
         return Err(format!("{what} {cmd:?} is not an absolute path"));
     }
     let cmd = Path::new(cmd);
-    secure_file(cmd, &what, true)?;
+    secure_file(cmd, what, true)?;
     if let Some(dirs) = pc["trustedDirs"].as_array().filter(|d| !d.is_empty())
         && !dirs
             .iter()
@@ -798,6 +893,12 @@ fn secret_exec(
             cmd.display()
         ));
     }
+    Ok(cmd)
+}
+
+/// The command with its args, in its own directory, with an environment of only `passEnv`
+/// (looked up like any variable) and `env`: nothing of ours leaks into a secret manager.
+fn exec_command(pc: &Value, cmd: &Path, lookup: &Lookup) -> std::process::Command {
     let mut c = std::process::Command::new(cmd);
     c.env_clear()
         .current_dir(cmd.parent().unwrap_or(Path::new("/")));
@@ -817,11 +918,30 @@ fn secret_exec(
     for (k, v) in pc["env"].as_object().into_iter().flatten() {
         c.env(k, v.as_str().unwrap_or_default());
     }
-    let ms = pc["timeoutMs"].as_u64().unwrap_or(5000).clamp(1, 120_000);
-    let max = pc["maxOutputBytes"].as_u64().unwrap_or(1_048_576);
-    let input = serde_json::json!({"protocolVersion": 1, "provider": alias, "ids": [id]});
+    c
+}
+
+/// Runs the command with the request for `id` on stdin, within its `timeoutMs`, and returns
+/// its stdout: refused past `maxOutputBytes` or on a failed exit, as OpenClaw refuses it.
+fn exec_output(
+    pc: &Value,
+    cmd: &Path,
+    alias: &str,
+    id: &str,
+    what: &str,
+    lookup: &Lookup,
+) -> std::result::Result<Vec<u8>, String> {
+    let ms = pc["timeoutMs"]
+        .as_u64()
+        .unwrap_or(EXEC_TIMEOUT_MS)
+        .clamp(1, EXEC_MAX_TIMEOUT_MS);
+    let max = pc["maxOutputBytes"]
+        .as_u64()
+        .unwrap_or(EXEC_MAX_OUTPUT_BYTES);
+    let input = serde_json::json!({"protocolVersion": EXEC_PROTOCOL_VERSION, "provider": alias, "ids": [id]});
+    // One byte over the limit is enough to know it was exceeded.
     let (status, out) = crate::sys::child::run(
-        c,
+        exec_command(pc, cmd, lookup),
         Some(input.to_string().into_bytes()),
         std::time::Duration::from_millis(ms),
         max + 1,
@@ -835,23 +955,36 @@ fn secret_exec(
     if !status.success() {
         return Err(format!("{what} {} exited with {status}", cmd.display()));
     }
-    let text = String::from_utf8_lossy(&out);
+    Ok(out)
+}
+
+/// The value for `id` in the command's output, read as OpenClaw reads it: the protocol's
+/// `{"protocolVersion": 1, "values", "errors"}`, or without `jsonOnly` the raw output or a
+/// bare JSON string.
+fn exec_answer(
+    out: &[u8],
+    id: &str,
+    json_only: bool,
+    what: &str,
+) -> std::result::Result<String, String> {
+    let text = String::from_utf8_lossy(out);
     let trimmed = text.trim();
     if trimmed.is_empty() {
         return Err(format!("{what} printed nothing"));
     }
-    let json_only = pc["jsonOnly"].as_bool().unwrap_or(true);
     let parsed: Value = match serde_json::from_str(trimmed) {
         Ok(v) => v,
         // One id and not jsonOnly: the raw output is the value.
-        Err(_) if !json_only => return Ok((trimmed.to_owned(), KeySource::SecretExec)),
+        Err(_) if !json_only => return Ok(trimmed.to_owned()),
         Err(_) => return Err(format!("{what} printed something that is not JSON")),
     };
     if let (false, Value::String(v)) = (json_only, &parsed) {
-        return Ok((v.clone(), KeySource::SecretExec));
+        return Ok(v.clone());
     }
-    if parsed["protocolVersion"] != 1 {
-        return Err(format!("{what}'s answer lacks \"protocolVersion\": 1"));
+    if parsed["protocolVersion"] != EXEC_PROTOCOL_VERSION {
+        return Err(format!(
+            "{what}'s answer lacks \"protocolVersion\": {EXEC_PROTOCOL_VERSION}"
+        ));
     }
     if let Some(e) = parsed["errors"].get(id) {
         return Err(format!(
@@ -860,7 +993,7 @@ fn secret_exec(
         ));
     }
     match parsed["values"].get(id) {
-        Some(Value::String(v)) => Ok((v.clone(), KeySource::SecretExec)),
+        Some(Value::String(v)) => Ok(v.clone()),
         Some(_) => Err(format!(
             "{what} answered a value for {id:?} that is not a string"
         )),
