@@ -54,21 +54,7 @@ pub fn run(
     agent: Option<&str>,
     timeout: Duration,
 ) -> GatewayRun {
-    let agent = agent.unwrap_or("main");
-    let session = format!("agent:{agent}:{SESSION}");
-    let secs = timeout.as_secs().max(1).to_string();
-    let args = [
-        "agent",
-        "--agent",
-        agent,
-        "--session-key",
-        &session,
-        "--message",
-        super::ask::PROMPT,
-        "--json",
-        "--timeout",
-        &secs,
-    ];
+    let args = agent_args(agent.unwrap_or("main"), timeout);
     let command = format!("openclaw {}", args.join(" "));
     let start = Instant::now();
     let running = gateway::find(root);
@@ -87,8 +73,42 @@ pub fn run(
         ));
         return out;
     }
+    // The CLI's own start and the Gateway's turn, on top of the model's time.
+    let limit = timeout + Duration::from_secs(60);
+    let c = agent_command(bin, &args, root, config);
+    let done = crate::sys::child::run_full(c, None, limit, 4 << 20, true);
+    out.ms = start.elapsed().as_millis() as u64;
+    match done {
+        Ok(done) => read_reply(&mut out, &done),
+        Err(e) => out.error = Some(format!("{command}: {e}")),
+    }
+    out
+}
+
+/// `openclaw agent` with the prompt, in our own session of `agent`, as JSON.
+fn agent_args(agent: &str, timeout: Duration) -> Vec<String> {
+    let session = format!("agent:{agent}:{SESSION}");
+    let secs = timeout.as_secs().max(1).to_string();
+    [
+        "agent",
+        "--agent",
+        agent,
+        "--session-key",
+        &session,
+        "--message",
+        super::ask::PROMPT,
+        "--json",
+        "--timeout",
+        &secs,
+    ]
+    .map(str::to_owned)
+    .to_vec()
+}
+
+/// The CLI run for `root`, with nothing of ours in its environment: the Gateway answers
+/// with its own environment, which is the point.
+fn agent_command(bin: &Path, args: &[String], root: &Path, config: Option<&Path>) -> Command {
     let mut c = Command::new(bin);
-    // Nothing of ours: the Gateway answers with its own environment, which is the point.
     c.args(args)
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -102,24 +122,18 @@ pub fn run(
     if let Some(p) = config {
         c.env("OPENCLAW_CONFIG_PATH", p);
     }
-    // The CLI's own start and the Gateway's turn, on top of the model's time.
-    let limit = timeout + Duration::from_secs(60);
-    let done = crate::sys::child::run_full(c, None, limit, 4 << 20, true);
-    out.ms = start.elapsed().as_millis() as u64;
-    let done = match done {
-        Ok(d) => d,
-        Err(e) => {
-            out.error = Some(format!("{command}: {e}"));
-            return out;
-        }
-    };
+    c
+}
+
+/// Fills `out` from the CLI's JSON reply: it passes when the Gateway answered through
+/// GateRouter; otherwise `out.error` says why.
+fn read_reply(out: &mut GatewayRun, done: &crate::sys::child::Output) {
     out.exit_code = done.status.code();
     let v = gateway::first_json(&done.stdout);
     let meta = v.as_ref().map(|v| &v["result"]["meta"]["agentMeta"]);
-    let s = |x: Option<&serde_json::Value>| x.and_then(|x| x.as_str()).map(str::to_owned);
-    out.provider = s(meta.map(|m| &m["provider"]));
-    out.model = s(meta.map(|m| &m["model"]));
-    out.answer = s(v.as_ref().map(|v| &v["result"]["payloads"][0]["text"]))
+    out.provider = text_at(meta.map(|m| &m["provider"]));
+    out.model = text_at(meta.map(|m| &m["model"]));
+    out.answer = text_at(v.as_ref().map(|v| &v["result"]["payloads"][0]["text"]))
         .map(|a| a.chars().take(200).collect());
     let status_ok = v.as_ref().is_some_and(|v| v["status"] == "ok");
     out.ok = done.status.success()
@@ -127,24 +141,41 @@ pub fn run(
         && out.provider.as_deref() == Some(super::resolve::PROVIDER)
         && out.answer.is_some();
     if !out.ok {
-        out.error = Some(match (&out.provider, status_ok) {
-            (Some(p), true) => format!(
-                "the Gateway answered through {p}/{}, not GateRouter: it has not applied the GateRouter config (it hot-reloads within seconds of a change; a config it rejected is in its log)",
-                out.model.as_deref().unwrap_or("?")
-            ),
-            _ => s(v.as_ref().map(|v| &v["error"]["message"]))
-                .or_else(|| s(v.as_ref().map(|v| &v["summary"])))
-                .unwrap_or_else(|| {
-                    let e = String::from_utf8_lossy(&done.stderr);
-                    let lines: Vec<&str> = e.trim().lines().collect();
-                    lines[lines.len().saturating_sub(4)..].join("\n")
-                }),
-        });
-        if out.key == Some(KeyHeld::Shadowed) {
-            out.error = out.error.map(|e| {
-                format!("{e} (its own environment sets another GATEROUTER_API_KEY, which wins over .env)")
-            });
-        }
+        out.error = Some(failure(out, v.as_ref(), status_ok, &done.stderr));
     }
-    out
+}
+
+/// Why the run did not pass: another provider answered (the Gateway has not applied our
+/// config), or the CLI's own error, else the end of its stderr. A Gateway whose own
+/// environment shadows `.env`'s key is named, since that is the likely cause.
+fn failure(
+    out: &GatewayRun,
+    v: Option<&serde_json::Value>,
+    status_ok: bool,
+    stderr: &[u8],
+) -> String {
+    let e = match (&out.provider, status_ok) {
+        (Some(p), true) => format!(
+            "the Gateway answered through {p}/{}, not GateRouter: it has not applied the GateRouter config (it hot-reloads within seconds of a change; a config it rejected is in its log)",
+            out.model.as_deref().unwrap_or("?")
+        ),
+        _ => text_at(v.map(|v| &v["error"]["message"]))
+            .or_else(|| text_at(v.map(|v| &v["summary"])))
+            .unwrap_or_else(|| {
+                let e = String::from_utf8_lossy(stderr);
+                let lines: Vec<&str> = e.trim().lines().collect();
+                lines[lines.len().saturating_sub(4)..].join("\n")
+            }),
+    };
+    if out.key == Some(KeyHeld::Shadowed) {
+        return format!(
+            "{e} (its own environment sets another GATEROUTER_API_KEY, which wins over .env)"
+        );
+    }
+    e
+}
+
+/// The string at `x`, if it is one.
+fn text_at(x: Option<&serde_json::Value>) -> Option<String> {
+    x.and_then(|x| x.as_str()).map(str::to_owned)
 }
