@@ -11,6 +11,7 @@ pub mod gateway;
 pub mod openclaw;
 pub mod resolve;
 
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -157,6 +158,41 @@ pub fn run(r: &Resolved, opts: &Options) -> VerifyReport {
 }
 
 async fn run_async(r: &Resolved, opts: &Options) -> VerifyReport {
+    let mut results = prechecked(r, &model_refs(r));
+    let capped = cap_fallbacks(&mut results);
+    let primary_ok = send_checks(r, opts, &mut results).await;
+    for res in &mut results {
+        if !res.checked && res.failure.is_none() && res.note.is_none() {
+            res.note = Some("not checked (--all checks every fallback)".into());
+        }
+    }
+    let fallback_ok = (!primary_ok).then(|| {
+        results
+            .iter()
+            .any(|res| res.role == Role::Fallback && res.ok)
+    });
+    let (base_url, base_url_from) = match &r.provider {
+        Ok(p) => (Some(p.base_url.clone()), Some(p.base_url_from.clone())),
+        Err(_) => (None, None),
+    };
+    VerifyReport {
+        root: r.root.clone(),
+        agent: r.agent.clone(),
+        model_from: r.model_from.clone(),
+        base_url,
+        base_url_from,
+        key: r.key_info.clone(),
+        results,
+        ok: primary_ok,
+        fallback_ok,
+        openclaw: None,
+        gateway: None,
+        warnings: warnings(r, capped),
+    }
+}
+
+/// The refs OpenClaw may use, in its order: the primary, then each fallback once.
+fn model_refs(r: &Resolved) -> Vec<(String, Role)> {
     let mut refs: Vec<(String, Role)> = Vec::new();
     if let Some(p) = &r.primary {
         refs.push((p.clone(), Role::Primary));
@@ -166,8 +202,13 @@ async fn run_async(r: &Resolved, opts: &Options) -> VerifyReport {
             refs.push((f.clone(), Role::Fallback));
         }
     }
-    let mut results: Vec<ModelResult> = refs
-        .iter()
+    refs
+}
+
+/// A result per ref, with what stops it before any request already filled in. A fallback
+/// elsewhere than GateRouter is only noted: it is not ours to check, nor a failure.
+fn prechecked(r: &Resolved, refs: &[(String, Role)]) -> Vec<ModelResult> {
+    refs.iter()
         .map(|(m, role)| {
             let mut res = ModelResult::unchecked(m, *role);
             if let Err(f) = precheck(r, m) {
@@ -185,8 +226,12 @@ async fn run_async(r: &Resolved, opts: &Options) -> VerifyReport {
             }
             res
         })
-        .collect();
-    // Past the cap, a fallback is noted instead of sent.
+        .collect()
+}
+
+/// Notes the sendable fallbacks past [`MAX_FALLBACKS`] instead of sending them; returns how
+/// many.
+fn cap_fallbacks(results: &mut [ModelResult]) -> usize {
     let mut fallbacks = 0;
     let mut capped = 0;
     for res in results.iter_mut().filter(|r| r.role == Role::Fallback) {
@@ -200,13 +245,18 @@ async fn run_async(r: &Resolved, opts: &Options) -> VerifyReport {
             }
         }
     }
+    capped
+}
+
+/// Sends what is sendable and returns whether the primary answered. First the primary (and
+/// with --all every fallback) at once; then, when the primary did not answer, the
+/// fallbacks, to say whether OpenClaw's fallback would have saved the turn.
+async fn send_checks(r: &Resolved, opts: &Options, results: &mut [ModelResult]) -> bool {
     let sendable = |res: &ModelResult| res.failure.is_none() && res.note.is_none() && !res.checked;
-    // First the primary (and with --all every fallback) at once; then, when the primary did
-    // not answer, the fallbacks, to say whether OpenClaw's fallback would have saved the turn.
     let first: Vec<usize> = (0..results.len())
         .filter(|&i| sendable(&results[i]) && (opts.all || results[i].role == Role::Primary))
         .collect();
-    send_all(r, opts, &mut results, &first).await;
+    send_all(r, opts, results, &first).await;
     let primary_ok = results
         .first()
         .is_some_and(|p| p.role == Role::Primary && p.ok);
@@ -214,18 +264,13 @@ async fn run_async(r: &Resolved, opts: &Options) -> VerifyReport {
         let rest: Vec<usize> = (0..results.len())
             .filter(|&i| sendable(&results[i]))
             .collect();
-        send_all(r, opts, &mut results, &rest).await;
+        send_all(r, opts, results, &rest).await;
     }
-    for res in &mut results {
-        if !res.checked && res.failure.is_none() && res.note.is_none() {
-            res.note = Some("not checked (--all checks every fallback)".into());
-        }
-    }
-    let fallback_ok = (!primary_ok).then(|| {
-        results
-            .iter()
-            .any(|res| res.role == Role::Fallback && res.ok)
-    });
+    primary_ok
+}
+
+/// The resolver's warnings, plus the capped fallbacks and a missing default model.
+fn warnings(r: &Resolved, capped: usize) -> Vec<String> {
     let mut warnings = r.warnings.clone();
     if capped > 0 {
         warnings.push(format!(
@@ -238,26 +283,10 @@ async fn run_async(r: &Resolved, opts: &Options) -> VerifyReport {
             r.model_from
         ));
     }
-    let (base_url, base_url_from) = match &r.provider {
-        Ok(p) => (Some(p.base_url.clone()), Some(p.base_url_from.clone())),
-        Err(_) => (None, None),
-    };
-    VerifyReport {
-        root: r.root.clone(),
-        agent: r.agent.clone(),
-        model_from: r.model_from.clone(),
-        base_url,
-        base_url_from,
-        key: r.key_info.clone(),
-        results,
-        ok: primary_ok,
-        fallback_ok,
-        openclaw: None,
-        gateway: None,
-        warnings,
-    }
+    warnings
 }
 
+/// Sends the refs at `which` (when there is a provider and a key) and records each answer.
 async fn send_all(r: &Resolved, opts: &Options, results: &mut [ModelResult], which: &[usize]) {
     let (Ok(provider), resolve::KeyState::Found { key, .. }) = (&r.provider, &r.key) else {
         return;
@@ -274,7 +303,7 @@ async fn send_all(r: &Resolved, opts: &Options, results: &mut [ModelResult], whi
             return;
         }
     };
-    let queue: std::collections::VecDeque<(usize, ask::Call)> = which
+    let queue: VecDeque<(usize, ask::Call)> = which
         .iter()
         .map(|&i| {
             let call = ask::Call {
@@ -289,6 +318,17 @@ async fn send_all(r: &Resolved, opts: &Options, results: &mut [ModelResult], whi
             (i, call)
         })
         .collect();
+    for (i, answer) in ask_queued(queue, which).await {
+        record(&mut results[i], answer);
+    }
+}
+
+/// Asks every call of `queue` (the refs at `which`), and gives an answer for each index of
+/// `which`, an `Err` for a request whose task failed or that was never sent.
+async fn ask_queued(
+    queue: VecDeque<(usize, ask::Call)>,
+    which: &[usize],
+) -> Vec<(usize, Result<ask::Answer, String>)> {
     // At most CONCURRENCY requests in flight: each worker takes the next ref when its last
     // one is answered (a long fallback list is not one burst of billed completions, nor a
     // self-inflicted wave of "could not connect").
@@ -319,29 +359,32 @@ async fn send_all(r: &Resolved, opts: &Options, results: &mut [ModelResult], whi
             answers.push((i, Err("it was not sent".into())));
         }
     }
-    for (i, answer) in answers {
-        let res = &mut results[i];
-        if res.checked {
-            continue;
+    answers
+}
+
+/// Records the first answer for a ref: a worker's failure lists every ref, including those
+/// another worker answered, so a later one is ignored.
+fn record(res: &mut ModelResult, answer: Result<ask::Answer, String>) {
+    if res.checked {
+        return;
+    }
+    res.checked = true;
+    match answer {
+        Ok(a) => {
+            res.ok = a.failure.is_none();
+            res.answered_by = a.answered_by;
+            res.status = a.status;
+            res.attempts = a.attempts;
+            res.ttft_ms = a.ttft_ms;
+            res.total_ms = Some(a.total_ms);
+            res.usage = a.usage;
+            res.failure = a.failure;
         }
-        res.checked = true;
-        match answer {
-            Ok(a) => {
-                res.ok = a.failure.is_none();
-                res.answered_by = a.answered_by;
-                res.status = a.status;
-                res.attempts = a.attempts;
-                res.ttft_ms = a.ttft_ms;
-                res.total_ms = Some(a.total_ms);
-                res.usage = a.usage;
-                res.failure = a.failure;
-            }
-            Err(e) => {
-                res.failure = Some(Failure {
-                    kind: FailureKind::Unexpected,
-                    message: format!("the request task failed: {e}"),
-                });
-            }
+        Err(e) => {
+            res.failure = Some(Failure {
+                kind: FailureKind::Unexpected,
+                message: format!("the request task failed: {e}"),
+            });
         }
     }
 }
