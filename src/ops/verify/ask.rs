@@ -142,29 +142,16 @@ async fn read(
         status: Some(status),
         ..Answer::default()
     };
-    let mut buf: Vec<u8> = Vec::new();
     let mut sse = Sse::default();
-    loop {
-        match resp.chunk().await {
-            Ok(Some(bytes)) => {
-                buf.extend_from_slice(&bytes);
-                if ct.contains("text/event-stream") && (200..300).contains(&status) {
-                    sse.feed(&mut buf, &mut a, sent);
-                    if sse.done {
-                        break;
-                    }
-                }
-                if buf.len() + sse.seen > MAX_BODY {
-                    break;
-                }
-            }
-            Ok(None) => break,
-            Err(e) => {
-                a.failure = Some(probe::transport_failure(&e, "POST", url, timeout, attempts));
-                return a;
-            }
+    // Only a successful stream is read event by event; anything else is read whole.
+    let streamed = ct.contains("text/event-stream") && (200..300).contains(&status);
+    let mut buf = match receive(&mut resp, streamed.then_some(&mut sse), &mut a, sent).await {
+        Ok(buf) => buf,
+        Err(e) => {
+            a.failure = Some(probe::transport_failure(&e, "POST", url, timeout, attempts));
+            return a;
         }
-    }
+    };
     let text = String::from_utf8_lossy(&buf).into_owned();
     if !(200..300).contains(&status) {
         a.failure = Some(probe::http_failure(
@@ -181,22 +168,7 @@ async fn read(
         // Not streamed: the whole answer at once, so its first token is its end.
         chunk(&v, &mut a, sent, "/choices/0/message");
     } else {
-        a.failure = Some(if probe::is_html(&ct, &text) {
-            Failure {
-                kind: FailureKind::Html,
-                message: format!(
-                    "POST {url} answered {status} with an HTML page instead of a completion; something other than GateRouter (a proxy, captive portal or error page) answered. Check the baseUrl and any proxy"
-                ),
-            }
-        } else {
-            Failure {
-                kind: FailureKind::NotJson,
-                message: format!(
-                    "POST {url} answered {status} but neither an event stream nor JSON (body starts: {:?}); check the baseUrl",
-                    text.chars().take(80).collect::<String>()
-                ),
-            }
-        });
+        a.failure = Some(unreadable(url, status, &ct, &text));
         return a;
     }
     if let Some(err) = sse.error.take() {
@@ -210,6 +182,53 @@ async fn read(
         });
     }
     a
+}
+
+/// Receives the body until its end, the stream's `[DONE]` or [`MAX_BODY`]. With `sse`, the
+/// complete events are read into `a` as they arrive (so the first token is timed) and the
+/// unfinished line is returned; without, the whole body.
+async fn receive(
+    resp: &mut reqwest::Response,
+    mut sse: Option<&mut Sse>,
+    a: &mut Answer,
+    sent: Instant,
+) -> Result<Vec<u8>, reqwest::Error> {
+    let mut buf: Vec<u8> = Vec::new();
+    while let Some(bytes) = resp.chunk().await? {
+        buf.extend_from_slice(&bytes);
+        if let Some(sse) = sse.as_deref_mut() {
+            sse.feed(&mut buf, a, sent);
+            if sse.done {
+                break;
+            }
+        }
+        let seen = sse.as_deref().map_or(0, |s| s.seen);
+        if buf.len() + seen > MAX_BODY {
+            break;
+        }
+    }
+    Ok(buf)
+}
+
+/// A successful answer that is neither a stream nor JSON: an HTML page says something else
+/// answered (a proxy, a portal); anything else is shown by its start.
+fn unreadable(url: &str, status: u16, ct: &str, text: &str) -> Failure {
+    if probe::is_html(ct, text) {
+        Failure {
+            kind: FailureKind::Html,
+            message: format!(
+                "POST {url} answered {status} with an HTML page instead of a completion; something other than GateRouter (a proxy, captive portal or error page) answered. Check the baseUrl and any proxy"
+            ),
+        }
+    } else {
+        Failure {
+            kind: FailureKind::NotJson,
+            message: format!(
+                "POST {url} answered {status} but neither an event stream nor JSON (body starts: {:?}); check the baseUrl",
+                text.chars().take(80).collect::<String>()
+            ),
+        }
+    }
 }
 
 /// An error sent inside a 200 stream (`data: {"error": …}`), mapped like an HTTP one.
@@ -352,6 +371,57 @@ mod tests {
         sse.feed(&mut buf, &mut Answer::default(), Instant::now());
         let f = err_in_stream("u", &sse.error.unwrap(), 1);
         assert_eq!(f.kind, FailureKind::AutoRoutingDisabled);
+    }
+
+    /// Serves `response` once on a loopback port and reads it as [`ask`] does.
+    fn read_served(response: String) -> Answer {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/chat/completions", listener.local_addr().unwrap());
+        let server = std::thread::spawn(move || {
+            let (mut conn, _) = listener.accept().unwrap();
+            let mut req = [0u8; 4096];
+            let _ = conn.read(&mut req);
+            conn.write_all(response.as_bytes()).unwrap();
+        });
+        let timeout = Duration::from_secs(10);
+        let a = probe::block_on(async {
+            let client = probe::client(timeout, &url).unwrap();
+            let resp = client.post(&url).send().await.unwrap();
+            read(resp, &url, 1, Instant::now(), timeout).await
+        });
+        server.join().unwrap();
+        a
+    }
+
+    fn http(ct: &str, body: &str) -> String {
+        format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: {ct}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        )
+    }
+
+    /// A stream, a plain JSON completion and the answers that are neither, read end to end.
+    #[test]
+    fn what_the_server_answers_is_read_as_a_reply_or_a_named_failure() {
+        let a = read_served(http("text/event-stream", STREAM));
+        assert!(a.failure.is_none(), "{:?}", a.failure);
+        assert_eq!(a.reply, "pong ☃");
+        let json = r#"{"model":"m","choices":[{"message":{"content":"pong"}}]}"#;
+        let a = read_served(http("application/json", json));
+        assert_eq!((a.reply.as_str(), a.failure.is_none()), ("pong", true));
+        let a = read_served(http("text/event-stream", "data: {\"choices\":[]}\n\n"));
+        assert_eq!(a.failure.unwrap().kind, FailureKind::NoAnswer);
+        let a = read_served(http("text/html", "<html><body>portal</body></html>"));
+        assert_eq!(a.failure.unwrap().kind, FailureKind::Html);
+        let a = read_served(http("text/plain", "pong"));
+        let f = a.failure.unwrap();
+        assert_eq!(f.kind, FailureKind::NotJson);
+        assert!(
+            f.message.contains("(body starts: \"pong\")"),
+            "{}",
+            f.message
+        );
     }
 
     #[test]
