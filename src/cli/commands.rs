@@ -9,19 +9,23 @@ pub(super) fn run_rollback(a: &RollbackArgs, cx: &Ctx) -> i32 {
         quiet,
         as_invoker,
         env,
-        secrets,
+        sink,
     } = *cx;
     let r = &a.review;
     let mode = if r.dry_run { Mode::DryRun } else { Mode::Apply };
-    if let Some(Err(e)) = a.root.as_deref().map(|p| check_root_arg(p, false, secrets)) {
-        return fail(r.json, mode, None, &e);
+    if let Some(Err(e)) = a
+        .root
+        .as_deref()
+        .map(|p| check_root_arg(p, false, sink.secrets()))
+    {
+        return fail(sink, r.json, mode, None, &e);
     }
     let (dir, _) = root::resolve(a.root.as_deref(), env);
     // The backup set is the owner's to edit, so it is read and restored with the owner's
     // rights: a copy changed by the owner can only go where the owner could write anyway.
     let env = &match as_owner(std::slice::from_ref(&dir), as_invoker, env) {
         Ok(e) => e,
-        Err(e) => return fail(r.json, mode, Some(&dir), &e),
+        Err(e) => return fail(sink, r.json, mode, Some(&dir), &e),
     };
     let prepared = (|| -> Result<Option<(rollback::BackupSet, Plan)>> {
         if !dir.is_dir() {
@@ -41,11 +45,12 @@ pub(super) fn run_rollback(a: &RollbackArgs, cx: &Ctx) -> i32 {
     })();
     let (set, plan) = match prepared {
         Ok(Some(p)) => p,
-        Ok(None) => return list_backups(&dir, r.json),
-        Err(e) => return fail(r.json, mode, Some(&dir), &e),
+        Ok(None) => return list_backups(sink, &dir, r.json),
+        Err(e) => return fail(sink, r.json, mode, Some(&dir), &e),
     };
     if !r.json && !quiet {
-        crate::outln!(
+        outln!(
+            sink,
             "Rolling back to the files saved in backup set {} ({})",
             set.stamp,
             set.dir.display()
@@ -57,7 +62,7 @@ pub(super) fn run_rollback(a: &RollbackArgs, cx: &Ctx) -> i32 {
         &dir,
         "Nothing to roll back: the files already match the backup.",
         "Restart the OpenClaw gateway (openclaw gateway restart) to pick up the restored configuration.",
-        secrets,
+        sink,
     );
     review.view.quiet = quiet;
     review_and_apply(&review, &plan, env)
@@ -69,17 +74,21 @@ pub(super) fn run_uninstall(a: &UninstallArgs, cx: &Ctx) -> i32 {
         quiet,
         as_invoker,
         env,
-        secrets,
+        sink,
     } = *cx;
     let r = &a.review;
     let mode = if r.dry_run { Mode::DryRun } else { Mode::Apply };
-    if let Some(Err(e)) = a.root.as_deref().map(|p| check_root_arg(p, false, secrets)) {
-        return fail(r.json, mode, None, &e);
+    if let Some(Err(e)) = a
+        .root
+        .as_deref()
+        .map(|p| check_root_arg(p, false, sink.secrets()))
+    {
+        return fail(sink, r.json, mode, None, &e);
     }
     let (dir, config_override) = root::resolve(a.root.as_deref(), env);
     let env = &match as_owner(std::slice::from_ref(&dir), as_invoker, env) {
         Ok(e) => e,
-        Err(e) => return fail(r.json, mode, Some(&dir), &e),
+        Err(e) => return fail(sink, r.json, mode, Some(&dir), &e),
     };
     let prepared = (|| -> Result<Plan> {
         let root = root::discover(&dir, config_override.as_deref(), None)?;
@@ -95,7 +104,7 @@ pub(super) fn run_uninstall(a: &UninstallArgs, cx: &Ctx) -> i32 {
     })();
     let plan = match prepared {
         Ok(p) => p,
-        Err(e) => return fail(r.json, mode, Some(&dir), &e),
+        Err(e) => return fail(sink, r.json, mode, Some(&dir), &e),
     };
     let mut review = Review::for_command(
         r,
@@ -103,7 +112,7 @@ pub(super) fn run_uninstall(a: &UninstallArgs, cx: &Ctx) -> i32 {
         &dir,
         "Nothing to uninstall: no GateRouter settings found.",
         "Restart the OpenClaw gateway (openclaw gateway restart) to pick up the change.",
-        secrets,
+        sink,
     );
     review.view.quiet = quiet;
     review_and_apply(&review, &plan, env)
@@ -121,21 +130,21 @@ pub(super) fn run_doctor(
         quiet,
         as_invoker,
         env,
-        secrets,
+        sink,
     } = *cx;
-    if let Some(Err(e)) = root_arg.map(|p| check_root_arg(p, false, secrets)) {
-        return fail(json, Mode::DryRun, None, &e);
+    if let Some(Err(e)) = root_arg.map(|p| check_root_arg(p, false, sink.secrets())) {
+        return fail(sink, json, Mode::DryRun, None, &e);
     }
     let (dir, config_override) = root::resolve(root_arg, env);
     let env = &match as_owner(std::slice::from_ref(&dir), as_invoker, env) {
         Ok(e) => e,
-        Err(e) => return fail(json, Mode::DryRun, Some(&dir), &e),
+        Err(e) => return fail(sink, json, Mode::DryRun, Some(&dir), &e),
     };
     let root = match root::discover(&dir, config_override.as_deref(), agent) {
         Ok(r) => r,
-        Err(e) => return fail(json, Mode::DryRun, Some(&dir), &e),
+        Err(e) => return fail(sink, json, Mode::DryRun, Some(&dir), &e),
     };
-    let checks = crate::ops::doctor::run(&root, env, secrets);
+    let checks = crate::ops::doctor::run(&root, env, sink.secrets());
     let problems = checks
         .iter()
         .filter(|c| c.status == crate::ops::doctor::Status::Problem)
@@ -151,16 +160,17 @@ pub(super) fn run_doctor(
             "run_as": run_as_json(),
             "exit_code": code,
         });
-        crate::output::json(&v);
+        sink.json(&v);
         return code;
     }
-    print_doctor(&dir, &checks, problems, quiet, color);
+    print_doctor(sink, &dir, &checks, problems, quiet, color);
     code
 }
 
 /// Doctor's text: the root, a line per check (with its fix), and the verdict; `quiet`: the
 /// problems only (a healthy root prints nothing).
 fn print_doctor(
+    sink: &Sink,
     dir: &Path,
     checks: &[crate::ops::doctor::Check],
     problems: usize,
@@ -172,21 +182,22 @@ fn print_doctor(
             .iter()
             .filter(|c| c.status == crate::ops::doctor::Status::Problem)
         {
-            crate::output::styled_line(&doctor_line(c, color));
+            sink.styled_line(&doctor_line(c, color));
         }
         return;
     }
-    crate::outln!("OpenClaw root: {}", dir.display());
+    outln!(sink, "OpenClaw root: {}", dir.display());
     if let Some(a) = crate::sys::privilege::current() {
-        crate::outln!("Note: {}.", a.sentence());
+        outln!(sink, "Note: {}.", a.sentence());
     }
     for c in checks {
-        crate::output::styled_line(&doctor_line(c, color));
+        sink.styled_line(&doctor_line(c, color));
     }
     if problems == 0 {
-        crate::outln!("Healthy: OpenClaw is set up for GateRouter.");
+        outln!(sink, "Healthy: OpenClaw is set up for GateRouter.");
     } else {
-        crate::outln!(
+        outln!(
+            sink,
             "{problems} problem{} found.",
             if problems == 1 { "" } else { "s" }
         );
@@ -214,32 +225,37 @@ fn doctor_line(c: &crate::ops::doctor::Check, color: bool) -> String {
     }
 }
 
-fn list_backups(dir: &std::path::Path, json: bool) -> i32 {
+fn list_backups(sink: &Sink, dir: &std::path::Path, json: bool) -> i32 {
     let sets = match rollback::list(dir) {
         Ok(s) => s,
-        Err(e) => return fail(json, Mode::DryRun, Some(dir), &e),
+        Err(e) => return fail(sink, json, Mode::DryRun, Some(dir), &e),
     };
     if json {
         let v: Vec<serde_json::Value> = sets
             .iter()
             .map(|s| serde_json::json!({"stamp": s.stamp, "kind": s.kind.map_or("", RunKind::as_str), "dir": s.dir, "files": s.files, "problem": s.problem}))
             .collect();
-        crate::output::json(&serde_json::json!({"version": report::REPORT_VERSION, "backups": v}));
+        sink.json(&serde_json::json!({"version": report::REPORT_VERSION, "backups": v}));
         return exit::OK;
     }
     if sets.is_empty() {
-        crate::outln!("No backups in {}", dir.join(apply::BACKUP_DIR).display());
+        outln!(
+            sink,
+            "No backups in {}",
+            dir.join(apply::BACKUP_DIR).display()
+        );
     }
     for s in sets.iter().rev() {
         match &s.problem {
-            None => crate::outln!(
+            None => outln!(
+                sink,
                 "{}  {:<9}  {}",
                 s.stamp,
                 s.kind.map_or("", RunKind::as_str),
                 s.files.join(", ")
             ),
             // Listed, not hidden: a set rollback cannot use must be visible.
-            Some(why) => crate::outln!("{}  {:<9}  {why}", s.stamp, "UNUSABLE"),
+            Some(why) => outln!(sink, "{}  {:<9}  {why}", s.stamp, "UNUSABLE"),
         }
     }
     exit::OK
@@ -255,8 +271,9 @@ pub(super) struct ProbeCommand<'a> {
 
 /// `gaterouter-setup probe`: the probe alone, printed or as JSON; exit 0 or 3.
 pub(super) fn run_probe(p: &ProbeCommand, cx: &Ctx) -> i32 {
+    let sink = cx.sink;
     let result = (|| -> Result<crate::ops::probe::ProbeRun> {
-        let key = match key_choice(p.stdin, p.key.clone(), cx.env, cx.secrets)? {
+        let key = match key_choice(p.stdin, p.key.clone(), cx.env, sink.secrets())? {
             KeyChoice::Set(k) => k,
             KeyChoice::KeepExisting => {
                 let (dir, config) = root::resolve(None, cx.env);
@@ -264,7 +281,7 @@ pub(super) fn run_probe(p: &ProbeCommand, cx: &Ctx) -> i32 {
                 crate::ops::probe::saved_key(&dir, config.as_deref())?
             }
         };
-        cx.secrets.add(key.expose());
+        sink.secrets().add(key.expose());
         let (cfg, warning) = probe_config(p.args, probe::DEFAULT_BASE_URL)?;
         let warnings = warning.into_iter().collect();
         Ok(crate::ops::probe::run(
@@ -277,7 +294,7 @@ pub(super) fn run_probe(p: &ProbeCommand, cx: &Ctx) -> i32 {
     let run = match result {
         Ok(r) => r,
         Err(e) => {
-            crate::output::error(&e.to_string());
+            sink.error(&e.to_string());
             return e.exit_code();
         }
     };
@@ -286,23 +303,23 @@ pub(super) fn run_probe(p: &ProbeCommand, cx: &Ctx) -> i32 {
         v["version"] = serde_json::json!(report::REPORT_VERSION);
         v["exit_code"] = serde_json::json!(run.exit_code);
         v["warnings"] = serde_json::json!(run.warnings);
-        crate::output::json(&v);
+        sink.json(&v);
         return run.exit_code;
     }
     // Quiet: errors only, the failure (or the missing auto routing) and nothing else.
     if !cx.quiet {
-        show_probe(&run);
+        show_probe(sink, &run);
     }
     if let Some(message) = run.error() {
-        crate::output::error(&message);
+        sink.error(&message);
     }
     run.exit_code
 }
 
 /// The probe's text: where, each request with its status and time, the verdict, warnings.
-fn show_probe(run: &crate::ops::probe::ProbeRun) {
+fn show_probe(sink: &Sink, run: &crate::ops::probe::ProbeRun) {
     let report = &run.report;
-    crate::outln!("GateRouter: {}", report.base_url);
+    outln!(sink, "GateRouter: {}", report.base_url);
     for r in &report.requests {
         let status = r.status.map_or("no answer".to_owned(), |s| s.to_string());
         let attempts = if r.attempts > 1 {
@@ -310,15 +327,16 @@ fn show_probe(run: &crate::ops::probe::ProbeRun) {
         } else {
             String::new()
         };
-        crate::outln!(
+        outln!(
+            sink,
             "  {} {}  {status}  {} ms{attempts}",
             r.method,
             r.url,
             r.latency_ms
         );
     }
-    crate::outln!("Result: {}", report.summary());
+    outln!(sink, "Result: {}", report.summary());
     for w in &run.warnings {
-        crate::output::warning(w);
+        sink.warning(w);
     }
 }

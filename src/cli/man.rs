@@ -110,11 +110,11 @@ fn roff_line(s: &str) -> String {
 }
 
 /// `man [SUBCOMMAND]` prints one page; `man --dir DIR` writes them all.
-pub(super) fn run(a: &ManArgs) -> i32 {
+pub(super) fn run(a: &ManArgs, sink: &Sink) -> i32 {
     let pages = match pages() {
         Ok(p) => p,
         Err(e) => {
-            crate::output::error(&e.to_string());
+            sink.error(&e.to_string());
             return exit::INPUT;
         }
     };
@@ -122,11 +122,11 @@ pub(super) fn run(a: &ManArgs) -> i32 {
         for (name, roff) in &pages {
             let path = dir.join(name);
             if let Err(e) = crate::sys::fsx::write_generated(&path, roff, 0o644) {
-                crate::output::error(&Error::io(&path, e).to_string());
+                sink.error(&Error::io(&path, e).to_string());
                 return exit::INPUT;
             }
         }
-        crate::outln!("Wrote {} pages to {}", pages.len(), dir.display());
+        outln!(sink, "Wrote {} pages to {}", pages.len(), dir.display());
         return exit::OK;
     }
     let want = match &a.command {
@@ -135,13 +135,13 @@ pub(super) fn run(a: &ManArgs) -> i32 {
     };
     match pages.iter().find(|(n, _)| *n == want) {
         Some((_, roff)) => {
-            crate::output::out_generated(roff);
+            output::out_generated(roff);
             exit::OK
         }
         None => {
             let tree = tree();
             let names: Vec<&str> = tree.get_subcommands().map(|s| s.get_name()).collect();
-            crate::output::error(&format!(
+            sink.error(&format!(
                 "there is no subcommand `{}`; the pages are for: {}",
                 a.command.as_deref().unwrap_or_default(),
                 names.join(", ")

@@ -9,7 +9,7 @@ use crate::ops::setup::{self, RunReport, Target};
 
 /// Several roots in one run: one probe for all, a plan and a result per root; a root that
 /// fails is reported and the others go on (unless --fail-fast).
-pub(super) fn run_many(cli: &Cli, env: &Env, roots: &[PathBuf], secrets: &Redactor) -> i32 {
+pub(super) fn run_many(cli: &Cli, env: &Env, roots: &[PathBuf], sink: &Sink) -> i32 {
     let mode = cli.mode();
     let targets = roots
         .iter()
@@ -18,15 +18,15 @@ pub(super) fn run_many(cli: &Cli, env: &Env, roots: &[PathBuf], secrets: &Redact
             config: None,
         })
         .collect();
-    let (req, env) = match request(cli, env, targets, secrets) {
+    let (req, env) = match request(cli, env, targets, sink.secrets()) {
         Ok(r) => r,
-        Err(e) => return fail(cli.json, mode, None, &e),
+        Err(e) => return fail(sink, cli.json, mode, None, &e),
     };
     if roots.is_empty() {
         let e = Error::Usage("no OpenClaw roots given (the --roots-from file lists none)".into());
-        return fail(cli.json, mode, None, &e);
+        return fail(sink, cli.json, mode, None, &e);
     }
-    let view = View::setup(cli, true);
+    let view = View::setup(cli, true, sink);
     let run = setup::run(req, &env, &mut Term::new(&view));
     // The probe is not made when no root is left to set up; the report still says why.
     let probe = run.probe.clone().unwrap_or_else(|| ProbeOutcome::Skipped {
@@ -43,31 +43,31 @@ pub(super) fn run_many(cli: &Cli, env: &Env, roots: &[PathBuf], secrets: &Redact
             warnings: &run.warnings,
             ..failed(mode, None, e)
         };
-        return fail_with(cli.json, outcome, e);
+        return fail_with(sink, cli.json, outcome, e);
     }
     if cli.quiet && !cli.json {
         for r in &run.roots {
-            root_error(r);
+            root_error(sink, r);
         }
     }
     if let Some(e @ (Error::NotInteractive | Error::Unreviewed { .. })) = &run.refused
         && !cli.json
     {
-        crate::output::error(&e.to_string());
+        sink.error(&e.to_string());
     }
     if cli.json {
-        crate::output::json(&many_json(&run, &probe));
+        sink.json(&many_json(&run, &probe));
     } else if !cli.quiet {
-        show_tally(&run);
+        show_tally(sink, &run);
     }
     for r in &run.roots {
         if let (Some(g), Some(_), false) = (&r.gateway, &r.applied, cli.json || cli.quiet) {
             for line in g.after(r.restarted.as_ref()) {
-                crate::outln!("{}: {line}", r.target.dir.display());
+                outln!(sink, "{}: {line}", r.target.dir.display());
             }
         }
         if let Some(v) = &r.verify {
-            super::verify::show_after_setup(v, cli.json || cli.quiet);
+            super::verify::show_after_setup(sink, v, cli.json || cli.quiet);
         }
     }
     run.exit_code()
@@ -97,9 +97,9 @@ fn many_json(run: &RunReport, probe: &ProbeOutcome) -> serde_json::Value {
 /// The closing text: the error of a root that failed after the review (its apply: a backup
 /// directory that is a link, a file changed since planning; the others were shown with their
 /// plan or error in the review), then one line of tallies.
-fn show_tally(run: &RunReport) {
+fn show_tally(sink: &Sink, run: &RunReport) {
     for r in run.roots.iter().filter(|r| r.plan.is_some()) {
-        root_error(r);
+        root_error(sink, r);
     }
     let count = |f: &dyn Fn(&setup::RootRun) -> bool| run.roots.iter().filter(|r| f(r)).count();
     let done = count(&|r| r.plan.as_ref().is_some_and(Plan::is_empty));
@@ -108,7 +108,8 @@ fn show_tally(run: &RunReport) {
     } else {
         (run.changed_roots(), "with changes pending")
     };
-    crate::outln!(
+    outln!(
+        sink,
         "{} roots: {done} already configured, {changed} {verb}, {} failed.",
         run.roots.len(),
         run.failed_roots()

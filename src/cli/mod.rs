@@ -13,6 +13,7 @@ pub mod build_info;
 mod commands;
 mod man;
 mod many;
+pub(crate) mod output;
 mod setup;
 mod verify;
 
@@ -28,6 +29,7 @@ use crate::report::diff;
 use crate::report::{self, Mode, Outcome};
 use crate::txn::apply::{self, Applied};
 use crate::txn::backup::RunKind;
+use output::{Sink, errln, outln};
 
 const AFTER_HELP: &str = "\
 Examples:
@@ -439,9 +441,9 @@ fn json_asked(args: &[std::ffi::OsString]) -> bool {
 }
 
 /// The JSON report of a command line that could not be parsed.
-fn json_usage_error(message: &str) {
+fn json_usage_error(sink: &Sink, message: &str) {
     let e = Error::Usage(message.to_owned());
-    crate::output::json(&report::value(&Outcome {
+    sink.json(&report::value(&Outcome {
         mode: Mode::Apply,
         root: None,
         probe: None,
@@ -456,12 +458,17 @@ fn json_usage_error(message: &str) {
 
 /// Entry point for `main.rs`: never panics on bad input, always returns an exit code.
 pub fn main() -> i32 {
-    apply::announce_pauses(|line| crate::errln!("{line}"));
+    // The run's sink exists before the arguments are read: clap's own message may quote
+    // the key, and goes through the same redactor as everything else.
+    let sink = &Sink::new(Redactor::new());
+    // A crash test's pause line names a step, never a secret: a sink of its own, as the
+    // hook outlives no run and captures nothing.
+    apply::announce_pauses(|line| errln!(Sink::new(Redactor::new()), "{line}"));
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let refuse = |e: Error| {
-        crate::output::error(&e.to_string());
+        sink.error(&e.to_string());
         if json_asked(&args) {
-            json_usage_error(&e.to_string());
+            json_usage_error(sink, &e.to_string());
         }
         e.exit_code()
     };
@@ -477,17 +484,17 @@ pub fn main() -> i32 {
             let text = e.render().to_string();
             return match e.kind() {
                 clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
-                    crate::output::out(&text);
+                    sink.out(&text);
                     exit::OK
                 }
                 _ => {
-                    crate::output::err(&text);
+                    sink.err(&text);
                     // `--json` promises one report on stdout, and a caller reading only that
                     // (the Ansible module) must get the reason too, not an empty stdout.
                     if json_asked(&args) {
                         let first = text.lines().next().unwrap_or_default();
                         let message = first.strip_prefix("error: ").unwrap_or(first);
-                        json_usage_error(message.trim());
+                        json_usage_error(sink, message.trim());
                     }
                     exit::INPUT
                 }
@@ -499,7 +506,7 @@ pub fn main() -> i32 {
         | Some(Command::Uninstall(UninstallArgs { review, .. })) => review.color,
         _ => cli.color,
     };
-    crate::output::set_stderr_color(use_color(color, crate::output::stderr_is_terminal()));
+    sink.set_stderr_color(use_color(color, output::stderr_is_terminal()));
     // The key argument is checked by `ApiKey::parse`, which says what is wrong with it.
     let key = match &cli.command {
         Some(Command::Probe { api_key, .. }) => api_key.as_deref(),
@@ -511,10 +518,11 @@ pub fn main() -> i32 {
     if let Err(e) = no_subcommand_after_options(&cli) {
         return refuse(e);
     }
-    let code = run(&cli, &Env::from_process());
+    let code = run(&cli, &Env::from_process(), sink);
     // A signal held back while files were written ends the process now, after the report.
     crate::sys::signals::act_on_pending(|name| {
-        crate::errln!(
+        errln!(
+            sink,
             "{name} came while files were being written: they were finished first (above); stopping now"
         );
     });
@@ -619,11 +627,11 @@ fn completion_script(shell: clap_complete::Shell, script: Vec<u8>) -> Vec<u8> {
 }
 
 /// Prints a rendered diff: with our colours, or plain.
-fn print_diff(text: &str, color: bool) {
+fn print_diff(sink: &Sink, text: &str, color: bool) {
     if color {
-        crate::output::out_styled(text);
+        sink.out_styled(text);
     } else {
-        crate::output::out(text);
+        sink.out(text);
     }
 }
 
@@ -905,14 +913,14 @@ fn settings(cli: &Cli) -> Result<Settings> {
 /// Ctrl-D, a closed terminal) does not. A line read, not single keys: `yes please` is not
 /// applied on its `y` with the rest typed into the shell, and Ctrl-D is an answer (no), not
 /// a key to ignore while the prompt hangs. Ctrl-C is the prompt's interrupt handler's.
-fn confirm(question: &str) -> bool {
+fn confirm(sink: &Sink, question: &str) -> bool {
     use std::io::BufRead;
-    crate::output::err(&format!("{question} [y/N] "));
+    sink.err(&format!("{question} [y/N] "));
     let mut line = String::new();
     match std::io::stdin().lock().read_line(&mut line) {
         Ok(0) | Err(_) => {
             // Ctrl-D leaves the cursor after the question: end its line.
-            crate::output::err("\n");
+            sink.err("\n");
             false
         }
         Ok(_) => matches!(line.trim().to_ascii_lowercase().as_str(), "y" | "yes"),
@@ -930,19 +938,17 @@ struct Ctx<'a> {
     quiet: bool,
     as_invoker: bool,
     env: &'a Env,
-    secrets: &'a Redactor,
+    sink: &'a Sink,
 }
 
-/// Runs one invocation and returns its exit code. Its redactor is made here, handed to the
-/// output sink and to every stage that may meet a secret.
-pub fn run(cli: &Cli, env: &Env) -> i32 {
-    let secrets = &Redactor::new();
-    crate::output::redact_with(secrets);
+/// Runs one invocation and returns its exit code. Everything it prints goes to `sink`,
+/// whose redactor every stage that may meet a secret is handed.
+pub fn run(cli: &Cli, env: &Env, sink: &Sink) -> i32 {
     let cx = Ctx {
         quiet: cli.quiet,
         as_invoker: cli.as_invoker,
         env,
-        secrets,
+        sink,
     };
     if let Some(Command::Probe {
         api_key,
@@ -968,43 +974,43 @@ pub fn run(cli: &Cli, env: &Env) -> i32 {
         let mut cmd = <Cli as clap::CommandFactory>::command();
         let mut script = Vec::new();
         clap_complete::generate(*shell, &mut cmd, BIN, &mut script);
-        crate::output::out_generated(&completion_script(*shell, script));
+        output::out_generated(&completion_script(*shell, script));
         return exit::OK;
     }
     if let Some(Command::Man(a)) = &cli.command {
-        return man::run(a);
+        return man::run(a, sink);
     }
     if let Some(Command::Verify(a)) = &cli.command {
-        return verify::run_verify(a, cli.quiet, cli.as_invoker, env, secrets);
+        return verify::run_verify(a, cli.quiet, cli.as_invoker, env, sink);
     }
     if let Some(Command::Uninstall(a)) = &cli.command {
         return commands::run_uninstall(a, &cx);
     }
     if let Some(Command::Doctor { root, agent, json }) = &cli.command {
-        let color = use_color(cli.color, crate::output::stdout_is_terminal());
+        let color = use_color(cli.color, output::stdout_is_terminal());
         return commands::run_doctor(root.as_deref(), agent.as_deref(), *json, color, &cx);
     }
     if let Some(e) = cli.api_key.as_deref().and_then(mistyped_subcommand) {
-        return fail(cli.json, cli.mode(), None, &e);
+        return fail(sink, cli.json, cli.mode(), None, &e);
     }
-    match all_roots(cli, secrets) {
+    match all_roots(cli, sink.secrets()) {
         Ok((roots, many)) if many || cli.roots_from.is_some() => {
-            return many::run_many(cli, env, &roots, secrets);
+            return many::run_many(cli, env, &roots, sink);
         }
         Ok(_) => {}
-        Err(e) => return fail(cli.json, cli.mode(), None, &e),
+        Err(e) => return fail(sink, cli.json, cli.mode(), None, &e),
     }
     let root_arg = positionals(cli).1;
     let (dir, config) = root::resolve(root_arg.as_deref(), env);
     if let Err(e) = root::check_state_dir(&dir, config.as_deref(), cli.init, root_arg.is_some()) {
-        return fail(cli.json, cli.mode(), Some(&dir), &e);
+        return fail(sink, cli.json, cli.mode(), Some(&dir), &e);
     }
-    setup::run_setup(cli, env, secrets)
+    setup::run_setup(cli, env, sink)
 }
 
 /// An error before any probe or plan: said on standard error, and as the JSON report.
-fn fail(json: bool, mode: Mode, root: Option<&Path>, e: &Error) -> i32 {
-    fail_with(json, failed(mode, root, e), e)
+fn fail(sink: &Sink, json: bool, mode: Mode, root: Option<&Path>, e: &Error) -> i32 {
+    fail_with(sink, json, failed(mode, root, e), e)
 }
 
 /// The report of a run that ended in `e`; the caller adds what it had (a probe, a plan).
@@ -1022,7 +1028,7 @@ fn failed<'a>(mode: Mode, root: Option<&'a Path>, e: &'a Error) -> Outcome<'a> {
     }
 }
 
-fn fail_with(json: bool, outcome: Outcome, e: &Error) -> i32 {
+fn fail_with(sink: &Sink, json: bool, outcome: Outcome, e: &Error) -> i32 {
     // `--check` with no key anywhere: the root is not configured, which is what exit 2
     // means to a drift check (README, docs/ci.md); it is not an error in the check itself.
     let not_configured = outcome.mode == Mode::Check && matches!(e, Error::NoKey { .. });
@@ -1035,9 +1041,9 @@ fn fail_with(json: bool, outcome: Outcome, e: &Error) -> i32 {
     if not_configured {
         message.push_str(" (--check: not configured, exit 2)");
     }
-    crate::output::error(&message);
+    sink.error(&message);
     if json {
-        crate::output::json(&report::value(&Outcome {
+        sink.json(&report::value(&Outcome {
             exit_code: code,
             ..outcome
         }));

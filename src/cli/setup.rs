@@ -54,7 +54,9 @@ pub(super) fn request(
 }
 
 /// How a run is shown on the terminal: the flags of the command that started it.
-pub(super) struct View {
+pub(super) struct View<'a> {
+    /// Where everything is printed, masked by the run's redactor.
+    pub(super) sink: &'a Sink,
     pub(super) json: bool,
     pub(super) quiet: bool,
     pub(super) verbose: bool,
@@ -69,10 +71,11 @@ pub(super) struct View {
     pub(super) done_hint: &'static str,
 }
 
-impl View {
+impl<'a> View<'a> {
     /// Setup's view, from its flags.
-    pub(super) fn setup(cli: &Cli, many: bool) -> View {
+    pub(super) fn setup(cli: &Cli, many: bool, sink: &'a Sink) -> View<'a> {
         View {
+            sink,
             json: cli.json,
             quiet: cli.quiet,
             verbose: cli.verbose,
@@ -92,14 +95,14 @@ impl View {
 /// The terminal side of a run: a spinner while probing (stderr, so piped output stays
 /// clean), the requests with -v, and the review: the summary and diff, then the question.
 pub(super) struct Term<'a> {
-    view: &'a View,
+    view: &'a View<'a>,
     spinner: Option<indicatif::ProgressBar>,
     /// Ctrl-C while the spinner runs: the cursor back, the line cleared, exit 130.
-    interrupt: Option<crate::output::InterruptGuard>,
+    interrupt: Option<output::InterruptGuard>,
 }
 
 impl<'a> Term<'a> {
-    pub(super) fn new(view: &'a View) -> Self {
+    pub(super) fn new(view: &'a View<'a>) -> Self {
         Term {
             view,
             spinner: None,
@@ -114,7 +117,7 @@ impl<'a> Term<'a> {
 
 impl setup::Ui for Term<'_> {
     fn probing(&mut self, cfg: &ProbeConfig) {
-        self.spinner = (self.shown() && crate::output::stderr_is_terminal()).then(|| {
+        self.spinner = (self.shown() && output::stderr_is_terminal()).then(|| {
             // Cleared when dropped too, so an early exit leaves no spinner line behind.
             let pb = indicatif::ProgressBar::new_spinner()
                 .with_finish(indicatif::ProgressFinish::AndClear);
@@ -127,7 +130,7 @@ impl setup::Ui for Term<'_> {
         self.interrupt = self
             .spinner
             .as_ref()
-            .map(|_| crate::output::interruptible(crate::output::Interruptible::Spinner));
+            .map(|_| output::interruptible(output::Interruptible::Spinner));
     }
 
     fn probed(&mut self, report: &ProbeReport) {
@@ -136,8 +139,10 @@ impl setup::Ui for Term<'_> {
             pb.finish_and_clear();
         }
         if self.view.verbose {
+            let sink = self.view.sink;
             for r in &report.requests {
-                crate::errln!(
+                errln!(
+                    sink,
                     "{} {} → {} in {} ms{}",
                     r.method,
                     r.url,
@@ -154,20 +159,21 @@ impl setup::Ui for Term<'_> {
     }
 
     fn review(&mut self, run: &RunReport, ask: Option<setup::Ask>) -> Approval {
-        let color = use_color(self.view.color, crate::output::stdout_is_terminal());
+        let sink = self.view.sink;
+        let color = use_color(self.view.color, output::stdout_is_terminal());
         if self.view.many {
             if self.shown() {
-                show_many(run, color, self.view.verbose);
+                show_many(sink, run, color, self.view.verbose);
                 if ask.is_none()
                     && run.mode != Mode::Apply
                     && let Some(line) = recap_many(run)
                 {
-                    crate::outln!("{line}");
+                    outln!(sink, "{line}");
                 }
             }
         } else if let Some(plan) = run.roots.first().and_then(|r| r.plan.as_ref()) {
             let shown = self.shown();
-            show_plan(shown, plan, run, color, self.view.verbose);
+            show_plan(sink, shown, plan, run, color, self.view.verbose);
             if shown && ask.is_none() {
                 self.show_verdict(run, plan);
             }
@@ -182,6 +188,7 @@ impl setup::Ui for Term<'_> {
 impl Term<'_> {
     /// One root's plan not applied (or needing nothing): what a dry run or a check found.
     fn show_verdict(&self, run: &RunReport, plan: &Plan) {
+        let sink = self.view.sink;
         let pending = plan.pending().count();
         let note = match run.mode {
             _ if pending == 0 => self.view.nothing_to_do.to_owned(),
@@ -196,17 +203,18 @@ impl Term<'_> {
         };
         if pending > 0 {
             if let Some(line) = report::recap(plan) {
-                crate::outln!("{line}");
+                outln!(sink, "{line}");
             }
             if run.roots.first().is_some_and(|r| r.wired) {
-                crate::outln!("{WIRED}");
+                outln!(sink, "{WIRED}");
             }
         }
-        crate::outln!("{note}");
+        outln!(sink, "{note}");
     }
 
     /// The question, once the review has reached the screen; or why it cannot be asked.
     fn ask(&self, run: &RunReport, ask: setup::Ask) -> Approval {
+        let sink = self.view.sink;
         if !self.view.can_prompt {
             return Approval::CannotAsk;
         }
@@ -219,9 +227,9 @@ impl Term<'_> {
             Some(plan) if !self.view.many => before_prompt(plan, run.probe.as_ref(), self.view),
             _ => {
                 if let Some(line) = recap_many(run) {
-                    crate::outln!("{line}");
+                    outln!(sink, "{line}");
                 }
-                crate::output::settle_stdout();
+                output::settle_stdout();
             }
         }
         let question = if self.view.many {
@@ -234,32 +242,32 @@ impl Term<'_> {
             format!("Apply these changes to {}?", files(ask.files))
         };
         let answer = {
-            let _interrupt = crate::output::interruptible(crate::output::Interruptible::Prompt);
-            confirm(&question)
+            let _interrupt = output::interruptible(output::Interruptible::Prompt);
+            confirm(sink, &question)
         };
         if answer {
             Approval::Yes
         } else {
-            crate::errln!("Cancelled: nothing was written.");
+            errln!(sink, "Cancelled: nothing was written.");
             Approval::Cancelled
         }
     }
 }
 
 /// The many-roots review: the run's warnings, then each root's summary and diff, or its error.
-fn show_many(run: &RunReport, color: bool, verbose: bool) {
+fn show_many(sink: &Sink, run: &RunReport, color: bool, verbose: bool) {
     for w in &run.warnings {
-        crate::output::warning(w);
+        sink.warning(w);
     }
     for r in &run.roots {
         match (&r.plan, &r.error) {
             (Some(p), _) => {
-                crate::output::out(&report::summary(p, run.probe.as_ref()));
+                sink.out(&report::summary(p, run.probe.as_ref()));
                 if !p.is_empty() {
-                    print_diff(&diff::render_review(p, color, verbose), color);
+                    print_diff(sink, &diff::render_review(p, color, verbose), color);
                 }
             }
-            (None, Some(_)) => root_error(r),
+            (None, Some(_)) => root_error(sink, r),
             (None, None) => {}
         }
     }
@@ -273,30 +281,31 @@ fn recap_many(run: &RunReport) -> Option<String> {
 }
 
 /// One root's error, named by its directory.
-pub(super) fn root_error(r: &setup::RootRun) {
+pub(super) fn root_error(sink: &Sink, r: &setup::RootRun) {
     if let Some(e) = &r.error {
-        crate::output::error(&format!("{}: {e}", r.target.dir.display()));
+        sink.error(&format!("{}: {e}", r.target.dir.display()));
     }
 }
 
 /// A plan before it is applied: the summary, the run's and the plan's warnings, the diff.
-fn show_plan(shown: bool, plan: &Plan, run: &RunReport, color: bool, verbose: bool) {
+fn show_plan(sink: &Sink, shown: bool, plan: &Plan, run: &RunReport, color: bool, verbose: bool) {
     if !shown {
         return;
     }
-    crate::output::out(&report::summary(plan, run.probe.as_ref()));
+    sink.out(&report::summary(plan, run.probe.as_ref()));
     for w in run.warnings.iter().chain(&plan.warnings) {
-        crate::output::warning(w);
+        sink.warning(w);
     }
     if !plan.is_empty() {
-        crate::outln!();
-        print_diff(&diff::render_review(plan, color, verbose), color);
+        outln!(sink);
+        print_diff(sink, &diff::render_review(plan, color, verbose), color);
     }
 }
 
 /// What was written, and where the previous contents went.
-fn show_applied(applied: &Applied, done_hint: &str) {
-    crate::outln!(
+fn show_applied(sink: &Sink, applied: &Applied, done_hint: &str) {
+    outln!(
+        sink,
         "Wrote {} file{}.{}",
         applied.written.len(),
         if applied.written.len() == 1 { "" } else { "s" },
@@ -307,7 +316,7 @@ fn show_applied(applied: &Applied, done_hint: &str) {
             .unwrap_or_default()
     );
     if !done_hint.is_empty() {
-        crate::outln!("{done_hint}");
+        outln!(sink, "{done_hint}");
     }
 }
 
@@ -318,7 +327,7 @@ const SETUP_DONE: &str =
     "Restart the OpenClaw gateway (openclaw gateway restart) to pick up the new model.";
 
 /// One root: the run, rendered as the one-root report.
-pub(super) fn run_setup(cli: &Cli, env: &Env, secrets: &Redactor) -> i32 {
+pub(super) fn run_setup(cli: &Cli, env: &Env, sink: &Sink) -> i32 {
     let mode = cli.mode();
     let (_, root_arg) = positionals(cli);
     let (dir, config) = root::resolve(root_arg.as_deref(), env);
@@ -326,11 +335,11 @@ pub(super) fn run_setup(cli: &Cli, env: &Env, secrets: &Redactor) -> i32 {
         dir: dir.clone(),
         config,
     };
-    let (req, env) = match request(cli, env, vec![target], secrets) {
+    let (req, env) = match request(cli, env, vec![target], sink.secrets()) {
         Ok(r) => r,
-        Err(e) => return fail(cli.json, mode, None, &e),
+        Err(e) => return fail(sink, cli.json, mode, None, &e),
     };
-    let view = View::setup(cli, false);
+    let view = View::setup(cli, false, sink);
     let run = setup::run(req, &env, &mut Term::new(&view));
     render_one(&view, &dir, &run)
 }
@@ -338,6 +347,7 @@ pub(super) fn run_setup(cli: &Cli, env: &Env, secrets: &Redactor) -> i32 {
 /// A one-root run, rendered: what was written, the verify, the JSON report; or the error.
 /// Returns the exit code.
 pub(super) fn render_one(view: &View, dir: &Path, run: &RunReport) -> i32 {
+    let sink = view.sink;
     let mode = run.mode;
     let probe = run.probe.as_ref();
     let fail_here = |plan: Option<&Plan>, e: &Error| {
@@ -349,10 +359,11 @@ pub(super) fn render_one(view: &View, dir: &Path, run: &RunReport) -> i32 {
             warnings,
             ..failed(mode, Some(dir), e)
         };
-        fail_with(view.json, outcome, e)
+        fail_with(sink, view.json, outcome, e)
     };
     if let Some(e) = &run.stopped {
         return fail_with(
+            sink,
             view.json,
             Outcome {
                 probe,
@@ -379,12 +390,12 @@ pub(super) fn render_one(view: &View, dir: &Path, run: &RunReport) -> i32 {
             match &r.gateway {
                 // What the running Gateway does with it replaces the generic hint.
                 Some(g) => {
-                    show_applied(a, "");
+                    show_applied(sink, a, "");
                     for line in g.after(r.restarted.as_ref()) {
-                        crate::outln!("{line}");
+                        outln!(sink, "{line}");
                     }
                 }
-                None => show_applied(a, view.done_hint),
+                None => show_applied(sink, a, view.done_hint),
             }
         }
         notes.extend(
@@ -394,16 +405,16 @@ pub(super) fn render_one(view: &View, dir: &Path, run: &RunReport) -> i32 {
         );
         if !view.json {
             for n in &notes {
-                crate::errln!("note: {n}");
+                errln!(sink, "note: {n}");
             }
         }
     }
     if let Some(v) = &r.verify {
-        super::verify::show_after_setup(v, !view.shown());
+        super::verify::show_after_setup(sink, v, !view.shown());
     }
     if view.json {
         let warnings: Vec<String> = run.warnings.iter().chain(&notes).cloned().collect();
-        crate::output::json(&root_json(run, r, probe, &warnings));
+        sink.json(&root_json(run, r, probe, &warnings));
     }
     r.exit_code
 }
@@ -463,7 +474,7 @@ fn backups_hold_the_key(dir: &std::path::Path) -> Option<String> {
 
 /// How one plan without a probe (rollback's, uninstall's) is shown, confirmed and applied.
 pub(super) struct Review<'a> {
-    pub(super) view: View,
+    pub(super) view: View<'a>,
     mode: Mode,
     tail: setup::Tail,
     dir: &'a Path,
@@ -477,10 +488,11 @@ impl<'a> Review<'a> {
         dir: &'a Path,
         nothing_to_do: &'static str,
         done_hint: &'static str,
-        secrets: &Redactor,
+        sink: &'a Sink,
     ) -> Review<'a> {
         Review {
             view: View {
+                sink,
                 json: r.json,
                 quiet: false,
                 verbose: false,
@@ -502,7 +514,7 @@ impl<'a> Review<'a> {
                     (_, true) => Some(false),
                     _ => None,
                 },
-                redactor: secrets.clone(),
+                redactor: sink.secrets().clone(),
             },
             dir,
         }
@@ -531,27 +543,28 @@ pub(super) fn review_and_apply(r: &Review, plan: &Plan, env: &Env) -> i32 {
 /// standard output is a file (or /dev/null) the review went there unseen, so it is shown on
 /// standard error, the terminal the prompt is on.
 fn before_prompt(plan: &Plan, probe: Option<&ProbeOutcome>, view: &View) {
+    let sink = view.sink;
     let recap = report::recap(plan);
-    match crate::output::stdout_to() {
-        crate::output::StdoutTo::Elsewhere => {
-            let color = use_color(view.color, crate::output::stderr_is_terminal());
-            crate::output::err(&report::summary(plan, probe));
-            crate::output::err("\n");
+    match output::stdout_to() {
+        output::StdoutTo::Elsewhere => {
+            let color = use_color(view.color, output::stderr_is_terminal());
+            sink.err(&report::summary(plan, probe));
+            sink.err("\n");
             let d = diff::render_review(plan, color, view.verbose);
             if color {
-                crate::output::err_styled(&d);
+                sink.err_styled(&d);
             } else {
-                crate::output::err(&d);
+                sink.err(&d);
             }
             if let Some(line) = &recap {
-                crate::errln!("{line}");
+                errln!(sink, "{line}");
             }
         }
         _ => {
             if let Some(line) = &recap {
-                crate::outln!("{line}");
+                outln!(sink, "{line}");
             }
-            crate::output::settle_stdout();
+            output::settle_stdout();
         }
     }
 }

@@ -12,25 +12,29 @@ pub(super) fn run_verify(
     quiet: bool,
     as_invoker: bool,
     env: &Env,
-    secrets: &Redactor,
+    sink: &Sink,
 ) -> i32 {
     // The key reference may name any variable, not only the ones setup snapshots.
     let env = &env.with_rest_of_process();
-    if let Some(Err(e)) = a.root.as_deref().map(|p| check_root_arg(p, false, secrets)) {
-        return fail(a.json, Mode::DryRun, None, &e);
+    if let Some(Err(e)) = a
+        .root
+        .as_deref()
+        .map(|p| check_root_arg(p, false, sink.secrets()))
+    {
+        return fail(sink, a.json, Mode::DryRun, None, &e);
     }
     let (dir, config_override) = root::resolve(a.root.as_deref(), env);
     // The owner's exec SecretRef runs, and its file SecretRef is read, as the owner: as
     // OpenClaw does them, and never with more rights than the owner has.
     let env = &match as_owner(std::slice::from_ref(&dir), as_invoker, env) {
         Ok(e) => e,
-        Err(e) => return fail(a.json, Mode::DryRun, Some(&dir), &e),
+        Err(e) => return fail(sink, a.json, Mode::DryRun, Some(&dir), &e),
     };
     let resolved = root::discover(&dir, config_override.as_deref(), a.agent.as_deref())
-        .and_then(|r| verify::resolve(&r, env, a.agent.as_deref(), secrets));
+        .and_then(|r| verify::resolve(&r, env, a.agent.as_deref(), sink.secrets()));
     let resolved = match resolved {
         Ok(r) => r,
-        Err(e) => return fail(a.json, Mode::DryRun, Some(&dir), &e),
+        Err(e) => return fail(sink, a.json, Mode::DryRun, Some(&dir), &e),
     };
     let opts = verify::Options {
         all: a.all,
@@ -38,14 +42,33 @@ pub(super) fn run_verify(
         ..verify::Options::default()
     };
     let mut report = verify::run(&resolved, &opts);
+    openclaw_runs(a, &dir, config_override.as_deref(), &mut report);
+    verify::credit_openclaw(&mut report);
+    let code = crate::ops::setup::verify_exit_code(&report);
+    if a.json {
+        let mut v = serde_json::to_value(&report).unwrap_or_default();
+        v["version"] = serde_json::json!(report::REPORT_VERSION);
+        v["exit_code"] = serde_json::json!(code);
+        v["run_as"] = run_as_json();
+        sink.json(&v);
+        return code;
+    }
+    print(sink, &report, quiet);
+    code
+}
+
+/// What `--with-openclaw` and `--via-gateway` add to the report: OpenClaw's own run of the
+/// model and the tiny message through the running Gateway, each skipped with a reason when
+/// there is no `openclaw` on PATH.
+fn openclaw_runs(a: &VerifyArgs, dir: &Path, config: Option<&Path>, report: &mut VerifyReport) {
     if a.with_openclaw {
         match verify::openclaw::find(std::env::var_os("PATH").as_deref()) {
             Some(bin) => {
                 let limit = std::time::Duration::from_secs(a.timeout.saturating_mul(10));
                 report.openclaw = Some(verify::openclaw::run(
                     &bin,
-                    &dir,
-                    config_override.as_deref(),
+                    dir,
+                    config,
                     a.agent.as_deref(),
                     limit,
                 ));
@@ -58,14 +81,14 @@ pub(super) fn run_verify(
     if a.via_gateway {
         match verify::openclaw::find(std::env::var_os("PATH").as_deref()) {
             Some(bin) => {
-                let root = root::discover(&dir, config_override.as_deref(), None).ok();
+                let root = root::discover(dir, config, None).ok();
                 let env_file = root.as_ref().map_or((dir.join(".env"), None), |r| {
                     (r.env.target.clone(), r.env.bytes.clone())
                 });
                 report.gateway = Some(verify::gateway::run(
                     &bin,
-                    &dir,
-                    config_override.as_deref(),
+                    dir,
+                    config,
                     (&env_file.0, env_file.1.as_deref()),
                     a.agent.as_deref(),
                     std::time::Duration::from_secs(a.timeout),
@@ -78,39 +101,27 @@ pub(super) fn run_verify(
             }
         }
     }
-    verify::credit_openclaw(&mut report);
-    let code = crate::ops::setup::verify_exit_code(&report);
-    if a.json {
-        let mut v = serde_json::to_value(&report).unwrap_or_default();
-        v["version"] = serde_json::json!(report::REPORT_VERSION);
-        v["exit_code"] = serde_json::json!(code);
-        v["run_as"] = run_as_json();
-        crate::output::json(&v);
-        return code;
-    }
-    print(&report, quiet);
-    code
 }
 
 /// The report as lines; `quiet`: the errors only.
-fn print(r: &VerifyReport, quiet: bool) {
+fn print(sink: &Sink, r: &VerifyReport, quiet: bool) {
     if !quiet {
-        print_lines(r);
+        print_lines(sink, r);
     }
-    print_errors(r);
+    print_errors(sink, r);
     if !quiet {
-        print_verdict(r);
+        print_verdict(sink, r);
     }
 }
 
-fn print_lines(r: &VerifyReport) {
-    crate::outln!("OpenClaw root: {}", r.root.display());
+fn print_lines(sink: &Sink, r: &VerifyReport) {
+    outln!(sink, "OpenClaw root: {}", r.root.display());
     if let Some(a) = crate::sys::privilege::current() {
-        crate::outln!("Note: {}.", a.sentence());
+        outln!(sink, "Note: {}.", a.sentence());
     }
-    crate::outln!("Models from {}", r.model_from);
+    outln!(sink, "Models from {}", r.model_from);
     if let (Some(u), Some(from)) = (&r.base_url, &r.base_url_from) {
-        crate::outln!("GateRouter: {u} (from {from})");
+        outln!(sink, "GateRouter: {u} (from {from})");
     }
     // A key only OpenClaw can read (a store SecretRef) is not "not found": the results say why.
     let unchecked = r.results.iter().any(|m| {
@@ -123,13 +134,13 @@ fn print_lines(r: &VerifyReport) {
         None if unchecked => "not checked by verify".to_owned(),
         None => "not found".to_owned(),
     };
-    crate::outln!("Key: {} ({found})", r.key.reference);
+    outln!(sink, "Key: {} ({found})", r.key.reference);
     for m in &r.results {
-        crate::outln!("  {}", line(m));
+        outln!(sink, "  {}", line(m));
     }
     if let Some(o) = &r.openclaw {
         let tag = if o.ok { "ok  " } else { "FAIL" };
-        crate::outln!("  {tag}  {} ({} ms)", o.command, o.ms);
+        outln!(sink, "  {tag}  {} ({} ms)", o.command, o.ms);
     }
     if let Some(g) = &r.gateway {
         let tag = if g.ok { "ok  " } else { "FAIL" };
@@ -140,21 +151,22 @@ fn print_lines(r: &VerifyReport) {
             (Some(pid), _, _) => format!(" — the Gateway (pid {pid})"),
             _ => String::new(),
         };
-        crate::outln!("  {tag}  {} ({} ms){via}", g.command, g.ms);
+        outln!(sink, "  {tag}  {} ({} ms){via}", g.command, g.ms);
     }
     for w in &r.warnings {
-        crate::output::warning(w);
+        sink.warning(w);
     }
 }
 
-fn print_errors(r: &VerifyReport) {
+fn print_errors(sink: &Sink, r: &VerifyReport) {
     for m in &r.results {
         if let Some(f) = &m.failure {
-            crate::output::error(&format!("{}: {}", m.model_ref, f.message));
+            sink.error(&format!("{}: {}", m.model_ref, f.message));
         }
     }
     if let Some(o) = r.openclaw.as_ref().filter(|o| !o.ok) {
-        crate::errln!(
+        errln!(
+            sink,
             "error: OpenClaw's own run ({}) gave no answer{}:\n{}",
             o.command,
             o.exit_code
@@ -164,30 +176,37 @@ fn print_errors(r: &VerifyReport) {
         );
     }
     if let Some(g) = r.gateway.as_ref().filter(|g| !g.ok) {
-        crate::output::error(&format!(
+        sink.error(&format!(
             "the message through the running Gateway did not come back from GateRouter: {}",
             g.error.as_deref().unwrap_or("no answer")
         ));
     }
 }
 
-fn print_verdict(r: &VerifyReport) {
+fn print_verdict(sink: &Sink, r: &VerifyReport) {
     if r.ok && r.gateway.as_ref().is_some_and(|g| g.ok) {
-        crate::outln!(
+        outln!(
+            sink,
             "Verified: the default model answers through GateRouter, and so does the running Gateway."
         );
     } else if r.ok && r.gateway.is_some() {
-        crate::outln!(
+        outln!(
+            sink,
             "The default model answers through GateRouter when asked directly, but not through the running Gateway."
         );
     } else if r.ok {
-        crate::outln!("Verified: the default model answers through GateRouter.");
+        outln!(
+            sink,
+            "Verified: the default model answers through GateRouter."
+        );
     } else {
         match r.fallback_ok {
-            Some(true) => crate::outln!(
+            Some(true) => outln!(
+                sink,
                 "The primary did not answer; a fallback did, so OpenClaw would still reply (after its retries)."
             ),
-            _ => crate::outln!(
+            _ => outln!(
+                sink,
                 "The primary did not answer, and no gaterouter fallback would have either."
             ),
         }
@@ -234,14 +253,14 @@ fn line(m: &ModelResult) -> String {
 
 /// `setup --verify`, shown: the verify report after the setup's (unless `silent`); a root
 /// that could not be read back is an error line either way.
-pub(super) fn show_after_setup(v: &Verified, silent: bool) {
+pub(super) fn show_after_setup(sink: &Sink, v: &Verified, silent: bool) {
     match v {
         Verified::Done(report) if !silent => {
-            crate::outln!();
-            print(report, false);
+            outln!(sink);
+            print(sink, report, false);
         }
         Verified::Done(_) => {}
-        Verified::Failed(e) => crate::errln!("error: verify: {e}"),
+        Verified::Failed(e) => errln!(sink, "error: verify: {e}"),
     }
 }
 

@@ -1,5 +1,5 @@
 //! Text made safe to show, with no I/O: control and text-reordering characters as visible
-//! escapes, outside text kept to one line, our colours. The output sink (`crate::output`)
+//! escapes, outside text kept to one line, our colours. The command line's output sink
 //! applies these after redaction; errors, the probe and reports use them to build lines.
 
 use std::borrow::Cow;
@@ -74,6 +74,27 @@ pub fn paint(text: &str, style: Style, on: bool) -> String {
         Style::Bad => "\x1b[1;31m",
     };
     format!("{sgr}{text}\x1b[0m")
+}
+
+/// A JSON document as text that stays inert on a terminal: the characters serde_json leaves
+/// raw inside strings (DEL, C1, bidi, …) written as `\uXXXX` escapes, which keeps it valid
+/// JSON with the same value. Redaction is the sink's, before this.
+pub fn json_inert(value: &serde_json::Value) -> String {
+    let text = serde_json::to_string_pretty(value).unwrap_or_default();
+    if !text.chars().any(dangerous) {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if dangerous(c) {
+            // Serialised JSON has raw characters only inside strings, where \u escapes are
+            // valid; characters above the BMP are never in the dangerous set.
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 #[cfg(test)]

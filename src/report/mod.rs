@@ -1,6 +1,6 @@
 //! The review stage's words: the summary shown before the diff, and one root's JSON report
 //! value (the `--json` schema, docs/json-report.md). Built here, printed by the CLI through
-//! [`crate::output`], which redacts every known secret on the way out.
+//! its output sink, which redacts every known secret on the way out.
 
 pub mod diff;
 

@@ -21,29 +21,129 @@ use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::redact::secrets::Redactor;
-pub use crate::redact::text::{Style, dangerous, escape, one_line, paint};
+use crate::redact::text::{Style, escape, one_line, paint};
 
-/// The redactor of the run being printed: the sink's, set once per run by the command line.
-static REDACTOR: std::sync::RwLock<Option<Redactor>> = std::sync::RwLock::new(None);
+/// Where one run prints: its [`Redactor`] (a handle its stages add the secrets they meet
+/// to) masks every byte, and `--color` decides once whether standard error's labels get
+/// colour. Made by the command line per run and passed down, so two runs in one process
+/// (the library's tests) can never mask with each other's secrets. What it writes to is
+/// the process's own standard output and error, whose closed state is kept per process,
+/// as the file descriptors are.
+pub struct Sink {
+    redactor: Redactor,
+    stderr_color: AtomicBool,
+}
 
-/// Makes `r` (the run's redactor, a handle its stages add the secrets they meet to) the one
-/// every later byte printed is masked by.
-pub fn redact_with(r: &Redactor) {
-    if let Ok(mut slot) = REDACTOR.write() {
-        *slot = Some(r.clone());
+impl Sink {
+    pub fn new(redactor: Redactor) -> Self {
+        Sink {
+            redactor,
+            stderr_color: AtomicBool::new(false),
+        }
     }
-}
 
-fn redactor() -> Redactor {
-    REDACTOR
-        .read()
-        .ok()
-        .and_then(|r| r.clone())
-        .unwrap_or_default()
-}
+    /// The run's redactor, for the stages that meet a secret.
+    pub fn secrets(&self) -> &Redactor {
+        &self.redactor
+    }
 
-fn redact(text: &str) -> String {
-    redactor().text(text)
+    /// Whether standard error gets colour (the `error:`/`warning:` labels), decided once
+    /// from `--color` and the terminal by the command line.
+    pub fn set_stderr_color(&self, on: bool) {
+        self.stderr_color.store(on, Ordering::Relaxed);
+    }
+
+    fn redact(&self, text: &str) -> String {
+        self.redactor.text(text)
+    }
+
+    /// Redacted and escaped: what any text from anywhere looks like when printed.
+    pub fn clean(&self, text: &str) -> String {
+        escape(&self.redact(text)).into_owned()
+    }
+
+    /// Prints to standard output, cleaned.
+    pub fn out(&self, text: &str) {
+        write_bytes(Stream::Out, self.clean(text).as_bytes());
+    }
+
+    /// Prints to standard error, cleaned.
+    pub fn err(&self, text: &str) {
+        write_bytes(Stream::Err, self.clean(text).as_bytes());
+    }
+
+    /// Prints text styled by us (the coloured diff). Every untrusted part was passed through
+    /// `escape` before the styles were added (`diff::paint`); as a second net, any ESC that
+    /// is not one of our SGR colour sequences (`ESC [ digits;… m`) is escaped here too.
+    pub fn out_styled(&self, text: &str) {
+        write_bytes(Stream::Out, keep_sgr_only(&self.redact(text)).as_bytes());
+    }
+
+    /// `out_styled` on standard error (the review shown next to a prompt).
+    pub fn err_styled(&self, text: &str) {
+        write_bytes(Stream::Err, keep_sgr_only(&self.redact(text)).as_bytes());
+    }
+
+    /// One line built with `paint` (every other part already made one line by `one_line`):
+    /// redacted, and every ESC that is not one of our colour codes escaped.
+    pub fn styled_line(&self, text: &str) {
+        write_bytes(Stream::Out, self.styled(text).as_bytes());
+    }
+
+    fn styled(&self, text: &str) -> String {
+        let mut line = keep_sgr_only(&self.redact(text));
+        line.push('\n');
+        line
+    }
+
+    /// A labelled line on standard error: the message made one line first (a newline in a
+    /// message of ours came from outside and is shown escaped), then the label coloured.
+    fn labelled(&self, label: &str, style: Style, message: &str) {
+        let on = self.stderr_color.load(Ordering::Relaxed);
+        let text = format!(
+            "{} {}",
+            paint(label, style, on),
+            one_line(message, usize::MAX)
+        );
+        write_bytes(Stream::Err, self.styled(&text).as_bytes());
+    }
+
+    /// `error: …` on standard error. A message of ours is one paragraph on one line, so a
+    /// newline in it came from outside (a path, a server) and is shown escaped.
+    pub fn error(&self, message: &str) {
+        self.labelled("error:", Style::Bad, message);
+    }
+
+    /// `warning: …` on standard error, one line (see `error`).
+    pub fn warning(&self, message: &str) {
+        self.labelled("warning:", Style::Warn, message);
+    }
+
+    /// A JSON document as text: every string redacted before serialising, then made inert
+    /// for a terminal by [`crate::redact::text::json_inert`].
+    pub fn json_text(&self, value: &serde_json::Value) -> String {
+        let mut v = value.clone();
+        self.redactor.value(&mut v);
+        crate::redact::text::json_inert(&v)
+    }
+
+    /// Prints one JSON document (and a newline) on standard output.
+    pub fn json(&self, value: &serde_json::Value) {
+        let mut text = self.json_text(value);
+        text.push('\n');
+        write_bytes(Stream::Out, text.as_bytes());
+    }
+
+    /// Prints one line of ours on standard output. Interpolated parts (a path, a server's
+    /// text) cannot break it into several: a newline in it is shown escaped.
+    pub fn line(&self, text: &str) {
+        self.out(&format!("{}\n", one_line(text, usize::MAX)));
+    }
+
+    /// One line on standard error (see `line`).
+    pub fn err_line(&self, text: &str) {
+        self.err(&format!("{}\n", one_line(text, usize::MAX)));
+    }
 }
 
 static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
@@ -78,35 +178,6 @@ fn write_bytes(stream: Stream, bytes: &[u8]) {
     }
 }
 
-/// Redacted and escaped: what any text from anywhere looks like when printed.
-pub fn clean(text: &str) -> String {
-    escape(&redact(text)).into_owned()
-}
-
-/// Prints to standard output, cleaned.
-pub fn out(text: &str) {
-    write_bytes(Stream::Out, clean(text).as_bytes());
-}
-
-/// Prints to standard error, cleaned.
-pub fn err(text: &str) {
-    write_bytes(Stream::Err, clean(text).as_bytes());
-}
-
-/// Prints text styled by us (the coloured diff). Every untrusted part was passed through
-/// `escape` before the styles were added (`diff::paint`); as a second net, any ESC that is
-/// not one of our SGR colour sequences (`ESC [ digits;… m`) is escaped here too.
-pub fn out_styled(text: &str) {
-    let redacted = redact(text);
-    write_bytes(Stream::Out, keep_sgr_only(&redacted).as_bytes());
-}
-
-/// `out_styled` on standard error (the review shown next to a prompt).
-pub fn err_styled(text: &str) {
-    let redacted = redact(text);
-    write_bytes(Stream::Err, keep_sgr_only(&redacted).as_bytes());
-}
-
 fn keep_sgr_only(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
@@ -135,83 +206,10 @@ fn keep_sgr_only(text: &str) -> String {
     out
 }
 
-/// Whether standard error gets colour (the `error:`/`warning:` labels), decided once from
-/// `--color` and the terminal by the command line.
-static STDERR_COLOR: AtomicBool = AtomicBool::new(false);
-
-pub fn set_stderr_color(on: bool) {
-    STDERR_COLOR.store(on, Ordering::Relaxed);
-}
-
-/// One line built with `paint` (every other part already made one line by `one_line`):
-/// redacted, and every ESC that is not one of our colour codes escaped.
-pub fn styled_line(text: &str) {
-    write_bytes(Stream::Out, styled(text).as_bytes());
-}
-
-fn styled(text: &str) -> String {
-    let mut line = keep_sgr_only(&redact(text));
-    line.push('\n');
-    line
-}
-
-/// A labelled line on standard error: the message made one line first (a newline in a
-/// message of ours came from outside and is shown escaped), then the label coloured.
-fn labelled(label: &str, style: Style, message: &str) {
-    let on = STDERR_COLOR.load(Ordering::Relaxed);
-    let text = format!(
-        "{} {}",
-        paint(label, style, on),
-        one_line(message, usize::MAX)
-    );
-    write_bytes(Stream::Err, styled(&text).as_bytes());
-}
-
-/// `error: …` on standard error. A message of ours is one paragraph on one line, so a
-/// newline in it came from outside (a path, a server) and is shown escaped.
-pub fn error(message: &str) {
-    labelled("error:", Style::Bad, message);
-}
-
-/// `warning: …` on standard error, one line (see `error`).
-pub fn warning(message: &str) {
-    labelled("warning:", Style::Warn, message);
-}
-
 /// Prints bytes we generated ourselves and that hold nothing from input (a completion
 /// script, the man page): no escaping, but still no panic on a closed pipe.
 pub fn out_generated(bytes: &[u8]) {
     write_bytes(Stream::Out, bytes);
-}
-
-/// A JSON document as text: every string redacted before serialising, and the characters
-/// serde_json leaves raw inside strings (DEL, C1, bidi, …) written as `\uXXXX` escapes,
-/// which keeps it valid JSON with the same value.
-pub fn json_text(value: &serde_json::Value) -> String {
-    let mut v = value.clone();
-    redactor().value(&mut v);
-    let text = serde_json::to_string_pretty(&v).unwrap_or_default();
-    if !text.chars().any(dangerous) {
-        return text;
-    }
-    let mut out = String::with_capacity(text.len() + 16);
-    for c in text.chars() {
-        if dangerous(c) {
-            // Serialised JSON has raw characters only inside strings, where \u escapes are
-            // valid; characters above the BMP are never in the dangerous set.
-            out.push_str(&format!("\\u{:04x}", c as u32));
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// Prints one JSON document (and a newline) on standard output.
-pub fn json(value: &serde_json::Value) {
-    let mut text = json_text(value);
-    text.push('\n');
-    write_bytes(Stream::Out, text.as_bytes());
 }
 
 pub fn stdout_is_terminal() -> bool {
@@ -323,50 +321,48 @@ impl Drop for InterruptGuard {
     }
 }
 
-/// Prints one line of ours on standard output. Interpolated parts (a path, a server's
-/// text) cannot break it into several: a newline in it is shown escaped.
-pub fn line(text: &str) {
-    out(&format!("{}\n", one_line(text, usize::MAX)));
-}
-
-/// One line on standard error (see `line`).
-pub fn err_line(text: &str) {
-    err(&format!("{}\n", one_line(text, usize::MAX)));
-}
-
-/// `println!` through the output layer: one line, whatever the arguments hold.
-#[macro_export]
+/// `println!` through the run's sink: one line, whatever the arguments hold.
 macro_rules! outln {
-    () => { $crate::output::out("\n") };
-    ($($t:tt)*) => { $crate::output::line(&format!($($t)*)) };
+    ($o:expr) => { $o.out("\n") };
+    ($o:expr, $($t:tt)*) => { $o.line(&format!($($t)*)) };
 }
 
-/// `eprintln!` through the output layer: one line, whatever the arguments hold.
-#[macro_export]
+/// `eprintln!` through the run's sink: one line, whatever the arguments hold.
 macro_rules! errln {
-    ($($t:tt)*) => { $crate::output::err_line(&format!($($t)*)) };
+    ($o:expr, $($t:tt)*) => { $o.err_line(&format!($($t)*)) };
 }
+
+pub(crate) use {errln, outln};
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::redact::text::dangerous;
 
     /// The mechanism behind "every byte goes through here": no other module may hold a
-    /// handle to standard output or error (clippy already denies print macros).
+    /// handle to standard output or error (clippy already denies print macros), and nothing
+    /// below the command line prints at all: outside `src/cli/` no file names the sink or
+    /// its macros, so a layer under it cannot reach a terminal by going through here either.
     #[test]
-    fn no_other_module_writes_to_stdout_or_stderr() {
+    fn only_the_cli_prints_and_only_through_here() {
         fn walk(dir: &std::path::Path, bad: &mut Vec<String>) {
             for e in std::fs::read_dir(dir).unwrap() {
                 let p = e.unwrap().path();
                 if p.is_dir() {
                     walk(&p, bad);
-                } else if p.extension().is_some_and(|x| x == "rs") && !p.ends_with("src/output.rs")
-                {
-                    let text = std::fs::read_to_string(&p).unwrap();
-                    for needle in ["io::stdout()", "io::stderr()", "print!(", "println!("] {
-                        if text.contains(needle) {
-                            bad.push(format!("{}: {needle}", p.display()));
-                        }
+                    continue;
+                }
+                if p.extension().is_none_or(|x| x != "rs") || p.ends_with("src/cli/output.rs") {
+                    continue;
+                }
+                let text = std::fs::read_to_string(&p).unwrap();
+                let mut needles = vec!["io::stdout()", "io::stderr()", "print!(", "println!("];
+                if !p.components().any(|c| c.as_os_str() == "cli") {
+                    needles.extend(["cli::output", "outln!", "errln!", "Sink"]);
+                }
+                for needle in needles {
+                    if text.contains(needle) {
+                        bad.push(format!("{}: {needle}", p.display()));
                     }
                 }
             }
@@ -376,7 +372,7 @@ mod tests {
             &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
             &mut bad,
         );
-        assert!(bad.is_empty(), "output bypassing crate::output: {bad:?}");
+        assert!(bad.is_empty(), "output bypassing the cli's sink: {bad:?}");
     }
 
     #[test]
@@ -390,7 +386,7 @@ mod tests {
     #[test]
     fn json_stays_valid_and_escapes_what_serde_leaves_raw() {
         let v = serde_json::json!({"m": "a\u{1b}b\u{202e}c\u{7f}"});
-        let t = json_text(&v);
+        let t = Sink::new(Redactor::new()).json_text(&v);
         assert!(!t.chars().any(dangerous), "{t}");
         let back: serde_json::Value = serde_json::from_str(&t).unwrap();
         assert_eq!(back, v);
