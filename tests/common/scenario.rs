@@ -82,9 +82,13 @@ impl Scenario {
         }
     }
 
-    /// Another command in the same temp dir and root.
+    /// Another command in the same temp dir and root, with the same label.
     pub fn then(&self) -> Scenario {
-        Self::sharing(Rc::clone(&self.place))
+        let next = Self::sharing(Rc::clone(&self.place));
+        Scenario {
+            label: self.label.clone(),
+            ..next
+        }
     }
 
     pub fn root(&self) -> &Path {
@@ -139,7 +143,7 @@ impl Scenario {
         self
     }
 
-    /// Named in every failure message (the case or input of a loop).
+    /// Named in every failure message (the case or input of a loop), and kept by [`then`](Self::then).
     pub fn label(mut self, label: impl std::fmt::Display) -> Self {
         self.label = format!("{label}: ");
         self
@@ -186,7 +190,7 @@ impl Run {
         self.scenario.tmp()
     }
 
-    /// Another command in the same temp dir and root.
+    /// Another command in the same temp dir and root, with the same label.
     pub fn then(&self) -> Scenario {
         self.scenario.then()
     }
