@@ -19,27 +19,25 @@ fn user_files(root: &Path) -> std::collections::BTreeMap<String, Entry> {
 }
 
 /// Runs setup with `key`; returns the backup set it announced.
-fn setup_with(home: &Path, root: &Path, key: &str) -> PathBuf {
-    let out = cmd(home)
+fn setup_with(s: &Scenario, key: &str) -> PathBuf {
+    let v = s
+        .then()
         .args(["--offline", "--yes", "--json", key])
-        .arg(root)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        .root_arg()
+        .run()
+        .code(0)
+        .json();
     PathBuf::from(v["backup"].as_str().expect("a backup was announced"))
 }
 
-fn rollback(home: &Path, root: &Path, extra: &[&str]) -> std::process::Output {
-    let out = cmd(home)
+fn rollback(s: &Scenario, extra: &[&str]) -> Run {
+    s.then()
         .arg("rollback")
         .args(extra)
-        .arg(root)
-        .output()
-        .unwrap();
-    assert_no_key(&out, KEY);
-    assert_no_key(&out, KEY_B);
-    out
+        .root_arg()
+        .run()
+        .no_key()
+        .no_key_of(KEY_B)
 }
 
 fn name(p: &Path) -> String {
@@ -70,45 +68,36 @@ fn stuff(tmp: &Path) -> (PathBuf, std::collections::BTreeMap<String, Entry>) {
 
 #[test]
 fn a_symlinked_backup_dir_is_refused_and_what_it_points_to_is_untouched() {
-    let (tmp, root) = root_from("onboarded");
-    let (stuff, before) = stuff(tmp.path());
+    let s = Scenario::case("onboarded");
+    let root = s.root();
+    let (stuff, before) = stuff(s.tmp());
     symlink(&stuff, root.join(".gaterouter-backup")).unwrap();
-    let files = user_files(&root);
-    let out = cmd(tmp.path())
+    let files = user_files(root);
+    s.then()
         .args(["--offline", "--yes", KEY_B])
-        .arg(&root)
-        .output()
-        .unwrap();
-    let err = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(
-        err.contains(".gaterouter-backup") && err.contains("symlink"),
-        "{err}"
-    );
+        .root_arg()
+        .run()
+        .code(1)
+        .stderr_has(".gaterouter-backup")
+        .stderr_has("symlink");
     assert_eq!(snapshot(&stuff), before, "the link's target was changed");
-    assert_eq!(user_files(&root), files, "setup wrote without a backup");
+    assert_eq!(user_files(root), files, "setup wrote without a backup");
     // Rollback and --list do not read through the link either.
     for args in [&["--yes"][..], &["--list"][..]] {
-        let out = rollback(tmp.path(), &root, args);
-        assert_eq!(
-            out.status.code(),
-            Some(1),
-            "{args:?}: {}",
-            text(&out.stderr)
-        );
+        rollback(&s, args).code(1);
     }
     assert_eq!(snapshot(&stuff), before);
 }
 
 #[test]
 fn only_what_the_tool_made_is_cleaned_up_in_the_backup_dir() {
-    let (tmp, root) = root_from("onboarded");
-    let base = root.join(".gaterouter-backup");
+    let s = Scenario::case("onboarded");
+    let base = s.root().join(".gaterouter-backup");
     std::fs::create_dir_all(&base).unwrap();
     std::fs::set_permissions(&base, std::fs::Permissions::from_mode(0o700)).unwrap();
     // A folder a user keeps there, one named like an old set but without a manifest, and
     // links named like a set and like a half-built set, pointing at someone else's things.
-    let (stuff, stuff_before) = stuff(tmp.path());
+    let (stuff, stuff_before) = stuff(s.tmp());
     std::fs::create_dir_all(base.join("my-notes/sub")).unwrap();
     std::fs::write(base.join("my-notes/sub/a.txt"), "a").unwrap();
     std::fs::create_dir_all(base.join("20200101T000000Z")).unwrap();
@@ -134,7 +123,7 @@ fn only_what_the_tool_made_is_cleaned_up_in_the_backup_dir() {
     let before = snapshot(&base);
 
     for key in [KEY, KEY_B, KEY] {
-        setup_with(tmp.path(), &root, key);
+        setup_with(&s, key);
     }
     let after = snapshot(&base);
     for k in &keep {
@@ -146,7 +135,8 @@ fn only_what_the_tool_made_is_cleaned_up_in_the_backup_dir() {
 
 #[test]
 fn many_applies_in_a_row_get_ordered_new_names_and_the_newest_are_kept() {
-    let (tmp, root) = root_from("onboarded");
+    let s = Scenario::case("onboarded");
+    let root = s.root();
     let base = root.join(".gaterouter-backup");
     std::fs::create_dir_all(&base).unwrap();
     std::fs::set_permissions(&base, std::fs::Permissions::from_mode(0o700)).unwrap();
@@ -167,10 +157,10 @@ fn many_applies_in_a_row_get_ordered_new_names_and_the_newest_are_kept() {
         .unwrap();
     }
     let mut announced: Vec<String> = Vec::new();
-    let mut states = vec![user_files(&root)];
+    let mut states = vec![user_files(root)];
     for i in 0..12 {
         let key = if i % 2 == 0 { KEY } else { KEY_B };
-        let set = setup_with(tmp.path(), &root, key);
+        let set = setup_with(&s, key);
         let n = name(&set);
         assert!(
             set.join("manifest.json").is_file(),
@@ -182,15 +172,14 @@ fn many_applies_in_a_row_get_ordered_new_names_and_the_newest_are_kept() {
             "{n} does not sort after {announced:?}"
         );
         announced.push(n);
-        states.push(user_files(&root));
+        states.push(user_files(root));
     }
     assert_eq!(announced[0], format!("{stamp}-000011"));
     // The newest ten are kept: exactly the last ten announced.
-    assert_eq!(set_names(&root), announced[2..].to_vec());
+    assert_eq!(set_names(root), announced[2..].to_vec());
 
     // --list is newest first, in the order the sets were made.
-    let out = rollback(tmp.path(), &root, &["--list", "--json"]);
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = rollback(&s, &["--list", "--json"]).json();
     let listed: Vec<&str> = v["backups"]
         .as_array()
         .unwrap()
@@ -200,9 +189,8 @@ fn many_applies_in_a_row_get_ordered_new_names_and_the_newest_are_kept() {
     assert_eq!(listed, announced[2..]);
 
     // Rollback undoes the last run, not some other one.
-    let out = rollback(tmp.path(), &root, &["--yes"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert_eq!(user_files(&root), states[11]);
+    rollback(&s, &["--yes"]).code(0);
+    assert_eq!(user_files(root), states[11]);
 }
 
 /// Makes the newest set's manifest name `files` (and writes `copies` into it), as an
@@ -264,8 +252,8 @@ fn a_manifest_cannot_send_a_rollback_outside_the_root() {
         ),
     ];
     for (what, files) in hostile {
-        let (tmp, root) = root_from("onboarded");
-        let set = setup_with(tmp.path(), &root, KEY);
+        let s = Scenario::case("onboarded").label(what);
+        let set = setup_with(&s, KEY);
         std::fs::write(&victim, "untouched").unwrap();
         let copies = [
             ("x.json", "PWNED"),
@@ -273,76 +261,63 @@ fn a_manifest_cannot_send_a_rollback_outside_the_root() {
             ("openclaw.json", "{}"),
         ];
         forge(&set, files, &copies);
-        let tree = user_files(&root);
+        let tree = user_files(s.root());
         for args in [&["--yes"][..], &["--yes", "--force"][..]] {
-            let out = rollback(tmp.path(), &root, args);
-            let err = text(&out.stderr);
-            assert_eq!(out.status.code(), Some(1), "{what} {args:?}: {err}");
-            assert!(
-                err.contains(&name(&set)),
-                "{what}: the set is not named: {err}"
-            );
+            rollback(&s, args).code(1).stderr_has(&name(&set));
             assert_eq!(
                 std::fs::read_to_string(&victim).unwrap(),
                 "untouched",
                 "{what}"
             );
-            assert_eq!(user_files(&root), tree, "{what}");
+            assert_eq!(user_files(s.root()), tree, "{what}");
         }
     }
 }
 
 #[test]
 fn a_symlink_inside_a_set_is_not_followed() {
-    let (tmp, root) = root_from("onboarded");
-    let set = setup_with(tmp.path(), &root, KEY);
-    let other = tmp.path().join("other.env");
+    let s = Scenario::case("onboarded");
+    let set = setup_with(&s, KEY);
+    let other = s.tmp().join("other.env");
     std::fs::write(&other, "SOMETHING_ELSE=1\n").unwrap();
     std::fs::set_permissions(&other, std::fs::Permissions::from_mode(0o644)).unwrap();
     std::fs::remove_file(set.join(".env")).unwrap();
     symlink(&other, set.join(".env")).unwrap();
-    let tree = user_files(&root);
-    let out = rollback(tmp.path(), &root, &["--yes"]);
-    let err = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(err.contains("symlink"), "{err}");
-    assert_eq!(user_files(&root), tree);
+    let tree = user_files(s.root());
+    rollback(&s, &["--yes"]).code(1).stderr_has("symlink");
+    assert_eq!(user_files(s.root()), tree);
 
     // A linked directory in the set, and a set that is itself a link, likewise.
-    let (tmp, root) = root_from("onboarded");
-    let set = setup_with(tmp.path(), &root, KEY);
-    let elsewhere = tmp.path().join("elsewhere");
+    let s = Scenario::case("onboarded");
+    let set = setup_with(&s, KEY);
+    let elsewhere = s.tmp().join("elsewhere");
     std::fs::rename(set.join("agents"), &elsewhere).unwrap();
     symlink(&elsewhere, set.join("agents")).unwrap();
-    let tree = user_files(&root);
-    let out = rollback(tmp.path(), &root, &["--yes"]);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
-    assert_eq!(user_files(&root), tree);
+    let tree = user_files(s.root());
+    rollback(&s, &["--yes"]).code(1);
+    assert_eq!(user_files(s.root()), tree);
 
-    let (tmp, root) = root_from("onboarded");
-    let set = setup_with(tmp.path(), &root, KEY);
-    let moved = tmp.path().join("moved-set");
+    let s = Scenario::case("onboarded");
+    let set = setup_with(&s, KEY);
+    let moved = s.tmp().join("moved-set");
     std::fs::rename(&set, &moved).unwrap();
     symlink(&moved, &set).unwrap();
-    let out = rollback(tmp.path(), &root, &["--yes"]);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
-    assert_eq!(user_files(&root), tree);
+    rollback(&s, &["--yes"]).code(1);
+    assert_eq!(user_files(s.root()), tree);
 }
 
 #[test]
 fn a_link_changed_since_setup_does_not_redirect_the_rollback() {
-    let (tmp, root) = root_from("onboarded");
-    setup_with(tmp.path(), &root, KEY);
+    let s = Scenario::case("onboarded");
+    let root = s.root();
+    setup_with(&s, KEY);
     // Same bytes as setup wrote, but now reached through a link to outside the root.
-    let outside = tmp.path().join("outside.json");
+    let outside = s.tmp().join("outside.json");
     std::fs::rename(root.join("openclaw.json"), &outside).unwrap();
     symlink(&outside, root.join("openclaw.json")).unwrap();
     let written = std::fs::read(&outside).unwrap();
     for args in [&["--yes"][..], &["--yes", "--force"][..]] {
-        let out = rollback(tmp.path(), &root, args);
-        let err = text(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
-        assert!(err.contains("link"), "{err}");
+        rollback(&s, args).code(1).stderr_has("link");
         assert_eq!(std::fs::read(&outside).unwrap(), written);
     }
 }
@@ -350,126 +325,103 @@ fn a_link_changed_since_setup_does_not_redirect_the_rollback() {
 #[test]
 fn an_unusable_newest_set_stops_rollback_instead_of_being_skipped() {
     for damage in ["corrupt", "missing", "link"] {
-        let (tmp, root) = root_from("onboarded");
-        let original = user_files(&root);
-        let first = setup_with(tmp.path(), &root, KEY);
-        let second = setup_with(tmp.path(), &root, KEY_B);
+        let s = Scenario::case("onboarded").label(damage);
+        let root = s.root();
+        let original = user_files(root);
+        let first = setup_with(&s, KEY);
+        let second = setup_with(&s, KEY_B);
         let m = second.join("manifest.json");
         match damage {
             "corrupt" => std::fs::write(&m, "{\"files\": [tru").unwrap(),
             "missing" => std::fs::remove_file(&m).unwrap(),
             _ => {
-                let real = tmp.path().join("m.json");
+                let real = s.tmp().join("m.json");
                 std::fs::rename(&m, &real).unwrap();
                 symlink(&real, &m).unwrap();
             }
         }
-        let tree = user_files(&root);
-        let out = rollback(tmp.path(), &root, &["--yes"]);
-        let err = text(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{damage}: {err}");
-        assert!(err.contains(&name(&second)), "{damage}: {err}");
-        assert!(err.contains("--to"), "{damage}: {err}");
-        assert_eq!(user_files(&root), tree, "{damage}");
+        let tree = user_files(root);
+        rollback(&s, &["--yes"])
+            .code(1)
+            .stderr_has(&name(&second))
+            .stderr_has("--to");
+        assert_eq!(user_files(root), tree, "{damage}");
 
-        let out = rollback(tmp.path(), &root, &["--list"]);
-        let listed = text(&out.stdout);
-        assert!(
-            listed.contains(&name(&second)) && listed.contains("UNUSABLE"),
-            "{damage}: {listed}"
-        );
+        rollback(&s, &["--list"])
+            .stdout_has(&name(&second))
+            .stdout_has("UNUSABLE");
 
         // Asked for by name, the older set is used, and the skipped one is named loudly;
         // what the unreadable run wrote cannot be told from an edit, so it takes --force.
-        let out = rollback(tmp.path(), &root, &["--yes", "--to", &name(&first)]);
-        assert_eq!(
-            out.status.code(),
-            Some(1),
-            "{damage}: {}",
-            text(&out.stderr)
-        );
-        let out = rollback(
-            tmp.path(),
-            &root,
-            &["--yes", "--force", "--to", &name(&first)],
-        );
-        let err = text(&out.stderr);
-        assert_eq!(out.status.code(), Some(0), "{damage}: {err}");
-        assert!(
-            err.contains(&name(&second)) && err.contains("skipped"),
-            "{damage}: {err}"
-        );
-        assert_eq!(user_files(&root), original, "{damage}");
+        rollback(&s, &["--yes", "--to", &name(&first)]).code(1);
+        rollback(&s, &["--yes", "--force", "--to", &name(&first)])
+            .code(0)
+            .stderr_has(&name(&second))
+            .stderr_has("skipped");
+        assert_eq!(user_files(root), original, "{damage}");
     }
 }
 
 #[test]
 fn edits_made_after_setup_are_not_discarded_without_force() {
-    let (tmp, root) = root_from("onboarded");
-    let original = user_files(&root);
-    setup_with(tmp.path(), &root, KEY);
+    let s = Scenario::case("onboarded");
+    let root = s.root();
+    let original = user_files(root);
+    setup_with(&s, KEY);
     let config = root.join("openclaw.json");
     let edited = std::fs::read_to_string(&config)
         .unwrap()
         .replace("\"gaterouter/auto\"", "\"openrouter/my-own-choice\"");
     std::fs::write(&config, &edited).unwrap();
 
-    let out = rollback(tmp.path(), &root, &["--yes"]);
-    let err = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(
-        err.contains("openclaw.json") && err.contains("changed since") && err.contains("--force"),
-        "{err}"
-    );
+    rollback(&s, &["--yes"])
+        .code(1)
+        .stderr_has("openclaw.json")
+        .stderr_has("changed since")
+        .stderr_has("--force");
     assert_eq!(std::fs::read_to_string(&config).unwrap(), edited);
 
     // A dry run shows what would be lost, and writes nothing.
-    let out = rollback(tmp.path(), &root, &["--dry-run"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("my-own-choice"));
+    rollback(&s, &["--dry-run"])
+        .code(0)
+        .stdout_has("my-own-choice");
     assert_eq!(std::fs::read_to_string(&config).unwrap(), edited);
 
-    let out = rollback(tmp.path(), &root, &["--yes", "--force"]);
-    let err = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{err}");
-    assert!(
-        err.contains("--force") && err.contains("openclaw.json"),
-        "{err}"
-    );
-    assert_eq!(user_files(&root), original);
+    rollback(&s, &["--yes", "--force"])
+        .code(0)
+        .stderr_has("--force")
+        .stderr_has("openclaw.json");
+    assert_eq!(user_files(root), original);
 }
 
 #[test]
 fn rollback_to_a_chosen_set_undoes_it_and_everything_after() {
-    let (tmp, root) = root_from("onboarded");
-    let original = user_files(&root);
-    let first = setup_with(tmp.path(), &root, KEY);
-    let after_first = user_files(&root);
-    let second = setup_with(tmp.path(), &root, KEY_B);
-    assert_ne!(user_files(&root), after_first);
+    let s = Scenario::case("onboarded");
+    let root = s.root();
+    let original = user_files(root);
+    let first = setup_with(&s, KEY);
+    let after_first = user_files(root);
+    let second = setup_with(&s, KEY_B);
+    assert_ne!(user_files(root), after_first);
 
     // To before the second run: the first run's result.
-    let out = rollback(tmp.path(), &root, &["--yes", "--to", &name(&second)]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert_eq!(user_files(&root), after_first);
+    rollback(&s, &["--yes", "--to", &name(&second)]).code(0);
+    assert_eq!(user_files(root), after_first);
 
     // To before the first: the original, through the later sets (the rollback's own set
     // included), with no complaint that files changed since.
-    let out = rollback(tmp.path(), &root, &["--yes", "--to", &name(&first)]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert_eq!(user_files(&root), original);
+    rollback(&s, &["--yes", "--to", &name(&first)]).code(0);
+    assert_eq!(user_files(root), original);
 
     // A name that is not there, or a prefix of several, is a clear error.
     for bad in ["20000101T000000Z-000001", "2"] {
-        let out = rollback(tmp.path(), &root, &["--yes", "--to", bad]);
-        let err = text(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{bad}: {err}");
+        let err = rollback(&s, &["--yes", "--to", bad]).code(1).stderr();
         assert!(
             err.contains("--list") || err.contains("whole name"),
             "{err}"
         );
     }
-    assert_eq!(user_files(&root), original);
+    assert_eq!(user_files(root), original);
 }
 
 #[test]
@@ -528,27 +480,29 @@ fn backup_sets_are_made_complete_or_not_at_all() {
 
 #[test]
 fn doctor_names_an_untrusted_backup_dir_and_unusable_sets() {
-    let (tmp, root) = root_from("onboarded");
+    let s = Scenario::case("onboarded");
     let second = {
-        setup_with(tmp.path(), &root, KEY);
-        setup_with(tmp.path(), &root, KEY_B)
+        setup_with(&s, KEY);
+        setup_with(&s, KEY_B)
     };
     std::fs::write(second.join("manifest.json"), "not json").unwrap();
-    let out = cmd(tmp.path()).arg("doctor").arg(&root).output().unwrap();
-    let report = text(&out.stdout);
-    assert!(
-        report.contains(&name(&second)) && report.contains("cannot be used"),
-        "{report}"
-    );
+    s.then()
+        .arg("doctor")
+        .root_arg()
+        .run()
+        .stdout_has(&name(&second))
+        .stdout_has("cannot be used");
 
-    let (tmp, root) = root_from("onboarded");
-    setup_with(tmp.path(), &root, KEY);
-    let (stuff, _) = stuff(tmp.path());
-    let base = root.join(".gaterouter-backup");
-    std::fs::rename(&base, tmp.path().join("old-backups")).unwrap();
+    let s = Scenario::case("onboarded");
+    setup_with(&s, KEY);
+    let (stuff, _) = stuff(s.tmp());
+    let base = s.root().join(".gaterouter-backup");
+    std::fs::rename(&base, s.tmp().join("old-backups")).unwrap();
     symlink(&stuff, &base).unwrap();
-    let out = cmd(tmp.path()).arg("doctor").arg(&root).output().unwrap();
-    let report = text(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{report}");
-    assert!(report.contains("symlink"), "{report}");
+    s.then()
+        .arg("doctor")
+        .root_arg()
+        .run()
+        .code(1)
+        .stdout_has("symlink");
 }
