@@ -11,102 +11,69 @@ fn user_files(root: &std::path::Path) -> std::collections::BTreeMap<String, Entr
         .collect()
 }
 
-fn setup(tmp: &std::path::Path, root: &std::path::Path) {
-    setup_with(tmp, root, &[]);
+fn setup(s: &Scenario) {
+    setup_with(s, &[]);
 }
 
-fn setup_with(tmp: &std::path::Path, root: &std::path::Path, extra: &[String]) {
-    let out = cmd(tmp)
+fn setup_with(s: &Scenario, extra: &[String]) {
+    s.then()
         .args(["--offline", "--yes", KEY])
-        .arg(root)
+        .root_arg()
         .args(extra)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        .run()
+        .code(0);
+}
+
+/// `rollback ARGS ROOT`.
+fn rollback(s: &Scenario, args: &[&str]) -> Run {
+    s.then().arg("rollback").args(args).root_arg().run()
 }
 
 #[test]
 fn rollback_restores_every_file_and_removes_what_setup_created() {
     for case in ["onboarded", "fresh", "two-agents", "crlf-env"] {
-        let (tmp, root) = root_from(case);
+        let s = Scenario::case(case).label(case);
+        let root = s.root();
         std::fs::set_permissions(root.join("."), std::fs::Permissions::from_mode(0o755)).unwrap();
-        let before = user_files(&root);
-        setup_with(tmp.path(), &root, &case_args(case));
-        assert_ne!(user_files(&root), before, "{case}: setup changed nothing");
+        let before = user_files(root);
+        setup_with(&s, &case_args(case));
+        assert_ne!(user_files(root), before, "{case}: setup changed nothing");
 
-        let out = cmd(tmp.path())
-            .args(["rollback", "--yes"])
-            .arg(&root)
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(0), "{case}: {}", text(&out.stderr));
-        assert_no_key(&out, KEY);
+        rollback(&s, &["--yes"]).code(0).no_key();
         assert_eq!(
-            user_files(&root),
+            user_files(root),
             before,
             "{case}: rollback did not restore the tree"
         );
 
         // Rolling back again is a no-op, not a toggle back to the configured state.
-        let out = cmd(tmp.path())
-            .args(["rollback", "--yes"])
-            .arg(&root)
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(0), "{case}: {}", text(&out.stderr));
-        assert!(
-            text(&out.stdout).contains("Nothing to roll back"),
-            "{case}: {}",
-            text(&out.stdout)
-        );
-        assert_eq!(user_files(&root), before);
+        rollback(&s, &["--yes"])
+            .code(0)
+            .stdout_has("Nothing to roll back");
+        assert_eq!(user_files(root), before);
     }
 }
 
 #[test]
 fn rollback_shows_the_diff_first_and_needs_consent() {
-    let (tmp, root) = root_from("onboarded");
-    setup(tmp.path(), &root);
-    let configured = user_files(&root);
-    let out = cmd(tmp.path())
-        .args(["rollback"])
-        .arg(&root)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        text(&out.stdout).contains("-    \"gaterouter\": {"),
-        "{}",
-        text(&out.stdout)
-    );
-    assert!(text(&out.stderr).contains("pass --yes"));
-    assert_no_key(&out, KEY);
-    let out = cmd(tmp.path())
-        .args(["rollback", "--dry-run"])
-        .arg(&root)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    assert_eq!(user_files(&root), configured);
+    let s = Scenario::case("onboarded");
+    setup(&s);
+    let configured = user_files(s.root());
+    rollback(&s, &[])
+        .code(1)
+        .stdout_has("-    \"gaterouter\": {")
+        .stderr_has("pass --yes")
+        .no_key();
+    rollback(&s, &["--dry-run"]).code(0);
+    assert_eq!(user_files(s.root()), configured);
 }
 
 #[test]
 fn list_shows_setup_and_rollback_sets() {
-    let (tmp, root) = root_from("onboarded");
-    setup(tmp.path(), &root);
-    let out = cmd(tmp.path())
-        .args(["rollback", "--yes"])
-        .arg(&root)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    let out = cmd(tmp.path())
-        .args(["rollback", "--list", "--json"])
-        .arg(&root)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let s = Scenario::case("onboarded");
+    setup(&s);
+    rollback(&s, &["--yes"]).code(0);
+    let v = rollback(&s, &["--list", "--json"]).code(0).json();
     let kinds: Vec<&str> = v["backups"]
         .as_array()
         .unwrap()
@@ -118,24 +85,15 @@ fn list_shows_setup_and_rollback_sets() {
 
 #[test]
 fn rollback_without_backups_says_so() {
-    let (tmp, root) = root_from("onboarded");
-    let out = cmd(tmp.path())
-        .args(["rollback", "--yes"])
-        .arg(&root)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        text(&out.stderr).contains("there is no backup to roll back to"),
-        "{}",
-        text(&out.stderr)
-    );
+    rollback(&Scenario::case("onboarded"), &["--yes"])
+        .code(1)
+        .stderr_has("there is no backup to roll back to");
 }
 
 #[test]
 fn only_the_newest_ten_sets_are_kept() {
-    let (tmp, root) = root_from("onboarded");
-    let base = root.join(".gaterouter-backup");
+    let s = Scenario::case("onboarded");
+    let base = s.root().join(".gaterouter-backup");
     std::fs::create_dir_all(&base).unwrap();
     for i in 0..12 {
         let d = base.join(format!("2020010{}T00000{}Z", i / 10 + 1, i % 10));
@@ -146,7 +104,7 @@ fn only_the_newest_ten_sets_are_kept() {
         )
         .unwrap();
     }
-    setup(tmp.path(), &root);
+    setup(&s);
     let mut sets: Vec<String> = std::fs::read_dir(&base)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -163,29 +121,24 @@ fn only_the_newest_ten_sets_are_kept() {
 #[test]
 fn a_config_outside_the_root_is_backed_up_and_rolled_back_too() {
     // OPENCLAW_CONFIG_PATH may point anywhere; its backup must not land on itself.
-    let (tmp, root) = root_from("onboarded");
-    let elsewhere = tmp.path().join("etc/openclaw.json");
+    let s = Scenario::case("onboarded");
+    let root = s.root();
+    let elsewhere = s.tmp().join("etc/openclaw.json");
     std::fs::create_dir_all(elsewhere.parent().unwrap()).unwrap();
     std::fs::rename(root.join("openclaw.json"), &elsewhere).unwrap();
     let original = std::fs::read(&elsewhere).unwrap();
-    let out = cmd(tmp.path())
-        .env("OPENCLAW_STATE_DIR", &root)
+    s.then()
+        .env("OPENCLAW_STATE_DIR", root)
         .env("OPENCLAW_CONFIG_PATH", &elsewhere)
         .args(["--offline", "--yes", KEY])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        .run()
+        .code(0);
     assert!(
         std::fs::read_to_string(&elsewhere)
             .unwrap()
             .contains("gaterouter/auto")
     );
-    let out = cmd(tmp.path())
-        .args(["rollback", "--yes"])
-        .arg(&root)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    rollback(&s, &["--yes"]).code(0);
     assert_eq!(
         std::fs::read(&elsewhere).unwrap(),
         original,
@@ -199,27 +152,15 @@ fn a_config_outside_the_root_is_backed_up_and_rolled_back_too() {
 /// absolute one.
 #[test]
 fn a_relative_root_rolls_back_like_an_absolute_one() {
-    let tmp = tempfile::tempdir().unwrap();
-    let run = |args: &[&str]| {
-        cmd(tmp.path())
-            .current_dir(tmp.path())
-            .args(args)
-            .output()
-            .unwrap()
-    };
-    std::fs::create_dir(tmp.path().join("rb")).unwrap();
-    let out = run(&["--offline", "--yes", "-q", "--init", KEY, "rb"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let out = run(&["rollback", "--yes", "-q", "rb"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert!(!tmp.path().join("rb/agents").exists());
-    let out = run(&["rollback", "--yes", "rb"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert!(
-        text(&out.stdout).contains("Nothing to roll back"),
-        "{}",
-        text(&out.stdout)
-    );
+    let home = Scenario::empty();
+    let run = |args: &[&str]| home.then().current_dir(home.tmp()).args(args).run();
+    std::fs::create_dir(home.tmp().join("rb")).unwrap();
+    run(&["--offline", "--yes", "-q", "--init", KEY, "rb"]).code(0);
+    run(&["rollback", "--yes", "-q", "rb"]).code(0);
+    assert!(!home.tmp().join("rb/agents").exists());
+    run(&["rollback", "--yes", "rb"])
+        .code(0)
+        .stdout_has("Nothing to roll back");
 }
 
 /// The newest backup set of `root` (one setup ran).
@@ -238,21 +179,17 @@ fn newest_set(root: &std::path::Path) -> std::path::PathBuf {
 #[test]
 fn a_tampered_manifest_cannot_widen_a_mode() {
     for mode in ["666", "777", "4755", "2664", "1646", "622"] {
-        let (tmp, root) = root_from("onboarded");
-        setup(tmp.path(), &root);
-        let m = newest_set(&root).join("manifest.json");
+        let s = Scenario::case("onboarded").label(mode);
+        let root = s.root();
+        setup(&s);
+        let m = newest_set(root).join("manifest.json");
         let mut v: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&m).unwrap()).unwrap();
         for f in v["files"].as_array_mut().unwrap() {
             f["mode"] = mode.into();
         }
         std::fs::write(&m, v.to_string()).unwrap();
-        let out = cmd(tmp.path())
-            .args(["rollback", "--yes"])
-            .arg(&root)
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(0), "{mode}: {}", text(&out.stderr));
+        let out = rollback(&s, &["--yes"]).code(0);
         let want = u32::from_str_radix(mode, 8).unwrap() & 0o644;
         for rel in [".env", "openclaw.json", "agents/main/agent/models.json"] {
             let got = std::fs::metadata(root.join(rel))
@@ -262,7 +199,7 @@ fn a_tampered_manifest_cannot_widen_a_mode() {
                 & 0o7777;
             assert_eq!(got, want, "{mode}: {rel} is {got:o}");
         }
-        let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+        let all = format!("{}{}", out.stdout(), out.stderr());
         assert!(
             all.contains(&format!("restored as {want:04o}")),
             "{mode}: {all}"
@@ -276,20 +213,15 @@ fn a_tampered_manifest_cannot_widen_a_mode() {
 #[test]
 fn a_hard_linked_copy_in_a_set_is_refused() {
     for copy in ["openclaw.json", ".env", "manifest.json"] {
-        let (tmp, root) = root_from("onboarded");
-        setup(tmp.path(), &root);
-        let set = newest_set(&root);
-        std::fs::hard_link(set.join(copy), tmp.path().join("elsewhere")).unwrap();
-        let before = user_files(&root);
-        let out = cmd(tmp.path())
-            .args(["rollback", "--yes"])
-            .arg(&root)
-            .output()
-            .unwrap();
-        let err = text(&out.stderr);
-        assert_ne!(out.status.code(), Some(0), "{copy}: {err}");
-        assert!(err.contains("hard links"), "{copy}: {err}");
-        assert_eq!(user_files(&root), before, "{copy}: the rollback wrote");
+        let s = Scenario::case("onboarded").label(copy);
+        setup(&s);
+        let set = newest_set(s.root());
+        std::fs::hard_link(set.join(copy), s.tmp().join("elsewhere")).unwrap();
+        let before = user_files(s.root());
+        rollback(&s, &["--yes"])
+            .code_not(0)
+            .stderr_has("hard links");
+        assert_eq!(user_files(s.root()), before, "{copy}: the rollback wrote");
     }
 }
 
@@ -306,33 +238,33 @@ fn a_provider_wired_to_gaterouter_another_way_is_migrated_with_a_way_back() {
         ("custom-onboard-ref", "custom-api-gaterouter-ai"),
         ("hand-made-gaterouter", "gr"),
     ] {
-        let (tmp, root) = root_from(case);
-        let before = snapshot(&root);
-        let doctor = cmd(tmp.path()).arg("doctor").arg(&root).output().unwrap();
-        assert!(
-            text(&doctor.stdout).contains(&format!("provider {old} points at GateRouter")),
-            "{case}: {}",
-            text(&doctor.stdout)
-        );
-        let out = cmd(tmp.path())
+        let s = Scenario::case(case).label(case);
+        let root = s.root();
+        let before = snapshot(root);
+        s.then()
+            .arg("doctor")
+            .root_arg()
+            .run()
+            .stdout_has(&format!("provider {old} points at GateRouter"));
+        let out = s
+            .then()
             .args(["--offline", "--yes", "--json", KEY])
-            .arg(&root)
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(0), "{case}: {}", text(&out.stderr));
-        let all = text(&out.stdout) + &text(&out.stderr);
+            .root_arg()
+            .run()
+            .code(0);
+        let all = out.stdout() + &out.stderr();
         assert!(
             !all.contains("sk-or-v1-onboardkey0000000000000000"),
             "{case}: old key shown"
         );
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let v = out.json();
         let warnings = v["warnings"].to_string();
         assert!(
             warnings.contains(&format!("provider {old} points at GateRouter"))
                 && warnings.contains("migrated to `gaterouter`"),
             "{case}: {warnings}"
         );
-        for (rel, e) in snapshot(&root) {
+        for (rel, e) in snapshot(root) {
             let Entry::File { bytes, .. } = e else {
                 continue;
             };
@@ -354,13 +286,8 @@ fn a_provider_wired_to_gaterouter_another_way_is_migrated_with_a_way_back() {
                 "{case}: {rel}: one GateRouter provider:\n{t}"
             );
         }
-        let out = cmd(tmp.path())
-            .args(["rollback", "--yes"])
-            .arg(&root)
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(0), "{case}: {}", text(&out.stderr));
-        let mut after = snapshot(&root);
+        rollback(&s, &["--yes"]).code(0);
+        let mut after = snapshot(root);
         after.retain(|rel, _| !rel.starts_with(".gaterouter-backup"));
         let mut want = before.clone();
         want.retain(|rel, _| !rel.starts_with(".gaterouter-backup"));
@@ -375,10 +302,11 @@ fn a_provider_wired_to_gaterouter_another_way_is_migrated_with_a_way_back() {
 fn manifests_of_older_versions_still_roll_back() {
     for case in ["onboarded", "fresh"] {
         for shape in ["no kind", "kind", "kind and meta"] {
-            let (tmp, root) = root_from(case);
-            let before = user_files(&root);
-            setup_with(tmp.path(), &root, &case_args(case));
-            let m = newest_set(&root).join("manifest.json");
+            let s = Scenario::case(case).label(format!("{case}, {shape}"));
+            let root = s.root();
+            let before = user_files(root);
+            setup_with(&s, &case_args(case));
+            let m = newest_set(root).join("manifest.json");
             let now: serde_json::Value =
                 serde_json::from_slice(&std::fs::read(&m).unwrap()).unwrap();
             let files: Vec<serde_json::Value> = now["files"]
@@ -396,15 +324,9 @@ fn manifests_of_older_versions_still_roll_back() {
                     "meta": now["meta"] }),
             };
             std::fs::write(&m, serde_json::to_vec_pretty(&old).unwrap()).unwrap();
-            let out = cmd(tmp.path())
-                .args(["rollback", "--yes"])
-                .arg(&root)
-                .output()
-                .unwrap();
-            let err = text(&out.stderr);
-            assert_eq!(out.status.code(), Some(0), "{case}, {shape}: {err}");
-            assert_eq!(user_files(&root), before, "{case}, {shape}");
-            let all = format!("{}{err}", text(&out.stdout));
+            let out = rollback(&s, &["--yes"]).code(0);
+            assert_eq!(user_files(root), before, "{case}, {shape}");
+            let all = format!("{}{}", out.stdout(), out.stderr());
             assert!(
                 all.contains("made by an older gaterouter-setup"),
                 "{case}, {shape}: {all}"
