@@ -149,9 +149,10 @@ pub enum Error {
     )]
     Unreviewed { flag: &'static str },
 
-    #[error("another gaterouter-setup is running ({}) and held {} for {waited_secs}s; nothing was written. Wait for it to finish and run again (or raise --lock-timeout)", holder.as_deref().map(|p| format!("pid {}", crate::redact::text::one_line(p, 40))).unwrap_or_else(|| "pid unknown".into()), path.display())]
+    #[error("another gaterouter-setup is running ({}) and held {} for {waited_secs}s; nothing was written. Wait for it to finish and run again (or raise --lock-timeout)", holder.as_deref().map(|p| format!("pid {p}")).unwrap_or_else(|| "pid unknown".into()), path.display())]
     Locked {
         path: PathBuf,
+        /// The pid in the lock file: ASCII digits only, else `None` (see `txn::apply`).
         holder: Option<String>,
         waited_secs: u64,
     },
@@ -179,9 +180,9 @@ pub enum Error {
     ChangedSinceSetup { paths: Vec<PathBuf>, stamp: String },
 
     /// OpenClaw's config health check would take this write back, and its health state
-    /// cannot be told otherwise (see `health::would_undo`).
-    #[error("{}; nothing was changed. Pass --force to write it anyway", .0.message())]
-    OpenClawWouldUndo(Box<crate::openclaw::health::undo::Undo>),
+    /// cannot be told otherwise (see `health::would_undo`; `message` is its `Undo`'s).
+    #[error("{message}; nothing was changed. Pass --force to write it anyway")]
+    OpenClawWouldUndo { config: PathBuf, message: String },
 
     #[error("{}", apply_message(.failed, .source, .restored, .restore_errors, .backup.as_deref()))]
     ApplyFailed {
@@ -287,7 +288,7 @@ impl Error {
             | Error::BackupDir { path, .. } => Some(path),
             Error::BadBackup { set, .. } => Some(set),
             Error::ChangedSinceSetup { paths, .. } => paths.first().map(PathBuf::as_path),
-            Error::OpenClawWouldUndo(u) => Some(&u.config),
+            Error::OpenClawWouldUndo { config, .. } => Some(config),
             Error::NoKey { env_path } => Some(env_path),
             Error::ApplyFailed { failed, .. } => Some(failed),
             _ => None,

@@ -68,7 +68,10 @@ impl Plan {
     /// The refusal that goes with [`Plan::check_openclaw_health`]'s warning.
     pub fn refuse_openclaw_undo(&self) -> Result<()> {
         match &self.openclaw_undo {
-            Some(u) => Err(Error::OpenClawWouldUndo(Box::new(u.clone()))),
+            Some(u) => Err(Error::OpenClawWouldUndo {
+                config: u.config.clone(),
+                message: u.message(),
+            }),
             None => Ok(()),
         }
     }

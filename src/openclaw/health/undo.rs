@@ -1,5 +1,5 @@
-//! What a plan says when OpenClaw's next load would take our write back (`would_undo`), as
-//! the error that refuses it carries it: a plain value, so `error` needs nothing else of
+//! What a plan says when OpenClaw's next load would take our write back (`would_undo`); the
+//! error that refuses the write carries its message, so `error` imports nothing of
 //! `health`.
 
 use std::path::PathBuf;
