@@ -186,53 +186,19 @@ pub fn run_with(
     max_err: Option<u64>,
     leftovers: Leftovers,
 ) -> Result<Output, Failure> {
-    use std::os::unix::process::CommandExt;
-    c.stdin(if input.is_some() {
-        Stdio::piped()
-    } else {
-        Stdio::null()
-    })
-    .stdout(Stdio::piped())
-    .stderr(if max_err.is_some() {
-        Stdio::piped()
-    } else {
-        Stdio::null()
-    })
-    .process_group(0);
-    let start = Instant::now();
-    let deadline = start + timeout;
+    configure(&mut c, input.is_some(), max_err.is_some());
+    let deadline = Instant::now() + timeout;
     let mut child = c.spawn().map_err(Failure::Spawn)?;
     let pid = child.id() as libc::pid_t;
     // From here until the group is stopped, a signal that ends us stops it too.
     let watch = crate::sys::signals::ChildGroup::watch(pid);
-    if let (Some(mut stdin), Some(input)) = (child.stdin.take(), input) {
-        // On a thread: a child that does not read must not block us past the timeout.
-        std::thread::spawn(move || {
-            let _ = stdin.write_all(&input);
-        });
-    }
-    let out = Drain::start(child.stdout.take().expect("piped"), max_out);
-    let err = child
-        .stderr
-        .take()
-        .map(|e| Drain::start(e, max_err.unwrap_or(0)));
-    let finished = loop {
-        if exited(pid) {
-            break true;
-        }
-        if Instant::now() >= deadline {
-            break false;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
+    feed(child.stdin.take(), input);
+    let pipes = Pipes::start(&mut child, max_out, max_err);
+    let finished = exits_by(pid, deadline);
     if finished {
         // What it printed is in the pipe; a background child of its may hold the pipe
         // open, so the end of output is awaited only briefly.
-        let until = Instant::now() + GRACE;
-        out.wait(until);
-        if let Some(e) = &err {
-            e.wait(until);
-        }
+        pipes.settle();
     }
     let stop = !finished || leftovers == Leftovers::Stop;
     if stop {
@@ -243,21 +209,92 @@ pub fn run_with(
     let status = child.wait();
     if stop {
         // The group is gone: its pipes end now, unless something outside it holds them.
-        let until = Instant::now() + GRACE;
-        out.wait(until);
-        if let Some(e) = &err {
-            e.wait(until);
-        }
+        pipes.settle();
     }
     if !finished {
         return Err(Failure::Timeout(timeout));
     }
     let status = status.map_err(Failure::Spawn)?;
-    Ok(Output {
-        status,
-        stdout: out.take(),
-        stderr: err.map(|e| e.take()).unwrap_or_default(),
+    Ok(pipes.into_output(status))
+}
+
+/// Sets up `c`'s pipes, and a process group of its own so that the group, not just the
+/// program, is what we stop. Without input, stdin is null so that a program reading it
+/// sees its end at once instead of waiting on us; stderr not kept is discarded, since a
+/// pipe nobody reads would fill and block the program.
+fn configure(c: &mut Command, has_input: bool, keep_err: bool) {
+    use std::os::unix::process::CommandExt;
+    c.stdin(if has_input {
+        Stdio::piped()
+    } else {
+        Stdio::null()
     })
+    .stdout(Stdio::piped())
+    .stderr(if keep_err {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    })
+    .process_group(0);
+}
+
+/// Writes `input` to the program's stdin on a thread: a child that does not read must not
+/// block us past the timeout.
+fn feed(stdin: Option<std::process::ChildStdin>, input: Option<Vec<u8>>) {
+    if let (Some(mut stdin), Some(input)) = (stdin, input) {
+        std::thread::spawn(move || {
+            let _ = stdin.write_all(&input);
+        });
+    }
+}
+
+/// Whether the program `pid` exits by `deadline`, polling without reaping it (see
+/// [`exited`]), so that its group can still be stopped safely afterwards.
+fn exits_by(pid: libc::pid_t, deadline: Instant) -> bool {
+    loop {
+        if exited(pid) {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// The program's stdout and (when kept) stderr, each read on its own thread.
+struct Pipes {
+    out: Drain,
+    err: Option<Drain>,
+}
+
+impl Pipes {
+    fn start(child: &mut std::process::Child, max_out: u64, max_err: Option<u64>) -> Pipes {
+        let out = Drain::start(child.stdout.take().expect("piped"), max_out);
+        let err = child
+            .stderr
+            .take()
+            .map(|e| Drain::start(e, max_err.unwrap_or(0)));
+        Pipes { out, err }
+    }
+
+    /// Gives both pipes one shared [`GRACE`] to reach their end; whoever holds one open
+    /// past that costs us no more.
+    fn settle(&self) {
+        let until = Instant::now() + GRACE;
+        self.out.wait(until);
+        if let Some(e) = &self.err {
+            e.wait(until);
+        }
+    }
+
+    fn into_output(self, status: ExitStatus) -> Output {
+        Output {
+            status,
+            stdout: self.out.take(),
+            stderr: self.err.map(|e| e.take()).unwrap_or_default(),
+        }
+    }
 }
 
 #[cfg(test)]
