@@ -687,82 +687,139 @@ pub(crate) fn http_failure(
     attempts: u32,
 ) -> Failure {
     let msg = error_message(body);
-    let lower = msg.to_ascii_lowercase();
+    let answer = Answer::classify(status, &msg.to_ascii_lowercase(), content_type, body);
     let tries = if attempts > 1 {
         format!(" after {attempts} attempts")
     } else {
         String::new()
     };
-    let (kind, message) = if status == 401 || status == 403 {
-        (
-            FailureKind::KeyRejected,
-            format!(
+    let said = Said {
+        method,
+        url,
+        status,
+        msg: &msg,
+        tries: &tries,
+    };
+    Failure {
+        kind: answer.kind(),
+        message: said.explain(answer),
+    }
+}
+
+/// What a non-success answer turned out to be. Kept apart from [`FailureKind`]: two
+/// different 404s share a kind but not a paragraph.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Answer {
+    KeyRejected,
+    AutoRoutingOff,
+    UnknownModel,
+    MaxTokensUnsupported,
+    /// Go's plain "404 page not found": nothing is served at that path.
+    PageNotFound,
+    Html,
+    RateLimited,
+    ServerError,
+    /// A 404 with a body of its own.
+    NotFound,
+    Unexpected,
+}
+
+impl Answer {
+    /// The order of the checks is the precedence: 401/403 is the key whatever the body
+    /// says; then the server's own words beat the status (a 404 that names auto routing is
+    /// about auto routing), and an HTML page is told apart before the status codes that a
+    /// proxy's error page also carries.
+    fn classify(status: u16, lower_msg: &str, content_type: &str, body: &str) -> Answer {
+        if status == 401 || status == 403 {
+            Answer::KeyRejected
+        } else if lower_msg.contains(policy::SERVER_SAYS_AUTO_OFF) {
+            Answer::AutoRoutingOff
+        } else if lower_msg.contains("provider routing is not configured") {
+            Answer::UnknownModel
+        } else if lower_msg.contains("unsupported parameter") && lower_msg.contains("max_tokens") {
+            Answer::MaxTokensUnsupported
+        } else if status == 404 && lower_msg.contains("404 page not found") {
+            Answer::PageNotFound
+        } else if is_html(content_type, body) {
+            Answer::Html
+        } else if status == 429 {
+            Answer::RateLimited
+        } else if status >= 500 {
+            Answer::ServerError
+        } else if status == 404 {
+            Answer::NotFound
+        } else {
+            Answer::Unexpected
+        }
+    }
+
+    fn kind(self) -> FailureKind {
+        match self {
+            Answer::KeyRejected => FailureKind::KeyRejected,
+            Answer::AutoRoutingOff => FailureKind::AutoRoutingDisabled,
+            Answer::UnknownModel => FailureKind::BadModelId,
+            Answer::MaxTokensUnsupported => FailureKind::MaxTokensUnsupported,
+            Answer::PageNotFound | Answer::NotFound => FailureKind::WrongBaseUrl,
+            Answer::Html => FailureKind::Html,
+            Answer::RateLimited => FailureKind::RateLimited,
+            Answer::ServerError => FailureKind::ServerError,
+            Answer::Unexpected => FailureKind::Unexpected,
+        }
+    }
+}
+
+/// The facts of one answer that its paragraph quotes.
+struct Said<'a> {
+    method: &'a str,
+    url: &'a str,
+    status: u16,
+    /// The server's error message, on one line.
+    msg: &'a str,
+    /// ` after N attempts`, or empty for a first answer.
+    tries: &'a str,
+}
+
+impl Said<'_> {
+    /// The cause and the fix, in one paragraph.
+    fn explain(&self, answer: Answer) -> String {
+        let Said {
+            method,
+            url,
+            status,
+            msg,
+            tries,
+        } = self;
+        match answer {
+            Answer::KeyRejected => format!(
                 "GateRouter rejected the API key ({method} {url} answered {status}: {msg}); check that the whole key was copied, or create a new one in the GateRouter dashboard (Console → Settings → API keys)"
             ),
-        )
-    } else if lower.contains(policy::SERVER_SAYS_AUTO_OFF) {
-        (
-            FailureKind::AutoRoutingDisabled,
-            policy::AutoOff::ProbeFailure.message(),
-        )
-    } else if lower.contains("provider routing is not configured") {
-        (
-            FailureKind::BadModelId,
-            format!(
+            Answer::AutoRoutingOff => policy::AutoOff::ProbeFailure.message(),
+            Answer::UnknownModel => format!(
                 "GateRouter does not know the model asked for ({msg}); model ids are provider/model-name with dots in versions, e.g. anthropic/claude-sonnet-4.6"
             ),
-        )
-    } else if lower.contains("unsupported parameter") && lower.contains("max_tokens") {
-        (
-            FailureKind::MaxTokensUnsupported,
-            format!(
+            Answer::MaxTokensUnsupported => format!(
                 "{method} {url}: {msg}; requests must use max_completion_tokens instead of max_tokens (the models written by setup set compat.maxTokensField accordingly)"
             ),
-        )
-    } else if status == 404 && lower.contains("404 page not found") {
-        (
-            FailureKind::WrongBaseUrl,
-            format!(
+            Answer::PageNotFound => format!(
                 "{method} {url} answered \"404 page not found\": {}",
                 not_found_fix(url)
             ),
-        )
-    } else if is_html(content_type, body) {
-        (
-            FailureKind::Html,
-            format!(
+            Answer::Html => format!(
                 "{method} {url} answered {status} with an HTML page instead of JSON{tries}; something other than GateRouter (a proxy, captive portal or load balancer error page) answered. Check --base-url and any proxy"
             ),
-        )
-    } else if status == 429 {
-        (
-            FailureKind::RateLimited,
-            format!(
+            Answer::RateLimited => format!(
                 "{method} {url} is rate limited (429{tries}: {msg}); wait a minute and run again"
             ),
-        )
-    } else if status >= 500 {
-        (
-            FailureKind::ServerError,
-            format!(
+            Answer::ServerError => format!(
                 "{method} {url} answered {status}{tries}: {msg}; GateRouter is having trouble, try again later"
             ),
-        )
-    } else if status == 404 {
-        (
-            FailureKind::WrongBaseUrl,
-            format!(
+            Answer::NotFound => format!(
                 "{method} {url} answered 404 ({msg}); {}",
                 not_found_fix(url)
             ),
-        )
-    } else {
-        (
-            FailureKind::Unexpected,
-            format!("{method} {url} answered {status}: {msg}"),
-        )
-    };
-    Failure { kind, message }
+            Answer::Unexpected => format!("{method} {url} answered {status}: {msg}"),
+        }
+    }
 }
 
 /// More models than GateRouter has (25+) by two orders of magnitude: beyond this the list
