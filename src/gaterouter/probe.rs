@@ -384,6 +384,8 @@ impl Sent {
     }
 }
 
+/// Sends one request, retrying 429, 5xx and connection errors with backoff while the
+/// retries and `cfg.timeout` (the budget for all attempts together) last.
 async fn send(
     client: &reqwest::Client,
     key: &ApiKey,
@@ -397,81 +399,131 @@ async fn send(
     let mut attempts = 0;
     loop {
         attempts += 1;
-        let remaining = deadline.saturating_duration_since(Instant::now());
-        let mut req = match method {
-            "POST" => client.post(url),
-            _ => client.get(url),
+        let result = attempt(client, key, method, url, body, deadline).await;
+        if let Some(wait) = retry_wait(&result, attempts, cfg, deadline) {
+            tokio::time::sleep(wait).await;
+            continue;
         }
-        .bearer_auth(key.expose())
-        .header("accept", "application/json")
-        .timeout(remaining.max(Duration::from_millis(1)));
-        if let Some(b) = body {
-            req = req.json(b);
-        }
-        let result = async {
-            let resp = req.send().await?;
-            let status = resp.status().as_u16();
-            let retry_after = retry_after(resp.headers());
-            let ct = content_type(resp.headers());
-            let text = resp.text().await?;
-            Ok::<_, reqwest::Error>((status, retry_after, ct, text))
-        }
-        .await;
-        let retryable = match &result {
-            Ok((s, ..)) => *s == 429 || *s >= 500,
-            Err(e) => retryable(e),
+        let report = RequestReport {
+            method,
+            url: url.to_owned(),
+            status: None,
+            attempts,
+            latency_ms: start.elapsed().as_millis() as u64,
+            failure: None,
         };
-        let now = Instant::now();
-        let out_of_time = now >= deadline;
-        if retryable && attempts <= cfg.retries && !out_of_time {
-            let hinted = match &result {
-                Ok((_, Some(secs), ..)) => Some(Duration::from_secs(*secs).min(MAX_RETRY_AFTER)),
-                _ => None,
-            };
-            let wait = hinted.unwrap_or_else(|| jittered(cfg.backoff, attempts));
-            if now + wait < deadline {
-                tokio::time::sleep(wait).await;
-                continue;
-            }
-        }
-        let latency_ms = start.elapsed().as_millis() as u64;
+        return Sent::from_result(result, report, key, cfg.timeout);
+    }
+}
+
+/// An HTTP answer, read whole.
+struct Reply {
+    status: u16,
+    /// `Retry-After` in seconds, for the next attempt's wait.
+    retry_after: Option<u64>,
+    content_type: String,
+    text: String,
+}
+
+/// One attempt, given what is left before `deadline` as its own timeout so that the
+/// attempts together never outlast the budget.
+async fn attempt(
+    client: &reqwest::Client,
+    key: &ApiKey,
+    method: &'static str,
+    url: &str,
+    body: Option<&Value>,
+    deadline: Instant,
+) -> Result<Reply, reqwest::Error> {
+    let remaining = deadline.saturating_duration_since(Instant::now());
+    let mut req = match method {
+        "POST" => client.post(url),
+        _ => client.get(url),
+    }
+    .bearer_auth(key.expose())
+    .header("accept", "application/json")
+    .timeout(remaining.max(Duration::from_millis(1)));
+    if let Some(b) = body {
+        req = req.json(b);
+    }
+    let resp = req.send().await?;
+    let status = resp.status().as_u16();
+    let retry_after = retry_after(resp.headers());
+    let content_type = content_type(resp.headers());
+    let text = resp.text().await?;
+    Ok(Reply {
+        status,
+        retry_after,
+        content_type,
+        text,
+    })
+}
+
+/// How long to wait before another attempt, or `None` when `result` is the last: not
+/// worth another try, the retries are spent, or the wait would end past the deadline
+/// (then the answer we have beats a cut-off attempt). The server's `Retry-After` is
+/// obeyed up to [`MAX_RETRY_AFTER`]; otherwise the backoff is jittered.
+fn retry_wait(
+    result: &Result<Reply, reqwest::Error>,
+    attempts: u32,
+    cfg: &ProbeConfig,
+    deadline: Instant,
+) -> Option<Duration> {
+    let worth = match result {
+        Ok(r) => r.status == 429 || r.status >= 500,
+        Err(e) => retryable(e),
+    };
+    let now = Instant::now();
+    if !worth || attempts > cfg.retries || now >= deadline {
+        return None;
+    }
+    let hinted = match result {
+        Ok(Reply {
+            retry_after: Some(secs),
+            ..
+        }) => Some(Duration::from_secs(*secs).min(MAX_RETRY_AFTER)),
+        _ => None,
+    };
+    let wait = hinted.unwrap_or_else(|| jittered(cfg.backoff, attempts));
+    (now + wait < deadline).then_some(wait)
+}
+
+impl Sent {
+    /// The last attempt's result in `report` (its status or its failure filled in).
+    fn from_result(
+        result: Result<Reply, reqwest::Error>,
+        mut report: RequestReport,
+        key: &ApiKey,
+        timeout: Duration,
+    ) -> Sent {
         // The report leaves here without the key, whoever keeps or prints it.
         let secrets = Redactor::of([key.expose()]);
-        return match result {
-            Ok((status, _, content_type, body)) => Sent {
-                report: RequestReport {
-                    method,
-                    url: url.to_owned(),
-                    status: Some(status),
-                    attempts,
-                    latency_ms,
-                    failure: None,
-                },
-                body: secrets.text(&body),
-                content_type,
-                transport: None,
-            },
+        match result {
+            Ok(reply) => {
+                report.status = Some(reply.status);
+                Sent {
+                    report,
+                    body: secrets.text(&reply.text),
+                    content_type: reply.content_type,
+                    transport: None,
+                }
+            }
             Err(e) => {
-                let failure = transport_failure(&e, method, url, cfg.timeout, attempts);
+                let failure =
+                    transport_failure(&e, report.method, &report.url, timeout, report.attempts);
                 let failure = Failure {
                     kind: failure.kind,
                     message: secrets.text(&failure.message),
                 };
+                report.failure = Some(failure.clone());
                 Sent {
-                    report: RequestReport {
-                        method,
-                        url: url.to_owned(),
-                        status: None,
-                        attempts,
-                        latency_ms,
-                        failure: Some(failure.clone()),
-                    },
+                    report,
                     body: String::new(),
                     content_type: String::new(),
                     transport: Some(failure),
                 }
             }
-        };
+        }
     }
 }
 
