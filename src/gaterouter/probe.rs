@@ -965,115 +965,148 @@ fn parse_models(body: &str) -> Option<Vec<Model>> {
     Some(out)
 }
 
+/// The report from the two answers: `/models` first, since what it finds (a rejected key,
+/// a wrong URL) outranks what the chat request adds.
 fn assemble(cfg: &ProbeConfig, key: &ApiKey, models: Sent, chat: Sent) -> ProbeReport {
-    // The report leaves here without the key, whoever keeps or prints it.
-    let secrets = Redactor::of([key.expose()]);
-    let mut warnings = Vec::new();
-    let mut blocking = None;
-    let mut key_accepted = None;
-    let mut live = None;
+    let mut found = Findings::from_models(&models);
+    let auto_routing = found.auto_routing(&chat);
+    found.into_report(cfg, key, auto_routing, vec![models.report, chat.report])
+}
 
-    // GET /models decides reachability, the key, and the catalog.
-    let reachable;
-    match (&models.transport, models.status()) {
-        (Some(f), _) => {
-            reachable = false;
-            blocking = Some(f.clone());
-        }
-        (None, Some(s)) if (200..300).contains(&s) => {
-            reachable = true;
-            key_accepted = Some(true);
-            if is_html(&models.content_type, &models.body) {
-                blocking = Some(Failure {
-                    kind: FailureKind::Html,
-                    message: format!(
-                        "GET {} answered with an HTML page instead of JSON; this is not GateRouter's API (check --base-url: it must end in {EXPECTED_SUFFIX})",
-                        models.report.url
-                    ),
-                });
-            } else {
-                match parse_models(&models.body) {
-                    Some(list) => live = Some(list),
-                    None => {
-                        blocking = Some(Failure {
-                            kind: FailureKind::NotJson,
-                            message: format!(
-                                "GET {} answered {s} but not with a JSON model list (body starts: {:?}); check --base-url",
-                                models.report.url,
-                                models.body.chars().take(80).collect::<String>()
-                            ),
-                        });
-                    }
+/// What the answers established so far, before the report is redacted.
+struct Findings {
+    reachable: bool,
+    key_accepted: Option<bool>,
+    /// The live catalog; reported only when nothing blocks.
+    live: Option<Vec<Model>>,
+    blocking: Option<Failure>,
+    warnings: Vec<String>,
+}
+
+impl Findings {
+    /// GET /models decides reachability, the key, and the catalog.
+    fn from_models(models: &Sent) -> Findings {
+        let mut found = Findings {
+            reachable: false,
+            key_accepted: None,
+            live: None,
+            blocking: None,
+            warnings: Vec::new(),
+        };
+        match (&models.transport, models.status()) {
+            (Some(f), _) => found.blocking = Some(f.clone()),
+            (None, Some(s)) if (200..300).contains(&s) => {
+                found.reachable = true;
+                found.key_accepted = Some(true);
+                match catalog(models, s) {
+                    Ok(list) => found.live = Some(list),
+                    Err(f) => found.blocking = Some(f),
                 }
             }
-        }
-        (None, Some(s)) => {
-            let f = models.http_failure(s);
-            reachable = !matches!(f.kind, FailureKind::Html | FailureKind::WrongBaseUrl);
-            if f.kind == FailureKind::KeyRejected {
-                key_accepted = Some(false);
+            (None, Some(s)) => {
+                let f = models.http_failure(s);
+                // An HTML page or a 404 came from something, but not from GateRouter's API.
+                found.reachable = !matches!(f.kind, FailureKind::Html | FailureKind::WrongBaseUrl);
+                if f.kind == FailureKind::KeyRejected {
+                    found.key_accepted = Some(false);
+                }
+                found.blocking = Some(f);
             }
-            blocking = Some(f);
+            (None, None) => {}
         }
-        (None, None) => reachable = false,
+        found
     }
 
-    // POST /chat/completions with model "auto" decides auto routing.
-    let auto_routing = match (&chat.transport, chat.status()) {
-        (Some(f), _) => {
-            if blocking.is_none() {
-                warnings.push(format!(
-                    "could not tell whether auto routing is on: {}",
-                    f.message
-                ));
+    /// POST /chat/completions with model "auto" decides auto routing. Of its failures only
+    /// a rejected key blocks setup; any other leaves auto routing unknown, said in a warning.
+    fn auto_routing(&mut self, chat: &Sent) -> AutoRouting {
+        match (&chat.transport, chat.status()) {
+            (Some(f), _) => {
+                self.unsure(&f.message);
+                AutoRouting::Unknown
             }
-            AutoRouting::Unknown
-        }
-        (None, Some(s)) if (200..300).contains(&s) => AutoRouting::On,
-        (None, Some(s)) => {
-            let f = chat.http_failure(s);
-            match f.kind {
-                FailureKind::AutoRoutingDisabled => AutoRouting::Off,
-                FailureKind::KeyRejected => {
-                    key_accepted = Some(false);
-                    if blocking.is_none() {
-                        blocking = Some(f);
+            (None, Some(s)) if (200..300).contains(&s) => AutoRouting::On,
+            (None, Some(s)) => {
+                let f = chat.http_failure(s);
+                match f.kind {
+                    FailureKind::AutoRoutingDisabled => AutoRouting::Off,
+                    FailureKind::KeyRejected => {
+                        self.key_accepted = Some(false);
+                        if self.blocking.is_none() {
+                            self.blocking = Some(f);
+                        }
+                        AutoRouting::Unknown
                     }
-                    AutoRouting::Unknown
-                }
-                _ => {
-                    if blocking.is_none() {
-                        warnings.push(format!(
-                            "could not tell whether auto routing is on: {}",
-                            f.message
-                        ));
+                    _ => {
+                        self.unsure(&f.message);
+                        AutoRouting::Unknown
                     }
-                    AutoRouting::Unknown
                 }
             }
-        }
-        (None, None) => AutoRouting::Unknown,
-    };
-    let mut requests = vec![models.report, chat.report];
-    for r in &mut requests {
-        if let Some(f) = &mut r.failure {
-            f.message = secrets.text(&f.message);
+            (None, None) => AutoRouting::Unknown,
         }
     }
-    let blocking = blocking.map(|f| Failure {
-        kind: f.kind,
-        message: secrets.text(&f.message) + offline_advice(f.kind),
-    });
-    ProbeReport {
-        base_url: cfg.base_url.clone(),
-        reachable,
-        key_accepted,
-        auto_routing,
-        models: if blocking.is_none() { live } else { None },
-        requests,
-        warnings: warnings.into_iter().map(|w| secrets.text(&w)).collect(),
-        blocking,
+
+    /// Warns that auto routing could not be told, unless setup is blocked anyway (then the
+    /// blocking failure is the news, and a second complaint would only bury it).
+    fn unsure(&mut self, why: &str) {
+        if self.blocking.is_none() {
+            self.warnings
+                .push(format!("could not tell whether auto routing is on: {why}"));
+        }
     }
+
+    fn into_report(
+        self,
+        cfg: &ProbeConfig,
+        key: &ApiKey,
+        auto_routing: AutoRouting,
+        mut requests: Vec<RequestReport>,
+    ) -> ProbeReport {
+        // The report leaves here without the key, whoever keeps or prints it.
+        let secrets = Redactor::of([key.expose()]);
+        for r in &mut requests {
+            if let Some(f) = &mut r.failure {
+                f.message = secrets.text(&f.message);
+            }
+        }
+        let blocking = self.blocking.map(|f| Failure {
+            kind: f.kind,
+            message: secrets.text(&f.message) + offline_advice(f.kind),
+        });
+        ProbeReport {
+            base_url: cfg.base_url.clone(),
+            reachable: self.reachable,
+            key_accepted: self.key_accepted,
+            auto_routing,
+            models: if blocking.is_none() { self.live } else { None },
+            requests,
+            warnings: self.warnings.iter().map(|w| secrets.text(w)).collect(),
+            blocking,
+        }
+    }
+}
+
+/// The model list of a successful `/models` answer (status `s`), or why it is none: a 2xx
+/// HTML page or a body that is not a model list is not GateRouter's API.
+fn catalog(models: &Sent, s: u16) -> Result<Vec<Model>, Failure> {
+    if is_html(&models.content_type, &models.body) {
+        return Err(Failure {
+            kind: FailureKind::Html,
+            message: format!(
+                "GET {} answered with an HTML page instead of JSON; this is not GateRouter's API (check --base-url: it must end in {EXPECTED_SUFFIX})",
+                models.report.url
+            ),
+        });
+    }
+    parse_models(&models.body).ok_or_else(|| Failure {
+        kind: FailureKind::NotJson,
+        message: format!(
+            "GET {} answered {s} but not with a JSON model list (body starts: {:?}); check --base-url",
+            models.report.url,
+            models.body.chars().take(80).collect::<String>()
+        ),
+    })
 }
 
 #[cfg(test)]
