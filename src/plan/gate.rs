@@ -2,25 +2,82 @@
 //! difference between what it held and what it will hold must lie entirely inside the paths
 //! gaterouter-setup owns. Whatever went wrong upstream (a forged placeholder, a reader that
 //! disagreed with OpenClaw's, a bug in an edit), a file whose other settings would change is
-//! refused here, as a bug, with nothing written.
+//! refused here, as a bug, with nothing written. The second half is the postcondition: each
+//! path a planner set ([`Intent`]) holds exactly what it planned, so a splice that lands a
+//! wrong value under a path we own is refused too.
 
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::format::json5::{self, Entry, JsString, Kind, Node, Value};
+use crate::format::json5::{self, Document, Entry, JsString, Kind, Node, Object, Value};
 use crate::openclaw::files::{Pattern, pointer};
 
-/// Checks `after` against `before` (both the full text of one file): `after` must parse, and
-/// every changed value must be under one of `owned`. `allowlist_keys` limits the `*` of the
-/// allowlist map to the refs setup manages (another model's entry is not ours to touch).
+/// What a planner set at one path (as segments, an array element by its index): the value
+/// the new text must hold there, exactly, or `None` when the planner took the path away.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Intent {
+    pub path: Vec<String>,
+    pub value: Option<serde_json::Value>,
+}
+
+impl Intent {
+    pub fn set<S: AsRef<str>>(path: &[S], value: serde_json::Value) -> Intent {
+        Intent {
+            path: segments(path),
+            value: Some(value),
+        }
+    }
+
+    pub fn absent<S: AsRef<str>>(path: &[S]) -> Intent {
+        Intent {
+            path: segments(path),
+            value: None,
+        }
+    }
+}
+
+fn segments<S: AsRef<str>>(path: &[S]) -> Vec<String> {
+    path.iter().map(|s| s.as_ref().to_owned()).collect()
+}
+
+/// `base` and then `key`.
+pub fn under<S: AsRef<str>>(base: &[S], key: &str) -> Vec<String> {
+    let mut p = segments(base);
+    p.push(key.to_owned());
+    p
+}
+
+/// What a JSON planner returns: the new text and what it set in it. The gate takes the
+/// intents with the text, so a planner's edit is never written unchecked.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Edit {
+    pub text: String,
+    pub intents: Vec<Intent>,
+}
+
+impl Edit {
+    /// A text the gate does not read (`.env`): nothing to hold it to.
+    pub fn text_only(text: String) -> Edit {
+        Edit {
+            text,
+            intents: Vec::new(),
+        }
+    }
+}
+
+/// Checks `after` against `before` (both the full text of one file): `after` must parse,
+/// every changed value must be under one of `owned`, and every intent must hold in it.
+/// `our_ref` limits the `*` of the allowlist map to the refs setup manages (another model's
+/// entry is not ours to touch).
 pub fn check(
     path: &Path,
     before: Option<&str>,
     after: &str,
+    intents: &[Intent],
     owned: &[Pattern],
     our_ref: &dyn Fn(&str) -> bool,
 ) -> Result<()> {
-    check_with(path, before, after, owned, &[], our_ref)
+    check_with(path, before, after, intents, owned, &[], our_ref)
 }
 
 /// [`check`], with `also`: paths this one plan owns besides the patterns (a migration's, see
@@ -29,62 +86,180 @@ pub fn check_with(
     path: &Path,
     before: Option<&str>,
     after: &str,
+    intents: &[Intent],
     owned: &[Pattern],
     also: &[Vec<String>],
     our_ref: &dyn Fn(&str) -> bool,
 ) -> Result<()> {
-    if let Some(before) = before
-        && quick_check(before, after, owned, also, our_ref)
-    {
-        return Ok(());
-    }
     let bug = |what: String| Error::Internal {
         path: path.to_path_buf(),
         what,
     };
+    let keep = kept(owned, also);
+    let keep: Vec<&[&str]> = keep.iter().map(Vec::as_slice).collect();
+    // One skip-mode reading of `after` serves both halves: everything we own is built in it.
+    let new = Document::parse(after, Some(&keep));
+    let shown = match (before, &new) {
+        (Some(before), Ok(new)) => quick_check(before, after, new, &keep, owned, also, our_ref),
+        _ => false,
+    };
+    if !shown {
+        check_owned(before, after, owned, also, our_ref).map_err(bug)?;
+    }
+    let new = new.map_err(|e| bug(format!("the new contents would not parse ({e})")))?;
+    holds(&new.root, after, intents).map_err(bug)
+}
+
+/// The full reading of the ownership check: both sides built whole, every change named.
+fn check_owned(
+    before: Option<&str>,
+    after: &str,
+    owned: &[Pattern],
+    also: &[Vec<String>],
+    our_ref: &dyn Fn(&str) -> bool,
+) -> std::result::Result<(), String> {
     let old = match before {
         Some(t) if !t.trim_start_matches('\u{feff}').trim().is_empty() => {
-            read(t).map_err(|e| bug(format!("the current file no longer parses ({e})")))?
+            read(t).map_err(|e| format!("the current file no longer parses ({e})"))?
         }
         _ => Value::Object(Default::default()),
     };
-    let new = read(after).map_err(|e| bug(format!("the new contents would not parse ({e})")))?;
+    let new = read(after).map_err(|e| format!("the new contents would not parse ({e})"))?;
     let mut changed = Vec::new();
     diff(&old, &new, &mut Vec::new(), &mut changed);
     for p in changed {
         if !owns(owned, &p, our_ref) && !also.iter().any(|a| p.starts_with(a)) {
-            return Err(bug(format!(
+            return Err(format!(
                 "the new contents would change `{}`, which gaterouter-setup does not own",
                 pointer(&p)
-            )));
+            ));
         }
     }
     Ok(())
 }
 
+/// The paths a skip-mode reading keeps: each owned pattern up to its first `*`, and `also`.
+fn kept<'a>(owned: &[Pattern], also: &'a [Vec<String>]) -> Vec<Vec<&'a str>> {
+    owned
+        .iter()
+        .map(|p| p.iter().copied().take_while(|s| *s != "*").collect())
+        .chain(also.iter().map(|a| a.iter().map(String::as_str).collect()))
+        .collect()
+}
+
+/// The postcondition: every intent holds in `root` (a reading of `text`), or the first that
+/// does not is named where it differs, with what is there and what was planned.
+fn holds(root: &Node, text: &str, intents: &[Intent]) -> std::result::Result<(), String> {
+    for i in intents {
+        let held = value_at(root, text, &i.path);
+        let planned = i.value.as_ref().map(from_serde);
+        if held == planned {
+            continue;
+        }
+        let mut at = i.path.clone();
+        let (h, p) = first_difference(held.as_ref(), planned.as_ref(), &mut at);
+        return Err(format!(
+            "the new contents would hold {} at `{}`, planned {}",
+            shown(h, &at),
+            pointer(&at),
+            shown(p, &at)
+        ));
+    }
+    Ok(())
+}
+
+/// The value json5 reads at `path` in `root`; a part the skip mode did not build is read
+/// from its own text.
+fn value_at(root: &Node, text: &str, path: &[String]) -> Option<Value> {
+    let mut n = root;
+    for (i, seg) in path.iter().enumerate() {
+        n = match &n.kind {
+            Kind::Object(m) => member(m, &JsString::from(seg.as_str()))?,
+            Kind::Array(e) => &e.get(seg.parse::<usize>().ok()?)?.value,
+            Kind::Skipped => {
+                let v = json5::parse(&text[n.span.clone()]).ok()?;
+                return v.pointer(&pointer(&path[i..])).cloned();
+            }
+            Kind::Scalar(_) => return None,
+        };
+    }
+    whole(n).or_else(|| json5::parse(&text[n.span.clone()]).ok())
+}
+
+/// Where two values first differ, below `at` (which it extends): the two parts there.
+fn first_difference<'a>(
+    a: Option<&'a Value>,
+    b: Option<&'a Value>,
+    at: &mut Vec<String>,
+) -> (Option<&'a Value>, Option<&'a Value>) {
+    match (a, b) {
+        (Some(Value::Object(x)), Some(Value::Object(y))) => {
+            let keys = x.iter_js().into_iter().chain(y.iter_js()).map(|(k, _)| k);
+            for k in keys {
+                let (v, w) = (x.get_js(k), y.get_js(k));
+                if v != w {
+                    at.push(k.to_lossy());
+                    return first_difference(v, w, at);
+                }
+            }
+        }
+        (Some(Value::Array(x)), Some(Value::Array(y))) if x.len() == y.len() => {
+            if let Some(i) = (0..x.len()).find(|&i| x[i] != y[i]) {
+                at.push(i.to_string());
+                return first_difference(Some(&x[i]), Some(&y[i]), at);
+            }
+        }
+        _ => {}
+    }
+    (a, b)
+}
+
+/// A value as an error names it; a key is never shown.
+fn shown(v: Option<&Value>, at: &[String]) -> String {
+    match v {
+        None => "nothing".into(),
+        Some(Value::String(_)) if at.last().is_some_and(|k| k == "apiKey") => {
+            "a string (not shown)".into()
+        }
+        Some(v) => v.describe(),
+    }
+}
+
+/// A planned value as json5 would read it back.
+fn from_serde(v: &serde_json::Value) -> Value {
+    use serde_json::Value as J;
+    match v {
+        J::Null => Value::Null,
+        J::Bool(b) => Value::Bool(*b),
+        J::Number(n) => Value::Number(n.as_f64().unwrap_or(f64::NAN)),
+        J::String(s) => Value::String(s.as_str().into()),
+        J::Array(a) => Value::Array(a.iter().map(from_serde).collect()),
+        J::Object(m) => {
+            let mut o = Object::new();
+            for (k, v) in m {
+                o.insert(k.as_str().into(), from_serde(v));
+            }
+            Value::Object(o)
+        }
+    }
+}
+
 /// The common case, without building the whole of either side: both texts read in the
-/// skip mode, keeping only the objects on the way to the owned paths; a value off those
-/// paths must be the same bytes on both sides (the same bytes read as the same value).
-/// `true` when every change is owned; `false` when that is not shown this way (a parse
-/// error, a skipped value written differently, a change we do not own), and the full
-/// reading above decides and names the path.
+/// skip mode, keeping only the objects on the way to the owned paths (`keep`; `new` is
+/// `after` read so); a value off those paths must be the same bytes on both sides (the
+/// same bytes read as the same value). `true` when every change is owned; `false` when
+/// that is not shown this way (a parse error, a skipped value written differently, a change
+/// we do not own), and the full reading decides and names the path.
 fn quick_check(
     before: &str,
     after: &str,
+    new: &Document,
+    keep: &[&[&str]],
     owned: &[Pattern],
     also: &[Vec<String>],
     our_ref: &dyn Fn(&str) -> bool,
 ) -> bool {
-    let keep: Vec<Vec<&str>> = owned
-        .iter()
-        .map(|p| p.iter().copied().take_while(|s| *s != "*").collect())
-        .chain(also.iter().map(|a| a.iter().map(String::as_str).collect()))
-        .collect();
-    let keep: Vec<&[&str]> = keep.iter().map(Vec::as_slice).collect();
-    let (Ok(old), Ok(new)) = (
-        json5::Document::parse(before, Some(&keep)),
-        json5::Document::parse(after, Some(&keep)),
-    ) else {
+    let Ok(old) = Document::parse(before, Some(keep)) else {
         return false;
     };
     let sides = Sides { before, after };
@@ -262,6 +437,7 @@ mod tests {
             Path::new("openclaw.json"),
             Some(before),
             after,
+            &[],
             CONFIG_OWNED,
             &ours,
         )
@@ -297,7 +473,12 @@ mod tests {
 
     #[test]
     fn the_quick_check_agrees_and_leaves_refusals_to_the_full_reading() {
-        let q = |b: &str, a: &str| quick_check(b, a, CONFIG_OWNED, &[], &ours);
+        let q = |b: &str, a: &str| {
+            let keep = kept(CONFIG_OWNED, &[]);
+            let keep: Vec<&[&str]> = keep.iter().map(Vec::as_slice).collect();
+            Document::parse(a, Some(&keep))
+                .is_ok_and(|new| quick_check(b, a, &new, &keep, CONFIG_OWNED, &[], &ours))
+        };
         let big = "{channels: {a: [1, 2, {b: 'c'}]}, // note\n models: {providers: {x: {y: 1}}}}";
         assert!(q(big, &big.replace("x: {", "gaterouter: {z: 2}, x: {")));
         // The same value written otherwise, off our paths: not shown this way.
@@ -334,6 +515,7 @@ mod tests {
                     Path::new("c"),
                     Some(before),
                     after,
+                    &[],
                     CONFIG_OWNED,
                     &[],
                     &ours
@@ -342,5 +524,152 @@ mod tests {
                 "{before} -> {after}"
             );
         }
+    }
+
+    fn held_to(before: &str, after: &str, intents: &[Intent]) -> Result<()> {
+        check(
+            Path::new("openclaw.json"),
+            Some(before),
+            after,
+            intents,
+            CONFIG_OWNED,
+            &ours,
+        )
+    }
+
+    #[test]
+    fn a_wrong_value_under_an_owned_path_is_caught_by_the_postcondition() {
+        let before = "{agents: {defaults: {model: 'a/b'}}}";
+        // A splice that lands another value than the planned one, under a path we own.
+        let after = "{agents: {defaults: {model: {primary: 'gaterouter/wrong'}}}}";
+        let planned = [Intent::set(
+            &["agents", "defaults", "model"],
+            serde_json::json!({"primary": "gaterouter/auto"}),
+        )];
+        // The ownership half alone lets it through.
+        held_to(before, after, &[]).unwrap();
+        let e = held_to(before, after, &planned).unwrap_err().to_string();
+        assert!(
+            e.contains(
+                "would hold the string \"gaterouter/wrong\" at `/agents/defaults/model/primary`, planned the string \"gaterouter/auto\""
+            ),
+            "{e}"
+        );
+        held_to(
+            before,
+            "{agents: {defaults: {model: {primary: \"gaterouter/auto\"}}}}",
+            &planned,
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn an_intent_for_a_missing_path_or_one_left_behind_is_caught() {
+        let profile = ["auth", "profiles", "gaterouter:default"];
+        let set = [Intent::set(
+            &profile,
+            serde_json::json!({"provider": "gaterouter"}),
+        )];
+        let e = held_to("{}", "{auth: {profiles: {}}}", &set)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("would hold nothing at `/auth/profiles/gaterouter:default`, planned an object with 1 key(s)"),
+            "{e}"
+        );
+        let gone = [Intent::absent(&profile)];
+        let with = "{auth: {profiles: {'gaterouter:default': {provider: 'gaterouter'}}}}";
+        let e = held_to(with, with, &gone).unwrap_err().to_string();
+        assert!(
+            e.contains(
+                "an object with 1 key(s) at `/auth/profiles/gaterouter:default`, planned nothing"
+            ),
+            "{e}"
+        );
+        // Absent with all its containers is absent too.
+        held_to(with, "{}", &gone).unwrap();
+        // Numbers compare as json5 reads them; a key that differs is never shown.
+        let key = ["models", "providers", "gaterouter", "apiKey"];
+        let after = "{models: {providers: {gaterouter: {n: 1e3, apiKey: 'sk-secret'}}}}";
+        let n = Intent::set(
+            &key[..3],
+            serde_json::json!({"n": 1000, "apiKey": {"source": "env"}}),
+        );
+        let e = held_to("{}", after, &[n]).unwrap_err().to_string();
+        assert!(
+            e.contains("a string (not shown) at `/models/providers/gaterouter/apiKey`"),
+            "{e}"
+        );
+        assert!(!e.contains("sk-secret"), "{e}");
+        // A path off those the skip mode builds is read from its own text.
+        let off = |v| [Intent::set(&["channels", "a"], v)];
+        let text = "{channels: {a: [1, {b: 2}]}}";
+        held_to(text, text, &off(serde_json::json!([1, 2]))).unwrap_err();
+        held_to(text, text, &off(serde_json::json!([1, {"b": 2}]))).unwrap();
+    }
+
+    /// Every fixture's config and models.json, planned (and the plan undone): the gate takes
+    /// each planner's own intents, and refuses each of them once it is made wrong.
+    #[test]
+    fn every_planned_fixture_holds_its_intents_and_none_can_be_wrong_unseen() {
+        use crate::plan::{models_json, openclaw_json};
+        let s = crate::gaterouter::templates::Settings::builtin().unwrap();
+        let refs = s.refs();
+        let ours =
+            |r: &str| crate::gaterouter::templates::is_our_ref(r) || refs.iter().any(|x| x == r);
+        let roots = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/roots");
+        let mut texts = Vec::new();
+        for case in std::fs::read_dir(&roots).unwrap() {
+            let dir = case.unwrap().path();
+            for side in ["input", "expected"] {
+                for f in ["openclaw.json", "agents/main/agent/models.json"] {
+                    if let Ok(t) = std::fs::read_to_string(dir.join(side).join(f)) {
+                        texts.push((f.ends_with("models.json"), t));
+                    }
+                }
+            }
+        }
+        let mut checked = 0;
+        for (models, before) in &texts {
+            let p = Path::new("f");
+            let (kind, edits) = if *models {
+                let Ok(e) = models_json::plan_for(p, Some(before), &s, None) else {
+                    continue;
+                };
+                let undo = models_json::unplan(p, Some(&e.text)).unwrap();
+                (
+                    crate::plan::FileKind::Models,
+                    vec![(before.clone(), e.clone()), (e.text, undo)],
+                )
+            } else {
+                let Ok((e, r)) = openclaw_json::plan_recording(p, Some(before), &s, None) else {
+                    continue;
+                };
+                let undo =
+                    openclaw_json::unplan(p, Some(&e.text), r.previous_model.as_ref(), &r.added)
+                        .unwrap();
+                (
+                    crate::plan::FileKind::Config,
+                    vec![(before.clone(), e.clone()), (e.text, undo)],
+                )
+            };
+            let owned = kind.spec().owned;
+            for (from, edit) in edits {
+                let gate =
+                    |intents: &[Intent]| check(p, Some(&from), &edit.text, intents, owned, &ours);
+                gate(&edit.intents).unwrap_or_else(|e| panic!("{e}\n{from}\n->\n{}", edit.text));
+                for i in 0..edit.intents.len() {
+                    let mut wrong = edit.intents.clone();
+                    wrong[i].value = match &wrong[i].value {
+                        Some(serde_json::Value::String(_)) => Some(serde_json::json!(["x"])),
+                        _ => Some(serde_json::json!("x")),
+                    };
+                    let e = gate(&wrong).unwrap_err().to_string();
+                    assert!(e.contains(&format!("`{}`", pointer(&wrong[i].path))), "{e}");
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked >= 40, "{checked}");
     }
 }

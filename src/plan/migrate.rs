@@ -13,9 +13,10 @@ use std::path::Path;
 
 use serde_json::Value;
 
+use super::gate::Intent;
 use crate::error::Result;
 use crate::format::json_edit::{Doc, Item, JsonPath, Obj, to_input};
-use crate::gaterouter::templates::PROVIDER_ID;
+use crate::gaterouter::templates::{PROFILE_ID, PROVIDER_ID};
 
 /// Whether two base URLs name the same endpoint: scheme and host as URLs compare them
 /// (case, default port), the path without trailing slashes.
@@ -58,6 +59,9 @@ pub struct Migrated {
     pub text: String,
     /// Every JSON path that changed (as segments), for the gate.
     pub paths: Vec<Vec<String>>,
+    /// What it took away for good (the old entry, profiles, `auth.order` entries), for the
+    /// gate's postcondition: the planners after it must not bring them back.
+    pub intents: Vec<Intent>,
     /// How many refs were rewritten.
     pub refs: usize,
 }
@@ -171,6 +175,7 @@ pub fn migrate(path: &Path, text: &str, ids: &[String], models_json: bool) -> Re
         paths: Vec::new(),
         refs: 0,
     };
+    let mut intents = Vec::new();
     if !models_json {
         walk.object(root, &mut Vec::new());
         // The old provider's auth profiles (and its `auth.order` entry) go.
@@ -181,8 +186,12 @@ pub fn migrate(path: &Path, text: &str, ids: &[String], models_json: bool) -> Re
                     .and_then(|v| v["provider"].as_str().map(str::to_owned));
                 let name = doc.name(p).unwrap_or_default();
                 if provider.is_some_and(|pr| ids.contains(&pr)) {
-                    walk.paths
-                        .push(vec!["auth".into(), "profiles".into(), name.clone()]);
+                    let path = vec!["auth".into(), "profiles".into(), name.clone()];
+                    // Setup adds its own profile under this name again.
+                    if name != PROFILE_ID {
+                        intents.push(Intent::absent(&path));
+                    }
+                    walk.paths.push(path);
                     doc.remove(profiles, &at, &name)?;
                 }
             }
@@ -190,8 +199,9 @@ pub fn migrate(path: &Path, text: &str, ids: &[String], models_json: bool) -> Re
         if let Some((order, at)) = doc.find_path(root, &["auth", "order"])? {
             for id in ids {
                 if doc.remove(order, &at, id)? {
-                    walk.paths
-                        .push(vec!["auth".into(), "order".into(), id.clone()]);
+                    let path = vec!["auth".into(), "order".into(), id.clone()];
+                    intents.push(Intent::absent(&path));
+                    walk.paths.push(path);
                 }
             }
         }
@@ -207,7 +217,9 @@ pub fn migrate(path: &Path, text: &str, ids: &[String], models_json: bool) -> Re
             let Some(p) = doc.prop(providers, &at, id)? else {
                 continue;
             };
-            walk.paths.push([base.clone(), vec![id.clone()]].concat());
+            let path = [base.clone(), vec![id.clone()]].concat();
+            intents.push(Intent::absent(&path));
+            walk.paths.push(path);
             match doc.object(providers, &at, PROVIDER_ID)? {
                 None => {
                     if let Some(k) = doc.quoted_key(p) {
@@ -228,6 +240,7 @@ pub fn migrate(path: &Path, text: &str, ids: &[String], models_json: bool) -> Re
     Ok(Migrated {
         text: doc.render(),
         paths: walk.paths,
+        intents,
         refs: walk.refs,
     })
 }
@@ -306,7 +319,8 @@ mod tests {
             let ids = vec![id.clone()];
             let m = migrate(Path::new("openclaw.json"), &text, &ids, false).unwrap();
             let s = crate::gaterouter::templates::Settings::builtin().unwrap();
-            let after = crate::plan::openclaw_json::plan(Path::new("openclaw.json"), Some(&m.text), &s).unwrap();
+            let (edit, _) = crate::plan::openclaw_json::plan_recording(Path::new("openclaw.json"), Some(&m.text), &s, None).unwrap();
+            let after = edit.text;
             let v = crate::format::json5::parse(&after).unwrap().to_serde();
             let flat = v.to_string();
             prop_assert!(!flat.contains(&format!("\"{id}/")), "{flat}");
@@ -317,8 +331,9 @@ mod tests {
                 .iter().filter_map(|m| m["id"].as_str()).collect();
             prop_assert!(listed.contains(&model), "{listed:?}");
             let ours = |x: &str| x.starts_with("gaterouter/");
+            let intents = [edit.intents, m.intents].concat();
             crate::plan::gate::check_with(
-                Path::new("openclaw.json"), Some(&text), &after,
+                Path::new("openclaw.json"), Some(&text), &after, &intents,
                 crate::plan::FileKind::Config.spec().owned, &m.paths, &ours,
             ).unwrap();
         }
@@ -396,6 +411,7 @@ mod tests {
             Path::new("openclaw.json"),
             Some(text),
             &m.text,
+            &m.intents,
             crate::plan::FileKind::Config.spec().owned,
             &owned,
             &ours,

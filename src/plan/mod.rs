@@ -77,18 +77,22 @@ impl Plan {
     }
 }
 
-fn change(kind: FileKind, f: &FileState, after: String, mode_after: u32) -> FileChange {
-    FileChange {
+/// A file's change as planned, with what its planner set in it (for the last gate).
+type Staged = (FileChange, Vec<gate::Intent>);
+
+fn change(kind: FileKind, f: &FileState, after: gate::Edit, mode_after: u32) -> Staged {
+    let c = FileChange {
         kind,
         path: f.path.clone(),
         target: f.target.clone(),
         rel: f.rel.clone(),
         before: f.bytes.clone(),
-        after: Some(after.into_bytes()),
+        after: Some(after.text.into_bytes()),
         mode_before: f.mode,
         mode_after,
         symlink: f.symlink,
-    }
+    };
+    (c, after.intents)
 }
 
 /// The key setup will use: the one given, or the one `.env` already has.
@@ -169,6 +173,7 @@ pub fn plan(root: &Root, key: &KeyChoice, settings: &Settings) -> Result<Plan> {
     let refs = settings.refs();
     let ours = |r: &str| crate::gaterouter::templates::is_our_ref(r) || refs.iter().any(|x| x == r);
     gate_all(&files, &ours, &migrated)?;
+    let files: Vec<FileChange> = files.into_iter().map(|(c, _)| c).collect();
     warnings.extend(root.includes.iter().cloned());
     for ((_, f), c) in jobs.iter().zip(&files) {
         if c.changed() && f.links > 1 {
@@ -229,11 +234,11 @@ struct Inputs<'a> {
     foreign: &'a [String],
 }
 
-/// One file planned: its new text, the migration it went through, and (the config) what
-/// its planner recorded.
+/// One file planned: its new text (with what its planner set), the migration it went
+/// through, and (the config) what its planner recorded.
 #[derive(Default)]
 struct Planned {
-    after: String,
+    after: gate::Edit,
     migrated: Option<migrate::Migrated>,
     record: Option<openclaw_json::Record>,
 }
@@ -244,15 +249,18 @@ fn planner(kind: FileKind) -> fn(&Inputs, &FileState) -> Result<Planned> {
         FileKind::Env => |i, f| {
             let after = env_file::set_key(&f.path, f.text()?, i.key)?;
             Ok(Planned {
-                after,
+                after: gate::Edit::text_only(after),
                 ..Planned::default()
             })
         },
         FileKind::Config => |i, f| {
             let migrated = i.migrate(FileKind::Config, f)?;
             let text = migrated_text(f, &migrated)?;
-            let (after, record) =
+            let (mut after, record) =
                 openclaw_json::plan_recording(&f.path, text, i.settings, i.env_text)?;
+            after
+                .intents
+                .extend(migrated.iter().flat_map(|m| m.intents.clone()));
             Ok(Planned {
                 after,
                 migrated,
@@ -262,7 +270,10 @@ fn planner(kind: FileKind) -> fn(&Inputs, &FileState) -> Result<Planned> {
         FileKind::Models => |i, f| {
             let migrated = i.migrate(FileKind::Models, f)?;
             let text = migrated_text(f, &migrated)?;
-            let after = models_json::plan_for(&f.path, text, i.settings, i.version)?;
+            let mut after = models_json::plan_for(&f.path, text, i.settings, i.version)?;
+            after
+                .intents
+                .extend(migrated.iter().flat_map(|m| m.intents.clone()));
             Ok(Planned {
                 after,
                 migrated,
@@ -433,10 +444,10 @@ pub fn plan_uninstall(
             secrets.push(k);
         }
         let after = env_file::remove_key(&root.env.path, t)?;
-        let mut c = change(
+        let (mut c, intents) = change(
             FileKind::Env,
             &root.env,
-            after,
+            gate::Edit::text_only(after),
             root.env.mode.unwrap_or(NEW_FILE_MODE),
         );
         // A .env left with nothing in it that setup created is setup's alone: remove it. Never
@@ -449,7 +460,7 @@ pub fn plan_uninstall(
         {
             c.after = None;
         }
-        files.push(c);
+        files.push((c, intents));
     }
     if let Some(t) = root.config.text()? {
         let after = openclaw_json::unplan(&root.config.path, Some(t), previous, added)?;
@@ -463,20 +474,21 @@ pub fn plan_uninstall(
     for m in &root.models {
         if let Some(t) = m.text()? {
             let after = models_json::unplan(&m.path, Some(t))?;
-            let empty = json5::parse(&after).is_ok_and(|v| {
+            let empty = json5::parse(&after.text).is_ok_and(|v| {
                 v.as_object().is_some_and(|o| {
                     o.iter().all(|(k, v)| {
                         k == "providers" && v.as_object().is_some_and(|p| p.is_empty())
                     })
                 })
             });
-            let mut c = change(FileKind::Models, m, after, m.mode.unwrap_or(NEW_FILE_MODE));
+            let (mut c, intents) =
+                change(FileKind::Models, m, after, m.mode.unwrap_or(NEW_FILE_MODE));
             // Nothing but an empty provider map: the file was setup's alone (OpenClaw
             // regenerates it anyway).
             if empty && !m.symlink {
                 c.after = None;
             }
-            files.push(c);
+            files.push((c, intents));
         }
     }
     let ours = |r: &str| {
@@ -485,7 +497,7 @@ pub fn plan_uninstall(
     gate_all(&files, &ours, &[])?;
     Ok(Plan {
         root: root.dir.clone(),
-        files,
+        files: files.into_iter().map(|(c, _)| c).collect(),
         warnings: Vec::new(),
         secrets,
         meta: serde_json::Map::new(),
@@ -493,18 +505,25 @@ pub fn plan_uninstall(
     })
 }
 
-/// The last gate (see `gate`): every JSON file about to change must parse back and differ
-/// only in the paths we own.
+/// The last gate (see `gate`): every JSON file about to change must parse back, differ
+/// only in the paths we own, and hold what its planner set (which it must have said).
 fn gate_all(
-    files: &[FileChange],
+    files: &[Staged],
     ours: &dyn Fn(&str) -> bool,
     migrated: &[(PathBuf, migrate::Migrated)],
 ) -> Result<()> {
-    for f in files.iter().filter(|f| f.content_changed()) {
+    for (f, intents) in files.iter().filter(|(f, _)| f.content_changed()) {
         let spec = f.kind.spec();
         let Some(after) = f.after.as_deref().filter(|_| spec.syntax == Syntax::Json) else {
             continue;
         };
+        // A planner that set nothing it can name would go unchecked.
+        if intents.is_empty() {
+            return Err(Error::Internal {
+                path: f.path.clone(),
+                what: "the new contents come from a planner that names nothing it set".into(),
+            });
+        }
         // We must always be able to read back (and so undo) what we write.
         if after.len() as u64 > crate::openclaw::root::MAX_FILE {
             return Err(Error::Internal {
@@ -526,6 +545,7 @@ fn gate_all(
             &f.path,
             before.as_deref(),
             &text(after),
+            intents,
             spec.owned,
             also,
             ours,

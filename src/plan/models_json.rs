@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+use super::gate::{Edit, Intent};
 use super::provider;
 use crate::error::Result;
 use crate::format::json_edit::Doc;
@@ -14,7 +15,7 @@ use crate::openclaw::version::Version;
 
 /// [`plan_for`] a current OpenClaw.
 pub fn plan(path: &Path, before: Option<&str>, settings: &Settings) -> Result<String> {
-    plan_for(path, before, settings, None)
+    Ok(plan_for(path, before, settings, None)?.text)
 }
 
 /// The new models.json. `version` is the OpenClaw release the config was last written by:
@@ -25,13 +26,13 @@ pub fn plan_for(
     before: Option<&str>,
     settings: &Settings,
     version: Option<Version>,
-) -> Result<String> {
+) -> Result<Edit> {
     let doc = Doc::parse(path, before.unwrap_or(""), &[&["providers", PROVIDER_ID]])?;
     let (providers, at) = doc.ensure_path(doc.root_object(), &["providers"])?;
-    provider::merge(
+    let mut intents = provider::merge(
         &doc,
         providers,
-        &at,
+        (&["providers"], &at),
         PROVIDER_ID,
         &settings.provider_entry(None),
     )?;
@@ -45,8 +46,12 @@ pub fn plan_for(
             .is_some_and(|k| ours(&k) && !openclaws(&k, version))
     {
         doc.delete(p);
+        intents.push(Intent::absent(&["providers", PROVIDER_ID, "apiKey"]));
     }
-    Ok(doc.render())
+    Ok(Edit {
+        text: doc.render(),
+        intents,
+    })
 }
 
 /// An `apiKey` value setup (or an older OpenClaw) wrote: the variable's name, or `${NAME}`.
@@ -61,10 +66,13 @@ pub fn openclaws(k: &str, version: Option<Version>) -> bool {
 }
 
 /// Undoes setup: `providers.gaterouter` goes, everything else stays as it is.
-pub fn unplan(path: &Path, before: Option<&str>) -> Result<String> {
+pub fn unplan(path: &Path, before: Option<&str>) -> Result<Edit> {
     let doc = Doc::parse(path, before.unwrap_or(""), &[&["providers", PROVIDER_ID]])?;
     if let Some((providers, at)) = doc.find_path(doc.root_object(), &["providers"])? {
         doc.remove(providers, &at, PROVIDER_ID)?;
     }
-    Ok(doc.render())
+    Ok(Edit {
+        text: doc.render(),
+        intents: vec![Intent::absent(&["providers", PROVIDER_ID])],
+    })
 }

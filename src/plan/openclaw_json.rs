@@ -6,6 +6,7 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
+use super::gate::{Edit, Intent, under};
 use super::provider;
 use crate::error::{Error, Result};
 use crate::format::json_edit::{Doc, JsonPath, Obj, Prop, to_input};
@@ -24,9 +25,12 @@ const KEEP: &[&[&str]] = &[
     &["agents", "list"],
 ];
 
+/// Where the defaults are, as segments (for the gate's intents).
+const DEFAULTS: &[&str] = &["agents", "defaults"];
+
 /// [`plan_recording`] for a root without a `.env`.
 pub fn plan(path: &Path, before: Option<&str>, s: &Settings) -> Result<String> {
-    Ok(plan_recording(path, before, s, None)?.0)
+    Ok(plan_recording(path, before, s, None)?.0.text)
 }
 
 /// The new openclaw.json, and what setup should record for uninstall. `root_env` is the
@@ -36,7 +40,7 @@ pub fn plan_recording(
     before: Option<&str>,
     s: &Settings,
     root_env: Option<&str>,
-) -> Result<(String, Record)> {
+) -> Result<(Edit, Record)> {
     plan_keeping(path, before, s, KEEP, root_env)
 }
 
@@ -46,14 +50,15 @@ fn plan_keeping(
     s: &Settings,
     keep: &[&[&str]],
     root_env: Option<&str>,
-) -> Result<(String, Record)> {
+) -> Result<(Edit, Record)> {
     let doc = Doc::parse(path, before.unwrap_or(""), keep)?;
     let root = doc.root_object();
     let mut record = Record::default();
     let catalog = catalog(&doc, root, s);
     let s = &check_catalog(s, &catalog, &mut record.notes)?;
     let (fallbacks, unusable) = usable_fallbacks(&doc, root, s, root_env, &mut record.notes);
-    let (defaults, at) = doc.ensure_path(root, &["agents", "defaults"])?;
+    let (defaults, at) = doc.ensure_path(root, DEFAULTS)?;
+    let mut intents = Vec::new();
     let s = &Settings {
         fallbacks,
         ..s.clone()
@@ -66,10 +71,10 @@ fn plan_keeping(
     };
     if let Some(id) = &s.only_agent {
         // One agent only: its own model, recorded for uninstall; the default stays.
-        one_agent_model(&doc, root, id, s, &stale, &mut record)?;
+        intents.push(one_agent_model(&doc, root, id, s, &stale, &mut record)?);
     } else {
         record.previous_model = previous_model(&doc, defaults, &at)?;
-        set_model(
+        let model = set_model(
             &doc,
             defaults,
             &at,
@@ -78,46 +83,57 @@ fn plan_keeping(
             &mut record.added,
             &mut record.notes,
         )?;
+        intents.push(Intent::set(&under(DEFAULTS, "model"), model));
         note_unusable_in_place(&doc, defaults, &at, &unusable, &mut record.notes);
     }
-    allow_refs(&doc, defaults, &at, &s.refs(), &mut record.added)?;
+    intents.extend(allow_refs(
+        &doc,
+        defaults,
+        &at,
+        &s.refs(),
+        &mut record.added,
+    )?);
     if s.only_agent.is_none() {
-        own_models(&doc, root, s, &stale, &mut record)?;
+        intents.extend(own_models(&doc, root, s, &stale, &mut record)?);
     }
-
-    let (profiles, at) = doc.ensure_path(root, &["auth", "profiles"])?;
-    match doc.object(profiles, &at, PROFILE_ID)? {
-        None => {
-            doc.append(
-                profiles,
-                PROFILE_ID,
-                to_input(&Value::Object(s.profile.clone())),
-            );
-        }
-        Some(p) => {
-            let at = at.key(PROFILE_ID);
-            for (k, v) in &s.profile {
-                if let Some(v) = v.as_str() {
-                    doc.set_string(p, &at, k, v)?;
-                }
-            }
-        }
-    }
-
+    intents.extend(set_profile(&doc, root, s)?);
     let (providers, at) = doc.ensure_path(root, &["models", "providers"])?;
-    provider::merge(
+    intents.extend(provider::merge(
         &doc,
         providers,
-        &at,
+        (&["models", "providers"], &at),
         PROVIDER_ID,
         &s.provider_entry(Some(&s.config_api_key)),
-    )?;
-    Ok((doc.render(), record))
+    )?);
+    let text = doc.render();
+    Ok((Edit { text, intents }, record))
 }
 
-/// Each agent of the config's list (`agents.entries` or `agents.list`) as its object and
-/// path, with its id.
-fn agent_objects(doc: &Doc, root: Obj) -> Result<Vec<(String, Obj, JsonPath)>> {
+/// Our auth profile: added whole, or its string fields set in the one there.
+fn set_profile(doc: &Doc, root: Obj, s: &Settings) -> Result<Vec<Intent>> {
+    let base = ["auth", "profiles", PROFILE_ID];
+    let (profiles, at) = doc.ensure_path(root, &base[..2])?;
+    let Some(p) = doc.object(profiles, &at, PROFILE_ID)? else {
+        let profile = Value::Object(s.profile.clone());
+        doc.append(profiles, PROFILE_ID, to_input(&profile));
+        return Ok(vec![Intent::set(&base, profile)]);
+    };
+    let at = at.key(PROFILE_ID);
+    let mut intents = Vec::new();
+    for (k, v) in &s.profile {
+        if let Some(v) = v.as_str() {
+            doc.set_string(p, &at, k, v)?;
+            intents.push(Intent::set(&under(&base, k), v.into()));
+        }
+    }
+    Ok(intents)
+}
+
+/// An agent of the config's list: its id, its object, and its path (also as segments).
+type Agent = (String, Obj, JsonPath, Vec<String>);
+
+/// Each agent of the config's list (`agents.entries` or `agents.list`).
+fn agent_objects(doc: &Doc, root: Obj) -> Result<Vec<Agent>> {
     let mut out = Vec::new();
     let Some((agents, at)) = doc.find_path(root, &["agents"])? else {
         return Ok(out);
@@ -129,7 +145,8 @@ fn agent_objects(doc: &Doc, root: Obj) -> Result<Vec<(String, Obj, JsonPath)>> {
                 continue;
             };
             let pat = eat.key(&id);
-            out.push((id, o, pat));
+            let segs = vec!["agents".into(), "entries".into(), id.clone()];
+            out.push((id, o, pat, segs));
         }
     }
     if let Some(list) = doc.array(agents, &at, "list")? {
@@ -137,7 +154,8 @@ fn agent_objects(doc: &Doc, root: Obj) -> Result<Vec<(String, Obj, JsonPath)>> {
         for (i, e) in doc.elements(list).into_iter().enumerate() {
             let Some(o) = doc.as_object(e) else { continue };
             if let Some(id) = doc.string(o, &lat.index(i), "id")? {
-                out.push((id, o, lat.index(i)));
+                let segs = vec!["agents".into(), "list".into(), i.to_string()];
+                out.push((id, o, lat.index(i), segs));
             }
         }
     }
@@ -148,7 +166,7 @@ fn agent_objects(doc: &Doc, root: Obj) -> Result<Vec<(String, Obj, JsonPath)>> {
 /// previous one, `null` when it had none, recorded so uninstall gives it back). An agent
 /// the config does not declare has no entry to hold a model of its own and runs on the
 /// default: refused rather than changing every agent's default (or creating an entry,
-/// which can change which agent OpenClaw runs by default).
+/// which can change which agent OpenClaw runs by default). Says what it set.
 fn one_agent_model(
     doc: &Doc,
     root: Obj,
@@ -156,11 +174,11 @@ fn one_agent_model(
     s: &Settings,
     stale: &dyn Fn(&str) -> bool,
     record: &mut Record,
-) -> Result<()> {
+) -> Result<Intent> {
     let found = agent_objects(doc, root)?
         .into_iter()
-        .find(|(a, _, _)| a.eq_ignore_ascii_case(id));
-    let Some((id, obj, at)) = found else {
+        .find(|(a, _, _, _)| a.eq_ignore_ascii_case(id));
+    let Some((id, obj, at, segs)) = found else {
         return Err(Error::Usage(format!(
             "--agent {id}: openclaw.json does not declare agent {id} (agents.entries or agents.list), so it runs on agents.defaults.model like every undeclared agent and has no model of its own to set; nothing was changed. Declare it first (openclaw agents add {id}), or run without --agent to set the default for every agent"
         )));
@@ -175,7 +193,7 @@ fn one_agent_model(
     if !already_ours {
         record.agent_models.insert(id.clone(), prev);
     }
-    set_model(
+    let model = set_model(
         doc,
         obj,
         &at,
@@ -183,20 +201,22 @@ fn one_agent_model(
         stale,
         &mut record.added,
         &mut record.notes,
-    )
+    )?;
+    Ok(Intent::set(&under(&segs, "model"), model))
 }
 
 /// Agents with their own `model` do not use the default. With `--all-agents` each moves to
 /// GateRouter the way the default does (its old model kept as its last fallback, recorded
-/// for uninstall); otherwise the plan names them.
+/// for uninstall); otherwise the plan names them. Says what it set.
 fn own_models(
     doc: &Doc,
     root: Obj,
     s: &Settings,
     stale: &dyn Fn(&str) -> bool,
     record: &mut Record,
-) -> Result<()> {
-    for (id, obj, at) in agent_objects(doc, root)? {
+) -> Result<Vec<Intent>> {
+    let mut intents = Vec::new();
+    for (id, obj, at, segs) in agent_objects(doc, root)? {
         let Some(model) = doc.prop(obj, &at, "model")?.and_then(|p| doc.serde(p)) else {
             continue;
         };
@@ -214,7 +234,7 @@ fn own_models(
         if let Some(prev) = previous_model(doc, obj, &at)? {
             record.agent_models.insert(id.clone(), prev);
         }
-        set_model(
+        let model = set_model(
             doc,
             obj,
             &at,
@@ -223,8 +243,9 @@ fn own_models(
             &mut record.added,
             &mut record.notes,
         )?;
+        intents.push(Intent::set(&under(&segs, "model"), model));
     }
-    Ok(())
+    Ok(intents)
 }
 
 /// The model ids the provider will list after setup: those already configured in
@@ -456,12 +477,13 @@ pub fn merge_fallbacks(
     out
 }
 
-fn model_value(primary: &str, fallbacks: &[String]) -> Input {
+/// The model object `{primary, fallbacks}`, without an empty list.
+fn model_json(primary: &str, fallbacks: &[String]) -> Value {
     let mut v = json!({ "primary": primary });
     if !fallbacks.is_empty() {
         v["fallbacks"] = json!(fallbacks);
     }
-    to_input(&v)
+    v
 }
 
 /// A fallback list we write is one ref per line: easier to read and to diff later.
@@ -478,6 +500,7 @@ fn spread_fallbacks(doc: &Doc, model: Prop) {
     }
 }
 
+/// Moves the `model` of `defaults` (or of an agent) to ours; returns the value it is to hold.
 fn set_model(
     doc: &Doc,
     defaults: Obj,
@@ -486,7 +509,7 @@ fn set_model(
     stale: &dyn Fn(&str) -> bool,
     added: &mut Added,
     notes: &mut Vec<String>,
-) -> Result<()> {
+) -> Result<Value> {
     let mut edit = ModelEdit {
         s,
         stale,
@@ -497,9 +520,10 @@ fn set_model(
     let Some(prop) = doc.prop(defaults, at, "model")? else {
         let fallbacks = merge_fallbacks(primary, &s.fallbacks, &[], None);
         edit.note_added(&[], &fallbacks);
-        let p = doc.append(defaults, "model", model_value(primary, &fallbacks));
+        let model = model_json(primary, &fallbacks);
+        let p = doc.append(defaults, "model", to_input(&model));
         spread_fallbacks(doc, p);
-        return Ok(());
+        return Ok(model);
     };
     let at = at.key("model");
     let value = doc.value_of(prop);
@@ -509,10 +533,12 @@ fn set_model(
         let fallbacks = merge_fallbacks(primary, &s.fallbacks, &[], old_kept.as_deref());
         if old != primary || !fallbacks.is_empty() {
             edit.note_added(&[], &fallbacks);
-            doc.replace(prop, model_value(primary, &fallbacks));
+            let model = model_json(primary, &fallbacks);
+            doc.replace(prop, to_input(&model));
             spread_fallbacks(doc, prop);
+            return Ok(model);
         }
-        return Ok(());
+        return Ok(Value::String(old));
     }
     let Some(model) = doc.as_object(value) else {
         return Err(doc.wrong_type(&at, "a string or an object {primary, fallbacks}", value));
@@ -557,7 +583,8 @@ impl ModelEdit<'_> {
     }
 
     /// The model object `{primary, fallbacks}` at `at`: our primary, the fallbacks merged.
-    fn object(&mut self, doc: &Doc, model: Obj, at: &JsonPath) -> Result<()> {
+    /// Returns the object it is to be.
+    fn object(&mut self, doc: &Doc, model: Obj, at: &JsonPath) -> Result<Value> {
         // OpenClaw's schema for this object is strict: anything else stops the Gateway.
         for p in doc.props(model) {
             let name = doc.name(p).unwrap_or_default();
@@ -593,21 +620,26 @@ impl ModelEdit<'_> {
         } else {
             doc.set_string(model, at, "primary", primary)?;
         }
+        let mut planned = json!({ "primary": primary });
         match arr {
             // Nothing left (--replace-fallbacks with none): no empty list either.
             Some(_) if desired.is_empty() && !current.is_empty() => {
                 doc.remove(model, at, "fallbacks")?;
             }
-            Some(a) => doc.sync_strings(a, &current, &desired),
+            Some(a) => {
+                doc.sync_strings(a, &current, &desired);
+                planned["fallbacks"] = json!(desired);
+            }
             None if !desired.is_empty() => {
                 let p = doc.append(model, "fallbacks", to_input(&json!(desired)));
                 if let Some(a) = doc.as_array(doc.value_of(p)) {
                     doc.spread(a);
                 }
+                planned["fallbacks"] = json!(desired);
             }
             None => {}
         }
-        Ok(())
+        Ok(planned)
     }
 }
 
@@ -615,13 +647,15 @@ impl ModelEdit<'_> {
 /// `agents.defaults.models` map is the (legacy) allowlist: add our refs as keys. A non-empty
 /// `modelPolicy.allow` is the newer one: add `gaterouter/*`, and any other ref of ours it
 /// does not admit yet. Empty or absent lists permit everything, so they are left alone.
+/// Says what it set.
 fn allow_refs(
     doc: &Doc,
     defaults: Obj,
     at: &JsonPath,
     refs: &[String],
     added: &mut Added,
-) -> Result<()> {
+) -> Result<Vec<Intent>> {
+    let mut intents = Vec::new();
     if let Some(map) = doc.object(defaults, at, "models")?
         && !doc.props(map).is_empty()
     {
@@ -630,19 +664,23 @@ fn allow_refs(
             if doc.prop(map, &mat, r)?.is_none() {
                 doc.append(map, r, Input::Object(Vec::new()));
                 added.allowlist_map.push(r.clone());
+                intents.push(Intent::set(
+                    &[DEFAULTS, &["models", r.as_str()]].concat(),
+                    json!({}),
+                ));
             }
         }
     }
     let Some(policy) = doc.object(defaults, at, "modelPolicy")? else {
-        return Ok(());
+        return Ok(intents);
     };
     let pat = at.key("modelPolicy");
     let Some(allow) = doc.array(policy, &pat, "allow")? else {
-        return Ok(());
+        return Ok(intents);
     };
     let mut have = doc.strings(allow, &pat.key("allow"))?;
     if have.is_empty() {
-        return Ok(());
+        return Ok(intents);
     }
     let wildcard = format!("{PROVIDER_ID}/*");
     let admits = |have: &[String], r: &str| {
@@ -651,6 +689,7 @@ fn allow_refs(
     };
     let mut wanted = vec![wildcard];
     wanted.extend(refs.iter().cloned());
+    let before = have.len();
     for r in wanted {
         if !admits(&have, &r) {
             doc.push_string(allow, &r);
@@ -658,7 +697,11 @@ fn allow_refs(
             have.push(r);
         }
     }
-    Ok(())
+    if have.len() > before {
+        let allow_at = [DEFAULTS, &["modelPolicy", "allow"]].concat();
+        intents.push(Intent::set(&allow_at, json!(have)));
+    }
+    Ok(intents)
 }
 
 #[cfg(test)]
@@ -774,49 +817,39 @@ pub fn unplan(
     before: Option<&str>,
     previous: Option<&Value>,
     added: &Added,
-) -> Result<String> {
+) -> Result<Edit> {
     let doc = Doc::parse(path, before.unwrap_or(""), KEEP)?;
     let root = doc.root_object();
-    if let Some((defaults, at)) = doc.find_path(root, &["agents", "defaults"])? {
-        unset_model(&doc, defaults, &at, previous, &added.fallbacks)?;
-        if let Some(map) = doc.object(defaults, &at, "models")? {
-            for p in doc.props(map) {
-                if doc
-                    .name(p)
-                    .is_some_and(|n| is_ours(&n) || added.allowlist_map.contains(&n))
-                {
-                    doc.delete(p);
-                }
-            }
-        }
-        if let Some(policy) = doc.object(defaults, &at, "modelPolicy")? {
-            let pat = at.key("modelPolicy");
-            if let Some(allow) = doc.array(policy, &pat, "allow")? {
-                let current = doc.strings(allow, &pat.key("allow"))?;
-                let keep: Vec<String> = current
-                    .iter()
-                    .filter(|r| !is_ours(r) && !added.policy_allow.contains(r))
-                    .cloned()
-                    .collect();
-                doc.sync_strings(allow, &current, &keep);
-            }
-        }
+    let mut intents = Vec::new();
+    if let Some((defaults, at)) = doc.find_path(root, DEFAULTS)? {
+        let model = under(DEFAULTS, "model");
+        intents.extend(unset_model(
+            &doc,
+            defaults,
+            &at,
+            &model,
+            previous,
+            &added.fallbacks,
+        )?);
+        intents.extend(unallow(&doc, defaults, &at, added)?);
     }
-    for (id, obj, at) in agent_objects(&doc, root)? {
+    for (id, obj, at, segs) in agent_objects(&doc, root)? {
         if doc.prop(obj, &at, "model")?.is_some() {
-            unset_model(
+            intents.extend(unset_model(
                 &doc,
                 obj,
                 &at,
+                &under(&segs, "model"),
                 added.agent_models.get(&id),
                 &added.fallbacks,
-            )?;
+            )?);
         }
     }
     for (outer, inner, id) in [
         ("auth", "profiles", PROFILE_ID),
         ("models", "providers", PROVIDER_ID),
     ] {
+        intents.push(Intent::absent(&[outer, inner, id]));
         if let Some((container, at)) = doc.find_path(root, &[outer, inner])?
             && doc.remove(container, &at, id)?
             && doc.props(container).is_empty()
@@ -829,18 +862,54 @@ pub fn unplan(
             }
         }
     }
-    Ok(doc.render())
+    let text = doc.render();
+    Ok(Edit { text, intents })
 }
 
+/// Our refs, and those setup added, leave the allowlists of `defaults`; says what is left.
+fn unallow(doc: &Doc, defaults: Obj, at: &JsonPath, added: &Added) -> Result<Vec<Intent>> {
+    let mut intents = Vec::new();
+    if let Some(map) = doc.object(defaults, at, "models")? {
+        for p in doc.props(map) {
+            if let Some(n) = doc.name(p)
+                && (is_ours(&n) || added.allowlist_map.contains(&n))
+            {
+                doc.delete(p);
+                intents.push(Intent::absent(
+                    &[DEFAULTS, &["models", n.as_str()]].concat(),
+                ));
+            }
+        }
+    }
+    if let Some(policy) = doc.object(defaults, at, "modelPolicy")? {
+        let pat = at.key("modelPolicy");
+        if let Some(allow) = doc.array(policy, &pat, "allow")? {
+            let current = doc.strings(allow, &pat.key("allow"))?;
+            let keep: Vec<String> = current
+                .iter()
+                .filter(|r| !is_ours(r) && !added.policy_allow.contains(r))
+                .cloned()
+                .collect();
+            doc.sync_strings(allow, &current, &keep);
+            let allow_at = [DEFAULTS, &["modelPolicy", "allow"]].concat();
+            intents.push(Intent::set(&allow_at, json!(keep)));
+        }
+    }
+    Ok(intents)
+}
+
+/// Gives the `model` of `defaults` (or of an agent; at `model`, as segments) back; says
+/// what it is to hold.
 fn unset_model(
     doc: &Doc,
     defaults: Obj,
     at: &JsonPath,
+    model: &[String],
     previous: Option<&Value>,
     added_fallbacks: &[String],
-) -> Result<()> {
+) -> Result<Vec<Intent>> {
     let Some(prop) = doc.prop(defaults, at, "model")? else {
-        return Ok(());
+        return Ok(Vec::new());
     };
     let mat = at.key("model");
     let value = doc.value_of(prop);
@@ -861,32 +930,42 @@ fn unset_model(
         .filter(|f| !is_ours(f) && !added_fallbacks.contains(f))
         .cloned()
         .collect();
+    let fallbacks_at = under(model, "fallbacks");
     if !primary.as_deref().is_some_and(is_ours) {
         // The primary is the user's own: only the fallbacks setup added leave.
-        if let (Some(a), Some(o)) = (arr, obj) {
-            if theirs.is_empty() && !fallbacks.is_empty() {
-                doc.remove(o, &mat, "fallbacks")?;
-            } else {
-                doc.sync_strings(a, &fallbacks, &theirs);
-            }
+        let Some((a, o)) = arr.zip(obj) else {
+            return Ok(Vec::new());
+        };
+        if theirs.is_empty() && !fallbacks.is_empty() {
+            doc.remove(o, &mat, "fallbacks")?;
+            return Ok(vec![Intent::absent(&fallbacks_at)]);
         }
-        return Ok(());
+        doc.sync_strings(a, &fallbacks, &theirs);
+        return Ok(vec![Intent::set(&fallbacks_at, json!(theirs))]);
     }
+    let mut intents = Vec::new();
     match (previous, theirs.split_first(), obj) {
         // There was no model before setup: none again (OpenClaw uses its own default).
         (Some(Value::Null), _, _) => doc.delete(prop),
-        (Some(prev), _, _) => doc.replace(prop, to_input(prev)),
+        (Some(prev), _, _) => {
+            doc.replace(prop, to_input(prev));
+            return Ok(vec![Intent::set(model, prev.clone())]);
+        }
         (None, Some((first, rest)), Some(o)) => {
             doc.set_string(o, &mat, "primary", first)?;
+            intents.push(Intent::set(&under(model, "primary"), first.as_str().into()));
             if let Some(a) = arr {
                 if rest.is_empty() {
                     doc.remove(o, &mat, "fallbacks")?;
+                    intents.push(Intent::absent(&fallbacks_at));
                 } else {
                     doc.sync_strings(a, &fallbacks, rest);
+                    intents.push(Intent::set(&fallbacks_at, json!(rest)));
                 }
             }
+            return Ok(intents);
         }
         _ => doc.delete(prop),
     }
-    Ok(())
+    Ok(vec![Intent::absent(model)])
 }

@@ -4,25 +4,34 @@
 
 use serde_json::{Map, Value};
 
+use super::gate::{Intent, under};
 use crate::error::Result;
 use crate::format::json_edit::{Arr, Doc, JsonPath, Obj, to_input};
 use crate::format::json_tree::Input;
 
+/// Merges `want` into the entry `id` of the provider map `providers` (at `container`, as
+/// segments, and `at`), and says what it set there (see `gate`).
 pub fn merge(
     doc: &Doc,
     providers: Obj,
-    at: &JsonPath,
+    (container, at): (&[&str], &JsonPath),
     id: &str,
     want: &Map<String, Value>,
-) -> Result<()> {
+) -> Result<Vec<Intent>> {
+    let base = under(container, id);
     let Some(existing) = doc.object(providers, at, id)? else {
         doc.append(providers, id, to_input(&Value::Object(want.clone())));
-        return Ok(());
+        return Ok(vec![Intent::set(&base, Value::Object(want.clone()))]);
     };
     let at = at.key(id);
+    let mut intents = Vec::new();
     for (field, value) in want {
         match (field.as_str(), value) {
-            ("models", Value::Array(models)) => merge_models(doc, existing, &at, models)?,
+            ("models", Value::Array(models)) => {
+                let models_at = under(&base, field);
+                intents.extend(merge_models(doc, existing, (&models_at, &at), models)?);
+                continue;
+            }
             (_, Value::String(s)) => doc.set_string(existing, &at, field, s)?,
             _ => match doc.prop(existing, &at, field)? {
                 Some(p) if doc.serde(p).as_ref() == Some(value) => {}
@@ -32,35 +41,55 @@ pub fn merge(
                 }
             },
         }
+        intents.push(Intent::set(&under(&base, field), value.clone()));
     }
-    Ok(())
+    Ok(intents)
 }
 
 /// The budget fields OpenClaw reads (see `probe::Model`): carried into a model entry that
 /// is already there but lacks them; a value the user set is never changed.
 const LIMITS: [&str; 2] = ["contextWindow", "maxTokens"];
 
-fn add_limits(doc: &Doc, arr: Arr, i: usize, at: &JsonPath, m: &Value) -> Result<()> {
+/// Carries the limits into element `i` (at `base`, as segments, and `at`), saying what it
+/// added.
+fn add_limits(
+    doc: &Doc,
+    arr: Arr,
+    i: usize,
+    (base, at): (&[String], &JsonPath),
+    m: &Value,
+) -> Result<Vec<Intent>> {
+    let mut intents = Vec::new();
     let Some(obj) = doc.elements(arr).get(i).and_then(|&e| doc.as_object(e)) else {
-        return Ok(());
+        return Ok(intents);
     };
     for f in LIMITS {
         if let Some(v) = m.get(f)
             && doc.prop(obj, at, f)?.is_none()
         {
             doc.append(obj, f, to_input(v));
+            intents.push(Intent::set(&under(base, f), v.clone()));
         }
     }
-    Ok(())
+    Ok(intents)
 }
 
-fn merge_models(doc: &Doc, provider: Obj, at: &JsonPath, want: &[Value]) -> Result<()> {
+/// Merges `want` into the provider's `models` (at `base`, as segments; `at` is the
+/// provider's), by id: a missing model is appended, one there gets the limits it lacks.
+fn merge_models(
+    doc: &Doc,
+    provider: Obj,
+    (base, at): (&[String], &JsonPath),
+    want: &[Value],
+) -> Result<Vec<Intent>> {
     let Some(arr) = doc.array(provider, at, "models")? else {
         let models = Input::Array(want.iter().map(to_input).collect());
         doc.append(provider, "models", models);
-        return Ok(());
+        return Ok(vec![Intent::set(base, Value::Array(want.to_vec()))]);
     };
     let at = at.key("models");
+    let mut intents = Vec::new();
+    let mut next = doc.elements(arr).len();
     let mut have = Vec::new();
     for (i, e) in doc.elements(arr).into_iter().enumerate() {
         let Some(obj) = doc.as_object(e) else {
@@ -78,9 +107,16 @@ fn merge_models(doc: &Doc, provider: Obj, at: &JsonPath, want: &[Value]) -> Resu
     for m in want {
         let id = m.get("id").and_then(Value::as_str).unwrap_or_default();
         match have.iter().find(|(_, h)| h == id) {
-            None => doc.push_value(arr, to_input(m)),
-            Some((i, _)) => add_limits(doc, arr, *i, &at.index(*i), m)?,
+            None => {
+                doc.push_value(arr, to_input(m));
+                intents.push(Intent::set(&under(base, &next.to_string()), m.clone()));
+                next += 1;
+            }
+            Some((i, _)) => {
+                let el = under(base, &i.to_string());
+                intents.extend(add_limits(doc, arr, *i, (&el, &at.index(*i)), m)?);
+            }
         }
     }
-    Ok(())
+    Ok(intents)
 }
