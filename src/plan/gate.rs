@@ -601,6 +601,12 @@ mod tests {
             "{e}"
         );
         assert!(!e.contains("sk-secret"), "{e}");
+        // An agent of `agents.list` is found by its index.
+        let list = "{agents: {list: [{id: 'a', model: 'gaterouter/auto'}]}}";
+        let model = |v: &str| [Intent::set(&["agents", "list", "0", "model"], v.into())];
+        held_to(list, list, &model("gaterouter/auto")).unwrap();
+        let e = held_to(list, list, &model("x/y")).unwrap_err().to_string();
+        assert!(e.contains("at `/agents/list/0/model`"), "{e}");
         // A path off those the skip mode builds is read from its own text.
         let off = |v| [Intent::set(&["channels", "a"], v)];
         let text = "{channels: {a: [1, {b: 2}]}}";
