@@ -5,28 +5,16 @@ use super::*;
 
 /// `gaterouter-setup rollback`: put back the newest backup set made by setup.
 pub(super) fn run_rollback(a: &RollbackArgs, cx: &Ctx) -> i32 {
-    let Ctx {
-        quiet,
-        as_invoker,
-        env,
-        sink,
-    } = *cx;
+    let Ctx { quiet, sink, .. } = *cx;
     let r = &a.review;
     let mode = if r.dry_run { Mode::DryRun } else { Mode::Apply };
-    if let Some(Err(e)) = a
-        .root
-        .as_deref()
-        .map(|p| check_root_arg(p, false, sink.secrets()))
-    {
-        return fail(sink, r.json, mode, None, &e);
-    }
-    let (dir, _) = root::resolve(a.root.as_deref(), env);
     // The backup set is the owner's to edit, so it is read and restored with the owner's
     // rights: a copy changed by the owner can only go where the owner could write anyway.
-    let env = &match as_owner(std::slice::from_ref(&dir), as_invoker, env) {
-        Ok(e) => e,
-        Err(e) => return fail(sink, r.json, mode, Some(&dir), &e),
+    let OwnedRoot { dir, env, .. } = match cx.owned_root(a.root.as_deref(), r.json, mode) {
+        Ok(o) => o,
+        Err(code) => return code,
     };
+    let env = &env;
     let prepared = (|| -> Result<Option<(rollback::BackupSet, Plan)>> {
         if !dir.is_dir() {
             root::discover(&dir, None, None)?;
@@ -70,26 +58,18 @@ pub(super) fn run_rollback(a: &RollbackArgs, cx: &Ctx) -> i32 {
 
 /// `gaterouter-setup uninstall`: remove what setup added, restoring the previous model.
 pub(super) fn run_uninstall(a: &UninstallArgs, cx: &Ctx) -> i32 {
-    let Ctx {
-        quiet,
-        as_invoker,
-        env,
-        sink,
-    } = *cx;
+    let Ctx { quiet, sink, .. } = *cx;
     let r = &a.review;
     let mode = if r.dry_run { Mode::DryRun } else { Mode::Apply };
-    if let Some(Err(e)) = a
-        .root
-        .as_deref()
-        .map(|p| check_root_arg(p, false, sink.secrets()))
-    {
-        return fail(sink, r.json, mode, None, &e);
-    }
-    let (dir, config_override) = root::resolve(a.root.as_deref(), env);
-    let env = &match as_owner(std::slice::from_ref(&dir), as_invoker, env) {
-        Ok(e) => e,
-        Err(e) => return fail(sink, r.json, mode, Some(&dir), &e),
+    let OwnedRoot {
+        dir,
+        config: config_override,
+        env,
+    } = match cx.owned_root(a.root.as_deref(), r.json, mode) {
+        Ok(o) => o,
+        Err(code) => return code,
     };
+    let env = &env;
     let prepared = (|| -> Result<Plan> {
         let root = root::discover(&dir, config_override.as_deref(), None)?;
         let (previous, added) = rollback::recorded(&dir)?;
@@ -126,20 +106,16 @@ pub(super) fn run_doctor(
     color: bool,
     cx: &Ctx,
 ) -> i32 {
-    let Ctx {
-        quiet,
-        as_invoker,
+    let Ctx { quiet, sink, .. } = *cx;
+    let OwnedRoot {
+        dir,
+        config: config_override,
         env,
-        sink,
-    } = *cx;
-    if let Some(Err(e)) = root_arg.map(|p| check_root_arg(p, false, sink.secrets())) {
-        return fail(sink, json, Mode::DryRun, None, &e);
-    }
-    let (dir, config_override) = root::resolve(root_arg, env);
-    let env = &match as_owner(std::slice::from_ref(&dir), as_invoker, env) {
-        Ok(e) => e,
-        Err(e) => return fail(sink, json, Mode::DryRun, Some(&dir), &e),
+    } = match cx.owned_root(root_arg, json, Mode::DryRun) {
+        Ok(o) => o,
+        Err(code) => return code,
     };
+    let env = &env;
     let root = match root::discover(&dir, config_override.as_deref(), agent) {
         Ok(r) => r,
         Err(e) => return fail(sink, json, Mode::DryRun, Some(&dir), &e),

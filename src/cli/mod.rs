@@ -941,6 +941,37 @@ struct Ctx<'a> {
     sink: &'a Sink,
 }
 
+/// The root a command other than setup works on, and the environment to work on it with.
+struct OwnedRoot {
+    dir: PathBuf,
+    /// `OPENCLAW_CONFIG_PATH`, when it names the config.
+    config: Option<PathBuf>,
+    /// The owner's environment once the run has become the owner (see [`as_owner`]).
+    env: Env,
+}
+
+impl Ctx<'_> {
+    /// The command's root argument checked, resolved and entered with its owner's rights:
+    /// the root's files, backup sets and SecretRefs are the owner's, read and run as the
+    /// owner, as OpenClaw does, and never with more rights than the owner has. On failure
+    /// the error is said (and given as the JSON report) and its exit code returned.
+    fn owned_root(
+        &self,
+        root_arg: Option<&Path>,
+        json: bool,
+        mode: Mode,
+    ) -> std::result::Result<OwnedRoot, i32> {
+        if let Some(Err(e)) = root_arg.map(|p| check_root_arg(p, false, self.sink.secrets())) {
+            return Err(fail(self.sink, json, mode, None, &e));
+        }
+        let (dir, config) = root::resolve(root_arg, self.env);
+        match as_owner(std::slice::from_ref(&dir), self.as_invoker, self.env) {
+            Ok(env) => Ok(OwnedRoot { dir, config, env }),
+            Err(e) => Err(fail(self.sink, json, mode, Some(&dir), &e)),
+        }
+    }
+}
+
 /// Runs one invocation and returns its exit code. Everything it prints goes to `sink`,
 /// whose redactor every stage that may meet a secret is handed.
 pub fn run(cli: &Cli, env: &Env, sink: &Sink) -> i32 {
@@ -981,7 +1012,7 @@ pub fn run(cli: &Cli, env: &Env, sink: &Sink) -> i32 {
         return man::run(a, sink);
     }
     if let Some(Command::Verify(a)) = &cli.command {
-        return verify::run_verify(a, cli.quiet, cli.as_invoker, env, sink);
+        return verify::run_verify(a, &cx);
     }
     if let Some(Command::Uninstall(a)) = &cli.command {
         return commands::run_uninstall(a, &cx);

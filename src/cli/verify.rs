@@ -7,29 +7,20 @@ use crate::ops::verify::{self, ModelResult, VerifyReport};
 
 /// Runs verify on one root; exit 0 when the primary answered, 3 when not, 1 when the root
 /// cannot be read.
-pub(super) fn run_verify(
-    a: &VerifyArgs,
-    quiet: bool,
-    as_invoker: bool,
-    env: &Env,
-    sink: &Sink,
-) -> i32 {
+pub(super) fn run_verify(a: &VerifyArgs, cx: &Ctx) -> i32 {
+    let sink = cx.sink;
     // The key reference may name any variable, not only the ones setup snapshots.
-    let env = &env.with_rest_of_process();
-    if let Some(Err(e)) = a
-        .root
-        .as_deref()
-        .map(|p| check_root_arg(p, false, sink.secrets()))
-    {
-        return fail(sink, a.json, Mode::DryRun, None, &e);
-    }
-    let (dir, config_override) = root::resolve(a.root.as_deref(), env);
-    // The owner's exec SecretRef runs, and its file SecretRef is read, as the owner: as
-    // OpenClaw does them, and never with more rights than the owner has.
-    let env = &match as_owner(std::slice::from_ref(&dir), as_invoker, env) {
-        Ok(e) => e,
-        Err(e) => return fail(sink, a.json, Mode::DryRun, Some(&dir), &e),
+    let env = &cx.env.with_rest_of_process();
+    // The owner's exec SecretRef runs, and its file SecretRef is read, as the owner.
+    let OwnedRoot {
+        dir,
+        config: config_override,
+        env,
+    } = match (Ctx { env, ..*cx }).owned_root(a.root.as_deref(), a.json, Mode::DryRun) {
+        Ok(o) => o,
+        Err(code) => return code,
     };
+    let env = &env;
     let resolved = root::discover(&dir, config_override.as_deref(), a.agent.as_deref())
         .and_then(|r| verify::resolve(&r, env, a.agent.as_deref(), sink.secrets()));
     let resolved = match resolved {
@@ -53,7 +44,7 @@ pub(super) fn run_verify(
         sink.json(&v);
         return code;
     }
-    print(sink, &report, quiet);
+    print(sink, &report, cx.quiet);
     code
 }
 
