@@ -1059,6 +1059,15 @@ fn loopback_requests_bypass_every_proxy() {
 /// The binary as `cmd` sets it up, as a plain child we can signal, with `path_first` ahead
 /// of PATH.
 fn spawn_verify(home: &Path, path_first: Option<&Path>, args: &[&str]) -> std::process::Child {
+    spawn_verify_with(home, path_first, args, &[])
+}
+
+fn spawn_verify_with(
+    home: &Path,
+    path_first: Option<&Path>,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> std::process::Child {
     let mut path = std::ffi::OsString::new();
     if let Some(p) = path_first {
         path.push(p);
@@ -1070,6 +1079,7 @@ fn spawn_verify(home: &Path, path_first: Option<&Path>, args: &[&str]) -> std::p
         .env("PATH", path)
         .env("HOME", home)
         .env("NO_COLOR", "1")
+        .envs(env.iter().copied())
         .args(args)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -1159,6 +1169,19 @@ fn with_openclaw_keeps_the_answer_and_stops_what_openclaw_left_behind() {
 /// process group of its own, it gets no Ctrl-C from the terminal and ran on).
 #[test]
 fn a_signal_to_verify_stops_the_secret_program() {
+    signal_stops_the_secret_program(&[]);
+}
+
+/// The same, with the signal in the window between the program's spawn and the watch on its
+/// group (held open by the test hook): the signal waits for the watch and stops the group.
+/// Before, the default action ended verify there and the program ran on.
+#[test]
+fn a_signal_while_the_secret_program_starts_stops_it_too() {
+    let pause = (gaterouter_setup::sys::child::PAUSE_AFTER_SPAWN_ENV, "1500");
+    signal_stops_the_secret_program(&[pause]);
+}
+
+fn signal_stops_the_secret_program(env: &[(&str, &str)]) {
     let s = StandIn::healthy(KEY);
     for sig in ["TERM", "INT", "HUP"] {
         let t = tempfile::tempdir().unwrap();
@@ -1178,10 +1201,11 @@ fn a_signal_to_verify_stops_the_secret_program() {
             json!({"source": "exec", "provider": "cmd", "id": "GR"}),
             json!({"cmd": provider}),
         );
-        let child = spawn_verify(
+        let child = spawn_verify_with(
             tmp.path(),
             None,
             &["verify", "--json", root.to_str().unwrap()],
+            env,
         );
         let until = std::time::Instant::now() + Duration::from_secs(20);
         while !pid_file.exists() {

@@ -188,10 +188,13 @@ pub fn run_with(
 ) -> Result<Output, Failure> {
     configure(&mut c, input.is_some(), max_err.is_some());
     let deadline = Instant::now() + timeout;
+    // From before the spawn until the group is stopped, a signal that ends us stops it too
+    // (one that comes while it starts waits until its group is known).
+    let mut watch = crate::sys::signals::ChildGroup::start();
     let mut child = c.spawn().map_err(Failure::Spawn)?;
     let pid = child.id() as libc::pid_t;
-    // From here until the group is stopped, a signal that ends us stops it too.
-    let watch = crate::sys::signals::ChildGroup::watch(pid);
+    pause_after_spawn();
+    watch.watch(pid);
     feed(child.stdin.take(), input);
     let pipes = Pipes::start(&mut child, max_out, max_err);
     let finished = exits_by(pid, deadline);
@@ -216,6 +219,20 @@ pub fn run_with(
     }
     let status = status.map_err(Failure::Spawn)?;
     Ok(pipes.into_output(status))
+}
+
+/// Test hook: a pause (milliseconds) between a program's spawn and the watch on its group,
+/// so a test can signal us in that window every time rather than once under load. A
+/// deliberately unwieldy name.
+pub const PAUSE_AFTER_SPAWN_ENV: &str = "GATEROUTER_SETUP_TEST_PAUSE_AFTER_SPAWN_MS";
+
+fn pause_after_spawn() {
+    if let Some(ms) = std::env::var(PAUSE_AFTER_SPAWN_ENV)
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        std::thread::sleep(Duration::from_millis(ms));
+    }
 }
 
 /// Sets up `c`'s pipes, and a process group of its own so that the group, not just the

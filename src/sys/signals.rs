@@ -29,6 +29,10 @@ extern "C" fn on_signal(sig: libc::c_int) {
         PENDING.store(sig, Ordering::SeqCst);
         return;
     }
+    if STARTING.load(Ordering::SeqCst) > 0 {
+        EARLY.store(sig, Ordering::SeqCst);
+        return;
+    }
     die_of(sig);
 }
 
@@ -136,6 +140,14 @@ pub fn act_on_pending(say: impl FnOnce(&str)) {
 /// Ctrl-C and would run on after us.
 static GROUPS: [AtomicI32; 64] = [const { AtomicI32::new(0) }; 64];
 
+/// Programs being started now (from [`ChildGroup::start`] to [`ChildGroup::watch`]): their
+/// group is not known yet, so a signal then waits in `EARLY` until it is watched, and stops
+/// it too. Without this, a program that ran (and spawned its own) before its group was
+/// watched outlived us when the signal came in between.
+static STARTING: AtomicUsize = AtomicUsize::new(0);
+/// The signal that came while a program was being started, 0 for none.
+static EARLY: AtomicI32 = AtomicI32::new(0);
+
 /// How many groups are watched, and the actions `on_signal` replaced while any is.
 static WATCHING: Mutex<(usize, Vec<(libc::c_int, libc::sigaction)>)> = Mutex::new((0, Vec::new()));
 
@@ -157,14 +169,13 @@ fn stop_children() {
 /// end), installed while any group is watched.
 pub struct ChildGroup {
     slot: Option<usize>,
+    starting: bool,
 }
 
 impl ChildGroup {
-    pub fn watch(pgid: libc::pid_t) -> ChildGroup {
-        let slot = GROUPS.iter().position(|g| {
-            g.compare_exchange(0, pgid, Ordering::SeqCst, Ordering::SeqCst)
-                .is_ok()
-        });
+    /// Before the program is spawned: the handler is in place, and a signal from now until
+    /// [`watch`](Self::watch) waits for the group to be known.
+    pub fn start() -> ChildGroup {
         if let Ok(mut w) = WATCHING.lock() {
             if w.0 == 0 {
                 w.1 = SIGNALS
@@ -174,12 +185,40 @@ impl ChildGroup {
             }
             w.0 += 1;
         }
-        ChildGroup { slot }
+        STARTING.fetch_add(1, Ordering::SeqCst);
+        ChildGroup {
+            slot: None,
+            starting: true,
+        }
+    }
+
+    /// The spawned program's group, stopped from now on if a signal ends us; a signal that
+    /// came while it started acts now.
+    pub fn watch(&mut self, pgid: libc::pid_t) {
+        self.slot = GROUPS.iter().position(|g| {
+            g.compare_exchange(0, pgid, Ordering::SeqCst, Ordering::SeqCst)
+                .is_ok()
+        });
+        self.started();
+    }
+
+    /// No longer starting: a signal held back meanwhile is handled as if it came now
+    /// (another program still starting holds it again; none, and it ends us with the groups).
+    fn started(&mut self) {
+        if std::mem::take(&mut self.starting) {
+            STARTING.fetch_sub(1, Ordering::SeqCst);
+            let sig = EARLY.swap(0, Ordering::SeqCst);
+            if sig != 0 {
+                on_signal(sig);
+            }
+        }
     }
 }
 
 impl Drop for ChildGroup {
     fn drop(&mut self) {
+        // A spawn that failed: the signal that came meanwhile still ends us.
+        self.started();
         if let Some(i) = self.slot {
             GROUPS[i].store(0, Ordering::SeqCst);
         }
