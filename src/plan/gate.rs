@@ -306,6 +306,17 @@ impl Sides<'_> {
                 }
                 true
             }
+            (Kind::Array(x), Kind::Array(y)) if x.len() == y.len() => {
+                for (i, (v, w)) in x.iter().zip(y).enumerate() {
+                    at.push(i.to_string());
+                    let ok = self.diff(&v.value, &w.value, at, out);
+                    at.pop();
+                    if !ok {
+                        return false;
+                    }
+                }
+                true
+            }
             (Kind::Skipped, Kind::Skipped) => {
                 self.before[a.span.clone()] == self.after[b.span.clone()]
             }
@@ -363,9 +374,19 @@ fn read(text: &str) -> std::result::Result<Value, String> {
 
 /// Every place where `a` and `b` differ, down to the leaves: a member present on one side
 /// only is listed with every leaf under it, so an added `auth` object is judged by the paths
-/// it brings (`auth/profiles/gaterouter:default/...`), not as one opaque change.
+/// it brings (`auth/profiles/gaterouter:default/...`), not as one opaque change. Arrays of
+/// one length are compared element by element (`agents/list/1/model`: an agent of the older
+/// `agents.list` is owned at its `model` only); a longer or shorter array is one change
+/// where it sits.
 fn diff(a: &Value, b: &Value, at: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
     match (a, b) {
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+            for (i, (v, w)) in x.iter().zip(y).enumerate() {
+                at.push(i.to_string());
+                diff(v, w, at, out);
+                at.pop();
+            }
+        }
         (Value::Object(x), Value::Object(y)) => {
             for (k, v) in x.iter_js() {
                 at.push(k.to_lossy());
@@ -469,6 +490,35 @@ mod tests {
         // A file that would no longer parse.
         let e = gate("{}", "{a: ").unwrap_err();
         assert!(e.to_string().contains("would not parse"), "{e}");
+    }
+
+    /// OpenClaw's older agent list is an array: an agent's `model` is ours, its other
+    /// members and the list's length are not. Both readings agree on it.
+    #[test]
+    fn an_agent_of_the_older_agent_list_is_owned_at_its_model_only() {
+        let list = |second: &str| format!("{{agents: {{list: [{{id: 'main'}}, {second}]}}}}");
+        let before = list("{id: 't', model: 'a/b'}");
+        let after = list("{id: 't', model: {primary: 'gaterouter/auto', fallbacks: ['a/b']}}");
+        gate(&before, &after).unwrap();
+        let mut changed = Vec::new();
+        diff(
+            &read(&before).unwrap(),
+            &read(&after).unwrap(),
+            &mut Vec::new(),
+            &mut changed,
+        );
+        assert_eq!(changed, [["agents", "list", "1", "model"]]);
+        let e = gate(&before, &list("{id: 'u', model: 'a/b'}")).unwrap_err();
+        assert!(e.to_string().contains("`/agents/list/1/id`"), "{e}");
+        let e = gate(&before, "{agents: {list: [{id: 'main'}]}}").unwrap_err();
+        assert!(e.to_string().contains("`/agents/list`"), "{e}");
+        // Reordered agents are other agents at each index, so not ours either.
+        let e = gate(
+            &before,
+            "{agents: {list: [{id: 't', model: 'a/b'}, {id: 'main'}]}}",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("`/agents/list/0/id`"), "{e}");
     }
 
     #[test]
