@@ -22,14 +22,12 @@ pub(super) fn request(
     let (key_arg, _) = positionals(cli);
     let Inputs {
         key,
-        mut settings,
+        settings,
         probe,
         warnings,
     } = inputs(cli, env, key_arg, secrets)?;
     let dirs: Vec<PathBuf> = targets.iter().map(|t| t.dir.clone()).collect();
     let env = as_owner(&dirs, cli.as_invoker, env)?;
-    // `~/.config/openclaw/gateway.env` is the owner's, read with the owner's rights.
-    settings.ambient = crate::openclaw::credentials::Ambient::from_env(&env);
     let req = Request {
         targets,
         key,

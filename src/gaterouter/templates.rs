@@ -29,8 +29,6 @@ pub struct Settings {
     /// The provider's model list is GateRouter's live catalog (else the bundled one): a
     /// gaterouter ref missing from it is refused, not only warned about.
     pub catalog_live: bool,
-    /// Variables OpenClaw inherits from outside the root (names only), for the rule above.
-    pub ambient: crate::openclaw::credentials::Ambient,
     /// `auth.profiles["gaterouter:default"]`.
     pub profile: Map<String, Value>,
     /// The provider entry without `apiKey`: `baseUrl`, `api`, `models`.
@@ -99,7 +97,6 @@ impl Settings {
             only_agent: None,
             replace_fallbacks: false,
             catalog_live: false,
-            ambient: Default::default(),
             profile,
             provider,
             config_api_key,

@@ -94,13 +94,31 @@ impl ConfigFacts {
     }
 }
 
+/// Where OpenClaw finds a provider's key besides the config: the root's `.env` and what it
+/// inherits from outside the root.
+#[derive(Clone, Copy)]
+pub struct Outside<'a> {
+    /// The root's `.env` text.
+    pub root_env: Option<&'a str>,
+    pub ambient: &'a Ambient,
+}
+
+impl Outside<'_> {
+    /// Nothing outside the config (a root without a `.env`, nothing inherited).
+    pub fn none() -> Outside<'static> {
+        static NOTHING: Ambient = Ambient {
+            names: BTreeSet::new(),
+        };
+        Outside {
+            root_env: None,
+            ambient: &NOTHING,
+        }
+    }
+}
+
 /// Why `provider` has credentials, or `None` when OpenClaw would find none.
-pub fn source(
-    provider: &str,
-    config: &ConfigFacts,
-    root_env: Option<&str>,
-    ambient: &Ambient,
-) -> Option<String> {
+pub fn source(provider: &str, config: &ConfigFacts, outside: Outside) -> Option<String> {
+    let Outside { root_env, ambient } = outside;
     if config.providers.iter().any(|p| p == provider) {
         return Some(format!("models.providers.{provider}"));
     }
@@ -134,17 +152,20 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn o<'a>(root_env: Option<&'a str>, ambient: &'a Ambient) -> Outside<'a> {
+        Outside { root_env, ambient }
+    }
+
     #[test]
     fn every_source_counts_and_nothing_else() {
         let none = ConfigFacts::default();
         let amb = Ambient::default();
-        assert_eq!(source("openrouter", &none, None, &amb), None);
+        assert_eq!(source("openrouter", &none, o(None, &amb)), None);
         assert_eq!(
             source(
                 "openrouter",
                 &none,
-                Some("# OPENROUTER_API_KEY=x\nA=1\n"),
-                &amb
+                o(Some("# OPENROUTER_API_KEY=x\nA=1\n"), &amb)
             ),
             None
         );
@@ -156,7 +177,7 @@ mod tests {
             json!({"env": {"vars": {"OPENROUTER_API_KEY": "x"}}}),
         ] {
             assert!(
-                source("openrouter", &c(cfg.clone()), None, &amb).is_some(),
+                source("openrouter", &c(cfg.clone()), o(None, &amb)).is_some(),
                 "{cfg}"
             );
         }
@@ -164,8 +185,7 @@ mod tests {
             source(
                 "openrouter",
                 &none,
-                Some("export OPENROUTER_API_KEY=x\n"),
-                &amb
+                o(Some("export OPENROUTER_API_KEY=x\n"), &amb)
             )
             .is_some()
         );
@@ -173,8 +193,7 @@ mod tests {
             source(
                 "openrouter",
                 &none,
-                None,
-                &Ambient::from_names(["OPENROUTER_API_KEY"])
+                o(None, &Ambient::from_names(["OPENROUTER_API_KEY"]))
             )
             .is_some()
         );
@@ -182,7 +201,7 @@ mod tests {
         let other = c(
             json!({"models": {"providers": {"openrouterx": {}}}, "auth": {"profiles": {"anthropic:openrouter": {"provider": "anthropic"}}}}),
         );
-        assert_eq!(source("openrouter", &other, None, &amb), None);
+        assert_eq!(source("openrouter", &other, o(None, &amb)), None);
         assert_eq!(env_var_for("z-ai"), "Z_AI_API_KEY");
     }
 }

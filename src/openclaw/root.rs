@@ -8,6 +8,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
+use crate::openclaw::credentials::Ambient;
 
 /// The environment variables that steer discovery, snapshotted so tests can supply their own.
 #[derive(Debug, Clone, Default)]
@@ -380,6 +381,11 @@ pub struct Root {
     /// config's directory, a missing or irregular file, a cycle): setup refuses it, doctor
     /// reports it.
     pub include_refused: Option<crate::openclaw::include::Refused>,
+    /// The variables OpenClaw running on this root inherits from outside it (names only:
+    /// its environment and `~/.config/openclaw/gateway.env`), where a fallback provider's
+    /// key may be. Discovery reads only the root, so this is empty until the run that
+    /// knows the environment sets it ([`Ambient::from_env`], as `ops::setup` does).
+    pub ambient: Ambient,
 }
 
 /// Reads the root's files. `agent` limits models.json to that agent.
@@ -438,6 +444,7 @@ pub fn discover(dir: &Path, config_override: Option<&Path>, agent: Option<&str>)
         openclaw,
         includes,
         include_refused,
+        ambient: Ambient::default(),
     })
 }
 

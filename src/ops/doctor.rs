@@ -677,7 +677,16 @@ fn check_providers(c: &Value, root: &Root, env: &Env, out: &mut Vec<Check>) {
             continue;
         }
         seen.push(provider);
-        if crate::openclaw::credentials::source(provider, &facts, env_text, &ambient).is_none() {
+        if crate::openclaw::credentials::source(
+            provider,
+            &facts,
+            crate::openclaw::credentials::Outside {
+                root_env: env_text,
+                ambient: &ambient,
+            },
+        )
+        .is_none()
+        {
             let var = crate::openclaw::credentials::env_var_for(provider);
             out.push(warn(
                 format!("fallback {r}: {}; that fallback will fail when it is needed", crate::openclaw::credentials::missing(provider)),

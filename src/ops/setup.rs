@@ -16,6 +16,7 @@ use crate::gaterouter::key;
 use crate::gaterouter::policy::AutoOff;
 use crate::gaterouter::probe::{self, AutoRouting, ProbeConfig, ProbeOutcome, ProbeReport};
 use crate::gaterouter::templates::{self, Settings};
+use crate::openclaw::credentials::Ambient;
 use crate::openclaw::gateway;
 use crate::openclaw::root::{self, Env, Root};
 use crate::ops::verify::{self, VerifyReport};
@@ -249,6 +250,8 @@ pub fn run(req: Request, env: &Env, ui: &mut dyn Ui) -> RunReport {
     let mut planner = Planner {
         key: &key,
         settings,
+        // `~/.config/openclaw/gateway.env` is the owner's: `env` is the owner's already.
+        ambient: Ambient::from_env(env),
         gate,
         redactor: &redactor,
     };
@@ -309,6 +312,8 @@ pub fn run(req: Request, env: &Env, ui: &mut dyn Ui) -> RunReport {
 struct Planner<'a> {
     key: &'a KeyChoice,
     settings: Settings,
+    /// What OpenClaw inherits from outside each root (see [`Root::ambient`]).
+    ambient: Ambient,
     gate: bool,
     redactor: &'a Redactor,
 }
@@ -331,6 +336,10 @@ impl Planner<'_> {
             let (dir, config) = (&r.target.dir, r.target.config.as_deref());
             let planned = root::check_state_dir(dir, config, init, true)
                 .and_then(|()| root::discover(dir, config, agent))
+                .map(|root| Root {
+                    ambient: self.ambient.clone(),
+                    ..root
+                })
                 .and_then(|root| self.plan(&root).map(|p| (root, p)));
             let failed = planned.is_err();
             match planned {

@@ -698,7 +698,12 @@ mod tests {
                     vec![(before.clone(), e.clone()), (e.text, undo)],
                 )
             } else {
-                let Ok((e, r)) = openclaw_json::plan_recording(p, Some(before), &s, None) else {
+                let Ok((e, r)) = openclaw_json::plan_recording(
+                    p,
+                    Some(before),
+                    &s,
+                    crate::openclaw::credentials::Outside::none(),
+                ) else {
                     continue;
                 };
                 let undo =

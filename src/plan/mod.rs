@@ -147,6 +147,7 @@ pub fn plan(root: &Root, key: &KeyChoice, settings: &Settings) -> Result<Plan> {
         settings,
         key: &key,
         env_text: root.env.text()?,
+        ambient: &root.ambient,
         version: root.openclaw.as_ref().map(|a| a.version),
         foreign: &foreign.ids,
     };
@@ -229,6 +230,8 @@ struct Inputs<'a> {
     key: &'a ApiKey,
     /// `.env` as it is now.
     env_text: Option<&'a str>,
+    /// What OpenClaw inherits from outside the root.
+    ambient: &'a crate::openclaw::credentials::Ambient,
     version: Option<crate::openclaw::version::Version>,
     /// Providers to migrate to ours (see [`Foreign`]).
     foreign: &'a [String],
@@ -256,8 +259,15 @@ fn planner(kind: FileKind) -> fn(&Inputs, &FileState) -> Result<Planned> {
         FileKind::Config => |i, f| {
             let migrated = i.migrate(FileKind::Config, f)?;
             let text = migrated_text(f, &migrated)?;
-            let (mut after, record) =
-                openclaw_json::plan_recording(&f.path, text, i.settings, i.env_text)?;
+            let (mut after, record) = openclaw_json::plan_recording(
+                &f.path,
+                text,
+                i.settings,
+                crate::openclaw::credentials::Outside {
+                    root_env: i.env_text,
+                    ambient: i.ambient,
+                },
+            )?;
             after
                 .intents
                 .extend(migrated.iter().flat_map(|m| m.intents.clone()));

@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::format::json_edit::{Doc, JsonPath, Obj, Prop, to_input};
 use crate::format::json_tree::Input;
 use crate::gaterouter::templates::{PROFILE_ID, PROVIDER_ID, Settings};
-use crate::openclaw::credentials::{self, ConfigFacts};
+use crate::openclaw::credentials::{self, ConfigFacts, Outside};
 
 /// The subtrees this planner reads or edits; the rest of a (possibly huge) config is
 /// carried through untouched without entering the CST.
@@ -28,20 +28,20 @@ const KEEP: &[&[&str]] = &[
 /// Where the defaults are, as segments (for the gate's intents).
 const DEFAULTS: &[&str] = &["agents", "defaults"];
 
-/// [`plan_recording`] for a root without a `.env`.
+/// [`plan_recording`] for a root without a `.env`, inheriting nothing.
 pub fn plan(path: &Path, before: Option<&str>, s: &Settings) -> Result<String> {
-    Ok(plan_recording(path, before, s, None)?.0.text)
+    Ok(plan_recording(path, before, s, Outside::none())?.0.text)
 }
 
-/// The new openclaw.json, and what setup should record for uninstall. `root_env` is the
-/// root's `.env` text: one of the places a fallback provider's key may be.
+/// The new openclaw.json, and what setup should record for uninstall. `outside` is where
+/// else a fallback provider's key may be (the root's `.env`, what OpenClaw inherits).
 pub fn plan_recording(
     path: &Path,
     before: Option<&str>,
     s: &Settings,
-    root_env: Option<&str>,
+    outside: Outside,
 ) -> Result<(Edit, Record)> {
-    plan_keeping(path, before, s, KEEP, root_env)
+    plan_keeping(path, before, s, KEEP, outside)
 }
 
 fn plan_keeping(
@@ -49,14 +49,14 @@ fn plan_keeping(
     before: Option<&str>,
     s: &Settings,
     keep: &[&[&str]],
-    root_env: Option<&str>,
+    outside: Outside,
 ) -> Result<(Edit, Record)> {
     let doc = Doc::parse(path, before.unwrap_or(""), keep)?;
     let root = doc.root_object();
     let mut record = Record::default();
     let catalog = catalog(&doc, root, s);
     let s = &check_catalog(s, &catalog, &mut record.notes)?;
-    let (fallbacks, unusable) = usable_fallbacks(&doc, root, s, root_env, &mut record.notes);
+    let (fallbacks, unusable) = usable_fallbacks(&doc, root, s, outside, &mut record.notes);
     let (defaults, at) = doc.ensure_path(root, DEFAULTS)?;
     let mut intents = Vec::new();
     let s = &Settings {
@@ -371,16 +371,14 @@ fn usable_fallbacks(
     doc: &Doc,
     root: Obj,
     s: &Settings,
-    root_env: Option<&str>,
+    outside: Outside,
     notes: &mut Vec<String>,
 ) -> (Vec<String>, Vec<String>) {
     let facts = config_facts(doc, root);
     let (mut keep, mut unusable) = (Vec::new(), Vec::new());
     for f in &s.fallbacks {
         let provider = f.split('/').next().unwrap_or_default();
-        if provider == PROVIDER_ID
-            || credentials::source(provider, &facts, root_env, &s.ambient).is_some()
-        {
+        if provider == PROVIDER_ID || credentials::source(provider, &facts, outside).is_some() {
             keep.push(f.clone());
         } else if s.fallbacks_given {
             notes.push(format!(
@@ -762,8 +760,8 @@ mod tests {
         for text in &inputs {
             let p = Path::new("openclaw.json");
             match (
-                plan_recording(p, Some(text), &settings, None),
-                plan_keeping(p, Some(text), &settings, all, None),
+                plan_recording(p, Some(text), &settings, Outside::none()),
+                plan_keeping(p, Some(text), &settings, all, Outside::none()),
             ) {
                 (Ok(a), Ok(b)) => assert_eq!(a, b, "elided and full plans differ for:\n{text}"),
                 (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
