@@ -13,7 +13,7 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
-use crate::openclaw::root::Env;
+use crate::openclaw::env::Env;
 
 /// The names of variables OpenClaw inherits from outside the root: the process environment
 /// and `gateway.env`. Names only; values are never kept.

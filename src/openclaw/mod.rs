@@ -4,6 +4,7 @@
 
 pub mod agents;
 pub mod credentials;
+pub mod env;
 pub mod files;
 pub mod gateway;
 pub mod health;
