@@ -30,7 +30,16 @@ extern "C" fn on_signal(sig: libc::c_int) {
         return;
     }
     if STARTING.load(Ordering::SeqCst) > 0 {
+        // Published first, then looked again: a start that ended between the two loads
+        // found no signal to act on, so this handler acts on it (at most once: the swap).
         EARLY.store(sig, Ordering::SeqCst);
+        if STARTING.load(Ordering::SeqCst) > 0 {
+            return;
+        }
+        let early = EARLY.swap(0, Ordering::SeqCst);
+        if early != 0 {
+            die_of(early);
+        }
         return;
     }
     die_of(sig);
@@ -101,7 +110,8 @@ impl Critical {
     /// `None` when a signal already came: this root is not to be started.
     pub fn enter() -> Option<Critical> {
         CRITICAL.fetch_add(1, Ordering::SeqCst);
-        if pending().is_some() {
+        // A signal held while a program starts ends the run as soon as it is watched.
+        if pending().is_some() || EARLY.load(Ordering::SeqCst) != 0 {
             CRITICAL.fetch_sub(1, Ordering::SeqCst);
             return None;
         }
