@@ -126,7 +126,7 @@ fn check_owned(
     };
     let new = read(after).map_err(|e| format!("the new contents would not parse ({e})"))?;
     let mut changed = Vec::new();
-    diff(&old, &new, &mut Vec::new(), &mut changed);
+    diff(&old, &new, &mut Vec::new(), &mut changed, false);
     for p in changed {
         if !owns(owned, &p, our_ref) && !also.iter().any(|a| p.starts_with(a)) {
             return Err(format!(
@@ -264,7 +264,7 @@ fn quick_check(
     };
     let sides = Sides { before, after };
     let mut changed = Vec::new();
-    sides.diff(&old.root, &new.root, &mut Vec::new(), &mut changed)
+    sides.diff(&old.root, &new.root, &mut Vec::new(), &mut changed, false)
         && changed
             .iter()
             .all(|p| owns(owned, p, our_ref) || also.iter().any(|a| p.starts_with(a)))
@@ -279,15 +279,22 @@ struct Sides<'a> {
 impl Sides<'_> {
     /// [`diff`] over the two skip-mode trees; `false` when it cannot tell (a skipped value
     /// that differs, or is present on one side only).
-    fn diff(&self, a: &Node, b: &Node, at: &mut Vec<String>, out: &mut Vec<Vec<String>>) -> bool {
+    fn diff(
+        &self,
+        a: &Node,
+        b: &Node,
+        at: &mut Vec<String>,
+        out: &mut Vec<Vec<String>>,
+        in_array: bool,
+    ) -> bool {
         match (&a.kind, &b.kind) {
             (Kind::Object(x), Kind::Object(y)) => {
                 for (k, v) in read_members(x) {
                     at.push(k.to_lossy());
                     let ok = match member(y, k) {
-                        Some(w) => self.diff(v, w, at, out),
+                        Some(w) => self.diff(v, w, at, out, in_array),
                         None => whole(v).is_some_and(|v| {
-                            leaves(&v, at, out);
+                            leaves(&v, at, out, in_array);
                             true
                         }),
                     };
@@ -300,7 +307,7 @@ impl Sides<'_> {
                     if member(x, k).is_none() {
                         at.push(k.to_lossy());
                         let Some(w) = whole(w) else { return false };
-                        leaves(&w, at, out);
+                        leaves(&w, at, out, in_array);
                         at.pop();
                     }
                 }
@@ -309,7 +316,7 @@ impl Sides<'_> {
             (Kind::Array(x), Kind::Array(y)) if x.len() == y.len() => {
                 for (i, (v, w)) in x.iter().zip(y).enumerate() {
                     at.push(i.to_string());
-                    let ok = self.diff(&v.value, &w.value, at, out);
+                    let ok = self.diff(&v.value, &w.value, at, out, true);
                     at.pop();
                     if !ok {
                         return false;
@@ -377,13 +384,14 @@ fn read(text: &str) -> std::result::Result<Value, String> {
 /// it brings (`auth/profiles/gaterouter:default/...`), not as one opaque change. Arrays of
 /// one length are compared element by element (`agents/list/1/model`: an agent of the older
 /// `agents.list` is owned at its `model` only); a longer or shorter array is one change
-/// where it sits.
-fn diff(a: &Value, b: &Value, at: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+/// where it sits. `in_array`: below an array's element, where an empty object is a
+/// change like any other (see [`leaves`]).
+fn diff(a: &Value, b: &Value, at: &mut Vec<String>, out: &mut Vec<Vec<String>>, in_array: bool) {
     match (a, b) {
         (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
             for (i, (v, w)) in x.iter().zip(y).enumerate() {
                 at.push(i.to_string());
-                diff(v, w, at, out);
+                diff(v, w, at, out, true);
                 at.pop();
             }
         }
@@ -391,15 +399,15 @@ fn diff(a: &Value, b: &Value, at: &mut Vec<String>, out: &mut Vec<Vec<String>>) 
             for (k, v) in x.iter_js() {
                 at.push(k.to_lossy());
                 match y.get_js(k) {
-                    Some(w) => diff(v, w, at, out),
-                    None => leaves(v, at, out),
+                    Some(w) => diff(v, w, at, out, in_array),
+                    None => leaves(v, at, out, in_array),
                 }
                 at.pop();
             }
             for (k, w) in y.iter_js() {
                 if x.get_js(k).is_none() {
                     at.push(k.to_lossy());
-                    leaves(w, at, out);
+                    leaves(w, at, out, in_array);
                     at.pop();
                 }
             }
@@ -410,13 +418,15 @@ fn diff(a: &Value, b: &Value, at: &mut Vec<String>, out: &mut Vec<Vec<String>>) 
 }
 
 /// An empty object brought or taken away holds no setting (setup creates the containers on
-/// the way to its paths, uninstall may leave them empty), so it is no leaf.
-fn leaves(v: &Value, at: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+/// the way to its paths, uninstall may leave them empty), so it is no leaf; but not below an
+/// array's element, where no path of ours creates one and an agent's `{}` block may mean
+/// something to OpenClaw.
+fn leaves(v: &Value, at: &mut Vec<String>, out: &mut Vec<Vec<String>>, in_array: bool) {
     match v {
-        Value::Object(m) => {
+        Value::Object(m) if !(in_array && m.is_empty()) => {
             for (k, w) in m.iter_js() {
                 at.push(k.to_lossy());
-                leaves(w, at, out);
+                leaves(w, at, out, in_array);
                 at.pop();
             }
         }
@@ -506,12 +516,18 @@ mod tests {
             &read(&after).unwrap(),
             &mut Vec::new(),
             &mut changed,
+            false,
         );
         assert_eq!(changed, [["agents", "list", "1", "model"]]);
         let e = gate(&before, &list("{id: 'u', model: 'a/b'}")).unwrap_err();
         assert!(e.to_string().contains("`/agents/list/1/id`"), "{e}");
         let e = gate(&before, "{agents: {list: [{id: 'main'}]}}").unwrap_err();
         assert!(e.to_string().contains("`/agents/list`"), "{e}");
+        // An empty block brought to or taken from an agent is a change there too.
+        let e = gate(&before, &list("{id: 't', model: 'a/b', tools: {}}")).unwrap_err();
+        assert!(e.to_string().contains("`/agents/list/1/tools`"), "{e}");
+        let e = gate(&list("{id: 't', tools: {}}"), &list("{id: 't'}")).unwrap_err();
+        assert!(e.to_string().contains("`/agents/list/1/tools`"), "{e}");
         // Reordered agents are other agents at each index, so not ours either.
         let e = gate(
             &before,
