@@ -386,8 +386,9 @@ impl Planner<'_> {
             match p {
                 Ok(p) => {
                     // Read-only and local (doctor's checks); only worth it when changes pend.
-                    runs[*i].wired =
-                        !p.is_empty() && crate::ops::doctor::healthy(root, env, self.redactor);
+                    runs[*i].wired = !p.is_empty()
+                        && may_be_wired(root)
+                        && crate::ops::doctor::healthy(root, env, self.redactor);
                     runs[*i].plan = Some(p);
                 }
                 Err(e) => runs[*i].error = Some(e),
@@ -694,6 +695,21 @@ fn verify_all(runs: &mut [RootRun], env: &Env, timeout: Duration, secrets: &Reda
     }
 }
 
+/// Whether doctor could find OpenClaw already using GateRouter on `root`. A config whose
+/// text names no `gaterouter` (and could not hide it in an escape or an `$include`) has no
+/// `models.providers.gaterouter`, which doctor counts as a problem; it is not asked, since
+/// it reads the whole config (most of the time and memory of planning a large one).
+fn may_be_wired(root: &Root) -> bool {
+    match root.config.text() {
+        Ok(Some(t)) => {
+            t.contains(templates::PROVIDER_ID)
+                || t.contains('\\')
+                || t.contains(crate::openclaw::include::KEY)
+        }
+        _ => true,
+    }
+}
+
 /// The verify stage for one root: read it back as OpenClaw will, then one tiny request.
 pub fn verify_root(t: &Target, env: &Env, timeout: Duration, secrets: &Redactor) -> Verified {
     let opts = verify::Options {
@@ -798,6 +814,29 @@ mod tests {
     use proptest::prelude::*;
 
     const KEY: &str = "sk-or-v1-fixture-SENTINEL-00000000abcd";
+
+    /// Doctor is skipped only where it must find a problem: a config that cannot name our
+    /// provider, however it is written.
+    #[test]
+    fn only_a_config_that_cannot_name_our_provider_skips_doctor() {
+        let at = |config: Option<&str>| {
+            let tmp = tempfile::tempdir().unwrap();
+            std::fs::create_dir(tmp.path().join("agents")).unwrap();
+            if let Some(c) = config {
+                std::fs::write(tmp.path().join("openclaw.json"), c).unwrap();
+            }
+            may_be_wired(&root::discover(tmp.path(), None, None).unwrap())
+        };
+        assert!(!at(Some(
+            "{agents: {defaults: {model: 'anthropic/claude'}}}"
+        )));
+        assert!(at(Some("{models: {providers: {gaterouter: {}}}}")));
+        assert!(at(Some(
+            "{agents: {defaults: {model: 'gate\\u0072outer/auto'}}}"
+        )));
+        assert!(at(Some("{$include: './more.json5'}")));
+        assert!(at(None));
+    }
 
     /// A Ui that answers as told and records what it was asked.
     struct Scripted {
