@@ -81,10 +81,43 @@ pub fn text(raw: &[u8]) -> std::borrow::Cow<'_, str> {
     String::from_utf8_lossy(raw)
 }
 
-/// `parseConfigJson5`, an unparsable file counting as `{}` (as OpenClaw's fingerprint does).
+/// `parseConfigJson5`, an unparsable file counting as `{}` (as OpenClaw's fingerprint does),
+/// as far as the health check reads it (see [`shallow`]).
 pub fn parsed(raw: &[u8]) -> Value {
-    crate::format::json5::parse(&text(raw))
+    let text = text(raw);
+    shallow(&text).unwrap_or_else(|| whole(&text))
+}
+
+fn whole(text: &str) -> Value {
+    crate::format::json5::parse(text)
         .map_or_else(|_| Value::Object(Default::default()), |v| v.to_serde())
+}
+
+/// [`parsed`] building only what the health check reads: `meta`, `gateway` and `update`
+/// whole, the other top-level members by name (as `null`). A config can be most of a
+/// megabyte of model catalog, and this is read on every write. `None` (read it whole) when
+/// an `$include` could be anywhere, which the include merge and `contains_include` need
+/// whole: its key in the text, or an escape that could spell it; or when the top level is
+/// not an object.
+fn shallow(text: &str) -> Option<Value> {
+    use crate::format::json5::{Document, Kind};
+    const READ: &[&[&str]] = &[&["meta"], &["gateway"], &["update"]];
+    if text.contains(crate::openclaw::include::KEY) || text.contains('\\') {
+        return None;
+    }
+    let Ok(doc) = Document::parse(text, Some(READ)) else {
+        // The skip mode checks all of the text as the whole reading does.
+        return Some(Value::Object(Default::default()));
+    };
+    let Kind::Object(members) = &doc.root.kind else {
+        return None;
+    };
+    let mut v = doc.root.to_value()?.to_serde();
+    let o = v.as_object_mut()?;
+    for (k, _) in members.iter().filter_map(|m| m.key.as_ref()) {
+        o.entry(k.to_lossy()).or_insert(Value::Null);
+    }
+    Some(v)
 }
 
 /// `hasConfigMeta`: `meta` is an object.
@@ -175,6 +208,42 @@ fn update_channel_only(v: &Value) -> bool {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// The shallow reading and the whole one agree on everything the health check reads.
+    #[test]
+    fn the_shallow_reading_agrees_with_the_whole_one() {
+        let docs = [
+            "{}",
+            "{meta: {lastTouchedVersion: '2026.9.6'}, gateway: {mode: ' local '}, models: {providers: {a: {models: [1, 2, {x: 3}]}}}}",
+            "{update: {channel: 'beta'}}",
+            "{update: {channel: 'beta'}, other: [1]}",
+            "{update: {channel: 'beta'}, update: {channel: 1}}",
+            "{meta: 'no', gateway: {mode: ''}, meta: {}}",
+            "{gateway: {mode: 'a'}, gateway: 3}",
+            "[1, 2]",
+            "'text'",
+            "{a: ",
+            "// only a comment\n{meta: {}, /* x */ gateway: {mode: 'remote'}}",
+            "{$include: './x.json5', meta: {}}",
+            "{'\\u0024include': './x.json5'}",
+            "{nested: {deep: {$include: 'y'}}, gateway: {mode: 'local'}}",
+        ];
+        for d in docs {
+            let (fast, full) = (parsed(d.as_bytes()), whole(d));
+            let what = |v: &Value| {
+                (
+                    has_meta(v),
+                    gateway_mode(v),
+                    update_channel_only(v),
+                    crate::openclaw::health::contains_include(v),
+                )
+            };
+            assert_eq!(what(&fast), what(&full), "{d}");
+        }
+        // The large members are not built.
+        let big = parsed(b"{meta: {}, models: {providers: {a: {models: [1, 2, 3]}}}}");
+        assert_eq!(big, json!({"meta": {}, "models": null}));
+    }
 
     fn b(bytes: u64, meta: bool, mode: Option<&str>) -> Baseline {
         Baseline {
