@@ -57,7 +57,7 @@ pub fn load(config_path: &Path, text: &str) -> Result<Value> {
             column: e.column,
             message: e.reason(),
         })?;
-    if !text.contains(KEY) {
+    if !crate::format::json5::may_hold(text, KEY) {
         return Ok(v);
     }
     resolve(config_path, v)
@@ -66,7 +66,7 @@ pub fn load(config_path: &Path, text: &str) -> Result<Value> {
 /// Whether OpenClaw can resolve the includes of `text`; a config that does not parse is not
 /// this check's to report (the planners report it with its position).
 pub fn check(config_path: &Path, text: &str) -> std::result::Result<(), Refused> {
-    if !text.contains(KEY) {
+    if !crate::format::json5::may_hold(text, KEY) {
         return Ok(());
     }
     let Ok(v) = crate::format::json5::parse(text).map(|v| v.to_serde()) else {
@@ -421,5 +421,18 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("limit of 10"), "{e}");
+    }
+
+    #[test]
+    fn an_include_spelled_with_an_escape_is_still_an_include() {
+        let t = tempfile::tempdir().unwrap();
+        let d = t.path();
+        write(d, "a.json", r#"{"from": "a"}"#);
+        let main = d.join("openclaw.json");
+        let text = r#"{"\u0024include": "a.json", "k": 1}"#;
+        assert_eq!(load(&main, text).unwrap(), json!({"from": "a", "k": 1}));
+        let missing = r#"{"\u0024include": "missing.json"}"#;
+        assert!(check(&main, missing).is_err());
+        assert!(load(&main, missing).is_err());
     }
 }

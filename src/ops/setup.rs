@@ -702,9 +702,8 @@ fn verify_all(runs: &mut [RootRun], env: &Env, timeout: Duration, secrets: &Reda
 fn may_be_wired(root: &Root) -> bool {
     match root.config.text() {
         Ok(Some(t)) => {
-            t.contains(templates::PROVIDER_ID)
-                || t.contains('\\')
-                || t.contains(crate::openclaw::include::KEY)
+            use crate::format::json5::may_hold;
+            may_hold(t, templates::PROVIDER_ID) || may_hold(t, crate::openclaw::include::KEY)
         }
         _ => true,
     }

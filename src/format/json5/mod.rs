@@ -37,6 +37,13 @@ pub use diff::diff;
 pub use doc::{Counts, Document, Entry, Kind, Node};
 pub use value::{JsString, Object, Value, js_number, same_number};
 
+/// Whether a JSON5 text may hold `word` in a key or a string. A plain search is sound only
+/// where no escape could spell it (`\u0024include` is `$include`), so any backslash counts
+/// as maybe.
+pub fn may_hold(text: &str, word: &str) -> bool {
+    text.contains(word) || text.contains('\\')
+}
+
 use std::fmt;
 use std::ops::Range;
 

@@ -102,7 +102,7 @@ fn whole(text: &str) -> Value {
 fn shallow(text: &str) -> Option<Value> {
     use crate::format::json5::{Document, Kind};
     const READ: &[&[&str]] = &[&["meta"], &["gateway"], &["update"]];
-    if text.contains(crate::openclaw::include::KEY) || text.contains('\\') {
+    if crate::format::json5::may_hold(text, crate::openclaw::include::KEY) {
         return None;
     }
     let Ok(doc) = Document::parse(text, Some(READ)) else {
