@@ -120,14 +120,12 @@ fn check_owned(
 ) -> std::result::Result<(), String> {
     let old = match before {
         Some(t) if !t.trim_start_matches('\u{feff}').trim().is_empty() => {
-            read(t).map_err(|e| format!("the current file no longer parses ({e})"))?
+            json5::parse(t).map_err(|e| format!("the current file no longer parses ({e})"))?
         }
         _ => Value::Object(Default::default()),
     };
-    let new = read(after).map_err(|e| format!("the new contents would not parse ({e})"))?;
-    let mut changed = Vec::new();
-    diff(&old, &new, &mut Vec::new(), &mut changed, false);
-    for p in changed {
+    let new = json5::parse(after).map_err(|e| format!("the new contents would not parse ({e})"))?;
+    for p in changes(&old, &new) {
         if !owns(owned, &p, our_ref) && !also.iter().any(|a| p.starts_with(a)) {
             return Err(format!(
                 "the new contents would change `{}`, which gaterouter-setup does not own",
@@ -136,6 +134,46 @@ fn check_owned(
         }
     }
     Ok(())
+}
+
+/// The changes the ownership check judges, from json5's differences: down to the leaves, so
+/// a member present on one side only is listed with every leaf under it, and an added `auth`
+/// object is judged by the paths it brings (`auth/profiles/gaterouter:default/...`), not as
+/// one opaque change. Arrays of one length are compared element by element
+/// (`agents/list/1/model`: an agent of the older `agents.list` is owned at its `model`
+/// only); a longer or shorter array is one change where it sits.
+fn changes(old: &Value, new: &Value) -> Vec<Vec<String>> {
+    let mut out: Vec<Vec<String>> = Vec::new();
+    'next: for d in json5::differences(old, new) {
+        let (mut a, mut b) = (Some(old), Some(new));
+        let mut at = Vec::with_capacity(d.path.len());
+        for step in &d.path {
+            if let (Some(Value::Array(x)), Some(Value::Array(y))) = (a, b)
+                && x.len() != y.len()
+            {
+                if out.last() != Some(&at) {
+                    out.push(at);
+                }
+                continue 'next;
+            }
+            (a, b) = (child(a, step), child(b, step));
+            at.push(step.segment());
+        }
+        let in_array = d.path.iter().any(|s| matches!(s, json5::Step::Index(_)));
+        match (d.old, d.new) {
+            (Some(v), None) | (None, Some(v)) => leaves(v, &mut at, &mut out, in_array),
+            _ => out.push(at),
+        }
+    }
+    out
+}
+
+fn child<'v>(v: Option<&'v Value>, step: &json5::Step) -> Option<&'v Value> {
+    match (v?, step) {
+        (Value::Object(m), json5::Step::Key(k)) => m.get_js(k),
+        (Value::Array(e), json5::Step::Index(i)) => e.get(*i),
+        _ => None,
+    }
 }
 
 /// The paths a skip-mode reading keeps: each owned pattern up to its first `*`, and `also`.
@@ -277,7 +315,7 @@ struct Sides<'a> {
 }
 
 impl Sides<'_> {
-    /// [`diff`] over the two skip-mode trees; `false` when it cannot tell (a skipped value
+    /// [`changes`] over the two skip-mode trees; `false` when it cannot tell (a skipped value
     /// that differs, or is present on one side only).
     fn diff(
         &self,
@@ -374,49 +412,6 @@ fn member<'a>(m: &'a [Entry], key: &JsString) -> Option<&'a Node> {
         .map(|e| &e.value)
 }
 
-/// Reads a JSON5 document exactly as OpenClaw does (its `json5` library, see `json5`).
-fn read(text: &str) -> std::result::Result<Value, String> {
-    json5::parse(text).map_err(|e| e.to_string())
-}
-
-/// Every place where `a` and `b` differ, down to the leaves: a member present on one side
-/// only is listed with every leaf under it, so an added `auth` object is judged by the paths
-/// it brings (`auth/profiles/gaterouter:default/...`), not as one opaque change. Arrays of
-/// one length are compared element by element (`agents/list/1/model`: an agent of the older
-/// `agents.list` is owned at its `model` only); a longer or shorter array is one change
-/// where it sits. `in_array`: below an array's element, where an empty object is a
-/// change like any other (see [`leaves`]).
-fn diff(a: &Value, b: &Value, at: &mut Vec<String>, out: &mut Vec<Vec<String>>, in_array: bool) {
-    match (a, b) {
-        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
-            for (i, (v, w)) in x.iter().zip(y).enumerate() {
-                at.push(i.to_string());
-                diff(v, w, at, out, true);
-                at.pop();
-            }
-        }
-        (Value::Object(x), Value::Object(y)) => {
-            for (k, v) in x.iter_js() {
-                at.push(k.to_lossy());
-                match y.get_js(k) {
-                    Some(w) => diff(v, w, at, out, in_array),
-                    None => leaves(v, at, out, in_array),
-                }
-                at.pop();
-            }
-            for (k, w) in y.iter_js() {
-                if x.get_js(k).is_none() {
-                    at.push(k.to_lossy());
-                    leaves(w, at, out, in_array);
-                    at.pop();
-                }
-            }
-        }
-        _ if a == b => {}
-        _ => out.push(at.clone()),
-    }
-}
-
 /// An empty object brought or taken away holds no setting (setup creates the containers on
 /// the way to its paths, uninstall may leave them empty), so it is no leaf; but not below an
 /// array's element, where no path of ours creates one and an agent's `{}` block may mean
@@ -510,13 +505,9 @@ mod tests {
         let before = list("{id: 't', model: 'a/b'}");
         let after = list("{id: 't', model: {primary: 'gaterouter/auto', fallbacks: ['a/b']}}");
         gate(&before, &after).unwrap();
-        let mut changed = Vec::new();
-        diff(
-            &read(&before).unwrap(),
-            &read(&after).unwrap(),
-            &mut Vec::new(),
-            &mut changed,
-            false,
+        let changed = changes(
+            &json5::parse(&before).unwrap(),
+            &json5::parse(&after).unwrap(),
         );
         assert_eq!(changed, [["agents", "list", "1", "model"]]);
         let e = gate(&before, &list("{id: 'u', model: 'a/b'}")).unwrap_err();
@@ -748,5 +739,77 @@ mod tests {
             }
         }
         assert!(checked >= 40, "{checked}");
+    }
+
+    /// The gate's own recursive walk, as it was before it read json5's differences: the
+    /// reference [`changes`] is held to.
+    fn reference(
+        a: &Value,
+        b: &Value,
+        at: &mut Vec<String>,
+        out: &mut Vec<Vec<String>>,
+        in_array: bool,
+    ) {
+        match (a, b) {
+            (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+                for (i, (v, w)) in x.iter().zip(y).enumerate() {
+                    at.push(i.to_string());
+                    reference(v, w, at, out, true);
+                    at.pop();
+                }
+            }
+            (Value::Object(x), Value::Object(y)) => {
+                for (k, v) in x.iter_js() {
+                    at.push(k.to_lossy());
+                    match y.get_js(k) {
+                        Some(w) => reference(v, w, at, out, in_array),
+                        None => leaves(v, at, out, in_array),
+                    }
+                    at.pop();
+                }
+                for (k, w) in y.iter_js() {
+                    if x.get_js(k).is_none() {
+                        at.push(k.to_lossy());
+                        leaves(w, at, out, in_array);
+                        at.pop();
+                    }
+                }
+            }
+            _ if a == b => {}
+            _ => out.push(at.clone()),
+        }
+    }
+
+    fn arb_json() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+        use proptest::prelude::*;
+        use serde_json::Value as J;
+        let leaf = prop_oneof![
+            Just(J::Null),
+            any::<bool>().prop_map(J::Bool),
+            (0..3u8).prop_map(J::from),
+            "[ab]{0,1}".prop_map(J::String),
+        ];
+        leaf.prop_recursive(4, 24, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(J::Array),
+                proptest::collection::vec(("[abc0]", inner), 0..4)
+                    .prop_map(|m| J::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        /// Whatever two documents are, the changes judged are those of the gate's old walk,
+        /// in the same order: reading json5's differences changed no verdict and no message.
+        #[test]
+        fn changes_are_the_old_walks(a in arb_json(), b in arb_json()) {
+            let (a, b) = (from_serde(&a), from_serde(&b));
+            let mut expected = Vec::new();
+            reference(&a, &b, &mut Vec::new(), &mut expected, false);
+            expected.dedup();
+            let mut got = changes(&a, &b);
+            got.dedup();
+            proptest::prop_assert_eq!(got, expected);
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! Where two documents differ, as RFC 6901 JSON pointers: the check, before writing, that a
 //! new file reads back with only the paths we own changed.
 
-use super::value::Value;
+use super::value::{JsString, Value};
 
 /// The JSON pointers (RFC 6901: `~` is written `~0`, `/` is `~1`) of every difference
 /// between `a` and `b`, in document order (JavaScript key order, `a`'s keys first). A
@@ -10,49 +10,88 @@ use super::value::Value;
 /// whole document). Numbers compare as `Object.is` does (`NaN` equals `NaN`, `0` is not
 /// `-0`). Iterative, so no depth overflows the stack.
 pub fn diff(a: &Value, b: &Value) -> Vec<String> {
-    /// A pair still to compare, or a member found on one side only.
-    enum Item<'v> {
-        Pair(String, &'v Value, &'v Value),
-        OneSided(String),
+    differences(a, b).iter().map(Difference::pointer).collect()
+}
+
+/// One place where two documents differ: the steps to it and what each side holds there
+/// (`None` for a member or element present on the other side only).
+#[derive(Debug)]
+pub struct Difference<'v> {
+    pub path: Vec<Step<'v>>,
+    pub old: Option<&'v Value>,
+    pub new: Option<&'v Value>,
+}
+
+/// A step into a document: a member by its key (as json5 read it, unpaired surrogates and
+/// all) or an element by its index.
+#[derive(Debug, Clone, Copy)]
+pub enum Step<'v> {
+    Key(&'v JsString),
+    Index(usize),
+}
+
+impl Step<'_> {
+    /// The step as a path segment (a key with unpaired surrogates reads them as U+FFFD).
+    pub fn segment(&self) -> String {
+        match self {
+            Step::Key(k) => k.to_lossy(),
+            Step::Index(i) => i.to_string(),
+        }
     }
+}
+
+impl Difference<'_> {
+    /// Where it is, as an RFC 6901 pointer.
+    pub fn pointer(&self) -> String {
+        self.path
+            .iter()
+            .map(|s| format!("/{}", escape(&s.segment())))
+            .collect()
+    }
+}
+
+/// [`diff`], with each difference's steps and values.
+pub fn differences<'v>(a: &'v Value, b: &'v Value) -> Vec<Difference<'v>> {
     let mut out = Vec::new();
-    let mut work = vec![Item::Pair(String::new(), a, b)];
-    while let Some(item) = work.pop() {
-        let (at, a, b) = match item {
-            Item::OneSided(p) => {
-                out.push(p);
-                continue;
-            }
-            Item::Pair(at, a, b) => (at, a, b),
+    let mut work = vec![(Vec::new(), Some(a), Some(b))];
+    while let Some((path, a, b)) = work.pop() {
+        let (Some(a), Some(b)) = (a, b) else {
+            out.push(Difference {
+                path,
+                old: a,
+                new: b,
+            });
+            continue;
         };
         let mut children = Vec::new();
+        let mut child = |step, x, y| {
+            let mut p = path.clone();
+            p.push(step);
+            children.push((p, x, y));
+        };
         match (a, b) {
             (Value::Object(x), Value::Object(y)) => {
                 for (k, va) in x.iter_js() {
-                    let p = format!("{at}/{}", escape(&k.to_lossy()));
-                    children.push(match y.get_js(k) {
-                        Some(vb) => Item::Pair(p, va, vb),
-                        None => Item::OneSided(p),
-                    });
+                    child(Step::Key(k), Some(va), y.get_js(k));
                 }
-                for (k, _) in y.iter_js() {
+                for (k, vb) in y.iter_js() {
                     if x.get_js(k).is_none() {
-                        children.push(Item::OneSided(format!("{at}/{}", escape(&k.to_lossy()))));
+                        child(Step::Key(k), None, Some(vb));
                     }
                 }
             }
             (Value::Array(x), Value::Array(y)) => {
                 for i in 0..x.len().max(y.len()) {
-                    let p = format!("{at}/{i}");
-                    children.push(match (x.get(i), y.get(i)) {
-                        (Some(va), Some(vb)) => Item::Pair(p, va, vb),
-                        _ => Item::OneSided(p),
-                    });
+                    child(Step::Index(i), x.get(i), y.get(i));
                 }
             }
             _ => {
                 if a != b {
-                    out.push(at);
+                    out.push(Difference {
+                        path,
+                        old: Some(a),
+                        new: Some(b),
+                    });
                 }
             }
         }
