@@ -366,23 +366,20 @@ impl Planner<'_> {
         runs: &mut [RootRun],
         env: &Env,
     ) {
-        let jobs: Vec<(usize, (Root, Plan))> = found
+        let (roots, firsts): (Vec<(usize, Root)>, Vec<Plan>) = found
             .into_iter()
             .enumerate()
-            .filter_map(|(i, r)| r.map(|r| (i, r)))
-            .collect();
-        let plans = crate::sys::par::map(
-            &jobs,
-            |_| 16 * 1024,
-            |(_, (root, first))| {
-                if replan {
-                    self.plan(root)
-                } else {
-                    Ok(first.clone())
-                }
-            },
-        );
-        for ((i, (root, _)), p) in jobs.iter().zip(plans) {
+            .filter_map(|(i, r)| r.map(|(root, p)| ((i, root), p)))
+            .unzip();
+        // The first plans are moved, not copied, and dropped before any replan: with many
+        // roots, two sets of plans alive at once were most of the peak memory.
+        let plans: Vec<Result<Plan>> = if replan {
+            drop(firsts);
+            crate::sys::par::map(&roots, |_| 16 * 1024, |(_, root)| self.plan(root))
+        } else {
+            firsts.into_iter().map(Ok).collect()
+        };
+        for ((i, root), p) in roots.iter().zip(plans) {
             match p {
                 Ok(p) => {
                     // Read-only and local (doctor's checks); only worth it when changes pend.

@@ -81,13 +81,17 @@ impl Plan {
 type Staged = (FileChange, Vec<gate::Intent>);
 
 fn change(kind: FileKind, f: &FileState, after: gate::Edit, mode_after: u32) -> Staged {
+    // A rendered text has room to spare for what an edit inserts; a plan is held until the
+    // writes (every root's, with many roots), so it keeps only the bytes.
+    let mut text = after.text;
+    text.shrink_to_fit();
     let c = FileChange {
         kind,
         path: f.path.clone(),
         target: f.target.clone(),
         rel: f.rel.clone(),
         before: f.bytes.clone(),
-        after: Some(after.text.into_bytes()),
+        after: Some(text.into_bytes()),
         mode_before: f.mode,
         mode_after,
         symlink: f.symlink,
