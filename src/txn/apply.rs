@@ -10,14 +10,18 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::error::{Error, Result};
+use crate::openclaw::health::fingerprint::{self, Baseline};
+use crate::openclaw::health::{self, ring, store};
 use crate::openclaw::root::Env;
 use crate::plan::{FileChange, FileKind, Plan};
-use crate::txn::backup::{self, CREATED_DIRS, Manifest, ManifestFile, RunKind, SetName, Written};
+use crate::txn::backup::{
+    self, CREATED_DIRS, Manifest, ManifestFile, RunKind, SetName, Written, backup_name,
+};
 
 pub const LOCK_FILE: &str = ".gaterouter.lock";
-pub use crate::txn::backup::{BACKUP_DIR, backup_name, utc_stamp};
+pub use crate::txn::backup::BACKUP_DIR;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Applied {
     /// The backup set made for this run: copies of the files replaced, and a manifest
     /// naming the files created (so a rollback can remove them).
@@ -27,7 +31,7 @@ pub struct Applied {
 
 /// Fault injection for tests: fails the Nth filesystem step of an apply (backup writes,
 /// temp file creation, write, chmod, fsync, rename, directory fsync), so every failure point
-/// can be shown to leave the tree as it was. `Faults::none()` is what real runs use.
+/// can be shown to leave the tree as it was. `Faults::default()` is what real runs use.
 #[derive(Debug, Default)]
 pub struct Faults {
     fail_at: Option<usize>,
@@ -53,10 +57,6 @@ pub fn announce_pauses(to: fn(&str)) {
 }
 
 impl Faults {
-    pub fn none() -> Self {
-        Faults::default()
-    }
-
     pub fn fail_at(n: usize) -> Self {
         Faults {
             fail_at: Some(n),
@@ -116,7 +116,7 @@ impl Default for ApplyOptions {
         ApplyOptions {
             lock_timeout: Duration::from_secs(10),
             kind: RunKind::Setup,
-            faults: Faults::none(),
+            faults: Faults::default(),
         }
     }
 }
@@ -212,11 +212,7 @@ fn lock(root: &Path, config: &Path, timeout: Duration) -> Result<Lock> {
         let fresh = std::fs::symlink_metadata(&theirs)
             .and_then(|m| m.modified())
             .is_ok_and(|t| {
-                let age = match t.elapsed() {
-                    Ok(age) => age,
-                    Err(ahead) => ahead.duration(),
-                };
-                age < OPENCLAW_LOCK_FRESH
+                t.elapsed().unwrap_or_else(|ahead| ahead.duration()) < OPENCLAW_LOCK_FRESH
             });
         if !fresh {
             break;
@@ -269,10 +265,7 @@ pub fn apply_staged(
         .take_while(|f| between.is_some() && f.kind == FileKind::Env)
         .count();
     if pending.is_empty() {
-        return Ok(Applied {
-            backup: None,
-            written: Vec::new(),
-        });
+        return Ok(Applied::default());
     }
     let config = plan
         .files
@@ -290,14 +283,15 @@ pub fn apply_staged(
     recheck(plan, &pending, opts.kind)?;
     let new_dirs = dirs_to_create(&pending);
     let backup = backup_for(plan, &pending, &new_dirs, opts)?;
+    // OpenClaw's side of the config write (see `health`): what its next load compares the
+    // new config with must be the new config, whatever its size.
+    let health = HealthStep::prepare(plan);
     let mut txn = Txn {
         root: &plan.root,
         pending: &pending,
         new_dirs,
         backup,
-        // OpenClaw's side of the config write (see `health`): what its next load compares
-        // the new config with must be the new config, whatever its size.
-        health: HealthStep::prepare(plan),
+        health: health.as_ref(),
         rotation: None,
         faults: &opts.faults,
         done: 0,
@@ -375,8 +369,8 @@ struct Txn<'a> {
     pending: &'a [&'a FileChange],
     new_dirs: Vec<PathBuf>,
     backup: Option<PathBuf>,
-    health: Option<HealthStep>,
-    rotation: Option<crate::openclaw::health::ring::Rotation>,
+    health: Option<&'a HealthStep>,
+    rotation: Option<ring::Rotation>,
     faults: &'a Faults,
     /// How many of `pending` may have been replaced: each counts from before its write,
     /// since the step that fails may come after its rename.
@@ -393,22 +387,17 @@ impl Txn<'_> {
                 && let Some(step) = between
             {
                 let staged = pending[..i].iter().map(|f| parent(&f.target));
-                if let Err(source) = sync_dirs(staged, self.faults) {
-                    return Err(self.undo(self.root, source));
-                }
+                sync_dirs(staged, self.faults).map_err(|source| self.undo(self.root, source))?;
                 self.between(i, step)?;
             }
             self.done = i + 1;
             self.write(f)?;
         }
-        if let Err(source) = sync_dirs(pending.iter().map(|f| parent(&f.target)), self.faults) {
-            return Err(self.undo(self.root, source));
-        }
-        if let Some(h) = &self.health
-            && let Err(source) = h.record(self.faults)
-        {
-            let at = h.store_path.clone();
-            return Err(self.undo(&at, source));
+        sync_dirs(pending.iter().map(|f| parent(&f.target)), self.faults)
+            .map_err(|source| self.undo(self.root, source))?;
+        if let Some(h) = self.health {
+            h.record(self.faults)
+                .map_err(|source| self.undo(&h.store_path, source))?;
         }
         // Only `.env` changes (a new key): the step comes after it.
         match between {
@@ -427,26 +416,17 @@ impl Txn<'_> {
     /// first, as OpenClaw's writer turns it right before the new config goes in.
     fn write(&mut self, f: &FileChange) -> Result<()> {
         let faults = self.faults;
-        let config = self.health.as_ref().is_some_and(|h| h.is(f));
-        if config
-            && let Some(before) = &f.before
-            && crate::openclaw::health::ring::slot(&f.path, 0).is_file()
-        {
-            let rotated = faults.step("rotate OpenClaw's .bak ring").and_then(|()| {
-                crate::openclaw::health::ring::rotate(&f.path, before, &|p, b, m| {
-                    write_file(p, b, m, faults)
-                })
-            });
-            match rotated {
-                Ok(r) => self.rotation = Some(r),
-                Err(source) => return Err(self.undo(&f.path, source)),
+        if let Some(h) = self.health.filter(|h| h.config == f.path) {
+            if let Some(before) = &f.before
+                && ring::slot(&f.path, 0).is_file()
+            {
+                let rotated = faults.step("rotate OpenClaw's .bak ring").and_then(|()| {
+                    ring::rotate(&f.path, before, &|p, b, m| write_file(p, b, m, faults))
+                });
+                self.rotation = Some(rotated.map_err(|source| self.undo(&f.path, source))?);
             }
-        }
-        if let Some(h) = self.health.as_ref().filter(|_| config)
-            && let Err(source) = h.pre_record(faults)
-        {
-            let at = h.store_path.clone();
-            return Err(self.undo(&at, source));
+            h.pre_record(faults)
+                .map_err(|source| self.undo(&h.store_path, source))?;
         }
         write_one(f, faults).map_err(|source| self.undo(&f.path, source))
     }
@@ -459,10 +439,10 @@ impl Txn<'_> {
             let _ = std::fs::remove_dir(d);
         }
         if let Some(r) = self.rotation.take() {
-            let none = Faults::none();
+            let none = Faults::default();
             let _ = r.undo(&|p, b, m| write_file(p, b, m, &none));
         }
-        if let Some(h) = &self.health {
+        if let Some(h) = self.health {
             h.put_back();
         }
         Error::ApplyFailed {
@@ -480,7 +460,7 @@ impl Txn<'_> {
 struct HealthStep {
     config: PathBuf,
     after: Vec<u8>,
-    store: Option<crate::openclaw::health::store::Store>,
+    store: Option<store::Store>,
     store_path: PathBuf,
     /// Without the record OpenClaw's next load would find the new config suspicious: a
     /// failed record fails the transaction. Otherwise the record is a courtesy (OpenClaw
@@ -490,61 +470,51 @@ struct HealthStep {
     /// record, and the file it replaces is no clobber next to the new one.
     early: bool,
     /// The rows as they were before an early record, to put back if the run fails.
-    recorded_early: std::cell::RefCell<Option<crate::openclaw::health::store::Before>>,
+    recorded_early: std::cell::RefCell<Option<store::Before>>,
 }
 
 impl HealthStep {
     fn prepare(plan: &Plan) -> Option<HealthStep> {
-        let f = crate::openclaw::health::config_change(&plan.files)?;
+        let f = health::config_change(&plan.files)?;
         let after = f.after.clone()?;
-        let (store, store_path) = match crate::openclaw::health::store::open(&plan.root) {
-            crate::openclaw::health::store::Availability::Ready(s) => {
+        let (store, store_path) = match store::open(&plan.root) {
+            store::Availability::Ready(s) => {
                 let p = s.path.clone();
                 (Some(s), p)
             }
-            crate::openclaw::health::store::Availability::Missing(p)
-            | crate::openclaw::health::store::Availability::Unusable { path: p, .. } => (None, p),
+            store::Availability::Missing(p) | store::Availability::Unusable { path: p, .. } => {
+                (None, p)
+            }
         };
         // What OpenClaw would compare the new file with if we recorded nothing: its row's
         // baseline, else the `.bak` our rotation leaves (the file we replace).
-        let new = crate::openclaw::health::fingerprint::of_file(&f.path, &after, None);
-        let parsed = crate::openclaw::health::fingerprint::parsed(&after);
-        let baseline = match crate::openclaw::health::current_baseline(store.as_ref(), &f.path) {
-            Ok(Some(b)) => Some(b),
-            Ok(None) => None,
+        let new = Baseline::from(&fingerprint::of_file(&f.path, &after, None));
+        let parsed = fingerprint::parsed(&after);
+        let baseline = health::current_baseline(store.as_ref(), &f.path).unwrap_or_else(|_| {
             // Unreadable now (busy): assume the record matters.
-            Err(_) => Some(crate::openclaw::health::fingerprint::Baseline {
+            Some(Baseline {
                 bytes: u64::MAX,
                 has_meta: true,
                 gateway_mode: Some(String::new()),
-            }),
-        };
+            })
+        });
         let after_rotation = f
             .before
             .as_deref()
-            .filter(|_| crate::openclaw::health::ring::slot(&f.path, 0).is_file())
-            .map(crate::openclaw::health::fingerprint::of_backup);
-        let needed = [baseline, after_rotation].iter().flatten().any(|b| {
-            !crate::openclaw::health::fingerprint::suspicious(
-                b,
-                &crate::openclaw::health::fingerprint::Baseline::from(&new),
-                &parsed,
-            )
-            .is_empty()
-        });
+            .filter(|_| ring::slot(&f.path, 0).is_file())
+            .map(fingerprint::of_backup);
+        let needed = [baseline, after_rotation]
+            .iter()
+            .flatten()
+            .any(|b| !fingerprint::suspicious(b, &new, &parsed).is_empty());
         // A load of the old file between an early record and our rename compares it with
         // the new file: safe when the old one is no clobber of the new (a shrinking write).
         let early = needed
             && store.is_some()
             && f.before.as_deref().is_some_and(|old| {
-                let old_parsed = crate::openclaw::health::fingerprint::parsed(old);
-                let old_fp = crate::openclaw::health::fingerprint::of_file(&f.path, old, None);
-                crate::openclaw::health::fingerprint::suspicious(
-                    &crate::openclaw::health::fingerprint::Baseline::from(&new),
-                    &crate::openclaw::health::fingerprint::Baseline::from(&old_fp),
-                    &old_parsed,
-                )
-                .is_empty()
+                let old_parsed = fingerprint::parsed(old);
+                let old_fp = fingerprint::of_file(&f.path, old, None);
+                fingerprint::suspicious(&new, &Baseline::from(&old_fp), &old_parsed).is_empty()
             });
         Some(HealthStep {
             config: f.path.clone(),
@@ -565,16 +535,8 @@ impl HealthStep {
         let Some(store) = self.store.as_ref().filter(|_| self.early) else {
             return Ok(());
         };
-        let fp = crate::openclaw::health::fingerprint::of_file(&self.config, &self.after, None);
-        let json = serde_json::to_string(&fp).expect("a fingerprint serialises");
-        faults.step("record in OpenClaw's health state before the rename")?;
-        let before = store
-            .record(&self.config, &json, crate::openclaw::health::now_ms())
-            .map_err(|e| {
-                std::io::Error::other(format!(
-                    "could not record the new config as OpenClaw's last-known-good: {e}"
-                ))
-            })?;
+        let step = "record in OpenClaw's health state before the rename";
+        let before = self.record_in(store, None, step, faults)?;
         *self.recorded_early.borrow_mut() = Some(before);
         Ok(())
     }
@@ -587,36 +549,43 @@ impl HealthStep {
         }
     }
 
-    fn is(&self, f: &FileChange) -> bool {
-        f.path == self.config
-    }
-
     fn record(&self, faults: &Faults) -> std::io::Result<()> {
         let Some(store) = &self.store else {
             // Nothing to write to: the plan said what OpenClaw will do (`health::would_undo`).
             return Ok(());
         };
         let stat = std::fs::metadata(&self.config).ok();
-        let fp =
-            crate::openclaw::health::fingerprint::of_file(&self.config, &self.after, stat.as_ref());
-        let json = serde_json::to_string(&fp).expect("a fingerprint serialises");
-        let r = faults
-            .step("record in OpenClaw's health state")
-            .and_then(|()| {
-                store
-                    .record(&self.config, &json, crate::openclaw::health::now_ms())
-                    .map(drop)
-                    .map_err(|e| {
-                        std::io::Error::other(format!(
-                            "could not record the new config as OpenClaw's last-known-good: {e}"
-                        ))
-                    })
-            });
-        match r {
+        match self.record_in(
+            store,
+            stat.as_ref(),
+            "record in OpenClaw's health state",
+            faults,
+        ) {
             // Recorded before the rename already: the baseline is right without the stat.
             Err(e) if self.needed && self.recorded_early.borrow().is_none() => Err(e),
             _ => Ok(()),
         }
+    }
+
+    /// The new config (with `stat`, once it is on disk) as OpenClaw's last-known-good, after
+    /// the fault step `step`; the rows as they were.
+    fn record_in(
+        &self,
+        store: &store::Store,
+        stat: Option<&std::fs::Metadata>,
+        step: &str,
+        faults: &Faults,
+    ) -> std::io::Result<store::Before> {
+        let fp = fingerprint::of_file(&self.config, &self.after, stat);
+        let json = serde_json::to_string(&fp).expect("a fingerprint serialises");
+        faults.step(step)?;
+        store
+            .record(&self.config, &json, health::now_ms())
+            .map_err(|e| {
+                std::io::Error::other(format!(
+                    "could not record the new config as OpenClaw's last-known-good: {e}"
+                ))
+            })
     }
 }
 
@@ -730,7 +699,7 @@ fn backup(
         .into_iter()
         .map(|e| e.key)
         .collect();
-    taken.extend(backup::partial_keys(&base));
+    taken.extend(backup::partials(&base).into_iter().map(|(key, _)| key));
     let name = SetName::next(&taken, SystemTime::now()).to_string();
     let dir = base.join(format!("{}{name}", backup::PARTIAL_PREFIX));
     let done = base.join(&name);
@@ -813,23 +782,19 @@ fn create_private_dir(dir: &Path) -> Result<()> {
 /// absent), and a symlink still pointing where it pointed. An `Other` error means it changed.
 fn unchanged_since_plan(f: &FileChange) -> std::io::Result<()> {
     let changed = || std::io::Error::other("changed on disk since the plan was made");
-    if f.symlink {
-        match std::fs::canonicalize(&f.path) {
-            Ok(t) if t == f.target => {}
-            _ => return Err(changed()),
-        }
-    } else if std::fs::symlink_metadata(&f.path).is_ok_and(|m| m.file_type().is_symlink()) {
-        return Err(changed());
-    }
-    let now = match crate::sys::fsx::read_regular(&f.target, crate::openclaw::root::MAX_FILE) {
-        Ok(b) => b.map(|(b, _)| b),
-        Err(crate::sys::fsx::ReadError::Io(e)) => return Err(e),
-        Err(_) => return Err(changed()),
+    let relinked = if f.symlink {
+        std::fs::canonicalize(&f.path).ok().as_ref() != Some(&f.target)
+    } else {
+        std::fs::symlink_metadata(&f.path).is_ok_and(|m| m.file_type().is_symlink())
     };
-    if now != f.before {
+    if relinked {
         return Err(changed());
     }
-    Ok(())
+    match crate::sys::fsx::read_regular(&f.target, crate::openclaw::root::MAX_FILE) {
+        Ok(now) if now.as_ref().map(|(b, _)| b) == f.before.as_ref() => Ok(()),
+        Err(crate::sys::fsx::ReadError::Io(e)) => Err(e),
+        _ => Err(changed()),
+    }
 }
 
 fn write_one(f: &FileChange, faults: &Faults) -> std::io::Result<()> {
@@ -872,7 +837,7 @@ fn write_file_checked(
     faults: &Faults,
     check: &dyn Fn() -> std::io::Result<()>,
 ) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
+    let dir = parent(path);
     let owner = std::fs::metadata(path)
         .or_else(|_| std::fs::metadata(dir))
         .ok()
@@ -921,7 +886,7 @@ fn parent(p: &Path) -> &Path {
 fn restore(done: &[&FileChange]) -> (Vec<PathBuf>, Vec<String>) {
     let mut restored = Vec::new();
     let mut errors = Vec::new();
-    let none = Faults::none();
+    let none = Faults::default();
     for f in done.iter().rev() {
         let now = std::fs::read(&f.target).ok();
         let mode_now = std::fs::metadata(&f.target)

@@ -80,11 +80,6 @@ impl SetName {
             _ => SetName { stamp, seq: 1 },
         }
     }
-
-    /// The UTC second the set was made (`20261124T182745Z`).
-    pub fn stamp(&self) -> &str {
-        &self.stamp
-    }
 }
 
 impl fmt::Display for SetName {
@@ -209,37 +204,28 @@ pub fn set_entries(base: &Path) -> Result<Vec<SetEntry>> {
     Ok(out)
 }
 
-/// The names reserved by partial sets too, so a new name is never one a leftover holds.
-pub fn partial_keys(base: &Path) -> Vec<SetName> {
+/// Every entry under `base` named [`PARTIAL_PREFIX`] followed by a set name (whatever it
+/// is), with the set name it reserves: a new name is never one a leftover holds.
+pub fn partials(base: &Path) -> Vec<(SetName, PathBuf)> {
     let Ok(entries) = std::fs::read_dir(base) else {
         return Vec::new();
     };
     entries
         .flatten()
         .filter_map(|e| {
-            let n = e.file_name();
-            SetName::parse(n.to_str()?.strip_prefix(PARTIAL_PREFIX)?)
+            let key = SetName::parse(e.file_name().to_str()?.strip_prefix(PARTIAL_PREFIX)?)?;
+            Some((key, e.path()))
         })
         .collect()
 }
 
-/// Removes sets a killed run left half-built: only real directories whose name is
-/// [`PARTIAL_PREFIX`] followed by a set name (nothing a user would make), never through a
-/// link (`remove_dir_all` removes a link itself, not what it points to, at every level).
+/// Removes sets a killed run left half-built: only real directories among [`partials`]
+/// (nothing a user would make), never through a link (`remove_dir_all` removes a link
+/// itself, not what it points to, at every level).
 pub fn sweep_partial(base: &Path) {
-    let Ok(entries) = std::fs::read_dir(base) else {
-        return;
-    };
-    for e in entries.flatten() {
-        let name = e.file_name();
-        let ours = name
-            .to_str()
-            .and_then(|n| n.strip_prefix(PARTIAL_PREFIX))
-            .and_then(SetName::parse)
-            .is_some();
-        let real_dir = std::fs::symlink_metadata(e.path()).is_ok_and(|m| m.is_dir());
-        if ours && real_dir {
-            let _ = std::fs::remove_dir_all(e.path());
+    for (_, dir) in partials(base) {
+        if std::fs::symlink_metadata(&dir).is_ok_and(|m| m.is_dir()) {
+            let _ = std::fs::remove_dir_all(&dir);
         }
     }
 }
@@ -252,9 +238,11 @@ pub fn is_complete(dir: &Path) -> bool {
 
 /// What a run does. Recorded in its backup set's manifest, so a rollback never picks the
 /// safety copy it made itself as the state to go back to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RunKind {
+    /// Also the kind of a version 1 manifest, which recorded none.
+    #[default]
     Setup,
     Rollback,
     Uninstall,
@@ -283,7 +271,7 @@ pub struct Manifest {
     /// 1: before/after copies only; 2: also each file's resolved target and what was written.
     #[serde(default = "one")]
     pub version: u32,
-    #[serde(default = "setup")]
+    #[serde(default)]
     pub kind: RunKind,
     pub files: Vec<ManifestFile>,
     /// The run's own records (setup's previous model, what it added, [`CREATED_DIRS`]).
@@ -293,10 +281,6 @@ pub struct Manifest {
 
 fn one() -> u32 {
     1
-}
-
-fn setup() -> RunKind {
-    RunKind::Setup
 }
 
 /// The manifest `meta` key listing the directories a run created (relative to the root).
@@ -358,10 +342,7 @@ pub struct Written {
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    format!("{:x}", Sha256::digest(bytes))
 }
 
 /// `target` with its directory resolved (and the file itself when it is a symlink), the
@@ -421,7 +402,8 @@ pub fn read_in_set(dir: &Path, rel: &str, max: u64) -> std::result::Result<Vec<u
             check_dir(&at)?;
         }
     }
-    let meta = std::fs::symlink_metadata(&at).map_err(|e| format!("{}: {e}", at.display()))?;
+    let io = |e: std::io::Error| format!("{}: {e}", at.display());
+    let meta = std::fs::symlink_metadata(&at).map_err(io)?;
     if meta.file_type().is_symlink() {
         return Err(format!(
             "{} is a symlink, not the copy gaterouter-setup wrote",
@@ -445,9 +427,9 @@ pub fn read_in_set(dir: &Path, rel: &str, max: u64) -> std::result::Result<Vec<u
             meta.len()
         ));
     }
-    let mut f = std::fs::File::open(&at).map_err(|e| format!("{}: {e}", at.display()))?;
+    let mut f = std::fs::File::open(&at).map_err(io)?;
     // The file opened must be the one just checked (not one swapped in between).
-    let opened = f.metadata().map_err(|e| format!("{}: {e}", at.display()))?;
+    let opened = f.metadata().map_err(io)?;
     if (opened.dev(), opened.ino()) != (meta.dev(), meta.ino()) {
         return Err(format!("{} changed while being read", at.display()));
     }
@@ -455,7 +437,7 @@ pub fn read_in_set(dir: &Path, rel: &str, max: u64) -> std::result::Result<Vec<u
     f.by_ref()
         .take(max + 1)
         .read_to_end(&mut bytes)
-        .map_err(|e| format!("{}: {e}", at.display()))?;
+        .map_err(io)?;
     Ok(bytes)
 }
 
