@@ -161,11 +161,8 @@ fn checked<'a>(set: &'a BackupSet, m: &'a Manifest) -> Result<Vec<Entry<'a>>> {
 /// resolved. So a link added or changed since cannot redirect the write elsewhere.
 fn check_location(root: &Path, canon_root: &Path, newest: &Entry, path: &Path) -> Result<()> {
     let now = backup::resolved(path);
-    let ok = match &newest.file.target {
-        Some(t) => now == *t || (!newest.file.path.starts_with('/') && now.starts_with(canon_root)),
-        None => !newest.file.path.starts_with('/') && now.starts_with(canon_root),
-    };
-    if ok {
+    let inside = !newest.file.path.starts_with('/') && now.starts_with(canon_root);
+    if inside || newest.file.target.as_ref() == Some(&now) {
         return Ok(());
     }
     Err(Error::BadBackup {
@@ -283,30 +280,26 @@ fn edited_since(
 /// The change that gives `current` back its copy in the oldest set (or removes it, when
 /// that set says it did not exist), with the recorded mode capped.
 fn give_back(oldest: &Entry, current: FileState, warnings: &mut Vec<String>) -> Result<FileChange> {
-    let rel = &oldest.file.path;
+    let f = oldest.file;
+    let rel = &f.path;
     let bad = |what: String| Error::BadBackup {
         set: oldest.set.dir.clone(),
         what,
     };
-    let after = if oldest.file.existed {
-        let copy = backup::read_in_set(&oldest.set.dir, &backup_name(rel), MAX_FILE);
-        Some(copy.map_err(|what| bad(format!("cannot give back {rel}: {what}")))?)
-    } else {
-        None
+    let after = f
+        .existed
+        .then(|| backup::read_in_set(&oldest.set.dir, &backup_name(rel), MAX_FILE))
+        .transpose()
+        .map_err(|what| bad(format!("cannot give back {rel}: {what}")))?;
+    let parse_mode = |m: &str| {
+        let mode = u32::from_str_radix(m, 8).ok().filter(|m| *m <= 0o7777);
+        mode.ok_or_else(|| {
+            bad(format!(
+                "gives {rel} the mode {m:?}, which is not a file mode"
+            ))
+        })
     };
-    let recorded_mode = match oldest.file.mode.as_deref() {
-        Some(m) => Some(
-            u32::from_str_radix(m, 8)
-                .ok()
-                .filter(|m| *m <= 0o7777)
-                .ok_or_else(|| {
-                    bad(format!(
-                        "gives {rel} the mode {m:?}, which is not a file mode"
-                    ))
-                })?,
-        ),
-        None => None,
-    };
+    let recorded_mode = f.mode.as_deref().map(parse_mode).transpose()?;
     // A manifest lives in a directory the root's owner can write: what it records is
     // capped (see `MODE_CAP`), and a cap that took something away is said.
     if let Some(m) = recorded_mode
@@ -319,7 +312,7 @@ fn give_back(oldest: &Entry, current: FileState, warnings: &mut Vec<String>) -> 
         ));
     }
     Ok(FileChange {
-        kind: oldest.file.kind(),
+        kind: f.kind(),
         rel: rel.clone(),
         after,
         mode_after: recorded_mode
