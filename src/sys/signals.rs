@@ -54,24 +54,24 @@ fn die_of(sig: libc::c_int) {
     }
 }
 
-/// The handler, installed for the apply stage; the previous dispositions come back on drop.
-pub struct Deferred {
-    previous: Vec<(libc::c_int, libc::sigaction)>,
-}
+/// The handler, installed for the apply stage (and while a child's group is watched); the
+/// previous dispositions come back on drop.
+pub struct Deferred(Vec<(libc::c_int, libc::sigaction)>);
 
 impl Deferred {
     pub fn install() -> Deferred {
-        let previous = SIGNALS
-            .into_iter()
-            .filter_map(|sig| handle(sig, on_signal).map(|old| (sig, old)))
-            .collect();
-        Deferred { previous }
+        Deferred(
+            SIGNALS
+                .into_iter()
+                .filter_map(|sig| handle(sig, on_signal).map(|old| (sig, old)))
+                .collect(),
+        )
     }
 }
 
 impl Drop for Deferred {
     fn drop(&mut self) {
-        for (sig, old) in &self.previous {
+        for (sig, old) in &self.0 {
             restore(*sig, old);
         }
     }
@@ -158,8 +158,8 @@ static STARTING: AtomicUsize = AtomicUsize::new(0);
 /// The signal that came while a program was being started, 0 for none.
 static EARLY: AtomicI32 = AtomicI32::new(0);
 
-/// How many groups are watched, and the actions `on_signal` replaced while any is.
-static WATCHING: Mutex<(usize, Vec<(libc::c_int, libc::sigaction)>)> = Mutex::new((0, Vec::new()));
+/// How many groups are watched, and the handler installed while any is.
+static WATCHING: Mutex<(usize, Option<Deferred>)> = Mutex::new((0, None));
 
 /// Async-signal-safe: atomics and `kill`.
 fn stop_children() {
@@ -188,10 +188,7 @@ impl ChildGroup {
     pub fn start() -> ChildGroup {
         if let Ok(mut w) = WATCHING.lock() {
             if w.0 == 0 {
-                w.1 = SIGNALS
-                    .into_iter()
-                    .filter_map(|sig| handle(sig, on_signal).map(|old| (sig, old)))
-                    .collect();
+                w.1 = Some(Deferred::install());
             }
             w.0 += 1;
         }
@@ -235,9 +232,8 @@ impl Drop for ChildGroup {
         if let Ok(mut w) = WATCHING.lock() {
             w.0 = w.0.saturating_sub(1);
             if w.0 == 0 {
-                for (sig, old) in std::mem::take(&mut w.1) {
-                    restore(sig, &old);
-                }
+                // Dropped: the dispositions it replaced come back.
+                w.1 = None;
             }
         }
     }
