@@ -216,8 +216,7 @@ pub fn create_dirs(dir: &Path) -> std::io::Result<Vec<std::path::PathBuf>> {
 /// Whether we run as root (the only case where ownership needs fixing: anyone else creates
 /// files as themselves, and cannot give them away).
 fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    unsafe { libc::geteuid() == 0 }
+    rustix::process::geteuid().is_root()
 }
 
 /// Gives `file` (at `path`) the owner and group of the directory it is in, when we are root

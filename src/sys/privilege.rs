@@ -287,21 +287,16 @@ pub fn enter(roots: &[PathBuf], as_invoker: bool) -> Result<Option<&'static RunA
 /// The passwd entry of `uid` with its groups, or (a uid without one, as in containers) the
 /// root's group alone and no home.
 fn account(uid: u32, dir_gid: u32, owner_of: &Path) -> RunAs {
-    match passwd(uid) {
-        Some((name, gid, home)) => RunAs {
-            uid,
-            gid,
-            user: Some(name),
-            home: Some(home),
-            owner_of: owner_of.to_path_buf(),
-        },
-        None => RunAs {
-            uid,
-            gid: dir_gid,
-            user: None,
-            home: None,
-            owner_of: owner_of.to_path_buf(),
-        },
+    let (user, gid, home) = match passwd(uid) {
+        Some((name, gid, home)) => (Some(name), gid, Some(home)),
+        None => (None, dir_gid, None),
+    };
+    RunAs {
+        uid,
+        gid,
+        user,
+        home,
+        owner_of: owner_of.to_path_buf(),
     }
 }
 
@@ -428,14 +423,10 @@ fn set_account_env(a: &RunAs) {
             Some(h) => std::env::set_var("HOME", h),
             None => std::env::remove_var("HOME"),
         }
-        match &a.user {
-            Some(u) => {
-                std::env::set_var("USER", u);
-                std::env::set_var("LOGNAME", u);
-            }
-            None => {
-                std::env::remove_var("USER");
-                std::env::remove_var("LOGNAME");
+        for var in ["USER", "LOGNAME"] {
+            match &a.user {
+                Some(u) => std::env::set_var(var, u),
+                None => std::env::remove_var(var),
             }
         }
     }
