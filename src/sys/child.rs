@@ -132,16 +132,11 @@ impl Drain {
         Drain { bytes, done }
     }
 
-    /// Waits until the pipe ended or `until`; true when it ended.
-    fn wait(&self, until: Instant) -> bool {
-        match self
+    /// Waits until the pipe ended or `until`.
+    fn wait(&self, until: Instant) {
+        let _ = self
             .done
-            .recv_timeout(until.saturating_duration_since(Instant::now()))
-        {
-            Ok(()) => true,
-            Err(mpsc::RecvTimeoutError::Disconnected) => true,
-            Err(mpsc::RecvTimeoutError::Timeout) => false,
-        }
+            .recv_timeout(until.saturating_duration_since(Instant::now()));
     }
 
     fn take(&self) -> Vec<u8> {
@@ -241,18 +236,11 @@ fn pause_after_spawn() {
 /// pipe nobody reads would fill and block the program.
 fn configure(c: &mut Command, has_input: bool, keep_err: bool) {
     use std::os::unix::process::CommandExt;
-    c.stdin(if has_input {
-        Stdio::piped()
-    } else {
-        Stdio::null()
-    })
-    .stdout(Stdio::piped())
-    .stderr(if keep_err {
-        Stdio::piped()
-    } else {
-        Stdio::null()
-    })
-    .process_group(0);
+    let piped_if = |yes: bool| if yes { Stdio::piped() } else { Stdio::null() };
+    c.stdin(piped_if(has_input))
+        .stdout(Stdio::piped())
+        .stderr(piped_if(keep_err))
+        .process_group(0);
 }
 
 /// Writes `input` to the program's stdin on a thread: a child that does not read must not

@@ -30,8 +30,7 @@ pub fn map<T: Sync, R: Send>(
         bin.1.push(i);
     }
     let f = &f;
-    let mut slots: Vec<Option<R>> = (0..items.len()).map(|_| None).collect();
-    thread::scope(|s| {
+    let mut done: Vec<(usize, R)> = thread::scope(|s| {
         let handles: Vec<_> = bins
             .into_iter()
             .map(|(_, idx)| {
@@ -42,16 +41,14 @@ pub fn map<T: Sync, R: Send>(
                 })
             })
             .collect();
-        for h in handles {
-            for (i, r) in h.join().expect("a worker panicked") {
-                slots[i] = Some(r);
-            }
-        }
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("a worker panicked"))
+            .collect()
     });
-    slots
-        .into_iter()
-        .map(|r| r.expect("every item mapped"))
-        .collect()
+    // Every index is in exactly one bin: back in input order.
+    done.sort_unstable_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, r)| r).collect()
 }
 
 #[cfg(test)]
