@@ -54,14 +54,13 @@ pub enum ReadError {
 /// Reads a file we may edit: `Ok(None)` when it does not exist. Follows symlinks (the user's
 /// choice), refuses anything but a regular file without blocking, and stops at `limit` bytes.
 pub fn read_regular(path: &Path, limit: u64) -> Result<Option<(Vec<u8>, Metadata)>, ReadError> {
+    let not_regular = |m: &Metadata| ReadError::NotRegular {
+        what: describe_type(m),
+    };
     match std::fs::metadata(path) {
         Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(ReadError::Io(e)),
-        Ok(m) if !m.is_file() => {
-            return Err(ReadError::NotRegular {
-                what: describe_type(&m),
-            });
-        }
+        Ok(m) if !m.is_file() => return Err(not_regular(&m)),
         Ok(_) => {}
     }
     // O_NONBLOCK: if the path became a FIFO since the stat, opening it still cannot hang;
@@ -77,9 +76,7 @@ pub fn read_regular(path: &Path, limit: u64) -> Result<Option<(Vec<u8>, Metadata
     };
     let meta = file.metadata().map_err(ReadError::Io)?;
     if !meta.is_file() {
-        return Err(ReadError::NotRegular {
-            what: describe_type(&meta),
-        });
+        return Err(not_regular(&meta));
     }
     if meta.len() > limit {
         return Err(ReadError::TooLarge {
