@@ -358,29 +358,23 @@ pub(crate) fn client(timeout: Duration, base_url: &str) -> Result<reqwest::Clien
     })
 }
 
-/// The outcome of one request after retries: the final status and body, or a transport error.
+/// One request after its retries: its report, and its last answer read whole or the
+/// transport failure that ended it (the key taken out of both).
 struct Sent {
     report: RequestReport,
-    body: String,
-    content_type: String,
-    transport: Option<Failure>,
+    answer: Result<Reply, Failure>,
 }
 
 impl Sent {
-    fn status(&self) -> Option<u16> {
-        self.report.status
-    }
-
-    /// The cause and fix for this request's (non-success) HTTP answer.
-    fn http_failure(&self, status: u16) -> Failure {
-        http_failure(
-            self.report.method,
-            &self.report.url,
-            status,
-            &self.content_type,
-            &self.body,
-            self.report.attempts,
-        )
+    /// The cause and fix for this request's (non-success) HTTP answer `r`.
+    fn http_failure(&self, r: &Reply) -> Failure {
+        let RequestReport {
+            method,
+            url,
+            attempts,
+            ..
+        } = &self.report;
+        http_failure(method, url, r.status, &r.content_type, &r.text, *attempts)
     }
 }
 
@@ -397,23 +391,39 @@ async fn send(
     let start = Instant::now();
     let deadline = start + cfg.timeout;
     let mut attempts = 0;
-    loop {
+    let result = loop {
         attempts += 1;
         let result = attempt(client, key, method, url, body, deadline).await;
-        if let Some(wait) = retry_wait(&result, attempts, cfg, deadline) {
-            tokio::time::sleep(wait).await;
-            continue;
+        let outcome = result.as_ref().map(|r| (r.status, r.retry_after));
+        match retry_wait(outcome, attempts, cfg.retries, cfg.backoff, deadline) {
+            Some(wait) => tokio::time::sleep(wait).await,
+            None => break result,
         }
-        let report = RequestReport {
-            method,
-            url: url.to_owned(),
-            status: None,
-            attempts,
-            latency_ms: start.elapsed().as_millis() as u64,
-            failure: None,
-        };
-        return Sent::from_result(result, report, key, cfg.timeout);
-    }
+    };
+    // The report leaves here without the key, whoever keeps or prints it.
+    let secrets = Redactor::of([key.expose()]);
+    let answer = match result {
+        Ok(reply) => Ok(Reply {
+            text: secrets.text(&reply.text),
+            ..reply
+        }),
+        Err(e) => {
+            let f = transport_failure(&e, method, url, cfg.timeout, attempts);
+            Err(Failure {
+                kind: f.kind,
+                message: secrets.text(&f.message),
+            })
+        }
+    };
+    let report = RequestReport {
+        method,
+        url: url.to_owned(),
+        status: answer.as_ref().ok().map(|r| r.status),
+        attempts,
+        latency_ms: start.elapsed().as_millis() as u64,
+        failure: answer.as_ref().err().cloned(),
+    };
+    Sent { report, answer }
 }
 
 /// An HTTP answer, read whole.
@@ -425,8 +435,7 @@ struct Reply {
     text: String,
 }
 
-/// One attempt, given what is left before `deadline` as its own timeout so that the
-/// attempts together never outlast the budget.
+/// One attempt, read whole.
 async fn attempt(
     client: &reqwest::Client,
     key: &ApiKey,
@@ -435,14 +444,11 @@ async fn attempt(
     body: Option<&Value>,
     deadline: Instant,
 ) -> Result<Reply, reqwest::Error> {
-    let remaining = deadline.saturating_duration_since(Instant::now());
-    let mut req = match method {
+    let req = match method {
         "POST" => client.post(url),
         _ => client.get(url),
-    }
-    .bearer_auth(key.expose())
-    .header("accept", "application/json")
-    .timeout(remaining.max(Duration::from_millis(1)));
+    };
+    let mut req = authorized(req, key, "application/json", deadline);
     if let Some(b) = body {
         req = req.json(b);
     }
@@ -459,77 +465,51 @@ async fn attempt(
     })
 }
 
-/// How long to wait before another attempt, or `None` when `result` is the last: not
-/// worth another try, the retries are spent, or the wait would end past the deadline
-/// (then the answer we have beats a cut-off attempt). The server's `Retry-After` is
-/// obeyed up to [`MAX_RETRY_AFTER`]; otherwise the backoff is jittered.
-fn retry_wait(
-    result: &Result<Reply, reqwest::Error>,
-    attempts: u32,
-    cfg: &ProbeConfig,
+/// `req` with the key, the `accept` wanted, and what is left before `deadline` as the
+/// attempt's own timeout, so that the attempts together never outlast the budget.
+pub(crate) fn authorized(
+    req: reqwest::RequestBuilder,
+    key: &ApiKey,
+    accept: &str,
     deadline: Instant,
-) -> Option<Duration> {
-    let worth = match result {
-        Ok(r) => r.status == 429 || r.status >= 500,
-        Err(e) => retryable(e),
-    };
-    let now = Instant::now();
-    if !worth || attempts > cfg.retries || now >= deadline {
-        return None;
-    }
-    let hinted = match result {
-        Ok(Reply {
-            retry_after: Some(secs),
-            ..
-        }) => Some(Duration::from_secs(*secs).min(MAX_RETRY_AFTER)),
-        _ => None,
-    };
-    let wait = hinted.unwrap_or_else(|| jittered(cfg.backoff, attempts));
-    (now + wait < deadline).then_some(wait)
+) -> reqwest::RequestBuilder {
+    let remaining = deadline.saturating_duration_since(Instant::now());
+    req.bearer_auth(key.expose())
+        .header("accept", accept)
+        .timeout(remaining.max(Duration::from_millis(1)))
 }
 
-impl Sent {
-    /// The last attempt's result in `report` (its status or its failure filled in).
-    fn from_result(
-        result: Result<Reply, reqwest::Error>,
-        mut report: RequestReport,
-        key: &ApiKey,
-        timeout: Duration,
-    ) -> Sent {
-        // The report leaves here without the key, whoever keeps or prints it.
-        let secrets = Redactor::of([key.expose()]);
-        match result {
-            Ok(reply) => {
-                report.status = Some(reply.status);
-                Sent {
-                    report,
-                    body: secrets.text(&reply.text),
-                    content_type: reply.content_type,
-                    transport: None,
-                }
-            }
-            Err(e) => {
-                let failure =
-                    transport_failure(&e, report.method, &report.url, timeout, report.attempts);
-                let failure = Failure {
-                    kind: failure.kind,
-                    message: secrets.text(&failure.message),
-                };
-                report.failure = Some(failure.clone());
-                Sent {
-                    report,
-                    body: String::new(),
-                    content_type: String::new(),
-                    transport: Some(failure),
-                }
-            }
-        }
+/// How long to wait before another attempt, or `None` when the one that ended with
+/// `outcome` (its status and `Retry-After` seconds, or its transport error) is the last:
+/// not worth another try, the retries are spent, or the wait would end past the deadline
+/// (then the answer we have beats a cut-off attempt). The server's `Retry-After` is
+/// obeyed up to [`MAX_RETRY_AFTER`]; otherwise the backoff is jittered. The one rule for
+/// the probe's requests and verify's.
+pub(crate) fn retry_wait(
+    outcome: Result<(u16, Option<u64>), &reqwest::Error>,
+    attempts: u32,
+    retries: u32,
+    backoff: Duration,
+    deadline: Instant,
+) -> Option<Duration> {
+    let (worth, hinted) = match outcome {
+        Ok((status, hint)) => (status == 429 || status >= 500, hint),
+        Err(e) => (retryable(e), None),
+    };
+    let now = Instant::now();
+    if !worth || attempts > retries || now >= deadline {
+        return None;
     }
+    let wait = hinted.map_or_else(
+        || jittered(backoff, attempts),
+        |secs| Duration::from_secs(secs).min(MAX_RETRY_AFTER),
+    );
+    (now + wait < deadline).then_some(wait)
 }
 
 /// A transport error worth another attempt: the connection failed, not the time. A
 /// certificate the client refuses is refused again on every attempt: not retried.
-pub(crate) fn retryable(e: &reqwest::Error) -> bool {
+fn retryable(e: &reqwest::Error) -> bool {
     let chain = source_chain(e).to_ascii_lowercase();
     (e.is_connect() || e.is_request() && !e.is_timeout())
         && !chain.contains("certificate")
@@ -586,7 +566,7 @@ pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
 
 /// Exponential backoff with ±50% jitter (no rand crate: the clock's nanoseconds are noise
 /// enough to keep a fleet of installers from retrying in lockstep).
-pub(crate) fn jittered(base: Duration, attempt: u32) -> Duration {
+fn jittered(base: Duration, attempt: u32) -> Duration {
     let exp = base
         .saturating_mul(1 << (attempt - 1).min(6))
         .min(Duration::from_secs(5));
@@ -729,7 +709,8 @@ fn not_found_fix(url: &str) -> String {
     )
 }
 
-/// Maps an HTTP answer that is not a success to a cause and a fix.
+/// Maps an HTTP answer that is not a success to a cause and a fix. Two different 404s
+/// share a kind but not a paragraph.
 pub(crate) fn http_failure(
     method: &str,
     url: &str,
@@ -739,138 +720,73 @@ pub(crate) fn http_failure(
     attempts: u32,
 ) -> Failure {
     let msg = error_message(body);
-    let answer = Answer::classify(status, &msg.to_ascii_lowercase(), content_type, body);
+    let lower = msg.to_ascii_lowercase();
+    let kind = http_kind(status, &lower, content_type, body);
     let tries = if attempts > 1 {
         format!(" after {attempts} attempts")
     } else {
         String::new()
     };
-    let said = Said {
-        method,
-        url,
-        status,
-        msg: &msg,
-        tries: &tries,
+    let message = match kind {
+        FailureKind::KeyRejected => format!(
+            "GateRouter rejected the API key ({method} {url} answered {status}: {msg}); check that the whole key was copied, or create a new one in the GateRouter dashboard (Console → Settings → API keys)"
+        ),
+        FailureKind::AutoRoutingDisabled => policy::AutoOff::ProbeFailure.message(),
+        FailureKind::BadModelId => format!(
+            "GateRouter does not know the model asked for ({msg}); model ids are provider/model-name with dots in versions, e.g. anthropic/claude-sonnet-4.6"
+        ),
+        FailureKind::MaxTokensUnsupported => format!(
+            "{method} {url}: {msg}; requests must use max_completion_tokens instead of max_tokens (the models written by setup set compat.maxTokensField accordingly)"
+        ),
+        // Go's plain "404 page not found": nothing is served at that path.
+        FailureKind::WrongBaseUrl if lower.contains("404 page not found") => format!(
+            "{method} {url} answered \"404 page not found\": {}",
+            not_found_fix(url)
+        ),
+        // A 404 with a body of its own.
+        FailureKind::WrongBaseUrl => format!(
+            "{method} {url} answered 404 ({msg}); {}",
+            not_found_fix(url)
+        ),
+        FailureKind::Html => format!(
+            "{method} {url} answered {status} with an HTML page instead of JSON{tries}; something other than GateRouter (a proxy, captive portal or load balancer error page) answered. Check --base-url and any proxy"
+        ),
+        FailureKind::RateLimited => format!(
+            "{method} {url} is rate limited (429{tries}: {msg}); wait a minute and run again"
+        ),
+        FailureKind::ServerError => format!(
+            "{method} {url} answered {status}{tries}: {msg}; GateRouter is having trouble, try again later"
+        ),
+        _ => format!("{method} {url} answered {status}: {msg}"),
     };
-    Failure {
-        kind: answer.kind(),
-        message: said.explain(answer),
-    }
+    Failure { kind, message }
 }
 
-/// What a non-success answer turned out to be. Kept apart from [`FailureKind`]: two
-/// different 404s share a kind but not a paragraph.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Answer {
-    KeyRejected,
-    AutoRoutingOff,
-    UnknownModel,
-    MaxTokensUnsupported,
-    /// Go's plain "404 page not found": nothing is served at that path.
-    PageNotFound,
-    Html,
-    RateLimited,
-    ServerError,
-    /// A 404 with a body of its own.
-    NotFound,
-    Unexpected,
-}
-
-impl Answer {
-    /// The order of the checks is the precedence: 401/403 is the key whatever the body
-    /// says; then the server's own words beat the status (a 404 that names auto routing is
-    /// about auto routing), and an HTML page is told apart before the status codes that a
-    /// proxy's error page also carries.
-    fn classify(status: u16, lower_msg: &str, content_type: &str, body: &str) -> Answer {
-        if status == 401 || status == 403 {
-            Answer::KeyRejected
-        } else if lower_msg.contains(policy::SERVER_SAYS_AUTO_OFF) {
-            Answer::AutoRoutingOff
-        } else if lower_msg.contains("provider routing is not configured") {
-            Answer::UnknownModel
-        } else if lower_msg.contains("unsupported parameter") && lower_msg.contains("max_tokens") {
-            Answer::MaxTokensUnsupported
-        } else if status == 404 && lower_msg.contains("404 page not found") {
-            Answer::PageNotFound
-        } else if is_html(content_type, body) {
-            Answer::Html
-        } else if status == 429 {
-            Answer::RateLimited
-        } else if status >= 500 {
-            Answer::ServerError
-        } else if status == 404 {
-            Answer::NotFound
-        } else {
-            Answer::Unexpected
-        }
-    }
-
-    fn kind(self) -> FailureKind {
-        match self {
-            Answer::KeyRejected => FailureKind::KeyRejected,
-            Answer::AutoRoutingOff => FailureKind::AutoRoutingDisabled,
-            Answer::UnknownModel => FailureKind::BadModelId,
-            Answer::MaxTokensUnsupported => FailureKind::MaxTokensUnsupported,
-            Answer::PageNotFound | Answer::NotFound => FailureKind::WrongBaseUrl,
-            Answer::Html => FailureKind::Html,
-            Answer::RateLimited => FailureKind::RateLimited,
-            Answer::ServerError => FailureKind::ServerError,
-            Answer::Unexpected => FailureKind::Unexpected,
-        }
-    }
-}
-
-/// The facts of one answer that its paragraph quotes.
-struct Said<'a> {
-    method: &'a str,
-    url: &'a str,
-    status: u16,
-    /// The server's error message, on one line.
-    msg: &'a str,
-    /// ` after N attempts`, or empty for a first answer.
-    tries: &'a str,
-}
-
-impl Said<'_> {
-    /// The cause and the fix, in one paragraph.
-    fn explain(&self, answer: Answer) -> String {
-        let Said {
-            method,
-            url,
-            status,
-            msg,
-            tries,
-        } = self;
-        match answer {
-            Answer::KeyRejected => format!(
-                "GateRouter rejected the API key ({method} {url} answered {status}: {msg}); check that the whole key was copied, or create a new one in the GateRouter dashboard (Console → Settings → API keys)"
-            ),
-            Answer::AutoRoutingOff => policy::AutoOff::ProbeFailure.message(),
-            Answer::UnknownModel => format!(
-                "GateRouter does not know the model asked for ({msg}); model ids are provider/model-name with dots in versions, e.g. anthropic/claude-sonnet-4.6"
-            ),
-            Answer::MaxTokensUnsupported => format!(
-                "{method} {url}: {msg}; requests must use max_completion_tokens instead of max_tokens (the models written by setup set compat.maxTokensField accordingly)"
-            ),
-            Answer::PageNotFound => format!(
-                "{method} {url} answered \"404 page not found\": {}",
-                not_found_fix(url)
-            ),
-            Answer::Html => format!(
-                "{method} {url} answered {status} with an HTML page instead of JSON{tries}; something other than GateRouter (a proxy, captive portal or load balancer error page) answered. Check --base-url and any proxy"
-            ),
-            Answer::RateLimited => format!(
-                "{method} {url} is rate limited (429{tries}: {msg}); wait a minute and run again"
-            ),
-            Answer::ServerError => format!(
-                "{method} {url} answered {status}{tries}: {msg}; GateRouter is having trouble, try again later"
-            ),
-            Answer::NotFound => format!(
-                "{method} {url} answered 404 ({msg}); {}",
-                not_found_fix(url)
-            ),
-            Answer::Unexpected => format!("{method} {url} answered {status}: {msg}"),
-        }
+/// What a non-success answer is. The order of the checks is the precedence: 401/403 is
+/// the key whatever the body says; then the server's own words (`lower_msg`) beat the
+/// status (a 404 that names auto routing is about auto routing), and an HTML page is told
+/// apart before the status codes that a proxy's error page also carries.
+fn http_kind(status: u16, lower_msg: &str, content_type: &str, body: &str) -> FailureKind {
+    if status == 401 || status == 403 {
+        FailureKind::KeyRejected
+    } else if lower_msg.contains(policy::SERVER_SAYS_AUTO_OFF) {
+        FailureKind::AutoRoutingDisabled
+    } else if lower_msg.contains("provider routing is not configured") {
+        FailureKind::BadModelId
+    } else if lower_msg.contains("unsupported parameter") && lower_msg.contains("max_tokens") {
+        FailureKind::MaxTokensUnsupported
+    } else if status == 404 && lower_msg.contains("404 page not found") {
+        FailureKind::WrongBaseUrl
+    } else if is_html(content_type, body) {
+        FailureKind::Html
+    } else if status == 429 {
+        FailureKind::RateLimited
+    } else if status >= 500 {
+        FailureKind::ServerError
+    } else if status == 404 {
+        FailureKind::WrongBaseUrl
+    } else {
+        FailureKind::Unexpected
     }
 }
 
@@ -974,6 +890,7 @@ fn assemble(cfg: &ProbeConfig, key: &ApiKey, models: Sent, chat: Sent) -> ProbeR
 }
 
 /// What the answers established so far, before the report is redacted.
+#[derive(Default)]
 struct Findings {
     reachable: bool,
     key_accepted: Option<bool>,
@@ -986,25 +903,19 @@ struct Findings {
 impl Findings {
     /// GET /models decides reachability, the key, and the catalog.
     fn from_models(models: &Sent) -> Findings {
-        let mut found = Findings {
-            reachable: false,
-            key_accepted: None,
-            live: None,
-            blocking: None,
-            warnings: Vec::new(),
-        };
-        match (&models.transport, models.status()) {
-            (Some(f), _) => found.blocking = Some(f.clone()),
-            (None, Some(s)) if (200..300).contains(&s) => {
+        let mut found = Findings::default();
+        match &models.answer {
+            Err(f) => found.blocking = Some(f.clone()),
+            Ok(r) if (200..300).contains(&r.status) => {
                 found.reachable = true;
                 found.key_accepted = Some(true);
-                match catalog(models, s) {
+                match catalog(&models.report.url, r) {
                     Ok(list) => found.live = Some(list),
                     Err(f) => found.blocking = Some(f),
                 }
             }
-            (None, Some(s)) => {
-                let f = models.http_failure(s);
+            Ok(r) => {
+                let f = models.http_failure(r);
                 // An HTML page or a 404 came from something, but not from GateRouter's API.
                 found.reachable = !matches!(f.kind, FailureKind::Html | FailureKind::WrongBaseUrl);
                 if f.kind == FailureKind::KeyRejected {
@@ -1012,7 +923,6 @@ impl Findings {
                 }
                 found.blocking = Some(f);
             }
-            (None, None) => {}
         }
         found
     }
@@ -1020,14 +930,14 @@ impl Findings {
     /// POST /chat/completions with model "auto" decides auto routing. Of its failures only
     /// a rejected key blocks setup; any other leaves auto routing unknown, said in a warning.
     fn auto_routing(&mut self, chat: &Sent) -> AutoRouting {
-        match (&chat.transport, chat.status()) {
-            (Some(f), _) => {
+        match &chat.answer {
+            Err(f) => {
                 self.unsure(&f.message);
                 AutoRouting::Unknown
             }
-            (None, Some(s)) if (200..300).contains(&s) => AutoRouting::On,
-            (None, Some(s)) => {
-                let f = chat.http_failure(s);
+            Ok(r) if (200..300).contains(&r.status) => AutoRouting::On,
+            Ok(r) => {
+                let f = chat.http_failure(r);
                 match f.kind {
                     FailureKind::AutoRoutingDisabled => AutoRouting::Off,
                     FailureKind::KeyRejected => {
@@ -1043,7 +953,6 @@ impl Findings {
                     }
                 }
             }
-            (None, None) => AutoRouting::Unknown,
         }
     }
 
@@ -1087,24 +996,23 @@ impl Findings {
     }
 }
 
-/// The model list of a successful `/models` answer (status `s`), or why it is none: a 2xx
+/// The model list of a successful `/models` answer `r` from `url`, or why it is none: a 2xx
 /// HTML page or a body that is not a model list is not GateRouter's API.
-fn catalog(models: &Sent, s: u16) -> Result<Vec<Model>, Failure> {
-    if is_html(&models.content_type, &models.body) {
+fn catalog(url: &str, r: &Reply) -> Result<Vec<Model>, Failure> {
+    if is_html(&r.content_type, &r.text) {
         return Err(Failure {
             kind: FailureKind::Html,
             message: format!(
-                "GET {} answered with an HTML page instead of JSON; this is not GateRouter's API (check --base-url: it must end in {EXPECTED_SUFFIX})",
-                models.report.url
+                "GET {url} answered with an HTML page instead of JSON; this is not GateRouter's API (check --base-url: it must end in {EXPECTED_SUFFIX})"
             ),
         });
     }
-    parse_models(&models.body).ok_or_else(|| Failure {
+    parse_models(&r.text).ok_or_else(|| Failure {
         kind: FailureKind::NotJson,
         message: format!(
-            "GET {} answered {s} but not with a JSON model list (body starts: {:?}); check --base-url",
-            models.report.url,
-            models.body.chars().take(80).collect::<String>()
+            "GET {url} answered {} but not with a JSON model list (body starts: {:?}); check --base-url",
+            r.status,
+            r.text.chars().take(80).collect::<String>()
         ),
     })
 }

@@ -74,36 +74,19 @@ pub async fn ask(c: Call) -> Answer {
     let secrets = Redactor::of([c.key.expose()]);
     loop {
         attempts += 1;
-        let remaining = deadline.saturating_duration_since(Instant::now());
-        let mut req = c
-            .client
-            .post(&url)
-            .bearer_auth(c.key.expose())
-            .header("accept", "text/event-stream")
-            .timeout(remaining.max(Duration::from_millis(1)))
+        let mut req = probe::authorized(c.client.post(&url), &c.key, "text/event-stream", deadline)
             .json(&body);
         for (k, v) in &c.provider.headers {
             req = req.header(k.as_str(), v.as_str());
         }
         let sent = Instant::now();
         let result = req.send().await;
-        let (retry, hint) = match &result {
-            Ok(r) => {
-                let s = r.status().as_u16();
-                let hint = probe::retry_after(r.headers());
-                (s == 429 || s >= 500, hint)
-            }
-            Err(e) => (probe::retryable(e), None),
-        };
-        let now = Instant::now();
-        if retry && attempts <= c.retries && now < deadline {
-            let wait = hint
-                .map(|s| Duration::from_secs(s).min(probe::MAX_RETRY_AFTER))
-                .unwrap_or_else(|| probe::jittered(c.backoff, attempts));
-            if now + wait < deadline {
-                tokio::time::sleep(wait).await;
-                continue;
-            }
+        let outcome = result
+            .as_ref()
+            .map(|r| (r.status().as_u16(), probe::retry_after(r.headers())));
+        if let Some(wait) = probe::retry_wait(outcome, attempts, c.retries, c.backoff, deadline) {
+            tokio::time::sleep(wait).await;
+            continue;
         }
         let mut a = match result {
             Err(e) => Answer {
