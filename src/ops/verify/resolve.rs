@@ -10,7 +10,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::gaterouter::key::ApiKey;
+use crate::gaterouter::key::{self, ApiKey};
+use crate::gaterouter::probe::{self, FailureKind};
 use crate::openclaw::agents;
 use crate::openclaw::root::{Env, FileState, Root};
 use crate::redact::secrets::Redactor;
@@ -101,6 +102,16 @@ pub struct KeyInfo {
     pub found_in: Option<KeySource>,
 }
 
+impl KeyInfo {
+    fn new(reference: impl Into<String>, found_in: Option<KeySource>) -> KeyInfo {
+        let reference = reference.into();
+        KeyInfo {
+            reference,
+            found_in,
+        }
+    }
+}
+
 /// The gaterouter provider as OpenClaw will call it.
 #[derive(Debug, Clone)]
 pub struct Provider {
@@ -125,7 +136,7 @@ pub struct Resolved {
     pub primary: Option<String>,
     pub fallbacks: Vec<String>,
     /// `Err` holds the cause+fix of a missing or unusable provider entry.
-    pub provider: std::result::Result<Provider, (crate::gaterouter::probe::FailureKind, String)>,
+    pub provider: Result<Provider, ProviderError>,
     pub key: KeyState,
     pub key_info: KeyInfo,
     /// The non-empty allowlist in force and where it is, if any.
@@ -361,6 +372,21 @@ impl<'a> Lookup<'a> {
             .map(|v| (v.to_owned(), KeySource::ConfigEnv))
     }
 
+    /// The key `value` of `var`, read from `from`, or why it is no key; it joins the run's
+    /// redactor either way.
+    fn usable(&self, value: &str, var: &str, from: KeySource) -> KeyState {
+        self.secrets.add(value);
+        match ApiKey::parse(value) {
+            Ok(key) => KeyState::Found { key, from },
+            Err(e) => KeyState::Missing {
+                message: format!(
+                    "the value of {var} in {} is not a usable key: {e}",
+                    from.describe()
+                ),
+            },
+        }
+    }
+
     /// OpenClaw's `${VAR}` substitution (uppercase names; `$${` escapes). The names it
     /// could not find are returned, with the text as OpenClaw would leave it.
     fn expand(&self, s: &str) -> (String, Vec<String>, Option<KeySource>) {
@@ -424,7 +450,7 @@ fn dotenv_pairs(text: &str) -> Vec<(String, String)> {
 }
 
 /// Why the provider entry cannot be used: the probe's failure kind and the cause+fix.
-type ProviderError = (crate::gaterouter::probe::FailureKind, String);
+pub type ProviderError = (FailureKind, String);
 
 /// The gaterouter provider entry as OpenClaw will call it, or why it cannot.
 fn provider(
@@ -432,11 +458,10 @@ fn provider(
     root: &Root,
     agent_dir: &Path,
     lookup: &Lookup,
-) -> std::result::Result<Provider, ProviderError> {
-    use crate::gaterouter::probe::FailureKind::NoProvider;
+) -> Result<Provider, ProviderError> {
     if !entry.is_object() {
         return Err((
-            NoProvider,
+            FailureKind::NoProvider,
             format!(
                 "{} has no models.providers.{PROVIDER} entry, so OpenClaw cannot reach GateRouter; run gaterouter-setup KEY ROOT to add it",
                 root.config.path.display()
@@ -467,7 +492,7 @@ fn base_url_source(
     entry: &Value,
     root: &Root,
     agent_dir: &Path,
-) -> std::result::Result<(String, String), ProviderError> {
+) -> Result<(String, String), ProviderError> {
     let models_json = agent_dir.join("models.json");
     match (
         models_json_base_url(root, &models_json),
@@ -482,7 +507,7 @@ fn base_url_source(
         )),
         (None, Some(u)) => Ok((u.to_owned(), format!("models.providers.{PROVIDER}.baseUrl"))),
         (None, None) => Err((
-            crate::gaterouter::probe::FailureKind::NoProvider,
+            FailureKind::NoProvider,
             format!(
                 "models.providers.{PROVIDER} in {} has no baseUrl; run gaterouter-setup KEY ROOT to repair it",
                 root.config.path.display()
@@ -515,12 +540,11 @@ fn checked_base_url(
     raw: &str,
     from: &str,
     lookup: &Lookup,
-) -> std::result::Result<(String, bool), ProviderError> {
-    use crate::gaterouter::probe::FailureKind::{InsecureUrl, NoProvider};
+) -> Result<(String, bool), ProviderError> {
     let (expanded, missing, _) = lookup.expand(raw);
     if !missing.is_empty() {
         return Err((
-            NoProvider,
+            FailureKind::NoProvider,
             format!(
                 "the baseUrl ({from}) uses ${{{}}}, which is not set where OpenClaw looks (the environment, <root>/.env, gateway.env, env in openclaw.json)",
                 missing.join("}, ${")
@@ -529,28 +553,28 @@ fn checked_base_url(
     }
     let base_url = expanded.trim().trim_end_matches('/').to_owned();
     // The rule `--base-url` follows: a baseUrl someone wrote into the files is no safer.
-    let parsed = crate::gaterouter::probe::key_safe_url(&base_url, &format!("the baseUrl ({from})"))
+    let parsed = probe::key_safe_url(&base_url, &format!("the baseUrl ({from})"))
         .map_err(|e| {
             (
-                InsecureUrl,
+ FailureKind::InsecureUrl,
                 format!(
                     "{e}; verify sent nothing to it. Run gaterouter-setup KEY ROOT (or pass --base-url with an https:// URL) to repair it"
                 ),
             )
         })?;
-    let loopback = crate::gaterouter::probe::is_loopback(&parsed);
+    let loopback = probe::is_loopback(&parsed);
     Ok((base_url, loopback))
 }
 
 /// The entry's `api`, which must be the one GateRouter serves.
-fn supported_api(entry: &Value) -> std::result::Result<String, ProviderError> {
+fn supported_api(entry: &Value) -> Result<String, ProviderError> {
     let api = entry["api"]
         .as_str()
         .unwrap_or("openai-completions")
         .to_owned();
     if api != "openai-completions" {
         return Err((
-            crate::gaterouter::probe::FailureKind::UnsupportedApi,
+            FailureKind::UnsupportedApi,
             format!(
                 "models.providers.{PROVIDER}.api is {api:?}: OpenClaw would not call /chat/completions, the only API GateRouter serves; set it to \"openai-completions\" (gaterouter-setup KEY ROOT does)"
             ),
@@ -585,17 +609,11 @@ fn key(entry: &Value, lookup: &Lookup) -> (KeyState, KeyInfo) {
         Value::String(s) if s.contains("${") => template_key(s, lookup),
         Value::String(s) if !s.is_empty() => (
             lookup.usable(s, "apiKey", KeySource::Config),
-            KeyInfo {
-                reference: "a plaintext key in openclaw.json".into(),
-                found_in: Some(KeySource::Config),
-            },
+            KeyInfo::new("a plaintext key in openclaw.json", Some(KeySource::Config)),
         ),
         _ => var_key(
-            crate::gaterouter::key::ENV_VAR,
-            format!(
-                "{} (no apiKey in the provider entry)",
-                crate::gaterouter::key::ENV_VAR
-            ),
+            key::ENV_VAR,
+            format!("{} (no apiKey in the provider entry)", key::ENV_VAR),
             lookup,
         ),
     }
@@ -607,10 +625,7 @@ fn var_key(var: &str, reference: String, lookup: &Lookup) -> (KeyState, KeyInfo)
     match lookup.get(var) {
         Some((v, from)) => (
             lookup.usable(&v, var, from),
-            KeyInfo {
-                reference,
-                found_in: Some(from),
-            },
+            KeyInfo::new(reference, Some(from)),
         ),
         None => (
             KeyState::Missing {
@@ -618,10 +633,7 @@ fn var_key(var: &str, reference: String, lookup: &Lookup) -> (KeyState, KeyInfo)
                     "the key variable {var} is not set where OpenClaw looks ({KEY_WHERE}), so OpenClaw stops the turn before any request; {KEY_FIX}"
                 ),
             },
-            KeyInfo {
-                reference,
-                found_in: None,
-            },
+            KeyInfo::new(reference, None),
         ),
     }
 }
@@ -634,11 +646,7 @@ fn ref_key(o: &serde_json::Map<String, Value>, lookup: &Lookup) -> (KeyState, Ke
     let reference = format!("{source}:{alias}:{id}");
     if source == "env" && !id.is_empty() {
         if let Some(message) = env_policy(lookup.config, alias, id) {
-            let info = KeyInfo {
-                reference,
-                found_in: None,
-            };
-            return (KeyState::Missing { message }, info);
+            return (KeyState::Missing { message }, KeyInfo::new(reference, None));
         }
         return var_key(id, format!("env:{id}"), lookup);
     }
@@ -649,23 +657,14 @@ fn ref_key(o: &serde_json::Map<String, Value>, lookup: &Lookup) -> (KeyState, Ke
         ),
         Err(state) => (state, None),
     };
-    (
-        state,
-        KeyInfo {
-            reference,
-            found_in,
-        },
-    )
+    (state, KeyInfo::new(reference, found_in))
 }
 
 /// A `${VAR}` `apiKey`: expanded when OpenClaw loads the config, so an unset variable leaves
 /// the literal text, which OpenClaw would send as the key.
 fn template_key(s: &str, lookup: &Lookup) -> (KeyState, KeyInfo) {
     let (v, missing, from) = lookup.expand(s);
-    let info = |found| KeyInfo {
-        reference: s.to_owned(),
-        found_in: found,
-    };
+    let info = |found| KeyInfo::new(s, found);
     if !missing.is_empty() {
         return (
             KeyState::Missing {
@@ -700,7 +699,7 @@ fn secret_ref(
     source: &str,
     alias: &str,
     id: &str,
-) -> std::result::Result<(String, KeySource), KeyState> {
+) -> Result<(String, KeySource), KeyState> {
     let at = format!("models.providers.{PROVIDER}.apiKey");
     let missing = |why: String| KeyState::Missing {
         message: format!(
@@ -768,7 +767,7 @@ fn user_path(p: &str, lookup: &Lookup) -> PathBuf {
 
 /// Refuses what OpenClaw's secure-file checks refuse: a symlink, a non-file, a file others
 /// may read (`read_ok`: only writing counts) or write, one owned by someone else.
-fn secure_file(path: &Path, what: &str, others_may_read: bool) -> std::result::Result<(), String> {
+fn secure_file(path: &Path, what: &str, others_may_read: bool) -> Result<(), String> {
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
     let m = std::fs::symlink_metadata(path)
         .map_err(|e| format!("{what} {} cannot be read: {e}", path.display()))?;
@@ -808,7 +807,7 @@ fn secret_file(
     alias: &str,
     id: &str,
     lookup: &Lookup,
-) -> std::result::Result<(String, KeySource), String> {
+) -> Result<(String, KeySource), String> {
     let path = user_path(pc["path"].as_str().unwrap_or(""), lookup);
     let what = format!("secrets.providers.{alias}.path");
     secure_file(&path, &what, false)?;
@@ -861,7 +860,7 @@ fn secret_exec(
     alias: &str,
     id: &str,
     lookup: &Lookup,
-) -> std::result::Result<(String, KeySource), String> {
+) -> Result<(String, KeySource), String> {
     let what = format!("secrets.providers.{alias}.command");
     let cmd = trusted_command(pc, &what, lookup)?;
     let out = exec_output(pc, cmd, alias, id, &what, lookup)?;
@@ -871,11 +870,7 @@ fn secret_exec(
 
 /// The provider's `command`, refused where OpenClaw refuses to run it: not absolute, not a
 /// secure file (others may read it, not write it), or outside a non-empty `trustedDirs`.
-fn trusted_command<'a>(
-    pc: &'a Value,
-    what: &str,
-    lookup: &Lookup,
-) -> std::result::Result<&'a Path, String> {
+fn trusted_command<'a>(pc: &'a Value, what: &str, lookup: &Lookup) -> Result<&'a Path, String> {
     let cmd = pc["command"].as_str().unwrap_or("");
     if !cmd.starts_with('/') {
         return Err(format!("{what} {cmd:?} is not an absolute path"));
@@ -930,7 +925,7 @@ fn exec_output(
     id: &str,
     what: &str,
     lookup: &Lookup,
-) -> std::result::Result<Vec<u8>, String> {
+) -> Result<Vec<u8>, String> {
     let ms = pc["timeoutMs"]
         .as_u64()
         .unwrap_or(EXEC_TIMEOUT_MS)
@@ -961,12 +956,7 @@ fn exec_output(
 /// The value for `id` in the command's output, read as OpenClaw reads it: the protocol's
 /// `{"protocolVersion": 1, "values", "errors"}`, or without `jsonOnly` the raw output or a
 /// bare JSON string.
-fn exec_answer(
-    out: &[u8],
-    id: &str,
-    json_only: bool,
-    what: &str,
-) -> std::result::Result<String, String> {
+fn exec_answer(out: &[u8], id: &str, json_only: bool, what: &str) -> Result<String, String> {
     let text = String::from_utf8_lossy(out);
     let trimmed = text.trim();
     if trimmed.is_empty() {
@@ -998,25 +988,6 @@ fn exec_answer(
             "{what} answered a value for {id:?} that is not a string"
         )),
         None => Err(format!("{what}'s answer has no value for {id:?}")),
-    }
-}
-
-impl Lookup<'_> {
-    fn usable(&self, value: &str, var: &str, from: KeySource) -> KeyState {
-        self.secrets.add(value);
-        usable(value, var, from)
-    }
-}
-
-fn usable(value: &str, var: &str, from: KeySource) -> KeyState {
-    match ApiKey::parse(value) {
-        Ok(key) => KeyState::Found { key, from },
-        Err(e) => KeyState::Missing {
-            message: format!(
-                "the value of {var} in {} is not a usable key: {e}",
-                from.describe()
-            ),
-        },
     }
 }
 
