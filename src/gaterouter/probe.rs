@@ -38,11 +38,12 @@ impl ProbeConfig {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum AutoRouting {
     On,
     Off,
+    #[default]
     Unknown,
 }
 
@@ -120,7 +121,7 @@ fn limit(m: &Value, paths: &[&str]) -> Option<u64> {
         .find_map(|p| m.pointer(p).and_then(Value::as_u64).filter(|n| *n > 0))
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct ProbeReport {
     pub base_url: String,
     pub reachable: bool,
@@ -310,13 +311,8 @@ async fn probe(key: &ApiKey, cfg: &ProbeConfig) -> ProbeReport {
         Err(failure) => {
             return ProbeReport {
                 base_url: cfg.base_url.clone(),
-                reachable: false,
-                key_accepted: None,
-                auto_routing: AutoRouting::Unknown,
-                models: None,
-                requests: Vec::new(),
-                warnings: Vec::new(),
                 blocking: Some(failure),
+                ..ProbeReport::default()
             };
         }
     };
@@ -588,6 +584,8 @@ fn source_chain(e: &dyn std::error::Error) -> String {
     out
 }
 
+/// Maps a transport error (no HTTP answer, or one that could not be read) to a cause and
+/// a fix.
 pub(crate) fn transport_failure(
     e: &reqwest::Error,
     method: &str,
@@ -595,57 +593,56 @@ pub(crate) fn transport_failure(
     timeout: Duration,
     attempts: u32,
 ) -> Failure {
-    let chain = source_chain(e).to_ascii_lowercase();
+    let chain = source_chain(e);
+    let lower = chain.to_ascii_lowercase();
+    let says = |words: &[&str]| words.iter().any(|w| lower.contains(w));
     let tries = if attempts > 1 {
         format!(" (after {attempts} attempts)")
     } else {
         String::new()
     };
-    if e.is_timeout() {
-        return Failure {
-            kind: FailureKind::Timeout,
-            message: format!(
+    let (kind, message) = if e.is_timeout() {
+        (
+            FailureKind::Timeout,
+            format!(
                 "{method} {url} timed out after {}s{tries}; GateRouter did not answer in time. Check your network or proxy (HTTPS_PROXY/NO_PROXY), or allow more time with --timeout",
                 timeout.as_secs()
             ),
-        };
-    }
-    if chain.contains("dns error")
-        || chain.contains("failed to lookup address")
-        || chain.contains("name or service not known")
-    {
-        return Failure {
-            kind: FailureKind::Dns,
-            message: format!(
+        )
+    } else if says(&[
+        "dns error",
+        "failed to lookup address",
+        "name or service not known",
+    ]) {
+        (
+            FailureKind::Dns,
+            format!(
                 "{method} {url}: the host name could not be resolved (DNS){tries}; check the --base-url spelling and this machine's DNS or proxy settings"
             ),
-        };
-    }
-    if let Some(meaning) = unreadable_answer(&chain) {
-        return Failure {
-            kind: FailureKind::Unexpected,
-            message: format!(
-                "{method} {url}: the server answered, but {meaning} ({}); not retried. This is not GateRouter's answer: check --base-url, and any proxy or gateway between this machine and GateRouter",
-                source_chain(e)
+        )
+    } else if let Some(meaning) = unreadable_answer(&lower) {
+        (
+            FailureKind::Unexpected,
+            format!(
+                "{method} {url}: the server answered, but {meaning} ({chain}); not retried. This is not GateRouter's answer: check --base-url, and any proxy or gateway between this machine and GateRouter"
             ),
-        };
-    }
-    if chain.contains("certificate") || chain.contains("tls") || chain.contains("handshake") {
-        return Failure {
-            kind: FailureKind::Tls,
-            message: format!(
-                "{method} {url}: the TLS connection failed{tries} ({}); a proxy intercepting HTTPS, a wrong system clock or a missing CA certificate is the usual cause",
-                source_chain(e)
+        )
+    } else if says(&["certificate", "tls", "handshake"]) {
+        (
+            FailureKind::Tls,
+            format!(
+                "{method} {url}: the TLS connection failed{tries} ({chain}); a proxy intercepting HTTPS, a wrong system clock or a missing CA certificate is the usual cause"
             ),
-        };
-    }
-    Failure {
-        kind: FailureKind::Connect,
-        message: format!(
-            "{method} {url}: could not connect{tries} ({}); check that GateRouter is reachable from this machine (firewall, proxy: HTTPS_PROXY/NO_PROXY)",
-            source_chain(e)
-        ),
-    }
+        )
+    } else {
+        (
+            FailureKind::Connect,
+            format!(
+                "{method} {url}: could not connect{tries} ({chain}); check that GateRouter is reachable from this machine (firewall, proxy: HTTPS_PROXY/NO_PROXY)"
+            ),
+        )
+    };
+    Failure { kind, message }
 }
 
 /// The `error.message` of an OpenAI-style error body, else the body itself (trimmed); on one
