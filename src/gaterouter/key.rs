@@ -73,24 +73,6 @@ impl ApiKey {
     /// path is refused rather than becoming the key. Keys already in a file are read with
     /// the looser `parse`, so an older key stays readable. The refused text is never shown.
     pub fn from_user(raw: &str) -> Result<Self, Error> {
-        Self::check_shape(raw)
-    }
-
-    /// What of a string refused by [`ApiKey::from_user`] may be a secret, for the run's
-    /// redactor: whatever it was, it may hold one (the value of a pasted line). Of a
-    /// `NAME=value` line only the value: the name and `=` would make every mention of a key
-    /// prefix look like a piece of it. A URL or a path is not a key (and would mask words
-    /// like `gaterouter` in every later message).
-    pub fn refused_secret(raw: &str) -> Option<&str> {
-        match (raw.split_once('='), not_a_key(raw)) {
-            (Some((_, v)), Some(_)) => Some(v.trim()),
-            (_, Some(_)) => None,
-            _ if looks_like_path(raw) => None,
-            _ => Some(raw),
-        }
-    }
-
-    fn check_shape(raw: &str) -> Result<Self, Error> {
         if let Some(what) = not_a_key(raw) {
             return Err(Error::InvalidKey(format!(
                 "{what} (it is not shown here); {KEY_SHAPE}"
@@ -122,6 +104,20 @@ impl ApiKey {
             )));
         }
         Ok(key)
+    }
+
+    /// What of a string refused by [`ApiKey::from_user`] may be a secret, for the run's
+    /// redactor: whatever it was, it may hold one (the value of a pasted line). Of a
+    /// `NAME=value` line only the value: the name and `=` would make every mention of a key
+    /// prefix look like a piece of it. A URL or a path is not a key (and would mask words
+    /// like `gaterouter` in every later message).
+    pub fn refused_secret(raw: &str) -> Option<&str> {
+        match (raw.split_once('='), not_a_key(raw)) {
+            (Some((_, v)), Some(_)) => Some(v.trim()),
+            (_, Some(_)) => None,
+            _ if looks_like_path(raw) => None,
+            _ => Some(raw),
+        }
     }
 
     /// The key itself: for the `.env` writer and the Authorization header, nothing else.

@@ -120,7 +120,7 @@ async fn read(
     timeout: Duration,
 ) -> Answer {
     let status = resp.status().as_u16();
-    let ct = crate::gaterouter::probe::content_type(resp.headers());
+    let ct = probe::content_type(resp.headers());
     let mut a = Answer {
         status: Some(status),
         ..Answer::default()

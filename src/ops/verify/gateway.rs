@@ -161,11 +161,7 @@ fn failure(
         ),
         _ => text_at(v.map(|v| &v["error"]["message"]))
             .or_else(|| text_at(v.map(|v| &v["summary"])))
-            .unwrap_or_else(|| {
-                let e = String::from_utf8_lossy(stderr);
-                let lines: Vec<&str> = e.trim().lines().collect();
-                lines[lines.len().saturating_sub(4)..].join("\n")
-            }),
+            .unwrap_or_else(|| super::openclaw::last_lines(&String::from_utf8_lossy(stderr), 4)),
     };
     if out.key == Some(KeyHeld::Shadowed) {
         return format!(

@@ -110,10 +110,6 @@ fn exec(
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     let answer = stdout.trim();
     let ok = status.success() && !answer.is_empty();
-    let tail = |s: &str| {
-        let lines: Vec<&str> = s.trim().lines().collect();
-        lines[lines.len().saturating_sub(5)..].join("\n")
-    };
     OpenClawRun {
         command: command.clone(),
         ok,
@@ -121,8 +117,18 @@ fn exec(
         ms: start.elapsed().as_millis() as u64,
         answer: (!answer.is_empty()).then(|| answer.chars().take(200).collect()),
         error: (!ok).then(|| {
-            let t = tail(&stderr);
-            if t.is_empty() { tail(&stdout) } else { t }
+            let said = if stderr.trim().is_empty() {
+                &stdout
+            } else {
+                &stderr
+            };
+            last_lines(said, 5)
         }),
     }
+}
+
+/// The last `n` lines of a CLI's output, where its error is.
+pub(super) fn last_lines(s: &str, n: usize) -> String {
+    let lines: Vec<&str> = s.trim().lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
 }

@@ -244,12 +244,7 @@ fn split_model(m: &Value) -> (Option<String>, Option<Vec<String>>) {
         Value::String(s) => (Some(s.clone()), None),
         Value::Object(o) => (
             o.get("primary").and_then(Value::as_str).map(str::to_owned),
-            o.get("fallbacks").and_then(Value::as_array).map(|a| {
-                a.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_owned)
-                    .collect()
-            }),
+            o.get("fallbacks").and_then(strings),
         ),
         _ => (None, None),
     }
@@ -291,15 +286,18 @@ fn allowlist(config: &Value, agent_at: Option<&str>) -> Option<(String, Vec<Stri
     agent_policy
         .into_iter()
         .chain([defaults])
-        .find_map(|(at, v)| {
-            let list: Vec<String> = v
-                .as_array()?
-                .iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect();
-            (!list.is_empty()).then_some((at, list))
-        })
+        .find_map(|(at, v)| strings(&v).filter(|l| !l.is_empty()).map(|l| (at, l)))
+}
+
+/// The strings of an array (anything else in it skipped); `None` when `v` is no array.
+fn strings(v: &Value) -> Option<Vec<String>> {
+    let a = v.as_array()?;
+    Some(
+        a.iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect(),
+    )
 }
 
 /// Variable lookup with OpenClaw's precedence: process environment, `<root>/.env`,
