@@ -881,52 +881,44 @@ fn parse_models(body: &str) -> Option<Vec<Model>> {
 /// The report from the two answers: `/models` first, since what it finds (a rejected key,
 /// a wrong URL) outranks what the chat request adds.
 fn assemble(cfg: &ProbeConfig, key: &ApiKey, models: Sent, chat: Sent) -> ProbeReport {
-    let mut found = Findings::from_models(&models);
-    let auto_routing = found.auto_routing(&chat);
-    found.into_report(cfg, key, auto_routing, vec![models.report, chat.report])
+    let mut r = ProbeReport {
+        base_url: cfg.base_url.clone(),
+        ..ProbeReport::default()
+    };
+    r.read_models(&models);
+    r.auto_routing = r.read_chat(&chat);
+    r.requests = vec![models.report, chat.report];
+    r.redacted(key)
 }
 
-/// What the answers established so far, before the report is redacted.
-#[derive(Default)]
-struct Findings {
-    reachable: bool,
-    key_accepted: Option<bool>,
-    /// The live catalog; reported only when nothing blocks.
-    live: Option<Vec<Model>>,
-    blocking: Option<Failure>,
-    warnings: Vec<String>,
-}
-
-impl Findings {
+impl ProbeReport {
     /// GET /models decides reachability, the key, and the catalog.
-    fn from_models(models: &Sent) -> Findings {
-        let mut found = Findings::default();
+    fn read_models(&mut self, models: &Sent) {
         match &models.answer {
-            Err(f) => found.blocking = Some(f.clone()),
+            Err(f) => self.blocking = Some(f.clone()),
             Ok(r) if (200..300).contains(&r.status) => {
-                found.reachable = true;
-                found.key_accepted = Some(true);
+                self.reachable = true;
+                self.key_accepted = Some(true);
                 match catalog(&models.report.url, r) {
-                    Ok(list) => found.live = Some(list),
-                    Err(f) => found.blocking = Some(f),
+                    Ok(list) => self.models = Some(list),
+                    Err(f) => self.blocking = Some(f),
                 }
             }
             Ok(r) => {
                 let f = models.http_failure(r);
                 // An HTML page or a 404 came from something, but not from GateRouter's API.
-                found.reachable = !matches!(f.kind, FailureKind::Html | FailureKind::WrongBaseUrl);
+                self.reachable = !matches!(f.kind, FailureKind::Html | FailureKind::WrongBaseUrl);
                 if f.kind == FailureKind::KeyRejected {
-                    found.key_accepted = Some(false);
+                    self.key_accepted = Some(false);
                 }
-                found.blocking = Some(f);
+                self.blocking = Some(f);
             }
         }
-        found
     }
 
     /// POST /chat/completions with model "auto" decides auto routing. Of its failures only
     /// a rejected key blocks setup; any other leaves auto routing unknown, said in a warning.
-    fn auto_routing(&mut self, chat: &Sent) -> AutoRouting {
+    fn read_chat(&mut self, chat: &Sent) -> AutoRouting {
         match &chat.answer {
             Err(f) => {
                 self.unsure(&f.message);
@@ -962,34 +954,21 @@ impl Findings {
         }
     }
 
-    fn into_report(
-        self,
-        cfg: &ProbeConfig,
-        key: &ApiKey,
-        auto_routing: AutoRouting,
-        mut requests: Vec<RequestReport>,
-    ) -> ProbeReport {
-        // The report leaves here without the key, whoever keeps or prints it.
+    /// The report as it leaves here: without the key, whoever keeps or prints it, and
+    /// with the live catalog only when nothing blocks.
+    fn redacted(mut self, key: &ApiKey) -> ProbeReport {
         let secrets = Redactor::of([key.expose()]);
-        for r in &mut requests {
-            if let Some(f) = &mut r.failure {
-                f.message = secrets.text(&f.message);
-            }
+        for f in self.requests.iter_mut().filter_map(|r| r.failure.as_mut()) {
+            f.message = secrets.text(&f.message);
         }
-        let blocking = self.blocking.map(|f| Failure {
-            kind: f.kind,
-            message: secrets.text(&f.message) + offline_advice(f.kind),
-        });
-        ProbeReport {
-            base_url: cfg.base_url.clone(),
-            reachable: self.reachable,
-            key_accepted: self.key_accepted,
-            auto_routing,
-            models: if blocking.is_none() { self.live } else { None },
-            requests,
-            warnings: self.warnings.iter().map(|w| secrets.text(w)).collect(),
-            blocking,
+        if let Some(f) = &mut self.blocking {
+            f.message = secrets.text(&f.message) + offline_advice(f.kind);
+            self.models = None;
         }
+        for w in &mut self.warnings {
+            *w = secrets.text(w);
+        }
+        self
     }
 }
 
