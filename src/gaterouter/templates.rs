@@ -190,15 +190,19 @@ pub fn secret_ref(v: &Value) -> std::result::Result<Value, String> {
     }
 }
 
-/// `VAR` when `s` is exactly `${VAR}` with an OpenClaw variable name (uppercase, digits, `_`).
+/// `VAR` when `s` is exactly `${VAR}` with an OpenClaw variable name.
 pub fn env_placeholder(s: &str) -> Option<&str> {
     let var = s.strip_prefix("${")?.strip_suffix('}')?;
-    let mut chars = var.chars();
-    let first = chars.next()?;
-    (first.is_ascii_uppercase() || first == '_')
-        .then_some(())
-        .filter(|_| chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'))
-        .map(|_| var)
+    is_var_name(var).then_some(var)
+}
+
+/// Whether OpenClaw expands `${name}`: uppercase letters, digits and `_`, not starting
+/// with a digit.
+pub fn is_var_name(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_uppercase() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
 }
 
 fn check_models(models: Option<&Value>) -> Result<()> {

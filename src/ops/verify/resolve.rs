@@ -401,11 +401,7 @@ impl<'a> Lookup<'a> {
             let name_end = tail.strip_prefix("${").and_then(|t| {
                 let end = t.find('}')?;
                 let name = &t[..end];
-                let ok = name.starts_with(|c: char| c.is_ascii_uppercase() || c == '_')
-                    && name
-                        .chars()
-                        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
-                ok.then_some((name, end))
+                crate::gaterouter::templates::is_var_name(name).then_some((name, end))
             });
             match name_end {
                 Some((name, end)) => {
@@ -698,20 +694,19 @@ fn secret_ref(
     alias: &str,
     id: &str,
 ) -> Result<(String, KeySource), KeyState> {
-    let at = format!("models.providers.{PROVIDER}.apiKey");
+    let r = format!("{source}:{alias}:{id}");
     let missing = |why: String| KeyState::Missing {
         message: format!(
-            "{at} is a {source} SecretRef ({source}:{alias}:{id}) that OpenClaw cannot resolve: {why}, so OpenClaw stops the turn before any request"
+            "models.providers.{PROVIDER}.apiKey is a {source} SecretRef ({r}) that OpenClaw cannot resolve: {why}, so OpenClaw stops the turn before any request"
         ),
     };
+    let unchecked = |message: String| Err(KeyState::Unchecked { message });
     let pc = &lookup.config["secrets"]["providers"][alias];
     match source {
         "store" => {
-            return Err(KeyState::Unchecked {
-                message: format!(
-                    "the key comes from a store SecretRef ({source}:{alias}:{id}): not checked by verify, OpenClaw resolves it at runtime from its own secret store; verify --with-openclaw has OpenClaw itself use it"
-                ),
-            });
+            return unchecked(format!(
+                "the key comes from a store SecretRef ({r}): not checked by verify, OpenClaw resolves it at runtime from its own secret store; verify --with-openclaw has OpenClaw itself use it"
+            ));
         }
         "file" | "exec" => {}
         other => {
@@ -735,18 +730,14 @@ fn secret_ref(
         return secret_file(pc, alias, id, lookup).map_err(missing);
     }
     if pc.get("pluginIntegration").is_some() {
-        return Err(KeyState::Unchecked {
-            message: format!(
-                "the key comes from an exec SecretRef ({source}:{alias}:{id}) served by a plugin integration: not checked by verify, OpenClaw resolves it at runtime; verify --with-openclaw has OpenClaw itself use it"
-            ),
-        });
+        return unchecked(format!(
+            "the key comes from an exec SecretRef ({r}) served by a plugin integration: not checked by verify, OpenClaw resolves it at runtime; verify --with-openclaw has OpenClaw itself use it"
+        ));
     }
     if !lookup.run_programs {
-        return Err(KeyState::Unchecked {
-            message: format!(
-                "the key comes from an exec SecretRef ({source}:{alias}:{id}): doctor does not run programs; `gaterouter-setup verify` runs it as OpenClaw does"
-            ),
-        });
+        return unchecked(format!(
+            "the key comes from an exec SecretRef ({r}): doctor does not run programs; `gaterouter-setup verify` runs it as OpenClaw does"
+        ));
     }
     secret_exec(pc, alias, id, lookup).map_err(missing)
 }
