@@ -142,7 +142,7 @@ async fn read(
         ));
         return a;
     }
-    if ct.contains("text/event-stream") {
+    if streamed {
         if !buf.is_empty() {
             buf.push(b'\n');
             sse.feed(&mut buf, &mut a, sent);

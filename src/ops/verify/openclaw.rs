@@ -116,13 +116,9 @@ fn exec(
         exit_code: status.code(),
         ms: start.elapsed().as_millis() as u64,
         answer: (!answer.is_empty()).then(|| answer.chars().take(200).collect()),
-        error: (!ok).then(|| {
-            let said = if stderr.trim().is_empty() {
-                &stdout
-            } else {
-                &stderr
-            };
-            last_lines(said, 5)
+        error: (!ok).then(|| match last_lines(&stderr, 5) {
+            t if t.is_empty() => last_lines(&stdout, 5),
+            t => t,
         }),
     }
 }
