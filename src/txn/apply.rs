@@ -727,18 +727,15 @@ fn backup(
     let manifest = manifest
         .to_bytes()
         .map_err(|e| Error::io(&mpath, std::io::Error::other(e)))?;
-    // The copies must be on disk before any original is replaced: their directories (and
-    // the set's own entry) are synced before the manifest, then the manifest, then the
-    // rename that gives the set its final name, and the backup directory holding it.
+    // The copies must be on disk before any original is replaced. Until the rename below
+    // the set is partial (a later run sweeps it), so its files need not be on disk in any
+    // order among themselves: copies, manifest and their directories are synced once, then
+    // the rename that names the set, then the backup directory holding it (and the root's
+    // entry for the backup directory when this run made it).
+    write_file(&mpath, &manifest, 0o600, faults).map_err(|e| Error::io(&mpath, e))?;
     let mut dirs: Vec<&Path> = written.iter().map(|p| parent(p)).collect();
     dirs.push(&dir);
-    dirs.push(&base);
-    if base_is_new {
-        dirs.push(root);
-    }
     sync_dirs(dirs, faults).map_err(|e| Error::io(&dir, e))?;
-    write_file(&mpath, &manifest, 0o600, faults).map_err(|e| Error::io(&mpath, e))?;
-    sync_dirs([dir.as_path()], faults).map_err(|e| Error::io(&dir, e))?;
     faults
         .step("name the backup set")
         .map_err(|e| Error::io(&done, e))?;
@@ -752,7 +749,8 @@ fn backup(
         });
     }
     std::fs::rename(&dir, &done).map_err(|e| Error::io(&done, e))?;
-    sync_dirs([base.as_path()], faults).map_err(|e| Error::io(&base, e))?;
+    let named: &[&Path] = if base_is_new { &[&base, root] } else { &[&base] };
+    sync_dirs(named.iter().copied(), faults).map_err(|e| Error::io(&base, e))?;
     Ok(Some(done))
 }
 
