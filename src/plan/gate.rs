@@ -6,6 +6,7 @@
 //! path a planner set ([`Intent`]) holds exactly what it planned, so a splice that lands a
 //! wrong value under a path we own is refused too.
 
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use crate::error::{Error, Result};
@@ -327,9 +328,12 @@ impl Sides<'_> {
     ) -> bool {
         match (&a.kind, &b.kind) {
             (Kind::Object(x), Kind::Object(y)) => {
-                for (k, v) in read_members(x) {
+                let (x, y) = (read_members(x), read_members(y));
+                let in_y: HashMap<_, _> = y.iter().copied().collect();
+                let in_x: HashSet<_> = x.iter().map(|(k, _)| *k).collect();
+                for &(k, v) in &x {
                     at.push(k.to_lossy());
-                    let ok = match member(y, k) {
+                    let ok = match in_y.get(k) {
                         Some(w) => self.diff(v, w, at, out, in_array),
                         None => whole(v).is_some_and(|v| {
                             leaves(&v, at, out, in_array);
@@ -341,8 +345,8 @@ impl Sides<'_> {
                         return false;
                     }
                 }
-                for (k, w) in read_members(y) {
-                    if member(x, k).is_none() {
+                for &(k, w) in &y {
+                    if !in_x.contains(k) {
                         at.push(k.to_lossy());
                         let Some(w) = whole(w) else { return false };
                         leaves(&w, at, out, in_array);
@@ -393,15 +397,19 @@ fn whole(n: &Node) -> Option<Value> {
     built(n).then(|| n.to_value()).flatten()
 }
 
-/// The members json5 keeps: for each key, its last value.
-fn read_members(m: &[Entry]) -> impl Iterator<Item = (&JsString, &Node)> {
-    m.iter().enumerate().filter_map(|(i, e)| {
-        let (k, _) = e.key.as_ref()?;
-        let later = m[i + 1..]
-            .iter()
-            .any(|f| f.key.as_ref().is_some_and(|(l, _)| l == k));
-        (!later).then_some((k, &e.value))
-    })
+/// The members json5 keeps: for each key, its last value (in the order of those last
+/// occurrences), found in one pass: comparing two large objects is not quadratic.
+fn read_members(m: &[Entry]) -> Vec<(&JsString, &Node)> {
+    let mut kept = Vec::with_capacity(m.len());
+    let mut seen = HashSet::with_capacity(m.len());
+    for e in m.iter().rev() {
+        if let Some((k, _)) = &e.key
+            && seen.insert(k)
+        {
+            kept.push((k, &e.value));
+        }
+    }
+    kept.into_iter().rev().collect()
 }
 
 /// The value json5 keeps for `key`.
@@ -542,6 +550,15 @@ mod tests {
         assert!(!q(big, &big.replace("[1, 2", "[1,2")));
         assert!(!q(big, &big.replace("y: 1", "y: 2")));
         assert!(!q("{a: 1}", "{a: 1, b: 2}"));
+        // A repeated key is read as json5 reads it: the last one holds.
+        assert!(q(
+            "{auth: {profiles: {a: 1, a: 2}}}",
+            "{auth: {profiles: {a: 2}}}"
+        ));
+        assert!(!q(
+            "{auth: {profiles: {a: 2, a: 1}}}",
+            "{auth: {profiles: {a: 2}}}"
+        ));
         assert!(!q("{a: 1}", "{a: "));
         // A new object on the way to our paths brings what is off them too.
         assert!(!q(

@@ -749,7 +749,11 @@ fn backup(
         });
     }
     std::fs::rename(&dir, &done).map_err(|e| Error::io(&done, e))?;
-    let named: &[&Path] = if base_is_new { &[&base, root] } else { &[&base] };
+    let named: &[&Path] = if base_is_new {
+        &[&base, root]
+    } else {
+        &[&base]
+    };
     sync_dirs(named.iter().copied(), faults).map_err(|e| Error::io(&base, e))?;
     Ok(Some(done))
 }
