@@ -22,6 +22,10 @@ fn paint(color: bool, style: Style, text: &str) -> String {
     }
 }
 
+fn fg(c: AnsiColor) -> Style {
+    Style::new().fg_color(Some(c.into()))
+}
+
 /// A whole file as the report's `before`/`after` show it (Ansible renders them as its own
 /// diff): every line masked exactly as the unified diff masks it, so the two can never
 /// disagree about what is secret. Line breaks are kept (CR LF shown as LF).
@@ -219,8 +223,7 @@ fn hunks(f: &FileChange, color: bool, fold: bool, out: &mut String) {
                 last.new_range().end - first.new_range().start
             )
         );
-        let cyan = Style::new().fg_color(Some(AnsiColor::Cyan.into()));
-        out.push_str(&paint(color, cyan, &hunk));
+        out.push_str(&paint(color, fg(AnsiColor::Cyan), &hunk));
         out.push('\n');
         let changes: Vec<similar::Change<&str>> = group
             .iter()
@@ -240,8 +243,7 @@ fn hunks(f: &FileChange, color: bool, fold: bool, out: &mut String) {
                         ChangeTag::Delete => ('-', AnsiColor::Red),
                         _ => ('+', AnsiColor::Green),
                     };
-                    let style = Style::new().fg_color(Some(c.into())).dimmed();
-                    out.push_str(&paint(color, style, &format!("{sign}{line}")));
+                    out.push_str(&paint(color, fg(c).dimmed(), &format!("{sign}{line}")));
                     out.push('\n');
                 }
             }
@@ -258,8 +260,8 @@ fn change_line(
     out: &mut String,
 ) {
     let (sign, style) = match change.tag() {
-        ChangeTag::Delete => ('-', Style::new().fg_color(Some(AnsiColor::Red.into()))),
-        ChangeTag::Insert => ('+', Style::new().fg_color(Some(AnsiColor::Green.into()))),
+        ChangeTag::Delete => ('-', fg(AnsiColor::Red)),
+        ChangeTag::Insert => ('+', fg(AnsiColor::Green)),
         ChangeTag::Equal => (' ', Style::new()),
     };
     let shown = match (change.tag(), change.old_index(), change.new_index()) {
@@ -474,8 +476,8 @@ fn fold_catalog(
             let summary = match ids.len() {
                 0 => format!("{indent}… {lines} lines of the models catalog (-v shows them)"),
                 n => format!(
-                    "{indent}… {n} model{} ({lines} lines): {shown}{more} (-v shows them)",
-                    if n == 1 { "" } else { "s" }
+                    "{indent}… {} ({lines} lines): {shown}{more} (-v shows them)",
+                    super::plural(n, "model")
                 ),
             };
             out[i] = Fold::Summary(summary);

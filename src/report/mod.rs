@@ -125,38 +125,29 @@ pub fn nothing_to_do(kind: RunKind) -> &'static str {
 /// knows is masked in every string by the output sink's redactor, which everything printed
 /// passes through: redaction by value happens in that one place.
 pub fn value(o: &Outcome) -> serde_json::Value {
+    let file = |f: &FileChange| {
+        let whole = |b: &Option<Vec<u8>>| {
+            let b = b.as_deref().filter(|_| f.changed());
+            b.map(|b| diff::redacted_text(f.kind, b))
+        };
+        FileReport {
+            path: f.rel.clone(),
+            kind: f.kind,
+            action: action(f),
+            changed: f.changed(),
+            mode_before: f.mode_before.map(|m| format!("{m:04o}")),
+            mode_after: format!("{:04o}", f.mode_after),
+            symlink: f.symlink,
+            diff: f.changed().then(|| diff::render(f, false)),
+            before: whole(&f.before),
+            after: whole(&f.after),
+        }
+    };
     let files = o
         .plan
-        .map(|p| {
-            p.files
-                .iter()
-                .map(|f| FileReport {
-                    path: f.rel.clone(),
-                    kind: f.kind,
-                    action: action(f),
-                    changed: f.changed(),
-                    mode_before: f.mode_before.map(|m| format!("{m:04o}")),
-                    mode_after: format!("{:04o}", f.mode_after),
-                    symlink: f.symlink,
-                    diff: f.changed().then(|| diff::render(f, false)),
-                    before: f
-                        .before
-                        .as_deref()
-                        .filter(|_| f.changed())
-                        .map(|b| diff::redacted_text(f.kind, b)),
-                    after: f
-                        .after
-                        .as_deref()
-                        .filter(|_| f.changed())
-                        .map(|b| diff::redacted_text(f.kind, b)),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+        .map_or_else(Vec::new, |p| p.files.iter().map(file).collect());
     let mut warnings: Vec<String> = o.warnings.to_vec();
-    if let Some(p) = o.plan {
-        warnings.extend(p.warnings.iter().cloned());
-    }
+    warnings.extend(o.plan.iter().flat_map(|p| p.warnings.iter().cloned()));
     let report = JsonReport {
         version: REPORT_VERSION,
         tool_version: env!("CARGO_PKG_VERSION"),
@@ -381,6 +372,11 @@ fn json_label(
     vec![label.to_owned()]
 }
 
+/// `1 file`, `2 files`.
+pub fn plural(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
 /// What each file gets, in words, for the summary before the diff.
 fn what(f: &FileChange) -> String {
     changes(f).join(", ")
@@ -423,9 +419,8 @@ pub fn recap(plan: &Plan) -> Option<String> {
         })
         .collect();
     Some(format!(
-        "Plan: {} file{} ({}): {}",
-        pending.len(),
-        if pending.len() == 1 { "" } else { "s" },
+        "Plan: {} ({}): {}",
+        plural(pending.len(), "file"),
         kinds.join(", "),
         each.join("; ")
     ))
@@ -446,7 +441,6 @@ pub fn recap_many(plans: &[Option<&Plan>], failed: usize) -> Option<String> {
     }
     let unchanged = plans.iter().flatten().count() - changing;
     let kinds = kinds(&pending);
-    let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
     let mut line = format!(
         "Plan: {} change{}, {} ({})",
         plural(changing, "root"),
