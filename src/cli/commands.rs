@@ -1,20 +1,21 @@
 //! The commands besides setup: probe, rollback, uninstall, doctor.
 
-use super::setup::{Review, review_and_apply};
+use super::setup::review_and_apply;
 use super::*;
+use crate::ops::doctor::{self, Check, Status};
+use crate::redact::text::{Style, one_line, paint};
 
 /// `gaterouter-setup rollback`: put back the newest backup set made by setup.
 pub(super) fn run_rollback(a: &RollbackArgs, cx: &Ctx) -> i32 {
     let Ctx { quiet, sink, .. } = *cx;
     let r = &a.review;
-    let mode = if r.dry_run { Mode::DryRun } else { Mode::Apply };
+    let mode = r.mode();
     // The backup set is the owner's to edit, so it is read and restored with the owner's
     // rights: a copy changed by the owner can only go where the owner could write anyway.
     let OwnedRoot { dir, env, .. } = match cx.owned_root(a.root.as_deref(), r.json, mode) {
         Ok(o) => o,
         Err(code) => return code,
     };
-    let env = &env;
     let prepared = (|| -> Result<Option<(rollback::BackupSet, Plan)>> {
         if !dir.is_dir() {
             root::discover(&dir, None, None)?;
@@ -44,23 +45,18 @@ pub(super) fn run_rollback(a: &RollbackArgs, cx: &Ctx) -> i32 {
             set.dir.display()
         );
     }
-    let mut review = Review::for_command(
-        r,
-        RunKind::Rollback,
-        &dir,
+    let said = [
         "Nothing to roll back: the files already match the backup.",
         "Restart the OpenClaw gateway (openclaw gateway restart) to pick up the restored configuration.",
-        sink,
-    );
-    review.view.quiet = quiet;
-    review_and_apply(&review, &plan, env)
+    ];
+    review_and_apply(r, RunKind::Rollback, &dir, plan, said, &env, cx)
 }
 
 /// `gaterouter-setup uninstall`: remove what setup added, restoring the previous model.
 pub(super) fn run_uninstall(a: &UninstallArgs, cx: &Ctx) -> i32 {
-    let Ctx { quiet, sink, .. } = *cx;
+    let sink = cx.sink;
     let r = &a.review;
-    let mode = if r.dry_run { Mode::DryRun } else { Mode::Apply };
+    let mode = r.mode();
     let OwnedRoot {
         dir,
         config: config_override,
@@ -69,7 +65,6 @@ pub(super) fn run_uninstall(a: &UninstallArgs, cx: &Ctx) -> i32 {
         Ok(o) => o,
         Err(code) => return code,
     };
-    let env = &env;
     let prepared = (|| -> Result<Plan> {
         let root = root::discover(&dir, config_override.as_deref(), None)?;
         let (previous, added) = rollback::recorded(&dir)?;
@@ -86,44 +81,33 @@ pub(super) fn run_uninstall(a: &UninstallArgs, cx: &Ctx) -> i32 {
         Ok(p) => p,
         Err(e) => return fail(sink, r.json, mode, Some(&dir), &e),
     };
-    let mut review = Review::for_command(
-        r,
-        RunKind::Uninstall,
-        &dir,
+    let said = [
         "Nothing to uninstall: no GateRouter settings found.",
         "Restart the OpenClaw gateway (openclaw gateway restart) to pick up the change.",
-        sink,
-    );
-    review.view.quiet = quiet;
-    review_and_apply(&review, &plan, env)
+    ];
+    review_and_apply(r, RunKind::Uninstall, &dir, plan, said, &env, cx)
 }
 
 /// `gaterouter-setup doctor`: read-only checks; exit 0 healthy, 1 problems.
-pub(super) fn run_doctor(
-    root_arg: Option<&std::path::Path>,
-    agent: Option<&str>,
-    json: bool,
-    color: bool,
-    cx: &Ctx,
-) -> i32 {
+pub(super) fn run_doctor(a: &DoctorArgs, color: bool, cx: &Ctx) -> i32 {
     let Ctx { quiet, sink, .. } = *cx;
+    let json = a.json;
     let OwnedRoot {
         dir,
         config: config_override,
         env,
-    } = match cx.owned_root(root_arg, json, Mode::DryRun) {
+    } = match cx.owned_root(a.root.as_deref(), json, Mode::DryRun) {
         Ok(o) => o,
         Err(code) => return code,
     };
-    let env = &env;
-    let root = match root::discover(&dir, config_override.as_deref(), agent) {
+    let root = match root::discover(&dir, config_override.as_deref(), a.agent.as_deref()) {
         Ok(r) => r,
         Err(e) => return fail(sink, json, Mode::DryRun, Some(&dir), &e),
     };
-    let checks = crate::ops::doctor::run(&root, env, sink.secrets());
+    let checks = doctor::run(&root, &env, sink.secrets());
     let problems = checks
         .iter()
-        .filter(|c| c.status == crate::ops::doctor::Status::Problem)
+        .filter(|c| c.status == Status::Problem)
         .count();
     let code = if problems == 0 { exit::OK } else { exit::INPUT };
     if json {
@@ -148,16 +132,13 @@ pub(super) fn run_doctor(
 fn print_doctor(
     sink: &Sink,
     dir: &Path,
-    checks: &[crate::ops::doctor::Check],
+    checks: &[Check],
     problems: usize,
     quiet: bool,
     color: bool,
 ) {
     if quiet {
-        for c in checks
-            .iter()
-            .filter(|c| c.status == crate::ops::doctor::Status::Problem)
-        {
+        for c in checks.iter().filter(|c| c.status == Status::Problem) {
             sink.styled_line(&doctor_line(c, color));
         }
         return;
@@ -172,31 +153,23 @@ fn print_doctor(
     if problems == 0 {
         outln!(sink, "Healthy: OpenClaw is set up for GateRouter.");
     } else {
-        outln!(
-            sink,
-            "{problems} problem{} found.",
-            if problems == 1 { "" } else { "s" }
-        );
+        outln!(sink, "{} found.", plural(problems, "problem"));
     }
 }
 
 /// One check as a line: its mark (coloured when `color`), what was checked and the fix. The
 /// text is made one escaped line before the colour is added, so only our SGR codes reach
 /// the terminal, whatever a file name in it holds.
-fn doctor_line(c: &crate::ops::doctor::Check, color: bool) -> String {
-    use crate::redact::text::Style;
+fn doctor_line(c: &Check, color: bool) -> String {
     let (tag, style) = match c.status {
-        crate::ops::doctor::Status::Ok => ("ok  ", Style::Good),
-        crate::ops::doctor::Status::Warn => ("warn", Style::Warn),
-        crate::ops::doctor::Status::Problem => ("FAIL", Style::Bad),
+        Status::Ok => ("ok  ", Style::Good),
+        Status::Warn => ("warn", Style::Warn),
+        Status::Problem => ("FAIL", Style::Bad),
     };
-    let tag = crate::redact::text::paint(tag, style, color);
-    let what = crate::redact::text::one_line(&c.what, usize::MAX);
+    let tag = paint(tag, style, color);
+    let what = one_line(&c.what, usize::MAX);
     match &c.fix {
-        Some(fix) => format!(
-            "  {tag}  {what} → {}",
-            crate::redact::text::one_line(fix, usize::MAX)
-        ),
+        Some(fix) => format!("  {tag}  {what} → {}", one_line(fix, usize::MAX)),
         None => format!("  {tag}  {what}"),
     }
 }
@@ -237,19 +210,11 @@ fn list_backups(sink: &Sink, dir: &std::path::Path, json: bool) -> i32 {
     exit::OK
 }
 
-/// The probe subcommand's own flags.
-pub(super) struct ProbeCommand<'a> {
-    pub(super) key: Option<String>,
-    pub(super) stdin: bool,
-    pub(super) json: bool,
-    pub(super) args: &'a ProbeArgs,
-}
-
 /// `gaterouter-setup probe`: the probe alone, printed or as JSON; exit 0 or 3.
-pub(super) fn run_probe(p: &ProbeCommand, cx: &Ctx) -> i32 {
+pub(super) fn run_probe(p: &ProbeCommandArgs, cx: &Ctx) -> i32 {
     let sink = cx.sink;
     let result = (|| -> Result<crate::ops::probe::ProbeRun> {
-        let key = match key_choice(p.stdin, p.key.clone(), cx.env, sink.secrets())? {
+        let key = match key_choice(p.api_key_stdin, p.api_key.clone(), cx.env, sink.secrets())? {
             KeyChoice::Set(k) => k,
             KeyChoice::KeepExisting => {
                 let (dir, config) = root::resolve(None, cx.env);
@@ -258,12 +223,12 @@ pub(super) fn run_probe(p: &ProbeCommand, cx: &Ctx) -> i32 {
             }
         };
         sink.secrets().add(key.expose());
-        let (cfg, warning) = probe_config(p.args, probe::DEFAULT_BASE_URL)?;
+        let (cfg, warning) = probe_config(&p.probe, probe::DEFAULT_BASE_URL)?;
         let warnings = warning.into_iter().collect();
         Ok(crate::ops::probe::run(
             &key,
             &cfg,
-            p.args.require_auto,
+            p.probe.require_auto,
             warnings,
         ))
     })();
@@ -297,18 +262,14 @@ fn show_probe(sink: &Sink, run: &crate::ops::probe::ProbeRun) {
     let report = &run.report;
     outln!(sink, "GateRouter: {}", report.base_url);
     for r in &report.requests {
-        let status = r.status.map_or("no answer".to_owned(), |s| s.to_string());
-        let attempts = if r.attempts > 1 {
-            format!(" ({} attempts)", r.attempts)
-        } else {
-            String::new()
-        };
         outln!(
             sink,
-            "  {} {}  {status}  {} ms{attempts}",
+            "  {} {}  {}  {} ms{}",
             r.method,
             r.url,
-            r.latency_ms
+            status_word(r.status),
+            r.latency_ms,
+            attempts_note(r.attempts)
         );
     }
     outln!(sink, "Result: {}", report.summary());

@@ -26,7 +26,7 @@ use crate::ops::rollback;
 use crate::plan::{self, KeyChoice, Plan};
 use crate::redact::secrets::Redactor;
 use crate::report::diff;
-use crate::report::{self, Mode, Outcome};
+use crate::report::{self, Mode, Outcome, plural};
 use crate::txn::apply::{self, Applied};
 use crate::txn::backup::RunKind;
 use output::{Sink, errln, outln};
@@ -241,19 +241,7 @@ pub struct Cli {
 pub enum Command {
     /// Only check GateRouter: reachable, key accepted, auto routing on, live models.
     /// Exit 0 when setup would work, 3 when it would not.
-    Probe {
-        /// GateRouter API key (else --api-key-stdin or GATEROUTER_API_KEY).
-        #[arg(value_name = "API_KEY")]
-        api_key: Option<String>,
-        /// Read the API key from standard input (one line).
-        #[arg(long)]
-        api_key_stdin: bool,
-        /// Print the probe report as JSON.
-        #[arg(long)]
-        json: bool,
-        #[command(flatten)]
-        probe: ProbeArgs,
-    },
+    Probe(ProbeCommandArgs),
     /// Put back the files as they were before the last setup (from <root>/.gaterouter-backup).
     Rollback(RollbackArgs),
     /// Remove what setup added (key, provider, auth profile, our model refs) and restore the
@@ -277,17 +265,35 @@ pub enum Command {
     Man(ManArgs),
     /// Check a root without changing it: a line per check, a fix for each problem.
     /// Exit 0 when healthy, 1 when something needs fixing.
-    Doctor {
-        /// The OpenClaw root (default as for setup).
-        #[arg(value_name = "OPENCLAW_ROOT")]
-        root: Option<PathBuf>,
-        /// Check only this agent's models.json.
-        #[arg(long, value_name = "ID", value_parser = agent_id)]
-        agent: Option<String>,
-        /// Print the checks as JSON.
-        #[arg(long)]
-        json: bool,
-    },
+    Doctor(DoctorArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ProbeCommandArgs {
+    /// GateRouter API key (else --api-key-stdin or GATEROUTER_API_KEY).
+    #[arg(value_name = "API_KEY")]
+    pub api_key: Option<String>,
+    /// Read the API key from standard input (one line).
+    #[arg(long)]
+    pub api_key_stdin: bool,
+    /// Print the probe report as JSON.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub probe: ProbeArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// The OpenClaw root (default as for setup).
+    #[arg(value_name = "OPENCLAW_ROOT")]
+    pub root: Option<PathBuf>,
+    /// Check only this agent's models.json.
+    #[arg(long, value_name = "ID", value_parser = agent_id)]
+    pub agent: Option<String>,
+    /// Print the checks as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -421,13 +427,27 @@ impl Cli {
         }
     }
 
-    /// `--restart-gateway` / `--no-restart-gateway` / neither.
     fn restart_gateway(&self) -> Option<bool> {
-        match (self.restart_gateway, self.no_restart_gateway) {
-            (true, _) => Some(true),
-            (_, true) => Some(false),
-            _ => None,
+        restart_gateway(self.restart_gateway, self.no_restart_gateway)
+    }
+}
+
+impl ReviewArgs {
+    fn mode(&self) -> Mode {
+        if self.dry_run {
+            Mode::DryRun
+        } else {
+            Mode::Apply
         }
+    }
+}
+
+/// `--restart-gateway` / `--no-restart-gateway` / neither.
+fn restart_gateway(restart: bool, no_restart: bool) -> Option<bool> {
+    match (restart, no_restart) {
+        (true, _) => Some(true),
+        (_, true) => Some(false),
+        _ => None,
     }
 }
 
@@ -444,15 +464,8 @@ fn json_asked(args: &[std::ffi::OsString]) -> bool {
 fn json_usage_error(sink: &Sink, message: &str) {
     let e = Error::Usage(message.to_owned());
     sink.json(&report::value(&Outcome {
-        mode: Mode::Apply,
-        root: None,
-        probe: None,
-        plan: None,
-        applied: None,
-        error: Some(&e),
-        warnings: &[],
         exit_code: e.exit_code(),
-        kind: RunKind::Setup,
+        ..failed(Mode::Apply, None, &e)
     }));
 }
 
@@ -509,7 +522,7 @@ pub fn main() -> i32 {
     sink.set_stderr_color(use_color(color, output::stderr_is_terminal()));
     // The key argument is checked by `ApiKey::parse`, which says what is wrong with it.
     let key = match &cli.command {
-        Some(Command::Probe { api_key, .. }) => api_key.as_deref(),
+        Some(Command::Probe(p)) => p.api_key.as_deref(),
         _ => cli.api_key.as_deref(),
     };
     if let Err(e) = no_control_characters(&args, key) {
@@ -626,15 +639,6 @@ fn completion_script(shell: clap_complete::Shell, script: Vec<u8>) -> Vec<u8> {
         .into_bytes()
 }
 
-/// Prints a rendered diff: with our colours, or plain.
-fn print_diff(sink: &Sink, text: &str, color: bool) {
-    if color {
-        sink.out_styled(text);
-    } else {
-        sink.out(text);
-    }
-}
-
 fn use_color(choice: ColorChoice, tty: bool) -> bool {
     let set = |v: &str| std::env::var_os(v).is_some_and(|x| !x.is_empty() && x != "0");
     match choice {
@@ -711,7 +715,7 @@ fn check_root_arg(root: &std::path::Path, swapped: bool, secrets: &Redactor) -> 
 /// once; and whether more than one was named (the many-roots report, even when two names
 /// turn out to be one root).
 fn all_roots(cli: &Cli, secrets: &Redactor) -> Result<(Vec<PathBuf>, bool)> {
-    let (_, positional) = positionals(cli);
+    let (key_arg, positional) = positionals(cli);
     let mut roots: Vec<PathBuf> = Vec::new();
     if cli.root_flags.is_empty() {
         roots.extend(positional);
@@ -732,7 +736,6 @@ fn all_roots(cli: &Cli, secrets: &Redactor) -> Result<(Vec<PathBuf>, bool)> {
                 }),
         );
     }
-    let (key_arg, _) = positionals(cli);
     for r in &roots {
         check_root_arg(r, key_arg.is_some(), secrets)?;
     }
@@ -893,15 +896,11 @@ fn settings(cli: &Cli) -> Result<Settings> {
     }
     s.all_agents = cli.all_agents;
     s.only_agent = cli.agent.clone();
-    if cli.replace_fallbacks {
-        s.replace_fallbacks = true;
-        s.fallbacks = cli.fallbacks.clone();
-        s.fallbacks_given = true;
+    for f in &cli.fallbacks {
+        templates::check_ref(f, "--fallback")?;
     }
-    if !cli.fallbacks.is_empty() {
-        for f in &cli.fallbacks {
-            templates::check_ref(f, "--fallback")?;
-        }
+    if cli.replace_fallbacks || !cli.fallbacks.is_empty() {
+        s.replace_fallbacks |= cli.replace_fallbacks;
         s.fallbacks = cli.fallbacks.clone();
         s.fallbacks_given = true;
     }
@@ -927,8 +926,18 @@ fn confirm(sink: &Sink, question: &str) -> bool {
     }
 }
 
-fn files(n: usize) -> String {
-    format!("{n} file{}", if n == 1 { "" } else { "s" })
+/// A request's HTTP status, or `no answer`.
+fn status_word(status: Option<u16>) -> String {
+    status.map_or("no answer".to_owned(), |s| s.to_string())
+}
+
+/// ` (3 attempts)` for a request that took more than one, else nothing.
+fn attempts_note(attempts: u32) -> String {
+    if attempts > 1 {
+        format!(" ({attempts} attempts)")
+    } else {
+        String::new()
+    }
 }
 
 /// What every command takes from the global flags: how much to say, whose rights to run
@@ -981,45 +990,26 @@ pub fn run(cli: &Cli, env: &Env, sink: &Sink) -> i32 {
         env,
         sink,
     };
-    if let Some(Command::Probe {
-        api_key,
-        api_key_stdin,
-        json,
-        probe,
-    }) = &cli.command
-    {
-        let p = commands::ProbeCommand {
-            key: api_key.clone(),
-            stdin: *api_key_stdin,
-            json: *json,
-            args: probe,
-        };
-        return commands::run_probe(&p, &cx);
-    }
-    if let Some(Command::Rollback(a)) = &cli.command {
-        return commands::run_rollback(a, &cx);
-    }
-    if let Some(Command::Completions { shell }) = &cli.command {
-        // Rendered into memory first: clap_complete panics when its writer fails, and a
-        // closed pipe (`completions bash | head`) must not.
-        let mut cmd = <Cli as clap::CommandFactory>::command();
-        let mut script = Vec::new();
-        clap_complete::generate(*shell, &mut cmd, BIN, &mut script);
-        output::out_generated(&completion_script(*shell, script));
-        return exit::OK;
-    }
-    if let Some(Command::Man(a)) = &cli.command {
-        return man::run(a, sink);
-    }
-    if let Some(Command::Verify(a)) = &cli.command {
-        return verify::run_verify(a, &cx);
-    }
-    if let Some(Command::Uninstall(a)) = &cli.command {
-        return commands::run_uninstall(a, &cx);
-    }
-    if let Some(Command::Doctor { root, agent, json }) = &cli.command {
-        let color = use_color(cli.color, output::stdout_is_terminal());
-        return commands::run_doctor(root.as_deref(), agent.as_deref(), *json, color, &cx);
+    match &cli.command {
+        Some(Command::Probe(a)) => return commands::run_probe(a, &cx),
+        Some(Command::Rollback(a)) => return commands::run_rollback(a, &cx),
+        Some(Command::Completions { shell }) => {
+            // Rendered into memory first: clap_complete panics when its writer fails, and a
+            // closed pipe (`completions bash | head`) must not.
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            let mut script = Vec::new();
+            clap_complete::generate(*shell, &mut cmd, BIN, &mut script);
+            output::out_generated(&completion_script(*shell, script));
+            return exit::OK;
+        }
+        Some(Command::Man(a)) => return man::run(a, sink),
+        Some(Command::Verify(a)) => return verify::run_verify(a, &cx),
+        Some(Command::Uninstall(a)) => return commands::run_uninstall(a, &cx),
+        Some(Command::Doctor(a)) => {
+            let color = use_color(cli.color, output::stdout_is_terminal());
+            return commands::run_doctor(a, color, &cx);
+        }
+        None => {}
     }
     if let Some(e) = cli.api_key.as_deref().and_then(mistyped_subcommand) {
         return fail(sink, cli.json, cli.mode(), None, &e);

@@ -72,16 +72,26 @@ impl Sink {
         write_bytes(Stream::Err, self.clean(text).as_bytes());
     }
 
-    /// Prints text styled by us (the coloured diff). Every untrusted part was passed through
-    /// `escape` before the styles were added (`diff::paint`); as a second net, any ESC that
-    /// is not one of our SGR colour sequences (`ESC [ digits;… m`) is escaped here too.
-    pub fn out_styled(&self, text: &str) {
-        write_bytes(Stream::Out, keep_sgr_only(&self.redact(text)).as_bytes());
+    /// Prints a rendered diff on standard output: plain, or styled by us when `color`. Every
+    /// untrusted part of a coloured one was passed through `escape` before the styles were
+    /// added (`diff::paint`); as a second net, any ESC that is not one of our SGR colour
+    /// sequences (`ESC [ digits;… m`) is escaped here too.
+    pub fn out_diff(&self, text: &str, color: bool) {
+        self.diff(Stream::Out, text, color);
     }
 
-    /// `out_styled` on standard error (the review shown next to a prompt).
-    pub fn err_styled(&self, text: &str) {
-        write_bytes(Stream::Err, keep_sgr_only(&self.redact(text)).as_bytes());
+    /// `out_diff` on standard error (the review shown next to a prompt).
+    pub fn err_diff(&self, text: &str, color: bool) {
+        self.diff(Stream::Err, text, color);
+    }
+
+    fn diff(&self, stream: Stream, text: &str, color: bool) {
+        let text = if color {
+            keep_sgr_only(&self.redact(text))
+        } else {
+            self.clean(text)
+        };
+        write_bytes(stream, text.as_bytes());
     }
 
     /// One line built with `paint` (every other part already made one line by `one_line`):

@@ -107,15 +107,11 @@ impl<'a> Term<'a> {
             interrupt: None,
         }
     }
-
-    fn shown(&self) -> bool {
-        self.view.shown()
-    }
 }
 
 impl setup::Ui for Term<'_> {
     fn probing(&mut self, cfg: &ProbeConfig) {
-        self.spinner = (self.shown() && output::stderr_is_terminal()).then(|| {
+        self.spinner = (self.view.shown() && output::stderr_is_terminal()).then(|| {
             // Cleared when dropped too, so an early exit leaves no spinner line behind.
             let pb = indicatif::ProgressBar::new_spinner()
                 .with_finish(indicatif::ProgressFinish::AndClear);
@@ -144,13 +140,9 @@ impl setup::Ui for Term<'_> {
                     "{} {} → {} in {} ms{}",
                     r.method,
                     r.url,
-                    r.status.map_or("no answer".to_owned(), |s| s.to_string()),
+                    status_word(r.status),
                     r.latency_ms,
-                    if r.attempts > 1 {
-                        format!(" ({} attempts)", r.attempts)
-                    } else {
-                        String::new()
-                    }
+                    attempts_note(r.attempts)
                 );
             }
         }
@@ -160,7 +152,7 @@ impl setup::Ui for Term<'_> {
         let sink = self.view.sink;
         let color = use_color(self.view.color, output::stdout_is_terminal());
         if self.view.many {
-            if self.shown() {
+            if self.view.shown() {
                 show_many(sink, run, color, self.view.verbose);
                 if ask.is_none()
                     && run.mode != Mode::Apply
@@ -170,7 +162,7 @@ impl setup::Ui for Term<'_> {
                 }
             }
         } else if let Some(plan) = run.roots.first().and_then(|r| r.plan.as_ref()) {
-            let shown = self.shown();
+            let shown = self.view.shown();
             show_plan(sink, shown, plan, run, color, self.view.verbose);
             if shown && ask.is_none() {
                 self.show_verdict(run, plan);
@@ -194,10 +186,7 @@ impl Term<'_> {
             Mode::DryRun => {
                 "Dry run: nothing was written. Run again without --dry-run to apply.".to_owned()
             }
-            Mode::Check => format!(
-                "{pending} file{} would change (exit 2).",
-                if pending == 1 { "" } else { "s" }
-            ),
+            Mode::Check => format!("{} would change (exit 2).", plural(pending, "file")),
         };
         if pending > 0 {
             if let Some(line) = report::recap(plan) {
@@ -216,7 +205,7 @@ impl Term<'_> {
         if !self.view.can_prompt {
             return Approval::CannotAsk;
         }
-        if !self.shown() {
+        if !self.view.shown() {
             return Approval::Unreviewed {
                 json: self.view.json,
             };
@@ -233,11 +222,11 @@ impl Term<'_> {
         let question = if self.view.many {
             format!(
                 "Apply these changes to {} in {} roots?",
-                files(ask.files),
+                plural(ask.files, "file"),
                 ask.roots
             )
         } else {
-            format!("Apply these changes to {}?", files(ask.files))
+            format!("Apply these changes to {}?", plural(ask.files, "file"))
         };
         let answer = {
             let _interrupt = output::interruptible(output::Interruptible::Prompt);
@@ -262,7 +251,7 @@ fn show_many(sink: &Sink, run: &RunReport, color: bool, verbose: bool) {
             (Some(p), _) => {
                 sink.out(&report::summary(p, run.probe.as_ref()));
                 if !p.is_empty() {
-                    print_diff(sink, &diff::render_review(p, color, verbose), color);
+                    sink.out_diff(&diff::render_review(p, color, verbose), color);
                 }
             }
             (None, Some(_)) => root_error(sink, r),
@@ -296,7 +285,7 @@ fn show_plan(sink: &Sink, shown: bool, plan: &Plan, run: &RunReport, color: bool
     }
     if !plan.is_empty() {
         outln!(sink);
-        print_diff(sink, &diff::render_review(plan, color, verbose), color);
+        sink.out_diff(&diff::render_review(plan, color, verbose), color);
     }
 }
 
@@ -304,9 +293,8 @@ fn show_plan(sink: &Sink, shown: bool, plan: &Plan, run: &RunReport, color: bool
 fn show_applied(sink: &Sink, applied: &Applied, done_hint: &str) {
     outln!(
         sink,
-        "Wrote {} file{}.{}",
-        applied.written.len(),
-        if applied.written.len() == 1 { "" } else { "s" },
+        "Wrote {}.{}",
+        plural(applied.written.len(), "file"),
         applied
             .backup
             .as_ref()
@@ -360,15 +348,7 @@ pub(super) fn render_one(view: &View, dir: &Path, run: &RunReport) -> i32 {
         fail_with(sink, view.json, outcome, e)
     };
     if let Some(e) = &run.stopped {
-        return fail_with(
-            sink,
-            view.json,
-            Outcome {
-                probe,
-                ..failed(mode, Some(dir), e)
-            },
-            e,
-        );
+        return fail_here(None, e);
     }
     let Some(r) = run.roots.first() else {
         return exit::INPUT;
@@ -470,71 +450,45 @@ fn backups_hold_the_key(dir: &std::path::Path) -> Option<String> {
     ))
 }
 
-/// How one plan without a probe (rollback's, uninstall's) is shown, confirmed and applied.
-pub(super) struct Review<'a> {
-    pub(super) view: View<'a>,
-    mode: Mode,
-    tail: setup::Tail,
-    dir: &'a Path,
-}
-
-impl<'a> Review<'a> {
-    /// Rollback and uninstall: the review flags of their command, nothing probed.
-    pub(super) fn for_command(
-        r: &ReviewArgs,
-        kind: RunKind,
-        dir: &'a Path,
-        nothing_to_do: &'static str,
-        done_hint: &'static str,
-        sink: &'a Sink,
-    ) -> Review<'a> {
-        Review {
-            view: View {
-                sink,
-                json: r.json,
-                quiet: false,
-                verbose: false,
-                color: r.color,
-                can_prompt: std::io::stdin().is_terminal(),
-                many: false,
-                nothing_to_do,
-                done_hint,
-            },
-            mode: if r.dry_run { Mode::DryRun } else { Mode::Apply },
-            tail: setup::Tail {
-                yes: r.yes,
-                fail_fast: false,
-                lock_timeout: std::time::Duration::from_secs(r.lock_timeout),
-                kind,
-                verify: None,
-                restart_gateway: match (r.restart_gateway, r.no_restart_gateway) {
-                    (true, _) => Some(true),
-                    (_, true) => Some(false),
-                    _ => None,
-                },
-                redactor: sink.secrets().clone(),
-            },
-            dir,
-        }
-    }
-}
-
-/// The plan through the run's review → apply stages, rendered as the one-root report.
-/// Returns the exit code.
-pub(super) fn review_and_apply(r: &Review, plan: &Plan, env: &Env) -> i32 {
+/// Rollback and uninstall: `plan` (made without a probe) through the run's review → apply
+/// stages with the review flags of their command, rendered as the one-root report. `said`:
+/// what is said when the plan needs nothing, and after writing. Returns the exit code.
+pub(super) fn review_and_apply(
+    r: &ReviewArgs,
+    kind: RunKind,
+    dir: &Path,
+    plan: Plan,
+    [nothing_to_do, done_hint]: [&'static str; 2],
+    env: &Env,
+    cx: &Ctx,
+) -> i32 {
+    let sink = cx.sink;
+    let view = View {
+        sink,
+        json: r.json,
+        quiet: cx.quiet,
+        verbose: false,
+        color: r.color,
+        can_prompt: std::io::stdin().is_terminal(),
+        many: false,
+        nothing_to_do,
+        done_hint,
+    };
+    let tail = setup::Tail {
+        yes: r.yes,
+        fail_fast: false,
+        lock_timeout: std::time::Duration::from_secs(r.lock_timeout),
+        kind,
+        verify: None,
+        restart_gateway: restart_gateway(r.restart_gateway, r.no_restart_gateway),
+        redactor: sink.secrets().clone(),
+    };
     let target = Target {
-        dir: r.dir.to_path_buf(),
+        dir: dir.to_path_buf(),
         config: None,
     };
-    let run = setup::run_plan(
-        target,
-        plan.clone(),
-        r.mode,
-        &r.tail,
-        env,
-        &mut Term::new(&r.view),
-    );
-    render_one(&r.view, r.dir, &run)
+    let run = setup::run_plan(target, plan, r.mode(), &tail, env, &mut Term::new(&view));
+    render_one(&view, dir, &run)
 }
 
 /// Right above the prompt: the one-line recap, after the diff has reached the screen. When
@@ -548,12 +502,7 @@ fn before_prompt(plan: &Plan, probe: Option<&ProbeOutcome>, view: &View) {
             let color = use_color(view.color, output::stderr_is_terminal());
             sink.err(&report::summary(plan, probe));
             sink.err("\n");
-            let d = diff::render_review(plan, color, view.verbose);
-            if color {
-                sink.err_styled(&d);
-            } else {
-                sink.err(&d);
-            }
+            sink.err_diff(&diff::render_review(plan, color, view.verbose), color);
             if let Some(line) = &recap {
                 errln!(sink, "{line}");
             }

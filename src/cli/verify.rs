@@ -20,9 +20,8 @@ pub(super) fn run_verify(a: &VerifyArgs, cx: &Ctx) -> i32 {
         Ok(o) => o,
         Err(code) => return code,
     };
-    let env = &env;
     let resolved = root::discover(&dir, config_override.as_deref(), a.agent.as_deref())
-        .and_then(|r| verify::resolve(&r, env, a.agent.as_deref(), sink.secrets()));
+        .and_then(|r| verify::resolve(&r, &env, a.agent.as_deref(), sink.secrets()));
     let resolved = match resolved {
         Ok(r) => r,
         Err(e) => return fail(sink, a.json, Mode::DryRun, Some(&dir), &e),
@@ -216,8 +215,7 @@ fn line(m: &ModelResult) -> String {
         return format!("{tag}  {}  {why}", m.model_ref);
     }
     let tag = if m.ok { "ok  " } else { "FAIL" };
-    let status = m.status.map_or("no answer".to_owned(), |s| s.to_string());
-    let mut s = format!("{tag}  {}  {status}", m.model_ref);
+    let mut s = format!("{tag}  {}  {}", m.model_ref, status_word(m.status));
     if let Some(by) = &m.answered_by {
         s.push_str(&format!("  answered by {by}"));
     }
@@ -230,9 +228,7 @@ fn line(m: &ModelResult) -> String {
     if let Some(n) = m.usage.as_ref().and_then(|u| u.total_tokens) {
         s.push_str(&format!(", {n} tokens"));
     }
-    if m.attempts > 1 {
-        s.push_str(&format!(" ({} attempts)", m.attempts));
-    }
+    s.push_str(&attempts_note(m.attempts));
     if let Some(f) = &m.failure {
         s.push_str(&format!(
             "  {}",
