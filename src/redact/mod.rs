@@ -179,23 +179,15 @@ fn mask_value(raw: &str) -> String {
         None => ("", raw, ""),
     };
     let masked = if inner.contains(js_line_break) {
-        let mut m = String::new();
-        let mut seg = String::new();
-        for c in inner.chars() {
-            if js_line_break(c) {
-                if !seg.is_empty() {
-                    m.push('…');
-                    seg.clear();
-                }
-                m.push(c);
-            } else {
-                seg.push(c);
-            }
-        }
-        if !seg.is_empty() {
-            m.push('…');
-        }
-        m
+        // Each line's part is `…` (an empty one nothing), its line break kept.
+        inner
+            .split_inclusive(js_line_break)
+            .map(|piece| {
+                let part = piece.trim_end_matches(js_line_break);
+                let dots = if part.is_empty() { "" } else { "…" };
+                format!("{dots}{}", &piece[part.len()..])
+            })
+            .collect()
     } else if inner.is_empty() {
         String::new()
     } else if inner.chars().count() < 24 {
@@ -214,24 +206,14 @@ fn mask_value(raw: &str) -> String {
 /// line starts or at a line break.
 fn unread_lines(gap: &str, into_entry: bool) -> String {
     let mut out = String::with_capacity(gap.len());
-    let mut rest = gap;
-    loop {
-        let (line, brk, more) = match rest.find(js_line_break) {
-            Some(i) => {
-                let n = rest[i..].chars().next().map_or(1, char::len_utf8);
-                (&rest[..i], &rest[i..i + n], Some(&rest[i + n..]))
-            }
-            None => (rest, "", None),
-        };
-        if more.is_some() || !into_entry {
-            out.push_str(&mask_unread_line(line));
-        } else {
+    for piece in gap.split_inclusive(js_line_break) {
+        let line = piece.trim_end_matches(js_line_break);
+        if into_entry && line.len() == piece.len() {
+            // The last piece, with no line break after it: what leads into the entry.
             out.push_str(line);
-        }
-        out.push_str(brk);
-        match more {
-            Some(m) => rest = m,
-            None => break,
+        } else {
+            out.push_str(&mask_unread_line(line));
+            out.push_str(&piece[line.len()..]);
         }
     }
     out
@@ -326,7 +308,7 @@ fn secret_spans<'a>(
         let own = key.as_ref().map_or(Secrecy::Plain, |k| {
             *names.entry(k.clone()).or_insert_with(|| secrecy(k))
         });
-        stricter(inherited, own)
+        inherited.max(own)
     };
     for e in events {
         match e {
@@ -373,14 +355,6 @@ fn secret_spans<'a>(
         }
     }
     spans
-}
-
-fn stricter(a: Secrecy, b: Secrecy) -> Secrecy {
-    match (a, b) {
-        (Secrecy::Secret, _) | (_, Secrecy::Secret) => Secrecy::Secret,
-        (Secrecy::Tokens, _) | (_, Secrecy::Tokens) => Secrecy::Tokens,
-        _ => Secrecy::Plain,
-    }
 }
 
 /// A JSON/JSON5 file's text with its secrets masked by their place in the structure (see
@@ -670,7 +644,7 @@ mod tests {
                         let key =
                             |m: &crate::format::json5::Entry| m.key.as_ref().unwrap().0.to_lossy();
                         for m in members {
-                            walk(&m.value, stricter(secret, secrecy(&key(m))), text, out);
+                            walk(&m.value, secret.max(secrecy(&key(m))), text, out);
                         }
                         // The last `source` and `id` with a scalar value decide.
                         let last = |k: &str| {

@@ -9,15 +9,15 @@
 //! `password`, …), or the name run together ends in one (`accesstoken`, `APIKEYS`); unless
 //! its last word says it *describes* one (`keyFile`, `tokenUrl`, `apiKeyEnv`).
 
-/// What a name says about the value under it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a name says about the value under it, from the least strict to the strictest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Secrecy {
     Plain,
-    /// A credential: every string and number under it is masked.
-    Secret,
     /// Only the token family (`sessionTokens`, `maxTokens`): strings are credentials, but a
     /// number is a count (`maxTokens: 8192`, `contextTokens`), which shows.
     Tokens,
+    /// A credential: every string and number under it is masked.
+    Secret,
 }
 
 impl Secrecy {
@@ -172,10 +172,6 @@ fn stem_of<'a>(w: &str, stems: &[&'a str]) -> Option<&'a str> {
     stems.iter().copied().find(|s| *s == w || *s == singular)
 }
 
-fn is_token_stem(s: &str) -> bool {
-    s == "token"
-}
-
 /// What `name` says about its value (see the module's rule).
 pub fn secrecy(name: &str) -> Secrecy {
     if !hinted(name) {
@@ -205,7 +201,7 @@ pub fn secrecy(name: &str) -> Secrecy {
     }
     match found.as_slice() {
         [] => Secrecy::Plain,
-        f if f.iter().all(|s| is_token_stem(s)) => Secrecy::Tokens,
+        f if f.iter().all(|s| *s == "token") => Secrecy::Tokens,
         _ => Secrecy::Secret,
     }
 }

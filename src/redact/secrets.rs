@@ -16,6 +16,7 @@
 //! secret or a key-shaped run; a *fragment* of a known secret shows only the head the full
 //! redaction shows anyway, so fragments cannot be pieced together into more of the key.
 
+use std::borrow::Cow;
 use std::sync::RwLock;
 
 /// `sk-or-v1-0123…cdef` → `sk-or-…cdef`: first 6 and last 4 characters. Short values show
@@ -129,10 +130,10 @@ impl Redactor {
             return mask_runs(text, |run| key_shaped(run).then(|| redact(run)));
         };
         // Whole secrets first: one may hold characters that are not key characters.
-        let mut out = std::borrow::Cow::Borrowed(text);
+        let mut out = Cow::Borrowed(text);
         for s in &known.secrets {
             if out.contains(s.as_str()) {
-                out = std::borrow::Cow::Owned(out.replace(s.as_str(), &redact(s)));
+                out = Cow::Owned(out.replace(s.as_str(), &redact(s)));
             }
         }
         mask_runs(&out, |run| {
@@ -161,12 +162,7 @@ impl Redactor {
     pub fn value(&self, v: &mut serde_json::Value) {
         use serde_json::Value;
         match v {
-            Value::String(s) => {
-                let r = self.text(s);
-                if r != *s {
-                    *s = r;
-                }
-            }
+            Value::String(s) => *s = self.text(s),
             Value::Array(a) => a.iter_mut().for_each(|v| self.value(v)),
             Value::Object(o) => {
                 let needs_rename = o.keys().any(|k| self.text(k) != *k);
@@ -273,9 +269,9 @@ const MASK: &str = "…";
 /// `&X-Amz-Signature=`, see `secret_name`) or that looks like a token, and every
 /// token-like run in the path (`/services/T0/B0/…`). Host, port, path words and other
 /// parameters stay, so the URL still says where it points. `file:` URLs are paths.
-pub fn mask_urls(text: &str) -> std::borrow::Cow<'_, str> {
+pub fn mask_urls(text: &str) -> Cow<'_, str> {
     if !text.contains("://") {
-        return std::borrow::Cow::Borrowed(text);
+        return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
@@ -300,9 +296,9 @@ pub fn mask_urls(text: &str) -> std::borrow::Cow<'_, str> {
     }
     out.push_str(rest);
     if out == text {
-        std::borrow::Cow::Borrowed(text)
+        Cow::Borrowed(text)
     } else {
-        std::borrow::Cow::Owned(out)
+        Cow::Owned(out)
     }
 }
 
@@ -332,30 +328,22 @@ fn mask_url_body(body: &str) -> String {
     }
     let q = tail.find(['?', '#']).unwrap_or(tail.len());
     let (path, params) = tail.split_at(q);
-    out.push_str(&mask_runs(path, |run| {
-        url_token(run).then(|| MASK.to_owned())
-    }));
+    let tokens = |s: &str| mask_runs(s, |run| url_token(run).then(|| MASK.to_owned()));
+    out.push_str(&tokens(path));
     // Query and fragment: `name=value` pairs split at `&`/`;` (`#access_token=…` as well).
     let mut pair = String::new();
     let flush = |pair: &mut String, out: &mut String| {
         match pair.split_once('=') {
             Some((name, value)) if !value.is_empty() => {
-                let name_plain = name.trim_start_matches(['?', '#']);
-                if crate::redact::secret_name::secret_name(name_plain) {
-                    out.push_str(name);
-                    out.push('=');
+                out.push_str(name);
+                out.push('=');
+                if crate::redact::secret_name::secret_name(name.trim_start_matches(['?', '#'])) {
                     out.push_str(MASK);
                 } else {
-                    out.push_str(name);
-                    out.push('=');
-                    out.push_str(&mask_runs(value, |run| {
-                        url_token(run).then(|| MASK.to_owned())
-                    }));
+                    out.push_str(&tokens(value));
                 }
             }
-            _ => out.push_str(&mask_runs(pair, |run| {
-                url_token(run).then(|| MASK.to_owned())
-            })),
+            _ => out.push_str(&tokens(pair)),
         }
         pair.clear();
     };
