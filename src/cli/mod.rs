@@ -487,11 +487,11 @@ pub fn main() -> i32 {
     };
     let cli = match Cli::try_parse_from(&args) {
         Ok(c) => c,
-        // clap's message would quote the argument with the control character in it.
-        Err(_) if no_control_characters(&args, None).is_err() => {
-            return no_control_characters(&args, None).map_or_else(refuse, |()| exit::OK);
-        }
         Err(e) => {
+            // clap's message would quote the argument with the control character in it.
+            if let Err(bad) = no_control_characters(&args, None) {
+                return refuse(bad);
+            }
             // clap quotes the offending argument, which may be the key or hold control
             // characters: its message goes through the output layer like everything else.
             let text = e.render().to_string();
@@ -525,10 +525,9 @@ pub fn main() -> i32 {
         Some(Command::Probe(p)) => p.api_key.as_deref(),
         _ => cli.api_key.as_deref(),
     };
-    if let Err(e) = no_control_characters(&args, key) {
-        return refuse(e);
-    }
-    if let Err(e) = no_subcommand_after_options(&cli) {
+    if let Err(e) =
+        no_control_characters(&args, key).and_then(|()| no_subcommand_after_options(&cli))
+    {
         return refuse(e);
     }
     let code = run(&cli, &Env::from_process(), sink);
@@ -581,29 +580,6 @@ fn no_control_characters(args: &[std::ffi::OsString], key: Option<&str>) -> Resu
         }
     }
     Ok(())
-}
-
-/// What every setup run needs before it looks at a root: the key (collected into `secrets`
-/// for redaction as soon as it is known), the settings from the templates and flags, and
-/// how to reach GateRouter (with a warning when the base URL looks wrong).
-struct Inputs {
-    key: KeyChoice,
-    settings: Settings,
-    probe: ProbeConfig,
-    warnings: Vec<String>,
-}
-
-fn inputs(cli: &Cli, env: &Env, key_arg: Option<String>, secrets: &Redactor) -> Result<Inputs> {
-    let key = key_choice(cli.api_key_stdin, key_arg, env, secrets)?;
-    let mut settings = settings(cli)?;
-    let (probe, url_warning) = probe_config(&cli.probe, settings.base_url())?;
-    settings.patch_provider(&serde_json::json!({ "baseUrl": probe.base_url }))?;
-    Ok(Inputs {
-        key,
-        settings,
-        probe,
-        warnings: url_warning.into_iter().collect(),
-    })
 }
 
 /// Once the admin's inputs are read: switch to the owner of `dirs` when the rule says so
@@ -1026,7 +1002,7 @@ pub fn run(cli: &Cli, env: &Env, sink: &Sink) -> i32 {
     if let Err(e) = root::check_state_dir(&dir, config.as_deref(), cli.init, root_arg.is_some()) {
         return fail(sink, cli.json, cli.mode(), Some(&dir), &e);
     }
-    setup::run_setup(cli, env, sink)
+    setup::run_setup(cli, env, crate::ops::setup::Target { dir, config }, sink)
 }
 
 /// An error before any probe or plan: said on standard error, and as the JSON report.

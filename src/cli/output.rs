@@ -166,24 +166,11 @@ enum Stream {
 }
 
 fn write_bytes(stream: Stream, bytes: &[u8]) {
-    let closed = match stream {
-        Stream::Out => &STDOUT_CLOSED,
-        Stream::Err => &STDERR_CLOSED,
+    let (closed, mut w): (_, Box<dyn Write>) = match stream {
+        Stream::Out => (&STDOUT_CLOSED, Box::new(std::io::stdout().lock())),
+        Stream::Err => (&STDERR_CLOSED, Box::new(std::io::stderr().lock())),
     };
-    if closed.load(Ordering::Relaxed) {
-        return;
-    }
-    let result = match stream {
-        Stream::Out => {
-            let mut o = std::io::stdout().lock();
-            o.write_all(bytes).and_then(|()| o.flush())
-        }
-        Stream::Err => {
-            let mut e = std::io::stderr().lock();
-            e.write_all(bytes).and_then(|()| e.flush())
-        }
-    };
-    if result.is_err() {
+    if !closed.load(Ordering::Relaxed) && w.write_all(bytes).and_then(|()| w.flush()).is_err() {
         closed.store(true, Ordering::Relaxed);
     }
 }

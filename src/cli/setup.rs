@@ -9,10 +9,11 @@ use std::path::{Path, PathBuf};
 use super::*;
 use crate::ops::setup::{self, Approval, Request, RunReport, Target};
 
-/// The validated request of a setup run over `targets`: the key, the settings and how to
-/// reach GateRouter, all checked before any root is read. Then, the admin's inputs read, the
-/// run becomes the roots' owner when run as root ([`crate::sys::privilege`]); returns the
-/// environment to run with (the owner's `HOME`).
+/// The validated request of a setup run over `targets`: the key (collected into `secrets` for
+/// redaction as soon as it is known), the settings from the templates and flags, and how to
+/// reach GateRouter (with a warning when the base URL looks wrong), all checked before any
+/// root is read. Then, the admin's inputs read, the run becomes the roots' owner when run as
+/// root ([`crate::sys::privilege`]); returns the environment to run with (the owner's `HOME`).
 pub(super) fn request(
     cli: &Cli,
     env: &Env,
@@ -20,12 +21,10 @@ pub(super) fn request(
     secrets: &Redactor,
 ) -> Result<(Request, Env)> {
     let (key_arg, _) = positionals(cli);
-    let Inputs {
-        key,
-        settings,
-        probe,
-        warnings,
-    } = inputs(cli, env, key_arg, secrets)?;
+    let key = key_choice(cli.api_key_stdin, key_arg, env, secrets)?;
+    let mut settings = settings(cli)?;
+    let (probe, url_warning) = probe_config(&cli.probe, settings.base_url())?;
+    settings.patch_provider(&serde_json::json!({ "baseUrl": probe.base_url }))?;
     let dirs: Vec<PathBuf> = targets.iter().map(|t| t.dir.clone()).collect();
     let env = as_owner(&dirs, cli.as_invoker, env)?;
     let req = Request {
@@ -45,7 +44,7 @@ pub(super) fn request(
         lock_timeout: std::time::Duration::from_secs(cli.lock_timeout),
         restart_gateway: cli.restart_gateway(),
         force: cli.force,
-        warnings,
+        warnings: url_warning.into_iter().collect(),
         redactor: secrets.clone(),
     };
     Ok((req, env))
@@ -312,18 +311,12 @@ const WIRED: &str = "Configured: OpenClaw already uses GateRouter here (doctor f
 const SETUP_DONE: &str =
     "Restart the OpenClaw gateway (openclaw gateway restart) to pick up the new model.";
 
-/// One root: the run, rendered as the one-root report.
-pub(super) fn run_setup(cli: &Cli, env: &Env, sink: &Sink) -> i32 {
-    let mode = cli.mode();
-    let (_, root_arg) = positionals(cli);
-    let (dir, config) = root::resolve(root_arg.as_deref(), env);
-    let target = Target {
-        dir: dir.clone(),
-        config,
-    };
+/// One root, `target`: the run, rendered as the one-root report.
+pub(super) fn run_setup(cli: &Cli, env: &Env, target: Target, sink: &Sink) -> i32 {
+    let dir = target.dir.clone();
     let (req, env) = match request(cli, env, vec![target], sink.secrets()) {
         Ok(r) => r,
-        Err(e) => return fail(sink, cli.json, mode, None, &e),
+        Err(e) => return fail(sink, cli.json, cli.mode(), None, &e),
     };
     let view = View::setup(cli, false, sink);
     let run = setup::run(req, &env, &mut Term::new(&view));

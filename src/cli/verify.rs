@@ -51,12 +51,16 @@ pub(super) fn run_verify(a: &VerifyArgs, cx: &Ctx) -> i32 {
 /// model and the tiny message through the running Gateway, each skipped with a reason when
 /// there is no `openclaw` on PATH.
 fn openclaw_runs(a: &VerifyArgs, dir: &Path, config: Option<&Path>, report: &mut VerifyReport) {
+    if !(a.with_openclaw || a.via_gateway) {
+        return;
+    }
+    let bin = verify::openclaw::find(std::env::var_os("PATH").as_deref());
     if a.with_openclaw {
-        match verify::openclaw::find(std::env::var_os("PATH").as_deref()) {
+        match &bin {
             Some(bin) => {
                 let limit = std::time::Duration::from_secs(a.timeout.saturating_mul(10));
                 report.openclaw = Some(verify::openclaw::run(
-                    &bin,
+                    bin,
                     dir,
                     config,
                     a.agent.as_deref(),
@@ -69,27 +73,25 @@ fn openclaw_runs(a: &VerifyArgs, dir: &Path, config: Option<&Path>, report: &mut
         }
     }
     if a.via_gateway {
-        match verify::openclaw::find(std::env::var_os("PATH").as_deref()) {
+        report.gateway = Some(match &bin {
             Some(bin) => {
                 let root = root::discover(dir, config, None).ok();
                 let env_file = root.as_ref().map_or((dir.join(".env"), None), |r| {
                     (r.env.target.clone(), r.env.bytes.clone())
                 });
-                report.gateway = Some(verify::gateway::run(
-                    &bin,
+                verify::gateway::run(
+                    bin,
                     dir,
                     config,
                     (&env_file.0, env_file.1.as_deref()),
                     a.agent.as_deref(),
                     std::time::Duration::from_secs(a.timeout),
-                ));
+                )
             }
-            None => {
-                report.gateway = Some(verify::gateway::GatewayRun::not_run(
-                    "--via-gateway: no `openclaw` on PATH to send the message with",
-                ))
-            }
-        }
+            None => verify::gateway::GatewayRun::not_run(
+                "--via-gateway: no `openclaw` on PATH to send the message with",
+            ),
+        });
     }
 }
 
@@ -174,33 +176,20 @@ fn print_errors(sink: &Sink, r: &VerifyReport) {
 }
 
 fn print_verdict(sink: &Sink, r: &VerifyReport) {
-    if r.ok && r.gateway.as_ref().is_some_and(|g| g.ok) {
-        outln!(
-            sink,
+    let verdict = match (r.ok, r.gateway.as_ref().map(|g| g.ok)) {
+        (true, Some(true)) => {
             "Verified: the default model answers through GateRouter, and so does the running Gateway."
-        );
-    } else if r.ok && r.gateway.is_some() {
-        outln!(
-            sink,
-            "The default model answers through GateRouter when asked directly, but not through the running Gateway."
-        );
-    } else if r.ok {
-        outln!(
-            sink,
-            "Verified: the default model answers through GateRouter."
-        );
-    } else {
-        match r.fallback_ok {
-            Some(true) => outln!(
-                sink,
-                "The primary did not answer; a fallback did, so OpenClaw would still reply (after its retries)."
-            ),
-            _ => outln!(
-                sink,
-                "The primary did not answer, and no gaterouter fallback would have either."
-            ),
         }
-    }
+        (true, Some(false)) => {
+            "The default model answers through GateRouter when asked directly, but not through the running Gateway."
+        }
+        (true, None) => "Verified: the default model answers through GateRouter.",
+        (false, _) if r.fallback_ok == Some(true) => {
+            "The primary did not answer; a fallback did, so OpenClaw would still reply (after its retries)."
+        }
+        (false, _) => "The primary did not answer, and no gaterouter fallback would have either.",
+    };
+    outln!(sink, "{verdict}");
 }
 
 fn line(m: &ModelResult) -> String {

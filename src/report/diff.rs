@@ -7,6 +7,7 @@ use crate::format::json5::{self, Kind};
 use crate::openclaw::files::{FileKind, Syntax};
 use crate::plan::{FileChange, Plan};
 use crate::redact;
+use crate::redact::text::{escape, one_line};
 
 const CONTEXT: usize = 3;
 
@@ -14,7 +15,7 @@ const CONTEXT: usize = 3;
 /// once our own colour codes are around it, the output layer can no longer tell them apart
 /// from ESC sequences inside the file, so untrusted bytes must be made inert here.
 fn paint(color: bool, style: Style, text: &str) -> String {
-    let text = crate::redact::text::escape(text);
+    let text = escape(text);
     if color {
         format!("{}{text}{}", style.render(), style.render_reset())
     } else {
@@ -42,7 +43,7 @@ pub fn redacted_text(kind: FileKind, bytes: &[u8]) -> String {
         .split_inclusive('\n')
         .map(|l| second_pass(kind, redact::strip_eol(l)));
     for (line, nl) in lines.zip(ends) {
-        out.push_str(&crate::redact::text::escape(&line));
+        out.push_str(&escape(&line));
         if nl {
             out.push('\n');
         }
@@ -96,7 +97,7 @@ fn headers(f: &FileChange, color: bool, out: &mut String) -> bool {
             out,
             format!(
                 "symlink: writes go to {}",
-                crate::redact::text::one_line(&f.target.display().to_string(), usize::MAX)
+                one_line(&f.target.display().to_string(), usize::MAX)
             ),
         );
     }
@@ -120,7 +121,7 @@ fn headers(f: &FileChange, color: bool, out: &mut String) -> bool {
             format!(
                 "mode {m:o} → {:o}: {} (chmod {:o}; not a change a git patch can carry)",
                 f.mode_after,
-                crate::redact::text::one_line(&f.rel, usize::MAX),
+                one_line(&f.rel, usize::MAX),
                 f.mode_after
             ),
         ),
@@ -292,7 +293,7 @@ fn text(b: &[u8]) -> std::borrow::Cow<'_, str> {
 /// `a/openclaw.json`; a file outside the root (an absolute path) is shown as it is.
 /// A name with a newline in it stays on its header line.
 fn side(prefix: &str, rel: &str) -> String {
-    let rel = crate::redact::text::one_line(rel, usize::MAX);
+    let rel = one_line(rel, usize::MAX);
     if rel.starts_with('/') {
         rel.to_owned()
     } else {
@@ -379,10 +380,7 @@ impl Catalog {
                 let id = id.unwrap_or_else(|| "?".to_owned());
                 // Masked by shape before it is cut short, so no cut leaves a key too short
                 // to look like one (the run's secrets are masked where it is printed).
-                let id = crate::redact::text::one_line(
-                    &crate::redact::secrets::Redactor::new().text(&id),
-                    60,
-                );
+                let id = one_line(&crate::redact::secrets::Redactor::new().text(&id), 60);
                 (line_of(e.value.span.start), id)
             })
             .collect();

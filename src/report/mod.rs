@@ -16,6 +16,7 @@ use crate::gaterouter::probe::ProbeOutcome;
 use crate::gaterouter::templates::{PROFILE_ID, PROVIDER_ID};
 use crate::openclaw::files::{Syntax, pointer};
 use crate::plan::{FileChange, FileKind, Plan};
+use crate::redact::text::one_line;
 
 /// Bumped when a field changes meaning or disappears; new fields do not bump it.
 pub const REPORT_VERSION: u32 = 1;
@@ -410,7 +411,7 @@ pub fn recap(plan: &Plan) -> Option<String> {
     let each: Vec<String> = pending
         .iter()
         .map(|f| {
-            let name = crate::redact::text::one_line(&f.rel, usize::MAX);
+            let name = one_line(&f.rel, usize::MAX);
             if f.is_removal() {
                 format!("{name} deleted")
             } else {
@@ -465,14 +466,13 @@ pub fn recap_many(plans: &[Option<&Plan>], failed: usize) -> Option<String> {
 
 /// The lines shown before the diff: root, probe result, each file and what it gets.
 pub fn summary(plan: &Plan, probe: Option<&ProbeOutcome>) -> String {
-    let root = crate::redact::text::one_line(&plan.root.display().to_string(), usize::MAX);
+    let root = one_line(&plan.root.display().to_string(), usize::MAX);
     let mut out = format!("OpenClaw root: {root}\n");
     if let Some(a) = crate::sys::privilege::current() {
-        let s = crate::redact::text::one_line(&a.sentence(), usize::MAX);
-        out.push_str(&format!("Note: {s}.\n"));
+        out.push_str(&format!("Note: {}.\n", one_line(&a.sentence(), usize::MAX)));
     }
     if let Some(p) = probe {
-        let s = crate::redact::text::one_line(&p.summary(), usize::MAX);
+        let s = one_line(&p.summary(), usize::MAX);
         out.push_str(&format!("GateRouter probe: {s}\n"));
     }
     let width = plan.files.iter().map(|f| f.rel.len()).max().unwrap_or(0);
@@ -484,7 +484,7 @@ pub fn summary(plan: &Plan, probe: Option<&ProbeOutcome>) -> String {
             _ => ("~", what(f)),
         };
         // A file name is one line of the summary, whatever bytes it holds.
-        let name = crate::redact::text::one_line(&f.rel, usize::MAX);
+        let name = one_line(&f.rel, usize::MAX);
         out.push_str(&format!("  {mark} {name:width$}  {label}\n"));
     }
     out
