@@ -289,7 +289,7 @@ fn show_plan(sink: &Sink, shown: bool, plan: &Plan, run: &RunReport, color: bool
 }
 
 /// What was written, and where the previous contents went.
-fn show_applied(sink: &Sink, applied: &Applied, done_hint: &str) {
+fn show_applied(sink: &Sink, applied: &Applied) {
     outln!(
         sink,
         "Wrote {}.{}",
@@ -300,9 +300,6 @@ fn show_applied(sink: &Sink, applied: &Applied, done_hint: &str) {
             .map(|b| format!(" Previous contents backed up in {}", b.display()))
             .unwrap_or_default()
     );
-    if !done_hint.is_empty() {
-        outln!(sink, "{done_hint}");
-    }
 }
 
 /// Said of a root OpenClaw can already use GateRouter on, when setup would still change it.
@@ -355,36 +352,28 @@ pub(super) fn render_one(view: &View, dir: &Path, run: &RunReport) -> i32 {
     if let Some(e @ (Error::NotInteractive | Error::Unreviewed { .. })) = &run.refused {
         return fail_here(Some(plan), e);
     }
-    let mut notes = Vec::new();
-    if let Some(a) = &r.applied {
-        if view.shown() {
-            match &r.gateway {
-                // What the running Gateway does with it replaces the generic hint.
-                Some(g) => {
-                    show_applied(sink, a, "");
-                    for line in g.after(r.restarted.as_ref()) {
-                        outln!(sink, "{line}");
-                    }
-                }
-                None => show_applied(sink, a, view.done_hint),
-            }
+    if let Some(a) = r.applied.as_ref().filter(|_| view.shown()) {
+        show_applied(sink, a);
+        // What the running Gateway does with it replaces the generic hint.
+        let hints = match &r.gateway {
+            Some(g) => g.after(r.restarted.as_ref()),
+            None => vec![view.done_hint.to_owned()],
+        };
+        for line in hints {
+            outln!(sink, "{line}");
         }
-        notes.extend(
-            (run.kind == RunKind::Uninstall)
-                .then(|| backups_hold_the_key(dir))
-                .flatten(),
-        );
-        if !view.json {
-            for n in &notes {
-                errln!(sink, "note: {n}");
-            }
-        }
+    }
+    let note = (r.applied.is_some() && run.kind == RunKind::Uninstall)
+        .then(|| backups_hold_the_key(dir))
+        .flatten();
+    if let Some(n) = note.as_ref().filter(|_| !view.json) {
+        errln!(sink, "note: {n}");
     }
     if let Some(v) = &r.verify {
         super::verify::show_after_setup(sink, v, !view.shown());
     }
     if view.json {
-        let warnings: Vec<String> = run.warnings.iter().chain(&notes).cloned().collect();
+        let warnings: Vec<String> = run.warnings.iter().chain(&note).cloned().collect();
         sink.json(&root_json(run, r, probe, &warnings));
     }
     r.exit_code

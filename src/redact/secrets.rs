@@ -165,16 +165,13 @@ impl Redactor {
             Value::String(s) => *s = self.text(s),
             Value::Array(a) => a.iter_mut().for_each(|v| self.value(v)),
             Value::Object(o) => {
-                let needs_rename = o.keys().any(|k| self.text(k) != *k);
-                if needs_rename {
-                    let old = std::mem::take(o);
-                    for (k, mut val) in old {
-                        self.value(&mut val);
-                        o.insert(self.text(&k), val);
-                    }
-                } else {
-                    o.values_mut().for_each(|v| self.value(v));
-                }
+                *o = std::mem::take(o)
+                    .into_iter()
+                    .map(|(k, mut v)| {
+                        self.value(&mut v);
+                        (self.text(&k), v)
+                    })
+                    .collect();
             }
             _ => {}
         }
