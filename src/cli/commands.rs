@@ -7,124 +7,88 @@ use crate::redact::text::{Style, one_line, paint};
 
 /// `gaterouter-setup rollback`: put back the newest backup set made by setup.
 pub(super) fn run_rollback(a: &RollbackArgs, cx: &Ctx) -> i32 {
-    let Ctx { quiet, sink, .. } = *cx;
     let r = &a.review;
-    let mode = r.mode();
     // The backup set is the owner's to edit, so it is read and restored with the owner's
     // rights: a copy changed by the owner can only go where the owner could write anyway.
-    let OwnedRoot { dir, env, .. } = match cx.owned_root(a.root.as_deref(), r.json, mode) {
-        Ok(o) => o,
-        Err(code) => return code,
-    };
-    let prepared = (|| -> Result<Option<(rollback::BackupSet, Plan)>> {
+    cx.in_owned_root(a.root.as_deref(), r.json, r.mode(), |o| {
+        let dir = &o.dir;
         if !dir.is_dir() {
-            root::discover(&dir, None, None)?;
+            root::discover(dir, None, None)?;
         }
         if a.list {
-            return Ok(None);
+            return Ok(list_backups(cx.sink, dir, r.json));
         }
         // A dry run writes nothing, so it may show what a rollback over edits would discard.
         let force = a.force || r.dry_run;
-        let (set, mut plan) = rollback::prepare(&dir, a.to.as_deref(), force)?;
+        let (set, mut plan) = rollback::prepare(dir, a.to.as_deref(), force)?;
         plan.check_openclaw_health();
         if !force {
             plan.refuse_openclaw_undo()?;
         }
-        Ok(Some((set, plan)))
-    })();
-    let (set, plan) = match prepared {
-        Ok(Some(p)) => p,
-        Ok(None) => return list_backups(sink, &dir, r.json),
-        Err(e) => return fail(sink, r.json, mode, Some(&dir), &e),
-    };
-    if !r.json && !quiet {
-        outln!(
-            sink,
-            "Rolling back to the files saved in backup set {} ({})",
-            set.stamp,
-            set.dir.display()
-        );
-    }
-    let said = [
-        "Nothing to roll back: the files already match the backup.",
-        "Restart the OpenClaw gateway (openclaw gateway restart) to pick up the restored configuration.",
-    ];
-    review_and_apply(r, RunKind::Rollback, &dir, plan, said, &env, cx)
+        if !r.json && !cx.quiet {
+            outln!(
+                cx.sink,
+                "Rolling back to the files saved in backup set {} ({})",
+                set.stamp,
+                set.dir.display()
+            );
+        }
+        let said = [
+            "Nothing to roll back: the files already match the backup.",
+            "Restart the OpenClaw gateway (openclaw gateway restart) to pick up the restored configuration.",
+        ];
+        Ok(review_and_apply(r, RunKind::Rollback, &o, plan, said, cx))
+    })
 }
 
 /// `gaterouter-setup uninstall`: remove what setup added, restoring the previous model.
 pub(super) fn run_uninstall(a: &UninstallArgs, cx: &Ctx) -> i32 {
-    let sink = cx.sink;
     let r = &a.review;
-    let mode = r.mode();
-    let OwnedRoot {
-        dir,
-        config: config_override,
-        env,
-    } = match cx.owned_root(a.root.as_deref(), r.json, mode) {
-        Ok(o) => o,
-        Err(code) => return code,
-    };
-    let prepared = (|| -> Result<Plan> {
-        let root = root::discover(&dir, config_override.as_deref(), None)?;
-        let (previous, added) = rollback::recorded(&dir)?;
-        let env_created = rollback::created_by_setup(&dir, ".env");
+    cx.in_owned_root(a.root.as_deref(), r.json, r.mode(), |o| {
+        let dir = &o.dir;
+        let root = root::discover(dir, o.config.as_deref(), None)?;
+        let (previous, added) = rollback::recorded(dir)?;
+        let env_created = rollback::created_by_setup(dir, ".env");
         let mut plan = plan::plan_uninstall(&root, previous.as_ref(), &added, env_created)?;
         apply::check_writable(&plan)?;
         plan.check_openclaw_health();
         if !(a.force || r.dry_run) {
             plan.refuse_openclaw_undo()?;
         }
-        Ok(plan)
-    })();
-    let plan = match prepared {
-        Ok(p) => p,
-        Err(e) => return fail(sink, r.json, mode, Some(&dir), &e),
-    };
-    let said = [
-        "Nothing to uninstall: no GateRouter settings found.",
-        "Restart the OpenClaw gateway (openclaw gateway restart) to pick up the change.",
-    ];
-    review_and_apply(r, RunKind::Uninstall, &dir, plan, said, &env, cx)
+        let said = [
+            "Nothing to uninstall: no GateRouter settings found.",
+            "Restart the OpenClaw gateway (openclaw gateway restart) to pick up the change.",
+        ];
+        Ok(review_and_apply(r, RunKind::Uninstall, &o, plan, said, cx))
+    })
 }
 
 /// `gaterouter-setup doctor`: read-only checks; exit 0 healthy, 1 problems.
 pub(super) fn run_doctor(a: &DoctorArgs, color: bool, cx: &Ctx) -> i32 {
     let Ctx { quiet, sink, .. } = *cx;
-    let json = a.json;
-    let OwnedRoot {
-        dir,
-        config: config_override,
-        env,
-    } = match cx.owned_root(a.root.as_deref(), json, Mode::DryRun) {
-        Ok(o) => o,
-        Err(code) => return code,
-    };
-    let root = match root::discover(&dir, config_override.as_deref(), a.agent.as_deref()) {
-        Ok(r) => r,
-        Err(e) => return fail(sink, json, Mode::DryRun, Some(&dir), &e),
-    };
-    let checks = doctor::run(&root, &env, sink.secrets());
-    let problems = checks
-        .iter()
-        .filter(|c| c.status == Status::Problem)
-        .count();
-    let code = if problems == 0 { exit::OK } else { exit::INPUT };
-    if json {
-        let v = serde_json::json!({
-            "version": report::REPORT_VERSION,
-            "root": dir,
-            "healthy": problems == 0,
-            "problems": problems,
-            "checks": checks,
-            "run_as": run_as_json(),
-            "exit_code": code,
-        });
-        sink.json(&v);
-        return code;
-    }
-    print_doctor(sink, &dir, &checks, problems, quiet, color);
-    code
+    cx.in_owned_root(a.root.as_deref(), a.json, Mode::DryRun, |o| {
+        let root = root::discover(&o.dir, o.config.as_deref(), a.agent.as_deref())?;
+        let checks = doctor::run(&root, &o.env, sink.secrets());
+        let problems = checks
+            .iter()
+            .filter(|c| c.status == Status::Problem)
+            .count();
+        let code = if problems == 0 { exit::OK } else { exit::INPUT };
+        if a.json {
+            sink.json(&serde_json::json!({
+                "version": report::REPORT_VERSION,
+                "root": o.dir,
+                "healthy": problems == 0,
+                "problems": problems,
+                "checks": checks,
+                "run_as": run_as_json(),
+                "exit_code": code,
+            }));
+        } else {
+            print_doctor(sink, &o.dir, &checks, problems, quiet, color);
+        }
+        Ok(code)
+    })
 }
 
 /// Doctor's text: the root, a line per check (with its fix), and the verdict; `quiet`: the

@@ -936,24 +936,28 @@ struct OwnedRoot {
 }
 
 impl Ctx<'_> {
-    /// The command's root argument checked, resolved and entered with its owner's rights:
-    /// the root's files, backup sets and SecretRefs are the owner's, read and run as the
-    /// owner, as OpenClaw does, and never with more rights than the owner has. On failure
-    /// the error is said (and given as the JSON report) and its exit code returned.
-    fn owned_root(
+    /// The command's root argument checked, resolved and entered with its owner's rights,
+    /// then `f` run on it: the root's files, backup sets and SecretRefs are the owner's, read
+    /// and run as the owner, as OpenClaw does, and never with more rights than the owner
+    /// has. Returns `f`'s exit code; on failure (`f`'s too) the error is said (and given as
+    /// the JSON report) and its exit code returned.
+    fn in_owned_root(
         &self,
         root_arg: Option<&Path>,
         json: bool,
         mode: Mode,
-    ) -> std::result::Result<OwnedRoot, i32> {
+        f: impl FnOnce(OwnedRoot) -> Result<i32>,
+    ) -> i32 {
         if let Some(Err(e)) = root_arg.map(|p| check_root_arg(p, false, self.sink.secrets())) {
-            return Err(fail(self.sink, json, mode, None, &e));
+            return fail(self.sink, json, mode, None, &e);
         }
         let (dir, config) = root::resolve(root_arg, self.env);
-        match as_owner(std::slice::from_ref(&dir), self.as_invoker, self.env) {
-            Ok(env) => Ok(OwnedRoot { dir, config, env }),
-            Err(e) => Err(fail(self.sink, json, mode, Some(&dir), &e)),
-        }
+        let owned =
+            as_owner(std::slice::from_ref(&dir), self.as_invoker, self.env).and_then(|env| {
+                let dir = dir.clone();
+                f(OwnedRoot { dir, config, env })
+            });
+        owned.unwrap_or_else(|e| fail(self.sink, json, mode, Some(&dir), &e))
     }
 }
 

@@ -432,16 +432,15 @@ fn backups_hold_the_key(dir: &std::path::Path) -> Option<String> {
     ))
 }
 
-/// Rollback and uninstall: `plan` (made without a probe) through the run's review → apply
-/// stages with the review flags of their command, rendered as the one-root report. `said`:
-/// what is said when the plan needs nothing, and after writing. Returns the exit code.
+/// Rollback and uninstall: `plan` of `root` (made without a probe) through the run's review →
+/// apply stages with the review flags of their command, rendered as the one-root report.
+/// `said`: what is said when the plan needs nothing, and after writing. Returns the exit code.
 pub(super) fn review_and_apply(
     r: &ReviewArgs,
     kind: RunKind,
-    dir: &Path,
+    root: &OwnedRoot,
     plan: Plan,
     [nothing_to_do, done_hint]: [&'static str; 2],
-    env: &Env,
     cx: &Ctx,
 ) -> i32 {
     let sink = cx.sink;
@@ -466,11 +465,18 @@ pub(super) fn review_and_apply(
         redactor: sink.secrets().clone(),
     };
     let target = Target {
-        dir: dir.to_path_buf(),
+        dir: root.dir.clone(),
         config: None,
     };
-    let run = setup::run_plan(target, plan, r.mode(), &tail, env, &mut Term::new(&view));
-    render_one(&view, dir, &run)
+    let run = setup::run_plan(
+        target,
+        plan,
+        r.mode(),
+        &tail,
+        &root.env,
+        &mut Term::new(&view),
+    );
+    render_one(&view, &root.dir, &run)
 }
 
 /// Right above the prompt: the one-line recap, after the diff has reached the screen. When

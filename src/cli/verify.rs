@@ -12,39 +12,30 @@ pub(super) fn run_verify(a: &VerifyArgs, cx: &Ctx) -> i32 {
     // The key reference may name any variable, not only the ones setup snapshots.
     let env = &cx.env.with_rest_of_process();
     // The owner's exec SecretRef runs, and its file SecretRef is read, as the owner.
-    let OwnedRoot {
-        dir,
-        config: config_override,
-        env,
-    } = match (Ctx { env, ..*cx }).owned_root(a.root.as_deref(), a.json, Mode::DryRun) {
-        Ok(o) => o,
-        Err(code) => return code,
-    };
-    let resolved = root::discover(&dir, config_override.as_deref(), a.agent.as_deref())
-        .and_then(|r| verify::resolve(&r, &env, a.agent.as_deref(), sink.secrets()));
-    let resolved = match resolved {
-        Ok(r) => r,
-        Err(e) => return fail(sink, a.json, Mode::DryRun, Some(&dir), &e),
-    };
-    let opts = verify::Options {
-        all: a.all,
-        timeout: std::time::Duration::from_secs(a.timeout),
-        ..verify::Options::default()
-    };
-    let mut report = verify::run(&resolved, &opts);
-    openclaw_runs(a, &dir, config_override.as_deref(), &mut report);
-    verify::credit_openclaw(&mut report);
-    let code = crate::ops::setup::verify_exit_code(&report);
-    if a.json {
-        let mut v = serde_json::to_value(&report).unwrap_or_default();
-        v["version"] = serde_json::json!(report::REPORT_VERSION);
-        v["exit_code"] = serde_json::json!(code);
-        v["run_as"] = run_as_json();
-        sink.json(&v);
-        return code;
-    }
-    print(sink, &report, cx.quiet);
-    code
+    Ctx { env, ..*cx }.in_owned_root(a.root.as_deref(), a.json, Mode::DryRun, |o| {
+        let config = o.config.as_deref();
+        let root = root::discover(&o.dir, config, a.agent.as_deref())?;
+        let resolved = verify::resolve(&root, &o.env, a.agent.as_deref(), sink.secrets())?;
+        let opts = verify::Options {
+            all: a.all,
+            timeout: std::time::Duration::from_secs(a.timeout),
+            ..verify::Options::default()
+        };
+        let mut report = verify::run(&resolved, &opts);
+        openclaw_runs(a, &o.dir, config, &mut report);
+        verify::credit_openclaw(&mut report);
+        let code = crate::ops::setup::verify_exit_code(&report);
+        if a.json {
+            let mut v = serde_json::to_value(&report).unwrap_or_default();
+            v["version"] = serde_json::json!(report::REPORT_VERSION);
+            v["exit_code"] = serde_json::json!(code);
+            v["run_as"] = run_as_json();
+            sink.json(&v);
+        } else {
+            print(sink, &report, cx.quiet);
+        }
+        Ok(code)
+    })
 }
 
 /// What `--with-openclaw` and `--via-gateway` add to the report: OpenClaw's own run of the
