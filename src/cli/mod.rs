@@ -7,7 +7,7 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, ColorChoice, Parser, Subcommand};
 
 pub mod build_info;
 mod commands;
@@ -74,13 +74,6 @@ fn agent_id(s: &str) -> Result<String, String> {
     } else {
         Err("an agent id is 1 to 64 letters, digits, `_` or `-`, starting with a letter or digit (the name of a directory under agents/)".into())
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ColorChoice {
-    Auto,
-    Always,
-    Never,
 }
 
 /// Wire an OpenClaw installation to GateRouter: key in .env, the gaterouter provider in

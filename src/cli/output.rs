@@ -53,13 +53,9 @@ impl Sink {
         self.stderr_color.store(on, Ordering::Relaxed);
     }
 
-    fn redact(&self, text: &str) -> String {
-        self.redactor.text(text)
-    }
-
     /// Redacted and escaped: what any text from anywhere looks like when printed.
     pub fn clean(&self, text: &str) -> String {
-        escape(&self.redact(text)).into_owned()
+        escape(&self.redactor.text(text)).into_owned()
     }
 
     /// Prints to standard output, cleaned.
@@ -87,7 +83,7 @@ impl Sink {
 
     fn diff(&self, stream: Stream, text: &str, color: bool) {
         let text = if color {
-            keep_sgr_only(&self.redact(text))
+            keep_sgr_only(&self.redactor.text(text))
         } else {
             self.clean(text)
         };
@@ -101,7 +97,7 @@ impl Sink {
     }
 
     fn styled(&self, text: &str) -> String {
-        let mut line = keep_sgr_only(&self.redact(text));
+        let mut line = keep_sgr_only(&self.redactor.text(text));
         line.push('\n');
         line
     }
