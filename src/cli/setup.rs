@@ -402,20 +402,16 @@ pub(super) fn root_json(
         v["verify"] = super::verify::after_setup_json(verified);
     }
     if run.kind == RunKind::Setup {
-        v["configured"] = configured_json(r);
+        // OpenClaw can use GateRouter on the root: it was already, it needs nothing, or it
+        // was just written.
+        let done = r.error.is_none()
+            && (r.wired || r.applied.is_some() || r.plan.as_ref().is_some_and(Plan::is_empty));
+        v["configured"] = done.into();
     }
     if let Some(g) = &r.gateway {
         v["gateway"] = g.value(r.restarted.as_ref(), r.applied.is_some());
     }
     v
-}
-
-/// The report's `configured`: OpenClaw can use GateRouter on the root (it was already, it
-/// needs nothing, or it was just written). Only for setup's runs.
-pub(super) fn configured_json(r: &setup::RootRun) -> serde_json::Value {
-    let done = r.error.is_none()
-        && (r.wired || r.applied.is_some() || r.plan.as_ref().is_some_and(Plan::is_empty));
-    done.into()
 }
 
 /// After uninstall the key is gone from the root, but every backup set (setup's, and the one
