@@ -419,10 +419,6 @@ impl Cli {
             Mode::Apply
         }
     }
-
-    fn restart_gateway(&self) -> Option<bool> {
-        restart_gateway(self.restart_gateway, self.no_restart_gateway)
-    }
 }
 
 impl ReviewArgs {

@@ -42,7 +42,7 @@ pub(super) fn request(
             .verify
             .then(|| std::time::Duration::from_secs(cli.probe.timeout)),
         lock_timeout: std::time::Duration::from_secs(cli.lock_timeout),
-        restart_gateway: cli.restart_gateway(),
+        restart_gateway: restart_gateway(cli.restart_gateway, cli.no_restart_gateway),
         force: cli.force,
         warnings: url_warning.into_iter().collect(),
         redactor: secrets.clone(),
