@@ -337,7 +337,7 @@ fn meta(record: openclaw_json::Record) -> serde_json::Map<String, serde_json::Va
     );
     meta.insert(
         "agent_models".into(),
-        serde_json::Value::Object(record.agent_models),
+        serde_json::Value::Object(record.added.agent_models),
     );
     meta
 }

@@ -9,9 +9,9 @@ use serde_json::{Value, json};
 use super::gate::{Edit, Intent, under};
 use super::provider;
 use crate::error::{Error, Result};
-use crate::format::json_edit::{Doc, JsonPath, Obj, Prop, to_input};
+use crate::format::json_edit::{Arr, Doc, JsonPath, Obj, Prop, to_input};
 use crate::format::json_tree::Input;
-use crate::gaterouter::templates::{PROFILE_ID, PROVIDER_ID, Settings};
+use crate::gaterouter::templates::{self, PROFILE_ID, PROVIDER_ID, Settings, is_our_ref};
 use crate::openclaw::credentials::{self, ConfigFacts, Outside};
 
 /// The subtrees this planner reads or edits; the rest of a (possibly huge) config is
@@ -55,34 +55,20 @@ fn plan_keeping(
     let root = doc.root_object();
     let mut record = Record::default();
     let catalog = catalog(&doc, root, s);
-    let s = &check_catalog(s, &catalog, &mut record.notes)?;
-    let (fallbacks, unusable) = usable_fallbacks(&doc, root, s, outside, &mut record.notes);
+    let listed = check_catalog(s, &catalog, &mut record.notes)?;
+    let (fallbacks, unusable) = usable_fallbacks(&doc, root, s, &listed, outside, &mut record.notes);
     let (defaults, at) = doc.ensure_path(root, DEFAULTS)?;
     let mut intents = Vec::new();
     let s = &Settings {
         fallbacks,
         ..s.clone()
     };
-    // A gaterouter ref outside the catalog (an earlier bad --primary, a retired model) can
-    // only fail: it is not carried over into the fallbacks.
-    let stale = |r: &str| {
-        crate::gaterouter::templates::our_model_id(r)
-            .is_some_and(|id| !catalog.iter().any(|c| c == id))
-    };
     if let Some(id) = &s.only_agent {
         // One agent only: its own model, recorded for uninstall; the default stays.
-        intents.push(one_agent_model(&doc, root, id, s, &stale, &mut record)?);
+        intents.push(one_agent_model(&doc, root, id, s, &catalog, &mut record)?);
     } else {
         record.previous_model = previous_model(&doc, defaults, &at)?;
-        let model = set_model(
-            &doc,
-            defaults,
-            &at,
-            s,
-            &stale,
-            &mut record.added,
-            &mut record.notes,
-        )?;
+        let model = set_model(&doc, defaults, &at, s, &catalog, &mut record)?;
         intents.push(Intent::set(&under(DEFAULTS, "model"), model));
         note_unusable_in_place(&doc, defaults, &at, &unusable, &mut record.notes);
     }
@@ -94,7 +80,7 @@ fn plan_keeping(
         &mut record.added,
     )?);
     if s.only_agent.is_none() {
-        intents.extend(own_models(&doc, root, s, &stale, &mut record)?);
+        intents.extend(own_models(&doc, root, s, &catalog, &mut record)?);
     }
     intents.extend(set_profile(&doc, root, s)?);
     let (providers, at) = doc.ensure_path(root, &["models", "providers"])?;
@@ -172,7 +158,7 @@ fn one_agent_model(
     root: Obj,
     id: &str,
     s: &Settings,
-    stale: &dyn Fn(&str) -> bool,
+    catalog: &[String],
     record: &mut Record,
 ) -> Result<Intent> {
     let found = agent_objects(doc, root)?
@@ -189,19 +175,11 @@ fn one_agent_model(
         .unwrap_or(Value::Null);
     let already_ours = crate::openclaw::agents::refs(&prev)
         .first()
-        .is_some_and(|p| is_ours(p));
+        .is_some_and(|p| is_our_ref(p));
     if !already_ours {
-        record.agent_models.insert(id.clone(), prev);
+        record.added.agent_models.insert(id.clone(), prev);
     }
-    let model = set_model(
-        doc,
-        obj,
-        &at,
-        s,
-        stale,
-        &mut record.added,
-        &mut record.notes,
-    )?;
+    let model = set_model(doc, obj, &at, s, catalog, record)?;
     Ok(Intent::set(&under(&segs, "model"), model))
 }
 
@@ -212,7 +190,7 @@ fn own_models(
     doc: &Doc,
     root: Obj,
     s: &Settings,
-    stale: &dyn Fn(&str) -> bool,
+    catalog: &[String],
     record: &mut Record,
 ) -> Result<Vec<Intent>> {
     let mut intents = Vec::new();
@@ -221,7 +199,7 @@ fn own_models(
             continue;
         };
         let refs = crate::openclaw::agents::refs(&model);
-        if refs.first().is_some_and(|p| is_ours(p)) {
+        if refs.first().is_some_and(|p| is_our_ref(p)) {
             continue;
         }
         if !s.all_agents {
@@ -232,17 +210,9 @@ fn own_models(
             continue;
         }
         if let Some(prev) = previous_model(doc, obj, &at)? {
-            record.agent_models.insert(id.clone(), prev);
+            record.added.agent_models.insert(id.clone(), prev);
         }
-        let model = set_model(
-            doc,
-            obj,
-            &at,
-            s,
-            stale,
-            &mut record.added,
-            &mut record.notes,
-        )?;
+        let model = set_model(doc, obj, &at, s, catalog, record)?;
         intents.push(Intent::set(&under(&segs, "model"), model));
     }
     Ok(intents)
@@ -273,11 +243,12 @@ fn catalog(doc: &Doc, root: Obj, s: &Settings) -> Vec<String> {
 /// `--fallback` are refused when
 /// the catalog is GateRouter's live one (with `--offline` it is the bundled one, which may
 /// be out of date: a warning); a template's fallback that is missing is left out.
-fn check_catalog(s: &Settings, catalog: &[String], notes: &mut Vec<String>) -> Result<Settings> {
-    fn missing<'r>(r: &'r str, catalog: &[String]) -> Option<&'r str> {
-        crate::gaterouter::templates::our_model_id(r).filter(|id| !catalog.iter().any(|c| c == id))
-    }
+fn check_catalog(s: &Settings, catalog: &[String], notes: &mut Vec<String>) -> Result<Vec<String>> {
     let explain = |r: &str, id: &str| {
+        let nearest: Vec<String> = templates::nearest(id, catalog)
+            .iter()
+            .map(|n| templates::our_ref(n))
+            .collect();
         format!(
             "{r} is not in GateRouter's {} model list; the nearest ids are {}",
             if s.catalog_live {
@@ -285,27 +256,16 @@ fn check_catalog(s: &Settings, catalog: &[String], notes: &mut Vec<String>) -> R
             } else {
                 "bundled (--offline)"
             },
-            crate::gaterouter::templates::nearest(id, catalog)
-                .iter()
-                .map(|n| crate::gaterouter::templates::our_ref(n))
-                .collect::<Vec<_>>()
-                .join(", ")
+            nearest.join(", ")
         )
     };
-    let mut out = s.clone();
-    let explicit = |given: bool, flag: &str, r: &str, id: &str, notes: &mut Vec<String>| {
-        if given && !s.catalog_live {
-            notes.push(format!(
-                "{}; written as asked, check the id",
-                explain(r, id)
-            ));
-            Ok(())
-        } else {
-            Err(Error::Usage(format!(
-                "{flag} {}; nothing was changed",
-                explain(r, id)
-            )))
+    let asked = |flag: &str, r: &str, id: &str, notes: &mut Vec<String>| {
+        if s.catalog_live {
+            let why = explain(r, id);
+            return Err(Error::Usage(format!("{flag} {why}; nothing was changed")));
         }
+        notes.push(format!("{}; written as asked, check the id", explain(r, id)));
+        Ok(())
     };
     if let Some(id) = missing(&s.primary, catalog) {
         let flag = if s.primary_given {
@@ -316,67 +276,64 @@ fn check_catalog(s: &Settings, catalog: &[String], notes: &mut Vec<String>) -> R
         // The primary is asked for, from the command line or a template alike: one rule
         // for both (a template's used to be refused by the first, bundled-catalog plan of
         // an online run, before the live catalog was known).
-        explicit(true, flag, &s.primary, id, notes)?;
+        asked(flag, &s.primary, id, notes)?;
     }
-    out.fallbacks.clear();
+    let mut kept = Vec::new();
     for f in &s.fallbacks {
-        match missing(f, catalog) {
-            None => out.fallbacks.push(f.clone()),
-            Some(id) if s.fallbacks_given => {
-                explicit(true, "--fallback", f, id, notes)?;
-                out.fallbacks.push(f.clone());
+        if let Some(id) = missing(f, catalog) {
+            if !s.fallbacks_given {
+                notes.push(format!("fallback left out: {}", explain(f, id)));
+                continue;
             }
-            Some(id) => notes.push(format!("fallback left out: {}", explain(f, id))),
+            asked("--fallback", f, id, notes)?;
         }
+        kept.push(f.clone());
     }
-    Ok(out)
+    Ok(kept)
+}
+
+/// The model id of `r` when it is a gaterouter ref the catalog does not list. Such a ref
+/// (an earlier bad --primary, a retired model) can only fail.
+fn missing<'r>(r: &'r str, catalog: &[String]) -> Option<&'r str> {
+    templates::our_model_id(r).filter(|id| !catalog.iter().any(|c| c == id))
 }
 
 /// What of the config says where credentials are; read leniently (a part of the wrong type
 /// is simply not a source), as OpenClaw's own checks report such a config anyway.
 fn config_facts(doc: &Doc, root: Obj) -> ConfigFacts {
-    let names = |keys: &[&str]| -> Vec<(String, Option<Value>)> {
-        match doc.find_path(root, keys) {
-            Ok(Some((o, _))) => doc
-                .props(o)
-                .into_iter()
-                .filter_map(|p| Some((doc.name(p)?, doc.serde(p))))
-                .collect(),
-            _ => Vec::new(),
-        }
+    let props = |keys: &[&str]| match doc.find_path(root, keys) {
+        Ok(Some((o, _))) => doc.props(o),
+        _ => Vec::new(),
     };
+    let names = |keys: &[&str]| -> Vec<String> {
+        props(keys).into_iter().filter_map(|p| doc.name(p)).collect()
+    };
+    let provider = |p: Prop| doc.serde(p)?.get("provider")?.as_str().map(str::to_owned);
     ConfigFacts {
-        providers: names(&["models", "providers"])
+        providers: names(&["models", "providers"]),
+        profiles: props(&["auth", "profiles"])
             .into_iter()
-            .map(|(k, _)| k)
+            .filter_map(|p| Some((doc.name(p)?, provider(p))))
             .collect(),
-        profiles: names(&["auth", "profiles"])
-            .into_iter()
-            .map(|(k, v)| {
-                let p = v.and_then(|v| v.get("provider")?.as_str().map(str::to_owned));
-                (k, p)
-            })
-            .collect(),
-        env_vars: names(&["env", "vars"])
-            .into_iter()
-            .map(|(k, _)| k)
-            .collect(),
+        env_vars: names(&["env", "vars"]),
     }
 }
 
-/// The template's fallbacks that can work here, and those that cannot: a fallback to a
-/// provider without credentials only fails (and `openclaw doctor --fix` switches that
-/// provider's plugin on). Fallbacks given with `--fallback` are kept, with a warning.
+/// The template's fallbacks (`listed`: those the catalog lists) that can work here, and those
+/// that cannot: a fallback to a provider without credentials only fails (and `openclaw
+/// doctor --fix` switches that provider's plugin on). Fallbacks given with `--fallback` are
+/// kept, with a warning.
 fn usable_fallbacks(
     doc: &Doc,
     root: Obj,
     s: &Settings,
+    listed: &[String],
     outside: Outside,
     notes: &mut Vec<String>,
 ) -> (Vec<String>, Vec<String>) {
     let facts = config_facts(doc, root);
     let (mut keep, mut unusable) = (Vec::new(), Vec::new());
-    for f in &s.fallbacks {
+    for f in listed {
         let provider = f.split('/').next().unwrap_or_default();
         if provider == PROVIDER_ID || credentials::source(provider, &facts, outside).is_some() {
             keep.push(f.clone());
@@ -432,19 +389,12 @@ fn note_unusable_in_place(
 
 fn previous_model(doc: &Doc, defaults: Obj, at: &JsonPath) -> Result<Option<Value>> {
     let v = doc.prop(defaults, at, "model")?.and_then(|p| doc.serde(p));
-    let ours = match &v {
-        Some(Value::String(s)) => is_ours(s),
-        Some(Value::Object(o)) => o
-            .get("primary")
-            .and_then(Value::as_str)
-            .is_some_and(is_ours),
-        _ => false,
+    let primary = match &v {
+        Some(Value::Object(o)) => o.get("primary"),
+        v => v.as_ref(),
     };
-    Ok(if ours {
-        None
-    } else {
-        Some(v.unwrap_or(Value::Null))
-    })
+    let ours = primary.and_then(Value::as_str).is_some_and(is_our_ref);
+    Ok((!ours).then(|| v.unwrap_or(Value::Null)))
 }
 
 /// The fallback list setup wants: ours first, then the user's own in their order, then the
@@ -475,15 +425,6 @@ pub fn merge_fallbacks(
     out
 }
 
-/// The model object `{primary, fallbacks}`, without an empty list.
-fn model_json(primary: &str, fallbacks: &[String]) -> Value {
-    let mut v = json!({ "primary": primary });
-    if !fallbacks.is_empty() {
-        v["fallbacks"] = json!(fallbacks);
-    }
-    v
-}
-
 /// A fallback list we write is one ref per line: easier to read and to diff later.
 fn spread_fallbacks(doc: &Doc, model: Prop) {
     let Some(m) = doc.as_object(doc.value_of(model)) else {
@@ -504,21 +445,12 @@ fn set_model(
     defaults: Obj,
     at: &JsonPath,
     s: &Settings,
-    stale: &dyn Fn(&str) -> bool,
-    added: &mut Added,
-    notes: &mut Vec<String>,
+    catalog: &[String],
+    record: &mut Record,
 ) -> Result<Value> {
-    let mut edit = ModelEdit {
-        s,
-        stale,
-        added,
-        notes,
-    };
-    let primary = s.primary.as_str();
+    let mut edit = ModelEdit { s, catalog, record };
     let Some(prop) = doc.prop(defaults, at, "model")? else {
-        let fallbacks = merge_fallbacks(primary, &s.fallbacks, &[], None);
-        edit.note_added(&[], &fallbacks);
-        let model = model_json(primary, &fallbacks);
+        let model = edit.whole(None);
         let p = doc.append(defaults, "model", to_input(&model));
         spread_fallbacks(doc, p);
         return Ok(model);
@@ -528,15 +460,13 @@ fn set_model(
     if let Some(old) = doc.as_string(value) {
         // `"model": "anthropic/…"` becomes `{primary, fallbacks}`, the old model kept last.
         let old_kept = edit.fresh(std::slice::from_ref(&old)).pop();
-        let fallbacks = merge_fallbacks(primary, &s.fallbacks, &[], old_kept.as_deref());
-        if old != primary || !fallbacks.is_empty() {
-            edit.note_added(&[], &fallbacks);
-            let model = model_json(primary, &fallbacks);
-            doc.replace(prop, to_input(&model));
-            spread_fallbacks(doc, prop);
-            return Ok(model);
+        let model = edit.whole(old_kept.as_deref());
+        if old == s.primary && model.get("fallbacks").is_none() {
+            return Ok(Value::String(old));
         }
-        return Ok(Value::String(old));
+        doc.replace(prop, to_input(&model));
+        spread_fallbacks(doc, prop);
+        return Ok(model);
     }
     let Some(model) = doc.as_object(value) else {
         return Err(doc.wrong_type(&at, "a string or an object {primary, fallbacks}", value));
@@ -544,21 +474,21 @@ fn set_model(
     edit.object(doc, model, &at)
 }
 
-/// [`set_model`]'s settings and what it notes on the way.
+/// [`set_model`]'s settings and what it records on the way.
 struct ModelEdit<'a> {
     s: &'a Settings,
-    stale: &'a dyn Fn(&str) -> bool,
-    added: &'a mut Added,
-    notes: &'a mut Vec<String>,
+    catalog: &'a [String],
+    record: &'a mut Record,
 }
 
 impl ModelEdit<'_> {
-    /// `refs` without the ones GateRouter does not list, each of those said in the notes.
+    /// `refs` without the ones GateRouter does not list (not carried over into the
+    /// fallbacks), each of those said in the notes.
     fn fresh(&mut self, refs: &[String]) -> Vec<String> {
-        let (stale, notes) = (self.stale, &mut *self.notes);
+        let (catalog, notes) = (self.catalog, &mut self.record.notes);
         refs.iter()
             .filter(|r| {
-                let bad = stale(r);
+                let bad = missing(r, catalog).is_some();
                 if bad {
                     notes.push(format!(
                         "{r} is not in GateRouter's model list and was taken out of the default model"
@@ -570,12 +500,25 @@ impl ModelEdit<'_> {
             .collect()
     }
 
+    /// A new model object: our primary, and our fallbacks with `old` last (no empty list).
+    fn whole(&mut self, old: Option<&str>) -> Value {
+        let primary = self.s.primary.as_str();
+        let fallbacks = merge_fallbacks(primary, &self.s.fallbacks, &[], old);
+        self.note_added(&[], &fallbacks);
+        let mut v = json!({ "primary": primary });
+        if !fallbacks.is_empty() {
+            v["fallbacks"] = json!(fallbacks);
+        }
+        v
+    }
+
     /// Fallbacks setup adds that are not gaterouter refs: recorded, so uninstall can take
     /// them out again even after the user changed the primary.
     fn note_added(&mut self, current: &[String], desired: &[String]) {
         for f in desired {
-            if !is_ours(f) && !current.contains(f) && !self.added.fallbacks.contains(f) {
-                self.added.fallbacks.push(f.clone());
+            let added = &mut self.record.added.fallbacks;
+            if !is_our_ref(f) && !current.contains(f) && !added.contains(f) {
+                added.push(f.clone());
             }
         }
     }
@@ -598,11 +541,7 @@ impl ModelEdit<'_> {
         }
         let (s, primary) = (self.s, self.s.primary.as_str());
         let old_primary = doc.string(model, at, "primary")?;
-        let arr = doc.array(model, at, "fallbacks")?;
-        let current = match &arr {
-            Some(a) => doc.strings(*a, &at.key("fallbacks"))?,
-            None => Vec::new(),
-        };
+        let (arr, current) = strings_at(doc, model, at, "fallbacks")?;
         let desired = if s.replace_fallbacks {
             merge_fallbacks(primary, &s.fallbacks, &[], None)
         } else {
@@ -641,6 +580,15 @@ impl ModelEdit<'_> {
     }
 }
 
+/// The array of strings at `key` of `o` (itself at `at`), and what it holds (nothing when
+/// there is none).
+fn strings_at(doc: &Doc, o: Obj, at: &JsonPath, key: &str) -> Result<(Option<Arr>, Vec<String>)> {
+    let Some(arr) = doc.array(o, at, key)? else {
+        return Ok((None, Vec::new()));
+    };
+    Ok((Some(arr), doc.strings(arr, &at.key(key))?))
+}
+
 /// Makes sure OpenClaw's allowlists admit every ref we configure. A non-empty
 /// `agents.defaults.models` map is the (legacy) allowlist: add our refs as keys. A non-empty
 /// `modelPolicy.allow` is the newer one: add `gaterouter/*`, and any other ref of ours it
@@ -672,11 +620,9 @@ fn allow_refs(
     let Some(policy) = doc.object(defaults, at, "modelPolicy")? else {
         return Ok(intents);
     };
-    let pat = at.key("modelPolicy");
-    let Some(allow) = doc.array(policy, &pat, "allow")? else {
+    let (Some(allow), mut have) = strings_at(doc, policy, &at.key("modelPolicy"), "allow")? else {
         return Ok(intents);
     };
-    let mut have = doc.strings(allow, &pat.key("allow"))?;
     if have.is_empty() {
         return Ok(intents);
     }
@@ -785,7 +731,8 @@ pub struct Added {
     pub policy_allow: Vec<String>,
     /// Fallbacks that are not gaterouter refs (a template's other provider, the old primary).
     pub fallbacks: Vec<String>,
-    /// Each agent's model before `--all-agents` (agent id → model).
+    /// The model each agent had before `--all-agents` (or `--agent`) moved it (agent id →
+    /// model); the manifest keeps it beside `added`, not in it.
     pub agent_models: serde_json::Map<String, Value>,
 }
 
@@ -799,12 +746,6 @@ pub struct Record {
     pub added: Added,
     /// What the plan should tell the user (a fallback left out, and why).
     pub notes: Vec<String>,
-    /// The model each agent had before `--all-agents` moved it (agent id → model).
-    pub agent_models: serde_json::Map<String, Value>,
-}
-
-fn is_ours(r: &str) -> bool {
-    crate::gaterouter::templates::is_our_ref(r)
 }
 
 /// Undoes setup: the auth profile and the provider go, our refs leave the allowlists and
@@ -870,7 +811,7 @@ fn unallow(doc: &Doc, defaults: Obj, at: &JsonPath, added: &Added) -> Result<Vec
     if let Some(map) = doc.object(defaults, at, "models")? {
         for p in doc.props(map) {
             if let Some(n) = doc.name(p)
-                && (is_ours(&n) || added.allowlist_map.contains(&n))
+                && (is_our_ref(&n) || added.allowlist_map.contains(&n))
             {
                 doc.delete(p);
                 intents.push(Intent::absent(
@@ -880,12 +821,10 @@ fn unallow(doc: &Doc, defaults: Obj, at: &JsonPath, added: &Added) -> Result<Vec
         }
     }
     if let Some(policy) = doc.object(defaults, at, "modelPolicy")? {
-        let pat = at.key("modelPolicy");
-        if let Some(allow) = doc.array(policy, &pat, "allow")? {
-            let current = doc.strings(allow, &pat.key("allow"))?;
+        if let (Some(allow), current) = strings_at(doc, policy, &at.key("modelPolicy"), "allow")? {
             let keep: Vec<String> = current
                 .iter()
-                .filter(|r| !is_ours(r) && !added.policy_allow.contains(r))
+                .filter(|r| !is_our_ref(r) && !added.policy_allow.contains(r))
                 .cloned()
                 .collect();
             doc.sync_strings(allow, &current, &keep);
@@ -914,22 +853,18 @@ fn unset_model(
     let (primary, fallbacks, arr, obj) = if let Some(s) = doc.as_string(value) {
         (Some(s), Vec::new(), None, None)
     } else if let Some(o) = doc.as_object(value) {
-        let arr = doc.array(o, &mat, "fallbacks")?;
-        let fallbacks = match &arr {
-            Some(a) => doc.strings(*a, &mat.key("fallbacks"))?,
-            None => Vec::new(),
-        };
+        let (arr, fallbacks) = strings_at(doc, o, &mat, "fallbacks")?;
         (doc.string(o, &mat, "primary")?, fallbacks, arr, Some(o))
     } else {
         return Err(doc.wrong_type(&mat, "a string or an object {primary, fallbacks}", value));
     };
     let theirs: Vec<String> = fallbacks
         .iter()
-        .filter(|f| !is_ours(f) && !added_fallbacks.contains(f))
+        .filter(|f| !is_our_ref(f) && !added_fallbacks.contains(f))
         .cloned()
         .collect();
     let fallbacks_at = under(model, "fallbacks");
-    if !primary.as_deref().is_some_and(is_ours) {
+    if !primary.as_deref().is_some_and(is_our_ref) {
         // The primary is the user's own: only the fallbacks setup added leave.
         let Some((a, o)) = arr.zip(obj) else {
             return Ok(Vec::new());
