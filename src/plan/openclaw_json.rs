@@ -56,7 +56,8 @@ fn plan_keeping(
     let mut record = Record::default();
     let catalog = catalog(&doc, root, s);
     let listed = check_catalog(s, &catalog, &mut record.notes)?;
-    let (fallbacks, unusable) = usable_fallbacks(&doc, root, s, &listed, outside, &mut record.notes);
+    let (fallbacks, unusable) =
+        usable_fallbacks(&doc, root, s, &listed, outside, &mut record.notes);
     let (defaults, at) = doc.ensure_path(root, DEFAULTS)?;
     let mut intents = Vec::new();
     let s = &Settings {
@@ -260,11 +261,11 @@ fn check_catalog(s: &Settings, catalog: &[String], notes: &mut Vec<String>) -> R
         )
     };
     let asked = |flag: &str, r: &str, id: &str, notes: &mut Vec<String>| {
+        let why = explain(r, id);
         if s.catalog_live {
-            let why = explain(r, id);
             return Err(Error::Usage(format!("{flag} {why}; nothing was changed")));
         }
-        notes.push(format!("{}; written as asked, check the id", explain(r, id)));
+        notes.push(format!("{why}; written as asked, check the id"));
         Ok(())
     };
     if let Some(id) = missing(&s.primary, catalog) {
@@ -306,7 +307,10 @@ fn config_facts(doc: &Doc, root: Obj) -> ConfigFacts {
         _ => Vec::new(),
     };
     let names = |keys: &[&str]| -> Vec<String> {
-        props(keys).into_iter().filter_map(|p| doc.name(p)).collect()
+        props(keys)
+            .into_iter()
+            .filter_map(|p| doc.name(p))
+            .collect()
     };
     let provider = |p: Prop| doc.serde(p)?.get("provider")?.as_str().map(str::to_owned);
     ConfigFacts {
