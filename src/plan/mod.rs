@@ -16,6 +16,7 @@ use crate::error::{Error, Result};
 use crate::format::json5;
 use crate::gaterouter::key::ApiKey;
 use crate::gaterouter::templates::Settings;
+use crate::openclaw::credentials::Outside;
 use crate::openclaw::files::{MANAGED, ManagedFile, Syntax};
 use crate::openclaw::root::{FileState, Root};
 
@@ -150,8 +151,10 @@ pub fn plan(root: &Root, key: &KeyChoice, settings: &Settings) -> Result<Plan> {
     let inputs = Inputs {
         settings,
         key: &key,
-        env_text: root.env.text()?,
-        ambient: &root.ambient,
+        outside: Outside {
+            root_env: root.env.text()?,
+            ambient: &root.ambient,
+        },
         version: root.openclaw.as_ref().map(|a| a.version),
         foreign: &foreign.ids,
     };
@@ -161,7 +164,7 @@ pub fn plan(root: &Root, key: &KeyChoice, settings: &Settings) -> Result<Plan> {
     let results = crate::sys::par::map(
         &jobs,
         |(_, f)| f.bytes.as_ref().map_or(0, Vec::len) + 4096,
-        |&(k, f)| planner(k)(&inputs, f),
+        |&(k, f)| plan_file(&inputs, k, f),
     );
     let (mut files, mut migrated) = (Vec::new(), Vec::new());
     let mut record = openclaw_json::Record::default();
@@ -177,8 +180,7 @@ pub fn plan(root: &Root, key: &KeyChoice, settings: &Settings) -> Result<Plan> {
 
     let refs = settings.refs();
     let ours = |r: &str| crate::gaterouter::templates::is_our_ref(r) || refs.iter().any(|x| x == r);
-    gate_all(&files, &ours, &migrated)?;
-    let files: Vec<FileChange> = files.into_iter().map(|(c, _)| c).collect();
+    let files = gate_all(files, &ours, &migrated)?;
     warnings.extend(root.includes.iter().cloned());
     for ((_, f), c) in jobs.iter().zip(&files) {
         if c.changed() && f.links > 1 {
@@ -232,10 +234,9 @@ fn mode_after(kind: FileKind, f: &FileState, warnings: &mut Vec<String>) -> u32 
 struct Inputs<'a> {
     settings: &'a Settings,
     key: &'a ApiKey,
-    /// `.env` as it is now.
-    env_text: Option<&'a str>,
-    /// What OpenClaw inherits from outside the root.
-    ambient: &'a crate::openclaw::credentials::Ambient,
+    /// Where else a fallback provider's key may be: `.env` as it is now, and what OpenClaw
+    /// inherits from outside the root.
+    outside: Outside<'a>,
     version: Option<crate::openclaw::version::Version>,
     /// Providers to migrate to ours (see [`Foreign`]).
     foreign: &'a [String],
@@ -243,81 +244,46 @@ struct Inputs<'a> {
 
 /// One file planned: its new text (with what its planner set), the migration it went
 /// through, and (the config) what its planner recorded.
-#[derive(Default)]
 struct Planned {
     after: gate::Edit,
     migrated: Option<migrate::Migrated>,
     record: Option<openclaw_json::Record>,
 }
 
-/// Each kind's planner.
-fn planner(kind: FileKind) -> fn(&Inputs, &FileState) -> Result<Planned> {
-    match kind {
-        FileKind::Env => |i, f| {
-            let after = env_file::set_key(&f.path, f.text()?, i.key)?;
-            Ok(Planned {
-                after: gate::Edit::text_only(after),
-                ..Planned::default()
-            })
-        },
-        FileKind::Config => |i, f| {
-            let migrated = i.migrate(FileKind::Config, f)?;
-            let text = migrated_text(f, &migrated)?;
-            let (mut after, record) = openclaw_json::plan_recording(
-                &f.path,
-                text,
-                i.settings,
-                crate::openclaw::credentials::Outside {
-                    root_env: i.env_text,
-                    ambient: i.ambient,
-                },
-            )?;
-            after
-                .intents
-                .extend(migrated.iter().flat_map(|m| m.intents.clone()));
-            Ok(Planned {
-                after,
-                migrated,
-                record: Some(record),
-            })
-        },
-        FileKind::Models => |i, f| {
-            let migrated = i.migrate(FileKind::Models, f)?;
-            let text = migrated_text(f, &migrated)?;
-            let mut after = models_json::plan_for(&f.path, text, i.settings, i.version)?;
-            after
-                .intents
-                .extend(migrated.iter().flat_map(|m| m.intents.clone()));
-            Ok(Planned {
-                after,
-                migrated,
-                record: None,
-            })
-        },
-    }
-}
-
-impl Inputs<'_> {
-    /// `f` with the foreign providers migrated to ours, when that changes it.
-    fn migrate(&self, kind: FileKind, f: &FileState) -> Result<Option<migrate::Migrated>> {
-        if self.foreign.is_empty() {
-            return Ok(None);
+/// Plans one file: the JSON ones from their text with the foreign providers migrated to
+/// ours (when that changes it), by their kind's planner.
+fn plan_file(i: &Inputs, kind: FileKind, f: &FileState) -> Result<Planned> {
+    let migrated = match f.text()? {
+        Some(t) if kind != FileKind::Env && !i.foreign.is_empty() => {
+            let m = migrate::migrate(&f.path, t, i.foreign, kind == FileKind::Models)?;
+            (m.text != t).then_some(m)
         }
-        let Some(t) = f.text()? else { return Ok(None) };
-        let m = migrate::migrate(&f.path, t, self.foreign, kind == FileKind::Models)?;
-        Ok((m.text != t).then_some(m))
-    }
-}
-
-/// The text a JSON planner starts from: the migrated one, else the file's.
-fn migrated_text<'a>(
-    f: &'a FileState,
-    migrated: &'a Option<migrate::Migrated>,
-) -> Result<Option<&'a str>> {
-    match migrated {
-        Some(m) => Ok(Some(&m.text)),
-        None => f.text(),
-    }
+        _ => None,
+    };
+    let text = migrated.as_ref().map_or(f.text()?, |m| Some(&m.text));
+    let (mut after, record) = match kind {
+        FileKind::Env => {
+            let after = env_file::set_key(&f.path, text, i.key)?;
+            (gate::Edit::text_only(after), None)
+        }
+        FileKind::Config => {
+            let (after, record) =
+                openclaw_json::plan_recording(&f.path, text, i.settings, i.outside)?;
+            (after, Some(record))
+        }
+        FileKind::Models => {
+            let after = models_json::plan_for(&f.path, text, i.settings, i.version)?;
+            (after, None)
+        }
+    };
+    after
+        .intents
+        .extend(migrated.iter().flat_map(|m| m.intents.clone()));
+    Ok(Planned {
+        after,
+        migrated,
+        record,
+    })
 }
 
 /// Recorded in the backup manifest (for uninstall): the model before setup, what setup
@@ -376,9 +342,9 @@ impl Foreign {
         let mut secrets = Vec::new();
         for v in config.iter().chain(models.iter().flatten()) {
             for id in &ids {
-                for p in ["/models/providers", "/providers"] {
-                    if let Some(k) = v
-                        .pointer(&format!("{p}/{}", id.replace('~', "~0").replace('/', "~1")))
+                for map in [v.pointer("/models/providers"), v.get("providers")] {
+                    if let Some(k) = map
+                        .and_then(|m| m.get(id))
                         .and_then(|e| e["apiKey"].as_str())
                         .filter(|k| crate::gaterouter::templates::env_placeholder(k).is_none())
                     {
@@ -453,65 +419,49 @@ pub fn plan_uninstall(
 ) -> Result<Plan> {
     let mut files = Vec::new();
     let mut secrets = Vec::new();
-    if let Some(t) = root.env.text()? {
-        if let Some(k) = env_file::current_key(&root.env.path, t)? {
-            secrets.push(k);
-        }
-        let after = env_file::remove_key(&root.env.path, t)?;
-        let (mut c, intents) = change(
-            FileKind::Env,
-            &root.env,
-            gate::Edit::text_only(after),
-            root.env.mode.unwrap_or(NEW_FILE_MODE),
-        );
-        // A .env left with nothing in it that setup created is setup's alone: remove it. Never
-        // through a symlink (that would delete the user's target), and never one the user had.
-        if env_created
-            && !root.env.symlink
-            && c.after
-                .as_deref()
-                .is_some_and(|a| a.iter().all(u8::is_ascii_whitespace))
-        {
+    for (kind, f) in managed(root) {
+        let Some(t) = f.text()? else { continue };
+        // `alone`: what is left of the file was setup's alone, so the file goes.
+        let (after, alone) = match kind {
+            FileKind::Env => {
+                secrets.extend(env_file::current_key(&f.path, t)?);
+                let after = env_file::remove_key(&f.path, t)?;
+                // A .env left with nothing in it that setup created is setup's alone: remove
+                // it, but never one the user had.
+                let alone = env_created && after.bytes().all(|b| b.is_ascii_whitespace());
+                (gate::Edit::text_only(after), alone)
+            }
+            FileKind::Config => {
+                let after = openclaw_json::unplan(&f.path, Some(t), previous, added)?;
+                (after, false)
+            }
+            FileKind::Models => {
+                let after = models_json::unplan(&f.path, Some(t))?;
+                // Nothing but an empty provider map: the file was setup's alone (OpenClaw
+                // regenerates it anyway).
+                let alone = json5::parse(&after.text).is_ok_and(|v| {
+                    v.as_object().is_some_and(|o| {
+                        o.iter().all(|(k, v)| {
+                            k == "providers" && v.as_object().is_some_and(|p| p.is_empty())
+                        })
+                    })
+                });
+                (after, alone)
+            }
+        };
+        let (mut c, intents) = change(kind, f, after, f.mode.unwrap_or(NEW_FILE_MODE));
+        // Never through a symlink: that would delete the user's target.
+        if alone && !f.symlink {
             c.after = None;
         }
         files.push((c, intents));
     }
-    if let Some(t) = root.config.text()? {
-        let after = openclaw_json::unplan(&root.config.path, Some(t), previous, added)?;
-        files.push(change(
-            FileKind::Config,
-            &root.config,
-            after,
-            root.config.mode.unwrap_or(NEW_FILE_MODE),
-        ));
-    }
-    for m in &root.models {
-        if let Some(t) = m.text()? {
-            let after = models_json::unplan(&m.path, Some(t))?;
-            let empty = json5::parse(&after.text).is_ok_and(|v| {
-                v.as_object().is_some_and(|o| {
-                    o.iter().all(|(k, v)| {
-                        k == "providers" && v.as_object().is_some_and(|p| p.is_empty())
-                    })
-                })
-            });
-            let (mut c, intents) =
-                change(FileKind::Models, m, after, m.mode.unwrap_or(NEW_FILE_MODE));
-            // Nothing but an empty provider map: the file was setup's alone (OpenClaw
-            // regenerates it anyway).
-            if empty && !m.symlink {
-                c.after = None;
-            }
-            files.push((c, intents));
-        }
-    }
     let ours = |r: &str| {
         crate::gaterouter::templates::is_our_ref(r) || added.allowlist_map.iter().any(|x| x == r)
     };
-    gate_all(&files, &ours, &[])?;
     Ok(Plan {
         root: root.dir.clone(),
-        files: files.into_iter().map(|(c, _)| c).collect(),
+        files: gate_all(files, &ours, &[])?,
         warnings: Vec::new(),
         secrets,
         meta: serde_json::Map::new(),
@@ -521,11 +471,12 @@ pub fn plan_uninstall(
 
 /// The last gate (see `gate`): every JSON file about to change must parse back, differ
 /// only in the paths we own, and hold what its planner set (which it must have said).
+/// Returns the changes that passed it.
 fn gate_all(
-    files: &[Staged],
+    files: Vec<Staged>,
     ours: &dyn Fn(&str) -> bool,
     migrated: &[(PathBuf, migrate::Migrated)],
-) -> Result<()> {
+) -> Result<Vec<FileChange>> {
     for (f, intents) in files.iter().filter(|(f, _)| f.content_changed()) {
         let spec = f.kind.spec();
         let Some(after) = f.after.as_deref().filter(|_| spec.syntax == Syntax::Json) else {
@@ -565,5 +516,5 @@ fn gate_all(
             ours,
         )?;
     }
-    Ok(())
+    Ok(files.into_iter().map(|(c, _)| c).collect())
 }
