@@ -93,13 +93,14 @@ fn reads_right(before: &[Entry], out: &str, key: Option<&str>) -> bool {
     ours_ok && others(before) == others(&after)
 }
 
-/// `text` with each range replaced, ranges sorted and disjoint.
-fn splice(text: &str, edits: &[(Range<usize>, String)]) -> String {
+/// `text` with the range `edit` gives for each of our entries replaced (ranges sorted and
+/// disjoint).
+fn splice(text: &str, ours: &[&Entry], edit: impl Fn(&Entry) -> (Range<usize>, String)) -> String {
     let mut out = String::with_capacity(text.len() + 64);
     let mut last = 0;
-    for (r, with) in edits {
+    for (r, with) in ours.iter().map(|e| edit(e)) {
         out.push_str(&text[last..r.start]);
-        out.push_str(with);
+        out.push_str(&with);
         last = r.end;
     }
     out.push_str(&text[last..]);
@@ -144,26 +145,17 @@ pub fn set_key(path: &Path, before: Option<&str>, key: &ApiKey) -> Result<String
             candidates.push(format!("{text}{joint}{eol}{line}"));
             candidates.push(format!("{}{line}{}", &text[..bom], &text[bom..]));
         } else {
-            let edits: Vec<(Range<usize>, String)> = ours
-                .iter()
-                .map(|e| {
-                    // A value that starts on a later line than the name (`NAME=` then `'v'` on
-                    // the next line): the separator goes too, so the new value sits on the
-                    // name's line. An empty value there ends at the separator, not at the start
-                    // of the next line (`NAME:` then `# c`: the comment stays on its line).
-                    if text[e.name_span.end..e.value_span.start].contains(dotenv::js_line_break) {
-                        let end = if e.value_span.is_empty() {
-                            separator_end(text, e)
-                        } else {
-                            e.value_span.end
-                        };
-                        (e.name_span.end..end, format!("={value}"))
-                    } else {
-                        (e.value_span.clone(), value.clone())
-                    }
-                })
-                .collect();
-            candidates.push(splice(text, &edits));
+            candidates.push(splice(text, &ours, |e| {
+                // A value that starts on a later line than the name (`NAME=` then `'v'` on
+                // the next line): the separator goes too, so the new value sits on the
+                // name's line. An empty value there ends at the separator, not at the start
+                // of the next line (`NAME:` then `# c`: the comment stays on its line).
+                if text[e.name_span.end..e.value_span.start].contains(dotenv::js_line_break) {
+                    (e.name_span.end..value_end(text, e), format!("={value}"))
+                } else {
+                    (e.value_span.clone(), value.clone())
+                }
+            }));
         }
     }
     let at = ours.first().map_or(text.len(), |e| e.start);
@@ -175,18 +167,14 @@ pub fn set_key(path: &Path, before: Option<&str>, key: &ApiKey) -> Result<String
     Ok(out)
 }
 
-/// Just after the `=` or `:` (an empty value may be placed on the line after it).
-fn separator_end(text: &str, e: &Entry) -> usize {
-    text[..e.value_span.start]
-        .trim_end_matches(dotenv::js_space)
-        .len()
-}
-
-/// Where the entry's own text ends: after its value, or after its separator when the value
-/// is empty (so a comment on the next line is not taken as part of it).
+/// Where the entry's own text ends: after its value, or just after its `=` or `:` when the
+/// value is empty (which may be placed on the line after it, so a comment on the next line
+/// is not taken as part of it).
 fn value_end(text: &str, e: &Entry) -> usize {
     if e.value_span.is_empty() {
-        separator_end(text, e)
+        text[..e.value_span.start]
+            .trim_end_matches(dotenv::js_space)
+            .len()
     } else {
         e.value_span.end
     }
@@ -222,41 +210,31 @@ pub fn remove_key(path: &Path, before: &str) -> Result<String> {
     let Some(first) = ours.first() else {
         return Ok(before.to_owned());
     };
-    let lines: Vec<(Range<usize>, String)> = ours
-        .iter()
-        .map(|e| {
-            (
-                line_start(before, e.start)..line_end(before, value_end(before, e)),
-                String::new(),
-            )
-        })
-        .collect();
-    let own: Vec<(Range<usize>, String)> = ours
-        .iter()
-        .map(|e| (e.start..value_end(before, e), String::new()))
-        .collect();
+    let lines = splice(before, &ours, |e| {
+        let end = line_end(before, value_end(before, e));
+        (line_start(before, e.start)..end, String::new())
+    });
+    let own = splice(before, &ours, |e| {
+        (e.start..value_end(before, e), String::new())
+    });
     // Last resort: the name goes, and of the value only its quotes stay, so a quote
     // elsewhere in the file still pairs as it did (no secret is left behind).
-    let hollow: Vec<(Range<usize>, String)> = ours
-        .iter()
-        .map(|e| {
-            let v = &before[e.value_span.clone()];
-            let q: String = v
-                .chars()
-                .take(1)
-                .filter(|c| matches!(c, '"' | '\'' | '`'))
-                .collect();
-            let close = if v.len() >= 2 && v.ends_with(q.as_str()) {
-                q.as_str()
-            } else {
-                ""
-            };
-            (e.start..e.value_span.end, format!("{q}{close}"))
-        })
-        .collect();
+    let hollow = splice(before, &ours, |e| {
+        let v = &before[e.value_span.clone()];
+        let q: String = v
+            .chars()
+            .take(1)
+            .filter(|c| matches!(c, '"' | '\'' | '`'))
+            .collect();
+        let close = if v.len() >= 2 && v.ends_with(q.as_str()) {
+            q.as_str()
+        } else {
+            ""
+        };
+        (e.start..e.value_span.end, format!("{q}{close}"))
+    });
     [lines, own, hollow]
-        .iter()
-        .map(|edits| splice(before, edits))
+        .into_iter()
         .find(|out| reads_right(&entries, out, None))
         .ok_or_else(|| {
             would_change_others(path, before, first.start, &format!("removing {ENV_VAR}"))
