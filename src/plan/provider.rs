@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use super::gate::{Intent, under};
 use crate::error::Result;
-use crate::format::json_edit::{Arr, Doc, JsonPath, Obj, to_input};
+use crate::format::json_edit::{Doc, JsonPath, Obj, to_input};
 use crate::format::json_tree::Input;
 
 /// Merges `want` into the entry `id` of the provider map `providers` (at `container`, as
@@ -50,30 +50,6 @@ pub fn merge(
 /// is already there but lacks them; a value the user set is never changed.
 const LIMITS: [&str; 2] = ["contextWindow", "maxTokens"];
 
-/// Carries the limits into element `i` (at `base`, as segments, and `at`), saying what it
-/// added.
-fn add_limits(
-    doc: &Doc,
-    arr: Arr,
-    i: usize,
-    (base, at): (&[String], &JsonPath),
-    m: &Value,
-) -> Result<Vec<Intent>> {
-    let mut intents = Vec::new();
-    let Some(obj) = doc.elements(arr).get(i).and_then(|&e| doc.as_object(e)) else {
-        return Ok(intents);
-    };
-    for f in LIMITS {
-        if let Some(v) = m.get(f)
-            && doc.prop(obj, at, f)?.is_none()
-        {
-            doc.append(obj, f, to_input(v));
-            intents.push(Intent::set(&under(base, f), v.clone()));
-        }
-    }
-    Ok(intents)
-}
-
 /// Merges `want` into the provider's `models` (at `base`, as segments; `at` is the
 /// provider's), by id: a missing model is appended, one there gets the limits it lacks.
 fn merge_models(
@@ -99,22 +75,26 @@ fn merge_models(
         if let Some(p) = doc.prop(obj, &id_at, "id")? {
             let v = doc.value_of(p);
             match doc.as_string(v) {
-                Some(s) => have.push((i, s)),
+                Some(s) => have.push((i, obj, s)),
                 None => return Err(doc.wrong_type(&id_at.key("id"), "a string", v)),
             }
         }
     }
     for m in want {
         let id = m.get("id").and_then(Value::as_str).unwrap_or_default();
-        match have.iter().find(|(_, h)| h == id) {
-            None => {
-                doc.push_value(arr, to_input(m));
-                intents.push(Intent::set(&under(base, &next.to_string()), m.clone()));
-                next += 1;
-            }
-            Some((i, _)) => {
-                let el = under(base, &i.to_string());
-                intents.extend(add_limits(doc, arr, *i, (&el, &at.index(*i)), m)?);
+        let Some(&(i, obj, _)) = have.iter().find(|(_, _, h)| h == id) else {
+            doc.push_value(arr, to_input(m));
+            intents.push(Intent::set(&under(base, &next.to_string()), m.clone()));
+            next += 1;
+            continue;
+        };
+        let el = under(base, &i.to_string());
+        for f in LIMITS {
+            if let Some(v) = m.get(f)
+                && doc.prop(obj, &at.index(i), f)?.is_none()
+            {
+                doc.append(obj, f, to_input(v));
+                intents.push(Intent::set(&under(&el, f), v.clone()));
             }
         }
     }
