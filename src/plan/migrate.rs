@@ -13,7 +13,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use super::gate::Intent;
+use super::gate::{Intent, under};
 use crate::error::Result;
 use crate::format::json_edit::{Doc, Item, JsonPath, Obj, to_input};
 use crate::gaterouter::templates::{PROFILE_ID, PROVIDER_ID};
@@ -186,7 +186,7 @@ pub fn migrate(path: &Path, text: &str, ids: &[String], models_json: bool) -> Re
                     .and_then(|v| v["provider"].as_str().map(str::to_owned));
                 let name = doc.name(p).unwrap_or_default();
                 if provider.is_some_and(|pr| ids.contains(&pr)) {
-                    let path = vec!["auth".into(), "profiles".into(), name.clone()];
+                    let path = under(&["auth", "profiles"], &name);
                     // Setup adds its own profile under this name again.
                     if name != PROFILE_ID {
                         intents.push(Intent::absent(&path));
@@ -199,7 +199,7 @@ pub fn migrate(path: &Path, text: &str, ids: &[String], models_json: bool) -> Re
         if let Some((order, at)) = doc.find_path(root, &["auth", "order"])? {
             for id in ids {
                 if doc.remove(order, &at, id)? {
-                    let path = vec!["auth".into(), "order".into(), id.clone()];
+                    let path = under(&["auth", "order"], id);
                     intents.push(Intent::absent(&path));
                     walk.paths.push(path);
                 }
@@ -212,12 +212,11 @@ pub fn migrate(path: &Path, text: &str, ids: &[String], models_json: bool) -> Re
         &["models", "providers"]
     };
     if let Some((providers, at)) = doc.find_path(root, container)? {
-        let base: Vec<String> = container.iter().map(|s| s.to_string()).collect();
         for id in ids {
             let Some(p) = doc.prop(providers, &at, id)? else {
                 continue;
             };
-            let path = [base.clone(), vec![id.clone()]].concat();
+            let path = under(container, id);
             intents.push(Intent::absent(&path));
             walk.paths.push(path);
             match doc.object(providers, &at, PROVIDER_ID)? {

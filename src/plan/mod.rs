@@ -301,10 +301,7 @@ fn meta(record: openclaw_json::Record) -> serde_json::Map<String, serde_json::Va
             "fallbacks": record.added.fallbacks,
         }),
     );
-    meta.insert(
-        "agent_models".into(),
-        serde_json::Value::Object(record.added.agent_models),
-    );
+    meta.insert("agent_models".into(), record.added.agent_models.into());
     meta
 }
 
