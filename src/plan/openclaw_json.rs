@@ -73,13 +73,8 @@ fn plan_keeping(
         intents.push(Intent::set(&under(DEFAULTS, "model"), model));
         note_unusable_in_place(&doc, defaults, &at, &unusable, &mut record.notes);
     }
-    intents.extend(allow_refs(
-        &doc,
-        defaults,
-        &at,
-        &s.refs(),
-        &mut record.added,
-    )?);
+    let refs = s.refs();
+    intents.extend(allow_refs(&doc, defaults, &at, &refs, &mut record.added)?);
     if s.only_agent.is_none() {
         intents.extend(own_models(&doc, root, s, &catalog, &mut record)?);
     }
@@ -210,9 +205,8 @@ fn own_models(
             ));
             continue;
         }
-        if let Some(prev) = previous_model(doc, obj, &at)? {
-            record.added.agent_models.insert(id.clone(), prev);
-        }
+        // Not ours (see above): the model uninstall gives back.
+        record.added.agent_models.insert(id, model);
         let model = set_model(doc, obj, &at, s, catalog, record)?;
         intents.push(Intent::set(&under(&segs, "model"), model));
     }
@@ -777,16 +771,14 @@ pub fn unplan(
         intents.extend(unallow(&doc, defaults, &at, added)?);
     }
     for (id, obj, at, segs) in agent_objects(&doc, root)? {
-        if doc.prop(obj, &at, "model")?.is_some() {
-            intents.extend(unset_model(
-                &doc,
-                obj,
-                &at,
-                &under(&segs, "model"),
-                added.agent_models.get(&id),
-                &added.fallbacks,
-            )?);
-        }
+        intents.extend(unset_model(
+            &doc,
+            obj,
+            &at,
+            &under(&segs, "model"),
+            added.agent_models.get(&id),
+            &added.fallbacks,
+        )?);
     }
     for (outer, inner, id) in [
         ("auth", "profiles", PROFILE_ID),
