@@ -816,17 +816,17 @@ fn unallow(doc: &Doc, defaults: Obj, at: &JsonPath, added: &Added) -> Result<Vec
             }
         }
     }
-    if let Some(policy) = doc.object(defaults, at, "modelPolicy")? {
-        if let (Some(allow), current) = strings_at(doc, policy, &at.key("modelPolicy"), "allow")? {
-            let keep: Vec<String> = current
-                .iter()
-                .filter(|r| !is_our_ref(r) && !added.policy_allow.contains(r))
-                .cloned()
-                .collect();
-            doc.sync_strings(allow, &current, &keep);
-            let allow_at = [DEFAULTS, &["modelPolicy", "allow"]].concat();
-            intents.push(Intent::set(&allow_at, json!(keep)));
-        }
+    if let Some(policy) = doc.object(defaults, at, "modelPolicy")?
+        && let (Some(allow), current) = strings_at(doc, policy, &at.key("modelPolicy"), "allow")?
+    {
+        let keep: Vec<String> = current
+            .iter()
+            .filter(|r| !is_our_ref(r) && !added.policy_allow.contains(r))
+            .cloned()
+            .collect();
+        doc.sync_strings(allow, &current, &keep);
+        let allow_at = [DEFAULTS, &["modelPolicy", "allow"]].concat();
+        intents.push(Intent::set(&allow_at, json!(keep)));
     }
     Ok(intents)
 }
