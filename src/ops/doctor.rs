@@ -11,6 +11,7 @@ use crate::format::json_edit;
 use crate::gaterouter::key::{self, ApiKey};
 use crate::gaterouter::templates::{PROFILE_ID, PROVIDER_ID};
 use crate::openclaw::root::{Env, FileState, Root};
+use crate::ops::rollback::BackupSet;
 use crate::plan::{env_file, openclaw_json};
 use crate::redact::secrets::Redactor;
 
@@ -48,14 +49,15 @@ fn problem(what: impl Into<String>, fix: impl Into<String>) -> Check {
 fn warn(what: impl Into<String>, fix: impl Into<String>) -> Check {
     Check {
         status: Status::Warn,
-        what: what.into(),
-        fix: Some(fix.into()),
+        ..problem(what, fix)
     }
 }
 
 const SETUP: &str = "run gaterouter-setup (it changes only what is missing)";
 /// The fix for a piece setup writes that OpenClaw does not need.
 const OPTIONAL: &str = "run gaterouter-setup to add it (optional: OpenClaw works without it)";
+/// The fix for a file that does not parse.
+const UNPARSED: &str = "fix the file, or restore it with gaterouter-setup rollback";
 
 /// A JSON5 file as a value; `Err` is the parse error as a user would read it. Read with
 /// the planners' own reader (`json_edit::Doc::parse`), so doctor passes exactly the files
@@ -76,6 +78,11 @@ fn str_at<'a>(v: &'a Value, ptr: &str) -> Option<&'a str> {
     v.pointer(ptr).and_then(Value::as_str)
 }
 
+/// Our provider entry in a models.json.
+fn models_entry(v: &Value) -> Option<&Value> {
+    v.pointer(&format!("/providers/{PROVIDER_ID}"))
+}
+
 /// What every check reads, read once: the root's files parsed, the key in `.env`.
 struct Ctx<'a> {
     root: &'a Root,
@@ -86,6 +93,8 @@ struct Ctx<'a> {
     config: Result<Option<Value>, String>,
     /// Each models.json, in `root.models` order.
     models: Vec<Result<Option<Value>, String>>,
+    /// The backup sets, oldest first (see [`crate::ops::rollback::list`]).
+    backups: Result<Vec<BackupSet>, String>,
 }
 
 impl Ctx<'_> {
@@ -115,34 +124,31 @@ impl Ctx<'_> {
             })
             .unwrap_or_default()
     }
-
-    fn profile(&self) -> Option<&Value> {
-        self.config()?.pointer(&format!(
-            "/auth/profiles/{}",
-            PROFILE_ID.replace('~', "~0").replace('/', "~1")
-        ))
-    }
 }
 
-/// One check: the findings it makes on the root (none when it does not apply).
-type CheckFn = fn(&Ctx) -> Vec<Check>;
+/// One check: the findings it makes on the root (none when it does not apply). Most read
+/// openclaw.json: they do not apply when it is missing or broken (`config_parses` says so).
+enum CheckFn {
+    OnRoot(fn(&Ctx) -> Vec<Check>),
+    OnConfig(fn(&Ctx, &Value) -> Vec<Check>),
+}
 
 /// Every check, in the order they are shown.
 const CHECKS: &[CheckFn] = &[
-    env_key,
-    env_mode,
-    shell_key,
-    config_parses,
-    includes,
-    provider_entry,
-    auth_profile,
-    default_model,
-    agent_models,
-    fallback_providers,
-    models_json,
-    half_configured,
-    backups,
-    openclaw_health,
+    CheckFn::OnRoot(env_key),
+    CheckFn::OnRoot(env_mode),
+    CheckFn::OnRoot(shell_key),
+    CheckFn::OnRoot(config_parses),
+    CheckFn::OnRoot(includes),
+    CheckFn::OnConfig(provider_entry),
+    CheckFn::OnConfig(auth_profile),
+    CheckFn::OnConfig(default_model),
+    CheckFn::OnConfig(agent_models),
+    CheckFn::OnConfig(fallback_providers),
+    CheckFn::OnRoot(models_json),
+    CheckFn::OnRoot(half_configured),
+    CheckFn::OnRoot(backups),
+    CheckFn::OnRoot(openclaw_health),
 ];
 
 /// Runs every check on `root`: a line each, a fix for every problem.
@@ -156,8 +162,14 @@ pub fn run(root: &Root, env: &Env, secrets: &Redactor) -> Vec<Check> {
         key: read_key(root, secrets),
         config: value(&root.config),
         models: root.models.iter().map(value).collect(),
+        backups: crate::ops::rollback::list(&root.dir).map_err(|e| e.to_string()),
     };
-    CHECKS.iter().flat_map(|check| check(&ctx)).collect()
+    let findings = |check: &CheckFn| match (check, ctx.config()) {
+        (CheckFn::OnRoot(f), _) => f(&ctx),
+        (CheckFn::OnConfig(f), Some(config)) => f(&ctx, config),
+        (CheckFn::OnConfig(_), None) => Vec::new(),
+    };
+    CHECKS.iter().flat_map(findings).collect()
 }
 
 /// Whether OpenClaw can use GateRouter on `root` as it is: no check finds a problem.
@@ -243,10 +255,7 @@ fn shell_key(c: &Ctx) -> Vec<Check> {
 /// openclaw.json exists, parses, and holds nothing setup would refuse.
 fn config_parses(c: &Ctx) -> Vec<Check> {
     vec![match &c.config {
-        Err(e) => problem(
-            e.clone(),
-            "fix the file, or restore it with gaterouter-setup rollback",
-        ),
+        Err(e) => problem(e.clone(), UNPARSED),
         Ok(None) => problem(
             format!("{} does not exist", c.root.config.path.display()),
             SETUP,
@@ -284,16 +293,10 @@ fn includes(c: &Ctx) -> Vec<Check> {
 }
 
 /// The gaterouter provider in openclaw.json: a baseUrl, models, and its key by SecretRef.
-fn provider_entry(c: &Ctx) -> Vec<Check> {
-    if c.config().is_none() {
-        return Vec::new();
-    }
+fn provider_entry(c: &Ctx, config: &Value) -> Vec<Check> {
     let Some(p) = c.provider() else {
         let urls = [crate::gaterouter::probe::DEFAULT_BASE_URL];
-        let foreign = crate::plan::migrate::foreign_ids(
-            c.config().and_then(|v| v.pointer("/models/providers")),
-            &urls,
-        );
+        let foreign = crate::plan::migrate::foreign_ids(config.pointer("/models/providers"), &urls);
         if !foreign.is_empty() {
             return vec![problem(
                 format!(
@@ -333,7 +336,7 @@ fn provider_entry(c: &Ctx) -> Vec<Check> {
             "run gaterouter-setup: it writes the SecretRef {\"source\": \"env\", \"provider\": \"default\", \"id\": \"GATEROUTER_API_KEY\"} instead",
         )),
         (Some(_), Some(Value::Object(r))) if r.get("source").is_some_and(|s| s != "env") => {
-            out.push(secret_ref_check(c.root, c.env, c.secrets));
+            out.push(secret_ref_check(c));
         }
         (Some(_), _) => out.push(problem(
             "the gaterouter provider in openclaw.json does not take its key from the SecretRef to GATEROUTER_API_KEY",
@@ -352,12 +355,13 @@ fn provider_entry(c: &Ctx) -> Vec<Check> {
 }
 
 /// The auth profile gaterouter:default, an api_key profile of our provider.
-fn auth_profile(c: &Ctx) -> Vec<Check> {
-    if c.config().is_none() {
-        return Vec::new();
-    }
-    vec![match c
-        .profile()
+fn auth_profile(_: &Ctx, config: &Value) -> Vec<Check> {
+    let at = format!(
+        "/auth/profiles/{}",
+        PROFILE_ID.replace('~', "~0").replace('/', "~1")
+    );
+    vec![match config
+        .pointer(&at)
         .map(|p| (str_at(p, "/provider"), str_at(p, "/mode")))
     {
         Some((Some(PROVIDER_ID), Some("api_key"))) => {
@@ -380,24 +384,8 @@ fn auth_profile(c: &Ctx) -> Vec<Check> {
     }]
 }
 
-fn default_model(c: &Ctx) -> Vec<Check> {
-    let mut out = Vec::new();
-    if let Some(config) = c.config() {
-        let restricts = c
-            .root
-            .openclaw
-            .as_ref()
-            .is_some_and(|a| a.version.models_map_restricts());
-        check_models(config, &c.gr_models(), restricts, &mut out);
-    }
-    out
-}
-
 /// An agent with its own model ignores the default: GateRouter does not reach it.
-fn agent_models(c: &Ctx) -> Vec<Check> {
-    let Some(config) = c.config() else {
-        return Vec::new();
-    };
+fn agent_models(_: &Ctx, config: &Value) -> Vec<Check> {
     let mut out = Vec::new();
     for a in crate::openclaw::agents::declared(config) {
         let Some(m) = &a.model else { continue };
@@ -420,27 +408,14 @@ fn agent_models(c: &Ctx) -> Vec<Check> {
     out
 }
 
-fn fallback_providers(c: &Ctx) -> Vec<Check> {
-    let mut out = Vec::new();
-    if let Some(config) = c.config() {
-        check_providers(config, c.root, c.env, &mut out);
-    }
-    out
-}
-
 /// A `file`, `exec` or `store` SecretRef for the key: what verify finds behind it (the same
 /// resolver, so doctor and verify agree).
-fn secret_ref_check(root: &Root, env: &Env, secrets: &Redactor) -> Check {
+fn secret_ref_check(c: &Ctx) -> Check {
     use crate::ops::verify::resolve::KeyState;
     let fix = "fix secrets.providers in openclaw.json (see `openclaw secrets audit`), or run gaterouter-setup to use the key in .env instead";
     // Read-only: an exec provider's program is not run here (verify runs it).
-    match crate::ops::verify::resolve::resolve_with(
-        root,
-        &env.with_rest_of_process(),
-        None,
-        false,
-        secrets,
-    ) {
+    let env = c.env.with_rest_of_process();
+    match crate::ops::verify::resolve::resolve_with(c.root, &env, None, false, c.secrets) {
         Ok(r) => match r.key {
             KeyState::Found { from, .. } => ok(format!(
                 "the gaterouter key comes from the SecretRef {} and resolves (from {})",
@@ -466,10 +441,7 @@ fn models_json(c: &Ctx) -> Vec<Check> {
     let mut out = Vec::new();
     for (m, v) in c.root.models.iter().zip(&c.models) {
         out.push(match v {
-            Err(e) => problem(
-                e.clone(),
-                "fix the file, or restore it with gaterouter-setup rollback",
-            ),
+            Err(e) => problem(e.clone(), UNPARSED),
             // OpenClaw works from openclaw.json's entry alone (OPENCLAW.md): an agent's
             // models.json without ours is setup's copy missing, not a broken root. One that
             // disagrees with openclaw.json (below) is: its baseUrl wins.
@@ -477,7 +449,7 @@ fn models_json(c: &Ctx) -> Vec<Check> {
                 format!("{} does not exist (OpenClaw uses openclaw.json's gaterouter entry)", m.rel),
                 OPTIONAL,
             ),
-            Ok(Some(v)) => match v.pointer(&format!("/providers/{PROVIDER_ID}")) {
+            Ok(Some(v)) => match models_entry(v) {
                 None => warn(
                     format!("{} has no gaterouter provider (OpenClaw uses openclaw.json's)", m.rel),
                     OPTIONAL,
@@ -533,16 +505,16 @@ fn half_configured(c: &Ctx) -> Vec<Check> {
             missing.push("provider in openclaw.json");
         }
     }
-    let models_have_ours = c.models.iter().any(
-        |v| matches!(v, Ok(Some(v)) if v.pointer(&format!("/providers/{PROVIDER_ID}")).is_some()),
-    );
+    let models_have_ours = c
+        .models
+        .iter()
+        .any(|v| matches!(v, Ok(Some(v)) if models_entry(v).is_some()));
     if models_have_ours {
         configured.push("models.json provider");
     }
     if configured.is_empty() || missing.is_empty() {
         return Vec::new();
     }
-    missing.dedup();
     vec![problem(
         format!(
             "the root is half configured (present: {}; missing: {}): a setup was interrupted or undone by hand",
@@ -558,11 +530,11 @@ fn half_configured(c: &Ctx) -> Vec<Check> {
 fn backups(c: &Ctx) -> Vec<Check> {
     use std::os::unix::fs::PermissionsExt;
     let mut out = Vec::new();
-    let sets = match crate::ops::rollback::list(&c.root.dir) {
+    let sets = match &c.backups {
         Ok(sets) => sets,
         Err(e) => {
             return vec![problem(
-                e.to_string(),
+                e.clone(),
                 "move .gaterouter-backup away; the next setup makes a new one",
             )];
         }
@@ -597,15 +569,13 @@ fn backups(c: &Ctx) -> Vec<Check> {
 fn openclaw_health(c: &Ctx) -> Vec<Check> {
     let mut out = Vec::new();
     let config = &c.root.config.path;
-    let newest = crate::ops::rollback::list(&c.root.dir)
-        .ok()
-        .and_then(|sets| sets.into_iter().rev().find(|s| s.problem.is_none()))
-        .and_then(|s| {
-            std::fs::metadata(s.dir.join("manifest.json"))
-                .and_then(|m| m.modified())
-                .ok()
-                .map(|t| (s.stamp, t))
-        });
+    let usable = c.backups.iter().flatten().filter(|s| s.problem.is_none());
+    let newest = usable.last().and_then(|s| {
+        std::fs::metadata(s.dir.join("manifest.json"))
+            .and_then(|m| m.modified())
+            .ok()
+            .map(|t| (&s.stamp, t))
+    });
     if let Some((stamp, since)) = &newest {
         for a in crate::openclaw::health::set_aside(config)
             .into_iter()
@@ -663,11 +633,16 @@ fn openclaw_health(c: &Ctx) -> Vec<Check> {
 /// provider, an auth profile for it, or its `<PROVIDER>_API_KEY` in .env or the environment.
 /// Otherwise that fallback fails when it is needed (a warning: OpenClaw has built-in
 /// providers we cannot see from here).
-fn check_providers(c: &Value, root: &Root, env: &Env, out: &mut Vec<Check>) {
-    let refs = crate::openclaw::agents::refs(&c["agents"]["defaults"]["model"]);
-    let env_text = root.env.text().ok().flatten();
-    let facts = crate::openclaw::credentials::ConfigFacts::from_value(c);
-    let ambient = crate::openclaw::credentials::Ambient::from_env(env);
+fn fallback_providers(c: &Ctx, config: &Value) -> Vec<Check> {
+    use crate::openclaw::credentials::{self, Ambient, ConfigFacts, Outside};
+    let mut out = Vec::new();
+    let refs = crate::openclaw::agents::refs(&config["agents"]["defaults"]["model"]);
+    let facts = ConfigFacts::from_value(config);
+    let ambient = Ambient::from_env(c.env);
+    let outside = Outside {
+        root_env: c.root.env.text().ok().flatten(),
+        ambient: &ambient,
+    };
     let mut seen = Vec::new();
     for r in &refs {
         let Some((provider, _)) = r.split_once('/') else {
@@ -677,30 +652,24 @@ fn check_providers(c: &Value, root: &Root, env: &Env, out: &mut Vec<Check>) {
             continue;
         }
         seen.push(provider);
-        if crate::openclaw::credentials::source(
-            provider,
-            &facts,
-            crate::openclaw::credentials::Outside {
-                root_env: env_text,
-                ambient: &ambient,
-            },
-        )
-        .is_none()
-        {
-            let var = crate::openclaw::credentials::env_var_for(provider);
+        if credentials::source(provider, &facts, outside).is_none() {
+            let var = credentials::env_var_for(provider);
             out.push(warn(
-                format!("fallback {r}: {}; that fallback will fail when it is needed", crate::openclaw::credentials::missing(provider)),
+                format!("fallback {r}: {}; that fallback will fail when it is needed", credentials::missing(provider)),
                 format!("set {var} in .env, run `openclaw onboard` for {provider}, or remove it from agents.defaults.model.fallbacks (gaterouter-setup --replace-fallbacks --fallback REF… sets them exactly)"),
             ));
         }
     }
+    out
 }
 
 /// The default model and the allowlists: every gaterouter ref names a listed model, and
 /// non-empty allowlists admit every configured ref.
-fn check_models(c: &Value, gr_models: &[String], map_restricts: bool, out: &mut Vec<Check>) {
-    let model = &c["agents"]["defaults"]["model"];
-    let (primary, fallbacks): (Option<&str>, Vec<&str>) = match model {
+fn default_model(c: &Ctx, config: &Value) -> Vec<Check> {
+    let mut out = Vec::new();
+    let gr_models = c.gr_models();
+    let defaults = &config["agents"]["defaults"];
+    let (primary, fallbacks): (Option<&str>, Vec<&str>) = match &defaults["model"] {
         Value::String(s) => (Some(s), Vec::new()),
         Value::Object(o) => (
             o.get("primary").and_then(Value::as_str),
@@ -738,7 +707,12 @@ fn check_models(c: &Value, gr_models: &[String], map_restricts: bool, out: &mut 
         }
     }
     // Only the releases where the map is an allowlist refuse a ref missing from it.
-    if let Some(map) = c["agents"]["defaults"]["models"]
+    let map_restricts = c
+        .root
+        .openclaw
+        .as_ref()
+        .is_some_and(|a| a.version.models_map_restricts());
+    if let Some(map) = defaults["models"]
         .as_object()
         .filter(|m| map_restricts && !m.is_empty())
     {
@@ -748,7 +722,7 @@ fn check_models(c: &Value, gr_models: &[String], map_restricts: bool, out: &mut 
             }
         }
     }
-    if let Some(allow) = c["agents"]["defaults"]["modelPolicy"]["allow"]
+    if let Some(allow) = defaults["modelPolicy"]["allow"]
         .as_array()
         .filter(|a| !a.is_empty())
     {
@@ -763,4 +737,5 @@ fn check_models(c: &Value, gr_models: &[String], map_restricts: bool, out: &mut 
             }
         }
     }
+    out
 }
