@@ -36,16 +36,19 @@ pub(super) fn request(
         agent: cli.agent.clone(),
         init: cli.init,
         mode: cli.mode(),
-        yes: cli.yes,
-        fail_fast: cli.fail_fast,
-        verify: cli
-            .verify
-            .then(|| std::time::Duration::from_secs(cli.probe.timeout)),
-        lock_timeout: std::time::Duration::from_secs(cli.lock_timeout),
-        restart_gateway: restart_gateway(cli.restart_gateway, cli.no_restart_gateway),
         force: cli.force,
         warnings: url_warning.into_iter().collect(),
-        redactor: secrets.clone(),
+        tail: setup::Tail {
+            yes: cli.yes,
+            fail_fast: cli.fail_fast,
+            lock_timeout: std::time::Duration::from_secs(cli.lock_timeout),
+            kind: RunKind::Setup,
+            verify: cli
+                .verify
+                .then(|| std::time::Duration::from_secs(cli.probe.timeout)),
+            restart_gateway: restart_gateway(cli.restart_gateway, cli.no_restart_gateway),
+            redactor: secrets.clone(),
+        },
     };
     Ok((req, env))
 }

@@ -48,24 +48,13 @@ pub struct Request {
     /// `--init`: a directory that does not look like an OpenClaw root may become one.
     pub init: bool,
     pub mode: Mode,
-    /// Apply without asking the [`Ui`].
-    pub yes: bool,
-    /// One failed root stops the run before anything is written.
-    pub fail_fast: bool,
-    /// Verify each root once configured, each request within this time.
-    pub verify: Option<Duration>,
-    pub lock_timeout: Duration,
-    /// `--restart-gateway` (`Some(true)`) / `--no-restart-gateway` (`Some(false)`): what to
-    /// do about a Gateway running for a root (see [`crate::openclaw::gateway`]).
-    pub restart_gateway: Option<bool>,
     /// Write even when OpenClaw's config health check would take the write back
     /// (`health::would_undo`).
     pub force: bool,
     /// Found while validating the inputs (a base URL that looks wrong).
     pub warnings: Vec<String>,
-    /// The run's redactor (made by the caller, which prints): every secret a stage meets
-    /// (a key in `.env`, the keys a plan replaces, a resolved SecretRef) is added to it.
-    pub redactor: Redactor,
+    /// The review, apply and verify, as for a plan made elsewhere (`kind`: setup).
+    pub tail: Tail,
 }
 
 /// What the person running it is asked to approve.
@@ -236,74 +225,50 @@ pub fn run(req: Request, env: &Env, ui: &mut dyn Ui) -> RunReport {
         agent,
         init,
         mode,
-        yes,
-        fail_fast,
-        verify: verify_timeout,
-        lock_timeout,
-        restart_gateway,
         force,
         mut warnings,
-        redactor,
+        tail,
     } = req;
-    // Only a write is refused; a dry run or a check shows the warning.
-    let gate = mode == Mode::Apply && !force;
     let mut planner = Planner {
         key: &key,
         settings,
         // `~/.config/openclaw/gateway.env` is the owner's: `env` is the owner's already.
         ambient: Ambient::from_env(env),
-        gate,
-        redactor: &redactor,
+        // Only a write is refused; a dry run or a check shows the warning.
+        gate: mode == Mode::Apply && !force,
+        redactor: &tail.redactor,
     };
-    let (mut runs, found) = planner.first(targets, init, agent.as_deref(), fail_fast);
-    let stop_early = fail_fast && runs.iter().any(|r| r.error.is_some());
+    let (mut runs, found) = planner.first(targets, init, agent.as_deref(), tail.fail_fast);
+    let stop_early = tail.fail_fast && runs.iter().any(|r| r.error.is_some());
     let probe = match &probe_cfg {
         // Nothing left to set up: the run never gets as far as the probe.
         _ if found.iter().all(Option::is_none) || stop_early => None,
         None => Some(ProbeOutcome::Skipped {
             reason: "--offline".into(),
         }),
-        Some(cfg) => Some(probe_with(cfg, &key, &found, &redactor, ui)),
+        Some(cfg) => Some(probe_with(cfg, &key, &found, &tail.redactor, ui)),
     };
-    if let Some(e) = probe
-        .as_ref()
-        .and_then(ProbeOutcome::report)
-        .and_then(|p| probe_stops(p, require_auto, &mut planner.settings, &mut warnings))
-    {
-        return RunReport {
-            mode,
-            probe,
-            warnings,
-            roots: runs,
-            stopped: Some(e),
-            refused: None,
-            applying: false,
-            kind: RunKind::Setup,
-        };
+    let probed = probe.as_ref().and_then(ProbeOutcome::report);
+    let stopped = probed
+        .and_then(|p| apply_probe(p, require_auto, &mut planner.settings, &mut warnings).err());
+    if stopped.is_none() {
+        // When the probe changed nothing (offline), the first plans are the plans.
+        planner.again(found, probed.is_some(), &mut runs, env);
+        warnings.extend(env_warnings(env, &key, mode));
     }
-    // When the probe changed nothing (offline), the first plans are the plans.
-    let replan = probe.as_ref().and_then(ProbeOutcome::report).is_some();
-    planner.again(found, replan, &mut runs, env);
-    warnings.extend(env_warnings(env, &key, mode));
     let report = RunReport {
         mode,
         probe,
         warnings,
         roots: runs,
-        stopped: None,
+        stopped,
         refused: None,
         applying: false,
-        kind: RunKind::Setup,
+        kind: tail.kind,
     };
-    let tail = Tail {
-        yes,
-        fail_fast,
-        lock_timeout,
-        kind: RunKind::Setup,
-        verify: verify_timeout,
-        restart_gateway,
-        redactor,
-    };
+    if report.stopped.is_some() {
+        return report;
+    }
     review_apply_verify(report, &tail, env, ui)
 }
 
@@ -409,23 +374,6 @@ impl Planner<'_> {
     }
 }
 
-/// Whether the probe stops the run for every root: it failed, or auto routing is required
-/// and off. Otherwise its warnings join the run's and what it found goes into `settings`.
-fn probe_stops(
-    p: &ProbeReport,
-    require_auto: bool,
-    settings: &mut Settings,
-    warnings: &mut Vec<String>,
-) -> Option<Error> {
-    if let Some(f) = &p.blocking {
-        return Some(Error::Probe {
-            message: f.message.clone(),
-        });
-    }
-    warnings.extend(p.warnings.iter().cloned());
-    apply_probe(p, require_auto, settings, warnings).err()
-}
-
 /// The probe, with the key given or, keeping the existing one, the first root's.
 fn probe_with(
     cfg: &ProbeConfig,
@@ -465,9 +413,11 @@ pub struct Tail {
     pub kind: RunKind,
     /// Verify each root once configured, each request within this time.
     pub verify: Option<Duration>,
-    /// What to do about a running Gateway (see [`Request::restart_gateway`]).
+    /// `--restart-gateway` (`Some(true)`) / `--no-restart-gateway` (`Some(false)`): what to
+    /// do about a Gateway running for a root (see [`crate::openclaw::gateway`]).
     pub restart_gateway: Option<bool>,
-    /// The run's redactor (see [`Request::redactor`]).
+    /// The run's redactor (made by the caller, which prints): every secret a stage meets
+    /// (a key in `.env`, the keys a plan replaces, a resolved SecretRef) is added to it.
     pub redactor: Redactor,
 }
 
@@ -508,7 +458,6 @@ fn review_apply_verify(
     ui: &mut dyn Ui,
 ) -> RunReport {
     let mode = report.mode;
-    report.kind = tail.kind;
     let openclaw = gateway_review(&mut report.roots, mode, tail.restart_gateway);
     // Roots refused for their Gateway are not asked about.
     let pending: usize = report
@@ -525,35 +474,21 @@ fn review_apply_verify(
         roots: report.changed_roots(),
     });
     let approval = ui.review(&report, ask);
-    report.applying = may_apply
-        && match (ask, approval) {
-            (None, _) | (Some(_), Approval::Yes) => true,
-            (Some(_), Approval::Cancelled) => {
-                report.refused = Some(Error::Usage("cancelled".into()));
-                false
-            }
-            (Some(_), Approval::CannotAsk) => {
-                report.refused = Some(Error::NotInteractive);
-                false
-            }
-            (Some(_), Approval::Unreviewed { json }) => {
-                let flag = if json { "--json" } else { "-q" };
-                report.refused = Some(Error::Unreviewed { flag });
-                false
-            }
-        };
+    report.refused = match (ask, approval) {
+        (None, _) | (Some(_), Approval::Yes) => None,
+        (Some(_), Approval::Cancelled) => Some(Error::Usage("cancelled".into())),
+        (Some(_), Approval::CannotAsk) => Some(Error::NotInteractive),
+        (Some(_), Approval::Unreviewed { json }) => Some(Error::Unreviewed {
+            flag: if json { "--json" } else { "-q" },
+        }),
+    };
+    report.applying = may_apply && report.refused.is_none();
 
     if report.applying {
         let restart = (tail.restart_gateway == Some(true))
             .then_some(openclaw.as_deref())
             .flatten();
-        apply_all(
-            &mut report.roots,
-            env,
-            tail.lock_timeout,
-            tail.kind,
-            restart,
-        );
+        apply_all(&mut report.roots, env, tail, restart);
     }
     for r in &mut report.roots {
         r.exit_code = match (&r.error, &r.plan) {
@@ -593,17 +528,16 @@ fn gateway_review(runs: &mut [RootRun], mode: Mode, restart: Option<bool>) -> Op
         if !plan.is_empty() {
             plan.warnings.extend(o.before(restart));
         }
-        if mode == Mode::Apply && !plan.is_empty() {
-            if o.window() && restart.is_none() {
-                r.error = Some(Error::GatewayWithoutKey {
-                    root: plan.root.clone(),
-                    pid: o.running.pid,
-                });
-            } else if restart == Some(true) && o.restart_wanted() && bin.is_none() {
-                r.error = Some(Error::Usage(
-                    "--restart-gateway: openclaw is not on PATH, so the running Gateway cannot be restarted; nothing was written".into(),
-                ));
-            }
+        let applies = mode == Mode::Apply && !plan.is_empty();
+        if applies && o.window() && restart.is_none() {
+            r.error = Some(Error::GatewayWithoutKey {
+                root: plan.root.clone(),
+                pid: o.running.pid,
+            });
+        } else if applies && restart == Some(true) && o.restart_wanted() && bin.is_none() {
+            r.error = Some(Error::Usage(
+                "--restart-gateway: openclaw is not on PATH, so the running Gateway cannot be restarted; nothing was written".into(),
+            ));
         }
         r.gateway = Some(o);
     }
@@ -612,13 +546,7 @@ fn gateway_review(runs: &mut [RootRun], mode: Mode, restart: Option<bool>) -> Op
 
 /// Each root is its own transaction with its own lock, so they go side by side: most of
 /// the time is the disk syncing, which overlaps well.
-fn apply_all(
-    runs: &mut [RootRun],
-    env: &Env,
-    lock_timeout: Duration,
-    kind: RunKind,
-    restart: Option<&std::path::Path>,
-) {
+fn apply_all(runs: &mut [RootRun], env: &Env, tail: &Tail, restart: Option<&std::path::Path>) {
     let todo: Vec<usize> = (0..runs.len())
         .filter(|&i| {
             runs[i].error.is_none() && runs[i].plan.as_ref().is_some_and(|p| !p.is_empty())
@@ -632,8 +560,8 @@ fn apply_all(
         |_| 64 * 1024,
         |&i| {
             let opts = apply::ApplyOptions {
-                lock_timeout,
-                kind,
+                lock_timeout: tail.lock_timeout,
+                kind: tail.kind,
                 faults: apply::Faults::from_env(),
             };
             let plan = runs[i].plan.as_ref().expect("filtered above");
@@ -743,13 +671,21 @@ fn env_warnings(env: &Env, key: &KeyChoice, mode: Mode) -> Vec<String> {
 }
 
 /// What the probe changes in the settings: the live catalog, and a fixed primary when auto
-/// routing is off (unless a primary was asked for, or auto is required).
+/// routing is off (unless a primary was asked for). Its error stops the run for every root:
+/// the probe failed, or auto routing is required and off. Otherwise the probe's warnings
+/// join the run's.
 fn apply_probe(
     report: &ProbeReport,
     require_auto: bool,
     settings: &mut Settings,
     warnings: &mut Vec<String>,
 ) -> Result<()> {
+    if let Some(f) = &report.blocking {
+        return Err(Error::Probe {
+            message: f.message.clone(),
+        });
+    }
+    warnings.extend(report.warnings.iter().cloned());
     if let Some(models) = &report.models {
         let compat = serde_json::json!({ "maxTokensField": "max_completion_tokens" });
         let list: Vec<serde_json::Value> = models
@@ -932,14 +868,17 @@ mod tests {
                 // The cases include the fresh root, which only --init may set up.
                 init: true,
                 mode,
-                yes,
-                fail_fast,
-                verify: None,
-                lock_timeout: Duration::from_secs(5),
-                restart_gateway: None,
                 force: false,
                 warnings: Vec::new(),
-                redactor: Redactor::new(),
+                tail: Tail {
+                    yes,
+                    fail_fast,
+                    lock_timeout: Duration::from_secs(5),
+                    kind: RunKind::Setup,
+                    verify: None,
+                    restart_gateway: None,
+                    redactor: Redactor::new(),
+                },
             };
             let mut ui = Scripted { answer, reviews: 0, asked: None };
             let env = Env::from_pairs([]);
