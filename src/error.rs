@@ -49,6 +49,8 @@ pub enum Error {
     #[error("{}: is a symlink to {}, which does not exist; fix or remove the link, then run again", path.display(), target.display())]
     DanglingSymlink { path: PathBuf, target: PathBuf },
 
+    /// A file or directory refused as it is: unreadable, too large, not a regular file, or
+    /// a backup directory that is not the one this tool made (a link, a file, someone else's).
     #[error("{}: {what}; nothing was changed", path.display())]
     Unreadable { path: PathBuf, what: String },
 
@@ -149,7 +151,7 @@ pub enum Error {
     )]
     Unreviewed { flag: &'static str },
 
-    #[error("another gaterouter-setup is running ({}) and held {} for {waited_secs}s; nothing was written. Wait for it to finish and run again (or raise --lock-timeout)", holder.as_deref().map(|p| format!("pid {p}")).unwrap_or_else(|| "pid unknown".into()), path.display())]
+    #[error("another gaterouter-setup is running (pid {}) and held {} for {waited_secs}s; nothing was written. Wait for it to finish and run again (or raise --lock-timeout)", holder.as_deref().unwrap_or("unknown"), path.display())]
     Locked {
         path: PathBuf,
         /// The pid in the lock file: ASCII digits only, else `None` (see `txn::apply`).
@@ -166,10 +168,6 @@ pub enum Error {
     /// A check that must never fail did: a bug of ours, caught before anything was written.
     #[error("{}: internal error: {what}; nothing was written. This is a bug in gaterouter-setup: please report it with this message", path.display())]
     Internal { path: PathBuf, what: String },
-
-    /// The backup directory is not the one this tool made (a link, a file, someone else's).
-    #[error("{}: {what}; nothing was changed", path.display())]
-    BackupDir { path: PathBuf, what: String },
 
     /// A backup set that cannot be used as it is: a rollback refuses it rather than guess.
     #[error("the backup set {}: {what}; nothing was changed", set.display())]
@@ -230,10 +228,9 @@ fn apply_message(
     if restored.is_empty() && restore_errors.is_empty() {
         msg.push_str("No file had been replaced yet, so everything is as it was.");
     } else if !restored.is_empty() {
-        let list: Vec<String> = restored.iter().map(|p| p.display().to_string()).collect();
         msg.push_str(&format!(
             "Restored the files already replaced to their previous contents: {}.",
-            list.join(", ")
+            list_paths(restored)
         ));
     }
     if !restore_errors.is_empty() {
@@ -284,8 +281,7 @@ impl Error {
             | Error::EnvSyntax { path, .. }
             | Error::Locked { path, .. }
             | Error::OpenClawBusy { path, .. }
-            | Error::ChangedOnDisk { path }
-            | Error::BackupDir { path, .. } => Some(path),
+            | Error::ChangedOnDisk { path } => Some(path),
             Error::BadBackup { set, .. } => Some(set),
             Error::ChangedSinceSetup { paths, .. } => paths.first().map(PathBuf::as_path),
             Error::OpenClawWouldUndo { config, .. } => Some(config),
@@ -299,10 +295,7 @@ impl Error {
 /// Lets fs-err results flow into `Error` with `?`: its messages already carry the path.
 impl From<std::io::Error> for Error {
     fn from(source: std::io::Error) -> Self {
-        Error::Io {
-            path: PathBuf::new(),
-            source,
-        }
+        Error::io(PathBuf::new(), source)
     }
 }
 

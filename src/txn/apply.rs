@@ -742,7 +742,7 @@ fn backup(
     // Under our lock the name is new; a rename onto an existing empty directory would
     // succeed silently, so make sure nothing appeared there.
     if std::fs::symlink_metadata(&done).is_ok() {
-        return Err(Error::BackupDir {
+        return Err(Error::Unreadable {
             path: done,
             what: "appeared while the backup was being made (another program is writing there)"
                 .into(),

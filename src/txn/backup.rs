@@ -119,7 +119,7 @@ pub fn backup_name(rel: &str) -> String {
 }
 
 fn refuse(path: &Path, what: impl Into<String>) -> Error {
-    Error::BackupDir {
+    Error::Unreadable {
         path: path.to_path_buf(),
         what: what.into(),
     }
