@@ -297,19 +297,17 @@ fn provider_entry(c: &Ctx, config: &Value) -> Vec<Check> {
     let Some(p) = c.provider() else {
         let urls = [crate::gaterouter::probe::DEFAULT_BASE_URL];
         let foreign = crate::plan::migrate::foreign_ids(config.pointer("/models/providers"), &urls);
-        if !foreign.is_empty() {
-            return vec![problem(
+        return vec![if foreign.is_empty() {
+            problem("openclaw.json has no models.providers.gaterouter", SETUP)
+        } else {
+            problem(
                 format!(
                     "openclaw.json has no models.providers.gaterouter, but provider {} points at GateRouter under another id",
                     foreign.join(", ")
                 ),
                 "run gaterouter-setup: it migrates that provider to gaterouter (refs, profiles and entry; rollback puts it back)",
-            )];
-        }
-        return vec![problem(
-            "openclaw.json has no models.providers.gaterouter",
-            SETUP,
-        )];
+            )
+        }];
     };
     let mut out = Vec::new();
     let base_url = c.base_url();
@@ -438,50 +436,48 @@ fn models_json(c: &Ctx) -> Vec<Check> {
     // as setup assumes it: `openclaw --version`, else the config's stamp).
     let version = c.root.openclaw.as_ref().map(|a| a.version);
     let base_url = c.base_url();
-    let mut out = Vec::new();
-    for (m, v) in c.root.models.iter().zip(&c.models) {
-        out.push(match v {
-            Err(e) => problem(e.clone(), UNPARSED),
-            // OpenClaw works from openclaw.json's entry alone (OPENCLAW.md): an agent's
-            // models.json without ours is setup's copy missing, not a broken root. One that
-            // disagrees with openclaw.json (below) is: its baseUrl wins.
-            Ok(None) => warn(
-                format!("{} does not exist (OpenClaw uses openclaw.json's gaterouter entry)", m.rel),
+    let each = c.root.models.iter().zip(&c.models);
+    each.map(|(m, v)| match v {
+        Err(e) => problem(e.clone(), UNPARSED),
+        // OpenClaw works from openclaw.json's entry alone (OPENCLAW.md): an agent's
+        // models.json without ours is setup's copy missing, not a broken root. One that
+        // disagrees with openclaw.json (below) is: its baseUrl wins.
+        Ok(None) => warn(
+            format!("{} does not exist (OpenClaw uses openclaw.json's gaterouter entry)", m.rel),
+            OPTIONAL,
+        ),
+        Ok(Some(v)) => match models_entry(v) {
+            None => warn(
+                format!("{} has no gaterouter provider (OpenClaw uses openclaw.json's)", m.rel),
                 OPTIONAL,
             ),
-            Ok(Some(v)) => match models_entry(v) {
-                None => warn(
-                    format!("{} has no gaterouter provider (OpenClaw uses openclaw.json's)", m.rel),
-                    OPTIONAL,
-                ),
-                Some(p) => {
-                    let url = str_at(p, "/baseUrl");
-                    if base_url.is_some() && url != base_url {
-                        problem(
-                            format!(
-                                "{}: gaterouter baseUrl {} differs from openclaw.json's {}",
-                                m.rel,
-                                url.unwrap_or("(none)"),
-                                base_url.unwrap_or_default()
-                            ),
-                            SETUP,
-                        )
-                    } else if p.get("apiKey").is_some_and(|k| {
-                        !k.as_str()
-                            .is_some_and(|k| crate::plan::models_json::openclaws(k, version))
-                    }) {
-                        problem(
-                            format!("{}: the gaterouter entry has an apiKey; there it authenticates nothing and `openclaw secrets audit` reports it (the key comes from openclaw.json's SecretRef)", m.rel),
-                            "run gaterouter-setup (it removes the one it wrote), or delete that apiKey line",
-                        )
-                    } else {
-                        ok(format!("{} has the gaterouter provider", m.rel))
-                    }
+            Some(p) => {
+                let url = str_at(p, "/baseUrl");
+                if base_url.is_some() && url != base_url {
+                    problem(
+                        format!(
+                            "{}: gaterouter baseUrl {} differs from openclaw.json's {}",
+                            m.rel,
+                            url.unwrap_or("(none)"),
+                            base_url.unwrap_or_default()
+                        ),
+                        SETUP,
+                    )
+                } else if p.get("apiKey").is_some_and(|k| {
+                    !k.as_str()
+                        .is_some_and(|k| crate::plan::models_json::openclaws(k, version))
+                }) {
+                    problem(
+                        format!("{}: the gaterouter entry has an apiKey; there it authenticates nothing and `openclaw secrets audit` reports it (the key comes from openclaw.json's SecretRef)", m.rel),
+                        "run gaterouter-setup (it removes the one it wrote), or delete that apiKey line",
+                    )
+                } else {
+                    ok(format!("{} has the gaterouter provider", m.rel))
                 }
-            },
-        });
-    }
-    out
+            }
+        },
+    })
+    .collect()
 }
 
 /// Some of what OpenClaw needs to use GateRouter present and the rest missing: an
