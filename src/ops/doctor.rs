@@ -565,8 +565,8 @@ fn backups(c: &Ctx) -> Vec<Check> {
 fn openclaw_health(c: &Ctx) -> Vec<Check> {
     let mut out = Vec::new();
     let config = &c.root.config.path;
-    let usable = c.backups.iter().flatten().filter(|s| s.problem.is_none());
-    let newest = usable.last().and_then(|s| {
+    let mut usable = c.backups.iter().flatten().filter(|s| s.problem.is_none());
+    let newest = usable.next_back().and_then(|s| {
         std::fs::metadata(s.dir.join("manifest.json"))
             .and_then(|m| m.modified())
             .ok()
