@@ -32,17 +32,19 @@ pub fn resolve(explicit: Option<&Path>, env: &Env) -> (PathBuf, Option<PathBuf>)
         Some(profile) if !profile.is_empty() && profile != "default" => {
             home.join(format!(".openclaw-{profile}"))
         }
-        _ => {
-            let current = home.join(".openclaw");
-            let legacy = home.join(".clawdbot");
-            if !current.exists() && legacy.is_dir() {
-                legacy
-            } else {
-                current
-            }
-        }
+        _ => current_or_legacy(home.join(".openclaw"), home.join(".clawdbot"), Path::is_dir),
     };
     (dir, config)
+}
+
+/// OpenClaw's name for a file or directory, or its legacy (clawdbot) name when only that
+/// exists (as `is` says).
+fn current_or_legacy(current: PathBuf, legacy: PathBuf, is: fn(&Path) -> bool) -> PathBuf {
+    if !current.exists() && is(&legacy) {
+        legacy
+    } else {
+        current
+    }
 }
 
 /// Whether `dir` looks like an OpenClaw state directory: it has OpenClaw's config
@@ -107,32 +109,24 @@ pub fn read_error(path: PathBuf, via: Option<&Path>, e: crate::sys::fsx::ReadErr
     let link = via
         .map(|t| format!(" (a symlink to {})", t.display()))
         .unwrap_or_default();
-    match e {
+    let what = match e {
         ReadError::NotRegular {
             what: "a directory",
-        } => Error::Unreadable {
-            path,
-            what: format!("is a directory{link} where a file was expected"),
-        },
-        ReadError::NotRegular { what } => Error::Unreadable {
-            path,
-            what: format!(
-                "is {what}{link}, not a regular file; gaterouter-setup reads and writes only regular files (it would block on a pipe, read a device without end, or replace the device node), so replace it with a plain file or remove it"
+        } => format!("is a directory{link} where a file was expected"),
+        ReadError::NotRegular { what } => format!(
+            "is {what}{link}, not a regular file; gaterouter-setup reads and writes only regular files (it would block on a pipe, read a device without end, or replace the device node), so replace it with a plain file or remove it"
+        ),
+        ReadError::TooLarge { limit, size } => format!(
+            "is {}{link}; gaterouter-setup edits files up to {} MB (OpenClaw's files are normally a few KB), so this is probably not the right file",
+            size.map_or_else(
+                || format!("larger than {} MB", limit / 1_000_000),
+                |s| format!("{:.1} MB", s as f64 / 1e6)
             ),
-        },
-        ReadError::TooLarge { limit, size } => Error::Unreadable {
-            path,
-            what: format!(
-                "is {}{link}; gaterouter-setup edits files up to {} MB (OpenClaw's files are normally a few KB), so this is probably not the right file",
-                size.map_or_else(
-                    || format!("larger than {} MB", limit / 1_000_000),
-                    |s| format!("{:.1} MB", s as f64 / 1e6)
-                ),
-                limit / 1_000_000
-            ),
-        },
-        ReadError::Io(e) => Error::io(&path, e),
-    }
+            limit / 1_000_000
+        ),
+        ReadError::Io(e) => return Error::io(&path, e),
+    };
+    Error::Unreadable { path, what }
 }
 
 /// What a file that we may rewrite looks like right now.
@@ -176,54 +170,49 @@ impl FileState {
         } else {
             path.clone()
         };
-        match crate::sys::fsx::read_regular(&target, MAX_FILE) {
-            Ok(None) => Ok(FileState {
-                path,
-                target,
-                rel,
-                bytes: None,
-                mode: None,
-                symlink,
-                links: 0,
-            }),
-            Ok(Some((bytes, meta))) => Ok(FileState {
-                path,
-                target,
-                rel,
-                bytes: Some(bytes),
-                mode: Some(meta.permissions().mode() & 0o7777),
-                symlink,
-                links: std::os::unix::fs::MetadataExt::nlink(&meta),
-            }),
-            Err(e) => Err(read_error(path, symlink.then_some(target.as_path()), e)),
-        }
+        let (bytes, mode, links) = match crate::sys::fsx::read_regular(&target, MAX_FILE) {
+            Ok(None) => (None, None, 0),
+            Ok(Some((bytes, meta))) => (
+                Some(bytes),
+                Some(meta.permissions().mode() & 0o7777),
+                std::os::unix::fs::MetadataExt::nlink(&meta),
+            ),
+            Err(e) => return Err(read_error(path, symlink.then_some(target.as_path()), e)),
+        };
+        Ok(FileState {
+            path,
+            target,
+            rel,
+            bytes,
+            mode,
+            symlink,
+            links,
+        })
     }
 
     /// The contents as text. Non-UTF-8 bytes are refused with their offset: silently
     /// re-encoding would corrupt the file on write.
     pub fn text(&self) -> Result<Option<&str>> {
-        match &self.bytes {
-            None => Ok(None),
-            Some(b) if b.contains(&0) => {
-                let at = b.iter().position(|&c| c == 0).unwrap_or(0);
-                let line = b[..at].iter().filter(|&&c| c == b'\n').count() + 1;
-                Err(Error::Unreadable {
-                    path: self.path.clone(),
-                    what: format!("contains a NUL byte (offset {at}, line {line}), so it is not a text file; remove it and run again"),
-                })
-            }
-            Some(b) => std::str::from_utf8(b).map(Some).map_err(|e| {
-                let upto = &b[..e.valid_up_to()];
-                let line = upto.iter().filter(|&&c| c == b'\n').count() + 1;
-                Error::Unreadable {
-                    path: self.path.clone(),
-                    what: format!(
-                        "is not UTF-8 text (invalid byte at offset {}, line {line}); save it as UTF-8",
-                        e.valid_up_to()
-                    ),
-                }
-            }),
-        }
+        let Some(b) = &self.bytes else {
+            return Ok(None);
+        };
+        let line = |at: usize| b[..at].iter().filter(|&&c| c == b'\n').count() + 1;
+        let what = match (b.iter().position(|&c| c == 0), std::str::from_utf8(b)) {
+            (Some(at), _) => format!(
+                "contains a NUL byte (offset {at}, line {}), so it is not a text file; remove it and run again",
+                line(at)
+            ),
+            (None, Ok(t)) => return Ok(Some(t)),
+            (None, Err(e)) => format!(
+                "is not UTF-8 text (invalid byte at offset {}, line {}); save it as UTF-8",
+                e.valid_up_to(),
+                line(e.valid_up_to())
+            ),
+        };
+        Err(Error::Unreadable {
+            path: self.path.clone(),
+            what,
+        })
     }
 }
 
@@ -272,15 +261,11 @@ pub fn discover(dir: &Path, config_override: Option<&Path>, agent: Option<&str>)
     }
     let config_path = match config_override {
         Some(p) => p.to_path_buf(),
-        None => {
-            let current = dir.join("openclaw.json");
-            let legacy = dir.join("clawdbot.json");
-            if !current.exists() && legacy.is_file() {
-                legacy
-            } else {
-                current
-            }
-        }
+        None => current_or_legacy(
+            dir.join("openclaw.json"),
+            dir.join("clawdbot.json"),
+            Path::is_file,
+        ),
     };
     let config = FileState::read(dir, config_path)?;
     let env = FileState::read(dir, dir.join(".env"))?;
@@ -324,40 +309,43 @@ fn is_default_root(dir: &Path) -> bool {
     }
 }
 
-/// The OpenClaw release that last wrote the config, when it says (a cheap scan: the stamp
-/// sits in `meta` or `wizard`).
-fn config_stamp(config: &FileState) -> Option<crate::openclaw::version::Version> {
-    let text = config.text().ok().flatten()?;
-    if !text.contains("Version") {
-        return None;
-    }
-    let keep: &[&[&str]] = &[&["meta"], &["wizard"]];
+/// The parts `keep` of the config, when it can be read and its text holds `needle` (a cheap
+/// scan first: most configs lack what is looked for).
+fn config_part(config: &FileState, needle: &str, keep: &[&[&str]]) -> Option<serde_json::Value> {
+    let text = config
+        .text()
+        .ok()
+        .flatten()
+        .filter(|t| t.contains(needle))?;
     let d = crate::format::json_edit::Doc::parse(&config.path, text, keep).ok()?;
-    let v = d.serde(d.root_object())?;
+    d.serde(d.root_object())
+}
+
+/// The OpenClaw release that last wrote the config, when it says (the stamp sits in `meta`
+/// or `wizard`).
+fn config_stamp(config: &FileState) -> Option<crate::openclaw::version::Version> {
+    let v = config_part(config, "Version", &[&["meta"], &["wizard"]])?;
     crate::openclaw::version::Version::of_config(&v)
 }
 
 /// The agents openclaw.json declares; none when it cannot be read (the planner reports
 /// that, with the position).
 fn declared_agents(config: &FileState) -> Vec<crate::openclaw::agents::Agent> {
-    let Ok(Some(text)) = config.text() else {
-        return Vec::new();
-    };
-    if !text.contains("agents") {
-        return Vec::new();
-    }
     let keep: &[&[&str]] = &[&["agents", "entries"], &["agents", "list"]];
-    crate::format::json_edit::Doc::parse(&config.path, text, keep)
-        .ok()
-        .and_then(|d| d.serde(d.root_object()))
+    config_part(config, "agents", keep)
         .map(|v| crate::openclaw::agents::declared(&v))
         .unwrap_or_default()
+}
+
+/// `agents/<id>/agent`: where OpenClaw keeps an agent's files when its `agentDir` says nothing.
+fn default_agent_dir(root: &Path, id: &str) -> PathBuf {
+    root.join("agents").join(id).join("agent")
 }
 
 /// An agent's `agentDir` as a path, when it is inside the root (we touch nothing outside).
 fn agent_dir(root: &Path, a: &crate::openclaw::agents::Agent) -> Option<PathBuf> {
     let Some(d) = &a.dir else {
-        return Some(root.join("agents").join(&a.id).join("agent"));
+        return Some(default_agent_dir(root, &a.id));
     };
     if d.starts_with('~')
         || Path::new(d)
@@ -395,11 +383,6 @@ fn agent_dir(root: &Path, a: &crate::openclaw::agents::Agent) -> Option<PathBuf>
 /// agent OpenClaw runs by default. A typo used to create `agents/<typo>/agent/models.json`,
 /// an agent nobody runs, and report success.
 fn one_agent(dir: &Path, id: &str, declared: &[crate::openclaw::agents::Agent]) -> Result<PathBuf> {
-    let per_agent = dir
-        .join("agents")
-        .join(id)
-        .join("agent")
-        .join("models.json");
     if let Some(a) = declared.iter().find(|a| a.id.eq_ignore_ascii_case(id)) {
         return match agent_dir(dir, a) {
             Some(d) => Ok(d.join("models.json")),
@@ -413,24 +396,10 @@ fn one_agent(dir: &Path, id: &str, declared: &[crate::openclaw::agents::Agent]) 
     }
     let default = crate::openclaw::agents::default_id(declared);
     if dir.join("agents").join(id).is_dir() || id.eq_ignore_ascii_case(&default) {
-        if let Some(out) = DirLinkOut::find(dir, &per_agent) {
-            return Err(Error::Usage(format!(
-                "--agent {id}: {}; nothing was done",
-                out.says(dir, &per_agent)
-            )));
-        }
-        return Ok(per_agent);
+        return Ok(default_agent_dir(dir, id).join("models.json"));
     }
     let mut known: Vec<String> = declared.iter().map(|a| a.id.clone()).collect();
-    if let Ok(entries) = std::fs::read_dir(dir.join("agents")) {
-        known.extend(
-            entries
-                .filter_map(|e| e.ok())
-                .filter(|e| e.path().is_dir())
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|n| !n.starts_with('.')),
-        );
-    }
+    known.extend(agent_dirs(dir).unwrap_or_default());
     known.push(default);
     known.sort();
     known.dedup();
@@ -439,6 +408,26 @@ fn one_agent(dir: &Path, id: &str, declared: &[crate::openclaw::agents::Agent]) 
         dir.display(),
         known.join(", ")
     )))
+}
+
+/// The names of the directories under `agents/` (through links, hidden ones left out); none
+/// when there is no `agents/`.
+fn agent_dirs(dir: &Path) -> Result<Vec<String>> {
+    let agents = dir.join("agents");
+    let entries = match std::fs::read_dir(&agents) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(Error::io(&agents, e)),
+    };
+    let mut ids = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io(&agents, e))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if entry.path().is_dir() && !name.starts_with('.') {
+            ids.push(name);
+        }
+    }
+    Ok(ids)
 }
 
 /// `models.json` in every agent directory under `agents/` and in every declared agent's
@@ -450,14 +439,15 @@ fn model_files(
     declared: &[crate::openclaw::agents::Agent],
     notes: &mut Vec<String>,
 ) -> Result<Vec<PathBuf>> {
-    let agents = dir.join("agents");
-    let per_agent = |id: &str| agents.join(id).join("agent").join("models.json");
+    let per_agent = |id: &str| default_agent_dir(dir, id).join("models.json");
     if let Some(id) = agent {
         if id.is_empty() || id.contains('/') || id.starts_with('.') {
             return Err(Error::Usage(format!(
                 "--agent {id:?} is not an agent id (a directory name under agents/)"
             )));
         }
+        // The one check of the file's way for a link out of the root, whichever way
+        // `one_agent` found it.
         let file = one_agent(dir, id, declared)?;
         if let Some(out) = DirLinkOut::find(dir, &file) {
             return Err(Error::Usage(format!(
@@ -467,22 +457,7 @@ fn model_files(
         }
         return Ok(vec![file]);
     }
-    let mut ids = Vec::new();
-    match std::fs::read_dir(&agents) {
-        Ok(entries) => {
-            for entry in entries {
-                let entry = entry.map_err(|e| Error::io(&agents, e))?;
-                let is_dir = std::fs::metadata(entry.path()).is_ok_and(|m| m.is_dir());
-                let name = entry.file_name().to_string_lossy().into_owned();
-                if is_dir && !name.starts_with('.') {
-                    ids.push(name);
-                }
-            }
-        }
-        Err(e) if e.kind() == ErrorKind::NotFound => {}
-        Err(e) => return Err(Error::io(&agents, e)),
-    }
-    let mut files: Vec<PathBuf> = ids.iter().map(|id| per_agent(id)).collect();
+    let mut files: Vec<PathBuf> = agent_dirs(dir)?.iter().map(|id| per_agent(id)).collect();
     for a in declared {
         match agent_dir(dir, a) {
             Some(d) => files.push(d.join("models.json")),
@@ -612,10 +587,9 @@ fn include_notes(config: &FileState, dir: &Path) -> Vec<String> {
                 continue;
             }
         };
-        let defined: Vec<&String> = included.keys().collect();
         let keys: Vec<&str> = ["models", "agents", "auth"]
             .into_iter()
-            .filter(|k| defined.iter().any(|d| d == k))
+            .filter(|k| included.contains_key(*k))
             .collect();
         if !keys.is_empty() {
             out.push(format!(
