@@ -12,7 +12,6 @@
 //! reads the config as OpenClaw will ([`load`]), and the plan's warnings read an included
 //! file with [`read`].
 
-use std::collections::HashSet;
 use std::path::{Component, Path, PathBuf};
 
 use serde_json::{Map, Value};
@@ -49,14 +48,7 @@ impl From<Refused> for Error {
 /// The config OpenClaw loads from `text` (the file at `config_path`): parsed with its reader
 /// and every `$include` resolved by its rules. The one reading setup, doctor and verify share.
 pub fn load(config_path: &Path, text: &str) -> Result<Value> {
-    let v = crate::format::json5::parse(text)
-        .map(|v| v.to_serde())
-        .map_err(|e| Error::Parse {
-            path: config_path.to_path_buf(),
-            line: e.line,
-            column: e.column,
-            message: e.reason(),
-        })?;
+    let v = parse(config_path, text)?;
     if !crate::format::json5::may_hold(text, KEY) {
         return Ok(v);
     }
@@ -69,7 +61,7 @@ pub fn check(config_path: &Path, text: &str) -> std::result::Result<(), Refused>
     if !crate::format::json5::may_hold(text, KEY) {
         return Ok(());
     }
-    let Ok(v) = crate::format::json5::parse(text).map(|v| v.to_serde()) else {
+    let Ok(v) = parse(config_path, text) else {
         return Ok(());
     };
     resolve(config_path, v).map(|_| ()).map_err(|e| match e {
@@ -95,13 +87,12 @@ pub fn resolve(config_path: &Path, config: Value) -> Result<Value> {
     let main = absolute_normal(config_path);
     let root = main.parent().map(Path::to_path_buf).unwrap_or_default();
     let real_root = std::fs::canonicalize(&root).unwrap_or_else(|_| root.clone());
-    let r = Resolver {
-        main: main.clone(),
+    let mut r = Resolver {
         root,
         real_root,
+        chain: vec![main],
     };
-    let mut visited = HashSet::from([main.clone()]);
-    r.process(config, &main, &mut visited, 0)
+    r.process(config)
 }
 
 /// One included file, read as OpenClaw reads it (bounded, regular, one link) and parsed as
@@ -114,18 +105,18 @@ pub fn read(path: &Path, included_by: &Path) -> Result<Value> {
             included_by.display()
         ),
     };
-    let (bytes, meta) = match crate::sys::fsx::read_regular(path, MAX_BYTES) {
-        Ok(Some(x)) => x,
-        Ok(None) => return Err(fail("does not exist".into())),
-        Err(crate::sys::fsx::ReadError::NotRegular { what }) => {
-            return Err(fail(format!("is {what}, not a regular file")));
-        }
-        Err(crate::sys::fsx::ReadError::TooLarge { .. }) => {
-            return Err(fail(format!(
-                "is larger than OpenClaw's limit for an included file ({MAX_BYTES} bytes)"
-            )));
-        }
-        Err(crate::sys::fsx::ReadError::Io(e)) => return Err(fail(e.to_string())),
+    use crate::sys::fsx::ReadError;
+    let read = crate::sys::fsx::read_regular(path, MAX_BYTES).map_err(|e| {
+        fail(match e {
+            ReadError::NotRegular { what } => format!("is {what}, not a regular file"),
+            ReadError::TooLarge { .. } => {
+                format!("is larger than OpenClaw's limit for an included file ({MAX_BYTES} bytes)")
+            }
+            ReadError::Io(e) => e.to_string(),
+        })
+    })?;
+    let Some((bytes, meta)) = read else {
+        return Err(fail("does not exist".into()));
     };
     if std::os::unix::fs::MetadataExt::nlink(&meta) > 1 {
         return Err(fail(
@@ -133,7 +124,12 @@ pub fn read(path: &Path, included_by: &Path) -> Result<Value> {
         ));
     }
     let text = String::from_utf8(bytes).map_err(|_| fail("is not UTF-8 text".into()))?;
-    crate::format::json5::parse(&text)
+    parse(path, &text)
+}
+
+/// `text` (the file at `path`) read with OpenClaw's JSON5 reader.
+fn parse(path: &Path, text: &str) -> Result<Value> {
+    crate::format::json5::parse(text)
         .map(|v| v.to_serde())
         .map_err(|e| Error::Parse {
             path: path.to_path_buf(),
@@ -144,42 +140,43 @@ pub fn read(path: &Path, included_by: &Path) -> Result<Value> {
 }
 
 struct Resolver {
-    main: PathBuf,
     root: PathBuf,
     real_root: PathBuf,
+    /// The files that led here: the main config first, the file being resolved last (its
+    /// length is the nesting depth, plus one).
+    chain: Vec<PathBuf>,
 }
 
 impl Resolver {
-    /// `v`, found in `file`, with its includes resolved; `visited` is the chain that led here.
-    fn process(
-        &self,
-        v: Value,
-        file: &Path,
-        visited: &mut HashSet<PathBuf>,
-        depth: usize,
-    ) -> Result<Value> {
+    fn file(&self) -> &Path {
+        self.chain
+            .last()
+            .expect("the chain starts with the main config")
+    }
+
+    /// `v`, found in the last file of the chain, with its includes resolved.
+    fn process(&mut self, v: Value) -> Result<Value> {
         match v {
             Value::Array(a) => a
                 .into_iter()
-                .map(|x| self.process(x, file, visited, depth))
+                .map(|x| self.process(x))
                 .collect::<Result<Vec<_>>>()
                 .map(Value::Array),
             Value::Object(mut o) => {
                 let include = o.shift_remove(KEY);
                 let mut rest = Map::new();
                 for (k, x) in o {
-                    rest.insert(k, self.process(x, file, visited, depth)?);
+                    rest.insert(k, self.process(x)?);
                 }
                 let Some(include) = include else {
                     return Ok(Value::Object(rest));
                 };
-                let included = self.include(&include, file, visited, depth)?;
+                let included = self.include(&include)?;
                 if rest.is_empty() {
                     return Ok(included);
                 }
                 if !included.is_object() {
                     return Err(self.error(
-                        file,
                         "has keys beside `$include` but the included content is not an object, which OpenClaw refuses".into(),
                     ));
                 }
@@ -189,93 +186,71 @@ impl Resolver {
         }
     }
 
-    fn include(
-        &self,
-        include: &Value,
-        file: &Path,
-        visited: &mut HashSet<PathBuf>,
-        depth: usize,
-    ) -> Result<Value> {
+    fn include(&mut self, include: &Value) -> Result<Value> {
         match include {
-            Value::String(p) => self.load(p, file, visited, depth),
+            Value::String(p) => self.load(p),
             Value::Array(items) => {
                 let mut acc = Value::Object(Map::new());
                 for item in items {
                     let Value::String(p) = item else {
-                        return Err(self.error(
-                            file,
-                            format!(
-                                "has a `$include` list item {item} that is not a path (a string)"
-                            ),
-                        ));
+                        return Err(self.error(format!(
+                            "has a `$include` list item {item} that is not a path (a string)"
+                        )));
                     };
-                    acc = merge(acc, self.load(p, file, visited, depth)?);
+                    acc = merge(acc, self.load(p)?);
                 }
                 Ok(acc)
             }
-            other => Err(self.error(
-                file,
-                format!("has `$include: {other}`; OpenClaw accepts a path or a list of paths"),
-            )),
+            other => Err(self.error(format!(
+                "has `$include: {other}`; OpenClaw accepts a path or a list of paths"
+            ))),
         }
     }
 
-    fn load(
-        &self,
-        p: &str,
-        file: &Path,
-        visited: &mut HashSet<PathBuf>,
-        depth: usize,
-    ) -> Result<Value> {
+    fn load(&mut self, p: &str) -> Result<Value> {
         if p.contains('\0') || p.len() >= MAX_PATH {
-            return Err(self.error(file, format!("includes {p:?}, which is not a usable path")));
+            return Err(self.error(format!("includes {p:?}, which is not a usable path")));
         }
-        let dir = file.parent().unwrap_or(&self.root);
+        let dir = self.file().parent().unwrap_or(&self.root);
         let target = absolute_normal(&dir.join(p));
         if !target.starts_with(&self.root) {
-            return Err(self.error(
-                file,
-                format!(
-                    "includes {p}, outside the config's directory {}; OpenClaw refuses that",
-                    self.root.display()
-                ),
-            ));
+            return Err(self.error(format!(
+                "includes {p}, outside the config's directory {}; OpenClaw refuses that",
+                self.root.display()
+            )));
         }
         if let Ok(real) = std::fs::canonicalize(&target)
             && !real.starts_with(&self.real_root)
         {
-            return Err(self.error(
-                file,
-                format!(
-                    "includes {p}, a symlink to {} outside the config's directory; OpenClaw refuses that",
-                    real.display()
-                ),
-            ));
+            return Err(self.error(format!(
+                "includes {p}, a symlink to {} outside the config's directory; OpenClaw refuses that",
+                real.display()
+            )));
         }
-        if visited.contains(&target) {
-            return Err(self.error(
-                file,
-                format!("includes {p} again (a cycle), which OpenClaw refuses"),
-            ));
+        if self.chain.contains(&target) {
+            return Err(self.error(format!(
+                "includes {p} again (a cycle), which OpenClaw refuses"
+            )));
         }
-        if depth >= MAX_DEPTH {
-            return Err(self.error(
-                file,
-                format!("includes {p} beyond OpenClaw's limit of {MAX_DEPTH} nested includes"),
-            ));
+        if self.chain.len() > MAX_DEPTH {
+            return Err(self.error(format!(
+                "includes {p} beyond OpenClaw's limit of {MAX_DEPTH} nested includes"
+            )));
         }
-        let parsed = read(&target, file)?;
-        visited.insert(target.clone());
-        let out = self.process(parsed, &target, visited, depth + 1);
-        visited.remove(&target);
+        let parsed = read(&target, self.file())?;
+        self.chain.push(target);
+        let out = self.process(parsed);
+        self.chain.pop();
         out
     }
 
-    fn error(&self, file: &Path, what: String) -> Error {
-        let via = if file == self.main {
+    /// An error about the file being resolved, naming the main config when it is another.
+    fn error(&self, what: String) -> Error {
+        let (main, file) = (&self.chain[0], self.file());
+        let via = if file == main {
             String::new()
         } else {
-            format!(" (included by {})", self.main.display())
+            format!(" (included by {})", main.display())
         };
         Error::Unreadable {
             path: file.to_path_buf(),
