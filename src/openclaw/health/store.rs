@@ -80,7 +80,7 @@ pub fn open(root: &Path) -> Availability {
         Ok(_) => {}
     }
     let store = Store { path };
-    let usable = store.connect().and_then(|c| {
+    let usable = store.connect().map_err(|e| e.to_string()).and_then(|c| {
         // SQLite opens a file it may not write read-only without saying so.
         if c.is_readonly(rusqlite::MAIN_DB).unwrap_or(true) {
             return Err("is not writable by this user".into());
@@ -97,12 +97,9 @@ pub fn open(root: &Path) -> Availability {
 }
 
 fn check_schema(c: &Connection) -> Result<(), String> {
-    let mut st = c
+    let names: Vec<String> = c
         .prepare("SELECT name FROM pragma_table_info(?1)")
-        .map_err(|e| e.to_string())?;
-    let names: Vec<String> = st
-        .query_map([TABLE], |r| r.get(0))
-        .and_then(Iterator::collect)
+        .and_then(|mut st| st.query_map([TABLE], |r| r.get(0))?.collect())
         .map_err(|e| e.to_string())?;
     if names.is_empty() {
         return Err(format!("has no {TABLE} table (another OpenClaw release?)"));
@@ -114,106 +111,100 @@ fn check_schema(c: &Connection) -> Result<(), String> {
 }
 
 impl Store {
-    fn connect(&self) -> Result<Connection, String> {
+    fn connect(&self) -> rusqlite::Result<Connection> {
         // Never created, never through a link; read-write so a writer's lock is honoured.
         let c = Connection::open_with_flags(
             &self.path,
             OpenFlags::SQLITE_OPEN_READ_WRITE
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX
                 | OpenFlags::SQLITE_OPEN_NOFOLLOW,
-        )
-        .map_err(|e| e.to_string())?;
-        c.busy_timeout(BUSY_TIMEOUT).map_err(|e| e.to_string())?;
+        )?;
+        c.busy_timeout(BUSY_TIMEOUT)?;
         Ok(c)
     }
 
-    /// Every row (OpenClaw keys them by the config path it loads, which may be spelled
-    /// differently from ours: see [`Store::rows_for`]).
-    pub fn rows(&self) -> Result<Vec<Row>, String> {
-        let c = self.connect()?;
-        read_rows(&c).map_err(|e| e.to_string())
+    /// The row OpenClaw reads for `config`, if any: the first of the rows about it
+    /// (OpenClaw keys them by the config path it loads, which may be spelled differently
+    /// from ours: see [`same_config`]).
+    pub fn row_for(&self, config: &Path) -> Result<Option<Row>, String> {
+        let rows = self
+            .connect()
+            .and_then(|c| read_rows(&c))
+            .map_err(|e| e.to_string())?;
+        Ok(rows
+            .into_iter()
+            .find(|r| same_config(Path::new(&r.config_path), config)))
     }
 
-    /// The rows that are about `config` (the same file, however the path is spelled).
-    pub fn rows_for(&self, config: &Path) -> Result<Vec<Row>, String> {
-        Ok(self
-            .rows()?
-            .into_iter()
-            .filter(|r| same_config(Path::new(&r.config_path), config))
-            .collect())
+    /// Runs `f` in one write transaction (`BEGIN IMMEDIATE`, so it waits for OpenClaw's).
+    fn write<T>(
+        &self,
+        f: impl FnOnce(&rusqlite::Transaction) -> rusqlite::Result<T>,
+    ) -> Result<T, String> {
+        let run = || {
+            let mut c = self.connect()?;
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let out = f(&tx)?;
+            tx.commit()?;
+            Ok(out)
+        };
+        run().map_err(|e: rusqlite::Error| e.to_string())
     }
 
     /// Records `fingerprint` (JSON) as the last-known-good of every row about `config`, and
     /// of `config` itself (as OpenClaw would key it) when no row is; returns what was there
     /// before, for [`Store::put_back`].
     pub fn record(&self, config: &Path, fingerprint: &str, now_ms: i64) -> Result<Before, String> {
-        let mut c = self.connect()?;
-        let tx = c
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(|e| e.to_string())?;
-        let rows = read_rows(&tx).map_err(|e| e.to_string())?;
-        let mut keys: Vec<String> = rows
-            .iter()
-            .filter(|r| same_config(Path::new(&r.config_path), config))
-            .map(|r| r.config_path.clone())
-            .collect();
-        if keys.is_empty() {
-            keys.push(config.to_string_lossy().into_owned());
-        }
-        let mut before = Vec::new();
-        for k in &keys {
-            before.push((
-                k.clone(),
-                rows.iter().find(|r| &r.config_path == k).cloned(),
-            ));
-            // `writeConfigHealthPatchInDatabase` with OpenClaw's healthy-load patch.
-            tx.execute(
-                "INSERT INTO config_health_entries (config_path, last_known_good_json,
-                    last_promoted_good_json, last_observed_suspicious_signature, updated_at_ms)
-                 VALUES (?1, ?2, NULL, NULL, ?3)
-                 ON CONFLICT(config_path) DO UPDATE SET last_known_good_json = ?2,
-                    last_observed_suspicious_signature = NULL, updated_at_ms = ?3",
-                params![k, fingerprint, now_ms],
-            )
-            .map_err(|e| e.to_string())?;
-        }
-        tx.commit().map_err(|e| e.to_string())?;
-        Ok(before)
+        self.write(|tx| {
+            let rows = read_rows(tx)?;
+            let mut before: Before = rows
+                .into_iter()
+                .filter(|r| same_config(Path::new(&r.config_path), config))
+                .map(|r| (r.config_path.clone(), Some(r)))
+                .collect();
+            if before.is_empty() {
+                before.push((config.to_string_lossy().into_owned(), None));
+            }
+            for (k, _) in &before {
+                // `writeConfigHealthPatchInDatabase` with OpenClaw's healthy-load patch.
+                tx.execute(
+                    "INSERT INTO config_health_entries (config_path, last_known_good_json,
+                        last_promoted_good_json, last_observed_suspicious_signature, updated_at_ms)
+                     VALUES (?1, ?2, NULL, NULL, ?3)
+                     ON CONFLICT(config_path) DO UPDATE SET last_known_good_json = ?2,
+                        last_observed_suspicious_signature = NULL, updated_at_ms = ?3",
+                    params![k, fingerprint, now_ms],
+                )?;
+            }
+            Ok(before)
+        })
     }
 
     /// Undoes [`Store::record`]: each row as it was, or gone if there was none.
     pub fn put_back(&self, before: &Before) -> Result<(), String> {
-        let mut c = self.connect()?;
-        let tx = c
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(|e| e.to_string())?;
-        for (k, row) in before {
-            match row {
-                None => tx.execute(
-                    "DELETE FROM config_health_entries WHERE config_path = ?1",
-                    [k],
-                ),
-                Some(r) => tx.execute(
-                    "UPDATE config_health_entries SET last_known_good_json = ?2,
-                        last_promoted_good_json = ?3, last_observed_suspicious_signature = ?4,
-                        updated_at_ms = ?5 WHERE config_path = ?1",
-                    params![
-                        k,
-                        r.last_known_good_json,
-                        r.last_promoted_good_json,
-                        r.last_observed_suspicious_signature,
-                        r.updated_at_ms
-                    ],
-                ),
+        self.write(|tx| {
+            for (k, row) in before {
+                match row {
+                    None => tx.execute(
+                        "DELETE FROM config_health_entries WHERE config_path = ?1",
+                        [k],
+                    ),
+                    Some(r) => tx.execute(
+                        "UPDATE config_health_entries SET last_known_good_json = ?2,
+                            last_promoted_good_json = ?3, last_observed_suspicious_signature = ?4,
+                            updated_at_ms = ?5 WHERE config_path = ?1",
+                        params![
+                            k,
+                            r.last_known_good_json,
+                            r.last_promoted_good_json,
+                            r.last_observed_suspicious_signature,
+                            r.updated_at_ms
+                        ],
+                    ),
+                }?;
             }
-            .map_err(|e| e.to_string())?;
-        }
-        tx.commit().map_err(|e| e.to_string())
-    }
-
-    /// The row OpenClaw reads for `config`, if any (the first of several spellings).
-    pub fn row_for(&self, config: &Path) -> Result<Option<Row>, String> {
-        Ok(self.rows_for(config)?.into_iter().next())
+            Ok(())
+        })
     }
 }
 
