@@ -7,7 +7,7 @@
 //! The stamp says who wrote the config last; `openclaw` on PATH is who reads it next. When
 //! it answers `--version`, its release is the one setup writes for (see [`assume`]).
 
-use std::ffi::{OsStr, OsString};
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -122,17 +122,18 @@ pub fn assume(
     binary_reads_it: bool,
 ) -> (Option<Assumed>, Vec<String>) {
     let mut notes = Vec::new();
+    let stamped = stamp.map(|version| Assumed {
+        version,
+        from: Source::Stamp,
+    });
     let assumed = match binary {
         BinaryAnswer::Version(bin, v) if !binary_reads_it && stamp.is_some_and(|s| s != *v) => {
-            let s = stamp.expect("checked above");
             notes.push(format!(
-                "OpenClaw {s} assumed from the config's version stamp; `{} --version` says {v}, but this root is not its default state dir, so another install may read it",
+                "OpenClaw {} assumed from the config's version stamp; `{} --version` says {v}, but this root is not its default state dir, so another install may read it",
+                stamp.expect("checked above"),
                 bin.display()
             ));
-            Some(Assumed {
-                version: s,
-                from: Source::Stamp,
-            })
+            stamped
         }
         BinaryAnswer::Version(bin, v) => {
             let mut note = format!(
@@ -163,15 +164,9 @@ pub fn assume(
                             .to_owned(),
                 }
             ));
-            stamp.map(|version| Assumed {
-                version,
-                from: Source::Stamp,
-            })
+            stamped
         }
-        BinaryAnswer::Absent => stamp.map(|version| Assumed {
-            version,
-            from: Source::Stamp,
-        }),
+        BinaryAnswer::Absent => stamped,
     };
     if let Some(a) = &assumed {
         if a.version < OLDEST_CHECKED {
@@ -203,24 +198,9 @@ pub fn find_binary(path: Option<&OsStr>) -> Option<PathBuf> {
         })
 }
 
-/// Asks `openclaw` on `path` for its version, within `timeout`. The child gets only PATH
-/// and HOME: nothing else of ours (the API key above all) is its business.
-pub fn ask_binary(path: Option<&OsStr>, home: Option<&OsStr>, timeout: Duration) -> BinaryAnswer {
-    let Some(bin) = find_binary(path) else {
-        return BinaryAnswer::Absent;
-    };
-    match run_version(&bin, path, home, timeout) {
-        Ok(v) => BinaryAnswer::Version(bin, v),
-        Err(why) => BinaryAnswer::Failed(bin, why),
-    }
-}
-
-fn run_version(
-    bin: &Path,
-    path: Option<&OsStr>,
-    home: Option<&OsStr>,
-    timeout: Duration,
-) -> Result<Version, String> {
+/// Asks `bin` for its version, within [`BINARY_TIMEOUT`]. The child gets only PATH and HOME:
+/// nothing else of ours (the API key above all) is its business.
+fn run_version(bin: &Path, path: Option<&OsStr>, home: Option<&OsStr>) -> Result<Version, String> {
     let mut c = Command::new(bin);
     c.arg("--version")
         .env_clear()
@@ -229,7 +209,7 @@ fn run_version(
         c.env("HOME", h);
     }
     let (status, out) =
-        crate::sys::child::run(c, None, timeout, 64 * 1024).map_err(|e| e.to_string())?;
+        crate::sys::child::run(c, None, BINARY_TIMEOUT, 64 * 1024).map_err(|e| e.to_string())?;
     let out = String::from_utf8_lossy(&out);
     if !status.success() {
         return Err(format!("it exited with {status}"));
@@ -240,14 +220,20 @@ fn run_version(
     })
 }
 
-/// `openclaw --version` once per process: every root of a run is read by the same binary.
+/// `openclaw --version` of the `openclaw` on PATH, asked once per process: every root of a
+/// run is read by the same binary.
 pub fn binary_answer() -> BinaryAnswer {
     static ANSWER: std::sync::OnceLock<BinaryAnswer> = std::sync::OnceLock::new();
     ANSWER
         .get_or_init(|| {
-            let path: Option<OsString> = std::env::var_os("PATH");
-            let home = std::env::var_os("HOME");
-            ask_binary(path.as_deref(), home.as_deref(), BINARY_TIMEOUT)
+            let path = std::env::var_os("PATH");
+            let Some(bin) = find_binary(path.as_deref()) else {
+                return BinaryAnswer::Absent;
+            };
+            match run_version(&bin, path.as_deref(), std::env::var_os("HOME").as_deref()) {
+                Ok(v) => BinaryAnswer::Version(bin, v),
+                Err(why) => BinaryAnswer::Failed(bin, why),
+            }
         })
         .clone()
 }
