@@ -147,22 +147,19 @@ fn read_lock(path: &Path, real_root: &Path) -> Option<Running> {
         .into_iter()
         .next()?
         .ok()?;
-    let pid = u32::try_from(lock.get("pid")?.as_u64()?).ok()?;
-    if let Some(dir) = lock.get("stateDir").and_then(|v| v.as_str())
+    let pid = u32::try_from(lock["pid"].as_u64()?).ok()?;
+    if let Some(dir) = lock["stateDir"].as_str()
         && std::fs::canonicalize(dir).ok().as_deref() != Some(real_root)
     {
         return None;
     }
-    if !alive(pid, lock.get("startTime").and_then(|v| v.as_u64())) {
+    if !alive(pid, lock["startTime"].as_u64()) {
         return None;
     }
     let environ = read_environ(pid);
     Some(Running {
         pid,
-        port: lock
-            .get("port")
-            .and_then(|v| v.as_u64())
-            .and_then(|p| u16::try_from(p).ok()),
+        port: lock["port"].as_u64().and_then(|p| u16::try_from(p).ok()),
         since: meta.modified().ok(),
         supervisor: environ.as_ref().ok().and_then(|vars| supervisor(vars)),
         own_key: environ.map(|vars| {
@@ -234,11 +231,7 @@ pub fn outlook(root: &Path, files: &[FileChange]) -> Option<Outlook> {
     let after = env.map_or_else(|| before.clone(), |f| env_key(f.after.as_deref()));
     // When `.env` last changed before this write: after the Gateway's start, it may hold
     // something else than what `.env` holds now.
-    let env_changed_since = env
-        .and_then(|f| std::fs::metadata(&f.target).ok())
-        .and_then(|m| m.modified().ok())
-        .zip(running.since)
-        .is_some_and(|(env, since)| env > since);
+    let env_changed_since = env.is_some_and(|f| changed_since(&f.target, running.since));
     let key = key_held(
         &running,
         before.as_deref(),
@@ -255,6 +248,15 @@ pub fn outlook(root: &Path, files: &[FileChange]) -> Option<Outlook> {
         needs_key: after.is_some(),
         running,
     })
+}
+
+/// Whether the file at `path` was modified after `since` (the Gateway's last start).
+fn changed_since(path: &Path, since: Option<SystemTime>) -> bool {
+    std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .ok()
+        .zip(since)
+        .is_some_and(|(modified, since)| modified > since)
 }
 
 /// What `running` holds for the key, when `.env` held `before` at its last start (unless
@@ -283,12 +285,8 @@ impl Running {
     /// now: for `verify --via-gateway`, where nothing is about to change.
     pub fn key_now(&self, env_path: &Path, env_bytes: Option<&[u8]>) -> KeyHeld {
         let now = env_key(env_bytes);
-        let changed_since = std::fs::metadata(env_path)
-            .and_then(|m| m.modified())
-            .ok()
-            .zip(self.since)
-            .is_some_and(|(env, since)| env > since);
-        key_held(self, now.as_deref(), now.as_deref(), changed_since)
+        let changed = changed_since(env_path, self.since);
+        key_held(self, now.as_deref(), now.as_deref(), changed)
     }
 }
 
@@ -466,14 +464,15 @@ pub fn restart(bin: &Path, root: &Path, config: Option<&Path>) -> Restarted {
             c.env(k, v);
         }
     }
-    let failed = |message: String| Restarted {
-        command: command.clone(),
-        ok: false,
-        message,
-    };
     let out = match crate::sys::child::run_full(c, None, RESTART_TIMEOUT, 1 << 20, true) {
         Ok(o) => o,
-        Err(e) => return failed(format!("{command}: {e}")),
+        Err(e) => {
+            return Restarted {
+                message: format!("{command}: {e}"),
+                command,
+                ok: false,
+            };
+        }
     };
     let answer = first_json(&out.stdout);
     let said = |k: &str| {
