@@ -30,16 +30,6 @@ impl Ambient {
         }
         Ambient { names }
     }
-
-    pub fn from_names<'a>(names: impl IntoIterator<Item = &'a str>) -> Ambient {
-        Ambient {
-            names: names.into_iter().map(str::to_owned).collect(),
-        }
-    }
-
-    fn has(&self, name: &str) -> bool {
-        self.names.contains(name)
-    }
 }
 
 /// `~/.config/openclaw/gateway.env` (`OPENCLAW_HOME` replaces `HOME`, as in OpenClaw).
@@ -135,7 +125,8 @@ pub fn source(provider: &str, config: &ConfigFacts, outside: Outside) -> Option<
         return Some(format!("{var} in .env"));
     }
     ambient
-        .has(&var)
+        .names
+        .contains(&var)
         .then(|| format!("{var} in the environment"))
 }
 
@@ -193,7 +184,12 @@ mod tests {
             source(
                 "openrouter",
                 &none,
-                o(None, &Ambient::from_names(["OPENROUTER_API_KEY"]))
+                o(
+                    None,
+                    &Ambient {
+                        names: BTreeSet::from(["OPENROUTER_API_KEY".to_owned()])
+                    }
+                )
             )
             .is_some()
         );

@@ -95,9 +95,7 @@ impl Env {
             .into_iter()
             .find(|v| self.flag(v))
     }
-}
 
-impl Env {
     /// OpenClaw's effective home: `OPENCLAW_HOME` (itself `~`-expanded), else `HOME`, as an
     /// absolute path (the working directory when neither is set, as OpenClaw falls back).
     pub(crate) fn home(&self) -> PathBuf {

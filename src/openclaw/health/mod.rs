@@ -164,13 +164,12 @@ pub fn set_aside(config: &Path) -> Vec<SetAside> {
         .filter_map(|e| {
             let n = e.file_name().to_string_lossy().into_owned();
             let rest = n.strip_prefix(&name)?;
-            let kind = if rest.starts_with(".clobbered.") {
-                SetAsideKind::Clobbered
-            } else if rest.starts_with(".rejected.") {
-                SetAsideKind::Rejected
-            } else {
-                return None;
-            };
+            let (_, kind) = [
+                (".clobbered.", SetAsideKind::Clobbered),
+                (".rejected.", SetAsideKind::Rejected),
+            ]
+            .into_iter()
+            .find(|(suffix, _)| rest.starts_with(suffix))?;
             let m = std::fs::symlink_metadata(e.path())
                 .ok()
                 .filter(|m| m.is_file())?;
