@@ -449,10 +449,9 @@ fn model_files(
         // The one check of the file's way for a link out of the root, whichever way
         // `one_agent` found it.
         let file = one_agent(dir, id, declared)?;
-        if let Some(out) = DirLinkOut::find(dir, &file) {
+        if let Some(note) = link_out(dir, &file) {
             return Err(Error::Usage(format!(
-                "--agent {id}: {}; nothing was done",
-                out.says(dir, &file)
+                "--agent {id}: {note}; nothing was done"
             )));
         }
         return Ok(vec![file]);
@@ -481,9 +480,9 @@ fn model_files(
     }
     // A directory on the way that links out of the root (`agents`, `agents/main/agent`)
     // would have models.json read and written elsewhere, as an `agentDir` outside would.
-    files.retain(|f| match DirLinkOut::find(dir, f) {
-        Some(out) => {
-            notes.push(out.says(dir, f));
+    files.retain(|f| match link_out(dir, f) {
+        Some(note) => {
+            notes.push(note);
             false
         }
         None => true,
@@ -491,54 +490,38 @@ fn model_files(
     Ok(files)
 }
 
-/// A symlinked directory on the way from the root to a managed file that leads out of the
-/// root, and where it leads.
-struct DirLinkOut {
-    link: PathBuf,
-    to: PathBuf,
-}
-
-impl DirLinkOut {
-    /// The first directory between `root` and `file` (a path under it) that is a symlink
-    /// leading outside the root's real path; a dangling one counts as leading out (where it
-    /// would be created is not ours to decide).
-    fn find(root: &Path, file: &Path) -> Option<DirLinkOut> {
-        let rel = file.parent()?.strip_prefix(root).ok()?;
-        let real_root = std::fs::canonicalize(root).ok()?;
-        let mut at = root.to_path_buf();
-        for c in rel.components() {
-            at.push(c);
-            match std::fs::symlink_metadata(&at) {
-                Ok(m) if m.file_type().is_symlink() => {
-                    let to = std::fs::canonicalize(&at).unwrap_or_else(|_| {
-                        let t = std::fs::read_link(&at).unwrap_or_default();
-                        at.parent().map_or(t.clone(), |p| p.join(&t))
-                    });
-                    if !to.starts_with(&real_root) || !to.exists() {
-                        return Some(DirLinkOut {
-                            link: at.clone(),
-                            to,
-                        });
-                    }
+/// When a directory between `root` and `file` (a path under it) is a symlink leading
+/// outside the root's real path, the plan's note: which link, where to, and that the file is
+/// left alone. A dangling link counts as leading out (where it would be created is not ours
+/// to decide).
+fn link_out(root: &Path, file: &Path) -> Option<String> {
+    let rel = file.parent()?.strip_prefix(root).ok()?;
+    let real_root = std::fs::canonicalize(root).ok()?;
+    let mut at = root.to_path_buf();
+    for c in rel.components() {
+        at.push(c);
+        match std::fs::symlink_metadata(&at) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let to = std::fs::canonicalize(&at).unwrap_or_else(|_| {
+                    let t = std::fs::read_link(&at).unwrap_or_default();
+                    at.parent().map_or(t.clone(), |p| p.join(&t))
+                });
+                if !to.starts_with(&real_root) || !to.exists() {
+                    let rel = |p: &Path| p.strip_prefix(root).unwrap_or(p).display().to_string();
+                    return Some(format!(
+                        "{} is a symlink to {}, outside the root: {} was not touched (gaterouter-setup reads and writes nothing outside the root through a directory link, as for an agentDir outside it)",
+                        rel(&at),
+                        to.display(),
+                        rel(file)
+                    ));
                 }
-                Ok(_) => {}
-                // Missing from here on: created as plain directories inside the root.
-                Err(_) => return None,
             }
+            Ok(_) => {}
+            // Missing from here on: created as plain directories inside the root.
+            Err(_) => return None,
         }
-        None
     }
-
-    /// The plan's note: which link, where to, and that the file is left alone.
-    fn says(&self, root: &Path, file: &Path) -> String {
-        let rel = |p: &Path| p.strip_prefix(root).unwrap_or(p).display().to_string();
-        format!(
-            "{} is a symlink to {}, outside the root: {} was not touched (gaterouter-setup reads and writes nothing outside the root through a directory link, as for an agentDir outside it)",
-            rel(&self.link),
-            self.to.display(),
-            rel(file)
-        )
-    }
+    None
 }
 
 /// Read at discovery, so planning stays pure. `$include`d files are merged into the config by OpenClaw; we edit only openclaw.json, so
