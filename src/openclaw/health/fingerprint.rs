@@ -45,8 +45,9 @@ pub struct Baseline {
 }
 
 impl Baseline {
-    /// A stored fingerprint; `None` when it is not an object (OpenClaw ignores it too).
-    pub fn from_json(v: &Value) -> Option<Baseline> {
+    /// A stored fingerprint; `None` when it is not a JSON object (OpenClaw ignores it too).
+    pub fn from_json(json: &str) -> Option<Baseline> {
+        let v: Value = serde_json::from_str(json).ok()?;
         let o = v.as_object()?;
         Some(Baseline {
             bytes: o.get("bytes").and_then(Value::as_f64).unwrap_or(0.0) as u64,

@@ -96,8 +96,6 @@ pub fn current_baseline(
         && let Some(b) = row
             .last_known_good_json
             .as_deref()
-            .and_then(|j| serde_json::from_str(j).ok())
-            .as_ref()
             .and_then(Baseline::from_json)
     {
         return Ok(Some(b));
