@@ -313,22 +313,10 @@ impl Outlook {
         self.restart_helps() || (self.needs_key && self.key_changes && self.key != KeyHeld::Same)
     }
 
-    fn who(&self) -> String {
-        let r = &self.running;
-        format!(
-            "A Gateway runs for this root (pid {}{}{})",
-            r.pid,
-            r.port.map(|p| format!(", port {p}")).unwrap_or_default(),
-            r.supervisor
-                .map(|s| format!(", under {s}"))
-                .unwrap_or_default()
-        )
-    }
-
     /// What the plan means for the Gateway, said before anything is written. `restart`:
     /// `--restart-gateway` (`Some(true)`), `--no-restart-gateway` (`Some(false)`), neither.
     pub fn before(&self, restart: Option<bool>) -> Vec<String> {
-        let mut out = Vec::new();
+        let r = &self.running;
         let hot = if self.config_changes {
             format!(
                 "; it hot-applies the config changes ({}) within seconds, no restart needed, \
@@ -338,16 +326,23 @@ impl Outlook {
         } else {
             "; it reads .env only when it starts".to_owned()
         };
-        out.push(format!("{}{hot}.", self.who()));
+        let who = format!(
+            "A Gateway runs for this root (pid {}{}{}){hot}.",
+            r.pid,
+            r.port.map(|p| format!(", port {p}")).unwrap_or_default(),
+            r.supervisor
+                .map(|s| format!(", under {s}"))
+                .unwrap_or_default()
+        );
         let key = match self.key {
             KeyHeld::Same => "It already holds this GATEROUTER_API_KEY, so it switches over with the key: no restart needed.".to_owned(),
-            KeyHeld::Missing if !self.needs_key => String::new(),
+            KeyHeld::Missing if !self.needs_key => return vec![who],
             KeyHeld::Missing => match restart {
                 Some(true) => "It has no GATEROUTER_API_KEY yet. --restart-gateway: .env is written first, then the Gateway restarts (openclaw gateway restart) and reads it, and only then the config switches it to GateRouter, so no message finds it without the key.".to_owned(),
                 Some(false) => "It has no GATEROUTER_API_KEY yet, and --no-restart-gateway was given: from the config write until you restart it (openclaw gateway restart), every message through it fails (\"Secret owner provider:gaterouter is configured but unavailable\").".to_owned(),
                 None => "It has no GATEROUTER_API_KEY yet: it would switch to GateRouter within seconds and fail every message until restarted. Pass --restart-gateway (write .env, restart it, then the config), or --no-restart-gateway to write anyway and restart it yourself.".to_owned(),
             },
-            KeyHeld::Older if self.running.supervisor.is_some() => format!(
+            KeyHeld::Older if r.supervisor.is_some() => format!(
                 "It holds an older GATEROUTER_API_KEY, read from .env when it started, and sends that until it restarts{}.",
                 if restart == Some(true) { " (--restart-gateway: it restarts as a new process, which reads the new one)" } else { "; --restart-gateway restarts it as a new process, which reads the new one" }
             ),
@@ -359,13 +354,10 @@ impl Outlook {
             ),
             KeyHeld::Unknown => format!(
                 "Its environment cannot be read ({}), so whether it holds GATEROUTER_API_KEY is not known; if it does not, restart it (openclaw gateway restart) after setup.",
-                self.running.own_key.as_ref().err().map_or("", String::as_str)
+                r.own_key.as_ref().err().map_or("", String::as_str)
             ),
         };
-        if !key.is_empty() {
-            out.push(key);
-        }
-        out
+        vec![who, key]
     }
 
     /// What took effect, said after the write.
