@@ -84,16 +84,14 @@ impl Env {
             .map(|(k, _)| k.as_str())
     }
 
-    fn flag(&self, name: &str) -> bool {
-        self.get(name)
-            .is_some_and(|v| matches!(v.to_str(), Some("1" | "true" | "yes")))
-    }
-
-    /// The variable that makes OpenClaw's config read-only, if any is set.
+    /// The variable that makes OpenClaw's config read-only, if any is set (to a true value).
     pub fn readonly_var(&self) -> Option<&'static str> {
         ["OPENCLAW_CONFIG_READONLY", "OPENCLAW_NIX_MODE"]
             .into_iter()
-            .find(|v| self.flag(v))
+            .find(|v| {
+                self.get(v)
+                    .is_some_and(|v| matches!(v.to_str(), Some("1" | "true" | "yes")))
+            })
     }
 
     /// OpenClaw's effective home: `OPENCLAW_HOME` (itself `~`-expanded), else `HOME`, as an

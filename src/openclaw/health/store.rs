@@ -62,31 +62,23 @@ pub struct Store {
 
 /// The store of the state dir `root`.
 pub fn open(root: &Path) -> Availability {
-    let path = root.join(DB_REL);
-    match std::fs::symlink_metadata(&path) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Availability::Missing(path),
-        Err(e) => {
-            return Availability::Unusable {
-                path,
-                why: e.to_string(),
-            };
+    let store = Store {
+        path: root.join(DB_REL),
+    };
+    let usable = match std::fs::symlink_metadata(&store.path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Availability::Missing(store.path);
         }
-        Ok(m) if !m.is_file() => {
-            return Availability::Unusable {
-                path,
-                why: "is not a regular file".into(),
-            };
-        }
-        Ok(_) => {}
-    }
-    let store = Store { path };
-    let usable = store.connect().map_err(|e| e.to_string()).and_then(|c| {
-        // SQLite opens a file it may not write read-only without saying so.
-        if c.is_readonly(rusqlite::MAIN_DB).unwrap_or(true) {
-            return Err("is not writable by this user".into());
-        }
-        check_schema(&c)
-    });
+        Err(e) => Err(e.to_string()),
+        Ok(m) if !m.is_file() => Err("is not a regular file".into()),
+        Ok(_) => store.connect().map_err(|e| e.to_string()).and_then(|c| {
+            // SQLite opens a file it may not write read-only without saying so.
+            if c.is_readonly(rusqlite::MAIN_DB).unwrap_or(true) {
+                return Err("is not writable by this user".into());
+            }
+            check_schema(&c)
+        }),
+    };
     match usable {
         Ok(()) => Availability::Ready(store),
         Err(why) => Availability::Unusable {
