@@ -52,8 +52,11 @@ fn current_or_legacy(current: PathBuf, legacy: PathBuf, is: fn(&Path) -> bool) -
 /// an `agents/<id>/agent/` directory, or a `.env` naming OpenClaw's or GateRouter's variables. What
 /// `openclaw onboard` leaves behind always has the first two.
 pub fn looks_like_state_dir(dir: &Path, config_override: Option<&Path>) -> bool {
-    let has = |name: &str| std::fs::symlink_metadata(dir.join(name)).is_ok();
-    if has("openclaw.json") || has("clawdbot.json") {
+    let exists = |p: &Path| std::fs::symlink_metadata(p).is_ok();
+    if exists(&dir.join("openclaw.json"))
+        || exists(&dir.join("clawdbot.json"))
+        || config_override.is_some_and(exists)
+    {
         return true;
     }
     // `agents/` alone is a common folder name (a source checkout's `agents/planner/…`):
@@ -63,9 +66,6 @@ pub fn looks_like_state_dir(dir: &Path, config_override: Option<&Path>) -> bool 
         .flatten()
         .any(|e| e.path().join("agent").is_dir())
     {
-        return true;
-    }
-    if config_override.is_some_and(|c| std::fs::symlink_metadata(c).is_ok()) {
         return true;
     }
     let env =
