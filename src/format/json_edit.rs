@@ -598,20 +598,17 @@ impl Doc {
                 return Err(misread(Some(e.line), None, what));
             }
         };
-        let Some(first) = json5::diff(&theirs, &mine).into_iter().next() else {
+        let differences = json5::differences(&theirs, &mine);
+        let Some(first) = differences.first() else {
             return Ok(());
         };
-        let keys: Vec<String> = first
-            .split('/')
-            .skip(1)
-            .map(|s| s.replace("~1", "/").replace("~0", "~"))
-            .collect();
-        let at = keys.iter().fold(JsonPath::root(), |p, k| p.key(k));
-        let describe = |v: &json5::Value| v.pointer(&first).map(json5::Value::describe);
+        let at = (first.path.iter()).fold(JsonPath::root(), |p, s| p.key(&s.segment()));
+        let describe =
+            |v: Option<&json5::Value>| v.map_or_else(|| "nothing there".into(), |v| v.describe());
         let what = format!(
             "OpenClaw would read {} where the editor sees {}",
-            describe(&theirs).unwrap_or_else(|| "nothing there".into()),
-            describe(&mine).unwrap_or_else(|| "nothing there".into())
+            describe(first.old),
+            describe(first.new)
         );
         Err(misread(self.line_of(&at), Some(at.to_string()), what))
     }

@@ -127,13 +127,7 @@ impl FileKind {
     }
 }
 
-/// `segments` as a JSON pointer (RFC 6901: `~` as `~0`, `/` as `~1`).
-pub fn pointer<S: AsRef<str>>(segments: &[S]) -> String {
-    segments
-        .iter()
-        .map(|s| format!("/{}", s.as_ref().replace('~', "~0").replace('/', "~1")))
-        .collect()
-}
+pub use crate::format::json5::pointer;
 
 impl ManagedFile {
     /// The mode of a backup copy of a file that had mode `before`.

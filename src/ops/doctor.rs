@@ -354,10 +354,7 @@ fn provider_entry(c: &Ctx, config: &Value) -> Vec<Check> {
 
 /// The auth profile gaterouter:default, an api_key profile of our provider.
 fn auth_profile(_: &Ctx, config: &Value) -> Vec<Check> {
-    let at = format!(
-        "/auth/profiles/{}",
-        PROFILE_ID.replace('~', "~0").replace('/', "~1")
-    );
+    let at = crate::format::json5::pointer(&["auth", "profiles", PROFILE_ID]);
     vec![match config
         .pointer(&at)
         .map(|p| (str_at(p, "/provider"), str_at(p, "/mode")))

@@ -276,9 +276,7 @@ fn json_changes(kind: FileKind, before: &str, after: &str, parts: &mut Vec<Strin
                 let mut children: Vec<String> = o
                     .iter_js()
                     .into_iter()
-                    .map(|(k, _)| {
-                        format!("{p}/{}", k.to_lossy().replace('~', "~0").replace('/', "~1"))
-                    })
+                    .map(|(k, _)| format!("{p}{}", json5::pointer(&[k.to_lossy()])))
                     .collect();
                 children.reverse();
                 work.extend(children);

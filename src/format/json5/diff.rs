@@ -43,11 +43,17 @@ impl Step<'_> {
 impl Difference<'_> {
     /// Where it is, as an RFC 6901 pointer.
     pub fn pointer(&self) -> String {
-        self.path
-            .iter()
-            .map(|s| format!("/{}", escape(&s.segment())))
-            .collect()
+        let segments: Vec<String> = self.path.iter().map(Step::segment).collect();
+        pointer(&segments)
     }
+}
+
+/// `segments` as a JSON pointer (RFC 6901: `~` as `~0`, `/` as `~1`).
+pub fn pointer<S: AsRef<str>>(segments: &[S]) -> String {
+    segments
+        .iter()
+        .map(|s| format!("/{}", s.as_ref().replace('~', "~0").replace('/', "~1")))
+        .collect()
 }
 
 /// [`diff`], with each difference's steps and values.
@@ -99,11 +105,6 @@ pub fn differences<'v>(a: &'v Value, b: &'v Value) -> Vec<Difference<'v>> {
         work.extend(children.into_iter().rev());
     }
     out
-}
-
-/// One RFC 6901 reference token.
-fn escape(key: &str) -> String {
-    key.replace('~', "~0").replace('/', "~1")
 }
 
 #[cfg(test)]

@@ -33,7 +33,7 @@ pub mod tolerant;
 mod unicode;
 mod value;
 
-pub use diff::{Difference, Step, diff, differences};
+pub use diff::{Difference, Step, diff, differences, pointer};
 pub use doc::{Counts, Document, Entry, Kind, Node};
 pub use value::{JsString, Object, Value, js_number, same_number};
 
