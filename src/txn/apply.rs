@@ -733,8 +733,12 @@ fn backup(
     // the rename that names the set, then the backup directory holding it (and the root's
     // entry for the backup directory when this run made it).
     write_file(&mpath, &manifest, 0o600, faults).map_err(|e| Error::io(&mpath, e))?;
-    let mut dirs: Vec<&Path> = written.iter().map(|p| parent(p)).collect();
-    dirs.push(&dir);
+    // Every directory from a copy up to the set: `agents/` and `agents/main/` hold the
+    // entries on the way to `agents/main/agent/models.json` as much as its own directory.
+    let dirs = written
+        .iter()
+        .flat_map(|p| p.ancestors().skip(1).take_while(|a| a.starts_with(&dir)))
+        .chain([dir.as_path()]);
     sync_dirs(dirs, faults).map_err(|e| Error::io(&dir, e))?;
     faults
         .step("name the backup set")
@@ -749,12 +753,10 @@ fn backup(
         });
     }
     std::fs::rename(&dir, &done).map_err(|e| Error::io(&done, e))?;
-    let named: &[&Path] = if base_is_new {
-        &[&base, root]
-    } else {
-        &[&base]
-    };
-    sync_dirs(named.iter().copied(), faults).map_err(|e| Error::io(&base, e))?;
+    sync_dirs([base.as_path()], faults).map_err(|e| Error::io(&base, e))?;
+    if base_is_new {
+        sync_dirs([root], faults).map_err(|e| Error::io(root, e))?;
+    }
     Ok(Some(done))
 }
 
