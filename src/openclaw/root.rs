@@ -197,7 +197,7 @@ impl FileState {
             return Ok(None);
         };
         let line = |at: usize| b[..at].iter().filter(|&&c| c == b'\n').count() + 1;
-        let what = match (b.iter().position(|&c| c == 0), std::str::from_utf8(b)) {
+        let what = match (memchr::memchr(0, b), std::str::from_utf8(b)) {
             (Some(at), _) => format!(
                 "contains a NUL byte (offset {at}, line {}), so it is not a text file; remove it and run again",
                 line(at)

@@ -497,7 +497,8 @@ fn gate_all(
                 ),
             });
         }
-        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        // Borrowed when UTF-8 (always, for what the planners write): a 1 MB config is not copied.
+        let text = |b| String::from_utf8_lossy(b);
         let before = f.before.as_deref().map(text);
         let also = migrated
             .iter()
