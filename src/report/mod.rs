@@ -258,31 +258,34 @@ fn json_changes(kind: FileKind, before: &str, after: &str, parts: &mut Vec<Strin
             labels.push(l);
         }
     };
-    let mut work: Vec<String> = json5::diff(&old, &new);
-    work.reverse();
-    while let Some(p) = work.pop() {
+    // Each difference with what each side holds there, so a one-sided container is opened
+    // from its value rather than looked up again by pointer.
+    let mut work: Vec<(String, Option<&Value>, Option<&Value>)> = json5::differences(&old, &new)
+        .iter()
+        .rev()
+        .map(|d| (d.pointer(), d.old, d.new))
+        .collect();
+    while let Some((p, a, b)) = work.pop() {
         let found = json_label(kind, &p, &provider, &old, &new);
         if !found.is_empty() {
             found.into_iter().for_each(&mut push);
             continue;
         }
         // A container brought or taken away whole: judged by what it holds.
-        let one_sided = match (old.pointer(&p), new.pointer(&p)) {
-            (Some(Value::Object(o)), None) | (None, Some(Value::Object(o))) => Some(o),
-            _ => None,
-        };
-        match one_sided {
-            Some(o) if !o.is_empty() => {
-                let mut children: Vec<String> = o
-                    .iter_js()
-                    .into_iter()
-                    .map(|(k, _)| format!("{p}{}", json5::pointer(&[k.to_lossy()])))
-                    .collect();
-                children.reverse();
+        match (a, b) {
+            (Some(Value::Object(o)), None) | (None, Some(Value::Object(o))) => {
+                let taken = a.is_some();
+                let children = o.iter_js().into_iter().rev().map(|(k, v)| {
+                    let at = format!("{p}{}", json5::pointer(&[k.to_lossy()]));
+                    if taken {
+                        (at, Some(v), None)
+                    } else {
+                        (at, None, Some(v))
+                    }
+                });
                 work.extend(children);
             }
-            Some(_) => {}
-            None => push(if p.is_empty() { "/".to_owned() } else { p }),
+            _ => push(if p.is_empty() { "/".to_owned() } else { p }),
         }
     }
     parts.extend(labels);
