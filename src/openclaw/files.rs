@@ -159,6 +159,10 @@ pub struct FileChange {
     pub mode_before: Option<u32>,
     pub mode_after: u32,
     pub symlink: bool,
+    /// What changes, in words: read once from both sides by the report (the summary and
+    /// the recap both name it, and reading a 1 MB config whole twice more was most of a
+    /// dry run's reading).
+    pub words: std::sync::OnceLock<Vec<String>>,
 }
 
 impl FileChange {

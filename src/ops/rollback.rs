@@ -324,6 +324,7 @@ fn give_back(oldest: &Entry, current: FileState, warnings: &mut Vec<String>) -> 
         target: current.target,
         before: current.bytes,
         path: current.path,
+        words: Default::default(),
     })
 }
 

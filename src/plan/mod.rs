@@ -96,6 +96,7 @@ fn change(kind: FileKind, f: &FileState, after: gate::Edit, mode_after: u32) -> 
         mode_before: f.mode,
         mode_after,
         symlink: f.symlink,
+        words: Default::default(),
     };
     (c, after.intents)
 }

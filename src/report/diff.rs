@@ -505,6 +505,7 @@ mod tests {
             mode_before: Some(0o600),
             mode_after: 0o600,
             symlink: false,
+            words: Default::default(),
         }
     }
 

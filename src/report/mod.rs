@@ -180,15 +180,17 @@ pub fn value(o: &Outcome) -> serde_json::Value {
 /// nor the recap ever names a setting that stays as it was. A difference outside the places
 /// setup manages (which the gate refuses before writing) is named by its JSON pointer rather
 /// than left out.
-pub fn changes(f: &FileChange) -> Vec<String> {
+pub fn changes(f: &FileChange) -> &[String] {
+    f.words.get_or_init(|| read_changes(f))
+}
+
+fn read_changes(f: &FileChange) -> Vec<String> {
     let mut parts = Vec::new();
     if f.content_changed() && !f.is_removal() {
-        let text = |b: &Option<Vec<u8>>| {
-            b.as_deref()
-                .map(|b| String::from_utf8_lossy(b).into_owned())
-                .unwrap_or_default()
-        };
-        let (before, after) = (text(&f.before), text(&f.after));
+        fn text(b: Option<&[u8]>) -> std::borrow::Cow<'_, str> {
+            String::from_utf8_lossy(b.unwrap_or_default())
+        }
+        let (before, after) = (text(f.before.as_deref()), text(f.after.as_deref()));
         match f.kind.spec().syntax {
             Syntax::Dotenv => env_changes(&before, &after, &mut parts),
             Syntax::Json => json_changes(f.kind, &before, &after, &mut parts),
@@ -567,6 +569,7 @@ mod tests {
             mode_before: before.map(|_| 0o600),
             mode_after: 0o600,
             symlink: false,
+            words: Default::default(),
         }
     }
 
@@ -574,7 +577,7 @@ mod tests {
         /// The words name exactly the parts that differ, each once.
         #[test]
         fn changes_name_exactly_what_differs(a in parts(), b in parts()) {
-            let got = changes(&file(FileKind::Config, Some(&config(&a)), &config(&b)));
+            let got = changes(&file(FileKind::Config, Some(&config(&a)), &config(&b))).to_vec();
             let mut want: Vec<String> = Vec::new();
             if a.primary != b.primary {
                 want.push("default model".into());
@@ -609,7 +612,9 @@ mod tests {
     #[test]
     fn env_changes_say_what_happened_to_the_key() {
         let k = "GATEROUTER_API_KEY";
-        let env = |before: Option<&str>, after: &str| changes(&file(FileKind::Env, before, after));
+        let env = |before: Option<&str>, after: &str| {
+            changes(&file(FileKind::Env, before, after)).to_vec()
+        };
         assert_eq!(env(None, &format!("{k}=sk-a\n")), ["+key"]);
         assert_eq!(env(Some("A=1\n"), &format!("A=1\n{k}=sk-a\n")), ["+key"]);
         assert_eq!(
