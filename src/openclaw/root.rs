@@ -6,6 +6,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
+use crate::format::json5;
 use crate::openclaw::credentials::Ambient;
 pub use crate::openclaw::env::{Env, absolute};
 
@@ -269,19 +270,19 @@ pub fn discover(dir: &Path, config_override: Option<&Path>, agent: Option<&str>)
     };
     let config = FileState::read(dir, config_path)?;
     let env = FileState::read(dir, dir.join(".env"))?;
-    let declared = declared_agents(&config);
+    let head = Head::of(&config);
     let mut notes = Vec::new();
-    let models = model_files(dir, agent, &declared, &mut notes)?
+    let models = model_files(dir, agent, &head.agents, &mut notes)?
         .into_iter()
         .map(|p| FileState::read(dir, p))
         .collect::<Result<Vec<_>>>()?;
     let (openclaw, mut version_notes) = crate::openclaw::version::assume(
-        config_stamp(&config),
+        head.stamp,
         &crate::openclaw::version::binary_answer(),
         is_default_root(dir),
     );
     notes.append(&mut version_notes);
-    let includes = include_notes(&config, dir);
+    let includes = include_notes(&config, head.includes, dir);
     let include_refused = match config.text() {
         Ok(Some(t)) => crate::openclaw::include::check(&config.path, t).err(),
         _ => None,
@@ -309,32 +310,79 @@ fn is_default_root(dir: &Path) -> bool {
     }
 }
 
-/// The parts `keep` of the config, when it can be read and its text holds `needle` (a cheap
-/// scan first: most configs lack what is looked for).
-fn config_part(config: &FileState, needle: &str, keep: &[&[&str]]) -> Option<serde_json::Value> {
-    let text = config
-        .text()
-        .ok()
-        .flatten()
-        .filter(|t| t.contains(needle))?;
-    let d = crate::format::json_edit::Doc::parse(&config.path, text, keep).ok()?;
-    d.serde(d.root_object())
+/// What discovery reads of the config, from one reading that builds only these parts: the
+/// agents it declares, the release that last wrote it, and its `$include`s.
+#[derive(Default)]
+struct Head {
+    agents: Vec<crate::openclaw::agents::Agent>,
+    stamp: Option<crate::openclaw::version::Version>,
+    includes: Vec<String>,
 }
 
-/// The OpenClaw release that last wrote the config, when it says (the stamp sits in `meta`
-/// or `wizard`).
-fn config_stamp(config: &FileState) -> Option<crate::openclaw::version::Version> {
-    let v = config_part(config, "Version", &[&["meta"], &["wizard"]])?;
-    crate::openclaw::version::Version::of_config(&v)
-}
-
-/// The agents openclaw.json declares; none when it cannot be read (the planner reports
-/// that, with the position).
-fn declared_agents(config: &FileState) -> Vec<crate::openclaw::agents::Agent> {
-    let keep: &[&[&str]] = &[&["agents", "entries"], &["agents", "list"]];
-    config_part(config, "agents", keep)
-        .map(|v| crate::openclaw::agents::declared(&v))
-        .unwrap_or_default()
+impl Head {
+    /// Parts the config cannot be read for are left empty: the planner reports why, with
+    /// the position.
+    fn of(config: &FileState) -> Head {
+        // A cheap scan first: most configs lack most of what is looked for.
+        const WORDS: [&str; 3] = ["agents", "Version", crate::openclaw::include::KEY];
+        let Some(text) = config.text().ok().flatten() else {
+            return Head::default();
+        };
+        if !WORDS.iter().any(|w| json5::may_hold(text, w)) {
+            return Head::default();
+        }
+        let keep: &[&[&str]] = &[
+            &["agents", "entries"],
+            &["agents", "list"],
+            &["meta"],
+            &["wizard"],
+            &[crate::openclaw::include::KEY],
+        ];
+        let Ok(read) = json5::Document::parse(text, Some(keep)) else {
+            return Head::default();
+        };
+        let top = read.root.to_value();
+        let includes = match top
+            .as_ref()
+            .and_then(|t| t.get(crate::openclaw::include::KEY))
+        {
+            Some(json5::Value::String(s)) => s.as_str().map(str::to_owned).into_iter().collect(),
+            Some(json5::Value::Array(a)) => a
+                .iter()
+                .filter_map(|x| x.as_str().map(str::to_owned))
+                .collect(),
+            _ => Vec::new(),
+        };
+        if !read.hidden.is_empty() {
+            // A `//` comment ended by U+2028 hides part of the text from the editor, which
+            // refuses a config where that changes what it reads: read each part as it does.
+            let part = |keep: &[&[&str]]| {
+                let d = crate::format::json_edit::Doc::parse(&config.path, text, keep).ok()?;
+                d.serde(d.root_object())
+            };
+            return Head {
+                agents: part(&keep[..2])
+                    .map(|v| crate::openclaw::agents::declared(&v))
+                    .unwrap_or_default(),
+                stamp: part(&keep[2..4])
+                    .and_then(|v| crate::openclaw::version::Version::of_config(&v)),
+                includes,
+            };
+        }
+        let settings = top
+            .filter(|t| matches!(t, json5::Value::Object(_)))
+            .map(|t| t.to_serde());
+        Head {
+            agents: settings
+                .as_ref()
+                .map(crate::openclaw::agents::declared)
+                .unwrap_or_default(),
+            stamp: settings
+                .as_ref()
+                .and_then(crate::openclaw::version::Version::of_config),
+            includes,
+        }
+    }
 }
 
 /// `agents/<id>/agent`: where OpenClaw keeps an agent's files when its `agentDir` says nothing.
@@ -524,34 +572,10 @@ fn link_out(root: &Path, file: &Path) -> Option<String> {
     None
 }
 
-/// Read at discovery, so planning stays pure. `$include`d files are merged into the config by OpenClaw; we edit only openclaw.json, so
+/// Read at discovery, so planning stays pure. `$include`d files (`includes`, as the config
+/// names them) are merged into the config by OpenClaw; we edit only openclaw.json, so
 /// say when an included file also defines `models` or `agents` (it could override ours).
-fn include_notes(config: &FileState, dir: &Path) -> Vec<String> {
-    let Some(text) = config
-        .bytes
-        .as_deref()
-        .and_then(|b| std::str::from_utf8(b).ok())
-    else {
-        return Vec::new();
-    };
-    // No `$include` anywhere in the text: nothing to parse (the common case, and cheap).
-    if !text.contains("$include") {
-        return Vec::new();
-    }
-    // Read as OpenClaw reads it (json5), building only `$include`.
-    let Ok(Some(top)) = crate::format::json5::parse_projected(text, &[&["$include"]]) else {
-        return Vec::new();
-    };
-    let includes: Vec<String> = match top.get("$include") {
-        Some(crate::format::json5::Value::String(s)) => {
-            s.as_str().map(str::to_owned).into_iter().collect()
-        }
-        Some(crate::format::json5::Value::Array(a)) => a
-            .iter()
-            .filter_map(|x| x.as_str().map(str::to_owned))
-            .collect(),
-        _ => Vec::new(),
-    };
+fn include_notes(config: &FileState, includes: Vec<String>, dir: &Path) -> Vec<String> {
     let base = config.path.parent().unwrap_or(dir);
     let mut out = Vec::new();
     for inc in includes {
@@ -624,6 +648,62 @@ mod tests {
         assert_eq!(resolve(None, &env).0, PathBuf::from("/h"));
         let env = Env::from_pairs([("HOME", "/h"), ("OPENCLAW_STATE_DIR", "  ")]);
         assert_eq!(resolve(None, &env).0, PathBuf::from("/h/.openclaw"));
+    }
+
+    fn head(text: &str) -> Head {
+        Head::of(&FileState {
+            path: "openclaw.json".into(),
+            target: "openclaw.json".into(),
+            rel: "openclaw.json".into(),
+            bytes: Some(text.as_bytes().to_vec()),
+            mode: Some(0o600),
+            symlink: false,
+            links: 1,
+        })
+    }
+
+    fn ids(h: &Head) -> Vec<&str> {
+        h.agents.iter().map(|a| a.id.as_str()).collect()
+    }
+
+    /// Discovery reads the config once for all it needs, as json5 reads it: a key spelled
+    /// with escapes is the key it spells, a part the config lacks is empty, and a config
+    /// that does not parse (or is no object) yields nothing but never fails discovery.
+    #[test]
+    fn the_head_is_read_as_json5_reads_it() {
+        let plain = head(
+            r#"{ meta: { lastTouchedVersion: "2026.3.1" }, agents: { list: [{ id: "a" }] }, $include: ["x.json5", 3] }"#,
+        );
+        assert_eq!(ids(&plain), ["a"]);
+        assert!(plain.stamp.is_some());
+        assert_eq!(plain.includes, ["x.json5"]);
+        let escaped = head(
+            r#"{ "\u0061gents": { entries: { b: {} } }, "\u0024include": "y.json5", wizard: { "lastRun\u0056ersion": "2026.3.1" } }"#,
+        );
+        assert_eq!(ids(&escaped), ["b"]);
+        assert!(escaped.stamp.is_some());
+        assert_eq!(escaped.includes, ["y.json5"]);
+        let none = head(r#"{ gateway: { port: 1 } }"#);
+        assert!(none.agents.is_empty() && none.stamp.is_none() && none.includes.is_empty());
+        for bad in ["{ agents: ", "[{ agents: {} }]", "", "// only a comment"] {
+            let h = head(bad);
+            assert!(h.agents.is_empty() && h.stamp.is_none(), "{bad:?}");
+        }
+        // An include is OpenClaw's whatever the editor makes of the rest.
+        assert_eq!(head(r#""$include""#).includes, Vec::<String>::new());
+    }
+
+    /// A `//` comment ended by U+2028 that changes the agents makes them unreadable to the
+    /// editor (the planner says why); one that changes only `meta` leaves the agents read.
+    #[test]
+    fn a_hidden_part_spoils_only_what_it_hides() {
+        let agents = head("{ // x\u{2028} agents: { list: [{ id: \"a\" }] }\n}");
+        assert!(agents.agents.is_empty());
+        let meta = head(
+            "{ agents: { list: [{ id: \"a\" }] }, // x\u{2028} meta: { lastTouchedVersion: \"2026.3.1\" }\n}",
+        );
+        assert_eq!(ids(&meta), ["a"]);
+        assert!(meta.stamp.is_none());
     }
 
     #[test]
