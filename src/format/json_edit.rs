@@ -129,6 +129,23 @@ fn is_json5_ident(k: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
 }
 
+/// json5's reading of a text (see [`Doc::read`]).
+pub type Reading = std::result::Result<json5::Document, json5::SyntaxError>;
+
+/// What a planner edits: a file's text (`None`: the file is new) and, when the plan has
+/// already read it for its other readers, that reading (keeping at least what the planner
+/// keeps), so that the file is read once.
+pub struct Before<'a> {
+    pub text: Option<&'a str>,
+    pub read: Option<Reading>,
+}
+
+impl<'a> From<Option<&'a str>> for Before<'a> {
+    fn from(text: Option<&'a str>) -> Before<'a> {
+        Before { text, read: None }
+    }
+}
+
 /// One parsed document being edited.
 pub struct Doc {
     t: RefCell<Tree>,
@@ -144,13 +161,33 @@ impl Doc {
     /// level must be an object. `keep` names the subtrees the caller will read or edit;
     /// the rest is checked, not built, and written back byte for byte.
     pub fn parse(path: &Path, text: &str, keep: &[&[&str]]) -> Result<Doc> {
+        Doc::read(path, text, json5::Document::parse(text, Some(keep)), keep)
+    }
+
+    /// [`Doc::parse`] of what a planner edits, reading it only if no reading was made.
+    pub fn open(path: &Path, before: Before, keep: &[&[&str]]) -> Result<Doc> {
+        let text = before.text.unwrap_or("");
+        match before.read {
+            Some(read) => Doc::read(path, text, read, keep),
+            None => Doc::parse(path, text, keep),
+        }
+    }
+
+    /// [`Doc::parse`] from a reading of `text` already made (shared with other readers of
+    /// the file): `read` must keep at least `keep`.
+    pub fn read(
+        path: &Path,
+        text: &str,
+        read: std::result::Result<json5::Document, json5::SyntaxError>,
+        keep: &[&[&str]],
+    ) -> Result<Doc> {
         let parse_error = |e: json5::SyntaxError| Error::Parse {
             path: path.to_path_buf(),
             line: e.line,
             column: e.column,
             message: e.explain(),
         };
-        let read = match json5::Document::parse(text, Some(keep)) {
+        let read = match read {
             Ok(d) => Some(d),
             Err(_) if json5::is_blank(text) => None,
             Err(e) => return Err(parse_error(e)),
@@ -586,7 +623,8 @@ impl Doc {
             what,
             fix: fix.clone(),
         };
-        let theirs = self.value();
+        // The reading may keep more than `keep` (see `Doc::read`): compare `keep`'s parts.
+        let theirs = json5::project(&self.value(), keep).unwrap_or(json5::Value::Null);
         let mine = match json5::parse_projected(&seen, keep) {
             Ok(v) => v.unwrap_or(json5::Value::Null),
             Err(e) => {

@@ -713,7 +713,7 @@ mod tests {
         for (models, before) in &texts {
             let p = Path::new("f");
             let (kind, edits) = if *models {
-                let Ok(e) = models_json::plan_for(p, Some(before), &s, None) else {
+                let Ok(e) = models_json::plan_for(p, Some(before.as_str()), &s, None) else {
                     continue;
                 };
                 let undo = models_json::unplan(p, Some(&e.text)).unwrap();
@@ -724,7 +724,7 @@ mod tests {
             } else {
                 let Ok((e, r)) = openclaw_json::plan_recording(
                     p,
-                    Some(before),
+                    Some(before.as_str()),
                     &s,
                     crate::openclaw::credentials::Outside::none(),
                 ) else {

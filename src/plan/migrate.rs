@@ -318,7 +318,7 @@ mod tests {
             let ids = vec![id.clone()];
             let m = migrate(Path::new("openclaw.json"), &text, &ids, false).unwrap();
             let s = crate::gaterouter::templates::Settings::builtin().unwrap();
-            let (edit, _) = crate::plan::openclaw_json::plan_recording(Path::new("openclaw.json"), Some(&m.text), &s, crate::openclaw::credentials::Outside::none()).unwrap();
+            let (edit, _) = crate::plan::openclaw_json::plan_recording(Path::new("openclaw.json"), Some(m.text.as_str()), &s, crate::openclaw::credentials::Outside::none()).unwrap();
             let after = edit.text;
             let v = crate::format::json5::parse(&after).unwrap().to_serde();
             let flat = v.to_string();

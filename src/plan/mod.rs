@@ -13,6 +13,7 @@ mod provider;
 use std::path::PathBuf;
 
 use crate::error::{Error, Result};
+use crate::format::json_edit::{Before, Reading};
 use crate::format::json5;
 use crate::gaterouter::key::ApiKey;
 use crate::gaterouter::templates::Settings;
@@ -139,11 +140,14 @@ pub fn plan(root: &Root, key: &KeyChoice, settings: &Settings) -> Result<Plan> {
     }
     // A .env over OpenClaw's limit is refused here (`env_file::current_key`).
     let (key, existing) = key_and_existing(root, key)?;
-    let foreign = Foreign::of(root, settings);
+    let jobs = managed(root);
+    let weight = |&(_, f): &(FileKind, &FileState)| f.bytes.as_ref().map_or(0, Vec::len) + 4096;
+    // Each JSON file is read once, side by side, for migration and for its planner.
+    let readings = crate::sys::par::map(&jobs, weight, |&(k, f)| read(k, f));
+    let foreign = Foreign::of(&jobs, &readings, settings);
     let mut secrets = vec![key.expose().to_owned()];
     secrets.extend(existing.filter(|o| o != key.expose()));
     secrets.extend(foreign.secrets.iter().cloned());
-    let jobs = managed(root);
     let mut warnings = Vec::new();
     let modes: Vec<u32> = jobs
         .iter()
@@ -162,10 +166,14 @@ pub fn plan(root: &Root, key: &KeyChoice, settings: &Settings) -> Result<Plan> {
     // Every file is planned on its own, side by side (a large installation has one big
     // config and dozens of agents); the first error in plan order is reported, whatever
     // thread found it.
+    // A planner takes its file's reading (each is given to one planner only).
+    let jobs_read: Vec<_> = (jobs.iter().zip(readings))
+        .map(|(&(k, f), r)| (k, f, std::sync::Mutex::new(r)))
+        .collect();
     let results = crate::sys::par::map(
-        &jobs,
-        |(_, f)| f.bytes.as_ref().map_or(0, Vec::len) + 4096,
-        |&(k, f)| plan_file(&inputs, k, f),
+        &jobs_read,
+        |&(k, f, _)| weight(&(k, f)),
+        |(k, f, r)| plan_file(&inputs, *k, f, r.lock().map_or(None, |mut r| r.take())),
     );
     let (mut files, mut migrated) = (Vec::new(), Vec::new());
     let mut record = openclaw_json::Record::default();
@@ -253,7 +261,7 @@ struct Planned {
 
 /// Plans one file: the JSON ones from their text with the foreign providers migrated to
 /// ours (when that changes it), by their kind's planner.
-fn plan_file(i: &Inputs, kind: FileKind, f: &FileState) -> Result<Planned> {
+fn plan_file(i: &Inputs, kind: FileKind, f: &FileState, read: Option<Reading>) -> Result<Planned> {
     let migrated = match f.text()? {
         Some(t) if kind != FileKind::Env && !i.foreign.is_empty() => {
             let m = migrate::migrate(&f.path, t, i.foreign, kind == FileKind::Models)?;
@@ -262,6 +270,11 @@ fn plan_file(i: &Inputs, kind: FileKind, f: &FileState) -> Result<Planned> {
         _ => None,
     };
     let text = migrated.as_ref().map_or(f.text()?, |m| Some(&m.text));
+    // A migrated text is another text: its planner reads it anew.
+    let before = Before {
+        text,
+        read: read.filter(|_| migrated.is_none()),
+    };
     let (mut after, record) = match kind {
         FileKind::Env => {
             let after = env_file::set_key(&f.path, text, i.key)?;
@@ -269,11 +282,11 @@ fn plan_file(i: &Inputs, kind: FileKind, f: &FileState) -> Result<Planned> {
         }
         FileKind::Config => {
             let (after, record) =
-                openclaw_json::plan_recording(&f.path, text, i.settings, i.outside)?;
+                openclaw_json::plan_recording(&f.path, before, i.settings, i.outside)?;
             (after, Some(record))
         }
         FileKind::Models => {
-            let after = models_json::plan_for(&f.path, text, i.settings, i.version)?;
+            let after = models_json::plan_for(&f.path, before, i.settings, i.version)?;
             (after, None)
         }
     };
@@ -316,7 +329,12 @@ struct Foreign {
 }
 
 impl Foreign {
-    fn of(root: &Root, settings: &Settings) -> Foreign {
+    /// From the root's files (`jobs`) as the plan read them (`readings`).
+    fn of(
+        jobs: &[(FileKind, &FileState)],
+        readings: &[Option<Reading>],
+        settings: &Settings,
+    ) -> Foreign {
         let ours = settings.provider_entry(None);
         let urls: Vec<&str> = [
             ours.get("baseUrl").and_then(serde_json::Value::as_str),
@@ -325,20 +343,25 @@ impl Foreign {
         .into_iter()
         .flatten()
         .collect();
-        let read = |f: &FileState| provider_maps(f.text().ok()??);
-        let config = read(&root.config);
-        let models: Vec<Option<serde_json::Value>> = root.models.iter().map(read).collect();
-        let mut ids = migrate::foreign_ids(
-            config.as_ref().and_then(|c| c.pointer("/models/providers")),
-            &urls,
-        );
-        for m in models.iter().flatten() {
-            ids.extend(migrate::foreign_ids(m.get("providers"), &urls));
+        let maps: Vec<(FileKind, serde_json::Value)> = (jobs.iter().zip(readings))
+            .filter_map(|(&(kind, f), r)| {
+                let maps = provider_maps(f.text().ok()??, r.as_ref()?.as_ref().ok()?);
+                Some((kind, maps))
+            })
+            .collect();
+        let mut ids = Vec::new();
+        for (kind, m) in &maps {
+            // OpenClaw's providers: the config's `models.providers`, models.json's `providers`.
+            let map = match kind {
+                FileKind::Config => m.pointer("/models/providers"),
+                _ => m.get("providers"),
+            };
+            ids.extend(migrate::foreign_ids(map, &urls));
         }
         ids.sort();
         ids.dedup();
         let mut secrets = Vec::new();
-        for v in config.iter().chain(models.iter().flatten()) {
+        for (_, v) in &maps {
             for id in &ids {
                 for map in [v.pointer("/models/providers"), v.get("providers")] {
                     if let Some(k) = map
@@ -375,13 +398,9 @@ impl Foreign {
 
 /// The provider maps of a file (`models.providers`, and `providers` as models.json has
 /// it), each provider with only what migration reads (`baseUrl`, `apiKey`); the rest is
-/// checked, not built (a catalog can be most of a 1 MB config). `None` when it does not
-/// parse.
-fn provider_maps(text: &str) -> Option<serde_json::Value> {
-    // A key no map has: its map's members are listed, none built.
-    const NONE: &str = "\u{0}";
-    let keep: &[&[&str]] = &[&["models", "providers", NONE], &["providers", NONE]];
-    let doc = json5::Document::parse(text, Some(keep)).ok()?;
+/// checked, not built (a catalog can be most of a 1 MB config); `doc` is the file's
+/// reading ([`reads`]).
+fn provider_maps(text: &str, doc: &json5::Document) -> serde_json::Value {
     let slim = |at: &[&str]| -> Option<serde_json::Value> {
         let mut map = serde_json::Map::new();
         for e in doc.root.at(at).filter(|n| n.is_object())?.entries()? {
@@ -403,7 +422,32 @@ fn provider_maps(text: &str) -> Option<serde_json::Value> {
     if let Some(p) = slim(&["providers"]) {
         out.insert("providers".into(), p);
     }
-    Some(serde_json::Value::Object(out))
+    serde_json::Value::Object(out)
+}
+
+/// A key no provider map has: a reading that keeps it lists the map's members, none built.
+const NONE: &str = "\u{0}";
+
+/// What a plan builds of a JSON file of `kind` when it reads it, once for all its readers:
+/// its planner's parts, and the provider maps migration looks through ([`provider_maps`]).
+fn reads(kind: FileKind) -> Vec<&'static [&'static str]> {
+    const MAPS: &[&[&str]] = &[&["models", "providers", NONE], &["providers", NONE]];
+    let planner = match kind {
+        FileKind::Config => openclaw_json::KEEP,
+        FileKind::Models => models_json::KEEP,
+        FileKind::Env => return Vec::new(),
+    };
+    planner.iter().chain(MAPS).copied().collect()
+}
+
+/// A JSON file as the plan reads it ([`reads`]); `None` for `.env`, and for a file that is
+/// not there or not text (its planner says why).
+fn read(kind: FileKind, f: &FileState) -> Option<Reading> {
+    if kind.spec().syntax != Syntax::Json {
+        return None;
+    }
+    let text = f.text().ok()??;
+    Some(json5::Document::parse(text, Some(&reads(kind))))
 }
 
 /// The plan that removes what setup added (see `openclaw_json::unplan`); files that do not

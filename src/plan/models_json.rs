@@ -8,10 +8,13 @@ use std::path::Path;
 use super::gate::{Edit, Intent};
 use super::provider;
 use crate::error::Result;
-use crate::format::json_edit::Doc;
+use crate::format::json_edit::{Before, Doc};
 use crate::gaterouter::key::ENV_VAR;
 use crate::gaterouter::templates::{PROVIDER_ID, Settings, env_placeholder};
 use crate::openclaw::version::Version;
+
+/// The subtree this planner reads or edits.
+pub const KEEP: &[&[&str]] = &[&["providers", PROVIDER_ID]];
 
 /// [`plan_for`] a current OpenClaw.
 pub fn plan(path: &Path, before: Option<&str>, settings: &Settings) -> Result<String> {
@@ -21,13 +24,13 @@ pub fn plan(path: &Path, before: Option<&str>, settings: &Settings) -> Result<St
 /// The new models.json. `version` is the OpenClaw release the config was last written by:
 /// before 2026.8 OpenClaw writes `apiKey: "GATEROUTER_API_KEY"` back into this entry
 /// itself, so there it is left alone rather than removed at every run.
-pub fn plan_for(
+pub fn plan_for<'a>(
     path: &Path,
-    before: Option<&str>,
+    before: impl Into<Before<'a>>,
     settings: &Settings,
     version: Option<Version>,
 ) -> Result<Edit> {
-    let doc = Doc::parse(path, before.unwrap_or(""), &[&["providers", PROVIDER_ID]])?;
+    let doc = Doc::open(path, before.into(), KEEP)?;
     let (providers, at) = doc.ensure_path(doc.root_object(), &["providers"])?;
     let mut intents = provider::merge(
         &doc,
@@ -67,7 +70,7 @@ pub fn openclaws(k: &str, version: Option<Version>) -> bool {
 
 /// Undoes setup: `providers.gaterouter` goes, everything else stays as it is.
 pub fn unplan(path: &Path, before: Option<&str>) -> Result<Edit> {
-    let doc = Doc::parse(path, before.unwrap_or(""), &[&["providers", PROVIDER_ID]])?;
+    let doc = Doc::parse(path, before.unwrap_or(""), KEEP)?;
     if let Some((providers, at)) = doc.find_path(doc.root_object(), &["providers"])? {
         doc.remove(providers, &at, PROVIDER_ID)?;
     }

@@ -9,14 +9,14 @@ use serde_json::{Value, json};
 use super::gate::{Edit, Intent, under};
 use super::provider;
 use crate::error::{Error, Result};
-use crate::format::json_edit::{Arr, Doc, JsonPath, Obj, Prop, to_input};
+use crate::format::json_edit::{Arr, Before, Doc, JsonPath, Obj, Prop, to_input};
 use crate::format::json_tree::Input;
 use crate::gaterouter::templates::{self, PROFILE_ID, PROVIDER_ID, Settings, is_our_ref};
 use crate::openclaw::credentials::{self, ConfigFacts, Outside};
 
 /// The subtrees this planner reads or edits; the rest of a (possibly huge) config is
 /// carried through untouched without entering the CST.
-const KEEP: &[&[&str]] = &[
+pub const KEEP: &[&[&str]] = &[
     &["agents", "defaults"],
     &["auth", "profiles"],
     &["models", "providers", PROVIDER_ID],
@@ -35,23 +35,23 @@ pub fn plan(path: &Path, before: Option<&str>, s: &Settings) -> Result<String> {
 
 /// The new openclaw.json, and what setup should record for uninstall. `outside` is where
 /// else a fallback provider's key may be (the root's `.env`, what OpenClaw inherits).
-pub fn plan_recording(
+pub fn plan_recording<'a>(
     path: &Path,
-    before: Option<&str>,
+    before: impl Into<Before<'a>>,
     s: &Settings,
     outside: Outside,
 ) -> Result<(Edit, Record)> {
-    plan_keeping(path, before, s, KEEP, outside)
+    plan_keeping(path, before.into(), s, KEEP, outside)
 }
 
 fn plan_keeping(
     path: &Path,
-    before: Option<&str>,
+    before: Before,
     s: &Settings,
     keep: &[&[&str]],
     outside: Outside,
 ) -> Result<(Edit, Record)> {
-    let doc = Doc::parse(path, before.unwrap_or(""), keep)?;
+    let doc = Doc::open(path, before, keep)?;
     let root = doc.root_object();
     let mut record = Record::default();
     let catalog = catalog(&doc, root, s);
@@ -649,6 +649,7 @@ fn allow_refs(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::format::json5;
 
     fn v(xs: &[&str]) -> Vec<String> {
         xs.iter().map(|s| s.to_string()).collect()
@@ -701,16 +702,48 @@ mod tests {
         big.push_str("  ] } } },\n  channels: { telegram: { enabled: true, allowFrom: [\"1\", \"2\"] } },\n}\n");
         inputs.push(big);
         assert!(inputs.len() >= 10);
+        let p = Path::new("openclaw.json");
+        let same = |a: Result<(Edit, Record)>, b: Result<(Edit, Record)>, text: &str| match (a, b) {
+            (Ok(a), Ok(b)) => assert_eq!(a, b, "elided and full plans differ for:\n{text}"),
+            (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+            (a, b) => panic!("one path failed: {:?} vs {:?}", a.err(), b.err()),
+        };
         for text in &inputs {
-            let p = Path::new("openclaw.json");
-            match (
-                plan_recording(p, Some(text), &settings, Outside::none()),
-                plan_keeping(p, Some(text), &settings, all, Outside::none()),
-            ) {
-                (Ok(a), Ok(b)) => assert_eq!(a, b, "elided and full plans differ for:\n{text}"),
-                (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
-                (a, b) => panic!("one path failed: {:?} vs {:?}", a.err(), b.err()),
-            }
+            let full = plan_keeping(
+                p,
+                Some(text.as_str()).into(),
+                &settings,
+                all,
+                Outside::none(),
+            );
+            same(
+                plan_recording(p, Some(text.as_str()), &settings, Outside::none()),
+                full,
+                text,
+            );
+        }
+        // The plan's one reading of a file, shared with migration, keeps more than the
+        // planner: the same plan, and the same refusal when a comment ended by U+2028 hides
+        // from the editor a part the planner keeps (and only then).
+        let shared = crate::plan::reads(crate::openclaw::files::FileKind::Config);
+        for hidden in [
+            "providers: { x: { apiKey: 'k' } }",
+            "models: { providers: {} }",
+            "agents: {}",
+        ] {
+            inputs.push(format!("{{ gateway: {{}}, // note\u{2028} {hidden}\n}}"));
+        }
+        for text in &inputs {
+            let read = Before {
+                text: Some(text),
+                read: Some(json5::Document::parse(text, Some(&shared))),
+            };
+            let once = plan_keeping(p, read, &settings, KEEP, Outside::none());
+            same(
+                plan_recording(p, Some(text.as_str()), &settings, Outside::none()),
+                once,
+                text,
+            );
         }
     }
 
