@@ -88,6 +88,14 @@ pub struct Indents {
 }
 
 impl Indents {
+    /// `level` times `single`.
+    fn repeat(single: String, level: usize) -> Indents {
+        Indents {
+            current: single.repeat(level),
+            single,
+        }
+    }
+
     fn indent(&self) -> Indents {
         Indents {
             current: format!("{}{}", self.current, self.single),
@@ -178,31 +186,37 @@ impl Tree {
         }
     }
 
+    /// The original text from `from` to the token at `at` (trivia), then the token, as
+    /// leaves of `parent`; returns where the token ends.
+    fn trivia_then_token(&mut self, parent: Id, from: usize, at: usize) -> usize {
+        self.trivia(parent, from, at);
+        let t = self.add(K::Tok(self.src.as_bytes()[at]), None, Some(at..at + 1));
+        self.push(parent, t);
+        at + 1
+    }
+
+    /// Whether `id` is an original object or array not yet opened.
+    fn closed_container(&self, id: Id) -> bool {
+        matches!(
+            self.node(id).map(|n| &n.kind),
+            Some(Kind::Object(_) | Kind::Array(_))
+        )
+    }
+
     /// Opens a closed object or array into its tokens, trivia and members.
     pub fn open(&mut self, id: Id) {
-        if self.n[id].k != K::Closed
-            || !matches!(
-                self.n[id].node.as_ref().map(|n| &n.kind),
-                Some(Kind::Object(_) | Kind::Array(_))
-            )
-        {
+        if !self.closed_container(id) {
             return;
         }
         let node = self.n[id].node.take().expect("closed");
-        let (object, entries) = match node.kind {
-            Kind::Object(e) => (true, e),
-            Kind::Array(e) => (false, e),
+        let (k, entries) = match node.kind {
+            Kind::Object(e) => (K::Obj, e),
+            Kind::Array(e) => (K::Arr, e),
             _ => unreachable!(),
         };
         let span = node.span;
-        self.n[id].k = if object { K::Obj } else { K::Arr };
-        let open = self.add(
-            K::Tok(self.src.as_bytes()[span.start]),
-            None,
-            Some(span.start..span.start + 1),
-        );
-        self.push(id, open);
-        let mut at = span.start + 1;
+        self.n[id].k = k;
+        let mut at = self.trivia_then_token(id, span.start, span.start);
         for e in entries {
             let start = e.key.as_ref().map_or(e.value.span.start, |(_, r)| r.start);
             self.trivia(id, at, start);
@@ -216,10 +230,8 @@ impl Tree {
                     self.n[key].decoded = Some(name.to_lossy());
                     self.n[key].js = Some(name);
                     self.push(p, key);
-                    self.trivia(p, r.end, e.colon);
-                    let colon = self.add(K::Tok(b':'), None, Some(e.colon..e.colon + 1));
-                    self.push(p, colon);
-                    self.trivia(p, e.colon + 1, e.value.span.start);
+                    let after = self.trivia_then_token(p, r.end, e.colon);
+                    self.trivia(p, after, e.value.span.start);
                     let v = self.closed(e.value);
                     self.push(p, v);
                     p
@@ -229,19 +241,10 @@ impl Tree {
             self.push(id, item);
             at = end;
             if let Some(c) = e.comma {
-                self.trivia(id, at, c);
-                let comma = self.add(K::Tok(b','), None, Some(c..c + 1));
-                self.push(id, comma);
-                at = c + 1;
+                at = self.trivia_then_token(id, at, c);
             }
         }
-        self.trivia(id, at, span.end - 1);
-        let close = self.add(
-            K::Tok(self.src.as_bytes()[span.end - 1]),
-            None,
-            Some(span.end - 1..span.end),
-        );
-        self.push(id, close);
+        self.trivia_then_token(id, at, span.end - 1);
     }
 
     /// The children, opening a closed container first.
@@ -261,10 +264,7 @@ impl Tree {
     pub fn is_container(&self, id: Id) -> bool {
         match self.n[id].k {
             K::Root | K::Obj | K::Arr | K::Prop => true,
-            K::Closed => matches!(
-                self.node(id).map(|n| &n.kind),
-                Some(Kind::Object(_) | Kind::Array(_))
-            ),
+            K::Closed => self.closed_container(id),
             _ => false,
         }
     }
@@ -282,6 +282,11 @@ impl Tree {
 
     fn is_trivia(&self, id: Id) -> bool {
         matches!(self.n[id].k, K::Ws | K::Nl | K::Comment)
+    }
+
+    /// A member, an element or a value: neither trivia nor a token.
+    fn is_item(&self, id: Id) -> bool {
+        !self.is_trivia(id) && !matches!(self.n[id].k, K::Tok(_))
     }
 
     fn is(&self, id: Id, k: K) -> bool {
@@ -362,7 +367,7 @@ impl Tree {
     pub fn items(&mut self, id: Id) -> Vec<Id> {
         self.kids(id)
             .into_iter()
-            .filter(|&c| !self.is_trivia(c) && !matches!(self.n[c].k, K::Tok(_)))
+            .filter(|&c| self.is_item(c))
             .collect()
     }
 
@@ -370,10 +375,7 @@ impl Tree {
     pub fn value(&self, prop: Id) -> Option<Id> {
         let c = &self.n[prop].children;
         let colon = c.iter().position(|&x| self.is(x, K::Tok(b':')))?;
-        c[colon + 1..]
-            .iter()
-            .copied()
-            .find(|&x| !self.is_trivia(x) && !matches!(self.n[x].k, K::Tok(_)))
+        c[colon + 1..].iter().copied().find(|&x| self.is_item(x))
     }
 
     pub fn key(&self, prop: Id) -> Option<Id> {
@@ -402,7 +404,7 @@ impl Tree {
             K::Arr => self.n[id]
                 .children
                 .iter()
-                .filter(|&&c| !self.is_trivia(c) && !matches!(self.n[c].k, K::Tok(_)))
+                .filter(|&&c| self.is_item(c))
                 .map(|&c| self.read(c))
                 .collect::<Option<_>>()
                 .map(V::Array),
@@ -412,10 +414,8 @@ impl Tree {
                     // A skipped member is not part of this reading.
                     if let Some(v) = self.read(self.value(p)?) {
                         let k = self.key(p)?;
-                        let name = match &self.n[k].js {
-                            Some(js) => js.clone(),
-                            None => self.n[k].decoded.clone()?.into(),
-                        };
+                        let decoded = || self.n[k].decoded.clone().map(Into::into);
+                        let name = self.n[k].js.clone().or_else(decoded)?;
                         o.insert(name, v);
                     }
                 }
@@ -469,25 +469,16 @@ impl Tree {
         if level == 1
             && let Some(t) = self.indent_text(id)
         {
-            return Indents {
-                current: t.clone(),
-                single: t,
-            };
+            return Indents::repeat(t, 1);
         }
         if let Some(rv) = self.root_value() {
             for c in self.kids(rv) {
                 if let Some(single) = self.indent_text(c) {
-                    return Indents {
-                        current: single.repeat(level),
-                        single,
-                    };
+                    return Indents::repeat(single, level);
                 }
             }
         }
-        Indents {
-            current: "  ".repeat(level),
-            single: "  ".into(),
-        }
+        Indents::repeat("  ".into(), level)
     }
 
     pub fn trailing_comma(&self, id: Id) -> Option<Id> {
@@ -656,32 +647,44 @@ impl Tree {
                 let c = self.add(k, None, None);
                 self.insert(parent, index, c);
                 match v {
-                    Input::Array(elements) => self.insert_elements(c, elements, multiline, s, ind),
-                    Input::Object(props) => self.insert_members(c, props, s, ind),
+                    Input::Array(e) => {
+                        self.fill(c, e.into_iter().map(Ins::Value), multiline, s, ind)
+                    }
+                    Input::Object(props) => {
+                        let (names, values): (Vec<_>, Vec<_>) = props.into_iter().unzip();
+                        let members = names.iter().zip(values).map(|(n, v)| Ins::Prop(n, v));
+                        self.fill(c, members, multiline, s, ind);
+                    }
                     _ => unreachable!(),
                 }
             }
         }
     }
 
-    /// The brackets and elements of a new array `c`.
-    fn insert_elements(
+    /// The brackets and items of a new array or object `c`, spread over lines when
+    /// `multiline` (a new object is, unless empty).
+    fn fill<'b>(
         &mut self,
         c: Id,
-        elements: Vec<Input>,
+        items: impl ExactSizeIterator<Item = Ins<'b>>,
         multiline: bool,
         s: StyleInfo,
         ind: &Indents,
     ) {
+        let (open, close) = if self.is(c, K::Obj) {
+            ("{", "}")
+        } else {
+            ("[", "]")
+        };
         let inner = ind.indent();
         let mut i = 0;
-        self.insert_new(c, &mut i, K::Tok(b'['), "[");
-        let n = elements.len();
-        for (j, e) in elements.into_iter().enumerate() {
+        self.insert_new(c, &mut i, K::Tok(open.as_bytes()[0]), open);
+        let n = items.len();
+        for (j, e) in items.enumerate() {
             if multiline {
                 self.line_start(c, &mut i, s, &inner.current);
             }
-            self.insert_value(c, &mut i, Ins::Value(e), s, &inner);
+            self.insert_value(c, &mut i, e, s, &inner);
             if (s.trailing_commas && multiline) || j + 1 < n {
                 self.insert_new(c, &mut i, K::Tok(b','), ",");
                 if !multiline {
@@ -692,26 +695,7 @@ impl Tree {
         if multiline {
             self.line_start(c, &mut i, s, &ind.current);
         }
-        self.insert_new(c, &mut i, K::Tok(b']'), "]");
-    }
-
-    /// The braces and members of a new object `c`, one per line.
-    fn insert_members(&mut self, c: Id, props: Vec<(String, Input)>, s: StyleInfo, ind: &Indents) {
-        let inner = ind.indent();
-        let mut i = 0;
-        self.insert_new(c, &mut i, K::Tok(b'{'), "{");
-        let n = props.len();
-        for (j, (name, e)) in props.into_iter().enumerate() {
-            self.line_start(c, &mut i, s, &inner.current);
-            self.insert_value(c, &mut i, Ins::Prop(&name, e), s, &inner);
-            if s.trailing_commas || j + 1 < n {
-                self.insert_new(c, &mut i, K::Tok(b','), ",");
-            }
-        }
-        if n > 0 {
-            self.line_start(c, &mut i, s, &ind.current);
-        }
-        self.insert_new(c, &mut i, K::Tok(b'}'), "}");
+        self.insert_new(c, &mut i, K::Tok(close.as_bytes()[0]), close);
     }
 
     fn separating_newline(&self, siblings: Vec<Id>) -> bool {
@@ -727,17 +711,17 @@ impl Tree {
 
     fn trailing_comments_same_line(&self, id: Id) -> Option<Id> {
         let next = self.siblings(id, false);
-        for &s in &next {
-            if self.is(s, K::Nl) {
-                break;
-            } else if !self.is(s, K::Comment) && !self.is(s, K::Ws) {
-                return None;
-            }
+        let run = (next.iter())
+            .take_while(|&&s| self.is(s, K::Comment) || self.is(s, K::Ws))
+            .count();
+        if next.get(run).is_some_and(|&s| !self.is(s, K::Nl)) {
+            return None;
         }
-        next.into_iter()
-            .take_while(|&s| self.is(s, K::Comment) || self.is(s, K::Ws))
-            .filter(|&s| self.is(s, K::Comment))
-            .last()
+        next[..run]
+            .iter()
+            .rev()
+            .copied()
+            .find(|&s| self.is(s, K::Comment))
     }
 
     /// Inserts `value` among the items of `container` at `index` (`None`: at the end).
@@ -996,10 +980,7 @@ impl Tree {
         let old = self.value(prop);
         let mut at = old.map_or(self.n[prop].children.len(), |o| self.index(o));
         let ind = self.indents(prop);
-        let s = StyleInfo {
-            crlf: self.crlf(),
-            trailing_commas: self.uses_trailing_commas(old.unwrap_or(prop)),
-        };
+        let s = self.style_info(old.unwrap_or(prop));
         if let Some(o) = old {
             self.detach(o);
         }
