@@ -127,16 +127,15 @@ impl Tree {
             crlf: None,
         };
         t.root = t.add(K::Root, None, Some(0..src.len()));
-        match doc {
-            Some(node) => {
-                let span = node.span.clone();
-                t.trivia(t.root, 0, span.start);
-                let v = t.closed(node);
-                t.push(t.root, v);
-                t.trivia(t.root, span.end, src.len());
-            }
-            None => t.trivia(t.root, 0, src.len()),
+        let mut at = 0;
+        if let Some(node) = doc {
+            let span = node.span.clone();
+            t.trivia(t.root, 0, span.start);
+            let v = t.closed(node);
+            t.push(t.root, v);
+            at = span.end;
         }
+        t.trivia(t.root, at, src.len());
         t
     }
 
@@ -482,14 +481,11 @@ impl Tree {
     }
 
     pub fn trailing_comma(&self, id: Id) -> Option<Id> {
-        for s in self.siblings(id, false) {
-            match self.n[s].k {
-                K::Tok(b',') => return Some(s),
-                K::Ws | K::Nl | K::Comment => {}
-                _ => return None,
-            }
-        }
-        None
+        let next = self
+            .siblings(id, false)
+            .into_iter()
+            .find(|&s| !self.is_trivia(s));
+        next.filter(|&s| self.is(s, K::Tok(b',')))
     }
 
     fn uses_trailing_commas(&mut self, id: Id) -> bool {
@@ -746,46 +742,40 @@ impl Tree {
                 Ins::Value(v) => v.force_multiline(),
                 Ins::Prop(..) => true,
             };
-        let mut at;
-        let inserted;
-        if let Some(prev) = prev {
+        let mut at = if let Some(prev) = prev {
             if self.trailing_comma(prev).is_none() {
                 let mut i = self.index(prev) + 1;
                 self.insert_new(container, &mut i, K::Tok(b','), ",");
             }
             let comma = self.trailing_comma(prev).expect("just made");
-            at = self.index(self.trailing_comments_same_line(comma).unwrap_or(comma)) + 1;
-            if multiline {
-                self.line_start(container, &mut at, s, &child_ind.current);
-            } else {
+            let mut at = self.index(self.trailing_comments_same_line(comma).unwrap_or(comma)) + 1;
+            if !multiline {
                 self.insert_new(container, &mut at, K::Ws, " ");
             }
-            self.insert_value(container, &mut at, value, s, &child_ind);
-            inserted = self.n[container].children[at - 1];
+            at
+        } else if items.is_empty() {
+            let last = *children.last().expect("a closing bracket");
+            let run = children
+                .iter()
+                .rev()
+                .skip(1)
+                .take_while(|&&c| self.is(c, K::Ws) || self.is(c, K::Nl))
+                .last();
+            self.index(*run.unwrap_or(&last))
         } else {
-            at = if items.is_empty() {
-                let last = *children.last().expect("a closing bracket");
-                let run = children
-                    .iter()
-                    .rev()
-                    .skip(1)
-                    .take_while(|&&c| self.is(c, K::Ws) || self.is(c, K::Nl))
-                    .last();
-                self.index(*run.unwrap_or(&last))
-            } else {
-                self.index(children[0]) + 1
-            };
-            if multiline {
-                self.line_start(container, &mut at, s, &child_ind.current);
-            }
-            self.insert_value(container, &mut at, value, s, &child_ind);
-            inserted = self.n[container].children[at - 1];
-            if multiline
-                && next.is_none()
-                && !self.separating_newline(self.siblings(inserted, false))
-            {
-                self.line_start(container, &mut at, s, &ind.current);
-            }
+            self.index(children[0]) + 1
+        };
+        if multiline {
+            self.line_start(container, &mut at, s, &child_ind.current);
+        }
+        self.insert_value(container, &mut at, value, s, &child_ind);
+        let inserted = self.n[container].children[at - 1];
+        if prev.is_none()
+            && multiline
+            && next.is_none()
+            && !self.separating_newline(self.siblings(inserted, false))
+        {
+            self.line_start(container, &mut at, s, &ind.current);
         }
         if next.is_some() {
             let comma = self.insert_new(container, &mut at, K::Tok(b','), ",");
