@@ -507,12 +507,18 @@ impl<'a> Parser<'a> {
                     match self.b.get(self.i) {
                         Some(b'{' | b'[') if mode == Mode::Skip => {
                             self.skip_container(stack.len())?;
-                            State::After(Node::skipped(start..self.i))
+                            State::After(Node {
+                                span: start..self.i,
+                                kind: Kind::Skipped,
+                            })
                         }
                         Some(b'{' | b'[') => self.open(&mut stack, mode)?,
                         Some(_) => {
                             let v = self.scalar(mode != Mode::Skip)?;
-                            State::After(Node::scalar(start..self.i, v))
+                            State::After(Node {
+                                span: start..self.i,
+                                kind: v.map_or(Kind::Skipped, Kind::Scalar),
+                            })
                         }
                         None => return Err(self.invalid()),
                     }
