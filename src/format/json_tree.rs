@@ -694,15 +694,12 @@ impl Tree {
         self.insert_new(c, &mut i, K::Tok(close.as_bytes()[0]), close);
     }
 
-    fn separating_newline(&self, siblings: Vec<Id>) -> bool {
-        for s in siblings {
-            if self.is(s, K::Nl) {
-                return true;
-            } else if !self.is_trivia(s) {
-                break;
-            }
-        }
-        false
+    /// Whether the line ends after `id`: a line break comes before anything but whitespace
+    /// and comments.
+    fn line_ends_after(&self, id: Id) -> bool {
+        let next = (self.siblings(id, false).into_iter())
+            .find(|&s| !self.is(s, K::Ws) && !self.is(s, K::Comment));
+        next.is_some_and(|s| self.is(s, K::Nl))
     }
 
     fn trailing_comments_same_line(&self, id: Id) -> Option<Id> {
@@ -715,9 +712,8 @@ impl Tree {
         }
         next[..run]
             .iter()
-            .rev()
             .copied()
-            .find(|&s| self.is(s, K::Comment))
+            .rfind(|&s| self.is(s, K::Comment))
     }
 
     /// Inserts `value` among the items of `container` at `index` (`None`: at the end).
@@ -770,18 +766,14 @@ impl Tree {
         }
         self.insert_value(container, &mut at, value, s, &child_ind);
         let inserted = self.n[container].children[at - 1];
-        if prev.is_none()
-            && multiline
-            && next.is_none()
-            && !self.separating_newline(self.siblings(inserted, false))
-        {
+        if prev.is_none() && multiline && next.is_none() && !self.line_ends_after(inserted) {
             self.line_start(container, &mut at, s, &ind.current);
         }
         if next.is_some() {
             let comma = self.insert_new(container, &mut at, K::Tok(b','), ",");
             if !multiline {
                 self.insert_new(container, &mut at, K::Ws, " ");
-            } else if !self.separating_newline(self.siblings(comma, false)) {
+            } else if !self.line_ends_after(comma) {
                 self.line_start(container, &mut at, s, &ind.current);
             }
         } else if s.trailing_commas && multiline {
@@ -881,12 +873,7 @@ impl Tree {
     pub fn remove_item(&mut self, id: Id) {
         let parent = self.parent(id).expect("attached");
         let comma = self.trailing_comma(id);
-        let to_next_line = comma.is_none_or(|c| {
-            self.siblings(c, false)
-                .into_iter()
-                .find(|&s| !self.is(s, K::Ws) && !self.is(s, K::Comment))
-                .is_some_and(|s| self.is(s, K::Nl))
-        });
+        let to_next_line = comma.is_none_or(|c| self.line_ends_after(c));
         for p in self.siblings(id, true) {
             if self.is(p, K::Ws) || self.is(p, K::Comment) {
                 self.detach(p);

@@ -120,17 +120,12 @@ impl Object {
             self.entries[i].1 = value;
             return;
         }
+        if self.index.is_none() && self.entries.len() >= INDEX_FROM {
+            let keys = self.entries.iter().enumerate();
+            self.index = Some(keys.map(|(i, (k, _))| (k.clone(), i)).collect());
+        }
         if let Some(ix) = &mut self.index {
             ix.insert(key.clone(), self.entries.len());
-        } else if self.entries.len() >= INDEX_FROM {
-            let mut ix: HashMap<JsString, usize> = self
-                .entries
-                .iter()
-                .enumerate()
-                .map(|(i, (k, _))| (k.clone(), i))
-                .collect();
-            ix.insert(key.clone(), self.entries.len());
-            self.index = Some(ix);
         }
         self.entries.push((key, value));
     }
