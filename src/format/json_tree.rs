@@ -932,15 +932,14 @@ impl Tree {
     /// the container spans lines.
     pub fn set_trailing_commas(&mut self, id: Id) {
         let items = self.items(id);
-        let n = items.len();
-        for (j, e) in items.into_iter().enumerate() {
-            if j + 1 == n
-                && self.trailing_comma(e).is_none()
-                && self.n[id].children.iter().any(|&c| self.is(c, K::Nl))
-            {
-                let mut i = self.index(e) + 1;
-                self.insert_new(id, &mut i, K::Tok(b','), ",");
-            }
+        if let Some(&last) = items.last()
+            && self.trailing_comma(last).is_none()
+            && self.n[id].children.iter().any(|&c| self.is(c, K::Nl))
+        {
+            let mut i = self.index(last) + 1;
+            self.insert_new(id, &mut i, K::Tok(b','), ",");
+        }
+        for e in items {
             let v = if self.is(e, K::Prop) {
                 self.value(e)
             } else {
