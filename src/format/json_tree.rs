@@ -88,6 +88,14 @@ pub struct Indents {
 }
 
 impl Indents {
+    /// `level` times `single`.
+    fn repeat(single: String, level: usize) -> Indents {
+        Indents {
+            current: single.repeat(level),
+            single,
+        }
+    }
+
     fn indent(&self) -> Indents {
         Indents {
             current: format!("{}{}", self.current, self.single),
@@ -119,16 +127,15 @@ impl Tree {
             crlf: None,
         };
         t.root = t.add(K::Root, None, Some(0..src.len()));
-        match doc {
-            Some(node) => {
-                let span = node.span.clone();
-                t.trivia(t.root, 0, span.start);
-                let v = t.closed(node);
-                t.push(t.root, v);
-                t.trivia(t.root, span.end, src.len());
-            }
-            None => t.trivia(t.root, 0, src.len()),
+        let mut at = 0;
+        if let Some(node) = doc {
+            let span = node.span.clone();
+            t.trivia(t.root, 0, span.start);
+            let v = t.closed(node);
+            t.push(t.root, v);
+            at = span.end;
         }
+        t.trivia(t.root, at, src.len());
         t
     }
 
@@ -178,31 +185,37 @@ impl Tree {
         }
     }
 
+    /// The original text from `from` to the token at `at` (trivia), then the token, as
+    /// leaves of `parent`; returns where the token ends.
+    fn trivia_then_token(&mut self, parent: Id, from: usize, at: usize) -> usize {
+        self.trivia(parent, from, at);
+        let t = self.add(K::Tok(self.src.as_bytes()[at]), None, Some(at..at + 1));
+        self.push(parent, t);
+        at + 1
+    }
+
+    /// Whether `id` is an original object or array not yet opened.
+    fn closed_container(&self, id: Id) -> bool {
+        matches!(
+            self.node(id).map(|n| &n.kind),
+            Some(Kind::Object(_) | Kind::Array(_))
+        )
+    }
+
     /// Opens a closed object or array into its tokens, trivia and members.
     pub fn open(&mut self, id: Id) {
-        if self.n[id].k != K::Closed
-            || !matches!(
-                self.n[id].node.as_ref().map(|n| &n.kind),
-                Some(Kind::Object(_) | Kind::Array(_))
-            )
-        {
+        if !self.closed_container(id) {
             return;
         }
         let node = self.n[id].node.take().expect("closed");
-        let (object, entries) = match node.kind {
-            Kind::Object(e) => (true, e),
-            Kind::Array(e) => (false, e),
+        let (k, entries) = match node.kind {
+            Kind::Object(e) => (K::Obj, e),
+            Kind::Array(e) => (K::Arr, e),
             _ => unreachable!(),
         };
         let span = node.span;
-        self.n[id].k = if object { K::Obj } else { K::Arr };
-        let open = self.add(
-            K::Tok(self.src.as_bytes()[span.start]),
-            None,
-            Some(span.start..span.start + 1),
-        );
-        self.push(id, open);
-        let mut at = span.start + 1;
+        self.n[id].k = k;
+        let mut at = self.trivia_then_token(id, span.start, span.start);
         for e in entries {
             let start = e.key.as_ref().map_or(e.value.span.start, |(_, r)| r.start);
             self.trivia(id, at, start);
@@ -216,10 +229,8 @@ impl Tree {
                     self.n[key].decoded = Some(name.to_lossy());
                     self.n[key].js = Some(name);
                     self.push(p, key);
-                    self.trivia(p, r.end, e.colon);
-                    let colon = self.add(K::Tok(b':'), None, Some(e.colon..e.colon + 1));
-                    self.push(p, colon);
-                    self.trivia(p, e.colon + 1, e.value.span.start);
+                    let after = self.trivia_then_token(p, r.end, e.colon);
+                    self.trivia(p, after, e.value.span.start);
                     let v = self.closed(e.value);
                     self.push(p, v);
                     p
@@ -229,19 +240,10 @@ impl Tree {
             self.push(id, item);
             at = end;
             if let Some(c) = e.comma {
-                self.trivia(id, at, c);
-                let comma = self.add(K::Tok(b','), None, Some(c..c + 1));
-                self.push(id, comma);
-                at = c + 1;
+                at = self.trivia_then_token(id, at, c);
             }
         }
-        self.trivia(id, at, span.end - 1);
-        let close = self.add(
-            K::Tok(self.src.as_bytes()[span.end - 1]),
-            None,
-            Some(span.end - 1..span.end),
-        );
-        self.push(id, close);
+        self.trivia_then_token(id, at, span.end - 1);
     }
 
     /// The children, opening a closed container first.
@@ -261,10 +263,7 @@ impl Tree {
     pub fn is_container(&self, id: Id) -> bool {
         match self.n[id].k {
             K::Root | K::Obj | K::Arr | K::Prop => true,
-            K::Closed => matches!(
-                self.node(id).map(|n| &n.kind),
-                Some(Kind::Object(_) | Kind::Array(_))
-            ),
+            K::Closed => self.closed_container(id),
             _ => false,
         }
     }
@@ -282,6 +281,11 @@ impl Tree {
 
     fn is_trivia(&self, id: Id) -> bool {
         matches!(self.n[id].k, K::Ws | K::Nl | K::Comment)
+    }
+
+    /// A member, an element or a value: neither trivia nor a token.
+    fn is_item(&self, id: Id) -> bool {
+        !self.is_trivia(id) && !matches!(self.n[id].k, K::Tok(_))
     }
 
     fn is(&self, id: Id, k: K) -> bool {
@@ -362,7 +366,7 @@ impl Tree {
     pub fn items(&mut self, id: Id) -> Vec<Id> {
         self.kids(id)
             .into_iter()
-            .filter(|&c| !self.is_trivia(c) && !matches!(self.n[c].k, K::Tok(_)))
+            .filter(|&c| self.is_item(c))
             .collect()
     }
 
@@ -370,10 +374,7 @@ impl Tree {
     pub fn value(&self, prop: Id) -> Option<Id> {
         let c = &self.n[prop].children;
         let colon = c.iter().position(|&x| self.is(x, K::Tok(b':')))?;
-        c[colon + 1..]
-            .iter()
-            .copied()
-            .find(|&x| !self.is_trivia(x) && !matches!(self.n[x].k, K::Tok(_)))
+        c[colon + 1..].iter().copied().find(|&x| self.is_item(x))
     }
 
     pub fn key(&self, prop: Id) -> Option<Id> {
@@ -402,7 +403,7 @@ impl Tree {
             K::Arr => self.n[id]
                 .children
                 .iter()
-                .filter(|&&c| !self.is_trivia(c) && !matches!(self.n[c].k, K::Tok(_)))
+                .filter(|&&c| self.is_item(c))
                 .map(|&c| self.read(c))
                 .collect::<Option<_>>()
                 .map(V::Array),
@@ -412,10 +413,8 @@ impl Tree {
                     // A skipped member is not part of this reading.
                     if let Some(v) = self.read(self.value(p)?) {
                         let k = self.key(p)?;
-                        let name = match &self.n[k].js {
-                            Some(js) => js.clone(),
-                            None => self.n[k].decoded.clone()?.into(),
-                        };
+                        let decoded = || self.n[k].decoded.clone().map(Into::into);
+                        let name = self.n[k].js.clone().or_else(decoded)?;
                         o.insert(name, v);
                     }
                 }
@@ -469,36 +468,24 @@ impl Tree {
         if level == 1
             && let Some(t) = self.indent_text(id)
         {
-            return Indents {
-                current: t.clone(),
-                single: t,
-            };
+            return Indents::repeat(t, 1);
         }
         if let Some(rv) = self.root_value() {
             for c in self.kids(rv) {
                 if let Some(single) = self.indent_text(c) {
-                    return Indents {
-                        current: single.repeat(level),
-                        single,
-                    };
+                    return Indents::repeat(single, level);
                 }
             }
         }
-        Indents {
-            current: "  ".repeat(level),
-            single: "  ".into(),
-        }
+        Indents::repeat("  ".into(), level)
     }
 
     pub fn trailing_comma(&self, id: Id) -> Option<Id> {
-        for s in self.siblings(id, false) {
-            match self.n[s].k {
-                K::Tok(b',') => return Some(s),
-                K::Ws | K::Nl | K::Comment => {}
-                _ => return None,
-            }
-        }
-        None
+        let next = self
+            .siblings(id, false)
+            .into_iter()
+            .find(|&s| !self.is_trivia(s));
+        next.filter(|&s| self.is(s, K::Tok(b',')))
     }
 
     fn uses_trailing_commas(&mut self, id: Id) -> bool {
@@ -656,32 +643,44 @@ impl Tree {
                 let c = self.add(k, None, None);
                 self.insert(parent, index, c);
                 match v {
-                    Input::Array(elements) => self.insert_elements(c, elements, multiline, s, ind),
-                    Input::Object(props) => self.insert_members(c, props, s, ind),
+                    Input::Array(e) => {
+                        self.fill(c, e.into_iter().map(Ins::Value), multiline, s, ind)
+                    }
+                    Input::Object(props) => {
+                        let (names, values): (Vec<_>, Vec<_>) = props.into_iter().unzip();
+                        let members = names.iter().zip(values).map(|(n, v)| Ins::Prop(n, v));
+                        self.fill(c, members, multiline, s, ind);
+                    }
                     _ => unreachable!(),
                 }
             }
         }
     }
 
-    /// The brackets and elements of a new array `c`.
-    fn insert_elements(
+    /// The brackets and items of a new array or object `c`, spread over lines when
+    /// `multiline` (a new object is, unless empty).
+    fn fill<'b>(
         &mut self,
         c: Id,
-        elements: Vec<Input>,
+        items: impl ExactSizeIterator<Item = Ins<'b>>,
         multiline: bool,
         s: StyleInfo,
         ind: &Indents,
     ) {
+        let (open, close) = if self.is(c, K::Obj) {
+            ("{", "}")
+        } else {
+            ("[", "]")
+        };
         let inner = ind.indent();
         let mut i = 0;
-        self.insert_new(c, &mut i, K::Tok(b'['), "[");
-        let n = elements.len();
-        for (j, e) in elements.into_iter().enumerate() {
+        self.insert_new(c, &mut i, K::Tok(open.as_bytes()[0]), open);
+        let n = items.len();
+        for (j, e) in items.enumerate() {
             if multiline {
                 self.line_start(c, &mut i, s, &inner.current);
             }
-            self.insert_value(c, &mut i, Ins::Value(e), s, &inner);
+            self.insert_value(c, &mut i, e, s, &inner);
             if (s.trailing_commas && multiline) || j + 1 < n {
                 self.insert_new(c, &mut i, K::Tok(b','), ",");
                 if !multiline {
@@ -692,52 +691,29 @@ impl Tree {
         if multiline {
             self.line_start(c, &mut i, s, &ind.current);
         }
-        self.insert_new(c, &mut i, K::Tok(b']'), "]");
+        self.insert_new(c, &mut i, K::Tok(close.as_bytes()[0]), close);
     }
 
-    /// The braces and members of a new object `c`, one per line.
-    fn insert_members(&mut self, c: Id, props: Vec<(String, Input)>, s: StyleInfo, ind: &Indents) {
-        let inner = ind.indent();
-        let mut i = 0;
-        self.insert_new(c, &mut i, K::Tok(b'{'), "{");
-        let n = props.len();
-        for (j, (name, e)) in props.into_iter().enumerate() {
-            self.line_start(c, &mut i, s, &inner.current);
-            self.insert_value(c, &mut i, Ins::Prop(&name, e), s, &inner);
-            if s.trailing_commas || j + 1 < n {
-                self.insert_new(c, &mut i, K::Tok(b','), ",");
-            }
-        }
-        if n > 0 {
-            self.line_start(c, &mut i, s, &ind.current);
-        }
-        self.insert_new(c, &mut i, K::Tok(b'}'), "}");
-    }
-
-    fn separating_newline(&self, siblings: Vec<Id>) -> bool {
-        for s in siblings {
-            if self.is(s, K::Nl) {
-                return true;
-            } else if !self.is_trivia(s) {
-                break;
-            }
-        }
-        false
+    /// Whether the line ends after `id`: a line break comes before anything but whitespace
+    /// and comments.
+    fn line_ends_after(&self, id: Id) -> bool {
+        let next = (self.siblings(id, false).into_iter())
+            .find(|&s| !self.is(s, K::Ws) && !self.is(s, K::Comment));
+        next.is_some_and(|s| self.is(s, K::Nl))
     }
 
     fn trailing_comments_same_line(&self, id: Id) -> Option<Id> {
         let next = self.siblings(id, false);
-        for &s in &next {
-            if self.is(s, K::Nl) {
-                break;
-            } else if !self.is(s, K::Comment) && !self.is(s, K::Ws) {
-                return None;
-            }
+        let run = (next.iter())
+            .take_while(|&&s| self.is(s, K::Comment) || self.is(s, K::Ws))
+            .count();
+        if next.get(run).is_some_and(|&s| !self.is(s, K::Nl)) {
+            return None;
         }
-        next.into_iter()
-            .take_while(|&s| self.is(s, K::Comment) || self.is(s, K::Ws))
-            .filter(|&s| self.is(s, K::Comment))
-            .last()
+        next[..run]
+            .iter()
+            .copied()
+            .rfind(|&s| self.is(s, K::Comment))
     }
 
     /// Inserts `value` among the items of `container` at `index` (`None`: at the end).
@@ -762,52 +738,42 @@ impl Tree {
                 Ins::Value(v) => v.force_multiline(),
                 Ins::Prop(..) => true,
             };
-        let mut at;
-        let inserted;
-        if let Some(prev) = prev {
+        let mut at = if let Some(prev) = prev {
             if self.trailing_comma(prev).is_none() {
                 let mut i = self.index(prev) + 1;
                 self.insert_new(container, &mut i, K::Tok(b','), ",");
             }
             let comma = self.trailing_comma(prev).expect("just made");
-            at = self.index(self.trailing_comments_same_line(comma).unwrap_or(comma)) + 1;
-            if multiline {
-                self.line_start(container, &mut at, s, &child_ind.current);
-            } else {
+            let mut at = self.index(self.trailing_comments_same_line(comma).unwrap_or(comma)) + 1;
+            if !multiline {
                 self.insert_new(container, &mut at, K::Ws, " ");
             }
-            self.insert_value(container, &mut at, value, s, &child_ind);
-            inserted = self.n[container].children[at - 1];
+            at
+        } else if items.is_empty() {
+            let last = *children.last().expect("a closing bracket");
+            let run = children
+                .iter()
+                .rev()
+                .skip(1)
+                .take_while(|&&c| self.is(c, K::Ws) || self.is(c, K::Nl))
+                .last();
+            self.index(*run.unwrap_or(&last))
         } else {
-            at = if items.is_empty() {
-                let last = *children.last().expect("a closing bracket");
-                let run = children
-                    .iter()
-                    .rev()
-                    .skip(1)
-                    .take_while(|&&c| self.is(c, K::Ws) || self.is(c, K::Nl))
-                    .last();
-                self.index(*run.unwrap_or(&last))
-            } else {
-                self.index(children[0]) + 1
-            };
-            if multiline {
-                self.line_start(container, &mut at, s, &child_ind.current);
-            }
-            self.insert_value(container, &mut at, value, s, &child_ind);
-            inserted = self.n[container].children[at - 1];
-            if multiline
-                && next.is_none()
-                && !self.separating_newline(self.siblings(inserted, false))
-            {
-                self.line_start(container, &mut at, s, &ind.current);
-            }
+            self.index(children[0]) + 1
+        };
+        if multiline {
+            self.line_start(container, &mut at, s, &child_ind.current);
+        }
+        self.insert_value(container, &mut at, value, s, &child_ind);
+        let inserted = self.n[container].children[at - 1];
+        if prev.is_none() && multiline && next.is_none() && !self.line_ends_after(inserted) {
+            self.line_start(container, &mut at, s, &ind.current);
         }
         if next.is_some() {
             let comma = self.insert_new(container, &mut at, K::Tok(b','), ",");
             if !multiline {
                 self.insert_new(container, &mut at, K::Ws, " ");
-            } else if !self.separating_newline(self.siblings(comma, false)) {
+            } else if !self.line_ends_after(comma) {
                 self.line_start(container, &mut at, s, &ind.current);
             }
         } else if s.trailing_commas && multiline {
@@ -907,12 +873,7 @@ impl Tree {
     pub fn remove_item(&mut self, id: Id) {
         let parent = self.parent(id).expect("attached");
         let comma = self.trailing_comma(id);
-        let to_next_line = comma.is_none_or(|c| {
-            self.siblings(c, false)
-                .into_iter()
-                .find(|&s| !self.is(s, K::Ws) && !self.is(s, K::Comment))
-                .is_some_and(|s| self.is(s, K::Nl))
-        });
+        let to_next_line = comma.is_none_or(|c| self.line_ends_after(c));
         for p in self.siblings(id, true) {
             if self.is(p, K::Ws) || self.is(p, K::Comment) {
                 self.detach(p);
@@ -971,15 +932,14 @@ impl Tree {
     /// the container spans lines.
     pub fn set_trailing_commas(&mut self, id: Id) {
         let items = self.items(id);
-        let n = items.len();
-        for (j, e) in items.into_iter().enumerate() {
-            if j + 1 == n
-                && self.trailing_comma(e).is_none()
-                && self.n[id].children.iter().any(|&c| self.is(c, K::Nl))
-            {
-                let mut i = self.index(e) + 1;
-                self.insert_new(id, &mut i, K::Tok(b','), ",");
-            }
+        if let Some(&last) = items.last()
+            && self.trailing_comma(last).is_none()
+            && self.n[id].children.iter().any(|&c| self.is(c, K::Nl))
+        {
+            let mut i = self.index(last) + 1;
+            self.insert_new(id, &mut i, K::Tok(b','), ",");
+        }
+        for e in items {
             let v = if self.is(e, K::Prop) {
                 self.value(e)
             } else {
@@ -996,10 +956,7 @@ impl Tree {
         let old = self.value(prop);
         let mut at = old.map_or(self.n[prop].children.len(), |o| self.index(o));
         let ind = self.indents(prop);
-        let s = StyleInfo {
-            crlf: self.crlf(),
-            trailing_commas: self.uses_trailing_commas(old.unwrap_or(prop)),
-        };
+        let s = self.style_info(old.unwrap_or(prop));
         if let Some(o) = old {
             self.detach(o);
         }

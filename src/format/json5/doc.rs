@@ -56,20 +56,6 @@ pub struct Entry {
 }
 
 impl Node {
-    pub(super) fn skipped(span: Range<usize>) -> Node {
-        Node {
-            span,
-            kind: Kind::Skipped,
-        }
-    }
-
-    pub(super) fn scalar(span: Range<usize>, v: Option<Value>) -> Node {
-        Node {
-            span,
-            kind: v.map_or(Kind::Skipped, Kind::Scalar),
-        }
-    }
-
     /// The members or elements, for an object or an array.
     pub fn entries(&self) -> Option<&[Entry]> {
         match &self.kind {
@@ -84,14 +70,14 @@ impl Node {
 
     /// The member `key` json5 reads (the last one written).
     pub fn get(&self, key: &str) -> Option<&Node> {
-        match &self.kind {
-            Kind::Object(e) => e
-                .iter()
-                .rev()
-                .find(|m| m.key.as_ref().is_some_and(|(k, _)| k == key))
-                .map(|m| &m.value),
-            _ => None,
-        }
+        let Kind::Object(e) = &self.kind else {
+            return None;
+        };
+        let m = e
+            .iter()
+            .rev()
+            .find(|m| m.key.as_ref().is_some_and(|(k, _)| k == key));
+        m.map(|m| &m.value)
     }
 
     /// The node at `keys` (members of nested objects).

@@ -263,32 +263,20 @@ fn ascii_is(b: u8, class: u8) -> bool {
     b < 0x80 && ASCII[b as usize] & class != 0
 }
 
+/// Whether `cp` is in one of `table`'s ranges (sorted, disjoint, ends included).
 fn in_table(table: &[(u32, u32)], cp: u32) -> bool {
-    table
-        .binary_search_by(|&(lo, hi)| {
-            if hi < cp {
-                std::cmp::Ordering::Less
-            } else if lo > cp {
-                std::cmp::Ordering::Greater
-            } else {
-                std::cmp::Ordering::Equal
-            }
-        })
-        .is_ok()
+    let i = table.partition_point(|&(_, hi)| hi < cp);
+    table.get(i).is_some_and(|&(lo, _)| lo <= cp)
 }
 
-fn is_id_start(cp: u32) -> bool {
-    if cp < 0x80 {
-        return ascii_is(cp as u8, ID_START_B);
+/// Whether `cp` may start (`first`) or continue an identifier.
+fn is_id(cp: u32, first: bool) -> bool {
+    match (cp < 0x80, first) {
+        (true, true) => ascii_is(cp as u8, ID_START_B),
+        (true, false) => ascii_is(cp as u8, ID_CONT_B),
+        (false, true) => in_table(&unicode::ID_START, cp),
+        (false, false) => in_table(&unicode::ID_CONTINUE, cp),
     }
-    in_table(&unicode::ID_START, cp)
-}
-
-fn is_id_continue(cp: u32) -> bool {
-    if cp < 0x80 {
-        return ascii_is(cp as u8, ID_CONT_B);
-    }
-    in_table(&unicode::ID_CONTINUE, cp)
 }
 
 /// json5's whitespace outside ASCII.
@@ -313,13 +301,7 @@ impl StrBuf {
     }
 
     fn push_char(&mut self, c: char) {
-        match &mut self.units {
-            None => self.s.push(c),
-            Some(u) => {
-                let mut b = [0u16; 2];
-                u.extend_from_slice(c.encode_utf16(&mut b));
-            }
-        }
+        self.push_str(c.encode_utf8(&mut [0; 4]));
     }
 
     fn push_unit(&mut self, unit: u16) {
@@ -525,12 +507,18 @@ impl<'a> Parser<'a> {
                     match self.b.get(self.i) {
                         Some(b'{' | b'[') if mode == Mode::Skip => {
                             self.skip_container(stack.len())?;
-                            State::After(Node::skipped(start..self.i))
+                            State::After(Node {
+                                span: start..self.i,
+                                kind: Kind::Skipped,
+                            })
                         }
                         Some(b'{' | b'[') => self.open(&mut stack, mode)?,
                         Some(_) => {
                             let v = self.scalar(mode != Mode::Skip)?;
-                            State::After(Node::scalar(start..self.i, v))
+                            State::After(Node {
+                                span: start..self.i,
+                                kind: v.map_or(Kind::Skipped, Kind::Scalar),
+                            })
                         }
                         None => return Err(self.invalid()),
                     }
@@ -540,10 +528,9 @@ impl<'a> Parser<'a> {
                     match self.b.get(self.i) {
                         Some(b']') => self.close(&mut stack),
                         None => return Err(self.invalid()),
-                        Some(_) => match stack.last() {
-                            Some(Frame { mode, .. }) => State::Value(*mode),
-                            None => unreachable!("elements are read inside arrays"),
-                        },
+                        Some(_) => State::Value(
+                            stack.last().expect("elements are read inside arrays").mode,
+                        ),
                     }
                 }
                 State::BeforeKey => self.before_key(&mut stack)?,
@@ -771,40 +758,27 @@ impl<'a> Parser<'a> {
                 }
                 break;
             };
-            if c == '\\' {
+            let c = if c == '\\' {
                 self.i += 1;
                 if self.b.get(self.i) != Some(&b'u') {
                     return Err(self.invalid());
                 }
                 self.i += 1;
                 let unit = self.hex_digits(4)?;
-                let ok = if first {
-                    is_id_start(unit)
-                } else {
-                    is_id_continue(unit)
-                };
-                if !ok {
+                if !is_id(unit, first) {
                     return Err(self.error_at(self.i - 1, Some(ErrorKind::InvalidIdentifier)));
                 }
-                if build {
-                    buf.push(char::from_u32(unit).expect("tables hold no surrogates"));
-                }
-            } else {
-                let ok = if first {
-                    is_id_start(c as u32)
-                } else {
-                    is_id_continue(c as u32)
-                };
-                if !ok {
-                    if first {
-                        return Err(self.invalid());
-                    }
-                    break;
-                }
+                char::from_u32(unit).expect("tables hold no surrogates")
+            } else if is_id(c as u32, first) {
                 self.i += c.len_utf8();
-                if build {
-                    buf.push(c);
-                }
+                c
+            } else if first {
+                return Err(self.invalid());
+            } else {
+                break;
+            };
+            if build {
+                buf.push(c);
             }
             first = false;
         }
@@ -866,61 +840,39 @@ impl<'a> Parser<'a> {
         let Some(c) = self.char_at(self.i) else {
             return Err(self.invalid());
         };
-        let simple = match c {
-            'b' => Some('\u{8}'),
-            'f' => Some('\u{c}'),
-            'n' => Some('\n'),
-            'r' => Some('\r'),
-            't' => Some('\t'),
-            'v' => Some('\u{b}'),
-            _ => None,
-        };
-        if let Some(out) = simple {
-            self.i += 1;
-            if build {
-                buf.push_char(out);
+        self.i += c.len_utf8();
+        let out = match c {
+            'b' => '\u{8}',
+            'f' => '\u{c}',
+            'n' => '\n',
+            'r' => '\r',
+            't' => '\t',
+            'v' => '\u{b}',
+            '0' if self.b.get(self.i).is_some_and(u8::is_ascii_digit) => {
+                return Err(self.invalid());
             }
-            return Ok(());
-        }
-        match c {
-            '0' => {
-                self.i += 1;
-                if self.b.get(self.i).is_some_and(u8::is_ascii_digit) {
-                    return Err(self.invalid());
-                }
-                if build {
-                    buf.push_char('\0');
-                }
-            }
-            'x' => {
-                self.i += 1;
-                let v = self.hex_digits(2)?;
-                if build {
-                    buf.push_char(char::from_u32(v).expect("below 0x100"));
-                }
-            }
+            '0' => '\0',
+            'x' => char::from_u32(self.hex_digits(2)?).expect("below 0x100"),
             'u' => {
-                self.i += 1;
                 let v = self.hex_digits(4)?;
                 if build {
                     buf.push_unit(v as u16);
                 }
+                return Ok(());
             }
             // Line continuations.
-            '\n' | '\u{2028}' | '\u{2029}' => self.i += c.len_utf8(),
+            '\n' | '\u{2028}' | '\u{2029}' => return Ok(()),
             '\r' => {
-                self.i += 1;
                 if self.b.get(self.i) == Some(&b'\n') {
                     self.i += 1;
                 }
+                return Ok(());
             }
-            '1'..='9' => return Err(self.invalid()),
-            c => {
-                self.i += c.len_utf8();
-                if build {
-                    buf.push_char(c);
-                }
-            }
+            '1'..='9' => return Err(self.error_at(self.i - 1, None)),
+            c => c,
+        };
+        if build {
+            buf.push_char(out);
         }
         Ok(())
     }
@@ -972,19 +924,18 @@ impl<'a> Parser<'a> {
         Ok(build.then_some(v))
     }
 
-    fn digits(&mut self) {
+    /// Passes the bytes of `class`.
+    fn pass(&mut self, class: impl Fn(&u8) -> bool) {
         let rest = &self.b[self.i..];
-        self.i += rest
-            .iter()
-            .position(|c| !c.is_ascii_digit())
-            .unwrap_or(rest.len());
+        self.i += rest.iter().position(|c| !class(c)).unwrap_or(rest.len());
     }
 
-    fn digit_required(&mut self) -> R<()> {
-        if !self.b.get(self.i).is_some_and(u8::is_ascii_digit) {
+    /// Passes the bytes of `class`, at least one.
+    fn pass_some(&mut self, class: impl Fn(&u8) -> bool) -> R<()> {
+        if !self.b.get(self.i).is_some_and(&class) {
             return Err(self.invalid());
         }
-        self.digits();
+        self.pass(class);
         Ok(())
     }
 
@@ -1003,20 +954,15 @@ impl<'a> Parser<'a> {
             }
             b'.' => {
                 self.i += 1;
-                self.digit_required()?;
+                self.pass_some(u8::is_ascii_digit)?;
             }
             b'0' => {
                 self.i += 1;
                 match self.b.get(self.i) {
                     Some(b'x' | b'X') => {
                         self.i += 1;
-                        if !self.b.get(self.i).is_some_and(u8::is_ascii_hexdigit) {
-                            return Err(self.invalid());
-                        }
                         let from = self.i;
-                        while self.b.get(self.i).is_some_and(u8::is_ascii_hexdigit) {
-                            self.i += 1;
-                        }
+                        self.pass_some(u8::is_ascii_hexdigit)?;
                         return Ok(if build {
                             hex_to_f64(&self.b[from..self.i])
                         } else {
@@ -1025,16 +971,16 @@ impl<'a> Parser<'a> {
                     }
                     Some(b'.') => {
                         self.i += 1;
-                        self.digits();
+                        self.pass(u8::is_ascii_digit);
                     }
                     _ => {}
                 }
             }
             _ => {
-                self.digits();
+                self.pass(u8::is_ascii_digit);
                 if self.b.get(self.i) == Some(&b'.') {
                     self.i += 1;
-                    self.digits();
+                    self.pass(u8::is_ascii_digit);
                 }
             }
         }
@@ -1043,7 +989,7 @@ impl<'a> Parser<'a> {
             if matches!(self.b.get(self.i), Some(b'+' | b'-')) {
                 self.i += 1;
             }
-            self.digit_required()?;
+            self.pass_some(u8::is_ascii_digit)?;
         }
         if !build {
             return Ok(0.0);

@@ -39,17 +39,6 @@ pub struct Reader<'a> {
     pub comments: Vec<Range<usize>>,
 }
 
-impl Reader<'_> {
-    pub fn new(text: &str, through_comments: bool) -> Reader<'_> {
-        Reader {
-            p: Parser::new(text, None),
-            key: None,
-            through_comments,
-            comments: Vec::new(),
-        }
-    }
-}
-
 impl<'a> Iterator for Reader<'a> {
     type Item = Event<'a>;
 
@@ -89,6 +78,15 @@ impl<'a> Iterator for Reader<'a> {
 }
 
 impl Reader<'_> {
+    pub fn new(text: &str, through_comments: bool) -> Reader<'_> {
+        Reader {
+            p: Parser::new(text, None),
+            key: None,
+            through_comments,
+            comments: Vec::new(),
+        }
+    }
+
     /// Skips whitespace and comments as json5 does; a lone `/` is passed over.
     fn skip_ws(&mut self) {
         let p = &mut self.p;

@@ -120,17 +120,12 @@ impl Object {
             self.entries[i].1 = value;
             return;
         }
+        if self.index.is_none() && self.entries.len() >= INDEX_FROM {
+            let keys = self.entries.iter().enumerate();
+            self.index = Some(keys.map(|(i, (k, _))| (k.clone(), i)).collect());
+        }
         if let Some(ix) = &mut self.index {
             ix.insert(key.clone(), self.entries.len());
-        } else if self.entries.len() >= INDEX_FROM {
-            let mut ix: HashMap<JsString, usize> = self
-                .entries
-                .iter()
-                .enumerate()
-                .map(|(i, (k, _))| (k.clone(), i))
-                .collect();
-            ix.insert(key.clone(), self.entries.len());
-            self.index = Some(ix);
         }
         self.entries.push((key, value));
     }
@@ -143,8 +138,7 @@ impl Object {
     }
 
     pub fn get(&self, key: &str) -> Option<&Value> {
-        let k = JsString::from(key);
-        self.position(&k).map(|i| &self.entries[i].1)
+        self.get_js(&JsString::from(key))
     }
 
     pub fn get_js(&self, key: &JsString) -> Option<&Value> {
@@ -167,21 +161,10 @@ impl Object {
     /// Keys in JavaScript's order (`Object.keys`): array indices ascending, then the rest in
     /// creation order. This is the order OpenClaw iterates in.
     pub fn iter_js(&self) -> Vec<(&JsString, &Value)> {
-        let mut idx: Vec<(u32, &JsString, &Value)> = self
-            .entries
-            .iter()
-            .filter_map(|(k, v)| k.array_index().map(|n| (n, k, v)))
-            .collect();
-        idx.sort_by_key(|(n, _, _)| *n);
-        idx.into_iter()
-            .map(|(_, k, v)| (k, v))
-            .chain(
-                self.entries
-                    .iter()
-                    .filter(|(k, _)| k.array_index().is_none())
-                    .map(|(k, v)| (k, v)),
-            )
-            .collect()
+        let mut out: Vec<_> = self.iter().collect();
+        // Stable: keys that are not indices keep their creation order.
+        out.sort_by_key(|(k, _)| k.array_index().unwrap_or(u32::MAX));
+        out
     }
 }
 
