@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, ColorChoice, Parser, Subcommand};
 
-pub mod build_info;
+mod build_info;
 mod commands;
 mod man;
 mod many;
@@ -769,25 +769,20 @@ fn key_choice(
         }
         key.map(KeyChoice::Set)
     };
-    if stdin {
-        if arg.is_some() {
-            return Err(Error::Usage(
-                "the API key was given both as an argument and with --api-key-stdin; pass it one way".into(),
-            ));
-        }
-        let line = key_line(std::io::stdin().lock())?;
-        return from_user(&line);
+    match (stdin, arg) {
+        (true, Some(_)) => Err(Error::Usage(
+            "the API key was given both as an argument and with --api-key-stdin; pass it one way"
+                .into(),
+        )),
+        (true, None) => from_user(&key_line(std::io::stdin().lock())?),
+        (false, Some(k)) => from_user(&k),
+        (false, None) => match env.get(key::ENV_VAR) {
+            Some(k) => from_user(k.to_str().ok_or_else(|| {
+                Error::InvalidKey("in GATEROUTER_API_KEY is not valid UTF-8".into())
+            })?),
+            None => Ok(KeyChoice::KeepExisting),
+        },
     }
-    if let Some(k) = arg {
-        return from_user(&k);
-    }
-    if let Some(k) = env.get(key::ENV_VAR) {
-        let k = k
-            .to_str()
-            .ok_or_else(|| Error::InvalidKey("in GATEROUTER_API_KEY is not valid UTF-8".into()))?;
-        return from_user(k);
-    }
-    Ok(KeyChoice::KeepExisting)
 }
 
 /// The most `--api-key-stdin` reads: a key is a few hundred bytes at most.

@@ -225,7 +225,7 @@ impl Term<'_> {
         }
         let plan = self.one_plan(run);
         let recap = plan.map_or_else(|| recap_many(run), report::recap);
-        match plan.filter(|_| output::stdout_to() == output::StdoutTo::Elsewhere) {
+        match plan.filter(|_| output::stdout_unseen()) {
             Some(plan) => {
                 let color = use_color(self.view.color, output::stderr_is_terminal());
                 sink.err(&report::summary(plan, run.probe.as_ref()));
