@@ -8,10 +8,8 @@
 
 use std::sync::OnceLock;
 
-/// The variable `scripts/dist.sh` sets at build time; cargo rebuilds when it changes.
-pub const COMMIT_ENV: &str = "GATEROUTER_SETUP_COMMIT";
-
-/// The commit this binary was built from, when the build was told (`scripts/dist.sh`).
+/// The commit this binary was built from, when the build was told (`scripts/dist.sh` sets
+/// the variable at build time; cargo rebuilds when it changes).
 pub const COMMIT: Option<&str> = option_env!("GATEROUTER_SETUP_COMMIT");
 
 /// `0.1.0 (commit 0123456789ab)`, or `0.1.0` for a build that was given no commit.

@@ -101,23 +101,22 @@ fn print_doctor(
     quiet: bool,
     color: bool,
 ) {
-    if quiet {
-        for c in checks.iter().filter(|c| c.status == Status::Problem) {
-            sink.styled_line(&doctor_line(c, color));
+    if !quiet {
+        outln!(sink, "OpenClaw root: {}", dir.display());
+        if let Some(a) = crate::sys::privilege::current() {
+            outln!(sink, "Note: {}.", a.sentence());
         }
-        return;
     }
-    outln!(sink, "OpenClaw root: {}", dir.display());
-    if let Some(a) = crate::sys::privilege::current() {
-        outln!(sink, "Note: {}.", a.sentence());
-    }
-    for c in checks {
+    for c in checks
+        .iter()
+        .filter(|c| !quiet || c.status == Status::Problem)
+    {
         sink.styled_line(&doctor_line(c, color));
     }
-    if problems == 0 {
-        outln!(sink, "Healthy: OpenClaw is set up for GateRouter.");
-    } else {
-        outln!(sink, "{} found.", plural(problems, "problem"));
+    match problems {
+        _ if quiet => {}
+        0 => outln!(sink, "Healthy: OpenClaw is set up for GateRouter."),
+        n => outln!(sink, "{} found.", plural(n, "problem")),
     }
 }
 

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, ColorChoice, Parser, Subcommand};
 
-pub mod build_info;
+mod build_info;
 mod commands;
 mod man;
 mod many;
@@ -433,11 +433,7 @@ impl ReviewArgs {
 
 /// `--restart-gateway` / `--no-restart-gateway` / neither.
 fn restart_gateway(restart: bool, no_restart: bool) -> Option<bool> {
-    match (restart, no_restart) {
-        (true, _) => Some(true),
-        (_, true) => Some(false),
-        _ => None,
-    }
+    (restart || no_restart).then_some(restart)
 }
 
 /// Whether the command line asks for `--json` (before any `--`), read without clap: for a
@@ -662,17 +658,15 @@ fn check_root_arg(root: &std::path::Path, swapped: bool, secrets: &Redactor) -> 
     if std::fs::symlink_metadata(root).is_ok() {
         return Ok(());
     }
-    let keyish: Vec<&str> = root
+    let mut keyish = root
         .components()
         .filter_map(|c| c.as_os_str().to_str())
         .filter(|c| secrets.looks_like_key(c))
-        .collect();
-    if keyish.is_empty() {
+        .peekable();
+    if keyish.peek().is_none() {
         return Ok(());
     }
-    for k in keyish {
-        secrets.add(k);
-    }
+    keyish.for_each(|k| secrets.add(k));
     Err(Error::KeyAsRoot { swapped })
 }
 
@@ -695,10 +689,7 @@ fn all_roots(cli: &Cli, secrets: &Redactor) -> Result<(Vec<PathBuf>, bool)> {
             text.lines()
                 .map(str::trim)
                 .filter(|l| !l.is_empty() && !l.starts_with('#'))
-                .map(|l| match &base {
-                    Some(dir) => dir.join(l),
-                    None => PathBuf::from(l),
-                }),
+                .map(|l| base.join(l)),
         );
     }
     for r in &roots {
@@ -722,12 +713,15 @@ fn dedupe_roots(roots: Vec<PathBuf>) -> Vec<PathBuf> {
 /// What a relative line of the `--roots-from` list is relative to: the list's own directory
 /// when it is a file (as includes and file lists are in most tools, so the list can move with
 /// the roots it names, and the run gives the same roots from any working directory); for a
-/// pipe (`<(ls -d …)`, `/dev/stdin`) there is no such directory: the working directory.
-fn roots_list_base(f: &Path) -> Option<PathBuf> {
+/// pipe (`<(ls -d …)`, `/dev/stdin`) there is no such directory: the working directory (an
+/// empty path, which a line joined to is that line).
+fn roots_list_base(f: &Path) -> PathBuf {
     let regular = std::fs::metadata(f).is_ok_and(|m| m.is_file());
-    let dir = root::absolute(f).parent()?.to_path_buf();
-    // The directory as named (the list itself may be a link), without its `..`.
-    regular.then(|| std::fs::canonicalize(&dir).unwrap_or(dir))
+    match root::absolute(f).parent() {
+        // The directory as named (the list itself may be a link), without its `..`.
+        Some(dir) if regular => std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_owned()),
+        _ => PathBuf::new(),
+    }
 }
 
 /// The `--roots-from` list. A pipe is fine (`--roots-from <(ls -d /srv/*/.openclaw)`), but
@@ -775,25 +769,20 @@ fn key_choice(
         }
         key.map(KeyChoice::Set)
     };
-    if stdin {
-        if arg.is_some() {
-            return Err(Error::Usage(
-                "the API key was given both as an argument and with --api-key-stdin; pass it one way".into(),
-            ));
-        }
-        let line = key_line(std::io::stdin().lock())?;
-        return from_user(&line);
+    match (stdin, arg) {
+        (true, Some(_)) => Err(Error::Usage(
+            "the API key was given both as an argument and with --api-key-stdin; pass it one way"
+                .into(),
+        )),
+        (true, None) => from_user(&key_line(std::io::stdin().lock())?),
+        (false, Some(k)) => from_user(&k),
+        (false, None) => match env.get(key::ENV_VAR) {
+            Some(k) => from_user(k.to_str().ok_or_else(|| {
+                Error::InvalidKey("in GATEROUTER_API_KEY is not valid UTF-8".into())
+            })?),
+            None => Ok(KeyChoice::KeepExisting),
+        },
     }
-    if let Some(k) = arg {
-        return from_user(&k);
-    }
-    if let Some(k) = env.get(key::ENV_VAR) {
-        let k = k
-            .to_str()
-            .ok_or_else(|| Error::InvalidKey("in GATEROUTER_API_KEY is not valid UTF-8".into()))?;
-        return from_user(k);
-    }
-    Ok(KeyChoice::KeepExisting)
 }
 
 /// The most `--api-key-stdin` reads: a key is a few hundred bytes at most.
@@ -1022,16 +1011,12 @@ fn fail_with(sink: &Sink, json: bool, outcome: Outcome, e: &Error) -> i32 {
     // `--check` with no key anywhere: the root is not configured, which is what exit 2
     // means to a drift check (README, docs/ci.md); it is not an error in the check itself.
     let not_configured = outcome.mode == Mode::Check && matches!(e, Error::NoKey { .. });
-    let code = if not_configured {
-        exit::PENDING
+    let (code, note) = if not_configured {
+        (exit::PENDING, " (--check: not configured, exit 2)")
     } else {
-        e.exit_code()
+        (e.exit_code(), "")
     };
-    let mut message = e.to_string();
-    if not_configured {
-        message.push_str(" (--check: not configured, exit 2)");
-    }
-    sink.error(&message);
+    sink.error(&format!("{e}{note}"));
     if json {
         sink.json(&report::value(&Outcome {
             exit_code: code,

@@ -213,27 +213,18 @@ pub fn stderr_is_terminal() -> bool {
     std::io::stderr().is_terminal()
 }
 
-/// Where standard output goes, for deciding whether a prompt on the terminal comes after
-/// a review the user could see.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StdoutTo {
-    Terminal,
-    /// A pipe: a reader such as `tee` shows it, some time after we write it.
-    Pipe,
-    /// A file, `/dev/null`, a socket: nobody sees it now.
-    Elsewhere,
+/// Whether standard output is a pipe: a reader such as `tee` shows it, some time after we
+/// write it.
+fn stdout_is_pipe() -> bool {
+    rustix::fs::fstat(std::io::stdout()).is_ok_and(|st| {
+        rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::Fifo
+    })
 }
 
-pub fn stdout_to() -> StdoutTo {
-    if stdout_is_terminal() {
-        return StdoutTo::Terminal;
-    }
-    match rustix::fs::fstat(std::io::stdout()) {
-        Ok(st) if rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::Fifo => {
-            StdoutTo::Pipe
-        }
-        _ => StdoutTo::Elsewhere,
-    }
+/// Whether nobody sees standard output now (a file, `/dev/null`, a socket), for deciding
+/// whether a prompt on the terminal comes after a review the user could see.
+pub fn stdout_unseen() -> bool {
+    !stdout_is_terminal() && !stdout_is_pipe()
 }
 
 /// Before a prompt on the terminal: every write is already flushed, but a pipe's reader
@@ -241,7 +232,7 @@ pub fn stdout_to() -> StdoutTo {
 /// would overtake it. Waits (at most two seconds) until the pipe is empty, then a moment for
 /// the reader's own write.
 pub fn settle_stdout() {
-    if stdout_to() != StdoutTo::Pipe || STDOUT_CLOSED.load(Ordering::Relaxed) {
+    if !stdout_is_pipe() || STDOUT_CLOSED.load(Ordering::Relaxed) {
         return;
     }
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);

@@ -151,11 +151,18 @@ impl setup::Ui for Term<'_> {
     }
 
     fn review(&mut self, run: &RunReport, ask: Option<setup::Ask>) -> Approval {
-        let sink = self.view.sink;
+        let (sink, verbose) = (self.view.sink, self.view.verbose);
         let color = use_color(self.view.color, output::stdout_is_terminal());
-        if self.view.many {
-            if self.view.shown() {
-                show_many(sink, run, color, self.view.verbose);
+        match self.one_plan(run) {
+            _ if !self.view.shown() => {}
+            Some(plan) => {
+                show_plan(sink, plan, run, color, verbose);
+                if ask.is_none() {
+                    self.show_verdict(run, plan);
+                }
+            }
+            None if self.view.many => {
+                show_many(sink, run, color, verbose);
                 if ask.is_none()
                     && run.mode != Mode::Apply
                     && let Some(line) = recap_many(run)
@@ -163,12 +170,7 @@ impl setup::Ui for Term<'_> {
                     outln!(sink, "{line}");
                 }
             }
-        } else if let Some(plan) = run.roots.first().and_then(|r| r.plan.as_ref()) {
-            let shown = self.view.shown();
-            show_plan(sink, shown, plan, run, color, self.view.verbose);
-            if shown && ask.is_none() {
-                self.show_verdict(run, plan);
-            }
+            None => {}
         }
         match ask {
             None => Approval::Yes,
@@ -201,7 +203,16 @@ impl Term<'_> {
         outln!(sink, "{note}");
     }
 
+    /// The plan of the one-root rendering (none in the many-roots one).
+    fn one_plan<'r>(&self, run: &'r RunReport) -> Option<&'r Plan> {
+        let plan = run.roots.first().and_then(|r| r.plan.as_ref());
+        plan.filter(|_| !self.view.many)
+    }
+
     /// The question, once the review has reached the screen; or why it cannot be asked.
+    /// Right above it, the one-line recap, after the diff has reached the screen. When
+    /// standard output is a file (or /dev/null) one root's review went there unseen, so it is
+    /// shown on standard error, the terminal the prompt is on.
     fn ask(&self, run: &RunReport, ask: setup::Ask) -> Approval {
         let sink = self.view.sink;
         if !self.view.can_prompt {
@@ -212,24 +223,34 @@ impl Term<'_> {
                 json: self.view.json,
             };
         }
-        match run.roots.first().and_then(|r| r.plan.as_ref()) {
-            Some(plan) if !self.view.many => before_prompt(plan, run.probe.as_ref(), self.view),
-            _ => {
-                if let Some(line) = recap_many(run) {
+        let plan = self.one_plan(run);
+        let recap = plan.map_or_else(|| recap_many(run), report::recap);
+        match plan.filter(|_| output::stdout_unseen()) {
+            Some(plan) => {
+                let color = use_color(self.view.color, output::stderr_is_terminal());
+                sink.err(&report::summary(plan, run.probe.as_ref()));
+                sink.err("\n");
+                sink.err_diff(&diff::render_review(plan, color, self.view.verbose), color);
+                if let Some(line) = &recap {
+                    errln!(sink, "{line}");
+                }
+            }
+            None => {
+                if let Some(line) = &recap {
                     outln!(sink, "{line}");
                 }
                 output::settle_stdout();
             }
         }
-        let question = if self.view.many {
-            format!(
-                "Apply these changes to {} in {} roots?",
-                plural(ask.files, "file"),
-                ask.roots
-            )
+        let roots = if self.view.many {
+            format!(" in {} roots", ask.roots)
         } else {
-            format!("Apply these changes to {}?", plural(ask.files, "file"))
+            String::new()
         };
+        let question = format!(
+            "Apply these changes to {}{roots}?",
+            plural(ask.files, "file")
+        );
         let answer = {
             let _interrupt = output::interruptible(output::Interruptible::Prompt);
             confirm(sink, &question)
@@ -277,10 +298,7 @@ pub(super) fn root_error(sink: &Sink, r: &setup::RootRun) {
 }
 
 /// A plan before it is applied: the summary, the run's and the plan's warnings, the diff.
-fn show_plan(sink: &Sink, shown: bool, plan: &Plan, run: &RunReport, color: bool, verbose: bool) {
-    if !shown {
-        return;
-    }
+fn show_plan(sink: &Sink, plan: &Plan, run: &RunReport, color: bool, verbose: bool) {
     sink.out(&report::summary(plan, run.probe.as_ref()));
     for w in run.warnings.iter().chain(&plan.warnings) {
         sink.warning(w);
@@ -476,29 +494,4 @@ pub(super) fn review_and_apply(
         &mut Term::new(&view),
     );
     render_one(&view, &root.dir, &run)
-}
-
-/// Right above the prompt: the one-line recap, after the diff has reached the screen. When
-/// standard output is a file (or /dev/null) the review went there unseen, so it is shown on
-/// standard error, the terminal the prompt is on.
-fn before_prompt(plan: &Plan, probe: Option<&ProbeOutcome>, view: &View) {
-    let sink = view.sink;
-    let recap = report::recap(plan);
-    match output::stdout_to() {
-        output::StdoutTo::Elsewhere => {
-            let color = use_color(view.color, output::stderr_is_terminal());
-            sink.err(&report::summary(plan, probe));
-            sink.err("\n");
-            sink.err_diff(&diff::render_review(plan, color, view.verbose), color);
-            if let Some(line) = &recap {
-                errln!(sink, "{line}");
-            }
-        }
-        _ => {
-            if let Some(line) = &recap {
-                outln!(sink, "{line}");
-            }
-            output::settle_stdout();
-        }
-    }
 }
