@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::gaterouter::key::{self, ApiKey};
-use crate::gaterouter::probe::{self, FailureKind};
+use crate::gaterouter::probe::{self, Failure, FailureKind};
 use crate::openclaw::agents;
 use crate::openclaw::root::{Env, FileState, Root};
 use crate::redact::secrets::Redactor;
@@ -136,7 +136,7 @@ pub struct Resolved {
     pub primary: Option<String>,
     pub fallbacks: Vec<String>,
     /// `Err` holds the cause+fix of a missing or unusable provider entry.
-    pub provider: Result<Provider, ProviderError>,
+    pub provider: Result<Provider, Failure>,
     pub key: KeyState,
     pub key_info: KeyInfo,
     /// The non-empty allowlist in force and where it is, if any.
@@ -443,24 +443,21 @@ fn dotenv_pairs(text: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Why the provider entry cannot be used: the probe's failure kind and the cause+fix.
-pub type ProviderError = (FailureKind, String);
-
 /// The gaterouter provider entry as OpenClaw will call it, or why it cannot.
 fn provider(
     entry: &Value,
     root: &Root,
     agent_dir: &Path,
     lookup: &Lookup,
-) -> Result<Provider, ProviderError> {
+) -> Result<Provider, Failure> {
     if !entry.is_object() {
-        return Err((
-            FailureKind::NoProvider,
-            format!(
+        return Err(Failure {
+            kind: FailureKind::NoProvider,
+            message: format!(
                 "{} has no models.providers.{PROVIDER} entry, so OpenClaw cannot reach GateRouter; run gaterouter-setup KEY ROOT to add it",
                 root.config.path.display()
             ),
-        ));
+        });
     }
     let (raw, from) = base_url_source(entry, root, agent_dir)?;
     let (base_url, loopback) = checked_base_url(&raw, &from, lookup)?;
@@ -486,7 +483,7 @@ fn base_url_source(
     entry: &Value,
     root: &Root,
     agent_dir: &Path,
-) -> Result<(String, String), ProviderError> {
+) -> Result<(String, String), Failure> {
     let models_json = agent_dir.join("models.json");
     match (
         models_json_base_url(root, &models_json),
@@ -500,13 +497,13 @@ fn base_url_source(
             ),
         )),
         (None, Some(u)) => Ok((u.to_owned(), format!("models.providers.{PROVIDER}.baseUrl"))),
-        (None, None) => Err((
-            FailureKind::NoProvider,
-            format!(
+        (None, None) => Err(Failure {
+            kind: FailureKind::NoProvider,
+            message: format!(
                 "models.providers.{PROVIDER} in {} has no baseUrl; run gaterouter-setup KEY ROOT to repair it",
                 root.config.path.display()
             ),
-        )),
+        }),
     }
 }
 
@@ -530,49 +527,43 @@ fn models_json_base_url(root: &Root, models_json: &Path) -> Option<String> {
 
 /// The baseUrl OpenClaw will call (`${VAR}`s expanded, no trailing `/`) and whether its
 /// host is loopback; refused when a variable is unset or the URL would expose the key.
-fn checked_base_url(
-    raw: &str,
-    from: &str,
-    lookup: &Lookup,
-) -> Result<(String, bool), ProviderError> {
+fn checked_base_url(raw: &str, from: &str, lookup: &Lookup) -> Result<(String, bool), Failure> {
     let (expanded, missing, _) = lookup.expand(raw);
     if !missing.is_empty() {
-        return Err((
-            FailureKind::NoProvider,
-            format!(
+        return Err(Failure {
+            kind: FailureKind::NoProvider,
+            message: format!(
                 "the baseUrl ({from}) uses ${{{}}}, which is not set where OpenClaw looks (the environment, <root>/.env, gateway.env, env in openclaw.json)",
                 missing.join("}, ${")
             ),
-        ));
+        });
     }
     let base_url = expanded.trim().trim_end_matches('/').to_owned();
     // The rule `--base-url` follows: a baseUrl someone wrote into the files is no safer.
     let parsed = probe::key_safe_url(&base_url, &format!("the baseUrl ({from})"))
-        .map_err(|e| {
-            (
- FailureKind::InsecureUrl,
-                format!(
-                    "{e}; verify sent nothing to it. Run gaterouter-setup KEY ROOT (or pass --base-url with an https:// URL) to repair it"
-                ),
-            )
+        .map_err(|e| Failure {
+            kind: FailureKind::InsecureUrl,
+            message: format!(
+                "{e}; verify sent nothing to it. Run gaterouter-setup KEY ROOT (or pass --base-url with an https:// URL) to repair it"
+            ),
         })?;
     let loopback = probe::is_loopback(&parsed);
     Ok((base_url, loopback))
 }
 
 /// The entry's `api`, which must be the one GateRouter serves.
-fn supported_api(entry: &Value) -> Result<String, ProviderError> {
+fn supported_api(entry: &Value) -> Result<String, Failure> {
     let api = entry["api"]
         .as_str()
         .unwrap_or("openai-completions")
         .to_owned();
     if api != "openai-completions" {
-        return Err((
-            FailureKind::UnsupportedApi,
-            format!(
+        return Err(Failure {
+            kind: FailureKind::UnsupportedApi,
+            message: format!(
                 "models.providers.{PROVIDER}.api is {api:?}: OpenClaw would not call /chat/completions, the only API GateRouter serves; set it to \"openai-completions\" (gaterouter-setup KEY ROOT does)"
             ),
-        ));
+        });
     }
     Ok(api)
 }
@@ -1129,7 +1120,7 @@ mod tests {
             let c = json!({"models": {"providers": {"gaterouter": p}}});
             let (_t, r) = root_with(&c, "");
             let v = resolve(&r, &Env::default(), None, &Redactor::new()).unwrap();
-            assert_eq!(v.provider.as_ref().unwrap_err().0, kind, "{p}");
+            assert_eq!(v.provider.as_ref().unwrap_err().kind, kind, "{p}");
         }
     }
 
