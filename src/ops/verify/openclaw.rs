@@ -3,7 +3,7 @@
 //! get `openclaw agent --local --message …`) with `OPENCLAW_STATE_DIR` set to the root, and
 //! reports whether an answer came back.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -23,12 +23,6 @@ pub struct OpenClawRun {
     pub answer: Option<String>,
     /// Why it failed: the last lines OpenClaw printed, or why it could not run.
     pub error: Option<String>,
-}
-
-/// `openclaw` on `path` (a PATH value), if any: found as the version check finds it (an
-/// executable file, absolute PATH entries only).
-pub fn find(path: Option<&std::ffi::OsStr>) -> Option<PathBuf> {
-    crate::openclaw::version::find_binary(path)
 }
 
 /// Runs OpenClaw's completion on `root`. `config` is an `OPENCLAW_CONFIG_PATH` to pass on.
