@@ -362,13 +362,15 @@ struct Sent {
 impl Sent {
     /// The cause and fix for this request's (non-success) HTTP answer `r`.
     fn http_failure(&self, r: &Reply) -> Failure {
-        let RequestReport {
-            method,
-            url,
-            attempts,
-            ..
-        } = &self.report;
-        http_failure(method, url, r.status, &r.content_type, &r.text, *attempts)
+        let q = &self.report;
+        http_failure(
+            q.method,
+            &q.url,
+            r.status,
+            &r.content_type,
+            &r.text,
+            q.attempts,
+        )
     }
 }
 
@@ -569,14 +571,10 @@ fn jittered(base: Duration, attempt: u32) -> Duration {
 }
 
 fn source_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut cur = e.source();
-    while let Some(s) = cur {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        cur = s.source();
-    }
-    out
+    std::iter::successors(Some(e), |e| e.source())
+        .map(|e| e.to_string())
+        .collect::<Vec<_>>()
+        .join(": ")
 }
 
 /// Maps a transport error (no HTTP answer, or one that could not be read) to a cause and

@@ -295,9 +295,16 @@ async fn send_all(r: &Resolved, opts: &Options, results: &mut [ModelResult], whi
             return;
         }
     };
-    let calls: Vec<(usize, ask::Call)> = which
-        .iter()
-        .map(|&i| {
+    // At most CONCURRENCY requests in flight, the next ref sent when one is answered (a long
+    // fallback list is not one burst of billed completions, nor a self-inflicted wave of
+    // "could not connect"). Each ask is a task of its own, so one that fails is that ref's.
+    let mut pending = which.iter();
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut task_ref = std::collections::HashMap::new();
+    loop {
+        while tasks.len() < CONCURRENCY
+            && let Some(&i) = pending.next()
+        {
             let call = ask::Call {
                 client: client.clone(),
                 provider: provider.clone(),
@@ -307,19 +314,6 @@ async fn send_all(r: &Resolved, opts: &Options, results: &mut [ModelResult], whi
                 retries: opts.retries,
                 backoff: opts.backoff,
             };
-            (i, call)
-        })
-        .collect();
-    let mut calls = calls.into_iter();
-    // At most CONCURRENCY requests in flight, the next ref sent when one is answered (a long
-    // fallback list is not one burst of billed completions, nor a self-inflicted wave of
-    // "could not connect"). Each ask is a task of its own, so one that fails is that ref's.
-    let mut tasks = tokio::task::JoinSet::new();
-    let mut task_ref = std::collections::HashMap::new();
-    loop {
-        while tasks.len() < CONCURRENCY
-            && let Some((i, call)) = calls.next()
-        {
             task_ref.insert(tasks.spawn(ask::ask(call)).id(), i);
         }
         let (id, answer) = match tasks.join_next_with_id().await {
