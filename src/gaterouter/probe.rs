@@ -100,7 +100,7 @@ pub struct RequestReport {
     pub failure: Option<Failure>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Model {
     pub id: String,
     pub name: String,
@@ -863,8 +863,7 @@ fn parse_models(body: &str) -> Option<Vec<Model>> {
             Model {
                 id: "auto".into(),
                 name: display_name("auto"),
-                context_window: None,
-                max_tokens: None,
+                ..Model::default()
             },
         );
     }

@@ -12,7 +12,7 @@ const MAX_OUTPUT: u64 = 4_000_000;
 
 use serde::Serialize;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct OpenClawRun {
     /// The command run (arguments only: none of them is a secret).
     pub command: String,
@@ -72,11 +72,9 @@ fn exec(
     let start = Instant::now();
     let failed = |error: String| OpenClawRun {
         command: command.clone(),
-        ok: false,
-        exit_code: None,
         ms: start.elapsed().as_millis() as u64,
-        answer: None,
         error: Some(error),
+        ..OpenClawRun::default()
     };
     // Its own process group, stopped at the limit with everything OpenClaw started, and
     // bounded reads (`child`): a worker it leaves holding the pipes cannot keep us past it.
