@@ -45,7 +45,8 @@ fn openclaw_runs(a: &VerifyArgs, dir: &Path, config: Option<&Path>, report: &mut
     if !(a.with_openclaw || a.via_gateway) {
         return;
     }
-    let bin = verify::openclaw::find(std::env::var_os("PATH").as_deref());
+    // Found as the version check finds it (an executable file, absolute PATH entries only).
+    let bin = crate::openclaw::version::find_binary(std::env::var_os("PATH").as_deref());
     if a.with_openclaw {
         match &bin {
             Some(bin) => {

@@ -100,7 +100,7 @@ pub struct RequestReport {
     pub failure: Option<Failure>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Model {
     pub id: String,
     pub name: String,
@@ -283,7 +283,31 @@ pub fn display_name(id: &str) -> String {
 
 /// Runs the probe on a current-thread runtime. Never fails: every problem is in the report.
 pub fn run(key: &ApiKey, cfg: &ProbeConfig) -> ProbeReport {
-    block_on(probe(key, cfg))
+    let client = match client(cfg.timeout, &cfg.base_url) {
+        Ok(c) => c,
+        Err(failure) => {
+            return ProbeReport {
+                base_url: cfg.base_url.clone(),
+                blocking: Some(failure),
+                ..ProbeReport::default()
+            };
+        }
+    };
+    let models_url = format!("{}/models", cfg.base_url);
+    let chat_url = format!("{}/chat/completions", cfg.base_url);
+    // `max_completion_tokens`, never `max_tokens`: some models behind GateRouter reject it.
+    let chat_body = json!({
+        "model": "auto",
+        "messages": [{"role": "user", "content": "ping"}],
+        "max_completion_tokens": 16
+    });
+    let (models, chat) = block_on(async {
+        tokio::join!(
+            send(&client, key, cfg, "GET", &models_url, None),
+            send(&client, key, cfg, "POST", &chat_url, Some(&chat_body)),
+        )
+    });
+    assemble(cfg, key, models, chat)
 }
 
 /// Runs `fut` to completion on a current-thread runtime: the probe's and verify's requests
@@ -303,32 +327,6 @@ pub(crate) fn content_type(headers: &reqwest::header::HeaderMap) -> String {
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned()
-}
-
-async fn probe(key: &ApiKey, cfg: &ProbeConfig) -> ProbeReport {
-    let client = match client(cfg.timeout, &cfg.base_url) {
-        Ok(c) => c,
-        Err(failure) => {
-            return ProbeReport {
-                base_url: cfg.base_url.clone(),
-                blocking: Some(failure),
-                ..ProbeReport::default()
-            };
-        }
-    };
-    let models_url = format!("{}/models", cfg.base_url);
-    let chat_url = format!("{}/chat/completions", cfg.base_url);
-    // `max_completion_tokens`, never `max_tokens`: some models behind GateRouter reject it.
-    let chat_body = json!({
-        "model": "auto",
-        "messages": [{"role": "user", "content": "ping"}],
-        "max_completion_tokens": 16
-    });
-    let (models, chat) = tokio::join!(
-        send(&client, key, cfg, "GET", &models_url, None),
-        send(&client, key, cfg, "POST", &chat_url, Some(&chat_body)),
-    );
-    assemble(cfg, key, models, chat)
 }
 
 /// The HTTP client both the probe and `verify` use, for requests to `base_url`.
@@ -364,13 +362,15 @@ struct Sent {
 impl Sent {
     /// The cause and fix for this request's (non-success) HTTP answer `r`.
     fn http_failure(&self, r: &Reply) -> Failure {
-        let RequestReport {
-            method,
-            url,
-            attempts,
-            ..
-        } = &self.report;
-        http_failure(method, url, r.status, &r.content_type, &r.text, *attempts)
+        let q = &self.report;
+        http_failure(
+            q.method,
+            &q.url,
+            r.status,
+            &r.content_type,
+            &r.text,
+            q.attempts,
+        )
     }
 }
 
@@ -386,16 +386,12 @@ async fn send(
 ) -> Sent {
     let start = Instant::now();
     let deadline = start + cfg.timeout;
-    let mut attempts = 0;
-    let result = loop {
-        attempts += 1;
-        let result = attempt(client, key, method, url, body, deadline).await;
-        let outcome = result.as_ref().map(|r| (r.status, r.retry_after));
-        match retry_wait(outcome, attempts, cfg.retries, cfg.backoff, deadline) {
-            Some(wait) => tokio::time::sleep(wait).await,
-            None => break result,
-        }
-    };
+    let (result, attempts) = retrying(
+        || attempt(client, key, url, body, deadline),
+        |r| (r.status, r.retry_after),
+        (cfg.retries, cfg.backoff, deadline),
+    )
+    .await;
     // The report leaves here without the key, whoever keeps or prints it.
     let secrets = Redactor::of([key.expose()]);
     let answer = match result {
@@ -406,8 +402,8 @@ async fn send(
         Err(e) => {
             let f = transport_failure(&e, method, url, cfg.timeout, attempts);
             Err(Failure {
-                kind: f.kind,
                 message: secrets.text(&f.message),
+                ..f
             })
         }
     };
@@ -431,24 +427,21 @@ struct Reply {
     text: String,
 }
 
-/// One attempt, read whole.
+/// One attempt, read whole: a POST of `body`, else a GET.
 async fn attempt(
     client: &reqwest::Client,
     key: &ApiKey,
-    method: &'static str,
     url: &str,
     body: Option<&Value>,
     deadline: Instant,
 ) -> Result<Reply, reqwest::Error> {
-    let req = match method {
-        "POST" => client.post(url),
-        _ => client.get(url),
+    let req = match body {
+        Some(b) => client.post(url).json(b),
+        None => client.get(url),
     };
-    let mut req = authorized(req, key, "application/json", deadline);
-    if let Some(b) = body {
-        req = req.json(b);
-    }
-    let resp = req.send().await?;
+    let resp = authorized(req, key, "application/json", deadline)
+        .send()
+        .await?;
     let status = resp.status().as_u16();
     let retry_after = retry_after(resp.headers());
     let content_type = content_type(resp.headers());
@@ -475,32 +468,36 @@ pub(crate) fn authorized(
         .timeout(remaining.max(Duration::from_millis(1)))
 }
 
-/// How long to wait before another attempt, or `None` when the one that ended with
-/// `outcome` (its status and `Retry-After` seconds, or its transport error) is the last:
-/// not worth another try, the retries are spent, or the wait would end past the deadline
-/// (then the answer we have beats a cut-off attempt). The server's `Retry-After` is
-/// obeyed up to [`MAX_RETRY_AFTER`]; otherwise the backoff is jittered. The one rule for
-/// the probe's requests and verify's.
-pub(crate) fn retry_wait(
-    outcome: Result<(u16, Option<u64>), &reqwest::Error>,
-    attempts: u32,
-    retries: u32,
-    backoff: Duration,
-    deadline: Instant,
-) -> Option<Duration> {
-    let (worth, hinted) = match outcome {
-        Ok((status, hint)) => (status == 429 || status >= 500, hint),
-        Err(e) => (retryable(e), None),
-    };
-    let now = Instant::now();
-    if !worth || attempts > retries || now >= deadline {
-        return None;
+/// Makes `attempt` until one is the last, sleeping between them; `status` reads an answer's
+/// status and `Retry-After` seconds. Returns the last attempt's result and how many were
+/// made. An attempt is the last when it is not worth another try (only 429, 5xx and
+/// [`retryable`] transport errors are), the retries are spent, or the wait would end past
+/// the deadline (then the answer we have beats a cut-off attempt). The server's
+/// `Retry-After` is obeyed up to [`MAX_RETRY_AFTER`]; otherwise the backoff is jittered.
+/// The one retry rule of the probe's requests and verify's.
+pub(crate) async fn retrying<T, F: Future<Output = reqwest::Result<T>>>(
+    mut attempt: impl FnMut() -> F,
+    status: impl Fn(&T) -> (u16, Option<u64>),
+    (retries, backoff, deadline): (u32, Duration, Instant),
+) -> (reqwest::Result<T>, u32) {
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let result = attempt().await;
+        let (worth, hinted) = match result.as_ref().map(&status) {
+            Ok((code, hint)) => (code == 429 || code >= 500, hint),
+            Err(e) => (retryable(e), None),
+        };
+        let now = Instant::now();
+        let wait = hinted.map_or_else(
+            || jittered(backoff, attempts),
+            |secs| Duration::from_secs(secs).min(MAX_RETRY_AFTER),
+        );
+        if !worth || attempts > retries || now + wait >= deadline {
+            return (result, attempts);
+        }
+        tokio::time::sleep(wait).await;
     }
-    let wait = hinted.map_or_else(
-        || jittered(backoff, attempts),
-        |secs| Duration::from_secs(secs).min(MAX_RETRY_AFTER),
-    );
-    (now + wait < deadline).then_some(wait)
 }
 
 /// A transport error worth another attempt: the connection failed, not the time. A
@@ -574,14 +571,10 @@ fn jittered(base: Duration, attempt: u32) -> Duration {
 }
 
 fn source_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut cur = e.source();
-    while let Some(s) = cur {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        cur = s.source();
-    }
-    out
+    std::iter::successors(Some(e), |e| e.source())
+        .map(|e| e.to_string())
+        .collect::<Vec<_>>()
+        .join(": ")
 }
 
 /// Maps a transport error (no HTTP answer, or one that could not be read) to a cause and
@@ -870,8 +863,7 @@ fn parse_models(body: &str) -> Option<Vec<Model>> {
             Model {
                 id: "auto".into(),
                 name: display_name("auto"),
-                context_window: None,
-                max_tokens: None,
+                ..Model::default()
             },
         );
     }
@@ -919,30 +911,23 @@ impl ProbeReport {
     /// POST /chat/completions with model "auto" decides auto routing. Of its failures only
     /// a rejected key blocks setup; any other leaves auto routing unknown, said in a warning.
     fn read_chat(&mut self, chat: &Sent) -> AutoRouting {
-        match &chat.answer {
-            Err(f) => {
-                self.unsure(&f.message);
-                AutoRouting::Unknown
-            }
-            Ok(r) if (200..300).contains(&r.status) => AutoRouting::On,
-            Ok(r) => {
-                let f = chat.http_failure(r);
-                match f.kind {
-                    FailureKind::AutoRoutingDisabled => AutoRouting::Off,
-                    FailureKind::KeyRejected => {
-                        self.key_accepted = Some(false);
-                        if self.blocking.is_none() {
-                            self.blocking = Some(f);
-                        }
-                        AutoRouting::Unknown
-                    }
-                    _ => {
-                        self.unsure(&f.message);
-                        AutoRouting::Unknown
-                    }
+        let f = match &chat.answer {
+            Ok(r) if (200..300).contains(&r.status) => return AutoRouting::On,
+            Ok(r) => chat.http_failure(r),
+            // A transport failure: never one of the two kinds below.
+            Err(f) => f.clone(),
+        };
+        match f.kind {
+            FailureKind::AutoRoutingDisabled => return AutoRouting::Off,
+            FailureKind::KeyRejected => {
+                self.key_accepted = Some(false);
+                if self.blocking.is_none() {
+                    self.blocking = Some(f);
                 }
             }
+            _ => self.unsure(&f.message),
         }
+        AutoRouting::Unknown
     }
 
     /// Warns that auto routing could not be told, unless setup is blocked anyway (then the

@@ -69,54 +69,46 @@ pub async fn ask(c: Call) -> Answer {
     let body = body(&c.provider, &c.model);
     let start = Instant::now();
     let deadline = start + c.timeout;
-    let mut attempts = 0;
+    let (result, attempts) = probe::retrying(
+        || {
+            let mut req =
+                probe::authorized(c.client.post(&url), &c.key, "text/event-stream", deadline)
+                    .json(&body);
+            for (k, v) in &c.provider.headers {
+                req = req.header(k.as_str(), v.as_str());
+            }
+            req.send()
+        },
+        |r| (r.status().as_u16(), probe::retry_after(r.headers())),
+        (c.retries, c.backoff, deadline),
+    )
+    .await;
+    let mut a = match result {
+        Err(e) => Answer {
+            failure: Some(probe::transport_failure(
+                &e, "POST", &url, c.timeout, attempts,
+            )),
+            ..Answer::default()
+        },
+        Ok(resp) => read(resp, &url, attempts, start, c.timeout).await,
+    };
+    a.attempts = attempts;
+    a.total_ms = start.elapsed().as_millis() as u64;
     // The report leaves here without the key, whoever keeps or prints it.
-    let secrets = Redactor::of([c.key.expose()]);
-    loop {
-        attempts += 1;
-        let mut req = probe::authorized(c.client.post(&url), &c.key, "text/event-stream", deadline)
-            .json(&body);
-        for (k, v) in &c.provider.headers {
-            req = req.header(k.as_str(), v.as_str());
-        }
-        let sent = Instant::now();
-        let result = req.send().await;
-        let outcome = result
-            .as_ref()
-            .map(|r| (r.status().as_u16(), probe::retry_after(r.headers())));
-        if let Some(wait) = probe::retry_wait(outcome, attempts, c.retries, c.backoff, deadline) {
-            tokio::time::sleep(wait).await;
-            continue;
-        }
-        let mut a = match result {
-            Err(e) => Answer {
-                failure: Some(probe::transport_failure(
-                    &e, "POST", &url, c.timeout, attempts,
-                )),
-                ..Answer::default()
-            },
-            Ok(resp) => read(resp, &url, attempts, sent, c.timeout).await,
-        };
-        a.attempts = attempts;
-        a.total_ms = start.elapsed().as_millis() as u64;
-        // The first token counts from the request's start, retries included, as a user waits.
-        a.ttft_ms = a
-            .ttft_ms
-            .map(|t| t + sent.duration_since(start).as_millis() as u64);
-        if let Some(f) = &mut a.failure {
-            f.message = secrets.text(&f.message);
-        }
-        return a;
+    if let Some(f) = &mut a.failure {
+        f.message = Redactor::of([c.key.expose()]).text(&f.message);
     }
+    a
 }
 
-/// Reads the answer: SSE events as they arrive (the first content marks the first token),
-/// or a plain JSON completion when the server does not stream.
+/// Reads the answer: SSE events as they arrive (the first content marks the first token,
+/// counted from `start`, the first attempt's: retries included, as a user waits), or a plain
+/// JSON completion when the server does not stream.
 async fn read(
     mut resp: reqwest::Response,
     url: &str,
     attempts: u32,
-    sent: Instant,
+    start: Instant,
     timeout: Duration,
 ) -> Answer {
     let status = resp.status().as_u16();
@@ -128,7 +120,7 @@ async fn read(
     let mut sse = Sse::default();
     // Only a successful stream is read event by event; anything else is read whole.
     let streamed = ct.contains("text/event-stream") && (200..300).contains(&status);
-    let mut buf = match receive(&mut resp, streamed.then_some(&mut sse), &mut a, sent).await {
+    let mut buf = match receive(&mut resp, streamed.then_some(&mut sse), &mut a, start).await {
         Ok(buf) => buf,
         Err(e) => {
             a.failure = Some(probe::transport_failure(&e, "POST", url, timeout, attempts));
@@ -145,11 +137,11 @@ async fn read(
     if streamed {
         if !buf.is_empty() {
             buf.push(b'\n');
-            sse.feed(&mut buf, &mut a, sent);
+            sse.feed(&mut buf, &mut a, start);
         }
     } else if let Ok(v) = serde_json::from_str::<Value>(&text) {
         // Not streamed: the whole answer at once, so its first token is its end.
-        chunk(&v, &mut a, sent, "/choices/0/message");
+        chunk(&v, &mut a, start, "/choices/0/message");
     } else {
         a.failure = Some(unreadable(url, status, &ct, &text));
         return a;
@@ -174,13 +166,13 @@ async fn receive(
     resp: &mut reqwest::Response,
     mut sse: Option<&mut Sse>,
     a: &mut Answer,
-    sent: Instant,
+    start: Instant,
 ) -> Result<Vec<u8>, reqwest::Error> {
     let mut buf: Vec<u8> = Vec::new();
     while let Some(bytes) = resp.chunk().await? {
         buf.extend_from_slice(&bytes);
         if let Some(sse) = sse.as_deref_mut() {
-            sse.feed(&mut buf, a, sent);
+            sse.feed(&mut buf, a, start);
             if sse.done {
                 break;
             }
@@ -233,7 +225,7 @@ struct Sse {
 
 impl Sse {
     /// Consumes the complete lines of `buf`.
-    fn feed(&mut self, buf: &mut Vec<u8>, a: &mut Answer, sent: Instant) {
+    fn feed(&mut self, buf: &mut Vec<u8>, a: &mut Answer, start: Instant) {
         while let Some(nl) = buf.iter().position(|&b| b == b'\n') {
             let line: Vec<u8> = buf.drain(..=nl).collect();
             self.seen += line.len();
@@ -253,13 +245,13 @@ impl Sse {
                 self.error = Some(e.clone());
                 continue;
             }
-            chunk(&v, a, sent, "/choices/0/delta");
+            chunk(&v, a, start, "/choices/0/delta");
         }
     }
 }
 
 /// Takes the model, text and usage of one completion (chunk); `at` is where the text is.
-fn chunk(v: &Value, a: &mut Answer, sent: Instant, at: &str) {
+fn chunk(v: &Value, a: &mut Answer, start: Instant, at: &str) {
     if a.answered_by.is_none()
         && let Some(m) = v["model"].as_str().filter(|m| !m.is_empty())
     {
@@ -270,7 +262,7 @@ fn chunk(v: &Value, a: &mut Answer, sent: Instant, at: &str) {
         .iter()
         .find_map(|k| msg[*k].as_str().filter(|s| !s.is_empty()));
     if text.is_some() {
-        a.ttft_ms.get_or_insert(sent.elapsed().as_millis() as u64);
+        a.ttft_ms.get_or_insert(start.elapsed().as_millis() as u64);
         if a.reply.len() < 200 {
             a.reply
                 .push_str(msg["content"].as_str().unwrap_or_default());

@@ -11,7 +11,6 @@ pub mod gateway;
 pub mod openclaw;
 pub mod resolve;
 
-use std::collections::VecDeque;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -137,11 +136,8 @@ fn precheck(r: &Resolved, model_ref: &str) -> Result<(), Failure> {
             ),
         });
     }
-    if let Err((kind, message)) = &r.provider {
-        return Err(Failure {
-            kind: *kind,
-            message: message.clone(),
-        });
+    if let Err(f) = &r.provider {
+        return Err(f.clone());
     }
     if let resolve::KeyState::Missing { message } = &r.key {
         return Err(Failure {
@@ -154,13 +150,9 @@ fn precheck(r: &Resolved, model_ref: &str) -> Result<(), Failure> {
 
 /// Runs the checks. Never fails: every problem is in the report.
 pub fn run(r: &Resolved, opts: &Options) -> VerifyReport {
-    crate::gaterouter::probe::block_on(run_async(r, opts))
-}
-
-async fn run_async(r: &Resolved, opts: &Options) -> VerifyReport {
     let mut results = prechecked(r, &model_refs(r));
     let capped = cap_fallbacks(&mut results);
-    let primary_ok = send_checks(r, opts, &mut results).await;
+    let primary_ok = crate::gaterouter::probe::block_on(send_checks(r, opts, &mut results));
     for res in &mut results {
         if !res.checked && res.failure.is_none() && res.note.is_none() {
             res.note = Some("not checked (--all checks every fallback)".into());
@@ -303,9 +295,16 @@ async fn send_all(r: &Resolved, opts: &Options, results: &mut [ModelResult], whi
             return;
         }
     };
-    let queue: VecDeque<(usize, ask::Call)> = which
-        .iter()
-        .map(|&i| {
+    // At most CONCURRENCY requests in flight, the next ref sent when one is answered (a long
+    // fallback list is not one burst of billed completions, nor a self-inflicted wave of
+    // "could not connect"). Each ask is a task of its own, so one that fails is that ref's.
+    let mut pending = which.iter();
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut task_ref = std::collections::HashMap::new();
+    loop {
+        while tasks.len() < CONCURRENCY
+            && let Some(&i) = pending.next()
+        {
             let call = ask::Call {
                 client: client.clone(),
                 provider: provider.clone(),
@@ -315,59 +314,19 @@ async fn send_all(r: &Resolved, opts: &Options, results: &mut [ModelResult], whi
                 retries: opts.retries,
                 backoff: opts.backoff,
             };
-            (i, call)
-        })
-        .collect();
-    for (i, answer) in ask_queued(queue, which).await {
-        record(&mut results[i], answer);
+            task_ref.insert(tasks.spawn(ask::ask(call)).id(), i);
+        }
+        let (id, answer) = match tasks.join_next_with_id().await {
+            None => break,
+            Some(Ok((id, a))) => (id, Ok(a)),
+            Some(Err(e)) => (e.id(), Err(e.to_string())),
+        };
+        record(&mut results[task_ref[&id]], answer);
     }
 }
 
-/// Asks every call of `queue` (the refs at `which`), and gives an answer for each index of
-/// `which`, an `Err` for a request whose task failed or that was never sent.
-async fn ask_queued(
-    queue: VecDeque<(usize, ask::Call)>,
-    which: &[usize],
-) -> Vec<(usize, Result<ask::Answer, String>)> {
-    // At most CONCURRENCY requests in flight: each worker takes the next ref when its last
-    // one is answered (a long fallback list is not one burst of billed completions, nor a
-    // self-inflicted wave of "could not connect").
-    let queue = std::sync::Arc::new(std::sync::Mutex::new(queue));
-    let workers: Vec<_> = (0..CONCURRENCY.min(which.len()))
-        .map(|_| {
-            let queue = queue.clone();
-            tokio::spawn(async move {
-                let mut done = Vec::new();
-                loop {
-                    let next = queue.lock().ok().and_then(|mut q| q.pop_front());
-                    let Some((i, call)) = next else { break };
-                    done.push((i, ask::ask(call).await));
-                }
-                done
-            })
-        })
-        .collect();
-    let mut answers: Vec<(usize, Result<ask::Answer, String>)> = Vec::new();
-    for w in workers {
-        match w.await {
-            Ok(done) => answers.extend(done.into_iter().map(|(i, a)| (i, Ok(a)))),
-            Err(e) => answers.extend(which.iter().map(|&i| (i, Err(e.to_string())))),
-        }
-    }
-    for &i in which {
-        if !answers.iter().any(|(j, _)| *j == i) {
-            answers.push((i, Err("it was not sent".into())));
-        }
-    }
-    answers
-}
-
-/// Records the first answer for a ref: a worker's failure lists every ref, including those
-/// another worker answered, so a later one is ignored.
+/// Records the answer for a ref, or why its task gave none.
 fn record(res: &mut ModelResult, answer: Result<ask::Answer, String>) {
-    if res.checked {
-        return;
-    }
     res.checked = true;
     match answer {
         Ok(a) => {

@@ -3,7 +3,7 @@
 //! get `openclaw agent --local --message …`) with `OPENCLAW_STATE_DIR` set to the root, and
 //! reports whether an answer came back.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -12,7 +12,7 @@ const MAX_OUTPUT: u64 = 4_000_000;
 
 use serde::Serialize;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct OpenClawRun {
     /// The command run (arguments only: none of them is a secret).
     pub command: String,
@@ -23,12 +23,6 @@ pub struct OpenClawRun {
     pub answer: Option<String>,
     /// Why it failed: the last lines OpenClaw printed, or why it could not run.
     pub error: Option<String>,
-}
-
-/// `openclaw` on `path` (a PATH value), if any: found as the version check finds it (an
-/// executable file, absolute PATH entries only).
-pub fn find(path: Option<&std::ffi::OsStr>) -> Option<PathBuf> {
-    crate::openclaw::version::find_binary(path)
 }
 
 /// Runs OpenClaw's completion on `root`. `config` is an `OPENCLAW_CONFIG_PATH` to pass on.
@@ -78,11 +72,9 @@ fn exec(
     let start = Instant::now();
     let failed = |error: String| OpenClawRun {
         command: command.clone(),
-        ok: false,
-        exit_code: None,
         ms: start.elapsed().as_millis() as u64,
-        answer: None,
         error: Some(error),
+        ..OpenClawRun::default()
     };
     // Its own process group, stopped at the limit with everything OpenClaw started, and
     // bounded reads (`child`): a worker it leaves holding the pipes cannot keep us past it.

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::gaterouter::key::{self, ApiKey};
-use crate::gaterouter::probe::{self, FailureKind};
+use crate::gaterouter::probe::{self, Failure, FailureKind};
 use crate::openclaw::agents;
 use crate::openclaw::root::{Env, FileState, Root};
 use crate::redact::secrets::Redactor;
@@ -104,9 +104,8 @@ pub struct KeyInfo {
 
 impl KeyInfo {
     fn new(reference: impl Into<String>, found_in: Option<KeySource>) -> KeyInfo {
-        let reference = reference.into();
         KeyInfo {
-            reference,
+            reference: reference.into(),
             found_in,
         }
     }
@@ -136,7 +135,7 @@ pub struct Resolved {
     pub primary: Option<String>,
     pub fallbacks: Vec<String>,
     /// `Err` holds the cause+fix of a missing or unusable provider entry.
-    pub provider: Result<Provider, ProviderError>,
+    pub provider: Result<Provider, Failure>,
     pub key: KeyState,
     pub key_info: KeyInfo,
     /// The non-empty allowlist in force and where it is, if any.
@@ -190,17 +189,14 @@ pub fn resolve_with(
             "agent {id} is not declared in agents.entries or agents.list; it uses the defaults"
         ));
     }
-    let defaults = &config["agents"]["defaults"]["model"];
-    let (own_primary, own_fallbacks) = me
-        .and_then(|a| a.model.as_ref())
-        .map(split_model)
-        .unwrap_or_default();
-    let (def_primary, def_fallbacks) = split_model(defaults);
-    let own = me.is_some_and(|a| a.model.is_some());
-    let model_from = match me {
-        Some(a) if own => format!("{}.model", a.at),
-        _ => "agents.defaults.model".to_owned(),
-    };
+    // The agent's own model, if it has one.
+    let own = me.and_then(|a| Some((a, a.model.as_ref()?)));
+    let (own_primary, own_fallbacks) = own.map(|(_, m)| split_model(m)).unwrap_or_default();
+    let (def_primary, def_fallbacks) = split_model(&config["agents"]["defaults"]["model"]);
+    let model_from = own.map_or_else(
+        || "agents.defaults.model".to_owned(),
+        |(a, _)| format!("{}.model", a.at),
+    );
     let primary = own_primary.or(def_primary);
     let fallbacks = own_fallbacks.unwrap_or(def_fallbacks.unwrap_or_default());
 
@@ -211,10 +207,10 @@ pub fn resolve_with(
     let agent_dir = agent_dir(&root.dir, me.and_then(|a| a.dir.as_deref()), &id);
     let provider = provider(entry, root, &agent_dir, &lookup);
     let (key, key_info) = key(entry, &lookup);
-    let allow = allowlist(&config, me.map(|a| a.at.as_str()));
+    let allow = allowlist(&config, me);
     Ok(Resolved {
         root: root.dir.clone(),
-        agent: own.then(|| id.clone()),
+        agent: own.map(|_| id.clone()),
         model_from,
         primary,
         fallbacks,
@@ -261,32 +257,22 @@ fn agent_dir(root: &Path, dir: Option<&str>, id: &str) -> PathBuf {
 
 /// The modelPolicy allowlist that applies: the agent's own, else the defaults'; only a
 /// non-empty list restricts.
-fn allowlist(config: &Value, agent_at: Option<&str>) -> Option<(String, Vec<String>)> {
-    let agent_policy = agent_at.and_then(|at| {
-        let v = match at.strip_prefix("agents.entries.") {
-            Some(id) => &config["agents"]["entries"][id],
-            None => {
-                let i: usize = at
-                    .strip_prefix("agents.list[")?
-                    .strip_suffix(']')?
-                    .parse()
-                    .ok()?;
-                &config["agents"]["list"][i]
-            }
-        };
-        Some((
-            format!("{at}.modelPolicy.allow"),
-            v["modelPolicy"]["allow"].clone(),
-        ))
-    });
+fn allowlist(config: &Value, agent: Option<&agents::Agent>) -> Option<(String, Vec<String>)> {
+    let c = &config["agents"];
+    // The agent's entry, found as `agents::declared` finds it: `entries` before `list`.
+    let entry = |a: &agents::Agent| {
+        let listed = || c["list"].as_array()?.iter().find(|e| e["id"] == *a.id);
+        c["entries"].get(&a.id).or_else(listed)
+    };
+    let own = agent.and_then(|a| Some((format!("{}.modelPolicy.allow", a.at), entry(a)?)));
     let defaults = (
         "agents.defaults.modelPolicy.allow".to_owned(),
-        config["agents"]["defaults"]["modelPolicy"]["allow"].clone(),
+        &c["defaults"],
     );
-    agent_policy
-        .into_iter()
-        .chain([defaults])
-        .find_map(|(at, v)| strings(&v).filter(|l| !l.is_empty()).map(|l| (at, l)))
+    own.into_iter().chain([defaults]).find_map(|(at, v)| {
+        let list = strings(&v["modelPolicy"]["allow"])?;
+        (!list.is_empty()).then_some((at, list))
+    })
 }
 
 /// The strings of an array (anything else in it skipped); `None` when `v` is no array.
@@ -346,9 +332,7 @@ impl<'a> Lookup<'a> {
     }
 
     fn get(&self, name: &str) -> Option<(String, KeySource)> {
-        if let Some(v) = self.env.get(name).and_then(|v| v.to_str()) {
-            return Some((v.to_owned(), KeySource::Environment));
-        }
+        // A dotenv's last non-empty line for `name` counts.
         let last = |pairs: &[(String, String)]| {
             pairs
                 .iter()
@@ -356,18 +340,18 @@ impl<'a> Lookup<'a> {
                 .find(|(k, v)| k == name && !v.is_empty())
                 .map(|(_, v)| v.clone())
         };
-        if let Some(v) = last(&self.root_env) {
-            return Some((v, KeySource::RootEnv));
-        }
-        if let Some(v) = last(&self.gateway_env) {
-            return Some((v, KeySource::GatewayEnv));
-        }
         let e = &self.config["env"];
-        e["vars"][name]
-            .as_str()
-            .or_else(|| e[name].as_str())
-            .filter(|v| !v.is_empty())
-            .map(|v| (v.to_owned(), KeySource::ConfigEnv))
+        let config = e["vars"][name].as_str().or_else(|| e[name].as_str());
+        let process = self.env.get(name).and_then(|v| v.to_str());
+        // OpenClaw's precedence; the process environment wins even when empty.
+        [
+            (process, KeySource::Environment),
+            (last(&self.root_env).as_deref(), KeySource::RootEnv),
+            (last(&self.gateway_env).as_deref(), KeySource::GatewayEnv),
+            (config.filter(|v| !v.is_empty()), KeySource::ConfigEnv),
+        ]
+        .into_iter()
+        .find_map(|(v, from)| Some((v?.to_owned(), from)))
     }
 
     /// The key `value` of `var`, read from `from`, or why it is no key; it joins the run's
@@ -443,24 +427,21 @@ fn dotenv_pairs(text: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Why the provider entry cannot be used: the probe's failure kind and the cause+fix.
-pub type ProviderError = (FailureKind, String);
-
 /// The gaterouter provider entry as OpenClaw will call it, or why it cannot.
 fn provider(
     entry: &Value,
     root: &Root,
     agent_dir: &Path,
     lookup: &Lookup,
-) -> Result<Provider, ProviderError> {
+) -> Result<Provider, Failure> {
     if !entry.is_object() {
-        return Err((
-            FailureKind::NoProvider,
-            format!(
+        return Err(Failure {
+            kind: FailureKind::NoProvider,
+            message: format!(
                 "{} has no models.providers.{PROVIDER} entry, so OpenClaw cannot reach GateRouter; run gaterouter-setup KEY ROOT to add it",
                 root.config.path.display()
             ),
-        ));
+        });
     }
     let (raw, from) = base_url_source(entry, root, agent_dir)?;
     let (base_url, loopback) = checked_base_url(&raw, &from, lookup)?;
@@ -486,7 +467,7 @@ fn base_url_source(
     entry: &Value,
     root: &Root,
     agent_dir: &Path,
-) -> Result<(String, String), ProviderError> {
+) -> Result<(String, String), Failure> {
     let models_json = agent_dir.join("models.json");
     match (
         models_json_base_url(root, &models_json),
@@ -500,13 +481,13 @@ fn base_url_source(
             ),
         )),
         (None, Some(u)) => Ok((u.to_owned(), format!("models.providers.{PROVIDER}.baseUrl"))),
-        (None, None) => Err((
-            FailureKind::NoProvider,
-            format!(
+        (None, None) => Err(Failure {
+            kind: FailureKind::NoProvider,
+            message: format!(
                 "models.providers.{PROVIDER} in {} has no baseUrl; run gaterouter-setup KEY ROOT to repair it",
                 root.config.path.display()
             ),
-        )),
+        }),
     }
 }
 
@@ -530,49 +511,43 @@ fn models_json_base_url(root: &Root, models_json: &Path) -> Option<String> {
 
 /// The baseUrl OpenClaw will call (`${VAR}`s expanded, no trailing `/`) and whether its
 /// host is loopback; refused when a variable is unset or the URL would expose the key.
-fn checked_base_url(
-    raw: &str,
-    from: &str,
-    lookup: &Lookup,
-) -> Result<(String, bool), ProviderError> {
+fn checked_base_url(raw: &str, from: &str, lookup: &Lookup) -> Result<(String, bool), Failure> {
     let (expanded, missing, _) = lookup.expand(raw);
     if !missing.is_empty() {
-        return Err((
-            FailureKind::NoProvider,
-            format!(
+        return Err(Failure {
+            kind: FailureKind::NoProvider,
+            message: format!(
                 "the baseUrl ({from}) uses ${{{}}}, which is not set where OpenClaw looks (the environment, <root>/.env, gateway.env, env in openclaw.json)",
                 missing.join("}, ${")
             ),
-        ));
+        });
     }
     let base_url = expanded.trim().trim_end_matches('/').to_owned();
     // The rule `--base-url` follows: a baseUrl someone wrote into the files is no safer.
     let parsed = probe::key_safe_url(&base_url, &format!("the baseUrl ({from})"))
-        .map_err(|e| {
-            (
- FailureKind::InsecureUrl,
-                format!(
-                    "{e}; verify sent nothing to it. Run gaterouter-setup KEY ROOT (or pass --base-url with an https:// URL) to repair it"
-                ),
-            )
+        .map_err(|e| Failure {
+            kind: FailureKind::InsecureUrl,
+            message: format!(
+                "{e}; verify sent nothing to it. Run gaterouter-setup KEY ROOT (or pass --base-url with an https:// URL) to repair it"
+            ),
         })?;
     let loopback = probe::is_loopback(&parsed);
     Ok((base_url, loopback))
 }
 
 /// The entry's `api`, which must be the one GateRouter serves.
-fn supported_api(entry: &Value) -> Result<String, ProviderError> {
+fn supported_api(entry: &Value) -> Result<String, Failure> {
     let api = entry["api"]
         .as_str()
         .unwrap_or("openai-completions")
         .to_owned();
     if api != "openai-completions" {
-        return Err((
-            FailureKind::UnsupportedApi,
-            format!(
+        return Err(Failure {
+            kind: FailureKind::UnsupportedApi,
+            message: format!(
                 "models.providers.{PROVIDER}.api is {api:?}: OpenClaw would not call /chat/completions, the only API GateRouter serves; set it to \"openai-completions\" (gaterouter-setup KEY ROOT does)"
             ),
-        ));
+        });
     }
     Ok(api)
 }
@@ -1084,6 +1059,31 @@ mod tests {
     }
 
     #[test]
+    fn an_agent_of_agents_list_has_its_own_allowlist() {
+        let c = json!({
+            "agents": {
+                "defaults": {"modelPolicy": {"allow": ["gaterouter/*"]}},
+                "list": [{"id": "other"}, {"id": "ops", "modelPolicy": {"allow": ["gaterouter/a/b"]}}]
+            },
+            "models": {"providers": {"gaterouter": provider(json!({}))}}
+        });
+        let (_t, r) = root_with(&c, "");
+        let v = resolve(&r, &Env::default(), Some("ops"), &Redactor::new()).unwrap();
+        let (at, list) = v.allow.as_ref().unwrap();
+        assert_eq!(
+            (at.as_str(), list.as_slice()),
+            (
+                "agents.list[1].modelPolicy.allow",
+                &["gaterouter/a/b".to_owned()][..]
+            )
+        );
+        assert!(!v.allowed("gaterouter/x/y"));
+        // An agent without a list of its own: the defaults'.
+        let v = resolve(&r, &Env::default(), Some("other"), &Redactor::new()).unwrap();
+        assert_eq!(v.allow.unwrap().0, "agents.defaults.modelPolicy.allow");
+    }
+
+    #[test]
     fn a_key_reference_that_cannot_be_followed_says_why() {
         for (api_key, needle) in [
             (
@@ -1129,7 +1129,7 @@ mod tests {
             let c = json!({"models": {"providers": {"gaterouter": p}}});
             let (_t, r) = root_with(&c, "");
             let v = resolve(&r, &Env::default(), None, &Redactor::new()).unwrap();
-            assert_eq!(v.provider.as_ref().unwrap_err().0, kind, "{p}");
+            assert_eq!(v.provider.as_ref().unwrap_err().kind, kind, "{p}");
         }
     }
 
