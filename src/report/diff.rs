@@ -32,23 +32,25 @@ fn fg(c: AnsiColor) -> Style {
 /// disagree about what is secret. Line breaks are kept (CR LF shown as LF).
 pub fn redacted_text(kind: FileKind, bytes: &[u8]) -> String {
     let raw = text(bytes);
-    let ends: Vec<bool> = raw
-        .split_inclusive('\n')
-        .map(|l| l.ends_with('\n'))
-        .collect();
+    let masked = masked(kind, &raw);
+    // Each line shown by the same `Side::shown` as a diff line (see `render`).
+    let side = Side::new(&raw, masked.as_deref());
     let mut out = String::with_capacity(raw.len());
-    let masked = redact::file_masked(kind.spec().syntax, &raw);
-    // The same second pass as each shown diff line (see `render`).
-    let lines = masked
-        .split_inclusive('\n')
-        .map(|l| second_pass(kind, redact::strip_eol(l)));
-    for (line, nl) in lines.zip(ends) {
-        out.push_str(&escape(&line));
-        if nl {
+    for (i, line) in side.lines.iter().enumerate() {
+        out.push_str(&escape(&side.shown(kind, i)));
+        if line.ends_with('\n') {
             out.push('\n');
         }
     }
     out
+}
+
+/// A side's text masked by its whole file's structure, only where masking changed something.
+fn masked(kind: FileKind, text: &str) -> Option<String> {
+    match redact::file_masked(kind.spec().syntax, text) {
+        std::borrow::Cow::Owned(m) => Some(m),
+        std::borrow::Cow::Borrowed(_) => None,
+    }
 }
 
 /// All pending changes of a plan, one unified diff per file.
@@ -203,11 +205,7 @@ fn second_pass(kind: FileKind, l: &str) -> String {
 fn hunks(f: &FileChange, color: bool, fold: bool, out: &mut String) {
     let before = f.before.as_deref().map(text).unwrap_or_default();
     let after = f.after.as_deref().map(text).unwrap_or_default();
-    // Masked text, only where masking changed something.
-    let masked = [&before, &after].map(|t| match redact::file_masked(f.kind.spec().syntax, t) {
-        std::borrow::Cow::Owned(m) => Some(m),
-        std::borrow::Cow::Borrowed(_) => None,
-    });
+    let masked = [&before, &after].map(|t| masked(f.kind, t));
     let old = Side::new(&before, masked[0].as_deref());
     let new = Side::new(&after, masked[1].as_deref());
     let ops = similar::capture_diff_slices(Algorithm::Myers, &old.lines, &new.lines);
@@ -283,7 +281,7 @@ fn change_line(
 
 /// Planned files are UTF-8 (the planner refuses anything else); `from_utf8` is much faster
 /// than `from_utf8_lossy`, which stays only as the fallback.
-fn text(b: &[u8]) -> std::borrow::Cow<'_, str> {
+pub(super) fn text(b: &[u8]) -> std::borrow::Cow<'_, str> {
     match std::str::from_utf8(b) {
         Ok(s) => std::borrow::Cow::Borrowed(s),
         Err(_) => String::from_utf8_lossy(b),

@@ -187,10 +187,8 @@ pub fn changes(f: &FileChange) -> &[String] {
 fn read_changes(f: &FileChange) -> Vec<String> {
     let mut parts = Vec::new();
     if f.content_changed() && !f.is_removal() {
-        fn text(b: Option<&[u8]>) -> std::borrow::Cow<'_, str> {
-            String::from_utf8_lossy(b.unwrap_or_default())
-        }
-        let (before, after) = (text(f.before.as_deref()), text(f.after.as_deref()));
+        let [before, after] =
+            [&f.before, &f.after].map(|b| diff::text(b.as_deref().unwrap_or_default()));
         match f.kind.spec().syntax {
             Syntax::Dotenv => env_changes(&before, &after, &mut parts),
             Syntax::Json => json_changes(f.kind, &before, &after, &mut parts),
@@ -325,9 +323,7 @@ fn json_label(
             .and_then(|v| v.as_array())
             .map(<[_]>::len);
         return vec![match models {
-            Some(n) if list(old) != list(new) => {
-                format!("provider ({n} model{})", if n == 1 { "" } else { "s" })
-            }
+            Some(n) if list(old) != list(new) => format!("provider ({})", plural(n, "model")),
             _ => "provider".to_owned(),
         }];
     }
