@@ -96,6 +96,18 @@ pub fn js_line_break(c: char) -> bool {
     matches!(c, '\n' | '\r' | '\u{2028}' | '\u{2029}')
 }
 
+/// A value as written, split into its opening quote, what the quotes hold and its closing
+/// quote; a side without a quote is empty (an unquoted value, a quote never closed).
+pub fn quotes(raw: &str) -> (&str, &str, &str) {
+    match raw.chars().next().filter(|c| matches!(c, '"' | '\'' | '`')) {
+        Some(q) if raw.len() >= 2 && raw.ends_with(q) => {
+            (&raw[..1], &raw[1..raw.len() - 1], &raw[raw.len() - 1..])
+        }
+        Some(_) => (&raw[..1], &raw[1..], ""),
+        None => ("", raw, ""),
+    }
+}
+
 /// The text the pattern runs on, and the way back to the original offsets.
 struct Normalized {
     text: String,

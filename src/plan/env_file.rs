@@ -220,18 +220,8 @@ pub fn remove_key(path: &Path, before: &str) -> Result<String> {
     // Last resort: the name goes, and of the value only its quotes stay, so a quote
     // elsewhere in the file still pairs as it did (no secret is left behind).
     let hollow = splice(before, &ours, |e| {
-        let v = &before[e.value_span.clone()];
-        let q: String = v
-            .chars()
-            .take(1)
-            .filter(|c| matches!(c, '"' | '\'' | '`'))
-            .collect();
-        let close = if v.len() >= 2 && v.ends_with(q.as_str()) {
-            q.as_str()
-        } else {
-            ""
-        };
-        (e.start..e.value_span.end, format!("{q}{close}"))
+        let (open, _, close) = dotenv::quotes(&before[e.value_span.clone()]);
+        (e.start..e.value_span.end, format!("{open}{close}"))
     });
     [lines, own, hollow]
         .into_iter()

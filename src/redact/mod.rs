@@ -170,14 +170,7 @@ pub fn env_text(text: &str) -> String {
 /// A value as written: the quotes stay; a long one shows its ends (`sk-pro…cdef`), a short
 /// one and the lines of a multi-line value (a PEM key) show nothing.
 fn mask_value(raw: &str) -> String {
-    let q = raw.chars().next().filter(|c| matches!(c, '"' | '\'' | '`'));
-    let (open, inner, close) = match q {
-        Some(q) if raw.len() >= 2 && raw.ends_with(q) => {
-            (&raw[..1], &raw[1..raw.len() - 1], &raw[raw.len() - 1..])
-        }
-        Some(_) => (&raw[..1], &raw[1..], ""),
-        None => ("", raw, ""),
-    };
+    let (open, inner, close) = dotenv::quotes(raw);
     let masked = if inner.contains(js_line_break) {
         // Each line's part is `…` (an empty one nothing), its line break kept.
         inner
