@@ -137,13 +137,8 @@ impl Redactor {
             }
         }
         mask_runs(&out, |run| {
-            if let Some(k) = known
-                .secrets
-                .iter()
-                .chain(&known.short)
-                .find(|k| k.as_str() == run)
-            {
-                return Some(redact(k));
+            if known.secrets.iter().chain(&known.short).any(|k| k == run) {
+                return Some(redact(run));
             }
             if run.len() >= GRAM
                 && run
