@@ -209,21 +209,15 @@ fn read_changes(f: &FileChange) -> Vec<String> {
 }
 
 fn env_changes(before: &str, after: &str, parts: &mut Vec<String>) {
-    let entries = |t: &str| -> Vec<(String, String)> {
-        crate::format::dotenv::parse(t)
-            .into_iter()
-            .map(|e| (e.name, e.value))
-            .collect()
-    };
-    let (old, new) = (entries(before), entries(after));
+    use crate::format::dotenv::{Entry, parse};
+    let (old, new) = (parse(before), parse(after));
     // dotenv keeps the last of repeated names.
-    let get = |v: &[(String, String)], n: &str| {
-        v.iter().rev().find(|(k, _)| k == n).map(|(_, v)| v.clone())
-    };
-    let mut names: Vec<&str> = old.iter().chain(&new).map(|(k, _)| k.as_str()).collect();
+    fn get<'e>(v: &'e [Entry], n: &str) -> Option<&'e String> {
+        v.iter().rev().find(|e| e.name == n).map(|e| &e.value)
+    }
     let mut seen = std::collections::HashSet::new();
-    names.retain(|n| seen.insert(*n));
-    for n in names {
+    let names = old.iter().chain(&new).map(|e| e.name.as_str());
+    for n in names.filter(|n| seen.insert(*n)) {
         let what = if n == crate::gaterouter::key::ENV_VAR {
             "key"
         } else {
