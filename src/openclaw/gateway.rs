@@ -456,7 +456,7 @@ pub fn restart(bin: &Path, root: &Path, config: Option<&Path>) -> Restarted {
             c.env(k, v);
         }
     }
-    let out = match crate::sys::child::run_full(c, None, RESTART_TIMEOUT, 1 << 20, true) {
+    let out = match crate::sys::child::run_full(c, RESTART_TIMEOUT, 1 << 20) {
         Ok(o) => o,
         Err(e) => {
             return Restarted {

@@ -74,24 +74,11 @@ pub fn run(
     run_with(c, input, timeout, max_out, None, Leftovers::Stop).map(|o| (o.status, o.stdout))
 }
 
-/// [`run`], keeping at most `max_out` bytes of stderr too when `stderr` (the reason a
+/// [`run`] without input, keeping at most `max_out` bytes of stderr too (the reason a
 /// command such as `openclaw gateway restart` gives for failing is there); what it leaves
 /// running when it exits is left alone ([`Leftovers::Leave`]).
-pub fn run_full(
-    c: Command,
-    input: Option<Vec<u8>>,
-    timeout: Duration,
-    max_out: u64,
-    stderr: bool,
-) -> Result<Output, Failure> {
-    run_with(
-        c,
-        input,
-        timeout,
-        max_out,
-        stderr.then_some(max_out),
-        Leftovers::Leave,
-    )
+pub fn run_full(c: Command, timeout: Duration, max_out: u64) -> Result<Output, Failure> {
+    run_with(c, None, timeout, max_out, Some(max_out), Leftovers::Leave)
 }
 
 /// A pipe being read on a thread: the bytes so far, and a signal at its end.
@@ -375,10 +362,8 @@ mod tests {
                 "echo started; sleep 30 & echo $! > '{}'",
                 pidfile.display()
             )),
-            None,
             Duration::from_secs(20),
             1024,
-            true,
         )
         .unwrap();
         assert!(

@@ -152,21 +152,26 @@ pub fn write_generated(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<
         Err(e) if e.kind() == ErrorKind::NotFound => {}
         Err(e) => return Err(e),
     }
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
     let name = path.file_name().unwrap_or_default().to_string_lossy();
     let mut tmp = tempfile::Builder::new()
         .prefix(&format!(".{name}."))
         .suffix(".tmp")
-        .tempfile_in(dir)?;
+        .tempfile_in(parent_dir(path))?;
     tmp.write_all(bytes)?;
     tmp.as_file()
         .set_permissions(std::fs::Permissions::from_mode(mode))?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// The directory `path` is in (`.` for a bare name): where its temp file goes, whose entry
+/// for it is synced, and whose owner a file created there gets.
+pub fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    }
 }
 
 /// Creates `dir` and any missing ancestors, each 0700 whatever the umask and owned like its
@@ -222,13 +227,7 @@ pub fn own_like_parent(file: &File, path: &Path) {
     if !is_root() {
         return;
     }
-    let Some(parent) = path.parent() else { return };
-    let parent = if parent.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        parent
-    };
-    if let Ok(m) = std::fs::metadata(parent) {
+    if let Ok(m) = std::fs::metadata(parent_dir(path)) {
         own_as(file, m.uid(), m.gid());
     }
 }

@@ -14,6 +14,7 @@ use crate::openclaw::health::fingerprint::{self, Baseline};
 use crate::openclaw::health::{self, ring, store};
 use crate::openclaw::root::Env;
 use crate::plan::{FileChange, FileKind, Plan};
+use crate::sys::fsx::parent_dir;
 use crate::txn::backup::{
     self, CREATED_DIRS, Manifest, ManifestFile, RunKind, SetName, Written, backup_name,
 };
@@ -386,14 +387,14 @@ impl Txn<'_> {
             if i == first_stage
                 && let Some(step) = between
             {
-                let staged = pending[..i].iter().map(|f| parent(&f.target));
+                let staged = pending[..i].iter().map(|f| parent_dir(&f.target));
                 sync_dirs(staged, self.faults).map_err(|source| self.undo(self.root, source))?;
                 self.between(i, step)?;
             }
             self.done = i + 1;
             self.write(f)?;
         }
-        sync_dirs(pending.iter().map(|f| parent(&f.target)), self.faults)
+        sync_dirs(pending.iter().map(|f| parent_dir(&f.target)), self.faults)
             .map_err(|source| self.undo(self.root, source))?;
         if let Some(h) = self.health {
             h.record(self.faults)
@@ -841,7 +842,7 @@ fn write_file_checked(
     faults: &Faults,
     check: &dyn Fn() -> std::io::Result<()>,
 ) -> std::io::Result<()> {
-    let dir = parent(path);
+    let dir = parent_dir(path);
     let owner = std::fs::metadata(path)
         .or_else(|_| std::fs::metadata(dir))
         .ok()
@@ -881,10 +882,6 @@ fn sync_dirs<'a>(dirs: impl IntoIterator<Item = &'a Path>, faults: &Faults) -> s
     Ok(())
 }
 
-fn parent(p: &Path) -> &Path {
-    p.parent().unwrap_or(Path::new("."))
-}
-
 /// Puts back files that may have been replaced: old bytes and mode, or removal of a file we
 /// created. A file still as it was is left alone (and not reported).
 fn restore(done: &[&FileChange]) -> (Vec<PathBuf>, Vec<String>) {
@@ -911,7 +908,7 @@ fn restore(done: &[&FileChange]) -> (Vec<PathBuf>, Vec<String>) {
     // A directory the failed run never got to create has nothing to sync.
     if let Err(e) = sync_dirs(
         done.iter()
-            .map(|f| parent(&f.target))
+            .map(|f| parent_dir(&f.target))
             .filter(|d| d.exists()),
         &none,
     ) {

@@ -76,7 +76,7 @@ pub fn run(
     // The CLI's own start and the Gateway's turn, on top of the model's time.
     let limit = timeout + Duration::from_secs(60);
     let c = agent_command(bin, &args, root, config);
-    let done = crate::sys::child::run_full(c, None, limit, 4 << 20, true);
+    let done = crate::sys::child::run_full(c, limit, 4 << 20);
     out.ms = start.elapsed().as_millis() as u64;
     match done {
         Ok(done) => read_reply(&mut out, &done),
