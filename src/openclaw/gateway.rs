@@ -175,19 +175,22 @@ fn read_lock(path: &Path, real_root: &Path) -> Option<Running> {
 fn alive(pid: u32, start: Option<u64>) -> bool {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"));
     match (stat, start) {
-        (Ok(s), Some(want)) => {
-            // Field 22 (starttime), counted after the `(comm)` field, which may hold spaces.
-            let after = s.rsplit_once(')').map_or("", |(_, r)| r);
-            after
-                .split_whitespace()
-                .nth(19)
-                .and_then(|v| v.parse().ok())
-                == Some(want)
-        }
+        (Ok(s), Some(want)) => start_time(&s) == Some(want),
         (Ok(_), None) => true,
         (Err(_), _) => rustix::process::Pid::from_raw(pid as i32)
             .is_some_and(|p| rustix::process::test_kill_process(p).is_ok()),
     }
+}
+
+/// A process's start time in clock ticks, from its `/proc/<pid>/stat`: field 22, counted
+/// after the `(comm)` field, which may hold spaces.
+fn start_time(stat: &str) -> Option<u64> {
+    stat.rsplit_once(')')?
+        .1
+        .split_whitespace()
+        .nth(19)?
+        .parse()
+        .ok()
 }
 
 /// The environment `pid` was started with, as `(name, value)` pairs.
@@ -434,15 +437,12 @@ pub struct Restarted {
     pub message: String,
 }
 
-/// Runs `openclaw gateway restart --json` for `root` within [`RESTART_TIMEOUT`], as the
-/// run's user (the root's owner, see `privilege`). The child gets PATH, HOME, the root as
-/// its state dir and the config path: nothing else of ours, the key least of all.
-pub fn restart(bin: &Path, root: &Path, config: Option<&Path>) -> Restarted {
-    const ARGS: [&str; 3] = ["gateway", "restart", "--json"];
-    let command = format!("openclaw {}", ARGS.join(" "));
+/// The OpenClaw CLI run for `root` (its Gateway's commands): the child gets PATH, HOME,
+/// the root as its state dir and the config path: nothing else of ours, the key least of
+/// all, so what it reports about the key is the Gateway's own.
+pub fn cli(bin: &Path, root: &Path, config: Option<&Path>) -> Command {
     let mut c = Command::new(bin);
-    c.args(ARGS)
-        .env_clear()
+    c.env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("OPENCLAW_STATE_DIR", root)
         .env("NO_COLOR", "1");
@@ -456,6 +456,16 @@ pub fn restart(bin: &Path, root: &Path, config: Option<&Path>) -> Restarted {
             c.env(k, v);
         }
     }
+    c
+}
+
+/// Runs `openclaw gateway restart --json` for `root` within [`RESTART_TIMEOUT`], as the
+/// run's user (the root's owner, see `privilege`), through [`cli`].
+pub fn restart(bin: &Path, root: &Path, config: Option<&Path>) -> Restarted {
+    const ARGS: [&str; 3] = ["gateway", "restart", "--json"];
+    let command = format!("openclaw {}", ARGS.join(" "));
+    let mut c = cli(bin, root, config);
+    c.args(ARGS);
     let out = match crate::sys::child::run_full(c, RESTART_TIMEOUT, 1 << 20) {
         Ok(o) => o,
         Err(e) => {
@@ -518,13 +528,7 @@ mod tests {
     }
 
     fn own_start() -> Option<u64> {
-        let s = std::fs::read_to_string("/proc/self/stat").ok()?;
-        s.rsplit_once(')')?
-            .1
-            .split_whitespace()
-            .nth(19)?
-            .parse()
-            .ok()
+        start_time(&std::fs::read_to_string("/proc/self/stat").ok()?)
     }
 
     #[test]

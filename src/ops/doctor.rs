@@ -662,16 +662,12 @@ fn default_model(c: &Ctx, config: &Value) -> Vec<Check> {
     let mut out = Vec::new();
     let gr_models = c.gr_models();
     let defaults = &config["agents"]["defaults"];
-    let (primary, fallbacks): (Option<&str>, Vec<&str>) = match &defaults["model"] {
-        Value::String(s) => (Some(s), Vec::new()),
-        Value::Object(o) => (
-            o.get("primary").and_then(Value::as_str),
-            o.get("fallbacks")
-                .and_then(Value::as_array)
-                .map(|a| a.iter().filter_map(Value::as_str).collect())
-                .unwrap_or_default(),
-        ),
-        _ => (None, Vec::new()),
+    // `refs` lists the primary first, when the model has one, then the fallbacks.
+    let refs = crate::openclaw::agents::refs(&defaults["model"]);
+    let has_primary = defaults["model"].is_string() || defaults["model"]["primary"].is_string();
+    let (primary, fallbacks) = match refs.split_first() {
+        Some((p, rest)) if has_primary => (Some(p), rest),
+        _ => (None, &refs[..]),
     };
     match primary {
         Some(p) => out.push(ok(format!(
@@ -684,10 +680,6 @@ fn default_model(c: &Ctx, config: &Value) -> Vec<Check> {
         ))),
         None => out.push(problem("agents.defaults.model has no primary", SETUP)),
     }
-    let refs: Vec<&str> = primary
-        .into_iter()
-        .chain(fallbacks.iter().copied())
-        .collect();
     for r in &refs {
         if let Some(id) = crate::gaterouter::templates::our_model_id(r)
             && !gr_models.is_empty()
@@ -710,7 +702,7 @@ fn default_model(c: &Ctx, config: &Value) -> Vec<Check> {
         .filter(|m| map_restricts && !m.is_empty())
     {
         for r in &refs {
-            if !map.contains_key(*r) {
+            if !map.contains_key(r.as_str()) {
                 out.push(problem(format!("{r} is not in the agents.defaults.models allowlist (\"Model … is not allowed\")"), SETUP));
             }
         }

@@ -5,7 +5,6 @@
 //! read from `.env` when it started, which is exactly what a direct request cannot show.
 
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -75,7 +74,9 @@ pub fn run(
     }
     // The CLI's own start and the Gateway's turn, on top of the model's time.
     let limit = timeout + Duration::from_secs(60);
-    let c = agent_command(bin, &args, root, config);
+    // Nothing of ours in its environment: the Gateway answers with its own, which is the point.
+    let mut c = gateway::cli(bin, root, config);
+    c.args(&args);
     let done = crate::sys::child::run_full(c, limit, 4 << 20);
     out.ms = start.elapsed().as_millis() as u64;
     match done {
@@ -103,26 +104,6 @@ fn agent_args(agent: &str, timeout: Duration) -> Vec<String> {
     ]
     .map(str::to_owned)
     .to_vec()
-}
-
-/// The CLI run for `root`, with nothing of ours in its environment: the Gateway answers
-/// with its own environment, which is the point.
-fn agent_command(bin: &Path, args: &[String], root: &Path, config: Option<&Path>) -> Command {
-    let mut c = Command::new(bin);
-    c.args(args)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("OPENCLAW_STATE_DIR", root)
-        .env("NO_COLOR", "1");
-    for k in ["HOME", "USER", "LOGNAME"] {
-        if let Some(v) = std::env::var_os(k) {
-            c.env(k, v);
-        }
-    }
-    if let Some(p) = config {
-        c.env("OPENCLAW_CONFIG_PATH", p);
-    }
-    c
 }
 
 /// Fills `out` from the CLI's JSON reply: it passes when the Gateway answered through
