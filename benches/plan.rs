@@ -17,7 +17,9 @@ use gaterouter_setup::plan::{self, KeyChoice};
 use gaterouter_setup::report::diff;
 
 const AGENTS: usize = 50;
-const TARGET: Duration = Duration::from_millis(5);
+/// Issue 21's bound for one reader with positions (the elided scanner it replaced took ~4 ms;
+/// BENCHMARKS.md has both).
+const TARGET: Duration = Duration::from_millis(60);
 
 fn big_config() -> String {
     let mut s = String::from("// Large installation: many agents, a big catalog.\n{\n");
