@@ -175,12 +175,7 @@ impl Doc {
 
     /// [`Doc::parse`] from a reading of `text` already made (shared with other readers of
     /// the file): `read` must keep at least `keep`.
-    pub fn read(
-        path: &Path,
-        text: &str,
-        read: std::result::Result<json5::Document, json5::SyntaxError>,
-        keep: &[&[&str]],
-    ) -> Result<Doc> {
+    pub fn read(path: &Path, text: &str, read: Reading, keep: &[&[&str]]) -> Result<Doc> {
         let parse_error = |e: json5::SyntaxError| Error::Parse {
             path: path.to_path_buf(),
             line: e.line,

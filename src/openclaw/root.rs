@@ -331,14 +331,17 @@ impl Head {
         if !WORDS.iter().any(|w| json5::may_hold(text, w)) {
             return Head::default();
         }
-        let keep: &[&[&str]] = &[
-            &["agents", "entries"],
-            &["agents", "list"],
-            &["meta"],
-            &["wizard"],
+        const AGENTS: [&[&str]; 2] = [&["agents", "entries"], &["agents", "list"]];
+        // The stamp sits in `meta` or `wizard`.
+        const STAMP: [&[&str]; 2] = [&["meta"], &["wizard"]];
+        let keep = [
+            AGENTS[0],
+            AGENTS[1],
+            STAMP[0],
+            STAMP[1],
             &[crate::openclaw::include::KEY],
         ];
-        let Ok(read) = json5::Document::parse(text, Some(keep)) else {
+        let Ok(read) = json5::Document::parse(text, Some(&keep)) else {
             return Head::default();
         };
         let top = read.root.to_value();
@@ -361,11 +364,10 @@ impl Head {
                 d.serde(d.root_object())
             };
             return Head {
-                agents: part(&keep[..2])
+                agents: part(&AGENTS)
                     .map(|v| crate::openclaw::agents::declared(&v))
                     .unwrap_or_default(),
-                stamp: part(&keep[2..4])
-                    .and_then(|v| crate::openclaw::version::Version::of_config(&v)),
+                stamp: part(&STAMP).and_then(|v| crate::openclaw::version::Version::of_config(&v)),
                 includes,
             };
         }

@@ -173,7 +173,7 @@ pub fn plan(root: &Root, key: &KeyChoice, settings: &Settings) -> Result<Plan> {
     let results = crate::sys::par::map(
         &jobs_read,
         |&(k, f, _)| weight(&(k, f)),
-        |(k, f, r)| plan_file(&inputs, *k, f, r.lock().map_or(None, |mut r| r.take())),
+        |(k, f, r)| plan_file(&inputs, *k, f, r.lock().ok().and_then(|mut r| r.take())),
     );
     let (mut files, mut migrated) = (Vec::new(), Vec::new());
     let mut record = openclaw_json::Record::default();
